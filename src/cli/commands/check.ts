@@ -1,0 +1,68 @@
+/** `schema_backup check`: validate the config, connect, and report every table's category. */
+import type { Argv } from 'yargs';
+import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { UsageError } from '../../errors.js';
+import { planSnapshot } from '../../snapshot/plan-snapshot.js';
+import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import { printJson, printLine } from '../output/print.js';
+
+export interface CheckArgs extends GlobalArgs {
+  readonly json?: boolean | undefined;
+}
+
+export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
+  return yargs.option('json', { type: 'boolean', describe: 'print the report as JSON' });
+}
+
+export async function checkHandler(args: CheckArgs): Promise<number> {
+  const context = await loadContext(args);
+  const { config } = context;
+  const connection = await connectionFor(context, args);
+  const host = await hostNameFor(config);
+  const session = await mariadbEngine.openSession(connection);
+  let report;
+  try {
+    const inventory = await session.listObjects(connection.database);
+    const plan = planSnapshot(inventory, config.categories);
+    report = {
+      config: config.file,
+      server: session.server.version,
+      connection: connection.description,
+      passwordSource: connection.passwordSource,
+      database: connection.database,
+      hostDir: `${config.backupDir}/${host}`,
+      userDataDir: config.userDataBackupDir ?? null,
+      warnings: context.configWarnings,
+      tables: [
+        ...plan.tables.map((table) => ({ name: table.name, category: table.category })),
+        ...plan.ignored.filter((name) => inventory.tables.includes(name)).map((name) => ({ name, category: 'ignore' })),
+      ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      uncategorized: plan.uncategorized,
+      missing: plan.missing,
+      objects: plan.objects.map((object) => ({ kind: object.kind, name: object.name })),
+    };
+  } finally {
+    await session.close();
+  }
+  if (args.json === true) {
+    printJson(report);
+  } else {
+    printLine(`config:     ${report.config}`);
+    printLine(`server:     ${report.connection} (${report.server}), password from ${report.passwordSource}`);
+    printLine(`database:   ${report.database}`);
+    printLine(`host dir:   ${report.hostDir}`);
+    printLine(`user data:  ${report.userDataDir ?? 'not saved (user_data_backup_dir is not set)'}`);
+    printLine();
+    const width = Math.max(5, ...report.tables.map((table) => table.name.length));
+    for (const table of report.tables) printLine(`  ${table.name.padEnd(width)}  ${table.category}`);
+    for (const object of report.objects) printLine(`  ${object.name.padEnd(width)}  ${object.kind}`);
+    printLine();
+    printLine(`${String(report.tables.length)} tables, ${String(report.uncategorized.length)} uncategorized, ${String(report.missing.length)} in the config but missing`);
+    for (const name of report.uncategorized) printLine(`  uncategorized: ${name}`);
+    for (const missing of report.missing) printLine(`  missing: ${missing.name} (${missing.category})`);
+  }
+  if (config.strict && report.uncategorized.length > 0) {
+    throw new UsageError(`strict: ${String(report.uncategorized.length)} table(s) are in no category: ${report.uncategorized.join(', ')}`);
+  }
+  return 0;
+}

@@ -1,0 +1,55 @@
+/**
+ * What every command needs before it starts: the config (located, loaded, warnings shown),
+ * a logger, and on demand the connection and the host name. Reads argv and the environment
+ * so that workflows never do.
+ */
+import { locateConfig } from '../config/locate-config.js';
+import { loadConfig } from '../config/load-config.js';
+import { resolveConnection, type ConnectionSettings } from '../config/resolve-connection.js';
+import type { Config } from '../config/schema.js';
+import { UsageError } from '../errors.js';
+import { isValidHostName } from '../snapshot/layout.js';
+import { fullyQualifiedHostName } from '../support/host-name.js';
+import { createStreamLogger, type Logger } from '../support/logger.js';
+
+/** Options every command accepts. */
+export interface GlobalArgs {
+  readonly config?: string | undefined;
+  readonly verbose?: boolean | undefined;
+  readonly quiet?: boolean | undefined;
+  readonly database?: string | undefined;
+}
+
+export interface CommandContext {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Warnings of the config, already logged. */
+  readonly configWarnings: readonly string[];
+}
+
+/** A logger at the level the flags ask for, writing to stderr. */
+export function loggerFor(args: GlobalArgs): Logger {
+  return createStreamLogger(args.verbose === true ? 'debug' : args.quiet === true ? 'warn' : 'info');
+}
+
+/** Locates and loads the config, logging its warnings. */
+export async function loadContext(args: GlobalArgs, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<CommandContext> {
+  const logger = loggerFor(args);
+  const file = await locateConfig({ explicitPath: args.config, environmentPath: env.SCHEMA_BACKUP_CONFIG, cwd });
+  const { config, warnings } = await loadConfig(file);
+  const configWarnings = warnings.map((warning) => `${file}${warning.line === undefined ? '' : `:${String(warning.line)}`}: ${warning.message}`);
+  for (const warning of configWarnings) logger.warn(warning);
+  return { config, logger, configWarnings };
+}
+
+/** The connection of the context's config, `--database` overriding `database.name`. */
+export async function connectionFor(context: CommandContext, args: GlobalArgs, env: NodeJS.ProcessEnv = process.env): Promise<ConnectionSettings> {
+  return resolveConnection(context.config, { env, database: args.database, warn: (message) => context.logger.warn(message) });
+}
+
+/** The host directory's name: `hostname:` from the config, else the fully qualified host name. */
+export async function hostNameFor(config: Config): Promise<string> {
+  const host = config.hostname ?? (await fullyQualifiedHostName());
+  if (!isValidHostName(host)) throw new UsageError(`the host name ${JSON.stringify(host)} cannot name a directory`, { hint: 'Set hostname: in the config.' });
+  return host;
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * The command line: parses argv with yargs, runs one command, and is the one place that
+ * catches errors, prints them and chooses the exit code.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ExitCode, isSchemaBackupError, SchemaBackupError, UsageError } from '../errors.js';
+import { redact } from '../support/redact.js';
+import { checkBuilder, checkHandler } from './commands/check.js';
+import { snapshotBuilder, snapshotHandler } from './commands/snapshot.js';
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode: number = ExitCode.Ok;
+  const setExit = (code: number): void => {
+    exitCode = code;
+  };
+  let verbose = argv.includes('--verbose') || argv.includes('-v');
+  try {
+    await buildParser(argv, setExit).parseAsync();
+  } catch (error) {
+    verbose ||= process.env.SCHEMA_BACKUP_DEBUG === '1';
+    return reportError(error, verbose);
+  }
+  return exitCode;
+}
+
+function buildParser(argv: readonly string[], setExit: (code: number) => void): Argv {
+  const run =
+    <T>(handler: (args: T) => Promise<number>) =>
+    async (args: T): Promise<void> => {
+      setExit(await handler(args));
+    };
+  return yargs([...argv])
+    .scriptName('schema_backup')
+    .usage('$0 [command] [options]\n\nKeep a MariaDB/MySQL schema and configuration under git.')
+    .option('config', { alias: 'c', type: 'string', describe: 'config file (default: $SCHEMA_BACKUP_CONFIG, ./etc/schema_backup.conf, /etc/schema_backup/schema_backup.conf)' })
+    .option('database', { type: 'string', describe: 'database to use instead of database.name' })
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'more detail, and the cause of errors' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'only warnings and errors on stderr' })
+    .command(['snapshot', '$0'], 'take a snapshot of the database and commit it (the default command)', snapshotBuilder, run(snapshotHandler))
+    .command('check', 'validate the config, connect, and list every table with its category', checkBuilder, run(checkHandler))
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue('Exit codes: 0 success, 1 failure, 2 bad usage or config, 3 differences found.')
+    .fail((message, error) => {
+      // Only parse failures come here as a message; a handler's error is rethrown untouched
+      // so that a runtime failure never prints the help text (yargs/yargs#2394).
+      if (error !== undefined && error !== null) throw error;
+      throw new UsageError(message, { hint: 'Run schema_backup --help for the commands and options.' });
+    });
+}
+
+/** Prints `error: ...` (and the hint, and with --verbose the causes) and returns the exit code. */
+export function reportError(error: unknown, verbose: boolean): number {
+  const write = (line: string): void => {
+    process.stderr.write(`${redact(line)}\n`);
+  };
+  if (isSchemaBackupError(error)) {
+    write(`error: ${error.message}`);
+    if (error.hint !== undefined) write(`hint: ${error.hint}`);
+    if (verbose) {
+      let cause: unknown = error.cause;
+      while (cause !== undefined && cause !== null) {
+        write(`cause: ${cause instanceof Error ? cause.message : String(cause)}`);
+        cause = cause instanceof Error ? cause.cause : undefined;
+      }
+    }
+    return error.exitCode;
+  }
+  write(`error: ${error instanceof Error ? error.message : String(error)}`);
+  write('this is a bug in schema_backup: please report it with the command you ran and this output (run again with --verbose for the stack).');
+  if (verbose && error instanceof Error && error.stack !== undefined) write(error.stack);
+  return error instanceof SchemaBackupError ? error.exitCode : ExitCode.Failure;
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  process.exitCode = await main(hideBin(process.argv));
+}

@@ -1,0 +1,309 @@
+/**
+ * Reads a config file: YAML syntax, the type of every known key, the rules across keys
+ * (a table in two categories, ...), defaults and aliases. Every problem that stops the run
+ * is a {@link ConfigError} naming file, line and key, thrown before anything is touched;
+ * the rest come back as warnings. Never reads a password: it only records where one is.
+ */
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import yaml from 'js-yaml';
+import { ConfigError } from '../errors.js';
+import { nearestKey } from './nearest-key.js';
+import {
+  CATEGORIES,
+  DATABASE_KEYS,
+  ENCRYPTION_KEYS,
+  GIT_KEYS,
+  TOP_LEVEL_KEYS,
+  type Categories,
+  type Category,
+  type Config,
+  type ConfigWarning,
+  type DatabaseConfig,
+  type EncryptionConfig,
+  type GitConfig,
+  type LoadedConfig,
+} from './schema.js';
+import { mapYamlSource, type KeyPath, type YamlSourceMap } from './source-map.js';
+
+type Mapping = Readonly<Record<string, unknown>>;
+
+/** Reads and checks the config at `file` (absolute). */
+export async function loadConfig(file: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError({ file }, `cannot read the config: ${(error as Error).message}`, { cause: error });
+  }
+  return parseConfig(text, file);
+}
+
+/** Checks config `text` as if read from `file` (absolute; relative paths resolve against its directory). */
+export function parseConfig(text: string, file: string): LoadedConfig {
+  let document: unknown;
+  try {
+    document = yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA });
+  } catch (error) {
+    const mark = (error as { mark?: { line?: number } }).mark;
+    const reason = (error as { reason?: string }).reason ?? (error as Error).message;
+    throw new ConfigError({ file, line: mark?.line === undefined ? undefined : mark.line + 1 }, `malformed YAML: ${reason}`, {
+      cause: error,
+    });
+  }
+  const reader = new ConfigReader(file, mapYamlSource(text));
+  return reader.read(document);
+}
+
+const KEY_NAMES = {
+  top: TOP_LEVEL_KEYS as readonly string[],
+  database: DATABASE_KEYS as readonly string[],
+  encryption: ENCRYPTION_KEYS as readonly string[],
+  git: GIT_KEYS as readonly string[],
+};
+
+class ConfigReader {
+  readonly warnings: ConfigWarning[] = [];
+
+  private readonly file: string;
+  private readonly source: YamlSourceMap;
+
+  constructor(file: string, source: YamlSourceMap) {
+    this.file = file;
+    this.source = source;
+  }
+
+  read(document: unknown): LoadedConfig {
+    const root = document === null || document === undefined ? {} : this.mapping(document, []);
+    this.warnUnknownKeys(root, [], KEY_NAMES.top);
+    const configDir = dirname(this.file);
+
+    if (root.csv2_backup_dir !== undefined && root.backup_dir !== undefined) {
+      throw this.error(['backup_dir'], 'both csv2_backup_dir and its alias backup_dir are set; keep one');
+    }
+    const backupDirKey = root.backup_dir !== undefined ? 'backup_dir' : 'csv2_backup_dir';
+    const backupDirValue = this.optionalString(root, [backupDirKey]);
+    const backupDir =
+      backupDirValue === undefined || backupDirValue === 'default'
+        ? defaultBackupDir(configDir)
+        : this.path(backupDirValue, configDir);
+
+    const userDataDir = this.optionalString(root, ['user_data_backup_dir']);
+    const categories = this.categories(root);
+    const database = this.database(root);
+    const encryption = this.encryption(root, configDir);
+    const git = this.git(root);
+    const pauseInterval = this.optionalNumber(root, ['pause_interval']) ?? 0;
+    if (pauseInterval < 0) throw this.error(['pause_interval'], 'must be zero or more seconds');
+
+    const config: Config = {
+      file: this.file,
+      backupDir,
+      userDataBackupDir: userDataDir === undefined ? undefined : this.path(userDataDir, configDir),
+      providers: this.stringList(root, ['providers']),
+      consumers: this.stringList(root, ['consumers']),
+      categories,
+      pauseInterval,
+      database: {
+        ...database,
+        passwordFile: database.passwordFile === undefined ? undefined : this.path(database.passwordFile, configDir),
+        defaultsFile: database.defaultsFile === undefined ? undefined : this.path(database.defaultsFile, configDir),
+        sslCa: database.sslCa === undefined ? undefined : this.path(database.sslCa, configDir),
+        sslCert: database.sslCert === undefined ? undefined : this.path(database.sslCert, configDir),
+        sslKey: database.sslKey === undefined ? undefined : this.path(database.sslKey, configDir),
+      },
+      hostname: this.optionalString(root, ['hostname']),
+      strict: this.optionalBoolean(root, ['strict']) ?? false,
+      encryption,
+      git,
+    };
+    return { config, warnings: this.warnings };
+  }
+
+  private categories(root: Mapping): Categories {
+    const firstSeen = new Map<string, { category: Category; index: number }>();
+    const result = {} as Record<Category, string[]>;
+    const conflicts: string[] = [];
+    let firstConflictPath: KeyPath | undefined;
+    for (const category of CATEGORIES) {
+      const names = this.stringList(root, [category]);
+      const unique: string[] = [];
+      names.forEach((name, index) => {
+        const seen = firstSeen.get(name);
+        if (seen === undefined) {
+          firstSeen.set(name, { category, index });
+          unique.push(name);
+        } else if (seen.category === category) {
+          this.warn([category, index], `${category}: ${name} is listed twice`);
+        } else {
+          const here = this.source.lineOf([category, index]);
+          const there = this.source.lineOf([seen.category, seen.index]);
+          conflicts.push(
+            `${name} is listed in both ${seen.category} (line ${String(there)}) and ${category} (line ${String(here)})`,
+          );
+          firstConflictPath ??= [category, index];
+        }
+      });
+      result[category] = unique;
+    }
+    if (firstConflictPath !== undefined) {
+      throw this.error(firstConflictPath, `a table may be in one category only: ${conflicts.join('; ')}`, {
+        hint: 'Remove each table from all but one of global, local, ephemeral and ignore.',
+      });
+    }
+    return result;
+  }
+
+  private database(root: Mapping): DatabaseConfig {
+    const block = this.optionalMapping(root, ['database']);
+    if (block === undefined) return {};
+    this.warnUnknownKeys(block, ['database'], KEY_NAMES.database);
+    const at = (key: string): KeyPath => ['database', key];
+    const port = this.optionalNumber(block, at('port'));
+    if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+      throw this.error(at('port'), 'must be a TCP port number (1-65535)');
+    }
+    return {
+      host: this.optionalString(block, at('host')),
+      port,
+      socket: this.optionalString(block, at('socket')),
+      user: this.optionalString(block, at('user')),
+      passwordFile: this.optionalString(block, at('password_file')),
+      name: this.optionalString(block, at('name')),
+      defaultsFile: this.optionalString(block, at('defaults_file')),
+      ssl: this.optionalBoolean(block, at('ssl')),
+      sslCa: this.optionalString(block, at('ssl_ca')),
+      sslCert: this.optionalString(block, at('ssl_cert')),
+      sslKey: this.optionalString(block, at('ssl_key')),
+      sslVerifyServerCert: this.optionalBoolean(block, at('ssl_verify_server_cert')),
+      connectTimeout: this.optionalNumber(block, at('connect_timeout')),
+    };
+  }
+
+  private encryption(root: Mapping, configDir: string): EncryptionConfig {
+    const block = this.optionalMapping(root, ['encryption']);
+    if (block === undefined) return { recipients: [] };
+    this.warnUnknownKeys(block, ['encryption'], KEY_NAMES.encryption);
+    const recipientsFile = this.optionalString(block, ['encryption', 'recipients_file']);
+    const identityFile = this.optionalString(block, ['encryption', 'identity_file']);
+    return {
+      recipients: this.stringList(block, ['encryption', 'recipients']),
+      recipientsFile: recipientsFile === undefined ? undefined : this.path(recipientsFile, configDir),
+      identityFile: identityFile === undefined ? undefined : this.path(identityFile, configDir),
+    };
+  }
+
+  private git(root: Mapping): GitConfig {
+    const block = this.optionalMapping(root, ['git']) ?? {};
+    this.warnUnknownKeys(block, ['git'], KEY_NAMES.git);
+    const pushValue = block.push;
+    let push: string | undefined;
+    if (pushValue === true) push = 'origin';
+    else if (pushValue === false || pushValue === undefined || pushValue === null) push = undefined;
+    else push = this.optionalString(block, ['git', 'push']);
+    const author = this.optionalString(block, ['git', 'author']);
+    if (author !== undefined && !/^[^<>]+ <[^<>]*>$/.test(author)) {
+      throw this.error(['git', 'author'], `must look like "Name <email>", not ${JSON.stringify(author)}`);
+    }
+    return {
+      commit: this.optionalBoolean(block, ['git', 'commit']) ?? true,
+      init: this.optionalBoolean(block, ['git', 'init']) ?? false,
+      author,
+      push,
+      branch: this.optionalString(block, ['git', 'branch']),
+    };
+  }
+
+  // ---- typed readers: each throws a ConfigError naming the key path --------------------
+
+  private mapping(value: unknown, path: KeyPath): Mapping {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw this.error(path, `must be a mapping of keys, not ${describe(value)}`);
+    }
+    return value as Mapping;
+  }
+
+  private optionalMapping(parent: Mapping, path: KeyPath): Mapping | undefined {
+    const value = parent[String(path.at(-1))];
+    if (value === undefined || value === null) return undefined;
+    return this.mapping(value, path);
+  }
+
+  private optionalString(parent: Mapping, path: KeyPath): string | undefined {
+    const value = parent[String(path.at(-1))];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'number') return String(value);
+    if (typeof value !== 'string') throw this.error(path, `must be a string, not ${describe(value)}`);
+    return value;
+  }
+
+  private optionalNumber(parent: Mapping, path: KeyPath): number | undefined {
+    const value = parent[String(path.at(-1))];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw this.error(path, `must be a number, not ${describe(value)}`);
+    }
+    return value;
+  }
+
+  private optionalBoolean(parent: Mapping, path: KeyPath): boolean | undefined {
+    const value = parent[String(path.at(-1))];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'boolean') throw this.error(path, `must be true or false, not ${describe(value)}`);
+    return value;
+  }
+
+  /** A list of non-empty strings; an absent or empty key is an empty list. */
+  private stringList(parent: Mapping, path: KeyPath): string[] {
+    const value = parent[String(path.at(-1))];
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value)) throw this.error(path, `must be a list (lines starting with "- "), not ${describe(value)}`);
+    return value.map((item: unknown, index) => {
+      if (typeof item === 'number') return String(item);
+      if (typeof item !== 'string' || item.trim() === '') {
+        throw this.error([...path, index], `list items must be names, not ${describe(item)}`);
+      }
+      return item.trim();
+    });
+  }
+
+  private path(value: string, configDir: string): string {
+    const expanded = value === '~' ? homedir() : value.startsWith('~/') ? join(homedir(), value.slice(2)) : value;
+    return isAbsolute(expanded) ? expanded : resolve(configDir, expanded);
+  }
+
+  private warnUnknownKeys(block: Mapping, path: KeyPath, known: readonly string[]): void {
+    for (const key of Object.keys(block)) {
+      if (known.includes(key)) continue;
+      const suggestion = nearestKey(key, known);
+      const where = [...path, key].join('.');
+      this.warn([...path, key], `unknown key ${where}${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}`);
+    }
+  }
+
+  private warn(path: KeyPath, message: string): void {
+    this.warnings.push({ message, line: this.source.lineOf(path) });
+  }
+
+  private error(path: KeyPath, problem: string, options: { hint?: string } = {}): ConfigError {
+    const key = path.map((part) => (typeof part === 'number' ? `[${String(part)}]` : part)).join('.').replace(/\.\[/g, '[');
+    return new ConfigError({ file: this.file, line: this.source.lineOf(path), key }, problem, options);
+  }
+}
+
+/**
+ * `schema_backup/` beside the `etc/` directory that holds the config (the original's layout,
+ * `/opt/cloudscheduler/etc` -> `/opt/cloudscheduler/schema_backup`); for a config kept
+ * anywhere else, `schema_backup/` inside the config's own directory.
+ */
+export function defaultBackupDir(configDir: string): string {
+  return basename(configDir) === 'etc' ? join(dirname(configDir), 'schema_backup') : join(configDir, 'schema_backup');
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}

@@ -1,0 +1,165 @@
+/**
+ * Turns the `database:` block into everything needed to connect: what the config leaves out
+ * comes from MySQL option files, the password from `password_file`, else
+ * `$SCHEMA_BACKUP_DB_PASSWORD`, else the option files. Every password read is registered
+ * with `redact` so that no later message can show it.
+ */
+import { access, readFile, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { ConfigError } from '../errors.js';
+import { registerSecret } from '../support/redact.js';
+import { readOptionFiles, type OptionValues } from './my-cnf/read-option-files.js';
+import type { Config } from './schema.js';
+
+/** Where the client looks for the server's socket when nothing names one. */
+export const DEFAULT_SOCKETS = ['/run/mysqld/mysqld.sock', '/var/run/mysqld/mysqld.sock', '/tmp/mysql.sock'];
+
+export const PASSWORD_ENV = 'SCHEMA_BACKUP_DB_PASSWORD';
+
+export interface TlsSettings {
+  /** PEM file paths. */
+  readonly ca?: string | undefined;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
+  /** Check the server certificate against `ca` and its name against the host. */
+  readonly verifyServerCert: boolean;
+}
+
+/** A complete connection description, shaped like the engine's `ConnectionOptions`. */
+export interface ConnectionSettings {
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+  readonly socket?: string | undefined;
+  readonly user: string;
+  readonly password?: string | undefined;
+  readonly database: string;
+  readonly tls?: TlsSettings | undefined;
+  readonly connectTimeoutMs: number;
+  /** `user@host:port` or `user@socket`, for messages; never holds the password. */
+  readonly description: string;
+  /** Where the password came from, for messages (`password_file /x`, `~/.my.cnf`, `none`). */
+  readonly passwordSource: string;
+}
+
+export interface ResolveConnectionOptions {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly home?: string;
+  /** Overrides `database.name` (e.g. `--database` on the command line). */
+  readonly database?: string | undefined;
+  /** Warnings about insecure files go here. */
+  readonly warn?: (message: string) => void;
+}
+
+/** Resolves the connection of `config`. Throws {@link ConfigError} when no database is named. */
+export async function resolveConnection(
+  config: Pick<Config, 'database' | 'file'>,
+  options: ResolveConnectionOptions = {},
+): Promise<ConnectionSettings> {
+  const env = options.env ?? process.env;
+  const db = config.database;
+  const files: OptionValues = await readOptionFiles({
+    defaultsFile: db.defaultsFile,
+    env,
+    ...(options.home === undefined ? {} : { home: options.home }),
+  });
+  const fromFiles = (name: string): string | undefined => files.get(name)?.value;
+
+  const database = options.database ?? db.name ?? fromFiles('database');
+  if (database === undefined || database === '') {
+    throw new ConfigError({ file: config.file, key: 'database.name' }, 'no database to snapshot is named', {
+      hint: 'Set database.name in the config (or `database=` in the [client] group of an option file).',
+    });
+  }
+  const user = db.user ?? fromFiles('user') ?? userInfo().username;
+
+  let password: string | undefined;
+  let passwordSource = 'none';
+  const envPassword = env[PASSWORD_ENV];
+  if (db.passwordFile !== undefined) {
+    password = await readPasswordFile(db.passwordFile, config.file, options.warn);
+    passwordSource = `password_file ${db.passwordFile}`;
+  } else if (envPassword !== undefined) {
+    password = envPassword;
+    passwordSource = `$${PASSWORD_ENV}`;
+  } else if (files.get('password') !== undefined) {
+    password = fromFiles('password');
+    passwordSource = `option file ${files.get('password')?.file ?? ''}`;
+  }
+  registerSecret(password);
+
+  const endpoint = await chooseEndpoint(db.host ?? fromFiles('host'), db.socket ?? fromFiles('socket'), db.port ?? numberOption(files, 'port'));
+  const tls = tlsSettings(config, files);
+  const description = endpoint.socket !== undefined ? `${user}@${endpoint.socket}` : `${user}@${endpoint.host ?? ''}:${String(endpoint.port ?? 3306)}`;
+  return {
+    ...endpoint,
+    user,
+    password,
+    database,
+    tls,
+    connectTimeoutMs: Math.round((db.connectTimeout ?? 10) * 1000),
+    description,
+    passwordSource,
+  };
+}
+
+/**
+ * The client's rule: a socket when one is named or the host is `localhost` (or unnamed) and
+ * a socket exists; TCP otherwise, to 127.0.0.1 when nothing better is known.
+ */
+async function chooseEndpoint(
+  host: string | undefined,
+  socket: string | undefined,
+  port: number | undefined,
+): Promise<{ host?: string; port?: number; socket?: string }> {
+  if (host !== undefined && host !== 'localhost') return { host, port: port ?? 3306 };
+  if (socket !== undefined && host === undefined) return { socket };
+  for (const candidate of socket === undefined ? DEFAULT_SOCKETS : [socket, ...DEFAULT_SOCKETS]) {
+    if (await exists(candidate)) return { socket: candidate };
+  }
+  return { host: '127.0.0.1', port: port ?? 3306 };
+}
+
+function tlsSettings(config: Pick<Config, 'database'>, files: OptionValues): TlsSettings | undefined {
+  const db = config.database;
+  const ca = db.sslCa ?? files.get('ssl_ca')?.value;
+  const cert = db.sslCert ?? files.get('ssl_cert')?.value;
+  const key = db.sslKey ?? files.get('ssl_key')?.value;
+  const fileSsl = files.get('ssl')?.value;
+  const wanted = db.ssl ?? (fileSsl === undefined ? undefined : fileSsl !== '0' && fileSsl !== 'OFF');
+  if (wanted === false || files.has('skip_ssl')) return undefined;
+  if (wanted !== true && ca === undefined && cert === undefined) return undefined;
+  const verifyOption = files.get('ssl_verify_server_cert')?.value;
+  const verifyServerCert = db.sslVerifyServerCert ?? (verifyOption === undefined ? ca !== undefined : verifyOption !== '0');
+  return { ca, cert, key, verifyServerCert };
+}
+
+function numberOption(files: OptionValues, name: string): number | undefined {
+  const value = files.get(name)?.value;
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  return Number.isInteger(number) ? number : undefined;
+}
+
+async function readPasswordFile(path: string, configFile: string, warn?: (message: string) => void): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError({ file: configFile, key: 'database.password_file' }, `cannot read ${path}: ${(error as { code?: string }).code ?? (error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const mode = (await stat(path)).mode;
+  if ((mode & 0o077) !== 0) warn?.(`password file ${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
+  // The first line is the password, as in `mariadb --password="$(cat file)"`.
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

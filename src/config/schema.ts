@@ -1,0 +1,117 @@
+/**
+ * The config as the rest of the program sees it, after `load-config.ts` has read, checked
+ * and defaulted the YAML. Keys are those of DESIGN.md; the key lists here drive the
+ * "unknown key" warnings.
+ */
+
+/** The four categories a table can be sorted into, in the order they are reported. */
+export const CATEGORIES = ['global', 'local', 'ephemeral', 'ignore'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export const TOP_LEVEL_KEYS = [
+  'csv2_backup_dir',
+  'backup_dir',
+  'user_data_backup_dir',
+  'providers',
+  'consumers',
+  ...CATEGORIES,
+  'pause_interval',
+  'database',
+  'hostname',
+  'strict',
+  'encryption',
+  'git',
+] as const;
+
+export const DATABASE_KEYS = [
+  'host',
+  'port',
+  'socket',
+  'user',
+  'password_file',
+  'name',
+  'defaults_file',
+  'ssl',
+  'ssl_ca',
+  'ssl_cert',
+  'ssl_key',
+  'ssl_verify_server_cert',
+  'connect_timeout',
+] as const;
+
+export const ENCRYPTION_KEYS = ['recipients', 'recipients_file', 'identity_file'] as const;
+
+export const GIT_KEYS = ['commit', 'init', 'author', 'push', 'branch'] as const;
+
+/** The `database:` block: what the config says; gaps are filled from option files later. */
+export interface DatabaseConfig {
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+  readonly socket?: string | undefined;
+  readonly user?: string | undefined;
+  readonly passwordFile?: string | undefined;
+  readonly name?: string | undefined;
+  readonly defaultsFile?: string | undefined;
+  readonly ssl?: boolean | undefined;
+  readonly sslCa?: string | undefined;
+  readonly sslCert?: string | undefined;
+  readonly sslKey?: string | undefined;
+  readonly sslVerifyServerCert?: boolean | undefined;
+  /** Seconds. */
+  readonly connectTimeout?: number | undefined;
+}
+
+export interface EncryptionConfig {
+  readonly recipients: readonly string[];
+  readonly recipientsFile?: string | undefined;
+  readonly identityFile?: string | undefined;
+}
+
+export interface GitConfig {
+  /** Commit the host directory when it changed. */
+  readonly commit: boolean;
+  /** Create the repository when the backup directory is not in one. */
+  readonly init: boolean;
+  /** `Name <email>`; default `schema_backup <schema_backup@HOST>`. */
+  readonly author?: string | undefined;
+  /** Remote to push to after a commit; undefined = no push. */
+  readonly push?: string | undefined;
+  /** Branch to push to; default the current branch. */
+  readonly branch?: string | undefined;
+}
+
+/** Which category each configured table name is in. Names are unique across categories. */
+export type Categories = Readonly<Record<Category, readonly string[]>>;
+
+/** A loaded, checked config with every default applied and every path absolute. */
+export interface Config {
+  /** Absolute path of the file it came from. */
+  readonly file: string;
+  /** The git-tracked directory holding one host directory per host. */
+  readonly backupDir: string;
+  /** Where encrypted user-data copies go; undefined = user data is not saved. */
+  readonly userDataBackupDir?: string | undefined;
+  readonly providers: readonly string[];
+  readonly consumers: readonly string[];
+  readonly categories: Categories;
+  /** Seconds. */
+  readonly pauseInterval: number;
+  readonly database: DatabaseConfig;
+  /** Overrides the fully qualified host name used for the host directory. */
+  readonly hostname?: string | undefined;
+  /** Uncategorized tables are an error rather than a warning. */
+  readonly strict: boolean;
+  readonly encryption: EncryptionConfig;
+  readonly git: GitConfig;
+}
+
+/** A problem that does not stop the run (unknown key, ...), with where it is. */
+export interface ConfigWarning {
+  readonly message: string;
+  readonly line?: number | undefined;
+}
+
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly warnings: readonly ConfigWarning[];
+}

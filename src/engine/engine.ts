@@ -1,0 +1,158 @@
+/**
+ * The engine layer: everything that talks to a database server, behind one interface so that
+ * snapshots, dumps and restores never see a driver. An engine takes a connection description
+ * and typed options and returns data and streams.
+ *
+ * Must not import git, age, YAML, the config or the CLI; only `support/` and `errors.ts`.
+ */
+
+/** How to reach a server. Structurally the same as the config's `ConnectionSettings`. */
+export interface ConnectionOptions {
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+  readonly socket?: string | undefined;
+  readonly user: string;
+  readonly password?: string | undefined;
+  /** Database to use after connecting; omitted = none. */
+  readonly database?: string | undefined;
+  readonly tls?:
+    | {
+        readonly ca?: string | undefined;
+        readonly cert?: string | undefined;
+        readonly key?: string | undefined;
+        readonly verifyServerCert: boolean;
+      }
+    | undefined;
+  readonly connectTimeoutMs?: number | undefined;
+  /** `user@host:port`, used in error messages; never the password. */
+  readonly description?: string | undefined;
+}
+
+export type ServerFlavor = 'mariadb' | 'mysql';
+
+export interface ServerInfo {
+  readonly flavor: ServerFlavor;
+  /** e.g. `10.11.19-MariaDB-0+deb12u1`. */
+  readonly version: string;
+}
+
+/** Kinds of schema objects, in the order a restore creates them. */
+export const OBJECT_KINDS = ['table', 'sequence', 'view', 'procedure', 'function', 'trigger', 'event'] as const;
+export type ObjectKind = (typeof OBJECT_KINDS)[number];
+
+/** Every object of one database, each list sorted by name (code point order). */
+export interface SchemaInventory {
+  /** Base tables, system-versioned ones included. */
+  readonly tables: readonly string[];
+  readonly views: readonly string[];
+  readonly sequences: readonly string[];
+  readonly procedures: readonly string[];
+  readonly functions: readonly string[];
+  readonly events: readonly string[];
+  /** Triggers with their table, sorted by table, then action order. */
+  readonly triggers: readonly TriggerRef[];
+}
+
+export interface TriggerRef {
+  readonly name: string;
+  readonly table: string;
+}
+
+export interface ColumnDescription {
+  readonly name: string;
+  /** Lower-case type name without size, e.g. `varchar`, `float`, `inet6`. */
+  readonly dataType: string;
+  /** Full type as declared, e.g. `bigint(20) unsigned`. */
+  readonly columnType: string;
+  readonly nullable: boolean;
+  /** Computed by the server (VIRTUAL/STORED generated, or a system-versioning period column): never inserted. */
+  readonly generated: boolean;
+  /** Left out of `SELECT *`: must be named to be read and written. */
+  readonly invisible: boolean;
+}
+
+export interface TableDescription {
+  readonly name: string;
+  /** In ordinal order. */
+  readonly columns: readonly ColumnDescription[];
+  /**
+   * Columns that identify a row: the primary key, else the first unique key over NOT NULL
+   * columns; empty when the table has neither (rows are then ordered by every column).
+   */
+  readonly uniqueKey: readonly string[];
+}
+
+/** A normalised `CREATE` statement and the context it needs to be replayed. */
+export interface ObjectDefinition {
+  readonly kind: ObjectKind;
+  readonly name: string;
+  /** No trailing delimiter, no `DEFINER=` clause, no `AUTO_INCREMENT=` counter. */
+  readonly sql: string;
+  /** The definer that was removed from `sql`, e.g. `` `csv2`@`localhost` ``. */
+  readonly definer?: string | undefined;
+  /** The sql_mode the object was created under (triggers, routines, events). */
+  readonly sqlMode?: string | undefined;
+  /** For triggers: the table. */
+  readonly table?: string | undefined;
+}
+
+/**
+ * One row as SQL literals, in the order of {@link insertableColumns}. Each literal loads back
+ * to exactly the stored value.
+ */
+export type RowLiterals = readonly string[];
+
+/** The columns whose values a snapshot stores and an INSERT names: all but generated ones. */
+export function insertableColumns(table: TableDescription): readonly ColumnDescription[] {
+  return table.columns.filter((column) => !column.generated);
+}
+
+/** A connection, with its own transaction. Not safe for concurrent calls. */
+export interface Session {
+  readonly server: ServerInfo;
+  /**
+   * Starts a read-only transaction whose reads all see one instant, without blocking writers
+   * of transactional tables. Every later read of this session sees that instant until
+   * {@link endConsistentSnapshot}.
+   */
+  startConsistentSnapshot(): Promise<void>;
+  endConsistentSnapshot(): Promise<void>;
+  /** Names of the databases on the server, sorted. */
+  listDatabases(): Promise<readonly string[]>;
+  /** Every object of `database`. Throws EngineError if the database does not exist. */
+  listObjects(database: string): Promise<SchemaInventory>;
+  /** Columns and row identity of every base table of `database`, by table name. */
+  describeTables(database: string): Promise<ReadonlyMap<string, TableDescription>>;
+  /** The normalised definition of one object. */
+  showCreate(database: string, kind: ObjectKind, name: string): Promise<ObjectDefinition>;
+  /**
+   * Streams the rows of a table, ordered by its unique key (all columns when it has none),
+   * as literals of its insertable columns. Memory stays bounded whatever the table's size.
+   */
+  readRows(database: string, table: TableDescription): AsyncIterable<RowLiterals>;
+  /** Runs statements that return nothing (DDL, SET); for tests, restores and loads. */
+  execute(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How SQL text of this engine is written. */
+export interface SqlDialect {
+  quoteIdentifier(name: string): string;
+  quoteString(value: string): string;
+  /**
+   * Statements that put a session of the stock client into the state our files assume
+   * (character set, time zone, sql_mode, no foreign key checks).
+   */
+  readonly scriptPreamble: readonly string[];
+  /** `INSERT INTO t (cols) VALUES (...)` for one or more rows, without the trailing `;`. */
+  insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string;
+  /** The statement that re-creates a trigger/routine/event, wrapped in `DELIMITER` lines for the stock client. */
+  delimitedStatement(sql: string): string;
+}
+
+export interface Engine {
+  readonly name: string;
+  readonly dialect: SqlDialect;
+  /** Connects. Throws EngineError with a hint when unreachable or access is denied. */
+  openSession(options: ConnectionOptions): Promise<Session>;
+}

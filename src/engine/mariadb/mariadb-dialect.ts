@@ -1,0 +1,29 @@
+/** SQL text as MariaDB and MySQL read it, for the files snapshots and dumps write. */
+import type { RowLiterals, SqlDialect } from '../engine.js';
+import { quoteIdentifier, quoteString } from './sql-literal.js';
+
+/**
+ * The sql_mode our files load under: NO_AUTO_VALUE_ON_ZERO keeps a stored 0 in an
+ * AUTO_INCREMENT column; everything else off, so that backslash escapes work and stored
+ * zero dates load (as mariadb-dump does).
+ */
+export const LOAD_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO';
+
+export const mariadbDialect: SqlDialect = {
+  quoteIdentifier,
+  quoteString,
+  scriptPreamble: [
+    'SET NAMES utf8mb4',
+    "SET time_zone = '+00:00'",
+    `SET sql_mode = '${LOAD_SQL_MODE}'`,
+    'SET foreign_key_checks = 0',
+    'SET unique_checks = 0',
+  ],
+  insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string {
+    const values = rows.map((row) => `(${row.join(',')})`).join(',');
+    return `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(',')}) VALUES ${values}`;
+  },
+  delimitedStatement(sql: string): string {
+    return `DELIMITER ;;\n${sql};;\nDELIMITER ;`;
+  },
+};

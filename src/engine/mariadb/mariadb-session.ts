@@ -1,0 +1,284 @@
+/**
+ * A {@link Session} over one mysql2 connection. The session settings make every read
+ * deterministic: UTC time zone (TIMESTAMP values do not depend on the host), utf8mb4 results,
+ * an empty sql_mode (SHOW CREATE output without ANSI_QUOTES or other mode-dependent forms),
+ * and the largest max_sort_length, so ORDER BY compares whole values.
+ */
+import type { Connection as CallbackConnection, RowDataPacket } from 'mysql2';
+import type { Connection } from 'mysql2/promise';
+import {
+  insertableColumns,
+  type ColumnDescription,
+  type ObjectDefinition,
+  type ObjectKind,
+  type RowLiterals,
+  type SchemaInventory,
+  type ServerInfo,
+  type Session,
+  type TableDescription,
+  type TriggerRef,
+} from '../engine.js';
+import { mapDriverError } from './map-error.js';
+import { normalizeCreateTable, splitDefiner } from './normalize-create.js';
+import { literalKindOf, quoteIdentifier, sqlLiteral } from './sql-literal.js';
+
+export const SESSION_SETUP = [
+  'SET NAMES utf8mb4',
+  "SET SESSION time_zone = '+00:00'",
+  "SET SESSION sql_mode = ''",
+  'SET SESSION sql_quote_show_create = 1',
+  'SET SESSION max_sort_length = 8388608',
+  'SET SESSION group_concat_max_len = 1048576',
+];
+
+/** Rows waiting in the stream before the socket is paused: bounds memory per table read. */
+const ROW_HIGH_WATER_MARK = 512;
+
+type Row = Record<string, unknown>;
+
+export class MariadbSession implements Session {
+  readonly server: ServerInfo;
+  private readonly connection: Connection;
+  private readonly target: string;
+
+  constructor(connection: Connection, server: ServerInfo, target: string) {
+    this.connection = connection;
+    this.server = server;
+    this.target = target;
+  }
+
+  async startConsistentSnapshot(): Promise<void> {
+    await this.run('starting a consistent snapshot', async () => {
+      await this.connection.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      await this.connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+    });
+  }
+
+  async endConsistentSnapshot(): Promise<void> {
+    await this.run('ending the snapshot transaction', () => this.connection.query('ROLLBACK'));
+  }
+
+  async listDatabases(): Promise<readonly string[]> {
+    const rows = await this.select<Row>('listing databases', 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA');
+    return rows.map((row) => String(row.name)).sort(byCodePoint);
+  }
+
+  async listObjects(database: string): Promise<SchemaInventory> {
+    const exists = await this.select<Row>('looking up the database', 'SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
+    if (exists.length === 0) {
+      throw mapDriverError({ code: 'ER_BAD_DB_ERROR', errno: 1049, sqlMessage: `Unknown database '${database}'` }, 'listing objects', this.target);
+    }
+    const tables = await this.select<Row>(
+      'listing tables',
+      'SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+      [database],
+    );
+    const namesOf = (types: readonly string[]): string[] =>
+      tables.filter((row) => types.includes(String(row.type))).map((row) => String(row.name)).sort(byCodePoint);
+    const routines = await this.select<Row>(
+      'listing routines',
+      'SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?',
+      [database],
+    );
+    const routinesOf = (type: string): string[] =>
+      routines.filter((row) => row.type === type).map((row) => String(row.name)).sort(byCodePoint);
+    const events = await this.select<Row>('listing events', 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?', [database]);
+    const triggers = await this.select<Row>(
+      'listing triggers',
+      'SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl, ACTION_ORDER AS actionOrder FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?',
+      [database],
+    );
+    const triggerRefs: TriggerRef[] = triggers
+      .map((row) => ({ name: String(row.name), table: String(row.tbl), order: Number(row.actionOrder) }))
+      .sort((a, b) => byCodePoint(a.table, b.table) || a.order - b.order || byCodePoint(a.name, b.name))
+      .map(({ name, table }) => ({ name, table }));
+    return {
+      tables: namesOf(['BASE TABLE', 'SYSTEM VERSIONED']),
+      views: namesOf(['VIEW']),
+      sequences: namesOf(['SEQUENCE']),
+      procedures: routinesOf('PROCEDURE'),
+      functions: routinesOf('FUNCTION'),
+      events: events.map((row) => String(row.name)).sort(byCodePoint),
+      triggers: triggerRefs,
+    };
+  }
+
+  async describeTables(database: string): Promise<ReadonlyMap<string, TableDescription>> {
+    const columns = await this.select<Row>(
+      'reading column definitions',
+      `SELECT c.TABLE_NAME AS tbl, c.COLUMN_NAME AS name, c.DATA_TYPE AS dataType, c.COLUMN_TYPE AS columnType,
+              c.IS_NULLABLE AS nullable, c.EXTRA AS extra, c.IS_GENERATED AS isGenerated
+         FROM information_schema.COLUMNS c
+         JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+        WHERE c.TABLE_SCHEMA = ? AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
+        ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
+      [database],
+    );
+    const keys = await this.select<Row>(
+      'reading keys',
+      `SELECT TABLE_NAME AS tbl, INDEX_NAME AS indexName, COLUMN_NAME AS name, NULLABLE AS nullable, SUB_PART AS subPart
+         FROM information_schema.STATISTICS
+        WHERE TABLE_SCHEMA = ? AND NON_UNIQUE = 0
+        ORDER BY TABLE_NAME, INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
+      [database],
+    );
+    const byTable = new Map<string, ColumnDescription[]>();
+    for (const row of columns) {
+      const extra = String(row.extra).toUpperCase();
+      const list = byTable.get(String(row.tbl)) ?? [];
+      list.push({
+        name: String(row.name),
+        dataType: String(row.dataType).toLowerCase(),
+        columnType: String(row.columnType),
+        nullable: row.nullable === 'YES',
+        // ROW START/ROW END of system-versioned tables are set by the server, like generated columns.
+        generated: row.isGenerated === 'ALWAYS' || /GENERATED|ROW START|ROW END/.test(extra),
+        invisible: extra.includes('INVISIBLE'),
+      });
+      byTable.set(String(row.tbl), list);
+    }
+    const uniqueKeys = chooseUniqueKeys(keys);
+    const result = new Map<string, TableDescription>();
+    for (const [name, tableColumns] of byTable) {
+      result.set(name, { name, columns: tableColumns, uniqueKey: uniqueKeys.get(name) ?? [] });
+    }
+    return result;
+  }
+
+  async showCreate(database: string, kind: ObjectKind, name: string): Promise<ObjectDefinition> {
+    const qualified = `${quoteIdentifier(database)}.${quoteIdentifier(name)}`;
+    const statement = SHOW_CREATE[kind];
+    const rows = await this.select<Row>(`reading the definition of ${kind} ${qualified}`, `SHOW CREATE ${statement.keyword} ${qualified}`);
+    const row = rows[0];
+    const text = row?.[statement.column];
+    if (row === undefined || typeof text !== 'string' || text === '') {
+      throw mapDriverError(
+        { code: 'ER_SPECIFIC_ACCESS_DENIED_ERROR', sqlMessage: `the server returned no definition for ${kind} ${qualified} (missing privilege?)` },
+        `reading the definition of ${kind} ${qualified}`,
+        this.target,
+      );
+    }
+    if (kind === 'table') return { kind, name, sql: normalizeCreateTable(text) };
+    const { sql, definer } = splitDefiner(text);
+    const sqlMode = typeof row.sql_mode === 'string' ? row.sql_mode : undefined;
+    const table = kind === 'trigger' ? await this.triggerTable(database, name) : undefined;
+    return { kind, name, sql: sql.trimEnd(), definer, sqlMode, table };
+  }
+
+  async *readRows(database: string, table: TableDescription): AsyncIterable<RowLiterals> {
+    const columns = insertableColumns(table);
+    if (columns.length === 0) return;
+    const kinds = columns.map((column) => literalKindOf(column.dataType));
+    // FLOAT is sent as text with 6 significant digits (3.4028234e38 -> 3.40282e38, the
+    // mariadb-dump precision loss); as DOUBLE it is exact, and reloads to the same float bits.
+    const select = columns
+      .map((column) => (column.dataType === 'float' ? `CAST(${quoteIdentifier(column.name)} AS DOUBLE)` : quoteIdentifier(column.name)))
+      .join(', ');
+    const order = (table.uniqueKey.length > 0 ? table.uniqueKey : columns.map((column) => column.name))
+      .map((name) => orderTerm(table, name))
+      .join(', ');
+    const sql = `SELECT ${select} FROM ${quoteIdentifier(database)}.${quoteIdentifier(table.name)} ORDER BY ${order}`;
+    const raw = (this.connection as unknown as { connection: CallbackConnection }).connection;
+    const stream = raw.query({ sql, rowsAsArray: true, typeCast: false }).stream({ highWaterMark: ROW_HIGH_WATER_MARK });
+    try {
+      for await (const row of stream as AsyncIterable<(Buffer | null)[]>) {
+        const literals = new Array<string>(kinds.length);
+        for (let index = 0; index < kinds.length; index += 1) {
+          literals[index] = sqlLiteral(row[index] ?? null, kinds[index] ?? 'string');
+        }
+        yield literals;
+      }
+    } catch (error) {
+      throw mapDriverError(error, `reading rows of ${quoteIdentifier(table.name)}`, this.target);
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  async execute(sql: string): Promise<void> {
+    await this.run('running a statement', () => this.connection.query(sql));
+  }
+
+  async close(): Promise<void> {
+    await this.connection.end().catch(() => {
+      this.connection.destroy();
+    });
+  }
+
+  private async triggerTable(database: string, name: string): Promise<string | undefined> {
+    const rows = await this.select<Row>(
+      'reading a trigger',
+      'SELECT EVENT_OBJECT_TABLE AS tbl FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?',
+      [database, name],
+    );
+    return rows[0] === undefined ? undefined : String(rows[0].tbl);
+  }
+
+  private async select<T extends Row>(action: string, sql: string, values: unknown[] = []): Promise<T[]> {
+    const [rows] = await this.run(action, () => this.connection.query<RowDataPacket[]>(sql, values));
+    return rows as T[];
+  }
+
+  private async run<T>(action: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw mapDriverError(error, action, this.target);
+    }
+  }
+}
+
+/** What `SHOW CREATE <keyword>` is called and which column holds the statement. */
+const SHOW_CREATE: Readonly<Record<ObjectKind, { keyword: string; column: string }>> = {
+  table: { keyword: 'TABLE', column: 'Create Table' },
+  view: { keyword: 'VIEW', column: 'Create View' },
+  sequence: { keyword: 'SEQUENCE', column: 'Create Table' },
+  procedure: { keyword: 'PROCEDURE', column: 'Create Procedure' },
+  function: { keyword: 'FUNCTION', column: 'Create Function' },
+  trigger: { keyword: 'TRIGGER', column: 'SQL Original Statement' },
+  event: { keyword: 'EVENT', column: 'Create Event' },
+};
+
+/**
+ * Text columns are ordered by their bytes: under a case-insensitive collation 'a' and 'A'
+ * tie, and a tie would let the storage order decide, which is not deterministic.
+ */
+function orderTerm(table: TableDescription, name: string): string {
+  const column = table.columns.find((candidate) => candidate.name === name);
+  const quoted = quoteIdentifier(name);
+  if (column !== undefined && table.uniqueKey.length === 0 && literalKindOf(column.dataType) === 'string') {
+    return `${quoted}, CAST(${quoted} AS BINARY)`;
+  }
+  return quoted;
+}
+
+/** Per table: the primary key, else the first unique key with no NULLable or prefix column. */
+function chooseUniqueKeys(rows: readonly Row[]): Map<string, string[]> {
+  const indexes = new Map<string, Map<string, { columns: string[]; usable: boolean }>>();
+  for (const row of rows) {
+    const table = String(row.tbl);
+    const perTable = indexes.get(table) ?? new Map<string, { columns: string[]; usable: boolean }>();
+    const index = perTable.get(String(row.indexName)) ?? { columns: [], usable: true };
+    index.columns.push(String(row.name));
+    if (row.nullable === 'YES' || (row.subPart !== null && row.subPart !== undefined)) index.usable = false;
+    perTable.set(String(row.indexName), index);
+    indexes.set(table, perTable);
+  }
+  const result = new Map<string, string[]>();
+  for (const [table, perTable] of indexes) {
+    // Insertion order is PRIMARY first, then by index name (the query's ORDER BY).
+    for (const index of perTable.values()) {
+      if (index.usable) {
+        result.set(table, index.columns);
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+/** Sorts by UTF-16 code units: locale-independent, so every host orders names alike. */
+export function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+

@@ -1,0 +1,102 @@
+/**
+ * Errors that reach the user. Every failure the CLI reports is a {@link SchemaBackupError}
+ * carrying the exit code it ends the process with; anything else is a bug and is reported
+ * as one by `cli/main.ts`, the only place that catches and prints.
+ *
+ * Must not import anything of this project: every module may import it.
+ */
+
+/** Process exit codes, as documented in the README. */
+export const ExitCode = {
+  Ok: 0,
+  Failure: 1,
+  Usage: 2,
+  Differences: 3,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface SchemaBackupErrorOptions {
+  /** What the user can do about it, printed after the message. */
+  readonly hint?: string | undefined;
+  readonly cause?: unknown;
+}
+
+/** Base class: a user-facing message, an optional hint, and the exit code. */
+export class SchemaBackupError extends Error {
+  readonly exitCode: ExitCode = ExitCode.Failure;
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: SchemaBackupErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+  }
+}
+
+/** Where in a config file a problem is. Line numbers start at 1. */
+export interface ConfigLocation {
+  readonly file: string;
+  readonly line?: number | undefined;
+  readonly key?: string | undefined;
+}
+
+/** The config is unreadable or wrong. Exit 2, and nothing has been touched. */
+export class ConfigError extends SchemaBackupError {
+  override readonly exitCode = ExitCode.Usage;
+  readonly location: ConfigLocation;
+
+  constructor(location: ConfigLocation, problem: string, options: SchemaBackupErrorOptions = {}) {
+    super(`${formatLocation(location)}: ${problem}`, options);
+    this.location = location;
+  }
+}
+
+/** `file:line: key` as editors and grep print it. */
+export function formatLocation(location: ConfigLocation): string {
+  let text = location.file;
+  if (location.line !== undefined) text += `:${String(location.line)}`;
+  if (location.key !== undefined) text += `: ${location.key}`;
+  return text;
+}
+
+/** The command line asks for something impossible. Exit 2. */
+export class UsageError extends SchemaBackupError {
+  override readonly exitCode = ExitCode.Usage;
+}
+
+/**
+ * The database server refused or failed. Carries the server's error name and number but
+ * never the SQL text, which may hold row values.
+ */
+export class EngineError extends SchemaBackupError {
+  readonly code: string | undefined;
+  readonly errno: number | undefined;
+  readonly sqlState: string | undefined;
+
+  constructor(
+    message: string,
+    details: { code?: string; errno?: number; sqlState?: string } & SchemaBackupErrorOptions = {},
+  ) {
+    super(message, details);
+    this.code = details.code;
+    this.errno = details.errno;
+    this.sqlState = details.sqlState;
+  }
+}
+
+/** A git command failed (not a repository, commit or push refused, ...). */
+export class GitError extends SchemaBackupError {}
+
+/** Another run holds the lock of the host directory. */
+export class LockError extends SchemaBackupError {}
+
+/** Reading or writing the snapshot files failed. */
+export class SnapshotError extends SchemaBackupError {}
+
+/** A state the code believes impossible: a bug to report. */
+export class InternalError extends SchemaBackupError {}
+
+/** True for errors this project raised on purpose (as opposed to bugs). */
+export function isSchemaBackupError(error: unknown): error is SchemaBackupError {
+  return error instanceof SchemaBackupError && !(error instanceof InternalError);
+}

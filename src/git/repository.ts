@@ -1,0 +1,163 @@
+/**
+ * The git repository that tracks snapshots, over simple-git. Commits touch exactly the paths
+ * they are given: other staged or unstaged files of the repository are left as they were.
+ *
+ * Must not import the engine, the config or the CLI.
+ */
+import { mkdir } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { simpleGit, GitError as SimpleGitError, type SimpleGit } from 'simple-git';
+import { GitError } from '../errors.js';
+
+export interface Author {
+  readonly name: string;
+  readonly email: string;
+}
+
+/** Parses `Name <email>`. */
+export function parseAuthor(text: string): Author {
+  const match = /^\s*([^<>]+?)\s*<([^<>]*)>\s*$/.exec(text);
+  if (!match) throw new GitError(`not an author of the form "Name <email>": ${JSON.stringify(text)}`);
+  return { name: match[1] ?? '', email: match[2] ?? '' };
+}
+
+/** One changed path of a commit, as `git diff --name-status` reports it. */
+export interface ChangedPath {
+  readonly status: 'added' | 'modified' | 'deleted';
+  /** Relative to the repository root. */
+  readonly path: string;
+}
+
+export interface CommitResult {
+  readonly id: string;
+  readonly changes: readonly ChangedPath[];
+}
+
+export class Repository {
+  /** Absolute path of the work tree's top directory. */
+  readonly root: string;
+  private readonly git: SimpleGit;
+
+  private constructor(root: string, git: SimpleGit) {
+    this.root = root;
+    this.git = git;
+  }
+
+  /**
+   * The repository whose work tree contains `directory`, or undefined when there is none.
+   * With `init`, creates one in `directory` instead of returning undefined.
+   */
+  static async find(directory: string, options: { init?: boolean } = {}): Promise<Repository | undefined> {
+    await mkdir(directory, { recursive: true });
+    const probe = simpleGit({ baseDir: directory });
+    let root: string | undefined;
+    try {
+      if (await probe.checkIsRepo()) root = (await probe.revparse(['--show-toplevel'])).trim();
+    } catch (error) {
+      throw translate(error, `looking for the git repository of ${directory}`);
+    }
+    if (root === undefined) {
+      if (options.init !== true) return undefined;
+      try {
+        await probe.init();
+      } catch (error) {
+        throw translate(error, `creating a git repository in ${directory}`);
+      }
+      root = directory;
+    }
+    return new Repository(root, simpleGit({ baseDir: root }));
+  }
+
+  /** `path` relative to the root, with forward slashes, for pathspecs. */
+  pathspec(path: string): string {
+    const relativePath = relative(this.root, path).split('\\').join('/');
+    return relativePath === '' ? '.' : relativePath;
+  }
+
+  /**
+   * Stages every change under `path` (added, modified, deleted; ignored files too, because a
+   * snapshot file silently left out by a .gitignore would be lost) and commits exactly those
+   * paths. Returns undefined when there is nothing to commit.
+   */
+  async commitPath(path: string, message: (changes: readonly ChangedPath[]) => string, author: Author): Promise<CommitResult | undefined> {
+    const spec = this.pathspec(path);
+    try {
+      await this.git.raw(['add', '--all', '--force', '--', spec]);
+      const changes = parseNameStatus(await this.git.raw(['diff', '--cached', '--name-status', '--no-renames', '-z', '--', spec]));
+      if (changes.length === 0) return undefined;
+      const env = await this.identityEnv(author);
+      // `--only` with a pathspec commits those paths and nothing else that may be staged.
+      await this.git.env(env).raw(['commit', '--only', '--quiet', '--no-edit', `--author=${author.name} <${author.email}>`, '-m', message(changes), '--', spec]);
+      const id = (await this.git.revparse(['HEAD'])).trim();
+      return { id, changes };
+    } catch (error) {
+      throw translate(error, `committing ${spec}`);
+    }
+  }
+
+  /** Pushes HEAD to `remote` (to `branch`, default the current branch's name). */
+  async push(remote: string, branch?: string): Promise<void> {
+    try {
+      const target = branch ?? (await this.git.revparse(['--abbrev-ref', 'HEAD'])).trim();
+      await this.git.raw(['push', '--quiet', remote, `HEAD:refs/heads/${target}`]);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      if (/rejected|non-fast-forward|fetch first/i.test(text)) {
+        throw new GitError(`the push to ${remote} was rejected: the remote has commits this repository lacks`, {
+          hint: `The snapshot is committed locally. Pull (or rebase on) ${remote} in ${this.root} and push again; snapshots from several hosts can share a branch because each writes only its own host directory.`,
+          cause: error,
+        });
+      }
+      throw translate(error, `pushing to ${remote}`);
+    }
+  }
+
+  /** The full id of HEAD, or undefined in a repository without commits. */
+  async head(): Promise<string | undefined> {
+    try {
+      return (await this.git.revparse(['--verify', '--quiet', 'HEAD'])).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Commit count touching `path` (for tests and status). */
+  async countCommits(path: string): Promise<number> {
+    if ((await this.head()) === undefined) return 0;
+    const out = await this.git.raw(['rev-list', '--count', 'HEAD', '--', this.pathspec(path)]);
+    return Number(out.trim());
+  }
+
+  /**
+   * A nightly timer often runs as a user without `user.name`; then the author doubles as the
+   * committer, instead of git refusing to commit.
+   */
+  private async identityEnv(author: Author): Promise<Record<string, string>> {
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+    const configured = await this.git.raw(['config', '--get', 'user.name']).catch(() => '');
+    if (configured.trim() === '') {
+      env.GIT_COMMITTER_NAME = author.name;
+      env.GIT_COMMITTER_EMAIL = author.email;
+    }
+    return env;
+  }
+}
+
+function parseNameStatus(output: string): ChangedPath[] {
+  const fields = output.split('\0').filter((field) => field !== '');
+  const changes: ChangedPath[] = [];
+  for (let index = 0; index + 1 < fields.length; index += 2) {
+    const code = fields[index] ?? '';
+    const path = fields[index + 1] ?? '';
+    const status = code.startsWith('A') ? 'added' : code.startsWith('D') ? 'deleted' : 'modified';
+    changes.push({ status, path });
+  }
+  return changes;
+}
+
+function translate(error: unknown, action: string): GitError {
+  if (error instanceof GitError) return error;
+  const text = error instanceof SimpleGitError || error instanceof Error ? error.message : String(error);
+  return new GitError(`git failed while ${action}: ${text.trim().split('\n').slice(0, 5).join(' ')}`, { cause: error });
+}

@@ -1,0 +1,76 @@
+/**
+ * The text of snapshot files. Deterministic by construction: no dates, no server version,
+ * no counters; rows one per line in key order; every file loads on its own with the stock
+ * `mariadb` client (`mariadb db < file`).
+ */
+import {
+  insertableColumns,
+  type ObjectDefinition,
+  type RowLiterals,
+  type SqlDialect,
+  type TableDescription,
+} from '../engine/engine.js';
+import type { PlannedTable } from './plan-snapshot.js';
+
+const ROW_NOTE: Readonly<Record<PlannedTable['category'], string>> = {
+  global: 'rows: below, one per line, in key order',
+  local: 'rows: not here; they are user data, saved encrypted in the user-data copy',
+  ephemeral: 'rows: not saved (ephemeral)',
+  uncategorized: 'rows: not saved (the config puts this table in no category)',
+};
+
+/** Comment and preamble lines that open every file. */
+export function fileHeader(dialect: SqlDialect, title: string, notes: readonly string[] = []): string {
+  const lines = [`-- schema_backup: ${title}`, ...notes.map((note) => `-- ${note}`)];
+  for (const statement of dialect.scriptPreamble) lines.push(`${statement};`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The structure part of a table file: header, `CREATE TABLE` and the note on rows. */
+export function renderTableHead(dialect: SqlDialect, table: PlannedTable, definition: ObjectDefinition): string {
+  return `${fileHeader(dialect, `table ${dialect.quoteIdentifier(table.name)}, category ${table.category}`, [ROW_NOTE[table.category]])}\n${definition.sql};\n`;
+}
+
+/** Streams `INSERT` lines, one row each, with the column list so invisible columns load too. */
+export async function* renderRows(
+  dialect: SqlDialect,
+  description: TableDescription,
+  rows: AsyncIterable<RowLiterals>,
+): AsyncIterable<string> {
+  const columns = insertableColumns(description).map((column) => column.name);
+  const prefix = dialect.insertStatement(description.name, columns, [[]]).slice(0, -'()'.length);
+  let first = true;
+  for await (const row of rows) {
+    if (first) {
+      yield '\n';
+      first = false;
+    }
+    yield `${prefix}(${row.join(',')});\n`;
+  }
+}
+
+/** Triggers after the rows, so that loading the rows does not fire them. */
+export function renderTriggers(dialect: SqlDialect, triggers: readonly ObjectDefinition[]): string {
+  return triggers.map((trigger) => `\n${renderReplayable(dialect, trigger)}`).join('');
+}
+
+/** A file for a view, sequence, routine or event. */
+export function renderObjectFile(dialect: SqlDialect, definition: ObjectDefinition): string {
+  const title = `${definition.kind} ${dialect.quoteIdentifier(definition.name)}`;
+  return `${fileHeader(dialect, title)}\n${renderReplayable(dialect, definition)}`;
+}
+
+/** One object's statement with the sql_mode it was created under and its definer as a comment. */
+function renderReplayable(dialect: SqlDialect, definition: ObjectDefinition): string {
+  const lines: string[] = [];
+  const title = `${definition.kind} ${dialect.quoteIdentifier(definition.name)}`;
+  lines.push(`-- ${title}${definition.definer === undefined ? '' : `, definer ${definition.definer}`}`);
+  const needsDelimiter = definition.kind === 'trigger' || definition.kind === 'procedure' || definition.kind === 'function' || definition.kind === 'event';
+  if (definition.sqlMode !== undefined) lines.push(`SET sql_mode = ${dialect.quoteString(definition.sqlMode)};`);
+  lines.push(needsDelimiter ? dialect.delimitedStatement(definition.sql) : `${definition.sql};`);
+  if (definition.sqlMode !== undefined) {
+    const restore = dialect.scriptPreamble.find((statement) => statement.startsWith('SET sql_mode'));
+    if (restore !== undefined) lines.push(`${restore};`);
+  }
+  return `${lines.join('\n')}\n`;
+}
