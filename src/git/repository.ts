@@ -85,9 +85,8 @@ export class Repository {
       await this.git.raw(['add', '--all', '--force', '--', spec]);
       const changes = parseNameStatus(await this.git.raw(['diff', '--cached', '--name-status', '--no-renames', '-z', '--', spec]));
       if (changes.length === 0) return undefined;
-      const env = await this.identityEnv(author);
       // `--only` with a pathspec commits those paths and nothing else that may be staged.
-      await this.git.env(env).raw(['commit', '--only', '--quiet', '--no-edit', `--author=${author.name} <${author.email}>`, '-m', message(changes), '--', spec]);
+      await (await this.committerGit(author)).raw(['commit', '--only', '--quiet', '--no-edit', `--author=${author.name} <${author.email}>`, '-m', message(changes), '--', spec]);
       const id = (await this.git.revparse(['HEAD'])).trim();
       return { id, changes };
     } catch (error) {
@@ -130,17 +129,12 @@ export class Repository {
 
   /**
    * A nightly timer often runs as a user without `user.name`; then the author doubles as the
-   * committer, instead of git refusing to commit.
+   * committer (given as `-c` options), instead of git refusing to commit.
    */
-  private async identityEnv(author: Author): Promise<Record<string, string>> {
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  private async committerGit(author: Author): Promise<SimpleGit> {
     const configured = await this.git.raw(['config', '--get', 'user.name']).catch(() => '');
-    if (configured.trim() === '') {
-      env.GIT_COMMITTER_NAME = author.name;
-      env.GIT_COMMITTER_EMAIL = author.email;
-    }
-    return env;
+    if (configured.trim() !== '') return this.git;
+    return simpleGit({ baseDir: this.root, config: [`user.name=${author.name}`, `user.email=${author.email}`] });
   }
 }
 
