@@ -1,0 +1,81 @@
+// Lint: typescript-eslint strict type-checked rules, plus the import directions of
+// STYLE.md §2 (the engine knows nothing of git, age, YAML or the CLI; workflows never
+// reach up into the CLI).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const restrict = (patterns) => ['error', { patterns }];
+
+export default tseslint.config(
+  { ignores: ['dist/', 'coverage/', 'demo-run/', 'bench/results/', 'node_modules/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'bench/*.mjs', 'scripts/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      eqeqeq: ['error', 'always'],
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unnecessary-condition': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: false }],
+    },
+  },
+  {
+    files: ['src/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        {
+          group: [
+            '**/config/**',
+            '**/cli/**',
+            '**/git/**',
+            '**/crypto/**',
+            '**/snapshot/**',
+            'simple-git',
+            'js-yaml',
+            'yargs',
+            'age-encryption',
+          ],
+          message: 'The engine knows nothing of config, git, age, YAML or the CLI.',
+        },
+      ]),
+    },
+  },
+  {
+    files: ['src/config/**/*.ts', 'src/git/**/*.ts', 'src/support/**/*.ts', 'src/crypto/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        {
+          group: ['**/cli/**', '**/engine/**', '**/snapshot/**', 'mysql2', 'mysql2/*'],
+          message: 'Lower layers import only support/ and errors.ts.',
+        },
+      ]),
+    },
+  },
+  {
+    files: ['src/snapshot/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        {
+          group: ['**/cli/**', 'mysql2', 'mysql2/*', 'yargs'],
+          message: 'Workflows never reach into the CLI or the driver.',
+        },
+      ]),
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+);
