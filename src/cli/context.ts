@@ -29,27 +29,51 @@ export interface CommandContext {
 
 /** A logger at the level the flags ask for, writing to stderr. */
 export function loggerFor(args: GlobalArgs): Logger {
-  return createStreamLogger(args.verbose === true ? 'debug' : args.quiet === true ? 'warn' : 'info');
+  return createStreamLogger(
+    args.verbose === true ? 'debug' : args.quiet === true ? 'warn' : 'info',
+  );
 }
 
 /** Locates and loads the config, logging its warnings. */
-export async function loadContext(args: GlobalArgs, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<CommandContext> {
+export async function loadContext(
+  args: GlobalArgs,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): Promise<CommandContext> {
   const logger = loggerFor(args);
-  const file = await locateConfig({ explicitPath: args.config, environmentPath: env.SCHEMA_BACKUP_CONFIG, cwd });
+  const file = await locateConfig({
+    explicitPath: args.config,
+    environmentPath: env.SCHEMA_BACKUP_CONFIG,
+    cwd,
+  });
   const { config, warnings } = await loadConfig(file);
-  const configWarnings = warnings.map((warning) => `${file}${warning.line === undefined ? '' : `:${String(warning.line)}`}: ${warning.message}`);
+  const configWarnings = warnings.map(
+    (warning) =>
+      `${file}${warning.line === undefined ? '' : `:${String(warning.line)}`}: ${warning.message}`,
+  );
   for (const warning of configWarnings) logger.warn(warning);
   return { config, logger, configWarnings };
 }
 
 /** The connection of the context's config, `--database` overriding `database.name`. */
-export async function connectionFor(context: CommandContext, args: GlobalArgs, env: NodeJS.ProcessEnv = process.env): Promise<ConnectionSettings> {
-  return resolveConnection(context.config, { env, database: args.database, warn: (message) => context.logger.warn(message) });
+export async function connectionFor(
+  context: CommandContext,
+  args: GlobalArgs,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ConnectionSettings> {
+  return resolveConnection(context.config, {
+    env,
+    database: args.database,
+    warn: (message) => context.logger.warn(message),
+  });
 }
 
 /** The host directory's name: `hostname:` from the config, else the fully qualified host name. */
 export async function hostNameFor(config: Config): Promise<string> {
   const host = config.hostname ?? (await fullyQualifiedHostName());
-  if (!isValidHostName(host)) throw new UsageError(`the host name ${JSON.stringify(host)} cannot name a directory`, { hint: 'Set hostname: in the config.' });
+  if (!isValidHostName(host))
+    throw new UsageError(`the host name ${JSON.stringify(host)} cannot name a directory`, {
+      hint: 'Set hostname: in the config.',
+    });
   return host;
 }

@@ -37,12 +37,35 @@ function buildParser(argv: readonly string[], setExit: (code: number) => void): 
   return yargs([...argv])
     .scriptName('schema_backup')
     .usage('$0 [command] [options]\n\nKeep a MariaDB/MySQL schema and configuration under git.')
-    .option('config', { alias: 'c', type: 'string', describe: 'config file (default: $SCHEMA_BACKUP_CONFIG, ./etc/schema_backup.conf, /etc/schema_backup/schema_backup.conf)' })
+    .option('config', {
+      alias: 'c',
+      type: 'string',
+      describe:
+        'config file (default: $SCHEMA_BACKUP_CONFIG, ./etc/schema_backup.conf, /etc/schema_backup/schema_backup.conf)',
+    })
     .option('database', { type: 'string', describe: 'database to use instead of database.name' })
-    .option('verbose', { alias: 'v', type: 'boolean', describe: 'more detail, and the cause of errors' })
-    .option('quiet', { alias: 'q', type: 'boolean', describe: 'only warnings and errors on stderr' })
-    .command(['snapshot', '$0'], 'take a snapshot of the database and commit it (the default command)', snapshotBuilder, run(snapshotHandler))
-    .command('check', 'validate the config, connect, and list every table with its category', checkBuilder, run(checkHandler))
+    .option('verbose', {
+      alias: 'v',
+      type: 'boolean',
+      describe: 'more detail, and the cause of errors',
+    })
+    .option('quiet', {
+      alias: 'q',
+      type: 'boolean',
+      describe: 'only warnings and errors on stderr',
+    })
+    .command(
+      ['snapshot', '$0'],
+      'take a snapshot of the database and commit it (the default command)',
+      snapshotBuilder,
+      run(snapshotHandler),
+    )
+    .command(
+      'check',
+      'validate the config, connect, and list every table with its category',
+      checkBuilder,
+      run(checkHandler),
+    )
     .strict()
     .help()
     .alias('help', 'h')
@@ -52,8 +75,10 @@ function buildParser(argv: readonly string[], setExit: (code: number) => void): 
     .fail((message, error) => {
       // Only parse failures come here as a message; a handler's error is rethrown untouched
       // so that a runtime failure never prints the help text (yargs/yargs#2394).
-      if (error !== undefined && error !== null) throw error;
-      throw new UsageError(message, { hint: 'Run schema_backup --help for the commands and options.' });
+      if ((error as Error | undefined) !== undefined) throw error;
+      throw new UsageError(message, {
+        hint: 'Run schema_backup --help for the commands and options.',
+      });
     });
 }
 
@@ -68,14 +93,16 @@ export function reportError(error: unknown, verbose: boolean): number {
     if (verbose) {
       let cause: unknown = error.cause;
       while (cause !== undefined && cause !== null) {
-        write(`cause: ${cause instanceof Error ? cause.message : String(cause)}`);
+        write(`cause: ${cause instanceof Error ? cause.message : JSON.stringify(cause)}`);
         cause = cause instanceof Error ? cause.cause : undefined;
       }
     }
     return error.exitCode;
   }
   write(`error: ${error instanceof Error ? error.message : String(error)}`);
-  write('this is a bug in schema_backup: please report it with the command you ran and this output (run again with --verbose for the stack).');
+  write(
+    'this is a bug in schema_backup: please report it with the command you ran and this output (run again with --verbose for the stack).',
+  );
   if (verbose && error instanceof Error && error.stack !== undefined) write(error.stack);
   return error instanceof SchemaBackupError ? error.exitCode : ExitCode.Failure;
 }

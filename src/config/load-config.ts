@@ -35,7 +35,9 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError({ file }, `cannot read the config: ${(error as Error).message}`, { cause: error });
+    throw new ConfigError({ file }, `cannot read the config: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return parseConfig(text, file);
 }
@@ -48,9 +50,13 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   } catch (error) {
     const mark = (error as { mark?: { line?: number } }).mark;
     const reason = (error as { reason?: string }).reason ?? (error as Error).message;
-    throw new ConfigError({ file, line: mark?.line === undefined ? undefined : mark.line + 1 }, `malformed YAML: ${reason}`, {
-      cause: error,
-    });
+    throw new ConfigError(
+      { file, line: mark?.line === undefined ? undefined : mark.line + 1 },
+      `malformed YAML: ${reason}`,
+      {
+        cause: error,
+      },
+    );
   }
   const reader = new ConfigReader(file, mapYamlSource(text));
   return reader.read(document);
@@ -80,7 +86,10 @@ class ConfigReader {
     const configDir = dirname(this.file);
 
     if (root.csv2_backup_dir !== undefined && root.backup_dir !== undefined) {
-      throw this.error(['backup_dir'], 'both csv2_backup_dir and its alias backup_dir are set; keep one');
+      throw this.error(
+        ['backup_dir'],
+        'both csv2_backup_dir and its alias backup_dir are set; keep one',
+      );
     }
     const backupDirKey = root.backup_dir !== undefined ? 'backup_dir' : 'csv2_backup_dir';
     const backupDirValue = this.optionalString(root, [backupDirKey]);
@@ -107,10 +116,17 @@ class ConfigReader {
       pauseInterval,
       database: {
         ...database,
-        passwordFile: database.passwordFile === undefined ? undefined : this.path(database.passwordFile, configDir),
-        defaultsFile: database.defaultsFile === undefined ? undefined : this.path(database.defaultsFile, configDir),
+        passwordFile:
+          database.passwordFile === undefined
+            ? undefined
+            : this.path(database.passwordFile, configDir),
+        defaultsFile:
+          database.defaultsFile === undefined
+            ? undefined
+            : this.path(database.defaultsFile, configDir),
         sslCa: database.sslCa === undefined ? undefined : this.path(database.sslCa, configDir),
-        sslCert: database.sslCert === undefined ? undefined : this.path(database.sslCert, configDir),
+        sslCert:
+          database.sslCert === undefined ? undefined : this.path(database.sslCert, configDir),
         sslKey: database.sslKey === undefined ? undefined : this.path(database.sslKey, configDir),
       },
       hostname: this.optionalString(root, ['hostname']),
@@ -148,9 +164,13 @@ class ConfigReader {
       result[category] = unique;
     }
     if (firstConflictPath !== undefined) {
-      throw this.error(firstConflictPath, `a table may be in one category only: ${conflicts.join('; ')}`, {
-        hint: 'Remove each table from all but one of global, local, ephemeral and ignore.',
-      });
+      throw this.error(
+        firstConflictPath,
+        `a table may be in one category only: ${conflicts.join('; ')}`,
+        {
+          hint: 'Remove each table from all but one of global, local, ephemeral and ignore.',
+        },
+      );
     }
     return result;
   }
@@ -189,7 +209,8 @@ class ConfigReader {
     const identityFile = this.optionalString(block, ['encryption', 'identity_file']);
     return {
       recipients: this.stringList(block, ['encryption', 'recipients']),
-      recipientsFile: recipientsFile === undefined ? undefined : this.path(recipientsFile, configDir),
+      recipientsFile:
+        recipientsFile === undefined ? undefined : this.path(recipientsFile, configDir),
       identityFile: identityFile === undefined ? undefined : this.path(identityFile, configDir),
     };
   }
@@ -204,7 +225,10 @@ class ConfigReader {
     else push = this.optionalString(block, ['git', 'push']);
     const author = this.optionalString(block, ['git', 'author']);
     if (author !== undefined && !/^[^<>]+ <[^<>]*>$/.test(author)) {
-      throw this.error(['git', 'author'], `must look like "Name <email>", not ${JSON.stringify(author)}`);
+      throw this.error(
+        ['git', 'author'],
+        `must look like "Name <email>", not ${JSON.stringify(author)}`,
+      );
     }
     return {
       commit: this.optionalBoolean(block, ['git', 'commit']) ?? true,
@@ -234,7 +258,8 @@ class ConfigReader {
     const value = parent[String(path.at(-1))];
     if (value === undefined || value === null) return undefined;
     if (typeof value === 'number') return String(value);
-    if (typeof value !== 'string') throw this.error(path, `must be a string, not ${describe(value)}`);
+    if (typeof value !== 'string')
+      throw this.error(path, `must be a string, not ${describe(value)}`);
     return value;
   }
 
@@ -250,7 +275,8 @@ class ConfigReader {
   private optionalBoolean(parent: Mapping, path: KeyPath): boolean | undefined {
     const value = parent[String(path.at(-1))];
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'boolean') throw this.error(path, `must be true or false, not ${describe(value)}`);
+    if (typeof value !== 'boolean')
+      throw this.error(path, `must be true or false, not ${describe(value)}`);
     return value;
   }
 
@@ -258,7 +284,8 @@ class ConfigReader {
   private stringList(parent: Mapping, path: KeyPath): string[] {
     const value = parent[String(path.at(-1))];
     if (value === undefined || value === null) return [];
-    if (!Array.isArray(value)) throw this.error(path, `must be a list (lines starting with "- "), not ${describe(value)}`);
+    if (!Array.isArray(value))
+      throw this.error(path, `must be a list (lines starting with "- "), not ${describe(value)}`);
     return value.map((item: unknown, index) => {
       if (typeof item === 'number') return String(item);
       if (typeof item !== 'string' || item.trim() === '') {
@@ -269,7 +296,8 @@ class ConfigReader {
   }
 
   private path(value: string, configDir: string): string {
-    const expanded = value === '~' ? homedir() : value.startsWith('~/') ? join(homedir(), value.slice(2)) : value;
+    const expanded =
+      value === '~' ? homedir() : value.startsWith('~/') ? join(homedir(), value.slice(2)) : value;
     return isAbsolute(expanded) ? expanded : resolve(configDir, expanded);
   }
 
@@ -278,7 +306,10 @@ class ConfigReader {
       if (known.includes(key)) continue;
       const suggestion = nearestKey(key, known);
       const where = [...path, key].join('.');
-      this.warn([...path, key], `unknown key ${where}${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}`);
+      this.warn(
+        [...path, key],
+        `unknown key ${where}${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}`,
+      );
     }
   }
 
@@ -287,8 +318,15 @@ class ConfigReader {
   }
 
   private error(path: KeyPath, problem: string, options: { hint?: string } = {}): ConfigError {
-    const key = path.map((part) => (typeof part === 'number' ? `[${String(part)}]` : part)).join('.').replace(/\.\[/g, '[');
-    return new ConfigError({ file: this.file, line: this.source.lineOf(path), key }, problem, options);
+    const key = path
+      .map((part) => (typeof part === 'number' ? `[${String(part)}]` : part))
+      .join('.')
+      .replace(/\.\[/g, '[');
+    return new ConfigError(
+      { file: this.file, line: this.source.lineOf(path), key },
+      problem,
+      options,
+    );
   }
 }
 
@@ -298,7 +336,9 @@ class ConfigReader {
  * anywhere else, `schema_backup/` inside the config's own directory.
  */
 export function defaultBackupDir(configDir: string): string {
-  return basename(configDir) === 'etc' ? join(dirname(configDir), 'schema_backup') : join(configDir, 'schema_backup');
+  return basename(configDir) === 'etc'
+    ? join(dirname(configDir), 'schema_backup')
+    : join(configDir, 'schema_backup');
 }
 
 function describe(value: unknown): string {

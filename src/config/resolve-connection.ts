@@ -12,7 +12,11 @@ import { readOptionFiles, type OptionValues } from './my-cnf/read-option-files.j
 import type { Config } from './schema.js';
 
 /** Where the client looks for the server's socket when nothing names one. */
-export const DEFAULT_SOCKETS = ['/run/mysqld/mysqld.sock', '/var/run/mysqld/mysqld.sock', '/tmp/mysql.sock'];
+export const DEFAULT_SOCKETS = [
+  '/run/mysqld/mysqld.sock',
+  '/var/run/mysqld/mysqld.sock',
+  '/tmp/mysql.sock',
+];
 
 export const PASSWORD_ENV = 'SCHEMA_BACKUP_DB_PASSWORD';
 
@@ -66,9 +70,13 @@ export async function resolveConnection(
 
   const database = options.database ?? db.name ?? fromFiles('database');
   if (database === undefined || database === '') {
-    throw new ConfigError({ file: config.file, key: 'database.name' }, 'no database to snapshot is named', {
-      hint: 'Set database.name in the config (or `database=` in the [client] group of an option file).',
-    });
+    throw new ConfigError(
+      { file: config.file, key: 'database.name' },
+      'no database to snapshot is named',
+      {
+        hint: 'Set database.name in the config (or `database=` in the [client] group of an option file).',
+      },
+    );
   }
   const user = db.user ?? fromFiles('user') ?? userInfo().username;
 
@@ -87,9 +95,16 @@ export async function resolveConnection(
   }
   registerSecret(password);
 
-  const endpoint = await chooseEndpoint(db.host ?? fromFiles('host'), db.socket ?? fromFiles('socket'), db.port ?? numberOption(files, 'port'));
+  const endpoint = await chooseEndpoint(
+    db.host ?? fromFiles('host'),
+    db.socket ?? fromFiles('socket'),
+    db.port ?? numberOption(files, 'port'),
+  );
   const tls = tlsSettings(config, files);
-  const description = endpoint.socket !== undefined ? `${user}@${endpoint.socket}` : `${user}@${endpoint.host ?? ''}:${String(endpoint.port ?? 3306)}`;
+  const description =
+    endpoint.socket !== undefined
+      ? `${user}@${endpoint.socket}`
+      : `${user}@${endpoint.host ?? ''}:${String(endpoint.port ?? 3306)}`;
   return {
     ...endpoint,
     user,
@@ -119,17 +134,23 @@ async function chooseEndpoint(
   return { host: '127.0.0.1', port: port ?? 3306 };
 }
 
-function tlsSettings(config: Pick<Config, 'database'>, files: OptionValues): TlsSettings | undefined {
+function tlsSettings(
+  config: Pick<Config, 'database'>,
+  files: OptionValues,
+): TlsSettings | undefined {
   const db = config.database;
   const ca = db.sslCa ?? files.get('ssl_ca')?.value;
   const cert = db.sslCert ?? files.get('ssl_cert')?.value;
   const key = db.sslKey ?? files.get('ssl_key')?.value;
   const fileSsl = files.get('ssl')?.value;
-  const wanted = db.ssl ?? (fileSsl === undefined ? undefined : fileSsl !== '0' && fileSsl !== 'OFF');
+  const wanted =
+    db.ssl ?? (fileSsl === undefined ? undefined : fileSsl !== '0' && fileSsl !== 'OFF');
   if (wanted === false || files.has('skip_ssl')) return undefined;
   if (wanted !== true && ca === undefined && cert === undefined) return undefined;
   const verifyOption = files.get('ssl_verify_server_cert')?.value;
-  const verifyServerCert = db.sslVerifyServerCert ?? (verifyOption === undefined ? ca !== undefined : verifyOption !== '0');
+  const verifyServerCert =
+    db.sslVerifyServerCert ??
+    (verifyOption === undefined ? ca !== undefined : verifyOption !== '0');
   return { ca, cert, key, verifyServerCert };
 }
 
@@ -140,17 +161,28 @@ function numberOption(files: OptionValues, name: string): number | undefined {
   return Number.isInteger(number) ? number : undefined;
 }
 
-async function readPasswordFile(path: string, configFile: string, warn?: (message: string) => void): Promise<string> {
+async function readPasswordFile(
+  path: string,
+  configFile: string,
+  warn?: (message: string) => void,
+): Promise<string> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError({ file: configFile, key: 'database.password_file' }, `cannot read ${path}: ${(error as { code?: string }).code ?? (error as Error).message}`, {
-      cause: error,
-    });
+    throw new ConfigError(
+      { file: configFile, key: 'database.password_file' },
+      `cannot read ${path}: ${(error as { code?: string }).code ?? (error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   const mode = (await stat(path)).mode;
-  if ((mode & 0o077) !== 0) warn?.(`password file ${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
+  if ((mode & 0o077) !== 0)
+    warn?.(
+      `password file ${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it`,
+    );
   // The first line is the password, as in `mariadb --password="$(cat file)"`.
   return text.split(/\r?\n/)[0] ?? '';
 }

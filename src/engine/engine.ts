@@ -37,7 +37,15 @@ export interface ServerInfo {
 }
 
 /** Kinds of schema objects, in the order a restore creates them. */
-export const OBJECT_KINDS = ['table', 'sequence', 'view', 'procedure', 'function', 'trigger', 'event'] as const;
+export const OBJECT_KINDS = [
+  'table',
+  'sequence',
+  'view',
+  'procedure',
+  'function',
+  'trigger',
+  'event',
+] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
 /** Every object of one database, each list sorted by name (code point order). */

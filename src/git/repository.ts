@@ -17,7 +17,8 @@ export interface Author {
 /** Parses `Name <email>`. */
 export function parseAuthor(text: string): Author {
   const match = /^\s*([^<>]+?)\s*<([^<>]*)>\s*$/.exec(text);
-  if (!match) throw new GitError(`not an author of the form "Name <email>": ${JSON.stringify(text)}`);
+  if (!match)
+    throw new GitError(`not an author of the form "Name <email>": ${JSON.stringify(text)}`);
   return { name: match[1] ?? '', email: match[2] ?? '' };
 }
 
@@ -47,12 +48,20 @@ export class Repository {
    * The repository whose work tree contains `directory`, or undefined when there is none.
    * With `init`, creates one in `directory` instead of returning undefined.
    */
-  static async find(directory: string, options: { init?: boolean } = {}): Promise<Repository | undefined> {
+  static async find(
+    directory: string,
+    options: { init?: boolean } = {},
+  ): Promise<Repository | undefined> {
     await mkdir(directory, { recursive: true });
     const probe = simpleGit({ baseDir: directory });
     let root: string | undefined;
     try {
-      if (await probe.checkIsRepo()) root = (await probe.revparse(['--show-toplevel'])).trim();
+      if (await probe.checkIsRepo()) {
+        root = (await probe.revparse(['--show-toplevel'])).trim();
+        // A directory the enclosing repository ignores is not tracked by it (e.g. a work
+        // area inside a project checkout): it is treated as being in no repository.
+        if (await isIgnored(probe, directory)) root = undefined;
+      }
     } catch (error) {
       throw translate(error, `looking for the git repository of ${directory}`);
     }
@@ -79,14 +88,32 @@ export class Repository {
    * snapshot file silently left out by a .gitignore would be lost) and commits exactly those
    * paths. Returns undefined when there is nothing to commit.
    */
-  async commitPath(path: string, message: (changes: readonly ChangedPath[]) => string, author: Author): Promise<CommitResult | undefined> {
+  async commitPath(
+    path: string,
+    message: (changes: readonly ChangedPath[]) => string,
+    author: Author,
+  ): Promise<CommitResult | undefined> {
     const spec = this.pathspec(path);
     try {
       await this.git.raw(['add', '--all', '--force', '--', spec]);
-      const changes = parseNameStatus(await this.git.raw(['diff', '--cached', '--name-status', '--no-renames', '-z', '--', spec]));
+      const changes = parseNameStatus(
+        await this.git.raw(['diff', '--cached', '--name-status', '--no-renames', '-z', '--', spec]),
+      );
       if (changes.length === 0) return undefined;
       // `--only` with a pathspec commits those paths and nothing else that may be staged.
-      await (await this.committerGit(author)).raw(['commit', '--only', '--quiet', '--no-edit', `--author=${author.name} <${author.email}>`, '-m', message(changes), '--', spec]);
+      await (
+        await this.committerGit(author)
+      ).raw([
+        'commit',
+        '--only',
+        '--quiet',
+        '--no-edit',
+        `--author=${author.name} <${author.email}>`,
+        '-m',
+        message(changes),
+        '--',
+        spec,
+      ]);
       const id = (await this.git.revparse(['HEAD'])).trim();
       return { id, changes };
     } catch (error) {
@@ -102,10 +129,13 @@ export class Repository {
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       if (/rejected|non-fast-forward|fetch first/i.test(text)) {
-        throw new GitError(`the push to ${remote} was rejected: the remote has commits this repository lacks`, {
-          hint: `The snapshot is committed locally. Pull (or rebase on) ${remote} in ${this.root} and push again; snapshots from several hosts can share a branch because each writes only its own host directory.`,
-          cause: error,
-        });
+        throw new GitError(
+          `the push to ${remote} was rejected: the remote has commits this repository lacks`,
+          {
+            hint: `The snapshot is committed locally. Pull (or rebase on) ${remote} in ${this.root} and push again; snapshots from several hosts can share a branch because each writes only its own host directory.`,
+            cause: error,
+          },
+        );
       }
       throw translate(error, `pushing to ${remote}`);
     }
@@ -134,7 +164,19 @@ export class Repository {
   private async committerGit(author: Author): Promise<SimpleGit> {
     const configured = await this.git.raw(['config', '--get', 'user.name']).catch(() => '');
     if (configured.trim() !== '') return this.git;
-    return simpleGit({ baseDir: this.root, config: [`user.name=${author.name}`, `user.email=${author.email}`] });
+    return simpleGit({
+      baseDir: this.root,
+      config: [`user.name=${author.name}`, `user.email=${author.email}`],
+    });
+  }
+}
+
+async function isIgnored(git: SimpleGit, directory: string): Promise<boolean> {
+  try {
+    await git.raw(['check-ignore', '--quiet', '--', directory]);
+    return true;
+  } catch {
+    return false; // exit 1: not ignored
   }
 }
 
@@ -152,6 +194,10 @@ function parseNameStatus(output: string): ChangedPath[] {
 
 function translate(error: unknown, action: string): GitError {
   if (error instanceof GitError) return error;
-  const text = error instanceof SimpleGitError || error instanceof Error ? error.message : String(error);
-  return new GitError(`git failed while ${action}: ${text.trim().split('\n').slice(0, 5).join(' ')}`, { cause: error });
+  const text =
+    error instanceof SimpleGitError || error instanceof Error ? error.message : String(error);
+  return new GitError(
+    `git failed while ${action}: ${text.trim().split('\n').slice(0, 5).join(' ')}`,
+    { cause: error },
+  );
 }

@@ -14,17 +14,27 @@ export interface ObjectChange {
  * empty list (git saw changes this run did not make, e.g. left by a run that stopped before
  * committing) gives a subject that says so.
  */
-export function composeCommitMessage(host: string, database: string, changes: readonly ObjectChange[]): string {
-  if (changes.length === 0) return `snapshot ${host}: changes left by an earlier run\n\nDatabase: ${database}\n`;
+export function composeCommitMessage(
+  host: string,
+  database: string,
+  changes: readonly ObjectChange[],
+): string {
+  if (changes.length === 0)
+    return `snapshot ${host}: changes left by an earlier run\n\nDatabase: ${database}\n`;
   const tables = changes.filter((change) => change.kind === 'table');
   const others = changes.filter((change) => change.kind !== 'table');
-  const names = (list: readonly ObjectChange[]): string => list.map((change) => change.name).join(', ');
+  const names = (list: readonly ObjectChange[]): string =>
+    list.map((change) => change.name).join(', ');
   const count = (n: number, what: string): string => `${String(n)} ${what}${n === 1 ? '' : 's'}`;
 
   const added = tables.filter((change) => change.change === 'added');
   const removed = tables.filter((change) => change.change === 'removed');
-  const structure = tables.filter((change) => change.change === 'changed' && change.structureChanged);
-  const rows = tables.filter((change) => change.change === 'changed' && (change.rowsAdded > 0 || change.rowsRemoved > 0));
+  const structure = tables.filter(
+    (change) => change.change === 'changed' && change.structureChanged,
+  );
+  const rows = tables.filter(
+    (change) => change.change === 'changed' && (change.rowsAdded > 0 || change.rowsRemoved > 0),
+  );
   const rowsAdded = rows.reduce((sum, change) => sum + change.rowsAdded, 0);
   const rowsRemoved = rows.reduce((sum, change) => sum + change.rowsRemoved, 0);
 
@@ -32,7 +42,10 @@ export function composeCommitMessage(host: string, database: string, changes: re
   if (added.length > 0) parts.push(`${count(added.length, 'table')} added`);
   if (removed.length > 0) parts.push(`${count(removed.length, 'table')} removed`);
   if (structure.length > 0) parts.push(`${count(structure.length, 'structure')} changed`);
-  if (rows.length > 0) parts.push(`rows +${String(rowsAdded)} -${String(rowsRemoved)} in ${count(rows.length, 'table')}`);
+  if (rows.length > 0)
+    parts.push(
+      `rows +${String(rowsAdded)} -${String(rowsRemoved)} in ${count(rows.length, 'table')}`,
+    );
   if (others.length > 0) parts.push(`${count(others.length, 'other object')} changed`);
 
   const body: string[] = [`Database: ${database}`, ''];
@@ -40,9 +53,12 @@ export function composeCommitMessage(host: string, database: string, changes: re
   if (removed.length > 0) body.push(`Tables removed: ${names(removed)}`);
   if (structure.length > 0) body.push(`Structure changed: ${names(structure)}`);
   if (rows.length > 0) {
-    body.push(`Rows changed: ${rows.map((change) => `${change.name} (+${String(change.rowsAdded)} -${String(change.rowsRemoved)})`).join(', ')}`);
+    body.push(
+      `Rows changed: ${rows.map((change) => `${change.name} (+${String(change.rowsAdded)} -${String(change.rowsRemoved)})`).join(', ')}`,
+    );
   }
-  for (const change of others) body.push(`${capitalize(change.kind)} ${change.change}: ${change.name}`);
+  for (const change of others)
+    body.push(`${capitalize(change.kind)} ${change.change}: ${change.name}`);
   return `snapshot ${host}: ${parts.join(', ')}\n\n${body.join('\n')}\n`;
 }
 

@@ -45,8 +45,12 @@ export async function summarizeFile(path: string): Promise<TableFileSummary | un
 }
 
 /** The change from `before` to `after`. Rows that changed count as one removed and one added. */
-export function compareSummaries(before: TableFileSummary | undefined, after: TableFileSummary): TableFileChange {
-  if (before === undefined) return { structureChanged: true, rowsAdded: after.rowCount, rowsRemoved: 0 };
+export function compareSummaries(
+  before: TableFileSummary | undefined,
+  after: TableFileSummary,
+): TableFileChange {
+  if (before === undefined)
+    return { structureChanged: true, rowsAdded: after.rowCount, rowsRemoved: 0 };
   const structureChanged = before.structure !== after.structure;
   if (before.rows !== undefined && after.rows !== undefined) {
     let rowsAdded = 0;

@@ -20,14 +20,22 @@ const ROW_NOTE: Readonly<Record<PlannedTable['category'], string>> = {
 };
 
 /** Comment and preamble lines that open every file. */
-export function fileHeader(dialect: SqlDialect, title: string, notes: readonly string[] = []): string {
+export function fileHeader(
+  dialect: SqlDialect,
+  title: string,
+  notes: readonly string[] = [],
+): string {
   const lines = [`-- schema_backup: ${title}`, ...notes.map((note) => `-- ${note}`)];
   for (const statement of dialect.scriptPreamble) lines.push(`${statement};`);
   return `${lines.join('\n')}\n`;
 }
 
 /** The structure part of a table file: header, `CREATE TABLE` and the note on rows. */
-export function renderTableHead(dialect: SqlDialect, table: PlannedTable, definition: ObjectDefinition): string {
+export function renderTableHead(
+  dialect: SqlDialect,
+  table: PlannedTable,
+  definition: ObjectDefinition,
+): string {
   return `${fileHeader(dialect, `table ${dialect.quoteIdentifier(table.name)}, category ${table.category}`, [ROW_NOTE[table.category]])}\n${definition.sql};\n`;
 }
 
@@ -64,12 +72,21 @@ export function renderObjectFile(dialect: SqlDialect, definition: ObjectDefiniti
 function renderReplayable(dialect: SqlDialect, definition: ObjectDefinition): string {
   const lines: string[] = [];
   const title = `${definition.kind} ${dialect.quoteIdentifier(definition.name)}`;
-  lines.push(`-- ${title}${definition.definer === undefined ? '' : `, definer ${definition.definer}`}`);
-  const needsDelimiter = definition.kind === 'trigger' || definition.kind === 'procedure' || definition.kind === 'function' || definition.kind === 'event';
-  if (definition.sqlMode !== undefined) lines.push(`SET sql_mode = ${dialect.quoteString(definition.sqlMode)};`);
+  lines.push(
+    `-- ${title}${definition.definer === undefined ? '' : `, definer ${definition.definer}`}`,
+  );
+  const needsDelimiter =
+    definition.kind === 'trigger' ||
+    definition.kind === 'procedure' ||
+    definition.kind === 'function' ||
+    definition.kind === 'event';
+  if (definition.sqlMode !== undefined)
+    lines.push(`SET sql_mode = ${dialect.quoteString(definition.sqlMode)};`);
   lines.push(needsDelimiter ? dialect.delimitedStatement(definition.sql) : `${definition.sql};`);
   if (definition.sqlMode !== undefined) {
-    const restore = dialect.scriptPreamble.find((statement) => statement.startsWith('SET sql_mode'));
+    const restore = dialect.scriptPreamble.find((statement) =>
+      statement.startsWith('SET sql_mode'),
+    );
     if (restore !== undefined) lines.push(`${restore};`);
   }
   return `${lines.join('\n')}\n`;

@@ -19,7 +19,12 @@ import { writeFileAtomic } from '../support/atomic-write.js';
 import { acquireLock } from '../support/lock.js';
 import type { Logger } from '../support/logger.js';
 import { composeCommitMessage, type ObjectChange } from './commit-message.js';
-import { compareSummaries, summarizeFile, summarizeText, type TableFileChange } from './compare-table-file.js';
+import {
+  compareSummaries,
+  summarizeFile,
+  summarizeText,
+  type TableFileChange,
+} from './compare-table-file.js';
 import { hostDirectory, objectForFileName, SNAPSHOT_FILE_SUFFIX, WORK_DIR_NAME } from './layout.js';
 import { planSnapshot, type PlannedTable, type SnapshotPlan } from './plan-snapshot.js';
 import { renderObjectFile, renderRows, renderTableHead, renderTriggers } from './render-files.js';
@@ -96,17 +101,25 @@ interface PendingWrite {
 }
 
 /** Takes a snapshot as described by `options` with `engine`. */
-export async function takeSnapshot(engine: Engine, options: SnapshotOptions): Promise<SnapshotResult> {
+export async function takeSnapshot(
+  engine: Engine,
+  options: SnapshotOptions,
+): Promise<SnapshotResult> {
   const { logger } = options;
   const hostDir = hostDirectory(options.backupDir, options.host);
   const workDir = join(options.backupDir, WORK_DIR_NAME);
   await ensureWorkDir(workDir);
-  const releaseLock = options.dryRun ? async () => undefined : await acquireLock(join(workDir, `${options.host}.lock`), { waitSeconds: options.lockWaitSeconds });
+  const releaseLock = options.dryRun
+    ? () => Promise.resolve()
+    : await acquireLock(join(workDir, `${options.host}.lock`), {
+        waitSeconds: options.lockWaitSeconds,
+      });
   const stagingDir = join(workDir, `staging-${options.host}-${randomBytes(4).toString('hex')}`);
   const pending: PendingWrite[] = [];
   let session: Session | undefined;
   try {
-    const repository = options.git.commit && !options.dryRun ? await findRepository(options, logger) : undefined;
+    const repository =
+      options.git.commit && !options.dryRun ? await findRepository(options, logger) : undefined;
     await mkdir(stagingDir, { recursive: true, mode: 0o700 });
 
     session = await engine.openSession({ ...options.connection, database: options.database });
@@ -119,31 +132,50 @@ export async function takeSnapshot(engine: Engine, options: SnapshotOptions): Pr
     const tables: TableOutcome[] = [];
     for (const table of plan.tables) {
       const description = descriptions.get(table.name);
-      if (description === undefined) throw new UsageError(`table ${table.name} disappeared while the snapshot was read`);
+      if (description === undefined)
+        throw new UsageError(`table ${table.name} disappeared while the snapshot was read`);
       const content = new StagedContent(stagingDir);
       const definition = await session.showCreate(options.database, 'table', table.name);
       const head = renderTableHead(engine.dialect, table, definition);
       await content.write(head);
       let rows = 0;
       if (table.rows === 'git') {
-        for await (const line of renderRows(engine.dialect, description, session.readRows(options.database, description))) {
+        for await (const line of renderRows(
+          engine.dialect,
+          description,
+          session.readRows(options.database, description),
+        )) {
           if (line !== '\n') rows += 1;
           await content.write(line);
         }
       }
       const triggers: ObjectDefinition[] = [];
-      for (const trigger of table.triggers) triggers.push(await session.showCreate(options.database, 'trigger', trigger));
+      for (const trigger of table.triggers)
+        triggers.push(await session.showCreate(options.database, 'trigger', trigger));
       await content.write(renderTriggers(engine.dialect, triggers));
       const outcome = await stageIfChanged(join(hostDir, table.file), content, pending, table.file);
-      tables.push({ name: table.name, category: table.category, file: table.file, rows, ...outcome });
-      logger.debug(`${table.name}: ${outcome.change}${table.rows === 'git' ? `, ${String(rows)} rows` : ''}`);
+      tables.push({
+        name: table.name,
+        category: table.category,
+        file: table.file,
+        rows,
+        ...outcome,
+      });
+      logger.debug(
+        `${table.name}: ${outcome.change}${table.rows === 'git' ? `, ${String(rows)} rows` : ''}`,
+      );
     }
     const objects: ObjectOutcome[] = [];
     for (const object of plan.objects) {
       const definition = await session.showCreate(options.database, object.kind, object.name);
       const content = new StagedContent(stagingDir);
       await content.write(renderObjectFile(engine.dialect, definition));
-      const { change } = await stageIfChanged(join(hostDir, object.file), content, pending, object.file);
+      const { change } = await stageIfChanged(
+        join(hostDir, object.file),
+        content,
+        pending,
+        object.file,
+      );
       objects.push({ kind: object.kind, name: object.name, file: object.file, change });
     }
     await session.endConsistentSnapshot();
@@ -151,21 +183,40 @@ export async function takeSnapshot(engine: Engine, options: SnapshotOptions): Pr
     await session.close();
     session = undefined;
 
-    const expected = new Set([...plan.tables.map((table) => table.file), ...plan.objects.map((object) => object.file)]);
+    const expected = new Set([
+      ...plan.tables.map((table) => table.file),
+      ...plan.objects.map((object) => object.file),
+    ]);
     const removed = (await listSnapshotFiles(hostDir)).filter((file) => !expected.has(file));
     const bytesWritten = pending.reduce((sum, write) => sum + write.content.size, 0);
-    const base = { host: options.host, hostDir, database: options.database, serverVersion, plan, tables, objects, removed, bytesWritten };
+    const base = {
+      host: options.host,
+      hostDir,
+      database: options.database,
+      serverVersion,
+      plan,
+      tables,
+      objects,
+      removed,
+      bytesWritten,
+    };
     if (options.dryRun) return { ...base, git: 'dry-run' };
 
     await mkdir(hostDir, { recursive: true });
     for (const write of pending) await write.content.commitTo(join(hostDir, write.file), 0o644);
     for (const file of removed) await unlink(join(hostDir, file));
-    logger.info(`${options.host}: ${String(pending.length)} file(s) written, ${String(removed.length)} removed, ${String(tables.length + objects.length - pending.length)} unchanged`);
+    logger.debug(
+      `${options.host}: ${String(pending.length)} file(s) written, ${String(removed.length)} removed, ${String(tables.length + objects.length - pending.length)} unchanged`,
+    );
 
     if (!options.git.commit) return { ...base, git: 'disabled' };
     if (repository === undefined) return { ...base, git: 'no-repository' };
     const changes = describeChanges(tables, objects, removed);
-    const commit = await repository.commitPath(hostDir, () => composeCommitMessage(options.host, options.database, changes), options.git.author);
+    const commit = await repository.commitPath(
+      hostDir,
+      () => composeCommitMessage(options.host, options.database, changes),
+      options.git.author,
+    );
     if (commit === undefined) return { ...base, git: 'no-changes' };
     const message = composeCommitMessage(options.host, options.database, changes);
     logger.info(`committed ${commit.id.slice(0, 12)}: ${message.split('\n')[0] ?? ''}`);
@@ -173,7 +224,12 @@ export async function takeSnapshot(engine: Engine, options: SnapshotOptions): Pr
       await repository.push(options.git.push, options.git.branch);
       logger.info(`pushed to ${options.git.push}`);
     }
-    return { ...base, git: 'committed', commit: { id: commit.id, message }, pushed: options.git.push };
+    return {
+      ...base,
+      git: 'committed',
+      commit: { id: commit.id, message },
+      pushed: options.git.push,
+    };
   } finally {
     for (const write of pending) await write.content.discard();
     await rm(stagingDir, { recursive: true, force: true });
@@ -182,10 +238,15 @@ export async function takeSnapshot(engine: Engine, options: SnapshotOptions): Pr
   }
 }
 
-async function findRepository(options: SnapshotOptions, logger: Logger): Promise<Repository | undefined> {
+async function findRepository(
+  options: SnapshotOptions,
+  logger: Logger,
+): Promise<Repository | undefined> {
   const repository = await Repository.find(options.backupDir, { init: options.git.init });
   if (repository === undefined) {
-    logger.warn(`${options.backupDir} is not inside a git repository: files are written but not committed (set git.init: true to create one)`);
+    logger.warn(
+      `${options.backupDir} is not inside a git repository: files are written but not committed (set git.init: true to create one)`,
+    );
   }
   return repository;
 }
@@ -194,13 +255,20 @@ function reportPlan(plan: SnapshotPlan, options: SnapshotOptions, logger: Logger
   if (plan.uncategorized.length > 0) {
     const list = plan.uncategorized.join(', ');
     if (options.strict) {
-      throw new UsageError(`strict: ${String(plan.uncategorized.length)} table(s) are in no category: ${list}`, {
-        hint: 'Add each to global, local, ephemeral or ignore in the config; nothing was written.',
-      });
+      throw new UsageError(
+        `strict: ${String(plan.uncategorized.length)} table(s) are in no category: ${list}`,
+        {
+          hint: 'Add each to global, local, ephemeral or ignore in the config; nothing was written.',
+        },
+      );
     }
-    for (const name of plan.uncategorized) logger.warn(`table ${name} is in no category: its structure is saved, its rows are not`);
+    for (const name of plan.uncategorized)
+      logger.warn(`table ${name} is in no category: its structure is saved, its rows are not`);
   }
-  for (const { name, category } of plan.missing) logger.warn(`table ${name} (${category}) is in the config but not in database ${options.database}`);
+  for (const { name, category } of plan.missing)
+    logger.warn(
+      `table ${name} (${category}) is in the config but not in database ${options.database}`,
+    );
 }
 
 async function stageIfChanged(
@@ -216,24 +284,52 @@ async function stageIfChanged(
   const before = await summarizeFile(target);
   const small = await content.small();
   const after =
-    small === undefined ? ((await summarizeFile(content.stagedPath ?? '')) ?? summarizeText('')) : summarizeText(small.toString('utf8'));
+    small === undefined
+      ? ((await summarizeFile(content.stagedPath ?? '')) ?? summarizeText(''))
+      : summarizeText(small.toString('utf8'));
   pending.push({ file, content });
   return { change: before === undefined ? 'added' : 'changed', ...compareSummaries(before, after) };
 }
 
-function describeChanges(tables: readonly TableOutcome[], objects: readonly ObjectOutcome[], removed: readonly string[]): ObjectChange[] {
+function describeChanges(
+  tables: readonly TableOutcome[],
+  objects: readonly ObjectOutcome[],
+  removed: readonly string[],
+): ObjectChange[] {
   const changes: ObjectChange[] = [];
   for (const table of tables) {
     if (table.change === 'unchanged') continue;
-    changes.push({ kind: 'table', name: table.name, change: table.change === 'added' ? 'added' : 'changed', structureChanged: table.structureChanged, rowsAdded: table.rowsAdded, rowsRemoved: table.rowsRemoved });
+    changes.push({
+      kind: 'table',
+      name: table.name,
+      change: table.change === 'added' ? 'added' : 'changed',
+      structureChanged: table.structureChanged,
+      rowsAdded: table.rowsAdded,
+      rowsRemoved: table.rowsRemoved,
+    });
   }
   for (const object of objects) {
     if (object.change === 'unchanged') continue;
-    changes.push({ kind: object.kind, name: object.name, change: object.change === 'added' ? 'added' : 'changed', structureChanged: true, rowsAdded: 0, rowsRemoved: 0 });
+    changes.push({
+      kind: object.kind,
+      name: object.name,
+      change: object.change === 'added' ? 'added' : 'changed',
+      structureChanged: true,
+      rowsAdded: 0,
+      rowsRemoved: 0,
+    });
   }
   for (const file of removed) {
     const object = objectForFileName(file);
-    if (object !== undefined) changes.push({ kind: object.kind, name: object.name, change: 'removed', structureChanged: true, rowsAdded: 0, rowsRemoved: 0 });
+    if (object !== undefined)
+      changes.push({
+        kind: object.kind,
+        name: object.name,
+        change: 'removed',
+        structureChanged: true,
+        rowsAdded: 0,
+        rowsRemoved: 0,
+      });
   }
   return changes;
 }
@@ -242,7 +338,10 @@ function describeChanges(tables: readonly TableOutcome[], objects: readonly Obje
 async function listSnapshotFiles(hostDir: string): Promise<string[]> {
   try {
     const entries = await readdir(hostDir, { withFileTypes: true });
-    return entries.filter((entry) => entry.isFile() && entry.name.endsWith(SNAPSHOT_FILE_SUFFIX)).map((entry) => entry.name).sort();
+    return entries
+      .filter((entry) => entry.isFile() && entry.name.endsWith(SNAPSHOT_FILE_SUFFIX))
+      .map((entry) => entry.name)
+      .sort();
   } catch (error) {
     if ((error as { code?: string }).code === 'ENOENT') return [];
     throw error;

@@ -12,7 +12,8 @@ export async function fullyQualifiedHostName(): Promise<string> {
   try {
     const { address } = await lookup(short);
     const { hostname: canonical } = await lookupService(address, 0);
-    if (canonical.includes('.') && (canonical.startsWith(`${short}.`) || canonical === short)) return canonical;
+    if (canonical.includes('.') && (canonical.startsWith(`${short}.`) || canonical === short))
+      return canonical;
   } catch {
     // No resolver answer: the short name is the best there is.
   }

@@ -20,7 +20,10 @@ export type ReleaseLock = () => Promise<void>;
  * Takes the lock at `lockPath` (a directory is created there). Throws {@link LockError} when
  * another live run holds it past `waitSeconds`.
  */
-export async function acquireLock(lockPath: string, options: LockOptions = {}): Promise<ReleaseLock> {
+export async function acquireLock(
+  lockPath: string,
+  options: LockOptions = {},
+): Promise<ReleaseLock> {
   await mkdir(dirname(lockPath), { recursive: true });
   const waitMs = Math.max(0, (options.waitSeconds ?? 0) * 1000);
   let release: () => Promise<void>;
@@ -30,7 +33,10 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
       lockfilePath: lockPath,
       stale: 30_000,
       update: 10_000,
-      retries: waitMs === 0 ? 0 : { retries: Math.ceil(waitMs / 500), minTimeout: 500, maxTimeout: 500, factor: 1 },
+      retries:
+        waitMs === 0
+          ? 0
+          : { retries: Math.ceil(waitMs / 500), minTimeout: 500, maxTimeout: 500, factor: 1 },
       onCompromised: () => {
         // The lock was taken over (we stalled past `stale`); the run goes on, and the commit
         // is still serialised by git's own index lock.
@@ -43,7 +49,9 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
         cause: error,
       });
     }
-    throw new LockError(`could not take the lock ${lockPath}: ${(error as Error).message}`, { cause: error });
+    throw new LockError(`could not take the lock ${lockPath}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   let released = false;
   return async () => {

@@ -42,10 +42,18 @@ export function createStreamLogger(
 }
 
 /** A logger that records lines in memory (tests, and collecting warnings for `--json`). */
-export function createMemoryLogger(): Logger & { readonly lines: { level: LogLevel; message: string }[] } {
+export function createMemoryLogger(): Logger & {
+  readonly lines: { level: LogLevel; message: string }[];
+} {
   const lines: { level: LogLevel; message: string }[] = [];
   const push = (level: LogLevel) => (message: string) => {
     lines.push({ level, message: redact(message) });
   };
-  return { lines, debug: push('debug'), info: push('info'), warn: push('warn'), error: push('error') };
+  return {
+    lines,
+    debug: push('debug'),
+    info: push('info'),
+    warn: push('warn'),
+    error: push('error'),
+  };
 }

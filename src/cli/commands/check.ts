@@ -35,7 +35,9 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
       warnings: context.configWarnings,
       tables: [
         ...plan.tables.map((table) => ({ name: table.name, category: table.category })),
-        ...plan.ignored.filter((name) => inventory.tables.includes(name)).map((name) => ({ name, category: 'ignore' })),
+        ...plan.ignored
+          .filter((name) => inventory.tables.includes(name))
+          .map((name) => ({ name, category: 'ignore' })),
       ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       uncategorized: plan.uncategorized,
       missing: plan.missing,
@@ -48,21 +50,30 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
     printJson(report);
   } else {
     printLine(`config:     ${report.config}`);
-    printLine(`server:     ${report.connection} (${report.server}), password from ${report.passwordSource}`);
+    printLine(
+      `server:     ${report.connection} (${report.server}), password from ${report.passwordSource}`,
+    );
     printLine(`database:   ${report.database}`);
     printLine(`host dir:   ${report.hostDir}`);
     printLine(`user data:  ${report.userDataDir ?? 'not saved (user_data_backup_dir is not set)'}`);
     printLine();
     const width = Math.max(5, ...report.tables.map((table) => table.name.length));
-    for (const table of report.tables) printLine(`  ${table.name.padEnd(width)}  ${table.category}`);
-    for (const object of report.objects) printLine(`  ${object.name.padEnd(width)}  ${object.kind}`);
+    for (const table of report.tables)
+      printLine(`  ${table.name.padEnd(width)}  ${table.category}`);
+    for (const object of report.objects)
+      printLine(`  ${object.name.padEnd(width)}  ${object.kind}`);
     printLine();
-    printLine(`${String(report.tables.length)} tables, ${String(report.uncategorized.length)} uncategorized, ${String(report.missing.length)} in the config but missing`);
+    printLine(
+      `${String(report.tables.length)} tables, ${String(report.uncategorized.length)} uncategorized, ${String(report.missing.length)} in the config but missing`,
+    );
     for (const name of report.uncategorized) printLine(`  uncategorized: ${name}`);
-    for (const missing of report.missing) printLine(`  missing: ${missing.name} (${missing.category})`);
+    for (const missing of report.missing)
+      printLine(`  missing: ${missing.name} (${missing.category})`);
   }
   if (config.strict && report.uncategorized.length > 0) {
-    throw new UsageError(`strict: ${String(report.uncategorized.length)} table(s) are in no category: ${report.uncategorized.join(', ')}`);
+    throw new UsageError(
+      `strict: ${String(report.uncategorized.length)} table(s) are in no category: ${report.uncategorized.join(', ')}`,
+    );
   }
   return 0;
 }

@@ -5,7 +5,11 @@ import type { Config } from '../../config/schema.js';
 import type { ConnectionSettings } from '../../config/resolve-connection.js';
 import { parseAuthor } from '../../git/repository.js';
 import type { Logger } from '../../support/logger.js';
-import { takeSnapshot, type SnapshotOptions, type SnapshotResult } from '../../snapshot/take-snapshot.js';
+import {
+  takeSnapshot,
+  type SnapshotOptions,
+  type SnapshotResult,
+} from '../../snapshot/take-snapshot.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
 
@@ -18,14 +22,29 @@ export interface SnapshotArgs extends GlobalArgs {
 
 export function snapshotBuilder(yargs: Argv): Argv<SnapshotArgs> {
   return yargs
-    .option('dry-run', { type: 'boolean', describe: 'read the database and report what would change; write and commit nothing' })
-    .option('commit', { type: 'boolean', describe: 'commit the host directory (--no-commit: only write files); default git.commit' })
-    .option('wait-lock', { type: 'number', describe: 'seconds to wait for another run on this host directory to finish', default: 0 })
+    .option('dry-run', {
+      type: 'boolean',
+      describe: 'read the database and report what would change; write and commit nothing',
+    })
+    .option('commit', {
+      type: 'boolean',
+      describe: 'commit the host directory (--no-commit: only write files); default git.commit',
+    })
+    .option('wait-lock', {
+      type: 'number',
+      describe: 'seconds to wait for another run on this host directory to finish',
+      default: 0,
+    })
     .option('json', { type: 'boolean', describe: 'print the result as JSON' });
 }
 
 /** Builds the workflow's options from the config and the command line. */
-export async function snapshotOptionsFrom(config: Config, connection: ConnectionSettings, args: SnapshotArgs, logger: Logger): Promise<SnapshotOptions> {
+export async function snapshotOptionsFrom(
+  config: Config,
+  connection: ConnectionSettings,
+  args: SnapshotArgs,
+  logger: Logger,
+): Promise<SnapshotOptions> {
   const host = await hostNameFor(config);
   return {
     connection,
@@ -61,15 +80,24 @@ function printSnapshotSummary(result: SnapshotResult): void {
   const count = (predicate: (change: string) => boolean): number =>
     [...result.tables, ...result.objects].filter((item) => predicate(item.change)).length;
   const byCategory = new Map<string, number>();
-  for (const table of result.tables) byCategory.set(table.category, (byCategory.get(table.category) ?? 0) + 1);
-  const categories = [...byCategory.entries()].map(([category, n]) => `${String(n)} ${category}`).join(', ');
+  for (const table of result.tables)
+    byCategory.set(table.category, (byCategory.get(table.category) ?? 0) + 1);
+  const categories = [...byCategory.entries()]
+    .map(([category, n]) => `${String(n)} ${category}`)
+    .join(', ');
   const verb = result.git === 'dry-run' ? 'would write' : 'wrote';
   printLine(`snapshot of ${result.database} (${result.serverVersion}) into ${result.hostDir}`);
-  printLine(`  ${String(result.tables.length)} tables (${categories || 'none'}), ${String(result.plan.ignored.length)} ignored, ${String(result.objects.length)} other objects`);
-  printLine(`  ${verb} ${String(count((c) => c === 'added'))} new and ${String(count((c) => c === 'changed'))} changed files, removed ${String(result.removed.length)}, ${String(count((c) => c === 'unchanged'))} unchanged`);
+  printLine(
+    `  ${String(result.tables.length)} tables (${categories || 'none'}), ${String(result.plan.ignored.length)} ignored, ${String(result.objects.length)} other objects`,
+  );
+  printLine(
+    `  ${verb} ${String(count((c) => c === 'added'))} new and ${String(count((c) => c === 'changed'))} changed files, removed ${String(result.removed.length)}, ${String(count((c) => c === 'unchanged'))} unchanged`,
+  );
   switch (result.git) {
     case 'committed':
-      printLine(`  committed ${result.commit?.id.slice(0, 12) ?? ''}: ${result.commit?.message.split('\n')[0] ?? ''}${result.pushed === undefined ? '' : ` (pushed to ${result.pushed})`}`);
+      printLine(
+        `  committed ${result.commit?.id.slice(0, 12) ?? ''}: ${result.commit?.message.split('\n')[0] ?? ''}${result.pushed === undefined ? '' : ` (pushed to ${result.pushed})`}`,
+      );
       break;
     case 'no-changes':
       printLine('  no changes: nothing committed');

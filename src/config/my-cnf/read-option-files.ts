@@ -11,7 +11,14 @@ import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
 
 /** The groups the `mariadb` command-line client reads. */
-export const CLIENT_GROUPS = ['client', 'client-server', 'client-mariadb', 'mysql', 'mariadb', 'mariadb-client'] as const;
+export const CLIENT_GROUPS = [
+  'client',
+  'client-server',
+  'client-mariadb',
+  'mysql',
+  'mariadb',
+  'mariadb-client',
+] as const;
 
 /** One option's value and the file it came from (for messages; never print the value of `password`). */
 export interface OptionValue {
@@ -34,7 +41,10 @@ export interface ReadOptionFilesOptions {
 }
 
 /** The files the client reads when no defaults file is named, in order. */
-export function standardOptionFiles(env: Readonly<Record<string, string | undefined>>, home: string): string[] {
+export function standardOptionFiles(
+  env: Readonly<Record<string, string | undefined>>,
+  home: string,
+): string[] {
   const files = ['/etc/my.cnf', '/etc/mysql/my.cnf'];
   const serverHome = env.MARIADB_HOME ?? env.MYSQL_HOME;
   if (serverHome !== undefined && serverHome !== '') files.push(join(serverHome, 'my.cnf'));
@@ -78,7 +88,9 @@ class OptionFileReader {
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (!mustExist && (code === 'ENOENT' || code === 'ENOTDIR')) return;
-      throw new ConfigError({ file }, `cannot read option file: ${(error as Error).message}`, { cause: error });
+      throw new ConfigError({ file }, `cannot read option file: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     let inGroup = false;
     const lines = text.split(/\r?\n/);
@@ -100,7 +112,12 @@ class OptionFileReader {
     }
   }
 
-  private async directive(line: string, file: string, lineNumber: number, depth: number): Promise<void> {
+  private async directive(
+    line: string,
+    file: string,
+    lineNumber: number,
+    depth: number,
+  ): Promise<void> {
     const match = /^!(include|includedir)\s+(.+)$/.exec(line);
     if (!match) throw new ConfigError({ file, line: lineNumber }, `unknown directive ${line}`);
     if (depth >= MAX_INCLUDE_DEPTH) {
@@ -143,7 +160,16 @@ function parseOptionValue(text: string): string {
   return unescape((comment ? text.slice(0, comment.index) : text).trim());
 }
 
-const ESCAPES: Readonly<Record<string, string>> = { b: '\b', t: '\t', n: '\n', r: '\r', s: ' ', '\\': '\\', '"': '"', "'": "'" };
+const ESCAPES: Readonly<Record<string, string>> = {
+  b: '\b',
+  t: '\t',
+  n: '\n',
+  r: '\r',
+  s: ' ',
+  '\\': '\\',
+  '"': '"',
+  "'": "'",
+};
 
 function unescape(text: string): string {
   return text.replace(/\\(.)/g, (whole, char: string) => ESCAPES[char] ?? whole);

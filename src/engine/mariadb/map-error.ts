@@ -13,7 +13,17 @@ interface DriverError {
   fatal?: boolean;
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'PROTOCOL_CONNECTION_LOST']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+]);
 
 /**
  * The EngineError for `error`, raised while doing `action` (e.g. "reading rows of `t`") on
@@ -21,9 +31,16 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ETIMEDOUT', 'EHOSTUNREAC
  */
 export function mapDriverError(error: unknown, action: string, target = 'the server'): EngineError {
   if (error instanceof EngineError) return error;
-  const driver = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as DriverError;
+  const driver = (
+    typeof error === 'object' && error !== null ? error : { message: String(error) }
+  ) as DriverError;
   const code = driver.code ?? 'UNKNOWN';
-  const details = { code, ...(driver.errno === undefined ? {} : { errno: driver.errno }), ...(driver.sqlState === undefined ? {} : { sqlState: driver.sqlState }), cause: error };
+  const details = {
+    code,
+    ...(driver.errno === undefined ? {} : { errno: driver.errno }),
+    ...(driver.sqlState === undefined ? {} : { sqlState: driver.sqlState }),
+    cause: error,
+  };
 
   if (UNREACHABLE.has(code)) {
     return new EngineError(`cannot reach the database server ${target} (${code}) while ${action}`, {
@@ -42,16 +59,22 @@ export function mapDriverError(error: unknown, action: string, target = 'the ser
     case 'ER_TABLEACCESS_DENIED_ERROR':
     case 'ER_SPECIFIC_ACCESS_DENIED_ERROR':
     case 'ER_PROCACCESS_DENIED_ERROR':
-      return new EngineError(`the database user lacks a privilege while ${action}: ${driver.sqlMessage ?? code}`, {
-        ...details,
-        hint: 'A snapshot needs SELECT, SHOW VIEW, TRIGGER, EVENT and (for routines) SELECT on mysql.proc or SHOW CREATE ROUTINE.',
-      });
+      return new EngineError(
+        `the database user lacks a privilege while ${action}: ${driver.sqlMessage ?? code}`,
+        {
+          ...details,
+          hint: 'A snapshot needs SELECT, SHOW VIEW, TRIGGER, EVENT and (for routines) SELECT on mysql.proc or SHOW CREATE ROUTINE.',
+        },
+      );
     case 'ER_BAD_DB_ERROR':
       return new EngineError(`the database does not exist (${driver.sqlMessage ?? code})`, {
         ...details,
         hint: 'Check database.name in the config; `schema_backup check` lists what it sees.',
       });
     default:
-      return new EngineError(`database error while ${action}: ${driver.sqlMessage ?? driver.message ?? code} (${code})`, details);
+      return new EngineError(
+        `database error while ${action}: ${driver.sqlMessage ?? driver.message ?? code} (${code})`,
+        details,
+      );
   }
 }

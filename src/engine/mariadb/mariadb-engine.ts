@@ -19,7 +19,9 @@ async function openSession(options: ConnectionOptions): Promise<Session> {
   let connection: mysql.Connection;
   try {
     connection = await mysql.createConnection({
-      ...(options.socket === undefined ? { host: options.host ?? '127.0.0.1', port: options.port ?? 3306 } : { socketPath: options.socket }),
+      ...(options.socket === undefined
+        ? { host: options.host ?? '127.0.0.1', port: options.port ?? 3306 }
+        : { socketPath: options.socket }),
       user: options.user,
       password: options.password ?? '',
       ...(options.database === undefined ? {} : { database: options.database }),

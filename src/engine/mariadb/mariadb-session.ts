@@ -59,14 +59,25 @@ export class MariadbSession implements Session {
   }
 
   async listDatabases(): Promise<readonly string[]> {
-    const rows = await this.select<Row>('listing databases', 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA');
+    const rows = await this.select<Row>(
+      'listing databases',
+      'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA',
+    );
     return rows.map((row) => String(row.name)).sort(byCodePoint);
   }
 
   async listObjects(database: string): Promise<SchemaInventory> {
-    const exists = await this.select<Row>('looking up the database', 'SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [database]);
+    const exists = await this.select<Row>(
+      'looking up the database',
+      'SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+      [database],
+    );
     if (exists.length === 0) {
-      throw mapDriverError({ code: 'ER_BAD_DB_ERROR', errno: 1049, sqlMessage: `Unknown database '${database}'` }, 'listing objects', this.target);
+      throw mapDriverError(
+        { code: 'ER_BAD_DB_ERROR', errno: 1049, sqlMessage: `Unknown database '${database}'` },
+        'listing objects',
+        this.target,
+      );
     }
     const tables = await this.select<Row>(
       'listing tables',
@@ -74,23 +85,39 @@ export class MariadbSession implements Session {
       [database],
     );
     const namesOf = (types: readonly string[]): string[] =>
-      tables.filter((row) => types.includes(String(row.type))).map((row) => String(row.name)).sort(byCodePoint);
+      tables
+        .filter((row) => types.includes(String(row.type)))
+        .map((row) => String(row.name))
+        .sort(byCodePoint);
     const routines = await this.select<Row>(
       'listing routines',
       'SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?',
       [database],
     );
     const routinesOf = (type: string): string[] =>
-      routines.filter((row) => row.type === type).map((row) => String(row.name)).sort(byCodePoint);
-    const events = await this.select<Row>('listing events', 'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?', [database]);
+      routines
+        .filter((row) => row.type === type)
+        .map((row) => String(row.name))
+        .sort(byCodePoint);
+    const events = await this.select<Row>(
+      'listing events',
+      'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?',
+      [database],
+    );
     const triggers = await this.select<Row>(
       'listing triggers',
       'SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl, ACTION_ORDER AS actionOrder FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?',
       [database],
     );
     const triggerRefs: TriggerRef[] = triggers
-      .map((row) => ({ name: String(row.name), table: String(row.tbl), order: Number(row.actionOrder) }))
-      .sort((a, b) => byCodePoint(a.table, b.table) || a.order - b.order || byCodePoint(a.name, b.name))
+      .map((row) => ({
+        name: String(row.name),
+        table: String(row.tbl),
+        order: Number(row.actionOrder),
+      }))
+      .sort(
+        (a, b) => byCodePoint(a.table, b.table) || a.order - b.order || byCodePoint(a.name, b.name),
+      )
       .map(({ name, table }) => ({ name, table }));
     return {
       tables: namesOf(['BASE TABLE', 'SYSTEM VERSIONED']),
@@ -148,12 +175,18 @@ export class MariadbSession implements Session {
   async showCreate(database: string, kind: ObjectKind, name: string): Promise<ObjectDefinition> {
     const qualified = `${quoteIdentifier(database)}.${quoteIdentifier(name)}`;
     const statement = SHOW_CREATE[kind];
-    const rows = await this.select<Row>(`reading the definition of ${kind} ${qualified}`, `SHOW CREATE ${statement.keyword} ${qualified}`);
+    const rows = await this.select<Row>(
+      `reading the definition of ${kind} ${qualified}`,
+      `SHOW CREATE ${statement.keyword} ${qualified}`,
+    );
     const row = rows[0];
     const text = row?.[statement.column];
     if (row === undefined || typeof text !== 'string' || text === '') {
       throw mapDriverError(
-        { code: 'ER_SPECIFIC_ACCESS_DENIED_ERROR', sqlMessage: `the server returned no definition for ${kind} ${qualified} (missing privilege?)` },
+        {
+          code: 'ER_SPECIFIC_ACCESS_DENIED_ERROR',
+          sqlMessage: `the server returned no definition for ${kind} ${qualified} (missing privilege?)`,
+        },
         `reading the definition of ${kind} ${qualified}`,
         this.target,
       );
@@ -172,14 +205,22 @@ export class MariadbSession implements Session {
     // FLOAT is sent as text with 6 significant digits (3.4028234e38 -> 3.40282e38, the
     // mariadb-dump precision loss); as DOUBLE it is exact, and reloads to the same float bits.
     const select = columns
-      .map((column) => (column.dataType === 'float' ? `CAST(${quoteIdentifier(column.name)} AS DOUBLE)` : quoteIdentifier(column.name)))
+      .map((column) =>
+        column.dataType === 'float'
+          ? `CAST(${quoteIdentifier(column.name)} AS DOUBLE)`
+          : quoteIdentifier(column.name),
+      )
       .join(', ');
-    const order = (table.uniqueKey.length > 0 ? table.uniqueKey : columns.map((column) => column.name))
+    const order = (
+      table.uniqueKey.length > 0 ? table.uniqueKey : columns.map((column) => column.name)
+    )
       .map((name) => orderTerm(table, name))
       .join(', ');
     const sql = `SELECT ${select} FROM ${quoteIdentifier(database)}.${quoteIdentifier(table.name)} ORDER BY ${order}`;
     const raw = (this.connection as unknown as { connection: CallbackConnection }).connection;
-    const stream = raw.query({ sql, rowsAsArray: true, typeCast: false }).stream({ highWaterMark: ROW_HIGH_WATER_MARK });
+    const stream = raw
+      .query({ sql, rowsAsArray: true, typeCast: false })
+      .stream({ highWaterMark: ROW_HIGH_WATER_MARK });
     try {
       for await (const row of stream as AsyncIterable<(Buffer | null)[]>) {
         const literals = new Array<string>(kinds.length);
@@ -214,8 +255,14 @@ export class MariadbSession implements Session {
     return rows[0] === undefined ? undefined : String(rows[0].tbl);
   }
 
-  private async select<T extends Row>(action: string, sql: string, values: unknown[] = []): Promise<T[]> {
-    const [rows] = await this.run(action, () => this.connection.query<RowDataPacket[]>(sql, values));
+  private async select<T extends Row>(
+    action: string,
+    sql: string,
+    values: unknown[] = [],
+  ): Promise<T[]> {
+    const [rows] = await this.run(action, () =>
+      this.connection.query<RowDataPacket[]>(sql, values),
+    );
     return rows as T[];
   }
 
@@ -246,7 +293,11 @@ const SHOW_CREATE: Readonly<Record<ObjectKind, { keyword: string; column: string
 function orderTerm(table: TableDescription, name: string): string {
   const column = table.columns.find((candidate) => candidate.name === name);
   const quoted = quoteIdentifier(name);
-  if (column !== undefined && table.uniqueKey.length === 0 && literalKindOf(column.dataType) === 'string') {
+  if (
+    column !== undefined &&
+    table.uniqueKey.length === 0 &&
+    literalKindOf(column.dataType) === 'string'
+  ) {
     return `${quoted}, CAST(${quoted} AS BINARY)`;
   }
   return quoted;
@@ -257,10 +308,12 @@ function chooseUniqueKeys(rows: readonly Row[]): Map<string, string[]> {
   const indexes = new Map<string, Map<string, { columns: string[]; usable: boolean }>>();
   for (const row of rows) {
     const table = String(row.tbl);
-    const perTable = indexes.get(table) ?? new Map<string, { columns: string[]; usable: boolean }>();
+    const perTable =
+      indexes.get(table) ?? new Map<string, { columns: string[]; usable: boolean }>();
     const index = perTable.get(String(row.indexName)) ?? { columns: [], usable: true };
     index.columns.push(String(row.name));
-    if (row.nullable === 'YES' || (row.subPart !== null && row.subPart !== undefined)) index.usable = false;
+    if (row.nullable === 'YES' || (row.subPart !== null && row.subPart !== undefined))
+      index.usable = false;
     perTable.set(String(row.indexName), index);
     indexes.set(table, perTable);
   }
@@ -281,4 +334,3 @@ function chooseUniqueKeys(rows: readonly Row[]): Map<string, string[]> {
 export function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-

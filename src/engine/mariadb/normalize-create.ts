@@ -6,7 +6,8 @@
  * keep it as a comment.
  */
 
-const DEFINER = /\bDEFINER\s*=\s*((?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s@]+)(?:@(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s]+))?)\s+/;
+const DEFINER =
+  /\bDEFINER\s*=\s*((?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s@]+)(?:@(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s]+))?)\s+/;
 
 /** Removes the table option `AUTO_INCREMENT=n` from a `CREATE TABLE` statement. */
 export function normalizeCreateTable(sql: string): string {
@@ -23,5 +24,8 @@ export function normalizeCreateTable(sql: string): string {
 export function splitDefiner(sql: string): { sql: string; definer?: string } {
   const match = DEFINER.exec(sql);
   if (!match) return { sql };
-  return { sql: sql.slice(0, match.index) + sql.slice(match.index + match[0].length), definer: match[1] };
+  return {
+    sql: sql.slice(0, match.index) + sql.slice(match.index + match[0].length),
+    definer: match[1],
+  };
 }

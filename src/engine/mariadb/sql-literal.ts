@@ -7,7 +7,20 @@
 /** How the bytes of one column are turned into a literal. */
 export type LiteralKind = 'number' | 'string' | 'hex' | 'bit';
 
-const NUMBER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'float', 'double', 'real', 'year']);
+const NUMBER_TYPES = new Set([
+  'tinyint',
+  'smallint',
+  'mediumint',
+  'int',
+  'integer',
+  'bigint',
+  'decimal',
+  'numeric',
+  'float',
+  'double',
+  'real',
+  'year',
+]);
 const HEX_TYPES = new Set([
   'binary',
   'varbinary',
@@ -67,6 +80,7 @@ export function bitLiteral(bytes: Buffer): string {
   return `b'${trimmed === '' ? '0' : trimmed}'`;
 }
 
+// eslint-disable-next-line no-control-regex -- Ctrl-Z (\x1a) is escaped as mariadb-dump does: it ends input on Windows.
 const ESCAPED = /[\0\n\r\x1a'\\]/g;
 const ESCAPE_FOR: Readonly<Record<string, string>> = {
   '\0': '\\0',
