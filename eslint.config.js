@@ -2,6 +2,7 @@
 // STYLE.md §2 (the engine knows nothing of git, age, YAML or the CLI; workflows never
 // reach up into the CLI).
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const restrict = (patterns) => ['error', { patterns }];
@@ -71,6 +72,7 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: globals.node },
   },
   {
     files: ['test/**/*.ts'],
