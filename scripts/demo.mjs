@@ -82,17 +82,17 @@ for (const statement of SETUP) await connection.query(statement);
 rmSync(runDir, { recursive: true, force: true });
 mkdirSync(join(runDir, 'etc'), { recursive: true });
 const example = readFileSync(join(root, 'etc/schema_backup.conf'), 'utf8');
-let config = example.replace(
-  'user_data_backup_dir: /var/local/schema_backup/user_data',
-  'user_data_backup_dir: ../user_data',
-);
 const connectionLines = [host === undefined ? '' : `  host: ${host}`, `  user: ${user}`]
   .filter(Boolean)
   .join('\n');
-config = config.replace(
-  '  name: schema_backup_demo # the database to snapshot',
-  `  name: ${database}\n${connectionLines}`,
-);
+// A key pair for the rows of local tables: the snapshot needs only the public key.
+const recipient = execFileSync(process.execPath, [cli, 'keygen', '-o', join(runDir, 'key.txt')], {
+  encoding: 'utf8',
+}).trim();
+const config = example
+  .replace('  name: schema_backup_demo # the database to snapshot', `  name: ${database}\n${connectionLines}`)
+  .replace('# user_data_backup_dir: /var/local/schema_backup/user_data', 'user_data_backup_dir: ../user_data')
+  .replace(/  recipients: \[\].*/, `  recipients: [${recipient}]\n  identity_file: ../key.txt`);
 writeFileSync(join(runDir, 'etc/schema_backup.conf'), config);
 
 console.log(
@@ -114,6 +114,9 @@ show('cat', [
       .split('\n')[0]
   }/settings.sql`,
 ]);
+show('ls', ['-lR', 'user_data']);
+console.log('\nThe rows of the local table `users`, decrypted with the identity (`age -d -i key.txt FILE` does the same):');
+run(['decrypt', '--table', 'users']);
 console.log(
   `\nEverything is in ${runDir}. Drop the demo database with: mariadb -e 'DROP DATABASE ${database}'`,
 );

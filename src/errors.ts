@@ -100,3 +100,9 @@ export class InternalError extends SchemaBackupError {}
 export function isSchemaBackupError(error: unknown): error is SchemaBackupError {
   return error instanceof SchemaBackupError && !(error instanceof InternalError);
 }
+
+/**
+ * Encryption or decryption failed: no recipients, a malformed key, the wrong identity, or a
+ * corrupt or truncated file. age's own errors are plain, so the phase that failed decides.
+ */
+export class CryptoError extends SchemaBackupError {}

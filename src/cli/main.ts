@@ -10,6 +10,8 @@ import { hideBin } from 'yargs/helpers';
 import { ExitCode, isSchemaBackupError, SchemaBackupError, UsageError } from '../errors.js';
 import { redact } from '../support/redact.js';
 import { checkBuilder, checkHandler } from './commands/check.js';
+import { decryptBuilder, decryptHandler } from './commands/decrypt.js';
+import { keygenBuilder, keygenHandler } from './commands/keygen.js';
 import { snapshotBuilder, snapshotHandler } from './commands/snapshot.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
@@ -60,6 +62,8 @@ function buildParser(argv: readonly string[], setExit: (code: number) => void): 
       snapshotBuilder,
       run(snapshotHandler),
     )
+    .command('keygen', 'make an age identity (secret key file) and print its recipient (public key)', keygenBuilder, run(keygenHandler))
+    .command('decrypt [files..]', 'write the SQL of user-data files (a copy of local tables) to stdout', decryptBuilder, run(decryptHandler))
     .command(
       'check',
       'validate the config, connect, and list every table with its category',

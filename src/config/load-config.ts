@@ -106,6 +106,17 @@ class ConfigReader {
     const pauseInterval = this.optionalNumber(root, ['pause_interval']) ?? 0;
     if (pauseInterval < 0) throw this.error(['pause_interval'], 'must be zero or more seconds');
 
+    if (
+      categories.local.length > 0 &&
+      userDataDir !== undefined &&
+      encryption.recipients.length === 0 &&
+      encryption.recipientsFile === undefined
+    ) {
+      throw this.error(['encryption', 'recipients'], `${String(categories.local.length)} local table(s) and user_data_backup_dir are set, but no age recipient`, {
+        hint: 'Local rows are saved encrypted only. Make a key with `schema_backup keygen -o /root/.config/schema_backup/key.txt`, keep that file off this host, and list the printed age1... public key under encryption.recipients.',
+      });
+    }
+
     const config: Config = {
       file: this.file,
       backupDir,

@@ -57,6 +57,16 @@ export async function* renderRows(
   }
 }
 
+/**
+ * The plaintext of a user-data file: the preamble and the rows of a local table, in the
+ * format of a global table's rows, so that `age -d ... | mariadb db` loads them into a
+ * database that has the table.
+ */
+export async function* renderUserDataRows(dialect: SqlDialect, description: TableDescription, rows: AsyncIterable<RowLiterals>): AsyncIterable<string> {
+  yield fileHeader(dialect, `rows of table ${dialect.quoteIdentifier(description.name)}, category local`, ['load into a database that has the table (its structure is in the git snapshot)']);
+  yield* renderRows(dialect, description, rows);
+}
+
 /** Triggers after the rows, so that loading the rows does not fire them. */
 export function renderTriggers(dialect: SqlDialect, triggers: readonly ObjectDefinition[]): string {
   return triggers.map((trigger) => `\n${renderReplayable(dialect, trigger)}`).join('');

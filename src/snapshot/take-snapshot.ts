@@ -27,8 +27,9 @@ import {
 } from './compare-table-file.js';
 import { hostDirectory, objectForFileName, SNAPSHOT_FILE_SUFFIX, WORK_DIR_NAME } from './layout.js';
 import { planSnapshot, type PlannedTable, type SnapshotPlan } from './plan-snapshot.js';
-import { renderObjectFile, renderRows, renderTableHead, renderTriggers } from './render-files.js';
+import { renderObjectFile, renderRows, renderTableHead, renderTriggers, renderUserDataRows } from './render-files.js';
 import { StagedContent } from './staged-content.js';
+import { loadFingerprintKey, UserDataCopy, type UserDataOutcome } from './user-data-copy.js';
 
 export interface SnapshotGitOptions {
   /** Commit the host directory when it changed. */
@@ -39,6 +40,16 @@ export interface SnapshotGitOptions {
   /** Remote to push to after a commit. */
   readonly push?: string | undefined;
   readonly branch?: string | undefined;
+}
+
+/** Where and how the rows of local tables are saved. */
+export interface UserDataOptions {
+  /** `user_data_backup_dir`: holds one directory per host. */
+  readonly dir: string;
+  /** age public keys; at least one. */
+  readonly recipients: readonly string[];
+  /** This host's key for fingerprinting user data (created on first use). */
+  readonly fingerprintKeyFile: string;
 }
 
 export interface SnapshotOptions {
@@ -55,6 +66,10 @@ export interface SnapshotOptions {
   /** Read and compare, but write and commit nothing. */
   readonly dryRun: boolean;
   readonly lockWaitSeconds: number;
+  /** Undefined: the rows of local tables are not saved (user_data_backup_dir is not set). */
+  readonly userData?: UserDataOptions | undefined;
+  /** The run's time, for the user-data copy's name. Default now. */
+  readonly now?: Date | undefined;
   readonly logger: Logger;
 }
 
@@ -92,6 +107,8 @@ export interface SnapshotResult {
   readonly commit?: { readonly id: string; readonly message: string } | undefined;
   readonly pushed?: string | undefined;
   readonly bytesWritten: number;
+  /** What became of the rows of local tables. */
+  readonly userData: UserDataOutcome | { readonly outcome: 'no-local-tables' | 'not-configured' | 'dry-run' };
 }
 
 /** A staged file waiting to be put in place. */
@@ -117,6 +134,7 @@ export async function takeSnapshot(
   const stagingDir = join(workDir, `staging-${options.host}-${randomBytes(4).toString('hex')}`);
   const pending: PendingWrite[] = [];
   let session: Session | undefined;
+  let userDataCopy: UserDataCopy | undefined;
   try {
     const repository =
       options.git.commit && !options.dryRun ? await findRepository(options, logger) : undefined;
@@ -127,6 +145,21 @@ export async function takeSnapshot(
     const inventory = await session.listObjects(options.database);
     const plan = planSnapshot(inventory, options.categories);
     reportPlan(plan, options, logger);
+
+    const localTables = plan.tables.filter((table) => table.rows === 'user-data');
+    if (localTables.length > 0 && options.userData === undefined) {
+      logger.warn(`the rows of ${String(localTables.length)} local table(s) are not saved: user_data_backup_dir is not set`);
+    }
+    if (localTables.length > 0 && options.userData !== undefined && !options.dryRun) {
+      userDataCopy = await UserDataCopy.begin({
+        root: options.userData.dir,
+        host: options.host,
+        recipients: options.userData.recipients,
+        fingerprintKey: await loadFingerprintKey(options.userData.fingerprintKeyFile),
+        now: options.now ?? new Date(),
+        database: options.database,
+      });
+    }
 
     const descriptions = await session.describeTables(options.database);
     const tables: TableOutcome[] = [];
@@ -148,6 +181,13 @@ export async function takeSnapshot(
           if (line !== '\n') rows += 1;
           await content.write(line);
         }
+      } else if (table.rows === 'user-data' && userDataCopy !== undefined) {
+        const entry = await userDataCopy.writeTable(
+          table.name,
+          table.file,
+          renderUserDataRows(engine.dialect, description, session.readRows(options.database, description)),
+        );
+        logger.debug(`${table.name}: ${String(entry.rows)} rows encrypted`);
       }
       const triggers: ObjectDefinition[] = [];
       for (const trigger of table.triggers)
@@ -200,7 +240,8 @@ export async function takeSnapshot(
       removed,
       bytesWritten,
     };
-    if (options.dryRun) return { ...base, git: 'dry-run' };
+    if (options.dryRun) return { ...base, git: 'dry-run', userData: { outcome: localTables.length > 0 ? 'dry-run' : 'no-local-tables' } };
+    const noUserData = { outcome: localTables.length === 0 ? 'no-local-tables' : 'not-configured' } as const;
 
     await mkdir(hostDir, { recursive: true });
     for (const write of pending) await write.content.commitTo(join(hostDir, write.file), 0o644);
@@ -209,28 +250,34 @@ export async function takeSnapshot(
       `${options.host}: ${String(pending.length)} file(s) written, ${String(removed.length)} removed, ${String(tables.length + objects.length - pending.length)} unchanged`,
     );
 
-    if (!options.git.commit) return { ...base, git: 'disabled' };
-    if (repository === undefined) return { ...base, git: 'no-repository' };
     const changes = describeChanges(tables, objects, removed);
-    const commit = await repository.commitPath(
-      hostDir,
-      () => composeCommitMessage(options.host, options.database, changes),
-      options.git.author,
-    );
-    if (commit === undefined) return { ...base, git: 'no-changes' };
     const message = composeCommitMessage(options.host, options.database, changes);
-    logger.info(`committed ${commit.id.slice(0, 12)}: ${message.split('\n')[0] ?? ''}`);
+    const commit =
+      options.git.commit && repository !== undefined ? await repository.commitPath(hostDir, () => message, options.git.author) : undefined;
+    if (commit !== undefined) logger.info(`committed ${commit.id.slice(0, 12)}: ${message.split('\n')[0] ?? ''}`);
+
+    // The user-data copy goes in place only now that everything else succeeded, so that a
+    // failed run never moves `latest`.
+    const userData = userDataCopy === undefined ? noUserData : await userDataCopy.finish();
+    userDataCopy = undefined;
+    if (userData.outcome === 'unchanged') logger.info(`user data unchanged since ${userData.latest}: no new copy`);
+    if (userData.outcome === 'created') logger.info(`user data saved in ${userData.path}`);
+
+    const git: GitOutcome = !options.git.commit
+      ? 'disabled'
+      : repository === undefined
+        ? 'no-repository'
+        : commit === undefined
+          ? 'no-changes'
+          : 'committed';
+    if (commit === undefined || repository === undefined) return { ...base, git, userData };
     if (options.git.push !== undefined) {
       await repository.push(options.git.push, options.git.branch);
       logger.info(`pushed to ${options.git.push}`);
     }
-    return {
-      ...base,
-      git: 'committed',
-      commit: { id: commit.id, message },
-      pushed: options.git.push,
-    };
+    return { ...base, git, commit: { id: commit.id, message }, pushed: options.git.push, userData };
   } finally {
+    await userDataCopy?.abort();
     for (const write of pending) await write.content.discard();
     await rm(stagingDir, { recursive: true, force: true });
     if (session !== undefined) await session.close();

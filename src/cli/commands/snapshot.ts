@@ -1,5 +1,8 @@
 /** `schema_backup [snapshot]`: take a snapshot of the configured database and commit it. */
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
+import { collectRecipients } from '../../crypto/recipients.js';
+import { WORK_DIR_NAME } from '../../snapshot/layout.js';
 import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import type { Config } from '../../config/schema.js';
 import type { ConnectionSettings } from '../../config/resolve-connection.js';
@@ -60,6 +63,14 @@ export async function snapshotOptionsFrom(
       push: config.git.push,
       branch: config.git.branch,
     },
+    userData:
+      config.userDataBackupDir === undefined
+        ? undefined
+        : {
+            dir: config.userDataBackupDir,
+            recipients: await collectRecipients(config.encryption.recipients, config.encryption.recipientsFile),
+            fingerprintKeyFile: join(config.backupDir, WORK_DIR_NAME, `${host}.user-data.key`),
+          },
     dryRun: args.dryRun === true,
     lockWaitSeconds: args.waitLock ?? 0,
     logger,
@@ -110,6 +121,19 @@ function printSnapshotSummary(result: SnapshotResult): void {
       break;
     case 'dry-run':
       printLine('  dry run: nothing written or committed');
+      break;
+  }
+  switch (result.userData.outcome) {
+    case 'created':
+      printLine(`  user data: ${String(result.userData.tables)} local tables encrypted into ${result.userData.path}`);
+      break;
+    case 'unchanged':
+      printLine(`  user data: unchanged since ${result.userData.latest}, no new copy`);
+      break;
+    case 'not-configured':
+      printLine('  user data: NOT saved (user_data_backup_dir is not set)');
+      break;
+    default:
       break;
   }
 }

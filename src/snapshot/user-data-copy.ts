@@ -1,0 +1,196 @@
+/**
+ * The user-data copy of one run: the rows of `local` tables, age-encrypted, one file per
+ * table, under `<user data dir>/<host>/<timestamp>/` with a `latest` symlink to the newest
+ * copy. The copy is built in a hidden directory and renamed into place only when complete;
+ * a copy whose data equals the `latest` one is dropped (the run reports it unchanged).
+ * Directories are 0700 and files 0600; plaintext never touches the disk.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EncryptingWriter } from '../crypto/encrypting-writer.js';
+import { CryptoError } from '../errors.js';
+import { renameDurably, syncDirectory, writeFileAtomic } from '../support/atomic-write.js';
+
+export const LATEST_LINK = 'latest';
+export const USER_DATA_MANIFEST = 'manifest.json';
+const MANIFEST_FORMAT = 1;
+
+export interface UserDataTableEntry {
+  readonly file: string;
+  readonly rows: number;
+  readonly plaintextBytes: number;
+  readonly bytes: number;
+  /** HMAC-SHA256 of the plaintext under the host's fingerprint key: equal data, equal value. */
+  readonly fingerprint: string;
+}
+
+export interface UserDataManifest {
+  readonly format: number;
+  readonly database: string;
+  readonly created: string;
+  /** Identifies the fingerprint key (an HMAC of a constant), so copies made under another key never compare equal. */
+  readonly fingerprintKeyId: string;
+  readonly recipients: readonly string[];
+  readonly tables: Readonly<Record<string, UserDataTableEntry>>;
+}
+
+export type UserDataOutcome =
+  | { readonly outcome: 'created'; readonly path: string; readonly timestamp: string; readonly tables: number; readonly bytes: number }
+  | { readonly outcome: 'unchanged'; readonly latest: string };
+
+/** `2026-11-24T05-13-53Z`: sortable, and free of characters some file systems refuse. */
+export function copyTimestamp(now: Date): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+}
+
+export class UserDataCopy {
+  readonly hostDir: string;
+  private readonly workDir: string;
+  private readonly writer: EncryptingWriter;
+  private readonly fingerprintKey: Buffer;
+  private readonly recipients: readonly string[];
+  private readonly entries: Record<string, UserDataTableEntry> = {};
+  private readonly now: Date;
+  private readonly database: string;
+
+  private constructor(hostDir: string, workDir: string, recipients: readonly string[], fingerprintKey: Buffer, now: Date, database: string) {
+    this.hostDir = hostDir;
+    this.workDir = workDir;
+    this.recipients = recipients;
+    this.fingerprintKey = fingerprintKey;
+    this.now = now;
+    this.database = database;
+    this.writer = new EncryptingWriter(recipients, fingerprintKey);
+  }
+
+  /** Starts a copy under `<root>/<host>/` (created 0700 when missing). */
+  static async begin(options: { root: string; host: string; recipients: readonly string[]; fingerprintKey: Buffer; now: Date; database: string }): Promise<UserDataCopy> {
+    if (options.recipients.length === 0) {
+      throw new CryptoError('local tables exist but no age recipient is configured', {
+        hint: 'Make a key with `schema_backup keygen -o /root/.config/schema_backup/key.txt` and put the printed age1... public key under encryption.recipients.',
+      });
+    }
+    const hostDir = join(options.root, options.host);
+    await mkdir(hostDir, { recursive: true, mode: 0o700 });
+    const workDir = join(hostDir, `.incomplete-${copyTimestamp(options.now)}-${randomBytes(4).toString('hex')}`);
+    await mkdir(workDir, { mode: 0o700 });
+    return new UserDataCopy(hostDir, workDir, options.recipients, options.fingerprintKey, options.now, options.database);
+  }
+
+  /** Encrypts one table's rows (SQL text from `source`) into `<file>.age`. */
+  async writeTable(table: string, file: string, source: AsyncIterable<string>): Promise<UserDataTableEntry> {
+    const encryptedFile = `${file}.age`;
+    let rows = 0;
+    const counted = (async function* () {
+      for await (const text of source) {
+        if (text.startsWith('INSERT ')) rows += 1;
+        yield text;
+      }
+    })();
+    const result = await this.writer.writeFile(join(this.workDir, encryptedFile), counted);
+    const entry = { file: encryptedFile, rows, plaintextBytes: result.plaintextBytes, bytes: result.bytes, fingerprint: result.fingerprint };
+    this.entries[table] = entry;
+    return entry;
+  }
+
+  /**
+   * Puts the copy in place and points `latest` at it, unless it holds the same data as the
+   * copy `latest` points at; then it is dropped.
+   */
+  async finish(): Promise<UserDataOutcome> {
+    await this.writer.close();
+    const manifest: UserDataManifest = {
+      format: MANIFEST_FORMAT,
+      database: this.database,
+      created: this.now.toISOString(),
+      fingerprintKeyId: fingerprintKeyId(this.fingerprintKey),
+      recipients: this.recipients,
+      tables: this.entries,
+    };
+    const latest = await readLatestManifest(this.hostDir);
+    if (latest !== undefined && sameData(latest.manifest, manifest)) {
+      await rm(this.workDir, { recursive: true, force: true });
+      return { outcome: 'unchanged', latest: latest.name };
+    }
+    await writeFileAtomic(join(this.workDir, USER_DATA_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+    await syncDirectory(this.workDir);
+    let timestamp = copyTimestamp(this.now);
+    if (await exists(join(this.hostDir, timestamp))) timestamp = `${timestamp}-${randomBytes(2).toString('hex')}`;
+    await renameDurably(this.workDir, join(this.hostDir, timestamp));
+    await pointLatestAt(this.hostDir, timestamp);
+    const bytes = Object.values(this.entries).reduce((sum, entry) => sum + entry.bytes, 0);
+    return { outcome: 'created', path: join(this.hostDir, timestamp), timestamp, tables: Object.keys(this.entries).length, bytes };
+  }
+
+  /** Removes the incomplete copy; `latest` and earlier copies are untouched. */
+  async abort(): Promise<void> {
+    await this.writer.close().catch(() => undefined);
+    await rm(this.workDir, { recursive: true, force: true });
+  }
+}
+
+/** The fingerprint key of this host: random, 0600, created on first use. */
+export async function loadFingerprintKey(path: string): Promise<Buffer> {
+  try {
+    const key = Buffer.from((await readFile(path, 'utf8')).trim(), 'hex');
+    if (key.length === 32) return key;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') throw error;
+  }
+  const key = randomBytes(32);
+  await writeFileAtomic(path, `${key.toString('hex')}\n`, { mode: 0o600 });
+  return key;
+}
+
+/** The manifest `latest` points at, or undefined when there is none (first copy, or damaged). */
+export async function readLatestManifest(hostDir: string): Promise<{ name: string; manifest: UserDataManifest } | undefined> {
+  try {
+    const name = await readlink(join(hostDir, LATEST_LINK));
+    const manifest = JSON.parse(await readFile(join(hostDir, name, USER_DATA_MANIFEST), 'utf8')) as UserDataManifest;
+    return { name, manifest };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Timestamped copies under a host directory, oldest first. */
+export async function listCopies(hostDir: string): Promise<string[]> {
+  try {
+    return (await readdir(hostDir, { withFileTypes: true }))
+      .filter((entry) => entry.isDirectory() && /^\d{4}-\d\d-\d\dT/.test(entry.name))
+      .map((entry) => entry.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+function fingerprintKeyId(key: Buffer): string {
+  return createHmac('sha256', key).update('schema_backup fingerprint key id').digest('hex').slice(0, 16);
+}
+
+function sameData(a: UserDataManifest, b: UserDataManifest): boolean {
+  if (a.fingerprintKeyId !== b.fingerprintKeyId || a.database !== b.database) return false;
+  if ([...a.recipients].sort().join() !== [...b.recipients].sort().join()) return false;
+  const names = Object.keys(b.tables);
+  if (Object.keys(a.tables).length !== names.length) return false;
+  return names.every((name) => a.tables[name]?.fingerprint === b.tables[name]?.fingerprint);
+}
+
+/** Replaces the `latest` symlink atomically (a new link renamed over the old one). */
+async function pointLatestAt(hostDir: string, name: string): Promise<void> {
+  const temporary = join(hostDir, `.latest-${randomBytes(4).toString('hex')}`);
+  await symlink(name, temporary);
+  await rename(temporary, join(hostDir, LATEST_LINK));
+  await syncDirectory(hostDir);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
