@@ -90,8 +90,14 @@ const recipient = execFileSync(process.execPath, [cli, 'keygen', '-o', join(runD
   encoding: 'utf8',
 }).trim();
 const config = example
-  .replace('  name: schema_backup_demo # the database to snapshot', `  name: ${database}\n${connectionLines}`)
-  .replace('# user_data_backup_dir: /var/local/schema_backup/user_data', 'user_data_backup_dir: ../user_data')
+  .replace(
+    '  name: schema_backup_demo # the database to snapshot',
+    `  name: ${database}\n${connectionLines}`,
+  )
+  .replace(
+    '# user_data_backup_dir: /var/local/schema_backup/user_data',
+    'user_data_backup_dir: ../user_data',
+  )
   .replace(/  recipients: \[\].*/, `  recipients: [${recipient}]\n  identity_file: ../key.txt`);
 writeFileSync(join(runDir, 'etc/schema_backup.conf'), config);
 
@@ -115,7 +121,9 @@ show('cat', [
   }/settings.sql`,
 ]);
 show('ls', ['-lR', 'user_data']);
-console.log('\nThe rows of the local table `users`, decrypted with the identity (`age -d -i key.txt FILE` does the same):');
+console.log(
+  '\nThe rows of the local table `users`, decrypted with the identity (`age -d -i key.txt FILE` does the same):',
+);
 run(['decrypt', '--table', 'users']);
 console.log(
   `\nEverything is in ${runDir}. Drop the demo database with: mariadb -e 'DROP DATABASE ${database}'`,

@@ -62,8 +62,18 @@ function buildParser(argv: readonly string[], setExit: (code: number) => void): 
       snapshotBuilder,
       run(snapshotHandler),
     )
-    .command('keygen', 'make an age identity (secret key file) and print its recipient (public key)', keygenBuilder, run(keygenHandler))
-    .command('decrypt [files..]', 'write the SQL of user-data files (a copy of local tables) to stdout', decryptBuilder, run(decryptHandler))
+    .command(
+      'keygen',
+      'make an age identity (secret key file) and print its recipient (public key)',
+      keygenBuilder,
+      run(keygenHandler),
+    )
+    .command(
+      'decrypt [files..]',
+      'write the SQL of user-data files (a copy of local tables) to stdout',
+      decryptBuilder,
+      run(decryptHandler),
+    )
     .command(
       'check',
       'validate the config, connect, and list every table with its category',

@@ -112,9 +112,13 @@ class ConfigReader {
       encryption.recipients.length === 0 &&
       encryption.recipientsFile === undefined
     ) {
-      throw this.error(['encryption', 'recipients'], `${String(categories.local.length)} local table(s) and user_data_backup_dir are set, but no age recipient`, {
-        hint: 'Local rows are saved encrypted only. Make a key with `schema_backup keygen -o /root/.config/schema_backup/key.txt`, keep that file off this host, and list the printed age1... public key under encryption.recipients.',
-      });
+      throw this.error(
+        ['encryption', 'recipients'],
+        `${String(categories.local.length)} local table(s) and user_data_backup_dir are set, but no age recipient`,
+        {
+          hint: 'Local rows are saved encrypted only. Make a key with `schema_backup keygen -o /root/.config/schema_backup/key.txt`, keep that file off this host, and list the printed age1... public key under encryption.recipients.',
+        },
+      );
     }
 
     const config: Config = {

@@ -9,7 +9,10 @@ import { CryptoError } from '../errors.js';
  * before it is yielded; a wrong identity fails before the first chunk, a corrupt or truncated
  * file at the damaged chunk. Throws {@link CryptoError}.
  */
-export async function* decryptFile(path: string, identities: readonly string[]): AsyncIterable<Uint8Array> {
+export async function* decryptFile(
+  path: string,
+  identities: readonly string[],
+): AsyncIterable<Uint8Array> {
   const decrypter = new Decrypter();
   for (const identity of identities) decrypter.addIdentity(identity);
   const ciphertext = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
@@ -27,7 +30,10 @@ export async function* decryptFile(path: string, identities: readonly string[]):
 }
 
 /** Decrypts the whole file and discards the plaintext: proves it decrypts before anything is written. */
-export async function verifyDecryptable(path: string, identities: readonly string[]): Promise<number> {
+export async function verifyDecryptable(
+  path: string,
+  identities: readonly string[],
+): Promise<number> {
   let bytes = 0;
   for await (const chunk of decryptFile(path, identities)) bytes += chunk.length;
   return bytes;
@@ -44,8 +50,11 @@ function classify(error: unknown, path: string, phase: 'header' | 'body'): Crypt
       hint: 'It was encrypted to other recipients: use the identity whose public key was in encryption.recipients when the copy was made.',
     });
   }
-  return new CryptoError(`${path} is corrupt or truncated (${phase === 'header' ? 'bad header' : 'a chunk failed authentication'}: ${text})`, {
-    cause: error,
-    hint: 'The file was damaged or cut short after it was written; use another copy.',
-  });
+  return new CryptoError(
+    `${path} is corrupt or truncated (${phase === 'header' ? 'bad header' : 'a chunk failed authentication'}: ${text})`,
+    {
+      cause: error,
+      hint: 'The file was damaged or cut short after it was written; use another copy.',
+    },
+  );
 }

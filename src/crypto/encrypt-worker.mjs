@@ -26,7 +26,10 @@ parentPort.on('message', (message) => {
       queue = [];
       ended = false;
       encryptTo(message.path).catch((error) => {
-        parentPort.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+        parentPort.postMessage({
+          type: 'error',
+          message: error instanceof Error ? error.message : String(error),
+        });
         process.exit(1);
       });
       break;

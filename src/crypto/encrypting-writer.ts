@@ -5,7 +5,7 @@
  * with HMAC-SHA256 under a caller's key, so that unchanged data can be recognised without
  * storing an unkeyed hash that would confirm a guessed value.
  */
-import { createHmac, type Hmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { CryptoError } from '../errors.js';
@@ -13,7 +13,8 @@ import { CryptoError } from '../errors.js';
 const CHUNK_BYTES = 1024 * 1024;
 const MAX_CHUNKS_IN_FLIGHT = 8;
 
-type WorkerMessage = { type: 'ack' } | { type: 'done'; bytes: number } | { type: 'error'; message: string };
+type WorkerMessage =
+  { type: 'ack' } | { type: 'done'; bytes: number } | { type: 'error'; message: string };
 
 export interface EncryptedFileResult {
   /** Ciphertext bytes written. */
@@ -36,7 +37,9 @@ export class EncryptingWriter {
   constructor(recipients: readonly string[], fingerprintKey: Buffer) {
     if (recipients.length === 0) throw new CryptoError('no age recipients to encrypt to');
     this.fingerprintKey = fingerprintKey;
-    this.worker = new Worker(new URL('./encrypt-worker.mjs', import.meta.url), { workerData: { recipients: [...recipients] } });
+    this.worker = new Worker(new URL('./encrypt-worker.mjs', import.meta.url), {
+      workerData: { recipients: [...recipients] },
+    });
     this.worker.on('message', (message: WorkerMessage) => {
       this.handle(message);
     });
@@ -54,7 +57,7 @@ export class EncryptingWriter {
    */
   async writeFile(path: string, source: AsyncIterable<string>): Promise<EncryptedFileResult> {
     this.throwIfFailed();
-    const hmac: Hmac = createHmac('sha256', this.fingerprintKey);
+    const hmac = createHmac('sha256', this.fingerprintKey);
     const done = new Promise<number>((resolve) => {
       this.onDone = resolve;
     });
@@ -92,7 +95,9 @@ export class EncryptingWriter {
     } catch (error) {
       await unlink(path).catch(() => undefined);
       if (error instanceof CryptoError) throw error;
-      throw new CryptoError(`encrypting ${path} failed: ${(error as Error).message}`, { cause: error });
+      throw new CryptoError(`encrypting ${path} failed: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 
@@ -132,6 +137,7 @@ export class EncryptingWriter {
   }
 
   private throwIfFailed(): void {
-    if (this.failure !== undefined) throw new CryptoError(`encryption failed: ${this.failure.message}`, { cause: this.failure });
+    if (this.failure !== undefined)
+      throw new CryptoError(`encryption failed: ${this.failure.message}`, { cause: this.failure });
   }
 }

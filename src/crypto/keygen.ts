@@ -15,5 +15,8 @@ export async function generateAgeIdentity(now: Date = new Date()): Promise<Gener
   const identity = await generateX25519Identity();
   const recipient = await identityToRecipient(identity);
   const created = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return { fileText: `# created: ${created}\n# public key: ${recipient}\n${identity}\n`, recipient };
+  return {
+    fileText: `# created: ${created}\n# public key: ${recipient}\n${identity}\n`,
+    recipient,
+  };
 }

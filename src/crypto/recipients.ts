@@ -16,14 +16,20 @@ const IDENTITY = /^AGE-SECRET-KEY-(?:PQ-)?1[0-9A-Z]{20,}$/;
 export function checkRecipient(recipient: string, where: string): string {
   const trimmed = recipient.trim();
   if (/^ssh-(?:ed25519|rsa)\s/.test(trimmed)) {
-    throw new CryptoError(`${where}: SSH public keys are not supported as recipients; use an age key (age1...)`, {
-      hint: 'Make one with `schema_backup keygen -o key.txt` (or age-keygen) and list its public key.',
-    });
+    throw new CryptoError(
+      `${where}: SSH public keys are not supported as recipients; use an age key (age1...)`,
+      {
+        hint: 'Make one with `schema_backup keygen -o key.txt` (or age-keygen) and list its public key.',
+      },
+    );
   }
   if (!RECIPIENT.test(trimmed)) {
-    throw new CryptoError(`${where}: not an age recipient: ${JSON.stringify(trimmed.slice(0, 20))}`, {
-      hint: 'Recipients are public keys that start with age1, as age-keygen prints them.',
-    });
+    throw new CryptoError(
+      `${where}: not an age recipient: ${JSON.stringify(trimmed.slice(0, 20))}`,
+      {
+        hint: 'Recipients are public keys that start with age1, as age-keygen prints them.',
+      },
+    );
   }
   return trimmed;
 }
@@ -34,7 +40,9 @@ export async function readRecipientsFile(path: string): Promise<string[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new CryptoError(`cannot read the recipients file ${path}: ${(error as Error).message}`, { cause: error });
+    throw new CryptoError(`cannot read the recipients file ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return text
     .split(/\r?\n/)
@@ -44,8 +52,13 @@ export async function readRecipientsFile(path: string): Promise<string[]> {
 }
 
 /** The recipients of the config's inline list and recipients file, deduplicated, in order. */
-export async function collectRecipients(inline: readonly string[], recipientsFile: string | undefined): Promise<string[]> {
-  const all = inline.map((recipient, index) => checkRecipient(recipient, `encryption.recipients[${String(index)}]`));
+export async function collectRecipients(
+  inline: readonly string[],
+  recipientsFile: string | undefined,
+): Promise<string[]> {
+  const all = inline.map((recipient, index) =>
+    checkRecipient(recipient, `encryption.recipients[${String(index)}]`),
+  );
   if (recipientsFile !== undefined) all.push(...(await readRecipientsFile(recipientsFile)));
   return [...new Set(all)];
 }
@@ -60,17 +73,22 @@ export async function readIdentityFile(path: string): Promise<string[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new CryptoError(`cannot read the identity file ${path}: ${(error as { code?: string }).code ?? (error as Error).message}`, {
-      cause: error,
-      hint: 'Pass --identity PATH, or set encryption.identity_file, to the file `schema_backup keygen` (or age-keygen) wrote.',
-    });
+    throw new CryptoError(
+      `cannot read the identity file ${path}: ${(error as { code?: string }).code ?? (error as Error).message}`,
+      {
+        cause: error,
+        hint: 'Pass --identity PATH, or set encryption.identity_file, to the file `schema_backup keygen` (or age-keygen) wrote.',
+      },
+    );
   }
   const identities = text
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
   if (identities.length === 0 || !identities.every((line) => IDENTITY.test(line))) {
-    throw new CryptoError(`${path} is not an age identity file (expected AGE-SECRET-KEY-1... lines)`);
+    throw new CryptoError(
+      `${path} is not an age identity file (expected AGE-SECRET-KEY-1... lines)`,
+    );
   }
   return identities;
 }

@@ -172,11 +172,12 @@ export class Repository {
 }
 
 async function isIgnored(git: SimpleGit, directory: string): Promise<boolean> {
+  // check-ignore exits 1 when nothing is ignored, which simple-git does not report as an
+  // error (no stderr), so the answer is whether it printed the path.
   try {
-    await git.raw(['check-ignore', '--quiet', '--', directory]);
-    return true;
+    return (await git.raw(['check-ignore', '--', directory])).trim() !== '';
   } catch {
-    return false; // exit 1: not ignored
+    return false;
   }
 }
 

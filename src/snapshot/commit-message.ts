@@ -35,6 +35,14 @@ export function composeCommitMessage(
   const rows = tables.filter(
     (change) => change.change === 'changed' && (change.rowsAdded > 0 || change.rowsRemoved > 0),
   );
+  // Changed bytes with the same structure and the same rows: rows in another order.
+  const reordered = tables.filter(
+    (change) =>
+      change.change === 'changed' &&
+      !change.structureChanged &&
+      change.rowsAdded === 0 &&
+      change.rowsRemoved === 0,
+  );
   const rowsAdded = rows.reduce((sum, change) => sum + change.rowsAdded, 0);
   const rowsRemoved = rows.reduce((sum, change) => sum + change.rowsRemoved, 0);
 
@@ -46,6 +54,7 @@ export function composeCommitMessage(
     parts.push(
       `rows +${String(rowsAdded)} -${String(rowsRemoved)} in ${count(rows.length, 'table')}`,
     );
+  if (reordered.length > 0) parts.push(`rows reordered in ${count(reordered.length, 'table')}`);
   if (others.length > 0) parts.push(`${count(others.length, 'other object')} changed`);
 
   const body: string[] = [`Database: ${database}`, ''];
@@ -57,6 +66,7 @@ export function composeCommitMessage(
       `Rows changed: ${rows.map((change) => `${change.name} (+${String(change.rowsAdded)} -${String(change.rowsRemoved)})`).join(', ')}`,
     );
   }
+  if (reordered.length > 0) body.push(`Rows reordered: ${names(reordered)}`);
   for (const change of others)
     body.push(`${capitalize(change.kind)} ${change.change}: ${change.name}`);
   return `snapshot ${host}: ${parts.join(', ')}\n\n${body.join('\n')}\n`;

@@ -14,8 +14,8 @@ export interface TableFileSummary {
   /** Non-row, non-blank lines joined: equal strings mean equal structure. */
   readonly structure: string;
   readonly rowCount: number;
-  /** The row lines, when there are at most {@link MAX_ROWS_COMPARED}. */
-  readonly rows?: ReadonlySet<string> | undefined;
+  /** How often each row line occurs (rows of a table without a key may repeat), when there are at most {@link MAX_ROWS_COMPARED}. */
+  readonly rows?: ReadonlyMap<string, number> | undefined;
 }
 
 export interface TableFileChange {
@@ -55,8 +55,10 @@ export function compareSummaries(
   if (before.rows !== undefined && after.rows !== undefined) {
     let rowsAdded = 0;
     let rowsRemoved = 0;
-    for (const row of after.rows) if (!before.rows.has(row)) rowsAdded += 1;
-    for (const row of before.rows) if (!after.rows.has(row)) rowsRemoved += 1;
+    for (const [row, count] of after.rows)
+      rowsAdded += Math.max(0, count - (before.rows.get(row) ?? 0));
+    for (const [row, count] of before.rows)
+      rowsRemoved += Math.max(0, count - (after.rows.get(row) ?? 0));
     return { structureChanged, rowsAdded, rowsRemoved };
   }
   const delta = after.rowCount - before.rowCount;
@@ -66,13 +68,13 @@ export function compareSummaries(
 class SummaryCollector {
   private readonly structure: string[] = [];
   private rowCount = 0;
-  private rows: Set<string> | undefined = new Set<string>();
+  private rows: Map<string, number> | undefined = new Map<string, number>();
 
   add(line: string): void {
     if (line.startsWith(ROW_PREFIX)) {
       this.rowCount += 1;
       if (this.rows !== undefined) {
-        this.rows.add(line);
+        this.rows.set(line, (this.rows.get(line) ?? 0) + 1);
         if (this.rows.size > MAX_ROWS_COMPARED) this.rows = undefined;
       }
     } else if (line.trim() !== '') {

@@ -4,6 +4,7 @@
  * safe, unique file name: bytes outside `[A-Za-z0-9_$-]` become `%XX`, so a table called
  * `a.view` cannot collide with the view `a`.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { ObjectKind } from '../engine/engine.js';
 
@@ -49,15 +50,32 @@ export function objectForFileName(
   }
 }
 
+/** Encoded names longer than this many bytes are cut and given a hash (file names stop at 255). */
+const MAX_ENCODED_BYTES = 200;
+
 function encodeName(name: string): string {
   let result = '';
-  for (const byte of Buffer.from(name, 'utf8')) {
-    const char = String.fromCharCode(byte);
-    result += /[A-Za-z0-9_$-]/.test(char)
-      ? char
-      : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  for (const char of name) {
+    // Letters and digits of any script are safe on the file systems git runs on.
+    if (
+      /^[A-Za-z0-9_$-]$/.test(char) ||
+      ((char.codePointAt(0) ?? 0) > 0x7f && /^[\p{L}\p{N}]$/u.test(char))
+    ) {
+      result += char;
+    } else {
+      for (const byte of Buffer.from(char, 'utf8'))
+        result += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    }
   }
-  return result;
+  if (Buffer.byteLength(result) <= MAX_ENCODED_BYTES) return result;
+  // Too long for a file name: a readable prefix and a hash of the whole name. `%%` never
+  // decodes, so such a name is known as ours but not decoded back.
+  let prefix = '';
+  for (const char of result) {
+    if (Buffer.byteLength(prefix + char) > MAX_ENCODED_BYTES - 20) break;
+    prefix += char;
+  }
+  return `${prefix.replace(/%[0-9A-F]?$/, '')}%%${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
 }
 
 function decodeName(encoded: string): string {

@@ -62,8 +62,16 @@ export async function* renderRows(
  * format of a global table's rows, so that `age -d ... | mariadb db` loads them into a
  * database that has the table.
  */
-export async function* renderUserDataRows(dialect: SqlDialect, description: TableDescription, rows: AsyncIterable<RowLiterals>): AsyncIterable<string> {
-  yield fileHeader(dialect, `rows of table ${dialect.quoteIdentifier(description.name)}, category local`, ['load into a database that has the table (its structure is in the git snapshot)']);
+export async function* renderUserDataRows(
+  dialect: SqlDialect,
+  description: TableDescription,
+  rows: AsyncIterable<RowLiterals>,
+): AsyncIterable<string> {
+  yield fileHeader(
+    dialect,
+    `rows of table ${dialect.quoteIdentifier(description.name)}, category local`,
+    ['load into a database that has the table (its structure is in the git snapshot)'],
+  );
   yield* renderRows(dialect, description, rows);
 }
 

@@ -8,7 +8,8 @@
  * logger and return a result or throw a SchemaBackupError.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Categories } from '../config/schema.js';
@@ -27,7 +28,13 @@ import {
 } from './compare-table-file.js';
 import { hostDirectory, objectForFileName, SNAPSHOT_FILE_SUFFIX, WORK_DIR_NAME } from './layout.js';
 import { planSnapshot, type PlannedTable, type SnapshotPlan } from './plan-snapshot.js';
-import { renderObjectFile, renderRows, renderTableHead, renderTriggers, renderUserDataRows } from './render-files.js';
+import {
+  renderObjectFile,
+  renderRows,
+  renderTableHead,
+  renderTriggers,
+  renderUserDataRows,
+} from './render-files.js';
 import { StagedContent } from './staged-content.js';
 import { loadFingerprintKey, UserDataCopy, type UserDataOutcome } from './user-data-copy.js';
 
@@ -108,7 +115,8 @@ export interface SnapshotResult {
   readonly pushed?: string | undefined;
   readonly bytesWritten: number;
   /** What became of the rows of local tables. */
-  readonly userData: UserDataOutcome | { readonly outcome: 'no-local-tables' | 'not-configured' | 'dry-run' };
+  readonly userData:
+    UserDataOutcome | { readonly outcome: 'no-local-tables' | 'not-configured' | 'dry-run' };
 }
 
 /** A staged file waiting to be put in place. */
@@ -125,30 +133,48 @@ export async function takeSnapshot(
   const { logger } = options;
   const hostDir = hostDirectory(options.backupDir, options.host);
   const workDir = join(options.backupDir, WORK_DIR_NAME);
-  await ensureWorkDir(workDir);
-  const releaseLock = options.dryRun
-    ? () => Promise.resolve()
-    : await acquireLock(join(workDir, `${options.host}.lock`), {
-        waitSeconds: options.lockWaitSeconds,
-      });
-  const stagingDir = join(workDir, `staging-${options.host}-${randomBytes(4).toString('hex')}`);
   const pending: PendingWrite[] = [];
+  let releaseLock: () => Promise<void> = () => Promise.resolve();
+  let stagingDir: string | undefined;
   let session: Session | undefined;
   let userDataCopy: UserDataCopy | undefined;
   try {
+    // Connect and check the categories before anything is created on disk: a wrong
+    // password or a strict-mode refusal leaves the backup directory as it was.
+    session = await engine.openSession({ ...options.connection, database: options.database });
+    checkStrict(
+      planSnapshot(await session.listObjects(options.database), options.categories),
+      options,
+    );
+
+    // A dry run writes nothing in the backup directory; what it stages goes to a temp dir.
+    if (!options.dryRun) {
+      await ensureWorkDir(workDir);
+      releaseLock = await acquireLock(join(workDir, `${options.host}.lock`), {
+        waitSeconds: options.lockWaitSeconds,
+      });
+    }
+    const staging = options.dryRun
+      ? await mkdtemp(join(tmpdir(), 'schema_backup-dry-run-'))
+      : join(workDir, `staging-${options.host}-${randomBytes(4).toString('hex')}`);
+    stagingDir = staging;
+    await mkdir(staging, { recursive: true, mode: 0o700 });
     const repository =
       options.git.commit && !options.dryRun ? await findRepository(options, logger) : undefined;
-    await mkdir(stagingDir, { recursive: true, mode: 0o700 });
 
-    session = await engine.openSession({ ...options.connection, database: options.database });
+    // The read view starts only now, after any wait for the lock: a run that waited must not
+    // commit data older than what the run it waited for committed.
     await session.startConsistentSnapshot();
     const inventory = await session.listObjects(options.database);
     const plan = planSnapshot(inventory, options.categories);
+    checkStrict(plan, options);
     reportPlan(plan, options, logger);
 
     const localTables = plan.tables.filter((table) => table.rows === 'user-data');
     if (localTables.length > 0 && options.userData === undefined) {
-      logger.warn(`the rows of ${String(localTables.length)} local table(s) are not saved: user_data_backup_dir is not set`);
+      logger.warn(
+        `the rows of ${String(localTables.length)} local table(s) are not saved: user_data_backup_dir is not set`,
+      );
     }
     if (localTables.length > 0 && options.userData !== undefined && !options.dryRun) {
       userDataCopy = await UserDataCopy.begin({
@@ -167,7 +193,7 @@ export async function takeSnapshot(
       const description = descriptions.get(table.name);
       if (description === undefined)
         throw new UsageError(`table ${table.name} disappeared while the snapshot was read`);
-      const content = new StagedContent(stagingDir);
+      const content = new StagedContent(staging);
       const definition = await session.showCreate(options.database, 'table', table.name);
       const head = renderTableHead(engine.dialect, table, definition);
       await content.write(head);
@@ -185,7 +211,11 @@ export async function takeSnapshot(
         const entry = await userDataCopy.writeTable(
           table.name,
           table.file,
-          renderUserDataRows(engine.dialect, description, session.readRows(options.database, description)),
+          renderUserDataRows(
+            engine.dialect,
+            description,
+            session.readRows(options.database, description),
+          ),
         );
         logger.debug(`${table.name}: ${String(entry.rows)} rows encrypted`);
       }
@@ -208,7 +238,7 @@ export async function takeSnapshot(
     const objects: ObjectOutcome[] = [];
     for (const object of plan.objects) {
       const definition = await session.showCreate(options.database, object.kind, object.name);
-      const content = new StagedContent(stagingDir);
+      const content = new StagedContent(staging);
       await content.write(renderObjectFile(engine.dialect, definition));
       const { change } = await stageIfChanged(
         join(hostDir, object.file),
@@ -240,8 +270,15 @@ export async function takeSnapshot(
       removed,
       bytesWritten,
     };
-    if (options.dryRun) return { ...base, git: 'dry-run', userData: { outcome: localTables.length > 0 ? 'dry-run' : 'no-local-tables' } };
-    const noUserData = { outcome: localTables.length === 0 ? 'no-local-tables' : 'not-configured' } as const;
+    if (options.dryRun)
+      return {
+        ...base,
+        git: 'dry-run',
+        userData: { outcome: localTables.length > 0 ? 'dry-run' : 'no-local-tables' },
+      };
+    const noUserData = {
+      outcome: localTables.length === 0 ? 'no-local-tables' : 'not-configured',
+    } as const;
 
     await mkdir(hostDir, { recursive: true });
     for (const write of pending) await write.content.commitTo(join(hostDir, write.file), 0o644);
@@ -253,14 +290,18 @@ export async function takeSnapshot(
     const changes = describeChanges(tables, objects, removed);
     const message = composeCommitMessage(options.host, options.database, changes);
     const commit =
-      options.git.commit && repository !== undefined ? await repository.commitPath(hostDir, () => message, options.git.author) : undefined;
-    if (commit !== undefined) logger.info(`committed ${commit.id.slice(0, 12)}: ${message.split('\n')[0] ?? ''}`);
+      options.git.commit && repository !== undefined
+        ? await repository.commitPath(hostDir, () => message, options.git.author)
+        : undefined;
+    if (commit !== undefined)
+      logger.info(`committed ${commit.id.slice(0, 12)}: ${message.split('\n')[0] ?? ''}`);
 
     // The user-data copy goes in place only now that everything else succeeded, so that a
     // failed run never moves `latest`.
     const userData = userDataCopy === undefined ? noUserData : await userDataCopy.finish();
     userDataCopy = undefined;
-    if (userData.outcome === 'unchanged') logger.info(`user data unchanged since ${userData.latest}: no new copy`);
+    if (userData.outcome === 'unchanged')
+      logger.info(`user data unchanged since ${userData.latest}: no new copy`);
     if (userData.outcome === 'created') logger.info(`user data saved in ${userData.path}`);
 
     const git: GitOutcome = !options.git.commit
@@ -279,7 +320,7 @@ export async function takeSnapshot(
   } finally {
     await userDataCopy?.abort();
     for (const write of pending) await write.content.discard();
-    await rm(stagingDir, { recursive: true, force: true });
+    if (stagingDir !== undefined) await rm(stagingDir, { recursive: true, force: true });
     if (session !== undefined) await session.close();
     await releaseLock();
   }
@@ -298,24 +339,24 @@ async function findRepository(
   return repository;
 }
 
+/** Strict mode: a table in no category stops the run before anything is written. */
+function checkStrict(plan: SnapshotPlan, options: SnapshotOptions): void {
+  if (!options.strict || plan.uncategorized.length === 0) return;
+  throw new UsageError(
+    `strict: ${String(plan.uncategorized.length)} table(s) are in no category: ${plan.uncategorized.join(', ')}`,
+    { hint: 'Add each to global, local, ephemeral or ignore in the config; nothing was written.' },
+  );
+}
+
 function reportPlan(plan: SnapshotPlan, options: SnapshotOptions, logger: Logger): void {
-  if (plan.uncategorized.length > 0) {
-    const list = plan.uncategorized.join(', ');
-    if (options.strict) {
-      throw new UsageError(
-        `strict: ${String(plan.uncategorized.length)} table(s) are in no category: ${list}`,
-        {
-          hint: 'Add each to global, local, ephemeral or ignore in the config; nothing was written.',
-        },
-      );
-    }
-    for (const name of plan.uncategorized)
-      logger.warn(`table ${name} is in no category: its structure is saved, its rows are not`);
+  for (const name of plan.uncategorized) {
+    logger.warn(`table ${name} is in no category: its structure is saved, its rows are not`);
   }
-  for (const { name, category } of plan.missing)
+  for (const { name, category } of plan.missing) {
     logger.warn(
       `table ${name} (${category}) is in the config but not in database ${options.database}`,
     );
+  }
 }
 
 async function stageIfChanged(

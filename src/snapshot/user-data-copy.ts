@@ -36,12 +36,21 @@ export interface UserDataManifest {
 }
 
 export type UserDataOutcome =
-  | { readonly outcome: 'created'; readonly path: string; readonly timestamp: string; readonly tables: number; readonly bytes: number }
+  | {
+      readonly outcome: 'created';
+      readonly path: string;
+      readonly timestamp: string;
+      readonly tables: number;
+      readonly bytes: number;
+    }
   | { readonly outcome: 'unchanged'; readonly latest: string };
 
 /** `2026-11-24T05-13-53Z`: sortable, and free of characters some file systems refuse. */
 export function copyTimestamp(now: Date): string {
-  return now.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  return now
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
 }
 
 export class UserDataCopy {
@@ -54,7 +63,14 @@ export class UserDataCopy {
   private readonly now: Date;
   private readonly database: string;
 
-  private constructor(hostDir: string, workDir: string, recipients: readonly string[], fingerprintKey: Buffer, now: Date, database: string) {
+  private constructor(
+    hostDir: string,
+    workDir: string,
+    recipients: readonly string[],
+    fingerprintKey: Buffer,
+    now: Date,
+    database: string,
+  ) {
     this.hostDir = hostDir;
     this.workDir = workDir;
     this.recipients = recipients;
@@ -65,7 +81,14 @@ export class UserDataCopy {
   }
 
   /** Starts a copy under `<root>/<host>/` (created 0700 when missing). */
-  static async begin(options: { root: string; host: string; recipients: readonly string[]; fingerprintKey: Buffer; now: Date; database: string }): Promise<UserDataCopy> {
+  static async begin(options: {
+    root: string;
+    host: string;
+    recipients: readonly string[];
+    fingerprintKey: Buffer;
+    now: Date;
+    database: string;
+  }): Promise<UserDataCopy> {
     if (options.recipients.length === 0) {
       throw new CryptoError('local tables exist but no age recipient is configured', {
         hint: 'Make a key with `schema_backup keygen -o /root/.config/schema_backup/key.txt` and put the printed age1... public key under encryption.recipients.',
@@ -73,13 +96,27 @@ export class UserDataCopy {
     }
     const hostDir = join(options.root, options.host);
     await mkdir(hostDir, { recursive: true, mode: 0o700 });
-    const workDir = join(hostDir, `.incomplete-${copyTimestamp(options.now)}-${randomBytes(4).toString('hex')}`);
+    const workDir = join(
+      hostDir,
+      `.incomplete-${copyTimestamp(options.now)}-${randomBytes(4).toString('hex')}`,
+    );
     await mkdir(workDir, { mode: 0o700 });
-    return new UserDataCopy(hostDir, workDir, options.recipients, options.fingerprintKey, options.now, options.database);
+    return new UserDataCopy(
+      hostDir,
+      workDir,
+      options.recipients,
+      options.fingerprintKey,
+      options.now,
+      options.database,
+    );
   }
 
   /** Encrypts one table's rows (SQL text from `source`) into `<file>.age`. */
-  async writeTable(table: string, file: string, source: AsyncIterable<string>): Promise<UserDataTableEntry> {
+  async writeTable(
+    table: string,
+    file: string,
+    source: AsyncIterable<string>,
+  ): Promise<UserDataTableEntry> {
     const encryptedFile = `${file}.age`;
     let rows = 0;
     const counted = (async function* () {
@@ -89,7 +126,13 @@ export class UserDataCopy {
       }
     })();
     const result = await this.writer.writeFile(join(this.workDir, encryptedFile), counted);
-    const entry = { file: encryptedFile, rows, plaintextBytes: result.plaintextBytes, bytes: result.bytes, fingerprint: result.fingerprint };
+    const entry = {
+      file: encryptedFile,
+      rows,
+      plaintextBytes: result.plaintextBytes,
+      bytes: result.bytes,
+      fingerprint: result.fingerprint,
+    };
     this.entries[table] = entry;
     return entry;
   }
@@ -113,14 +156,25 @@ export class UserDataCopy {
       await rm(this.workDir, { recursive: true, force: true });
       return { outcome: 'unchanged', latest: latest.name };
     }
-    await writeFileAtomic(join(this.workDir, USER_DATA_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+    await writeFileAtomic(
+      join(this.workDir, USER_DATA_MANIFEST),
+      `${JSON.stringify(manifest, null, 2)}\n`,
+      { mode: 0o600 },
+    );
     await syncDirectory(this.workDir);
     let timestamp = copyTimestamp(this.now);
-    if (await exists(join(this.hostDir, timestamp))) timestamp = `${timestamp}-${randomBytes(2).toString('hex')}`;
+    if (await exists(join(this.hostDir, timestamp)))
+      timestamp = `${timestamp}-${randomBytes(2).toString('hex')}`;
     await renameDurably(this.workDir, join(this.hostDir, timestamp));
     await pointLatestAt(this.hostDir, timestamp);
     const bytes = Object.values(this.entries).reduce((sum, entry) => sum + entry.bytes, 0);
-    return { outcome: 'created', path: join(this.hostDir, timestamp), timestamp, tables: Object.keys(this.entries).length, bytes };
+    return {
+      outcome: 'created',
+      path: join(this.hostDir, timestamp),
+      timestamp,
+      tables: Object.keys(this.entries).length,
+      bytes,
+    };
   }
 
   /** Removes the incomplete copy; `latest` and earlier copies are untouched. */
@@ -144,10 +198,14 @@ export async function loadFingerprintKey(path: string): Promise<Buffer> {
 }
 
 /** The manifest `latest` points at, or undefined when there is none (first copy, or damaged). */
-export async function readLatestManifest(hostDir: string): Promise<{ name: string; manifest: UserDataManifest } | undefined> {
+export async function readLatestManifest(
+  hostDir: string,
+): Promise<{ name: string; manifest: UserDataManifest } | undefined> {
   try {
     const name = await readlink(join(hostDir, LATEST_LINK));
-    const manifest = JSON.parse(await readFile(join(hostDir, name, USER_DATA_MANIFEST), 'utf8')) as UserDataManifest;
+    const manifest = JSON.parse(
+      await readFile(join(hostDir, name, USER_DATA_MANIFEST), 'utf8'),
+    ) as UserDataManifest;
     return { name, manifest };
   } catch {
     return undefined;
@@ -167,7 +225,10 @@ export async function listCopies(hostDir: string): Promise<string[]> {
 }
 
 function fingerprintKeyId(key: Buffer): string {
-  return createHmac('sha256', key).update('schema_backup fingerprint key id').digest('hex').slice(0, 16);
+  return createHmac('sha256', key)
+    .update('schema_backup fingerprint key id')
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function sameData(a: UserDataManifest, b: UserDataManifest): boolean {

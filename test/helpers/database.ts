@@ -17,7 +17,14 @@ export function testServer(): ServerAddress {
 /** Connection options for the engine, to `database`. */
 export function connectionTo(database?: string): ConnectionOptions {
   const server = testServer();
-  return { host: server.host, port: server.port, user: server.user, password: server.password, database, description: `${server.user}@${server.host}:${String(server.port)}` };
+  return {
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    database,
+    description: `${server.user}@${server.host}:${String(server.port)}`,
+  };
 }
 
 export interface TestDatabase {
@@ -33,7 +40,14 @@ export interface TestDatabase {
 export async function createTestDatabase(label = 'db'): Promise<TestDatabase> {
   const name = `sbtest_${label}_${randomBytes(4).toString('hex')}`;
   const server = testServer();
-  const connection = await mysql.createConnection({ host: server.host, port: server.port, user: server.user, password: server.password, multipleStatements: true, charset: 'utf8mb4' });
+  const connection = await mysql.createConnection({
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    multipleStatements: true,
+    charset: 'utf8mb4',
+  });
   await connection.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
   await connection.query(`USE \`${name}\``);
   onTestFinished(async () => {
@@ -56,7 +70,9 @@ export async function createTestDatabase(label = 'db'): Promise<TestDatabase> {
       );
       const result = new Map<string, string>();
       for (const table of tables) {
-        const [row] = await database.query<{ Checksum: string | number | null }>(`CHECKSUM TABLE \`${name}\`.\`${table.name}\` EXTENDED`);
+        const [row] = await database.query<{ Checksum: string | number | null }>(
+          `CHECKSUM TABLE \`${name}\`.\`${table.name}\` EXTENDED`,
+        );
         result.set(table.name, String(row?.Checksum));
       }
       return result;
@@ -68,13 +84,29 @@ export async function createTestDatabase(label = 'db'): Promise<TestDatabase> {
 /** Runs the stock `mariadb` client on `file` into `database` (password via the environment, never argv). */
 export async function loadWithStockClient(database: string, file: string): Promise<void> {
   const server = testServer();
-  const args = ['--host', server.host, '--port', String(server.port), '--user', server.user, '--default-character-set=utf8mb4', database];
+  const args = [
+    '--host',
+    server.host,
+    '--port',
+    String(server.port),
+    '--user',
+    server.user,
+    '--default-character-set=utf8mb4',
+    database,
+  ];
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('mariadb', args, { env: { ...process.env, MYSQL_PWD: server.password }, stdio: ['pipe', 'inherit', 'pipe'] });
+    const child = spawn('mariadb', args, {
+      env: { ...process.env, MYSQL_PWD: server.password },
+      stdio: ['pipe', 'inherit', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     createReadStream(file).pipe(child.stdin);
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`mariadb < ${file} exited ${String(code)}: ${stderr}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`mariadb < ${file} exited ${String(code)}: ${stderr}`)),
+    );
   });
 }

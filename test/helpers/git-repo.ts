@@ -15,10 +15,14 @@ export const ISOLATED_GIT_ENV: Readonly<Record<string, string>> = {
 
 /** Runs git in `dir` and returns its stdout. */
 export function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: dir, env: { ...process.env, ...ISOLATED_GIT_ENV }, encoding: 'utf8' });
+  return execFileSync('git', args, {
+    cwd: dir,
+    env: { ...process.env, ...ISOLATED_GIT_ENV },
+    encoding: 'utf8',
+  });
 }
 
-/** A new repository with one commit of a README. */
+/** A new, empty repository (no commit yet) with a pinned identity. */
 export async function createGitRepo(label = 'repo'): Promise<string> {
   const dir = await createTempDir(label);
   git(dir, 'init', '--quiet', '--initial-branch=main');

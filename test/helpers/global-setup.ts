@@ -30,10 +30,17 @@ async function findServer(): Promise<ServerAddress> {
       source: 'env',
     };
     const problem = await probe(address);
-    if (problem !== undefined) throw new Error(`SCHEMA_BACKUP_TEST_SERVER=${parsed.host} does not answer: ${problem}`);
+    if (problem !== undefined)
+      throw new Error(`SCHEMA_BACKUP_TEST_SERVER=${parsed.host} does not answer: ${problem}`);
     return address;
   }
-  const local: ServerAddress = { host: '127.0.0.1', port: 3306, user: 'root', password: '', source: 'local' };
+  const local: ServerAddress = {
+    host: '127.0.0.1',
+    port: 3306,
+    user: 'root',
+    password: '',
+    source: 'local',
+  };
   const localProblem = await probe(local);
   if (localProblem === undefined) return local;
 
@@ -43,7 +50,13 @@ async function findServer(): Promise<ServerAddress> {
     stopContainer = async () => {
       await container.stop();
     };
-    return { host: container.getHost(), port: container.getPort(), user: 'root', password: 'test', source: 'testcontainers' };
+    return {
+      host: container.getHost(),
+      port: container.getPort(),
+      user: 'root',
+      password: 'test',
+      source: 'testcontainers',
+    };
   }
   throw new Error(
     [
@@ -58,7 +71,13 @@ async function findServer(): Promise<ServerAddress> {
 
 async function probe(address: ServerAddress): Promise<string | undefined> {
   try {
-    const connection = await mysql.createConnection({ host: address.host, port: address.port, user: address.user, password: address.password, connectTimeout: 3000 });
+    const connection = await mysql.createConnection({
+      host: address.host,
+      port: address.port,
+      user: address.user,
+      password: address.password,
+      connectTimeout: 3000,
+    });
     await connection.end();
     return undefined;
   } catch (error) {

@@ -4,7 +4,11 @@ import type { SnapshotOptions } from '../../src/snapshot/take-snapshot.js';
 import { silentLogger } from '../../src/support/logger.js';
 import { connectionTo } from './database.js';
 
-export type TestSnapshotOverrides = Partial<Omit<SnapshotOptions, 'categories'>> & { database: string; backupDir: string; categories?: Partial<Categories> };
+export type TestSnapshotOverrides = Partial<Omit<SnapshotOptions, 'categories'>> & {
+  database: string;
+  backupDir: string;
+  categories?: Partial<Categories>;
+};
 
 export function snapshotOptionsForTest(overrides: TestSnapshotOverrides): SnapshotOptions {
   const { categories, ...rest } = overrides;
@@ -12,7 +16,11 @@ export function snapshotOptionsForTest(overrides: TestSnapshotOverrides): Snapsh
     connection: connectionTo(overrides.database),
     host: 'test.example.org',
     strict: false,
-    git: { commit: true, init: true, author: { name: 'schema_backup', email: 'schema_backup@test.example.org' } },
+    git: {
+      commit: true,
+      init: true,
+      author: { name: 'schema_backup', email: 'schema_backup@test.example.org' },
+    },
     dryRun: false,
     lockWaitSeconds: 0,
     logger: silentLogger,

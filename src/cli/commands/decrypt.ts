@@ -23,10 +23,27 @@ export interface DecryptArgs extends GlobalArgs {
 
 export function decryptBuilder(yargs: Argv): Argv<DecryptArgs> {
   return yargs
-    .positional('files', { type: 'string', array: true, describe: '.age files to decrypt (default: the tables of a copy)' })
-    .option('table', { alias: 't', type: 'string', array: true, describe: 'tables of the copy to decrypt (default: all)' })
-    .option('copy', { type: 'string', describe: 'the copy: latest, or a timestamp directory name', default: LATEST_LINK })
-    .option('identity', { alias: 'i', type: 'string', describe: 'age identity file (default: encryption.identity_file)' });
+    .positional('files', {
+      type: 'string',
+      array: true,
+      describe: '.age files to decrypt (default: the tables of a copy)',
+    })
+    .option('table', {
+      alias: 't',
+      type: 'string',
+      array: true,
+      describe: 'tables of the copy to decrypt (default: all)',
+    })
+    .option('copy', {
+      type: 'string',
+      describe: 'the copy: latest, or a timestamp directory name',
+      default: LATEST_LINK,
+    })
+    .option('identity', {
+      alias: 'i',
+      type: 'string',
+      describe: 'age identity file (default: encryption.identity_file)',
+    });
 }
 
 export async function decryptHandler(args: DecryptArgs): Promise<number> {
@@ -35,36 +52,54 @@ export async function decryptHandler(args: DecryptArgs): Promise<number> {
   if (files.length === 0 || identityFile === undefined) {
     const context = await loadContext(args);
     identityFile ??= context.config.encryption.identityFile;
-    if (files.length === 0) files = await filesOfCopy(context.config.userDataBackupDir, await hostNameFor(context.config), args);
+    if (files.length === 0)
+      files = await filesOfCopy(
+        context.config.userDataBackupDir,
+        await hostNameFor(context.config),
+        args,
+      );
   }
   if (identityFile === undefined) {
-    throw new UsageError('no identity to decrypt with', { hint: 'Pass --identity PATH or set encryption.identity_file.' });
+    throw new UsageError('no identity to decrypt with', {
+      hint: 'Pass --identity PATH or set encryption.identity_file.',
+    });
   }
   const identities = await readIdentityFile(identityFile);
   for (const file of files) await verifyDecryptable(file, identities);
   for (const file of files) {
     for await (const chunk of decryptFile(file, identities)) {
-      if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+      if (!process.stdout.write(chunk))
+        await new Promise((resolve) => process.stdout.once('drain', resolve));
     }
   }
   return 0;
 }
 
-async function filesOfCopy(userDataDir: string | undefined, host: string, args: DecryptArgs): Promise<string[]> {
-  if (userDataDir === undefined) throw new UsageError('user_data_backup_dir is not set in the config: name the .age files to decrypt');
+async function filesOfCopy(
+  userDataDir: string | undefined,
+  host: string,
+  args: DecryptArgs,
+): Promise<string[]> {
+  if (userDataDir === undefined)
+    throw new UsageError(
+      'user_data_backup_dir is not set in the config: name the .age files to decrypt',
+    );
   const hostDir = join(userDataDir, host);
   const copy = args.copy ?? LATEST_LINK;
   let manifest: UserDataManifest;
   let copyDir: string;
   if (copy === LATEST_LINK) {
     const latest = await readLatestManifest(hostDir);
-    if (latest === undefined) throw new UsageError(`no user-data copy in ${hostDir} (no readable ${LATEST_LINK})`);
+    if (latest === undefined)
+      throw new UsageError(`no user-data copy in ${hostDir} (no readable ${LATEST_LINK})`);
     manifest = latest.manifest;
     copyDir = join(hostDir, latest.name);
   } else {
     copyDir = join(hostDir, copy);
     try {
-      manifest = JSON.parse(await readFile(join(copyDir, 'manifest.json'), 'utf8')) as UserDataManifest;
+      manifest = JSON.parse(
+        await readFile(join(copyDir, 'manifest.json'), 'utf8'),
+      ) as UserDataManifest;
     } catch (error) {
       throw new UsageError(`no user-data copy ${copy} in ${hostDir}`, { cause: error });
     }

@@ -13,7 +13,8 @@ export function keygenBuilder(yargs: Argv): Argv<KeygenArgs> {
   return yargs.option('output', {
     alias: 'o',
     type: 'string',
-    describe: 'write the identity to this file (mode 0600; never overwritten) and print only the recipient',
+    describe:
+      'write the identity to this file (mode 0600; never overwritten) and print only the recipient',
   });
 }
 
@@ -34,7 +35,9 @@ export async function keygenHandler(args: KeygenArgs): Promise<number> {
         hint: 'Losing an identity makes every copy encrypted to it unreadable: choose another path, or move the old file away yourself.',
       });
     }
-    throw new UsageError(`cannot create ${args.output}: ${(error as Error).message}`, { cause: error });
+    throw new UsageError(`cannot create ${args.output}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   try {
     await handle.writeFile(fileText);

@@ -68,7 +68,10 @@ export async function snapshotOptionsFrom(
         ? undefined
         : {
             dir: config.userDataBackupDir,
-            recipients: await collectRecipients(config.encryption.recipients, config.encryption.recipientsFile),
+            recipients: await collectRecipients(
+              config.encryption.recipients,
+              config.encryption.recipientsFile,
+            ),
             fingerprintKeyFile: join(config.backupDir, WORK_DIR_NAME, `${host}.user-data.key`),
           },
     dryRun: args.dryRun === true,
@@ -125,7 +128,9 @@ function printSnapshotSummary(result: SnapshotResult): void {
   }
   switch (result.userData.outcome) {
     case 'created':
-      printLine(`  user data: ${String(result.userData.tables)} local tables encrypted into ${result.userData.path}`);
+      printLine(
+        `  user data: ${String(result.userData.tables)} local tables encrypted into ${result.userData.path}`,
+      );
       break;
     case 'unchanged':
       printLine(`  user data: unchanged since ${result.userData.latest}, no new copy`);

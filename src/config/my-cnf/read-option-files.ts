@@ -152,12 +152,15 @@ export function parseOptionLine(line: string): { name: string; value: string } {
 function parseOptionValue(text: string): string {
   const quote = text[0];
   if (quote === '"' || quote === "'") {
-    const end = text.indexOf(quote, 1);
-    if (end !== -1) return unescape(text.slice(1, end));
+    // The closing quote is the first one not escaped by a backslash.
+    for (let index = 1; index < text.length; index += 1) {
+      if (text[index] === '\\') index += 1;
+      else if (text[index] === quote) return unescape(text.slice(1, index));
+    }
   }
-  // An unquoted value ends at a comment: `#` preceded by white space.
-  const comment = /\s#/.exec(text);
-  return unescape((comment ? text.slice(0, comment.index) : text).trim());
+  // As in the client, an unquoted `#` starts a comment (quote a password that holds one).
+  const comment = text.indexOf('#');
+  return unescape((comment === -1 ? text : text.slice(0, comment)).trim());
 }
 
 const ESCAPES: Readonly<Record<string, string>> = {

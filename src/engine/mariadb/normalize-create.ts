@@ -15,9 +15,15 @@ export function normalizeCreateTable(sql: string): string {
   // starts with `)`; only there, so a column COMMENT mentioning AUTO_INCREMENT= is kept.
   const optionsStart = sql.lastIndexOf('\n)');
   if (optionsStart === -1) return sql;
-  const head = sql.slice(0, optionsStart);
-  const options = sql.slice(optionsStart).replace(/ AUTO_INCREMENT=\d+(?= |$|\n)/, '');
-  return head + options;
+  // The counter comes before COMMENT= (the server's order), so only that part is searched:
+  // a COMMENT='... AUTO_INCREMENT=5 ...' stays as it is.
+  const options = sql.slice(optionsStart);
+  const commentAt = options.indexOf(" COMMENT='");
+  const beforeComment = commentAt === -1 ? options : options.slice(0, commentAt);
+  const rest = commentAt === -1 ? '' : options.slice(commentAt);
+  return (
+    sql.slice(0, optionsStart) + beforeComment.replace(/ AUTO_INCREMENT=\d+(?= |$|\n)/, '') + rest
+  );
 }
 
 /** Splits the first `DEFINER=...` clause off a CREATE statement. */

@@ -8,8 +8,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mariadbEngine } from '../../../src/engine/mariadb/mariadb-engine.js';
 import { takeSnapshot } from '../../../src/snapshot/take-snapshot.js';
-import { COLUMN_TYPES, createColumnTypesTable, insertColumnTypesRows, ROW_COUNT } from '../../fixtures/column-types.js';
-import { createTestDatabase, loadWithStockClient, type TestDatabase } from '../../helpers/database.js';
+import {
+  COLUMN_TYPES,
+  createColumnTypesTable,
+  insertColumnTypesRows,
+  ROW_COUNT,
+} from '../../fixtures/column-types.js';
+import {
+  createTestDatabase,
+  loadWithStockClient,
+  type TestDatabase,
+} from '../../helpers/database.js';
 import { snapshotOptionsForTest } from '../../helpers/snapshot-options.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 
@@ -19,7 +28,7 @@ const OBJECTS_SQL = [
   'CREATE TABLE parent (id INT PRIMARY KEY, name VARCHAR(20) UNIQUE) ',
   'CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, FOREIGN KEY (parent_id) REFERENCES parent (id))',
   "INSERT INTO parent VALUES (0, 'zero'), (1, 'one'), (2, 'two')",
-  "INSERT INTO child VALUES (1, 2), (2, 1)",
+  'INSERT INTO child VALUES (1, 2), (2, 1)',
   'CREATE TABLE uniq (code VARCHAR(10) NOT NULL, n INT, UNIQUE KEY (code))',
   "INSERT INTO uniq VALUES ('b', 2), ('a', 1), ('C', 3)",
   'CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(50))',
@@ -28,7 +37,7 @@ const OBJECTS_SQL = [
   'CREATE VIEW parent_names AS SELECT name FROM parent WHERE id > 0',
   'CREATE PROCEDURE count_parents(OUT n INT) BEGIN SELECT COUNT(*) INTO n FROM parent; END',
   "CREATE FUNCTION greet(who VARCHAR(20)) RETURNS VARCHAR(40) DETERMINISTIC RETURN CONCAT('hello; ', who)",
-  'CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY STARTS \'2030-01-01 00:00:00\' DISABLE DO DELETE FROM audit',
+  "CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' DISABLE DO DELETE FROM audit",
 ];
 
 async function createSource(): Promise<TestDatabase> {
@@ -47,21 +56,30 @@ async function loadSnapshot(target: TestDatabase, hostDir: string): Promise<void
   const files = (await readdir(hostDir)).sort();
   const order = ['', '.sequence', '.view', '.function', '.procedure', '.event'];
   for (const kind of order) {
-    for (const file of files.filter((name) => name.endsWith(`${kind}.sql`) && (kind !== '' || !/\.(view|sequence|procedure|function|event)\.sql$/.test(name)))) {
+    for (const file of files.filter(
+      (name) =>
+        name.endsWith(`${kind}.sql`) &&
+        (kind !== '' || !/\.(view|sequence|procedure|function|event)\.sql$/.test(name)),
+    )) {
       await loadWithStockClient(target.name, join(hostDir, file));
     }
   }
 }
 
 /** Every column of every row as hex of its bytes, invisible ones included. */
-async function rowsAsHex(database: TestDatabase, table: string, columns: readonly string[]): Promise<unknown[]> {
+async function rowsAsHex(
+  database: TestDatabase,
+  table: string,
+  columns: readonly string[],
+): Promise<unknown[]> {
   const select = columns.map((column) => `HEX(\`${column}\`) AS \`${column}\``).join(', ');
   return database.query(`SELECT ${select} FROM \`${table}\` ORDER BY id`);
 }
 
 async function snapshotFiles(hostDir: string): Promise<Map<string, Buffer>> {
   const result = new Map<string, Buffer>();
-  for (const file of (await readdir(hostDir)).sort()) result.set(file, await readFile(join(hostDir, file)));
+  for (const file of (await readdir(hostDir)).sort())
+    result.set(file, await readFile(join(hostDir, file)));
   return result;
 }
 
@@ -70,7 +88,10 @@ describe('snapshot round trip', () => {
     const source = await createSource();
     const backupDir = await createTempDir('rt');
     const global = ['types', 'nopk', 'parent', 'child', 'uniq', 'audit'];
-    const first = await takeSnapshot(mariadbEngine, snapshotOptionsForTest({ database: source.name, backupDir, categories: { global } }));
+    const first = await takeSnapshot(
+      mariadbEngine,
+      snapshotOptionsForTest({ database: source.name, backupDir, categories: { global } }),
+    );
     expect(first.git).toBe('committed');
     expect(first.tables.find((table) => table.name === 'types')?.rows).toBe(ROW_COUNT + 1);
     expect(first.objects.map((object) => `${object.kind}:${object.name}`).sort()).toEqual([
@@ -89,9 +110,13 @@ describe('snapshot round trip', () => {
     expect(sourceChecksums.size).toBe(6);
 
     const columns = ['id', ...COLUMN_TYPES.map((type) => type.column), 'gen_v', 'gen_s'];
-    expect(await rowsAsHex(target, 'types', columns)).toEqual(await rowsAsHex(source, 'types', columns));
+    expect(await rowsAsHex(target, 'types', columns)).toEqual(
+      await rowsAsHex(source, 'types', columns),
+    );
     // FLOAT keeps every bit: stock mariadb-dump writes 3.40282e38 here.
-    const [floats] = await target.query<{ f: string }>('SELECT CAST(f AS DOUBLE) AS f FROM types WHERE id = 1');
+    const [floats] = await target.query<{ f: string }>(
+      'SELECT CAST(f AS DOUBLE) AS f FROM types WHERE id = 1',
+    );
     expect(Number(floats?.f)).toBe(3.4028234663852886e38);
     // The trigger came after the rows: loading fired nothing.
     expect(await target.query('SELECT * FROM audit')).toEqual([]);
@@ -100,16 +125,32 @@ describe('snapshot round trip', () => {
 
     // The restored database snapshots to the very same bytes.
     const secondDir = await createTempDir('rt2');
-    const second = await takeSnapshot(mariadbEngine, snapshotOptionsForTest({ database: target.name, backupDir: secondDir, categories: { global } }));
+    const second = await takeSnapshot(
+      mariadbEngine,
+      snapshotOptionsForTest({
+        database: target.name,
+        backupDir: secondDir,
+        categories: { global },
+      }),
+    );
     expect(await snapshotFiles(second.hostDir)).toEqual(await snapshotFiles(first.hostDir));
   });
 
   it('writes one row per line in key order, and orders tables without a key by every column', async () => {
     const source = await createSource();
     const backupDir = await createTempDir('order');
-    const result = await takeSnapshot(mariadbEngine, snapshotOptionsForTest({ database: source.name, backupDir, categories: { global: ['nopk', 'uniq', 'parent'] } }));
+    const result = await takeSnapshot(
+      mariadbEngine,
+      snapshotOptionsForTest({
+        database: source.name,
+        backupDir,
+        categories: { global: ['nopk', 'uniq', 'parent'] },
+      }),
+    );
     const rowsOf = async (file: string): Promise<string[]> =>
-      (await readFile(join(result.hostDir, file), 'utf8')).split('\n').filter((line) => line.startsWith('INSERT'));
+      (await readFile(join(result.hostDir, file), 'utf8'))
+        .split('\n')
+        .filter((line) => line.startsWith('INSERT'));
     expect(await rowsOf('uniq.sql')).toEqual([
       "INSERT INTO `uniq` (`code`,`n`) VALUES ('a',1);",
       "INSERT INTO `uniq` (`code`,`n`) VALUES ('b',2);",

@@ -1,0 +1,166 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  compareSummaries,
+  summarizeFile,
+  summarizeText,
+} from '../../src/snapshot/compare-table-file.js';
+import { createTempDir } from '../helpers/temp-dir.js';
+
+const HEADER = [
+  '-- table settings',
+  'CREATE TABLE `settings` (',
+  '  `k` varchar(64) NOT NULL,',
+  '  PRIMARY KEY (`k`)',
+  ') ENGINE=InnoDB;',
+];
+const row = (key: string, value: string): string =>
+  `INSERT INTO \`settings\` VALUES ('${key}','${value}');`;
+
+function tableFile(rows: readonly string[], header: readonly string[] = HEADER): string {
+  return [...header, '', ...rows, ''].join('\n');
+}
+
+describe('summarizeText', () => {
+  it('separates structure lines from row lines, ignoring blank lines', () => {
+    const summary = summarizeText(tableFile([row('a', '1'), row('b', '2')]));
+    expect(summary.structure).toBe(HEADER.join('\n'));
+    expect(summary.rowCount).toBe(2);
+    expect(summary.rows).toEqual(
+      new Map([
+        [row('a', '1'), 1],
+        [row('b', '2'), 1],
+      ]),
+    );
+  });
+
+  it('counts only lines that start with INSERT INTO as rows', () => {
+    const summary = summarizeText(
+      '  INSERT INTO t VALUES (1);\n-- INSERT INTO t VALUES (2);\nINSERT INTO t VALUES (3);\n',
+    );
+    expect(summary.rowCount).toBe(1);
+    expect(summary.structure).toBe('  INSERT INTO t VALUES (1);\n-- INSERT INTO t VALUES (2);');
+  });
+
+  it('summarises empty text', () => {
+    expect(summarizeText('')).toEqual({ structure: '', rowCount: 0, rows: new Map() });
+  });
+});
+
+describe('summarizeFile', () => {
+  it('gives the same summary as summarizeText', async () => {
+    const dir = await createTempDir('cmp');
+    const file = join(dir, 'settings.sql');
+    const text = tableFile([row('a', '1'), row('b', 'x\\ny'), row('c', '😀')]);
+    await writeFile(file, text);
+    expect(await summarizeFile(file)).toEqual(summarizeText(text));
+  });
+
+  it('returns undefined for a file that does not exist', async () => {
+    const dir = await createTempDir('cmp');
+    expect(await summarizeFile(join(dir, 'absent.sql'))).toBeUndefined();
+  });
+
+  it('throws other errors (a directory)', async () => {
+    const dir = await createTempDir('cmp');
+    await expect(summarizeFile(dir)).rejects.toMatchObject({ code: 'EISDIR' });
+  });
+});
+
+describe('compareSummaries', () => {
+  it('counts every row of a new file as added, and its structure as changed', () => {
+    expect(
+      compareSummaries(undefined, summarizeText(tableFile([row('a', '1'), row('b', '2')]))),
+    ).toEqual({
+      structureChanged: true,
+      rowsAdded: 2,
+      rowsRemoved: 0,
+    });
+  });
+
+  it('sees no change between equal files', () => {
+    const text = tableFile([row('a', '1')]);
+    expect(compareSummaries(summarizeText(text), summarizeText(text))).toEqual({
+      structureChanged: false,
+      rowsAdded: 0,
+      rowsRemoved: 0,
+    });
+  });
+
+  it('counts added and removed rows', () => {
+    const before = summarizeText(tableFile([row('a', '1'), row('b', '2'), row('c', '3')]));
+    const after = summarizeText(tableFile([row('a', '1'), row('d', '4'), row('e', '5')]));
+    expect(compareSummaries(before, after)).toEqual({
+      structureChanged: false,
+      rowsAdded: 2,
+      rowsRemoved: 2,
+    });
+  });
+
+  it('counts a changed row as one removed and one added', () => {
+    const before = summarizeText(tableFile([row('a', '1'), row('b', '2')]));
+    const after = summarizeText(tableFile([row('a', '1'), row('b', 'two')]));
+    expect(compareSummaries(before, after)).toEqual({
+      structureChanged: false,
+      rowsAdded: 1,
+      rowsRemoved: 1,
+    });
+  });
+
+  it('sees a structure change, but not a change of blank lines', () => {
+    const before = summarizeText(tableFile([row('a', '1')]));
+    const altered = HEADER.map((line) => line.replace('varchar(64)', 'varchar(128)'));
+    expect(
+      compareSummaries(before, summarizeText(tableFile([row('a', '1')], altered))).structureChanged,
+    ).toBe(true);
+    const spaced = summarizeText(`\n\n${tableFile([row('a', '1')])}\n\n`);
+    expect(compareSummaries(before, spaced).structureChanged).toBe(false);
+  });
+
+  it('compares counts only when a side has no row set', () => {
+    const before = { structure: 's', rowCount: 10, rows: undefined };
+    expect(compareSummaries(before, { structure: 's', rowCount: 13 })).toEqual({
+      structureChanged: false,
+      rowsAdded: 3,
+      rowsRemoved: 0,
+    });
+    expect(compareSummaries(before, { structure: 't', rowCount: 4, rows: new Map() })).toEqual({
+      structureChanged: true,
+      rowsAdded: 0,
+      rowsRemoved: 6,
+    });
+  });
+
+  it('drops the row set beyond 200000 rows and falls back to counts', () => {
+    const many = Array.from(
+      { length: 200_001 },
+      (_, index) => `INSERT INTO t VALUES (${String(index)});`,
+    );
+    const big = summarizeText(many.join('\n'));
+    expect(big.rowCount).toBe(200_001);
+    expect(big.rows).toBeUndefined();
+    const atLimit = summarizeText(many.slice(0, 200_000).join('\n'));
+    expect(atLimit.rows?.size).toBe(200_000);
+    expect(compareSummaries(atLimit, big)).toEqual({
+      structureChanged: false,
+      rowsAdded: 1,
+      rowsRemoved: 0,
+    });
+  });
+
+  // Regression (fixed): rows are compared as sets, so identical rows (legal in a table without a
+  // unique key) are counted once: going from two identical rows to one reports no change.
+  //
+  it('counts the removal of one of two identical rows', () => {
+    const before = summarizeText(
+      tableFile(['INSERT INTO `log` VALUES (1);', 'INSERT INTO `log` VALUES (1);']),
+    );
+    const after = summarizeText(tableFile(['INSERT INTO `log` VALUES (1);']));
+    expect(compareSummaries(before, after)).toEqual({
+      structureChanged: false,
+      rowsAdded: 0,
+      rowsRemoved: 1,
+    });
+  });
+});
