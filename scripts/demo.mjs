@@ -98,7 +98,7 @@ const config = example
     '# user_data_backup_dir: /var/local/schema_backup/user_data',
     'user_data_backup_dir: ../user_data',
   )
-  .replace(/  recipients: \[\].*/, `  recipients: [${recipient}]\n  identity_file: ../key.txt`);
+  .replace(/ {2}recipients: \[\].*/, `  recipients: [${recipient}]\n  identity_file: ../key.txt`);
 writeFileSync(join(runDir, 'etc/schema_backup.conf'), config);
 
 console.log(

@@ -1,7 +1,8 @@
 /** Reading age files back: whole-file verification, then streaming plaintext. */
 import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { Decrypter } from 'age-encryption';
+import { armor, Decrypter } from 'age-encryption';
 import { CryptoError } from '../errors.js';
 
 /**
@@ -15,10 +16,9 @@ export async function* decryptFile(
 ): AsyncIterable<Uint8Array> {
   const decrypter = new Decrypter();
   for (const identity of identities) decrypter.addIdentity(identity);
-  const ciphertext = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
   let plaintext: ReadableStream<Uint8Array>;
   try {
-    plaintext = await decrypter.decrypt(ciphertext);
+    plaintext = await decrypter.decrypt(await openCiphertext(path));
   } catch (error) {
     throw classify(error, path, 'header');
   }
@@ -37,6 +37,34 @@ export async function verifyDecryptable(
   let bytes = 0;
   for await (const chunk of decryptFile(path, identities)) bytes += chunk.length;
   return bytes;
+}
+
+const ARMOR_HEADER = '-----BEGIN AGE ENCRYPTED FILE-----';
+
+/**
+ * The binary ciphertext of `path` as a stream. An ASCII-armored file (`age -a`) is decoded
+ * first, in memory: armor is meant for small files pasted into text.
+ */
+async function openCiphertext(path: string): Promise<ReadableStream<Uint8Array>> {
+  const handle = await open(path, 'r');
+  let head: string;
+  try {
+    const buffer = Buffer.alloc(ARMOR_HEADER.length);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    head = buffer.subarray(0, bytesRead).toString('latin1');
+  } finally {
+    await handle.close();
+  }
+  if (head === ARMOR_HEADER) {
+    const binary = armor.decode(await readFile(path, 'utf8'));
+    return new ReadableStream({
+      start(controller) {
+        controller.enqueue(binary);
+        controller.close();
+      },
+    });
+  }
+  return Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
 }
 
 function classify(error: unknown, path: string, phase: 'header' | 'body'): CryptoError {

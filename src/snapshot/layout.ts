@@ -40,7 +40,7 @@ export function objectForFileName(
 ): { kind: ObjectKind; name: string } | undefined {
   if (!fileName.endsWith(SNAPSHOT_FILE_SUFFIX)) return undefined;
   const stem = fileName.slice(0, -SNAPSHOT_FILE_SUFFIX.length);
-  const match = /^([^.]*)(?:\.(view|sequence|procedure|function|event))?$/.exec(stem);
+  const match = /^([^.]*)(?:\.(view|sequence|procedure|function|trigger|event))?$/.exec(stem);
   if (!match) return undefined;
   const kind = (match[2] ?? 'table') as ObjectKind;
   try {

@@ -18,12 +18,12 @@ export interface PlannedTable {
   readonly category: Exclude<TableCategory, 'ignore'>;
   readonly rows: RowDestination;
   readonly file: string;
-  /** Triggers of this table, in the order the server fires them. */
-  readonly triggers: readonly string[];
 }
 
 export interface PlannedObject {
-  readonly kind: Exclude<ObjectKind, 'table' | 'trigger'>;
+  readonly kind: Exclude<ObjectKind, 'table'>;
+  /** For a trigger: its table. */
+  readonly table?: string | undefined;
   readonly name: string;
   readonly file: string;
 }
@@ -31,7 +31,10 @@ export interface PlannedObject {
 export interface SnapshotPlan {
   /** Tables to write, sorted by name. */
   readonly tables: readonly PlannedTable[];
-  /** Views, sequences, routines and events to write, sorted by kind then name. */
+  /**
+   * Sequences, views, functions, procedures, triggers (by table, in firing order) and events,
+   * in the order a restore creates them.
+   */
   readonly objects: readonly PlannedObject[];
   /** Tables (and other objects) in the `ignore` category that exist: nothing is written. */
   readonly ignored: readonly string[];
@@ -54,11 +57,6 @@ export function planSnapshot(inventory: SchemaInventory, categories: Categories)
   for (const [category, names] of Object.entries(categories) as [Category, readonly string[]][]) {
     for (const name of names) categoryOf.set(name, category);
   }
-  const triggersOf = new Map<string, string[]>();
-  for (const trigger of inventory.triggers) {
-    triggersOf.set(trigger.table, [...(triggersOf.get(trigger.table) ?? []), trigger.name]);
-  }
-
   const tables: PlannedTable[] = [];
   const ignored: string[] = [];
   const uncategorized: string[] = [];
@@ -76,7 +74,6 @@ export function planSnapshot(inventory: SchemaInventory, categories: Categories)
       category: tableCategory,
       rows: ROWS_BY_CATEGORY[tableCategory],
       file: fileNameForObject('table', name),
-      triggers: triggersOf.get(name) ?? [],
     });
   }
 
@@ -89,8 +86,22 @@ export function planSnapshot(inventory: SchemaInventory, categories: Categories)
   };
   addObjects('sequence', inventory.sequences);
   addObjects('view', inventory.views);
-  addObjects('procedure', inventory.procedures);
   addObjects('function', inventory.functions);
+  addObjects('procedure', inventory.procedures);
+  // Triggers have files of their own, loaded after every table's rows (the user data of local
+  // tables included), so that a restore fires none of them. Those of ignored tables go too.
+  for (const trigger of inventory.triggers) {
+    if (categoryOf.get(trigger.table) === 'ignore' || !inventory.tables.includes(trigger.table))
+      continue;
+    if (categoryOf.get(trigger.name) === 'ignore') ignored.push(trigger.name);
+    else
+      objects.push({
+        kind: 'trigger',
+        name: trigger.name,
+        file: fileNameForObject('trigger', trigger.name),
+        table: trigger.table,
+      });
+  }
   addObjects('event', inventory.events);
 
   const present = new Set([...inventory.tables, ...inventory.views, ...inventory.sequences]);

@@ -19,6 +19,12 @@ const ROW_NOTE: Readonly<Record<PlannedTable['category'], string>> = {
   uncategorized: 'rows: not saved (the config puts this table in no category)',
 };
 
+/** A piece of SQL text and how many rows (INSERT lines) it holds. */
+export interface SqlChunk {
+  readonly text: string;
+  readonly rows: number;
+}
+
 /** Comment and preamble lines that open every file. */
 export function fileHeader(
   dialect: SqlDialect,
@@ -43,17 +49,17 @@ export function renderTableHead(
 export async function* renderRows(
   dialect: SqlDialect,
   description: TableDescription,
-  rows: AsyncIterable<RowLiterals>,
-): AsyncIterable<string> {
+  batches: AsyncIterable<readonly RowLiterals[]>,
+): AsyncIterable<SqlChunk> {
   const columns = insertableColumns(description).map((column) => column.name);
   const prefix = dialect.insertStatement(description.name, columns, [[]]).slice(0, -'()'.length);
   let first = true;
-  for await (const row of rows) {
-    if (first) {
-      yield '\n';
-      first = false;
-    }
-    yield `${prefix}(${row.join(',')});\n`;
+  for await (const batch of batches) {
+    if (batch.length === 0) continue;
+    let text = first ? '\n' : '';
+    first = false;
+    for (const row of batch) text += `${prefix}(${row.join(',')});\n`;
+    yield { text, rows: batch.length };
   }
 }
 
@@ -65,22 +71,20 @@ export async function* renderRows(
 export async function* renderUserDataRows(
   dialect: SqlDialect,
   description: TableDescription,
-  rows: AsyncIterable<RowLiterals>,
-): AsyncIterable<string> {
-  yield fileHeader(
-    dialect,
-    `rows of table ${dialect.quoteIdentifier(description.name)}, category local`,
-    ['load into a database that has the table (its structure is in the git snapshot)'],
-  );
-  yield* renderRows(dialect, description, rows);
+  batches: AsyncIterable<readonly RowLiterals[]>,
+): AsyncIterable<SqlChunk> {
+  yield {
+    rows: 0,
+    text: fileHeader(
+      dialect,
+      `rows of table ${dialect.quoteIdentifier(description.name)}, category local`,
+      ['load into a database that has the table (its structure is in the git snapshot)'],
+    ),
+  };
+  yield* renderRows(dialect, description, batches);
 }
 
-/** Triggers after the rows, so that loading the rows does not fire them. */
-export function renderTriggers(dialect: SqlDialect, triggers: readonly ObjectDefinition[]): string {
-  return triggers.map((trigger) => `\n${renderReplayable(dialect, trigger)}`).join('');
-}
-
-/** A file for a view, sequence, routine or event. */
+/** A file for a view, trigger, sequence, routine or event. */
 export function renderObjectFile(dialect: SqlDialect, definition: ObjectDefinition): string {
   const title = `${definition.kind} ${dialect.quoteIdentifier(definition.name)}`;
   return `${fileHeader(dialect, title)}\n${renderReplayable(dialect, definition)}`;

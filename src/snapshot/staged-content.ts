@@ -1,34 +1,57 @@
 /**
  * Collects a file's new content while it is generated, and tells whether it differs from the
- * file already in place, so that unchanged files are never rewritten. Small contents stay in
- * memory; past {@link SPILL_BYTES} they spill to a staging file, so a large table never sits
- * whole in memory. Nothing here touches the destination.
+ * file already in place, so that unchanged files are never rewritten. Contents stay in
+ * memory while they are small and the run's {@link MemoryBudget} allows; otherwise they spill
+ * to a staging file as they are generated, so neither a large table nor many tables ever sit
+ * whole in memory. Nothing here touches the destination before {@link prepareBeside}.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { renameDurably, writeFileAtomic } from '../support/atomic-write.js';
+import { temporaryPathFor } from '../support/atomic-write.js';
 
-/** Contents larger than this are written to a staging file as they are generated. */
+/** A content larger than this always spills to a staging file. */
 export const SPILL_BYTES = 4 * 1024 * 1024;
 /** Pending text is turned into bytes in pieces of about this size. */
 const FLUSH_CHARS = 64 * 1024;
 
+/** Bytes of staged content one run may hold in memory, shared by all its contents. */
+export class MemoryBudget {
+  private remaining: number;
+
+  constructor(bytes: number) {
+    this.remaining = bytes;
+  }
+
+  /** Takes `bytes` if that much is left. */
+  take(bytes: number): boolean {
+    if (bytes > this.remaining) return false;
+    this.remaining -= bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.remaining += bytes;
+  }
+}
+
 export class StagedContent {
   private readonly stagingDir: string;
+  private readonly budget: MemoryBudget;
   private readonly pending: string[] = [];
   private pendingChars = 0;
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
   private readonly hash = createHash('sha256');
+  private digestValue: string | undefined;
   private spillPath: string | undefined;
   private spillHandle: FileHandle | undefined;
 
   /** `stagingDir` must be on the destination's file system (renamed into place from there). */
-  constructor(stagingDir: string) {
+  constructor(stagingDir: string, budget: MemoryBudget = new MemoryBudget(SPILL_BYTES)) {
     this.stagingDir = stagingDir;
+    this.budget = budget;
   }
 
   /** Appends text (UTF-8). */
@@ -38,13 +61,14 @@ export class StagedContent {
     if (this.pendingChars >= FLUSH_CHARS) await this.flush();
   }
 
-  /** The staging file once the content spilled to disk (flushed by {@link small} or {@link sameAs}). */
-  get stagedPath(): string | undefined {
-    return this.spillPath;
-  }
-
+  /** Bytes so far. */
   get size(): number {
     return this.bytes;
+  }
+
+  /** The staging file once the content spilled to disk (after {@link small} or {@link sameAs}). */
+  get stagedPath(): string | undefined {
+    return this.spillPath;
   }
 
   /** The content in memory, or undefined when it spilled to a file. */
@@ -68,31 +92,56 @@ export class StagedContent {
     return (await hashFile(path)) === this.digest();
   }
 
-  /** Puts the content at `path` atomically (rename of a fsynced file), with `mode`. */
-  async commitTo(path: string, mode: number): Promise<void> {
+  /**
+   * Writes the content with `mode` to a new file on `destination`'s file system and returns
+   * that file's path, for the caller to rename over `destination`. `durable`: fsync it first,
+   * so that a crash right after the rename cannot leave an empty file where a good one was
+   * (a new file needs no fsync: at worst the next run sees it differ and writes it again).
+   */
+  async prepareBeside(
+    destination: string,
+    mode: number,
+    options: { durable: boolean },
+  ): Promise<string> {
     await this.flush();
-    if (this.spillHandle === undefined || this.spillPath === undefined) {
-      await writeFileAtomic(path, Buffer.concat(this.chunks), { mode });
-      return;
+    if (this.spillHandle !== undefined && this.spillPath !== undefined) {
+      if (options.durable) await this.spillHandle.sync();
+      await this.spillHandle.chmod(mode);
+      await this.spillHandle.close();
+      this.spillHandle = undefined;
+      const path = this.spillPath;
+      this.spillPath = undefined;
+      return path;
     }
-    await this.spillHandle.sync();
-    await this.spillHandle.chmod(mode);
-    await this.spillHandle.close();
-    this.spillHandle = undefined;
-    await renameDurably(this.spillPath, path);
-    this.spillPath = undefined;
+    const temporary = temporaryPathFor(destination);
+    const handle = await open(temporary, 'wx', mode);
+    try {
+      await handle.writeFile(Buffer.concat(this.chunks));
+      if (options.durable) await handle.sync();
+    } catch (error) {
+      await handle.close();
+      await unlink(temporary).catch(() => undefined);
+      throw error;
+    }
+    await handle.close();
+    this.release();
+    return temporary;
   }
 
-  /** Drops any staging file. Safe to call after {@link commitTo}. */
+  /** Drops any staging file and the memory held. Safe to call more than once. */
   async discard(): Promise<void> {
     await this.spillHandle?.close().catch(() => undefined);
     this.spillHandle = undefined;
     if (this.spillPath !== undefined) await unlink(this.spillPath).catch(() => undefined);
     this.spillPath = undefined;
-    this.chunks.length = 0;
+    this.release();
   }
 
-  private digestValue: string | undefined;
+  private release(): void {
+    if (this.chunks.length === 0) return;
+    this.budget.give(this.chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+    this.chunks.length = 0;
+  }
 
   private digest(): string {
     this.digestValue ??= this.hash.digest('hex');
@@ -106,11 +155,14 @@ export class StagedContent {
     this.pendingChars = 0;
     this.hash.update(buffer);
     this.bytes += buffer.length;
-    if (this.spillHandle === undefined && this.bytes > SPILL_BYTES) {
+    if (
+      this.spillHandle === undefined &&
+      (this.bytes > SPILL_BYTES || !this.budget.take(buffer.length))
+    ) {
       this.spillPath = join(this.stagingDir, `${randomBytes(8).toString('hex')}.part`);
       this.spillHandle = await open(this.spillPath, 'wx', 0o600);
       for (const chunk of this.chunks) await this.spillHandle.write(chunk);
-      this.chunks.length = 0;
+      this.release();
     }
     if (this.spillHandle !== undefined) await this.spillHandle.write(buffer);
     else this.chunks.push(buffer);

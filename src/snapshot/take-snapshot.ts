@@ -8,15 +8,17 @@
  * logger and return a result or throw a SchemaBackupError.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, unlink } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Categories } from '../config/schema.js';
-import type { ConnectionOptions, Engine, ObjectDefinition, Session } from '../engine/engine.js';
+import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 import { Repository, type Author } from '../git/repository.js';
-import { writeFileAtomic } from '../support/atomic-write.js';
+import { syncDirectory, writeFileAtomic } from '../support/atomic-write.js';
+import { mapWithConcurrency, prefetch } from '../support/concurrency.js';
+import { removeLeftovers } from '../support/remove-leftovers.js';
 import { acquireLock } from '../support/lock.js';
 import type { Logger } from '../support/logger.js';
 import { composeCommitMessage, type ObjectChange } from './commit-message.js';
@@ -32,10 +34,9 @@ import {
   renderObjectFile,
   renderRows,
   renderTableHead,
-  renderTriggers,
   renderUserDataRows,
 } from './render-files.js';
-import { StagedContent } from './staged-content.js';
+import { MemoryBudget, StagedContent } from './staged-content.js';
 import { loadFingerprintKey, UserDataCopy, type UserDataOutcome } from './user-data-copy.js';
 
 export interface SnapshotGitOptions {
@@ -123,6 +124,8 @@ export interface SnapshotResult {
 interface PendingWrite {
   readonly file: string;
   readonly content: StagedContent;
+  /** An older version of the file is in place (it must be replaced durably, and can be rolled back to). */
+  readonly replaces: boolean;
 }
 
 /** Takes a snapshot as described by `options` with `engine`. */
@@ -134,6 +137,7 @@ export async function takeSnapshot(
   const hostDir = hostDirectory(options.backupDir, options.host);
   const workDir = join(options.backupDir, WORK_DIR_NAME);
   const pending: PendingWrite[] = [];
+  const memoryBudget = new MemoryBudget(STAGED_MEMORY_BYTES);
   let releaseLock: () => Promise<void> = () => Promise.resolve();
   let stagingDir: string | undefined;
   let session: Session | undefined;
@@ -153,6 +157,11 @@ export async function takeSnapshot(
       releaseLock = await acquireLock(join(workDir, `${options.host}.lock`), {
         waitSeconds: options.lockWaitSeconds,
       });
+      // Staging files of a run of this host that was killed; we hold its lock now.
+      await removeLeftovers(
+        workDir,
+        new RegExp(`^staging-${escapeRegExp(options.host)}-[0-9a-f]+$`),
+      );
     }
     const staging = options.dryRun
       ? await mkdtemp(join(tmpdir(), 'schema_backup-dry-run-'))
@@ -189,41 +198,44 @@ export async function takeSnapshot(
 
     const descriptions = await session.describeTables(options.database);
     const tables: TableOutcome[] = [];
-    for (const table of plan.tables) {
+    const reader = session;
+    // SHOW CREATE of the next tables is queued while this one is rendered, so the server
+    // works while Node does (one connection, one transaction: queries still run in order).
+    const definitions = prefetch(plan.tables, (table) =>
+      reader.showCreate(options.database, 'table', table.name),
+    );
+    for (const [index, table] of plan.tables.entries()) {
       const description = descriptions.get(table.name);
       if (description === undefined)
         throw new UsageError(`table ${table.name} disappeared while the snapshot was read`);
-      const content = new StagedContent(staging);
-      const definition = await session.showCreate(options.database, 'table', table.name);
-      const head = renderTableHead(engine.dialect, table, definition);
-      await content.write(head);
+      const content = new StagedContent(staging, memoryBudget);
+      await content.write(renderTableHead(engine.dialect, table, await definitions.get(index)));
       let rows = 0;
       if (table.rows === 'git') {
-        for await (const line of renderRows(
+        for await (const chunk of renderRows(
           engine.dialect,
           description,
-          session.readRows(options.database, description),
+          session.readRowBatches(options.database, description),
         )) {
-          if (line !== '\n') rows += 1;
-          await content.write(line);
+          rows += chunk.rows;
+          await content.write(chunk.text);
         }
       } else if (table.rows === 'user-data' && userDataCopy !== undefined) {
+        const batches = session.readRowBatches(options.database, description);
         const entry = await userDataCopy.writeTable(
           table.name,
           table.file,
-          renderUserDataRows(
-            engine.dialect,
-            description,
-            session.readRows(options.database, description),
-          ),
+          renderUserDataRows(engine.dialect, description, batches),
         );
         logger.debug(`${table.name}: ${String(entry.rows)} rows encrypted`);
       }
-      const triggers: ObjectDefinition[] = [];
-      for (const trigger of table.triggers)
-        triggers.push(await session.showCreate(options.database, 'trigger', trigger));
-      await content.write(renderTriggers(engine.dialect, triggers));
-      const outcome = await stageIfChanged(join(hostDir, table.file), content, pending, table.file);
+      const outcome = await stageIfChanged(
+        join(hostDir, table.file),
+        content,
+        pending,
+        table.file,
+        rows,
+      );
       tables.push({
         name: table.name,
         category: table.category,
@@ -236,15 +248,19 @@ export async function takeSnapshot(
       );
     }
     const objects: ObjectOutcome[] = [];
-    for (const object of plan.objects) {
-      const definition = await session.showCreate(options.database, object.kind, object.name);
-      const content = new StagedContent(staging);
+    const objectDefinitions = prefetch(plan.objects, (object) =>
+      reader.showCreate(options.database, object.kind, object.name),
+    );
+    for (const [index, object] of plan.objects.entries()) {
+      const definition = await objectDefinitions.get(index);
+      const content = new StagedContent(staging, memoryBudget);
       await content.write(renderObjectFile(engine.dialect, definition));
       const { change } = await stageIfChanged(
         join(hostDir, object.file),
         content,
         pending,
         object.file,
+        0,
       );
       objects.push({ kind: object.kind, name: object.name, file: object.file, change });
     }
@@ -280,19 +296,28 @@ export async function takeSnapshot(
       outcome: localTables.length === 0 ? 'no-local-tables' : 'not-configured',
     } as const;
 
-    await mkdir(hostDir, { recursive: true });
-    for (const write of pending) await write.content.commitTo(join(hostDir, write.file), 0o644);
-    for (const file of removed) await unlink(join(hostDir, file));
+    const rollback = await putInPlace(hostDir, staging, pending, removed);
     logger.debug(
       `${options.host}: ${String(pending.length)} file(s) written, ${String(removed.length)} removed, ${String(tables.length + objects.length - pending.length)} unchanged`,
     );
 
     const changes = describeChanges(tables, objects, removed);
     const message = composeCommitMessage(options.host, options.database, changes);
-    const commit =
-      options.git.commit && repository !== undefined
-        ? await repository.commitPath(hostDir, () => message, options.git.author)
-        : undefined;
+    let commit;
+    try {
+      commit =
+        options.git.commit && repository !== undefined
+          ? await repository.commitPath(hostDir, () => message, options.git.author, {
+              manyFiles: pending.length > 100,
+            })
+          : undefined;
+    } catch (error) {
+      // A refused commit (a hook, a full disk) leaves the host directory and the index as
+      // they were before this run.
+      await rollback();
+      await repository?.unstage(hostDir);
+      throw error;
+    }
     if (commit !== undefined)
       logger.info(`committed ${commit.id.slice(0, 12)}: ${message.split('\n')[0] ?? ''}`);
 
@@ -364,19 +389,22 @@ async function stageIfChanged(
   content: StagedContent,
   pending: PendingWrite[],
   file: string,
+  rows: number,
 ): Promise<TableFileChange & { change: FileChange }> {
   if (await content.sameAs(target)) {
     await content.discard();
     return { change: 'unchanged', structureChanged: false, rowsAdded: 0, rowsRemoved: 0 };
   }
   const before = await summarizeFile(target);
+  pending.push({ file, content, replaces: before !== undefined });
+  if (before === undefined)
+    return { change: 'added', structureChanged: true, rowsAdded: rows, rowsRemoved: 0 };
   const small = await content.small();
   const after =
     small === undefined
       ? ((await summarizeFile(content.stagedPath ?? '')) ?? summarizeText(''))
       : summarizeText(small.toString('utf8'));
-  pending.push({ file, content });
-  return { change: before === undefined ? 'added' : 'changed', ...compareSummaries(before, after) };
+  return { change: 'changed', ...compareSummaries(before, after) };
 }
 
 function describeChanges(
@@ -422,6 +450,60 @@ function describeChanges(
   return changes;
 }
 
+/** Files staged or spilled at once, fsynced before any is renamed into place. */
+const PARALLEL_WRITES = 16;
+/** Staged contents held in memory by one run, together; past this they spill to disk. */
+const STAGED_MEMORY_BYTES = 64 * 1024 * 1024;
+
+/** Puts the files of a run back as they were before {@link putInPlace}. */
+type Rollback = () => Promise<void>;
+
+/**
+ * Writes every pending file beside its destination and fsyncs them (in parallel, which lets
+ * the file system batch its journal commits), then renames each into place and fsyncs the
+ * directory once. Each destination is at every moment its old or its new content. The old
+ * contents are kept as hard links in `stagingDir`, so the returned rollback can put them
+ * back if the commit then fails.
+ */
+async function putInPlace(
+  hostDir: string,
+  stagingDir: string,
+  pending: readonly PendingWrite[],
+  removed: readonly string[],
+): Promise<Rollback> {
+  await mkdir(hostDir, { recursive: true });
+  const prepared = await mapWithConcurrency(pending, PARALLEL_WRITES, async (write) => ({
+    from: await write.content.prepareBeside(join(hostDir, write.file), 0o644, {
+      durable: write.replaces,
+    }),
+    to: join(hostDir, write.file),
+    replaces: write.replaces,
+  }));
+  const undo: { path: string; previous?: string }[] = [];
+  const keepPrevious = async (path: string): Promise<string> => {
+    const previous = join(stagingDir, `previous-${String(undo.length)}`);
+    await link(path, previous);
+    return previous;
+  };
+  for (const { from, to, replaces } of prepared) {
+    undo.push({ path: to, ...(replaces ? { previous: await keepPrevious(to) } : {}) });
+    await rename(from, to);
+  }
+  for (const file of removed) {
+    const path = join(hostDir, file);
+    undo.push({ path, previous: await keepPrevious(path) });
+    await unlink(path);
+  }
+  await syncDirectory(hostDir);
+  return async () => {
+    for (const { path, previous } of undo.reverse()) {
+      if (previous === undefined) await unlink(path).catch(() => undefined);
+      else await rename(previous, path);
+    }
+    await syncDirectory(hostDir);
+  };
+}
+
 /** The snapshot files (`*.sql`) now in the host directory; none when it does not exist. */
 async function listSnapshotFiles(hostDir: string): Promise<string[]> {
   try {
@@ -441,4 +523,8 @@ async function ensureWorkDir(workDir: string): Promise<void> {
   await mkdir(workDir, { recursive: true, mode: 0o700 });
   const ignoreFile = join(workDir, '.gitignore');
   if (!existsSync(ignoreFile)) await writeFileAtomic(ignoreFile, '*\n');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -9,8 +9,10 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EncryptingWriter } from '../crypto/encrypting-writer.js';
+import type { SqlChunk } from './render-files.js';
 import { CryptoError } from '../errors.js';
 import { renameDurably, syncDirectory, writeFileAtomic } from '../support/atomic-write.js';
+import { removeLeftovers } from '../support/remove-leftovers.js';
 
 export const LATEST_LINK = 'latest';
 export const USER_DATA_MANIFEST = 'manifest.json';
@@ -96,6 +98,8 @@ export class UserDataCopy {
     }
     const hostDir = join(options.root, options.host);
     await mkdir(hostDir, { recursive: true, mode: 0o700 });
+    // Left by a run that was killed: never a valid copy. The caller holds the host's lock.
+    await removeLeftovers(hostDir, /^\.(?:incomplete-|latest-)/);
     const workDir = join(
       hostDir,
       `.incomplete-${copyTimestamp(options.now)}-${randomBytes(4).toString('hex')}`,
@@ -115,14 +119,14 @@ export class UserDataCopy {
   async writeTable(
     table: string,
     file: string,
-    source: AsyncIterable<string>,
+    source: AsyncIterable<SqlChunk>,
   ): Promise<UserDataTableEntry> {
     const encryptedFile = `${file}.age`;
     let rows = 0;
     const counted = (async function* () {
-      for await (const text of source) {
-        if (text.startsWith('INSERT ')) rows += 1;
-        yield text;
+      for await (const chunk of source) {
+        rows += chunk.rows;
+        yield chunk.text;
       }
     })();
     const result = await this.writer.writeFile(join(this.workDir, encryptedFile), counted);

@@ -84,21 +84,23 @@ describe('planSnapshot', () => {
     expect(plan.missing).toContainEqual({ name: 'also_gone', category: 'ignore' });
   });
 
-  it('attaches triggers to their tables, in server order', () => {
-    const triggersOf = Object.fromEntries(plan.tables.map((table) => [table.name, table.triggers]));
-    expect(triggersOf.settings).toEqual(['settings_bi', 'settings_bu']);
-    expect(triggersOf.stray).toEqual(['stray_ai']);
-    expect(triggersOf.auth_user).toEqual(['auth_user_au']);
-    expect(triggersOf.cache).toEqual([]);
-    expect(plan.objects.some((object) => (object.kind as string) === 'trigger')).toBe(false);
-  });
-
-  it('plans views, sequences, routines and events, skipping views in ignore', () => {
+  it('plans views, sequences, routines, triggers and events in restore order, skipping ignored ones', () => {
+    // Triggers come after every table (and its user data) in their own files, in the
+    // server's order; those of an ignored table (scratch_bi) are skipped.
     expect(plan.objects).toEqual([
       { kind: 'sequence', name: 'seq', file: 'seq.sequence.sql' },
       { kind: 'view', name: 'active_users', file: 'active_users.view.sql' },
-      { kind: 'procedure', name: 'cleanup', file: 'cleanup.procedure.sql' },
       { kind: 'function', name: 'f_age', file: 'f_age.function.sql' },
+      { kind: 'procedure', name: 'cleanup', file: 'cleanup.procedure.sql' },
+      { kind: 'trigger', name: 'settings_bi', file: 'settings_bi.trigger.sql', table: 'settings' },
+      { kind: 'trigger', name: 'settings_bu', file: 'settings_bu.trigger.sql', table: 'settings' },
+      { kind: 'trigger', name: 'stray_ai', file: 'stray_ai.trigger.sql', table: 'stray' },
+      {
+        kind: 'trigger',
+        name: 'auth_user_au',
+        file: 'auth_user_au.trigger.sql',
+        table: 'auth_user',
+      },
       { kind: 'event', name: 'nightly', file: 'nightly.event.sql' },
     ]);
   });

@@ -1,7 +1,6 @@
 /** `schema_backup keygen`: make an age identity and print its recipient (public key). */
 import { open } from 'node:fs/promises';
 import type { Argv } from 'yargs';
-import { generateAgeIdentity } from '../../crypto/keygen.js';
 import { UsageError } from '../../errors.js';
 import { printLine } from '../output/print.js';
 
@@ -19,6 +18,8 @@ export function keygenBuilder(yargs: Argv): Argv<KeygenArgs> {
 }
 
 export async function keygenHandler(args: KeygenArgs): Promise<number> {
+  // Loaded here, not at start-up: age-encryption takes a tenth of a second to import.
+  const { generateAgeIdentity } = await import('../../crypto/keygen.js');
   const { fileText, recipient } = await generateAgeIdentity();
   if (args.output === undefined) {
     // As age-keygen: the identity on stdout, the public key on stderr.

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { collectRecipients } from '../../crypto/recipients.js';
+import { ConfigError, CryptoError } from '../../errors.js';
 import { WORK_DIR_NAME } from '../../snapshot/layout.js';
 import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import type { Config } from '../../config/schema.js';
@@ -68,16 +69,26 @@ export async function snapshotOptionsFrom(
         ? undefined
         : {
             dir: config.userDataBackupDir,
-            recipients: await collectRecipients(
-              config.encryption.recipients,
-              config.encryption.recipientsFile,
-            ),
+            recipients: await configuredRecipients(config),
             fingerprintKeyFile: join(config.backupDir, WORK_DIR_NAME, `${host}.user-data.key`),
           },
     dryRun: args.dryRun === true,
     lockWaitSeconds: args.waitLock ?? 0,
     logger,
   };
+}
+
+/** The config's recipients, checked; a bad one is a config error (exit 2) before anything runs. */
+async function configuredRecipients(config: Config): Promise<string[]> {
+  try {
+    return await collectRecipients(config.encryption.recipients, config.encryption.recipientsFile);
+  } catch (error) {
+    if (!(error instanceof CryptoError)) throw error;
+    throw new ConfigError({ file: config.file, key: 'encryption.recipients' }, error.message, {
+      hint: error.hint,
+      cause: error,
+    });
+  }
 }
 
 export async function snapshotHandler(args: SnapshotArgs): Promise<number> {

@@ -20,6 +20,7 @@ import {
 } from '../engine.js';
 import { mapDriverError } from './map-error.js';
 import { normalizeCreateTable, splitDefiner } from './normalize-create.js';
+import { streamBatches } from './stream-batches.js';
 import { literalKindOf, quoteIdentifier, sqlLiteral } from './sql-literal.js';
 
 export const SESSION_SETUP = [
@@ -32,7 +33,6 @@ export const SESSION_SETUP = [
 ];
 
 /** Rows waiting in the stream before the socket is paused: bounds memory per table read. */
-const ROW_HIGH_WATER_MARK = 512;
 
 type Row = Record<string, unknown>;
 
@@ -133,14 +133,21 @@ export class MariadbSession implements Session {
   async describeTables(database: string): Promise<ReadonlyMap<string, TableDescription>> {
     const columns = await this.select<Row>(
       'reading column definitions',
-      `SELECT c.TABLE_NAME AS tbl, c.COLUMN_NAME AS name, c.DATA_TYPE AS dataType, c.COLUMN_TYPE AS columnType,
-              c.IS_NULLABLE AS nullable, c.EXTRA AS extra, c.IS_GENERATED AS isGenerated
-         FROM information_schema.COLUMNS c
-         JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
-        WHERE c.TABLE_SCHEMA = ? AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')
-        ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
+      // No join with information_schema.TABLES: the server answers that join by scanning
+      // every database (0.65 s for 1,000 tables, against 0.02 s); base tables are picked below.
+      `SELECT TABLE_NAME AS tbl, COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType,
+              IS_NULLABLE AS nullable, EXTRA AS extra, IS_GENERATED AS isGenerated
+         FROM information_schema.COLUMNS
+        WHERE TABLE_SCHEMA = ?
+        ORDER BY TABLE_NAME, ORDINAL_POSITION`,
       [database],
     );
+    const tables = await this.select<Row>(
+      'listing base tables',
+      "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
+      [database],
+    );
+    const baseTables = new Set(tables.map((row) => String(row.name)));
     const keys = await this.select<Row>(
       'reading keys',
       `SELECT TABLE_NAME AS tbl, INDEX_NAME AS indexName, COLUMN_NAME AS name, NULLABLE AS nullable, SUB_PART AS subPart
@@ -151,6 +158,7 @@ export class MariadbSession implements Session {
     );
     const byTable = new Map<string, ColumnDescription[]>();
     for (const row of columns) {
+      if (!baseTables.has(String(row.tbl))) continue;
       const extra = String(row.extra).toUpperCase();
       const list = byTable.get(String(row.tbl)) ?? [];
       list.push({
@@ -198,7 +206,10 @@ export class MariadbSession implements Session {
     return { kind, name, sql: sql.trimEnd(), definer, sqlMode, table };
   }
 
-  async *readRows(database: string, table: TableDescription): AsyncIterable<RowLiterals> {
+  async *readRowBatches(
+    database: string,
+    table: TableDescription,
+  ): AsyncIterable<readonly RowLiterals[]> {
     const columns = insertableColumns(table);
     if (columns.length === 0) return;
     const kinds = columns.map((column) => literalKindOf(column.dataType));
@@ -217,23 +228,17 @@ export class MariadbSession implements Session {
       .map((name) => orderTerm(table, name))
       .join(', ');
     const sql = `SELECT ${select} FROM ${quoteIdentifier(database)}.${quoteIdentifier(table.name)} ORDER BY ${order}`;
-    const raw = (this.connection as unknown as { connection: CallbackConnection }).connection;
-    const stream = raw
-      .query({ sql, rowsAsArray: true, typeCast: false })
-      .stream({ highWaterMark: ROW_HIGH_WATER_MARK });
-    try {
-      for await (const row of stream as AsyncIterable<(Buffer | null)[]>) {
-        const literals = new Array<string>(kinds.length);
-        for (let index = 0; index < kinds.length; index += 1) {
-          literals[index] = sqlLiteral(row[index] ?? null, kinds[index] ?? 'string');
-        }
-        yield literals;
+    const toLiterals = (row: (Buffer | null)[]): RowLiterals => {
+      const literals = new Array<string>(kinds.length);
+      for (let index = 0; index < kinds.length; index += 1) {
+        literals[index] = sqlLiteral(row[index] ?? null, kinds[index] ?? 'string');
       }
-    } catch (error) {
-      throw mapDriverError(error, `reading rows of ${quoteIdentifier(table.name)}`, this.target);
-    } finally {
-      stream.destroy();
-    }
+      return literals;
+    };
+    const raw = (this.connection as unknown as { connection: CallbackConnection }).connection;
+    yield* streamBatches(raw, sql, toLiterals, (error) =>
+      mapDriverError(error, `reading rows of ${quoteIdentifier(table.name)}`, this.target),
+    );
   }
 
   async execute(sql: string): Promise<void> {

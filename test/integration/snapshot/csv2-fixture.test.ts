@@ -172,13 +172,18 @@ describe('the cloudscheduler 2.11.0.rc1 database', () => {
     expect(first.plan.uncategorized).toEqual([]);
     expect(first.plan.ignored).toEqual(ignoredPresent);
     expect(first.plan.missing).toEqual([{ name: 'csv2_timestamps', category: 'ignore' }]);
-    expect(first.objects).toEqual([]);
+    expect(first.objects.map((object) => `${object.kind}:${object.name}`)).toEqual([
+      'trigger:trigger_add_htcondor_partition',
+      'trigger:trigger_del_htcondor_partition',
+      'trigger:trigger_csv2_configuration_update',
+    ]);
 
     // One file per table that is not ignored, and nothing else.
     const expectedTables = tables.filter((name) => !ignoredPresent.includes(name));
     expect(expectedTables).toHaveLength(TABLE_COUNT - 10);
     const files = (await readdir(first.hostDir)).sort();
-    expect(files).toEqual(expectedTables.map((name) => `${name}.sql`).sort());
+    const triggerFiles = first.objects.map((object) => object.file);
+    expect(files).toEqual([...expectedTables.map((name) => `${name}.sql`), ...triggerFiles].sort());
     expect(first.tables.map((table) => table.name)).toEqual(expectedTables);
     for (const name of ignoredPresent) expect(files).not.toContain(`${name}.sql`);
 
@@ -215,20 +220,18 @@ describe('the cloudscheduler 2.11.0.rc1 database', () => {
       expect(insertLines(text), table).toEqual([]);
     }
 
-    // Triggers: after the rows, without DEFINER= in the statement, the definer kept as a comment.
-    expect(textOf('csv2_configuration')).toContain(
-      '-- trigger `trigger_csv2_configuration_update`, definer `csv2`@`localhost`\n',
-    );
-    expect(textOf('condor_machines')).toContain(
-      '-- trigger `trigger_add_htcondor_partition`, definer `csv2`@`localhost`\n',
-    );
-    expect(textOf('condor_machines')).toContain(
-      '-- trigger `trigger_del_htcondor_partition`, definer `csv2`@`localhost`\n',
-    );
-    const configurationText = textOf('csv2_configuration');
-    expect(configurationText.indexOf('trigger_csv2_configuration_update')).toBeGreaterThan(
-      configurationText.lastIndexOf('INSERT INTO'),
-    );
+    // Triggers: files of their own (loaded after every table's rows), without DEFINER= in the
+    // statement, the definer kept as a comment.
+    for (const trigger of [
+      'trigger_csv2_configuration_update',
+      'trigger_add_htcondor_partition',
+      'trigger_del_htcondor_partition',
+    ]) {
+      expect(texts.get(`${trigger}.trigger.sql`)).toContain(
+        `-- trigger \`${trigger}\`, definer \`csv2\`@\`localhost\`\n`,
+      );
+    }
+    expect(textOf('csv2_configuration')).not.toContain('TRIGGER');
     for (const [file, text] of texts) {
       expect(text, file).not.toMatch(/DEFINER\s*=/i);
       expect(text, file).not.toContain('AUTO_INCREMENT=');

@@ -54,12 +54,12 @@ async function createSource(): Promise<TestDatabase> {
 /** Loads a snapshot directory with the stock client: tables first, then objects that use them. */
 async function loadSnapshot(target: TestDatabase, hostDir: string): Promise<void> {
   const files = (await readdir(hostDir)).sort();
-  const order = ['', '.sequence', '.view', '.function', '.procedure', '.event'];
+  const order = ['', '.sequence', '.view', '.function', '.procedure', '.trigger', '.event'];
   for (const kind of order) {
     for (const file of files.filter(
       (name) =>
         name.endsWith(`${kind}.sql`) &&
-        (kind !== '' || !/\.(view|sequence|procedure|function|event)\.sql$/.test(name)),
+        (kind !== '' || !/\.(view|sequence|procedure|function|trigger|event)\.sql$/.test(name)),
     )) {
       await loadWithStockClient(target.name, join(hostDir, file));
     }
@@ -99,6 +99,7 @@ describe('snapshot round trip', () => {
       'function:greet',
       'procedure:count_parents',
       'sequence:seq',
+      'trigger:parent_ai',
       'view:parent_names',
     ]);
 
@@ -165,7 +166,10 @@ describe('snapshot round trip', () => {
     ]);
     const parent = await readFile(join(result.hostDir, 'parent.sql'), 'utf8');
     expect(parent).toContain("VALUES (0,'zero');");
-    expect(parent).toMatch(/-- trigger `parent_ai`, definer `root`@`[^`]+`\n/);
-    expect(parent).not.toMatch(/CREATE DEFINER/);
+    expect(parent).not.toContain('TRIGGER');
+    const trigger = await readFile(join(result.hostDir, 'parent_ai.trigger.sql'), 'utf8');
+    expect(trigger).toMatch(/-- trigger `parent_ai`, definer `root`@`[^`]+`\n/);
+    expect(trigger).toContain('DELIMITER ;;\nCREATE TRIGGER parent_ai AFTER INSERT ON parent');
+    expect(trigger).not.toMatch(/CREATE DEFINER/);
   });
 });

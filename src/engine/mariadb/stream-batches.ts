@@ -1,0 +1,101 @@
+/**
+ * Streams a query's rows in batches with bounded memory. mysql2's object stream costs one
+ * promise per row when iterated; batching makes it one per {@link ROWS_PER_BATCH} rows, and
+ * pausing the socket when {@link MAX_QUEUED_BATCHES} wait keeps memory bounded whatever the
+ * table's size.
+ */
+import type { Connection as CallbackConnection } from 'mysql2';
+
+/** Rows per batch handed to the consumer. */
+export const ROWS_PER_BATCH = 256;
+/** Batches waiting for the consumer before the socket is paused. */
+export const MAX_QUEUED_BATCHES = 4;
+
+/**
+ * Runs `sql` (text protocol, rows as arrays of raw buffers) and yields its rows converted
+ * by `convert`, in order, in batches. A driver error is passed through `mapError` and thrown.
+ * If the consumer stops early, the rest of the result is drained so the connection stays usable.
+ */
+export async function* streamBatches<T>(
+  connection: CallbackConnection,
+  sql: string,
+  convert: (row: (Buffer | null)[]) => T,
+  mapError: (error: unknown) => Error,
+): AsyncIterable<T[]> {
+  const queue: T[][] = [];
+  let batch: T[] = [];
+  // One object, so that what the query's callbacks change is not taken for a constant.
+  const state: { done: boolean; failure: unknown; paused: boolean; discarding: boolean } = {
+    done: false,
+    failure: undefined,
+    paused: false,
+    discarding: false,
+  };
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+
+  const query = connection.query({ sql, rowsAsArray: true, typeCast: false });
+  query.on('result', (row: unknown) => {
+    if (state.discarding) return;
+    try {
+      batch.push(convert(row as (Buffer | null)[]));
+    } catch (error) {
+      state.failure ??= error;
+      notify();
+      return;
+    }
+    if (batch.length >= ROWS_PER_BATCH) {
+      queue.push(batch);
+      batch = [];
+      if (queue.length >= MAX_QUEUED_BATCHES && !state.paused) {
+        state.paused = true;
+        connection.pause();
+      }
+      notify();
+    }
+  });
+  query.on('error', (error: unknown) => {
+    state.failure ??= error;
+    notify();
+  });
+  query.on('end', () => {
+    if (batch.length > 0) queue.push(batch);
+    batch = [];
+    state.done = true;
+    notify();
+  });
+
+  try {
+    for (;;) {
+      const next = queue.shift();
+      if (next !== undefined) {
+        if (state.paused && queue.length < MAX_QUEUED_BATCHES / 2) {
+          state.paused = false;
+          connection.resume();
+        }
+        yield next;
+        continue;
+      }
+      if (state.failure !== undefined) throw mapError(state.failure);
+      if (state.done) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    if (!state.done && state.failure === undefined) {
+      // The consumer stopped early: let the server finish sending, ignoring the rows.
+      state.discarding = true;
+      queue.length = 0;
+      if (state.paused) connection.resume();
+      await new Promise<void>((resolve) => {
+        if (state.done) resolve();
+        else query.once('end', () => resolve()).once('error', () => resolve());
+      });
+    }
+  }
+}
