@@ -10,5 +10,7 @@ export default defineConfig({
     // Integration tests share one server; each uses its own databases, so files may run in parallel.
     fileParallelism: true,
     pool: 'forks',
+    // Slow tests still run in CI; `npx vitest --tagsFilter='!slow'` leaves them out locally.
+    tags: [{ name: 'slow', description: 'npm installs, large data' }],
   },
 });

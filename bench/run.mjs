@@ -6,7 +6,8 @@
  * removes them at the end, also on failure or Ctrl-C. See bench/README.md.
  *
  * Run with `npm run bench` (builds dist/ first). Knobs: BENCH_RUNS, BENCH_TABLES, BENCH_ROWS,
- * BENCH_ONLY, BENCH_TIMEOUT, BENCH_KEEP, BENCH_PHASES, BENCH_DB_HOST, BENCH_DB_PORT, BENCH_DB_USER.
+ * BENCH_ONLY, BENCH_TIMEOUT, BENCH_KEEP, BENCH_PHASES, BENCH_CRYPTO_ROWS, BENCH_DB_HOST,
+ * BENCH_DB_PORT, BENCH_DB_USER.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
@@ -39,7 +40,7 @@ const ROWS = intEnv('BENCH_ROWS', 100);
 const TIMEOUT_S = intEnv('BENCH_TIMEOUT', 180);
 const KEEP = process.env.BENCH_KEEP === '1';
 const PHASES = process.env.BENCH_PHASES !== '0';
-const ONLY = (process.env.BENCH_ONLY ?? 'many,csv2')
+const ONLY = (process.env.BENCH_ONLY ?? 'many,csv2,crypto')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -50,7 +51,7 @@ const DB = {
 };
 const CLIENT_ARGS = [`--user=${DB.user}`, `--host=${DB.host}`, `--port=${String(DB.port)}`];
 const TARGET_SPEEDUP = 10;
-const DATABASES = { many: 'sbbench_many', csv2: 'sbbench_csv2' };
+const DATABASES = { many: 'sbbench_many', csv2: 'sbbench_csv2', crypto: 'sbbench_crypto' };
 
 const GIT_ENV = {
   GIT_AUTHOR_NAME: 'bench',
@@ -575,6 +576,268 @@ async function measurePhases(work, config) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Encryption scenario (BENCH_ONLY=crypto): one big table, saved as `global` (plain SQL) and as
+// `local` (age-encrypted in the worker thread), plus the stock `age` CLI as a reference.
+
+/** Rows of sbbench_crypto.big: about 430 bytes of SQL each, so ~200 MB of output. */
+const CRYPTO_ROWS = intEnv('BENCH_CRYPTO_ROWS', 470000);
+const CRYPTO_TARGET_OVERHEAD = 0.3;
+const CRYPTO_TARGET_RSS_MB = 150;
+
+async function setupCrypto() {
+  const name = DATABASES.crypto;
+  const started = Date.now();
+  const connection = await connect();
+  try {
+    await connection.query(
+      `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`,
+    );
+    await connection.query(`USE \`${name}\``);
+    await connection.query(
+      'CREATE TABLE big (id INT NOT NULL PRIMARY KEY, a VARCHAR(200), b TEXT, c BLOB, d DATETIME, ' +
+        'e DECIMAL(12,2)) ENGINE=InnoDB',
+    );
+    await connection.query(
+      'CREATE TABLE tiny (id INT NOT NULL PRIMARY KEY, name VARCHAR(32) NOT NULL) ENGINE=InnoDB',
+    );
+    await connection.query("INSERT INTO tiny VALUES (1, 'one'), (2, 'two'), (3, 'three')");
+    // Sequence engine + MD5/REPEAT/RANDOM_BYTES: ~1 s per 100k rows, no client round trips.
+    await connection.query('SET unique_checks = 0');
+    const step = 100000;
+    for (let from = 1; from <= CRYPTO_ROWS; from += step) {
+      const to = Math.min(from + step - 1, CRYPTO_ROWS);
+      await connection.query(
+        `INSERT INTO big SELECT seq, CONCAT(MD5(seq), ' ', LEFT(MD5(seq * 7), 1 + seq % 32)), ` +
+          `REPEAT(CONCAT(MD5(seq * 3), ' '), 1 + seq % 8), RANDOM_BYTES(16 + seq % 64), ` +
+          `'2020-01-01' + INTERVAL (seq * 7919) % 150000000 SECOND, (seq * 37) % 100000000 / 100 ` +
+          `FROM seq_${String(from)}_to_${String(to)}`,
+      );
+    }
+  } finally {
+    await connection.end();
+  }
+  log(
+    `created ${name}: big ${String(CRYPTO_ROWS)} rows + tiny 3 rows in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+function cryptoConfig(backupDir, { local, userDataDir, recipient }) {
+  return {
+    csv2_backup_dir: backupDir,
+    hostname: 'bench',
+    database: databaseBlock(DATABASES.crypto),
+    git: { commit: false },
+    global: local ? ['tiny'] : ['big', 'tiny'],
+    ...(local
+      ? {
+          local: ['big'],
+          user_data_backup_dir: userDataDir,
+          encryption: { recipients: [recipient] },
+        }
+      : {}),
+  };
+}
+
+async function runSnapshotOnce(work, name, config) {
+  const configFile = join(work, `${name}.conf`);
+  await writeFile(configFile, yaml.dump(config, { lineWidth: -1 }));
+  const result = await measure(process.execPath, [CLI, '--config', configFile, '--quiet'], {
+    cwd: work,
+  });
+  return { ...result, configFile };
+}
+
+/** Lines starting with `INSERT` in the stdout of `sh -c script` (grep -c). */
+function countInserts(script) {
+  const out = execFileSync('sh', ['-c', `${script} | grep -c '^INSERT'`], {
+    encoding: 'utf8',
+    maxBuffer: 1024 * 1024,
+  });
+  return Number(out.trim());
+}
+
+async function benchCrypto(scratch) {
+  for (const tool of ['age', 'age-keygen'])
+    if (which(tool) === undefined) throw new Error(`${tool} is not on PATH (apt-get install age)`);
+  await setupCrypto();
+  const keyDir = join(scratch, 'crypto-key');
+  await mkdir(keyDir, { recursive: true, mode: 0o700 });
+  const keyFile = join(keyDir, 'key.txt');
+  execFileSync('age-keygen', ['-o', keyFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const recipient = /^# public key: (age1\S+)$/m.exec(await readFile(keyFile, 'utf8'))?.[1];
+  if (recipient === undefined) throw new Error(`no public key in ${keyFile}`);
+
+  const samples = { plain: [], encrypted: [], ageCli: [], ageDecrypt: [] };
+  const checks = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const work = join(scratch, `crypto-${String(run)}`);
+    await mkdir(work, { recursive: true });
+
+    // a: big as global, plain SQL in the backup directory, no commit.
+    const plainDir = join(work, 'plain');
+    const a = await runSnapshotOnce(work, 'plain', cryptoConfig(plainDir, { local: false }));
+    const plainFile = join(plainDir, 'bench', 'big.sql');
+    const plainBytes = (await stat(plainFile)).size;
+    samples.plain.push({ seconds: a.seconds, rssKiB: a.rssKiB, bytes: plainBytes });
+
+    // b: big as local, encrypted into a fresh user data directory, no commit.
+    const encDir = join(work, 'encrypted');
+    const userDataDir = join(work, 'user-data');
+    const b = await runSnapshotOnce(
+      work,
+      'encrypted',
+      cryptoConfig(encDir, { local: true, userDataDir, recipient }),
+    );
+    const latest = join(userDataDir, 'bench', 'latest');
+    const manifest = JSON.parse(await readFile(join(latest, 'manifest.json'), 'utf8'));
+    const entry = manifest.tables.big;
+    const encFile = join(latest, entry.file);
+    const encBytes = (await stat(encFile)).size;
+    const schemaOnlyBytes = (await stat(join(encDir, 'bench', 'big.sql'))).size;
+    samples.encrypted.push({
+      seconds: b.seconds,
+      rssKiB: b.rssKiB,
+      bytes: entry.plaintextBytes,
+      cipherBytes: encBytes,
+    });
+
+    // c: the stock age CLI on the plain file, and age -d of ours | wc -c.
+    const c = await measure('age', ['-r', recipient, '-o', join(work, 'plain.sql.age'), plainFile]);
+    samples.ageCli.push({ seconds: c.seconds, rssKiB: c.rssKiB, bytes: plainBytes });
+    const d = await measure('sh', [
+      '-c',
+      `age -d -i ${shellQuote(keyFile)} ${shellQuote(encFile)} | wc -c`,
+    ]);
+    const decryptedBytes = Number(d.stdout.trim());
+    samples.ageDecrypt.push({ seconds: d.seconds, rssKiB: d.rssKiB, bytes: decryptedBytes });
+    const decryptedInserts = countInserts(
+      `age -d -i ${shellQuote(keyFile)} ${shellQuote(encFile)}`,
+    );
+    const plainInserts = countInserts(`cat ${shellQuote(plainFile)}`);
+    const check = {
+      run,
+      plainFileBytes: plainBytes,
+      schemaOnlyFileBytes: schemaOnlyBytes,
+      plainRowBytes: plainBytes - schemaOnlyBytes,
+      decryptedBytes,
+      manifestPlaintextBytes: entry.plaintextBytes,
+      manifestRows: entry.rows,
+      plainInserts,
+      decryptedInserts,
+      sameSize: decryptedBytes === plainBytes - schemaOnlyBytes,
+      sameInserts: decryptedInserts === plainInserts && plainInserts === CRYPTO_ROWS,
+    };
+    checks.push(check);
+    log(
+      `${DATABASES.crypto} run ${String(run)}/${String(RUNS)}: plain ${a.seconds.toFixed(2)} s, ` +
+        `encrypted ${b.seconds.toFixed(2)} s, age CLI ${c.seconds.toFixed(2)} s; ` +
+        `${(plainBytes / 1e6).toFixed(1)} MB plain, decrypted ${String(decryptedBytes)} B ` +
+        `(rows part of plain ${String(check.plainRowBytes)} B), INSERT lines ${String(decryptedInserts)}/${String(plainInserts)}`,
+    );
+    for (const [label, result] of [
+      ['plain', a],
+      ['encrypted', b],
+    ]) {
+      const lines = result.stderr.split('\n').filter((line) => line.trim() !== '');
+      if (lines.length > 0 && run === 1)
+        log(`crypto ${label}: schema_backup stderr: ${lines.slice(0, 5).join(' | ')}`);
+    }
+    if (!KEEP) await rm(work, { recursive: true, force: true });
+  }
+
+  const summarize = (id, label, list) => {
+    const seconds = median(list.map((s) => s.seconds));
+    const bytes = median(list.map((s) => s.bytes));
+    const rss = list.map((s) => s.rssKiB).filter((v) => v !== undefined);
+    return {
+      scenario: id,
+      label,
+      runs: list.length,
+      medianSeconds: seconds,
+      minSeconds: Math.min(...list.map((s) => s.seconds)),
+      maxSeconds: Math.max(...list.map((s) => s.seconds)),
+      plaintextBytes: bytes,
+      mbPerSecond: bytes / 1e6 / seconds,
+      peakRssMB: rss.length === 0 ? undefined : Math.max(...rss) / 1024,
+      samplesSeconds: list.map((s) => s.seconds),
+      samplesRssMB: rss.map((v) => v / 1024),
+    };
+  };
+  const rows = [
+    summarize('plain', 'a: snapshot, big as global (plain SQL)', samples.plain),
+    summarize('encrypted', 'b: snapshot, big as local (age, worker)', samples.encrypted),
+    summarize('age-cli', 'c: age -r (CLI) on the plain file', samples.ageCli),
+    summarize('age-decrypt', 'c: age -d (CLI) of b | wc -c', samples.ageDecrypt),
+  ];
+  const a = rows[0];
+  const b = rows[1];
+  const ratio = b.medianSeconds / a.medianSeconds;
+  return {
+    key: 'crypto',
+    database: DATABASES.crypto,
+    rowsInBigTable: CRYPTO_ROWS,
+    rows,
+    ratio,
+    overhead: ratio - 1,
+    checks,
+  };
+}
+
+function printCrypto(result) {
+  const header = ['scenario', 'median s', 'min-max s', 'MB/s', 'plain MB', 'peak RSS MB'];
+  const widths = [42, 9, 13, 8, 9, 12];
+  const line = (cells) => cells.map((cell, i) => pad(cell, widths[i], i >= 1)).join('  ');
+  const out = [
+    `${result.database}: table big, ${String(result.rowsInBigTable)} rows (MB/s = plaintext SQL MB / s)`,
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+  ];
+  for (const row of result.rows)
+    out.push(
+      line([
+        row.label,
+        row.medianSeconds.toFixed(2),
+        `${row.minSeconds.toFixed(2)}-${row.maxSeconds.toFixed(2)}`,
+        row.mbPerSecond.toFixed(1),
+        (row.plaintextBytes / 1e6).toFixed(1),
+        row.peakRssMB === undefined ? 'n/a' : row.peakRssMB.toFixed(1),
+      ]),
+    );
+  out.push(
+    `b/a = ${result.ratio.toFixed(2)}x, encryption overhead (b-a)/a = ${(result.overhead * 100).toFixed(1)}%`,
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function cryptoVerdicts(result) {
+  const b = result.rows.find((row) => row.scenario === 'encrypted');
+  const checksOk = result.checks.every((c) => c.sameSize && c.sameInserts);
+  return [
+    {
+      check: `${result.database}: encryption overhead (b-a)/a <= ${String(CRYPTO_TARGET_OVERHEAD * 100)}% (got ${(result.overhead * 100).toFixed(1)}%)`,
+      pass: result.overhead <= CRYPTO_TARGET_OVERHEAD,
+    },
+    {
+      check: `${result.database}: peak RSS of the encrypted snapshot < ${String(CRYPTO_TARGET_RSS_MB)} MB (got ${b.peakRssMB === undefined ? 'n/a' : b.peakRssMB.toFixed(1)} MB)`,
+      pass: b.peakRssMB !== undefined && b.peakRssMB < CRYPTO_TARGET_RSS_MB,
+    },
+    {
+      check: `${result.database}: age -d of the copy gives the plain file's rows (same bytes, same INSERT lines, ${String(result.checks.length)} runs)`,
+      pass: checksOk,
+      detail: checksOk
+        ? undefined
+        : result.checks
+            .filter((c) => !(c.sameSize && c.sameInserts))
+            .map(
+              (c) =>
+                `run ${String(c.run)}: decrypted ${String(c.decryptedBytes)} B vs ${String(c.plainRowBytes)} B, INSERT ${String(c.decryptedInserts)} vs ${String(c.plainInserts)} (rows ${String(CRYPTO_ROWS)})`,
+            )
+            .join('; '),
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Main
 
 const SCENARIOS = [
@@ -787,19 +1050,28 @@ async function main() {
   );
 
   const results = [];
+  let crypto;
   let failed = false;
   try {
     for (const key of ONLY) {
-      if (!(key in DATABASES)) throw new Error(`BENCH_ONLY: unknown database ${key} (many, csv2)`);
-      results.push(await benchDatabase(key, scratch, mydumper));
+      if (!(key in DATABASES))
+        throw new Error(`BENCH_ONLY: unknown scenario ${key} (many, csv2, crypto)`);
+      if (key === 'crypto') crypto = await benchCrypto(scratch);
+      else results.push(await benchDatabase(key, scratch, mydumper));
     }
   } finally {
     await cleanup();
   }
 
   process.stdout.write('\n');
-  printTable(results);
-  process.stdout.write('\n');
+  if (results.length > 0) {
+    printTable(results);
+    process.stdout.write('\n');
+  }
+  if (crypto !== undefined) {
+    printCrypto(crypto);
+    process.stdout.write('\n');
+  }
 
   const verdicts = [];
   for (const result of results) {
@@ -835,6 +1107,7 @@ async function main() {
         `note ${result.database}: schema_backup printed on stderr: ${result.stderr.join(' | ')}\n`,
       );
   }
+  if (crypto !== undefined) verdicts.push(...cryptoVerdicts(crypto));
   for (const verdict of verdicts) {
     process.stdout.write(
       `${verdict.pass ? 'PASS' : 'FAIL'}  ${verdict.check}${verdict.detail === undefined ? '' : `: ${verdict.detail}`}\n`,
@@ -857,6 +1130,7 @@ async function main() {
       tables: TABLES,
       rows: ROWS,
       only: ONLY,
+      cryptoRows: CRYPTO_ROWS,
       timeoutSeconds: TIMEOUT_S,
       db: DB,
     },
@@ -880,6 +1154,7 @@ async function main() {
       mydumper: mydumper.available ? mydumperVersion : mydumper.reason,
     },
     results,
+    crypto,
     verdicts,
   };
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);

@@ -100,6 +100,8 @@ export interface ObjectDefinition {
   readonly definer?: string | undefined;
   /** The sql_mode the object was created under (triggers, routines, events). */
   readonly sqlMode?: string | undefined;
+  /** For events: the time zone their schedule times are in. */
+  readonly timeZone?: string | undefined;
   /** For triggers: the table. */
   readonly table?: string | undefined;
 }

@@ -86,11 +86,17 @@ export async function* renderUserDataRows(
 
 /** A file for a view, trigger, sequence, routine or event. */
 export function renderObjectFile(dialect: SqlDialect, definition: ObjectDefinition): string {
-  const title = `${definition.kind} ${dialect.quoteIdentifier(definition.name)}`;
-  return `${fileHeader(dialect, title)}\n${renderReplayable(dialect, definition)}`;
+  const onTable =
+    definition.table === undefined ? '' : ` on table ${dialect.quoteIdentifier(definition.table)}`;
+  const title = `${definition.kind} ${dialect.quoteIdentifier(definition.name)}${onTable}`;
+  const notes =
+    definition.kind === 'trigger'
+      ? ['load after the rows of every table, so that loading them fires nothing']
+      : [];
+  return `${fileHeader(dialect, title, notes)}\n${renderReplayable(dialect, definition)}`;
 }
 
-/** One object's statement with the sql_mode it was created under and its definer as a comment. */
+/** One object's statement with the session settings it was created under, and its definer as a comment. */
 function renderReplayable(dialect: SqlDialect, definition: ObjectDefinition): string {
   const lines: string[] = [];
   const title = `${definition.kind} ${dialect.quoteIdentifier(definition.name)}`;
@@ -102,14 +108,21 @@ function renderReplayable(dialect: SqlDialect, definition: ObjectDefinition): st
     definition.kind === 'procedure' ||
     definition.kind === 'function' ||
     definition.kind === 'event';
-  if (definition.sqlMode !== undefined)
-    lines.push(`SET sql_mode = ${dialect.quoteString(definition.sqlMode)};`);
+  // The object's own session settings while it is created, then the file's again.
+  const settings: [string, string | undefined][] = [
+    ['sql_mode', definition.sqlMode],
+    // An event's STARTS/ENDS times are read in the time zone it was created in.
+    ['time_zone', definition.timeZone],
+  ];
+  for (const [variable, value] of settings) {
+    if (value !== undefined) lines.push(`SET ${variable} = ${dialect.quoteString(value)};`);
+  }
   lines.push(needsDelimiter ? dialect.delimitedStatement(definition.sql) : `${definition.sql};`);
-  if (definition.sqlMode !== undefined) {
+  for (const [variable, value] of settings) {
     const restore = dialect.scriptPreamble.find((statement) =>
-      statement.startsWith('SET sql_mode'),
+      statement.startsWith(`SET ${variable} `),
     );
-    if (restore !== undefined) lines.push(`${restore};`);
+    if (value !== undefined && restore !== undefined) lines.push(`${restore};`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -203,7 +203,9 @@ export class MariadbSession implements Session {
     const { sql, definer } = splitDefiner(text);
     const sqlMode = typeof row.sql_mode === 'string' ? row.sql_mode : undefined;
     const table = kind === 'trigger' ? await this.triggerTable(database, name) : undefined;
-    return { kind, name, sql: sql.trimEnd(), definer, sqlMode, table };
+    const timeZone =
+      kind === 'event' && typeof row.time_zone === 'string' ? row.time_zone : undefined;
+    return { kind, name, sql: sql.trimEnd(), definer, sqlMode, timeZone, table };
   }
 
   async *readRowBatches(
