@@ -152,6 +152,28 @@ describe('age interoperability', () => {
     expect(await collect(decryptFile(file, await identitiesOf(key)))).toEqual(plaintext);
   });
 
+  // The payload is sealed with node:crypto in age's STREAM format: the stock CLI must read
+  // every size around the 64 KiB chunk boundary (the final chunk is the only one flagged,
+  // and empty only for an empty file), for one recipient and for two.
+  it('writes files the stock age CLI decrypts, at every size around the chunk boundary', async () => {
+    const dir = await createTempDir('age-sizes');
+    const key = ageKeygen(dir);
+    const other = ageKeygen(await createTempDir('age-sizes-2'));
+    for (const size of [0, 1, 65_535, 65_536, 65_537, 131_072, 131_073, 200_000]) {
+      const text = 'x'.repeat(size);
+      const file = join(dir, `s${String(size)}.age`);
+      const result = await encryptWithTool(
+        file,
+        [key.recipient, other.recipient],
+        [text.slice(0, 1000), text.slice(1000)],
+      );
+      expect(result.plaintextBytes).toBe(size);
+      expect(result.bytes).toBe((await readFile(file)).length);
+      expect(ageDecrypt(key.identityFile, file).toString()).toBe(text);
+      expect(ageDecrypt(other.identityFile, file).length).toBe(size);
+    }
+  });
+
   it('round-trips 5 MB: tool -> age -d, and age -> tool', async () => {
     const dir = await createTempDir('age-big');
     const key = ageKeygen(dir);
