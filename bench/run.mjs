@@ -2,18 +2,19 @@
 /**
  * Benchmark: schema_backup's snapshot against the original's approach (one mariadb-dump
  * process per table, then git add + commit) and two references (one whole-database
- * mariadb-dump, mydumper). Creates its own databases (`sbbench_*`) and temp directories and
- * removes them at the end, also on failure or Ctrl-C. See bench/README.md.
+ * mariadb-dump, mydumper); the cost of encrypting user data; and `schema_backup restore`
+ * against `mariadb < dump.sql` and myloader. Creates its own databases (`sbbench_*`) and temp
+ * directories and removes them at the end, also on failure or Ctrl-C. See bench/README.md.
  *
  * Run with `npm run bench` (builds dist/ first). Knobs: BENCH_RUNS, BENCH_TABLES, BENCH_ROWS,
- * BENCH_ONLY, BENCH_TIMEOUT, BENCH_KEEP, BENCH_PHASES, BENCH_CRYPTO_ROWS, BENCH_DB_HOST,
- * BENCH_DB_PORT, BENCH_DB_USER.
+ * BENCH_ONLY, BENCH_TIMEOUT, BENCH_KEEP, BENCH_PHASES, BENCH_CRYPTO_ROWS, BENCH_RESTORE_MB,
+ * BENCH_RESTORE_PROFILE, BENCH_DB_HOST, BENCH_DB_PORT, BENCH_DB_USER.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { tmpdir, cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
@@ -41,7 +42,7 @@ const ROWS = intEnv('BENCH_ROWS', 100);
 const TIMEOUT_S = intEnv('BENCH_TIMEOUT', 180);
 const KEEP = process.env.BENCH_KEEP === '1';
 const PHASES = process.env.BENCH_PHASES !== '0';
-const ONLY = (process.env.BENCH_ONLY ?? 'many,csv2,crypto')
+const ONLY = (process.env.BENCH_ONLY ?? 'many,csv2,crypto,restore')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -52,7 +53,12 @@ const DB = {
 };
 const CLIENT_ARGS = [`--user=${DB.user}`, `--host=${DB.host}`, `--port=${String(DB.port)}`];
 const TARGET_SPEEDUP = 10;
-const DATABASES = { many: 'sbbench_many', csv2: 'sbbench_csv2', crypto: 'sbbench_crypto' };
+const DATABASES = {
+  many: 'sbbench_many',
+  csv2: 'sbbench_csv2',
+  crypto: 'sbbench_crypto',
+  restore: 'sbbench_restore',
+};
 
 const GIT_ENV = {
   GIT_AUTHOR_NAME: 'bench',
@@ -125,7 +131,8 @@ function git(cwd, args) {
 
 /**
  * Runs `command args` (under /usr/bin/time when present, for the peak RSS) and returns wall
- * seconds, peak RSS in KiB (largest single process of the tree, as wait4 reports it) and output.
+ * seconds, peak RSS in KiB (largest single process of the tree, as wait4 reports it), CPU
+ * seconds (user + system, the command and the children it waited for) and output.
  * `stdoutFile`: the child's stdout goes to that file instead of being captured.
  */
 function measure(command, args, { cwd, stdoutFile, env } = {}) {
@@ -136,7 +143,7 @@ function measure(command, args, { cwd, stdoutFile, env } = {}) {
     );
     const useTime = existsSync(TIME);
     const [file, argv] = useTime
-      ? [TIME, ['-f', '%M', '-o', rssFile, command, ...args]]
+      ? [TIME, ['-f', '%M %U %S', '-o', rssFile, command, ...args]]
       : [command, args];
     const outFd = stdoutFile === undefined ? undefined : openSync(stdoutFile, 'w');
     const start = process.hrtime.bigint();
@@ -161,10 +168,15 @@ function measure(command, args, { cwd, stdoutFile, env } = {}) {
       clearTimeout(timer);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       let rssKiB;
+      let cpuSeconds;
       if (useTime) {
         try {
+          // "%M %U %S": peak RSS KiB, user and system CPU seconds of the command and its
+          // waited-for children (the last line: time prefixes a note when the exit is not 0).
           const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
-          rssKiB = Number(lines[lines.length - 1]);
+          const [rss, user, system] = lines[lines.length - 1].trim().split(/\s+/).map(Number);
+          rssKiB = rss;
+          cpuSeconds = user + system;
         } catch {
           rssKiB = undefined;
         }
@@ -182,7 +194,13 @@ function measure(command, args, { cwd, stdoutFile, env } = {}) {
         );
         return;
       }
-      resolve({ seconds, rssKiB: Number.isFinite(rssKiB) ? rssKiB : undefined, stdout, stderr });
+      resolve({
+        seconds,
+        rssKiB: Number.isFinite(rssKiB) ? rssKiB : undefined,
+        cpuSeconds: Number.isFinite(cpuSeconds) ? cpuSeconds : undefined,
+        stdout,
+        stderr,
+      });
     });
   });
 }
@@ -861,6 +879,755 @@ function cryptoVerdicts(result) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Restore scenario (BENCH_ONLY=restore): `schema_backup restore` of a ~0.5-1 GB snapshot against
+// the stock client (`mariadb X < dump.sql`) and myloader, into a fresh database every time.
+
+/**
+ * MB of snapshot SQL in sbbench_restore. 1000 takes ~8-9 min with 3 runs on 2 cores (one
+ * restore ~30-45 s), so the default is 500: the whole scenario in ~4-4.5 min.
+ */
+const RESTORE_MB = intEnv('BENCH_RESTORE_MB', 500);
+const RESTORE_PARALLEL = 2;
+const RESTORE_PARALLEL_ONCE = 4;
+/** `auto`: profile one restore with node --cpu-prof when ours is slower than `mariadb <`. */
+const RESTORE_PROFILE = process.env.BENCH_RESTORE_PROFILE || 'auto';
+if (!['auto', '0', '1'].includes(RESTORE_PROFILE))
+  throw new Error(`BENCH_RESTORE_PROFILE must be auto, 0 or 1, not ${RESTORE_PROFILE}`);
+/** Before each timed restore, wait (at most this long) for InnoDB to flush the last one's pages. */
+const RESTORE_QUIET_WAIT_S = 10;
+
+/**
+ * The tables of sbbench_restore. Rows = rowsPerMB x BENCH_RESTORE_MB; rowsPerMB from the
+ * snapshot's measured bytes a row (orders ~172, events ~150, documents ~1,070, attachments
+ * ~1,200 with its BLOB in hex), so that BENCH_RESTORE_MB is about the snapshot's SQL in MB.
+ * Deterministic but for the BLOBs (RANDOM_BYTES); every restore is checked against the source.
+ */
+const RESTORE_TABLES = [
+  {
+    name: 'attachments',
+    rowsPerMB: 100,
+    step: 50000,
+    create:
+      'CREATE TABLE attachments (id INT NOT NULL PRIMARY KEY, document_id INT NOT NULL, ' +
+      'mime VARCHAR(64) NOT NULL, data BLOB NOT NULL, sha1 CHAR(40) NOT NULL, KEY (document_id)) ENGINE=InnoDB',
+    select: (rows) =>
+      `SELECT seq, 1 + seq % ${String(rows.documents)}, ELT(1 + seq % 3, 'image/png', 'application/pdf', 'text/plain'), ` +
+      `RANDOM_BYTES(64 + seq % 960), SHA1(seq)`,
+  },
+  {
+    name: 'documents',
+    rowsPerMB: 240,
+    step: 50000,
+    create:
+      'CREATE TABLE documents (id INT NOT NULL PRIMARY KEY, title VARCHAR(200) NOT NULL, body TEXT NOT NULL, ' +
+      "lang CHAR(2) NOT NULL, updated TIMESTAMP NOT NULL DEFAULT '2020-01-01 00:00:00', score DOUBLE NULL) ENGINE=InnoDB",
+    select: () =>
+      `SELECT seq, CONCAT('Document ', seq, ' ', LEFT(MD5(seq), 16), ' ünïcødé'), ` +
+      `REPEAT(CONCAT(MD5(seq * 3), ' lorem "ipsum" 日本語\\n'), 4 + seq % 24), ELT(1 + seq % 3, 'en', 'de', 'fr'), ` +
+      `'2020-01-01' + INTERVAL (seq * 104729) % 150000000 SECOND, IF(seq % 10 = 0, NULL, seq / 7)`,
+  },
+  {
+    name: 'events',
+    rowsPerMB: 2000,
+    step: 250000,
+    create:
+      'CREATE TABLE events (id BIGINT NOT NULL PRIMARY KEY, at DATETIME(3) NOT NULL, ' +
+      "kind ENUM('login','logout','view','edit','delete') NOT NULL, user_id INT NOT NULL, ip VARBINARY(16) NULL, " +
+      'payload JSON NULL, KEY (user_id)) ENGINE=InnoDB',
+    select: () =>
+      `SELECT seq, '2021-01-01' + INTERVAL (seq * 7) % 31536000000 / 1000 SECOND, 1 + seq % 5, seq % 100003, ` +
+      `IF(seq % 4 = 0, NULL, INET6_ATON(CONCAT('10.', seq % 256, '.', (seq DIV 256) % 256, '.', seq % 7))), ` +
+      `IF(seq % 2 = 0, NULL, JSON_OBJECT('n', seq, 'k', LEFT(MD5(seq), 8)))`,
+  },
+  {
+    name: 'orders',
+    rowsPerMB: 2000,
+    step: 250000,
+    create:
+      'CREATE TABLE orders (id INT NOT NULL PRIMARY KEY, customer INT NOT NULL, status VARCHAR(16) NOT NULL, ' +
+      'created DATETIME NOT NULL, amount DECIMAL(12,2) NULL, qty SMALLINT NOT NULL, note VARCHAR(100) NULL, ' +
+      'KEY (customer)) ENGINE=InnoDB',
+    select: () =>
+      `SELECT seq, seq % 50021, ELT(1 + seq % 5, 'new', 'paid', 'shipped', 'cancelled', "o'brien"), ` +
+      `'2020-01-01' + INTERVAL (seq * 7919) % 150000000 SECOND, IF(seq % 20 = 0, NULL, (seq * 37) % 10000000 / 100), ` +
+      `seq % 100, IF(seq % 3 = 0, NULL, CONCAT('note ', LEFT(MD5(seq), 1 + seq % 32), '\\tback\\\\slash\\n'))`,
+  },
+];
+
+const restoreRows = () =>
+  Object.fromEntries(
+    RESTORE_TABLES.map((t) => [t.name, Math.max(10, Math.round(t.rowsPerMB * RESTORE_MB))]),
+  );
+
+async function setupRestore() {
+  const name = DATABASES.restore;
+  const rows = restoreRows();
+  const started = Date.now();
+  const connection = await connect();
+  try {
+    await connection.query(
+      `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`,
+    );
+    await connection.query(`USE \`${name}\``);
+    await connection.query('SET unique_checks = 0');
+    for (const table of RESTORE_TABLES) {
+      await connection.query(table.create);
+      const select = table.select(rows);
+      for (let from = 1; from <= rows[table.name]; from += table.step) {
+        const to = Math.min(from + table.step - 1, rows[table.name]);
+        await connection.query(
+          `INSERT INTO ${table.name} ${select} FROM seq_${String(from)}_to_${String(to)}`,
+        );
+      }
+    }
+  } finally {
+    await connection.end();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  log(
+    `created ${name}: ${Object.entries(rows)
+      .map(([table, n]) => `${table} ${String(n)}`)
+      .join(', ')} rows in ${seconds.toFixed(1)} s`,
+  );
+  return { rows, seconds };
+}
+
+/** Base tables of `database` with their exact row counts and CHECKSUM TABLE. */
+async function tableFacts(database) {
+  const tables = await listTables(database);
+  const connection = await connect();
+  try {
+    const facts = {};
+    for (const table of tables) {
+      const [[{ n }]] = await connection.query(
+        `SELECT COUNT(*) AS n FROM \`${database}\`.\`${table}\``,
+      );
+      const [[{ Checksum }]] = await connection.query(
+        `CHECKSUM TABLE \`${database}\`.\`${table}\``,
+      );
+      facts[table] = { rows: Number(n), checksum: String(Checksum) };
+    }
+    return facts;
+  } finally {
+    await connection.end();
+  }
+}
+
+async function adminQuery(sql) {
+  const connection = await connect();
+  try {
+    const [rows] = await connection.query(sql);
+    return rows;
+  } finally {
+    await connection.end();
+  }
+}
+
+/**
+ * Waits until InnoDB has flushed most dirty pages (<= 10% of the buffer pool), at most
+ * RESTORE_QUIET_WAIT_S, so that a restore does not pay for writing the previous one's pages.
+ */
+async function waitForQuietServer() {
+  const started = Date.now();
+  const status = async () => {
+    const rows = await adminQuery(
+      "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_buffer_pool_pages_dirty', 'Innodb_buffer_pool_pages_total')",
+    );
+    const get = (name) => Number(rows.find((row) => row.Variable_name === name)?.Value ?? 0);
+    return {
+      dirty: get('Innodb_buffer_pool_pages_dirty'),
+      total: get('Innodb_buffer_pool_pages_total'),
+    };
+  };
+  const first = await status();
+  let now = first;
+  while (now.dirty > now.total * 0.1 && Date.now() - started < RESTORE_QUIET_WAIT_S * 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    now = await status();
+  }
+  return {
+    dirtyPagesBefore: first.dirty,
+    dirtyPagesAfter: now.dirty,
+    waitedSeconds: (Date.now() - started) / 1000,
+  };
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** The local server's pid (CPU accounting only; undefined when it is not on this machine). */
+const SERVER_PID = (() => {
+  if (!['127.0.0.1', 'localhost', '::1'].includes(DB.host)) return undefined;
+  for (const name of ['mariadbd', 'mysqld']) {
+    try {
+      const pid = execFileSync('pidof', ['-s', name], { encoding: 'utf8' }).trim();
+      if (pid !== '') return Number(pid);
+    } catch {
+      // not running under that name
+    }
+  }
+  return undefined;
+})();
+
+/** CPU seconds so far: the whole machine's busy time (/proc/stat) and the server's (/proc/PID/stat). */
+function cpuCounters() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
+    const busy = fields.slice(0, 8).reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + v), 0);
+    let server;
+    if (SERVER_PID !== undefined) {
+      const stat = readFileSync(`/proc/${String(SERVER_PID)}/stat`, 'utf8');
+      const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      server = (Number(after[11]) + Number(after[12])) / CLOCK_TICKS; // utime, stime
+    }
+    return { busy: busy / CLOCK_TICKS, server };
+  } catch {
+    return undefined;
+  }
+}
+
+/** pid -> { name, cpu seconds } of every process now (threads included), from /proc/PID/stat. */
+function processCpu() {
+  const out = new Map();
+  let entries;
+  try {
+    entries = execFileSync('ls', ['/proc'], { encoding: 'utf8' }).split('\n');
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(entry), { name, cpu: (Number(after[11]) + Number(after[12])) / CLOCK_TICKS });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** The processes (other than the server) that used the most CPU between two processCpu(). */
+function topOtherProcesses(before, after, limit = 4) {
+  const rows = [];
+  for (const [pid, now] of after) {
+    if (pid === SERVER_PID) continue;
+    const then = before.get(pid);
+    const cpu = now.cpu - (then?.name === now.name ? then.cpu : 0);
+    if (cpu >= 0.2)
+      rows.push({
+        pid,
+        name: pid === process.pid ? 'bench (this script)' : now.name,
+        cpuSeconds: cpu,
+      });
+  }
+  return rows.sort((a, b) => b.cpuSeconds - a.cpuSeconds).slice(0, limit);
+}
+
+/** Bytes of the `.sql` files in `dir` (the snapshot's SQL, manifest.json not counted). */
+async function sqlBytes(dir) {
+  let bytes = 0;
+  let files = 0;
+  for (const entry of await readdir(dir)) {
+    if (!entry.endsWith('.sql')) continue;
+    bytes += (await stat(join(dir, entry))).size;
+    files += 1;
+  }
+  return { bytes, files };
+}
+
+/** The restored `target` against the source's facts: same tables, row counts, checksums. */
+async function verifyRestore(target, source) {
+  const facts = await tableFacts(target);
+  const names = Object.keys(source);
+  const problems = [];
+  const extra = Object.keys(facts).filter((table) => !(table in source));
+  if (extra.length > 0) problems.push(`extra tables ${extra.join(',')}`);
+  for (const table of names) {
+    const got = facts[table];
+    if (got === undefined) problems.push(`${table} missing`);
+    else {
+      if (got.rows !== source[table].rows)
+        problems.push(`${table} rows ${String(got.rows)} != ${String(source[table].rows)}`);
+      if (got.checksum !== source[table].checksum)
+        problems.push(`${table} checksum ${got.checksum} != ${source[table].checksum}`);
+    }
+  }
+  return {
+    ok: problems.length === 0,
+    problems,
+    rows: Object.values(facts).reduce((sum, f) => sum + f.rows, 0),
+    tablesChecksummed: names.length,
+  };
+}
+
+const RESTORE_ROWS = [
+  ['ours', `a: schema_backup restore --parallel ${String(RESTORE_PARALLEL)}`],
+  ['mariadb', 'b: mariadb X < dump.sql'],
+  ['myloader', 'c: myloader -t 2'],
+  ['ours-p4', `a': schema_backup restore --parallel ${String(RESTORE_PARALLEL_ONCE)} (1 run)`],
+];
+
+async function benchRestore(scratch) {
+  const database = DATABASES.restore;
+  const myloader = which('myloader') !== undefined && which('mydumper') !== undefined;
+  const setup = await setupRestore();
+  const work = join(scratch, 'restore');
+  await mkdir(work, { recursive: true });
+
+  const sourceStarted = Date.now();
+  const source = await tableFacts(database);
+  const sourceFactsSeconds = (Date.now() - sourceStarted) / 1000;
+
+  // Once: the snapshot (every table global, no commit), one mariadb-dump file, one mydumper dir.
+  const backupDir = join(work, 'snapshot');
+  const snapshot = await runSnapshotOnce(work, 'snapshot', {
+    csv2_backup_dir: backupDir,
+    hostname: 'bench',
+    database: databaseBlock(database),
+    git: { commit: false },
+    global: Object.keys(source),
+  });
+  const snapshotStderr = snapshot.stderr.split('\n').filter((line) => line.trim() !== '');
+  if (snapshotStderr.length > 0)
+    log(`restore snapshot: schema_backup stderr: ${snapshotStderr.slice(0, 5).join(' | ')}`);
+  const hostDir = join(backupDir, 'bench');
+  const snapshotSql = await sqlBytes(hostDir);
+  const dump = await runWholeDump(work, database);
+  const dumpFile = join(work, 'whole.sql');
+  const mydump = myloader ? await runMydumper(work, database) : undefined;
+  const mydumpDir = join(work, 'mydumper');
+  log(
+    `${database}: snapshot ${(snapshotSql.bytes / 1e6).toFixed(1)} MB of SQL (${String(snapshotSql.files)} files) in ${snapshot.seconds.toFixed(1)} s; ` +
+      `mariadb-dump ${(dump.bytes / 1e6).toFixed(1)} MB in ${dump.seconds.toFixed(1)} s` +
+      (mydump === undefined
+        ? '; myloader/mydumper not installed: its rows are skipped'
+        : `; mydumper ${(mydump.bytes / 1e6).toFixed(1)} MB in ${mydump.seconds.toFixed(1)} s`) +
+      `; source counts + checksums ${sourceFactsSeconds.toFixed(1)} s`,
+  );
+
+  const commandFor = (tool, target) => {
+    switch (tool) {
+      case 'ours':
+      case 'ours-p4':
+        return [
+          process.execPath,
+          [
+            CLI,
+            'restore',
+            '--config',
+            snapshot.configFile,
+            '--target',
+            target,
+            '--parallel',
+            String(tool === 'ours' ? RESTORE_PARALLEL : RESTORE_PARALLEL_ONCE),
+          ],
+        ];
+      case 'mariadb':
+        return [
+          'sh',
+          [
+            '-c',
+            `exec mariadb ${CLIENT_ARGS.map(shellQuote).join(' ')} ${shellQuote(target)} < ${shellQuote(dumpFile)}`,
+          ],
+        ];
+      case 'myloader':
+        return [
+          'myloader',
+          [
+            '-h',
+            DB.host,
+            '-P',
+            String(DB.port),
+            '-u',
+            DB.user,
+            '-d',
+            mydumpDir,
+            '-B',
+            target,
+            '-t',
+            '2',
+          ],
+        ];
+      default:
+        throw new Error(`unknown restore tool ${tool}`);
+    }
+  };
+
+  const dropTarget = (target) => adminQuery(`DROP DATABASE IF EXISTS \`${target}\``);
+  const restoreOnce = async (tool, run) => {
+    const target = `${database}_${tool.replace('-', '_')}_${String(run)}`;
+    await dropTarget(target);
+    const quiet = await waitForQuietServer();
+    // The stock client needs the database; schema_backup and myloader create it themselves.
+    if (tool === 'mariadb')
+      await adminQuery(
+        `CREATE DATABASE \`${target}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`,
+      );
+    const [command, args] = commandFor(tool, target);
+    const load = loadavg()[0];
+    const processesBefore = processCpu();
+    const before = cpuCounters();
+    const result = await measure(command, args, { cwd: work });
+    const after = cpuCounters();
+    // Processes that ran all along (another engineer's tests, kernel threads); short-lived
+    // ones are only in the machine's total.
+    const otherTop = topOtherProcesses(processesBefore, processCpu());
+    const serverCpu =
+      before?.server === undefined || after?.server === undefined
+        ? undefined
+        : after.server - before.server;
+    const busy = before === undefined || after === undefined ? undefined : after.busy - before.busy;
+    const otherCpu =
+      busy === undefined || serverCpu === undefined || result.cpuSeconds === undefined
+        ? undefined
+        : Math.max(0, busy - serverCpu - result.cpuSeconds);
+    const verify = await verifyRestore(target, source);
+    await dropTarget(target);
+    const stderr = result.stderr.split('\n').filter((line) => line.trim() !== '');
+    if (stderr.length > 0 && run === 1)
+      log(`restore ${tool}: stderr: ${stderr.slice(0, 5).join(' | ')}`);
+    log(
+      `${database} run ${String(run)}: ${tool} ${result.seconds.toFixed(2)} s, ` +
+        `client CPU ${result.cpuSeconds?.toFixed(1) ?? 'n/a'} s, server CPU ${serverCpu?.toFixed(1) ?? 'n/a'} s, ` +
+        `other CPU ${otherCpu?.toFixed(1) ?? 'n/a'} s` +
+        (otherTop.length === 0
+          ? ''
+          : ` (${otherTop.map((p) => `${p.name} ${String(p.pid)} ${p.cpuSeconds.toFixed(1)} s`).join(', ')})`) +
+        `, load ${load.toFixed(2)}, ` +
+        `waited ${quiet.waitedSeconds.toFixed(1)} s for ${String(quiet.dirtyPagesBefore)} dirty pages; ` +
+        `${verify.ok ? 'rows + checksums match' : `MISMATCH ${verify.problems.join('; ')}`}`,
+    );
+    return {
+      run,
+      target,
+      seconds: result.seconds,
+      rssKiB: result.rssKiB,
+      clientCpuSeconds: result.cpuSeconds,
+      serverCpuSeconds: serverCpu,
+      otherCpuSeconds: otherCpu,
+      otherTop,
+      loadavg1: load,
+      quiet,
+      verify,
+      stdout: result.stdout.trim().slice(0, 500),
+    };
+  };
+
+  const tools = ['ours', 'mariadb', ...(myloader ? ['myloader'] : [])];
+  const samples = Object.fromEntries(RESTORE_ROWS.map(([id]) => [id, []]));
+  for (let run = 1; run <= RUNS; run++) {
+    // Rotated each run, so that no tool always follows the same one.
+    const order = tools.map((_, i) => tools[(i + run - 1) % tools.length]);
+    for (const tool of order) samples[tool].push(await restoreOnce(tool, run));
+  }
+  samples['ours-p4'].push(await restoreOnce('ours-p4', 1));
+
+  const rows = [];
+  for (const [id, label] of RESTORE_ROWS) {
+    const list = samples[id];
+    if (list.length === 0) {
+      rows.push({
+        scenario: id,
+        label,
+        skipped: 'myloader/mydumper not installed (apt-get install -y mydumper)',
+      });
+      continue;
+    }
+    const pick = (key) => list.map((s) => s[key]).filter((v) => v !== undefined);
+    const orUndefined = (values, f) => (values.length === 0 ? undefined : f(values));
+    const seconds = median(list.map((s) => s.seconds));
+    rows.push({
+      scenario: id,
+      label,
+      runs: list.length,
+      medianSeconds: seconds,
+      minSeconds: Math.min(...list.map((s) => s.seconds)),
+      maxSeconds: Math.max(...list.map((s) => s.seconds)),
+      snapshotSqlBytes: snapshotSql.bytes,
+      mbPerSecond: snapshotSql.bytes / 1e6 / seconds,
+      peakRssMB: orUndefined(pick('rssKiB'), (v) => Math.max(...v) / 1024),
+      clientCpuSeconds: orUndefined(pick('clientCpuSeconds'), median),
+      serverCpuSeconds: orUndefined(pick('serverCpuSeconds'), median),
+      otherCpuSeconds: orUndefined(pick('otherCpuSeconds'), median),
+      samplesSeconds: list.map((s) => s.seconds),
+      samples: list,
+    });
+  }
+  const ours = rows.find((row) => row.scenario === 'ours');
+  for (const row of rows)
+    if (row.medianSeconds !== undefined) row.thisOverOurs = row.medianSeconds / ours.medianSeconds;
+  const mariadbRow = rows.find((row) => row.scenario === 'mariadb');
+  const myloaderRow = rows.find((row) => row.scenario === 'myloader');
+
+  let profile;
+  const slower = ours.medianSeconds > mariadbRow.medianSeconds;
+  if (RESTORE_PROFILE === '1' || (RESTORE_PROFILE === 'auto' && slower)) {
+    profile = await profileRestore(work, snapshot.configFile, `${database}_profile`, source);
+  }
+
+  if (!KEEP) await rm(work, { recursive: true, force: true });
+  return {
+    key: 'restore',
+    database,
+    setup: { ...setup, sourceFactsSeconds },
+    source,
+    snapshot: {
+      seconds: snapshot.seconds,
+      rssKiB: snapshot.rssKiB,
+      sqlBytes: snapshotSql.bytes,
+      files: snapshotSql.files,
+    },
+    dump: { seconds: dump.seconds, bytes: dump.bytes },
+    mydumper:
+      mydump === undefined
+        ? undefined
+        : { seconds: mydump.seconds, bytes: mydump.bytes, files: mydump.files },
+    serverPid: SERVER_PID,
+    rows,
+    mariadbOverOurs: mariadbRow.medianSeconds / ours.medianSeconds,
+    myloaderOverOurs:
+      myloaderRow?.medianSeconds === undefined
+        ? undefined
+        : myloaderRow.medianSeconds / ours.medianSeconds,
+    profile,
+  };
+}
+
+/**
+ * One restore under `node --cpu-prof` (main thread only): where the client's time goes.
+ * Self time by function and by area (file), inclusive time of the restore's own functions.
+ */
+async function profileRestore(work, configFile, target, source) {
+  const dir = join(work, 'cpu-prof');
+  await mkdir(dir, { recursive: true });
+  await adminQuery(`DROP DATABASE IF EXISTS \`${target}\``);
+  await waitForQuietServer();
+  const before = cpuCounters();
+  const result = await measure(
+    process.execPath,
+    [
+      '--cpu-prof',
+      `--cpu-prof-dir=${dir}`,
+      CLI,
+      'restore',
+      '--config',
+      configFile,
+      '--target',
+      target,
+      '--parallel',
+      String(RESTORE_PARALLEL),
+    ],
+    { cwd: work },
+  );
+  const after = cpuCounters();
+  const verify = await verifyRestore(target, source);
+  await adminQuery(`DROP DATABASE IF EXISTS \`${target}\``);
+  const [file] = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile'));
+  if (file === undefined) return { error: 'no .cpuprofile written' };
+  const summary = summarizeProfile(JSON.parse(await readFile(join(dir, file), 'utf8')));
+  if (KEEP) log(`cpu profile kept: ${join(dir, file)}`);
+  return {
+    wallSeconds: result.seconds,
+    clientCpuSeconds: result.cpuSeconds,
+    serverCpuSeconds:
+      before?.server === undefined || after?.server === undefined
+        ? undefined
+        : after.server - before.server,
+    verified: verify.ok,
+    ...summary,
+  };
+}
+
+function profileArea(frame) {
+  const { url, functionName } = frame;
+  if (url === '') return functionName.startsWith('(') ? functionName : '(native / builtins)';
+  if (url.includes('/dist/restore/sql-statements.js'))
+    return 'schema_backup readStatements + splitInsert';
+  if (url.includes('/dist/restore/restore-snapshot.js'))
+    return 'schema_backup executeScript (batching)';
+  if (url.includes('/dist/')) return 'schema_backup other';
+  if (url.includes('node_modules/sql-escaper/')) return 'sql-escaper (mysql2 format: scans for ?)';
+  if (url.includes('node_modules/mysql2/')) return 'mysql2 driver';
+  if (url.includes('node_modules/')) return 'other npm packages';
+  if (url.includes('readline')) return 'node readline (line splitting)';
+  if (url.includes('streams') || url.includes('node:stream')) return 'node streams';
+  if (url.startsWith('node:internal/fs') || url.startsWith('node:fs')) return 'node fs';
+  if (url.includes('net') || url.includes('stream_base')) return 'node net (socket writes)';
+  return 'node other';
+}
+
+function summarizeProfile(profile) {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map();
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  const key = (frame) =>
+    `${frame.functionName || '(anonymous)'} ${frame.url === '' ? '' : `${frame.url.replace(/^.*\/(dist|node_modules)\//, '$1/').replace(/^file:\/\//, '')}:${String(frame.lineNumber + 1)}`}`.trim();
+  const self = new Map();
+  const inclusive = new Map();
+  const areas = new Map();
+  let total = 0;
+  const add = (map, k, v) => map.set(k, (map.get(k) ?? 0) + v);
+  for (let i = 0; i < profile.samples.length; i++) {
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    total += ms;
+    const node = nodes.get(profile.samples[i]);
+    if (node === undefined) continue;
+    add(self, key(node.callFrame), ms);
+    add(areas, profileArea(node.callFrame), ms);
+    const seen = new Set();
+    for (let id = node.id; id !== undefined; id = parent.get(id)) {
+      const k = key(nodes.get(id).callFrame);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      add(inclusive, k, ms);
+    }
+  }
+  const top = (map, n, filter = () => true) =>
+    [...map.entries()]
+      .filter(([k]) => filter(k))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, ms]) => ({ name, seconds: ms / 1000, percent: (100 * ms) / total }));
+  const idle = (areas.get('(idle)') ?? 0) / 1000;
+  return {
+    profiledSeconds: total / 1000,
+    idleSeconds: idle,
+    busySeconds: total / 1000 - idle,
+    areas: top(areas, 20),
+    topSelf: top(self, 15, (k) => k !== '(idle)'),
+    topInclusive: top(
+      inclusive,
+      15,
+      (k) =>
+        !k.startsWith('(') &&
+        !k.startsWith('processTicksAndRejections') &&
+        !k.startsWith('(anonymous) node:internal/process'),
+    ),
+  };
+}
+
+function printRestore(result) {
+  const header = [
+    'restore into a fresh database',
+    'median s',
+    'min-max s',
+    'MB/s',
+    'peak RSS MB',
+    'client CPU s',
+    'server CPU s',
+    'other CPU s',
+    'this/ours',
+  ];
+  const widths = [46, 9, 13, 7, 12, 13, 13, 12, 10];
+  const line = (cells) => cells.map((cell, i) => pad(cell, widths[i], i >= 1)).join('  ');
+  const fmt = (v, digits = 1) => (v === undefined ? 'n/a' : v.toFixed(digits));
+  const rowsLine = Object.entries(result.source)
+    .map(([table, f]) => `${table} ${String(f.rows)}`)
+    .join(', ');
+  const out = [
+    `${result.database}: ${(result.snapshot.sqlBytes / 1e6).toFixed(1)} MB of snapshot SQL in ${String(result.snapshot.files)} files (${rowsLine} rows); ` +
+      `dump.sql ${(result.dump.bytes / 1e6).toFixed(1)} MB` +
+      (result.mydumper === undefined
+        ? ''
+        : `, mydumper dir ${(result.mydumper.bytes / 1e6).toFixed(1)} MB`) +
+      ` (MB/s = snapshot SQL MB / s for every row)`,
+    line(header),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+  ];
+  for (const row of result.rows) {
+    if (row.skipped !== undefined) {
+      out.push(`${line([row.label, 'skipped'])}  (${row.skipped})`);
+      continue;
+    }
+    out.push(
+      line([
+        row.label,
+        row.medianSeconds.toFixed(2),
+        `${row.minSeconds.toFixed(2)}-${row.maxSeconds.toFixed(2)}`,
+        row.mbPerSecond.toFixed(1),
+        fmt(row.peakRssMB),
+        fmt(row.clientCpuSeconds),
+        fmt(row.serverCpuSeconds),
+        fmt(row.otherCpuSeconds),
+        `${row.thisOverOurs.toFixed(2)}x`,
+      ]),
+    );
+  }
+  out.push(
+    `mariadb/ours = ${result.mariadbOverOurs.toFixed(2)}x` +
+      (result.myloaderOverOurs === undefined
+        ? ''
+        : `, myloader/ours = ${result.myloaderOverOurs.toFixed(2)}x`) +
+      ' (> 1: schema_backup restore is faster)',
+  );
+  out.push(
+    'CPU columns (medians): client = the command and its children (/usr/bin/time %U+%S); server = mariadbd (/proc); ' +
+      'other = the rest of the machine in the same interval (other processes, kernel): CPU noise when it is large',
+  );
+  const p = result.profile;
+  if (p !== undefined && p.error === undefined) {
+    out.push(
+      '',
+      `node --cpu-prof of one restore --parallel ${String(RESTORE_PARALLEL)}: ${p.wallSeconds.toFixed(2)} s wall (profiler on), ` +
+        `main thread busy ${p.busySeconds.toFixed(2)} s, idle ${p.idleSeconds.toFixed(2)} s (waiting for the server / I/O); ` +
+        `client CPU ${fmt(p.clientCpuSeconds)} s, server CPU ${fmt(p.serverCpuSeconds)} s; restored data ${p.verified ? 'matches' : 'DOES NOT match'}`,
+      'self time by area:',
+      ...p.areas.map(
+        (a) =>
+          `  ${pad(a.name, 46)}${pad(a.seconds.toFixed(2), 8, true)} s ${pad(a.percent.toFixed(1), 6, true)} %`,
+      ),
+      'top functions, self time:',
+      ...p.topSelf.map(
+        (a) =>
+          `  ${pad(a.name, 70)}${pad(a.seconds.toFixed(2), 8, true)} s ${pad(a.percent.toFixed(1), 6, true)} %`,
+      ),
+      'top functions, inclusive time:',
+      ...p.topInclusive.map(
+        (a) =>
+          `  ${pad(a.name, 70)}${pad(a.seconds.toFixed(2), 8, true)} s ${pad(a.percent.toFixed(1), 6, true)} %`,
+      ),
+    );
+  } else if (p?.error !== undefined) out.push(`profile: ${p.error}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function restoreVerdicts(result) {
+  const ours = result.rows.find((row) => row.scenario === 'ours');
+  const mariadbRow = result.rows.find((row) => row.scenario === 'mariadb');
+  const all = result.rows.flatMap((row) => row.samples ?? []);
+  const bad = all.filter((s) => !s.verify.ok);
+  return [
+    {
+      check: `${result.database}: schema_backup restore --parallel ${String(RESTORE_PARALLEL)} at least as fast as mariadb < dump.sql (${ours.medianSeconds.toFixed(2)} s vs ${mariadbRow.medianSeconds.toFixed(2)} s, mariadb/ours = ${result.mariadbOverOurs.toFixed(2)}x)`,
+      pass: ours.medianSeconds <= mariadbRow.medianSeconds,
+    },
+    {
+      check: `${result.database}: every restored database has the source's tables, row counts and CHECKSUM TABLE (${String(all.length)} restores)`,
+      pass: bad.length === 0,
+      detail:
+        bad.length === 0
+          ? undefined
+          : bad.map((s) => `${s.target}: ${s.verify.problems.join(', ')}`).join('; '),
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Main
 
 const SCENARIOS = [
@@ -1069,17 +1836,20 @@ async function main() {
   const [[{ version }]] = await connection.query('SELECT VERSION() AS version');
   await connection.end();
   log(
-    `runs=${String(RUNS)} tables=${String(TABLES)} rows=${String(ROWS)} databases=${ONLY.join(',')} server=${version} cpus=${String(cpus().length)}`,
+    `runs=${String(RUNS)} tables=${String(TABLES)} rows=${String(ROWS)} databases=${ONLY.join(',')}` +
+      `${ONLY.includes('restore') ? ` restore_mb=${String(RESTORE_MB)}` : ''} server=${version} cpus=${String(cpus().length)}`,
   );
 
   const results = [];
   let crypto;
+  let restore;
   let failed = false;
   try {
     for (const key of ONLY) {
       if (!(key in DATABASES))
-        throw new Error(`BENCH_ONLY: unknown scenario ${key} (many, csv2, crypto)`);
+        throw new Error(`BENCH_ONLY: unknown scenario ${key} (many, csv2, crypto, restore)`);
       if (key === 'crypto') crypto = await benchCrypto(scratch);
+      else if (key === 'restore') restore = await benchRestore(scratch);
       else results.push(await benchDatabase(key, scratch, mydumper));
     }
   } finally {
@@ -1093,6 +1863,10 @@ async function main() {
   }
   if (crypto !== undefined) {
     printCrypto(crypto);
+    process.stdout.write('\n');
+  }
+  if (restore !== undefined) {
+    printRestore(restore);
     process.stdout.write('\n');
   }
 
@@ -1131,6 +1905,7 @@ async function main() {
       );
   }
   if (crypto !== undefined) verdicts.push(...cryptoVerdicts(crypto));
+  if (restore !== undefined) verdicts.push(...restoreVerdicts(restore));
   for (const verdict of verdicts) {
     process.stdout.write(
       `${verdict.pass ? 'PASS' : 'FAIL'}  ${verdict.check}${verdict.detail === undefined ? '' : `: ${verdict.detail}`}\n`,
@@ -1154,6 +1929,8 @@ async function main() {
       rows: ROWS,
       only: ONLY,
       cryptoRows: CRYPTO_ROWS,
+      restoreMB: RESTORE_MB,
+      restoreProfile: RESTORE_PROFILE,
       timeoutSeconds: TIMEOUT_S,
       db: DB,
     },
@@ -1178,6 +1955,7 @@ async function main() {
     },
     results,
     crypto,
+    restore,
     verdicts,
   };
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);

@@ -106,3 +106,6 @@ export function isSchemaBackupError(error: unknown): error is SchemaBackupError 
  * corrupt or truncated file. age's own errors are plain, so the phase that failed decides.
  */
 export class CryptoError extends SchemaBackupError {}
+
+/** A restore or verify failed partway; the target database is left marked incomplete. */
+export class RestoreError extends SchemaBackupError {}

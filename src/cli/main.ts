@@ -12,6 +12,10 @@ import { redact } from '../support/redact.js';
 import { checkBuilder, checkHandler } from './commands/check.js';
 import { decryptBuilder, decryptHandler } from './commands/decrypt.js';
 import { keygenBuilder, keygenHandler } from './commands/keygen.js';
+import { restoreBuilder, restoreHandler } from './commands/restore.js';
+import { verifyBuilder, verifyHandler } from './commands/verify.js';
+import { diffBuilder, diffHandler } from './commands/diff.js';
+import { logBuilder, logHandler } from './commands/log.js';
 import { snapshotBuilder, snapshotHandler } from './commands/snapshot.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
@@ -61,6 +65,30 @@ function buildParser(argv: readonly string[], setExit: (code: number) => void): 
       'take a snapshot of the database and commit it (the default command)',
       snapshotBuilder,
       run(snapshotHandler),
+    )
+    .command(
+      'restore',
+      'rebuild a database from a snapshot (working tree, --rev, or --legacy DIR) and a user-data copy',
+      restoreBuilder,
+      run(restoreHandler),
+    )
+    .command(
+      'verify',
+      'restore a snapshot into a scratch database and compare (--live: compare the live database); exit 3 on differences',
+      verifyBuilder,
+      run(verifyHandler),
+    )
+    .command(
+      'diff [revisions..]',
+      'schema and row changes between two revisions, two hosts, or the last commit and the live database (--live: exit 3 on drift)',
+      diffBuilder,
+      run(diffHandler),
+    )
+    .command(
+      'log',
+      'the snapshot history of this host, with what changed in each commit',
+      logBuilder,
+      run(logHandler),
     )
     .command(
       'keygen',

@@ -159,6 +159,11 @@ export interface SqlDialect {
   insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string;
   /** The statement that re-creates a trigger/routine/event, wrapped in `DELIMITER` lines for the stock client. */
   delimitedStatement(sql: string): string;
+  /**
+   * `statement` without its DEFINER clause (plain or in a versioned comment, as mysqldump
+   * writes it), so that any account can replay it.
+   */
+  withoutDefiner(statement: string): string;
 }
 
 export interface Engine {

@@ -4,6 +4,8 @@
  *
  * Must not import the engine, the config or the CLI.
  */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdir } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { simpleGit, GitError as SimpleGitError, type SimpleGit } from 'simple-git';
@@ -160,6 +162,124 @@ export class Repository {
         );
       }
       throw translate(error, `pushing to ${remote}`);
+    }
+  }
+
+  /**
+   * The names of the files directly in `directory` at `revision` (a commit, branch or tag),
+   * sorted. Throws {@link GitError} when the revision or the directory does not exist there.
+   */
+  async listFiles(revision: string, directory: string): Promise<string[]> {
+    const spec = this.pathspec(directory);
+    let output: string;
+    try {
+      output = await this.git.raw([
+        'ls-tree',
+        '-z',
+        '--name-only',
+        `${revision}:${spec === '.' ? '' : spec}`,
+      ]);
+    } catch (error) {
+      throw new GitError(`${spec} does not exist at revision ${revision}`, {
+        cause: error,
+        hint: 'Check the revision with `git log -- <host dir>` and the host with --host.',
+      });
+    }
+    return output
+      .split('\0')
+      .filter((name) => name !== '')
+      .sort();
+  }
+
+  /** The bytes of `path` at `revision`, streamed from `git cat-file` (never the whole file in memory). */
+  readFileAt(revision: string, path: string): AsyncIterable<Buffer> {
+    return this.catFile(['blob', `${revision}:${this.pathspec(path)}`]);
+  }
+
+  /** `git cat-file ARGS` stdout, streamed. */
+  private catFile(args: readonly string[]): AsyncIterable<Buffer> {
+    const root = this.root;
+    const what = args.join(' ');
+    return (async function* () {
+      const child = spawn('git', ['cat-file', ...args], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exit = new Promise<number>((resolve) =>
+        child.on('close', (code) => resolve(code ?? 1)),
+      );
+      try {
+        for await (const chunk of child.stdout) yield chunk as Buffer;
+      } finally {
+        if (child.exitCode === null) child.kill();
+      }
+      const code = await exit;
+      if (code !== 0) throw new GitError(`cannot read ${what}: ${stderr.trim()}`);
+    })();
+  }
+
+  /**
+   * The files directly in `directory` at `revision` with their blob ids, by name: equal ids
+   * mean equal content, so a comparison reads only the files that differ.
+   */
+  async listBlobs(revision: string, directory: string): Promise<Map<string, string>> {
+    const spec = this.pathspec(directory);
+    let output: string;
+    try {
+      output = await this.git.raw(['ls-tree', '-z', `${revision}:${spec === '.' ? '' : spec}`]);
+    } catch (error) {
+      throw new GitError(`${spec} does not exist at revision ${revision}`, { cause: error });
+    }
+    const blobs = new Map<string, string>();
+    for (const entry of output.split('\0')) {
+      const match = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(entry);
+      if (match) blobs.set(match[2] ?? '', match[1] ?? '');
+    }
+    return blobs;
+  }
+
+  /** A blob's content as text (snapshot files are small enough; a dump is not read this way). */
+  async readBlob(id: string): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.catFile(['blob', id])) chunks.push(chunk);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /**
+   * The lines of `git log` with `args` (format, patch options) for `path`, streamed from one
+   * git process: a history of thousands of commits is never held whole.
+   */
+  async *logLines(args: readonly string[], path: string): AsyncIterable<string> {
+    // Unquoted non-ASCII paths, whatever the user's core.quotePath.
+    const child = spawn(
+      'git',
+      ['-c', 'core.quotePath=false', 'log', ...args, '--', this.pathspec(path)],
+      {
+        cwd: this.root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+    const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
+    try {
+      for await (const line of lines) yield line;
+    } finally {
+      if (child.exitCode === null) child.kill();
+    }
+    const code = await exit;
+    if (code !== 0 && stderr !== '') throw new GitError(`git log failed: ${stderr.trim()}`);
+  }
+
+  /** The full id of `revision`; throws {@link GitError} when it names no commit. */
+  async resolveRevision(revision: string): Promise<string> {
+    try {
+      return (await this.git.revparse(['--verify', '--quiet', `${revision}^{commit}`])).trim();
+    } catch (error) {
+      throw new GitError(`no commit ${revision} in ${this.root}`, { cause: error });
     }
   }
 

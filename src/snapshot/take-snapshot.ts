@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { link, mkdir, mkdtemp, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Categories } from '../config/schema.js';
 import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
 import { UsageError } from '../errors.js';
@@ -36,6 +36,7 @@ import {
   renderTableHead,
   renderUserDataRows,
 } from './render-files.js';
+import { MANIFEST_FILE, renderManifest, type ManifestTable } from './manifest.js';
 import { MemoryBudget, StagedContent } from './staged-content.js';
 import { loadFingerprintKey, UserDataCopy, type UserDataOutcome } from './user-data-copy.js';
 
@@ -115,6 +116,12 @@ export interface SnapshotResult {
   readonly commit?: { readonly id: string; readonly message: string } | undefined;
   readonly pushed?: string | undefined;
   readonly bytesWritten: number;
+  /** The manifest of this snapshot (written as manifest.json), by table. */
+  readonly manifest: ReadonlyMap<string, ManifestTable>;
+  /** SHA-256 of each object file, by file name (as recorded in the manifest). */
+  readonly objectHashes: ReadonlyMap<string, string>;
+  /** Whether manifest.json changed. */
+  readonly manifestChange: FileChange;
   /** What became of the rows of local tables. */
   readonly userData:
     UserDataOutcome | { readonly outcome: 'no-local-tables' | 'not-configured' | 'dry-run' };
@@ -197,6 +204,7 @@ export async function takeSnapshot(
     }
 
     const descriptions = await session.describeTables(options.database);
+    const manifest = new Map<string, ManifestTable>();
     const tables: TableOutcome[] = [];
     const reader = session;
     // SHOW CREATE of the next tables is queued while this one is rendered, so the server
@@ -209,18 +217,31 @@ export async function takeSnapshot(
       if (description === undefined)
         throw new UsageError(`table ${table.name} disappeared while the snapshot was read`);
       const content = new StagedContent(staging, memoryBudget);
-      await content.write(renderTableHead(engine.dialect, table, await definitions.get(index)));
+      const head = renderTableHead(engine.dialect, table, await definitions.get(index));
+      const structure = sha256(head);
+      await content.write(head);
       let rows = 0;
       if (table.rows === 'git') {
+        const rowsHash = createHash('sha256');
         for await (const chunk of renderRows(
           engine.dialect,
           description,
           session.readRowBatches(options.database, description),
         )) {
           rows += chunk.rows;
+          rowsHash.update(chunk.text);
           await content.write(chunk.text);
         }
-      } else if (table.rows === 'user-data' && userDataCopy !== undefined) {
+        manifest.set(table.name, {
+          category: table.category,
+          structure,
+          rows,
+          sha256: rowsHash.digest('hex'),
+        });
+      } else {
+        manifest.set(table.name, { category: table.category, structure });
+      }
+      if (table.rows === 'user-data' && userDataCopy !== undefined) {
         const batches = session.readRowBatches(options.database, description);
         const entry = await userDataCopy.writeTable(
           table.name,
@@ -248,13 +269,16 @@ export async function takeSnapshot(
       );
     }
     const objects: ObjectOutcome[] = [];
+    const objectHashes = new Map<string, string>();
     const objectDefinitions = prefetch(plan.objects, (object) =>
       reader.showCreate(options.database, object.kind, object.name),
     );
     for (const [index, object] of plan.objects.entries()) {
       const definition = await objectDefinitions.get(index);
       const content = new StagedContent(staging, memoryBudget);
-      await content.write(renderObjectFile(engine.dialect, definition));
+      const text = renderObjectFile(engine.dialect, definition);
+      objectHashes.set(object.file, sha256(text));
+      await content.write(text);
       const { change } = await stageIfChanged(
         join(hostDir, object.file),
         content,
@@ -264,6 +288,15 @@ export async function takeSnapshot(
       );
       objects.push({ kind: object.kind, name: object.name, file: object.file, change });
     }
+    const manifestContent = new StagedContent(staging, memoryBudget);
+    await manifestContent.write(renderManifest(manifest, objectHashes));
+    const manifestOutcome = await stageIfChanged(
+      join(hostDir, MANIFEST_FILE),
+      manifestContent,
+      pending,
+      MANIFEST_FILE,
+      0,
+    );
     await session.endConsistentSnapshot();
     const serverVersion = session.server.version;
     await session.close();
@@ -285,6 +318,9 @@ export async function takeSnapshot(
       objects,
       removed,
       bytesWritten,
+      manifest,
+      objectHashes,
+      manifestChange: manifestOutcome.change,
     };
     if (options.dryRun)
       return {
@@ -527,4 +563,8 @@ async function ensureWorkDir(workDir: string): Promise<void> {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

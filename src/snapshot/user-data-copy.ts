@@ -10,7 +10,7 @@ import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from '
 import { join } from 'node:path';
 import { EncryptingWriter } from '../crypto/encrypting-writer.js';
 import type { SqlChunk } from './render-files.js';
-import { CryptoError } from '../errors.js';
+import { CryptoError, UsageError } from '../errors.js';
 import { renameDurably, syncDirectory, writeFileAtomic } from '../support/atomic-write.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
 
@@ -213,6 +213,35 @@ export async function readLatestManifest(
     return { name, manifest };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * A copy of `<userDataDir>/<host>/`: `latest` or a timestamp directory name. Throws
+ * {@link UsageError} when it does not exist or has no readable manifest.
+ */
+export async function findCopy(
+  userDataDir: string,
+  host: string,
+  copy: string,
+): Promise<{ dir: string; manifest: UserDataManifest }> {
+  const hostDir = join(userDataDir, host);
+  if (copy === LATEST_LINK) {
+    const latest = await readLatestManifest(hostDir);
+    if (latest === undefined)
+      throw new UsageError(`no user-data copy in ${hostDir} (no readable ${LATEST_LINK})`);
+    return { dir: join(hostDir, latest.name), manifest: latest.manifest };
+  }
+  const dir = join(hostDir, copy);
+  try {
+    return {
+      dir,
+      manifest: JSON.parse(
+        await readFile(join(dir, USER_DATA_MANIFEST), 'utf8'),
+      ) as UserDataManifest,
+    };
+  } catch (error) {
+    throw new UsageError(`no user-data copy ${copy} in ${hostDir}`, { cause: error });
   }
 }
 

@@ -57,3 +57,13 @@ export function createMemoryLogger(): Logger & {
     error: push('error'),
   };
 }
+
+/** `logger` with info and warnings turned into debug lines (for work whose news is not the user's). */
+export function quieterLogger(logger: Logger): Logger {
+  return {
+    debug: (message) => logger.debug(message),
+    info: (message) => logger.debug(message),
+    warn: (message) => logger.debug(message),
+    error: (message) => logger.error(message),
+  };
+}

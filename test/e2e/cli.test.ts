@@ -50,11 +50,21 @@ describe('schema_backup CLI', () => {
     expect(first.stdout).toMatch(
       /committed [0-9a-f]{12}: snapshot cli\.example\.org: 3 tables added/,
     );
-    expect((await readdir(join(dir, 'backups/cli.example.org'))).sort()).toEqual([
+    const hostDir = join(dir, 'backups/cli.example.org');
+    expect((await readdir(hostDir)).sort()).toEqual([
+      'manifest.json',
       'sessions.sql',
       'settings.sql',
       'stray.sql',
     ]);
+    expect(JSON.parse(await readFile(join(hostDir, 'manifest.json'), 'utf8'))).toMatchObject({
+      format: 1,
+      tables: {
+        sessions: { category: 'ephemeral' },
+        settings: { category: 'global', rows: 2 },
+        stray: { category: 'uncategorized' },
+      },
+    });
     const second = await runCli(['snapshot', '--config', config, '--json']);
     expect(second.code).toBe(0);
     const result = JSON.parse(second.stdout) as { git: string; tables: { change: string }[] };

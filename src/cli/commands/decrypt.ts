@@ -7,11 +7,8 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { readIdentityFile } from '../../crypto/recipients.js';
 import { UsageError } from '../../errors.js';
-import { fileNameForObject } from '../../snapshot/layout.js';
-import { LATEST_LINK, readLatestManifest } from '../../snapshot/user-data-copy.js';
+import { findCopy, LATEST_LINK } from '../../snapshot/user-data-copy.js';
 import { hostNameFor, loadContext, type GlobalArgs } from '../context.js';
-import { readFile } from 'node:fs/promises';
-import type { UserDataManifest } from '../../snapshot/user-data-copy.js';
 
 export interface DecryptArgs extends GlobalArgs {
   readonly files?: readonly string[] | undefined;
@@ -81,34 +78,16 @@ async function filesOfCopy(
   host: string,
   args: DecryptArgs,
 ): Promise<string[]> {
-  if (userDataDir === undefined)
+  if (userDataDir === undefined) {
     throw new UsageError(
       'user_data_backup_dir is not set in the config: name the .age files to decrypt',
     );
-  const hostDir = join(userDataDir, host);
-  const copy = args.copy ?? LATEST_LINK;
-  let manifest: UserDataManifest;
-  let copyDir: string;
-  if (copy === LATEST_LINK) {
-    const latest = await readLatestManifest(hostDir);
-    if (latest === undefined)
-      throw new UsageError(`no user-data copy in ${hostDir} (no readable ${LATEST_LINK})`);
-    manifest = latest.manifest;
-    copyDir = join(hostDir, latest.name);
-  } else {
-    copyDir = join(hostDir, copy);
-    try {
-      manifest = JSON.parse(
-        await readFile(join(copyDir, 'manifest.json'), 'utf8'),
-      ) as UserDataManifest;
-    } catch (error) {
-      throw new UsageError(`no user-data copy ${copy} in ${hostDir}`, { cause: error });
-    }
   }
-  const tables = args.table ?? Object.keys(manifest.tables).sort();
+  const copy = await findCopy(userDataDir, host, args.copy ?? LATEST_LINK);
+  const tables = args.table ?? Object.keys(copy.manifest.tables).sort();
   return tables.map((table) => {
-    const entry = manifest.tables[table];
-    if (entry === undefined) throw new UsageError(`table ${table} is not in the copy ${copyDir}`);
-    return join(copyDir, entry.file || `${fileNameForObject('table', table)}.age`);
+    const entry = copy.manifest.tables[table];
+    if (entry === undefined) throw new UsageError(`table ${table} is not in the copy ${copy.dir}`);
+    return join(copy.dir, entry.file);
   });
 }

@@ -1,5 +1,6 @@
 /** SQL text as MariaDB and MySQL read it, for the files snapshots and dumps write. */
 import type { RowLiterals, SqlDialect } from '../engine.js';
+import { splitDefiner } from './normalize-create.js';
 import { quoteIdentifier, quoteString } from './sql-literal.js';
 
 /**
@@ -22,6 +23,10 @@ export const mariadbDialect: SqlDialect = {
   insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string {
     const values = rows.map((row) => `(${row.join(',')})`).join(',');
     return `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(',')}) VALUES ${values}`;
+  },
+  withoutDefiner(statement: string): string {
+    // mysqldump: `/*!50017 DEFINER=`u`@`h`*/`; SHOW CREATE: `DEFINER=`u`@`h``.
+    return splitDefiner(statement.replace(/\/\*!\d{5}\s+DEFINER=[^*]*\*\/\s*/g, '')).sql;
   },
   delimitedStatement(sql: string): string {
     return `DELIMITER ;;\n${sql};;\nDELIMITER ;`;

@@ -32,6 +32,12 @@ async function openSession(options: ConnectionOptions): Promise<Session> {
       supportBigNumbers: true,
       bigNumberStrings: true,
       dateStrings: true,
+      // mysql2 otherwise scans every statement for `?` placeholders, even without values:
+      // 40 % of a restore's client time on 4 MB INSERTs.
+      queryFormat: (sql: string, values: unknown) =>
+        values === undefined || (Array.isArray(values) && values.length === 0)
+          ? sql
+          : mysql.format(sql, values as Parameters<typeof mysql.format>[1]),
     });
   } catch (error) {
     throw mapDriverError(error, 'connecting', target);

@@ -105,16 +105,34 @@ describe('snapshot determinism and git', () => {
       ['settings', 'added', 3],
     ]);
     const before = await filesWithStats(first.hostDir);
-    expect([...before.keys()]).toEqual(['sessions.sql', 'settings.sql']);
+    expect([...before.keys()]).toEqual(['manifest.json', 'sessions.sql', 'settings.sql']);
+    expect(first.manifestChange).toBe('added');
+    const manifest = JSON.parse(before.get('manifest.json')!.bytes.toString('utf8')) as {
+      format: number;
+      tables: Record<string, { category: string; rows?: number; sha256?: string }>;
+    };
+    expect(manifest.format).toBe(1);
+    expect(Object.keys(manifest.tables)).toEqual(['sessions', 'settings']);
+    expect(manifest.tables.sessions).toEqual({
+      category: 'ephemeral',
+      structure: expect.stringMatching(/^[0-9a-f]{64}$/) as string,
+    });
+    expect(manifest.tables.settings).toMatchObject({ category: 'global', rows: 3 });
+    expect(manifest.tables.settings?.sha256).toMatch(/^[0-9a-f]{64}$/);
 
     const second = await takeSnapshot(mariadbEngine, options);
     expect(second.git).toBe('no-changes');
     expect(second.bytesWritten).toBe(0);
+    expect(second.manifestChange).toBe('unchanged');
     expect(second.tables.every((table) => table.change === 'unchanged')).toBe(true);
     expect(await filesWithStats(second.hostDir)).toEqual(before);
     expect(commitsTouching(backupDir, HOST)).toBe(1);
     expect(git(backupDir, 'rev-list', '--count', 'HEAD').trim()).toBe('1');
-    expect(pathsOf(backupDir)).toEqual([`${HOST}/sessions.sql`, `${HOST}/settings.sql`]);
+    expect(pathsOf(backupDir)).toEqual([
+      `${HOST}/manifest.json`,
+      `${HOST}/sessions.sql`,
+      `${HOST}/settings.sql`,
+    ]);
     expect(git(backupDir, 'status', '--porcelain')).toBe('');
   });
 
@@ -144,7 +162,9 @@ describe('snapshot determinism and git', () => {
     expect(changed.commit?.message).toContain('settings');
     expect(changed.commit?.message).toContain('+1 -1');
     expect(lastMessage().trim()).toBe(changed.commit?.message.trim());
-    expect(pathsOf(backupDir)).toEqual([`${HOST}/settings.sql`]);
+    // The manifest changes with the table: its checksum of the rows is new.
+    expect(changed.manifestChange).toBe('changed');
+    expect(pathsOf(backupDir)).toEqual([`${HOST}/manifest.json`, `${HOST}/settings.sql`]);
     expect(git(backupDir, 'rev-parse', 'HEAD').trim()).toBe(changed.commit?.id);
     expect(commitsTouching(backupDir, HOST)).toBe(2);
     expect(await readFile(join(changed.hostDir, 'settings.sql'), 'utf8')).toContain(
@@ -162,7 +182,9 @@ describe('snapshot determinism and git', () => {
     });
     expect(added.commit?.message).toMatch(/1 table added/);
     expect(added.commit?.message).toMatch(/added: extra/);
-    expect(pathsOf(backupDir)).toEqual([`${HOST}/extra.sql`]);
+    expect(added.manifestChange).toBe('changed');
+    expect(added.manifest.get('extra')).toMatchObject({ category: 'global', rows: 1 });
+    expect(pathsOf(backupDir)).toEqual([`${HOST}/extra.sql`, `${HOST}/manifest.json`]);
     expect(commitsTouching(backupDir, HOST)).toBe(3);
 
     // A table dropped: its file goes, and the commit says so.
@@ -173,11 +195,12 @@ describe('snapshot determinism and git', () => {
     expect(existsSync(join(dropped.hostDir, 'extra.sql'))).toBe(false);
     expect(dropped.commit?.message).toMatch(/1 table removed/);
     expect(dropped.commit?.message).toMatch(/removed: extra/);
+    expect(dropped.manifest.has('extra')).toBe(false);
     expect(git(backupDir, 'show', '--name-status', '--format=', 'HEAD').trim()).toBe(
-      `D\t${HOST}/extra.sql`,
+      `D\t${HOST}/extra.sql\nM\t${HOST}/manifest.json`,
     );
     expect(git(backupDir, 'ls-tree', '--name-only', 'HEAD', `${HOST}/`).trim().split('\n')).toEqual(
-      [`${HOST}/sessions.sql`, `${HOST}/settings.sql`],
+      [`${HOST}/manifest.json`, `${HOST}/sessions.sql`, `${HOST}/settings.sql`],
     );
     expect(commitsTouching(backupDir, HOST)).toBe(4);
 
@@ -215,7 +238,11 @@ describe('snapshot determinism and git', () => {
     expect(existsSync(join(backupDir, '.git'))).toBe(false);
     expect(git(repo, 'rev-parse', 'HEAD~1').trim()).toBe(initial);
     expect(git(repo, 'rev-parse', 'HEAD').trim()).toBe(result.commit?.id);
-    expect(pathsOf(repo)).toEqual([`backups/${HOST}/sessions.sql`, `backups/${HOST}/settings.sql`]);
+    expect(pathsOf(repo)).toEqual([
+      `backups/${HOST}/manifest.json`,
+      `backups/${HOST}/sessions.sql`,
+      `backups/${HOST}/settings.sql`,
+    ]);
     const shown = git(repo, 'show', '--stat', '--format=', 'HEAD');
     expect(shown).toContain(`backups/${HOST}/settings.sql`);
     expect(shown).not.toMatch(/README|staged-new|tracked|untracked/);
@@ -245,6 +272,7 @@ describe('snapshot determinism and git', () => {
     expect(result.git).toBe('committed');
     expect(existsSync(join(backupDir, '.git'))).toBe(false);
     expect(pathsOf(repo)).toEqual([
+      `deep/backups/${HOST}/manifest.json`,
       `deep/backups/${HOST}/sessions.sql`,
       `deep/backups/${HOST}/settings.sql`,
     ]);
@@ -271,7 +299,11 @@ describe('snapshot determinism and git', () => {
     const result = await takeSnapshot(mariadbEngine, options);
     expect(result.git).toBe('committed');
     expect(existsSync(join(backupDir, '.git'))).toBe(true);
-    expect(pathsOf(backupDir)).toEqual([`${HOST}/sessions.sql`, `${HOST}/settings.sql`]);
+    expect(pathsOf(backupDir)).toEqual([
+      `${HOST}/manifest.json`,
+      `${HOST}/sessions.sql`,
+      `${HOST}/settings.sql`,
+    ]);
     expect(git(repo, 'rev-parse', 'HEAD').trim()).toBe(head);
     expect(git(repo, 'status', '--porcelain', '--untracked-files=all')).toBe('');
   });
@@ -289,24 +321,36 @@ describe('snapshot determinism and git', () => {
 
     const a = await takeSnapshot(mariadbEngine, optionsFor('a.example.org'));
     expect(a.git).toBe('committed');
-    expect(pathsOf(repo)).toEqual(['a.example.org/sessions.sql', 'a.example.org/settings.sql']);
+    expect(pathsOf(repo)).toEqual([
+      'a.example.org/manifest.json',
+      'a.example.org/sessions.sql',
+      'a.example.org/settings.sql',
+    ]);
     const b = await takeSnapshot(mariadbEngine, optionsFor('b.example.org'));
     expect(b.git).toBe('committed');
-    expect(pathsOf(repo)).toEqual(['b.example.org/sessions.sql', 'b.example.org/settings.sql']);
+    expect(pathsOf(repo)).toEqual([
+      'b.example.org/manifest.json',
+      'b.example.org/sessions.sql',
+      'b.example.org/settings.sql',
+    ]);
     expect(await readFile(join(a.hostDir, 'settings.sql'))).toEqual(
       await readFile(join(b.hostDir, 'settings.sql')),
+    );
+    // No host name in the manifest: both hosts write the same one.
+    expect(await readFile(join(a.hostDir, 'manifest.json'))).toEqual(
+      await readFile(join(b.hostDir, 'manifest.json')),
     );
 
     await database.exec("INSERT INTO settings VALUES ('d', 'four')");
     const a2 = await takeSnapshot(mariadbEngine, optionsFor('a.example.org'));
     expect(a2.git).toBe('committed');
     expect(a2.commit?.message).toContain('snapshot a.example.org');
-    expect(pathsOf(repo)).toEqual(['a.example.org/settings.sql']);
+    expect(pathsOf(repo)).toEqual(['a.example.org/manifest.json', 'a.example.org/settings.sql']);
     // b's directory is still as b committed it, and b still sees the change on its own.
     expect(git(repo, 'status', '--porcelain')).toBe('');
     const b2 = await takeSnapshot(mariadbEngine, optionsFor('b.example.org'));
     expect(b2.git).toBe('committed');
-    expect(pathsOf(repo)).toEqual(['b.example.org/settings.sql']);
+    expect(pathsOf(repo)).toEqual(['b.example.org/manifest.json', 'b.example.org/settings.sql']);
 
     expect(commitsTouching(repo, 'a.example.org')).toBe(2);
     expect(commitsTouching(repo, 'b.example.org')).toBe(2);
@@ -331,7 +375,11 @@ describe('snapshot determinism and git', () => {
     );
     expect(result.git).toBe('disabled');
     expect(result.commit).toBeUndefined();
-    expect((await readdir(result.hostDir)).sort()).toEqual(['sessions.sql', 'settings.sql']);
+    expect((await readdir(result.hostDir)).sort()).toEqual([
+      'manifest.json',
+      'sessions.sql',
+      'settings.sql',
+    ]);
     expect(git(repo, 'rev-list', '--all')).toBe('');
     expect(git(repo, 'status', '--porcelain')).toBe(`?? ${HOST}/\n`);
   });
@@ -357,7 +405,11 @@ describe('snapshot determinism and git', () => {
       ),
     );
     expect(result.git).toBe('no-repository');
-    expect((await readdir(result.hostDir)).sort()).toEqual(['sessions.sql', 'settings.sql']);
+    expect((await readdir(result.hostDir)).sort()).toEqual([
+      'manifest.json',
+      'sessions.sql',
+      'settings.sql',
+    ]);
     expect(existsSync(join(backupDir, '.git'))).toBe(false);
     expect(
       logger.lines
@@ -460,7 +512,7 @@ describe('snapshot determinism and git', () => {
     // The snapshot is committed locally, and the remote kept its own history.
     expect(git(repo, 'rev-parse', 'HEAD~1').trim()).toBe(first.commit?.id);
     expect(git(repo, 'log', '-1', '--format=%B')).toContain('settings (+1 -1)');
-    expect(pathsOf(repo)).toEqual([`${HOST}/settings.sql`]);
+    expect(pathsOf(repo)).toEqual([`${HOST}/manifest.json`, `${HOST}/settings.sql`]);
     expect(git(repo, 'status', '--porcelain')).toBe('');
     expect(git(bare, 'rev-parse', 'refs/heads/main').trim()).toBe(remoteHead);
     expect(await readFile(join(repo, HOST, 'settings.sql'), 'utf8')).toContain(
@@ -570,7 +622,7 @@ describe('snapshot determinism and git', () => {
     // The next good run picks the change up.
     const next = await takeSnapshot(mariadbEngine, options);
     expect(next.git).toBe('committed');
-    expect(pathsOf(backupDir)).toEqual([`${HOST}/a_settings.sql`]);
+    expect(pathsOf(backupDir)).toEqual([`${HOST}/a_settings.sql`, `${HOST}/manifest.json`]);
   });
 
   it('a held lock stops the run with a LockError; once released the run goes through', async () => {

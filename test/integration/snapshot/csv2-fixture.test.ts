@@ -183,7 +183,9 @@ describe('the cloudscheduler 2.11.0.rc1 database', () => {
     expect(expectedTables).toHaveLength(TABLE_COUNT - 10);
     const files = (await readdir(first.hostDir)).sort();
     const triggerFiles = first.objects.map((object) => object.file);
-    expect(files).toEqual([...expectedTables.map((name) => `${name}.sql`), ...triggerFiles].sort());
+    expect(files).toEqual(
+      [...expectedTables.map((name) => `${name}.sql`), ...triggerFiles, 'manifest.json'].sort(),
+    );
     expect(first.tables.map((table) => table.name)).toEqual(expectedTables);
     for (const name of ignoredPresent) expect(files).not.toContain(`${name}.sql`);
 
@@ -204,6 +206,22 @@ describe('the cloudscheduler 2.11.0.rc1 database', () => {
         expect(line, table).toMatch(
           new RegExp(`^INSERT INTO \`${table}\` \\(\`[^\\n]*\\) VALUES \\([^\\n]*\\);$`),
         );
+    }
+    // The manifest: every table written, with its category; row counts of global tables.
+    const manifest = JSON.parse(texts.get('manifest.json') ?? '') as {
+      tables: Record<string, { category: string; rows?: number; sha256?: string }>;
+    };
+    expect(Object.keys(manifest.tables).sort()).toEqual(expectedTables);
+    for (const [category, names] of Object.entries(categories)) {
+      if (category === 'ignore') continue;
+      for (const name of names) {
+        if (!expectedTables.includes(name)) continue;
+        expect(manifest.tables[name]?.category, name).toBe(category);
+      }
+    }
+    for (const table of categories.global) {
+      expect(manifest.tables[table]?.rows, table).toBe(insertLines(textOf(table)).length);
+      expect(manifest.tables[table]?.sha256, table).toMatch(/^[0-9a-f]{64}$/);
     }
     const configurationRows = insertLines(textOf('csv2_configuration'));
     expect(configurationRows.length).toBe(await fixtureRowCount('csv2_configuration'));

@@ -14,6 +14,7 @@ import {
   insertColumnTypesRows,
   ROW_COUNT,
 } from '../../fixtures/column-types.js';
+import { OBJECTS_SQL } from '../../fixtures/schema-objects.js';
 import {
   createTestDatabase,
   loadWithStockClient,
@@ -21,24 +22,6 @@ import {
 } from '../../helpers/database.js';
 import { snapshotOptionsForTest } from '../../helpers/snapshot-options.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
-
-const OBJECTS_SQL = [
-  'CREATE TABLE nopk (a VARCHAR(10), b INT, c BLOB)',
-  "INSERT INTO nopk VALUES ('a', 1, 'x'), ('A', 1, 'x'), ('a', 1, 'x'), (NULL, NULL, NULL), ('b', -1, 0x00)",
-  'CREATE TABLE parent (id INT PRIMARY KEY, name VARCHAR(20) UNIQUE) ',
-  'CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, FOREIGN KEY (parent_id) REFERENCES parent (id))',
-  "INSERT INTO parent VALUES (0, 'zero'), (1, 'one'), (2, 'two')",
-  'INSERT INTO child VALUES (1, 2), (2, 1)',
-  'CREATE TABLE uniq (code VARCHAR(10) NOT NULL, n INT, UNIQUE KEY (code))',
-  "INSERT INTO uniq VALUES ('b', 2), ('a', 1), ('C', 3)",
-  'CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(50))',
-  "CREATE TRIGGER parent_ai AFTER INSERT ON parent FOR EACH ROW INSERT INTO audit (what) VALUES (CONCAT('parent ', NEW.name))",
-  'CREATE SEQUENCE seq START WITH 100 INCREMENT BY 5',
-  'CREATE VIEW parent_names AS SELECT name FROM parent WHERE id > 0',
-  'CREATE PROCEDURE count_parents(OUT n INT) BEGIN SELECT COUNT(*) INTO n FROM parent; END',
-  "CREATE FUNCTION greet(who VARCHAR(20)) RETURNS VARCHAR(40) DETERMINISTIC RETURN CONCAT('hello; ', who)",
-  "CREATE EVENT nightly ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' DISABLE DO DELETE FROM audit",
-];
 
 async function createSource(): Promise<TestDatabase> {
   const source = await createTestDatabase('src');

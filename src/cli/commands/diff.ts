@@ -1,0 +1,154 @@
+/**
+ * `schema_backup diff [A] [B]`: what changed between two revisions (default: the last commit
+ * and the working tree), two hosts, or the last commit and the live database (`--live`, exit
+ * 3 on drift). A summary by table and column, then the unified diff.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Argv } from 'yargs';
+import {
+  directoryTree,
+  diffSnapshots,
+  revisionTree,
+  type SnapshotTree,
+} from '../../diff/diff-snapshots.js';
+import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { Repository } from '../../git/repository.js';
+import { hostDirectory } from '../../snapshot/layout.js';
+import { quieterLogger } from '../../support/logger.js';
+import { takeSnapshot } from '../../snapshot/take-snapshot.js';
+import {
+  connectionFor,
+  hostNameFor,
+  loadContext,
+  type CommandContext,
+  type GlobalArgs,
+} from '../context.js';
+import { patchText, summaryLines, wantsColor } from '../output/diff-summary.js';
+import { printJson, printLine } from '../output/print.js';
+
+export interface DiffArgs extends GlobalArgs {
+  readonly revisions?: readonly string[] | undefined;
+  readonly host?: string | undefined;
+  readonly againstHost?: string | undefined;
+  readonly live?: boolean | undefined;
+  readonly stat?: boolean | undefined;
+  readonly json?: boolean | undefined;
+  readonly table?: readonly string[] | undefined;
+}
+
+export function diffBuilder(yargs: Argv): Argv<DiffArgs> {
+  return yargs
+    .positional('revisions', {
+      type: 'string',
+      array: true,
+      describe: 'A [B]: git revisions (default: HEAD and the working tree)',
+    })
+    .option('host', { type: 'string', describe: 'host directory (default: this host)' })
+    .option('against-host', {
+      type: 'string',
+      describe: 'compare --host with this host directory, at the same revision',
+    })
+    .option('live', {
+      type: 'boolean',
+      describe: 'compare the live database with the last commit; exit 3 on drift',
+    })
+    .option('stat', { type: 'boolean', describe: 'only the summary' })
+    .option('json', { type: 'boolean', describe: 'print the result as JSON' })
+    .option('table', {
+      type: 'string',
+      array: true,
+      describe: 'only these tables (shell patterns)',
+    });
+}
+
+export async function diffHandler(args: DiffArgs): Promise<number> {
+  const context = await loadContext(args);
+  const { config } = context;
+  const host = args.host ?? (await hostNameFor(config));
+  const revisions = args.revisions ?? [];
+  if (revisions.length > 2) throw new UsageError('diff takes at most two revisions');
+  if (args.live === true && (revisions.length > 1 || args.againstHost !== undefined)) {
+    throw new UsageError('--live compares the live database with one revision (default HEAD)');
+  }
+  const repository = await Repository.find(config.backupDir);
+  const tree = async (hostName: string, revision: string | undefined): Promise<SnapshotTree> => {
+    const hostDir = hostDirectory(config.backupDir, hostName);
+    if (revision !== undefined) {
+      if (repository === undefined)
+        throw new UsageError(`${config.backupDir} is not in a git repository`);
+      return revisionTree(
+        repository,
+        await repository.resolveRevision(revision),
+        hostDir,
+        `${hostName}@${revision}`,
+      );
+    }
+    return directoryTree(hostDir, `${hostName} (working tree)`);
+  };
+
+  let from: SnapshotTree;
+  let to: SnapshotTree;
+  let liveDir: string | undefined;
+  try {
+    if (args.live === true) {
+      from = await tree(host, revisions[0] ?? 'HEAD');
+      liveDir = await mkdtemp(join(tmpdir(), 'schema_backup-live-'));
+      to = await liveTree(context, args, host, liveDir);
+    } else if (args.againstHost !== undefined) {
+      from = await tree(host, revisions[0]);
+      to = await tree(args.againstHost, revisions[0]);
+    } else {
+      from = await tree(host, revisions[0] ?? 'HEAD');
+      to = await tree(host, revisions[1]);
+    }
+    const result = await diffSnapshots(from, to, {
+      only: args.table ?? [],
+      patches: args.stat !== true && args.json !== true,
+    });
+    const different = result.tables.length + result.objects.length > 0;
+    if (args.json === true) {
+      printJson({ ...result, patches: undefined });
+    } else {
+      printLine(`${result.from} -> ${result.to}`);
+      for (const line of summaryLines(result)) printLine(`  ${line}`);
+      if (args.stat !== true && result.patches.length > 0) {
+        printLine();
+        printLine(patchText(result, wantsColor(process.stdout)));
+      }
+    }
+    return args.live === true && different ? ExitCode.Differences : ExitCode.Ok;
+  } finally {
+    if (liveDir !== undefined) await rm(liveDir, { recursive: true, force: true });
+  }
+}
+
+/** The live database rendered as a snapshot into `dir` (nothing else is written anywhere). */
+async function liveTree(
+  context: CommandContext,
+  args: DiffArgs,
+  host: string,
+  dir: string,
+): Promise<SnapshotTree> {
+  const connection = await connectionFor(context, args);
+  const { logger } = context;
+  const result = await takeSnapshot(mariadbEngine, {
+    connection,
+    database: connection.database,
+    backupDir: dir,
+    host,
+    categories: context.config.categories,
+    strict: false,
+    git: {
+      commit: false,
+      init: false,
+      author: { name: 'schema_backup', email: 'schema_backup@localhost' },
+    },
+    dryRun: false,
+    lockWaitSeconds: 0,
+    logger: quieterLogger(logger),
+  });
+  return directoryTree(result.hostDir, `${host} (live database ${connection.database})`);
+}

@@ -1,0 +1,71 @@
+/** `schema_backup log`: the snapshot history of a host directory, with what changed in each. */
+import type { Argv } from 'yargs';
+import { readSnapshotLog, type LoggedChange } from '../../diff/snapshot-log.js';
+import { UsageError } from '../../errors.js';
+import { Repository } from '../../git/repository.js';
+import { fileNameForObject, hostDirectory } from '../../snapshot/layout.js';
+import { hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import { printJson, printLine } from '../output/print.js';
+
+export interface LogArgs extends GlobalArgs {
+  readonly host?: string | undefined;
+  readonly table?: string | undefined;
+  readonly since?: string | undefined;
+  readonly maxCount?: number | undefined;
+  readonly json?: boolean | undefined;
+}
+
+export function logBuilder(yargs: Argv): Argv<LogArgs> {
+  return yargs
+    .option('host', { type: 'string', describe: 'host directory (default: this host)' })
+    .option('table', { alias: 't', type: 'string', describe: 'the history of one table' })
+    .option('since', {
+      type: 'string',
+      describe: 'commits after this date (as git log --since takes it)',
+    })
+    .option('max-count', { alias: 'n', type: 'number', describe: 'at most this many commits' })
+    .option('json', { type: 'boolean', describe: 'print the history as JSON' });
+}
+
+export async function logHandler(args: LogArgs): Promise<number> {
+  const { config } = await loadContext(args);
+  const host = args.host ?? (await hostNameFor(config));
+  const repository = await Repository.find(config.backupDir);
+  if (repository === undefined)
+    throw new UsageError(`${config.backupDir} is not in a git repository: there is no history`);
+  const hostDir = hostDirectory(config.backupDir, host);
+  const entries = await readSnapshotLog(
+    repository,
+    hostDir,
+    (table) => fileNameForObject('table', table),
+    {
+      table: args.table,
+      since: args.since,
+      maxCount: args.maxCount,
+    },
+  );
+  if (args.json === true) {
+    printJson(entries);
+    return 0;
+  }
+  for (const entry of entries) {
+    printLine(
+      `${entry.id.slice(0, 12)} ${entry.date.replace('T', ' ').slice(0, 19)} ${entry.author}: ${entry.subject}`,
+    );
+    for (const change of entry.changes) printLine(`  ${describeChange(change)}`);
+  }
+  if (entries.length === 0) printLine(`no snapshots of ${host} in ${repository.root}`);
+  return 0;
+}
+
+function describeChange(change: LoggedChange): string {
+  const what = `${change.kind} ${change.name}`;
+  if (change.change !== 'changed') return `${what}: ${change.change}`;
+  const parts = [
+    change.structureChanged ? 'structure changed' : '',
+    change.rowsAdded + change.rowsRemoved > 0
+      ? `rows +${String(change.rowsAdded)} -${String(change.rowsRemoved)}`
+      : '',
+  ];
+  return `${what}: ${parts.filter(Boolean).join(', ') || 'changed'}`;
+}

@@ -1,0 +1,218 @@
+/**
+ * `schema_backup restore`: rebuild a database from a snapshot (the working tree, a git
+ * revision, or a directory the original tool wrote) and a user-data copy.
+ */
+import { join } from 'node:path';
+import type { Argv } from 'yargs';
+import type { Config } from '../../config/schema.js';
+import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { UsageError } from '../../errors.js';
+import { Repository } from '../../git/repository.js';
+import {
+  restoreSnapshot,
+  type RestoreOptions,
+  type RestoreProgress,
+  type UserDataInput,
+} from '../../restore/restore-snapshot.js';
+import {
+  directorySource,
+  gitRevisionSource,
+  type SnapshotSource,
+} from '../../restore/snapshot-source.js';
+import { hostDirectory } from '../../snapshot/layout.js';
+import { findCopy, LATEST_LINK } from '../../snapshot/user-data-copy.js';
+import type { Logger } from '../../support/logger.js';
+import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import { printJson, printLine } from '../output/print.js';
+
+export interface SnapshotSelectionArgs {
+  readonly rev?: string | undefined;
+  readonly host?: string | undefined;
+}
+
+export interface RestoreArgs extends GlobalArgs, SnapshotSelectionArgs {
+  readonly target?: string | undefined;
+  readonly copy?: string | undefined;
+  readonly identity?: string | undefined;
+  readonly userData?: boolean | undefined;
+  readonly legacy?: string | undefined;
+  readonly force?: boolean | undefined;
+  readonly forceSource?: boolean | undefined;
+  readonly only?: readonly string[] | undefined;
+  readonly exclude?: readonly string[] | undefined;
+  readonly parallel?: number | undefined;
+  readonly json?: boolean | undefined;
+}
+
+/** --rev and --host, shared with verify. */
+export function snapshotSelectionOptions<T>(yargs: Argv<T>): Argv<T & SnapshotSelectionArgs> {
+  return yargs
+    .option('rev', {
+      type: 'string',
+      describe: 'git revision of the snapshot (default: the working tree)',
+    })
+    .option('host', { type: 'string', describe: 'host directory to read (default: this host)' });
+}
+
+export function restoreBuilder(yargs: Argv): Argv<RestoreArgs> {
+  return snapshotSelectionOptions(yargs)
+    .option('target', {
+      type: 'string',
+      demandOption: true,
+      describe: 'database to restore into (created when missing)',
+    })
+    .option('copy', {
+      type: 'string',
+      default: LATEST_LINK,
+      describe: 'user-data copy: latest, or a timestamp directory name',
+    })
+    .option('identity', {
+      alias: 'i',
+      type: 'string',
+      describe: 'age identity file for the user data (default: encryption.identity_file)',
+    })
+    .option('user-data', {
+      type: 'boolean',
+      default: true,
+      describe: 'load the rows of local tables (--no-user-data: structure only)',
+    })
+    .option('legacy', {
+      type: 'string',
+      describe: 'restore a directory written by the original tool (one mysqldump file per table)',
+    })
+    .option('force', {
+      type: 'boolean',
+      describe: 'restore into a database that exists and is not empty',
+    })
+    .option('force-source', {
+      type: 'boolean',
+      describe: 'allow the target to be the database the config snapshots',
+    })
+    .option('only', {
+      type: 'string',
+      array: true,
+      describe: 'restore only tables matching these shell patterns',
+    })
+    .option('exclude', {
+      type: 'string',
+      array: true,
+      describe: 'leave out tables matching these shell patterns',
+    })
+    .option('parallel', {
+      type: 'number',
+      default: 2,
+      describe: 'connections loading tables at once',
+    })
+    .option('json', { type: 'boolean', describe: 'print the result as JSON' });
+}
+
+/** The host directory's files at `--rev` (read from git), or in the working tree. */
+export async function snapshotSourceFor(
+  config: Config,
+  args: SnapshotSelectionArgs,
+): Promise<{ source: SnapshotSource; host: string }> {
+  const host = args.host ?? (await hostNameFor(config));
+  const hostDir = hostDirectory(config.backupDir, host);
+  if (args.rev === undefined)
+    return { source: directorySource(hostDir, `working tree ${hostDir}`), host };
+  const repository = await Repository.find(config.backupDir);
+  if (repository === undefined)
+    throw new UsageError(`${config.backupDir} is not in a git repository: --rev needs one`);
+  const revision = await repository.resolveRevision(args.rev);
+  return { source: gitRevisionSource(repository, revision, hostDir), host };
+}
+
+/** The decrypting readers of a user-data copy's files, or undefined when there is nothing to load. */
+export async function userDataInputFor(
+  config: Config,
+  host: string,
+  args: {
+    copy?: string | undefined;
+    identity?: string | undefined;
+    userData?: boolean | undefined;
+  },
+  logger: Logger,
+): Promise<UserDataInput | undefined> {
+  if (args.userData === false) return undefined;
+  if (config.userDataBackupDir === undefined) {
+    if (config.categories.local.length > 0)
+      logger.warn('user_data_backup_dir is not set: local tables are restored without rows');
+    return undefined;
+  }
+  let copy;
+  try {
+    copy = await findCopy(config.userDataBackupDir, host, args.copy ?? LATEST_LINK);
+  } catch (error) {
+    // No copy is normal where no table is local; otherwise say what is missing.
+    if (config.categories.local.length === 0 && (args.copy ?? LATEST_LINK) === LATEST_LINK)
+      return undefined;
+    if ((args.copy ?? LATEST_LINK) !== LATEST_LINK) throw error;
+    logger.warn(`${(error as Error).message}: local tables are restored without rows`);
+    return undefined;
+  }
+  const identityFile = args.identity ?? config.encryption.identityFile;
+  if (identityFile === undefined) {
+    throw new UsageError('the rows of local tables need the age identity to decrypt them', {
+      hint: 'Pass --identity key.txt (or set encryption.identity_file), or --no-user-data to restore local tables empty.',
+    });
+  }
+  const { readIdentityFile } = await import('../../crypto/recipients.js');
+  const { decryptFile, verifyDecryptable } = await import('../../crypto/decrypt.js');
+  const identities = await readIdentityFile(identityFile);
+  const files = new Map<string, () => AsyncIterable<Uint8Array>>();
+  for (const [table, entry] of Object.entries(copy.manifest.tables)) {
+    const path = join(copy.dir, entry.file);
+    // Fail on a wrong identity or a damaged file before the restore starts.
+    await verifyDecryptable(path, identities);
+    files.set(table, () => decryptFile(path, identities));
+  }
+  return { files, description: copy.dir };
+}
+
+export async function restoreHandler(args: RestoreArgs): Promise<number> {
+  const context = await loadContext(args);
+  const { config, logger } = context;
+  const connection = await connectionFor(context, args);
+  const target = args.target ?? '';
+  let source: SnapshotSource;
+  let userData: UserDataInput | undefined;
+  if (args.legacy !== undefined) {
+    source = directorySource(args.legacy, `legacy snapshot ${args.legacy}`);
+  } else {
+    const selected = await snapshotSourceFor(config, args);
+    source = selected.source;
+    userData = await userDataInputFor(config, selected.host, args, logger);
+  }
+  const options: RestoreOptions = {
+    connection,
+    target,
+    source,
+    userData,
+    legacy: args.legacy !== undefined,
+    force: args.force === true,
+    protectedDatabase: connection.database,
+    forceSource: args.forceSource === true,
+    only: args.only ?? [],
+    exclude: args.exclude ?? [],
+    parallel: Math.max(1, Math.min(16, args.parallel ?? 2)),
+    logger,
+    onProgress: process.stderr.isTTY ? printProgress : undefined,
+  };
+  const result = await restoreSnapshot(mariadbEngine, options);
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  if (args.json === true) {
+    printJson(result);
+  } else {
+    printLine(`restored ${result.source} into ${result.target} in ${result.seconds.toFixed(1)} s`);
+    printLine(
+      `  ${String(result.tables.length)} tables, ${String(result.userDataTables.length)} with user data, ${String(result.objects.length)} other objects, ${String(result.statements)} statements`,
+    );
+  }
+  return 0;
+}
+
+function printProgress(progress: RestoreProgress): void {
+  process.stderr.write(
+    `\r\x1b[K${progress.phase} ${String(progress.done)}/${String(progress.total)}: ${progress.name}`,
+  );
+}

@@ -1,0 +1,97 @@
+/**
+ * `schema_backup verify`: restore a snapshot into a scratch database and compare it with
+ * what the snapshot recorded (exit 3 on any difference); `--live` compares the live database.
+ */
+import type { Argv } from 'yargs';
+import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { ExitCode } from '../../errors.js';
+import { verifySnapshot } from '../../restore/verify-snapshot.js';
+import { findCopy, LATEST_LINK } from '../../snapshot/user-data-copy.js';
+import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
+import { printJson, printLine } from '../output/print.js';
+import {
+  snapshotSelectionOptions,
+  snapshotSourceFor,
+  userDataInputFor,
+  type SnapshotSelectionArgs,
+} from './restore.js';
+
+export interface VerifyArgs extends GlobalArgs, SnapshotSelectionArgs {
+  readonly live?: boolean | undefined;
+  readonly copy?: string | undefined;
+  readonly identity?: string | undefined;
+  readonly userData?: boolean | undefined;
+  readonly parallel?: number | undefined;
+  readonly json?: boolean | undefined;
+}
+
+export function verifyBuilder(yargs: Argv): Argv<VerifyArgs> {
+  return snapshotSelectionOptions(yargs)
+    .option('live', {
+      type: 'boolean',
+      describe: 'compare the live database with the snapshot instead of a restore',
+    })
+    .option('copy', {
+      type: 'string',
+      default: LATEST_LINK,
+      describe: 'user-data copy to restore: latest, or a timestamp',
+    })
+    .option('identity', {
+      alias: 'i',
+      type: 'string',
+      describe: 'age identity file (default: encryption.identity_file)',
+    })
+    .option('user-data', {
+      type: 'boolean',
+      default: true,
+      describe: 'restore and count the rows of local tables',
+    })
+    .option('parallel', {
+      type: 'number',
+      default: 2,
+      describe: 'connections loading tables at once',
+    })
+    .option('json', { type: 'boolean', describe: 'print the result as JSON' });
+}
+
+export async function verifyHandler(args: VerifyArgs): Promise<number> {
+  const context = await loadContext(args);
+  const { config, logger } = context;
+  const connection = await connectionFor(context, args);
+  const { source, host } = await snapshotSourceFor(config, args);
+  const live = args.live === true;
+  const userData = live ? undefined : await userDataInputFor(config, host, args, logger);
+  let userDataRows: Map<string, number> | undefined;
+  if (userData !== undefined && config.userDataBackupDir !== undefined) {
+    const copy = await findCopy(config.userDataBackupDir, host, args.copy ?? LATEST_LINK);
+    userDataRows = new Map(
+      Object.entries(copy.manifest.tables).map(([table, entry]) => [table, entry.rows]),
+    );
+  }
+  const result = await verifySnapshot(mariadbEngine, {
+    connection,
+    source,
+    mode: live ? 'live' : 'restore',
+    liveDatabase: connection.database,
+    fallbackCategories: config.categories,
+    userData,
+    userDataRows,
+    host,
+    parallel: Math.max(1, Math.min(16, args.parallel ?? 2)),
+    logger,
+  });
+  if (args.json === true) {
+    printJson(result);
+  } else {
+    const against = live
+      ? `the live database ${result.database}`
+      : 'a restore into a scratch database';
+    printLine(
+      `verified ${result.source} against ${against}: ${String(result.tablesChecked)} tables, ${String(result.objectsChecked)} other objects`,
+    );
+    if (result.equal) printLine('  no differences');
+    for (const difference of result.differences)
+      printLine(`  ${difference.kind} ${difference.name}: ${difference.problem}`);
+  }
+  return result.equal ? ExitCode.Ok : ExitCode.Differences;
+}

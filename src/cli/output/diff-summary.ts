@@ -1,0 +1,83 @@
+/** Text for diff results: the summary by table and column, then the coloured unified diff. */
+import type { DiffResult, TableDiff } from '../../diff/diff-snapshots.js';
+import type { StructureChange } from '../../diff/compare-tables.js';
+
+/** Whether to colour: a terminal, and no NO_COLOR (https://no-color.org). */
+export function wantsColor(
+  stream: NodeJS.WriteStream,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  return stream.isTTY && (env.NO_COLOR === undefined || env.NO_COLOR === '');
+}
+
+/** Summary lines, one per table or object, indented details below. */
+export function summaryLines(result: DiffResult): string[] {
+  const lines: string[] = [];
+  for (const table of result.tables) lines.push(...tableLines(table));
+  for (const object of result.objects)
+    lines.push(`${object.kind} ${object.name}: ${object.change}`);
+  if (lines.length === 0) lines.push('no differences');
+  return lines;
+}
+
+function tableLines(table: TableDiff): string[] {
+  if (table.change !== 'changed') return [`table ${table.name}: ${table.change}`];
+  const lines = [
+    `table ${table.name}: ${[table.structure === undefined ? '' : 'structure changed', table.rows === undefined ? '' : `rows +${String(table.rows.added)} -${String(table.rows.removed)} ~${String(table.rows.changed)}`].filter(Boolean).join(', ') || 'changed'}`,
+  ];
+  if (table.structure !== undefined)
+    lines.push(...structureLines(table.structure).map((line) => `  ${line}`));
+  return lines;
+}
+
+function structureLines(change: StructureChange): string[] {
+  const lines: string[] = [];
+  for (const column of change.columnsAdded)
+    lines.push(`column ${column.name} added: ${column.definition}`);
+  for (const column of change.columnsRemoved)
+    lines.push(`column ${column.name} removed (was ${column.definition})`);
+  for (const column of change.columnsChanged)
+    lines.push(
+      `column ${column.name} changed (${column.aspects.join(', ')}): ${column.from} -> ${column.to}`,
+    );
+  if (change.columnsReordered) lines.push('columns reordered');
+  for (const [what, list] of [
+    ['index', change.indexes],
+    ['foreign key', change.foreignKeys],
+    ['check', change.checks],
+  ] as const) {
+    for (const item of list) {
+      const state =
+        item.from === undefined ? 'added' : item.to === undefined ? 'removed' : 'changed';
+      lines.push(`${what} ${item.name} ${state}${item.to === undefined ? '' : `: ${item.to}`}`);
+    }
+  }
+  if (change.options !== undefined)
+    lines.push(`options changed: ${change.options.from} -> ${change.options.to}`);
+  for (const hint of change.renameHints)
+    lines.push(`hint: ${hint.from} -> ${hint.to} may be a rename (same type)`);
+  return lines;
+}
+
+/** The unified diffs, coloured when `color`. */
+export function patchText(result: DiffResult, color: boolean): string {
+  const paint = (code: string, line: string): string =>
+    color ? `\x1b[${code}m${line}\x1b[0m` : line;
+  const out: string[] = [];
+  for (const { file, patch } of result.patches) {
+    if (patch === undefined) {
+      out.push(paint('1', `${file}: too large to show as a diff`));
+      continue;
+    }
+    for (const line of patch.split('\n')) {
+      if (line.startsWith('===')) continue;
+      if (line.startsWith('+++') || line.startsWith('---') || line.startsWith('Index:'))
+        out.push(paint('1', line));
+      else if (line.startsWith('@@')) out.push(paint('36', line));
+      else if (line.startsWith('+')) out.push(paint('32', line));
+      else if (line.startsWith('-')) out.push(paint('31', line));
+      else out.push(line);
+    }
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,188 @@
+/**
+ * The diff workflow: compares two versions of a host directory (two git revisions, a revision
+ * and the working tree, two hosts, or a revision and the live database) and says what changed
+ * per table and object, then gives the unified diff of each changed file. Files with equal
+ * git blob ids are never read, so comparing two revisions of a thousand tables reads only the
+ * few that changed.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import type { Repository } from '../git/repository.js';
+import { isSelected } from '../support/glob.js';
+import { objectForFileName } from '../snapshot/layout.js';
+import { MANIFEST_FILE } from '../snapshot/manifest.js';
+import {
+  compareRows,
+  compareStructures,
+  isStructureUnchanged,
+  type RowChange,
+  type StructureChange,
+} from './compare-tables.js';
+import { parseCreateTable } from './parse-create-table.js';
+
+/** One side of a comparison: file names with an id that is equal exactly when contents are. */
+export interface SnapshotTree {
+  readonly label: string;
+  readonly ids: ReadonlyMap<string, string>;
+  read(name: string): Promise<string>;
+}
+
+/** A host directory at a git revision. */
+export async function revisionTree(
+  repository: Repository,
+  revision: string,
+  hostDir: string,
+  label = revision,
+): Promise<SnapshotTree> {
+  const ids = await repository.listBlobs(revision, hostDir);
+  return {
+    label,
+    ids,
+    read: async (name) => repository.readBlob(ids.get(name) ?? ''),
+  };
+}
+
+/** A directory on disk; ids are git blob ids, so they compare with a revision's. */
+export async function directoryTree(directory: string, label: string): Promise<SnapshotTree> {
+  const ids = new Map<string, string>();
+  const contents = new Map<string, Buffer>();
+  let names: string[] = [];
+  try {
+    names = (await readdir(directory, { withFileTypes: true }))
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') throw error;
+  }
+  for (const name of names) {
+    const content = await readFile(join(directory, name));
+    contents.set(name, content);
+    ids.set(name, gitBlobId(content));
+  }
+  return {
+    label,
+    ids,
+    read: async (name) => Promise.resolve((contents.get(name) ?? Buffer.alloc(0)).toString('utf8')),
+  };
+}
+
+/** The id git gives `content` as a blob. */
+export function gitBlobId(content: Buffer): string {
+  return createHash('sha1')
+    .update(`blob ${String(content.length)}\0`)
+    .update(content)
+    .digest('hex');
+}
+
+export interface TableDiff {
+  readonly kind: 'table';
+  readonly name: string;
+  readonly change: 'added' | 'removed' | 'changed';
+  readonly structure?: StructureChange | undefined;
+  readonly rows?: RowChange | undefined;
+}
+
+export interface ObjectDiff {
+  readonly kind: string;
+  readonly name: string;
+  readonly change: 'added' | 'removed' | 'changed';
+}
+
+export interface FilePatch {
+  readonly file: string;
+  /** Unified diff text; undefined when a side is too large to diff in memory. */
+  readonly patch: string | undefined;
+}
+
+export interface DiffResult {
+  readonly from: string;
+  readonly to: string;
+  readonly tables: readonly TableDiff[];
+  readonly objects: readonly ObjectDiff[];
+  readonly patches: readonly FilePatch[];
+}
+
+export interface DiffOptions {
+  /** Shell patterns of tables (and objects) to compare; empty: all. */
+  readonly only: readonly string[];
+  /** Leave out the unified diffs (for --stat). */
+  readonly patches: boolean;
+}
+
+/** Files larger than this get a summary but no unified diff. */
+const MAX_PATCH_BYTES = 8 * 1024 * 1024;
+
+/** Compares `from` with `to`. */
+export async function diffSnapshots(
+  from: SnapshotTree,
+  to: SnapshotTree,
+  options: DiffOptions,
+): Promise<DiffResult> {
+  const names = [...new Set([...from.ids.keys(), ...to.ids.keys()])].sort();
+  const tables: TableDiff[] = [];
+  const objects: ObjectDiff[] = [];
+  const patches: FilePatch[] = [];
+  for (const file of names) {
+    if (file === MANIFEST_FILE) continue;
+    const object = objectForFileName(file);
+    if (object === undefined || !isSelected(object.name, options.only, [])) continue;
+    const oldId = from.ids.get(file);
+    const newId = to.ids.get(file);
+    if (oldId === newId) continue;
+    const change = oldId === undefined ? 'added' : newId === undefined ? 'removed' : 'changed';
+    const before = oldId === undefined ? '' : await from.read(file);
+    const after = newId === undefined ? '' : await to.read(file);
+    if (object.kind === 'table') tables.push(diffTable(object.name, change, before, after));
+    else objects.push({ kind: object.kind, name: object.name, change });
+    if (options.patches) {
+      const tooLarge = before.length > MAX_PATCH_BYTES || after.length > MAX_PATCH_BYTES;
+      patches.push({
+        file,
+        patch: tooLarge
+          ? undefined
+          : createTwoFilesPatch(
+              oldId === undefined ? '/dev/null' : `a/${file}`,
+              newId === undefined ? '/dev/null' : `b/${file}`,
+              before,
+              after,
+              from.label,
+              to.label,
+            ),
+      });
+    }
+  }
+  return { from: from.label, to: to.label, tables, objects, patches };
+}
+
+function diffTable(
+  name: string,
+  change: TableDiff['change'],
+  before: string,
+  after: string,
+): TableDiff {
+  if (change !== 'changed') return { kind: 'table', name, change };
+  const oldDefinition = parseCreateTable(before);
+  const newDefinition = parseCreateTable(after);
+  const structure =
+    oldDefinition !== undefined && newDefinition !== undefined
+      ? compareStructures(oldDefinition, newDefinition)
+      : undefined;
+  const rows = compareRows(
+    insertLines(before),
+    insertLines(after),
+    newDefinition?.rowKey ?? oldDefinition?.rowKey ?? [],
+  );
+  return {
+    kind: 'table',
+    name,
+    change,
+    structure: structure !== undefined && isStructureUnchanged(structure) ? undefined : structure,
+    rows: rows.added + rows.removed + rows.changed === 0 ? undefined : rows,
+  };
+}
+
+function insertLines(text: string): string[] {
+  return text.split('\n').filter((line) => line.startsWith('INSERT INTO '));
+}

@@ -1,0 +1,314 @@
+/**
+ * The verify workflow: restore a snapshot into a scratch database (dropped in every case),
+ * snapshot that database again without writing anything, and compare: every file must come
+ * out the same, and the manifest's row counts and SHA-256s of global tables must match the
+ * restored rows (a changed byte in a global file restores a different row, which the
+ * manifest catches). Local tables are checked against their user-data copy's row counts.
+ * `live` mode compares the live database with the snapshot instead of a restore.
+ *
+ * Differences found are a result (exit 3), not an exception.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Categories } from '../config/schema.js';
+import type { ConnectionOptions, Engine } from '../engine/engine.js';
+import { quieterLogger, type Logger } from '../support/logger.js';
+import { objectForFileName } from '../snapshot/layout.js';
+import {
+  MANIFEST_FILE,
+  parseManifest,
+  type ManifestTable,
+  type SnapshotManifest,
+} from '../snapshot/manifest.js';
+import { takeSnapshot, type SnapshotOptions } from '../snapshot/take-snapshot.js';
+import { restoreSnapshot, type UserDataInput } from './restore-snapshot.js';
+import { readText, type SnapshotSource } from './snapshot-source.js';
+
+export interface VerifyOptions {
+  readonly connection: ConnectionOptions;
+  readonly source: SnapshotSource;
+  /** `restore`: into a scratch database; `live`: compare `liveDatabase` itself. */
+  readonly mode: 'restore' | 'live';
+  /** The database `live` mode compares. */
+  readonly liveDatabase: string;
+  /** The config's categories: used when the snapshot has no manifest, and for `ignore`. */
+  readonly fallbackCategories: Categories;
+  readonly userData?: UserDataInput | undefined;
+  /** Row counts of local tables recorded with their user-data copy. */
+  readonly userDataRows?: ReadonlyMap<string, number> | undefined;
+  readonly host: string;
+  readonly parallel: number;
+  readonly logger: Logger;
+}
+
+export interface Difference {
+  /** `table`, `view`, … or `manifest`. */
+  readonly kind: string;
+  readonly name: string;
+  readonly problem: string;
+}
+
+export interface VerifyResult {
+  readonly equal: boolean;
+  readonly mode: 'restore' | 'live';
+  readonly database: string;
+  readonly source: string;
+  readonly tablesChecked: number;
+  readonly objectsChecked: number;
+  readonly differences: readonly Difference[];
+}
+
+/** Verifies `options.source` as described by `options.mode`. */
+export async function verifySnapshot(
+  engine: Engine,
+  options: VerifyOptions,
+): Promise<VerifyResult> {
+  const files = await options.source.listFiles();
+  const manifestText = files.includes(MANIFEST_FILE)
+    ? await readText(options.source, MANIFEST_FILE)
+    : undefined;
+  const manifest = manifestText === undefined ? undefined : parseManifest(manifestText);
+  if (manifest === undefined)
+    options.logger.warn(
+      `${options.source.description} has no manifest: rows of global tables are compared with the files only`,
+    );
+
+  // The snapshot's files in a directory of their own, for the comparing snapshot to read.
+  const workDir = await mkdtemp(join(tmpdir(), 'schema_backup-verify-'));
+  const scratch = `schema_backup_verify_${randomBytes(4).toString('hex')}`;
+  const database = options.mode === 'live' ? options.liveDatabase : scratch;
+  let restored = false;
+  try {
+    const hostDir = join(workDir, options.host);
+    await mkdir(hostDir, { recursive: true });
+    for (const file of files) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of options.source.readFile(file)) chunks.push(chunk);
+      await writeFile(join(hostDir, file), Buffer.concat(chunks));
+    }
+    if (options.mode === 'restore') {
+      restored = true;
+      await restoreSnapshot(engine, {
+        connection: options.connection,
+        target: scratch,
+        source: options.source,
+        userData: options.userData,
+        legacy: false,
+        force: false,
+        forceSource: false,
+        only: [],
+        exclude: [],
+        parallel: options.parallel,
+        logger: options.logger,
+      });
+    }
+    const snapshotOptions: SnapshotOptions = {
+      connection: { ...options.connection, database },
+      database,
+      backupDir: workDir,
+      host: options.host,
+      categories:
+        manifest === undefined
+          ? options.fallbackCategories
+          : { ...categoriesOf(manifest), ignore: options.fallbackCategories.ignore },
+      strict: false,
+      git: {
+        commit: false,
+        init: false,
+        author: { name: 'schema_backup', email: 'schema_backup@localhost' },
+      },
+      dryRun: true,
+      lockWaitSeconds: 0,
+      // Its warnings (local rows not saved, ...) are about the comparing snapshot, not news.
+      logger: quieterLogger(options.logger),
+    };
+    const again = await takeSnapshot(engine, snapshotOptions);
+    const differences: Difference[] = [];
+    for (const table of again.tables) {
+      if (table.change === 'unchanged') continue;
+      if (table.change === 'added')
+        differences.push({ kind: 'table', name: table.name, problem: 'not in the snapshot' });
+      else {
+        const parts = [
+          table.structureChanged ? 'structure differs' : '',
+          table.rowsAdded + table.rowsRemoved > 0
+            ? `rows differ (+${String(table.rowsAdded)} -${String(table.rowsRemoved)})`
+            : '',
+        ].filter(Boolean);
+        differences.push({
+          kind: 'table',
+          name: table.name,
+          problem: parts.join(', ') || 'file differs',
+        });
+      }
+    }
+    for (const object of again.objects) {
+      if (object.change === 'added')
+        differences.push({ kind: object.kind, name: object.name, problem: 'not in the snapshot' });
+      else if (object.change === 'changed')
+        differences.push({ kind: object.kind, name: object.name, problem: 'definition differs' });
+    }
+    for (const file of again.removed)
+      differences.push({
+        kind: 'file',
+        name: file,
+        problem: 'in the snapshot, missing from the database',
+      });
+    if (manifest !== undefined) {
+      // A table whose file already differs needs no second line about its checksum.
+      const reported = new Set(differences.map((difference) => difference.name));
+      differences.push(
+        ...compareManifest(manifest, again.manifest, again.objectHashes).filter(
+          (difference) => !reported.has(difference.name),
+        ),
+      );
+    }
+    if (options.userDataRows !== undefined && options.mode === 'restore') {
+      differences.push(
+        ...(await compareLocalRowCounts(engine, options, scratch, options.userDataRows)),
+      );
+    }
+    return {
+      equal: differences.length === 0,
+      mode: options.mode,
+      database,
+      source: options.source.description,
+      tablesChecked: again.tables.length,
+      objectsChecked: again.objects.length,
+      differences: dedupe(differences),
+    };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+    if (restored) await dropScratch(engine, options.connection, scratch);
+  }
+}
+
+/** The categories a manifest records (ignored tables are not in it). */
+function categoriesOf(manifest: SnapshotManifest): Categories {
+  const categories: Record<'global' | 'local' | 'ephemeral' | 'ignore', string[]> = {
+    global: [],
+    local: [],
+    ephemeral: [],
+    ignore: [],
+  };
+  for (const [name, entry] of Object.entries(manifest.tables)) {
+    if (entry.category !== 'uncategorized') categories[entry.category].push(name);
+  }
+  return categories;
+}
+
+/** Row counts and checksums of global tables: what the snapshot recorded against what came back. */
+function compareManifest(
+  recorded: SnapshotManifest,
+  actual: ReadonlyMap<string, ManifestTable>,
+  actualObjects: ReadonlyMap<string, string>,
+): Difference[] {
+  const differences: Difference[] = [];
+  for (const [file, hash] of Object.entries(recorded.objects ?? {})) {
+    const now = actualObjects.get(file);
+    const object = objectForFileName(file);
+    if (now !== undefined && now !== hash) {
+      differences.push({
+        kind: object?.kind ?? 'file',
+        name: object?.name ?? file,
+        problem: 'definition differs from the checksum the snapshot recorded',
+      });
+    }
+  }
+  for (const [name, entry] of Object.entries(recorded.tables)) {
+    const now = actual.get(name);
+    if (now === undefined) {
+      differences.push({
+        kind: 'table',
+        name,
+        problem: 'in the snapshot, missing from the database',
+      });
+      continue;
+    }
+    if (
+      entry.structure !== undefined &&
+      now.structure !== undefined &&
+      entry.structure !== now.structure
+    ) {
+      differences.push({
+        kind: 'table',
+        name,
+        problem: 'structure differs from the checksum the snapshot recorded',
+      });
+    } else if (entry.rows !== undefined && entry.rows !== now.rows) {
+      differences.push({
+        kind: 'table',
+        name,
+        problem: `row count ${String(now.rows ?? 0)}, the snapshot recorded ${String(entry.rows)}`,
+      });
+    } else if (entry.sha256 !== undefined && entry.sha256 !== now.sha256) {
+      differences.push({
+        kind: 'table',
+        name,
+        problem: 'rows differ from the checksum the snapshot recorded',
+      });
+    }
+  }
+  return differences;
+}
+
+async function compareLocalRowCounts(
+  engine: Engine,
+  options: VerifyOptions,
+  database: string,
+  expected: ReadonlyMap<string, number>,
+): Promise<Difference[]> {
+  const session = await engine.openSession({ ...options.connection, database });
+  try {
+    const descriptions = await session.describeTables(database);
+    const differences: Difference[] = [];
+    for (const [table, rows] of expected) {
+      const description = descriptions.get(table);
+      if (description === undefined) {
+        differences.push({
+          kind: 'table',
+          name: table,
+          problem: 'local table of the user-data copy is missing',
+        });
+        continue;
+      }
+      let count = 0;
+      for await (const batch of session.readRowBatches(database, description))
+        count += batch.length;
+      if (count !== rows)
+        differences.push({
+          kind: 'table',
+          name: table,
+          problem: `${String(count)} rows restored from the user-data copy, which recorded ${String(rows)}`,
+        });
+    }
+    return differences;
+  } finally {
+    await session.close();
+  }
+}
+
+async function dropScratch(
+  engine: Engine,
+  connection: ConnectionOptions,
+  scratch: string,
+): Promise<void> {
+  const session = await engine.openSession({ ...connection, database: undefined });
+  try {
+    await session.execute(`DROP DATABASE IF EXISTS ${engine.dialect.quoteIdentifier(scratch)}`);
+  } finally {
+    await session.close();
+  }
+}
+
+function dedupe(differences: readonly Difference[]): Difference[] {
+  const seen = new Set<string>();
+  return differences.filter((difference) => {
+    const key = `${difference.kind}\0${difference.name}\0${difference.problem}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,202 @@
+/**
+ * verify: a snapshot restored into a scratch database and snapshotted again must give the
+ * same files and the rows the manifest recorded; `live` compares the database itself. The
+ * scratch database is dropped whatever happens.
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RestoreError } from '../../../src/errors.js';
+import { directorySource } from '../../../src/restore/snapshot-source.js';
+import { verifySnapshot, type VerifyOptions } from '../../../src/restore/verify-snapshot.js';
+import { mariadbEngine } from '../../../src/engine/mariadb/mariadb-engine.js';
+import { takeSnapshot, type SnapshotResult } from '../../../src/snapshot/take-snapshot.js';
+import { createMemoryLogger, silentLogger } from '../../../src/support/logger.js';
+import { fillRestoreSource, RESTORE_CATEGORIES } from '../../fixtures/restore-source.js';
+import { ageKeygen, type AgeKey } from '../../helpers/age.js';
+import { connectionTo, createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { databaseExists, recordingEngine, userDataInput } from '../../helpers/restore.js';
+import { snapshotOptionsForTest } from '../../helpers/snapshot-options.js';
+import { createTempDir } from '../../helpers/temp-dir.js';
+
+const HOST = 'test.example.org';
+const SCRATCH = /^schema_backup_verify_[0-9a-f]{8}$/;
+
+interface Fixture {
+  readonly source: TestDatabase;
+  readonly snapshot: SnapshotResult;
+  readonly userDataDir: string;
+  readonly key: AgeKey;
+}
+
+async function setUp(): Promise<Fixture> {
+  const source = await createTestDatabase('verify');
+  await fillRestoreSource(source);
+  const backupDir = await createTempDir('verify');
+  const userDataDir = await createTempDir('verify-data');
+  const keysDir = await createTempDir('verify-keys');
+  const key = ageKeygen(keysDir);
+  const snapshot = await takeSnapshot(
+    mariadbEngine,
+    snapshotOptionsForTest({
+      database: source.name,
+      backupDir,
+      host: HOST,
+      categories: RESTORE_CATEGORIES,
+      userData: {
+        dir: userDataDir,
+        recipients: [key.recipient],
+        fingerprintKeyFile: join(keysDir, 'fingerprint.key'),
+      },
+    }),
+  );
+  return { source, snapshot, userDataDir, key };
+}
+
+async function optionsFor(
+  fixture: Fixture,
+  overrides: Partial<VerifyOptions> = {},
+): Promise<VerifyOptions> {
+  return {
+    connection: connectionTo(fixture.source.name),
+    source: directorySource(fixture.snapshot.hostDir),
+    mode: 'restore',
+    liveDatabase: fixture.source.name,
+    fallbackCategories: { ignore: [], ...RESTORE_CATEGORIES },
+    userData: await userDataInput(fixture.userDataDir, HOST, fixture.key.identityFile),
+    userDataRows: new Map([['secrets', 5]]),
+    host: HOST,
+    parallel: 2,
+    logger: silentLogger,
+    ...overrides,
+  };
+}
+
+describe('verify', () => {
+  it('finds no difference right after a snapshot, and drops its scratch database', async () => {
+    const fixture = await setUp();
+    const engine = recordingEngine();
+    const result = await verifySnapshot(engine, await optionsFor(fixture));
+    expect(result.differences).toEqual([]);
+    expect(result.equal).toBe(true);
+    expect(result.mode).toBe('restore');
+    expect(result.database).toMatch(SCRATCH);
+    expect(result.tablesChecked).toBe(9);
+    expect(result.objectsChecked).toBe(8);
+    expect(engine.createdDatabases).toEqual([result.database]);
+    expect(await databaseExists(result.database)).toBe(false);
+  });
+
+  it('finds a changed digit in a global row of a file, by the checksum the manifest recorded', async () => {
+    const fixture = await setUp();
+    const file = join(fixture.snapshot.hostDir, 'uniq.sql');
+    const text = await readFile(file, 'utf8');
+    const row = "INSERT INTO `uniq` (`code`,`n`) VALUES ('b',2);";
+    expect(text).toContain(row);
+    await writeFile(file, text.replace(row, "INSERT INTO `uniq` (`code`,`n`) VALUES ('b',3);"));
+
+    const engine = recordingEngine();
+    const result = await verifySnapshot(engine, await optionsFor(fixture));
+    expect(result.equal).toBe(false);
+    expect(result.differences).toEqual([
+      {
+        kind: 'table',
+        name: 'uniq',
+        problem: 'rows differ from the checksum the snapshot recorded',
+      },
+    ]);
+    expect(engine.createdDatabases).toHaveLength(1);
+    expect(await databaseExists(engine.createdDatabases[0]!)).toBe(false);
+  });
+
+  it('finds a row missing from a file by the row count the manifest recorded', async () => {
+    const fixture = await setUp();
+    const file = join(fixture.snapshot.hostDir, 'parent.sql');
+    const text = await readFile(file, 'utf8');
+    const row = "INSERT INTO `parent` (`id`,`name`) VALUES (1,'one');\n";
+    expect(text).toContain(row);
+    await writeFile(file, text.replace(row, ''));
+    const engine = recordingEngine();
+    const result = await verifySnapshot(engine, await optionsFor(fixture));
+    expect(result.equal).toBe(false);
+    expect(result.differences).toContainEqual({
+      kind: 'table',
+      name: 'parent',
+      problem: 'row count 2, the snapshot recorded 3',
+    });
+    expect(await databaseExists(engine.createdDatabases[0]!)).toBe(false);
+  });
+
+  it('compares the rows of local tables with the count their user-data copy recorded', async () => {
+    const fixture = await setUp();
+    const engine = recordingEngine();
+    const result = await verifySnapshot(
+      engine,
+      await optionsFor(fixture, { userDataRows: new Map([['secrets', 6]]) }),
+    );
+    expect(result.equal).toBe(false);
+    expect(result.differences).toEqual([
+      {
+        kind: 'table',
+        name: 'secrets',
+        problem: '5 rows restored from the user-data copy, which recorded 6',
+      },
+    ]);
+    expect(await databaseExists(engine.createdDatabases[0]!)).toBe(false);
+  });
+
+  it('drops the scratch database when the restore fails midway', async () => {
+    const fixture = await setUp();
+    const file = join(fixture.snapshot.hostDir, 'types.sql');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    const index = lines.findIndex((line) => line.startsWith('INSERT INTO `types`'));
+    lines.splice(index + 2, 0, 'NOT SQL AT ALL;');
+    await writeFile(file, lines.join('\n'));
+    const engine = recordingEngine();
+    await expect(verifySnapshot(engine, await optionsFor(fixture))).rejects.toThrow(RestoreError);
+    expect(engine.createdDatabases).toHaveLength(1);
+    expect(engine.createdDatabases[0]).toMatch(SCRATCH);
+    expect(await databaseExists(engine.createdDatabases[0]!)).toBe(false);
+  });
+
+  it('live: no difference on the unchanged database; a changed row and a new table are found', async () => {
+    const fixture = await setUp();
+    const engine = recordingEngine();
+    const live = { mode: 'live' as const, userData: undefined, userDataRows: undefined };
+    const unchanged = await verifySnapshot(engine, await optionsFor(fixture, live));
+    expect(unchanged.differences).toEqual([]);
+    expect(unchanged.equal).toBe(true);
+    expect(unchanged.database).toBe(fixture.source.name);
+
+    await fixture.source.exec("UPDATE parent SET name = 'uno' WHERE id = 1");
+    const changed = await verifySnapshot(engine, await optionsFor(fixture, live));
+    expect(changed.equal).toBe(false);
+    expect(changed.differences).toEqual([
+      { kind: 'table', name: 'parent', problem: 'rows differ (+1 -1)' },
+    ]);
+
+    await fixture.source.exec("UPDATE parent SET name = 'one' WHERE id = 1");
+    await fixture.source.exec('CREATE TABLE newcomer (id INT PRIMARY KEY)');
+    const added = await verifySnapshot(engine, await optionsFor(fixture, live));
+    expect(added.differences).toContainEqual({
+      kind: 'table',
+      name: 'newcomer',
+      problem: 'not in the snapshot',
+    });
+    // Live mode never creates a database.
+    expect(engine.createdDatabases).toEqual([]);
+  });
+
+  it('verifies a snapshot without a manifest (an older one) by its files, with a warning', async () => {
+    const fixture = await setUp();
+    await rm(join(fixture.snapshot.hostDir, 'manifest.json'));
+    const logger = createMemoryLogger();
+    const engine = recordingEngine();
+    const result = await verifySnapshot(engine, await optionsFor(fixture, { logger }));
+    expect(result.differences).toEqual([]);
+    expect(
+      logger.lines.filter((line) => line.level === 'warn').map((line) => line.message),
+    ).toEqual([expect.stringMatching(/has no manifest/)]);
+    expect(await databaseExists(engine.createdDatabases[0]!)).toBe(false);
+  });
+});
