@@ -66,7 +66,7 @@ export class StagedContent {
     return this.bytes;
   }
 
-  /** The staging file once the content spilled to disk (after {@link small} or {@link sameAs}). */
+  /** The staging file once the content spilled to disk (after {@link small} or {@link compareWith}). */
   get stagedPath(): string | undefined {
     return this.spillPath;
   }
@@ -77,19 +77,22 @@ export class StagedContent {
     return this.spillPath === undefined ? Buffer.concat(this.chunks) : undefined;
   }
 
-  /** True when `path` exists and holds exactly this content. */
-  async sameAs(path: string): Promise<boolean> {
+  /** How `path` compares: it does not exist, holds exactly this content, or other content. */
+  async compareWith(path: string): Promise<'missing' | 'same' | 'different'> {
     await this.flush();
     let existingSize: number;
     try {
       existingSize = (await stat(path)).size;
     } catch {
-      return false;
+      return 'missing';
     }
-    if (existingSize !== this.bytes) return false;
+    if (existingSize !== this.bytes) return 'different';
     const inMemory = await this.small();
-    if (inMemory !== undefined) return inMemory.equals(await readFile(path));
-    return (await hashFile(path)) === this.digest();
+    const same =
+      inMemory !== undefined
+        ? inMemory.equals(await readFile(path))
+        : (await hashFile(path)) === this.digest();
+    return same ? 'same' : 'different';
   }
 
   /**

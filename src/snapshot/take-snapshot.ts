@@ -153,10 +153,11 @@ export async function takeSnapshot(
     // Connect and check the categories before anything is created on disk: a wrong
     // password or a strict-mode refusal leaves the backup directory as it was.
     session = await engine.openSession({ ...options.connection, database: options.database });
-    checkStrict(
-      planSnapshot(await session.listObjects(options.database), options.categories),
-      options,
-    );
+    if (options.strict)
+      checkStrict(
+        planSnapshot(await session.listObjects(options.database), options.categories),
+        options,
+      );
 
     // A dry run writes nothing in the backup directory; what it stages goes to a temp dir.
     if (!options.dryRun) {
@@ -206,6 +207,7 @@ export async function takeSnapshot(
     const descriptions = await session.describeTables(options.database);
     const manifest = new Map<string, ManifestTable>();
     const tables: TableOutcome[] = [];
+    const outcomes: Promise<TableOutcome>[] = [];
     const reader = session;
     // SHOW CREATE of the next tables is queued while this one is rendered, so the server
     // works while Node does (one connection, one transaction: queries still run in order).
@@ -250,24 +252,25 @@ export async function takeSnapshot(
         );
         logger.debug(`${table.name}: ${String(entry.rows)} rows encrypted`);
       }
-      const outcome = await stageIfChanged(
+      // Comparing with the file in place (file system work) overlaps reading the next table
+      // (server work); at most two tables are in hand at once.
+      const staged = stageIfChanged(
         join(hostDir, table.file),
         content,
         pending,
         table.file,
         rows,
-      );
-      tables.push({
-        name: table.name,
-        category: table.category,
-        file: table.file,
-        rows,
-        ...outcome,
+      ).then((outcome) => {
+        logger.debug(
+          `${table.name}: ${outcome.change}${table.rows === 'git' ? `, ${String(rows)} rows` : ''}`,
+        );
+        return { name: table.name, category: table.category, file: table.file, rows, ...outcome };
       });
-      logger.debug(
-        `${table.name}: ${outcome.change}${table.rows === 'git' ? `, ${String(rows)} rows` : ''}`,
-      );
+      staged.catch(() => undefined);
+      outcomes.push(staged);
+      if (outcomes.length >= 2) await outcomes[outcomes.length - 2];
     }
+    tables.push(...(await Promise.all(outcomes)));
     const objects: ObjectOutcome[] = [];
     const objectHashes = new Map<string, string>();
     const objectDefinitions = prefetch(plan.objects, (object) =>
@@ -333,8 +336,9 @@ export async function takeSnapshot(
     } as const;
 
     const rollback = await putInPlace(hostDir, staging, pending, removed);
+    const unchanged = [...tables, ...objects].filter((item) => item.change === 'unchanged').length;
     logger.debug(
-      `${options.host}: ${String(pending.length)} file(s) written, ${String(removed.length)} removed, ${String(tables.length + objects.length - pending.length)} unchanged`,
+      `${options.host}: ${String(pending.length)} file(s) written, ${String(removed.length)} removed, ${String(unchanged)} unchanged`,
     );
 
     const changes = describeChanges(tables, objects, removed);
@@ -427,14 +431,15 @@ async function stageIfChanged(
   file: string,
   rows: number,
 ): Promise<TableFileChange & { change: FileChange }> {
-  if (await content.sameAs(target)) {
+  const existing = await content.compareWith(target);
+  if (existing === 'same') {
     await content.discard();
     return { change: 'unchanged', structureChanged: false, rowsAdded: 0, rowsRemoved: 0 };
   }
-  const before = await summarizeFile(target);
-  pending.push({ file, content, replaces: before !== undefined });
-  if (before === undefined)
+  pending.push({ file, content, replaces: existing === 'different' });
+  if (existing === 'missing')
     return { change: 'added', structureChanged: true, rowsAdded: rows, rowsRemoved: 0 };
+  const before = await summarizeFile(target);
   const small = await content.small();
   const after =
     small === undefined
@@ -521,10 +526,11 @@ async function putInPlace(
     await link(path, previous);
     return previous;
   };
-  for (const { from, to, replaces } of prepared) {
+  // Old contents are linked aside first (in order, so the rollback list is complete), then
+  // the renames run in parallel: each is atomic on its own.
+  for (const { to, replaces } of prepared)
     undo.push({ path: to, ...(replaces ? { previous: await keepPrevious(to) } : {}) });
-    await rename(from, to);
-  }
+  await mapWithConcurrency(prepared, PARALLEL_WRITES, ({ from, to }) => rename(from, to));
   for (const file of removed) {
     const path = join(hostDir, file);
     undo.push({ path, previous: await keepPrevious(path) });
