@@ -173,7 +173,12 @@ function keyRows(
     if (parsed === undefined) return undefined;
     const positions = rowKey.map((name) => parsed.columns.indexOf(name));
     if (positions.some((position) => position === -1)) return undefined;
-    rows.set(positions.map((position) => parsed.values[position] ?? '').join('\0'), line);
+    const key = positions.map((position) => parsed.values[position] ?? '');
+    // A unique key may hold NULLs (and repeat them): then rows are compared whole.
+    if (key.includes('NULL')) return undefined;
+    const joined = key.join('\0');
+    if (rows.has(joined)) return undefined;
+    rows.set(joined, line);
   }
   return rows;
 }

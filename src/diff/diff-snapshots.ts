@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import type { Repository } from '../git/repository.js';
+import type { BlobReader, Repository } from '../git/repository.js';
 import { isSelected } from '../support/glob.js';
 import { objectForFileName } from '../snapshot/layout.js';
 import { MANIFEST_FILE } from '../snapshot/manifest.js';
@@ -27,6 +27,8 @@ export interface SnapshotTree {
   readonly label: string;
   readonly ids: ReadonlyMap<string, string>;
   read(name: string): Promise<string>;
+  /** Releases what reading needed (a git process). */
+  close?(): void;
 }
 
 /** A host directory at a git revision. */
@@ -36,11 +38,17 @@ export async function revisionTree(
   hostDir: string,
   label = revision,
 ): Promise<SnapshotTree> {
-  const ids = await repository.listBlobs(revision, hostDir);
+  // A host directory that did not exist yet at that revision is empty there.
+  const ids = await repository.listBlobs(revision, hostDir).catch(() => new Map<string, string>());
+  let reader: BlobReader | undefined;
   return {
     label,
     ids,
-    read: async (name) => repository.readBlob(ids.get(name) ?? ''),
+    read: async (name) => {
+      reader ??= repository.openBlobReader();
+      return (await reader.read(ids.get(name) ?? '')).toString('utf8');
+    },
+    close: () => reader?.close(),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Repository } from '../git/repository.js';
 import { objectForFileName } from '../snapshot/layout.js';
+import { MANIFEST_FILE } from '../snapshot/manifest.js';
 
 export interface LoggedChange {
   readonly kind: string;
@@ -59,7 +60,11 @@ export async function readSnapshotLog(
   ];
   if (options.since !== undefined) args.push(`--since=${options.since}`);
   if (options.maxCount !== undefined) args.push(`--max-count=${String(options.maxCount)}`);
-  const path = options.table === undefined ? hostDir : `${hostDir}/${fileOfTable(options.table)}`;
+  // The manifest changes with every table; diffing it would be most of git's work, for nothing.
+  const paths =
+    options.table === undefined
+      ? [hostDir, `:(exclude)${hostDir}/${MANIFEST_FILE}`]
+      : [`${hostDir}/${fileOfTable(options.table)}`];
 
   const entries: LogEntry[] = [];
   let commit:
@@ -82,7 +87,8 @@ export async function readSnapshotLog(
       changes: [...commit.files.values()].filter((change) => change.kind !== ''),
     });
   };
-  for await (const line of repository.logLines(args, path)) {
+  let inHunk = false;
+  for await (const line of repository.logLines(args, paths)) {
     if (line.startsWith(COMMIT_MARK)) {
       finish();
       const [id = '', date = '', author = '', subject = ''] = line.slice(1).split(FIELD);
@@ -104,16 +110,15 @@ export async function readSnapshotLog(
         rowsRemoved: 0,
       };
       commit.files.set(name, file);
+      inHunk = false;
       continue;
     }
     if (file === undefined) continue;
-    if (line.startsWith('new file mode')) file.change = 'added';
-    else if (line.startsWith('deleted file mode')) file.change = 'removed';
-    else if (
-      (line.startsWith('+') || line.startsWith('-')) &&
-      !line.startsWith('+++') &&
-      !line.startsWith('---')
-    ) {
+    if (line.startsWith('@@')) inHunk = true;
+    else if (!inHunk && line.startsWith('new file mode')) file.change = 'added';
+    else if (!inHunk && line.startsWith('deleted file mode')) file.change = 'removed';
+    // Before the first hunk, `---`/`+++` name the files; inside, `---` is a removed `-- comment`.
+    else if (inHunk && (line.startsWith('+') || line.startsWith('-'))) {
       const content = line.slice(1);
       if (content.startsWith('INSERT INTO ')) {
         if (line.startsWith('+')) file.rowsAdded += 1;

@@ -244,27 +244,26 @@ export class Repository {
     return blobs;
   }
 
-  /** A blob's content as text (snapshot files are small enough; a dump is not read this way). */
-  async readBlob(id: string): Promise<string> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of this.catFile(['blob', id])) chunks.push(chunk);
-    return Buffer.concat(chunks).toString('utf8');
+  /** A reader of many blobs through one `git cat-file --batch` process; close it when done. */
+  openBlobReader(): BlobReader {
+    return new BlobReader(this.root);
   }
 
   /**
    * The lines of `git log` with `args` (format, patch options) for `path`, streamed from one
    * git process: a history of thousands of commits is never held whole.
    */
-  async *logLines(args: readonly string[], path: string): AsyncIterable<string> {
+  async *logLines(args: readonly string[], paths: readonly string[]): AsyncIterable<string> {
+    // Magic pathspecs (`:(exclude)…`) keep their prefix; the path part is made relative.
+    const specs = paths.map((path) => {
+      const magic = /^(:\([^)]*\))(.*)$/.exec(path);
+      return magic ? `${magic[1] ?? ''}${this.pathspec(magic[2] ?? '')}` : this.pathspec(path);
+    });
     // Unquoted non-ASCII paths, whatever the user's core.quotePath.
-    const child = spawn(
-      'git',
-      ['-c', 'core.quotePath=false', 'log', ...args, '--', this.pathspec(path)],
-      {
-        cwd: this.root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn('git', ['-c', 'core.quotePath=false', 'log', ...args, '--', ...specs], {
+      cwd: this.root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exit = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
@@ -311,6 +310,91 @@ export class Repository {
     const configured = await this.git.raw(['config', '--get', 'user.name']).catch(() => '');
     if (configured.trim() !== '') return this.git;
     return openGit(this.root, [`user.name=${author.name}`, `user.email=${author.email}`]);
+  }
+}
+
+/**
+ * Blobs by id from one long-lived `git cat-file --batch`: a comparison that reads hundreds
+ * of files starts one process, not hundreds. Requests are answered in order.
+ */
+export class BlobReader {
+  private readonly child: ReturnType<typeof spawn>;
+  private readonly waiting: {
+    resolve: (content: Buffer) => void;
+    reject: (error: Error) => void;
+    id: string;
+  }[] = [];
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private failure: Error | undefined;
+
+  constructor(root: string) {
+    this.child = spawn('git', ['cat-file', '--batch'], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      this.drain();
+    });
+    this.child.on('error', (error) => {
+      this.fail(error);
+    });
+    this.child.on('close', () => {
+      this.fail(new GitError('git cat-file ended'));
+    });
+  }
+
+  /** The content of blob `id`. Throws {@link GitError} when there is no such object. */
+  read(id: string): Promise<Buffer> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject, id });
+      this.child.stdin?.write(`${id}\n`);
+    });
+  }
+
+  close(): void {
+    this.child.stdin?.end();
+  }
+
+  private drain(): void {
+    for (;;) {
+      const request = this.waiting[0];
+      if (request === undefined) return;
+      const buffer =
+        this.chunks.length === 1
+          ? (this.chunks[0] ?? Buffer.alloc(0))
+          : Buffer.concat(this.chunks, this.buffered);
+      this.chunks = [buffer];
+      const newline = buffer.indexOf(10);
+      if (newline === -1) return;
+      const header = /^\S+ \S+ (\d+)$/.exec(buffer.subarray(0, newline).toString('latin1'));
+      if (header === null) {
+        this.consume(buffer, newline + 1);
+        this.waiting.shift();
+        request.reject(new GitError(`no object ${request.id} in the repository`));
+        continue;
+      }
+      const size = Number(header[1]);
+      if (buffer.length < newline + 1 + size + 1) return;
+      const content = Buffer.from(buffer.subarray(newline + 1, newline + 1 + size));
+      this.consume(buffer, newline + 1 + size + 1);
+      this.waiting.shift();
+      request.resolve(content);
+    }
+  }
+
+  private consume(buffer: Buffer, length: number): void {
+    const rest = buffer.subarray(length);
+    this.chunks = rest.length === 0 ? [] : [rest];
+    this.buffered = rest.length;
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const request of this.waiting.splice(0)) request.reject(this.failure);
   }
 }
 

@@ -149,6 +149,7 @@ export async function takeSnapshot(
   let stagingDir: string | undefined;
   let session: Session | undefined;
   let userDataCopy: UserDataCopy | undefined;
+  const outcomes: Promise<TableOutcome>[] = [];
   try {
     // Connect and check the categories before anything is created on disk: a wrong
     // password or a strict-mode refusal leaves the backup directory as it was.
@@ -207,7 +208,6 @@ export async function takeSnapshot(
     const descriptions = await session.describeTables(options.database);
     const manifest = new Map<string, ManifestTable>();
     const tables: TableOutcome[] = [];
-    const outcomes: Promise<TableOutcome>[] = [];
     const reader = session;
     // SHOW CREATE of the next tables is queued while this one is rendered, so the server
     // works while Node does (one connection, one transaction: queries still run in order).
@@ -383,6 +383,8 @@ export async function takeSnapshot(
     }
     return { ...base, git, commit: { id: commit.id, message }, pushed: options.git.push, userData };
   } finally {
+    // A comparison still running when a read failed finishes before its files are removed.
+    await Promise.allSettled(outcomes);
     await userDataCopy?.abort();
     for (const write of pending) await write.content.discard();
     if (stagingDir !== undefined) await rm(stagingDir, { recursive: true, force: true });

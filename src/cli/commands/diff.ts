@@ -70,6 +70,11 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
   const host = args.host ?? (await hostNameFor(config));
   const revisions = args.revisions ?? [];
   if (revisions.length > 2) throw new UsageError('diff takes at most two revisions');
+  if (args.againstHost !== undefined && revisions.length > 1) {
+    throw new UsageError(
+      '--against-host compares two hosts at one revision (or the working tree): give at most one',
+    );
+  }
   if (args.live === true && (revisions.length > 1 || args.againstHost !== undefined)) {
     throw new UsageError('--live compares the live database with one revision (default HEAD)');
   }
@@ -89,8 +94,8 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
     return directoryTree(hostDir, `${hostName} (working tree)`);
   };
 
-  let from: SnapshotTree;
-  let to: SnapshotTree;
+  let from: SnapshotTree | undefined;
+  let to: SnapshotTree | undefined;
   let liveDir: string | undefined;
   try {
     if (args.live === true) {
@@ -121,6 +126,8 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
     }
     return args.live === true && different ? ExitCode.Differences : ExitCode.Ok;
   } finally {
+    from?.close?.();
+    to?.close?.();
     if (liveDir !== undefined) await rm(liveDir, { recursive: true, force: true });
   }
 }

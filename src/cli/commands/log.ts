@@ -34,6 +34,11 @@ export async function logHandler(args: LogArgs): Promise<number> {
   if (repository === undefined)
     throw new UsageError(`${config.backupDir} is not in a git repository: there is no history`);
   const hostDir = hostDirectory(config.backupDir, host);
+  if ((await repository.head()) === undefined) {
+    if (args.json === true) printJson([]);
+    else printLine(`no snapshots of ${host} in ${repository.root} yet`);
+    return 0;
+  }
   const entries = await readSnapshotLog(
     repository,
     hostDir,

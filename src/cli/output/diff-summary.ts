@@ -69,11 +69,19 @@ export function patchText(result: DiffResult, color: boolean): string {
       out.push(paint('1', `${file}: too large to show as a diff`));
       continue;
     }
+    // Before a file's first hunk, `---`/`+++` name the files; inside, `---` is a removed
+    // `-- comment` line.
+    let inHunk = false;
     for (const line of patch.split('\n')) {
       if (line.startsWith('===')) continue;
-      if (line.startsWith('+++') || line.startsWith('---') || line.startsWith('Index:'))
+      if (line.startsWith('@@')) {
+        inHunk = true;
+        out.push(paint('36', line));
+      } else if (
+        !inHunk &&
+        (line.startsWith('+++') || line.startsWith('---') || line.startsWith('Index:'))
+      )
         out.push(paint('1', line));
-      else if (line.startsWith('@@')) out.push(paint('36', line));
       else if (line.startsWith('+')) out.push(paint('32', line));
       else if (line.startsWith('-')) out.push(paint('31', line));
       else out.push(line);
