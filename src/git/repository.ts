@@ -277,6 +277,15 @@ export class Repository {
     if (code !== 0 && stderr !== '') throw new GitError(`git log failed: ${stderr.trim()}`);
   }
 
+  /** When `revision` was committed. */
+  async commitTime(revision: string): Promise<Date> {
+    try {
+      return new Date((await this.git.raw(['show', '-s', '--format=%cI', revision])).trim());
+    } catch (error) {
+      throw new GitError(`no commit ${revision} in ${this.root}`, { cause: error });
+    }
+  }
+
   /** The full id of `revision`; throws {@link GitError} when it names no commit. */
   async resolveRevision(revision: string): Promise<string> {
     try {

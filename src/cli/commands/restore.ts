@@ -20,7 +20,7 @@ import {
   type SnapshotSource,
 } from '../../restore/snapshot-source.js';
 import { hostDirectory } from '../../snapshot/layout.js';
-import { findCopy, LATEST_LINK } from '../../snapshot/user-data-copy.js';
+import { copyTimestamp, findCopy, LATEST_LINK, listCopies } from '../../snapshot/user-data-copy.js';
 import type { Logger } from '../../support/logger.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
@@ -110,7 +110,7 @@ export function restoreBuilder(yargs: Argv): Argv<RestoreArgs> {
 export async function snapshotSourceFor(
   config: Config,
   args: SnapshotSelectionArgs,
-): Promise<{ source: SnapshotSource; host: string }> {
+): Promise<{ source: SnapshotSource; host: string; committed?: Date | undefined }> {
   const host = args.host ?? (await hostNameFor(config));
   const hostDir = hostDirectory(config.backupDir, host);
   if (args.rev === undefined)
@@ -119,7 +119,30 @@ export async function snapshotSourceFor(
   if (repository === undefined)
     throw new UsageError(`${config.backupDir} is not in a git repository: --rev needs one`);
   const revision = await repository.resolveRevision(args.rev);
-  return { source: gitRevisionSource(repository, revision, hostDir), host };
+  return {
+    source: gitRevisionSource(repository, revision, hostDir),
+    host,
+    committed: await repository.commitTime(revision),
+  };
+}
+
+/**
+ * The user-data copy to use: the one named, else with a revision the newest copy made by
+ * the time it was committed (the rows that went with that schema), else `latest`.
+ */
+export async function chooseCopy(
+  config: Config,
+  host: string,
+  named: string | undefined,
+  committed: Date | undefined,
+): Promise<string> {
+  if (named !== undefined || committed === undefined || config.userDataBackupDir === undefined)
+    return named ?? LATEST_LINK;
+  const limit = copyTimestamp(committed);
+  const before = (await listCopies(join(config.userDataBackupDir, host))).filter(
+    (name) => name.slice(0, limit.length) <= limit,
+  );
+  return before.at(-1) ?? LATEST_LINK;
 }
 
 /** The decrypting readers of a user-data copy's files, or undefined when there is nothing to load. */
@@ -181,7 +204,8 @@ export async function restoreHandler(args: RestoreArgs): Promise<number> {
   } else {
     const selected = await snapshotSourceFor(config, args);
     source = selected.source;
-    userData = await userDataInputFor(config, selected.host, args, logger);
+    const copy = await chooseCopy(config, selected.host, args.copy, selected.committed);
+    userData = await userDataInputFor(config, selected.host, { ...args, copy }, logger);
   }
   const options: RestoreOptions = {
     connection,

@@ -6,10 +6,11 @@ import type { Argv } from 'yargs';
 import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import { ExitCode } from '../../errors.js';
 import { verifySnapshot } from '../../restore/verify-snapshot.js';
-import { findCopy, LATEST_LINK } from '../../snapshot/user-data-copy.js';
+import { findCopy } from '../../snapshot/user-data-copy.js';
 import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
 import {
+  chooseCopy,
   snapshotSelectionOptions,
   snapshotSourceFor,
   userDataInputFor,
@@ -33,8 +34,8 @@ export function verifyBuilder(yargs: Argv): Argv<VerifyArgs> {
     })
     .option('copy', {
       type: 'string',
-      default: LATEST_LINK,
-      describe: 'user-data copy to restore: latest, or a timestamp',
+      describe:
+        'user-data copy to restore: latest, or a timestamp (default: latest; with --rev, the newest copy made by then)',
     })
     .option('identity', {
       alias: 'i',
@@ -58,12 +59,15 @@ export async function verifyHandler(args: VerifyArgs): Promise<number> {
   const context = await loadContext(args);
   const { config, logger } = context;
   const connection = await connectionFor(context, args);
-  const { source, host } = await snapshotSourceFor(config, args);
+  const { source, host, committed } = await snapshotSourceFor(config, args);
   const live = args.live === true;
-  const userData = live ? undefined : await userDataInputFor(config, host, args, logger);
+  const copyName = await chooseCopy(config, host, args.copy, committed);
+  const userData = live
+    ? undefined
+    : await userDataInputFor(config, host, { ...args, copy: copyName }, logger);
   let userDataRows: Map<string, number> | undefined;
   if (userData !== undefined && config.userDataBackupDir !== undefined) {
-    const copy = await findCopy(config.userDataBackupDir, host, args.copy ?? LATEST_LINK);
+    const copy = await findCopy(config.userDataBackupDir, host, copyName);
     userDataRows = new Map(
       Object.entries(copy.manifest.tables).map(([table, entry]) => [table, entry.rows]),
     );
