@@ -37,6 +37,8 @@ export default tseslint.config(
             '**/git/**',
             '**/crypto/**',
             '**/snapshot/**',
+            '**/restore/**',
+            '**/diff/**',
             'simple-git',
             'js-yaml',
             'yargs',
@@ -52,14 +54,22 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': restrict([
         {
-          group: ['**/cli/**', '**/engine/**', '**/snapshot/**', 'mysql2', 'mysql2/*'],
+          group: [
+            '**/cli/**',
+            '**/engine/**',
+            '**/snapshot/**',
+            '**/restore/**',
+            '**/diff/**',
+            'mysql2',
+            'mysql2/*',
+          ],
           message: 'Lower layers import only support/ and errors.ts.',
         },
       ]),
     },
   },
   {
-    files: ['src/snapshot/**/*.ts'],
+    files: ['src/snapshot/**/*.ts', 'src/restore/**/*.ts', 'src/diff/**/*.ts'],
     rules: {
       'no-restricted-imports': restrict([
         {
