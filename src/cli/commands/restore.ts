@@ -54,17 +54,19 @@ export function snapshotSelectionOptions<T>(yargs: Argv<T>): Argv<T & SnapshotSe
     .option('host', { type: 'string', describe: 'host directory to read (default: this host)' });
 }
 
-export function restoreBuilder(yargs: Argv): Argv<RestoreArgs> {
-  return snapshotSelectionOptions(yargs)
-    .option('target', {
-      type: 'string',
-      demandOption: true,
-      describe: 'database to restore into (created when missing)',
-    })
+export interface UserDataSelectionArgs {
+  readonly copy?: string | undefined;
+  readonly identity?: string | undefined;
+  readonly userData?: boolean | undefined;
+}
+
+/** --copy, --identity and --no-user-data, shared with verify. */
+export function userDataSelectionOptions<T>(yargs: Argv<T>): Argv<T & UserDataSelectionArgs> {
+  return yargs
     .option('copy', {
       type: 'string',
-      default: LATEST_LINK,
-      describe: 'user-data copy: latest, or a timestamp directory name',
+      describe:
+        'user-data copy: a timestamp directory name, or latest (default: latest; with --rev, the newest copy made by then)',
     })
     .option('identity', {
       alias: 'i',
@@ -75,6 +77,15 @@ export function restoreBuilder(yargs: Argv): Argv<RestoreArgs> {
       type: 'boolean',
       default: true,
       describe: 'load the rows of local tables (--no-user-data: structure only)',
+    });
+}
+
+export function restoreBuilder(yargs: Argv): Argv<RestoreArgs> {
+  return userDataSelectionOptions(snapshotSelectionOptions(yargs))
+    .option('target', {
+      type: 'string',
+      demandOption: true,
+      describe: 'database to restore into (created when missing)',
     })
     .option('legacy', {
       type: 'string',

@@ -11,6 +11,7 @@ import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
 import {
   chooseCopy,
+  userDataSelectionOptions,
   snapshotSelectionOptions,
   snapshotSourceFor,
   userDataInputFor,
@@ -27,25 +28,10 @@ export interface VerifyArgs extends GlobalArgs, SnapshotSelectionArgs {
 }
 
 export function verifyBuilder(yargs: Argv): Argv<VerifyArgs> {
-  return snapshotSelectionOptions(yargs)
+  return userDataSelectionOptions(snapshotSelectionOptions(yargs))
     .option('live', {
       type: 'boolean',
       describe: 'compare the live database with the snapshot instead of a restore',
-    })
-    .option('copy', {
-      type: 'string',
-      describe:
-        'user-data copy to restore: latest, or a timestamp (default: latest; with --rev, the newest copy made by then)',
-    })
-    .option('identity', {
-      alias: 'i',
-      type: 'string',
-      describe: 'age identity file (default: encryption.identity_file)',
-    })
-    .option('user-data', {
-      type: 'boolean',
-      default: true,
-      describe: 'restore and count the rows of local tables',
     })
     .option('parallel', {
       type: 'number',
