@@ -8,7 +8,7 @@
  *
  * Differences found are a result (exit 3), not an exception.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import {
   type ManifestTable,
   type SnapshotManifest,
 } from '../snapshot/manifest.js';
+import { renderUserDataRows } from '../snapshot/render-files.js';
 import { takeSnapshot, type SnapshotOptions } from '../snapshot/take-snapshot.js';
 import { restoreSnapshot, type UserDataInput } from './restore-snapshot.js';
 import { readText, type SnapshotSource } from './snapshot-source.js';
@@ -37,10 +38,18 @@ export interface VerifyOptions {
   readonly fallbackCategories: Categories;
   readonly userData?: UserDataInput | undefined;
   /** Row counts of local tables recorded with their user-data copy. */
-  readonly userDataRows?: ReadonlyMap<string, number> | undefined;
+  readonly userDataRows?: ReadonlyMap<string, ExpectedLocalRows> | undefined;
+  /** This host's user-data fingerprint key, when it is at hand (it never leaves the host). */
+  readonly fingerprintKey?: Buffer | undefined;
   readonly host: string;
   readonly parallel: number;
   readonly logger: Logger;
+}
+
+/** What a user-data copy recorded of a local table. */
+export interface ExpectedLocalRows {
+  readonly rows: number;
+  readonly fingerprint: string;
 }
 
 export interface Difference {
@@ -166,9 +175,7 @@ export async function verifySnapshot(
       );
     }
     if (options.userDataRows !== undefined && options.mode === 'restore') {
-      differences.push(
-        ...(await compareLocalRowCounts(engine, options, scratch, options.userDataRows)),
-      );
+      differences.push(...(await compareLocalRows(engine, options, scratch, options.userDataRows)));
     }
     return {
       equal: differences.length === 0,
@@ -254,17 +261,21 @@ function compareManifest(
   return differences;
 }
 
-async function compareLocalRowCounts(
+/**
+ * Local tables against their user-data copy: row counts, and where this host's fingerprint
+ * key is at hand, the keyed fingerprint of their rows (so a changed value is caught too).
+ */
+async function compareLocalRows(
   engine: Engine,
   options: VerifyOptions,
   database: string,
-  expected: ReadonlyMap<string, number>,
+  expected: ReadonlyMap<string, ExpectedLocalRows>,
 ): Promise<Difference[]> {
   const session = await engine.openSession({ ...options.connection, database });
   try {
     const descriptions = await session.describeTables(database);
     const differences: Difference[] = [];
-    for (const [table, rows] of expected) {
+    for (const [table, recorded] of expected) {
       const description = descriptions.get(table);
       if (description === undefined) {
         differences.push({
@@ -274,15 +285,32 @@ async function compareLocalRowCounts(
         });
         continue;
       }
+      const hmac =
+        options.fingerprintKey === undefined
+          ? undefined
+          : createHmac('sha256', options.fingerprintKey);
       let count = 0;
-      for await (const batch of session.readRowBatches(database, description))
-        count += batch.length;
-      if (count !== rows)
+      for await (const chunk of renderUserDataRows(
+        engine.dialect,
+        description,
+        session.readRowBatches(database, description),
+      )) {
+        count += chunk.rows;
+        hmac?.update(Buffer.from(chunk.text, 'utf8'));
+      }
+      if (count !== recorded.rows) {
         differences.push({
           kind: 'table',
           name: table,
-          problem: `${String(count)} rows restored from the user-data copy, which recorded ${String(rows)}`,
+          problem: `${String(count)} rows restored from the user-data copy, which recorded ${String(recorded.rows)}`,
         });
+      } else if (hmac !== undefined && hmac.digest('hex') !== recorded.fingerprint) {
+        differences.push({
+          kind: 'table',
+          name: table,
+          problem: 'rows differ from the fingerprint the user-data copy recorded',
+        });
+      }
     }
     return differences;
   } finally {

@@ -9,6 +9,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EncryptingWriter } from '../crypto/encrypting-writer.js';
+import { WORK_DIR_NAME } from './layout.js';
 import type { SqlChunk } from './render-files.js';
 import { CryptoError, UsageError } from '../errors.js';
 import { renameDurably, syncDirectory, writeFileAtomic } from '../support/atomic-write.js';
@@ -188,6 +189,21 @@ export class UserDataCopy {
   }
 }
 
+/** Where a host's fingerprint key lives: beside the locks, in the git-ignored work directory. */
+export function fingerprintKeyPath(backupDir: string, host: string): string {
+  return join(backupDir, WORK_DIR_NAME, `${host}.user-data.key`);
+}
+
+/** The fingerprint key at `path`, or undefined when there is none (never creates one). */
+export async function readFingerprintKey(path: string): Promise<Buffer | undefined> {
+  try {
+    const key = Buffer.from((await readFile(path, 'utf8')).trim(), 'hex');
+    return key.length === 32 ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The fingerprint key of this host: random, 0600, created on first use. */
 export async function loadFingerprintKey(path: string): Promise<Buffer> {
   try {
@@ -257,7 +273,8 @@ export async function listCopies(hostDir: string): Promise<string[]> {
   }
 }
 
-function fingerprintKeyId(key: Buffer): string {
+/** A short public id of a fingerprint key: copies made under other keys never compare equal. */
+export function fingerprintKeyId(key: Buffer): string {
   return createHmac('sha256', key)
     .update('schema_backup fingerprint key id')
     .digest('hex')

@@ -1,9 +1,8 @@
 /** `schema_backup [snapshot]`: take a snapshot of the configured database and commit it. */
-import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { collectRecipients } from '../../crypto/recipients.js';
 import { ConfigError, CryptoError } from '../../errors.js';
-import { WORK_DIR_NAME } from '../../snapshot/layout.js';
+import { fingerprintKeyPath } from '../../snapshot/user-data-copy.js';
 import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import type { Config } from '../../config/schema.js';
 import type { ConnectionSettings } from '../../config/resolve-connection.js';
@@ -70,7 +69,7 @@ export async function snapshotOptionsFrom(
         : {
             dir: config.userDataBackupDir,
             recipients: await configuredRecipients(config),
-            fingerprintKeyFile: join(config.backupDir, WORK_DIR_NAME, `${host}.user-data.key`),
+            fingerprintKeyFile: fingerprintKeyPath(config.backupDir, host),
           },
     dryRun: args.dryRun === true,
     lockWaitSeconds: args.waitLock ?? 0,

@@ -5,8 +5,13 @@
 import type { Argv } from 'yargs';
 import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import { ExitCode } from '../../errors.js';
-import { verifySnapshot } from '../../restore/verify-snapshot.js';
-import { findCopy } from '../../snapshot/user-data-copy.js';
+import { verifySnapshot, type ExpectedLocalRows } from '../../restore/verify-snapshot.js';
+import {
+  findCopy,
+  fingerprintKeyId,
+  fingerprintKeyPath,
+  readFingerprintKey,
+} from '../../snapshot/user-data-copy.js';
 import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
 import {
@@ -51,12 +56,15 @@ export async function verifyHandler(args: VerifyArgs): Promise<number> {
   const userData = live
     ? undefined
     : await userDataInputFor(config, host, { ...args, copy: copyName }, logger);
-  let userDataRows: Map<string, number> | undefined;
+  let userDataRows: Map<string, ExpectedLocalRows> | undefined;
+  let fingerprintKey: Buffer | undefined;
   if (userData !== undefined && config.userDataBackupDir !== undefined) {
     const copy = await findCopy(config.userDataBackupDir, host, copyName);
-    userDataRows = new Map(
-      Object.entries(copy.manifest.tables).map(([table, entry]) => [table, entry.rows]),
-    );
+    userDataRows = new Map(Object.entries(copy.manifest.tables));
+    // On the host that made the copy its key is at hand: rows are then checked by value too.
+    const key = await readFingerprintKey(fingerprintKeyPath(config.backupDir, host));
+    if (key !== undefined && fingerprintKeyId(key) === copy.manifest.fingerprintKeyId)
+      fingerprintKey = key;
   }
   const result = await verifySnapshot(mariadbEngine, {
     connection,
@@ -66,6 +74,7 @@ export async function verifyHandler(args: VerifyArgs): Promise<number> {
     fallbackCategories: config.categories,
     userData,
     userDataRows,
+    fingerprintKey,
     host,
     parallel: Math.max(1, Math.min(16, args.parallel ?? 2)),
     logger,

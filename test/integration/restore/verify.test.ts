@@ -11,6 +11,7 @@ import { directorySource } from '../../../src/restore/snapshot-source.js';
 import { verifySnapshot, type VerifyOptions } from '../../../src/restore/verify-snapshot.js';
 import { mariadbEngine } from '../../../src/engine/mariadb/mariadb-engine.js';
 import { takeSnapshot, type SnapshotResult } from '../../../src/snapshot/take-snapshot.js';
+import { findCopy, readFingerprintKey } from '../../../src/snapshot/user-data-copy.js';
 import { createMemoryLogger, silentLogger } from '../../../src/support/logger.js';
 import { fillRestoreSource, RESTORE_CATEGORIES } from '../../fixtures/restore-source.js';
 import { ageKeygen, type AgeKey } from '../../helpers/age.js';
@@ -27,6 +28,7 @@ interface Fixture {
   readonly snapshot: SnapshotResult;
   readonly userDataDir: string;
   readonly key: AgeKey;
+  readonly fingerprintKeyFile: string;
 }
 
 async function setUp(): Promise<Fixture> {
@@ -50,7 +52,13 @@ async function setUp(): Promise<Fixture> {
       },
     }),
   );
-  return { source, snapshot, userDataDir, key };
+  return {
+    source,
+    snapshot,
+    userDataDir,
+    key,
+    fingerprintKeyFile: join(keysDir, 'fingerprint.key'),
+  };
 }
 
 async function optionsFor(
@@ -64,7 +72,7 @@ async function optionsFor(
     liveDatabase: fixture.source.name,
     fallbackCategories: { ignore: [], ...RESTORE_CATEGORIES },
     userData: await userDataInput(fixture.userDataDir, HOST, fixture.key.identityFile),
-    userDataRows: new Map([['secrets', 5]]),
+    userDataRows: new Map([['secrets', { rows: 5, fingerprint: '' }]]),
     host: HOST,
     parallel: 2,
     logger: silentLogger,
@@ -132,7 +140,9 @@ describe('verify', () => {
     const engine = recordingEngine();
     const result = await verifySnapshot(
       engine,
-      await optionsFor(fixture, { userDataRows: new Map([['secrets', 6]]) }),
+      await optionsFor(fixture, {
+        userDataRows: new Map([['secrets', { rows: 6, fingerprint: '' }]]),
+      }),
     );
     expect(result.equal).toBe(false);
     expect(result.differences).toEqual([
@@ -198,5 +208,33 @@ describe('verify', () => {
       logger.lines.filter((line) => line.level === 'warn').map((line) => line.message),
     ).toEqual([expect.stringMatching(/has no manifest/)]);
     expect(await databaseExists(engine.createdDatabases[0]!)).toBe(false);
+  });
+
+  it('checks the rows of local tables by the keyed fingerprint their copy recorded, where the key is at hand', async () => {
+    const fixture = await setUp();
+    const copy = await findCopy(fixture.userDataDir, HOST, 'latest');
+    const recorded = copy.manifest.tables.secrets;
+    if (recorded === undefined) throw new Error('no secrets in the copy');
+    const fingerprintKey = await readFingerprintKey(fixture.fingerprintKeyFile);
+    expect(fingerprintKey).toBeDefined();
+    const good = await verifySnapshot(
+      mariadbEngine,
+      await optionsFor(fixture, { userDataRows: new Map([['secrets', recorded]]), fingerprintKey }),
+    );
+    expect(good.differences).toEqual([]);
+    const bad = await verifySnapshot(
+      mariadbEngine,
+      await optionsFor(fixture, {
+        userDataRows: new Map([['secrets', { rows: recorded.rows, fingerprint: '0'.repeat(64) }]]),
+        fingerprintKey,
+      }),
+    );
+    expect(bad.differences).toEqual([
+      {
+        kind: 'table',
+        name: 'secrets',
+        problem: 'rows differ from the fingerprint the user-data copy recorded',
+      },
+    ]);
   });
 });
