@@ -5,7 +5,11 @@
  */
 import { locateConfig } from '../config/locate-config.js';
 import { loadConfig } from '../config/load-config.js';
-import { resolveConnection, type ConnectionSettings } from '../config/resolve-connection.js';
+import {
+  PASSWORD_ENV,
+  resolveConnection,
+  type ConnectionSettings,
+} from '../config/resolve-connection.js';
 import type { Config } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { isValidHostName } from '../snapshot/layout.js';
@@ -61,11 +65,14 @@ export async function connectionFor(
   args: GlobalArgs,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ConnectionSettings> {
-  return resolveConnection(context.config, {
+  const connection = await resolveConnection(context.config, {
     env,
     database: args.database,
     warn: (message) => context.logger.warn(message),
   });
+  // Read once; from now on no child process (git and its hooks) inherits a password.
+  for (const name of [PASSWORD_ENV, 'MYSQL_PWD']) Reflect.deleteProperty(env, name);
+  return connection;
 }
 
 /** The host directory's name: `hostname:` from the config, else the fully qualified host name. */

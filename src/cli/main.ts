@@ -141,6 +141,17 @@ export function reportError(error: unknown, verbose: boolean): number {
     }
     return error.exitCode;
   }
+  // A file system or network failure (EACCES, ENOSPC, …) is the machine's, not a bug.
+  const system = error as NodeJS.ErrnoException;
+  if (
+    error instanceof Error &&
+    typeof system.code === 'string' &&
+    typeof system.syscall === 'string'
+  ) {
+    write(`error: ${error.message}`);
+    write('hint: check the permissions and free space of the paths in the config.');
+    return ExitCode.Failure;
+  }
   write(`error: ${error instanceof Error ? error.message : String(error)}`);
   write(
     'this is a bug in schema_backup: please report it with the command you ran and this output (run again with --verbose for the stack).',
@@ -160,5 +171,11 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // A reader that stops early (`| head`, `| mariadb` that failed) closes the pipe: that ends
+  // the run quietly, as for any Unix tool, instead of an unhandled 'error' with a stack.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.Failure);
+    throw error;
+  });
   process.exitCode = await main(hideBin(process.argv));
 }

@@ -38,8 +38,8 @@ export async function revisionTree(
   hostDir: string,
   label = revision,
 ): Promise<SnapshotTree> {
-  // A host directory that did not exist yet at that revision is empty there.
-  const ids = await repository.listBlobs(revision, hostDir).catch(() => new Map<string, string>());
+  // A host directory that did not exist yet at that revision is empty there (listBlobs).
+  const ids = await repository.listBlobs(revision, hostDir);
   let reader: BlobReader | undefined;
   return {
     label,

@@ -6,8 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { simpleGit, GitError as SimpleGitError, type SimpleGit } from 'simple-git';
 import { GitError } from '../errors.js';
 
@@ -86,12 +87,13 @@ export class Repository {
 
   /** `path` relative to the root, with forward slashes, for pathspecs. */
   pathspec(path: string): string {
-    const relativePath = relative(this.root, path).split('\\').join('/');
+    // git's root is a real path; a backup directory reached through a symlink must be too.
+    const relativePath = relative(this.root, realPathOf(path)).split('\\').join('/');
     return relativePath === '' ? '.' : relativePath;
   }
 
   /**
-   * Stages every change under `path` (added, modified, deleted; ignored files too, because a
+   * Stages every change under `path` (a literal path: a host called `db*` is no glob) (added, modified, deleted; ignored files too, because a
    * snapshot file silently left out by a .gitignore would be lost) and commits exactly those
    * paths. Returns undefined when there is nothing to commit.
    */
@@ -111,15 +113,25 @@ export class Repository {
         options.manyFiles === true
           ? ['-c', 'core.bigFileThreshold=1', '-c', 'core.compression=1']
           : [];
-      await this.git.raw([...bulk, 'add', '--all', '--force', '--', spec]);
+      await this.git.raw([...bulk, '--literal-pathspecs', 'add', '--all', '--force', '--', spec]);
       const changes = parseNameStatus(
-        await this.git.raw(['diff', '--cached', '--name-status', '--no-renames', '-z', '--', spec]),
+        await this.git.raw([
+          '--literal-pathspecs',
+          'diff',
+          '--cached',
+          '--name-status',
+          '--no-renames',
+          '-z',
+          '--',
+          spec,
+        ]),
       );
       if (changes.length === 0) return undefined;
       // `--only` with a pathspec commits those paths and nothing else that may be staged.
       await (
         await this.committerGit(author)
       ).raw([
+        '--literal-pathspecs',
         'commit',
         '--only',
         '--quiet',
@@ -142,8 +154,17 @@ export class Repository {
     const spec = this.pathspec(path);
     try {
       if ((await this.head()) === undefined)
-        await this.git.raw(['rm', '-r', '-q', '--cached', '--ignore-unmatch', '--', spec]);
-      else await this.git.raw(['reset', '-q', 'HEAD', '--', spec]);
+        await this.git.raw([
+          '--literal-pathspecs',
+          'rm',
+          '-r',
+          '-q',
+          '--cached',
+          '--ignore-unmatch',
+          '--',
+          spec,
+        ]);
+      else await this.git.raw(['--literal-pathspecs', 'reset', '-q', 'HEAD', '--', spec]);
     } catch (error) {
       throw translate(error, `unstaging ${spec}`);
     }
@@ -234,7 +255,15 @@ export class Repository {
     try {
       output = await this.git.raw(['ls-tree', '-z', `${revision}:${spec === '.' ? '' : spec}`]);
     } catch (error) {
-      throw new GitError(`${spec} does not exist at revision ${revision}`, { cause: error });
+      // A directory that did not exist yet at that revision is empty there; a bad revision
+      // (or any other failure) is an error.
+      await this.resolveRevision(revision);
+      if (/not a valid object name|not a tree object/i.test((error as Error).message))
+        return new Map();
+      throw new GitError(
+        `cannot list ${spec} at revision ${revision}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const blobs = new Map<string, string>();
     for (const entry of output.split('\0')) {
@@ -319,6 +348,22 @@ export class Repository {
     const configured = await this.git.raw(['config', '--get', 'user.name']).catch(() => '');
     if (configured.trim() !== '') return this.git;
     return openGit(this.root, [`user.name=${author.name}`, `user.email=${author.email}`]);
+  }
+}
+
+/** `path` with symlinks resolved, as far as it exists (the rest is appended unchanged). */
+function realPathOf(path: string): string {
+  const missing: string[] = [];
+  let current = resolve(path);
+  for (;;) {
+    try {
+      return join(realpathSync(current), ...missing.reverse());
+    } catch {
+      const parent = dirname(current);
+      if (parent === current) return path;
+      missing.push(basename(current));
+      current = parent;
+    }
   }
 }
 

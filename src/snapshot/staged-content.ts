@@ -3,13 +3,12 @@
  * file already in place, so that unchanged files are never rewritten. Contents stay in
  * memory while they are small and the run's {@link MemoryBudget} allows; otherwise they spill
  * to a staging file as they are generated, so neither a large table nor many tables ever sit
- * whole in memory. Nothing here touches the destination before {@link prepareBeside}.
+ * whole in memory. Nothing here touches the destination.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { temporaryPathFor } from '../support/atomic-write.js';
 
 /** A content larger than this always spills to a staging file. */
 export const SPILL_BYTES = 4 * 1024 * 1024;
@@ -96,16 +95,12 @@ export class StagedContent {
   }
 
   /**
-   * Writes the content with `mode` to a new file on `destination`'s file system and returns
-   * that file's path, for the caller to rename over `destination`. `durable`: fsync it first,
+   * Writes the content with `mode` to a new file in the staging directory (on the
+   * destination's file system) and returns its path, for the caller to rename into place. `durable`: fsync it first,
    * so that a crash right after the rename cannot leave an empty file where a good one was
    * (a new file needs no fsync: at worst the next run sees it differ and writes it again).
    */
-  async prepareBeside(
-    destination: string,
-    mode: number,
-    options: { durable: boolean },
-  ): Promise<string> {
+  async prepareForRename(mode: number, options: { durable: boolean }): Promise<string> {
     await this.flush();
     if (this.spillHandle !== undefined && this.spillPath !== undefined) {
       if (options.durable) await this.spillHandle.sync();
@@ -116,7 +111,9 @@ export class StagedContent {
       this.spillPath = undefined;
       return path;
     }
-    const temporary = temporaryPathFor(destination);
+    // In the staging directory, never beside the destination: a run killed here leaves
+    // nothing in the host directory for a later `git add` to pick up.
+    const temporary = join(this.stagingDir, `${randomBytes(8).toString('hex')}.ready`);
     const handle = await open(temporary, 'wx', mode);
     try {
       await handle.writeFile(Buffer.concat(this.chunks));

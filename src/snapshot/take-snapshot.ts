@@ -19,7 +19,7 @@ import { Repository, type Author } from '../git/repository.js';
 import { syncDirectory, writeFileAtomic } from '../support/atomic-write.js';
 import { mapWithConcurrency, prefetch } from '../support/concurrency.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
-import { acquireLock } from '../support/lock.js';
+import { acquireLock, type HeldLock } from '../support/lock.js';
 import type { Logger } from '../support/logger.js';
 import { composeCommitMessage, type ObjectChange } from './commit-message.js';
 import {
@@ -145,7 +145,7 @@ export async function takeSnapshot(
   const workDir = join(options.backupDir, WORK_DIR_NAME);
   const pending: PendingWrite[] = [];
   const memoryBudget = new MemoryBudget(STAGED_MEMORY_BYTES);
-  let releaseLock: () => Promise<void> = () => Promise.resolve();
+  let lock: HeldLock | undefined;
   let stagingDir: string | undefined;
   let session: Session | undefined;
   let userDataCopy: UserDataCopy | undefined;
@@ -163,7 +163,7 @@ export async function takeSnapshot(
     // A dry run writes nothing in the backup directory; what it stages goes to a temp dir.
     if (!options.dryRun) {
       await ensureWorkDir(workDir);
-      releaseLock = await acquireLock(join(workDir, `${options.host}.lock`), {
+      lock = await acquireLock(join(workDir, `${options.host}.lock`), {
         waitSeconds: options.lockWaitSeconds,
       });
       // Staging files of a run of this host that was killed; we hold its lock now.
@@ -335,6 +335,7 @@ export async function takeSnapshot(
       outcome: localTables.length === 0 ? 'no-local-tables' : 'not-configured',
     } as const;
 
+    lock?.assertHeld();
     const rollback = await putInPlace(hostDir, staging, pending, removed);
     const unchanged = [...tables, ...objects].filter((item) => item.change === 'unchanged').length;
     logger.debug(
@@ -343,6 +344,8 @@ export async function takeSnapshot(
 
     const changes = describeChanges(tables, objects, removed);
     const message = composeCommitMessage(options.host, options.database, changes);
+    // What can still fail of the user-data copy fails before the commit, not after it.
+    await userDataCopy?.prepare();
     let commit;
     try {
       commit =
@@ -354,8 +357,13 @@ export async function takeSnapshot(
     } catch (error) {
       // A refused commit (a hook, a full disk) leaves the host directory and the index as
       // they were before this run.
-      await rollback();
-      await repository?.unstage(hostDir);
+      // The commit's own error is the one to report; a failing cleanup is only logged.
+      try {
+        await rollback();
+        await repository?.unstage(hostDir);
+      } catch (cleanupError) {
+        logger.error(`could not put ${hostDir} back as it was: ${(cleanupError as Error).message}`);
+      }
       throw error;
     }
     if (commit !== undefined)
@@ -389,7 +397,7 @@ export async function takeSnapshot(
     for (const write of pending) await write.content.discard();
     if (stagingDir !== undefined) await rm(stagingDir, { recursive: true, force: true });
     if (session !== undefined) await session.close();
-    await releaseLock();
+    await lock?.release();
   }
 }
 
@@ -502,11 +510,12 @@ const STAGED_MEMORY_BYTES = 64 * 1024 * 1024;
 type Rollback = () => Promise<void>;
 
 /**
- * Writes every pending file beside its destination and fsyncs them (in parallel, which lets
- * the file system batch its journal commits), then renames each into place and fsyncs the
- * directory once. Each destination is at every moment its old or its new content. The old
- * contents are kept as hard links in `stagingDir`, so the returned rollback can put them
- * back if the commit then fails.
+ * Writes every pending file into the staging directory and fsyncs those that replace a
+ * file (in parallel, which lets the file system batch its journal commits), then renames
+ * each into place and fsyncs the directory once. Each destination is at every moment its old
+ * or its new content. The old contents are kept as hard links in `stagingDir`, so the
+ * returned rollback can put them back if the commit then fails; a failure here rolls back
+ * at once.
  */
 async function putInPlace(
   hostDir: string,
@@ -516,36 +525,41 @@ async function putInPlace(
 ): Promise<Rollback> {
   await mkdir(hostDir, { recursive: true });
   const prepared = await mapWithConcurrency(pending, PARALLEL_WRITES, async (write) => ({
-    from: await write.content.prepareBeside(join(hostDir, write.file), 0o644, {
-      durable: write.replaces,
-    }),
+    from: await write.content.prepareForRename(0o644, { durable: write.replaces }),
     to: join(hostDir, write.file),
     replaces: write.replaces,
   }));
   const undo: { path: string; previous?: string }[] = [];
-  const keepPrevious = async (path: string): Promise<string> => {
-    const previous = join(stagingDir, `previous-${String(undo.length)}`);
-    await link(path, previous);
-    return previous;
-  };
-  // Old contents are linked aside first (in order, so the rollback list is complete), then
-  // the renames run in parallel: each is atomic on its own.
-  for (const { to, replaces } of prepared)
-    undo.push({ path: to, ...(replaces ? { previous: await keepPrevious(to) } : {}) });
-  await mapWithConcurrency(prepared, PARALLEL_WRITES, ({ from, to }) => rename(from, to));
-  for (const file of removed) {
-    const path = join(hostDir, file);
-    undo.push({ path, previous: await keepPrevious(path) });
-    await unlink(path);
-  }
-  await syncDirectory(hostDir);
-  return async () => {
-    for (const { path, previous } of undo.reverse()) {
+  const rollback: Rollback = async () => {
+    for (const { path, previous } of [...undo].reverse()) {
       if (previous === undefined) await unlink(path).catch(() => undefined);
       else await rename(previous, path);
     }
     await syncDirectory(hostDir);
   };
+  const keepPrevious = async (path: string): Promise<string> => {
+    const previous = join(stagingDir, `previous-${String(undo.length)}`);
+    await link(path, previous);
+    return previous;
+  };
+  try {
+    // Old contents are linked aside first (in order, so the rollback list is complete),
+    // then the renames run in parallel: each is atomic on its own.
+    for (const { to, replaces } of prepared) {
+      undo.push({ path: to, ...(replaces ? { previous: await keepPrevious(to) } : {}) });
+    }
+    await mapWithConcurrency(prepared, PARALLEL_WRITES, ({ from, to }) => rename(from, to));
+    for (const file of removed) {
+      const path = join(hostDir, file);
+      undo.push({ path, previous: await keepPrevious(path) });
+      await unlink(path);
+    }
+    await syncDirectory(hostDir);
+  } catch (error) {
+    await rollback().catch(() => undefined);
+    throw error;
+  }
+  return rollback;
 }
 
 /** The snapshot files (`*.sql`) now in the host directory; none when it does not exist. */

@@ -65,6 +65,7 @@ export class UserDataCopy {
   private readonly entries: Record<string, UserDataTableEntry> = {};
   private readonly now: Date;
   private readonly database: string;
+  private prepared: UserDataOutcome | 'ready' | undefined;
 
   private constructor(
     hostDir: string,
@@ -143,10 +144,12 @@ export class UserDataCopy {
   }
 
   /**
-   * Puts the copy in place and points `latest` at it, unless it holds the same data as the
-   * copy `latest` points at; then it is dropped.
+   * Everything of {@link finish} that can fail for want of disk or a bad file: compares with
+   * `latest` (dropping an unchanged copy) and writes the manifest. Call it before the git
+   * commit, so that what is left after the commit is two renames.
    */
-  async finish(): Promise<UserDataOutcome> {
+  async prepare(): Promise<void> {
+    if (this.prepared !== undefined) return;
     await this.writer.close();
     const manifest: UserDataManifest = {
       format: MANIFEST_FORMAT,
@@ -159,7 +162,8 @@ export class UserDataCopy {
     const latest = await readLatestManifest(this.hostDir);
     if (latest !== undefined && sameData(latest.manifest, manifest)) {
       await rm(this.workDir, { recursive: true, force: true });
-      return { outcome: 'unchanged', latest: latest.name };
+      this.prepared = { outcome: 'unchanged', latest: latest.name };
+      return;
     }
     await writeFileAtomic(
       join(this.workDir, USER_DATA_MANIFEST),
@@ -167,6 +171,16 @@ export class UserDataCopy {
       { mode: 0o600 },
     );
     await syncDirectory(this.workDir);
+    this.prepared = 'ready';
+  }
+
+  /**
+   * Puts the copy in place and points `latest` at it, unless it holds the same data as the
+   * copy `latest` points at; then it is dropped.
+   */
+  async finish(): Promise<UserDataOutcome> {
+    await this.prepare();
+    if (this.prepared !== 'ready' && this.prepared !== undefined) return this.prepared;
     let timestamp = copyTimestamp(this.now);
     if (await exists(join(this.hostDir, timestamp)))
       timestamp = `${timestamp}-${randomBytes(2).toString('hex')}`;

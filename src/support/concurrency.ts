@@ -2,7 +2,7 @@
 
 /**
  * Maps `items` with `work`, running at most `limit` at once; results keep the input order.
- * Rejects with the first error (work already started still runs to its end).
+ * Rejects with the first error, once the work already started has ended; no new work starts.
  */
 export async function mapWithConcurrency<T, R>(
   items: readonly T[],
@@ -10,15 +10,28 @@ export async function mapWithConcurrency<T, R>(
   work: (item: T) => Promise<R>,
 ): Promise<R[]> {
   const results = new Array<R>(items.length);
-  let next = 0;
+  // One object, so that what the workers change is not taken for a constant.
+  const state: { next: number; failure: { error: unknown } | undefined } = {
+    next: 0,
+    failure: undefined,
+  };
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await work(items[index] as T);
+    while (state.next < items.length && state.failure === undefined) {
+      const index = state.next;
+      state.next += 1;
+      try {
+        results[index] = await work(items[index] as T);
+      } catch (error) {
+        state.failure ??= { error };
+      }
     }
   };
+  // Every worker has stopped before this returns or throws: nothing runs on behind the caller.
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (state.failure !== undefined) {
+    const { error } = state.failure;
+    throw error instanceof Error ? error : new Error('a parallel task failed');
+  }
   return results;
 }
 

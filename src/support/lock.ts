@@ -14,17 +14,23 @@ export interface LockOptions {
 }
 
 /** Releases the lock; safe to call twice. */
-export type ReleaseLock = () => Promise<void>;
+export interface HeldLock {
+  /** Releases the lock; safe to call twice. */
+  release(): Promise<void>;
+  /**
+   * Throws {@link LockError} if the lock was taken over (this run stalled past the stale
+   * time and another run took it): the caller must not write or commit after that.
+   */
+  assertHeld(): void;
+}
 
 /**
  * Takes the lock at `lockPath` (a directory is created there). Throws {@link LockError} when
  * another live run holds it past `waitSeconds`.
  */
-export async function acquireLock(
-  lockPath: string,
-  options: LockOptions = {},
-): Promise<ReleaseLock> {
+export async function acquireLock(lockPath: string, options: LockOptions = {}): Promise<HeldLock> {
   await mkdir(dirname(lockPath), { recursive: true });
+  let compromised = false;
   const waitMs = Math.max(0, (options.waitSeconds ?? 0) * 1000);
   let release: () => Promise<void>;
   try {
@@ -38,8 +44,7 @@ export async function acquireLock(
           ? 0
           : { retries: Math.ceil(waitMs / 500), minTimeout: 500, maxTimeout: 500, factor: 1 },
       onCompromised: () => {
-        // The lock was taken over (we stalled past `stale`); the run goes on, and the commit
-        // is still serialised by git's own index lock.
+        compromised = true;
       },
     });
   } catch (error) {
@@ -54,9 +59,21 @@ export async function acquireLock(
     });
   }
   let released = false;
-  return async () => {
-    if (released) return;
-    released = true;
-    await release().catch(() => undefined);
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      await release().catch(() => undefined);
+    },
+    assertHeld() {
+      if (compromised) {
+        throw new LockError(
+          `the lock ${lockPath} was taken over by another run while this one stalled`,
+          {
+            hint: 'Nothing was written by this run; the other run goes on. Run again once it has finished.',
+          },
+        );
+      }
+    },
   };
 }

@@ -66,8 +66,7 @@ export async function decryptHandler(args: DecryptArgs): Promise<number> {
   for (const file of files) await verifyDecryptable(file, identities);
   for (const file of files) {
     for await (const chunk of decryptFile(file, identities)) {
-      if (!process.stdout.write(chunk))
-        await new Promise((resolve) => process.stdout.once('drain', resolve));
+      if (!process.stdout.write(chunk)) await drained(process.stdout);
     }
   }
   return 0;
@@ -89,5 +88,20 @@ async function filesOfCopy(
     const entry = copy.manifest.tables[table];
     if (entry === undefined) throw new UsageError(`table ${table} is not in the copy ${copy.dir}`);
     return join(copy.dir, entry.file);
+  });
+}
+
+/** Resolves when `stream` can take more, or is gone (then the write error ends the run). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (error?: Error): void => {
+      stream.off('drain', onDrain).off('close', onDrain).off('error', done);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onDrain = (): void => {
+      done();
+    };
+    stream.once('drain', onDrain).once('close', onDrain).once('error', done);
   });
 }

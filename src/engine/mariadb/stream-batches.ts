@@ -25,9 +25,16 @@ export async function* streamBatches<T>(
   const queue: T[][] = [];
   let batch: T[] = [];
   // One object, so that what the query's callbacks change is not taken for a constant.
-  const state: { done: boolean; failure: unknown; paused: boolean; discarding: boolean } = {
+  const state: {
+    done: boolean;
+    failure: unknown;
+    driverFailed: boolean;
+    paused: boolean;
+    discarding: boolean;
+  } = {
     done: false,
     failure: undefined,
+    driverFailed: false,
     paused: false,
     discarding: false,
   };
@@ -60,6 +67,7 @@ export async function* streamBatches<T>(
   });
   query.on('error', (error: unknown) => {
     state.failure ??= error;
+    state.driverFailed = true;
     notify();
   });
   query.on('end', () => {
@@ -87,8 +95,9 @@ export async function* streamBatches<T>(
       });
     }
   } finally {
-    if (!state.done && state.failure === undefined) {
-      // The consumer stopped early: let the server finish sending, ignoring the rows.
+    if (!state.done && !state.driverFailed) {
+      // The consumer stopped early, or a row could not be converted: let the server finish
+      // sending, ignoring the rows, so the connection is not left paused mid-result.
       state.discarding = true;
       queue.length = 0;
       if (state.paused) connection.resume();

@@ -633,13 +633,14 @@ describe('snapshot determinism and git', () => {
       backupDir,
       categories: SMALL_CATEGORIES,
     });
-    const release = await acquireLock(join(backupDir, WORK_DIR_NAME, `${HOST}.lock`));
+    const lock = await acquireLock(join(backupDir, WORK_DIR_NAME, `${HOST}.lock`));
     try {
       await expect(takeSnapshot(mariadbEngine, options)).rejects.toThrow(LockError);
       expect(existsSync(join(backupDir, HOST))).toBe(false);
     } finally {
-      await release();
+      await lock.release();
     }
+    lock.assertHeld();
     const result = await takeSnapshot(mariadbEngine, options);
     expect(result.git).toBe('committed');
     expect(await readdir(join(backupDir, WORK_DIR_NAME))).toEqual(['.gitignore']);
