@@ -20,6 +20,7 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from './lib/prng.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -72,16 +73,6 @@ function median(values) {
 }
 
 /** A small deterministic PRNG (mulberry32), so every run builds the same history. */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The snapshot files, as schema_backup writes them (see src/snapshot/render-files.ts).
@@ -207,7 +198,7 @@ function changeTable(table, random) {
 async function buildRepository(repo, keepTextsAfter) {
   git(repo, ['init', '--quiet', '--initial-branch=main']);
   git(repo, ['config', 'gc.auto', '0']);
-  const random = prng(20260101);
+  const random = seededRandom(20260101);
   const tables = Array.from({ length: TABLES }, (_, index) => newTable(index, random));
   const texts = new Map(tables.map((table) => [table.name, renderTable(table)]));
 

@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import mysql from 'mysql2/promise';
+import { seededRandom } from './lib/prng.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -230,16 +231,6 @@ async function dropBenchDatabases() {
 }
 
 /** A deterministic pseudo-random generator (mulberry32), so that every run loads the same data. */
-function random(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = [
   'alpha',
@@ -281,7 +272,7 @@ async function setupMany() {
     await connection.beginTransaction();
     let batch = [];
     for (let i = 0; i < TABLES; i++) {
-      const next = random(i + 1);
+      const next = seededRandom(i + 1);
       const rows = [];
       for (let id = 1; id <= ROWS; id++) {
         const word = () => WORDS[Math.floor(next() * WORDS.length)];

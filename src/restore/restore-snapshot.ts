@@ -127,14 +127,7 @@ export async function restoreSnapshot(
     // Tables and their rows, in parallel.
     let done = 0;
     await runOnSessions(sessions, plan.tables, async (session, entry) => {
-      statements += await executeScript(
-        engine,
-        session,
-        options.source.readFile(entry.file),
-        entry.file,
-        options.legacy,
-        false,
-      );
+      statements += await loadSnapshotFile(engine, session, options, entry.file);
       done += 1;
       options.onProgress?.({ phase: 'tables', name: entry.name, done, total: plan.tables.length });
     });
@@ -314,6 +307,16 @@ async function runOnSessions<T>(
     throw failure instanceof Error ? failure : new RestoreError('restore failed');
 }
 
+/** Runs one file of the snapshot (DEFINERs dropped from legacy files); returns statements sent. */
+function loadSnapshotFile(
+  engine: Engine,
+  session: Session,
+  options: RestoreOptions,
+  file: string,
+): Promise<number> {
+  return executeScript(engine, session, options.source.readFile(file), file, options.legacy, false);
+}
+
 /**
  * Executes a script on `session`, joining consecutive one-row INSERTs into one table into
  * multi-row statements. Returns the number of statements sent. `secretRows`: the script
@@ -379,14 +382,7 @@ async function createObjects(
   let statements = 0;
   let waiting = objects.filter((entry) => entry.kind === 'view');
   const load = async (entry: PlannedFile): Promise<void> => {
-    statements += await executeScript(
-      engine,
-      session,
-      options.source.readFile(entry.file),
-      entry.file,
-      options.legacy,
-      false,
-    );
+    statements += await loadSnapshotFile(engine, session, options, entry.file);
     options.onProgress?.({
       phase: 'objects',
       name: `${entry.kind} ${entry.name}`,
