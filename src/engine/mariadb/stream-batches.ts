@@ -70,6 +70,20 @@ export async function* streamBatches<T>(
     state.driverFailed = true;
     notify();
   });
+  // A streamed query has no callback, so mysql2 reports a lost connection (KILL, server
+  // gone) on the connection, not on the query: without these the stream never ends.
+  const onConnectionLost = (error?: unknown): void => {
+    state.failure ??=
+      error ??
+      Object.assign(new Error('the server closed the connection (killed, or gone away)'), {
+        code: 'PROTOCOL_CONNECTION_LOST',
+        fatal: true,
+      });
+    state.driverFailed = true;
+    notify();
+  };
+  connection.on('error', onConnectionLost);
+  connection.on('end', onConnectionLost);
   query.on('end', () => {
     if (batch.length > 0) queue.push(batch);
     batch = [];
@@ -95,6 +109,8 @@ export async function* streamBatches<T>(
       });
     }
   } finally {
+    connection.off('error', onConnectionLost);
+    connection.off('end', onConnectionLost);
     if (!state.done && !state.driverFailed) {
       // The consumer stopped early, or a row could not be converted: let the server finish
       // sending, ignoring the rows, so the connection is not left paused mid-result.
