@@ -41,6 +41,8 @@ export default tseslint.config(
             '**/snapshot/**',
             '**/restore/**',
             '**/diff/**',
+            '**/services/**',
+            '**/upgrade/**',
             'simple-git',
             'js-yaml',
             'yargs',
@@ -62,6 +64,8 @@ export default tseslint.config(
             '**/snapshot/**',
             '**/restore/**',
             '**/diff/**',
+            '**/services/**',
+            '**/upgrade/**',
             'mysql2',
             'mysql2/*',
           ],
@@ -71,7 +75,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/snapshot/**/*.ts', 'src/restore/**/*.ts', 'src/diff/**/*.ts'],
+    files: [
+      'src/snapshot/**/*.ts',
+      'src/restore/**/*.ts',
+      'src/diff/**/*.ts',
+      'src/services/**/*.ts',
+      'src/upgrade/**/*.ts',
+    ],
     rules: {
       'no-restricted-imports': restrict([
         {

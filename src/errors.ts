@@ -109,3 +109,6 @@ export class CryptoError extends SchemaBackupError {}
 
 /** A restore or verify failed partway; the target database is left marked incomplete. */
 export class RestoreError extends SchemaBackupError {}
+
+/** A service could not be stopped, started or queried, or an upgrade command failed. */
+export class ServiceError extends SchemaBackupError {}

@@ -17,6 +17,8 @@ import { verifyBuilder, verifyHandler } from './commands/verify.js';
 import { diffBuilder, diffHandler } from './commands/diff.js';
 import { logBuilder, logHandler } from './commands/log.js';
 import { snapshotBuilder, snapshotHandler } from './commands/snapshot.js';
+import { servicesBuilder, servicesHandler } from './commands/services.js';
+import { upgradeBuilder, upgradeHandler } from './commands/upgrade.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -91,6 +93,18 @@ function buildParser(argv: readonly string[], setExit: (code: number) => void): 
       run(logHandler),
     )
     .command(
+      'upgrade',
+      'stop the consumers, snapshot, run the upgrade command (after --), snapshot again, show the schema diff, start the consumers',
+      upgradeBuilder,
+      run(upgradeHandler),
+    )
+    .command(
+      'services <action>',
+      'stop, start or show the consumers by hand (start --resume: what a crashed run left stopped)',
+      servicesBuilder,
+      run(servicesHandler),
+    )
+    .command(
       'keygen',
       'make an age identity (secret key file) and print its recipient (public key)',
       keygenBuilder,
@@ -108,6 +122,7 @@ function buildParser(argv: readonly string[], setExit: (code: number) => void): 
       checkBuilder,
       run(checkHandler),
     )
+    .parserConfiguration({ 'populate--': true })
     .strict()
     .help()
     .alias('help', 'h')

@@ -15,6 +15,8 @@ import {
   DATABASE_KEYS,
   ENCRYPTION_KEYS,
   GIT_KEYS,
+  PAUSE_HOOK_KEYS,
+  SERVICE_MANAGER_KEYS,
   TOP_LEVEL_KEYS,
   type Categories,
   type Category,
@@ -24,7 +26,10 @@ import {
   type EncryptionConfig,
   type GitConfig,
   type LoadedConfig,
+  type PauseHooksConfig,
+  type ServiceManagerConfig,
 } from './schema.js';
+import { splitCommandLine } from './split-command.js';
 import { mapYamlSource, type KeyPath, type YamlSourceMap } from './source-map.js';
 
 type Mapping = Readonly<Record<string, unknown>>;
@@ -67,6 +72,16 @@ const KEY_NAMES = {
   database: DATABASE_KEYS as readonly string[],
   encryption: ENCRYPTION_KEYS as readonly string[],
   git: GIT_KEYS as readonly string[],
+  serviceManager: SERVICE_MANAGER_KEYS as readonly string[],
+  pauseHooks: PAUSE_HOOK_KEYS as readonly string[],
+};
+
+/** systemd's commands, the service manager when the config names none. */
+const SYSTEMCTL: Readonly<Record<'stop' | 'start' | 'restart' | 'status', string>> = {
+  stop: 'systemctl stop {service}',
+  start: 'systemctl start {service}',
+  restart: 'systemctl restart {service}',
+  status: 'systemctl is-active --quiet {service}',
 };
 
 class ConfigReader {
@@ -148,6 +163,8 @@ class ConfigReader {
       strict: this.optionalBoolean(root, ['strict']) ?? false,
       encryption,
       git,
+      serviceManager: this.serviceManager(root),
+      pauseHooks: this.pauseHooks(root),
     };
     return { config, warnings: this.warnings };
   }
@@ -252,6 +269,58 @@ class ConfigReader {
       push,
       branch: this.optionalString(block, ['git', 'branch']),
     };
+  }
+
+  private serviceManager(root: Mapping): ServiceManagerConfig {
+    const block = this.optionalMapping(root, ['service_manager']) ?? {};
+    this.warnUnknownKeys(block, ['service_manager'], KEY_NAMES.serviceManager);
+    const command = (action: keyof typeof SYSTEMCTL): string[] => {
+      const path = ['service_manager', action];
+      const template = this.optionalString(block, path) ?? SYSTEMCTL[action];
+      let argv: string[];
+      try {
+        argv = splitCommandLine(template);
+      } catch (error) {
+        throw this.error(path, (error as Error).message);
+      }
+      if (!argv.some((word) => word.includes('{service}')))
+        throw this.error(path, 'must contain {service}, which stands for the service name');
+      return argv;
+    };
+    const seconds = (key: string, fallback: number): number => {
+      const value = this.optionalNumber(block, ['service_manager', key]) ?? fallback;
+      if (value <= 0)
+        throw this.error(['service_manager', key], 'must be a number of seconds above 0');
+      return value;
+    };
+    return {
+      stop: command('stop'),
+      start: command('start'),
+      restart: command('restart'),
+      status: command('status'),
+      timeoutSeconds: seconds('timeout', 120),
+      readyTimeoutSeconds: seconds('ready_timeout', 120),
+    };
+  }
+
+  private pauseHooks(root: Mapping): PauseHooksConfig {
+    const block = this.optionalMapping(root, ['pause_hooks']) ?? {};
+    this.warnUnknownKeys(block, ['pause_hooks'], KEY_NAMES.pauseHooks);
+    const statements = (key: 'before' | 'after'): string[] => {
+      const path = ['pause_hooks', key];
+      const value = block[key];
+      return typeof value === 'string' ? [value.trim()] : this.stringList(block, path);
+    };
+    const hooks = { before: statements('before'), after: statements('after') };
+    if (hooks.before.length > 0 && hooks.after.length === 0)
+      throw this.error(
+        ['pause_hooks', 'after'],
+        'is needed with pause_hooks.before: it undoes the pause',
+        {
+          hint: 'e.g. before: "UPDATE status SET pause = 1" and after: "UPDATE status SET pause = 0"',
+        },
+      );
+    return hooks;
   }
 
   // ---- typed readers: each throws a ConfigError naming the key path --------------------

@@ -21,6 +21,8 @@ export const TOP_LEVEL_KEYS = [
   'strict',
   'encryption',
   'git',
+  'service_manager',
+  'pause_hooks',
 ] as const;
 
 export const DATABASE_KEYS = [
@@ -42,6 +44,37 @@ export const DATABASE_KEYS = [
 export const ENCRYPTION_KEYS = ['recipients', 'recipients_file', 'identity_file'] as const;
 
 export const GIT_KEYS = ['commit', 'init', 'author', 'push', 'branch'] as const;
+
+export const SERVICE_MANAGER_KEYS = [
+  'stop',
+  'start',
+  'restart',
+  'status',
+  'timeout',
+  'ready_timeout',
+] as const;
+
+export const PAUSE_HOOK_KEYS = ['before', 'after'] as const;
+
+/** How services are stopped and started: argv templates in which `{service}` is the name. */
+export interface ServiceManagerConfig {
+  readonly stop: readonly string[];
+  readonly start: readonly string[];
+  readonly restart: readonly string[];
+  /** Exit 0 means running. */
+  readonly status: readonly string[];
+  /** Seconds one command may take before it is killed. */
+  readonly timeoutSeconds: number;
+  /** Seconds to wait for the database to answer after providers restart. */
+  readonly readyTimeoutSeconds: number;
+}
+
+/** SQL run around a snapshot taken without `-m`/`-t`, e.g. to set and clear a pause flag. */
+export interface PauseHooksConfig {
+  readonly before: readonly string[];
+  /** Run on every exit path once `before` has started. */
+  readonly after: readonly string[];
+}
 
 /** The `database:` block: what the config says; gaps are filled from option files later. */
 export interface DatabaseConfig {
@@ -103,6 +136,9 @@ export interface Config {
   readonly strict: boolean;
   readonly encryption: EncryptionConfig;
   readonly git: GitConfig;
+  /** systemctl unless the config says otherwise. */
+  readonly serviceManager: ServiceManagerConfig;
+  readonly pauseHooks: PauseHooksConfig;
 }
 
 /** A problem that does not stop the run (unknown key, ...), with where it is. */

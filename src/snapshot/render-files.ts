@@ -37,12 +37,16 @@ export function fileHeader(
 }
 
 /** The structure part of a table file: header, `CREATE TABLE` and the note on rows. */
+export const EPHEMERAL_COPY_NOTE =
+  'rows: below, one per line, in key order (snapshot -e; never in git)';
+
 export function renderTableHead(
   dialect: SqlDialect,
   table: PlannedTable,
   definition: ObjectDefinition,
+  rowNote: string = ROW_NOTE[table.category],
 ): string {
-  return `${fileHeader(dialect, `table ${dialect.quoteIdentifier(table.name)}, category ${table.category}`, [ROW_NOTE[table.category]])}\n${definition.sql};\n`;
+  return `${fileHeader(dialect, `table ${dialect.quoteIdentifier(table.name)}, category ${table.category}`, [rowNote])}\n${definition.sql};\n`;
 }
 
 /** Streams `INSERT` lines, one row each, with the column list so invisible columns load too. */

@@ -7,7 +7,6 @@
  * Workflows never print, read argv or the environment, or exit: they log through the given
  * logger and return a result or throw a SchemaBackupError.
  */
-import { existsSync } from 'node:fs';
 import { link, mkdir, mkdtemp, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +15,11 @@ import type { Categories } from '../config/schema.js';
 import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 import { Repository, type Author } from '../git/repository.js';
-import { syncDirectory, writeFileAtomic } from '../support/atomic-write.js';
+import { syncDirectory } from '../support/atomic-write.js';
 import { mapWithConcurrency, prefetch } from '../support/concurrency.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
 import { acquireLock, type HeldLock } from '../support/lock.js';
+import { ensureWorkDir } from './work-dir.js';
 import type { Logger } from '../support/logger.js';
 import { composeCommitMessage, type ObjectChange } from './commit-message.js';
 import {
@@ -31,6 +31,7 @@ import {
 import { hostDirectory, objectForFileName, SNAPSHOT_FILE_SUFFIX, WORK_DIR_NAME } from './layout.js';
 import { planSnapshot, type PlannedTable, type SnapshotPlan } from './plan-snapshot.js';
 import {
+  EPHEMERAL_COPY_NOTE,
   renderObjectFile,
   renderRows,
   renderTableHead,
@@ -39,6 +40,7 @@ import {
 import { MANIFEST_FILE, renderManifest, type ManifestTable } from './manifest.js';
 import { MemoryBudget, StagedContent } from './staged-content.js';
 import { loadFingerprintKey, UserDataCopy, type UserDataOutcome } from './user-data-copy.js';
+import { EphemeralCopy } from './ephemeral-copy.js';
 
 export interface SnapshotGitOptions {
   /** Commit the host directory when it changed. */
@@ -77,6 +79,15 @@ export interface SnapshotOptions {
   readonly lockWaitSeconds: number;
   /** Undefined: the rows of local tables are not saved (user_data_backup_dir is not set). */
   readonly userData?: UserDataOptions | undefined;
+  /**
+   * Runs once the read view is open, before any row is read (pause hooks): what it changes
+   * in InnoDB tables is not in the snapshot.
+   */
+  readonly afterReadViewOpen?: (() => Promise<void>) | undefined;
+  /** Also write the rows of ephemeral tables, one `.sql` file per table, into this directory. */
+  readonly ephemeralDir?: string | undefined;
+  /** Put before the commit message's subject, e.g. `before upgrade: `. */
+  readonly commitPrefix?: string | undefined;
   /** The run's time, for the user-data copy's name. Default now. */
   readonly now?: Date | undefined;
   readonly logger: Logger;
@@ -122,6 +133,8 @@ export interface SnapshotResult {
   readonly objectHashes: ReadonlyMap<string, string>;
   /** Whether manifest.json changed. */
   readonly manifestChange: FileChange;
+  /** Files written by `ephemeralDir` (empty without it). */
+  readonly ephemeralFiles: readonly string[];
   /** What became of the rows of local tables. */
   readonly userData:
     UserDataOutcome | { readonly outcome: 'no-local-tables' | 'not-configured' | 'dry-run' };
@@ -149,6 +162,7 @@ export async function takeSnapshot(
   let stagingDir: string | undefined;
   let session: Session | undefined;
   let userDataCopy: UserDataCopy | undefined;
+  let ephemeralCopy: EphemeralCopy | undefined;
   const outcomes: Promise<TableOutcome>[] = [];
   try {
     // Connect and check the categories before anything is created on disk: a wrong
@@ -183,6 +197,7 @@ export async function takeSnapshot(
     // The read view starts only now, after any wait for the lock: a run that waited must not
     // commit data older than what the run it waited for committed.
     await session.startConsistentSnapshot();
+    await options.afterReadViewOpen?.();
     const inventory = await session.listObjects(options.database);
     const plan = planSnapshot(inventory, options.categories);
     checkStrict(plan, options);
@@ -205,6 +220,9 @@ export async function takeSnapshot(
       });
     }
 
+    if (options.ephemeralDir !== undefined && !options.dryRun)
+      ephemeralCopy = await EphemeralCopy.begin(options.ephemeralDir);
+
     const descriptions = await session.describeTables(options.database);
     const manifest = new Map<string, ManifestTable>();
     const tables: TableOutcome[] = [];
@@ -219,7 +237,8 @@ export async function takeSnapshot(
       if (description === undefined)
         throw new UsageError(`table ${table.name} disappeared while the snapshot was read`);
       const content = new StagedContent(staging, memoryBudget);
-      const head = renderTableHead(engine.dialect, table, await definitions.get(index));
+      const definition = await definitions.get(index);
+      const head = renderTableHead(engine.dialect, table, definition);
       const structure = sha256(head);
       await content.write(head);
       let rows = 0;
@@ -251,6 +270,15 @@ export async function takeSnapshot(
           renderUserDataRows(engine.dialect, description, batches),
         );
         logger.debug(`${table.name}: ${String(entry.rows)} rows encrypted`);
+      }
+      if (table.category === 'ephemeral' && ephemeralCopy !== undefined) {
+        const rowChunks = renderRows(
+          engine.dialect,
+          description,
+          session.readRowBatches(options.database, description),
+        );
+        const copyHead = renderTableHead(engine.dialect, table, definition, EPHEMERAL_COPY_NOTE);
+        await ephemeralCopy.writeTable(table.file, withHead(copyHead, rowChunks));
       }
       // Comparing with the file in place (file system work) overlaps reading the next table
       // (server work); at most two tables are in hand at once.
@@ -324,6 +352,7 @@ export async function takeSnapshot(
       manifest,
       objectHashes,
       manifestChange: manifestOutcome.change,
+      ephemeralFiles: [] as readonly string[],
     };
     if (options.dryRun)
       return {
@@ -343,7 +372,7 @@ export async function takeSnapshot(
     );
 
     const changes = describeChanges(tables, objects, removed);
-    const message = composeCommitMessage(options.host, options.database, changes);
+    const message = `${options.commitPrefix ?? ''}${composeCommitMessage(options.host, options.database, changes)}`;
     // What can still fail of the user-data copy fails before the commit, not after it.
     await userDataCopy?.prepare();
     let commit;
@@ -366,6 +395,12 @@ export async function takeSnapshot(
       }
       throw error;
     }
+    const ephemeralFiles = (await ephemeralCopy?.finish()) ?? [];
+    ephemeralCopy = undefined;
+    if (ephemeralFiles.length > 0)
+      logger.info(
+        `rows of ${String(ephemeralFiles.length)} ephemeral table(s) written to ${options.ephemeralDir ?? ''}`,
+      );
     if (commit !== undefined)
       logger.info(`committed ${commit.id.slice(0, 12)}: ${message.split('\n')[0] ?? ''}`);
 
@@ -384,16 +419,25 @@ export async function takeSnapshot(
         : commit === undefined
           ? 'no-changes'
           : 'committed';
-    if (commit === undefined || repository === undefined) return { ...base, git, userData };
+    if (commit === undefined || repository === undefined)
+      return { ...base, ephemeralFiles, git, userData };
     if (options.git.push !== undefined) {
       await repository.push(options.git.push, options.git.branch);
       logger.info(`pushed to ${options.git.push}`);
     }
-    return { ...base, git, commit: { id: commit.id, message }, pushed: options.git.push, userData };
+    return {
+      ...base,
+      ephemeralFiles,
+      git,
+      commit: { id: commit.id, message },
+      pushed: options.git.push,
+      userData,
+    };
   } finally {
     // A comparison still running when a read failed finishes before its files are removed.
     await Promise.allSettled(outcomes);
     await userDataCopy?.abort();
+    await ephemeralCopy?.abort();
     for (const write of pending) await write.content.discard();
     if (stagingDir !== undefined) await rm(stagingDir, { recursive: true, force: true });
     if (session !== undefined) await session.close();
@@ -576,15 +620,16 @@ async function listSnapshotFiles(hostDir: string): Promise<string[]> {
   }
 }
 
-/** The work directory ignores itself, so locks and staging files never reach git. */
-async function ensureWorkDir(workDir: string): Promise<void> {
-  await mkdir(workDir, { recursive: true, mode: 0o700 });
-  const ignoreFile = join(workDir, '.gitignore');
-  if (!existsSync(ignoreFile)) await writeFileAtomic(ignoreFile, '*\n');
-}
-
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+async function* withHead(
+  head: string,
+  chunks: AsyncIterable<{ readonly text: string }>,
+): AsyncIterable<string> {
+  yield head;
+  for await (const chunk of chunks) yield chunk.text;
 }
 
 function sha256(text: string): string {

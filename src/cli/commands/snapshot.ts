@@ -1,4 +1,5 @@
 /** `schema_backup [snapshot]`: take a snapshot of the configured database and commit it. */
+import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { collectRecipients } from '../../crypto/recipients.js';
 import { ConfigError, CryptoError } from '../../errors.js';
@@ -8,19 +9,22 @@ import type { Config } from '../../config/schema.js';
 import type { ConnectionSettings } from '../../config/resolve-connection.js';
 import { parseAuthor } from '../../git/repository.js';
 import type { Logger } from '../../support/logger.js';
-import {
-  takeSnapshot,
-  type SnapshotOptions,
-  type SnapshotResult,
-} from '../../snapshot/take-snapshot.js';
+import type { SnapshotOptions, SnapshotResult } from '../../snapshot/take-snapshot.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
+import { processInterrupts } from '../interrupts.js';
+import { consumerControlFor } from '../service-control.js';
+import { takeGuardedSnapshot, type ServiceMode } from '../../upgrade/guarded-snapshot.js';
+import type { ServicesOutcome } from '../../services/consumer-control.js';
 
 export interface SnapshotArgs extends GlobalArgs {
   readonly dryRun?: boolean | undefined;
   readonly commit?: boolean | undefined;
   readonly waitLock?: number | undefined;
   readonly json?: boolean | undefined;
+  readonly model?: boolean | undefined;
+  readonly target?: boolean | undefined;
+  readonly ephemeralDirectory?: string | undefined;
 }
 
 export function snapshotBuilder(yargs: Argv): Argv<SnapshotArgs> {
@@ -38,7 +42,24 @@ export function snapshotBuilder(yargs: Argv): Argv<SnapshotArgs> {
       describe: 'seconds to wait for another run on this host directory to finish',
       default: 0,
     })
-    .option('json', { type: 'boolean', describe: 'print the result as JSON' });
+    .option('json', { type: 'boolean', describe: 'print the result as JSON' })
+    .option('model', {
+      alias: 'm',
+      type: 'boolean',
+      describe:
+        'stop the consumers, restart the providers and wait for the database, snapshot, start the consumers again (also when the snapshot fails)',
+    })
+    .option('target', {
+      alias: 't',
+      type: 'boolean',
+      describe: 'as --model, but leave the consumers stopped (before an upgrade)',
+    })
+    .option('ephemeral-directory', {
+      alias: 'e',
+      type: 'string',
+      describe: 'also write the rows of ephemeral tables into this directory',
+    })
+    .conflicts('model', 'target');
 }
 
 /** Builds the workflow's options from the config and the command line. */
@@ -71,6 +92,8 @@ export async function snapshotOptionsFrom(
             recipients: await configuredRecipients(config),
             fingerprintKeyFile: fingerprintKeyPath(config.backupDir, host),
           },
+    ephemeralDir:
+      args.ephemeralDirectory === undefined ? undefined : resolve(args.ephemeralDirectory),
     dryRun: args.dryRun === true,
     lockWaitSeconds: args.waitLock ?? 0,
     logger,
@@ -92,12 +115,49 @@ async function configuredRecipients(config: Config): Promise<string[]> {
 
 export async function snapshotHandler(args: SnapshotArgs): Promise<number> {
   const context = await loadContext(args);
+  const { config, logger } = context;
   const connection = await connectionFor(context, args);
-  const options = await snapshotOptionsFrom(context.config, connection, args, context.logger);
-  const result = await takeSnapshot(mariadbEngine, options);
-  if (args.json === true) printJson(result);
-  else printSnapshotSummary(result);
+  const options = await snapshotOptionsFrom(config, connection, args, logger);
+  const servicesWanted = args.model === true || args.target === true;
+  if (servicesWanted && options.dryRun) {
+    logger.info(
+      `dry run: would stop ${config.consumers.join(', ') || 'no consumers'}, restart ${config.providers.join(', ') || 'no providers'}, snapshot, and ${args.target === true ? 'leave the consumers stopped' : 'start the consumers again'}`,
+    );
+  }
+  const mode: ServiceMode =
+    servicesWanted && !options.dryRun
+      ? {
+          kind: args.target === true ? 'target' : 'model',
+          control: await consumerControlFor(
+            config,
+            options.host,
+            `snapshot --${args.target === true ? 'target' : 'model'}`,
+            logger,
+          ),
+          readyTimeoutSeconds: config.serviceManager.readyTimeoutSeconds,
+        }
+      : { kind: 'none', pauseHooks: config.pauseHooks, pauseSeconds: config.pauseInterval };
+  const { snapshot: result, services } = await takeGuardedSnapshot(
+    mariadbEngine,
+    options,
+    mode,
+    processInterrupts(logger),
+  );
+  if (args.json === true) printJson(services === undefined ? result : { ...result, services });
+  else {
+    printSnapshotSummary(result);
+    if (services !== undefined) printServices(services);
+  }
   return 0;
+}
+
+function printServices(services: ServicesOutcome): void {
+  if (services.keptStopped.length > 0) {
+    printLine(`  consumers left STOPPED: ${services.keptStopped.join(', ')}`);
+    printLine('  start them when done with: schema_backup services start');
+  } else if (services.stopped.length > 0) {
+    printLine(`  consumers stopped and started again: ${services.stopped.join(', ')}`);
+  }
 }
 
 function printSnapshotSummary(result: SnapshotResult): void {
@@ -136,6 +196,10 @@ function printSnapshotSummary(result: SnapshotResult): void {
       printLine('  dry run: nothing written or committed');
       break;
   }
+  if (result.ephemeralFiles.length > 0)
+    printLine(
+      `  ephemeral rows: ${String(result.ephemeralFiles.length)} table(s) written to ${dirname(result.ephemeralFiles[0] ?? '')}`,
+    );
   switch (result.userData.outcome) {
     case 'created':
       printLine(

@@ -1,0 +1,131 @@
+/**
+ * `schema_backup upgrade -- CMD [ARGS…]`: the before-upgrade workflow in one command. Stops
+ * the consumers, commits a snapshot, runs CMD, commits a snapshot again, shows the schema
+ * diff, and starts the consumers again whatever happened.
+ */
+import type { Argv } from 'yargs';
+import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import {
+  commandLabel,
+  runUpgrade,
+  upgradePlan,
+  type UpgradeResult,
+} from '../../upgrade/run-upgrade.js';
+import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import { processInterrupts } from '../interrupts.js';
+import { patchText, summaryLines, wantsColor } from '../output/diff-summary.js';
+import { printLine } from '../output/print.js';
+import { consumerControlFor } from '../service-control.js';
+import { snapshotOptionsFrom } from './snapshot.js';
+
+export interface UpgradeArgs extends GlobalArgs {
+  readonly dryRun?: boolean | undefined;
+  readonly keepStopped?: boolean | undefined;
+  readonly shell?: boolean | undefined;
+  readonly waitLock?: number | undefined;
+  readonly '--'?: readonly (string | number)[] | undefined;
+  readonly _: readonly (string | number)[];
+}
+
+export function upgradeBuilder(yargs: Argv): Argv<UpgradeArgs> {
+  return yargs
+    .usage('$0 upgrade [options] -- CMD [ARGS…]')
+    .option('dry-run', {
+      type: 'boolean',
+      describe: 'print the plan; stop, run and commit nothing',
+    })
+    .option('keep-stopped', {
+      type: 'boolean',
+      describe: 'leave the consumers stopped at the end',
+    })
+    .option('shell', {
+      type: 'boolean',
+      describe: 'run CMD (one string) through /bin/sh -c instead of directly',
+    })
+    .option('wait-lock', {
+      type: 'number',
+      default: 0,
+      describe: 'seconds to wait for another run on this host directory to finish',
+    })
+    .example('$0 upgrade -- apt-get install -y mariadb-server', 'upgrade the database server')
+    .example("$0 upgrade --shell -- 'cd /opt/app && ./migrate'", 'a pipeline needs --shell');
+}
+
+export async function upgradeHandler(args: UpgradeArgs): Promise<number> {
+  const command = (args['--'] ?? args._.slice(1)).map(String);
+  if (command.length === 0)
+    throw new UsageError('upgrade needs the command to run after --', {
+      hint: 'e.g. schema_backup upgrade -- apt-get install -y mariadb-server',
+    });
+  if (args.shell === true && command.length > 1)
+    throw new UsageError('with --shell, give the command as one quoted string');
+  const context = await loadContext(args);
+  const { config, logger } = context;
+  if (args.dryRun === true) {
+    const host = await hostNameFor(config);
+    printLine(`upgrade plan for ${host} (dry run: nothing is stopped, run or committed):`);
+    upgradePlan(
+      { command, shell: args.shell === true, keepStopped: args.keepStopped === true },
+      config.consumers,
+      host,
+    ).forEach((step, index) => printLine(`  ${String(index + 1)}. ${step}`));
+    return ExitCode.Ok;
+  }
+  const connection = await connectionFor(context, args);
+  const snapshot = await snapshotOptionsFrom(
+    config,
+    connection,
+    { ...args, dryRun: false },
+    logger,
+  );
+  const label = commandLabel(command, args.shell === true);
+  const result = await runUpgrade(mariadbEngine, {
+    command,
+    shell: args.shell === true,
+    keepStopped: args.keepStopped === true,
+    snapshot,
+    control: await consumerControlFor(config, snapshot.host, `upgrade -- ${label}`, logger),
+    interrupts: processInterrupts(logger),
+  });
+  printUpgrade(result, label, connection.database);
+  return result.outcome === 'upgraded' ? ExitCode.Ok : ExitCode.Failure;
+}
+
+function printUpgrade(result: UpgradeResult, label: string, database: string): void {
+  const short = (id: string): string => id.slice(0, 12);
+  printLine(
+    `before upgrade: ${short(result.before.commit)}${result.before.created ? '' : ' (no change since the last snapshot)'}`,
+  );
+  if (result.outcome === 'command-failed') {
+    printLine(`UPGRADE FAILED: ${result.failure}`);
+    printLine('  no "after upgrade" snapshot was committed');
+    printLine(
+      `  the state before the upgrade is commit ${short(result.before.commit)}; to restore it:`,
+    );
+    printLine(
+      `    schema_backup restore --rev ${short(result.before.commit)} --target ${database} --force --force-source`,
+    );
+  } else {
+    printLine(
+      `after upgrade:  ${short(result.after.commit)}${result.after.created ? '' : ' (the upgrade changed nothing in the snapshot)'}`,
+    );
+    const lines = summaryLines(result.diff);
+    if (lines.length === 0) printLine(`schema diff: none (${label} changed no table or object)`);
+    else {
+      printLine('schema diff:');
+      for (const line of lines) printLine(`  ${line}`);
+      if (result.diff.patches.length > 0) {
+        printLine();
+        printLine(patchText(result.diff, wantsColor(process.stdout)));
+      }
+    }
+  }
+  const { services } = result;
+  if (services.keptStopped.length > 0)
+    printLine(
+      `consumers left STOPPED (--keep-stopped): ${services.keptStopped.join(', ')}; start them with: schema_backup services start`,
+    );
+  else if (services.stopped.length > 0)
+    printLine(`consumers started again: ${[...services.stopped].reverse().join(', ')}`);
+}
