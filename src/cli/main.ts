@@ -192,5 +192,16 @@ if (isEntryPoint()) {
     if (error.code === 'EPIPE') process.exit(ExitCode.Failure);
     throw error;
   });
+  // If the run's promise never settles (a driver event nobody listens to) the event loop
+  // drains and Node would exit 0: a failed run must never look like a good one.
+  let finished = false;
+  process.once('beforeExit', () => {
+    if (finished) return;
+    process.stderr.write(
+      'error: the run stopped before it finished; this is a bug in schema_backup, please report it (run again with --verbose)\n',
+    );
+    process.exit(ExitCode.Failure);
+  });
   process.exitCode = await main(hideBin(process.argv));
+  finished = true;
 }
