@@ -319,6 +319,29 @@ describe('pause hooks', () => {
     expect(existsSync(join(setup.hostDir, 'flags.sql'))).toBe(false);
   });
 
+  it('are undone on SIGINT during the pause', async () => {
+    const setup = await setUp([
+      'pause_interval: 60',
+      'pause_hooks:',
+      '  before: "UPDATE flags SET pause = 1 WHERE name = \'ProcessMonitor\'"',
+      '  after: "UPDATE flags SET pause = 0 WHERE name = \'ProcessMonitor\'"',
+    ]);
+    const run = spawnCli(['--config', setup.config, 'snapshot']);
+    await waitFor(() => run.output().stderr.includes('waiting 60 s'), 'the pause');
+    expect(await setup.database.query('SELECT pause FROM flags')).toEqual([{ pause: 1 }]);
+    run.child.kill('SIGINT');
+    const { code } = await run.exited;
+    expect(code).toBe(130);
+    expect(await setup.database.query('SELECT pause FROM flags')).toEqual([{ pause: 0 }]);
+    expect(existsSync(join(setup.hostDir, 'flags.sql'))).toBe(false);
+    // The interrupted run left no lock behind: the next one runs.
+    await writeFile(
+      setup.config,
+      (await readFile(setup.config, 'utf8')).replace('pause_interval: 60', 'pause_interval: 0'),
+    );
+    expect((await runCli(['--config', setup.config, 'snapshot'])).code).toBe(0);
+  });
+
   it('a before hook without an after hook is a config error', async () => {
     const setup = await setUp(['pause_hooks:', '  before: "UPDATE flags SET pause = 1"']);
     const result = await runCli(['--config', setup.config, 'snapshot']);

@@ -325,6 +325,15 @@ describe('parseConfig: YAML and types', () => {
         strict: false,
         encryption: { recipients: [] },
         git: { commit: true, init: false, author: undefined, push: undefined, branch: undefined },
+        serviceManager: {
+          stop: ['systemctl', 'stop', '{service}'],
+          start: ['systemctl', 'start', '{service}'],
+          restart: ['systemctl', 'restart', '{service}'],
+          status: ['systemctl', 'is-active', '--quiet', '{service}'],
+          timeoutSeconds: 120,
+          readyTimeoutSeconds: 120,
+        },
+        pauseHooks: { before: [], after: [] },
       });
     }
   });
