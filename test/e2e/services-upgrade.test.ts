@@ -433,6 +433,27 @@ describe('upgrade', () => {
     expectAllRunning(setup);
   });
 
+  it('SIGTERM during the command is passed on to it, and the consumers start again', async () => {
+    const setup = await setUp();
+    const marker = join(setup.dir, 'command-ran');
+    const run = spawnCli([
+      '--config',
+      setup.config,
+      'upgrade',
+      '--shell',
+      '--',
+      `touch '${marker}'; exec sleep 60`,
+    ]);
+    await waitFor(() => existsSync(marker), 'the upgrade command');
+    run.child.kill('SIGTERM');
+    const { code } = await run.exited;
+    expect(code).toBe(143);
+    expect(run.output().stderr).toContain('passing SIGTERM to the upgrade command');
+    expectAllRunning(setup);
+    expect(commitSubjects(setup)).toHaveLength(1);
+    expect(existsSync(setup.stateFile)).toBe(false);
+  });
+
   it('without a command after -- is a usage error', async () => {
     const setup = await setUp();
     const result = await runCli(['--config', setup.config, 'upgrade']);
