@@ -23,7 +23,8 @@ export interface SchemaBackupErrorOptions {
 
 /** Base class: a user-facing message, an optional hint, and the exit code. */
 export class SchemaBackupError extends Error {
-  readonly exitCode: ExitCode = ExitCode.Failure;
+  /** An {@link ExitCode}, or 128 + a signal's number for an interrupted run. */
+  readonly exitCode: number = ExitCode.Failure;
   readonly hint: string | undefined;
 
   constructor(message: string, options: SchemaBackupErrorOptions = {}) {
@@ -112,3 +113,22 @@ export class RestoreError extends SchemaBackupError {}
 
 /** A service could not be stopped, started or queried, or an upgrade command failed. */
 export class ServiceError extends SchemaBackupError {}
+
+/**
+ * The run was stopped by SIGINT, SIGTERM or SIGHUP, after putting back what it had changed
+ * (services, pause hooks). Exits 128 + the signal's number, as a shell reports it.
+ */
+export class InterruptedError extends SchemaBackupError {
+  override readonly exitCode: number;
+  readonly signal: NodeJS.Signals;
+
+  constructor(
+    signal: NodeJS.Signals,
+    signalNumber: number,
+    options: SchemaBackupErrorOptions = {},
+  ) {
+    super(`interrupted by ${signal}`, options);
+    this.signal = signal;
+    this.exitCode = 128 + signalNumber;
+  }
+}

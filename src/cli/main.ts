@@ -18,7 +18,7 @@ import { diffBuilder, diffHandler } from './commands/diff.js';
 import { logBuilder, logHandler } from './commands/log.js';
 import { snapshotBuilder, snapshotHandler } from './commands/snapshot.js';
 import { servicesBuilder, servicesHandler } from './commands/services.js';
-import { upgradeBuilder, upgradeHandler } from './commands/upgrade.js';
+import { upgradeBuilder, upgradeHandler, type UpgradeArgs } from './commands/upgrade.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -26,9 +26,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   const setExit = (code: number): void => {
     exitCode = code;
   };
-  let verbose = argv.includes('--verbose') || argv.includes('-v');
+  // Words after `--` are the upgrade command, taken as they are: yargs would turn `10.10`
+  // into the number 10.1.
+  const separator = argv.indexOf('--');
+  const options = separator < 0 ? argv : argv.slice(0, separator);
+  const trailing = separator < 0 ? undefined : argv.slice(separator + 1);
+  let verbose = options.includes('--verbose') || options.includes('-v');
   try {
-    await buildParser(argv, setExit).parseAsync();
+    await buildParser(options, trailing, setExit).parseAsync();
   } catch (error) {
     verbose ||= process.env.SCHEMA_BACKUP_DEBUG === '1';
     return reportError(error, verbose);
@@ -36,10 +41,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
-function buildParser(argv: readonly string[], setExit: (code: number) => void): Argv {
+function buildParser(
+  argv: readonly string[],
+  trailing: readonly string[] | undefined,
+  setExit: (code: number) => void,
+): Argv {
   const run =
     <T>(handler: (args: T) => Promise<number>) =>
     async (args: T): Promise<void> => {
+      if (trailing !== undefined)
+        throw new UsageError('only upgrade takes a command after --', {
+          hint: 'e.g. schema_backup upgrade -- apt-get install -y mariadb-server',
+        });
       setExit(await handler(args));
     };
   return yargs([...argv])
@@ -96,7 +109,9 @@ function buildParser(argv: readonly string[], setExit: (code: number) => void): 
       'upgrade',
       'stop the consumers, snapshot, run the upgrade command (after --), snapshot again, show the schema diff, start the consumers',
       upgradeBuilder,
-      run(upgradeHandler),
+      async (args: UpgradeArgs) => {
+        setExit(await upgradeHandler(args, trailing ?? []));
+      },
     )
     .command(
       'services <action>',
@@ -122,7 +137,6 @@ function buildParser(argv: readonly string[], setExit: (code: number) => void): 
       checkBuilder,
       run(checkHandler),
     )
-    .parserConfiguration({ 'populate--': true })
     .strict()
     .help()
     .alias('help', 'h')

@@ -1,7 +1,8 @@
 /** Builds the services side of a command from the config: the manager and the consumer control. */
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { ConsumerControl } from '../services/consumer-control.js';
+import { ExitCode } from '../errors.js';
+import { ConsumerControl, type ServicesOutcome } from '../services/consumer-control.js';
 import { CommandServiceManager } from '../services/service-manager.js';
 import { StoppedServicesFile } from '../services/stopped-services.js';
 import { ensureWorkDir, workDirOf } from '../snapshot/work-dir.js';
@@ -22,13 +23,26 @@ export async function consumerControlFor(
   host: string,
   command: string,
   logger: Logger,
+  options: { takeOver?: boolean } = {},
 ): Promise<ConsumerControl> {
-  return ConsumerControl.open({
-    manager: new CommandServiceManager(config.serviceManager, logger),
-    consumers: config.consumers,
-    providers: config.providers,
-    stateFile: await stoppedServicesFile(config, host),
-    command,
-    logger,
-  });
+  return ConsumerControl.open(
+    {
+      manager: new CommandServiceManager(config.serviceManager, logger),
+      consumers: config.consumers,
+      providers: config.providers,
+      stateFile: await stoppedServicesFile(config, host),
+      command,
+      logger,
+    },
+    options,
+  );
+}
+
+/** A run whose work succeeded still fails when a consumer did not start again. */
+export function failIfNotStarted(services: ServicesOutcome, logger: Logger): number {
+  if (services.failedToStart.length === 0) return ExitCode.Ok;
+  logger.error(
+    `${services.failedToStart.join(', ')} did not start again; fix them, then run: schema_backup services start --resume`,
+  );
+  return ExitCode.Failure;
 }

@@ -119,7 +119,8 @@ class ConfigReader {
     const encryption = this.encryption(root, configDir);
     const git = this.git(root);
     const pauseInterval = this.optionalNumber(root, ['pause_interval']) ?? 0;
-    if (pauseInterval < 0) throw this.error(['pause_interval'], 'must be zero or more seconds');
+    if (pauseInterval < 0 || pauseInterval > 86_400)
+      throw this.error(['pause_interval'], 'must be from 0 to 86400 seconds');
 
     if (
       categories.local.length > 0 &&
@@ -166,6 +167,11 @@ class ConfigReader {
       serviceManager: this.serviceManager(root),
       pauseHooks: this.pauseHooks(root),
     };
+    if (config.pauseInterval > 0 && config.pauseHooks.before.length === 0)
+      this.warn(
+        ['pause_interval'],
+        'pause_interval is set but pause_hooks.before is not: nothing is paused and there is no wait',
+      );
     return { config, warnings: this.warnings };
   }
 
@@ -289,8 +295,8 @@ class ConfigReader {
     };
     const seconds = (key: string, fallback: number): number => {
       const value = this.optionalNumber(block, ['service_manager', key]) ?? fallback;
-      if (value <= 0)
-        throw this.error(['service_manager', key], 'must be a number of seconds above 0');
+      if (value <= 0 || value > 86_400)
+        throw this.error(['service_manager', key], 'must be a number of seconds from 1 to 86400');
       return value;
     };
     return {

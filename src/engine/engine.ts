@@ -144,6 +144,8 @@ export interface Session {
   /** Runs statements that return nothing (DDL, SET); for tests, restores and loads. */
   execute(sql: string): Promise<void>;
   close(): Promise<void>;
+  /** Drops the connection at once (an interrupted run): what is running fails, and so does anything later. */
+  abort(): void;
 }
 
 /** How SQL text of this engine is written. */

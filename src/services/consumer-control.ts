@@ -1,28 +1,17 @@
 /**
  * Stops the consumers of the database around a piece of work and brings them back on every
- * exit path: consumers stop in the listed order and start in reverse; one that fails to stop
- * aborts the work and the ones already stopped are started again; a signal or a failure of
- * the work still starts them; a record on disk lets the next run start them after a crash.
+ * exit path: consumers stop in the listed order and start in reverse; one that fails to
+ * stop aborts the work and every one stopped is started again; a failure or an interruption
+ * of the work still starts them; a record on disk lets the next run start them after a
+ * crash. Interruptions (SIGINT/SIGTERM) are only checked between steps: the clean-up is
+ * this module's own `finally` path, never a signal handler running beside it.
  */
 import { ServiceError } from '../errors.js';
+import type { Interruption } from '../support/interruption.js';
 import type { Logger } from '../support/logger.js';
 import type { ServiceManager } from './service-manager.js';
-import {
-  isProcessAlive,
-  type StoppedServicesFile,
-  type StoppedServicesRecord,
-} from './stopped-services.js';
-
-/** Where a process learns it was interrupted; the CLI connects it to SIGINT/SIGTERM. */
-export interface Interrupts {
-  /**
-   * Runs `cleanup` when the process is interrupted, before it exits. Returns the function
-   * that removes the handler.
-   */
-  onInterrupt(cleanup: (signal: NodeJS.Signals) => Promise<void>): () => void;
-}
-
-export const NO_INTERRUPTS: Interrupts = { onInterrupt: () => () => undefined };
+import type { StoppedServicesFile, StoppedServicesRecord } from './stopped-services.js';
+import { currentProcess, isStillRunning } from '../support/process-identity.js';
 
 export interface ConsumerControlOptions {
   readonly manager: ServiceManager;
@@ -35,10 +24,10 @@ export interface ConsumerControlOptions {
 }
 
 export class ConsumerControl {
-  private readonly options: ConsumerControlOptions;
-  /** Consumers this run stopped, in the order it stopped them. */
+  readonly options: ConsumerControlOptions;
+  /** Consumers this run stopped (or found stopped by a dead run), in stop order. */
   private readonly stopped: string[] = [];
-  private keptStopped: string[] = [];
+  private keptStopped: string[];
   private readonly started = new Date().toISOString();
 
   private constructor(options: ConsumerControlOptions, keptStopped: readonly string[]) {
@@ -47,34 +36,42 @@ export class ConsumerControl {
   }
 
   /**
-   * Reads the record of earlier runs: services a dead run stopped are started now; a run
-   * still alive with services stopped is an error (two runs must not juggle one service).
+   * Reads the record of earlier runs. Services a dead run stopped are started now; a run
+   * still going with services stopped is an error (two runs must not juggle one service),
+   * unless `takeOver` (`services start --resume`: the operator says so).
    */
-  static async open(options: ConsumerControlOptions): Promise<ConsumerControl> {
+  static async open(
+    options: ConsumerControlOptions,
+    { takeOver = false }: { takeOver?: boolean } = {},
+  ): Promise<ConsumerControl> {
     const { logger, stateFile } = options;
     const record = await stateFile.read();
     if (record === undefined) return new ConsumerControl(options, []);
-    if (record.stoppedByRun.length > 0 && record.pid !== process.pid) {
-      if (isProcessAlive(record.pid))
+    const control = new ConsumerControl(options, record.keptStopped);
+    if (record.stoppedByRun.length > 0) {
+      const owner = `pid ${String(record.owner.pid)}, ${record.command}, ${record.started}`;
+      if (isStillRunning(record.owner) && !takeOver)
         throw new ServiceError(
-          `another run (pid ${String(record.pid)}, ${record.command}) has stopped ${record.stoppedByRun.join(', ')} and is still running`,
+          `another run (${owner}) has stopped ${record.stoppedByRun.join(', ')} and is still going`,
           {
-            hint: `Wait for it to finish. If that process is not schema_backup, remove ${stateFile.path}.`,
+            hint: `Wait for it to finish; it starts them again. If that process is not schema_backup, run: schema_backup services start --resume`,
           },
         );
       logger.warn(
-        `a run that ended without starting them again (pid ${String(record.pid)}, ${record.command}, ${record.started}) had stopped ${record.stoppedByRun.join(', ')}: starting them now`,
+        `a run that did not finish (${owner}) had stopped ${record.stoppedByRun.join(', ')}: starting them now`,
       );
-      const control = new ConsumerControl(options, record.keptStopped);
       control.stopped.push(...record.stoppedByRun);
-      await control.startStopped();
-      return control;
+      const failures = await control.startStopped();
+      if (failures.length > 0)
+        throw new ServiceError(`${failures.join(', ')} did not start again`, {
+          hint: 'Fix the service, then run: schema_backup services start --resume',
+        });
     }
-    if (record.keptStopped.length > 0)
+    if (control.keptStopped.length > 0)
       logger.warn(
-        `${record.keptStopped.join(', ')} left stopped on purpose by ${record.command} (${record.started}); start them with: schema_backup services start`,
+        `${control.keptStopped.join(', ')} left stopped on purpose by ${record.command} (${record.started}); start them with: schema_backup services start`,
       );
-    return new ConsumerControl(options, record.keptStopped);
+    return control;
   }
 
   /** Consumers this run stopped and has not started again. */
@@ -82,47 +79,62 @@ export class ConsumerControl {
     return [...this.stopped];
   }
 
+  /** Consumers recorded as left stopped on purpose. */
+  get keptStoppedServices(): readonly string[] {
+    return [...this.keptStopped];
+  }
+
   /**
-   * Stops every consumer in the listed order. One that is not running is left alone (and not
-   * started afterwards). One that fails to stop: the ones stopped so far are started again
-   * and a ServiceError is thrown.
+   * Stops every consumer in the listed order; a consumer that is not running is left alone
+   * (and not started afterwards). Throws on the first failure or interruption, having
+   * started nothing: the caller starts what {@link stoppedServices} names.
    */
-  async stopConsumers(): Promise<void> {
+  async stopConsumers(interruption: Interruption): Promise<void> {
     const { manager, logger } = this.options;
     for (const service of this.options.consumers) {
-      if ((await manager.status(service)) === 'stopped') {
-        logger.info(`${service} is not running: left as it is`);
+      interruption.throwIfInterrupted();
+      if ((await manager.status(service, interruption.signal)) === 'stopped') {
+        logger.warn(
+          `${service} is not running: left as it is (not stopped now, not started afterwards)`,
+        );
         continue;
       }
       // Recorded before the stop: a crash during it still leaves a trace to resume from.
+      // A failed stop may leave the service half down, so it stays in the list to start.
       this.stopped.push(service);
       await this.save();
       try {
-        await manager.run('stop', service);
+        await manager.run('stop', service, interruption.signal);
       } catch (error) {
-        logger.error(`${(error as Error).message}; starting again what was stopped`);
-        const failures = await this.startStopped();
-        throw new ServiceError(
-          `${service} failed to stop: nothing was done${failures.length > 0 ? `, and ${failures.join(', ')} did not start again` : ''}`,
-          { cause: error },
-        );
+        interruption.throwIfInterrupted();
+        throw new ServiceError(`${service} failed to stop, so nothing else was done`, {
+          cause: error,
+          hint: (error as Error).message,
+        });
       }
       logger.info(`stopped ${service}`);
     }
   }
 
   /** Restarts every provider, then waits until `ready` resolves (the database answers). */
-  async restartProviders(ready: () => Promise<void>): Promise<void> {
+  async restartProviders(ready: () => Promise<void>, interruption: Interruption): Promise<void> {
     for (const service of this.options.providers) {
-      await this.options.manager.run('restart', service);
+      interruption.throwIfInterrupted();
+      try {
+        await this.options.manager.run('restart', service, interruption.signal);
+      } catch (error) {
+        interruption.throwIfInterrupted();
+        throw error;
+      }
       this.options.logger.info(`restarted ${service}`);
     }
     if (this.options.providers.length > 0) await ready();
   }
 
   /**
-   * Starts, in reverse order, the consumers this run stopped. Every one is tried; returns
-   * the ones that failed to start (they stay in the record for `services start --resume`).
+   * Starts, in reverse order, the consumers this run stopped. Every one is tried, whatever
+   * happened before; returns the ones that failed (they stay in the record for
+   * `services start --resume`). Never interrupted: this is the clean-up.
    */
   async startStopped(): Promise<string[]> {
     const failures: string[] = [];
@@ -136,7 +148,7 @@ export class ConsumerControl {
         failures.push(service);
       }
     }
-    await this.save();
+    await this.saveQuietly();
     return failures;
   }
 
@@ -145,14 +157,22 @@ export class ConsumerControl {
     const kept = [...this.stopped];
     this.keptStopped = [...new Set([...this.keptStopped, ...kept])];
     this.stopped.length = 0;
-    await this.save();
+    await this.saveQuietly();
     return kept;
+  }
+
+  /** Starts every consumer (reverse order), stopped by anyone, and clears the record. */
+  async startAll(): Promise<string[]> {
+    for (const service of this.options.consumers)
+      if (!this.stopped.includes(service)) this.stopped.push(service);
+    this.keptStopped = [];
+    return this.startStopped();
   }
 
   private async save(): Promise<void> {
     const record: StoppedServicesRecord = {
       format: 1,
-      pid: process.pid,
+      owner: currentProcess(),
       started: this.started,
       command: this.options.command,
       stoppedByRun: [...this.stopped],
@@ -160,12 +180,25 @@ export class ConsumerControl {
     };
     await this.options.stateFile.write(record);
   }
+
+  /** On the clean-up path a record that cannot be written is reported, not thrown. */
+  private async saveQuietly(): Promise<void> {
+    try {
+      await this.save();
+    } catch (error) {
+      this.options.logger.error(
+        `cannot update ${this.options.stateFile.path}: ${(error as Error).message}`,
+      );
+    }
+  }
 }
 
+/** `on-success`: `--target`, stopped only when the snapshot succeeded. */
+export type KeepStopped = 'never' | 'on-success' | 'always';
+
 export interface WithConsumersStoppedOptions {
-  /** Leave the consumers stopped at the end (the work succeeded or not). */
-  readonly keepStopped: boolean;
-  readonly interrupts: Interrupts;
+  readonly keepStopped: KeepStopped;
+  readonly interruption: Interruption;
   /** Also restart the providers (and wait for the database) once the consumers are down. */
   readonly restartProviders?: (() => Promise<void>) | undefined;
 }
@@ -175,46 +208,53 @@ export interface ServicesOutcome {
   readonly stopped: readonly string[];
   /** Consumers left stopped on purpose. */
   readonly keptStopped: readonly string[];
+  /** Consumers that did not start again (the run must fail, after reporting its work). */
+  readonly failedToStart: readonly string[];
 }
 
 /**
- * Stops the consumers, runs `work`, and starts them again, on success, on failure and on
- * SIGINT/SIGTERM. A consumer that fails to start again makes the run fail (after `work`'s
- * own error, if any, which is the one reported).
+ * Stops the consumers, runs `work`, and starts them again: on success, on failure and on
+ * interruption, each once. A consumer that fails to stop means every one stopped starts
+ * again, `keepStopped` or not. When `work` fails, its error is rethrown after the clean-up,
+ * which logs what it could not start or left stopped.
  */
 export async function withConsumersStopped<T>(
   control: ConsumerControl,
   options: WithConsumersStoppedOptions,
-  work: (services: { readonly stopped: readonly string[] }) => Promise<T>,
+  work: () => Promise<T>,
 ): Promise<{ result: T; services: ServicesOutcome }> {
-  let finished = false;
-  const finish = async (): Promise<{ failures: string[]; kept: readonly string[] }> => {
-    if (finished) return { failures: [], kept: [] };
-    finished = true;
-    if (options.keepStopped) return { failures: [], kept: await control.keepStopped() };
-    return { failures: await control.startStopped(), kept: [] };
-  };
-  const removeHandler = options.interrupts.onInterrupt(async () => {
-    await finish();
-  });
-  try {
-    await control.stopConsumers();
+  const { logger } = control.options;
+  const finish = async (succeeded: boolean, stopFailed: boolean): Promise<ServicesOutcome> => {
     const stopped = control.stoppedServices;
-    let result: T;
+    const keep =
+      !stopFailed &&
+      (options.keepStopped === 'always' || (options.keepStopped === 'on-success' && succeeded));
+    if (keep) return { stopped, keptStopped: await control.keepStopped(), failedToStart: [] };
+    return { stopped, keptStopped: [], failedToStart: await control.startStopped() };
+  };
+  let stopFailed = false;
+  let result: T;
+  try {
     try {
-      await options.restartProviders?.();
-      result = await work({ stopped });
+      await control.stopConsumers(options.interruption);
     } catch (error) {
-      await finish();
+      stopFailed = true;
       throw error;
     }
-    const { failures, kept } = await finish();
-    if (failures.length > 0)
-      throw new ServiceError(`the work succeeded, but ${failures.join(', ')} did not start again`, {
-        hint: 'Fix the service, then run: schema_backup services start --resume',
-      });
-    return { result, services: { stopped, keptStopped: kept } };
-  } finally {
-    removeHandler();
+    await options.restartProviders?.();
+    options.interruption.throwIfInterrupted();
+    result = await work();
+  } catch (error) {
+    const services = await finish(false, stopFailed);
+    if (services.failedToStart.length > 0)
+      logger.error(
+        `${services.failedToStart.join(', ')} did not start again; fix them, then run: schema_backup services start --resume`,
+      );
+    if (services.keptStopped.length > 0)
+      logger.warn(
+        `consumers left STOPPED: ${services.keptStopped.join(', ')}; start them with: schema_backup services start`,
+      );
+    throw error;
   }
+  return { result, services: await finish(true, false) };
 }

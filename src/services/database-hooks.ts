@@ -4,6 +4,7 @@
  */
 import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
 import { ServiceError } from '../errors.js';
+import type { Interruption } from '../support/interruption.js';
 import type { Logger } from '../support/logger.js';
 
 /** Runs `statements` in order on a connection of their own (autocommit), then closes it. */
@@ -32,10 +33,12 @@ export async function waitForDatabase(
   connection: ConnectionOptions,
   timeoutSeconds: number,
   logger: Logger,
+  interruption: Interruption,
 ): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let lastError: unknown;
   for (let attempt = 1; ; attempt++) {
+    interruption.throwIfInterrupted();
     let session: Session | undefined;
     try {
       session = await engine.openSession({ ...connection, connectTimeoutMs: 5_000 });
@@ -54,6 +57,6 @@ export async function waitForDatabase(
           cause: lastError,
         },
       );
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await interruption.sleep(1_000);
   }
 }

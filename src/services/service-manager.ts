@@ -14,10 +14,13 @@ export type ServiceAction = 'stop' | 'start' | 'restart';
 export type ServiceState = 'running' | 'stopped';
 
 export interface ServiceManager {
-  /** Throws a ServiceError when the command fails. */
-  run(action: ServiceAction, service: string): Promise<void>;
+  /**
+   * Throws a ServiceError when the command fails. `abortSignal` (an interruption) is passed
+   * on to the command: a stop or restart in progress ends, a start (the clean-up) is not given one.
+   */
+  run(action: ServiceAction, service: string, abortSignal?: AbortSignal): Promise<void>;
   /** `running` when the status command exits 0, else `stopped`. */
-  status(service: string): Promise<ServiceState>;
+  status(service: string, abortSignal?: AbortSignal): Promise<ServiceState>;
 }
 
 export class CommandServiceManager implements ServiceManager {
@@ -29,10 +32,10 @@ export class CommandServiceManager implements ServiceManager {
     this.logger = logger;
   }
 
-  async run(action: ServiceAction, service: string): Promise<void> {
+  async run(action: ServiceAction, service: string, abortSignal?: AbortSignal): Promise<void> {
     const argv = fillTemplate(this.config[action], service);
     this.logger.info(`${action} ${service}: ${argv.join(' ')}`);
-    const outcome = await this.execute(argv, service);
+    const outcome = await this.execute(argv, service, abortSignal);
     if (outcome.exitCode === 0) return;
     const output = outcome.tail.length > 0 ? `: ${outcome.tail.slice(-3).join(' / ')}` : '';
     throw new ServiceError(
@@ -40,9 +43,9 @@ export class CommandServiceManager implements ServiceManager {
     );
   }
 
-  async status(service: string): Promise<ServiceState> {
+  async status(service: string, abortSignal?: AbortSignal): Promise<ServiceState> {
     const argv = fillTemplate(this.config.status, service);
-    const outcome = await this.execute(argv, service);
+    const outcome = await this.execute(argv, service, abortSignal);
     if (outcome.timedOut)
       throw new ServiceError(
         `could not query ${service}: ${argv.join(' ')} ${describeOutcome(outcome, this.timeoutMs)}`,
@@ -54,10 +57,15 @@ export class CommandServiceManager implements ServiceManager {
     return this.config.timeoutSeconds * 1000;
   }
 
-  private async execute(argv: readonly string[], service: string): ReturnType<typeof runCommand> {
+  private async execute(
+    argv: readonly string[],
+    service: string,
+    abortSignal: AbortSignal | undefined,
+  ): ReturnType<typeof runCommand> {
     try {
       return await runCommand(argv, {
         timeoutMs: this.timeoutMs,
+        abortSignal,
         onLine: (line) => this.logger.info(`  ${service}: ${line}`),
       });
     } catch (error) {

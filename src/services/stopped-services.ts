@@ -2,15 +2,18 @@
  * The record of services a run stopped, kept in the work directory so that a run killed
  * with `kill -9` (or a machine that lost power) can still have its services brought back:
  * by the next run, or by `services start --resume`. Written before each stop and after each
- * start, atomically.
+ * start, atomically. The owner is recorded with its process start time and boot id, so a
+ * pid reused by another process (pid 1 in every container) is not taken for the owner.
  */
 import { readFile, unlink } from 'node:fs/promises';
+import { ServiceError } from '../errors.js';
 import { writeFileAtomic } from '../support/atomic-write.js';
+import type { ProcessIdentity } from '../support/process-identity.js';
 
 export interface StoppedServicesRecord {
   readonly format: 1;
   /** The process that owns `stoppedByRun`. */
-  readonly pid: number;
+  readonly owner: ProcessIdentity;
   readonly started: string;
   /** What the run was, e.g. `snapshot --model`, `upgrade -- apt-get upgrade`. */
   readonly command: string;
@@ -27,6 +30,7 @@ export class StoppedServicesFile {
     this.path = path;
   }
 
+  /** The record, or undefined when there is none. A damaged one is a ServiceError naming it. */
   async read(): Promise<StoppedServicesRecord | undefined> {
     let text: string;
     try {
@@ -35,16 +39,33 @@ export class StoppedServicesFile {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
-    const value = JSON.parse(text) as Record<string, unknown>;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new ServiceError(`the record of stopped services ${this.path} is damaged`, {
+        hint: 'It lists services an earlier run stopped. Start what is stopped by hand (schema_backup services start starts every consumer), then remove the file.',
+      });
+    const record = value as Record<string, unknown>;
+    const owner = (record.owner ?? {}) as Record<string, unknown>;
     const names = (list: unknown): string[] =>
       Array.isArray(list) ? list.filter((item): item is string => typeof item === 'string') : [];
+    const text_ = (field: unknown): string | undefined =>
+      typeof field === 'string' ? field : undefined;
     return {
       format: 1,
-      pid: typeof value.pid === 'number' ? value.pid : 0,
-      started: typeof value.started === 'string' ? value.started : '',
-      command: typeof value.command === 'string' ? value.command : '',
-      stoppedByRun: names(value.stoppedByRun),
-      keptStopped: names(value.keptStopped),
+      owner: {
+        pid: typeof owner.pid === 'number' ? owner.pid : 0,
+        startTicks: text_(owner.startTicks),
+        bootId: text_(owner.bootId),
+      },
+      started: text_(record.started) ?? '',
+      command: text_(record.command) ?? '',
+      stoppedByRun: names(record.stoppedByRun),
+      keptStopped: names(record.keptStopped),
     };
   }
 
@@ -57,16 +78,5 @@ export class StoppedServicesFile {
       return;
     }
     await writeFileAtomic(this.path, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-  }
-}
-
-/** Whether process `pid` still exists (EPERM: it does, under another user). */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

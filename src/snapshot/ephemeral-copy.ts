@@ -5,9 +5,10 @@
  * file per table. Files go in place only when the whole snapshot succeeded.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, unlink } from 'node:fs/promises';
-import { once } from 'node:events';
+import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { renameDurably, temporaryPathFor } from '../support/atomic-write.js';
 
 export class EphemeralCopy {
@@ -23,19 +24,20 @@ export class EphemeralCopy {
     return new EphemeralCopy(dir);
   }
 
-  /** Writes `file` from `chunks` under a temporary name. */
+  /** Writes `file` from `chunks` under a temporary name, and flushes it to disk. */
   async writeTable(file: string, chunks: AsyncIterable<string>): Promise<void> {
     const final = join(this.dir, file);
     const temporary = temporaryPathFor(final);
     this.written.push({ temporary, final });
-    const stream = createWriteStream(temporary, { mode: 0o600, flags: 'wx' });
+    await pipeline(
+      Readable.from(chunks),
+      createWriteStream(temporary, { mode: 0o600, flags: 'wx' }),
+    );
+    const handle = await open(temporary, 'r');
     try {
-      for await (const chunk of chunks) {
-        if (!stream.write(chunk)) await once(stream, 'drain');
-      }
+      await handle.sync();
     } finally {
-      stream.end();
-      await once(stream, 'close');
+      await handle.close();
     }
   }
 

@@ -13,13 +13,14 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Categories } from '../config/schema.js';
 import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
-import { UsageError } from '../errors.js';
+import { SnapshotError, UsageError } from '../errors.js';
 import { Repository, type Author } from '../git/repository.js';
 import { syncDirectory } from '../support/atomic-write.js';
 import { mapWithConcurrency, prefetch } from '../support/concurrency.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
-import { acquireLock, type HeldLock } from '../support/lock.js';
-import { ensureWorkDir } from './work-dir.js';
+import type { HeldLock } from '../support/lock.js';
+import type { Interruption } from '../support/interruption.js';
+import { acquireHostLock } from './work-dir.js';
 import type { Logger } from '../support/logger.js';
 import { composeCommitMessage, type ObjectChange } from './commit-message.js';
 import {
@@ -77,6 +78,13 @@ export interface SnapshotOptions {
   /** Read and compare, but write and commit nothing. */
   readonly dryRun: boolean;
   readonly lockWaitSeconds: number;
+  /**
+   * The host directory's lock, already held by the caller for a longer workflow (services
+   * stopped, an upgrade): used as it is, and not released. Default: taken and released here.
+   */
+  readonly heldLock?: HeldLock | undefined;
+  /** Stops the run at its next step (its connection is dropped at once); nothing is changed. */
+  readonly interruption?: Interruption | undefined;
   /** Undefined: the rows of local tables are not saved (user_data_backup_dir is not set). */
   readonly userData?: UserDataOptions | undefined;
   /**
@@ -158,13 +166,18 @@ export async function takeSnapshot(
   const workDir = join(options.backupDir, WORK_DIR_NAME);
   const pending: PendingWrite[] = [];
   const memoryBudget = new MemoryBudget(STAGED_MEMORY_BYTES);
-  let lock: HeldLock | undefined;
+  let lock: HeldLock | undefined = options.heldLock;
+  let ownLock = false;
   let stagingDir: string | undefined;
   let session: Session | undefined;
   let userDataCopy: UserDataCopy | undefined;
   let ephemeralCopy: EphemeralCopy | undefined;
   const outcomes: Promise<TableOutcome>[] = [];
+  const { interruption } = options;
+  const dropConnection = (): void => session?.abort();
+  interruption?.signal.addEventListener('abort', dropConnection);
   try {
+    interruption?.throwIfInterrupted();
     // Connect and check the categories before anything is created on disk: a wrong
     // password or a strict-mode refusal leaves the backup directory as it was.
     session = await engine.openSession({ ...options.connection, database: options.database });
@@ -176,10 +189,10 @@ export async function takeSnapshot(
 
     // A dry run writes nothing in the backup directory; what it stages goes to a temp dir.
     if (!options.dryRun) {
-      await ensureWorkDir(workDir);
-      lock = await acquireLock(join(workDir, `${options.host}.lock`), {
-        waitSeconds: options.lockWaitSeconds,
-      });
+      if (lock === undefined) {
+        lock = await acquireHostLock(options.backupDir, options.host, options.lockWaitSeconds);
+        ownLock = true;
+      }
       // Staging files of a run of this host that was killed; we hold its lock now.
       await removeLeftovers(
         workDir,
@@ -365,6 +378,7 @@ export async function takeSnapshot(
     } as const;
 
     lock?.assertHeld();
+    interruption?.throwIfInterrupted();
     const rollback = await putInPlace(hostDir, staging, pending, removed);
     const unchanged = [...tables, ...objects].filter((item) => item.change === 'unchanged').length;
     logger.debug(
@@ -395,7 +409,15 @@ export async function takeSnapshot(
       }
       throw error;
     }
-    const ephemeralFiles = (await ephemeralCopy?.finish()) ?? [];
+    let ephemeralFiles: string[] = [];
+    try {
+      ephemeralFiles = (await ephemeralCopy?.finish()) ?? [];
+    } catch (error) {
+      throw new SnapshotError(
+        `the snapshot is complete${commit === undefined ? '' : ` and committed (${commit.id.slice(0, 12)})`}, but the rows of ephemeral tables could not be put in ${options.ephemeralDir ?? ''}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
     ephemeralCopy = undefined;
     if (ephemeralFiles.length > 0)
       logger.info(
@@ -433,7 +455,12 @@ export async function takeSnapshot(
       pushed: options.git.push,
       userData,
     };
+  } catch (error) {
+    // A read that failed because the interruption dropped the connection is an interruption.
+    interruption?.throwIfInterrupted();
+    throw error;
   } finally {
+    interruption?.signal.removeEventListener('abort', dropConnection);
     // A comparison still running when a read failed finishes before its files are removed.
     await Promise.allSettled(outcomes);
     await userDataCopy?.abort();
@@ -441,7 +468,7 @@ export async function takeSnapshot(
     for (const write of pending) await write.content.discard();
     if (stagingDir !== undefined) await rm(stagingDir, { recursive: true, force: true });
     if (session !== undefined) await session.close();
-    await lock?.release();
+    if (ownLock) await lock?.release();
   }
 }
 

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../support/atomic-write.js';
+import { acquireLock, type HeldLock } from '../support/lock.js';
 import { WORK_DIR_NAME } from './layout.js';
 
 /** `<backupDir>/.schema_backup`, made if missing. It ignores itself, so nothing in it reaches git. */
@@ -14,4 +15,18 @@ export async function ensureWorkDir(workDir: string): Promise<void> {
 
 export function workDirOf(backupDir: string): string {
   return join(backupDir, WORK_DIR_NAME);
+}
+
+/**
+ * Takes the lock of `<backupDir>/<host>`: one run at a time per host directory. Waits up to
+ * `waitSeconds` for another run, then fails with a LockError.
+ */
+export async function acquireHostLock(
+  backupDir: string,
+  host: string,
+  waitSeconds: number,
+): Promise<HeldLock> {
+  const workDir = workDirOf(backupDir);
+  await ensureWorkDir(workDir);
+  return acquireLock(join(workDir, `${host}.lock`), { waitSeconds });
 }

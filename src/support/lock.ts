@@ -3,10 +3,16 @@
  * proper-lockfile: an atomic mkdir whose mtime the holder refreshes, so that the lock of a
  * run that was killed goes stale and is taken over instead of blocking every later night.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { LockError } from '../errors.js';
+import { currentProcess, isStillRunning, type ProcessIdentity } from './process-identity.js';
+
+/** A lock not refreshed for this long is taken over (its holder hung or was killed). */
+const STALE_MS = 30_000;
+/** A lock younger than this is never taken over early: its owner file may not be written yet. */
+const TAKEOVER_MIN_AGE_MS = 2_000;
 
 export interface LockOptions {
   /** How long to wait for another run to finish, in seconds. 0 = fail at once. */
@@ -30,23 +36,33 @@ export interface HeldLock {
  */
 export async function acquireLock(lockPath: string, options: LockOptions = {}): Promise<HeldLock> {
   await mkdir(dirname(lockPath), { recursive: true });
-  let compromised = false;
+  const state = { compromised: false };
   const waitMs = Math.max(0, (options.waitSeconds ?? 0) * 1000);
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(lockPath, {
+  const take = (): Promise<() => Promise<void>> =>
+    lockfile.lock(lockPath, {
       realpath: false,
       lockfilePath: lockPath,
-      stale: 30_000,
+      stale: STALE_MS,
       update: 10_000,
       retries:
         waitMs === 0
           ? 0
           : { retries: Math.ceil(waitMs / 500), minTimeout: 500, maxTimeout: 500, factor: 1 },
       onCompromised: () => {
-        compromised = true;
+        state.compromised = true;
       },
     });
+  let release: () => Promise<void>;
+  try {
+    try {
+      release = await take();
+    } catch (error) {
+      // A holder killed with kill -9 leaves a lock that would block for STALE_MS; when its
+      // owner is known to be gone, take it over at once.
+      if ((error as { code?: string }).code !== 'ELOCKED' || !(await removeIfOwnerGone(lockPath)))
+        throw error;
+      release = await take();
+    }
   } catch (error) {
     if ((error as { code?: string }).code === 'ELOCKED') {
       throw new LockError(`another schema_backup run holds the lock ${lockPath}`, {
@@ -58,15 +74,18 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
       cause: error,
     });
   }
+  const ownerFile = `${lockPath}.owner`;
+  await writeFile(ownerFile, JSON.stringify(currentProcess())).catch(() => undefined);
   let released = false;
   return {
     async release() {
       if (released) return;
       released = true;
+      await unlink(ownerFile).catch(() => undefined);
       await release().catch(() => undefined);
     },
     assertHeld() {
-      if (compromised) {
+      if (state.compromised) {
         throw new LockError(
           `the lock ${lockPath} was taken over by another run while this one stalled`,
           {
@@ -76,4 +95,22 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
       }
     },
   };
+}
+
+/**
+ * Removes the lock at `lockPath` if its owner file names a process that no longer runs (and
+ * the lock is not brand new). Returns whether it did.
+ */
+async function removeIfOwnerGone(lockPath: string): Promise<boolean> {
+  try {
+    const owner = JSON.parse(await readFile(`${lockPath}.owner`, 'utf8')) as ProcessIdentity;
+    if (typeof owner.pid !== 'number' || isStillRunning(owner)) return false;
+    const { mtimeMs } = await stat(lockPath);
+    if (Date.now() - mtimeMs < TAKEOVER_MIN_AGE_MS) return false;
+    await rmdir(lockPath);
+    await unlink(`${lockPath}.owner`).catch(() => undefined);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -8,9 +8,10 @@ import type { Engine } from '../engine/engine.js';
 import {
   withConsumersStopped,
   type ConsumerControl,
-  type Interrupts,
   type ServicesOutcome,
 } from '../services/consumer-control.js';
+import type { Interruption } from '../support/interruption.js';
+import { acquireHostLock } from '../snapshot/work-dir.js';
 import { runHookStatements, waitForDatabase } from '../services/database-hooks.js';
 import {
   takeSnapshot,
@@ -38,7 +39,7 @@ export async function takeGuardedSnapshot(
   engine: Engine,
   options: SnapshotOptions,
   mode: ServiceMode,
-  interrupts: Interrupts,
+  interruption: Interruption,
 ): Promise<GuardedSnapshotResult> {
   if (mode.kind === 'none') {
     const { snapshot, paused } = await withPauseHooks(
@@ -46,38 +47,63 @@ export async function takeGuardedSnapshot(
       options,
       mode.pauseHooks,
       mode.pauseSeconds,
-      interrupts,
-      (afterReadViewOpen) => takeSnapshot(engine, { ...options, afterReadViewOpen }),
+      interruption,
+      (afterReadViewOpen) => takeSnapshot(engine, { ...options, afterReadViewOpen, interruption }),
     );
     return { snapshot, paused };
   }
+  // The host's lock is held from before the first service stops until the last starts, so
+  // that another run cannot snapshot (or stop services) in between.
+  const heldLock = await acquireHostLock(options.backupDir, options.host, options.lockWaitSeconds);
+  try {
+    return await snapshotWithConsumersStopped(engine, { ...options, heldLock }, mode, interruption);
+  } finally {
+    await heldLock.release();
+  }
+}
+
+async function snapshotWithConsumersStopped(
+  engine: Engine,
+  options: SnapshotOptions,
+  mode: Extract<ServiceMode, { kind: 'model' | 'target' }>,
+  interruption: Interruption,
+): Promise<GuardedSnapshotResult> {
   const { result, services } = await withConsumersStopped(
     mode.control,
     {
-      keepStopped: mode.kind === 'target',
-      interrupts,
+      keepStopped: mode.kind === 'target' ? 'on-success' : 'never',
+      interruption,
       restartProviders: () =>
-        mode.control.restartProviders(() =>
-          waitForDatabase(engine, options.connection, mode.readyTimeoutSeconds, options.logger),
+        mode.control.restartProviders(
+          () =>
+            waitForDatabase(
+              engine,
+              options.connection,
+              mode.readyTimeoutSeconds,
+              options.logger,
+              interruption,
+            ),
+          interruption,
         ),
     },
-    () => takeSnapshot(engine, options),
+    () => takeSnapshot(engine, { ...options, interruption }),
   );
   return { snapshot: result, services, paused: false };
 }
 
 /**
  * Runs `work`, handing it the function to call once its read view is open: that runs the
- * "before" hook and waits; the "after" hook runs when `work` ends, however it ends. The
- * read view opened before the hook, so the pause itself (a flag in a global table, say) is
- * not in the snapshot.
+ * "before" hook and waits; the "after" hook runs when `work` ends, however it ends
+ * (interrupted too: the wait ends early and the snapshot fails before the hook is undone).
+ * The read view opened before the hook, so the pause itself (a flag in a global table,
+ * say) is not in the snapshot.
  */
 async function withPauseHooks(
   engine: Engine,
   options: SnapshotOptions,
   hooks: PauseHooksConfig,
   pauseSeconds: number,
-  interrupts: Interrupts,
+  interruption: Interruption,
   work: (afterReadViewOpen: (() => Promise<void>) | undefined) => Promise<SnapshotResult>,
 ): Promise<{ snapshot: SnapshotResult; paused: boolean }> {
   const { logger } = options;
@@ -86,36 +112,31 @@ async function withPauseHooks(
     return { snapshot: await work(undefined), paused: false };
   }
   const connection = options.connection;
-  let started = false;
-  let undone = false;
-  const undo = async (): Promise<void> => {
-    if (!started || undone) return;
-    undone = true;
-    await runHookStatements(engine, connection, hooks.after, 'pause hook (after)', logger);
-  };
-  const removeHandler = interrupts.onInterrupt(undo);
+  // One object, so that what the callback changes is not taken for a constant.
+  const pause = { started: false };
+  const undo = (): Promise<void> =>
+    runHookStatements(engine, connection, hooks.after, 'pause hook (after)', logger);
   let snapshot: SnapshotResult;
   try {
     snapshot = await work(async () => {
-      started = true;
+      interruption.throwIfInterrupted();
+      pause.started = true;
       await runHookStatements(engine, connection, hooks.before, 'pause hook (before)', logger);
       if (pauseSeconds > 0) {
         logger.info(`paused: waiting ${String(pauseSeconds)} s (pause_interval)`);
-        await new Promise((resolve) => setTimeout(resolve, pauseSeconds * 1000));
+        await interruption.sleep(pauseSeconds * 1000);
       }
     });
   } catch (error) {
     // The snapshot's error is the one to report; a failing "after" hook is logged.
-    await undo().catch((hookError: unknown) =>
-      logger.error(`the pause hook (after) failed too: ${(hookError as Error).message}`),
-    );
-    removeHandler();
+    if (pause.started)
+      await undo().catch((hookError: unknown) =>
+        logger.error(
+          `the pause hook (after) failed too, so the pause is still in effect: ${(hookError as Error).message}`,
+        ),
+      );
     throw error;
   }
-  try {
-    await undo();
-  } finally {
-    removeHandler();
-  }
-  return { snapshot, paused: started };
+  await undo();
+  return { snapshot, paused: pause.started };
 }

@@ -4,7 +4,6 @@
  * consumers again, whatever happened. A failed command gets no "after" commit: the result
  * says so, with the commit to restore from.
  */
-import type { ChildProcess } from 'node:child_process';
 import { diffSnapshots, revisionTree, type DiffResult } from '../diff/diff-snapshots.js';
 import type { Engine } from '../engine/engine.js';
 import { ServiceError, UsageError } from '../errors.js';
@@ -12,9 +11,10 @@ import { Repository } from '../git/repository.js';
 import {
   withConsumersStopped,
   type ConsumerControl,
-  type Interrupts,
   type ServicesOutcome,
 } from '../services/consumer-control.js';
+import { acquireHostLock } from '../snapshot/work-dir.js';
+import type { Interruption } from '../support/interruption.js';
 import { hostDirectory } from '../snapshot/layout.js';
 import {
   takeSnapshot,
@@ -27,11 +27,13 @@ export interface UpgradeOptions {
   /** The upgrade command as argv; with `shell`, one string for `/bin/sh -c`. */
   readonly command: readonly string[];
   readonly shell: boolean;
-  /** Leave the consumers stopped at the end. */
+  /** Leave the consumers stopped at the end (but not when one failed to stop). */
   readonly keepStopped: boolean;
   readonly snapshot: SnapshotOptions;
   readonly control: ConsumerControl;
-  readonly interrupts: Interrupts;
+  readonly interruption: Interruption;
+  /** Whether the command may use the terminal (then it stays in our process group). */
+  readonly interactive: boolean;
 }
 
 export interface SnapshotPoint {
@@ -83,7 +85,7 @@ export function commandLabel(command: readonly string[], shell: boolean): string
 }
 
 export async function runUpgrade(engine: Engine, options: UpgradeOptions): Promise<UpgradeResult> {
-  const { snapshot: base } = options;
+  const { snapshot: base, interruption } = options;
   const { logger } = base;
   if (!base.git.commit)
     throw new UsageError('upgrade commits a snapshot before and after: git.commit is off', {
@@ -96,66 +98,74 @@ export async function runUpgrade(engine: Engine, options: UpgradeOptions): Promi
     });
   const hostDir = hostDirectory(base.backupDir, base.host);
   const label = commandLabel(options.command, options.shell);
-
-  const { result, services } = await withConsumersStopped(
-    options.control,
-    { keepStopped: options.keepStopped, interrupts: options.interrupts },
-    async () => {
-      const before = await snapshotPoint(engine, repository, {
-        ...base,
-        commitPrefix: 'before upgrade: ',
-      });
-      logger.info(
-        `before upgrade: ${before.commit.slice(0, 12)}${before.created ? '' : ' (unchanged)'}`,
-      );
-
-      logger.info(`running ${label}`);
-      const outcome = await runUpgradeCommand(options);
-      if (outcome.exitCode !== 0) {
-        return {
-          outcome: 'command-failed' as const,
-          before,
-          failure: `${label} ${describeOutcome(outcome)}`,
-        };
-      }
-
-      let after: SnapshotPoint;
-      try {
-        after = await snapshotPoint(engine, repository, {
-          ...base,
-          commitPrefix: 'after upgrade: ',
+  // Held from the first stop to the last start: no other run snapshots a half-upgraded
+  // database or juggles the same services.
+  const heldLock = await acquireHostLock(base.backupDir, base.host, base.lockWaitSeconds);
+  const snapshotOptions = { ...base, heldLock, interruption };
+  try {
+    const { result, services } = await withConsumersStopped(
+      options.control,
+      { keepStopped: options.keepStopped ? 'always' : 'never', interruption },
+      async () => {
+        const before = await snapshotPoint(engine, repository, {
+          ...snapshotOptions,
+          commitPrefix: 'before upgrade: ',
         });
-      } catch (error) {
-        throw new ServiceError(
-          `${label} succeeded, but the snapshot after it failed: ${(error as Error).message}`,
-          {
-            hint: `The state before the upgrade is commit ${before.commit.slice(0, 12)}; restore it with: schema_backup restore --rev ${before.commit.slice(0, 12)} --target ${base.database} --force --force-source`,
-            cause: error,
-          },
+        logger.info(
+          `before upgrade: ${before.commit.slice(0, 12)}${before.created ? '' : ' (unchanged)'}`,
         );
-      }
-      const from = await revisionTree(
-        repository,
-        before.commit,
-        hostDir,
-        `before (${before.commit.slice(0, 12)})`,
-      );
-      const to = await revisionTree(
-        repository,
-        after.commit,
-        hostDir,
-        `after (${after.commit.slice(0, 12)})`,
-      );
-      try {
-        const diff = await diffSnapshots(from, to, { only: [], patches: true });
-        return { outcome: 'upgraded' as const, before, after, diff };
-      } finally {
-        from.close?.();
-        to.close?.();
-      }
-    },
-  );
-  return { ...result, services };
+        interruption.throwIfInterrupted();
+
+        logger.info(`running ${label}`);
+        const outcome = await runUpgradeCommand(options);
+        if (interruption.interruptedBy !== undefined || outcome.exitCode !== 0) {
+          const failure =
+            interruption.interruptedBy === undefined
+              ? `${label} ${describeOutcome(outcome)}`
+              : `interrupted by ${interruption.interruptedBy}: ${label} ${describeOutcome(outcome)}`;
+          return { outcome: 'command-failed' as const, before, failure };
+        }
+
+        let after: SnapshotPoint;
+        try {
+          after = await snapshotPoint(engine, repository, {
+            ...snapshotOptions,
+            commitPrefix: 'after upgrade: ',
+          });
+        } catch (error) {
+          throw new ServiceError(
+            `${label} succeeded, but the snapshot after it failed: ${(error as Error).message}`,
+            {
+              hint: `The state before the upgrade is commit ${before.commit.slice(0, 12)}; restore it with: schema_backup restore --rev ${before.commit.slice(0, 12)} --target ${base.database} --force --force-source`,
+              cause: error,
+            },
+          );
+        }
+        const from = await revisionTree(
+          repository,
+          before.commit,
+          hostDir,
+          `before (${before.commit.slice(0, 12)})`,
+        );
+        const to = await revisionTree(
+          repository,
+          after.commit,
+          hostDir,
+          `after (${after.commit.slice(0, 12)})`,
+        );
+        try {
+          const diff = await diffSnapshots(from, to, { only: [], patches: true });
+          return { outcome: 'upgraded' as const, before, after, diff };
+        } finally {
+          from.close?.();
+          to.close?.();
+        }
+      },
+    );
+    return { ...result, services };
+  } finally {
+    await heldLock.release();
+  }
 }
 
 async function snapshotPoint(
@@ -168,32 +178,23 @@ async function snapshotPoint(
   return { commit: await repository.resolveRevision('HEAD'), created: false, result };
 }
 
-/** Runs the command with this terminal; a signal to schema_backup is passed on to it first. */
+/**
+ * Runs the command, its output on our terminal. An interruption is passed on to it (to its
+ * whole process group when it has one of its own) and waited for.
+ */
 async function runUpgradeCommand(options: UpgradeOptions): Promise<CommandOutcome> {
   const argv = options.shell ? ['/bin/sh', '-c', options.command[0] ?? ''] : [...options.command];
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> | undefined;
-  const removeHandler = options.interrupts.onInterrupt(async (signal) => {
-    if (child === undefined || child.exitCode !== null) return;
-    options.snapshot.logger.warn(
-      `passing ${signal} to the upgrade command and waiting for it to end`,
-    );
-    child.kill(signal);
-    await exited;
-  });
   try {
     return await runCommand(argv, {
       inheritStdio: true,
-      onSpawn: (spawned) => {
-        child = spawned;
-        exited = new Promise((resolve) => spawned.once('close', () => resolve()));
-      },
+      // On a terminal it must stay in the foreground group to read from it (a Ctrl-C
+      // reaches it directly); elsewhere a group of its own lets a signal reach all of it.
+      ownProcessGroup: !options.interactive,
+      abortSignal: options.interruption.signal,
     });
   } catch (error) {
     throw new ServiceError(`cannot run ${argv[0] ?? ''}: ${(error as Error).message}`, {
       cause: error,
     });
-  } finally {
-    removeHandler();
   }
 }

@@ -5,11 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase, testServer, type TestDatabase } from '../helpers/database.js';
+import { acquireHostLock } from '../../src/snapshot/work-dir.js';
 import { git } from '../helpers/git-repo.js';
 import { runCli } from '../helpers/run-cli.js';
 import { createTestServices, type TestServices } from '../helpers/services.js';
@@ -252,11 +253,13 @@ describe('snapshot --model / --target', () => {
     expectAllRunning(setup);
     expect(existsSync(setup.stateFile)).toBe(false);
 
-    // Again, and this time the next --model run finds the record and starts them first.
+    // Again, and this time the next --model run finds the record and starts them first. The
+    // killed run's lock is taken over at once: its owner is gone.
+    await writeFile(join(setup.services.dir, 'dbsvc.slow-restart'), '30');
     const again = spawnCli(['--config', setup.config, 'snapshot', '-m']);
+    await waitFor(async () => existsSync(setup.stateFile), 'the record');
     await waitFor(
-      async () =>
-        (await setup.services.actions()).filter((a) => a === 'restart dbsvc').length === 2,
+      async () => (await setup.services.actions()).at(-1) === 'restart dbsvc',
       'the second restart',
     );
     again.child.kill('SIGKILL');
@@ -266,6 +269,84 @@ describe('snapshot --model / --target', () => {
     const next = await runCli(['--config', setup.config, 'snapshot', '-m']);
     expect(next.code).toBe(0);
     expect(next.stderr).toContain('starting them now');
+    expectAllRunning(setup);
+  });
+
+  it('a status query that times out while stopping still starts the ones already stopped', async () => {
+    const setup = await setUp();
+    await writeFile(
+      setup.config,
+      (await readFile(setup.config, 'utf8')).replace('  timeout: 20', '  timeout: 3'),
+    );
+    await setup.services.slow('worker', 'status', 8);
+    const result = await runCli(['--config', setup.config, 'snapshot', '-m']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('could not query worker');
+    expectAllRunning(setup);
+    expect(existsSync(setup.stateFile)).toBe(false);
+  });
+
+  it('takes the host lock before stopping anything: a run holding it means no service is touched', async () => {
+    const setup = await setUp();
+    const lock = await acquireHostLock(join(setup.dir, 'backups'), HOST, 0);
+    try {
+      const result = await runCli(['--config', setup.config, 'snapshot', '-m']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('lock');
+    } finally {
+      await lock.release();
+    }
+    expect(await setup.services.actions()).toEqual([]);
+    expectAllRunning(setup);
+  });
+
+  it('SIGTERM while the consumers are being started: every one is still started, then exit 143', async () => {
+    const setup = await setUp();
+    await setup.services.slow('worker', 'start', 2);
+    const run = spawnCli(['--config', setup.config, 'snapshot', '-m']);
+    await waitFor(
+      async () => (await setup.services.actions()).includes('start worker'),
+      'the start',
+    );
+    run.child.kill('SIGTERM');
+    const { code } = await run.exited;
+    expectAllRunning(setup);
+    expect(existsSync(setup.stateFile)).toBe(false);
+    // The snapshot itself had finished: the signal came during the clean-up.
+    expect([0, 143]).toContain(code);
+  });
+
+  it('a damaged record of stopped services is a clear error, not a bug report', async () => {
+    const setup = await setUp();
+    await mkdir(join(setup.dir, 'backups', '.schema_backup'), { recursive: true });
+    await writeFile(setup.stateFile, '');
+    const result = await runCli(['--config', setup.config, 'snapshot', '-m']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`the record of stopped services ${setup.stateFile} is damaged`);
+    expect(result.stderr).not.toContain('bug');
+    expect(await setup.services.actions()).toEqual([]);
+  });
+
+  it('a record whose pid now belongs to another process is taken for a dead run', async () => {
+    const setup = await setUp();
+    setup.services.start('web');
+    await runCli(['--config', setup.config, 'services', 'stop']);
+    expect(setup.services.isRunning('web')).toBe(false);
+    // As if a run with this pid (alive: it is this test's process) but another start time
+    // had stopped them and died: pid reuse, as pid 1 in a container.
+    const record = JSON.parse(await readFile(setup.stateFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(
+      setup.stateFile,
+      JSON.stringify({
+        ...record,
+        owner: { pid: process.pid, startTicks: '1' },
+        stoppedByRun: record.keptStopped,
+        keptStopped: [],
+      }),
+    );
+    const result = await runCli(['--config', setup.config, 'snapshot', '-m']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('starting them now');
     expectAllRunning(setup);
   });
 
@@ -448,10 +529,63 @@ describe('upgrade', () => {
     run.child.kill('SIGTERM');
     const { code } = await run.exited;
     expect(code).toBe(143);
-    expect(run.output().stderr).toContain('passing SIGTERM to the upgrade command');
+    expect(run.output().stderr).toContain('interrupted by SIGTERM');
+    expect(run.output().stdout).toContain('UPGRADE FAILED: interrupted by SIGTERM');
     expectAllRunning(setup);
     expect(commitSubjects(setup)).toHaveLength(1);
     expect(existsSync(setup.stateFile)).toBe(false);
+  });
+
+  it('SIGTERM reaches every process of a --shell command', async () => {
+    const setup = await setUp();
+    const started = join(setup.dir, 'started');
+    const late = join(setup.dir, 'late');
+    const run = spawnCli([
+      '--config',
+      setup.config,
+      'upgrade',
+      '--shell',
+      '--',
+      `touch '${started}'; bash -c 'sleep 3; touch "${late}"'; true`,
+    ]);
+    await waitFor(() => existsSync(started), 'the upgrade command');
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(143);
+    expectAllRunning(setup);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    expect(existsSync(late)).toBe(false);
+  });
+
+  it('a failed upgrade whose consumer does not start again reports both', async () => {
+    const setup = await setUp();
+    await setup.services.fail('web', 'start');
+    const result = await runCli(['--config', setup.config, 'upgrade', '--', 'false']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('UPGRADE FAILED: false exited with status 1');
+    expect(result.stdout).toMatch(/schema_backup restore --rev [0-9a-f]{12}/);
+    expect(result.stderr).toContain('web did not start again');
+    expect(setup.services.isRunning('worker')).toBe(true);
+  });
+
+  it('the words after -- are passed as they are (10.10 stays 10.10)', async () => {
+    const setup = await setUp();
+    const result = await runCli([
+      '--config',
+      setup.config,
+      'upgrade',
+      '--dry-run',
+      '--',
+      './upgrade-to',
+      '10.10',
+      '0x1F',
+      '--config',
+      'x',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('run ./upgrade-to 10.10 0x1F --config x (no shell)');
+    const other = await runCli(['--config', setup.config, 'check', '--', 'x']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('only upgrade takes a command after --');
   });
 
   it('without a command after -- is a usage error', async () => {

@@ -121,6 +121,7 @@ export function recordingEngine(): Engine & { readonly createdDatabases: string[
     describeTables: (database) => session.describeTables(database),
     showCreate: (database, kind, name) => session.showCreate(database, kind, name),
     readRowBatches: (database, table) => session.readRowBatches(database, table),
+    abort: () => session.abort(),
     async execute(sql) {
       const created = /^CREATE DATABASE `((?:[^`]|``)+)`/i.exec(sql);
       if (created?.[1] !== undefined) createdDatabases.push(created[1].replace(/``/g, '`'));

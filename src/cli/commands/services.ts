@@ -1,15 +1,16 @@
 /**
- * `schema_backup services stop|start|status`: the consumers by hand. `stop` records what it
- * stopped as left stopped on purpose; `start` starts every consumer (reverse order) and
- * clears the record; `start --resume` starts only what the record names (after a crash).
+ * `schema_backup services stop|start|status`: the consumers by hand. `stop` (listed order)
+ * records them as stopped on purpose; `start` (reverse order) starts every consumer and
+ * clears the record; `start --resume` starts what a run that did not finish left stopped,
+ * even if its pid looks alive (the operator says it is not that run).
  */
 import type { Argv } from 'yargs';
 import { ServiceError, UsageError } from '../../errors.js';
 import { CommandServiceManager } from '../../services/service-manager.js';
-import { isProcessAlive } from '../../services/stopped-services.js';
+import { neverInterrupted } from '../../support/interruption.js';
 import { hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
-import { stoppedServicesFile } from '../service-control.js';
+import { consumerControlFor, stoppedServicesFile } from '../service-control.js';
 
 export interface ServicesArgs extends GlobalArgs {
   readonly action?: string | undefined;
@@ -24,7 +25,7 @@ export function servicesBuilder(yargs: Argv): Argv<ServicesArgs> {
     .positional('action', { type: 'string', choices: ACTIONS, describe: 'what to do' })
     .option('resume', {
       type: 'boolean',
-      describe: 'start: only the services an earlier run stopped and did not start again',
+      describe: 'start: only the services a run stopped and did not start again',
     })
     .option('json', { type: 'boolean', describe: 'status: print as JSON' })
     .demandOption('action');
@@ -33,100 +34,73 @@ export function servicesBuilder(yargs: Argv): Argv<ServicesArgs> {
 export async function servicesHandler(args: ServicesArgs): Promise<number> {
   const { config, logger } = await loadContext(args);
   const host = await hostNameFor(config);
+  if (args.resume === true && args.action !== 'start')
+    throw new UsageError('--resume goes with services start');
+  if (args.action === 'status') return printStatus(args, config, host, logger);
+
+  const control = await consumerControlFor(
+    config,
+    host,
+    `services ${String(args.action)}`,
+    logger,
+    {
+      takeOver: args.resume === true,
+    },
+  );
+  if (args.action === 'stop') {
+    try {
+      await control.stopConsumers(neverInterrupted());
+    } catch (error) {
+      const failures = await control.startStopped();
+      if (failures.length > 0) logger.error(`${failures.join(', ')} did not start again`);
+      throw error;
+    }
+    const kept = await control.keepStopped();
+    printLine(kept.length === 0 ? 'no consumer was running' : `stopped: ${kept.join(', ')}`);
+    return 0;
+  }
+  // `open` has already started what a run that did not finish left stopped.
+  if (args.resume === true) {
+    printLine('every service recorded as stopped by a run is started');
+    return 0;
+  }
+  const failures = await control.startAll();
+  if (failures.length > 0) throw new ServiceError(`${failures.join(', ')} did not start`);
+  printLine(
+    config.consumers.length === 0
+      ? 'no consumers are configured'
+      : `started: ${[...config.consumers].reverse().join(', ')}`,
+  );
+  return 0;
+}
+
+async function printStatus(
+  args: ServicesArgs,
+  config: Parameters<typeof stoppedServicesFile>[0],
+  host: string,
+  logger: Parameters<typeof consumerControlFor>[3],
+): Promise<number> {
   const manager = new CommandServiceManager(config.serviceManager, logger);
   const stateFile = await stoppedServicesFile(config, host);
   const record = await stateFile.read();
   const recorded = [...(record?.stoppedByRun ?? []), ...(record?.keptStopped ?? [])];
-  const consumers = config.consumers;
-  if (args.resume === true && args.action !== 'start')
-    throw new UsageError('--resume goes with services start');
-
-  switch (args.action) {
-    case 'status': {
-      const states = [];
-      for (const service of consumers)
-        states.push({
-          service,
-          state: await manager.status(service),
-          recorded: recorded.includes(service),
-        });
-      if (args.json === true) printJson({ consumers: states, record: record ?? null });
-      else {
-        if (consumers.length === 0) printLine('no consumers are configured');
-        for (const { service, state, recorded: isRecorded } of states)
-          printLine(`${service}: ${state}${isRecorded ? ' (stopped by schema_backup)' : ''}`);
-        if (record !== undefined)
-          printLine(`record: ${stateFile.path} (${record.command}, ${record.started})`);
-      }
-      return 0;
-    }
-    case 'stop': {
-      const stopped: string[] = [];
-      for (const service of consumers) {
-        if ((await manager.status(service)) === 'stopped') {
-          printLine(`${service}: not running`);
-          continue;
-        }
-        await stateFile.write({
-          format: 1,
-          pid: process.pid,
-          started: new Date().toISOString(),
-          command: 'services stop',
-          stoppedByRun: [],
-          keptStopped: [...new Set([...recorded, ...stopped, service])],
-        });
-        await manager.run('stop', service);
-        stopped.push(service);
-        printLine(`${service}: stopped`);
-      }
-      return 0;
-    }
-    case 'start': {
-      if (
-        record !== undefined &&
-        record.stoppedByRun.length > 0 &&
-        record.pid !== process.pid &&
-        isProcessAlive(record.pid)
-      )
-        throw new ServiceError(
-          `a run (pid ${String(record.pid)}, ${record.command}) is still going and has stopped ${record.stoppedByRun.join(', ')}; it starts them when it ends`,
-        );
-      const wanted: string[] =
-        args.resume === true ? consumers.filter((s) => recorded.includes(s)) : [...consumers];
-      // Services recorded but no longer configured are still started: the record is the truth.
-      if (args.resume === true)
-        for (const service of recorded) if (!wanted.includes(service)) wanted.push(service);
-      if (wanted.length === 0) {
-        printLine(
-          args.resume === true
-            ? 'nothing to resume: no service is recorded as stopped'
-            : 'no consumers are configured',
-        );
-        return 0;
-      }
-      const failures: string[] = [];
-      for (const service of [...wanted].reverse()) {
-        try {
-          await manager.run('start', service);
-          printLine(`${service}: started`);
-        } catch (error) {
-          logger.error((error as Error).message);
-          failures.push(service);
-        }
-      }
-      const remaining = recorded.filter((service) => failures.includes(service));
-      await stateFile.write({
-        format: 1,
-        pid: process.pid,
-        started: new Date().toISOString(),
-        command: 'services start',
-        stoppedByRun: [],
-        keptStopped: remaining,
-      });
-      if (failures.length > 0) throw new ServiceError(`${failures.join(', ')} did not start`);
-      return 0;
-    }
-    default:
-      throw new UsageError(`unknown action ${String(args.action)}`);
+  const states = [];
+  for (const service of config.consumers) {
+    const state = await manager.status(service);
+    states.push({
+      service,
+      state,
+      stoppedBySchemaBackup: state === 'stopped' && recorded.includes(service),
+    });
   }
+  if (args.json === true) {
+    printJson({ consumers: states, record: record ?? null });
+    return 0;
+  }
+  if (config.consumers.length === 0) printLine('no consumers are configured');
+  for (const { service, state, stoppedBySchemaBackup } of states)
+    printLine(`${service}: ${state}${stoppedBySchemaBackup ? ' (stopped by schema_backup)' : ''}`);
+  if (record !== undefined)
+    printLine(`record: ${stateFile.path} (${record.command}, ${record.started})`);
+  return 0;
 }

@@ -2,7 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { collectRecipients } from '../../crypto/recipients.js';
-import { ConfigError, CryptoError } from '../../errors.js';
+import { ConfigError, CryptoError, ExitCode } from '../../errors.js';
 import { fingerprintKeyPath } from '../../snapshot/user-data-copy.js';
 import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import type { Config } from '../../config/schema.js';
@@ -12,8 +12,8 @@ import type { Logger } from '../../support/logger.js';
 import type { SnapshotOptions, SnapshotResult } from '../../snapshot/take-snapshot.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
-import { processInterrupts } from '../interrupts.js';
-import { consumerControlFor } from '../service-control.js';
+import { withSignalsHandled } from '../interrupts.js';
+import { consumerControlFor, failIfNotStarted } from '../service-control.js';
 import { takeGuardedSnapshot, type ServiceMode } from '../../upgrade/guarded-snapshot.js';
 import type { ServicesOutcome } from '../../services/consumer-control.js';
 
@@ -124,31 +124,33 @@ export async function snapshotHandler(args: SnapshotArgs): Promise<number> {
       `dry run: would stop ${config.consumers.join(', ') || 'no consumers'}, restart ${config.providers.join(', ') || 'no providers'}, snapshot, and ${args.target === true ? 'leave the consumers stopped' : 'start the consumers again'}`,
     );
   }
-  const mode: ServiceMode =
-    servicesWanted && !options.dryRun
-      ? {
-          kind: args.target === true ? 'target' : 'model',
-          control: await consumerControlFor(
-            config,
-            options.host,
-            `snapshot --${args.target === true ? 'target' : 'model'}`,
-            logger,
-          ),
-          readyTimeoutSeconds: config.serviceManager.readyTimeoutSeconds,
-        }
-      : { kind: 'none', pauseHooks: config.pauseHooks, pauseSeconds: config.pauseInterval };
-  const { snapshot: result, services } = await takeGuardedSnapshot(
-    mariadbEngine,
-    options,
-    mode,
-    processInterrupts(logger),
-  );
-  if (args.json === true) printJson(services === undefined ? result : { ...result, services });
-  else {
-    printSnapshotSummary(result);
-    if (services !== undefined) printServices(services);
-  }
-  return 0;
+  return withSignalsHandled(logger, async (interruption) => {
+    const mode: ServiceMode =
+      servicesWanted && !options.dryRun
+        ? {
+            kind: args.target === true ? 'target' : 'model',
+            control: await consumerControlFor(
+              config,
+              options.host,
+              `snapshot --${args.target === true ? 'target' : 'model'}`,
+              logger,
+            ),
+            readyTimeoutSeconds: config.serviceManager.readyTimeoutSeconds,
+          }
+        : { kind: 'none', pauseHooks: config.pauseHooks, pauseSeconds: config.pauseInterval };
+    const { snapshot: result, services } = await takeGuardedSnapshot(
+      mariadbEngine,
+      options,
+      mode,
+      interruption,
+    );
+    if (args.json === true) printJson(services === undefined ? result : { ...result, services });
+    else {
+      printSnapshotSummary(result);
+      if (services !== undefined) printServices(services);
+    }
+    return services === undefined ? ExitCode.Ok : failIfNotStarted(services, logger);
+  });
 }
 
 function printServices(services: ServicesOutcome): void {

@@ -13,10 +13,10 @@ import {
   type UpgradeResult,
 } from '../../upgrade/run-upgrade.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
-import { processInterrupts } from '../interrupts.js';
+import { withSignalsHandled } from '../interrupts.js';
 import { patchText, summaryLines, wantsColor } from '../output/diff-summary.js';
 import { printLine } from '../output/print.js';
-import { consumerControlFor } from '../service-control.js';
+import { consumerControlFor, failIfNotStarted } from '../service-control.js';
 import { snapshotOptionsFrom } from './snapshot.js';
 
 export interface UpgradeArgs extends GlobalArgs {
@@ -24,8 +24,6 @@ export interface UpgradeArgs extends GlobalArgs {
   readonly keepStopped?: boolean | undefined;
   readonly shell?: boolean | undefined;
   readonly waitLock?: number | undefined;
-  readonly '--'?: readonly (string | number)[] | undefined;
-  readonly _: readonly (string | number)[];
 }
 
 export function upgradeBuilder(yargs: Argv): Argv<UpgradeArgs> {
@@ -52,8 +50,11 @@ export function upgradeBuilder(yargs: Argv): Argv<UpgradeArgs> {
     .example("$0 upgrade --shell -- 'cd /opt/app && ./migrate'", 'a pipeline needs --shell');
 }
 
-export async function upgradeHandler(args: UpgradeArgs): Promise<number> {
-  const command = (args['--'] ?? args._.slice(1)).map(String);
+/** `command`: the words after `--`, as they were given. */
+export async function upgradeHandler(
+  args: UpgradeArgs,
+  command: readonly string[],
+): Promise<number> {
   if (command.length === 0)
     throw new UsageError('upgrade needs the command to run after --', {
       hint: 'e.g. schema_backup upgrade -- apt-get install -y mariadb-server',
@@ -80,16 +81,21 @@ export async function upgradeHandler(args: UpgradeArgs): Promise<number> {
     logger,
   );
   const label = commandLabel(command, args.shell === true);
-  const result = await runUpgrade(mariadbEngine, {
-    command,
-    shell: args.shell === true,
-    keepStopped: args.keepStopped === true,
-    snapshot,
-    control: await consumerControlFor(config, snapshot.host, `upgrade -- ${label}`, logger),
-    interrupts: processInterrupts(logger),
+  return withSignalsHandled(logger, async (interruption) => {
+    const result = await runUpgrade(mariadbEngine, {
+      command,
+      shell: args.shell === true,
+      keepStopped: args.keepStopped === true,
+      snapshot,
+      control: await consumerControlFor(config, snapshot.host, `upgrade -- ${label}`, logger),
+      interruption,
+      interactive: process.stdin.isTTY,
+    });
+    printUpgrade(result, label, connection.database);
+    interruption.throwIfInterrupted();
+    if (failIfNotStarted(result.services, logger) !== ExitCode.Ok) return ExitCode.Failure;
+    return result.outcome === 'upgraded' ? ExitCode.Ok : ExitCode.Failure;
   });
-  printUpgrade(result, label, connection.database);
-  return result.outcome === 'upgraded' ? ExitCode.Ok : ExitCode.Failure;
 }
 
 function printUpgrade(result: UpgradeResult, label: string, database: string): void {

@@ -37,6 +37,7 @@ export const SESSION_SETUP = [
 type Row = Record<string, unknown>;
 
 export class MariadbSession implements Session {
+  private aborted = false;
   readonly server: ServerInfo;
   private readonly connection: Connection;
   private readonly target: string;
@@ -248,9 +249,15 @@ export class MariadbSession implements Session {
   }
 
   async close(): Promise<void> {
+    if (this.aborted) return;
     await this.connection.end().catch(() => {
       this.connection.destroy();
     });
+  }
+
+  abort(): void {
+    this.aborted = true;
+    this.connection.destroy();
   }
 
   private async triggerTable(database: string, name: string): Promise<string | undefined> {

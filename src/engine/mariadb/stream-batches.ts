@@ -109,8 +109,6 @@ export async function* streamBatches<T>(
       });
     }
   } finally {
-    connection.off('error', onConnectionLost);
-    connection.off('end', onConnectionLost);
     if (!state.done && !state.driverFailed) {
       // The consumer stopped early, or a row could not be converted: let the server finish
       // sending, ignoring the rows, so the connection is not left paused mid-result.
@@ -118,9 +116,14 @@ export async function* streamBatches<T>(
       queue.length = 0;
       if (state.paused) connection.resume();
       await new Promise<void>((resolve) => {
-        if (state.done) resolve();
-        else query.once('end', () => resolve()).once('error', () => resolve());
+        if (state.done || state.driverFailed) resolve();
+        else {
+          query.once('end', () => resolve()).once('error', () => resolve());
+          connection.once('error', () => resolve()).once('end', () => resolve());
+        }
       });
     }
+    connection.off('error', onConnectionLost);
+    connection.off('end', onConnectionLost);
   }
 }
