@@ -257,7 +257,7 @@ describe('snapshot --model / --target', () => {
     // killed run's lock is taken over at once: its owner is gone.
     await writeFile(join(setup.services.dir, 'dbsvc.slow-restart'), '30');
     const again = spawnCli(['--config', setup.config, 'snapshot', '-m']);
-    await waitFor(async () => existsSync(setup.stateFile), 'the record');
+    await waitFor(() => existsSync(setup.stateFile), 'the record');
     await waitFor(
       async () => (await setup.services.actions()).at(-1) === 'restart dbsvc',
       'the second restart',
