@@ -17,6 +17,7 @@ import { verifyBuilder, verifyHandler } from './commands/verify.js';
 import { diffBuilder, diffHandler } from './commands/diff.js';
 import { logBuilder, logHandler } from './commands/log.js';
 import { snapshotBuilder, snapshotHandler } from './commands/snapshot.js';
+import { pruneBuilder, pruneHandler } from './commands/prune.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -107,6 +108,12 @@ function buildParser(argv: readonly string[], setExit: (code: number) => void): 
       'validate the config, connect, and list every table with its category',
       checkBuilder,
       run(checkHandler),
+    )
+    .command(
+      'prune',
+      'delete user-data copies and dumps beyond the retention policy (--dry-run: list them)',
+      pruneBuilder,
+      run(pruneHandler),
     )
     .strict()
     .help()

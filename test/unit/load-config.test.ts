@@ -325,6 +325,12 @@ describe('parseConfig: YAML and types', () => {
         strict: false,
         encryption: { recipients: [] },
         git: { commit: true, init: false, author: undefined, push: undefined, branch: undefined },
+        retention: { daily: 30, weekly: 12, monthly: 12, afterRun: false },
+        logging: { file: undefined, level: 'info' },
+        notify: { command: [], url: undefined, onSuccess: false, timeoutSeconds: 10 },
+        metrics: { textfile: undefined },
+        status: { maxAgeSeconds: 93_600 },
+        stateFile: undefined,
       });
     }
   });

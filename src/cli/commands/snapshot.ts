@@ -13,6 +13,7 @@ import {
   type SnapshotOptions,
   type SnapshotResult,
 } from '../../snapshot/take-snapshot.js';
+import { keepUserDataCopy } from '../keep-copy.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
 
@@ -21,6 +22,7 @@ export interface SnapshotArgs extends GlobalArgs {
   readonly commit?: boolean | undefined;
   readonly waitLock?: number | undefined;
   readonly json?: boolean | undefined;
+  readonly keep?: boolean | undefined;
 }
 
 export function snapshotBuilder(yargs: Argv): Argv<SnapshotArgs> {
@@ -38,7 +40,12 @@ export function snapshotBuilder(yargs: Argv): Argv<SnapshotArgs> {
       describe: 'seconds to wait for another run on this host directory to finish',
       default: 0,
     })
-    .option('json', { type: 'boolean', describe: 'print the result as JSON' });
+    .option('json', { type: 'boolean', describe: 'print the result as JSON' })
+    .option('keep', {
+      type: 'boolean',
+      describe:
+        "mark this run's user-data copy (or the latest one) as manual: prune never deletes it",
+    });
 }
 
 /** Builds the workflow's options from the config and the command line. */
@@ -95,6 +102,8 @@ export async function snapshotHandler(args: SnapshotArgs): Promise<number> {
   const connection = await connectionFor(context, args);
   const options = await snapshotOptionsFrom(context.config, connection, args, context.logger);
   const result = await takeSnapshot(mariadbEngine, options);
+  if (args.keep === true && !options.dryRun)
+    await keepUserDataCopy(result, context.config.userDataBackupDir, context.logger);
   if (args.json === true) printJson(result);
   else printSnapshotSummary(result);
   return 0;
