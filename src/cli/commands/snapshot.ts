@@ -14,6 +14,8 @@ import {
   type SnapshotResult,
 } from '../../snapshot/take-snapshot.js';
 import { keepUserDataCopy } from '../keep-copy.js';
+import { journalSnapshot } from '../snapshot-run-summary.js';
+import { withRunJournal } from '../with-run-journal.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
 
@@ -99,14 +101,24 @@ async function configuredRecipients(config: Config): Promise<string[]> {
 
 export async function snapshotHandler(args: SnapshotArgs): Promise<number> {
   const context = await loadContext(args);
-  const connection = await connectionFor(context, args);
-  const options = await snapshotOptionsFrom(context.config, connection, args, context.logger);
-  const result = await takeSnapshot(mariadbEngine, options);
-  if (args.keep === true && !options.dryRun)
-    await keepUserDataCopy(result, context.config.userDataBackupDir, context.logger);
-  if (args.json === true) printJson(result);
-  else printSnapshotSummary(result);
-  return 0;
+  // A dry run is no backup: it is not recorded as a run (state, metrics, notifications).
+  const journaled = { enabled: args.dryRun !== true };
+  return withRunJournal(
+    context,
+    'snapshot',
+    async (journal) => {
+      const connection = await journal.phase('connect', () => connectionFor(context, args));
+      const options = await snapshotOptionsFrom(context.config, connection, args, journal.logger);
+      const result = await journal.phase('snapshot', () => takeSnapshot(mariadbEngine, options));
+      journalSnapshot(journal, result);
+      if (args.keep === true && !options.dryRun)
+        await keepUserDataCopy(result, context.config.userDataBackupDir, journal.logger);
+      if (args.json === true) printJson(result);
+      else printSnapshotSummary(result);
+      return 0;
+    },
+    journaled,
+  );
 }
 
 function printSnapshotSummary(result: SnapshotResult): void {
