@@ -18,6 +18,7 @@ import { diffBuilder, diffHandler } from './commands/diff.js';
 import { logBuilder, logHandler } from './commands/log.js';
 import { snapshotBuilder, snapshotHandler } from './commands/snapshot.js';
 import { pruneBuilder, pruneHandler } from './commands/prune.js';
+import { statusBuilder, statusHandler } from './commands/status.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -114,6 +115,12 @@ function buildParser(argv: readonly string[], setExit: (code: number) => void): 
       'delete user-data copies and dumps beyond the retention policy (--dry-run: list them)',
       pruneBuilder,
       run(pruneHandler),
+    )
+    .command(
+      'status',
+      'last runs, their age, failures and disk use; exit 1 when the last successful snapshot is older than --max-age',
+      statusBuilder,
+      run(statusHandler),
     )
     .strict()
     .help()
