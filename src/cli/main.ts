@@ -19,6 +19,7 @@ import { logBuilder, logHandler } from './commands/log.js';
 import { snapshotBuilder, snapshotHandler } from './commands/snapshot.js';
 import { pruneBuilder, pruneHandler } from './commands/prune.js';
 import { statusBuilder, statusHandler } from './commands/status.js';
+import { installTimerBuilder, installTimerHandler } from './commands/install-timer.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -121,6 +122,12 @@ function buildParser(argv: readonly string[], setExit: (code: number) => void): 
       'last runs, their age, failures and disk use; exit 1 when the last successful snapshot is older than --max-age',
       statusBuilder,
       run(statusHandler),
+    )
+    .command(
+      'install-timer',
+      'install the nightly systemd timer (or --cron file) for this config; --root DIR, --dry-run',
+      installTimerBuilder,
+      run(installTimerHandler),
     )
     .strict()
     .help()
