@@ -3,7 +3,7 @@
  * the run state, the metrics file and the notifiers, after a success and after failures.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -266,6 +266,38 @@ describe('a journaled snapshot run', () => {
     ];
     for (const text of texts) expect(text).not.toContain(secret);
     expect(texts[3]).toContain('"outcome":"failure"');
+  });
+
+  it('prunes after a successful run with retention.after_run, and records it in the summary', async () => {
+    const setup = await setUp(
+      [],
+      [
+        'user_data_backup_dir: user_data',
+        'retention: { daily: 2, weekly: 0, monthly: 0, after_run: true }',
+      ],
+    );
+    const hostDir = join(setup.dir, 'user_data', HOST);
+    for (const day of ['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23']) {
+      const copy = join(hostDir, `${day}T02-30-00Z`);
+      await mkdir(copy, { recursive: true });
+      await writeFile(join(copy, 'manifest.json'), '{}');
+    }
+    await symlink('2026-11-20T02-30-00Z', join(hostDir, 'latest'));
+    const result = await runCli(['--config', setup.config]);
+    expect(result.code, result.stderr).toBe(0);
+    expect((await readdir(hostDir)).sort()).toEqual([
+      '2026-11-20T02-30-00Z',
+      '2026-11-22T02-30-00Z',
+      '2026-11-23T02-30-00Z',
+      'latest',
+    ]);
+    const log = await readJsonLines(join(setup.dir, 'log/schema_backup.jsonl'));
+    expect(log.filter((line) => line.event === 'phase').map((line) => line.phase)).toEqual([
+      'connect',
+      'snapshot',
+      'prune',
+    ]);
+    expect(log.findLast((line) => line.event === 'summary')?.summary).toMatchObject({ pruned: 1 });
   });
 
   it('a dry run is not recorded as a run', async () => {
