@@ -51,7 +51,13 @@ export async function withRunJournal(
       : openStructuredLog(config.logging.file, config.logging.level, (error) => {
           logger.error(`cannot write the log file ${config.logging.file ?? ''}: ${error.message}`);
         });
-  const journal = new RunJournal({ command, host, logger, log });
+  const journal = new RunJournal({
+    command,
+    host,
+    logger,
+    log,
+    startFields: { config: config.file, nodeVersion: process.version },
+  });
   for (const warning of context.configWarnings)
     journal.event('warn', 'config-warning', { warning });
 

@@ -64,6 +64,8 @@ export interface RunJournalOptions {
   /** Where human lines go (stderr, at the level of --quiet/--verbose). */
   readonly logger: Logger;
   readonly log: StructuredLog;
+  /** Extra fields of the `start` event (config file, version, ...). */
+  readonly startFields?: LogFields | undefined;
   readonly now?: () => Date;
 }
 
@@ -75,6 +77,7 @@ export class RunJournal {
   /** Logs to the terminal and the structured log; warnings are collected for the record. */
   readonly logger: Logger;
   private readonly log: StructuredLog;
+  private readonly terminal: Logger;
   private readonly now: () => Date;
   private readonly started: Date;
   private readonly phases: PhaseRecord[] = [];
@@ -99,7 +102,8 @@ export class RunJournal {
       warn: (message) => emit('warn', message),
       error: (message) => emit('error', message),
     };
-    this.event('info', 'start', { pid: process.pid });
+    this.terminal = terminal;
+    this.event('info', 'start', { pid: process.pid, ...options.startFields });
   }
 
   /** Writes a structured event (only to the log file), tagged with the run. */
@@ -125,6 +129,7 @@ export class RunJournal {
       const durationSeconds = seconds(this.now().getTime() - startedAt.getTime());
       this.phases.push({ name, startedAt: startedAt.toISOString(), durationSeconds, ok });
       this.event(ok ? 'info' : 'error', 'phase', { phase: name, durationSeconds, ok });
+      this.terminal.debug(`${name}: ${ok ? 'done' : 'failed'} in ${String(durationSeconds)} s`);
     }
   }
 
