@@ -4,9 +4,9 @@
  * snapshot saw. A JSON file, by default `<backup dir>/.schema_backup/<host>.state.json`
  * (git-ignored), written atomically under a lock of its own.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { SchemaBackupError } from '../errors.js';
 import { writeFileAtomic } from '../support/atomic-write.js';
 import { acquireLock } from '../support/lock.js';
 import type { RunRecord } from './run-journal.js';
@@ -42,9 +42,16 @@ export async function readRunState(file: string): Promise<RunState | undefined> 
     if ((error as { code?: string }).code === 'ENOENT') return undefined;
     throw error;
   }
-  const state = JSON.parse(text) as Partial<RunState>;
-  if (state.format !== STATE_FORMAT || typeof state.commands !== 'object')
-    throw new Error(`${file} is not a schema_backup run state (format ${String(state.format)})`);
+  let state: Partial<RunState> | null = null;
+  try {
+    state = JSON.parse(text) as Partial<RunState> | null;
+  } catch {
+    // Reported below, as any other content that is not run state.
+  }
+  if (state?.format !== STATE_FORMAT || typeof state.commands !== 'object')
+    throw new SchemaBackupError(`${file} is not a schema_backup run state`, {
+      hint: 'It is damaged or from another version: move it away; the next run writes a new one.',
+    });
   return state as RunState;
 }
 

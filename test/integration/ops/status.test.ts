@@ -109,6 +109,16 @@ describe('status', () => {
     );
     expect((await runCli(['status', '--config', config, '--max-age', '3d'])).code).toBe(0);
     expect((await runCli(['status', '--config', config, '--max-age', '47h'])).code).toBe(1);
+    // A damaged state file: status says so (exit 1); the next run replaces it with a warning.
+    await writeFile(stateFile, '{"format": 1, "comm');
+    const damaged = await runCli(['status', '--config', config]);
+    expect(damaged.code).toBe(1);
+    expect(damaged.stderr).toContain(`error: ${stateFile} is not a schema_backup run state`);
+    const rerun = await runCli(['--config', config]);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr).toContain('warning: replaced a damaged run state');
+    expect((await runCli(['status', '--config', config])).code).toBe(0);
+
     const bad = await runCli(['status', '--config', config, '--max-age', 'soon']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--max-age soon is not a duration');
