@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listDumps, markManual, prune } from '../../../src/ops/prune.js';
 import { silentLogger } from '../../../src/support/logger.js';
-import { copyTimestamp, listCopies } from '../../../src/snapshot/user-data-copy.js';
+import { copyTimestamp, findCopy, listCopies } from '../../../src/snapshot/user-data-copy.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 
@@ -86,6 +86,18 @@ describe('prune', () => {
       logger: silentLogger,
     });
     expect(again.deleted).toBe(0);
+  });
+
+  it('listCopies and findCopy ignore .keep sidecars', async () => {
+    const root = await createTempDir('prune');
+    const times = nightlyTimes(2);
+    const hostDir = await makeCopies(root, times, times[0]!);
+    await markManual(join(hostDir, copyTimestamp(times[1]!)));
+    expect(await listCopies(hostDir)).toEqual(['2026-11-23T02-30-00Z', '2026-11-24T02-30-00Z']);
+    expect((await findCopy(root, HOST, 'latest')).dir).toBe(join(hostDir, '2026-11-24T02-30-00Z'));
+    await expect(findCopy(root, HOST, '2026-11-23T02-30-00Z.keep')).rejects.toThrow(
+      /no user-data copy/,
+    );
   });
 
   it('never deletes the newest complete copy, even when an incomplete one is newer', async () => {

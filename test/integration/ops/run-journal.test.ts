@@ -300,6 +300,17 @@ describe('a journaled snapshot run', () => {
     expect(log.findLast((line) => line.event === 'summary')?.summary).toMatchObject({ pruned: 1 });
   });
 
+  it('a log file that cannot be written is reported once and the run goes on', async () => {
+    const setup = await setUp([]);
+    await writeFile(join(setup.dir, 'log'), 'a file where the log directory should be');
+    const result = await runCli(['--config', setup.config]);
+    expect(result.code).toBe(0);
+    expect(result.stderr.match(/error: cannot write the log file/g)).toHaveLength(1);
+    expect(await readFile(join(setup.dir, 'schema_backup.prom'), 'utf8')).toContain(
+      'schema_backup_last_exit_code',
+    );
+  });
+
   it('a dry run is not recorded as a run', async () => {
     const setup = await setUp(recorderCommand());
     expect((await runCli(['--config', setup.config, '--dry-run'])).code).toBe(0);
