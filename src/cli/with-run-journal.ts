@@ -6,7 +6,7 @@
  * `retention.after_run` is set. None of these extras hides the run's own error or changes
  * its exit code; each that fails is logged as an error.
  */
-import { ExitCode, isSchemaBackupError, SchemaBackupError } from '../errors.js';
+import { ExitCode, SchemaBackupError } from '../errors.js';
 import { writeMetrics } from '../ops/metrics.js';
 import { sendNotifications } from '../ops/notify.js';
 import { RunJournal, type RunRecord } from '../ops/run-journal.js';
@@ -126,6 +126,5 @@ export async function withRunJournal(
 
 /** The exit code `cli/main.ts` will give `error` (as `reportError` decides it). */
 function exitCodeOf(error: unknown): number {
-  if (isSchemaBackupError(error) || error instanceof SchemaBackupError) return error.exitCode;
-  return ExitCode.Failure;
+  return error instanceof SchemaBackupError ? error.exitCode : ExitCode.Failure;
 }
