@@ -6,6 +6,7 @@
  * `retention.after_run` is set. None of these extras hides the run's own error or changes
  * its exit code; each that fails is logged as an error.
  */
+import { constants as osConstants } from 'node:os';
 import { ExitCode, SchemaBackupError } from '../errors.js';
 import { writeMetrics } from '../ops/metrics.js';
 import { sendNotifications } from '../ops/notify.js';
@@ -61,6 +62,24 @@ export async function withRunJournal(
   for (const warning of context.configWarnings)
     journal.event('warn', 'config-warning', { warning });
 
+  // Stopped by systemd (a timeout, `systemctl stop`) or Ctrl-C: still recorded and
+  // announced, then the process ends as the signal would have ended it (128 + its number).
+  const run = { completed: false };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (run.completed) return;
+    run.completed = true;
+    const error = new SchemaBackupError(`stopped by ${signal}`, {
+      hint: 'A timer run that hits TimeoutStartSec= is stopped this way; the next run starts afresh.',
+    });
+    const code = 128 + ((osConstants.signals[signal] as number | undefined) ?? 15);
+    void completeRun(context, journal, host, journal.finish(code, error)).finally(() => {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exit(code);
+    });
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
   let exitCode: number = ExitCode.Ok;
   let failure: unknown;
   try {
@@ -74,9 +93,30 @@ export async function withRunJournal(
   } catch (error) {
     failure = error;
     exitCode = exitCodeOf(error);
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
   }
+  if (run.completed) return new Promise<never>(() => undefined); // the signal handler exits
+  run.completed = true;
+  await completeRun(context, journal, host, journal.finish(exitCode, failure));
+  // The run's own error, unchanged, for main.ts to report with its exit code.
+  // eslint-disable-next-line @typescript-eslint/only-throw-error
+  if (failure !== undefined) throw failure;
+  return exitCode;
+}
 
-  const record = journal.finish(exitCode, failure);
+/**
+ * Everything after a run, each step on its own: records the run state, writes the metrics,
+ * notifies, logs the end. A step that fails is logged as an error; none throws.
+ */
+async function completeRun(
+  context: CommandContext,
+  journal: RunJournal,
+  host: string,
+  record: RunRecord,
+): Promise<void> {
+  const { config } = context;
   let state: RunState | undefined;
   try {
     // The default state file is in the work directory, which must ignore itself in git.
@@ -97,7 +137,7 @@ export async function withRunJournal(
       );
     }
   }
-  const commandState = state?.commands[command];
+  const commandState = state?.commands[record.command];
   const notification: RunNotification = {
     ...record,
     consecutiveFailures:
@@ -114,14 +154,10 @@ export async function withRunJournal(
   }
   journal.event(record.outcome === 'success' ? 'info' : 'error', 'end', {
     outcome: record.outcome,
-    exitCode,
+    exitCode: record.exitCode,
     durationSeconds: record.durationSeconds,
     consecutiveFailures: notification.consecutiveFailures,
   });
-  // The run's own error, unchanged, for main.ts to report with its exit code.
-  // eslint-disable-next-line @typescript-eslint/only-throw-error
-  if (failure !== undefined) throw failure;
-  return exitCode;
 }
 
 /** The exit code `cli/main.ts` will give `error` (as `reportError` decides it). */

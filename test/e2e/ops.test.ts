@@ -1,5 +1,6 @@
 /** The nightly job as the timer runs it: the built binary, its exit codes, status as a monitor. */
-import { readFile, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase, testServer } from '../helpers/database.js';
@@ -53,5 +54,58 @@ describe('nightly operation (real process)', () => {
     expect(JSON.parse(stale.stdout)).toMatchObject({ fresh: false, maxAgeSeconds: 1 });
     const log = (await readFile(join(dir, 'runs.jsonl'), 'utf8')).trim().split('\n');
     expect(log.filter((line) => line.includes('"event":"end"'))).toHaveLength(2);
+  });
+
+  it('a run stopped by SIGTERM (a timer timeout) is recorded and notified, and exits 143', async () => {
+    const database = await createTestDatabase('ops_e2e');
+    await database.exec('CREATE TABLE settings (k INT PRIMARY KEY)');
+    const dir = await createTempDir('ops-e2e');
+    const server = testServer();
+    const received = join(dir, 'received.json');
+    const config = join(dir, 'schema_backup.conf');
+    await writeFile(
+      config,
+      [
+        'csv2_backup_dir: backups',
+        'hostname: sigterm.example.org',
+        'database:',
+        `  name: ${database.name}`,
+        `  host: ${server.host}`,
+        `  port: ${String(server.port)}`,
+        `  user: ${server.user}`,
+        'global: [settings]',
+        `notify: { command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(`require("fs").writeFileSync(${JSON.stringify(received)}, require("fs").readFileSync(0))`)}] }`,
+      ].join('\n'),
+    );
+    // Another run holds the lock, so this one waits until it is stopped.
+    await mkdir(join(dir, 'backups/.schema_backup/sigterm.example.org.lock'), { recursive: true });
+    const child = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, '../../dist/cli/main.js'),
+        '--config',
+        config,
+        '--wait-lock',
+        '25',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(143);
+    expect(stderr).toContain('error: stopped by SIGTERM');
+    expect(JSON.parse(await readFile(received, 'utf8'))).toMatchObject({
+      outcome: 'failure',
+      exitCode: 143,
+      error: { message: 'stopped by SIGTERM' },
+      consecutiveFailures: 1,
+    });
+    const state = JSON.parse(
+      await readFile(join(dir, 'backups/.schema_backup/sigterm.example.org.state.json'), 'utf8'),
+    ) as { commands: { snapshot: { consecutiveFailures: number } } };
+    expect(state.commands.snapshot.consecutiveFailures).toBe(1);
   });
 });
