@@ -148,10 +148,11 @@ export function renderCronFile(options: TimerUnitOptions): string {
       : '';
   return [
     '# schema_backup nightly snapshot (installed by `schema_backup install-timer --cron`).',
-    '# With --quiet only warnings and errors are printed: cron mails them.',
+    '# The summary on stdout is dropped; with --quiet stderr has only warnings and errors,',
+    '# which cron mails.',
     'SHELL=/bin/sh',
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    `${String(minute)} ${String(hour)} * * * ${options.user ?? 'root'} ${delay}${command}`,
+    `${String(minute)} ${String(hour)} * * * ${options.user ?? 'root'} ${delay}${command} >/dev/null`,
     '',
   ].join('\n');
 }

@@ -55,8 +55,12 @@ export async function statusHandler(args: StatusArgs): Promise<number> {
 
 function printStatus(status: StatusResult): void {
   const ago = (seconds: number): string => `${formatDuration(Math.max(0, seconds))} ago`;
+  const took = (seconds: number): string =>
+    seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds);
+  const when = (overview: RunOverview): string =>
+    `${ago(overview.ageSeconds)}, at ${overview.finishedAt}, took ${took(overview.durationSeconds)}`;
   const run = (overview: RunOverview): string =>
-    `${overview.outcome} (exit ${String(overview.exitCode)}) ${ago(overview.ageSeconds)}, at ${overview.finishedAt}, took ${formatDuration(overview.durationSeconds)}${overview.error === undefined ? '' : `: ${overview.error.message}`}`;
+    `${overview.outcome} (exit ${String(overview.exitCode)}) ${when(overview)}${overview.error === undefined ? '' : `: ${overview.error.message}`}`;
   printLine(`host ${status.host}`);
   printLine(
     status.fresh
@@ -71,7 +75,7 @@ function printStatus(status: StatusResult): void {
     printLine(`${name}:`);
     printLine(`  last run: ${run(command.lastRun)}`);
     printLine(
-      `  last success: ${command.lastSuccess === undefined ? 'never' : run(command.lastSuccess)}`,
+      `  last success: ${command.lastSuccess === undefined ? 'never' : when(command.lastSuccess)}`,
     );
     printLine(`  consecutive failures: ${String(command.consecutiveFailures)}`);
     const summary = command.lastSuccess?.summary;

@@ -88,7 +88,7 @@ describe('status', () => {
     const text = await runCli(['status', '--config', config]);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('fresh: the last successful snapshot is younger than 1d2h');
-    expect(text.stdout).toMatch(/last success: success \(exit 0\) \d+s ago/);
+    expect(text.stdout).toMatch(/last success: \d+s ago, at \S+, took \d+\.\ds\n/);
     expect(text.stdout).toContain('uncategorized tables: stray');
 
     // A failed run since: still fresh (the success is recent), one consecutive failure.

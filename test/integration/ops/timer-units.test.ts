@@ -107,7 +107,7 @@ describe('timer units', () => {
     const cron = await runCli([...args, '--cron', '--at', '1:05']);
     expect(cron.code, cron.stderr).toBe(0);
     expect(await readFile(join(root, 'etc/cron.d/schema_backup'), 'utf8')).toContain(
-      `5 1 * * * root sleep $(shuf -i 0-900 -n 1) && ${bin} snapshot --config ${config} --quiet --wait-lock 600\n`,
+      `5 1 * * * root sleep $(shuf -i 0-900 -n 1) && ${bin} snapshot --config ${config} --quiet --wait-lock 600 >/dev/null\n`,
     );
   });
 
