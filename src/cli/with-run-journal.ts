@@ -5,6 +5,14 @@
  * to the notifiers on failure (and on success when asked), and followed by `prune` when
  * `retention.after_run` is set. None of these extras hides the run's own error or changes
  * its exit code; each that fails is logged as an error.
+ *
+ * Wrapping another command is one line around its body, e.g. for `dump`:
+ *
+ *     return withRunJournal(context, 'dump', async (journal) => {
+ *       const result = await journal.phase('dump', () => writeDump(options));
+ *       journal.summarize({ dump: result.path, bytes: result.bytes, tables: result.tables });
+ *       return 0;
+ *     });
  */
 import { constants as osConstants } from 'node:os';
 import { ExitCode, SchemaBackupError } from '../errors.js';
