@@ -33,7 +33,19 @@ export interface RunNotification extends RunRecord {
   readonly lastSuccessAt?: string | undefined;
 }
 
+/**
+ * Where a run hears of SIGINT/SIGTERM: `onInterrupt` registers a clean-up (run newest first,
+ * after which the process exits 128 + the signal's number) and returns its unregistration.
+ * The shape of `Interrupts` in services/ (#6): pass the same registry to the journal and to
+ * the work that stops services, so that the services are back before the run is recorded.
+ */
+export interface InterruptRegistry {
+  onInterrupt(cleanup: (signal: NodeJS.Signals) => Promise<void>): () => void;
+}
+
 export interface RunJournalHooks {
+  /** Default: a registry of its own on SIGINT and SIGTERM. */
+  readonly interrupts?: InterruptRegistry | undefined;
   /** False: run `body` with a journal that records nothing (a dry run is no run). Default true. */
   readonly enabled?: boolean | undefined;
   /** Run `prune` after a successful run when `retention.after_run` is set (default true). */
@@ -71,22 +83,19 @@ export async function withRunJournal(
     journal.event('warn', 'config-warning', { warning });
 
   // Stopped by systemd (a timeout, `systemctl stop`) or Ctrl-C: still recorded and
-  // announced, then the process ends as the signal would have ended it (128 + its number).
+  // announced before the process ends as the signal would have ended it (128 + its number).
+  // Registered first, so that it runs after every clean-up registered later by the run.
   const run = { completed: false };
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const interrupts = hooks.interrupts ?? exitingInterrupts();
+  const unregister = interrupts.onInterrupt(async (signal) => {
     if (run.completed) return;
     run.completed = true;
     const error = new SchemaBackupError(`stopped by ${signal}`, {
       hint: 'A timer run that hits TimeoutStartSec= is stopped this way; the next run starts afresh.',
     });
-    const code = 128 + ((osConstants.signals[signal] as number | undefined) ?? 15);
-    void completeRun(context, journal, host, journal.finish(code, error)).finally(() => {
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exit(code);
-    });
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+    await completeRun(context, journal, host, journal.finish(signalExitCode(signal), error));
+    logger.error(error.message);
+  });
 
   let exitCode: number = ExitCode.Ok;
   let failure: unknown;
@@ -102,10 +111,10 @@ export async function withRunJournal(
     failure = error;
     exitCode = exitCodeOf(error);
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    unregister();
   }
-  if (run.completed) return new Promise<never>(() => undefined); // the signal handler exits
+  // Interrupted: the interrupt handler records the run and ends the process.
+  if (run.completed) return new Promise<never>(() => undefined);
   run.completed = true;
   await completeRun(context, journal, host, journal.finish(exitCode, failure));
   // The run's own error, unchanged, for main.ts to report with its exit code.
@@ -166,6 +175,28 @@ async function completeRun(
     durationSeconds: record.durationSeconds,
     consecutiveFailures: notification.consecutiveFailures,
   });
+}
+
+/** A registry that runs one clean-up on SIGINT or SIGTERM, then exits 128 + the signal's number. */
+function exitingInterrupts(): InterruptRegistry {
+  return {
+    onInterrupt(cleanup) {
+      const onSignal = (signal: NodeJS.Signals): void => {
+        void cleanup(signal).finally(() => process.exit(signalExitCode(signal)));
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      return () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      };
+    },
+  };
+}
+
+/** 128 + the signal's number, as a shell reports a process the signal ended. */
+function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + ((osConstants.signals[signal] as number | undefined) ?? 15);
 }
 
 /** The exit code `cli/main.ts` will give `error` (as `reportError` decides it). */
