@@ -9,11 +9,12 @@
  * Ops modules log through the given logger and never print; they may use snapshot/ (for the
  * user-data layout) and support/, never the CLI.
  */
-import { access, readdir, readlink, rm } from 'node:fs/promises';
+import { access, readdir, readlink, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LATEST_LINK, listCopies, USER_DATA_MANIFEST } from '../snapshot/user-data-copy.js';
 import { writeFileAtomic } from '../support/atomic-write.js';
 import type { Logger } from '../support/logger.js';
+import { removeLeftovers } from '../support/remove-leftovers.js';
 import { diskUsage } from './disk-usage.js';
 import {
   parseCopyTimestamp,
@@ -105,6 +106,8 @@ async function applyToSet(
   latest: string | undefined,
   options: PruneOptions,
 ): Promise<PruneSet> {
+  // What a deletion cut short left (ours: only prune makes these names).
+  if (!options.dryRun) await removeLeftovers(dir, new RegExp(`^${escapeRegExp(PRUNING_PREFIX)}`));
   const protectedIds = new Set<string>();
   if (latest !== undefined) protectedIds.add(latest);
   const newestComplete = [...found]
@@ -131,11 +134,24 @@ async function applyToSet(
     if (options.dryRun) {
       options.logger.info(`would delete ${join(dir, item.name)}`);
     } else {
-      await rm(join(dir, item.name), { recursive: true, force: true });
+      await deleteEntry(dir, item.name);
       options.logger.info(`deleted ${join(dir, item.name)}`);
     }
   }
   return { kind, series, dir, keep, drop };
+}
+
+/** Hidden name an entry takes while it is being deleted. */
+const PRUNING_PREFIX = '.pruning-';
+
+/**
+ * Deletes `dir/name`: renamed to a hidden name first, so that a deletion cut short never
+ * leaves a half copy that looks complete (a later prune removes the rest).
+ */
+async function deleteEntry(dir: string, name: string): Promise<void> {
+  const hidden = join(dir, `${PRUNING_PREFIX}${name}`);
+  await rename(join(dir, name), hidden);
+  await rm(hidden, { recursive: true, force: true });
 }
 
 /** This host's user-data copies under `hostDir` (timestamp directories; not `latest`, hidden or `.keep`). */
@@ -205,4 +221,8 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

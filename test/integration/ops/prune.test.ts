@@ -40,6 +40,7 @@ describe('prune', () => {
     const hostDir = await makeCopies(root, times, oldLatest);
     await markManual(join(hostDir, copyTimestamp(new Date('2025-11-01T02:30:00Z'))));
     await mkdir(join(hostDir, '.incomplete-2026-11-24T03-00-00Z-abcd'));
+    await mkdir(join(hostDir, '.pruning-2020-01-01T00-00-00Z')); // a deletion cut short
 
     const dry = await prune({
       host: HOST,
@@ -76,6 +77,10 @@ describe('prune', () => {
     expect(names).toContain('.incomplete-2026-11-24T03-00-00Z-abcd');
     expect(names).toContain('2025-11-01T02-30-00Z.keep');
     expect(names).toContain('latest');
+    expect(names).not.toContain('.pruning-2020-01-01T00-00-00Z');
+    expect(names.filter((name) => name.startsWith('.'))).toEqual([
+      '.incomplete-2026-11-24T03-00-00Z-abcd',
+    ]);
 
     // A second prune has nothing left to do.
     const again = await prune({
