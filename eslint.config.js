@@ -43,6 +43,7 @@ export default tseslint.config(
             '**/diff/**',
             '**/services/**',
             '**/upgrade/**',
+            '**/ops/**',
             'simple-git',
             'js-yaml',
             'yargs',
@@ -66,6 +67,7 @@ export default tseslint.config(
             '**/diff/**',
             '**/services/**',
             '**/upgrade/**',
+            '**/ops/**',
             'mysql2',
             'mysql2/*',
           ],
@@ -81,6 +83,7 @@ export default tseslint.config(
       'src/diff/**/*.ts',
       'src/services/**/*.ts',
       'src/upgrade/**/*.ts',
+      'src/ops/**/*.ts',
     ],
     rules: {
       'no-restricted-imports': restrict([

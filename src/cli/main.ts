@@ -19,6 +19,9 @@ import { logBuilder, logHandler } from './commands/log.js';
 import { snapshotBuilder, snapshotHandler } from './commands/snapshot.js';
 import { servicesBuilder, servicesHandler } from './commands/services.js';
 import { upgradeBuilder, upgradeHandler, type UpgradeArgs } from './commands/upgrade.js';
+import { pruneBuilder, pruneHandler } from './commands/prune.js';
+import { statusBuilder, statusHandler } from './commands/status.js';
+import { installTimerBuilder, installTimerHandler } from './commands/install-timer.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -136,6 +139,24 @@ function buildParser(
       'validate the config, connect, and list every table with its category',
       checkBuilder,
       run(checkHandler),
+    )
+    .command(
+      'prune',
+      'delete user-data copies and dumps beyond the retention policy (--dry-run: list them)',
+      pruneBuilder,
+      run(pruneHandler),
+    )
+    .command(
+      'status',
+      'last runs, their age, failures and disk use; exit 1 when the last successful snapshot is older than --max-age',
+      statusBuilder,
+      run(statusHandler),
+    )
+    .command(
+      'install-timer',
+      'install the nightly systemd timer (or --cron file) for this config; --root DIR, --dry-run',
+      installTimerBuilder,
+      run(installTimerHandler),
     )
     .strict()
     .help()

@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { ConfigError } from '../errors.js';
+import { parseDuration } from '../support/duration.js';
 import { nearestKey } from './nearest-key.js';
 import {
   CATEGORIES,
@@ -17,6 +18,12 @@ import {
   GIT_KEYS,
   PAUSE_HOOK_KEYS,
   SERVICE_MANAGER_KEYS,
+  LOG_LEVELS,
+  LOGGING_KEYS,
+  METRICS_KEYS,
+  NOTIFY_KEYS,
+  RETENTION_KEYS,
+  STATUS_KEYS,
   TOP_LEVEL_KEYS,
   type Categories,
   type Category,
@@ -28,6 +35,11 @@ import {
   type LoadedConfig,
   type PauseHooksConfig,
   type ServiceManagerConfig,
+  type LoggingConfig,
+  type MetricsConfig,
+  type NotifyConfig,
+  type RetentionConfig,
+  type StatusConfig,
 } from './schema.js';
 import { splitCommandLine } from './split-command.js';
 import { mapYamlSource, type KeyPath, type YamlSourceMap } from './source-map.js';
@@ -74,6 +86,11 @@ const KEY_NAMES = {
   git: GIT_KEYS as readonly string[],
   serviceManager: SERVICE_MANAGER_KEYS as readonly string[],
   pauseHooks: PAUSE_HOOK_KEYS as readonly string[],
+  retention: RETENTION_KEYS as readonly string[],
+  logging: LOGGING_KEYS as readonly string[],
+  notify: NOTIFY_KEYS as readonly string[],
+  metrics: METRICS_KEYS as readonly string[],
+  status: STATUS_KEYS as readonly string[],
 };
 
 /** systemd's commands, the service manager when the config names none. */
@@ -166,6 +183,7 @@ class ConfigReader {
       git,
       serviceManager: this.serviceManager(root),
       pauseHooks: this.pauseHooks(root),
+      ...this.operations(root, configDir),
     };
     if (config.pauseInterval > 0 && config.pauseHooks.before.length === 0)
       this.warn(
@@ -327,6 +345,92 @@ class ConfigReader {
         },
       );
     return hooks;
+  }
+
+  /** The blocks of nightly operation: retention, logging, notify, metrics, status, state_file. */
+  private operations(
+    root: Mapping,
+    configDir: string,
+  ): {
+    retention: RetentionConfig;
+    logging: LoggingConfig;
+    notify: NotifyConfig;
+    metrics: MetricsConfig;
+    status: StatusConfig;
+    stateFile: string | undefined;
+  } {
+    const retentionBlock = this.optionalMapping(root, ['retention']) ?? {};
+    this.warnUnknownKeys(retentionBlock, ['retention'], KEY_NAMES.retention);
+    const count = (key: string, fallback: number): number => {
+      const value = this.optionalNumber(retentionBlock, ['retention', key]);
+      if (value === undefined) return fallback;
+      if (!Number.isInteger(value) || value < 0)
+        throw this.error(['retention', key], 'must be a whole number, 0 or more');
+      return value;
+    };
+    const retention: RetentionConfig = {
+      daily: count('daily', 30),
+      weekly: count('weekly', 12),
+      monthly: count('monthly', 12),
+      afterRun: this.optionalBoolean(retentionBlock, ['retention', 'after_run']) ?? false,
+    };
+
+    const loggingBlock = this.optionalMapping(root, ['logging']) ?? {};
+    this.warnUnknownKeys(loggingBlock, ['logging'], KEY_NAMES.logging);
+    const logFile = this.optionalString(loggingBlock, ['logging', 'file']);
+    const level = this.optionalString(loggingBlock, ['logging', 'level']) ?? 'info';
+    if (!(LOG_LEVELS as readonly string[]).includes(level))
+      throw this.error(['logging', 'level'], `must be one of ${LOG_LEVELS.join(', ')}`);
+    const logging: LoggingConfig = {
+      file: logFile === undefined ? undefined : this.path(logFile, configDir),
+      level: level as LoggingConfig['level'],
+    };
+
+    const notifyBlock = this.optionalMapping(root, ['notify']) ?? {};
+    this.warnUnknownKeys(notifyBlock, ['notify'], KEY_NAMES.notify);
+    const url = this.optionalString(notifyBlock, ['notify', 'url']);
+    if (url !== undefined && !/^https?:\/\/[^\s]+$/.test(url))
+      throw this.error(['notify', 'url'], 'must be an http:// or https:// URL');
+    const timeout = this.optionalNumber(notifyBlock, ['notify', 'timeout']) ?? 10;
+    if (timeout <= 0) throw this.error(['notify', 'timeout'], 'must be more than 0 seconds');
+    const notify: NotifyConfig = {
+      command: this.stringList(notifyBlock, ['notify', 'command']),
+      url,
+      onSuccess: this.optionalBoolean(notifyBlock, ['notify', 'on_success']) ?? false,
+      timeoutSeconds: timeout,
+    };
+
+    const metricsBlock = this.optionalMapping(root, ['metrics']) ?? {};
+    this.warnUnknownKeys(metricsBlock, ['metrics'], KEY_NAMES.metrics);
+    const textfile = this.optionalString(metricsBlock, ['metrics', 'textfile']);
+    if (textfile !== undefined && !textfile.endsWith('.prom'))
+      throw this.error(
+        ['metrics', 'textfile'],
+        'must end in .prom (the textfile collector reads only those)',
+      );
+
+    const statusBlock = this.optionalMapping(root, ['status']) ?? {};
+    this.warnUnknownKeys(statusBlock, ['status'], KEY_NAMES.status);
+    const maxAgeValue = statusBlock.max_age;
+    let maxAgeSeconds = 26 * 3600;
+    if (maxAgeValue !== undefined && maxAgeValue !== null) {
+      const parsed =
+        typeof maxAgeValue === 'string' || typeof maxAgeValue === 'number'
+          ? parseDuration(maxAgeValue)
+          : undefined;
+      if (parsed === undefined || parsed <= 0)
+        throw this.error(['status', 'max_age'], 'must be a duration such as 26h, 90m or 2d');
+      maxAgeSeconds = parsed;
+    }
+    const stateFile = this.optionalString(root, ['state_file']);
+    return {
+      retention,
+      logging,
+      notify,
+      metrics: { textfile: textfile === undefined ? undefined : this.path(textfile, configDir) },
+      status: { maxAgeSeconds },
+      stateFile: stateFile === undefined ? undefined : this.path(stateFile, configDir),
+    };
   }
 
   // ---- typed readers: each throws a ConfigError naming the key path --------------------

@@ -23,6 +23,12 @@ export const TOP_LEVEL_KEYS = [
   'git',
   'service_manager',
   'pause_hooks',
+  'retention',
+  'logging',
+  'notify',
+  'metrics',
+  'status',
+  'state_file',
 ] as const;
 
 export const DATABASE_KEYS = [
@@ -75,6 +81,12 @@ export interface PauseHooksConfig {
   /** Run on every exit path once `before` has started. */
   readonly after: readonly string[];
 }
+export const RETENTION_KEYS = ['daily', 'weekly', 'monthly', 'after_run'] as const;
+export const LOGGING_KEYS = ['file', 'level'] as const;
+export const NOTIFY_KEYS = ['command', 'url', 'on_success', 'timeout'] as const;
+export const METRICS_KEYS = ['textfile'] as const;
+export const STATUS_KEYS = ['max_age'] as const;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 /** The `database:` block: what the config says; gaps are filled from option files later. */
 export interface DatabaseConfig {
@@ -113,6 +125,45 @@ export interface GitConfig {
   readonly branch?: string | undefined;
 }
 
+/** `retention:`: how many timestamped user-data copies and dumps `prune` keeps. */
+export interface RetentionConfig {
+  readonly daily: number;
+  readonly weekly: number;
+  readonly monthly: number;
+  /** Prune after every successful run. */
+  readonly afterRun: boolean;
+}
+
+/** `logging:`: the JSON-lines log of every run. */
+export interface LoggingConfig {
+  /** Absolute path; undefined = no log file. */
+  readonly file?: string | undefined;
+  readonly level: (typeof LOG_LEVELS)[number];
+}
+
+/** `notify:`: who hears of a failed (and optionally a successful) run. */
+export interface NotifyConfig {
+  /** argv of a command run without a shell, the run summary as JSON on stdin; empty = none. */
+  readonly command: readonly string[];
+  /** POST the summary as JSON here. */
+  readonly url?: string | undefined;
+  readonly onSuccess: boolean;
+  /** Seconds each notification may take. */
+  readonly timeoutSeconds: number;
+}
+
+/** `metrics:`: the Prometheus textfile-collector file. */
+export interface MetricsConfig {
+  /** Absolute path of the `.prom` file; undefined = none. */
+  readonly textfile?: string | undefined;
+}
+
+/** `status:`. */
+export interface StatusConfig {
+  /** `status` exits 1 when the last successful snapshot is older than this many seconds. */
+  readonly maxAgeSeconds: number;
+}
+
 /** Which category each configured table name is in. Names are unique across categories. */
 export type Categories = Readonly<Record<Category, readonly string[]>>;
 
@@ -139,6 +190,13 @@ export interface Config {
   /** systemctl unless the config says otherwise. */
   readonly serviceManager: ServiceManagerConfig;
   readonly pauseHooks: PauseHooksConfig;
+  readonly retention: RetentionConfig;
+  readonly logging: LoggingConfig;
+  readonly notify: NotifyConfig;
+  readonly metrics: MetricsConfig;
+  readonly status: StatusConfig;
+  /** The run state file; undefined = `<backup dir>/.schema_backup/<host>.state.json`. */
+  readonly stateFile?: string | undefined;
 }
 
 /** A problem that does not stop the run (unknown key, ...), with where it is. */

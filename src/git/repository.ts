@@ -333,6 +333,29 @@ export class Repository {
     }
   }
 
+  /** The newest commit touching `path`, or undefined when there is none (for `status`). */
+  async lastCommit(
+    path: string,
+  ): Promise<{ id: string; date: string; subject: string } | undefined> {
+    if ((await this.head()) === undefined) return undefined;
+    let out: string;
+    try {
+      out = await this.git.raw([
+        'log',
+        '-1',
+        '--format=%H%x00%cI%x00%s',
+        '--',
+        this.pathspec(path),
+      ]);
+    } catch (error) {
+      throw translate(error, `reading the last commit of ${path}`);
+    }
+    const [id, date, subject] = out.trim().split('\0');
+    return id === undefined || id === ''
+      ? undefined
+      : { id, date: date ?? '', subject: subject ?? '' };
+  }
+
   /** Commit count touching `path` (for tests and status). */
   async countCommits(path: string): Promise<number> {
     if ((await this.head()) === undefined) return 0;

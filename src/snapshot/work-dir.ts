@@ -25,8 +25,9 @@ export async function acquireHostLock(
   backupDir: string,
   host: string,
   waitSeconds: number,
+  abortSignal?: AbortSignal,
 ): Promise<HeldLock> {
   const workDir = workDirOf(backupDir);
   await ensureWorkDir(workDir);
-  return acquireLock(join(workDir, `${host}.lock`), { waitSeconds });
+  return acquireLock(join(workDir, `${host}.lock`), { waitSeconds, abortSignal });
 }

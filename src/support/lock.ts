@@ -17,6 +17,8 @@ const TAKEOVER_MIN_AGE_MS = 2_000;
 export interface LockOptions {
   /** How long to wait for another run to finish, in seconds. 0 = fail at once. */
   readonly waitSeconds?: number;
+  /** Stops the wait (an interrupted run); the wait then ends with the signal's reason. */
+  readonly abortSignal?: AbortSignal | undefined;
 }
 
 /** Releases the lock; safe to call twice. */
@@ -38,20 +40,29 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
   await mkdir(dirname(lockPath), { recursive: true });
   const state = { compromised: false };
   const waitMs = Math.max(0, (options.waitSeconds ?? 0) * 1000);
-  const take = (): Promise<() => Promise<void>> =>
+  const takeOnce = (): Promise<() => Promise<void>> =>
     lockfile.lock(lockPath, {
       realpath: false,
       lockfilePath: lockPath,
       stale: STALE_MS,
       update: 10_000,
-      retries:
-        waitMs === 0
-          ? 0
-          : { retries: Math.ceil(waitMs / 500), minTimeout: 500, maxTimeout: 500, factor: 1 },
+      retries: 0,
       onCompromised: () => {
         state.compromised = true;
       },
     });
+  // Waits here rather than in proper-lockfile's retries, so that an interruption ends it.
+  const deadline = Date.now() + waitMs;
+  const take = async (): Promise<() => Promise<void>> => {
+    for (;;) {
+      try {
+        return await takeOnce();
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'ELOCKED' || Date.now() >= deadline) throw error;
+        await pause(500, options.abortSignal);
+      }
+    }
+  };
   let release: () => Promise<void>;
   try {
     try {
@@ -113,4 +124,23 @@ async function removeIfOwnerGone(lockPath: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Waits `ms`; rejects with the signal's reason when it aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

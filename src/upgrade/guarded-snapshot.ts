@@ -54,7 +54,12 @@ export async function takeGuardedSnapshot(
   }
   // The host's lock is held from before the first service stops until the last starts, so
   // that another run cannot snapshot (or stop services) in between.
-  const heldLock = await acquireHostLock(options.backupDir, options.host, options.lockWaitSeconds);
+  const heldLock = await acquireHostLock(
+    options.backupDir,
+    options.host,
+    options.lockWaitSeconds,
+    interruption.signal,
+  );
   try {
     return await snapshotWithConsumersStopped(engine, { ...options, heldLock }, mode, interruption);
   } finally {

@@ -100,7 +100,12 @@ export async function runUpgrade(engine: Engine, options: UpgradeOptions): Promi
   const label = commandLabel(options.command, options.shell);
   // Held from the first stop to the last start: no other run snapshots a half-upgraded
   // database or juggles the same services.
-  const heldLock = await acquireHostLock(base.backupDir, base.host, base.lockWaitSeconds);
+  const heldLock = await acquireHostLock(
+    base.backupDir,
+    base.host,
+    base.lockWaitSeconds,
+    interruption.signal,
+  );
   const snapshotOptions = { ...base, heldLock, interruption };
   try {
     const { result, services } = await withConsumersStopped(

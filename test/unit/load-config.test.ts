@@ -337,6 +337,12 @@ describe('parseConfig: YAML and types', () => {
           readyTimeoutSeconds: 120,
         },
         pauseHooks: { before: [], after: [] },
+        retention: { daily: 30, weekly: 12, monthly: 12, afterRun: false },
+        logging: { file: undefined, level: 'info' },
+        notify: { command: [], url: undefined, onSuccess: false, timeoutSeconds: 10 },
+        metrics: { textfile: undefined },
+        status: { maxAgeSeconds: 93_600 },
+        stateFile: undefined,
       });
     }
   });

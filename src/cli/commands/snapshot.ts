@@ -10,9 +10,11 @@ import type { ConnectionSettings } from '../../config/resolve-connection.js';
 import { parseAuthor } from '../../git/repository.js';
 import type { Logger } from '../../support/logger.js';
 import type { SnapshotOptions, SnapshotResult } from '../../snapshot/take-snapshot.js';
+import { keepUserDataCopy } from '../keep-copy.js';
+import { journalSnapshot } from '../snapshot-run-summary.js';
+import { withRunJournal } from '../with-run-journal.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
-import { withSignalsHandled } from '../interrupts.js';
 import { consumerControlFor, failIfNotStarted } from '../service-control.js';
 import { takeGuardedSnapshot, type ServiceMode } from '../../upgrade/guarded-snapshot.js';
 import type { ServicesOutcome } from '../../services/consumer-control.js';
@@ -25,6 +27,7 @@ export interface SnapshotArgs extends GlobalArgs {
   readonly model?: boolean | undefined;
   readonly target?: boolean | undefined;
   readonly ephemeralDirectory?: string | undefined;
+  readonly keep?: boolean | undefined;
 }
 
 export function snapshotBuilder(yargs: Argv): Argv<SnapshotArgs> {
@@ -58,6 +61,11 @@ export function snapshotBuilder(yargs: Argv): Argv<SnapshotArgs> {
       alias: 'e',
       type: 'string',
       describe: 'also write the rows of ephemeral tables into this directory',
+    })
+    .option('keep', {
+      type: 'boolean',
+      describe:
+        "mark this run's user-data copy (or the latest one) as manual: prune never deletes it",
     })
     .conflicts('model', 'target');
 }
@@ -115,42 +123,54 @@ async function configuredRecipients(config: Config): Promise<string[]> {
 
 export async function snapshotHandler(args: SnapshotArgs): Promise<number> {
   const context = await loadContext(args);
-  const { config, logger } = context;
-  const connection = await connectionFor(context, args);
-  const options = await snapshotOptionsFrom(config, connection, args, logger);
+  const { config } = context;
   const servicesWanted = args.model === true || args.target === true;
-  if (servicesWanted && options.dryRun) {
-    logger.info(
-      `dry run: would stop ${config.consumers.join(', ') || 'no consumers'}, restart ${config.providers.join(', ') || 'no providers'}, snapshot, and ${args.target === true ? 'leave the consumers stopped' : 'start the consumers again'}`,
-    );
-  }
-  return withSignalsHandled(logger, async (interruption) => {
-    const mode: ServiceMode =
-      servicesWanted && !options.dryRun
-        ? {
-            kind: args.target === true ? 'target' : 'model',
-            control: await consumerControlFor(
-              config,
-              options.host,
-              `snapshot --${args.target === true ? 'target' : 'model'}`,
-              logger,
-            ),
-            readyTimeoutSeconds: config.serviceManager.readyTimeoutSeconds,
-          }
-        : { kind: 'none', pauseHooks: config.pauseHooks, pauseSeconds: config.pauseInterval };
-    const { snapshot: result, services } = await takeGuardedSnapshot(
-      mariadbEngine,
-      options,
-      mode,
-      interruption,
-    );
-    if (args.json === true) printJson(services === undefined ? result : { ...result, services });
-    else {
-      printSnapshotSummary(result);
-      if (services !== undefined) printServices(services);
-    }
-    return services === undefined ? ExitCode.Ok : failIfNotStarted(services, logger);
-  });
+  // A dry run is no backup: it is not recorded as a run (state, metrics, notifications).
+  return withRunJournal(
+    context,
+    'snapshot',
+    async (journal, interruption) => {
+      const { logger } = journal;
+      const connection = await journal.phase('connect', () => connectionFor(context, args));
+      const options = await snapshotOptionsFrom(config, connection, args, logger);
+      if (servicesWanted && options.dryRun)
+        logger.info(
+          `dry run: would stop ${config.consumers.join(', ') || 'no consumers'}, restart ${config.providers.join(', ') || 'no providers'}, snapshot, and ${args.target === true ? 'leave the consumers stopped' : 'start the consumers again'}`,
+        );
+      const mode: ServiceMode =
+        servicesWanted && !options.dryRun
+          ? {
+              kind: args.target === true ? 'target' : 'model',
+              control: await consumerControlFor(
+                config,
+                options.host,
+                `snapshot --${args.target === true ? 'target' : 'model'}`,
+                logger,
+              ),
+              readyTimeoutSeconds: config.serviceManager.readyTimeoutSeconds,
+            }
+          : { kind: 'none', pauseHooks: config.pauseHooks, pauseSeconds: config.pauseInterval };
+      const { snapshot: result, services } = await journal.phase('snapshot', () =>
+        takeGuardedSnapshot(mariadbEngine, options, mode, interruption),
+      );
+      journalSnapshot(journal, result);
+      if (services !== undefined)
+        journal.summarize({
+          consumersStopped: services.stopped,
+          consumersLeftStopped: services.keptStopped,
+          consumersNotStarted: services.failedToStart,
+        });
+      if (args.keep === true && !options.dryRun)
+        await keepUserDataCopy(result, config.userDataBackupDir, logger);
+      if (args.json === true) printJson(services === undefined ? result : { ...result, services });
+      else {
+        printSnapshotSummary(result);
+        if (services !== undefined) printServices(services);
+      }
+      return services === undefined ? ExitCode.Ok : failIfNotStarted(services, logger);
+    },
+    { enabled: args.dryRun !== true },
+  );
 }
 
 function printServices(services: ServicesOutcome): void {

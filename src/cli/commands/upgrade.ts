@@ -13,7 +13,7 @@ import {
   type UpgradeResult,
 } from '../../upgrade/run-upgrade.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
-import { withSignalsHandled } from '../interrupts.js';
+import { withRunJournal } from '../with-run-journal.js';
 import { patchText, summaryLines, wantsColor } from '../output/diff-summary.js';
 import { printLine } from '../output/print.js';
 import { consumerControlFor, failIfNotStarted } from '../service-control.js';
@@ -81,19 +81,37 @@ export async function upgradeHandler(
     logger,
   );
   const label = commandLabel(command, args.shell === true);
-  return withSignalsHandled(logger, async (interruption) => {
-    const result = await runUpgrade(mariadbEngine, {
-      command,
-      shell: args.shell === true,
-      keepStopped: args.keepStopped === true,
-      snapshot,
-      control: await consumerControlFor(config, snapshot.host, `upgrade -- ${label}`, logger),
-      interruption,
-      interactive: process.stdin.isTTY,
+  return withRunJournal(context, 'upgrade', async (journal, interruption) => {
+    const control = await consumerControlFor(
+      config,
+      snapshot.host,
+      `upgrade -- ${label}`,
+      journal.logger,
+    );
+    const result = await journal.phase('upgrade', () =>
+      runUpgrade(mariadbEngine, {
+        command,
+        shell: args.shell === true,
+        keepStopped: args.keepStopped === true,
+        snapshot,
+        control,
+        interruption,
+        interactive: process.stdin.isTTY,
+      }),
+    );
+    journal.summarize({
+      command: label,
+      outcome: result.outcome,
+      beforeCommit: result.before.commit,
+      ...(result.outcome === 'upgraded'
+        ? { commit: result.after.commit }
+        : { failure: result.failure }),
+      consumersStopped: result.services.stopped,
+      consumersNotStarted: result.services.failedToStart,
     });
     printUpgrade(result, label, connection.database);
     interruption.throwIfInterrupted();
-    if (failIfNotStarted(result.services, logger) !== ExitCode.Ok) return ExitCode.Failure;
+    if (failIfNotStarted(result.services, journal.logger) !== ExitCode.Ok) return ExitCode.Failure;
     return result.outcome === 'upgraded' ? ExitCode.Ok : ExitCode.Failure;
   });
 }

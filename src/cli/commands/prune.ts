@@ -1,0 +1,81 @@
+/** `schema_backup prune`: apply the retention policy to user-data copies and dumps of this host. */
+import type { Argv } from 'yargs';
+import { prune, type PruneResult } from '../../ops/prune.js';
+import { acquireHostLock } from '../../snapshot/work-dir.js';
+import type { Logger } from '../../support/logger.js';
+import { hostNameFor, loadContext, type CommandContext, type GlobalArgs } from '../context.js';
+import { dumpDirectoryOf, retentionPolicyOf } from '../ops-config.js';
+import { formatBytes } from '../output/format-bytes.js';
+import { printJson, printLine } from '../output/print.js';
+
+export interface PruneArgs extends GlobalArgs {
+  readonly dryRun?: boolean | undefined;
+  readonly json?: boolean | undefined;
+  readonly waitLock?: number | undefined;
+}
+
+export function pruneBuilder(yargs: Argv): Argv<PruneArgs> {
+  return yargs
+    .option('dry-run', { type: 'boolean', describe: 'list what would be deleted; delete nothing' })
+    .option('wait-lock', {
+      type: 'number',
+      describe: 'seconds to wait for a run on this host to finish',
+      default: 0,
+    })
+    .option('json', { type: 'boolean', describe: 'print the result as JSON' });
+}
+
+/**
+ * Prunes under the host's lock (so never beside a running snapshot). Used by `prune` and,
+ * with `retention.after_run`, at the end of a successful run.
+ */
+export async function runPrune(
+  context: CommandContext,
+  options: { dryRun: boolean; waitLock: number; logger: Logger },
+): Promise<PruneResult> {
+  const { config } = context;
+  const host = await hostNameFor(config);
+  const lock = await acquireHostLock(config.backupDir, host, options.waitLock);
+  try {
+    return await prune({
+      host,
+      userDataDir: config.userDataBackupDir,
+      dumpDir: dumpDirectoryOf(config),
+      policy: retentionPolicyOf(config),
+      dryRun: options.dryRun,
+      logger: options.logger,
+    });
+  } finally {
+    await lock.release();
+  }
+}
+
+export async function pruneHandler(args: PruneArgs): Promise<number> {
+  const context = await loadContext(args);
+  const result = await runPrune(context, {
+    dryRun: args.dryRun === true,
+    waitLock: args.waitLock ?? 0,
+    logger: context.logger,
+  });
+  if (args.json === true) {
+    printJson(result);
+    return 0;
+  }
+  if (result.sets.length === 0)
+    printLine('nothing to prune: neither user_data_backup_dir nor a dump directory is set');
+  for (const set of result.sets) {
+    const name =
+      set.kind === 'user-data' ? `user-data copies in ${set.dir}` : `dumps ${set.series}`;
+    printLine(
+      `${name}: keep ${String(set.keep.length)}, ${result.dryRun ? 'would delete' : 'deleted'} ${String(set.drop.length)}`,
+    );
+    for (const item of set.drop)
+      printLine(
+        `  ${result.dryRun ? 'would delete' : 'deleted'} ${item.name} (${formatBytes(item.bytes)})`,
+      );
+  }
+  printLine(
+    `${result.dryRun ? 'would free' : 'freed'} ${formatBytes(result.bytesFreed)} in ${String(result.deleted)} item(s)`,
+  );
+  return 0;
+}

@@ -1,0 +1,114 @@
+/**
+ * `schema_backup status`: the last runs of this host, their age, and the disk they use.
+ * Exits 1 when the last successful snapshot is older than `--max-age` (default
+ * `status.max_age`, 26h): a freshness check for monitoring.
+ */
+import type { Argv } from 'yargs';
+import { UsageError } from '../../errors.js';
+import { readStatus, type RunOverview, type StatusResult } from '../../ops/status.js';
+import { formatDuration, parseDuration } from '../../support/duration.js';
+import { hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import { dumpDirectoryOf, stateFileOf } from '../ops-config.js';
+import { formatBytes } from '../output/format-bytes.js';
+import { printJson, printLine } from '../output/print.js';
+
+export interface StatusArgs extends GlobalArgs {
+  readonly json?: boolean | undefined;
+  readonly maxAge?: string | undefined;
+}
+
+export function statusBuilder(yargs: Argv): Argv<StatusArgs> {
+  return yargs
+    .option('max-age', {
+      type: 'string',
+      describe:
+        'exit 1 when the last successful snapshot is older than this (e.g. 26h, 90m, 2d); default status.max_age',
+    })
+    .option('json', { type: 'boolean', describe: 'print the status as JSON' });
+}
+
+export async function statusHandler(args: StatusArgs): Promise<number> {
+  const context = await loadContext(args);
+  const { config } = context;
+  let maxAgeSeconds = config.status.maxAgeSeconds;
+  if (args.maxAge !== undefined) {
+    const parsed = parseDuration(args.maxAge);
+    if (parsed === undefined || parsed <= 0)
+      throw new UsageError(`--max-age ${args.maxAge} is not a duration`, {
+        hint: 'Write it as a number with s, m, h, d or w, e.g. --max-age 26h.',
+      });
+    maxAgeSeconds = parsed;
+  }
+  const host = await hostNameFor(config);
+  const status = await readStatus({
+    host,
+    backupDir: config.backupDir,
+    stateFile: stateFileOf(config, host),
+    userDataDir: config.userDataBackupDir,
+    dumpDir: dumpDirectoryOf(config),
+    maxAgeSeconds,
+  });
+  if (args.json === true) printJson(status);
+  else printStatus(status);
+  return status.fresh ? 0 : 1;
+}
+
+function printStatus(status: StatusResult): void {
+  const ago = (seconds: number): string => `${formatDuration(Math.max(0, seconds))} ago`;
+  const took = (seconds: number): string =>
+    seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds);
+  const when = (overview: RunOverview): string =>
+    `${ago(overview.ageSeconds)}, at ${overview.finishedAt}, took ${took(overview.durationSeconds)}`;
+  const run = (overview: RunOverview): string =>
+    `${overview.outcome} (exit ${String(overview.exitCode)}) ${when(overview)}${overview.error === undefined ? '' : `: ${overview.error.message}`}`;
+  printLine(`host ${status.host}`);
+  printLine(
+    status.fresh
+      ? `fresh: the last successful snapshot is younger than ${formatDuration(status.maxAgeSeconds)}`
+      : `NOT FRESH (max age ${formatDuration(status.maxAgeSeconds)}): ${status.problems.join('; ')}`,
+  );
+  const names = Object.keys(status.commands).sort();
+  if (names.length === 0) printLine(`runs: none recorded (${status.stateFile})`);
+  for (const name of names) {
+    const command = status.commands[name];
+    if (command === undefined) continue;
+    printLine(`${name}:`);
+    printLine(`  last run: ${run(command.lastRun)}`);
+    printLine(
+      `  last success: ${command.lastSuccess === undefined ? 'never' : when(command.lastSuccess)}`,
+    );
+    printLine(`  consecutive failures: ${String(command.consecutiveFailures)}`);
+    const summary = command.lastSuccess?.summary;
+    if (summary?.tables !== undefined)
+      printLine(
+        `  tables: ${String(summary.tables)}, bytes written: ${formatBytes(summary.bytes ?? 0)}`,
+      );
+  }
+  printLine(
+    `last commit: ${status.lastCommit === undefined ? 'none' : `${status.lastCommit.id.slice(0, 12)} ${status.lastCommit.date} ${status.lastCommit.subject}`}`,
+  );
+  if (status.disk.userData !== undefined)
+    printLine(
+      `last user-data copy: ${status.lastUserDataCopy === undefined ? 'none' : `${status.lastUserDataCopy.name} (${ago(status.lastUserDataCopy.ageSeconds)})`}`,
+    );
+  if (status.disk.dumps !== undefined)
+    printLine(
+      `last dump: ${status.lastDump === undefined ? 'none' : `${status.lastDump.name} (${ago(status.lastDump.ageSeconds)})`}`,
+    );
+  printLine('disk:');
+  printLine(
+    `  host directory ${formatBytes(status.disk.hostDir.bytes)}  ${status.disk.hostDir.path}`,
+  );
+  if (status.disk.userData !== undefined)
+    printLine(
+      `  user data      ${formatBytes(status.disk.userData.bytes)}  ${status.disk.userData.path}`,
+    );
+  if (status.disk.dumps !== undefined)
+    printLine(
+      `  dumps          ${formatBytes(status.disk.dumps.bytes)}  ${status.disk.dumps.path}`,
+    );
+  if (status.uncategorized !== undefined)
+    printLine(
+      `uncategorized tables: ${status.uncategorized.tables.length === 0 ? 'none' : status.uncategorized.tables.join(', ')} (seen ${status.uncategorized.seenAt})`,
+    );
+}
