@@ -71,7 +71,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/snapshot/**/*.ts', 'src/restore/**/*.ts', 'src/diff/**/*.ts'],
+    files: ['src/snapshot/**/*.ts', 'src/restore/**/*.ts', 'src/diff/**/*.ts', 'src/dump/**/*.ts'],
     rules: {
       'no-restricted-imports': restrict([
         {

@@ -109,3 +109,6 @@ export class CryptoError extends SchemaBackupError {}
 
 /** A restore or verify failed partway; the target database is left marked incomplete. */
 export class RestoreError extends SchemaBackupError {}
+
+/** A dump or a load failed: unreadable, truncated or corrupt dump, or an interrupted run. */
+export class DumpError extends SchemaBackupError {}

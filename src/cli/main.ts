@@ -17,6 +17,8 @@ import { verifyBuilder, verifyHandler } from './commands/verify.js';
 import { diffBuilder, diffHandler } from './commands/diff.js';
 import { logBuilder, logHandler } from './commands/log.js';
 import { snapshotBuilder, snapshotHandler } from './commands/snapshot.js';
+import { dumpBuilder, dumpHandler } from './commands/dump.js';
+import { loadBuilder, loadHandler } from './commands/load.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -101,6 +103,18 @@ function buildParser(argv: readonly string[], setExit: (code: number) => void): 
       'write the SQL of user-data files (a copy of local tables) to stdout',
       decryptBuilder,
       run(decryptHandler),
+    )
+    .command(
+      'dump',
+      'a full dump of every table and row: consistent, parallel, compressed and encrypted (to dump.dir, a file, or stdout)',
+      dumpBuilder,
+      run(dumpHandler),
+    )
+    .command(
+      'load <dump>',
+      'load a dump file or directory into a database (checks its end marker, manifest and row counts)',
+      loadBuilder,
+      run(loadHandler),
     )
     .command(
       'check',

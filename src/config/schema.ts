@@ -21,6 +21,7 @@ export const TOP_LEVEL_KEYS = [
   'strict',
   'encryption',
   'git',
+  'dump',
 ] as const;
 
 export const DATABASE_KEYS = [
@@ -42,6 +43,8 @@ export const DATABASE_KEYS = [
 export const ENCRYPTION_KEYS = ['recipients', 'recipients_file', 'identity_file'] as const;
 
 export const GIT_KEYS = ['commit', 'init', 'author', 'push', 'branch'] as const;
+
+export const DUMP_KEYS = ['dir', 'compression', 'encrypt', 'threads', 'chunk_rows'] as const;
 
 /** The `database:` block: what the config says; gaps are filled from option files later. */
 export interface DatabaseConfig {
@@ -80,6 +83,20 @@ export interface GitConfig {
   readonly branch?: string | undefined;
 }
 
+/** The `dump:` block, defaults applied except where they depend on the machine. */
+export interface DumpConfig {
+  /** Where dumps go: absolute; default `dumps/` beside the backup directory. */
+  readonly dir: string;
+  /** undefined = zstd when available, else gzip. */
+  readonly compression?: 'zstd' | 'gzip' | 'none' | undefined;
+  /** Encrypt to encryption.recipients; default true when recipients are configured. */
+  readonly encrypt?: boolean | undefined;
+  /** Connections reading at once; default 2. */
+  readonly threads: number;
+  /** Rows per key range of a large table. */
+  readonly chunkRows: number;
+}
+
 /** Which category each configured table name is in. Names are unique across categories. */
 export type Categories = Readonly<Record<Category, readonly string[]>>;
 
@@ -103,6 +120,8 @@ export interface Config {
   readonly strict: boolean;
   readonly encryption: EncryptionConfig;
   readonly git: GitConfig;
+  /** Full database dumps (`dump`/`load`). */
+  readonly dump: DumpConfig;
 }
 
 /** A problem that does not stop the run (unknown key, ...), with where it is. */
