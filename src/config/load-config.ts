@@ -381,7 +381,7 @@ class ConfigReader {
  * anywhere else, `schema_backup/` inside the config's own directory.
  */
 /** Rows per key range of a large table in a dump. */
-export const DEFAULT_CHUNK_ROWS = 500_000;
+export const DEFAULT_CHUNK_ROWS = 100_000;
 
 export function defaultBackupDir(configDir: string): string {
   return basename(configDir) === 'etc'

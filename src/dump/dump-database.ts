@@ -369,6 +369,7 @@ async function writeDirectory(
         compression: options.compression,
         recipients: options.recipients,
         threads: 1,
+        checksum: true,
       },
     );
     try {

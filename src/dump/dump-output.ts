@@ -3,7 +3,7 @@
  * file (mode 0600, fsynced) or to a stream such as stdout. Plaintext never reaches the disk
  * when encrypting. Writes may come from several workers; each write lands whole.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { PassThrough, Transform, Writable, type Duplex } from 'node:stream';
@@ -17,6 +17,8 @@ export interface DumpOutputOptions {
   readonly recipients: readonly string[];
   /** Threads the compressor may use. */
   readonly threads?: number | undefined;
+  /** Compute the SHA-256 of the bytes written (for a manifest). */
+  readonly checksum?: boolean | undefined;
 }
 
 export type DumpOutputTarget =
@@ -27,7 +29,7 @@ export interface DumpOutputResult {
   readonly bytes: number;
   /** SQL bytes before compression. */
   readonly plaintextBytes: number;
-  /** SHA-256 of the bytes written, hex. */
+  /** SHA-256 of the bytes written, hex; empty unless asked for. */
   readonly sha256: string;
 }
 
@@ -43,14 +45,20 @@ export class DumpOutput {
     bytes: 0,
     plaintextBytes: 0,
   };
-  private readonly hash = createHash('sha256');
+  private readonly hash: Hash | undefined;
 
-  private constructor(stages: (Duplex | Transform)[], sink: Writable, path: string | undefined) {
+  private constructor(
+    stages: (Duplex | Transform)[],
+    sink: Writable,
+    path: string | undefined,
+    checksum: boolean,
+  ) {
     this.path = path;
+    this.hash = checksum ? createHash('sha256') : undefined;
     this.head = new PassThrough({ highWaterMark: BUFFERED_BYTES });
     const counter = new Transform({
       transform: (chunk: Buffer, _encoding, callback) => {
-        this.hash.update(chunk);
+        this.hash?.update(chunk);
         this.state.bytes += chunk.length;
         callback(null, chunk);
       },
@@ -69,7 +77,7 @@ export class DumpOutput {
     if (options.recipients.length > 0) stages.push(await createEncryptStream(options.recipients));
     if ('path' in target) {
       const sink = createWriteStream(target.path, { flags: 'wx', mode: 0o600 });
-      return new DumpOutput(stages, sink, target.path);
+      return new DumpOutput(stages, sink, target.path, options.checksum === true);
     }
     const stream = target.stream;
     // A Writable that never ends the stream it writes to (stdout stays open).
@@ -79,7 +87,7 @@ export class DumpOutput {
         else stream.once('drain', () => callback());
       },
     });
-    return new DumpOutput(stages, sink, undefined);
+    return new DumpOutput(stages, sink, undefined, options.checksum === true);
   }
 
   /** Appends `bytes`; resolves when the pipeline can take more. Throws if the pipeline failed. */
@@ -121,7 +129,7 @@ export class DumpOutput {
     return {
       bytes: this.state.bytes,
       plaintextBytes: this.state.plaintextBytes,
-      sha256: this.hash.digest('hex'),
+      sha256: this.hash?.digest('hex') ?? '',
     };
   }
 

@@ -15,7 +15,8 @@ import { Readable, type Duplex } from 'node:stream';
 import { decryptFile } from '../crypto/decrypt.js';
 import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
 import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
-import { insertTable, readStatements } from '../restore/sql-statements.js';
+import { insertTable } from '../restore/sql-statements.js';
+import { readDumpStatements } from './read-statements.js';
 import { mapWithConcurrency } from '../support/concurrency.js';
 import type { Logger } from '../support/logger.js';
 import { compressionOfName, createDecompressor, type Compression } from './compression.js';
@@ -293,7 +294,7 @@ async function runScript(
     await Promise.all(inFlight);
     if (failure.error !== undefined) throw failure.error;
   };
-  for await (const statement of readStatements(tapped())) {
+  for await (const statement of readDumpStatements(tapped())) {
     if (signal?.aborted === true) throw new DumpError('the load was interrupted');
     if (failure.error !== undefined) throw failure.error;
     const table = insertTable(statement.sql);

@@ -10,7 +10,7 @@
  */
 import type { Connection as CallbackConnection } from 'mysql2';
 import type { InsertChunk } from '../engine.js';
-import { bitLiteral, type LiteralKind } from './sql-literal.js';
+import type { LiteralKind } from './sql-literal.js';
 
 /** Statements are cut once they reach this many bytes (the server's default max_allowed_packet is 16 MiB). */
 export const DEFAULT_STATEMENT_BYTES = 1024 * 1024;
@@ -29,6 +29,8 @@ ESCAPE[0x5c] = 0x5c; // \\
 const NUMBER_BYTE = new Uint8Array(256);
 for (const char of '0123456789.-+eE') NUMBER_BYTE[char.charCodeAt(0)] = 1;
 const HEX_DIGITS = Buffer.from('0123456789ABCDEF', 'latin1');
+/** Values at least this long are copied in runs with Buffer#copy; shorter ones byte by byte. */
+const LONG_VALUE = 96;
 
 const Kind = { Number: 0, String: 1, Hex: 2, Bit: 3 } as const;
 type Kind = (typeof Kind)[keyof typeof Kind];
@@ -63,7 +65,7 @@ export class InsertEncoder {
     this.prefix = Buffer.from(prefix, 'utf8');
     this.kinds = kinds.map((kind) => KIND_OF[kind]);
     this.statementBytes = statementBytes;
-    this.out = Buffer.allocUnsafe(statementBytes * 2 + 65536);
+    this.out = Buffer.allocUnsafe(statementBytes + 65536);
   }
 
   /** Encodes one text-protocol row packet; returns a full chunk when one is ready. */
@@ -107,7 +109,7 @@ export class InsertEncoder {
           break;
         case Kind.Bit:
           this.ensure(length * 8 + 8);
-          this.writeAscii(bitLiteral(src.subarray(start, offset)));
+          this.writeBits(src, start, offset);
           break;
         default:
           this.writeString(src, start, offset);
@@ -151,7 +153,30 @@ export class InsertEncoder {
         return;
       }
     }
-    this.pos += src.copy(this.out, this.pos, start, end);
+    const out = this.out;
+    let pos = this.pos;
+    for (let index = start; index < end; index += 1) out[pos++] = src[index] ?? 0;
+    this.pos = pos;
+  }
+
+  /** `b'101'`: the bits without leading zeros (at least one digit), as {@link bitLiteral}. */
+  private writeBits(src: Buffer, start: number, end: number): void {
+    const out = this.out;
+    let pos = this.pos;
+    out[pos++] = 0x62;
+    out[pos++] = 0x27;
+    let started = false;
+    for (let index = start; index < end; index += 1) {
+      const byte = src[index] ?? 0;
+      for (let bit = 7; bit >= 0; bit -= 1) {
+        const one = (byte >> bit) & 1;
+        if (one === 1) started = true;
+        if (started) out[pos++] = 0x30 + one;
+      }
+    }
+    if (!started) out[pos++] = 0x30;
+    out[pos++] = 0x27;
+    this.pos = pos;
   }
 
   private writeHex(src: Buffer, start: number, end: number): void {
@@ -179,16 +204,29 @@ export class InsertEncoder {
     const out = this.out;
     let pos = this.pos;
     out[pos++] = 0x27;
-    let run = start;
-    for (let index = start; index < end; index += 1) {
-      const escape = ESCAPE[src[index] ?? 0] ?? 0;
-      if (escape === 0) continue;
-      if (index > run) pos += src.copy(out, pos, run, index);
-      out[pos++] = 0x5c;
-      out[pos++] = escape;
-      run = index + 1;
+    if (end - start < LONG_VALUE) {
+      // Short values: a plain loop beats Buffer#copy, whose call costs more than the bytes.
+      for (let index = start; index < end; index += 1) {
+        const byte = src[index] ?? 0;
+        const escape = ESCAPE[byte] ?? 0;
+        if (escape === 0) out[pos++] = byte;
+        else {
+          out[pos++] = 0x5c;
+          out[pos++] = escape;
+        }
+      }
+    } else {
+      let run = start;
+      for (let index = start; index < end; index += 1) {
+        const escape = ESCAPE[src[index] ?? 0] ?? 0;
+        if (escape === 0) continue;
+        if (index > run) pos += src.copy(out, pos, run, index);
+        out[pos++] = 0x5c;
+        out[pos++] = escape;
+        run = index + 1;
+      }
+      if (end > run) pos += src.copy(out, pos, run, end);
     }
-    if (end > run) pos += src.copy(out, pos, run, end);
     out[pos++] = 0x27;
     this.pos = pos;
   }
@@ -253,6 +291,17 @@ export async function* streamInsertChunks(
     state.driverFailed = true;
     notify();
   });
+  // A connection lost mid-result (server gone, KILL) is reported to the connection, not to
+  // a query that has no callback (mysql2 _notifyError): listen there too, or wait forever.
+  const onLost = (error?: unknown): void => {
+    state.failure ??= error ?? new Error('the connection to the server was lost');
+    state.driverFailed = true;
+    state.done = true;
+    notify();
+  };
+  const emitter = connection as unknown as NodeJS.EventEmitter;
+  emitter.on('error', onLost);
+  emitter.on('end', onLost);
   query.on('end', () => {
     if (state.failure === undefined && !state.discarding) {
       const last = encoder.flush();
@@ -279,6 +328,8 @@ export async function* streamInsertChunks(
       });
     }
   } finally {
+    emitter.off('error', onLost);
+    emitter.off('end', onLost);
     if (!state.done && !state.driverFailed) {
       state.discarding = true;
       queue.length = 0;
