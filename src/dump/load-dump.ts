@@ -172,6 +172,8 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
       seconds: (Date.now() - started) / 1000,
     };
   } catch (error) {
+    // The loaders first: an open statement of theirs would hold the locks the drops need.
+    for (const session of sessions.splice(1)) await session.close();
     await rollBack(sessions[0], created, emptied, options.logger);
     if (isSchemaBackupError(error)) throw error;
     throw new DumpError(

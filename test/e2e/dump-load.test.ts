@@ -1,0 +1,122 @@
+/**
+ * `schema_backup dump` and `load` from the command line: the named, timestamped file in
+ * dump.dir, --keep, --dir, stdout, the stock client, and exit 1 with a clear error when a
+ * dump is damaged.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ageKeygen } from '../helpers/age.js';
+import { createTestDatabase, loadWithStockClient, testServer } from '../helpers/database.js';
+import { databaseExists } from '../helpers/restore.js';
+import { runBuiltCli, runCli } from '../helpers/run-cli.js';
+import { createTempDir } from '../helpers/temp-dir.js';
+
+async function setUp(extra = ''): Promise<{ config: string; dir: string; database: string }> {
+  const database = await createTestDatabase('clidump');
+  await database.exec('CREATE TABLE t (id INT PRIMARY KEY, v TEXT)');
+  await database.exec("INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_3000");
+  await database.exec('CREATE VIEW w AS SELECT id FROM t WHERE id < 10');
+  const dir = await createTempDir('clidump');
+  const server = testServer();
+  const config = join(dir, 'etc', 'schema_backup.conf');
+  await mkdir(join(dir, 'etc'));
+  await writeFile(
+    config,
+    [
+      'hostname: db1.example.org',
+      'database:',
+      `  name: ${database.name}`,
+      `  host: ${server.host}`,
+      `  port: ${String(server.port)}`,
+      `  user: ${server.user}`,
+      extra,
+    ].join('\n'),
+  );
+  return { config, dir, database: database.name };
+}
+
+/** A database name for `load --into`, dropped when the test ends. */
+async function target(): Promise<string> {
+  const database = await createTestDatabase('clidst');
+  await database.exec(`DROP DATABASE \`${database.name}\``);
+  return database.name;
+}
+
+describe('dump and load commands', () => {
+  it('dumps to dump.dir (default dumps/ beside the backup dir) with --keep, and loads it back', async () => {
+    const { config, dir, database } = await setUp();
+    const dumped = await runCli(['--config', config, 'dump', '--compress', 'zstd', '--keep']);
+    expect(dumped.code).toBe(0);
+    expect(dumped.stderr).toMatch(/dumped .*: 1 tables, 3000 rows/);
+    const names = (await readdir(join(dir, 'dumps'))).sort();
+    expect(names).toHaveLength(2);
+    const file = names[0] ?? '';
+    expect(file).toMatch(
+      new RegExp(
+        `^db1\\.example\\.org_${database}_\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\dZ\\.sql\\.zst$`,
+      ),
+    );
+    expect(names[1]).toBe(`${file}.keep`);
+    const into = await target();
+    const loaded = await runCli([
+      '--config',
+      config,
+      'load',
+      join(dir, 'dumps', file),
+      '--into',
+      into,
+    ]);
+    expect(loaded.code).toBe(0);
+    expect(loaded.stderr).toMatch(/loaded .* 3000 rows/);
+  });
+
+  it('writes the dump to stdout with -o -, loadable by the stock client', async () => {
+    const { config, dir } = await setUp();
+    const result = spawnSync(
+      process.execPath,
+      ['dist/cli/main.js', '--config', config, 'dump', '-o', '-', '--compress', 'none', '-q'],
+      { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
+    );
+    expect(result.status).toBe(0);
+    const file = join(dir, 'stdout.sql');
+    await writeFile(file, result.stdout);
+    expect(result.stdout.toString('utf8')).toMatch(/-- schema_backup dump complete \{"rows":3000/);
+    const into = await createTestDatabase('clistock');
+    await loadWithStockClient(into.name, file);
+    expect(await into.query('SELECT COUNT(*) AS n FROM w')).toEqual([{ n: 9 }]);
+  });
+
+  it('encrypts by default when recipients are configured; load exits 1 on a truncated dump', async () => {
+    const keyDir = await createTempDir('clikey');
+    const key = ageKeygen(keyDir);
+    const { config, dir } = await setUp(
+      `encryption:\n  recipients: [${key.recipient}]\n  identity_file: ${key.identityFile}\ndump:\n  dir: out\n  compression: gzip\n  threads: 3`,
+    );
+    const dumped = runBuiltCli(['--config', config, 'dump', '--dir']);
+    expect(dumped.code).toBe(0);
+    const [name] = await readdir(join(dir, 'etc', 'out'));
+    const path = join(dir, 'etc', 'out', name ?? '');
+    const files = await readdir(path);
+    expect(files).toContain('manifest.json');
+    expect(
+      files
+        .filter((file) => file !== 'manifest.json')
+        .every((file) => file.endsWith('.sql.gz.age')),
+    ).toBe(true);
+    const manifest = JSON.parse(await readFile(join(path, 'manifest.json'), 'utf8')) as {
+      encrypted: boolean;
+      rows: number;
+    };
+    expect(manifest).toMatchObject({ encrypted: true, rows: 3000 });
+
+    const data = files.find((file) => /\.t\.00000\./.test(file)) ?? '';
+    await truncate(join(path, data), (await stat(join(path, data))).size - 10);
+    const into = await target();
+    const loaded = runBuiltCli(['--config', config, 'load', path, '--into', into]);
+    expect(loaded.code).toBe(1);
+    expect(loaded.stderr).toMatch(/error: .*does not match the manifest.*corrupt or truncated/);
+    expect(await databaseExists(into)).toBe(false);
+  });
+});
