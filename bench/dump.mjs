@@ -534,9 +534,13 @@ export async function runDumpSuite() {
       check: `load at least as fast as myloader -t ${String(THREADS)} (got ${(myloader.seconds / oursLoad.seconds).toFixed(2)}x)`,
       pass: oursLoad.seconds <= myloader.seconds,
     });
-  for (const r of results.load)
-    if (!r.checksumsEqual)
-      verdicts.push({ check: `${r.tool} (${r.variant}) restores equal checksums`, pass: false });
+  for (const r of results.load.filter((entry) => entry.tool.startsWith('schema_backup')))
+    verdicts.push({
+      check: `${r.tool} (${r.variant}) restores CHECKSUM TABLE-equal tables`,
+      pass: r.checksumsEqual,
+    });
+  // mariadb-dump and mydumper print FLOAT with 6 digits and mydumper DOUBLE with 9, so their
+  // restores differ from the source (shown in the table, not a verdict on them).
   process.stdout.write('\n');
   for (const verdict of verdicts)
     process.stdout.write(`${verdict.pass ? 'PASS' : 'FAIL'}  ${verdict.check}\n`);
