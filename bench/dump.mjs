@@ -130,9 +130,8 @@ export async function createSource() {
   const events = Math.round(MB * 3300);
   const blobs = Math.round(MB * 12);
   const nopk = Math.round(MB * 900);
-  const fill = async (table, rows, select) => {
+  const fill = async (table, rows, select, batch = 500_000) => {
     // In batches, so no single statement holds a huge undo log.
-    const batch = 500_000;
     for (let from = 1; from <= rows; from += batch) {
       const to = Math.min(rows, from + batch - 1);
       await connection.query(
@@ -162,11 +161,9 @@ export async function createSource() {
     await fill(
       'blobs',
       blobs,
-      `SELECT seq, CONCAT('file-', seq, '.bin'), RANDOM_BYTES(1024) FROM SEQ_TABLE`,
-    );
-    // RANDOM_BYTES gives at most 1024 bytes: widen to about 8 KiB.
-    await connection.query(
-      'UPDATE blobs SET data = CONCAT(data, RANDOM_BYTES(1024), RANDOM_BYTES(1024), RANDOM_BYTES(1024), RANDOM_BYTES(1024), RANDOM_BYTES(1024), RANDOM_BYTES(1024), RANDOM_BYTES(1024))',
+      // RANDOM_BYTES gives at most 1024 bytes: eight of them, about 8 KiB a row.
+      `SELECT seq, CONCAT('file-', seq, '.bin'), CONCAT(${Array(8).fill('RANDOM_BYTES(1024)').join(', ')}) FROM SEQ_TABLE`,
+      2000,
     );
     await connection.query(
       `CREATE TABLE nopk (a INT, b VARCHAR(100), c DATE, d FLOAT) ENGINE=InnoDB`,
