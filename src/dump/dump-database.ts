@@ -113,6 +113,8 @@ interface PlannedTable {
   readonly description: TableDescription;
   readonly definition: ObjectDefinition;
   readonly estimatedRows: number;
+  /** Storage engine, lower case (e.g. `innodb`). */
+  readonly engine: string;
 }
 
 /** A unit of reading: a whole table, or one key range of it. */
@@ -169,7 +171,7 @@ export async function dumpDatabase(engine: Engine, options: DumpOptions): Promis
 
     const plan: PlannedDatabase[] = [];
     for (const database of databases) plan.push(await planDatabase(first, database, options));
-    const nonTransactional = await nonTransactionalTables(first, plan);
+    const nonTransactional = nonTransactionalTables(plan);
     if (nonTransactional.length > 0) {
       consistent = false;
       logger.warn(
@@ -537,6 +539,7 @@ async function planDatabase(
       description,
       definition: await session.showCreate(database, 'table', name),
       estimatedRows: sizes.get(name)?.rows ?? 0,
+      engine: sizes.get(name)?.engine.toLowerCase() ?? '',
     });
   }
   const sequences = [];
@@ -585,20 +588,13 @@ function orderViews(views: readonly ObjectDefinition[]): ObjectDefinition[] {
   return ordered;
 }
 
-async function nonTransactionalTables(
-  session: Session,
-  plan: readonly PlannedDatabase[],
-): Promise<string[]> {
-  const names: string[] = [];
-  for (const database of plan) {
-    const sizes = await session.estimateTableSizes(database.name);
-    for (const table of database.tables) {
-      const engine = sizes.get(table.description.name)?.engine.toLowerCase() ?? 'innodb';
-      if (engine !== 'innodb' && engine !== '')
-        names.push(`${database.name}.${table.description.name} (${engine})`);
-    }
-  }
-  return names;
+/** Tables whose engine has no MVCC snapshot: their rows are read as they are when read. */
+function nonTransactionalTables(plan: readonly PlannedDatabase[]): string[] {
+  return plan.flatMap((database) =>
+    database.tables
+      .filter((table) => table.engine !== 'innodb' && table.engine !== '')
+      .map((table) => `${database.name}.${table.description.name} (${table.engine})`),
+  );
 }
 
 /** Whole tables, and key ranges of `chunkRows` rows for tables with a single integer key. */

@@ -12,7 +12,6 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, type Duplex } from 'node:stream';
-import { decryptFile } from '../crypto/decrypt.js';
 import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
 import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
 import { insertTable } from '../restore/sql-statements.js';
@@ -361,7 +360,7 @@ function openScript(
   identities: readonly string[],
 ): AsyncIterable<Buffer> {
   let source: Readable = encrypted
-    ? Readable.from(decryptFile(path, identities), { objectMode: false })
+    ? Readable.from(decrypted(path, identities), { objectMode: false })
     : createReadStream(path, { highWaterMark: 1024 * 1024 });
   const decompressor: Duplex | undefined = createDecompressor(compression);
   if (decompressor !== undefined) {
@@ -369,6 +368,15 @@ function openScript(
     source = source.pipe(decompressor);
   }
   return toBuffers(source, path);
+}
+
+/**
+ * The plaintext of an age file. The decrypter is loaded on first use: importing age-encryption
+ * costs every command 60 ms of start-up otherwise.
+ */
+async function* decrypted(path: string, identities: readonly string[]): AsyncIterable<Uint8Array> {
+  const { decryptFile } = await import('../crypto/decrypt.js');
+  yield* decryptFile(path, identities);
 }
 
 async function* toBuffers(source: Readable, path: string): AsyncIterable<Buffer> {
