@@ -1,4 +1,5 @@
 /** Dump names (the shape retention relies on) and the statement reader of `load`. */
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
   databasePart,
@@ -11,10 +12,8 @@ import { readDumpStatements } from '../../src/dump/read-statements.js';
 
 async function statementsOf(chunks: readonly Buffer[]): Promise<string[]> {
   const result: string[] = [];
-  async function* source(): AsyncIterable<Buffer> {
-    yield* chunks;
-  }
-  for await (const statement of readDumpStatements(source())) result.push(statement.sql);
+  for await (const statement of readDumpStatements(Readable.from(chunks)))
+    result.push(statement.sql);
   return result;
 }
 
