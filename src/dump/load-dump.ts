@@ -162,6 +162,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         );
       compareCounts(counts, marker.tables, options.path, multiple ? undefined : targets[0]);
     }
+    tracker.allTablesDone();
     tracker.finish();
     return {
       databases: targets,
@@ -242,19 +243,24 @@ async function loadDirectory(
   for (const file of manifest.files.filter((entry) => entry.kind === 'schema'))
     await runFile(file.name, first);
   const free = [...sessions];
-  await mapWithConcurrency(
-    manifest.files.filter((entry) => entry.kind === 'data'),
-    sessions.length,
-    async (file) => {
-      const session = free.pop();
-      if (session === undefined) throw new Error('no free session');
-      try {
-        await runFile(file.name, session);
-      } finally {
-        free.push(session);
-      }
-    },
-  );
+  const dataFiles = manifest.files.filter((entry) => entry.kind === 'data');
+  for (const file of dataFiles)
+    tracker.expect(
+      file.database,
+      file.table ?? '',
+      dataFiles.filter((other) => other.database === file.database && other.table === file.table)
+        .length,
+    );
+  await mapWithConcurrency(dataFiles, sessions.length, async (file) => {
+    const session = free.pop();
+    if (session === undefined) throw new Error('no free session');
+    try {
+      await runFile(file.name, session);
+      tracker.itemDone(file.database, file.table ?? '', 0);
+    } finally {
+      free.push(session);
+    }
+  });
   for (const file of manifest.files.filter((entry) => entry.kind === 'objects'))
     await runFile(file.name, first);
   return bytes;

@@ -71,6 +71,11 @@ export class ProgressTracker {
     return this.perTable.get(`${database}.${table}`)?.rows ?? 0;
   }
 
+  /** Every table is done (a single-file load knows it only at the end). */
+  allTablesDone(): void {
+    this.tablesDone = this.tablesTotal;
+  }
+
   /** Reports the final state. */
   finish(): void {
     this.report(true);
