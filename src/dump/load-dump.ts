@@ -325,7 +325,7 @@ async function runScript(
           },
           (error: unknown) => {
             failure.error ??= new DumpError(
-              `a statement at line ${String(statement.line)} failed: ${error instanceof Error ? error.message : String(error)}`,
+              `a statement at line ${String(statement.line)} failed: ${withoutSqlText(error)}`,
               { cause: error },
             );
           },
@@ -349,7 +349,7 @@ async function runScript(
       else await (sessions[0] as Session).execute(statement.sql);
     } catch (error) {
       throw new DumpError(
-        `a statement at line ${String(statement.line)} failed: ${error instanceof Error ? error.message : String(error)}`,
+        `a statement at line ${String(statement.line)} failed: ${withoutSqlText(error)}`,
         { cause: error },
       );
     }
@@ -528,6 +528,15 @@ function compareCounts(
         { hint: 'The dump is damaged. Whatever this load created has been removed.' },
       );
   }
+}
+
+/**
+ * The message of a failed statement without the server's `near '…'` quote of the statement:
+ * that text may hold row values, which never go into an error or a log.
+ */
+export function withoutSqlText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/ near '[\s\S]*' at line \d+/, ' (the statement text is left out)');
 }
 
 function quoteName(name: string): string {

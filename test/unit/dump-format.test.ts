@@ -8,6 +8,7 @@ import {
   safeFilePart,
   temporaryDumpName,
 } from '../../src/dump/dump-format.js';
+import { withoutSqlText } from '../../src/dump/load-dump.js';
 import { readDumpStatements } from '../../src/dump/read-statements.js';
 
 async function statementsOf(chunks: readonly Buffer[]): Promise<string[]> {
@@ -54,5 +55,19 @@ describe('readDumpStatements', () => {
     // Every split point, so that a chunk boundary falls inside each multi-byte character.
     for (let at = 1; at < bytes.length; at += 1)
       expect(await statementsOf([bytes.subarray(0, at), bytes.subarray(at)])).toEqual(expected);
+  });
+});
+
+describe('withoutSqlText', () => {
+  it("drops the server's quote of the statement, which may hold row values", () => {
+    expect(
+      withoutSqlText(
+        new Error(
+          "database error while running a statement: You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near 'secret-value'' at line 1 (ER_PARSE_ERROR)",
+        ),
+      ),
+    ).toBe(
+      'database error while running a statement: You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use (the statement text is left out) (ER_PARSE_ERROR)',
+    );
   });
 });
