@@ -381,8 +381,8 @@ function openScript(
  * costs every command 60 ms of start-up otherwise.
  */
 async function* decrypted(path: string, identities: readonly string[]): AsyncIterable<Uint8Array> {
-  const { decryptFile } = await import('../crypto/decrypt.js');
-  yield* decryptFile(path, identities);
+  const { decryptAgeFile } = await import('../crypto/decrypt-stream.js');
+  yield* decryptAgeFile(path, identities);
 }
 
 async function* toBuffers(source: Readable, path: string): AsyncIterable<Buffer> {
