@@ -3,7 +3,7 @@
  * dump.dir, --keep, --dir, stdout, the stock client, and exit 1 with a clear error when a
  * dump is damaged.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +45,39 @@ async function target(): Promise<string> {
 }
 
 describe('dump and load commands', () => {
+  it('leaves only a hidden temporary file when the process is killed mid-dump', async () => {
+    const { config, dir } = await setUp();
+    const source = await createTestDatabase('clikill');
+    await source.exec('CREATE TABLE big (id INT PRIMARY KEY, b LONGBLOB)');
+    await source.exec('INSERT INTO big SELECT seq, RANDOM_BYTES(1024) FROM seq_1_to_100000');
+    const child = spawn(
+      process.execPath,
+      ['dist/cli/main.js', '--config', config, '--database', source.name, 'dump', '-q'],
+      { stdio: 'ignore' },
+    );
+    const dumps = join(dir, 'dumps');
+    const deadline = Date.now() + 30_000;
+    // Kill it once its temporary file has data in it.
+    for (;;) {
+      const names = await readdir(dumps).catch(() => [] as string[]);
+      const temporary = names.find((name) => name.startsWith('.'));
+      if (temporary !== undefined && (await stat(join(dumps, temporary))).size > 100_000) break;
+      if (Date.now() > deadline) throw new Error('the dump never started writing');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const names = await readdir(dumps);
+    expect(names.filter((name) => !name.startsWith('.'))).toEqual([]);
+    expect(names.every((name) => /^\..*\.tmp-[0-9a-f]+$/.test(name))).toBe(true);
+    // load refuses what is left: it is not a dump (no end marker, and hidden).
+    const leftover = join(dumps, names[0] ?? '');
+    const into = await target();
+    const loaded = await runCli(['--config', config, 'load', leftover, '--into', into]);
+    expect(loaded.code).toBe(1);
+    expect(await databaseExists(into)).toBe(false);
+  });
+
   it('dumps to dump.dir (default dumps/ beside the backup dir) with --keep, and loads it back', async () => {
     const { config, dir, database } = await setUp();
     const dumped = await runCli(['--config', config, 'dump', '--compress', 'zstd', '--keep']);
