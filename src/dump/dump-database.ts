@@ -9,7 +9,7 @@
  * never reads argv or the environment. Must not import the CLI, mysql2 or yargs.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   insertableColumns,
@@ -218,6 +218,7 @@ export async function dumpDatabase(engine: Engine, options: DumpOptions): Promis
           : undefined;
     if (outputPath !== undefined) {
       await mkdir(dirname(outputPath), { recursive: true, mode: 0o700 });
+      await removeStaleTemporaries(dirname(outputPath), logger);
       if (await exists(outputPath))
         throw new UsageError(`${outputPath} already exists`, {
           hint: 'Choose another --output, or remove it first.',
@@ -730,6 +731,33 @@ function checkAborted(signal: AbortSignal | undefined): void {
     throw new DumpError('the dump was interrupted', {
       hint: 'Nothing was left under the final name.',
     });
+}
+
+/** A temporary dump untouched for this long belongs to a run that was killed. */
+const STALE_TEMPORARY_MS = 60 * 60 * 1000;
+
+/**
+ * Removes the hidden temporaries of dumps that were killed (SIGKILL, power loss): those not
+ * written to for an hour. A running dump writes continuously, so it is never taken for one.
+ */
+async function removeStaleTemporaries(directory: string, logger: Logger): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch {
+    return;
+  }
+  for (const name of names.filter((entry) => /^\..+\.tmp-[0-9a-f]+$/.test(entry))) {
+    const path = join(directory, name);
+    try {
+      const { mtimeMs } = await stat(path);
+      if (Date.now() - mtimeMs < STALE_TEMPORARY_MS) continue;
+      await rm(path, { recursive: true, force: true });
+      logger.info(`removed ${path}, left by a dump that did not finish`);
+    } catch {
+      // Gone already, or not ours to remove: leave it.
+    }
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -4,8 +4,8 @@
  * with a file missing or changed, and an interrupted dump, which leaves no final file.
  */
 import { execFileSync } from 'node:child_process';
-import { readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, readdir, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readIdentityFile } from '../../../src/crypto/recipients.js';
 import { dumpDatabase, type DumpOptions } from '../../../src/dump/dump-database.js';
@@ -156,6 +156,25 @@ describe('load refuses damaged dumps', () => {
 });
 
 describe('an interrupted dump leaves no final file', () => {
+  it('removes the stale temporaries of killed dumps, not those being written', async () => {
+    const source = await sourceWithRows();
+    const dumpDir = await createTempDir('dump');
+    const stale = join(dumpDir, '.h_db_2026-01-01T00-00-00Z.sql.tmp-0badc0de');
+    const fresh = join(dumpDir, '.h_db_2026-01-01T00-00-01Z.sql.tmp-0000beef');
+    await writeFile(stale, 'partial');
+    await writeFile(fresh, 'partial');
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(stale, old, old);
+    const result = await dumpDatabase(
+      mariadbEngine,
+      dumpOptionsForTest({ databases: [source.name], dumpDir }),
+    );
+    const names = await readdir(dumpDir);
+    expect(names).not.toContain(basename(stale));
+    expect(names).toContain(basename(fresh));
+    expect(names).toContain(basename(result.path ?? ''));
+  });
+
   it('removes its temporary file when aborted', async () => {
     const source = await sourceWithRows();
     const dumpDir = await createTempDir('dump');
