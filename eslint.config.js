@@ -44,6 +44,7 @@ export default tseslint.config(
             '**/services/**',
             '**/upgrade/**',
             '**/ops/**',
+            '**/dump/**',
             'simple-git',
             'js-yaml',
             'yargs',
@@ -68,6 +69,7 @@ export default tseslint.config(
             '**/services/**',
             '**/upgrade/**',
             '**/ops/**',
+            '**/dump/**',
             'mysql2',
             'mysql2/*',
           ],
@@ -84,6 +86,7 @@ export default tseslint.config(
       'src/services/**/*.ts',
       'src/upgrade/**/*.ts',
       'src/ops/**/*.ts',
+      'src/dump/**/*.ts',
     ],
     rules: {
       'no-restricted-imports': restrict([

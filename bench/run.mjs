@@ -1776,6 +1776,12 @@ function printTable(results) {
 }
 
 async function main() {
+  // The dump suite (bench/dump.mjs) stands alone: BENCH_ONLY=dump or --suite dump.
+  const suite = process.argv.indexOf('--suite');
+  if (process.env.BENCH_ONLY === 'dump' || (suite !== -1 && process.argv[suite + 1] === 'dump')) {
+    const { runDumpSuite } = await import('./dump.mjs');
+    return runDumpSuite();
+  }
   if (!existsSync(CLI))
     throw new Error(`${CLI} is missing: run npm run build (npm run bench does)`);
   for (const tool of ['mariadb', 'mariadb-dump', 'git'])

@@ -132,3 +132,5 @@ export class InterruptedError extends SchemaBackupError {
     this.exitCode = 128 + signalNumber;
   }
 }
+/** A dump or a load failed: unreadable, truncated or corrupt dump, or an interrupted run. */
+export class DumpError extends SchemaBackupError {}

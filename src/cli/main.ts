@@ -22,6 +22,8 @@ import { upgradeBuilder, upgradeHandler, type UpgradeArgs } from './commands/upg
 import { pruneBuilder, pruneHandler } from './commands/prune.js';
 import { statusBuilder, statusHandler } from './commands/status.js';
 import { installTimerBuilder, installTimerHandler } from './commands/install-timer.js';
+import { dumpBuilder, dumpHandler } from './commands/dump.js';
+import { loadBuilder, loadHandler } from './commands/load.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -133,6 +135,18 @@ function buildParser(
       'write the SQL of user-data files (a copy of local tables) to stdout',
       decryptBuilder,
       run(decryptHandler),
+    )
+    .command(
+      'dump',
+      'a full dump of every table and row: consistent, parallel, compressed and encrypted (to dump.dir, a file, or stdout)',
+      dumpBuilder,
+      run(dumpHandler),
+    )
+    .command(
+      'load <dump>',
+      'load a dump file or directory into a database (checks its end marker, manifest and row counts)',
+      loadBuilder,
+      run(loadHandler),
     )
     .command(
       'check',

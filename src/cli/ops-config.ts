@@ -3,13 +3,9 @@ import type { Config } from '../config/schema.js';
 import type { RetentionPolicy } from '../ops/retention.js';
 import { defaultStateFile } from '../ops/work-dir.js';
 
-/**
- * The dump directory (`dump.dir`), or undefined when dumps are not configured.
- * TODO(#7): return `config.dump.dir` once the `dump:` block exists; until then no dumps.
- */
-// eslint-disable-next-line @typescript-eslint/no-unused-vars -- wired to config.dump at the merge of #7
-export function dumpDirectoryOf(config: Config): string | undefined {
-  return undefined;
+/** The dump directory (`dump.dir`, defaulted to `dumps/` beside the backup directory). */
+export function dumpDirectoryOf(config: Config): string {
+  return config.dump.dir;
 }
 
 /** The run state file: `state_file:`, else `<backup dir>/.schema_backup/<host>.state.json`. */

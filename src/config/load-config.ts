@@ -24,10 +24,12 @@ import {
   NOTIFY_KEYS,
   RETENTION_KEYS,
   STATUS_KEYS,
+  DUMP_KEYS,
   TOP_LEVEL_KEYS,
   type Categories,
   type Category,
   type Config,
+  type DumpConfig,
   type ConfigWarning,
   type DatabaseConfig,
   type EncryptionConfig,
@@ -91,6 +93,7 @@ const KEY_NAMES = {
   notify: NOTIFY_KEYS as readonly string[],
   metrics: METRICS_KEYS as readonly string[],
   status: STATUS_KEYS as readonly string[],
+  dump: DUMP_KEYS as readonly string[],
 };
 
 /** systemd's commands, the service manager when the config names none. */
@@ -184,6 +187,7 @@ class ConfigReader {
       serviceManager: this.serviceManager(root),
       pauseHooks: this.pauseHooks(root),
       ...this.operations(root, configDir),
+      dump: this.dump(root, configDir, backupDir),
     };
     if (config.pauseInterval > 0 && config.pauseHooks.before.length === 0)
       this.warn(
@@ -433,6 +437,32 @@ class ConfigReader {
     };
   }
 
+  private dump(root: Mapping, configDir: string, backupDir: string): DumpConfig {
+    const block = this.optionalMapping(root, ['dump']) ?? {};
+    this.warnUnknownKeys(block, ['dump'], KEY_NAMES.dump);
+    const at = (key: string): KeyPath => ['dump', key];
+    const dir = this.optionalString(block, at('dir'));
+    const compression = this.optionalString(block, at('compression'));
+    if (compression !== undefined && !['zstd', 'gzip', 'none'].includes(compression))
+      throw this.error(
+        at('compression'),
+        `must be zstd, gzip or none, not ${JSON.stringify(compression)}`,
+      );
+    const threads = this.optionalNumber(block, at('threads')) ?? 2;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64)
+      throw this.error(at('threads'), 'must be a whole number from 1 to 64');
+    const chunkRows = this.optionalNumber(block, at('chunk_rows')) ?? DEFAULT_CHUNK_ROWS;
+    if (!Number.isInteger(chunkRows) || chunkRows < 1000)
+      throw this.error(at('chunk_rows'), 'must be a whole number of at least 1000');
+    return {
+      dir: dir === undefined ? join(dirname(backupDir), 'dumps') : this.path(dir, configDir),
+      compression: compression as DumpConfig['compression'],
+      encrypt: this.optionalBoolean(block, at('encrypt')),
+      threads,
+      chunkRows,
+    };
+  }
+
   // ---- typed readers: each throws a ConfigError naming the key path --------------------
 
   private mapping(value: unknown, path: KeyPath): Mapping {
@@ -529,6 +559,9 @@ class ConfigReader {
  * `/opt/cloudscheduler/etc` -> `/opt/cloudscheduler/schema_backup`); for a config kept
  * anywhere else, `schema_backup/` inside the config's own directory.
  */
+/** Rows per key range of a large table in a dump. */
+export const DEFAULT_CHUNK_ROWS = 100_000;
+
 export function defaultBackupDir(configDir: string): string {
   return basename(configDir) === 'etc'
     ? join(dirname(configDir), 'schema_backup')

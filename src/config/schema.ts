@@ -29,6 +29,7 @@ export const TOP_LEVEL_KEYS = [
   'metrics',
   'status',
   'state_file',
+  'dump',
 ] as const;
 
 export const DATABASE_KEYS = [
@@ -87,6 +88,7 @@ export const NOTIFY_KEYS = ['command', 'url', 'on_success', 'timeout'] as const;
 export const METRICS_KEYS = ['textfile'] as const;
 export const STATUS_KEYS = ['max_age'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export const DUMP_KEYS = ['dir', 'compression', 'encrypt', 'threads', 'chunk_rows'] as const;
 
 /** The `database:` block: what the config says; gaps are filled from option files later. */
 export interface DatabaseConfig {
@@ -164,6 +166,20 @@ export interface StatusConfig {
   readonly maxAgeSeconds: number;
 }
 
+/** The `dump:` block, defaults applied except where they depend on the machine. */
+export interface DumpConfig {
+  /** Where dumps go: absolute; default `dumps/` beside the backup directory. */
+  readonly dir: string;
+  /** undefined = zstd when available, else gzip. */
+  readonly compression?: 'zstd' | 'gzip' | 'none' | undefined;
+  /** Encrypt to encryption.recipients; default true when recipients are configured. */
+  readonly encrypt?: boolean | undefined;
+  /** Connections reading at once; default 2. */
+  readonly threads: number;
+  /** Rows per key range of a large table. */
+  readonly chunkRows: number;
+}
+
 /** Which category each configured table name is in. Names are unique across categories. */
 export type Categories = Readonly<Record<Category, readonly string[]>>;
 
@@ -197,6 +213,8 @@ export interface Config {
   readonly status: StatusConfig;
   /** The run state file; undefined = `<backup dir>/.schema_backup/<host>.state.json`. */
   readonly stateFile?: string | undefined;
+  /** Full database dumps (`dump`/`load`). */
+  readonly dump: DumpConfig;
 }
 
 /** A problem that does not stop the run (unknown key, ...), with where it is. */

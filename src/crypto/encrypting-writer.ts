@@ -82,32 +82,53 @@ export class EncryptingWriter {
     await Promise.resolve();
   }
 
-  /**
-   * The header and payload nonce of a new file, and its payload key: the library encrypts an
-   * empty file, whose output is header, nonce and one empty final chunk.
-   */
-  private async startFile(): Promise<{ preamble: Buffer; payloadKey: Buffer }> {
-    let fileKey: Uint8Array | undefined;
-    // Loaded on first use: a snapshot without local tables never needs it (0.03 s of start-up).
-    const { Encrypter } = await import('age-encryption');
-    const encrypter = new Encrypter();
-    for (const recipient of this.recipients) encrypter.addRecipient(recipient);
-    encrypter.addRecipient({
-      wrapFileKey(key: Uint8Array) {
-        fileKey = key;
-        return [];
-      },
-    });
-    const empty = Buffer.from(await encrypter.encrypt(new Uint8Array(0)));
-    if (fileKey === undefined)
-      throw new CryptoError('age-encryption did not hand out the file key');
-    const preambleLength = empty.length - TAG_BYTES;
-    const preamble = empty.subarray(0, preambleLength);
-    const nonce = preamble.subarray(preambleLength - NONCE_BYTES);
-    const payloadKey = Buffer.from(hkdfSync('sha256', fileKey, nonce, 'payload', 32));
-    return { preamble, payloadKey };
+  private async startFile(): Promise<AgeFileStart> {
+    return startAgeFile(this.recipients);
   }
 }
+
+/** The start of a new age file: its header and payload nonce, and the payload key. */
+export interface AgeFileStart {
+  readonly preamble: Buffer;
+  readonly payloadKey: Buffer;
+}
+
+/**
+ * The header and payload nonce of a new file to `recipients`, and its payload key: the
+ * library encrypts an empty file, whose output is header, nonce and one empty final chunk.
+ */
+export async function startAgeFile(recipients: readonly string[]): Promise<AgeFileStart> {
+  let fileKey: Uint8Array | undefined;
+  // Loaded on first use: a snapshot without local tables never needs it (0.03 s of start-up).
+  const { Encrypter } = await import('age-encryption');
+  const encrypter = new Encrypter();
+  for (const recipient of recipients) encrypter.addRecipient(recipient);
+  encrypter.addRecipient({
+    wrapFileKey(key: Uint8Array) {
+      fileKey = key;
+      return [];
+    },
+  });
+  const empty = Buffer.from(await encrypter.encrypt(new Uint8Array(0)));
+  if (fileKey === undefined) throw new CryptoError('age-encryption did not hand out the file key');
+  const preambleLength = empty.length - TAG_BYTES;
+  const preamble = empty.subarray(0, preambleLength);
+  const nonce = preamble.subarray(preambleLength - NONCE_BYTES);
+  const payloadKey = Buffer.from(hkdfSync('sha256', fileKey, nonce, 'payload', 32));
+  return { preamble, payloadKey };
+}
+
+/** Seals one STREAM chunk: counter `index`, flagged when it is the last. */
+export function sealAgeChunk(key: Buffer, index: bigint, chunk: Buffer, last: boolean): Buffer[] {
+  const nonce = Buffer.alloc(12);
+  nonce.writeBigUInt64BE(index & 0xffffffffffffffffn, 3);
+  nonce.writeUInt8(last ? 1 : 0, 11);
+  const cipher = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES });
+  return [cipher.update(chunk), cipher.final(), cipher.getAuthTag()];
+}
+
+/** age's STREAM chunk size (plaintext bytes per chunk). */
+export const AGE_CHUNK_SIZE = 64 * 1024;
 
 /**
  * age's STREAM: 64 KiB plaintext chunks, each sealed with ChaCha20-Poly1305 under a nonce of
@@ -155,14 +176,8 @@ class StreamEncryptor {
   }
 
   private seal(chunk: Buffer, last: boolean): void {
-    const nonce = Buffer.alloc(12);
-    nonce.writeBigUInt64BE(this.counter & 0xffffffffffffffffn, 3);
-    nonce.writeUInt8(last ? 1 : 0, 11);
+    const sealed = sealAgeChunk(this.key, this.counter, chunk, last);
     this.counter += 1n;
-    const cipher = createCipheriv('chacha20-poly1305', this.key, nonce, {
-      authTagLength: TAG_BYTES,
-    });
-    const sealed = [cipher.update(chunk), cipher.final(), cipher.getAuthTag()];
     for (const part of sealed) {
       this.out.push(part);
       this.outBytes += part.length;

@@ -117,6 +117,40 @@ export function insertableColumns(table: TableDescription): readonly ColumnDescr
   return table.columns.filter((column) => !column.generated);
 }
 
+/** Complete `INSERT` statements (each ending `;\n`) and how many rows they hold. */
+export interface InsertChunk {
+  readonly sql: Buffer;
+  readonly rows: number;
+}
+
+/** Rows whose integer key column is in `[from, to)`; an absent bound is open. Decimal text. */
+export interface KeyRange {
+  readonly column: string;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+}
+
+export interface InsertReadOptions {
+  /** Only the rows in this key range. */
+  readonly range?: KeyRange | undefined;
+  /** Statements are cut at about this many bytes. */
+  readonly statementBytes?: number | undefined;
+}
+
+/** Where the server's binary log stood at a snapshot, as far as the server says. */
+export interface SnapshotPosition {
+  readonly binlogFile?: string | undefined;
+  readonly binlogPosition?: number | undefined;
+  readonly gtid?: string | undefined;
+}
+
+/** The server's estimate of a table's size (information_schema.TABLES): for planning only. */
+export interface TableSizeEstimate {
+  readonly rows: number;
+  readonly bytes: number;
+  readonly engine: string;
+}
+
 /** A connection, with its own transaction. Not safe for concurrent calls. */
 export interface Session {
   readonly server: ServerInfo;
@@ -141,8 +175,40 @@ export interface Session {
    * table's size; stopping early leaves the session usable.
    */
   readRowBatches(database: string, table: TableDescription): AsyncIterable<readonly RowLiterals[]>;
+  /**
+   * Streams a table's rows (in storage order, no sorting) as multi-row `INSERT` statements
+   * into `table.name`, naming its insertable columns, in chunks of whole statements. Memory
+   * stays bounded whatever the table's size. Values load back exactly, as {@link readRowBatches}.
+   */
+  readInsertChunks(
+    database: string,
+    table: TableDescription,
+    options?: InsertReadOptions,
+  ): AsyncIterable<InsertChunk>;
+  /** Smallest and largest value of an integer column; undefined for an empty table. */
+  readKeyBounds(
+    database: string,
+    table: string,
+    column: string,
+  ): Promise<{ min: string; max: string } | undefined>;
+  /** Size estimates of the base tables of `database`, by name. */
+  estimateTableSizes(database: string): Promise<ReadonlyMap<string, TableSizeEstimate>>;
+  /**
+   * Blocks commits server-wide (MariaDB `BACKUP STAGE BLOCK_COMMIT`, MySQL `FLUSH TABLES WITH
+   * READ LOCK`) so that other sessions can start snapshots of one instant. Returns false,
+   * having blocked nothing, when the account lacks the privilege (RELOAD).
+   */
+  blockCommits(): Promise<boolean>;
+  /** Ends what {@link blockCommits} started. */
+  releaseCommits(): Promise<void>;
+  /** The binary log position and GTID state now; undefined when binary logging is off. */
+  readSnapshotPosition(): Promise<SnapshotPosition | undefined>;
+  /** The current value of a sequence's next not cached value, as decimal text. */
+  readSequenceNext(database: string, sequence: string): Promise<string | undefined>;
   /** Runs statements that return nothing (DDL, SET); for tests, restores and loads. */
   execute(sql: string): Promise<void>;
+  /** Runs one statement and returns the number of rows it changed (an INSERT's rows). */
+  executeCounting(sql: string): Promise<number>;
   close(): Promise<void>;
   /** Drops the connection at once (an interrupted run): what is running fails, and so does anything later. */
   abort(): void;

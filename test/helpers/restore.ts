@@ -122,6 +122,15 @@ export function recordingEngine(): Engine & { readonly createdDatabases: string[
     showCreate: (database, kind, name) => session.showCreate(database, kind, name),
     readRowBatches: (database, table) => session.readRowBatches(database, table),
     abort: () => session.abort(),
+    readInsertChunks: (database, table, options) =>
+      session.readInsertChunks(database, table, options),
+    readKeyBounds: (database, table, column) => session.readKeyBounds(database, table, column),
+    estimateTableSizes: (database) => session.estimateTableSizes(database),
+    blockCommits: () => session.blockCommits(),
+    releaseCommits: () => session.releaseCommits(),
+    readSnapshotPosition: () => session.readSnapshotPosition(),
+    readSequenceNext: (database, sequence) => session.readSequenceNext(database, sequence),
+    executeCounting: (sql) => session.executeCounting(sql),
     async execute(sql) {
       const created = /^CREATE DATABASE `((?:[^`]|``)+)`/i.exec(sql);
       if (created?.[1] !== undefined) createdDatabases.push(created[1].replace(/``/g, '`'));

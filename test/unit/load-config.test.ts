@@ -343,6 +343,13 @@ describe('parseConfig: YAML and types', () => {
         metrics: { textfile: undefined },
         status: { maxAgeSeconds: 93_600 },
         stateFile: undefined,
+        dump: {
+          dir: '/srv/app/conf/dumps',
+          compression: undefined,
+          encrypt: undefined,
+          threads: 2,
+          chunkRows: 100_000,
+        },
       });
     }
   });
@@ -605,5 +612,35 @@ describe('loadConfig', () => {
     const { config } = await loadConfig(file);
     expect(config.backupDir).toBe(join(dir, 'out'));
     expect(config.categories.global).toEqual(['t']);
+  });
+});
+
+describe('the dump: block', () => {
+  it('reads dir (relative to the config), compression, encrypt, threads and chunk_rows', () => {
+    const { config, warnings } = parseConfig(
+      'dump:\n  dir: ../dumps\n  compression: gzip\n  encrypt: false\n  threads: 4\n  chunk_rows: 50000\n',
+      FILE,
+    );
+    expect(warnings).toEqual([]);
+    expect(config.dump).toEqual({
+      dir: '/srv/app/dumps',
+      compression: 'gzip',
+      encrypt: false,
+      threads: 4,
+      chunkRows: 50_000,
+    });
+  });
+
+  it('names the file, line and key of a bad value, and warns about unknown keys', () => {
+    expect(configErrorOf(() => parseConfig('dump:\n  compression: lz4\n', FILE)).message).toMatch(
+      /:2: dump\.compression: must be zstd, gzip or none/,
+    );
+    expect(configErrorOf(() => parseConfig('dump:\n  threads: 0\n', FILE)).location).toEqual({
+      file: FILE,
+      line: 2,
+      key: 'dump.threads',
+    });
+    const { warnings } = parseConfig('dump:\n  thread: 3\n', FILE);
+    expect(warnings[0]?.message).toMatch(/unknown key dump\.thread \(did you mean threads\?\)/);
   });
 });

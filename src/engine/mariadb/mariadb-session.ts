@@ -4,11 +4,15 @@
  * an empty sql_mode (SHOW CREATE output without ANSI_QUOTES or other mode-dependent forms),
  * and the largest max_sort_length, so ORDER BY compares whole values.
  */
-import type { Connection as CallbackConnection, RowDataPacket } from 'mysql2';
+import type { Connection as CallbackConnection, ResultSetHeader, RowDataPacket } from 'mysql2';
 import type { Connection } from 'mysql2/promise';
 import {
   insertableColumns,
   type ColumnDescription,
+  type InsertChunk,
+  type InsertReadOptions,
+  type SnapshotPosition,
+  type TableSizeEstimate,
   type ObjectDefinition,
   type ObjectKind,
   type RowLiterals,
@@ -21,6 +25,7 @@ import {
 import { mapDriverError } from './map-error.js';
 import { normalizeCreateTable, splitDefiner } from './normalize-create.js';
 import { streamBatches } from './stream-batches.js';
+import { DEFAULT_STATEMENT_BYTES, InsertEncoder, streamInsertChunks } from './insert-encoder.js';
 import { literalKindOf, quoteIdentifier, sqlLiteral } from './sql-literal.js';
 
 export const SESSION_SETUP = [
@@ -244,8 +249,144 @@ export class MariadbSession implements Session {
     );
   }
 
+  async *readInsertChunks(
+    database: string,
+    table: TableDescription,
+    options: InsertReadOptions = {},
+  ): AsyncIterable<InsertChunk> {
+    const columns = insertableColumns(table);
+    if (columns.length === 0) return;
+    // FLOAT as DOUBLE: exact, where the text protocol's FLOAT has 6 digits (see readRowBatches).
+    const select = columns
+      .map((column) =>
+        column.dataType === 'float'
+          ? `CAST(${quoteIdentifier(column.name)} AS DOUBLE)`
+          : quoteIdentifier(column.name),
+      )
+      .join(', ');
+    const range = options.range;
+    const conditions: string[] = [];
+    if (range?.from !== undefined)
+      conditions.push(`${quoteIdentifier(range.column)} >= ${integerText(range.from)}`);
+    if (range?.to !== undefined)
+      conditions.push(`${quoteIdentifier(range.column)} < ${integerText(range.to)}`);
+    const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
+    const sql = `SELECT ${select} FROM ${quoteIdentifier(database)}.${quoteIdentifier(table.name)}${where}`;
+    const prefix = `INSERT INTO ${quoteIdentifier(table.name)} (${columns.map((column) => quoteIdentifier(column.name)).join(',')}) VALUES `;
+    const encoder = new InsertEncoder(
+      prefix,
+      columns.map((column) => literalKindOf(column.dataType)),
+      options.statementBytes ?? DEFAULT_STATEMENT_BYTES,
+    );
+    const raw = (this.connection as unknown as { connection: CallbackConnection }).connection;
+    yield* streamInsertChunks(raw, sql, encoder, (error) =>
+      mapDriverError(error, `reading rows of ${quoteIdentifier(table.name)}`, this.target),
+    );
+  }
+
+  async readKeyBounds(
+    database: string,
+    table: string,
+    column: string,
+  ): Promise<{ min: string; max: string } | undefined> {
+    const name = quoteIdentifier(column);
+    const rows = await this.select<Row>(
+      `reading the key range of ${quoteIdentifier(table)}`,
+      `SELECT CAST(MIN(${name}) AS CHAR) AS low, CAST(MAX(${name}) AS CHAR) AS high FROM ${quoteIdentifier(database)}.${quoteIdentifier(table)}`,
+    );
+    const low = rows[0]?.low;
+    const high = rows[0]?.high;
+    if (typeof low !== 'string' || typeof high !== 'string') return undefined;
+    return { min: low, max: high };
+  }
+
+  async estimateTableSizes(database: string): Promise<ReadonlyMap<string, TableSizeEstimate>> {
+    const rows = await this.select<Row>(
+      'reading table sizes',
+      "SELECT TABLE_NAME AS name, TABLE_ROWS AS tableRows, DATA_LENGTH AS bytes, ENGINE AS engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
+      [database],
+    );
+    return new Map(
+      rows.map((row) => [
+        String(row.name),
+        {
+          rows: Number(row.tableRows ?? 0),
+          bytes: Number(row.bytes ?? 0),
+          engine: typeof row.engine === 'string' ? row.engine : '',
+        },
+      ]),
+    );
+  }
+
+  async blockCommits(): Promise<boolean> {
+    const statements =
+      this.server.flavor === 'mariadb'
+        ? // MariaDB 10.4.1+: lighter than FLUSH TABLES WITH READ LOCK, which waits for every
+          // running query; BLOCK_COMMIT only holds commits back for the moment we need.
+          ['BACKUP STAGE START', 'BACKUP STAGE BLOCK_COMMIT']
+        : ['FLUSH TABLES WITH READ LOCK'];
+    try {
+      for (const statement of statements) await this.connection.query(statement);
+      return true;
+    } catch (error) {
+      const mapped = mapDriverError(error, 'blocking commits for a shared snapshot', this.target);
+      if (mapped.code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR' || mapped.errno === 1227) {
+        await this.connection.query('BACKUP STAGE END').catch(() => undefined);
+        return false;
+      }
+      throw mapped;
+    }
+  }
+
+  async releaseCommits(): Promise<void> {
+    await this.run('releasing the commit block', () =>
+      this.connection.query(
+        this.server.flavor === 'mariadb' ? 'BACKUP STAGE END' : 'UNLOCK TABLES',
+      ),
+    );
+  }
+
+  async readSnapshotPosition(): Promise<SnapshotPosition | undefined> {
+    let status: Row[];
+    try {
+      status = await this.select<Row>('reading the binary log position', 'SHOW MASTER STATUS');
+    } catch {
+      // Without REPLICATION CLIENT/BINLOG MONITOR the position is simply not recorded.
+      return undefined;
+    }
+    const row = status[0];
+    if (row === undefined) return undefined;
+    const gtidVariable = this.server.flavor === 'mariadb' ? 'gtid_binlog_pos' : 'gtid_executed';
+    const gtidRows = await this.select<Row>(
+      'reading the GTID position',
+      `SELECT @@GLOBAL.${gtidVariable} AS gtid`,
+    ).catch(() => [] as Row[]);
+    const gtid = gtidRows[0]?.gtid;
+    return {
+      binlogFile: String(row.File),
+      binlogPosition: Number(row.Position),
+      gtid: typeof gtid === 'string' && gtid !== '' ? gtid : undefined,
+    };
+  }
+
+  async readSequenceNext(database: string, sequence: string): Promise<string | undefined> {
+    const rows = await this.select<Row>(
+      `reading sequence ${quoteIdentifier(sequence)}`,
+      `SELECT CAST(next_not_cached_value AS CHAR) AS nextValue FROM ${quoteIdentifier(database)}.${quoteIdentifier(sequence)}`,
+    );
+    const value = rows[0]?.nextValue;
+    return typeof value === 'string' ? value : undefined;
+  }
+
   async execute(sql: string): Promise<void> {
     await this.run('running a statement', () => this.connection.query(sql));
+  }
+
+  async executeCounting(sql: string): Promise<number> {
+    const [result] = await this.run('running a statement', () =>
+      this.connection.query<ResultSetHeader>(sql),
+    );
+    return typeof result.affectedRows === 'number' ? result.affectedRows : 0;
   }
 
   async close(): Promise<void> {
@@ -342,6 +483,12 @@ function chooseUniqueKeys(rows: readonly Row[]): Map<string, string[]> {
     }
   }
   return result;
+}
+
+/** `value` if it is an integer's decimal text; throws otherwise (it goes into SQL unquoted). */
+function integerText(value: string): string {
+  if (!/^-?\d+$/.test(value)) throw new Error(`not an integer: ${value}`);
+  return value;
 }
 
 /** Sorts by UTF-16 code units: locale-independent, so every host orders names alike. */

@@ -83,7 +83,9 @@ describe('status', () => {
     expect(status.lastUserDataCopy?.name).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/);
     expect(status.disk.hostDir.bytes).toBeGreaterThan(0);
     expect(status.disk.userData?.bytes).toBeGreaterThan(0);
-    expect(status.disk.dumps).toBeUndefined();
+    // dump.dir defaults to dumps/ beside the backup directory; no dump was taken.
+    expect(status.lastDump).toBeUndefined();
+    expect(status.disk.dumps?.bytes ?? 0).toBe(0);
 
     const text = await runCli(['status', '--config', config]);
     expect(text.code).toBe(0);

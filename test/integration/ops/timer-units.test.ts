@@ -85,7 +85,7 @@ describe('timer units', () => {
       `ExecStart=${bin} snapshot --config ${config} --quiet --wait-lock 600\n`,
     );
     expect(service).toContain(
-      'ReadWritePaths=-/var/backups/schema -/var/lib/prometheus/node-exporter "-/var/local/schema_backup/user data" -/var/log/schema_backup\n',
+      'ReadWritePaths=-/var/backups/dumps -/var/backups/schema -/var/lib/prometheus/node-exporter "-/var/local/schema_backup/user data" -/var/log/schema_backup\n',
     );
     expect(service).toContain('ProtectSystem=strict\n');
     const timer = await readFile(join(root, 'etc/systemd/system/schema_backup.timer'), 'utf8');

@@ -1,0 +1,160 @@
+/**
+ * `schema_backup dump`: a full dump of every table and row (and views, triggers, routines,
+ * events, sequences), consistent, in parallel, compressed and age-encrypted.
+ */
+import type { Argv } from 'yargs';
+import { collectRecipients } from '../../crypto/recipients.js';
+import { COMPRESSIONS, defaultCompression, type Compression } from '../../dump/compression.js';
+import { dumpDatabase, type DumpOptions } from '../../dump/dump-database.js';
+import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import { formatBytes, progressReporter } from '../output/progress-bar.js';
+import { printJson } from '../output/print.js';
+import { withRunJournal } from '../with-run-journal.js';
+
+export interface DumpArgs extends GlobalArgs {
+  readonly output?: string | undefined;
+  readonly dir?: boolean | undefined;
+  readonly compress?: string | undefined;
+  readonly encrypt?: boolean | undefined;
+  readonly threads?: number | undefined;
+  readonly keep?: boolean | undefined;
+  readonly databases?: string[] | undefined;
+  readonly allDatabases?: boolean | undefined;
+  readonly only?: string[] | undefined;
+  readonly exclude?: string[] | undefined;
+  readonly json?: boolean | undefined;
+}
+
+export function dumpBuilder(yargs: Argv): Argv<DumpArgs> {
+  return yargs
+    .option('output', {
+      alias: 'o',
+      type: 'string',
+      describe:
+        'write the dump to FILE (or directory with --dir), or to stdout with - (default: a timestamped name in dump.dir)',
+    })
+    .option('dir', {
+      type: 'boolean',
+      describe: 'directory form: one file per table (and per key range) plus manifest.json',
+    })
+    .option('compress', {
+      type: 'string',
+      choices: COMPRESSIONS,
+      describe: 'compression (default: dump.compression, else zstd when available, else gzip)',
+    })
+    .option('encrypt', {
+      type: 'boolean',
+      describe:
+        'encrypt to encryption.recipients (default: dump.encrypt, else yes when recipients are configured); --no-encrypt to write plain SQL',
+    })
+    .option('threads', {
+      type: 'number',
+      describe: 'connections reading at once (default: dump.threads, else 2)',
+    })
+    .option('keep', {
+      type: 'boolean',
+      describe: 'mark the dump as manual: retention keeps it forever (<name>.keep)',
+    })
+    .option('databases', {
+      type: 'string',
+      array: true,
+      describe: 'dump these databases instead of database.name',
+    })
+    .option('all-databases', {
+      type: 'boolean',
+      describe: 'dump every database but mysql, information_schema, performance_schema and sys',
+    })
+    .option('only', {
+      type: 'string',
+      array: true,
+      describe: 'only tables matching these shell patterns (e.g. def_*)',
+    })
+    .option('exclude', {
+      type: 'string',
+      array: true,
+      describe: 'leave out tables matching these shell patterns',
+    })
+    .option('json', { type: 'boolean', describe: 'print the result as JSON' })
+    .conflicts('databases', 'all-databases');
+}
+
+export async function dumpHandler(args: DumpArgs): Promise<number> {
+  const context = await loadContext(args);
+  const { config } = context;
+  const connection = await connectionFor(context, args);
+  const toStdout = args.output === '-';
+  if (toStdout && args.dir === true)
+    throw new UsageError('the directory form cannot go to stdout', {
+      hint: 'Drop --dir, or give --output a directory path.',
+    });
+  const compression = (args.compress ??
+    config.dump.compression ??
+    defaultCompression()) as Compression;
+  const recipients = await collectRecipients(
+    config.encryption.recipients,
+    config.encryption.recipientsFile,
+  );
+  const encrypt = args.encrypt ?? config.dump.encrypt ?? recipients.length > 0;
+  if (encrypt && recipients.length === 0)
+    throw new UsageError('encryption was asked for, but no age recipient is configured', {
+      hint: 'List recipients under encryption.recipients, or pass --no-encrypt.',
+    });
+  const threads = args.threads ?? config.dump.threads;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64)
+    throw new UsageError(`--threads must be a whole number from 1 to 64, not ${String(threads)}`);
+  const databases =
+    args.databases !== undefined && args.databases.length > 0
+      ? args.databases
+      : connection.database === ''
+        ? []
+        : [connection.database];
+  const host = await hostNameFor(config);
+  return withRunJournal(context, 'dump', async (journal, interruption) => {
+    const options: DumpOptions = {
+      connection: { ...connection, database: undefined },
+      databases,
+      allDatabases: args.allDatabases === true,
+      only: args.only ?? [],
+      exclude: args.exclude ?? [],
+      host,
+      dumpDir: config.dump.dir,
+      output: toStdout
+        ? { stream: process.stdout }
+        : args.output === undefined
+          ? undefined
+          : { path: args.output },
+      form: args.dir === true ? 'directory' : 'file',
+      compression,
+      recipients: encrypt ? recipients : [],
+      threads,
+      chunkRows: config.dump.chunkRows,
+      keep: args.keep === true,
+      logger: journal.logger,
+      onProgress: progressReporter('dumped', journal.logger, { quiet: args.quiet === true }),
+      signal: interruption.signal,
+    };
+    let result;
+    try {
+      result = await journal.phase('dump', () => dumpDatabase(mariadbEngine, options));
+    } catch (error) {
+      // Stopped by a signal: report it as such (exit 128 + n), not as a failed dump.
+      interruption.throwIfInterrupted();
+      throw error;
+    }
+    journal.summarize({
+      dump: result.path,
+      tables: result.tables,
+      rows: result.rows,
+      bytes: result.bytes,
+      databases: result.databases,
+    });
+    if (args.json === true && !toStdout) printJson(result);
+    else
+      journal.logger.info(
+        `dumped ${result.databases.join(', ')}: ${String(result.tables)} tables, ${String(result.rows)} rows, ${formatBytes(result.sqlBytes)} of SQL${compression === 'none' ? '' : ` (${formatBytes(result.bytes)} ${compression})`}${options.recipients.length > 0 ? ', encrypted' : ''} in ${result.seconds.toFixed(1)} s with ${String(result.parallel)} connection(s)${result.path === undefined ? '' : ` to ${result.path}`}`,
+      );
+    return ExitCode.Ok;
+  });
+}

@@ -1,0 +1,87 @@
+/** `schema_backup load`: restore a dump file or directory into a database. */
+import type { Argv } from 'yargs';
+import { readIdentityFile } from '../../crypto/recipients.js';
+import { loadDump } from '../../dump/load-dump.js';
+import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
+import { formatBytes, progressReporter } from '../output/progress-bar.js';
+import { printJson } from '../output/print.js';
+
+export interface LoadArgs extends GlobalArgs {
+  readonly dump?: string | undefined;
+  readonly into?: string | undefined;
+  readonly identity?: string | undefined;
+  readonly threads?: number | undefined;
+  readonly force?: boolean | undefined;
+  readonly json?: boolean | undefined;
+}
+
+export function loadBuilder(yargs: Argv): Argv<LoadArgs> {
+  return yargs
+    .positional('dump', { type: 'string', describe: 'a dump file or dump directory' })
+    .option('into', {
+      type: 'string',
+      describe:
+        'database to load a single-database dump into (default: the one it was taken from); created when missing',
+    })
+    .option('identity', {
+      type: 'string',
+      describe: 'age identity file for an encrypted dump (default: encryption.identity_file)',
+    })
+    .option('threads', {
+      type: 'number',
+      describe: 'connections loading at once (default: dump.threads, else 2)',
+    })
+    .option('force', {
+      type: 'boolean',
+      describe: 'load into a database that already has objects (replaces them; no rollback)',
+    })
+    .option('json', { type: 'boolean', describe: 'print the result as JSON' });
+}
+
+export async function loadHandler(args: LoadArgs): Promise<number> {
+  if (args.dump === undefined)
+    throw new UsageError('name the dump to load', { hint: 'schema_backup load FILE|DIR' });
+  const context = await loadContext(args);
+  const { config, logger } = context;
+  const connection = await connectionFor(context, args);
+  const identityFile = args.identity ?? config.encryption.identityFile;
+  const identities =
+    identityFile === undefined
+      ? []
+      : await readIdentityFile(identityFile).catch((error: unknown) => {
+          // Only an encrypted dump needs it; loadDump says so if it does.
+          if (args.identity !== undefined) throw error;
+          return [];
+        });
+  const threads = args.threads ?? config.dump.threads;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64)
+    throw new UsageError(`--threads must be a whole number from 1 to 64, not ${String(threads)}`);
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const result = await loadDump(mariadbEngine, {
+      connection: { ...connection, database: undefined },
+      path: args.dump,
+      into: args.into,
+      identities,
+      threads,
+      force: args.force === true,
+      logger,
+      onProgress: progressReporter('loaded', logger, { quiet: args.quiet === true }),
+      signal: controller.signal,
+    });
+    if (args.json === true) printJson(result);
+    else
+      logger.info(
+        `loaded ${args.dump} into ${result.databases.join(', ')}: ${String(result.rows)} rows, ${formatBytes(result.bytes)} of SQL in ${result.seconds.toFixed(1)} s`,
+      );
+    return ExitCode.Ok;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}

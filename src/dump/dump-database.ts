@@ -1,0 +1,770 @@
+/**
+ * `dump`: every table's structure and rows, and the views, triggers, routines, events and
+ * sequences of one or more databases, read in parallel over several connections that share
+ * one consistent snapshot, written as one SQL stream or as a directory of per-table files
+ * with a manifest; compressed, then age-encrypted; named with the host, the database and a
+ * UTC timestamp, written under a hidden temporary name and renamed only when complete.
+ *
+ * A workflow: never prints (logs through the Logger, reports progress through a callback),
+ * never reads argv or the environment. Must not import the CLI, mysql2 or yargs.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import {
+  insertableColumns,
+  type ConnectionOptions,
+  type Engine,
+  type KeyRange,
+  type ObjectDefinition,
+  type Session,
+  type SnapshotPosition,
+  type TableDescription,
+} from '../engine/engine.js';
+import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
+import { copyTimestamp } from '../snapshot/user-data-copy.js';
+import { renameDurably, syncDirectory, writeFileAtomic } from '../support/atomic-write.js';
+import { mapWithConcurrency } from '../support/concurrency.js';
+import { isSelected } from '../support/glob.js';
+import type { Logger } from '../support/logger.js';
+import { COMPRESSION_EXTENSION, type Compression } from './compression.js';
+import {
+  databasePart,
+  DUMP_FORMAT_VERSION,
+  dumpExtension,
+  dumpName,
+  END_MARKER_PREFIX,
+  FILE_END_MARKER,
+  HEADER_PREFIX,
+  MANIFEST_NAME,
+  MINIMUM_DUMP_BYTES,
+  safeFilePart,
+  SYSTEM_DATABASES,
+  temporaryDumpName,
+  type DumpEndMarker,
+  type DumpHeader,
+  type DumpManifest,
+  type ManifestFile,
+} from './dump-format.js';
+import { DumpOutput, type DumpOutputTarget } from './dump-output.js';
+import { ProgressTracker, type DumpProgress } from './progress.js';
+
+export interface DumpOptions {
+  readonly connection: ConnectionOptions;
+  /** Databases to dump; ignored with `allDatabases`. */
+  readonly databases: readonly string[];
+  /** Every database but the server's own (mysql, information_schema, performance_schema, sys). */
+  readonly allDatabases: boolean;
+  /** Shell patterns of table names to keep (none = all) and to leave out. */
+  readonly only: readonly string[];
+  readonly exclude: readonly string[];
+  /** Host name for the dump's name. */
+  readonly host: string;
+  /** Where a dump goes when no output is given. */
+  readonly dumpDir: string;
+  /** An explicit file or directory path, or a stream (stdout); undefined = a name in `dumpDir`. */
+  readonly output?: { readonly path: string } | { readonly stream: NodeJS.WritableStream };
+  /** One SQL stream, or a directory of per-table files and a manifest. */
+  readonly form: 'file' | 'directory';
+  readonly compression: Compression;
+  /** age recipients; empty = not encrypted. */
+  readonly recipients: readonly string[];
+  /** Connections reading at once. */
+  readonly threads: number;
+  /** Tables with more rows than this (by the server's estimate) are read in key ranges of this size. */
+  readonly chunkRows: number;
+  /** Mark the dump as kept forever by retention (`<name>.keep`). */
+  readonly keep: boolean;
+  readonly now?: Date | undefined;
+  readonly logger: Logger;
+  readonly onProgress?: ((progress: DumpProgress) => void) | undefined;
+  /** Aborting stops the dump and removes what it wrote. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface DumpResult {
+  /** The dump's final path; undefined when written to a stream. */
+  readonly path: string | undefined;
+  readonly databases: readonly string[];
+  readonly tables: number;
+  readonly rows: number;
+  /** Bytes written (compressed, encrypted). */
+  readonly bytes: number;
+  /** SQL bytes before compression. */
+  readonly sqlBytes: number;
+  readonly seconds: number;
+  /** False when the snapshot could not be shared and one connection read everything. */
+  readonly consistent: boolean;
+  readonly parallel: number;
+  readonly position: SnapshotPosition | undefined;
+}
+
+/** One database as planned: its tables and their definitions, and its other objects. */
+interface PlannedDatabase {
+  readonly name: string;
+  readonly tables: readonly PlannedTable[];
+  readonly sequences: readonly { definition: ObjectDefinition; next: string | undefined }[];
+  /** Views in an order where each comes after those it uses, then routines, triggers, events. */
+  readonly objects: readonly ObjectDefinition[];
+}
+
+interface PlannedTable {
+  readonly database: string;
+  readonly description: TableDescription;
+  readonly definition: ObjectDefinition;
+  readonly estimatedRows: number;
+  /** Storage engine, lower case (e.g. `innodb`). */
+  readonly engine: string;
+}
+
+/** A unit of reading: a whole table, or one key range of it. */
+interface WorkItem {
+  readonly table: PlannedTable;
+  readonly range: KeyRange | undefined;
+  readonly index: number;
+  readonly estimatedRows: number;
+}
+
+const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
+
+/** Takes a dump. Throws DumpError (or EngineError/CryptoError) and leaves no final file on failure. */
+export async function dumpDatabase(engine: Engine, options: DumpOptions): Promise<DumpResult> {
+  const started = Date.now();
+  const now = options.now ?? new Date();
+  const logger = options.logger;
+  const sessions: Session[] = [];
+  let coordinator: Session | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
+  try {
+    const first = await engine.openSession({ ...options.connection, database: undefined });
+    sessions.push(first);
+    const databases = await resolveDatabases(first, options);
+    let threads = Math.max(1, Math.floor(options.threads));
+    let consistent = true;
+    let position: SnapshotPosition | undefined;
+    if (threads > 1) {
+      coordinator = await engine.openSession({ ...options.connection, database: undefined });
+      while (sessions.length < threads)
+        sessions.push(await engine.openSession({ ...options.connection, database: undefined }));
+      if (await coordinator.blockCommits()) {
+        try {
+          // Commits wait while every reader starts its transaction: all see one instant.
+          for (const session of sessions) await session.startConsistentSnapshot();
+          position = await coordinator.readSnapshotPosition();
+        } finally {
+          await coordinator.releaseCommits();
+        }
+      } else {
+        logger.warn(
+          'the account lacks the RELOAD privilege needed to share one snapshot between connections: reading with one connection (slower, still consistent)',
+        );
+        for (const extra of sessions.splice(1)) await extra.close();
+        threads = 1;
+      }
+      await coordinator.close();
+      coordinator = undefined;
+    }
+    if (threads === 1) {
+      position = await first.readSnapshotPosition();
+      await first.startConsistentSnapshot();
+    }
+
+    const plan: PlannedDatabase[] = [];
+    for (const database of databases) plan.push(await planDatabase(first, database, options));
+    const nonTransactional = nonTransactionalTables(plan);
+    if (nonTransactional.length > 0) {
+      consistent = false;
+      logger.warn(
+        `not transactional, so not read at the snapshot's instant: ${nonTransactional.join(', ')}`,
+      );
+    }
+    const items = await workItems(first, plan, options.chunkRows);
+    const tracker = new ProgressTracker(
+      plan.reduce((sum, database) => sum + database.tables.length, 0),
+      items.reduce((sum, item) => sum + item.estimatedRows, 0),
+      options.onProgress,
+    );
+    for (const item of items)
+      tracker.expect(
+        item.table.database,
+        item.table.description.name,
+        items.filter((other) => other.table === item.table).length,
+      );
+    const header: DumpHeader = {
+      version: DUMP_FORMAT_VERSION,
+      host: options.host,
+      databases,
+      server: first.server.version,
+      startedAt: now.toISOString(),
+      consistent,
+      tables: plan.reduce((sum, database) => sum + database.tables.length, 0),
+      rowsEstimate: items.reduce((sum, item) => sum + item.estimatedRows, 0),
+      position,
+    };
+    const encrypted = options.recipients.length > 0;
+    const extension = dumpExtension(COMPRESSION_EXTENSION[options.compression], encrypted);
+    const finalName = dumpName({
+      host: options.host,
+      database: databasePart(databases, options.allDatabases),
+      timestamp: copyTimestamp(now),
+      directory: options.form === 'directory',
+      extension,
+    });
+    const outputPath =
+      options.output !== undefined && 'path' in options.output
+        ? options.output.path
+        : options.output === undefined
+          ? join(options.dumpDir, finalName)
+          : undefined;
+    if (outputPath !== undefined) {
+      await mkdir(dirname(outputPath), { recursive: true, mode: 0o700 });
+      await removeStaleTemporaries(dirname(outputPath), logger);
+      if (await exists(outputPath))
+        throw new UsageError(`${outputPath} already exists`, {
+          hint: 'Choose another --output, or remove it first.',
+        });
+    }
+    const temporary =
+      outputPath === undefined
+        ? undefined
+        : join(
+            dirname(outputPath),
+            temporaryDumpName(basename(outputPath), randomBytes(4).toString('hex')),
+          );
+    cleanup = async () => {
+      if (temporary !== undefined) await rm(temporary, { recursive: true, force: true });
+    };
+    const context: WriteContext = {
+      sessions,
+      plan,
+      items,
+      header,
+      tracker,
+      options,
+      multiple: databases.length > 1 || options.allDatabases,
+    };
+    let bytes: number;
+    let sqlBytes: number;
+    if (options.form === 'directory') {
+      if (temporary === undefined)
+        throw new UsageError('the directory form needs a directory, not stdout');
+      ({ bytes, sqlBytes } = await writeDirectory(context, temporary, extension));
+    } else {
+      const target: DumpOutputTarget =
+        temporary !== undefined
+          ? { path: temporary }
+          : (options.output as { stream: NodeJS.WritableStream });
+      ({ bytes, sqlBytes } = await writeSingleFile(context, target));
+    }
+    if (bytes < MINIMUM_DUMP_BYTES)
+      throw new DumpError(
+        `the dump is implausibly small (${String(bytes)} bytes): something went wrong`,
+      );
+    for (const session of sessions) await session.endConsistentSnapshot().catch(() => undefined);
+    if (temporary !== undefined && outputPath !== undefined) {
+      await renameDurably(temporary, outputPath);
+      cleanup = undefined;
+      if (options.keep) await writeFileAtomic(`${outputPath}.keep`, '', { mode: 0o600 });
+    }
+    tracker.finish();
+    const progress = tracker.snapshot(true);
+    return {
+      path: outputPath,
+      databases,
+      tables: progress.tablesTotal,
+      rows: progress.rows,
+      bytes,
+      sqlBytes,
+      seconds: (Date.now() - started) / 1000,
+      consistent,
+      parallel: threads,
+      position,
+    };
+  } catch (error) {
+    if (cleanup !== undefined) await cleanup().catch(() => undefined);
+    if (isSchemaBackupError(error)) throw error;
+    throw new DumpError(
+      `the dump failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+        hint: 'Nothing was left under the final name; see the cause with --verbose.',
+      },
+    );
+  } finally {
+    if (coordinator !== undefined) {
+      await coordinator.releaseCommits().catch(() => undefined);
+      await coordinator.close();
+    }
+    for (const session of sessions) await session.close();
+  }
+}
+
+interface WriteContext {
+  readonly sessions: readonly Session[];
+  readonly plan: readonly PlannedDatabase[];
+  readonly items: readonly WorkItem[];
+  readonly header: DumpHeader;
+  readonly tracker: ProgressTracker;
+  readonly options: DumpOptions;
+  /** Several databases: statements name them (`CREATE DATABASE`, `USE`). */
+  readonly multiple: boolean;
+}
+
+/** The single-file form: header, structure, rows (tables in parallel), objects, end marker. */
+async function writeSingleFile(
+  context: WriteContext,
+  target: DumpOutputTarget,
+): Promise<{ bytes: number; sqlBytes: number }> {
+  const { options, plan } = context;
+  const output = await DumpOutput.open(target, {
+    compression: options.compression,
+    recipients: options.recipients,
+    threads: options.threads,
+  });
+  try {
+    await output.write(fileStart(context.header, 'load with `schema_backup load FILE`'));
+    const tableRows: Record<string, number> = {};
+    for (const database of plan) {
+      if (context.multiple) await output.write(useDatabase(database.name, true));
+      await output.write(structureSql(database));
+      const items = context.items.filter((item) => item.table.database === database.name);
+      await readItems(context, items, async (_item, chunk) => output.write(chunk));
+      for (const table of database.tables) {
+        tableRows[`${database.name}.${table.description.name}`] = context.tracker.rowsOf(
+          table.database,
+          table.description.name,
+        );
+      }
+      await output.write(objectsSql(database));
+    }
+    const marker: DumpEndMarker = {
+      rows: Object.values(tableRows).reduce((sum, rows) => sum + rows, 0),
+      tables: tableRows,
+    };
+    checkAborted(options.signal);
+    await output.write(`${END_MARKER_PREFIX}${JSON.stringify(marker)}\n`);
+    const result = await output.finish();
+    return { bytes: result.bytes, sqlBytes: result.plaintextBytes };
+  } catch (error) {
+    await output.abort();
+    throw error;
+  }
+}
+
+/** The directory form: per-table schema and data files, per-database objects, then the manifest. */
+async function writeDirectory(
+  context: WriteContext,
+  directory: string,
+  extension: string,
+): Promise<{ bytes: number; sqlBytes: number }> {
+  const { options, plan } = context;
+  await mkdir(directory, { mode: 0o700 });
+  const files: ManifestFile[] = [];
+  let sqlBytes = 0;
+  const writeOne = async (
+    name: string,
+    file: Omit<ManifestFile, 'name' | 'bytes' | 'sha256' | 'rows'>,
+    produce: (output: DumpOutput) => Promise<number>,
+  ): Promise<ManifestFile> => {
+    const output = await DumpOutput.open(
+      { path: join(directory, name) },
+      {
+        compression: options.compression,
+        recipients: options.recipients,
+        threads: 1,
+        checksum: true,
+      },
+    );
+    try {
+      await output.write(fileStart(context.header, `${file.kind} of ${file.database}`));
+      if (context.multiple) await output.write(useDatabase(file.database, false));
+      const rows = await produce(output);
+      await output.write(`${FILE_END_MARKER}\n`);
+      const result = await output.finish();
+      sqlBytes += result.plaintextBytes;
+      return { name, ...file, rows, bytes: result.bytes, sha256: result.sha256 };
+    } catch (error) {
+      await output.abort();
+      throw error;
+    }
+  };
+  for (const database of plan) {
+    const prefix = safeFilePart(database.name);
+    for (const table of database.tables) {
+      files.push(
+        await writeOne(
+          `${prefix}.${safeFilePart(table.description.name)}-schema${extension}`,
+          { kind: 'schema', database: database.name, table: table.description.name },
+          async (output) => {
+            await output.write(tableStructureSql(table.definition));
+            return 0;
+          },
+        ),
+      );
+    }
+    if (database.sequences.length > 0) {
+      files.push(
+        await writeOne(
+          `${prefix}-sequences${extension}`,
+          { kind: 'schema', database: database.name },
+          async (output) => {
+            await output.write(sequencesSql(database));
+            return 0;
+          },
+        ),
+      );
+    }
+  }
+  const dataFiles = new Array<ManifestFile>(context.items.length);
+  const order = new Map(context.items.map((item, index) => [item, index]));
+  await readItems(context, context.items, undefined, async (item, read) => {
+    const name = `${safeFilePart(item.table.database)}.${safeFilePart(item.table.description.name)}.${String(item.index).padStart(5, '0')}${extension}`;
+    dataFiles[order.get(item) ?? 0] = await writeOne(
+      name,
+      { kind: 'data', database: item.table.database, table: item.table.description.name },
+      async (output) => read(async (chunk) => output.write(chunk)),
+    );
+  });
+  files.push(...dataFiles.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+  for (const database of plan) {
+    files.push(
+      await writeOne(
+        `${safeFilePart(database.name)}-objects${extension}`,
+        { kind: 'objects', database: database.name },
+        async (output) => {
+          await output.write(objectsSql(database));
+          return 0;
+        },
+      ),
+    );
+  }
+  checkAborted(options.signal);
+  const tables: Record<string, number> = {};
+  for (const database of plan)
+    for (const table of database.tables)
+      tables[`${database.name}.${table.description.name}`] = context.tracker.rowsOf(
+        database.name,
+        table.description.name,
+      );
+  const manifest: DumpManifest = {
+    format: 'schema_backup dump',
+    ...context.header,
+    finishedAt: new Date().toISOString(),
+    compression: options.compression,
+    encrypted: options.recipients.length > 0,
+    rows: Object.values(tables).reduce((sum, rows) => sum + rows, 0),
+    tableRows: tables,
+    files,
+  };
+  await writeFile(join(directory, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`, {
+    mode: 0o600,
+    flag: 'wx',
+  });
+  await syncDirectory(directory);
+  return { bytes: files.reduce((sum, file) => sum + file.bytes, 0), sqlBytes };
+}
+
+/**
+ * Reads `items` over the sessions, at most one item per session at a time, largest first.
+ * Either `onChunk` receives every chunk, or `perItem` drives each item's reading itself
+ * (`read` streams the item's chunks to its callback and returns the rows).
+ */
+async function readItems(
+  context: WriteContext,
+  items: readonly WorkItem[],
+  onChunk: ((item: WorkItem, chunk: Buffer) => Promise<void>) | undefined,
+  perItem?: (
+    item: WorkItem,
+    read: (sink: (chunk: Buffer) => Promise<void>) => Promise<number>,
+  ) => Promise<void>,
+): Promise<void> {
+  const free = [...context.sessions];
+  const sorted = [...items].sort((a, b) => b.estimatedRows - a.estimatedRows);
+  await mapWithConcurrency(sorted, context.sessions.length, async (item) => {
+    const session = free.pop();
+    if (session === undefined) throw new Error('no free session');
+    try {
+      const read = async (sink: (chunk: Buffer) => Promise<void>): Promise<number> => {
+        let rows = 0;
+        for await (const chunk of session.readInsertChunks(
+          item.table.database,
+          item.table.description,
+          { range: item.range },
+        )) {
+          checkAborted(context.options.signal);
+          await sink(chunk.sql);
+          rows += chunk.rows;
+          context.tracker.addRows(chunk.rows, chunk.sql.length);
+        }
+        context.tracker.itemDone(item.table.database, item.table.description.name, rows);
+        return rows;
+      };
+      if (perItem !== undefined) await perItem(item, read);
+      else if (onChunk !== undefined) await read((chunk) => onChunk(item, chunk));
+    } finally {
+      free.push(session);
+    }
+  });
+}
+
+async function resolveDatabases(session: Session, options: DumpOptions): Promise<string[]> {
+  if (options.allDatabases) {
+    const names = await session.listDatabases();
+    return names.filter((name) => !SYSTEM_DATABASES.includes(name.toLowerCase()));
+  }
+  if (options.databases.length === 0)
+    throw new UsageError('no database to dump', {
+      hint: 'Set database.name in the config, or pass --databases NAME... or --all-databases.',
+    });
+  return [...new Set(options.databases)];
+}
+
+async function planDatabase(
+  session: Session,
+  database: string,
+  options: DumpOptions,
+): Promise<PlannedDatabase> {
+  const inventory = await session.listObjects(database);
+  // With the database as the default, SHOW CREATE VIEW leaves it out of the names it
+  // writes (as mariadb-dump relies on), so the dump loads under another name too.
+  await session.execute(`USE ${quoteName(database)}`);
+  const keep = (name: string): boolean => isSelected(name, options.only, options.exclude);
+  const descriptions = await session.describeTables(database);
+  const sizes = await session.estimateTableSizes(database);
+  const tables: PlannedTable[] = [];
+  for (const name of inventory.tables.filter(keep)) {
+    const description = descriptions.get(name);
+    if (description === undefined) continue;
+    tables.push({
+      database,
+      description,
+      definition: await session.showCreate(database, 'table', name),
+      estimatedRows: sizes.get(name)?.rows ?? 0,
+      engine: sizes.get(name)?.engine.toLowerCase() ?? '',
+    });
+  }
+  const sequences = [];
+  for (const name of inventory.sequences.filter(keep)) {
+    sequences.push({
+      definition: await session.showCreate(database, 'sequence', name),
+      next: await session.readSequenceNext(database, name),
+    });
+  }
+  const views: ObjectDefinition[] = [];
+  for (const name of inventory.views.filter(keep))
+    views.push(await session.showCreate(database, 'view', name));
+  const objects: ObjectDefinition[] = [...orderViews(views)];
+  for (const name of inventory.functions)
+    objects.push(await session.showCreate(database, 'function', name));
+  for (const name of inventory.procedures)
+    objects.push(await session.showCreate(database, 'procedure', name));
+  const keptTables = new Set(tables.map((table) => table.description.name));
+  for (const trigger of inventory.triggers.filter((entry) => keptTables.has(entry.table)))
+    objects.push(await session.showCreate(database, 'trigger', trigger.name));
+  for (const name of inventory.events)
+    objects.push(await session.showCreate(database, 'event', name));
+  return { name: database, tables, sequences, objects };
+}
+
+/** Views after the views they name (by their quoted name in the definition), else by name. */
+function orderViews(views: readonly ObjectDefinition[]): ObjectDefinition[] {
+  const ordered: ObjectDefinition[] = [];
+  const placed = new Set<string>();
+  let waiting = [...views];
+  while (waiting.length > 0) {
+    const ready = waiting.filter((view) =>
+      waiting.every(
+        (other) =>
+          other === view || placed.has(other.name) || !view.sql.includes(quoteName(other.name)),
+      ),
+    );
+    // A cycle cannot be created by the server; should one appear, keep the name order.
+    const next = ready.length > 0 ? ready : waiting;
+    for (const view of next) {
+      ordered.push(view);
+      placed.add(view.name);
+    }
+    waiting = waiting.filter((view) => !placed.has(view.name));
+  }
+  return ordered;
+}
+
+/** Tables whose engine has no MVCC snapshot: their rows are read as they are when read. */
+function nonTransactionalTables(plan: readonly PlannedDatabase[]): string[] {
+  return plan.flatMap((database) =>
+    database.tables
+      .filter((table) => table.engine !== 'innodb' && table.engine !== '')
+      .map((table) => `${database.name}.${table.description.name} (${table.engine})`),
+  );
+}
+
+/** Whole tables, and key ranges of `chunkRows` rows for tables with a single integer key. */
+async function workItems(
+  session: Session,
+  plan: readonly PlannedDatabase[],
+  chunkRows: number,
+): Promise<WorkItem[]> {
+  const items: WorkItem[] = [];
+  for (const database of plan) {
+    for (const table of database.tables) {
+      const key = table.description.uniqueKey;
+      const column =
+        key.length === 1
+          ? table.description.columns.find((candidate) => candidate.name === key[0])
+          : undefined;
+      const chunkable =
+        column !== undefined &&
+        INTEGER_TYPES.has(column.dataType) &&
+        table.estimatedRows > chunkRows * 1.5 &&
+        insertableColumns(table.description).length > 0;
+      if (!chunkable) {
+        items.push({ table, range: undefined, index: 0, estimatedRows: table.estimatedRows });
+        continue;
+      }
+      const bounds = await session.readKeyBounds(
+        database.name,
+        table.description.name,
+        column.name,
+      );
+      if (bounds === undefined) {
+        items.push({ table, range: undefined, index: 0, estimatedRows: 0 });
+        continue;
+      }
+      const count = Math.ceil(table.estimatedRows / chunkRows);
+      const low = BigInt(bounds.min);
+      const span = BigInt(bounds.max) - low + 1n;
+      const step = span / BigInt(count) > 0n ? span / BigInt(count) : 1n;
+      for (let index = 0; index < count; index += 1) {
+        const from = index === 0 ? undefined : String(low + step * BigInt(index));
+        const to = index === count - 1 ? undefined : String(low + step * BigInt(index + 1));
+        items.push({
+          table,
+          range: { column: column.name, from, to },
+          index,
+          estimatedRows: Math.ceil(table.estimatedRows / count),
+        });
+      }
+    }
+  }
+  return items;
+}
+
+const PREAMBLE = [
+  'SET NAMES utf8mb4;',
+  "SET time_zone = '+00:00';",
+  "SET sql_mode = 'NO_AUTO_VALUE_ON_ZERO';",
+  'SET foreign_key_checks = 0;',
+  'SET unique_checks = 0;',
+];
+
+/** Header comment, how to load it, and the session settings the rest assumes. */
+function fileStart(header: DumpHeader, note: string): string {
+  return `${HEADER_PREFIX}${JSON.stringify(header)}\n-- ${note}\n${PREAMBLE.join('\n')}\n\n`;
+}
+
+function useDatabase(name: string, create: boolean): string {
+  const quoted = quoteName(name);
+  return `${create ? `CREATE DATABASE IF NOT EXISTS ${quoted};\n` : ''}USE ${quoted};\n`;
+}
+
+function tableStructureSql(definition: ObjectDefinition): string {
+  return `DROP TABLE IF EXISTS ${quoteName(definition.name)};\n${definition.sql};\n`;
+}
+
+function sequencesSql(database: PlannedDatabase): string {
+  let text = '';
+  for (const { definition, next } of database.sequences) {
+    text += `DROP SEQUENCE IF EXISTS ${quoteName(definition.name)};\n${definition.sql};\n`;
+    // SETVAL(seq, n, 0): the next value handed out is n, as it was when the dump was taken.
+    if (next !== undefined && /^-?\d+$/.test(next))
+      text += `DO SETVAL(${quoteName(definition.name)}, ${next}, 0);\n`;
+  }
+  return text;
+}
+
+/** Every table's structure, then the sequences. */
+function structureSql(database: PlannedDatabase): string {
+  return (
+    database.tables.map((table) => tableStructureSql(table.definition)).join('') +
+    sequencesSql(database) +
+    '\n'
+  );
+}
+
+const DROP_KEYWORD: Readonly<Record<string, string>> = {
+  view: 'VIEW',
+  procedure: 'PROCEDURE',
+  function: 'FUNCTION',
+  trigger: 'TRIGGER',
+  event: 'EVENT',
+};
+
+/** Views, routines, triggers and events, each with the sql_mode and time zone it was made under. */
+function objectsSql(database: PlannedDatabase): string {
+  const lines: string[] = [];
+  for (const definition of database.objects) {
+    lines.push(
+      `DROP ${DROP_KEYWORD[definition.kind] ?? 'VIEW'} IF EXISTS ${quoteName(definition.name)};`,
+    );
+    if (definition.sqlMode !== undefined)
+      lines.push(`SET sql_mode = ${quoteText(definition.sqlMode)};`);
+    if (definition.timeZone !== undefined)
+      lines.push(`SET time_zone = ${quoteText(definition.timeZone)};`);
+    if (definition.kind === 'view') lines.push(`${definition.sql};`);
+    else lines.push(`DELIMITER ;;\n${definition.sql};;\nDELIMITER ;`);
+    if (definition.sqlMode !== undefined) lines.push("SET sql_mode = 'NO_AUTO_VALUE_ON_ZERO';");
+    if (definition.timeZone !== undefined) lines.push("SET time_zone = '+00:00';");
+  }
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+function quoteName(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+function quoteText(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true)
+    throw new DumpError('the dump was interrupted', {
+      hint: 'Nothing was left under the final name.',
+    });
+}
+
+/** A temporary dump untouched for this long belongs to a run that was killed. */
+const STALE_TEMPORARY_MS = 60 * 60 * 1000;
+
+/**
+ * Removes the hidden temporaries of dumps that were killed (SIGKILL, power loss): those not
+ * written to for an hour. A running dump writes continuously, so it is never taken for one.
+ */
+async function removeStaleTemporaries(directory: string, logger: Logger): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch {
+    return;
+  }
+  for (const name of names.filter((entry) => /^\..+\.tmp-[0-9a-f]+$/.test(entry))) {
+    const path = join(directory, name);
+    try {
+      const { mtimeMs } = await stat(path);
+      if (Date.now() - mtimeMs < STALE_TEMPORARY_MS) continue;
+      await rm(path, { recursive: true, force: true });
+      logger.info(`removed ${path}, left by a dump that did not finish`);
+    } catch {
+      // Gone already, or not ours to remove: leave it.
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

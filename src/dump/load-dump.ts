@@ -1,0 +1,544 @@
+/**
+ * `load`: restores a dump (a single file or a directory) into a database: decrypts,
+ * decompresses, runs the SQL over several connections, and checks that the dump is complete
+ * (end marker, manifest, checksums, row counts). A dump that turns out damaged part way is
+ * rolled back: what the load created is dropped, so the target is never left half-loaded.
+ *
+ * A workflow: never prints, never reads argv or the environment. Must not import the CLI,
+ * mysql2 or yargs.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, type Duplex } from 'node:stream';
+import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
+import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
+import { insertTable } from '../restore/sql-statements.js';
+import { readDumpStatements } from './read-statements.js';
+import { mapWithConcurrency } from '../support/concurrency.js';
+import type { Logger } from '../support/logger.js';
+import { compressionOfName, createDecompressor, type Compression } from './compression.js';
+import {
+  DUMP_FORMAT_VERSION,
+  END_MARKER_PREFIX,
+  FILE_END_MARKER,
+  HEADER_PREFIX,
+  MANIFEST_NAME,
+  MINIMUM_DUMP_BYTES,
+  type DumpEndMarker,
+  type DumpHeader,
+  type DumpManifest,
+} from './dump-format.js';
+import { ProgressTracker, type DumpProgress } from './progress.js';
+
+export interface LoadOptions {
+  readonly connection: ConnectionOptions;
+  /** A dump file or a dump directory. */
+  readonly path: string;
+  /** Database to load a single-database dump into; default the one it was taken from. */
+  readonly into?: string | undefined;
+  /** age identities (secret keys) for an encrypted dump. */
+  readonly identities: readonly string[];
+  /** Connections loading at once. */
+  readonly threads: number;
+  /** Load into a database that already has tables (they are replaced; no rollback). */
+  readonly force: boolean;
+  readonly logger: Logger;
+  readonly onProgress?: ((progress: DumpProgress) => void) | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface LoadResult {
+  readonly databases: readonly string[];
+  readonly tables: number;
+  readonly rows: number;
+  /** SQL bytes run. */
+  readonly bytes: number;
+  readonly seconds: number;
+}
+
+/** Counts per `database.table` of the rows the INSERTs put in. */
+type RowCounts = Map<string, number>;
+
+/** Loads a dump. Throws DumpError (exit 1) for a damaged dump, UsageError for a bad target. */
+export async function loadDump(engine: Engine, options: LoadOptions): Promise<LoadResult> {
+  const started = Date.now();
+  const info = await stat(options.path).catch((error: unknown) => {
+    throw new UsageError(`${options.path} does not exist or cannot be read`, { cause: error });
+  });
+  const directory = info.isDirectory();
+  const manifest = directory ? await readManifest(options.path) : undefined;
+  if (manifest !== undefined) await verifyFiles(options.path, manifest);
+  if (!directory && info.size < MINIMUM_DUMP_BYTES)
+    throw new DumpError(
+      `${options.path} is implausibly small (${String(info.size)} bytes): not a complete dump`,
+    );
+  const encrypted = directory ? (manifest?.encrypted ?? false) : options.path.endsWith('.age');
+  if (encrypted && options.identities.length === 0)
+    throw new UsageError(`${options.path} is encrypted: an age identity is needed to load it`, {
+      hint: 'Pass --identity key.txt, or set encryption.identity_file.',
+    });
+  const compression = directory
+    ? (manifest?.compression ?? 'none')
+    : compressionOfName(options.path);
+  if (!directory && compression === 'none' && !encrypted) await checkPlainEnd(options.path);
+
+  // The header tells the databases; a single file's header is its first line.
+  const singleFile = directory
+    ? undefined
+    : await readHeader(
+        openScript(options.path, compression, encrypted, options.identities),
+        options.path,
+      );
+  const header: DumpHeader = manifest ?? (singleFile as { header: DumpHeader }).header;
+  if (header.version > DUMP_FORMAT_VERSION)
+    throw new DumpError(`${options.path} is a newer dump format (${String(header.version)})`, {
+      hint: 'Load it with a newer schema_backup.',
+    });
+  const multiple = header.databases.length > 1;
+  if (multiple && options.into !== undefined)
+    throw new UsageError('--into works with a single-database dump only', {
+      hint: `This dump holds ${header.databases.join(', ')}; they load under their own names.`,
+    });
+  const targets = multiple ? [...header.databases] : [options.into ?? header.databases[0] ?? ''];
+  if (targets.some((name) => name === '')) throw new DumpError(`${options.path} names no database`);
+
+  const threads = Math.max(1, Math.floor(options.threads));
+  const sessions: Session[] = [];
+  const created: string[] = [];
+  const emptied: string[] = [];
+  const tracker = new ProgressTracker(header.tables, header.rowsEstimate, options.onProgress);
+  try {
+    const admin = await engine.openSession({ ...options.connection, database: undefined });
+    sessions.push(admin);
+    const existing = new Set(await admin.listDatabases());
+    for (const target of targets) {
+      if (!existing.has(target)) {
+        await admin.execute(`CREATE DATABASE ${quoteName(target)} CHARACTER SET utf8mb4`);
+        created.push(target);
+        continue;
+      }
+      const inventory = await admin.listObjects(target);
+      const count =
+        inventory.tables.length +
+        inventory.views.length +
+        inventory.sequences.length +
+        inventory.procedures.length +
+        inventory.functions.length +
+        inventory.events.length;
+      if (count > 0 && !options.force)
+        throw new UsageError(`the database ${target} is not empty (${String(count)} objects)`, {
+          hint: 'Load into a new or empty database (--into NAME), or pass --force to replace its tables.',
+        });
+      if (count === 0) emptied.push(target);
+    }
+    await admin.execute(`USE ${quoteName(targets[0] ?? '')}`);
+    while (sessions.length < threads) {
+      sessions.push(
+        await engine.openSession({ ...options.connection, database: targets[0] ?? '' }),
+      );
+    }
+    const counts: RowCounts = new Map();
+    let bytes = 0;
+    if (manifest !== undefined) {
+      bytes = await loadDirectory(options, manifest, sessions, counts, tracker, multiple);
+      compareCounts(counts, manifest.tableRows, options.path, multiple ? undefined : targets[0]);
+    } else if (singleFile !== undefined) {
+      const result = await runScript(
+        singleFile.script,
+        sessions,
+        counts,
+        tracker,
+        options.signal,
+        multiple ? undefined : targets[0],
+      );
+      bytes = result.bytes;
+      const marker = parseEndMarker(result.tail);
+      if (marker === undefined)
+        throw new DumpError(
+          `${options.path} has no end marker: the dump was cut short and is incomplete`,
+          { hint: 'Use another dump; whatever this load created has been removed.' },
+        );
+      compareCounts(counts, marker.tables, options.path, multiple ? undefined : targets[0]);
+    }
+    tracker.allTablesDone();
+    tracker.finish();
+    return {
+      databases: targets,
+      tables: header.tables,
+      rows: [...counts.values()].reduce((sum, rows) => sum + rows, 0),
+      bytes,
+      seconds: (Date.now() - started) / 1000,
+    };
+  } catch (error) {
+    // The loaders first: an open statement of theirs would hold the locks the drops need.
+    for (const session of sessions.splice(1)) await session.close();
+    await rollBack(sessions[0], created, emptied, options.logger);
+    if (isSchemaBackupError(error)) throw error;
+    throw new DumpError(
+      `loading ${options.path} failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error, hint: 'Whatever this load created has been removed.' },
+    );
+  } finally {
+    for (const session of sessions) await session.close();
+  }
+}
+
+/** Drops what a failed load created: whole databases it made, the objects of ones that were empty. */
+async function rollBack(
+  session: Session | undefined,
+  created: readonly string[],
+  emptied: readonly string[],
+  logger: Logger,
+): Promise<void> {
+  if (session === undefined) return;
+  try {
+    for (const name of created) await session.execute(`DROP DATABASE IF EXISTS ${quoteName(name)}`);
+    for (const name of emptied) {
+      const inventory = await session.listObjects(name);
+      const drop = async (keyword: string, names: readonly string[]): Promise<void> => {
+        for (const object of names)
+          await session.execute(
+            `DROP ${keyword} IF EXISTS ${quoteName(name)}.${quoteName(object)}`,
+          );
+      };
+      await drop('VIEW', inventory.views);
+      await drop('TABLE', [...inventory.tables, ...inventory.sequences]);
+      await drop('PROCEDURE', inventory.procedures);
+      await drop('FUNCTION', inventory.functions);
+      await drop('EVENT', inventory.events);
+    }
+  } catch (error) {
+    logger.error(
+      `the failed load could not be rolled back: ${error instanceof Error ? error.message : String(error)}; drop ${[...created, ...emptied].join(', ')} by hand`,
+    );
+  }
+}
+
+async function loadDirectory(
+  options: LoadOptions,
+  manifest: DumpManifest,
+  sessions: readonly Session[],
+  counts: RowCounts,
+  tracker: ProgressTracker,
+  multiple: boolean,
+): Promise<number> {
+  const database = multiple ? undefined : (options.into ?? manifest.databases[0]);
+  let bytes = 0;
+  const runFile = async (name: string, session: Session): Promise<void> => {
+    const script = openScript(
+      join(options.path, name),
+      manifest.compression,
+      manifest.encrypted,
+      options.identities,
+    );
+    const result = await runScript(script, [session], counts, tracker, options.signal, database);
+    bytes += result.bytes;
+    if (!result.tail.trimEnd().endsWith(FILE_END_MARKER))
+      throw new DumpError(`${name} in ${options.path} has no end marker: it is incomplete`);
+  };
+  const first = sessions[0];
+  if (first === undefined) throw new Error('no session');
+  for (const file of manifest.files.filter((entry) => entry.kind === 'schema'))
+    await runFile(file.name, first);
+  const free = [...sessions];
+  const dataFiles = manifest.files.filter((entry) => entry.kind === 'data');
+  for (const file of dataFiles)
+    tracker.expect(
+      file.database,
+      file.table ?? '',
+      dataFiles.filter((other) => other.database === file.database && other.table === file.table)
+        .length,
+    );
+  await mapWithConcurrency(dataFiles, sessions.length, async (file) => {
+    const session = free.pop();
+    if (session === undefined) throw new Error('no free session');
+    try {
+      await runFile(file.name, session);
+      tracker.itemDone(file.database, file.table ?? '', 0);
+    } finally {
+      free.push(session);
+    }
+  });
+  for (const file of manifest.files.filter((entry) => entry.kind === 'objects'))
+    await runFile(file.name, first);
+  return bytes;
+}
+
+/**
+ * Runs a script's statements. INSERTs go to whichever session is free (rows of different
+ * statements do not depend on each other: keys are in the data, checks are off); every
+ * other statement waits for them, then runs on the first session, or on all for `SET` and
+ * `USE`, which change a session's state. Returns the bytes run and the script's last 64 KiB.
+ */
+async function runScript(
+  script: AsyncIterable<Buffer>,
+  sessions: readonly Session[],
+  counts: RowCounts,
+  tracker: ProgressTracker,
+  signal: AbortSignal | undefined,
+  singleDatabase: string | undefined,
+): Promise<{ bytes: number; tail: string }> {
+  const tailKeeper: { tail: Buffer; bytes: number } = { tail: Buffer.alloc(0), bytes: 0 };
+  async function* tapped(): AsyncIterable<Buffer> {
+    for await (const chunk of script) {
+      tailKeeper.bytes += chunk.length;
+      tailKeeper.tail =
+        chunk.length >= 65536
+          ? chunk.subarray(chunk.length - 65536)
+          : Buffer.concat([tailKeeper.tail, chunk]).subarray(-65536);
+      yield chunk;
+    }
+  }
+  let current = singleDatabase ?? '';
+  const free = [...sessions];
+  const inFlight = new Set<Promise<void>>();
+  const failure: { error: Error | undefined } = { error: undefined };
+  const failed = (): Error | undefined => failure.error;
+  let waiting: (() => void) | undefined;
+  const settle = async (): Promise<void> => {
+    await Promise.all(inFlight);
+    if (failure.error !== undefined) throw failure.error;
+  };
+  for await (const statement of readDumpStatements(tapped())) {
+    if (signal?.aborted === true) throw new DumpError('the load was interrupted');
+    if (failure.error !== undefined) throw failure.error;
+    const table = insertTable(statement.sql);
+    if (table !== undefined) {
+      while (free.length === 0) {
+        await new Promise<void>((resolve) => {
+          waiting = resolve;
+        });
+        const error = failed();
+        if (error !== undefined) throw error;
+      }
+      const session = free.pop() as Session;
+      const key = `${current}.${table}`;
+      const sqlBytes = statement.sql.length;
+      const task = session
+        .executeCounting(statement.sql)
+        .then(
+          (rows) => {
+            counts.set(key, (counts.get(key) ?? 0) + rows);
+            tracker.addRows(rows, sqlBytes);
+          },
+          (error: unknown) => {
+            failure.error ??= new DumpError(
+              `a statement at line ${String(statement.line)} failed: ${withoutSqlText(error)}`,
+              { cause: error },
+            );
+          },
+        )
+        .finally(() => {
+          free.push(session);
+          inFlight.delete(task);
+          const wake = waiting;
+          waiting = undefined;
+          wake?.();
+        });
+      inFlight.add(task);
+      continue;
+    }
+    await settle();
+    const use = /^USE\s+`((?:[^`]|``)+)`$/i.exec(statement.sql);
+    if (use?.[1] !== undefined) current = use[1].replace(/``/g, '`');
+    const everywhere = use !== null || /^SET\s/i.test(statement.sql);
+    try {
+      if (everywhere) for (const session of sessions) await session.execute(statement.sql);
+      else await (sessions[0] as Session).execute(statement.sql);
+    } catch (error) {
+      throw new DumpError(
+        `a statement at line ${String(statement.line)} failed: ${withoutSqlText(error)}`,
+        { cause: error },
+      );
+    }
+  }
+  await settle();
+  return { bytes: tailKeeper.bytes, tail: tailKeeper.tail.toString('utf8') };
+}
+
+/** The plaintext SQL of a dump file: decrypted, then decompressed. */
+function openScript(
+  path: string,
+  compression: Compression,
+  encrypted: boolean,
+  identities: readonly string[],
+): AsyncIterable<Buffer> {
+  let source: Readable = encrypted
+    ? Readable.from(decrypted(path, identities), { objectMode: false })
+    : createReadStream(path, { highWaterMark: 1024 * 1024 });
+  const decompressor: Duplex | undefined = createDecompressor(compression);
+  if (decompressor !== undefined) {
+    source.on('error', (error) => decompressor.destroy(error));
+    source = source.pipe(decompressor);
+  }
+  return toBuffers(source, path);
+}
+
+/**
+ * The plaintext of an age file. The decrypter is loaded on first use: importing age-encryption
+ * costs every command 60 ms of start-up otherwise.
+ */
+async function* decrypted(path: string, identities: readonly string[]): AsyncIterable<Uint8Array> {
+  const { decryptAgeFile } = await import('../crypto/decrypt-stream.js');
+  yield* decryptAgeFile(path, identities);
+}
+
+async function* toBuffers(source: Readable, path: string): AsyncIterable<Buffer> {
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer | Uint8Array>)
+      yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+  } catch (error) {
+    if (isSchemaBackupError(error)) throw error;
+    throw new DumpError(
+      `${path} is corrupt or truncated: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error, hint: 'Use another dump; whatever this load created has been removed.' },
+    );
+  }
+}
+
+/** Reads the first line of a single-file dump; the script handed back still starts with it. */
+async function readHeader(
+  script: AsyncIterable<Buffer>,
+  path: string,
+): Promise<{ header: DumpHeader; script: AsyncIterable<Buffer> }> {
+  const iterator = script[Symbol.asyncIterator]();
+  const seen: Buffer[] = [];
+  let text = '';
+  while (!text.includes('\n') && text.length < 1_000_000) {
+    const next = await iterator.next();
+    if (next.done === true) break;
+    seen.push(next.value);
+    text += next.value.toString('utf8');
+  }
+  async function* replay(): AsyncIterable<Buffer> {
+    yield* seen;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      yield next.value;
+    }
+  }
+  const line = text.split('\n', 1)[0] ?? '';
+  if (!line.startsWith(HEADER_PREFIX)) {
+    await iterator.return?.();
+    throw new DumpError(`${path} is not a schema_backup dump (no header line)`, {
+      hint: 'A dump made by another tool loads with its own tool, or with `mariadb DATABASE < FILE`.',
+    });
+  }
+  try {
+    return { header: JSON.parse(line.slice(HEADER_PREFIX.length)) as DumpHeader, script: replay() };
+  } catch (error) {
+    await iterator.return?.();
+    throw new DumpError(`${path} has a damaged header line`, { cause: error });
+  }
+}
+
+/** The end marker of a plain file, read from its tail before anything is loaded. */
+async function checkPlainEnd(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, 65536);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    if (parseEndMarker(buffer.toString('utf8')) === undefined)
+      throw new DumpError(`${path} has no end marker: the dump was cut short and is incomplete`, {
+        hint: 'Use another dump. Nothing was loaded.',
+      });
+  } finally {
+    await handle.close();
+  }
+}
+
+function parseEndMarker(tail: string): DumpEndMarker | undefined {
+  const lines = tail.trimEnd().split('\n');
+  const last = lines.at(-1) ?? '';
+  if (!last.startsWith(END_MARKER_PREFIX)) return undefined;
+  try {
+    return JSON.parse(last.slice(END_MARKER_PREFIX.length)) as DumpEndMarker;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readManifest(directory: string): Promise<DumpManifest> {
+  let text: string;
+  try {
+    text = await readFile(join(directory, MANIFEST_NAME), 'utf8');
+  } catch (error) {
+    throw new DumpError(
+      `${directory} has no ${MANIFEST_NAME}: the dump is incomplete or not a dump`,
+      {
+        cause: error,
+        hint: 'The manifest is written last; without it the dump did not finish. Nothing was loaded.',
+      },
+    );
+  }
+  try {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    if (parsed.format !== 'schema_backup dump' || !Array.isArray(parsed.files))
+      throw new Error('not a dump manifest');
+    return parsed as unknown as DumpManifest;
+  } catch (error) {
+    throw new DumpError(`${join(directory, MANIFEST_NAME)} is damaged`, { cause: error });
+  }
+}
+
+/** Every file of the manifest is there, with its size and checksum: checked before loading. */
+async function verifyFiles(directory: string, manifest: DumpManifest): Promise<void> {
+  await mapWithConcurrency(manifest.files, 2, async (file) => {
+    const path = join(directory, file.name);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    try {
+      for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+      }
+    } catch (error) {
+      throw new DumpError(`${path} is missing or unreadable: the dump is incomplete`, {
+        cause: error,
+        hint: 'Use another dump. Nothing was loaded.',
+      });
+    }
+    if (bytes !== file.bytes || hash.digest('hex') !== file.sha256)
+      throw new DumpError(
+        `${path} does not match the manifest (${bytes === file.bytes ? 'checksum' : `size ${String(bytes)}, expected ${String(file.bytes)}`}): it is corrupt or truncated`,
+        { hint: 'Use another dump. Nothing was loaded.' },
+      );
+  });
+}
+
+function compareCounts(
+  counts: RowCounts,
+  expected: Readonly<Record<string, number>>,
+  path: string,
+  into: string | undefined,
+): void {
+  for (const [key, rows] of Object.entries(expected)) {
+    // A single-database dump loaded under another name: compare by table.
+    const table = key.slice(key.indexOf('.') + 1);
+    const loaded =
+      into === undefined ? (counts.get(key) ?? 0) : (counts.get(`${into}.${table}`) ?? 0);
+    if (loaded !== rows)
+      throw new DumpError(
+        `${path}: table ${key} loaded ${String(loaded)} rows where the dump recorded ${String(rows)}`,
+        { hint: 'The dump is damaged. Whatever this load created has been removed.' },
+      );
+  }
+}
+
+/**
+ * The message of a failed statement without the server's `near '…'` quote of the statement:
+ * that text may hold row values, which never go into an error or a log.
+ */
+export function withoutSqlText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/ near '[\s\S]*' at line \d+/, ' (the statement text is left out)');
+}
+
+function quoteName(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}

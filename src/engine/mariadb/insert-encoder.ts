@@ -1,0 +1,343 @@
+/**
+ * The hot path of a dump: rows straight from the wire into multi-row `INSERT` statements.
+ *
+ * mysql2 turns every field of every row into a JavaScript value (or at least a Buffer object)
+ * before we could write it out again; on a 2 GB dump that costs most of the time budget. Here
+ * the text-protocol row packet is read in place: each length-coded field is escaped byte by
+ * byte from the packet buffer into one output Buffer, with no allocation per field. Escaping
+ * at the byte level is exact because the connection's character set is utf8mb4, where every
+ * byte of a multi-byte character is >= 0x80 and so never one of the escaped ASCII bytes.
+ */
+import type { Connection as CallbackConnection } from 'mysql2';
+import type { InsertChunk } from '../engine.js';
+import type { LiteralKind } from './sql-literal.js';
+
+/** Statements are cut once they reach this many bytes (the server's default max_allowed_packet is 16 MiB). */
+export const DEFAULT_STATEMENT_BYTES = 1024 * 1024;
+/** Encoded chunks waiting for the consumer before the socket is paused: bounds memory. */
+const MAX_QUEUED_CHUNKS = 4;
+
+/** Escape letter per byte (0 = copied as is), as mariadb-dump writes them. */
+const ESCAPE = new Uint8Array(256);
+ESCAPE[0] = 0x30; // \0
+ESCAPE[0x0a] = 0x6e; // \n
+ESCAPE[0x0d] = 0x72; // \r
+ESCAPE[0x1a] = 0x5a; // \Z: Ctrl-Z ends input on Windows
+ESCAPE[0x27] = 0x27; // \'
+ESCAPE[0x5c] = 0x5c; // \\
+/** Bytes a number's text may hold; anything else is quoted instead (defensive). */
+const NUMBER_BYTE = new Uint8Array(256);
+for (const char of '0123456789.-+eE') NUMBER_BYTE[char.charCodeAt(0)] = 1;
+const HEX_DIGITS = Buffer.from('0123456789ABCDEF', 'latin1');
+/** Values at least this long are copied in runs with Buffer#copy; shorter ones byte by byte. */
+const LONG_VALUE = 96;
+
+const Kind = { Number: 0, String: 1, Hex: 2, Bit: 3 } as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
+const KIND_OF: Readonly<Record<LiteralKind, Kind>> = {
+  number: Kind.Number,
+  string: Kind.String,
+  hex: Kind.Hex,
+  bit: Kind.Bit,
+};
+
+/** What mysql2 hands a row parser: the packet with its buffer and read position. */
+interface RawPacket {
+  buffer: Buffer;
+  offset: number;
+  end: number;
+}
+
+/**
+ * Accumulates rows into `INSERT` statements of about `statementBytes` each, and hands out
+ * complete statements as chunks.
+ */
+export class InsertEncoder {
+  private readonly prefix: Buffer;
+  private readonly kinds: readonly Kind[];
+  private readonly statementBytes: number;
+  private out: Buffer;
+  private pos = 0;
+  private rowsInChunk = 0;
+  private inStatement = false;
+
+  constructor(prefix: string, kinds: readonly LiteralKind[], statementBytes: number) {
+    this.prefix = Buffer.from(prefix, 'utf8');
+    this.kinds = kinds.map((kind) => KIND_OF[kind]);
+    this.statementBytes = statementBytes;
+    this.out = Buffer.allocUnsafe(statementBytes + 65536);
+  }
+
+  /** Encodes one text-protocol row packet; returns a full chunk when one is ready. */
+  encodePacket(packet: RawPacket): InsertChunk | undefined {
+    const src = packet.buffer;
+    let offset = packet.offset;
+    this.ensure(packet.end - offset + this.prefix.length + 16);
+    if (this.inStatement) this.out[this.pos++] = 0x2c;
+    else {
+      this.pos += this.prefix.copy(this.out, this.pos);
+      this.inStatement = true;
+    }
+    this.out[this.pos++] = 0x28;
+    const kinds = this.kinds;
+    for (let index = 0; index < kinds.length; index += 1) {
+      if (index > 0) this.out[this.pos++] = 0x2c;
+      const tag = src[offset++] ?? 0xfb;
+      let length: number;
+      if (tag < 0xfb) length = tag;
+      else if (tag === 0xfb) {
+        this.writeAscii('NULL');
+        continue;
+      } else if (tag === 0xfc) {
+        length = src.readUInt16LE(offset);
+        offset += 2;
+      } else if (tag === 0xfd) {
+        length = src.readUIntLE(offset, 3);
+        offset += 3;
+      } else {
+        length = Number(src.readBigUInt64LE(offset));
+        offset += 8;
+      }
+      const start = offset;
+      offset += length;
+      switch (kinds[index]) {
+        case Kind.Number:
+          this.writeNumber(src, start, offset);
+          break;
+        case Kind.Hex:
+          this.writeHex(src, start, offset);
+          break;
+        case Kind.Bit:
+          this.ensure(length * 8 + 8);
+          this.writeBits(src, start, offset);
+          break;
+        default:
+          this.writeString(src, start, offset);
+      }
+    }
+    this.out[this.pos++] = 0x29;
+    this.rowsInChunk += 1;
+    return this.pos >= this.statementBytes ? this.flush() : undefined;
+  }
+
+  /** The rows encoded since the last chunk, as complete statements; undefined when there are none. */
+  flush(): InsertChunk | undefined {
+    if (this.rowsInChunk === 0) return undefined;
+    this.out[this.pos++] = 0x3b;
+    this.out[this.pos++] = 0x0a;
+    const chunk = { sql: this.out.subarray(0, this.pos), rows: this.rowsInChunk };
+    this.out = Buffer.allocUnsafe(this.out.length);
+    this.pos = 0;
+    this.rowsInChunk = 0;
+    this.inStatement = false;
+    return chunk;
+  }
+
+  /** Room for `bytes` more bytes of input, escaped (at most twice as long, plus quotes). */
+  private ensure(bytes: number): void {
+    const need = this.pos + bytes * 2 + 16;
+    if (need <= this.out.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(need, this.out.length * 2));
+    this.out.copy(grown, 0, 0, this.pos);
+    this.out = grown;
+  }
+
+  private writeAscii(text: string): void {
+    this.pos += this.out.write(text, this.pos, 'latin1');
+  }
+
+  private writeNumber(src: Buffer, start: number, end: number): void {
+    for (let index = start; index < end; index += 1) {
+      if (NUMBER_BYTE[src[index] ?? 0] === 0) {
+        this.writeString(src, start, end);
+        return;
+      }
+    }
+    const out = this.out;
+    let pos = this.pos;
+    for (let index = start; index < end; index += 1) out[pos++] = src[index] ?? 0;
+    this.pos = pos;
+  }
+
+  /** `b'101'`: the bits without leading zeros (at least one digit), as {@link bitLiteral}. */
+  private writeBits(src: Buffer, start: number, end: number): void {
+    const out = this.out;
+    let pos = this.pos;
+    out[pos++] = 0x62;
+    out[pos++] = 0x27;
+    let started = false;
+    for (let index = start; index < end; index += 1) {
+      const byte = src[index] ?? 0;
+      for (let bit = 7; bit >= 0; bit -= 1) {
+        const one = (byte >> bit) & 1;
+        if (one === 1) started = true;
+        if (started) out[pos++] = 0x30 + one;
+      }
+    }
+    if (!started) out[pos++] = 0x30;
+    out[pos++] = 0x27;
+    this.pos = pos;
+  }
+
+  private writeHex(src: Buffer, start: number, end: number): void {
+    if (start === end) {
+      this.writeAscii("''");
+      return;
+    }
+    const out = this.out;
+    out[this.pos++] = 0x30;
+    out[this.pos++] = 0x78;
+    if (end - start > 64) {
+      this.pos += out.write(src.toString('hex', start, end), this.pos, 'latin1');
+      return;
+    }
+    let pos = this.pos;
+    for (let index = start; index < end; index += 1) {
+      const byte = src[index] ?? 0;
+      out[pos++] = HEX_DIGITS[byte >> 4] ?? 0;
+      out[pos++] = HEX_DIGITS[byte & 15] ?? 0;
+    }
+    this.pos = pos;
+  }
+
+  private writeString(src: Buffer, start: number, end: number): void {
+    const out = this.out;
+    let pos = this.pos;
+    out[pos++] = 0x27;
+    if (end - start < LONG_VALUE) {
+      // Short values: a plain loop beats Buffer#copy, whose call costs more than the bytes.
+      for (let index = start; index < end; index += 1) {
+        const byte = src[index] ?? 0;
+        const escape = ESCAPE[byte] ?? 0;
+        if (escape === 0) out[pos++] = byte;
+        else {
+          out[pos++] = 0x5c;
+          out[pos++] = escape;
+        }
+      }
+    } else {
+      let run = start;
+      for (let index = start; index < end; index += 1) {
+        const escape = ESCAPE[src[index] ?? 0] ?? 0;
+        if (escape === 0) continue;
+        if (index > run) pos += src.copy(out, pos, run, index);
+        out[pos++] = 0x5c;
+        out[pos++] = escape;
+        run = index + 1;
+      }
+      if (end > run) pos += src.copy(out, pos, run, end);
+    }
+    out[pos++] = 0x27;
+    this.pos = pos;
+  }
+}
+
+/**
+ * Runs `sql` (text protocol) and yields its rows as `INSERT` statements built by `encoder`,
+ * in chunks of whole statements. Memory stays bounded: the socket is paused while
+ * {@link MAX_QUEUED_CHUNKS} chunks wait. A driver error goes through `mapError`. If the
+ * consumer stops early, the rest of the result is drained so the connection stays usable.
+ */
+export async function* streamInsertChunks(
+  connection: CallbackConnection,
+  sql: string,
+  encoder: InsertEncoder,
+  mapError: (error: unknown) => Error,
+): AsyncIterable<InsertChunk> {
+  const queue: InsertChunk[] = [];
+  const state: {
+    done: boolean;
+    failure: unknown;
+    driverFailed: boolean;
+    paused: boolean;
+    discarding: boolean;
+  } = { done: false, failure: undefined, driverFailed: false, paused: false, discarding: false };
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  const query = connection.query({ sql, rowsAsArray: true, typeCast: false });
+  // mysql2 assigns its generated row parser once the column definitions are in; this
+  // property makes it use ours instead, which encodes the packet where it lies.
+  const parser = {
+    next: (packet: RawPacket): null => {
+      if (state.discarding || state.failure !== undefined) return null;
+      try {
+        const chunk = encoder.encodePacket(packet);
+        if (chunk !== undefined) {
+          queue.push(chunk);
+          if (queue.length >= MAX_QUEUED_CHUNKS && !state.paused) {
+            state.paused = true;
+            connection.pause();
+          }
+          notify();
+        }
+      } catch (error) {
+        state.failure ??= error;
+        notify();
+      }
+      return null;
+    },
+  };
+  Object.defineProperty(query, '_rowParser', {
+    get: () => parser,
+    set: () => undefined,
+    configurable: true,
+  });
+  query.on('error', (error: unknown) => {
+    state.failure ??= error;
+    state.driverFailed = true;
+    notify();
+  });
+  // A connection lost mid-result (server gone, KILL) is reported to the connection, not to
+  // a query that has no callback (mysql2 _notifyError): listen there too, or wait forever.
+  const onLost = (error?: unknown): void => {
+    state.failure ??= error ?? new Error('the connection to the server was lost');
+    state.driverFailed = true;
+    state.done = true;
+    notify();
+  };
+  const emitter = connection as unknown as NodeJS.EventEmitter;
+  emitter.on('error', onLost);
+  emitter.on('end', onLost);
+  query.on('end', () => {
+    if (state.failure === undefined && !state.discarding) {
+      const last = encoder.flush();
+      if (last !== undefined) queue.push(last);
+    }
+    state.done = true;
+    notify();
+  });
+  try {
+    for (;;) {
+      const next = queue.shift();
+      if (next !== undefined) {
+        if (state.paused && queue.length < MAX_QUEUED_CHUNKS / 2) {
+          state.paused = false;
+          connection.resume();
+        }
+        yield next;
+        continue;
+      }
+      if (state.failure !== undefined) throw mapError(state.failure);
+      if (state.done) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    emitter.off('error', onLost);
+    emitter.off('end', onLost);
+    if (!state.done && !state.driverFailed) {
+      state.discarding = true;
+      queue.length = 0;
+      if (state.paused) connection.resume();
+      await new Promise<void>((resolve) => {
+        if (state.done) resolve();
+        else query.once('end', () => resolve()).once('error', () => resolve());
+      });
+    }
+  }
+}

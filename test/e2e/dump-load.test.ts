@@ -1,0 +1,185 @@
+/**
+ * `schema_backup dump` and `load` from the command line: the named, timestamped file in
+ * dump.dir, --keep, --dir, stdout, the stock client, and exit 1 with a clear error when a
+ * dump is damaged.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ageKeygen } from '../helpers/age.js';
+import { createTestDatabase, loadWithStockClient, testServer } from '../helpers/database.js';
+import { databaseExists } from '../helpers/restore.js';
+import { runBuiltCli, runCli } from '../helpers/run-cli.js';
+import { createTempDir } from '../helpers/temp-dir.js';
+
+async function setUp(extra = ''): Promise<{ config: string; dir: string; database: string }> {
+  const database = await createTestDatabase('clidump');
+  await database.exec('CREATE TABLE t (id INT PRIMARY KEY, v TEXT)');
+  await database.exec("INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_3000");
+  await database.exec('CREATE VIEW w AS SELECT id FROM t WHERE id < 10');
+  const dir = await createTempDir('clidump');
+  const server = testServer();
+  const config = join(dir, 'etc', 'schema_backup.conf');
+  await mkdir(join(dir, 'etc'));
+  await writeFile(
+    config,
+    [
+      'hostname: db1.example.org',
+      'database:',
+      `  name: ${database.name}`,
+      `  host: ${server.host}`,
+      `  port: ${String(server.port)}`,
+      `  user: ${server.user}`,
+      extra,
+    ].join('\n'),
+  );
+  return { config, dir, database: database.name };
+}
+
+/** A database name for `load --into`, dropped when the test ends. */
+async function target(): Promise<string> {
+  const database = await createTestDatabase('clidst');
+  await database.exec(`DROP DATABASE \`${database.name}\``);
+  return database.name;
+}
+
+describe('dump and load commands', () => {
+  it('a dump is journaled, seen by status, marked manual by --keep and kept by prune', async () => {
+    const { config, dir } = await setUp();
+    const first = await runCli(['--config', config, 'dump', '--no-encrypt', '--keep']);
+    expect(first.code, first.stderr).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const second = await runCli(['--config', config, 'dump', '--no-encrypt']);
+    expect(second.code, second.stderr).toBe(0);
+    const middle = (await readdir(join(dir, 'dumps'))).sort().at(-1) ?? '';
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await runCli(['--config', config, 'dump', '--no-encrypt'])).code).toBe(0);
+    const names = (await readdir(join(dir, 'dumps'))).sort();
+    expect(names).toHaveLength(4);
+    expect(names.filter((name) => name.endsWith('.keep'))).toHaveLength(1);
+    const status = JSON.parse((await runCli(['--config', config, 'status', '--json'])).stdout) as {
+      lastDump?: { name: string };
+      commands?: Record<string, { lastRun?: { outcome: string } }>;
+    };
+    expect(status.lastDump?.name).toBe(names.filter((name) => !name.endsWith('.keep')).at(-1));
+    // Retention 0/0/0: only the manual dump and the newest one stay; the middle one goes.
+    await writeFile(
+      config,
+      `${await readFile(config, 'utf8')}\nretention: { daily: 0, weekly: 0, monthly: 0 }\n`,
+    );
+    const prune = await runCli(['--config', config, 'prune', '--json']);
+    expect(prune.code, prune.stderr).toBe(0);
+    expect((await readdir(join(dir, 'dumps'))).sort()).toEqual(
+      names.filter((name) => name !== middle),
+    );
+  });
+
+  it('leaves only a hidden temporary file when the process is killed mid-dump', async () => {
+    const { config, dir } = await setUp();
+    const source = await createTestDatabase('clikill');
+    await source.exec('CREATE TABLE big (id INT PRIMARY KEY, b LONGBLOB)');
+    await source.exec('INSERT INTO big SELECT seq, RANDOM_BYTES(1024) FROM seq_1_to_100000');
+    const child = spawn(
+      process.execPath,
+      ['dist/cli/main.js', '--config', config, '--database', source.name, 'dump', '-q'],
+      { stdio: 'ignore' },
+    );
+    const dumps = join(dir, 'dumps');
+    const deadline = Date.now() + 30_000;
+    // Kill it once its temporary file has data in it.
+    for (;;) {
+      const names = await readdir(dumps).catch(() => [] as string[]);
+      const temporary = names.find((name) => name.startsWith('.'));
+      if (temporary !== undefined && (await stat(join(dumps, temporary))).size > 100_000) break;
+      if (Date.now() > deadline) throw new Error('the dump never started writing');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const names = await readdir(dumps);
+    expect(names.filter((name) => !name.startsWith('.'))).toEqual([]);
+    expect(names.every((name) => /^\..*\.tmp-[0-9a-f]+$/.test(name))).toBe(true);
+    // load refuses what is left: it is not a dump (no end marker, and hidden).
+    const leftover = join(dumps, names[0] ?? '');
+    const into = await target();
+    const loaded = await runCli(['--config', config, 'load', leftover, '--into', into]);
+    expect(loaded.code).toBe(1);
+    expect(await databaseExists(into)).toBe(false);
+  });
+
+  it('dumps to dump.dir (default dumps/ beside the backup dir) with --keep, and loads it back', async () => {
+    const { config, dir, database } = await setUp();
+    const dumped = await runCli(['--config', config, 'dump', '--compress', 'zstd', '--keep']);
+    expect(dumped.code).toBe(0);
+    expect(dumped.stderr).toMatch(/dumped .*: 1 tables, 3000 rows/);
+    const names = (await readdir(join(dir, 'dumps'))).sort();
+    expect(names).toHaveLength(2);
+    const file = names[0] ?? '';
+    expect(file).toMatch(
+      new RegExp(
+        `^db1\\.example\\.org_${database}_\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\dZ\\.sql\\.zst$`,
+      ),
+    );
+    expect(names[1]).toBe(`${file}.keep`);
+    const into = await target();
+    const loaded = await runCli([
+      '--config',
+      config,
+      'load',
+      join(dir, 'dumps', file),
+      '--into',
+      into,
+    ]);
+    expect(loaded.code).toBe(0);
+    expect(loaded.stderr).toMatch(/loaded .* 3000 rows/);
+  });
+
+  it('writes the dump to stdout with -o -, loadable by the stock client', async () => {
+    const { config, dir } = await setUp();
+    const result = spawnSync(
+      process.execPath,
+      ['dist/cli/main.js', '--config', config, 'dump', '-o', '-', '--compress', 'none', '-q'],
+      { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
+    );
+    expect(result.status).toBe(0);
+    const file = join(dir, 'stdout.sql');
+    await writeFile(file, result.stdout);
+    expect(result.stdout.toString('utf8')).toMatch(/-- schema_backup dump complete \{"rows":3000/);
+    const into = await createTestDatabase('clistock');
+    await loadWithStockClient(into.name, file);
+    expect(await into.query('SELECT COUNT(*) AS n FROM w')).toEqual([{ n: 9 }]);
+  });
+
+  it('encrypts by default when recipients are configured; load exits 1 on a truncated dump', async () => {
+    const keyDir = await createTempDir('clikey');
+    const key = ageKeygen(keyDir);
+    const { config, dir } = await setUp(
+      `encryption:\n  recipients: [${key.recipient}]\n  identity_file: ${key.identityFile}\ndump:\n  dir: out\n  compression: gzip\n  threads: 3`,
+    );
+    const dumped = runBuiltCli(['--config', config, 'dump', '--dir']);
+    expect(dumped.code).toBe(0);
+    const [name] = await readdir(join(dir, 'etc', 'out'));
+    const path = join(dir, 'etc', 'out', name ?? '');
+    const files = await readdir(path);
+    expect(files).toContain('manifest.json');
+    expect(
+      files
+        .filter((file) => file !== 'manifest.json')
+        .every((file) => file.endsWith('.sql.gz.age')),
+    ).toBe(true);
+    const manifest = JSON.parse(await readFile(join(path, 'manifest.json'), 'utf8')) as {
+      encrypted: boolean;
+      rows: number;
+    };
+    expect(manifest).toMatchObject({ encrypted: true, rows: 3000 });
+
+    const data = files.find((file) => /\.t\.00000\./.test(file)) ?? '';
+    await truncate(join(path, data), (await stat(join(path, data))).size - 10);
+    const into = await target();
+    const loaded = runBuiltCli(['--config', config, 'load', path, '--into', into]);
+    expect(loaded.code).toBe(1);
+    expect(loaded.stderr).toMatch(/error: .*does not match the manifest.*corrupt or truncated/);
+    expect(await databaseExists(into)).toBe(false);
+  });
+});
