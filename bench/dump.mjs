@@ -22,18 +22,11 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
+import { intEnv } from './lib/env.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const TIME = '/usr/bin/time';
-const intEnv = (name, fallback) => {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1)
-    throw new Error(`${name} must be a positive integer, not ${value}`);
-  return number;
-};
 const MB = intEnv('BENCH_DUMP_MB', 2000);
 const THREADS = intEnv('BENCH_DUMP_THREADS', 2);
 const TIMEOUT_S = intEnv('BENCH_TIMEOUT', 3600);

@@ -21,20 +21,12 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom } from './lib/prng.mjs';
+import { intEnv } from './lib/env.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const TIME = '/usr/bin/time';
 const HOST = 'bench.example.org';
-
-const intEnv = (name, fallback) => {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1)
-    throw new Error(`${name} must be a positive integer, not ${value}`);
-  return number;
-};
 
 const TABLES = intEnv('BENCH_HISTORY_TABLES', 1000);
 const COMMITS = intEnv('BENCH_HISTORY_COMMITS', 1000);

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import mysql from 'mysql2/promise';
 import { seededRandom } from './lib/prng.mjs';
+import { intEnv } from './lib/env.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -27,15 +28,6 @@ const FIXTURE = '/work/shared/fixtures/csv2';
 const FIXTURE_DUMPS = join(FIXTURE, 'schema_backup', 'stable-2.11.0.rc1');
 const FIXTURE_CONFIG = join(FIXTURE, 'etc', 'schema_backup.conf');
 const TIME = '/usr/bin/time';
-
-const intEnv = (name, fallback) => {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1)
-    throw new Error(`${name} must be a positive integer, not ${value}`);
-  return number;
-};
 
 const RUNS = intEnv('BENCH_RUNS', 3);
 const TABLES = intEnv('BENCH_TABLES', 1000);

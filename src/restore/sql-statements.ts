@@ -6,8 +6,6 @@
  * literal never spans lines (newlines are escaped), so a statement ends where a line ends
  * with the delimiter.
  */
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
 
 export interface SqlStatement {
   /** Without the delimiter. */
@@ -16,17 +14,55 @@ export interface SqlStatement {
   readonly line: number;
 }
 
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/**
+ * The lines of the bytes `chunks` yields, without their `\n` (or `\r\n`). Works on bytes and
+ * pulls from its source only as fast as lines are taken, so memory stays bounded by the
+ * longest line whatever the script's size (readline reads ahead of a slow consumer).
+ */
+async function* readLines(
+  chunks: AsyncIterable<Buffer | Uint8Array | string>,
+): AsyncIterable<Buffer> {
+  let carry: Buffer[] = [];
+  const line = (piece: Buffer): Buffer =>
+    piece.length > 0 && piece[piece.length - 1] === CARRIAGE_RETURN
+      ? piece.subarray(0, piece.length - 1)
+      : piece;
+  for await (const input of chunks) {
+    const chunk =
+      typeof input === 'string'
+        ? Buffer.from(input)
+        : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    let start = 0;
+    for (;;) {
+      const end = chunk.indexOf(NEWLINE, start);
+      if (end === -1) break;
+      const piece = chunk.subarray(start, end);
+      if (carry.length > 0) {
+        carry.push(piece);
+        yield line(Buffer.concat(carry));
+        carry = [];
+      } else yield line(piece);
+      start = end + 1;
+    }
+    if (start < chunk.length) carry.push(chunk.subarray(start));
+  }
+  if (carry.length > 0) yield line(Buffer.concat(carry));
+}
+
 /** Statements of the script whose bytes `chunks` yields, in order. */
 export async function* readStatements(
   chunks: AsyncIterable<Buffer | Uint8Array | string>,
 ): AsyncIterable<SqlStatement> {
-  const lines = createInterface({ input: Readable.from(chunks), crlfDelay: Infinity });
   let delimiter = ';';
   let pending: string[] = [];
   let startLine = 0;
   let lineNumber = 0;
-  for await (const line of lines) {
+  for await (const bytes of readLines(chunks)) {
     lineNumber += 1;
+    const line = bytes.toString('utf8');
     if (pending.length === 0) {
       const trimmed = line.trim();
       if (
@@ -46,7 +82,7 @@ export async function* readStatements(
     const end = line.trimEnd();
     if (end.endsWith(delimiter)) {
       pending.push(end.slice(0, end.length - delimiter.length));
-      const sql = pending.join('\n').trim();
+      const sql = pending.length === 1 ? (pending[0] ?? '').trim() : pending.join('\n').trim();
       pending = [];
       if (sql !== '') yield { sql, line: startLine };
     } else {

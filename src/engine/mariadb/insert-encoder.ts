@@ -11,11 +11,10 @@
 import type { Connection as CallbackConnection } from 'mysql2';
 import type { InsertChunk } from '../engine.js';
 import type { LiteralKind } from './sql-literal.js';
+import { streamQuery } from './stream-batches.js';
 
 /** Statements are cut once they reach this many bytes (the server's default max_allowed_packet is 16 MiB). */
 export const DEFAULT_STATEMENT_BYTES = 1024 * 1024;
-/** Encoded chunks waiting for the consumer before the socket is paused: bounds memory. */
-const MAX_QUEUED_CHUNKS = 4;
 
 /** Escape letter per byte (0 = copied as is), as mariadb-dump writes them. */
 const ESCAPE = new Uint8Array(256);
@@ -234,110 +233,42 @@ export class InsertEncoder {
 
 /**
  * Runs `sql` (text protocol) and yields its rows as `INSERT` statements built by `encoder`,
- * in chunks of whole statements. Memory stays bounded: the socket is paused while
- * {@link MAX_QUEUED_CHUNKS} chunks wait. A driver error goes through `mapError`. If the
- * consumer stops early, the rest of the result is drained so the connection stays usable.
+ * in chunks of whole statements, with the bounded memory and failure handling of
+ * {@link streamQuery}.
  */
-export async function* streamInsertChunks(
+export function streamInsertChunks(
   connection: CallbackConnection,
   sql: string,
   encoder: InsertEncoder,
   mapError: (error: unknown) => Error,
 ): AsyncIterable<InsertChunk> {
-  const queue: InsertChunk[] = [];
-  const state: {
-    done: boolean;
-    failure: unknown;
-    driverFailed: boolean;
-    paused: boolean;
-    discarding: boolean;
-  } = { done: false, failure: undefined, driverFailed: false, paused: false, discarding: false };
-  let wake: (() => void) | undefined;
-  const notify = (): void => {
-    const resolve = wake;
-    wake = undefined;
-    resolve?.();
-  };
-  const query = connection.query({ sql, rowsAsArray: true, typeCast: false });
-  // mysql2 assigns its generated row parser once the column definitions are in; this
-  // property makes it use ours instead, which encodes the packet where it lies.
-  const parser = {
-    next: (packet: RawPacket): null => {
-      if (state.discarding || state.failure !== undefined) return null;
-      try {
-        const chunk = encoder.encodePacket(packet);
-        if (chunk !== undefined) {
-          queue.push(chunk);
-          if (queue.length >= MAX_QUEUED_CHUNKS && !state.paused) {
-            state.paused = true;
-            connection.pause();
+  return streamQuery<InsertChunk>(connection, {
+    sql,
+    mapError,
+    attach: (query, sink) => {
+      // mysql2 assigns its generated row parser once the column definitions are in; this
+      // property makes it use ours instead, which encodes the packet where it lies.
+      const parser = {
+        next: (packet: RawPacket): null => {
+          if (!sink.wanted) return null;
+          try {
+            const chunk = encoder.encodePacket(packet);
+            if (chunk !== undefined) sink.push(chunk);
+          } catch (error) {
+            sink.fail(error);
           }
-          notify();
-        }
-      } catch (error) {
-        state.failure ??= error;
-        notify();
-      }
-      return null;
+          return null;
+        },
+      };
+      Object.defineProperty(query, '_rowParser', {
+        get: () => parser,
+        set: () => undefined,
+        configurable: true,
+      });
     },
-  };
-  Object.defineProperty(query, '_rowParser', {
-    get: () => parser,
-    set: () => undefined,
-    configurable: true,
-  });
-  query.on('error', (error: unknown) => {
-    state.failure ??= error;
-    state.driverFailed = true;
-    notify();
-  });
-  // A connection lost mid-result (server gone, KILL) is reported to the connection, not to
-  // a query that has no callback (mysql2 _notifyError): listen there too, or wait forever.
-  const onLost = (error?: unknown): void => {
-    state.failure ??= error ?? new Error('the connection to the server was lost');
-    state.driverFailed = true;
-    state.done = true;
-    notify();
-  };
-  const emitter = connection as unknown as NodeJS.EventEmitter;
-  emitter.on('error', onLost);
-  emitter.on('end', onLost);
-  query.on('end', () => {
-    if (state.failure === undefined && !state.discarding) {
+    flush: (sink) => {
       const last = encoder.flush();
-      if (last !== undefined) queue.push(last);
-    }
-    state.done = true;
-    notify();
+      if (last !== undefined) sink.push(last);
+    },
   });
-  try {
-    for (;;) {
-      const next = queue.shift();
-      if (next !== undefined) {
-        if (state.paused && queue.length < MAX_QUEUED_CHUNKS / 2) {
-          state.paused = false;
-          connection.resume();
-        }
-        yield next;
-        continue;
-      }
-      if (state.failure !== undefined) throw mapError(state.failure);
-      if (state.done) return;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-    }
-  } finally {
-    emitter.off('error', onLost);
-    emitter.off('end', onLost);
-    if (!state.done && !state.driverFailed) {
-      state.discarding = true;
-      queue.length = 0;
-      if (state.paused) connection.resume();
-      await new Promise<void>((resolve) => {
-        if (state.done) resolve();
-        else query.once('end', () => resolve()).once('error', () => resolve());
-      });
-    }
-  }
 }
