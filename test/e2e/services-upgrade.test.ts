@@ -103,6 +103,15 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what: string
   }
 }
 
+/** Runs `snapshot -m` as a child process and sends it `signal` once the journal shows `action`. */
+async function signalDuring(setup: Setup, action: string, signal: NodeJS.Signals) {
+  const run = spawnCli(['--config', setup.config, 'snapshot', '-m']);
+  await waitFor(async () => (await setup.services.actions()).includes(action), action);
+  run.child.kill(signal);
+  const { code } = await run.exited;
+  return { code, ...run.output() };
+}
+
 describe('snapshot --model / --target', () => {
   it('--model stops consumers in order, restarts providers, snapshots, starts them in reverse', async () => {
     const setup = await setUp();
@@ -219,15 +228,9 @@ describe('snapshot --model / --target', () => {
   it('SIGTERM during the run starts the stopped consumers again before exiting', async () => {
     const setup = await setUp();
     await setup.services.slow('dbsvc', 'restart', 30);
-    const run = spawnCli(['--config', setup.config, 'snapshot', '-m']);
-    await waitFor(
-      async () => (await setup.services.actions()).includes('restart dbsvc'),
-      'the restart',
-    );
-    run.child.kill('SIGTERM');
-    const { code } = await run.exited;
+    const { code, stderr } = await signalDuring(setup, 'restart dbsvc', 'SIGTERM');
     expect(code).toBe(143);
-    expect(run.output().stderr).toContain('interrupted by SIGTERM');
+    expect(stderr).toContain('interrupted by SIGTERM');
     expectAllRunning(setup);
     expect(existsSync(setup.stateFile)).toBe(false);
   });
@@ -235,13 +238,7 @@ describe('snapshot --model / --target', () => {
   it('after kill -9, services start --resume (or the next run) brings the consumers back', async () => {
     const setup = await setUp();
     await setup.services.slow('dbsvc', 'restart', 30);
-    const run = spawnCli(['--config', setup.config, 'snapshot', '-m']);
-    await waitFor(
-      async () => (await setup.services.actions()).includes('restart dbsvc'),
-      'the restart',
-    );
-    run.child.kill('SIGKILL');
-    await run.exited;
+    await signalDuring(setup, 'restart dbsvc', 'SIGKILL');
     expect(setup.services.isRunning('web')).toBe(false);
     const record = JSON.parse(await readFile(setup.stateFile, 'utf8')) as {
       stoppedByRun: string[];
@@ -303,13 +300,7 @@ describe('snapshot --model / --target', () => {
   it('SIGTERM while the consumers are being started: every one is still started, then exit 143', async () => {
     const setup = await setUp();
     await setup.services.slow('worker', 'start', 2);
-    const run = spawnCli(['--config', setup.config, 'snapshot', '-m']);
-    await waitFor(
-      async () => (await setup.services.actions()).includes('start worker'),
-      'the start',
-    );
-    run.child.kill('SIGTERM');
-    const { code } = await run.exited;
+    const { code } = await signalDuring(setup, 'start worker', 'SIGTERM');
     expectAllRunning(setup);
     expect(existsSync(setup.stateFile)).toBe(false);
     // The snapshot itself had finished: the signal came during the clean-up.
