@@ -316,8 +316,7 @@ async function runScript(
       const session = free.pop() as Session;
       const key = `${current}.${table}`;
       const sqlBytes = statement.sql.length;
-      const task = session
-        .executeCounting(statement.sql)
+      const task = executeRetryingDeadlocks(session, statement.sql)
         .then(
           (rows) => {
             counts.set(key, (counts.get(key) ?? 0) + rows);
@@ -541,4 +540,26 @@ export function withoutSqlText(error: unknown): string {
 
 function quoteName(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
+}
+
+/** InnoDB's "deadlock found" and "lock wait timeout": the statement was rolled back whole. */
+const RETRYABLE_ERRNOS = new Set([1213, 1205]);
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Runs one INSERT (autocommit: its own transaction). Two connections inserting into the same
+ * table can deadlock on its index pages; InnoDB then rolls the victim statement back whole,
+ * so running it again is safe and is what the server asks for.
+ */
+async function executeRetryingDeadlocks(session: Session, sql: string): Promise<number> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await session.executeCounting(sql);
+    } catch (error) {
+      const errno = (error as { errno?: number }).errno;
+      if (errno === undefined || !RETRYABLE_ERRNOS.has(errno) || attempt >= MAX_ATTEMPTS)
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
 }
