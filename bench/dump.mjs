@@ -21,8 +21,8 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mysql from 'mysql2/promise';
 import { intEnv } from './lib/env.mjs';
+import { CLIENT_ARGS, connect, DB, dropDatabasesLike } from './lib/db.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -32,12 +32,6 @@ const THREADS = intEnv('BENCH_DUMP_THREADS', 2);
 const TIMEOUT_S = intEnv('BENCH_TIMEOUT', 3600);
 const KEEP = process.env.BENCH_KEEP === '1';
 const SKIP_LOAD = process.env.BENCH_DUMP_SKIP_LOAD === '1';
-const DB = {
-  host: process.env.BENCH_DB_HOST ?? '127.0.0.1',
-  port: intEnv('BENCH_DB_PORT', 3306),
-  user: process.env.BENCH_DB_USER ?? 'root',
-};
-const CLIENT_ARGS = [`--user=${DB.user}`, `--host=${DB.host}`, `--port=${String(DB.port)}`];
 const SOURCE = 'sbbench_dump';
 const log = (line) => process.stderr.write(`[bench dump] ${line}\n`);
 
@@ -96,20 +90,8 @@ function measure(argv, { stdoutFile, stdinFile } = {}) {
   });
 }
 
-async function connect(options = {}) {
-  return mysql.createConnection({ ...DB, multipleStatements: true, ...options });
-}
-
-async function dropDatabases() {
-  const connection = await connect();
-  try {
-    const [rows] = await connection.query(
-      "SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE 'sbbench\\_dump%'",
-    );
-    for (const { name } of rows) await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
-  } finally {
-    await connection.end();
-  }
+function dropDatabases() {
+  return dropDatabasesLike('sbbench\\_dump%');
 }
 
 /**

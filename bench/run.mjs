@@ -18,9 +18,9 @@ import { tmpdir, cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import mysql from 'mysql2/promise';
 import { seededRandom } from './lib/prng.mjs';
 import { intEnv } from './lib/env.mjs';
+import { CLIENT_ARGS, connect, DB, dropDatabasesLike } from './lib/db.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -39,12 +39,6 @@ const ONLY = (process.env.BENCH_ONLY ?? 'many,csv2,crypto,restore')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
-const DB = {
-  host: process.env.BENCH_DB_HOST ?? '127.0.0.1',
-  port: intEnv('BENCH_DB_PORT', 3306),
-  user: process.env.BENCH_DB_USER ?? 'root',
-};
-const CLIENT_ARGS = [`--user=${DB.user}`, `--host=${DB.host}`, `--port=${String(DB.port)}`];
 const TARGET_SPEEDUP = 10;
 const DATABASES = {
   many: 'sbbench_many',
@@ -205,21 +199,8 @@ function shellQuote(text) {
 // ---------------------------------------------------------------------------------------------
 // Databases
 
-async function connect(options = {}) {
-  return mysql.createConnection({ ...DB, multipleStatements: true, ...options });
-}
-
-async function dropBenchDatabases() {
-  const connection = await connect();
-  try {
-    const [rows] = await connection.query(
-      "SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE 'sbbench\\_%'",
-    );
-    for (const { name } of rows) await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
-    return rows.map((row) => row.name);
-  } finally {
-    await connection.end();
-  }
+function dropBenchDatabases() {
+  return dropDatabasesLike('sbbench\\_%');
 }
 
 /** A deterministic pseudo-random generator (mulberry32), so that every run loads the same data. */

@@ -3,23 +3,19 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase, testServer } from '../helpers/database.js';
+import { createTestDatabase } from '../helpers/database.js';
 import { runBuiltCli, runCli } from '../helpers/run-cli.js';
 import { createTempDir } from '../helpers/temp-dir.js';
+import { databaseConfigLines } from '../helpers/config-lines.js';
 
 async function writeConfig(dir: string, database: string, extra = ''): Promise<string> {
-  const server = testServer();
   const file = join(dir, 'schema_backup.conf');
   await writeFile(
     file,
     [
       'csv2_backup_dir: backups',
       'hostname: cli.example.org',
-      'database:',
-      `  name: ${database}`,
-      `  host: ${server.host}`,
-      `  port: ${String(server.port)}`,
-      `  user: ${server.user}`,
+      ...databaseConfigLines(database),
       'git:',
       '  init: true',
       'global: [settings]',

@@ -7,11 +7,12 @@
 import { readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase, testServer, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { git } from '../helpers/git-repo.js';
 import { runBuiltCli, runCli } from '../helpers/run-cli.js';
 import { buildHistory, HISTORY_CATEGORIES, stepDate } from '../helpers/schema-history.js';
 import { createTempDir } from '../helpers/temp-dir.js';
+import { databaseConfigLines } from '../helpers/config-lines.js';
 
 const HOST = 'cli.example.org';
 const AUTHOR = 'schema_backup';
@@ -27,18 +28,13 @@ interface CliHistory {
 }
 
 async function writeConfig(dir: string, database: string): Promise<string> {
-  const server = testServer();
   const file = join(dir, 'schema_backup.conf');
   await writeFile(
     file,
     [
       'csv2_backup_dir: backups',
       `hostname: ${HOST}`,
-      'database:',
-      `  name: ${database}`,
-      `  host: ${server.host}`,
-      `  port: ${String(server.port)}`,
-      `  user: ${server.user}`,
+      ...databaseConfigLines(database),
       'git:',
       '  init: true',
       `global: [${HISTORY_CATEGORIES.global.join(', ')}]`,

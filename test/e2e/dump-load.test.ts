@@ -8,10 +8,11 @@ import { mkdir, readdir, readFile, stat, truncate, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ageKeygen } from '../helpers/age.js';
-import { createTestDatabase, loadWithStockClient, testServer } from '../helpers/database.js';
+import { createTestDatabase, loadWithStockClient } from '../helpers/database.js';
 import { databaseExists } from '../helpers/restore.js';
 import { runBuiltCli, runCli } from '../helpers/run-cli.js';
 import { createTempDir } from '../helpers/temp-dir.js';
+import { databaseConfigLines } from '../helpers/config-lines.js';
 
 async function setUp(extra = ''): Promise<{ config: string; dir: string; database: string }> {
   const database = await createTestDatabase('clidump');
@@ -19,20 +20,11 @@ async function setUp(extra = ''): Promise<{ config: string; dir: string; databas
   await database.exec("INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_3000");
   await database.exec('CREATE VIEW w AS SELECT id FROM t WHERE id < 10');
   const dir = await createTempDir('clidump');
-  const server = testServer();
   const config = join(dir, 'etc', 'schema_backup.conf');
   await mkdir(join(dir, 'etc'));
   await writeFile(
     config,
-    [
-      'hostname: db1.example.org',
-      'database:',
-      `  name: ${database.name}`,
-      `  host: ${server.host}`,
-      `  port: ${String(server.port)}`,
-      `  user: ${server.user}`,
-      extra,
-    ].join('\n'),
+    ['hostname: db1.example.org', ...databaseConfigLines(database.name), extra].join('\n'),
   );
   return { config, dir, database: database.name };
 }

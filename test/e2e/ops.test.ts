@@ -3,27 +3,23 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase, testServer } from '../helpers/database.js';
+import { createTestDatabase } from '../helpers/database.js';
 import { runBuiltCli } from '../helpers/run-cli.js';
 import { createTempDir } from '../helpers/temp-dir.js';
+import { databaseConfigLines } from '../helpers/config-lines.js';
 
 describe('nightly operation (real process)', () => {
   it('a failed run exits 1 despite a failing notifier; status exits 0 when fresh and 1 when stale', async () => {
     const database = await createTestDatabase('ops_e2e');
     await database.exec('CREATE TABLE settings (k INT PRIMARY KEY)');
     const dir = await createTempDir('ops-e2e');
-    const server = testServer();
     const config = join(dir, 'schema_backup.conf');
     await writeFile(
       config,
       [
         'csv2_backup_dir: backups',
         'hostname: e2e.example.org',
-        'database:',
-        `  name: ${database.name}`,
-        `  host: ${server.host}`,
-        `  port: ${String(server.port)}`,
-        `  user: ${server.user}`,
+        ...databaseConfigLines(database.name),
         'git: { init: true }',
         'global: [settings]',
         'logging: { file: runs.jsonl }',
@@ -60,7 +56,6 @@ describe('nightly operation (real process)', () => {
     const database = await createTestDatabase('ops_e2e');
     await database.exec('CREATE TABLE settings (k INT PRIMARY KEY)');
     const dir = await createTempDir('ops-e2e');
-    const server = testServer();
     const received = join(dir, 'received.json');
     const config = join(dir, 'schema_backup.conf');
     await writeFile(
@@ -68,11 +63,7 @@ describe('nightly operation (real process)', () => {
       [
         'csv2_backup_dir: backups',
         'hostname: sigterm.example.org',
-        'database:',
-        `  name: ${database.name}`,
-        `  host: ${server.host}`,
-        `  port: ${String(server.port)}`,
-        `  user: ${server.user}`,
+        ...databaseConfigLines(database.name),
         'global: [settings]',
         `notify: { command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(`require("fs").writeFileSync(${JSON.stringify(received)}, require("fs").readFileSync(0))`)}] }`,
       ].join('\n'),

@@ -17,6 +17,7 @@ import { git } from '../helpers/git-repo.js';
 import { baseTables, databaseExists, MARKER_TABLE, serverQuery } from '../helpers/restore.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { createTempDir } from '../helpers/temp-dir.js';
+import { databaseConfigLines } from '../helpers/config-lines.js';
 
 const HOST = 'rv.example.org';
 
@@ -30,7 +31,6 @@ interface Fixture {
 }
 
 async function setUp(): Promise<Fixture> {
-  const server = testServer();
   const database = await createTestDatabase('rv');
   const marker = `MARKER-${randomBytes(6).toString('hex')}`;
   await database.exec('CREATE TABLE settings (k VARCHAR(10) PRIMARY KEY, v TEXT, n INT)');
@@ -51,11 +51,7 @@ async function setUp(): Promise<Fixture> {
       'csv2_backup_dir: backups',
       'user_data_backup_dir: userdata',
       `hostname: ${HOST}`,
-      'database:',
-      `  name: ${database.name}`,
-      `  host: ${server.host}`,
-      `  port: ${String(server.port)}`,
-      `  user: ${server.user}`,
+      ...databaseConfigLines(database.name),
       'encryption:',
       `  recipients: [${key.recipient}]`,
       '  identity_file: key.txt',
@@ -388,11 +384,7 @@ describe('schema_backup restore', () => {
         'csv2_backup_dir: backups',
         'user_data_backup_dir: userdata',
         `hostname: ${HOST}`,
-        'database:',
-        `  name: ${database.name}`,
-        `  host: ${server.host}`,
-        `  port: ${String(server.port)}`,
-        `  user: ${server.user}`,
+        ...databaseConfigLines(database.name),
         'git:',
         '  init: true',
         'global: [settings]',

@@ -15,6 +15,7 @@ import { git } from '../helpers/git-repo.js';
 import { runCli } from '../helpers/run-cli.js';
 import { createTestServices, type TestServices } from '../helpers/services.js';
 import { createTempDir } from '../helpers/temp-dir.js';
+import { databaseConfigLines } from '../helpers/config-lines.js';
 
 const HOST = 'svc.example.org';
 const BUILT_CLI = join(import.meta.dirname, '../../dist/cli/main.js');
@@ -38,18 +39,13 @@ async function setUp(extra: string[] = []): Promise<Setup> {
   await database.exec("INSERT INTO jobs VALUES (1, 'running'), (2, 'queued')");
   const services = await createTestServices(['web', 'worker']);
   const dir = await createTempDir('svc');
-  const server = testServer();
   const config = join(dir, 'schema_backup.conf');
   await writeFile(
     config,
     [
       'csv2_backup_dir: backups',
       `hostname: ${HOST}`,
-      'database:',
-      `  name: ${database.name}`,
-      `  host: ${server.host}`,
-      `  port: ${String(server.port)}`,
-      `  user: ${server.user}`,
+      ...databaseConfigLines(database.name),
       'git:',
       '  init: true',
       'global: [settings, flags]',

@@ -8,9 +8,10 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createTestDatabase, testServer } from '../../helpers/database.js';
+import { createTestDatabase } from '../../helpers/database.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
+import { databaseConfigLines } from '../../helpers/config-lines.js';
 
 const HOST = 'journal.example.org';
 
@@ -38,18 +39,13 @@ async function setUp(notify: string[], extra: string[] = []): Promise<Setup> {
       'process.stdin.on("end", () => appendFileSync(process.argv[2], JSON.stringify(JSON.parse(input)) + "\\n"));',
     ].join('\n'),
   );
-  const server = testServer();
   const config = join(dir, 'schema_backup.conf');
   await writeFile(
     config,
     [
       'csv2_backup_dir: backups',
       `hostname: ${HOST}`,
-      'database:',
-      `  name: ${database.name}`,
-      `  host: ${server.host}`,
-      `  port: ${String(server.port)}`,
-      `  user: ${server.user}`,
+      ...databaseConfigLines(database.name),
       'git:',
       '  init: true',
       'global: [settings]',

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readStatus, type StatusResult } from '../../../src/ops/status.js';
 import { ageKeygen } from '../../helpers/age.js';
-import { createTestDatabase, testServer } from '../../helpers/database.js';
+import { createTestDatabase } from '../../helpers/database.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
+import { databaseConfigLines } from '../../helpers/config-lines.js';
 
 const HOST = 'status.example.org';
 
@@ -18,7 +19,6 @@ async function setUp(): Promise<{ dir: string; config: string; stateFile: string
   await database.exec('CREATE TABLE stray (id INT PRIMARY KEY)');
   const dir = await createTempDir('status');
   const key = ageKeygen(dir);
-  const server = testServer();
   const config = join(dir, 'schema_backup.conf');
   await writeFile(
     config,
@@ -26,11 +26,7 @@ async function setUp(): Promise<{ dir: string; config: string; stateFile: string
       'csv2_backup_dir: backups',
       'user_data_backup_dir: user_data',
       `hostname: ${HOST}`,
-      'database:',
-      `  name: ${database.name}`,
-      `  host: ${server.host}`,
-      `  port: ${String(server.port)}`,
-      `  user: ${server.user}`,
+      ...databaseConfigLines(database.name),
       'git:',
       '  init: true',
       'encryption:',

@@ -13,6 +13,7 @@ import { baseTables, MARKER_TABLE, otherObjects } from '../../helpers/restore.js
 import { runCli } from '../../helpers/run-cli.js';
 import { snapshotOptionsForTest } from '../../helpers/snapshot-options.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
+import { databaseConfigLines } from '../../helpers/config-lines.js';
 
 const FIXTURE_DIR = '/work/shared/fixtures/csv2/schema_backup/stable-2.11.0.rc1';
 const TABLE_COUNT = 61;
@@ -71,11 +72,7 @@ describe('restore --legacy', () => {
       [
         'csv2_backup_dir: backups',
         'hostname: legacy.example.org',
-        'database:',
-        `  name: ${configured.name}`,
-        `  host: ${server.host}`,
-        `  port: ${String(server.port)}`,
-        `  user: ${server.user}`,
+        ...databaseConfigLines(configured.name),
         '',
       ].join('\n'),
     );
