@@ -38,6 +38,7 @@ import {
   HEADER_PREFIX,
   MANIFEST_NAME,
   MINIMUM_DUMP_BYTES,
+  quoteName,
   safeFilePart,
   SYSTEM_DATABASES,
   temporaryDumpName,
@@ -46,6 +47,7 @@ import {
   type DumpManifest,
   type ManifestFile,
 } from './dump-format.js';
+import { deferSecondaryKeys, referencedTables } from './deferred-keys.js';
 import { DumpOutput, type DumpOutputTarget } from './dump-output.js';
 import { ProgressTracker, type DumpProgress } from './progress.js';
 
@@ -111,8 +113,13 @@ interface PlannedDatabase {
 interface PlannedTable {
   readonly database: string;
   readonly description: TableDescription;
+  /** Its `CREATE TABLE`; without the secondary keys of {@link addKeys}. */
   readonly definition: ObjectDefinition;
+  /** `ALTER TABLE ... ADD KEY ...;` to run after the rows (see deferred-keys.ts), or empty. */
+  readonly addKeys: string;
   readonly estimatedRows: number;
+  /** The server's estimate of the table's data size (`DATA_LENGTH`), in bytes. */
+  readonly estimatedBytes: number;
   /** Storage engine, lower case (e.g. `innodb`). */
   readonly engine: string;
 }
@@ -123,6 +130,7 @@ interface WorkItem {
   readonly range: KeyRange | undefined;
   readonly index: number;
   readonly estimatedRows: number;
+  readonly estimatedBytes: number;
 }
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
@@ -329,6 +337,7 @@ async function writeSingleFile(
       await output.write(structureSql(database));
       const items = context.items.filter((item) => item.table.database === database.name);
       await readItems(context, items, async (_item, chunk) => output.write(chunk));
+      await output.write(addKeysSql(database));
       for (const table of database.tables) {
         tableRows[`${database.name}.${table.description.name}`] = context.tracker.rowsOf(
           table.database,
@@ -432,7 +441,7 @@ async function writeDirectory(
         `${safeFilePart(database.name)}-objects${extension}`,
         { kind: 'objects', database: database.name },
         async (output) => {
-          await output.write(objectsSql(database));
+          await output.write(addKeysSql(database) + objectsSql(database));
           return 0;
         },
       ),
@@ -479,7 +488,9 @@ async function readItems(
   ) => Promise<void>,
 ): Promise<void> {
   const free = [...context.sessions];
-  const sorted = [...items].sort((a, b) => b.estimatedRows - a.estimatedRows);
+  // Largest first, by bytes rather than rows: a table of few, wide rows (BLOBs) read last
+  // would leave the other connections idle while one reads it alone.
+  const sorted = [...items].sort((a, b) => b.estimatedBytes - a.estimatedBytes);
   await mapWithConcurrency(sorted, context.sessions.length, async (item) => {
     const session = free.pop();
     if (session === undefined) throw new Error('no free session');
@@ -531,18 +542,34 @@ async function planDatabase(
   const keep = (name: string): boolean => isSelected(name, options.only, options.exclude);
   const descriptions = await session.describeTables(database);
   const sizes = await session.estimateTableSizes(database);
-  const tables: PlannedTable[] = [];
+  const found: Omit<PlannedTable, 'addKeys'>[] = [];
   for (const name of inventory.tables.filter(keep)) {
     const description = descriptions.get(name);
     if (description === undefined) continue;
-    tables.push({
+    found.push({
       database,
       description,
       definition: await session.showCreate(database, 'table', name),
       estimatedRows: sizes.get(name)?.rows ?? 0,
+      estimatedBytes: sizes.get(name)?.bytes ?? 0,
       engine: sizes.get(name)?.engine.toLowerCase() ?? '',
     });
   }
+  const referenced = referencedTables(found.map((table) => table.definition.sql));
+  const tables = found.map((table): PlannedTable => {
+    const deferred =
+      table.engine === 'innodb' &&
+      !referenced.has(table.description.name) &&
+      isReadInRanges(table, options.chunkRows)
+        ? deferSecondaryKeys(table.description.name, table.definition.sql)
+        : undefined;
+    if (deferred === undefined) return { ...table, addKeys: '' };
+    return {
+      ...table,
+      definition: { ...table.definition, sql: deferred.create },
+      addKeys: `${deferred.addKeys};\n`,
+    };
+  });
   const sequences = [];
   for (const name of inventory.sequences.filter(keep)) {
     sequences.push({
@@ -598,7 +625,37 @@ function nonTransactionalTables(plan: readonly PlannedDatabase[]): string[] {
   );
 }
 
-/** Whole tables, and key ranges of `chunkRows` rows for tables with a single integer key. */
+/**
+ * Data bytes (the server's estimate) above which a table is read in several key ranges even
+ * when it has fewer than `chunkRows` rows, so that a table of wide rows is shared out too.
+ */
+const CHUNK_BYTES = 64 * 1024 * 1024;
+
+/** The single integer key column a table's rows can be read by in ranges, if it has one. */
+function rangeColumn(
+  table: Omit<PlannedTable, 'addKeys'>,
+): TableDescription['columns'][number] | undefined {
+  const key = table.description.uniqueKey;
+  const column =
+    key.length === 1
+      ? table.description.columns.find((candidate) => candidate.name === key[0])
+      : undefined;
+  return column !== undefined && INTEGER_TYPES.has(column.dataType) ? column : undefined;
+}
+
+/** True when a table is big enough to be read in several key ranges, and has a key to do it by. */
+function isReadInRanges(table: Omit<PlannedTable, 'addKeys'>, chunkRows: number): boolean {
+  return (
+    rangeColumn(table) !== undefined &&
+    (table.estimatedRows > chunkRows * 1.5 || table.estimatedBytes > CHUNK_BYTES * 1.5) &&
+    insertableColumns(table.description).length > 0
+  );
+}
+
+/**
+ * Whole tables, and, for tables with a single integer key, key ranges of at most `chunkRows`
+ * rows and about {@link CHUNK_BYTES} bytes each.
+ */
 async function workItems(
   session: Session,
   plan: readonly PlannedDatabase[],
@@ -607,18 +664,15 @@ async function workItems(
   const items: WorkItem[] = [];
   for (const database of plan) {
     for (const table of database.tables) {
-      const key = table.description.uniqueKey;
-      const column =
-        key.length === 1
-          ? table.description.columns.find((candidate) => candidate.name === key[0])
-          : undefined;
-      const chunkable =
-        column !== undefined &&
-        INTEGER_TYPES.has(column.dataType) &&
-        table.estimatedRows > chunkRows * 1.5 &&
-        insertableColumns(table.description).length > 0;
-      if (!chunkable) {
-        items.push({ table, range: undefined, index: 0, estimatedRows: table.estimatedRows });
+      const column = rangeColumn(table);
+      if (column === undefined || !isReadInRanges(table, chunkRows)) {
+        items.push({
+          table,
+          range: undefined,
+          index: 0,
+          estimatedRows: table.estimatedRows,
+          estimatedBytes: table.estimatedBytes,
+        });
         continue;
       }
       const bounds = await session.readKeyBounds(
@@ -627,10 +681,13 @@ async function workItems(
         column.name,
       );
       if (bounds === undefined) {
-        items.push({ table, range: undefined, index: 0, estimatedRows: 0 });
+        items.push({ table, range: undefined, index: 0, estimatedRows: 0, estimatedBytes: 0 });
         continue;
       }
-      const count = Math.ceil(table.estimatedRows / chunkRows);
+      const count = Math.max(
+        Math.ceil(table.estimatedRows / chunkRows),
+        Math.ceil(table.estimatedBytes / CHUNK_BYTES),
+      );
       const low = BigInt(bounds.min);
       const span = BigInt(bounds.max) - low + 1n;
       const step = span / BigInt(count) > 0n ? span / BigInt(count) : 1n;
@@ -642,6 +699,7 @@ async function workItems(
           range: { column: column.name, from, to },
           index,
           estimatedRows: Math.ceil(table.estimatedRows / count),
+          estimatedBytes: Math.ceil(table.estimatedBytes / count),
         });
       }
     }
@@ -691,6 +749,11 @@ function structureSql(database: PlannedDatabase): string {
   );
 }
 
+/** The secondary keys that were left out of the tables' `CREATE TABLE`, added back after the rows. */
+function addKeysSql(database: PlannedDatabase): string {
+  return database.tables.map((table) => table.addKeys).join('');
+}
+
 const DROP_KEYWORD: Readonly<Record<string, string>> = {
   view: 'VIEW',
   procedure: 'PROCEDURE',
@@ -716,10 +779,6 @@ function objectsSql(database: PlannedDatabase): string {
     if (definition.timeZone !== undefined) lines.push("SET time_zone = '+00:00';");
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
-}
-
-function quoteName(name: string): string {
-  return `\`${name.replace(/`/g, '``')}\``;
 }
 
 function quoteText(value: string): string {

@@ -26,6 +26,7 @@ import {
   HEADER_PREFIX,
   MANIFEST_NAME,
   MINIMUM_DUMP_BYTES,
+  quoteName,
   type DumpEndMarker,
   type DumpHeader,
   type DumpManifest,
@@ -536,10 +537,6 @@ function compareCounts(
 export function withoutSqlText(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/ near '[\s\S]*' at line \d+/, ' (the statement text is left out)');
-}
-
-function quoteName(name: string): string {
-  return `\`${name.replace(/`/g, '``')}\``;
 }
 
 /** InnoDB's "deadlock found" and "lock wait timeout": the statement was rolled back whole. */
