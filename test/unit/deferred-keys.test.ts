@@ -116,7 +116,7 @@ describe('deferSecondaryKeys', () => {
       '  `a` int(11) DEFAULT NULL,',
       '  PRIMARY KEY (`id`),',
       '  KEY `a` (`a`)',
-      `${OPTIONS}`,
+      OPTIONS,
       ' PARTITION BY HASH (`id`)',
       'PARTITIONS 4',
     ].join('\n');
@@ -126,7 +126,7 @@ describe('deferSecondaryKeys', () => {
         '  `id` int(11) NOT NULL,',
         '  `a` int(11) DEFAULT NULL,',
         '  PRIMARY KEY (`id`)',
-        `${OPTIONS}`,
+        OPTIONS,
         ' PARTITION BY HASH (`id`)',
         'PARTITIONS 4',
       ].join('\n'),
