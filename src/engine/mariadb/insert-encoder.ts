@@ -28,8 +28,11 @@ ESCAPE[0x5c] = 0x5c; // \\
 const NUMBER_BYTE = new Uint8Array(256);
 for (const char of '0123456789.-+eE') NUMBER_BYTE[char.charCodeAt(0)] = 1;
 const HEX_DIGITS = Buffer.from('0123456789ABCDEF', 'latin1');
-/** Values at least this long are copied in runs with Buffer#copy; shorter ones byte by byte. */
-const LONG_VALUE = 96;
+/**
+ * Values at least this long are copied in runs with Buffer#copy; shorter ones byte by byte
+ * (each Buffer#copy call makes a view object: below a few hundred bytes the loop is faster).
+ */
+const LONG_VALUE = 512;
 
 const Kind = { Number: 0, String: 1, Hex: 2, Bit: 3 } as const;
 type Kind = (typeof Kind)[keyof typeof Kind];
@@ -72,20 +75,23 @@ export class InsertEncoder {
     const src = packet.buffer;
     let offset = packet.offset;
     this.ensure(packet.end - offset + this.prefix.length + 16);
-    if (this.inStatement) this.out[this.pos++] = 0x2c;
+    // The output buffer and position live in locals here: property access per byte costs.
+    let out = this.out;
+    let pos = this.pos;
+    if (this.inStatement) out[pos++] = 0x2c;
     else {
-      this.pos += this.prefix.copy(this.out, this.pos);
+      pos += this.prefix.copy(out, pos);
       this.inStatement = true;
     }
-    this.out[this.pos++] = 0x28;
+    out[pos++] = 0x28;
     const kinds = this.kinds;
     for (let index = 0; index < kinds.length; index += 1) {
-      if (index > 0) this.out[this.pos++] = 0x2c;
+      if (index > 0) out[pos++] = 0x2c;
       const tag = src[offset++] ?? 0xfb;
       let length: number;
       if (tag < 0xfb) length = tag;
       else if (tag === 0xfb) {
-        this.writeAscii('NULL');
+        pos += out.write('NULL', pos, 'latin1');
         continue;
       } else if (tag === 0xfc) {
         length = src.readUInt16LE(offset);
@@ -99,24 +105,22 @@ export class InsertEncoder {
       }
       const start = offset;
       offset += length;
-      switch (kinds[index]) {
-        case Kind.Number:
-          this.writeNumber(src, start, offset);
-          break;
-        case Kind.Hex:
-          this.writeHex(src, start, offset);
-          break;
-        case Kind.Bit:
-          this.ensure(length * 8 + 8);
-          this.writeBits(src, start, offset);
-          break;
-        default:
-          this.writeString(src, start, offset);
+      const kind = kinds[index];
+      if (kind === Kind.String) pos = writeString(out, pos, src, start, offset);
+      else if (kind === Kind.Number) pos = writeNumber(out, pos, src, start, offset);
+      else if (kind === Kind.Hex) pos = writeHex(out, pos, src, start, offset);
+      else {
+        // b'...' takes eight output bytes per input byte: more room than ensure() gave.
+        this.pos = pos;
+        this.ensure(length * 8 + 8);
+        out = this.out;
+        pos = writeBits(out, pos, src, start, offset);
       }
     }
-    this.out[this.pos++] = 0x29;
+    out[pos++] = 0x29;
+    this.pos = pos;
     this.rowsInChunk += 1;
-    return this.pos >= this.statementBytes ? this.flush() : undefined;
+    return pos >= this.statementBytes ? this.flush() : undefined;
   }
 
   /** The rows encoded since the last chunk, as complete statements; undefined when there are none. */
@@ -140,95 +144,81 @@ export class InsertEncoder {
     this.out.copy(grown, 0, 0, this.pos);
     this.out = grown;
   }
+}
 
-  private writeAscii(text: string): void {
-    this.pos += this.out.write(text, this.pos, 'latin1');
+/** A number's text as it is; anything else (never seen from the server) quoted as a string. */
+function writeNumber(out: Buffer, pos: number, src: Buffer, start: number, end: number): number {
+  const begin = pos;
+  for (let index = start; index < end; index += 1) {
+    const byte = src[index] ?? 0;
+    if (NUMBER_BYTE[byte] === 0) return writeString(out, begin, src, start, end);
+    out[pos++] = byte;
   }
+  return pos;
+}
 
-  private writeNumber(src: Buffer, start: number, end: number): void {
-    for (let index = start; index < end; index += 1) {
-      if (NUMBER_BYTE[src[index] ?? 0] === 0) {
-        this.writeString(src, start, end);
-        return;
-      }
+/** `b'101'`: the bits without leading zeros (at least one digit), as {@link bitLiteral}. */
+function writeBits(out: Buffer, pos: number, src: Buffer, start: number, end: number): number {
+  out[pos++] = 0x62;
+  out[pos++] = 0x27;
+  let started = false;
+  for (let index = start; index < end; index += 1) {
+    const byte = src[index] ?? 0;
+    for (let bit = 7; bit >= 0; bit -= 1) {
+      const one = (byte >> bit) & 1;
+      if (one === 1) started = true;
+      if (started) out[pos++] = 0x30 + one;
     }
-    const out = this.out;
-    let pos = this.pos;
-    for (let index = start; index < end; index += 1) out[pos++] = src[index] ?? 0;
-    this.pos = pos;
   }
+  if (!started) out[pos++] = 0x30;
+  out[pos++] = 0x27;
+  return pos;
+}
 
-  /** `b'101'`: the bits without leading zeros (at least one digit), as {@link bitLiteral}. */
-  private writeBits(src: Buffer, start: number, end: number): void {
-    const out = this.out;
-    let pos = this.pos;
-    out[pos++] = 0x62;
+function writeHex(out: Buffer, pos: number, src: Buffer, start: number, end: number): number {
+  if (start === end) {
     out[pos++] = 0x27;
-    let started = false;
+    out[pos++] = 0x27;
+    return pos;
+  }
+  out[pos++] = 0x30;
+  out[pos++] = 0x78;
+  if (end - start > 64) return pos + out.write(src.toString('hex', start, end), pos, 'latin1');
+  for (let index = start; index < end; index += 1) {
+    const byte = src[index] ?? 0;
+    out[pos++] = HEX_DIGITS[byte >> 4] ?? 0;
+    out[pos++] = HEX_DIGITS[byte & 15] ?? 0;
+  }
+  return pos;
+}
+
+function writeString(out: Buffer, pos: number, src: Buffer, start: number, end: number): number {
+  out[pos++] = 0x27;
+  if (end - start < LONG_VALUE) {
+    // Short values: a plain loop beats Buffer#copy, whose call costs more than the bytes.
     for (let index = start; index < end; index += 1) {
       const byte = src[index] ?? 0;
-      for (let bit = 7; bit >= 0; bit -= 1) {
-        const one = (byte >> bit) & 1;
-        if (one === 1) started = true;
-        if (started) out[pos++] = 0x30 + one;
-      }
-    }
-    if (!started) out[pos++] = 0x30;
-    out[pos++] = 0x27;
-    this.pos = pos;
-  }
-
-  private writeHex(src: Buffer, start: number, end: number): void {
-    if (start === end) {
-      this.writeAscii("''");
-      return;
-    }
-    const out = this.out;
-    out[this.pos++] = 0x30;
-    out[this.pos++] = 0x78;
-    if (end - start > 64) {
-      this.pos += out.write(src.toString('hex', start, end), this.pos, 'latin1');
-      return;
-    }
-    let pos = this.pos;
-    for (let index = start; index < end; index += 1) {
-      const byte = src[index] ?? 0;
-      out[pos++] = HEX_DIGITS[byte >> 4] ?? 0;
-      out[pos++] = HEX_DIGITS[byte & 15] ?? 0;
-    }
-    this.pos = pos;
-  }
-
-  private writeString(src: Buffer, start: number, end: number): void {
-    const out = this.out;
-    let pos = this.pos;
-    out[pos++] = 0x27;
-    if (end - start < LONG_VALUE) {
-      // Short values: a plain loop beats Buffer#copy, whose call costs more than the bytes.
-      for (let index = start; index < end; index += 1) {
-        const byte = src[index] ?? 0;
-        const escape = ESCAPE[byte] ?? 0;
-        if (escape === 0) out[pos++] = byte;
-        else {
-          out[pos++] = 0x5c;
-          out[pos++] = escape;
-        }
-      }
-    } else {
-      let run = start;
-      for (let index = start; index < end; index += 1) {
-        const escape = ESCAPE[src[index] ?? 0] ?? 0;
-        if (escape === 0) continue;
-        if (index > run) pos += src.copy(out, pos, run, index);
+      const escape = ESCAPE[byte] ?? 0;
+      if (escape === 0) out[pos++] = byte;
+      else {
         out[pos++] = 0x5c;
         out[pos++] = escape;
-        run = index + 1;
       }
-      if (end > run) pos += src.copy(out, pos, run, end);
     }
-    out[pos++] = 0x27;
-    this.pos = pos;
+  } else {
+    let run = start;
+    for (let index = start; index < end; index += 1) {
+      const escape = ESCAPE[src[index] ?? 0] ?? 0;
+      if (escape === 0) continue;
+      if (index > run) pos += src.copy(out, pos, run, index);
+      out[pos++] = 0x5c;
+      out[pos++] = escape;
+      run = index + 1;
+    }
+    if (end > run) pos += src.copy(out, pos, run, end);
   }
+  out[pos++] = 0x27;
+  return pos;
 }
 
 /**
