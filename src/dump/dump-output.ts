@@ -5,7 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { PassThrough, Transform, Writable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createEncryptStream } from '../crypto/encrypt-stream.js';
@@ -19,6 +19,8 @@ export interface DumpOutputOptions {
   readonly threads?: number | undefined;
   /** Compute the SHA-256 of the bytes written (for a manifest). */
   readonly checksum?: boolean | undefined;
+  /** Flush a file to disk in the background every this many bytes; default {@link SYNC_EVERY_BYTES}. */
+  readonly syncEveryBytes?: number | undefined;
 }
 
 export type DumpOutputTarget =
@@ -35,6 +37,12 @@ export interface DumpOutputResult {
 
 /** High-water mark of the head of the pipeline: how much SQL may wait for the compressor. */
 const BUFFERED_BYTES = 4 * 1024 * 1024;
+/**
+ * A file is flushed to disk in the background each time this many more bytes were written,
+ * so that the fsync before the rename has little left to do: without it the kernel holds a
+ * 2 GB dump in the page cache and the final fsync writes it all while the dump waits.
+ */
+const SYNC_EVERY_BYTES = 128 * 1024 * 1024;
 
 export class DumpOutput {
   private readonly head: PassThrough;
@@ -46,20 +54,31 @@ export class DumpOutput {
     plaintextBytes: 0,
   };
   private readonly hash: Hash | undefined;
+  private readonly syncEveryBytes: number;
+  /** The background flushing of a file target (see {@link SYNC_EVERY_BYTES}). */
+  private readonly flusher: {
+    /** Opened at the first flush; undefined inside when it could not be opened. */
+    handle: Promise<FileHandle | undefined> | undefined;
+    running: Promise<void> | undefined;
+    flushedAt: number;
+  } = { handle: undefined, running: undefined, flushedAt: 0 };
 
   private constructor(
     stages: (Duplex | Transform)[],
     sink: Writable,
     path: string | undefined,
     checksum: boolean,
+    syncEveryBytes: number,
   ) {
     this.path = path;
+    this.syncEveryBytes = syncEveryBytes;
     this.hash = checksum ? createHash('sha256') : undefined;
     this.head = new PassThrough({ highWaterMark: BUFFERED_BYTES });
     const counter = new Transform({
       transform: (chunk: Buffer, _encoding, callback) => {
         this.hash?.update(chunk);
         this.state.bytes += chunk.length;
+        this.flushInBackground();
         callback(null, chunk);
       },
     });
@@ -77,7 +96,13 @@ export class DumpOutput {
     if (options.recipients.length > 0) stages.push(await createEncryptStream(options.recipients));
     if ('path' in target) {
       const sink = createWriteStream(target.path, { flags: 'wx', mode: 0o600 });
-      return new DumpOutput(stages, sink, target.path, options.checksum === true);
+      return new DumpOutput(
+        stages,
+        sink,
+        target.path,
+        options.checksum === true,
+        options.syncEveryBytes ?? SYNC_EVERY_BYTES,
+      );
     }
     const stream = target.stream;
     // A Writable that never ends the stream it writes to (stdout stays open).
@@ -87,7 +112,7 @@ export class DumpOutput {
         else stream.once('drain', () => callback());
       },
     });
-    return new DumpOutput(stages, sink, undefined, options.checksum === true);
+    return new DumpOutput(stages, sink, undefined, options.checksum === true, 0);
   }
 
   /** Appends `bytes`; resolves when the pipeline can take more. Throws if the pipeline failed. */
@@ -119,7 +144,9 @@ export class DumpOutput {
     this.head.end();
     await this.done;
     if (this.path !== undefined) {
-      const handle = await open(this.path, 'r+');
+      await this.flusher.running;
+      const handle = (await this.flusher.handle) ?? (await open(this.path, 'r+'));
+      this.flusher.handle = undefined;
       try {
         await handle.sync();
       } finally {
@@ -133,10 +160,34 @@ export class DumpOutput {
     };
   }
 
+  /**
+   * Starts an fdatasync of the file when `syncEveryBytes` more were written since the
+   * last one and none is running. Its failure is not reported here: the final fsync in
+   * {@link finish} reports what matters.
+   */
+  private flushInBackground(): void {
+    const flusher = this.flusher;
+    if (this.path === undefined || flusher.running !== undefined) return;
+    if (this.state.bytes - flusher.flushedAt < this.syncEveryBytes) return;
+    flusher.flushedAt = this.state.bytes;
+    flusher.handle ??= open(this.path, 'r+').catch(() => undefined);
+    const handle = flusher.handle;
+    flusher.running = handle
+      .then(async (opened) => opened?.datasync())
+      .catch(() => undefined)
+      .finally(() => {
+        flusher.running = undefined;
+      });
+  }
+
   /** Stops the pipeline and removes a partial file. Never throws. */
   async abort(): Promise<void> {
     this.head.destroy(new Error('dump aborted'));
     await this.done.catch(() => undefined);
+    await this.flusher.running;
+    const handle = this.flusher.handle;
+    this.flusher.handle = undefined;
+    await (await handle)?.close().catch(() => undefined);
     if (this.path !== undefined) await unlink(this.path).catch(() => undefined);
   }
 }

@@ -1,0 +1,45 @@
+/**
+ * DumpOutput writing a file while flushing it to disk in the background: every byte lands
+ * in order, and no file descriptor is left open, whether the output finishes or is aborted.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DumpOutput } from '../../../src/dump/dump-output.js';
+import { createTempDir } from '../../helpers/temp-dir.js';
+
+async function openDescriptors(): Promise<number> {
+  return (await readdir('/proc/self/fd')).length;
+}
+
+describe('DumpOutput', () => {
+  it('keeps every byte while flushing in the background, and closes what it opened', async () => {
+    const path = join(await createTempDir('dump-output'), 'out.sql');
+    const before = await openDescriptors();
+    const output = await DumpOutput.open(
+      { path },
+      { compression: 'none', recipients: [], checksum: true, syncEveryBytes: 1024 * 1024 },
+    );
+    const chunks = Array.from({ length: 24 }, () => randomBytes(512 * 1024));
+    for (const chunk of chunks) await output.write(chunk);
+    const result = await output.finish();
+    expect(result.bytes).toBe(24 * 512 * 1024);
+    expect((await readFile(path)).equals(Buffer.concat(chunks))).toBe(true);
+    expect(await openDescriptors()).toBe(before);
+  });
+
+  it('removes the file and closes what it opened when aborted mid-way', async () => {
+    const path = join(await createTempDir('dump-output'), 'out.sql');
+    const before = await openDescriptors();
+    const output = await DumpOutput.open(
+      { path },
+      { compression: 'gzip', recipients: [], syncEveryBytes: 64 * 1024 },
+    );
+    for (let index = 0; index < 16; index += 1) await output.write(randomBytes(256 * 1024));
+    await output.abort();
+    expect(existsSync(path)).toBe(false);
+    expect(await openDescriptors()).toBe(before);
+  });
+});
