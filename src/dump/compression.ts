@@ -1,11 +1,14 @@
 /**
- * Compression of dumps: gzip through node:zlib; zstd through node:zlib where the runtime has
- * it (Node 22.15+/23.8+), else through the `zstd` program (Debian package `zstd`), run
- * without a shell, reading stdin and writing stdout. The program is multi-threaded and runs
- * beside Node on another core, so it costs the dump little time.
+ * Compression of dumps: gzip through node:zlib, in blocks compressed in parallel on libuv's
+ * thread pool (as pigz does; the members of a gzip file may simply follow each other); zstd
+ * through node:zlib where the runtime has it (Node 22.15+/23.8+), else through the `zstd`
+ * program (Debian package `zstd`), run without a shell, reading stdin and writing stdout.
+ * The program is multi-threaded and runs beside Node on another core, so it costs the dump
+ * little time.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { Duplex, Readable } from 'node:stream';
+import { Duplex, Readable, Transform, type TransformCallback } from 'node:stream';
+import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { UsageError } from '../errors.js';
 
@@ -23,6 +26,9 @@ export const COMPRESSION_EXTENSION: Readonly<Record<Compression, string>> = {
 const ZSTD_LEVEL = 3;
 /** gzip level: 1, because gzip -6 (about 40 MB/s) would be slower than reading the database. */
 const GZIP_LEVEL = 1;
+/** Input of one gzip member: large enough that the members' headers and lost context cost nothing. */
+const GZIP_BLOCK_BYTES = 1024 * 1024;
+const gzipBlock = promisify(zlib.gzip);
 
 interface ZstdZlib {
   createZstdCompress?: (options?: object) => Duplex;
@@ -58,7 +64,7 @@ export function createCompressor(compression: Compression, threads = 2): Duplex 
     case 'none':
       return undefined;
     case 'gzip':
-      return zlib.createGzip({ level: GZIP_LEVEL });
+      return new ParallelGzip(Math.max(1, threads));
     case 'zstd':
       if (zstdZlib.createZstdCompress !== undefined) return zstdZlib.createZstdCompress();
       return programStream(['-q', '-c', `-${String(ZSTD_LEVEL)}`, `-T${String(threads)}`]);
@@ -114,4 +120,60 @@ function programStream(args: readonly string[]): Duplex {
     if (child.exitCode === null) child.kill();
   });
   return duplex;
+}
+
+/**
+ * gzip in blocks of {@link GZIP_BLOCK_BYTES}, each compressed as a gzip member of its own on
+ * the thread pool, at most `parallel` at a time, written in order. Every gzip reader (gzip
+ * -d, zcat, node:zlib) reads the members one after the other as one stream.
+ */
+class ParallelGzip extends Transform {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly inFlight: Promise<Buffer>[] = [];
+  private readonly parallel: number;
+
+  constructor(parallel: number) {
+    super();
+    this.parallel = parallel;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < GZIP_BLOCK_BYTES) {
+      callback();
+      return;
+    }
+    this.startBlock();
+    this.drain(this.parallel - 1).then(() => {
+      callback();
+    }, callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.pendingBytes > 0) this.startBlock();
+    this.drain(0).then(() => {
+      callback();
+    }, callback);
+  }
+
+  private startBlock(): void {
+    const block = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (block === undefined) return;
+    const compressed = gzipBlock(block, { level: GZIP_LEVEL });
+    // Handled when its turn comes in drain(); this keeps an early failure from going unhandled.
+    compressed.catch(() => undefined);
+    this.inFlight.push(compressed);
+  }
+
+  /** Pushes finished blocks, in order, until at most `left` are still being compressed. */
+  private async drain(left: number): Promise<void> {
+    while (this.inFlight.length > left) {
+      const next = this.inFlight.shift();
+      if (next !== undefined) this.push(await next);
+    }
+  }
 }
