@@ -7,7 +7,8 @@
  * the command's tree). Creates `sbbench_dump*` databases and a temp directory, removes both.
  *
  * Run: `BENCH_ONLY=dump npm run bench` (or `npm run bench -- --suite dump`).
- * Knobs: BENCH_DUMP_MB (size), BENCH_DUMP_THREADS (default 2), BENCH_DUMP_SKIP_LOAD=1,
+ * Knobs: BENCH_DUMP_MB (size), BENCH_DUMP_THREADS (default 2), BENCH_DUMP_RUNS (default 3:
+ * runs of the compared rows, interleaved, median reported), BENCH_DUMP_SKIP_LOAD=1,
  * BENCH_KEEP=1 (keep the temp directory), BENCH_DB_HOST/PORT/USER, BENCH_TIMEOUT (s per command).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -22,7 +23,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intEnv } from './lib/env.mjs';
-import { CLIENT_ARGS, connect, DB, dropDatabasesLike } from './lib/db.mjs';
+import { CLIENT_ARGS, connect, DB, dropDatabasesLike, waitForQuietServer } from './lib/db.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -32,6 +33,10 @@ const THREADS = intEnv('BENCH_DUMP_THREADS', 2);
 const TIMEOUT_S = intEnv('BENCH_TIMEOUT', 3600);
 const KEEP = process.env.BENCH_KEEP === '1';
 const SKIP_LOAD = process.env.BENCH_DUMP_SKIP_LOAD === '1';
+/** Runs of the rows the verdicts compare (the others run once); the median is reported. */
+const RUNS = Math.max(1, intEnv('BENCH_DUMP_RUNS', 3));
+/** Longest wait for InnoDB to flush dirty pages (the generated rows, a previous load) before a timed command. */
+const QUIET_WAIT_S = 30;
 const SOURCE = 'sbbench_dump';
 const log = (line) => process.stderr.write(`[bench dump] ${line}\n`);
 
@@ -202,6 +207,40 @@ async function drop(database) {
   }
 }
 
+/**
+ * The order of the timed commands: every case once, then RUNS - 1 more rounds of the cases
+ * marked `repeat`, each round rotated by one so that no tool always runs first.
+ */
+function schedule(cases) {
+  const order = cases.map((entry) => [0, entry]);
+  const repeated = cases.filter((entry) => entry.repeat === true);
+  for (let run = 1; run < RUNS; run += 1)
+    for (let index = 0; index < repeated.length; index += 1)
+      order.push([run, repeated[(index + run) % repeated.length]]);
+  return order;
+}
+
+/** Adds a run to its row: `seconds` is the median of the runs, `rssKiB` the largest. */
+function record(rows, entry, measured, extra) {
+  let row = rows.find(
+    (candidate) => candidate.tool === entry.tool && candidate.variant === entry.variant,
+  );
+  if (row === undefined) {
+    row = { tool: entry.tool, variant: entry.variant, samples: [], rssKiB: undefined };
+    rows.push(row);
+  }
+  row.samples.push(measured.seconds);
+  const sorted = [...row.samples].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  row.seconds =
+    sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  if (measured.rssKiB !== undefined) row.rssKiB = Math.max(row.rssKiB ?? 0, measured.rssKiB);
+  // A load is checksum-equal only if every run was.
+  if (extra.checksumsEqual !== undefined)
+    row.checksumsEqual = (row.checksumsEqual ?? true) && extra.checksumsEqual;
+  if (extra.bytes !== undefined) row.bytes = extra.bytes;
+}
+
 export async function runDumpSuite() {
   if (!existsSync(CLI))
     throw new Error(`${CLI} is missing: run npm run build (npm run bench does)`);
@@ -236,6 +275,7 @@ export async function runDumpSuite() {
       {
         tool: 'schema_backup dump',
         variant: 'plain',
+        repeat: true,
         path: out('ours.sql'),
         argv: ours(['dump', '--compress', 'none', '--no-encrypt', '-o', out('ours.sql')]),
       },
@@ -264,6 +304,7 @@ export async function runDumpSuite() {
       {
         tool: 'mariadb-dump --single-transaction',
         variant: 'plain',
+        repeat: true,
         path: out('mariadb-dump.sql'),
         argv: [
           'mariadb-dump',
@@ -303,6 +344,7 @@ export async function runDumpSuite() {
             {
               tool: `mydumper -t ${String(THREADS)}`,
               variant: 'plain',
+              repeat: true,
               path: out('mydumper'),
               argv: [
                 'mydumper',
@@ -348,17 +390,14 @@ export async function runDumpSuite() {
           ]
         : []),
     ];
-    for (const entry of dumpCases) {
-      log(`dump: ${entry.tool} ${entry.variant}`);
+    for (const [run, entry] of schedule(dumpCases)) {
+      log(`dump: ${entry.tool} ${entry.variant} (run ${String(run + 1)})`);
+      // A repeated run writes anew: schema_backup refuses an existing output.
+      if (run > 0) await rm(entry.path, { recursive: true, force: true });
+      // The first dump would otherwise share the disk with the flushing of the generated rows.
+      await waitForQuietServer(QUIET_WAIT_S);
       const measured = await measure(entry.argv);
-      const bytes = await sizeOf(entry.path);
-      results.dump.push({
-        tool: entry.tool,
-        variant: entry.variant,
-        seconds: measured.seconds,
-        rssKiB: measured.rssKiB,
-        bytes,
-      });
+      record(results.dump, entry, measured, { bytes: await sizeOf(entry.path) });
     }
     sqlBytes = await sizeOf(out('ours.sql'));
     if (!SKIP_LOAD) {
@@ -366,6 +405,7 @@ export async function runDumpSuite() {
         {
           tool: 'schema_backup load',
           variant: 'plain file',
+          repeat: true,
           target: 'sbbench_dump_l1',
           argv: ours(['load', out('ours.sql'), '--into', 'sbbench_dump_l1']),
         },
@@ -398,6 +438,7 @@ export async function runDumpSuite() {
               {
                 tool: `myloader -t ${String(THREADS)}`,
                 variant: 'mydumper directory',
+                repeat: true,
                 target: 'sbbench_dump_l5',
                 argv: [
                   'myloader',
@@ -418,18 +459,15 @@ export async function runDumpSuite() {
             ]
           : []),
       ];
-      for (const entry of loadCases) {
-        log(`load: ${entry.tool} ${entry.variant}`);
+      for (const [run, entry] of schedule(loadCases)) {
+        log(`load: ${entry.tool} ${entry.variant} (run ${String(run + 1)})`);
         if (entry.create) await recreate(entry.target);
+        const quiet = await waitForQuietServer(QUIET_WAIT_S);
+        if (quiet.waitedSeconds > 1)
+          log(`waited ${quiet.waitedSeconds.toFixed(1)} s for InnoDB to flush dirty pages`);
         const measured = await measure(entry.argv, { stdinFile: entry.stdinFile });
         const same = (await checksums(entry.target)) === sourceSums;
-        results.load.push({
-          tool: entry.tool,
-          variant: entry.variant,
-          seconds: measured.seconds,
-          rssKiB: measured.rssKiB,
-          checksumsEqual: same,
-        });
+        record(results.load, entry, measured, { checksumsEqual: same });
         await drop(entry.target);
       }
     }
@@ -439,6 +477,8 @@ export async function runDumpSuite() {
     else log(`kept ${scratch}`);
   }
   const mb = (bytes) => bytes / 1e6;
+  const samplesText = (r) =>
+    r.samples.length > 1 ? r.samples.map((seconds) => seconds.toFixed(1)).join(' ') : '1';
   const pad = (text, width, right = false) =>
     right ? String(text).padStart(width) : String(text).padEnd(width);
   const line = (cells) => process.stdout.write(`${cells.join('  ')}\n`);
@@ -452,6 +492,7 @@ export async function runDumpSuite() {
     pad('MB/s', 7, true),
     pad('peak MB', 8, true),
     pad('output MB', 10, true),
+    'runs',
   ]);
   for (const r of results.dump)
     line([
@@ -461,6 +502,7 @@ export async function runDumpSuite() {
       pad((mb(sqlBytes) / r.seconds).toFixed(0), 7, true),
       pad(r.rssKiB === undefined ? '?' : (r.rssKiB / 1024).toFixed(0), 8, true),
       pad(mb(r.bytes).toFixed(0), 10, true),
+      samplesText(r),
     ]);
   if (results.load.length > 0) {
     process.stdout.write('\n');
@@ -471,6 +513,7 @@ export async function runDumpSuite() {
       pad('MB/s', 7, true),
       pad('peak MB', 8, true),
       pad('same', 6, true),
+      'runs',
     ]);
     for (const r of results.load)
       line([
@@ -480,6 +523,7 @@ export async function runDumpSuite() {
         pad((mb(sqlBytes) / r.seconds).toFixed(0), 7, true),
         pad(r.rssKiB === undefined ? '?' : (r.rssKiB / 1024).toFixed(0), 8, true),
         pad(r.checksumsEqual ? 'yes' : 'NO', 6, true),
+        samplesText(r),
       ]);
   }
   const find = (list, tool, variant) =>
@@ -527,7 +571,7 @@ export async function runDumpSuite() {
   );
   await writeFile(
     file,
-    `${JSON.stringify({ date: new Date().toISOString(), elapsedSeconds: (Date.now() - started) / 1000, settings: { mb: MB, threads: THREADS }, environment: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMB: Math.round(totalmem() / 2 ** 20), loadavg: loadavg() }, sqlBytes, rowsTotal, results, verdicts }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), elapsedSeconds: (Date.now() - started) / 1000, settings: { mb: MB, threads: THREADS, runs: RUNS }, environment: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMB: Math.round(totalmem() / 2 ** 20), loadavg: loadavg() }, sqlBytes, rowsTotal, results, verdicts }, null, 2)}\n`,
   );
   process.stdout.write(`\nresults: ${file}\n`);
   return verdicts.every((v) => v.pass) ? 0 : 1;

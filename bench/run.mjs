@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { seededRandom } from './lib/prng.mjs';
 import { intEnv } from './lib/env.mjs';
-import { CLIENT_ARGS, connect, DB, dropDatabasesLike } from './lib/db.mjs';
+import { CLIENT_ARGS, connect, DB, dropDatabasesLike, waitForQuietServer } from './lib/db.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -987,35 +987,6 @@ async function adminQuery(sql) {
   }
 }
 
-/**
- * Waits until InnoDB has flushed most dirty pages (<= 10% of the buffer pool), at most
- * RESTORE_QUIET_WAIT_S, so that a restore does not pay for writing the previous one's pages.
- */
-async function waitForQuietServer() {
-  const started = Date.now();
-  const status = async () => {
-    const rows = await adminQuery(
-      "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_buffer_pool_pages_dirty', 'Innodb_buffer_pool_pages_total')",
-    );
-    const get = (name) => Number(rows.find((row) => row.Variable_name === name)?.Value ?? 0);
-    return {
-      dirty: get('Innodb_buffer_pool_pages_dirty'),
-      total: get('Innodb_buffer_pool_pages_total'),
-    };
-  };
-  const first = await status();
-  let now = first;
-  while (now.dirty > now.total * 0.1 && Date.now() - started < RESTORE_QUIET_WAIT_S * 1000) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    now = await status();
-  }
-  return {
-    dirtyPagesBefore: first.dirty,
-    dirtyPagesAfter: now.dirty,
-    waitedSeconds: (Date.now() - started) / 1000,
-  };
-}
-
 const CLOCK_TICKS = (() => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -1235,7 +1206,7 @@ async function benchRestore(scratch) {
   const restoreOnce = async (tool, run) => {
     const target = `${database}_${tool.replace('-', '_')}_${String(run)}`;
     await dropTarget(target);
-    const quiet = await waitForQuietServer();
+    const quiet = await waitForQuietServer(RESTORE_QUIET_WAIT_S);
     // The stock client needs the database; schema_backup and myloader create it themselves.
     if (tool === 'mariadb')
       await adminQuery(
@@ -1379,7 +1350,7 @@ async function profileRestore(work, configFile, target, source) {
   const dir = join(work, 'cpu-prof');
   await mkdir(dir, { recursive: true });
   await adminQuery(`DROP DATABASE IF EXISTS \`${target}\``);
-  await waitForQuietServer();
+  await waitForQuietServer(RESTORE_QUIET_WAIT_S);
   const before = cpuCounters();
   const result = await measure(
     process.execPath,

@@ -29,3 +29,37 @@ export async function dropDatabasesLike(pattern) {
     await connection.end();
   }
 }
+
+/**
+ * Waits until InnoDB has flushed most dirty pages (<= 10% of the buffer pool), at most
+ * `maxSeconds`, so that a timed load or restore does not pay for writing the previous one's.
+ */
+export async function waitForQuietServer(maxSeconds) {
+  const started = Date.now();
+  const connection = await connect();
+  try {
+    const status = async () => {
+      const [rows] = await connection.query(
+        "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_buffer_pool_pages_dirty', 'Innodb_buffer_pool_pages_total')",
+      );
+      const get = (name) => Number(rows.find((row) => row.Variable_name === name)?.Value ?? 0);
+      return {
+        dirty: get('Innodb_buffer_pool_pages_dirty'),
+        total: get('Innodb_buffer_pool_pages_total'),
+      };
+    };
+    const first = await status();
+    let now = first;
+    while (now.dirty > now.total * 0.1 && Date.now() - started < maxSeconds * 1000) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      now = await status();
+    }
+    return {
+      dirtyPagesBefore: first.dirty,
+      dirtyPagesAfter: now.dirty,
+      waitedSeconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    await connection.end();
+  }
+}
