@@ -255,48 +255,55 @@ export async function takeSnapshot(
       if (description === undefined)
         throw new UsageError(`table ${table.name} disappeared while the snapshot was read`);
       const content = new StagedContent(staging, memoryBudget);
-      const definition = await definitions.get(index);
-      const head = renderTableHead(engine.dialect, table, definition);
-      const structure = sha256(head);
-      await content.write(head);
       let rows = 0;
-      if (table.rows === 'git') {
-        const rowsHash = createHash('sha256');
-        for await (const chunk of renderRows(
-          engine.dialect,
-          description,
-          session.readRowBatches(options.database, description),
-        )) {
-          rows += chunk.rows;
-          rowsHash.update(chunk.text);
-          await content.write(chunk.text);
+      // Until stageIfChanged takes it (into `pending`, which `finally` discards), the content
+      // is this loop's to discard: a table that spilled to disk holds an open file.
+      try {
+        const definition = await definitions.get(index);
+        const head = renderTableHead(engine.dialect, table, definition);
+        const structure = sha256(head);
+        await content.write(head);
+        if (table.rows === 'git') {
+          const rowsHash = createHash('sha256');
+          for await (const chunk of renderRows(
+            engine.dialect,
+            description,
+            session.readRowBatches(options.database, description),
+          )) {
+            rows += chunk.rows;
+            rowsHash.update(chunk.text);
+            await content.write(chunk.text);
+          }
+          manifest.set(table.name, {
+            category: table.category,
+            structure,
+            rows,
+            sha256: rowsHash.digest('hex'),
+          });
+        } else {
+          manifest.set(table.name, { category: table.category, structure });
         }
-        manifest.set(table.name, {
-          category: table.category,
-          structure,
-          rows,
-          sha256: rowsHash.digest('hex'),
-        });
-      } else {
-        manifest.set(table.name, { category: table.category, structure });
-      }
-      if (table.rows === 'user-data' && userDataCopy !== undefined) {
-        const batches = session.readRowBatches(options.database, description);
-        const entry = await userDataCopy.writeTable(
-          table.name,
-          table.file,
-          renderUserDataRows(engine.dialect, description, batches),
-        );
-        logger.debug(`${table.name}: ${String(entry.rows)} rows encrypted`);
-      }
-      if (table.category === 'ephemeral' && ephemeralCopy !== undefined) {
-        const rowChunks = renderRows(
-          engine.dialect,
-          description,
-          session.readRowBatches(options.database, description),
-        );
-        const copyHead = renderTableHead(engine.dialect, table, definition, EPHEMERAL_COPY_NOTE);
-        await ephemeralCopy.writeTable(table.file, withHead(copyHead, rowChunks));
+        if (table.rows === 'user-data' && userDataCopy !== undefined) {
+          const batches = session.readRowBatches(options.database, description);
+          const entry = await userDataCopy.writeTable(
+            table.name,
+            table.file,
+            renderUserDataRows(engine.dialect, description, batches),
+          );
+          logger.debug(`${table.name}: ${String(entry.rows)} rows encrypted`);
+        }
+        if (table.category === 'ephemeral' && ephemeralCopy !== undefined) {
+          const rowChunks = renderRows(
+            engine.dialect,
+            description,
+            session.readRowBatches(options.database, description),
+          );
+          const copyHead = renderTableHead(engine.dialect, table, definition, EPHEMERAL_COPY_NOTE);
+          await ephemeralCopy.writeTable(table.file, withHead(copyHead, rowChunks));
+        }
+      } catch (error) {
+        await content.discard();
+        throw error;
       }
       // Comparing with the file in place (file system work) overlaps reading the next table
       // (server work); at most two tables are in hand at once.
@@ -517,7 +524,13 @@ async function stageIfChanged(
   file: string,
   rows: number,
 ): Promise<TableFileChange & { change: FileChange }> {
-  const existing = await content.compareWith(target);
+  let existing: Awaited<ReturnType<StagedContent['compareWith']>>;
+  try {
+    existing = await content.compareWith(target);
+  } catch (error) {
+    await content.discard();
+    throw error;
+  }
   if (existing === 'same') {
     await content.discard();
     return { change: 'unchanged', structureChanged: false, rowsAdded: 0, rowsRemoved: 0 };
