@@ -4,9 +4,10 @@
  * `$SCHEMA_BACKUP_DB_PASSWORD`, else the option files. Every password read is registered
  * with `redact` so that no later message can show it.
  */
-import { access, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { ConfigError } from '../errors.js';
+import { pathExists } from '../support/path-exists.js';
 import { registerSecret } from '../support/redact.js';
 import { readOptionFiles, type OptionValues } from './my-cnf/read-option-files.js';
 import type { Config } from './schema.js';
@@ -129,7 +130,7 @@ async function chooseEndpoint(
   if (host !== undefined && host !== 'localhost') return { host, port: port ?? 3306 };
   if (socket !== undefined && host === undefined) return { socket };
   for (const candidate of socket === undefined ? DEFAULT_SOCKETS : [socket, ...DEFAULT_SOCKETS]) {
-    if (await exists(candidate)) return { socket: candidate };
+    if (await pathExists(candidate)) return { socket: candidate };
   }
   return { host: '127.0.0.1', port: port ?? 3306 };
 }
@@ -185,13 +186,4 @@ async function readPasswordFile(
     );
   // The first line is the password, as in `mariadb --password="$(cat file)"`.
   return text.split(/\r?\n/)[0] ?? '';
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

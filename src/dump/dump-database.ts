@@ -27,6 +27,7 @@ import { renameDurably, syncDirectory, writeFileAtomic } from '../support/atomic
 import { mapWithConcurrency } from '../support/concurrency.js';
 import { isSelected } from '../support/glob.js';
 import type { Logger } from '../support/logger.js';
+import { pathExists } from '../support/path-exists.js';
 import { COMPRESSION_EXTENSION, type Compression } from './compression.js';
 import {
   databasePart,
@@ -227,7 +228,7 @@ export async function dumpDatabase(engine: Engine, options: DumpOptions): Promis
     if (outputPath !== undefined) {
       await mkdir(dirname(outputPath), { recursive: true, mode: 0o700 });
       await removeStaleTemporaries(dirname(outputPath), logger);
-      if (await exists(outputPath))
+      if (await pathExists(outputPath))
         throw new UsageError(`${outputPath} already exists`, {
           hint: 'Choose another --output, or remove it first.',
         });
@@ -560,7 +561,7 @@ async function planDatabase(
     const deferred =
       table.engine === 'innodb' &&
       !referenced.has(table.description.name) &&
-      isReadInRanges(table, options.chunkRows)
+      rangeColumn(table, options.chunkRows) !== undefined
         ? deferSecondaryKeys(table.description.name, table.definition.sql)
         : undefined;
     if (deferred === undefined) return { ...table, addKeys: '' };
@@ -631,25 +632,20 @@ function nonTransactionalTables(plan: readonly PlannedDatabase[]): string[] {
  */
 const CHUNK_BYTES = 64 * 1024 * 1024;
 
-/** The single integer key column a table's rows can be read by in ranges, if it has one. */
+/**
+ * The column a table is read by in key ranges: its single integer key, when the table is
+ * big enough to share out; undefined when it is read whole.
+ */
 function rangeColumn(
   table: Omit<PlannedTable, 'addKeys'>,
+  chunkRows: number,
 ): TableDescription['columns'][number] | undefined {
+  const big = table.estimatedRows > chunkRows * 1.5 || table.estimatedBytes > CHUNK_BYTES * 1.5;
   const key = table.description.uniqueKey;
-  const column =
-    key.length === 1
-      ? table.description.columns.find((candidate) => candidate.name === key[0])
-      : undefined;
+  if (!big || key.length !== 1 || insertableColumns(table.description).length === 0)
+    return undefined;
+  const column = table.description.columns.find((candidate) => candidate.name === key[0]);
   return column !== undefined && INTEGER_TYPES.has(column.dataType) ? column : undefined;
-}
-
-/** True when a table is big enough to be read in several key ranges, and has a key to do it by. */
-function isReadInRanges(table: Omit<PlannedTable, 'addKeys'>, chunkRows: number): boolean {
-  return (
-    rangeColumn(table) !== undefined &&
-    (table.estimatedRows > chunkRows * 1.5 || table.estimatedBytes > CHUNK_BYTES * 1.5) &&
-    insertableColumns(table.description).length > 0
-  );
 }
 
 /**
@@ -664,8 +660,8 @@ async function workItems(
   const items: WorkItem[] = [];
   for (const database of plan) {
     for (const table of database.tables) {
-      const column = rangeColumn(table);
-      if (column === undefined || !isReadInRanges(table, chunkRows)) {
+      const column = rangeColumn(table, chunkRows);
+      if (column === undefined) {
         items.push({
           table,
           range: undefined,
@@ -816,14 +812,5 @@ async function removeStaleTemporaries(directory: string, logger: Logger): Promis
     } catch {
       // Gone already, or not ours to remove: leave it.
     }
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

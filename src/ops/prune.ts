@@ -9,11 +9,12 @@
  * Ops modules log through the given logger and never print; they may use snapshot/ (for the
  * user-data layout) and support/, never the CLI.
  */
-import { access, readdir, readlink, rename, rm } from 'node:fs/promises';
+import { readdir, readlink, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LATEST_LINK, listCopies, USER_DATA_MANIFEST } from '../snapshot/user-data-copy.js';
 import { writeFileAtomic } from '../support/atomic-write.js';
 import type { Logger } from '../support/logger.js';
+import { pathExists } from '../support/path-exists.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
 import { diskUsage } from './disk-usage.js';
 import {
@@ -163,8 +164,8 @@ export async function listUserDataCopies(hostDir: string): Promise<FoundItem[]> 
     items.push({
       id: name,
       time,
-      manual: await exists(join(hostDir, `${name}${KEEP_SUFFIX}`)),
-      complete: await exists(join(hostDir, name, USER_DATA_MANIFEST)),
+      manual: await pathExists(join(hostDir, `${name}${KEEP_SUFFIX}`)),
+      complete: await pathExists(join(hostDir, name, USER_DATA_MANIFEST)),
     });
   }
   return items;
@@ -194,7 +195,7 @@ export async function listDumps(dumpDir: string, host: string): Promise<Map<stri
     const item: FoundItem = {
       id: name,
       time,
-      manual: await exists(join(dumpDir, `${name}${KEEP_SUFFIX}`)),
+      manual: await pathExists(join(dumpDir, `${name}${KEEP_SUFFIX}`)),
       complete: true,
     };
     const list = series.get(match[1]);
@@ -210,17 +211,8 @@ export async function listDumps(dumpDir: string, host: string): Promise<Map<stri
  */
 export async function markManual(path: string): Promise<string> {
   const sidecar = `${path}${KEEP_SUFFIX}`;
-  if (!(await exists(sidecar))) await writeFileAtomic(sidecar, '', { mode: 0o600 });
+  if (!(await pathExists(sidecar))) await writeFileAtomic(sidecar, '', { mode: 0o600 });
   return sidecar;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function escapeRegExp(text: string): string {

@@ -6,13 +6,14 @@
  * Directories are 0700 and files 0600; plaintext never touches the disk.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EncryptingWriter } from '../crypto/encrypting-writer.js';
 import { WORK_DIR_NAME } from './layout.js';
 import type { SqlChunk } from './render-files.js';
 import { CryptoError, UsageError } from '../errors.js';
 import { renameDurably, syncDirectory, writeFileAtomic } from '../support/atomic-write.js';
+import { pathExists } from '../support/path-exists.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
 
 export const LATEST_LINK = 'latest';
@@ -182,7 +183,7 @@ export class UserDataCopy {
     await this.prepare();
     if (this.prepared !== 'ready' && this.prepared !== undefined) return this.prepared;
     let timestamp = copyTimestamp(this.now);
-    if (await exists(join(this.hostDir, timestamp)))
+    if (await pathExists(join(this.hostDir, timestamp), { followSymlinks: false }))
       timestamp = `${timestamp}-${randomBytes(2).toString('hex')}`;
     await renameDurably(this.workDir, join(this.hostDir, timestamp));
     await pointLatestAt(this.hostDir, timestamp);
@@ -309,13 +310,4 @@ async function pointLatestAt(hostDir: string, name: string): Promise<void> {
   await symlink(name, temporary);
   await rename(temporary, join(hostDir, LATEST_LINK));
   await syncDirectory(hostDir);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
