@@ -4,11 +4,11 @@
  * when encrypting. Writes may come from several workers; each write lands whole.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { PassThrough, Transform, Writable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createEncryptStream } from '../crypto/encrypt-stream.js';
+import { DirectFile } from '../support/direct-file.js';
 import { createCompressor, type Compression } from './compression.js';
 
 export interface DumpOutputOptions {
@@ -21,6 +21,8 @@ export interface DumpOutputOptions {
   readonly checksum?: boolean | undefined;
   /** Flush a file to disk in the background every this many bytes; default {@link SYNC_EVERY_BYTES}. */
   readonly syncEveryBytes?: number | undefined;
+  /** Write a file with O_DIRECT where the file system allows it (see DirectFile); default true. */
+  readonly direct?: boolean | undefined;
 }
 
 export type DumpOutputTarget =
@@ -44,9 +46,22 @@ const BUFFERED_BYTES = 4 * 1024 * 1024;
  */
 const SYNC_EVERY_BYTES = 128 * 1024 * 1024;
 
+/**
+ * Where the bytes go. A plain file takes them straight (`file`): each write is copied into
+ * the file's blocks before it resolves, so the caller may reuse its buffer. With compression,
+ * encryption, or a stream target, a stream pipeline (`pipe`) takes them.
+ */
+type Route =
+  | { readonly kind: 'file'; readonly file: DirectFile }
+  | {
+      readonly kind: 'pipe';
+      readonly head: PassThrough;
+      readonly done: Promise<void>;
+      readonly file: DirectFile | undefined;
+    };
+
 export class DumpOutput {
-  private readonly head: PassThrough;
-  private readonly done: Promise<void>;
+  private readonly route: Route;
   private readonly path: string | undefined;
   private readonly state: { failure: Error | undefined; bytes: number; plaintextBytes: number } = {
     failure: undefined,
@@ -55,17 +70,16 @@ export class DumpOutput {
   };
   private readonly hash: Hash | undefined;
   private readonly syncEveryBytes: number;
+  /** The last write to a plain file: the next one waits for it, so writes never interleave. */
+  private tail: Promise<void> = Promise.resolve();
   /** The background flushing of a file target (see {@link SYNC_EVERY_BYTES}). */
-  private readonly flusher: {
-    /** Opened at the first flush; undefined inside when it could not be opened. */
-    handle: Promise<FileHandle | undefined> | undefined;
-    running: Promise<void> | undefined;
-    flushedAt: number;
-  } = { handle: undefined, running: undefined, flushedAt: 0 };
+  private readonly flusher: { running: Promise<void> | undefined; flushedAt: number } = {
+    running: undefined,
+    flushedAt: 0,
+  };
 
   private constructor(
-    stages: (Duplex | Transform)[],
-    sink: Writable,
+    route: (output: DumpOutput) => Route,
     path: string | undefined,
     checksum: boolean,
     syncEveryBytes: number,
@@ -73,35 +87,29 @@ export class DumpOutput {
     this.path = path;
     this.syncEveryBytes = syncEveryBytes;
     this.hash = checksum ? createHash('sha256') : undefined;
-    this.head = new PassThrough({ highWaterMark: BUFFERED_BYTES });
-    const counter = new Transform({
-      transform: (chunk: Buffer, _encoding, callback) => {
-        this.hash?.update(chunk);
-        this.state.bytes += chunk.length;
-        this.flushInBackground();
-        callback(null, chunk);
-      },
-    });
-    this.done = pipeline([this.head, ...stages, counter, sink]);
-    this.done.catch((error: unknown) => {
-      this.state.failure ??= error instanceof Error ? error : new Error(String(error));
-    });
+    this.route = route(this);
   }
 
-  /** Opens the pipeline; a file target must not exist yet. */
+  /** Opens the output; a file target must not exist yet. */
   static async open(target: DumpOutputTarget, options: DumpOutputOptions): Promise<DumpOutput> {
     const stages: (Duplex | Transform)[] = [];
     const compressor = createCompressor(options.compression, options.threads);
     if (compressor !== undefined) stages.push(compressor);
     if (options.recipients.length > 0) stages.push(await createEncryptStream(options.recipients));
+    const checksum = options.checksum === true;
     if ('path' in target) {
-      const sink = createWriteStream(target.path, { flags: 'wx', mode: 0o600 });
+      const file = await DirectFile.create(target.path, {
+        mode: 0o600,
+        direct: options.direct ?? true,
+      });
+      const syncEvery = options.syncEveryBytes ?? SYNC_EVERY_BYTES;
+      if (stages.length === 0)
+        return new DumpOutput(() => ({ kind: 'file', file }), target.path, checksum, syncEvery);
       return new DumpOutput(
-        stages,
-        sink,
+        (output) => output.pipe(stages, file.writable(), file),
         target.path,
-        options.checksum === true,
-        options.syncEveryBytes ?? SYNC_EVERY_BYTES,
+        checksum,
+        syncEvery,
       );
     }
     const stream = target.stream;
@@ -112,27 +120,45 @@ export class DumpOutput {
         else stream.once('drain', () => callback());
       },
     });
-    return new DumpOutput(stages, sink, undefined, options.checksum === true, 0);
+    return new DumpOutput((output) => output.pipe(stages, sink, undefined), undefined, checksum, 0);
   }
 
-  /** Appends `bytes`; resolves when the pipeline can take more. Throws if the pipeline failed. */
-  async write(bytes: Buffer | string): Promise<void> {
+  /**
+   * Appends `bytes`; resolves when the output can take more. Throws if the output failed.
+   * `release`, when given, is called once the output no longer needs `bytes` (their buffer
+   * may then be reused): at once for a plain file, never when a pipeline keeps them.
+   */
+  async write(bytes: Buffer | string, release?: () => void): Promise<void> {
     if (this.state.failure !== undefined) throw this.state.failure;
     const buffer = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
     this.state.plaintextBytes += buffer.length;
-    if (this.head.write(buffer)) return;
+    const route = this.route;
+    if (route.kind === 'file') {
+      const write = this.tail.then(async () => {
+        if (this.state.failure !== undefined) throw this.state.failure;
+        this.count(buffer);
+        await route.file.append(buffer);
+        release?.();
+      });
+      this.tail = write.catch((error: unknown) => {
+        this.state.failure ??= error instanceof Error ? error : new Error(String(error));
+      });
+      await write;
+      return;
+    }
+    if (route.head.write(buffer)) return;
     await new Promise<void>((resolve, reject) => {
       const onDrain = (): void => {
         resolve();
       };
-      this.head.once('drain', onDrain);
-      this.done.then(
+      route.head.once('drain', onDrain);
+      route.done.then(
         () => {
-          this.head.off('drain', onDrain);
+          route.head.off('drain', onDrain);
           resolve();
         },
         (error: unknown) => {
-          this.head.off('drain', onDrain);
+          route.head.off('drain', onDrain);
           reject(error instanceof Error ? error : new Error(String(error)));
         },
       );
@@ -141,16 +167,22 @@ export class DumpOutput {
 
   /** Ends the output, waits for every stage, fsyncs a file, and returns its size and checksum. */
   async finish(): Promise<DumpOutputResult> {
-    this.head.end();
-    await this.done;
-    if (this.path !== undefined) {
+    const route = this.route;
+    if (route.kind === 'file') {
+      await this.tail;
+      if (this.state.failure !== undefined) throw this.state.failure;
+      await route.file.end();
+    } else {
+      route.head.end();
+      await route.done;
+    }
+    const file = route.file;
+    if (file !== undefined) {
       await this.flusher.running;
-      const handle = (await this.flusher.handle) ?? (await open(this.path, 'r+'));
-      this.flusher.handle = undefined;
       try {
-        await handle.sync();
+        await file.sync();
       } finally {
-        await handle.close();
+        await file.close();
       }
     }
     return {
@@ -160,6 +192,46 @@ export class DumpOutput {
     };
   }
 
+  /** Stops the output and removes a partial file. Never throws. */
+  async abort(): Promise<void> {
+    const route = this.route;
+    if (route.kind === 'file') await this.tail;
+    else {
+      route.head.destroy(new Error('dump aborted'));
+      await route.done.catch(() => undefined);
+    }
+    await this.flusher.running;
+    await route.file?.close();
+    if (this.path !== undefined) await unlink(this.path).catch(() => undefined);
+  }
+
+  /** The pipeline route: head, then the stages, then a counter, then `sink`. */
+  private pipe(
+    stages: (Duplex | Transform)[],
+    sink: Writable,
+    file: DirectFile | undefined,
+  ): Route {
+    const head = new PassThrough({ highWaterMark: BUFFERED_BYTES });
+    const counter = new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => {
+        this.count(chunk);
+        callback(null, chunk);
+      },
+    });
+    const done = pipeline([head, ...stages, counter, sink]);
+    done.catch((error: unknown) => {
+      this.state.failure ??= error instanceof Error ? error : new Error(String(error));
+    });
+    return { kind: 'pipe', head, done, file };
+  }
+
+  /** Counts (and hashes) bytes on their way to the file or stream. */
+  private count(chunk: Buffer): void {
+    this.hash?.update(chunk);
+    this.state.bytes += chunk.length;
+    this.flushInBackground();
+  }
+
   /**
    * Starts an fdatasync of the file when `syncEveryBytes` more were written since the
    * last one and none is running. Its failure is not reported here: the final fsync in
@@ -167,27 +239,15 @@ export class DumpOutput {
    */
   private flushInBackground(): void {
     const flusher = this.flusher;
-    if (this.path === undefined || flusher.running !== undefined) return;
+    const file = this.route.file;
+    if (file === undefined || flusher.running !== undefined) return;
     if (this.state.bytes - flusher.flushedAt < this.syncEveryBytes) return;
     flusher.flushedAt = this.state.bytes;
-    flusher.handle ??= open(this.path, 'r+').catch(() => undefined);
-    const handle = flusher.handle;
-    flusher.running = handle
-      .then(async (opened) => opened?.datasync())
+    flusher.running = file
+      .datasync()
       .catch(() => undefined)
       .finally(() => {
         flusher.running = undefined;
       });
-  }
-
-  /** Stops the pipeline and removes a partial file. Never throws. */
-  async abort(): Promise<void> {
-    this.head.destroy(new Error('dump aborted'));
-    await this.done.catch(() => undefined);
-    await this.flusher.running;
-    const handle = this.flusher.handle;
-    this.flusher.handle = undefined;
-    await (await handle)?.close().catch(() => undefined);
-    if (this.path !== undefined) await unlink(this.path).catch(() => undefined);
   }
 }

@@ -33,6 +33,28 @@ describe('DumpOutput', () => {
     expect(await openDescriptors()).toBe(before);
   });
 
+  it('releases each buffer of a plain file once copied, so that reusing it loses nothing', async () => {
+    const path = join(await createTempDir('dump-output'), 'out.sql');
+    const output = await DumpOutput.open({ path }, { compression: 'none', recipients: [] });
+    const expected: Buffer[] = [];
+    const buffer = Buffer.alloc(300 * 1024);
+    let released = 0;
+    for (let index = 0; index < 20; index += 1) {
+      // One buffer for every write, refilled once the output released it: as the encoder does.
+      buffer.fill(65 + index);
+      expected.push(Buffer.from(buffer));
+      let mine = false;
+      await output.write(buffer, () => {
+        mine = true;
+        released += 1;
+      });
+      expect(mine).toBe(true);
+    }
+    await output.finish();
+    expect(released).toBe(20);
+    expect((await readFile(path)).equals(Buffer.concat(expected))).toBe(true);
+  });
+
   it('removes the file and closes what it opened when aborted mid-way', async () => {
     const path = join(await createTempDir('dump-output'), 'out.sql');
     const before = await openDescriptors();
