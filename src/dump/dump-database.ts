@@ -337,7 +337,9 @@ async function writeSingleFile(
       if (context.multiple) await output.write(useDatabase(database.name, true));
       await output.write(structureSql(database));
       const items = context.items.filter((item) => item.table.database === database.name);
-      await readItems(context, items, async (_item, chunk) => output.write(chunk));
+      await readItems(context, items, async (_item, chunk, release) =>
+        output.write(chunk, release),
+      );
       await output.write(addKeysSql(database));
       for (const table of database.tables) {
         tableRows[`${database.name}.${table.description.name}`] = context.tracker.rowsOf(
@@ -432,7 +434,7 @@ async function writeDirectory(
     dataFiles[order.get(item) ?? 0] = await writeOne(
       name,
       { kind: 'data', database: item.table.database, table: item.table.description.name },
-      async (output) => read(async (chunk) => output.write(chunk)),
+      async (output) => read(async (chunk, release) => output.write(chunk, release)),
     );
   });
   files.push(...dataFiles.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
@@ -474,6 +476,9 @@ async function writeDirectory(
   return { bytes: files.reduce((sum, file) => sum + file.bytes, 0), sqlBytes };
 }
 
+/** Takes a chunk of SQL; calls `release` (when given) once it no longer needs the buffer. */
+type ChunkSink = (chunk: Buffer, release?: () => void) => Promise<void>;
+
 /**
  * Reads `items` over the sessions, at most one item per session at a time, largest first.
  * Either `onChunk` receives every chunk, or `perItem` drives each item's reading itself
@@ -482,11 +487,8 @@ async function writeDirectory(
 async function readItems(
   context: WriteContext,
   items: readonly WorkItem[],
-  onChunk: ((item: WorkItem, chunk: Buffer) => Promise<void>) | undefined,
-  perItem?: (
-    item: WorkItem,
-    read: (sink: (chunk: Buffer) => Promise<void>) => Promise<number>,
-  ) => Promise<void>,
+  onChunk: ((item: WorkItem, chunk: Buffer, release?: () => void) => Promise<void>) | undefined,
+  perItem?: (item: WorkItem, read: (sink: ChunkSink) => Promise<number>) => Promise<void>,
 ): Promise<void> {
   const free = [...context.sessions];
   // Largest first, by bytes rather than rows: a table of few, wide rows (BLOBs) read last
@@ -496,7 +498,7 @@ async function readItems(
     const session = free.pop();
     if (session === undefined) throw new Error('no free session');
     try {
-      const read = async (sink: (chunk: Buffer) => Promise<void>): Promise<number> => {
+      const read = async (sink: ChunkSink): Promise<number> => {
         let rows = 0;
         for await (const chunk of session.readInsertChunks(
           item.table.database,
@@ -504,7 +506,7 @@ async function readItems(
           { range: item.range },
         )) {
           checkAborted(context.options.signal);
-          await sink(chunk.sql);
+          await sink(chunk.sql, chunk.release);
           rows += chunk.rows;
           context.tracker.addRows(chunk.rows, chunk.sql.length);
         }
@@ -512,7 +514,8 @@ async function readItems(
         return rows;
       };
       if (perItem !== undefined) await perItem(item, read);
-      else if (onChunk !== undefined) await read((chunk) => onChunk(item, chunk));
+      else if (onChunk !== undefined)
+        await read(async (chunk, release) => onChunk(item, chunk, release));
     } finally {
       free.push(session);
     }

@@ -121,6 +121,11 @@ export function insertableColumns(table: TableDescription): readonly ColumnDescr
 export interface InsertChunk {
   readonly sql: Buffer;
   readonly rows: number;
+  /**
+   * Hands the buffer of `sql` back for the next chunks, once it is no longer used; at most
+   * once. Optional to call: an unreleased buffer is left to the garbage collector.
+   */
+  readonly release?: (() => void) | undefined;
 }
 
 /** Rows whose integer key column is in `[from, to)`; an absent bound is open. Decimal text. */

@@ -25,7 +25,12 @@ import {
 import { mapDriverError } from './map-error.js';
 import { normalizeCreateTable, splitDefiner } from './normalize-create.js';
 import { streamBatches } from './stream-batches.js';
-import { DEFAULT_STATEMENT_BYTES, InsertEncoder, streamInsertChunks } from './insert-encoder.js';
+import {
+  DEFAULT_STATEMENT_BYTES,
+  InsertEncoder,
+  streamInsertChunks,
+  type PreparedRows,
+} from './insert-encoder.js';
 import { literalKindOf, quoteIdentifier, sqlLiteral } from './sql-literal.js';
 
 export const SESSION_SETUP = [
@@ -256,14 +261,6 @@ export class MariadbSession implements Session {
   ): AsyncIterable<InsertChunk> {
     const columns = insertableColumns(table);
     if (columns.length === 0) return;
-    // FLOAT as DOUBLE: exact, where the text protocol's FLOAT has 6 digits (see readRowBatches).
-    const select = columns
-      .map((column) =>
-        column.dataType === 'float'
-          ? `CAST(${quoteIdentifier(column.name)} AS DOUBLE)`
-          : quoteIdentifier(column.name),
-      )
-      .join(', ');
     const range = options.range;
     const conditions: string[] = [];
     if (range?.from !== undefined)
@@ -271,7 +268,8 @@ export class MariadbSession implements Session {
     if (range?.to !== undefined)
       conditions.push(`${quoteIdentifier(range.column)} < ${integerText(range.to)}`);
     const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
-    const sql = `SELECT ${select} FROM ${quoteIdentifier(database)}.${quoteIdentifier(table.name)}${where}`;
+    const from = `${quoteIdentifier(database)}.${quoteIdentifier(table.name)}${where}`;
+    const names = columns.map((column) => quoteIdentifier(column.name));
     const prefix = `INSERT INTO ${quoteIdentifier(table.name)} (${columns.map((column) => quoteIdentifier(column.name)).join(',')}) VALUES `;
     const encoder = new InsertEncoder(
       prefix,
@@ -279,8 +277,29 @@ export class MariadbSession implements Session {
       options.statementBytes ?? DEFAULT_STATEMENT_BYTES,
     );
     const raw = (this.connection as unknown as { connection: CallbackConnection }).connection;
-    yield* streamInsertChunks(raw, sql, encoder, (error) =>
-      mapDriverError(error, `reading rows of ${quoteIdentifier(table.name)}`, this.target),
+    const mapError = (error: unknown): Error =>
+      mapDriverError(error, `reading rows of ${quoteIdentifier(table.name)}`, this.target);
+    // Binary rows (a prepared statement) where the server allows it: it then sends numbers
+    // and dates as they are stored instead of formatting each as text, and FLOAT is exact.
+    const binarySql = `SELECT ${names.join(', ')} FROM ${from}`;
+    const prepared = await prepareRows(raw, binarySql);
+    if (prepared !== undefined) {
+      try {
+        yield* streamInsertChunks(raw, binarySql, encoder, mapError, prepared);
+      } finally {
+        unprepare(raw, binarySql);
+      }
+      return;
+    }
+    // FLOAT as DOUBLE: exact, where the text protocol's FLOAT has 6 digits (see readRowBatches).
+    const textSelect = columns.map((column, index) =>
+      column.dataType === 'float' ? `CAST(${names[index] ?? ''} AS DOUBLE)` : (names[index] ?? ''),
+    );
+    yield* streamInsertChunks(
+      raw,
+      `SELECT ${textSelect.join(', ')} FROM ${from}`,
+      encoder,
+      mapError,
     );
   }
 
@@ -494,4 +513,33 @@ function integerText(value: string): string {
 /** Sorts by UTF-16 code units: locale-independent, so every host orders names alike. */
 export function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Prepares `sql` on the connection, or undefined when the server refuses to (prepared
+ * statements disabled with max_prepared_stmt_count = 0, the limit reached, a proxy without
+ * them): the caller then reads as text. Throws when the connection itself failed.
+ */
+async function prepareRows(
+  connection: CallbackConnection,
+  sql: string,
+): Promise<PreparedRows | undefined> {
+  return new Promise((resolve, reject) => {
+    connection.prepare(sql, (error, statement) => {
+      if (error === null) resolve(statement);
+      else if ((error as { fatal?: boolean }).fatal === true) reject(error);
+      else resolve(undefined);
+    });
+  });
+}
+
+/** Closes the statement of `sql` on the server, unless the connection is gone (nothing to close). */
+function unprepare(connection: CallbackConnection, sql: string): void {
+  const internals = connection as unknown as {
+    _fatalError?: unknown;
+    stream?: { destroyed?: boolean };
+  };
+  if (internals._fatalError !== undefined && internals._fatalError !== null) return;
+  if (internals.stream?.destroyed === true) return;
+  connection.unprepare(sql);
 }

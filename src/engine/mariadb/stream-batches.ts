@@ -24,6 +24,8 @@ export interface StreamSink<T> {
 
 export interface StreamQueryOptions<T> {
   readonly sql: string;
+  /** Starts the statement; default: `sql` as a text query. */
+  readonly start?: (() => Query) | undefined;
   /** Installs the row handling on the query, pushing into `sink`. */
   readonly attach: (query: Query, sink: StreamSink<T>) => void;
   /** At the end of a complete result: push what is still held (a last partial batch). */
@@ -31,7 +33,7 @@ export interface StreamQueryOptions<T> {
   readonly mapError: (error: unknown) => Error;
 }
 
-/** Runs `options.sql` (text protocol, rows as arrays of raw buffers) and yields what the handler pushes, in order. */
+/** Runs `options.sql` (or `options.start`) and yields what the handler pushes, in order. */
 export async function* streamQuery<T>(
   connection: CallbackConnection,
   options: StreamQueryOptions<T>,
@@ -70,7 +72,8 @@ export async function* streamQuery<T>(
     },
   };
 
-  const query = connection.query({ sql: options.sql, rowsAsArray: true, typeCast: false });
+  const query =
+    options.start?.() ?? connection.query({ sql: options.sql, rowsAsArray: true, typeCast: false });
   options.attach(query, sink);
   query.on('error', (error: unknown) => {
     state.failure ??= error;

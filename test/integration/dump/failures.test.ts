@@ -199,6 +199,7 @@ describe('an interrupted dump leaves no final file', () => {
     );
     const dumpDir = await createTempDir('dump');
     let killed = false;
+    let killedConnections = 0;
     const error = await dumpDatabase(
       mariadbEngine,
       dumpOptionsForTest({
@@ -217,15 +218,18 @@ describe('an interrupted dump leaves no final file', () => {
               { env: { ...process.env, MYSQL_PWD: server.password }, encoding: 'utf8' },
             );
           const ids = client(
-            `SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' AND INFO LIKE 'SELECT %${source.name}%' AND ID <> CONNECTION_ID()`,
+            `SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND IN ('Query', 'Execute') AND INFO LIKE 'SELECT %${source.name}%' AND ID <> CONNECTION_ID()`,
           )
             .split('\n')
             .filter((id) => /^\d+$/.test(id));
+          killedConnections = ids.length;
           for (const id of ids) client(`KILL ${id}`);
         },
       }),
     ).catch((caught: unknown) => caught);
     expect(killed).toBe(true);
+    // Rows are read by a prepared statement (COMMAND 'Execute') or a query, on one connection.
+    expect(killedConnections).toBe(1);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/connection|killed|interrupted|lost/i);
     expect(await readdir(dumpDir)).toEqual([]);
