@@ -47,6 +47,24 @@ const BUFFERED_BYTES = 4 * 1024 * 1024;
 const SYNC_EVERY_BYTES = 128 * 1024 * 1024;
 
 /**
+ * Resolves when `head` drained, or closed because the pipeline failed (the next write or
+ * finish() reports that). Listeners on the stream, removed again: a callback on the
+ * pipeline's promise would stay until the end, holding on to whatever its scope held (a
+ * megabyte of SQL per wait).
+ */
+async function untilDrained(head: PassThrough): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const settle = (): void => {
+      head.off('drain', settle);
+      head.off('close', settle);
+      resolve();
+    };
+    head.once('drain', settle);
+    head.once('close', settle);
+  });
+}
+
+/**
  * Where the bytes go. A plain file takes them straight (`file`): each write is copied into
  * the file's blocks before it resolves, so the caller may reuse its buffer. With compression,
  * encryption, or a stream target, a stream pipeline (`pipe`) takes them.
@@ -146,23 +164,7 @@ export class DumpOutput {
       await write;
       return;
     }
-    if (route.head.write(buffer)) return;
-    await new Promise<void>((resolve, reject) => {
-      const onDrain = (): void => {
-        resolve();
-      };
-      route.head.once('drain', onDrain);
-      route.done.then(
-        () => {
-          route.head.off('drain', onDrain);
-          resolve();
-        },
-        (error: unknown) => {
-          route.head.off('drain', onDrain);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    });
+    if (!route.head.write(buffer)) await untilDrained(route.head);
   }
 
   /** Ends the output, waits for every stage, fsyncs a file, and returns its size and checksum. */
