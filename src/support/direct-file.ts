@@ -45,8 +45,12 @@ export interface DirectFileOptions {
 interface DirectState {
   readonly handle: FileHandle;
   readonly blocks: Buffer[];
+  /** Whether `blocks` go back to {@link spareBlockSets} when the file is done with them. */
+  readonly pooled: boolean;
   /** The write of each block still running, if any. */
   readonly pending: (Promise<void> | undefined)[];
+  /** Every write still running, the last block's included: the blocks are free when none is. */
+  readonly running: Set<Promise<void>>;
   /** Index of the block being filled. */
   current: number;
   /** Bytes in the block being filled. */
@@ -114,6 +118,8 @@ export class DirectFile {
         // The next block is reused only once its previous write is done: this is the back-pressure.
         await direct.pending[direct.current];
         direct.pending[direct.current] = undefined;
+        // Closed meanwhile (an abort): the blocks may be another file's now.
+        if (this.direct !== direct) throw new Error('the file was closed while being written');
       }
     }
   }
@@ -131,12 +137,14 @@ export class DirectFile {
       const aligned = Math.ceil(direct.filled / ALIGNMENT) * ALIGNMENT;
       block.fill(0, direct.filled, aligned);
       await this.writeBlock(direct, block, direct.filled, aligned);
+      if (this.direct !== direct) throw new Error('the file was closed while being written');
       this.position += direct.filled;
       // The padding of the last block went to the file too; the file ends at the last real byte.
       if (aligned !== direct.filled) await this.handle.truncate(this.position);
       direct.filled = 0;
     }
     this.direct = undefined;
+    releaseBlocks(direct);
     await direct.handle.close();
   }
 
@@ -155,7 +163,8 @@ export class DirectFile {
     const direct = this.direct;
     this.direct = undefined;
     if (direct !== undefined) {
-      await Promise.all(direct.pending.map(async (write) => write?.catch(() => undefined)));
+      await Promise.all([...direct.running].map(async (write) => write.catch(() => undefined)));
+      releaseBlocks(direct);
       await direct.handle.close().catch(() => undefined);
     }
     await this.handle.close().catch(() => undefined);
@@ -189,12 +198,47 @@ export class DirectFile {
     alignedLength: number,
   ): Promise<void> {
     const position = this.position;
+    const write = (async () => {
+      try {
+        await writeAll(direct.handle, block, alignedLength, position);
+      } catch {
+        this.allDirect = false;
+        await writeAll(this.handle, block, length, position);
+      }
+    })();
+    direct.running.add(write);
     try {
-      await writeAll(direct.handle, block, alignedLength, position);
-    } catch {
-      this.allDirect = false;
-      await writeAll(this.handle, block, length, position);
+      await write;
+    } finally {
+      direct.running.delete(write);
     }
+  }
+}
+
+/**
+ * Block sets of finished files, for the next ones: making one maps and zero-fills 4 MiB and
+ * reserves address space, which a directory dump of many small tables would do per table.
+ */
+const spareBlockSets: Buffer[][] = [];
+/** More files than this are rarely written at once (one per dump thread). */
+const MAX_SPARE_BLOCK_SETS = 8;
+
+function releaseBlocks(direct: DirectState): void {
+  if (direct.pooled && spareBlockSets.length < MAX_SPARE_BLOCK_SETS)
+    spareBlockSets.push(direct.blocks);
+}
+
+/** Aligned blocks, or undefined where they cannot be had. */
+function allocateBlocks(blockOffset: number): Buffer[] | undefined {
+  try {
+    // The only page-aligned memory JavaScript can get: a WebAssembly memory is mapped by itself.
+    const pages = Math.ceil((BLOCK_BYTES * BLOCK_COUNT + blockOffset) / WASM_PAGE_BYTES);
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    return Array.from({ length: BLOCK_COUNT }, (_, index) =>
+      Buffer.from(memory.buffer, index * BLOCK_BYTES + blockOffset, BLOCK_BYTES),
+    );
+  } catch {
+    return undefined;
   }
 }
 
@@ -203,29 +247,28 @@ async function openDirect(path: string, blockOffset: number): Promise<DirectStat
   // node:fs has O_DIRECT only where the platform has it (Linux), undefined elsewhere.
   const flag = (constants as { O_DIRECT?: number }).O_DIRECT;
   if (flag === undefined) return undefined;
-  let blocks: Buffer[];
+  let handle: FileHandle;
   try {
-    // The only page-aligned memory JavaScript can get: a WebAssembly memory is mapped by itself.
-    const pages = Math.ceil((BLOCK_BYTES * BLOCK_COUNT + blockOffset) / WASM_PAGE_BYTES);
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    blocks = Array.from({ length: BLOCK_COUNT }, (_, index) =>
-      Buffer.from(memory.buffer, index * BLOCK_BYTES + blockOffset, BLOCK_BYTES),
-    );
+    handle = await open(path, constants.O_WRONLY | flag);
   } catch {
     return undefined;
   }
-  try {
-    const handle = await open(path, constants.O_WRONLY | flag);
-    return {
-      handle,
-      blocks,
-      pending: Array<undefined>(BLOCK_COUNT).fill(undefined),
-      current: 0,
-      filled: 0,
-    };
-  } catch {
+  // Misaligned blocks (a test's) are never pooled.
+  const pooled = blockOffset === 0;
+  const blocks = (pooled ? spareBlockSets.pop() : undefined) ?? allocateBlocks(blockOffset);
+  if (blocks === undefined) {
+    await handle.close().catch(() => undefined);
     return undefined;
   }
+  return {
+    handle,
+    blocks,
+    pooled,
+    pending: Array<undefined>(BLOCK_COUNT).fill(undefined),
+    running: new Set(),
+    current: 0,
+    filled: 0,
+  };
 }
 
 /** pwrite until the first `length` bytes of `buffer` are written (a write may take fewer). */

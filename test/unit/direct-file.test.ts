@@ -75,6 +75,22 @@ describe('DirectFile', () => {
     expect(await readFile(path, 'utf8')).toBe('keep me');
   });
 
+  it('stops an append when closed under it, and the next file writes every byte', async () => {
+    const before = await openDescriptors();
+    const path = join(await createTempDir('direct-file'), 'aborted');
+    const file = await DirectFile.create(path);
+    // 8 MiB: more than the four blocks, so the append waits for a write while it is closed.
+    const appending = file.append(randomBytes(8 * 1024 * 1024)).catch((error: unknown) => error);
+    await file.close();
+    expect(await appending).toEqual(new Error('the file was closed while being written'));
+    expect(await openDescriptors()).toBe(before);
+    // The closed file's blocks are reused by the next one: nothing of the first may land in it.
+    const chunks = oddChunks();
+    const { path: next, direct } = await writeChunks(chunks);
+    expect(direct).toBe(true);
+    expect((await readFile(next)).equals(Buffer.concat(chunks))).toBe(true);
+  });
+
   it('closes everything when closed mid-way', async () => {
     const before = await openDescriptors();
     const path = join(await createTempDir('direct-file'), 'partial');
