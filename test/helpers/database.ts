@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import callbackMysql from 'mysql2';
 import mysql from 'mysql2/promise';
 import { inject, onTestFinished } from 'vitest';
 import type { ConnectionOptions } from '../../src/engine/engine.js';
@@ -12,6 +13,26 @@ import type { ServerAddress } from './server-address.js';
 
 export function testServer(): ServerAddress {
   return inject('server');
+}
+
+/**
+ * A raw mysql2 connection (callback API, utf8mb4) to `database`, destroyed when the test
+ * finishes: for tests of the engine's row streaming, below the Session interface.
+ */
+export function callbackConnection(database: string): callbackMysql.Connection {
+  const server = testServer();
+  const connection = callbackMysql.createConnection({
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    database,
+    charset: 'utf8mb4',
+  });
+  onTestFinished(() => {
+    connection.destroy();
+  });
+  return connection;
 }
 
 /** Connection options for the engine, to `database`. */

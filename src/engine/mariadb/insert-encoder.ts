@@ -120,6 +120,12 @@ export class InsertEncoder {
   private readonly bufferBytes: number;
   /** Released output buffers, reused before new ones are allocated (fewer garbage collections). */
   private readonly spare: Buffer[] = [];
+  /**
+   * Output bytes a row may take beyond twice its input: per column a comma and quotes, or
+   * NULL for a 1-byte (text) or absent (binary) value, or the text of a fixed-size binary
+   * value (a 4-byte FLOAT takes up to 23); per BIT column b'' and 64 digits; the prefix.
+   */
+  private readonly rowSlack: number;
   private out: Buffer;
   private pos = 0;
   private rowsInChunk = 0;
@@ -128,6 +134,9 @@ export class InsertEncoder {
   constructor(prefix: string, kinds: readonly LiteralKind[], statementBytes: number) {
     this.prefix = Buffer.from(prefix, 'utf8');
     this.kinds = kinds.map((kind) => KIND_OF[kind]);
+    const bitColumns = this.kinds.filter((kind) => kind === Kind.Bit).length;
+    this.rowSlack =
+      24 * kinds.length + (MAX_BIT_BYTES * 8 + 8) * bitColumns + this.prefix.length + 16;
     this.statementBytes = statementBytes;
     this.bufferBytes = statementBytes + 65536;
     this.out = Buffer.allocUnsafe(this.bufferBytes);
@@ -137,53 +146,23 @@ export class InsertEncoder {
   encodePacket(packet: RawPacket): InsertChunk | undefined {
     const src = packet.buffer;
     let offset = packet.offset;
-    this.ensure(packet.end - offset + this.prefix.length + 16);
+    let pos = this.openRow(packet.end - offset);
     // The output buffer and position live in locals here: property access per byte costs.
-    let out = this.out;
-    let pos = this.pos;
-    if (this.inStatement) out[pos++] = 0x2c;
-    else {
-      pos += this.prefix.copy(out, pos);
-      this.inStatement = true;
-    }
-    out[pos++] = 0x28;
+    const out = this.out;
     const kinds = this.kinds;
     for (let index = 0; index < kinds.length; index += 1) {
       if (index > 0) out[pos++] = 0x2c;
-      const tag = src[offset++] ?? 0xfb;
-      let length: number;
-      if (tag < 0xfb) length = tag;
-      else if (tag === 0xfb) {
+      const tag = src[offset] ?? NULL_TAG;
+      if (tag === NULL_TAG) {
         pos = writeNull(out, pos);
+        offset += 1;
         continue;
-      } else if (tag === 0xfc) {
-        length = src.readUInt16LE(offset);
-        offset += 2;
-      } else if (tag === 0xfd) {
-        length = src.readUIntLE(offset, 3);
-        offset += 3;
-      } else {
-        length = Number(src.readBigUInt64LE(offset));
-        offset += 8;
       }
-      const start = offset;
-      offset += length;
-      const kind = kinds[index];
-      if (kind === Kind.String) pos = writeString(out, pos, src, start, offset);
-      else if (kind === Kind.Number) pos = writeNumber(out, pos, src, start, offset);
-      else if (kind === Kind.Hex) pos = writeHex(out, pos, src, start, offset);
-      else {
-        // b'...' takes eight output bytes per input byte: more room than ensure() gave.
-        this.pos = pos;
-        this.ensure(length * 8 + 8);
-        out = this.out;
-        pos = writeBits(out, pos, src, start, offset);
-      }
+      const start = offset + codedPrefixBytes(tag);
+      offset = start + codedLength(src, offset, tag);
+      pos = writeValue(out, pos, src, start, offset, kinds[index]);
     }
-    out[pos++] = 0x29;
-    this.pos = pos;
-    this.rowsInChunk += 1;
-    return pos >= this.statementBytes ? this.flush() : undefined;
+    return this.closeRow(pos);
   }
 
   /**
@@ -215,16 +194,8 @@ export class InsertEncoder {
     // Header byte 0x00, then the NULL bitmap, whose first two bits are reserved.
     const nulls = packet.offset + 1;
     let offset = nulls + ((columns + 9) >> 3);
-    // A value grows at most fourfold (a 1-byte -128), plus quotes, comma, or NULL for nothing.
-    this.ensure(2 * (packet.end - offset) + 4 * columns + this.prefix.length + 16);
-    let out = this.out;
-    let pos = this.pos;
-    if (this.inStatement) out[pos++] = 0x2c;
-    else {
-      pos += this.prefix.copy(out, pos);
-      this.inStatement = true;
-    }
-    out[pos++] = 0x28;
+    let pos = this.openRow(packet.end - offset);
+    const out = this.out;
     for (let index = 0; index < columns; index += 1) {
       if (index > 0) out[pos++] = 0x2c;
       const bit = index + 2;
@@ -234,31 +205,10 @@ export class InsertEncoder {
       }
       const wire = wires[index];
       if (wire === Wire.Bytes) {
-        const tag = src[offset++] ?? 0;
-        let length: number;
-        if (tag < 0xfb) length = tag;
-        else if (tag === 0xfc) {
-          length = src.readUInt16LE(offset);
-          offset += 2;
-        } else if (tag === 0xfd) {
-          length = src.readUIntLE(offset, 3);
-          offset += 3;
-        } else {
-          length = Number(src.readBigUInt64LE(offset));
-          offset += 8;
-        }
-        const start = offset;
-        offset += length;
-        const kind = kinds[index];
-        if (kind === Kind.String) pos = writeString(out, pos, src, start, offset);
-        else if (kind === Kind.Number) pos = writeNumber(out, pos, src, start, offset);
-        else if (kind === Kind.Hex) pos = writeHex(out, pos, src, start, offset);
-        else {
-          this.pos = pos;
-          this.ensure(length * 8 + 8);
-          out = this.out;
-          pos = writeBits(out, pos, src, start, offset);
-        }
+        const tag = src[offset] ?? 0;
+        const start = offset + codedPrefixBytes(tag);
+        offset = start + codedLength(src, offset, tag);
+        pos = writeValue(out, pos, src, start, offset, kinds[index]);
         continue;
       }
       const unsigned = this.unsigned[index] === true;
@@ -312,10 +262,7 @@ export class InsertEncoder {
           offset += 1 + (src[offset] ?? 0);
       }
     }
-    out[pos++] = 0x29;
-    this.pos = pos;
-    this.rowsInChunk += 1;
-    return pos >= this.statementBytes ? this.flush() : undefined;
+    return this.closeRow(pos);
   }
 
   /** The rows encoded since the last chunk, as complete statements; undefined when there are none. */
@@ -342,14 +289,78 @@ export class InsertEncoder {
     return chunk;
   }
 
-  /** Room for `bytes` more bytes of input, escaped (at most twice as long, plus quotes). */
+  /**
+   * Makes room for a row of `inputBytes` (the packet's values), writes what comes before
+   * its values (the INSERT prefix, or the comma after the previous row, and `(`), and
+   * returns the output position.
+   */
+  private openRow(inputBytes: number): number {
+    this.ensure(2 * inputBytes + this.rowSlack);
+    const out = this.out;
+    let pos = this.pos;
+    if (this.inStatement) out[pos++] = 0x2c;
+    else {
+      pos += this.prefix.copy(out, pos);
+      this.inStatement = true;
+    }
+    out[pos++] = 0x28;
+    return pos;
+  }
+
+  /** Ends the row at `pos`; returns a full chunk when the statement is long enough. */
+  private closeRow(pos: number): InsertChunk | undefined {
+    this.out[pos++] = 0x29;
+    this.pos = pos;
+    this.rowsInChunk += 1;
+    return pos >= this.statementBytes ? this.flush() : undefined;
+  }
+
+  /** Room for `bytes` more output bytes. */
   private ensure(bytes: number): void {
-    const need = this.pos + bytes * 2 + 16;
+    const need = this.pos + bytes;
     if (need <= this.out.length) return;
     const grown = Buffer.allocUnsafe(Math.max(need, this.out.length * 2));
     this.out.copy(grown, 0, 0, this.pos);
     this.out = grown;
   }
+}
+
+/** The first byte of a length-coded value that is NULL (text protocol). */
+const NULL_TAG = 0xfb;
+/** BIT(64) is the widest: eight bytes. */
+const MAX_BIT_BYTES = 8;
+
+/** Bytes of the length prefix that starts with `tag`. */
+function codedPrefixBytes(tag: number): number {
+  return tag < 0xfb ? 1 : tag === 0xfc ? 3 : tag === 0xfd ? 4 : 9;
+}
+
+/** The length of the length-coded value at `offset`, whose first byte is `tag`. */
+function codedLength(src: Buffer, offset: number, tag: number): number {
+  if (tag < 0xfb) return tag;
+  if (tag === 0xfc) return src.readUInt16LE(offset + 1);
+  if (tag === 0xfd) return src.readUIntLE(offset + 1, 3);
+  return Number(src.readBigUInt64LE(offset + 1));
+}
+
+/** The literal of the bytes `src[start, end)` of a column of `kind`. */
+function writeValue(
+  out: Buffer,
+  pos: number,
+  src: Buffer,
+  start: number,
+  end: number,
+  kind: Kind | undefined,
+): number {
+  if (kind === Kind.String) return writeString(out, pos, src, start, end);
+  if (kind === Kind.Number) return writeNumber(out, pos, src, start, end);
+  if (kind === Kind.Hex) return writeHex(out, pos, src, start, end);
+  // The row's room counted 8 bytes of BIT at most: more would write past it.
+  if (end - start > MAX_BIT_BYTES)
+    throw new Error(
+      `a BIT value of ${String(end - start)} bytes (at most ${String(MAX_BIT_BYTES)})`,
+    );
+  return writeBits(out, pos, src, start, end);
 }
 
 function writeNull(out: Buffer, pos: number): number {

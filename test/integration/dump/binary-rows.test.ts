@@ -5,7 +5,7 @@
  * SQL text except for how a FLOAT or DOUBLE is spelled. Where the server refuses prepared
  * statements, the dump reads as text.
  */
-import mysql from 'mysql2';
+import type mysql from 'mysql2';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { TableDescription } from '../../../src/engine/engine.js';
 import {
@@ -21,9 +21,9 @@ import {
   insertColumnTypesRows,
 } from '../../fixtures/column-types.js';
 import {
+  callbackConnection,
   connectionTo,
   createTestDatabase,
-  testServer,
   type TestDatabase,
 } from '../../helpers/database.js';
 
@@ -100,22 +100,6 @@ const FLOATING = new Set(['f', 'd', 'dbl', 'flt']);
  * same stored value, which CHECKSUM TABLE checks.
  */
 const ROUNDED_AS_TEXT = new Set(['f_md', 'd_md']);
-
-function connect(database: string): mysql.Connection {
-  const server = testServer();
-  const connection = mysql.createConnection({
-    host: server.host,
-    port: server.port,
-    user: server.user,
-    password: server.password,
-    database,
-    charset: 'utf8mb4',
-  });
-  onTestFinished(() => {
-    connection.destroy();
-  });
-  return connection;
-}
 
 async function prepare(connection: mysql.Connection, sql: string): Promise<PreparedRows> {
   return new Promise((resolve, reject) => {
@@ -197,7 +181,7 @@ async function expectSameAsText(
   table: string,
   columns: readonly Column[],
 ): Promise<void> {
-  const connection = connect(database.name);
+  const connection = callbackConnection(database.name);
   const text = await encodeRows(connection, table, columns, 'from_text', 'text');
   const binary = await encodeRows(connection, table, columns, 'from_binary', 'binary');
   expect(binary).toHaveLength(text.length);

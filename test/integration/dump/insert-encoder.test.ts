@@ -4,26 +4,10 @@
  * once and in order while a slow consumer pauses the socket, and the connection is whole
  * again afterwards, also after a result that ended in an error.
  */
-import mysql from 'mysql2';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import type mysql from 'mysql2';
+import { describe, expect, it } from 'vitest';
 import { InsertEncoder, streamInsertChunks } from '../../../src/engine/mariadb/insert-encoder.js';
-import { createTestDatabase, testServer } from '../../helpers/database.js';
-
-function connect(database: string): mysql.Connection {
-  const server = testServer();
-  const connection = mysql.createConnection({
-    host: server.host,
-    port: server.port,
-    user: server.user,
-    password: server.password,
-    database,
-    charset: 'utf8mb4',
-  });
-  onTestFinished(() => {
-    connection.destroy();
-  });
-  return connection;
-}
+import { callbackConnection, createTestDatabase } from '../../helpers/database.js';
 
 async function scalar(connection: mysql.Connection, sql: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -39,7 +23,7 @@ describe('streamInsertChunks', () => {
     const database = await createTestDatabase('enc');
     await database.exec('CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))');
     await database.exec("INSERT INTO t SELECT seq, CONCAT('it''s ', seq) FROM seq_1_to_60000");
-    const connection = connect(database.name);
+    const connection = callbackConnection(database.name);
     const parser = (connection as unknown as { packetParser: { onPacket: unknown } }).packetParser;
     const dispatch = parser.onPacket;
     let pauses = 0;
