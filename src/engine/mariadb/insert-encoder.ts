@@ -389,21 +389,30 @@ function writeInteger(out: Buffer, pos: number, value: number): number {
   return writeDigits(out, pos, rest, digits);
 }
 
+/** "00" to "99", two bytes each: integers are written two digits at a time. */
+const DIGIT_PAIRS = Buffer.from(
+  Array.from({ length: 100 }, (_, value) => String(value).padStart(2, '0')).join(''),
+  'latin1',
+);
+
 /** `value` (>= 0) as exactly `digits` decimal digits, zero-padded on the left. */
 function writeDigits(out: Buffer, pos: number, value: number, digits: number): number {
   let rest = value;
-  let index = pos + digits - 1;
-  // Float division while the value is too large for 32-bit integer arithmetic, then int.
+  let index = pos + digits;
+  // Float division while the value is too large for 32-bit integer arithmetic.
   for (; rest >= INT32_LIMIT; index -= 1) {
     const next = Math.floor(rest / 10);
-    out[index] = 0x30 + rest - next * 10;
+    out[index - 1] = 0x30 + rest - next * 10;
     rest = next;
   }
-  for (; index >= pos; index -= 1) {
-    const next = (rest / 10) | 0;
-    out[index] = 0x30 + rest - next * 10;
+  for (; index - pos >= 2; index -= 2) {
+    const next = (rest / 100) | 0;
+    const pair = (rest - next * 100) * 2;
+    out[index - 2] = DIGIT_PAIRS[pair] ?? 0x30;
+    out[index - 1] = DIGIT_PAIRS[pair + 1] ?? 0x30;
     rest = next;
   }
+  if (index > pos) out[pos] = 0x30 + rest;
   return pos + digits;
 }
 
@@ -556,16 +565,19 @@ function writeNumber(out: Buffer, pos: number, src: Buffer, start: number, end: 
 function writeBits(out: Buffer, pos: number, src: Buffer, start: number, end: number): number {
   out[pos++] = 0x62;
   out[pos++] = 0x27;
-  let started = false;
-  for (let index = start; index < end; index += 1) {
-    const byte = src[index] ?? 0;
-    for (let bit = 7; bit >= 0; bit -= 1) {
-      const one = (byte >> bit) & 1;
-      if (one === 1) started = true;
-      if (started) out[pos++] = 0x30 + one;
+  let index = start;
+  while (index < end && src[index] === 0) index += 1;
+  if (index === end) out[pos++] = 0x30;
+  else {
+    // The first byte from its highest one bit, every later byte in full.
+    const first = src[index] ?? 0;
+    for (let bit = 31 - Math.clz32(first); bit >= 0; bit -= 1)
+      out[pos++] = 0x30 + ((first >> bit) & 1);
+    for (index += 1; index < end; index += 1) {
+      const byte = src[index] ?? 0;
+      for (let bit = 7; bit >= 0; bit -= 1) out[pos++] = 0x30 + ((byte >> bit) & 1);
     }
   }
-  if (!started) out[pos++] = 0x30;
   out[pos++] = 0x27;
   return pos;
 }
