@@ -282,7 +282,9 @@ export class MariadbSession implements Session {
     // Binary rows (a prepared statement) where the server allows it: it then sends numbers
     // and dates as they are stored instead of formatting each as text, and FLOAT is exact.
     const binarySql = `SELECT ${names.join(', ')} FROM ${from}`;
-    const prepared = await prepareRows(raw, binarySql);
+    const prepared = await prepareRows(raw, binarySql).catch((error: unknown) => {
+      throw mapError(error);
+    });
     if (prepared !== undefined) {
       try {
         yield* streamInsertChunks(raw, binarySql, encoder, mapError, prepared);

@@ -8,6 +8,7 @@
 import type mysql from 'mysql2';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { TableDescription } from '../../../src/engine/engine.js';
+import { EngineError } from '../../../src/errors.js';
 import {
   InsertEncoder,
   streamInsertChunks,
@@ -237,6 +238,22 @@ describe('binary rows', () => {
         `INSERT INTO edges VALUES (${String(row)}, ${EDGES.map((column) => column.values[row] ?? 'NULL').join(', ')})`,
       );
     await expectSameAsText(database, 'edges', [{ name: 'id', type: 'INT' }, ...EDGES]);
+  });
+
+  it('report a connection lost before the statement is prepared as an engine error', async () => {
+    const database = await createTestDatabase('binlost');
+    await database.exec('CREATE TABLE t (id INT PRIMARY KEY)');
+    const session = await mariadbEngine.openSession(connectionTo(database.name));
+    onTestFinished(async () => session.close());
+    const table = (await session.describeTables(database.name)).get('t') as TableDescription;
+    // The helper's own connection is the only other one in this database.
+    const [{ id } = { id: 0 }] = await database.query<{ id: number }>(
+      'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()',
+      [database.name],
+    );
+    await database.exec(`KILL ${String(id)}`);
+    const rows = session.readInsertChunks(database.name, table)[Symbol.asyncIterator]();
+    await expect(rows.next()).rejects.toBeInstanceOf(EngineError);
   });
 
   it('fall back to text where the server allows no prepared statement', async () => {
