@@ -132,6 +132,7 @@ export class DirectFile {
       await direct.pending[index];
       direct.pending[index] = undefined;
     }
+    if (this.direct !== direct) throw new Error('the file was closed while being written');
     if (direct.filled > 0) {
       const block = direct.blocks[direct.current] as Buffer;
       const aligned = Math.ceil(direct.filled / ALIGNMENT) * ALIGNMENT;

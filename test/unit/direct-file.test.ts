@@ -91,6 +91,17 @@ describe('DirectFile', () => {
     expect((await readFile(next)).equals(Buffer.concat(chunks))).toBe(true);
   });
 
+  it('fails an end() closed under it, leaving nothing open', async () => {
+    const before = await openDescriptors();
+    const path = join(await createTempDir('direct-file'), 'ending');
+    const file = await DirectFile.create(path);
+    await file.append(randomBytes(2 * 1024 * 1024 + 100));
+    const ending = file.end().catch((error: unknown) => error);
+    await file.close();
+    expect(await ending).toEqual(new Error('the file was closed while being written'));
+    expect(await openDescriptors()).toBe(before);
+  });
+
   it('closes everything when closed mid-way', async () => {
     const before = await openDescriptors();
     const path = join(await createTempDir('direct-file'), 'partial');
