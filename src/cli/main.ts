@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode, isSchemaBackupError, SchemaBackupError, UsageError } from '../errors.js';
+import { printableLines } from '../support/printable.js';
 import { redact } from '../support/redact.js';
 import { checkBuilder, checkHandler } from './commands/check.js';
 import { decryptBuilder, decryptHandler } from './commands/decrypt.js';
@@ -191,7 +192,7 @@ function buildParser(
 /** Prints `error: ...` (and the hint, and with --verbose the causes) and returns the exit code. */
 export function reportError(error: unknown, verbose: boolean): number {
   const write = (line: string): void => {
-    process.stderr.write(`${redact(line)}\n`);
+    process.stderr.write(`${printableLines(redact(line))}\n`);
   };
   if (isSchemaBackupError(error)) {
     write(`error: ${error.message}`);

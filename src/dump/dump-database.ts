@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { escapeCommentText } from '../support/printable.js';
 import {
   insertableColumns,
   type ConnectionOptions,
@@ -716,7 +717,8 @@ const PREAMBLE = [
 
 /** Header comment, how to load it, and the session settings the rest assumes. */
 function fileStart(header: DumpHeader, note: string): string {
-  return `${HEADER_PREFIX}${JSON.stringify(header)}\n-- ${note}\n${PREAMBLE.join('\n')}\n\n`;
+  // A database name may hold a newline: escaped, it cannot end the comment and start a statement.
+  return `${HEADER_PREFIX}${JSON.stringify(header)}\n-- ${escapeCommentText(note)}\n${PREAMBLE.join('\n')}\n\n`;
 }
 
 function useDatabase(name: string, create: boolean): string {

@@ -31,7 +31,10 @@ export function fileHeader(
   title: string,
   notes: readonly string[] = [],
 ): string {
-  const lines = [`-- schema_backup: ${title}`, ...notes.map((note) => `-- ${note}`)];
+  const lines = [
+    dialect.comment(`schema_backup: ${title}`),
+    ...notes.map((note) => dialect.comment(note)),
+  ];
   for (const statement of dialect.scriptPreamble) lines.push(`${statement};`);
   return `${lines.join('\n')}\n`;
 }
@@ -105,7 +108,9 @@ function renderReplayable(dialect: SqlDialect, definition: ObjectDefinition): st
   const lines: string[] = [];
   const title = `${definition.kind} ${dialect.quoteIdentifier(definition.name)}`;
   lines.push(
-    `-- ${title}${definition.definer === undefined ? '' : `, definer ${definition.definer}`}`,
+    dialect.comment(
+      `${title}${definition.definer === undefined ? '' : `, definer ${definition.definer}`}`,
+    ),
   );
   const needsDelimiter =
     definition.kind === 'trigger' ||

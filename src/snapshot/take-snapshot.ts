@@ -16,6 +16,7 @@ import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
 import { SnapshotError, UsageError } from '../errors.js';
 import { Repository, type Author } from '../git/repository.js';
 import { syncDirectory } from '../support/atomic-write.js';
+import { printable } from '../support/printable.js';
 import { mapWithConcurrency, prefetch } from '../support/concurrency.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
 import type { HeldLock } from '../support/lock.js';
@@ -501,14 +502,16 @@ async function findRepository(
 function checkStrict(plan: SnapshotPlan, options: SnapshotOptions): void {
   if (!options.strict || plan.uncategorized.length === 0) return;
   throw new UsageError(
-    `strict: ${String(plan.uncategorized.length)} table(s) are in no category: ${plan.uncategorized.join(', ')}`,
+    `strict: ${String(plan.uncategorized.length)} table(s) are in no category: ${plan.uncategorized.map(printable).join(', ')}`,
     { hint: 'Add each to global, local, ephemeral or ignore in the config; nothing was written.' },
   );
 }
 
 function reportPlan(plan: SnapshotPlan, options: SnapshotOptions, logger: Logger): void {
   for (const name of plan.uncategorized) {
-    logger.warn(`table ${name} is in no category: its structure is saved, its rows are not`);
+    logger.warn(
+      `table ${printable(name)} is in no category: its structure is saved, its rows are not`,
+    );
   }
   for (const { name, category } of plan.missing) {
     logger.warn(

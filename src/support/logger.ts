@@ -2,6 +2,7 @@
  * A small leveled logger. Workflows log through a {@link Logger} they are given and never
  * print; the CLI decides where lines go. Every line passes through `redact`.
  */
+import { printableLines } from './printable.js';
 import { redact } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -31,7 +32,8 @@ export function createStreamLogger(
   const emit = (at: LogLevel, message: string): void => {
     if (LEVEL_ORDER[at] < LEVEL_ORDER[level]) return;
     const prefix = at === 'warn' ? 'warning: ' : at === 'error' ? 'error: ' : '';
-    write(`${prefix}${redact(message)}\n`);
+    // A name in a message may hold escape sequences: the terminal gets them escaped.
+    write(`${prefix}${printableLines(redact(message))}\n`);
   };
   return {
     debug: (message) => emit('debug', message),

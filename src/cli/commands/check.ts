@@ -4,6 +4,7 @@ import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import { UsageError } from '../../errors.js';
 import { planSnapshot } from '../../snapshot/plan-snapshot.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import { printable } from '../../support/printable.js';
 import { printJson, printLine } from '../output/print.js';
 
 export interface CheckArgs extends GlobalArgs {
@@ -59,16 +60,16 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
     printLine();
     const width = Math.max(5, ...report.tables.map((table) => table.name.length));
     for (const table of report.tables)
-      printLine(`  ${table.name.padEnd(width)}  ${table.category}`);
+      printLine(`  ${printable(table.name).padEnd(width)}  ${table.category}`);
     for (const object of report.objects)
-      printLine(`  ${object.name.padEnd(width)}  ${object.kind}`);
+      printLine(`  ${printable(object.name).padEnd(width)}  ${object.kind}`);
     printLine();
     printLine(
       `${String(report.tables.length)} tables, ${String(report.uncategorized.length)} uncategorized, ${String(report.missing.length)} in the config but missing`,
     );
-    for (const name of report.uncategorized) printLine(`  uncategorized: ${name}`);
+    for (const name of report.uncategorized) printLine(`  uncategorized: ${printable(name)}`);
     for (const missing of report.missing)
-      printLine(`  missing: ${missing.name} (${missing.category})`);
+      printLine(`  missing: ${printable(missing.name)} (${missing.category})`);
   }
   if (config.strict && report.uncategorized.length > 0) {
     throw new UsageError(

@@ -13,6 +13,7 @@ import {
   readFingerprintKey,
 } from '../../snapshot/user-data-copy.js';
 import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
+import { printable } from '../../support/printable.js';
 import { printJson, printLine } from '../output/print.js';
 import {
   chooseCopy,
@@ -90,7 +91,7 @@ export async function verifyHandler(args: VerifyArgs): Promise<number> {
     );
     if (result.equal) printLine('  no differences');
     for (const difference of result.differences)
-      printLine(`  ${difference.kind} ${difference.name}: ${difference.problem}`);
+      printLine(`  ${difference.kind} ${printable(difference.name)}: ${difference.problem}`);
   }
   return result.equal ? ExitCode.Ok : ExitCode.Differences;
 }

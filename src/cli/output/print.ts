@@ -1,8 +1,9 @@
 /** Where command output goes: data to stdout, diagnostics to stderr (through the logger). */
+import { printableLines } from '../../support/printable.js';
 
-/** Writes a line to stdout. */
+/** Writes a line to stdout; control characters a name may hold are escaped (not newlines). */
 export function printLine(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${printableLines(line)}\n`);
 }
 
 /** Writes `value` as indented JSON to stdout. */

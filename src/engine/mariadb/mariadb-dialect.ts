@@ -1,5 +1,6 @@
 /** SQL text as MariaDB and MySQL read it, for the files snapshots and dumps write. */
 import type { RowLiterals, SqlDialect } from '../engine.js';
+import { escapeCommentText } from '../../support/printable.js';
 import { splitDefiner } from './normalize-create.js';
 import { quoteIdentifier, quoteString } from './sql-literal.js';
 
@@ -13,6 +14,7 @@ export const LOAD_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO';
 export const mariadbDialect: SqlDialect = {
   quoteIdentifier,
   quoteString,
+  comment: (text: string) => `-- ${escapeCommentText(text)}`,
   scriptPreamble: [
     'SET NAMES utf8mb4',
     "SET time_zone = '+00:00'",
