@@ -111,6 +111,13 @@ export class CryptoError extends SchemaBackupError {}
 /** A restore or verify failed partway; the target database is left marked incomplete. */
 export class RestoreError extends SchemaBackupError {}
 
+/**
+ * A file holds a statement that a snapshot (or the original's mysqldump) does not write for
+ * the object the file is for: restore and verify refuse to run it. The message names the
+ * rule that was broken, never a value.
+ */
+export class UnexpectedStatementError extends RestoreError {}
+
 /** A service could not be stopped, started or queried, or an upgrade command failed. */
 export class ServiceError extends SchemaBackupError {}
 

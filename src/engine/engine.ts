@@ -224,6 +224,11 @@ export interface SqlDialect {
   quoteIdentifier(name: string): string;
   quoteString(value: string): string;
   /**
+   * A comment line holding `text`, which stays on its line whatever it holds (a name with a
+   * newline would otherwise end the comment and start a statement). No trailing newline.
+   */
+  comment(text: string): string;
+  /**
    * Statements that put a session of the stock client into the state our files assume
    * (character set, time zone, sql_mode, no foreign key checks).
    */
@@ -239,9 +244,68 @@ export interface SqlDialect {
   withoutDefiner(statement: string): string;
 }
 
+/** One statement of a script, as the engine's stock client splits it. */
+export interface ScriptStatement {
+  /** Without the delimiter and the comments before it. */
+  readonly sql: string;
+  /** 1-based line where the statement starts, for error messages. */
+  readonly line: number;
+  /** Byte offset in the script just after the statement's delimiter. */
+  readonly end: number;
+}
+
+/** What a file is for, and so which statements it may hold. */
+export type FileExpectation =
+  /** A snapshot's table file: its CREATE TABLE and rows. */
+  | { readonly kind: 'table'; readonly name: string }
+  /** A user-data file: rows of one table. */
+  | { readonly kind: 'rows'; readonly table: string }
+  | {
+      readonly kind: 'view' | 'sequence' | 'procedure' | 'function' | 'event';
+      readonly name: string;
+    }
+  | { readonly kind: 'trigger'; readonly name: string; readonly table?: string | undefined }
+  /** A file of the original tool (mysqldump of one table, its triggers included). */
+  | { readonly kind: 'legacy-table'; readonly name: string };
+
+export interface CheckedStatement {
+  readonly kind: 'set' | 'create' | 'insert' | 'drop' | 'lock' | 'keys';
+  /** Rows an INSERT adds. */
+  readonly rows: number;
+}
+
+/** Checks the statements of one file, in order. */
+export interface StatementChecker {
+  /** Throws UnexpectedStatementError for a statement the file may not hold. */
+  check(sql: string): CheckedStatement;
+  /** Throws UnexpectedStatementError when the file lacked what it must hold (its CREATE). */
+  finish(): void;
+}
+
+/**
+ * The engine's SQL script format as it is read back: how scripts split into statements, and
+ * which statements a file of a snapshot may hold.
+ */
+export interface ScriptFormat {
+  /** Statements of the script whose bytes `chunks` yields, as the stock client splits them. */
+  readStatements(
+    chunks: AsyncIterable<Buffer | Uint8Array | string>,
+  ): AsyncIterable<ScriptStatement>;
+  /**
+   * One statement that puts a session into the state every file starts from (the state
+   * {@link checker} assumes): run it before each file.
+   */
+  readonly sessionReset: string;
+  /** A checker of the statements of a file of `expected`, for a session after {@link sessionReset}. */
+  checker(expected: FileExpectation): StatementChecker;
+  /** The text of a comment line that {@link SqlDialect.comment} wrote; undefined for other lines. */
+  commentText(line: string): string | undefined;
+}
+
 export interface Engine {
   readonly name: string;
   readonly dialect: SqlDialect;
+  readonly script: ScriptFormat;
   /** Connects. Throws EngineError with a hint when unreachable or access is denied. */
   openSession(options: ConnectionOptions): Promise<Session>;
 }

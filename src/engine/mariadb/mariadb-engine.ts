@@ -4,12 +4,14 @@ import mysql from 'mysql2/promise';
 import { EngineError } from '../../errors.js';
 import type { ConnectionOptions, Engine, ServerInfo, Session } from '../engine.js';
 import { mariadbDialect } from './mariadb-dialect.js';
+import { mariadbScriptFormat } from './script-format.js';
 import { MariadbSession, SESSION_SETUP } from './mariadb-session.js';
 import { mapDriverError } from './map-error.js';
 
 export const mariadbEngine: Engine = {
   name: 'mariadb',
   dialect: mariadbDialect,
+  script: mariadbScriptFormat,
   openSession,
 };
 

@@ -1,0 +1,577 @@
+/**
+ * What `restore`, `verify` and the reader of user-data copies will send to the server from a
+ * file: only the statements a snapshot writes for the object the file holds, checked as the
+ * server will read them.
+ *
+ * - a table file: session `SET`s, one `CREATE TABLE` of that table, `INSERT INTO` that table
+ *   with literal values only;
+ * - a user-data file: session `SET`s and `INSERT INTO` its table, literal values only;
+ * - a view, sequence, routine, trigger or event file: session `SET`s and one `CREATE` of that
+ *   object (a trigger on its table);
+ * - a file of the original tool (mysqldump, `restore --legacy`): the above for its table, plus
+ *   `DROP TABLE IF EXISTS`, `LOCK`/`UNLOCK TABLES`, `ALTER TABLE … DISABLE/ENABLE KEYS` of it,
+ *   and `CREATE TRIGGER` on it.
+ *
+ * Names are unqualified, so nothing reaches another database. `SET` takes only session
+ * variables that a file needs, and character sets in which every ASCII byte is itself (in
+ * `gbk` or `sjis` a quote can hide inside a character). The sql_mode a `SET` chooses is
+ * followed, so strings are lexed as the server lexes them. A file that breaks a rule is
+ * refused before its statement runs; the error names the rule, never a value.
+ */
+import { UnexpectedStatementError } from '../../errors.js';
+import type { CheckedStatement, FileExpectation, StatementChecker } from '../engine.js';
+import { SqlLexer, SqlLexError, type LexModes } from './sql-lexer.js';
+
+/** Session variables a snapshot or mysqldump file sets. */
+const SESSION_VARIABLES = new Set([
+  'character_set_client',
+  'character_set_results',
+  'character_set_connection',
+  'collation_connection',
+  'time_zone',
+  'sql_mode',
+  'foreign_key_checks',
+  'unique_checks',
+  'sql_notes',
+  'note_verbosity',
+  'check_constraint_checks',
+]);
+
+/**
+ * Client character sets a file may choose: in these a byte below 0x80 is always that ASCII
+ * character (in `gbk` or `sjis` a quote can hide inside a character).
+ */
+const UTF8_CHARSETS = new Set(['utf8', 'utf8mb3', 'utf8mb4']);
+const ASCII_SAFE_CHARSETS = new Set([...UTF8_CHARSETS, 'latin1', 'ascii', 'binary']);
+
+/** sql_mode flags; the composite ones that turn on ANSI_QUOTES are marked. */
+const SQL_MODE_FLAGS = new Set([
+  'REAL_AS_FLOAT',
+  'PIPES_AS_CONCAT',
+  'ANSI_QUOTES',
+  'IGNORE_SPACE',
+  'IGNORE_BAD_TABLE_OPTIONS',
+  'ONLY_FULL_GROUP_BY',
+  'NO_UNSIGNED_SUBTRACTION',
+  'NO_DIR_IN_CREATE',
+  'POSTGRESQL',
+  'ORACLE',
+  'MSSQL',
+  'DB2',
+  'MAXDB',
+  'NO_KEY_OPTIONS',
+  'NO_TABLE_OPTIONS',
+  'NO_FIELD_OPTIONS',
+  'MYSQL323',
+  'MYSQL40',
+  'ANSI',
+  'NO_AUTO_VALUE_ON_ZERO',
+  'NO_BACKSLASH_ESCAPES',
+  'STRICT_TRANS_TABLES',
+  'STRICT_ALL_TABLES',
+  'NO_ZERO_IN_DATE',
+  'NO_ZERO_DATE',
+  'ALLOW_INVALID_DATES',
+  'ERROR_FOR_DIVISION_BY_ZERO',
+  'TRADITIONAL',
+  'NO_AUTO_CREATE_USER',
+  'HIGH_NOT_PRECEDENCE',
+  'NO_ENGINE_SUBSTITUTION',
+  'PAD_CHAR_TO_FULL_LENGTH',
+  'EMPTY_STRING_IS_NULL',
+  'SIMULTANEOUS_ASSIGNMENT',
+  'TIME_ROUND_FRACTIONAL',
+]);
+const ANSI_QUOTES_MODES = new Set([
+  'ANSI_QUOTES',
+  'ANSI',
+  'POSTGRESQL',
+  'ORACLE',
+  'MSSQL',
+  'DB2',
+  'MAXDB',
+]);
+
+const CREATE_KINDS = new Set([
+  'table',
+  'view',
+  'sequence',
+  'procedure',
+  'function',
+  'trigger',
+  'event',
+]);
+
+/** How the server lexes under `sqlMode`; undefined when it holds a flag not known here. */
+export function lexModesOf(sqlMode: string): LexModes | undefined {
+  const flags = sqlMode
+    .split(',')
+    .map((flag) => flag.trim().toUpperCase())
+    .filter((flag) => flag !== '');
+  if (!flags.every((flag) => SQL_MODE_FLAGS.has(flag))) return undefined;
+  return {
+    noBackslashEscapes: flags.includes('NO_BACKSLASH_ESCAPES'),
+    ansiQuotes: flags.some((flag) => ANSI_QUOTES_MODES.has(flag)),
+  };
+}
+
+/**
+ * Checks the statements of one file in order. `sessionSqlMode` and `sessionCharset`: the
+ * session's settings when the file starts (the reader resets them before each file).
+ */
+export class StatementGuard implements StatementChecker {
+  private readonly expected: FileExpectation;
+  private modes: LexModes;
+  /** Session variables as the file has set them so far (lower-case names). */
+  private readonly session = new Map<string, string | undefined>();
+  /** User variables the file has set (lower-case names), undefined when not known. */
+  private readonly userVariables = new Map<string, string | undefined>();
+  private created = 0;
+
+  constructor(expected: FileExpectation, sessionSqlMode: string, sessionCharset: string) {
+    this.expected = expected;
+    const modes = lexModesOf(sessionSqlMode);
+    if (modes === undefined)
+      throw new UnexpectedStatementError(`unknown sql_mode ${sessionSqlMode}`);
+    this.modes = { ...modes, asciiCode: !UTF8_CHARSETS.has(sessionCharset.toLowerCase()) };
+    this.session.set('sql_mode', sessionSqlMode);
+    this.session.set('character_set_client', sessionCharset);
+  }
+
+  /** Checks one statement; throws {@link UnexpectedStatementError} when the file may not hold it. */
+  check(sql: string): CheckedStatement {
+    const lexer = new SqlLexer(sql, this.modes);
+    try {
+      lexer.next();
+      switch (lexer.keyword()) {
+        case 'set':
+          this.checkSet(lexer);
+          return { kind: 'set', rows: 0 };
+        case 'create':
+          this.checkCreate(lexer);
+          return { kind: 'create', rows: 0 };
+        case 'insert':
+          return { kind: 'insert', rows: this.checkInsert(lexer) };
+        case 'drop':
+          this.checkLegacyDrop(lexer);
+          return { kind: 'drop', rows: 0 };
+        case 'lock':
+        case 'unlock':
+          this.checkLegacyLock(lexer);
+          return { kind: 'lock', rows: 0 };
+        case 'alter':
+          this.checkLegacyKeys(lexer);
+          return { kind: 'keys', rows: 0 };
+        default:
+          throw this.refuse(describeStart(sql));
+      }
+    } catch (error) {
+      if (error instanceof SqlLexError)
+        throw new UnexpectedStatementError(
+          `the statement cannot be read safely (${error.message})`,
+        );
+      throw error;
+    }
+  }
+
+  /** Checks that the file held what it must (a table or object file: its CREATE). */
+  finish(): void {
+    if (this.expected.kind === 'rows' || this.expected.kind === 'legacy-table') return;
+    if (this.created === 0)
+      throw new UnexpectedStatementError(
+        `the file holds no CREATE ${this.expected.kind.toUpperCase()} of ${describeExpected(this.expected)}`,
+      );
+  }
+
+  private refuse(reason: string): UnexpectedStatementError {
+    return new UnexpectedStatementError(
+      `${reason}: not a statement a snapshot writes for ${describeExpected(this.expected)}`,
+    );
+  }
+
+  // SET: session variables the files need, user variables, NAMES / CHARACTER SET.
+  private checkSet(lexer: SqlLexer): void {
+    for (;;) {
+      lexer.next();
+      const word = lexer.keyword();
+      if (word === 'names' || word === 'charset' || word === 'character') {
+        if (word === 'character') this.expectWord(lexer, 'set');
+        lexer.next();
+        this.useCharset(this.charsetValue(lexer));
+        lexer.next();
+        if (lexer.keyword() === 'collate') {
+          lexer.next();
+          this.collationValue(lexer);
+          lexer.next();
+        }
+      } else {
+        let target: { user: boolean; name: string };
+        if (lexer.type === 'user-variable') {
+          target = { user: true, name: userVariableName(lexer.text()) };
+        } else {
+          if (word === 'session' || word === 'local') lexer.next();
+          const name =
+            lexer.type === 'system-variable' ? sessionVariableName(lexer.text()) : lexer.keyword();
+          if (name === undefined || !SESSION_VARIABLES.has(name))
+            throw this.refuse(`a SET of ${lexer.text() || 'nothing'}`);
+          target = { user: false, name };
+        }
+        lexer.next();
+        if (!lexer.is('=') && lexer.text() !== ':=') throw this.refuse('a SET without `=`');
+        lexer.next();
+        const value = this.setValue(lexer, target);
+        if (target.user) this.userVariables.set(target.name, value);
+        else this.applySession(target.name, value);
+        lexer.next();
+      }
+      if (lexer.type === 'end') return;
+      if (!lexer.is(',')) throw this.refuse('a SET of more than settings');
+    }
+  }
+
+  /** The value of a SET, as far as it is known; refuses anything but a plain value. */
+  private setValue(lexer: SqlLexer, target: { user: boolean; name: string }): string | undefined {
+    switch (lexer.type) {
+      case 'string':
+        return lexer.stringValue();
+      case 'number':
+        return lexer.text();
+      case 'word':
+        if (/^[a-z0-9_]+$/i.test(lexer.text())) return lexer.text();
+        break;
+      case 'user-variable':
+        return this.userVariables.get(userVariableName(lexer.text()));
+      case 'system-variable': {
+        const name = sessionVariableName(lexer.text());
+        if (name !== undefined && SESSION_VARIABLES.has(name)) return this.session.get(name);
+        break;
+      }
+      case 'punctuation':
+        if (lexer.is('-') && lexer.next() === 'number') return `-${lexer.text()}`;
+        break;
+      default:
+        break;
+    }
+    throw this.refuse(
+      `SET ${target.user ? '@' : ''}${target.name} to something other than a value`,
+    );
+  }
+
+  private applySession(name: string, value: string | undefined): void {
+    if (name === 'sql_mode') {
+      const modes = value === undefined ? undefined : lexModesOf(value);
+      if (modes === undefined) throw this.refuse('SET sql_mode to a value not known here');
+      this.modes = { ...modes, asciiCode: this.modes.asciiCode };
+    }
+    if (name === 'character_set_client') this.useCharset(value);
+    this.session.set(name, value);
+  }
+
+  private useCharset(value: string | undefined): void {
+    if (value?.toLowerCase() === 'default') value = 'utf8mb4';
+    if (!isAsciiSafeCharset(value))
+      throw this.refuse('SET of a client character set that may hide quotes');
+    this.session.set('character_set_client', value);
+    this.modes = { ...this.modes, asciiCode: !UTF8_CHARSETS.has(value?.toLowerCase() ?? '') };
+  }
+
+  private charsetValue(lexer: SqlLexer): string {
+    const value =
+      lexer.type === 'string' ? lexer.stringValue() : lexer.type === 'word' ? lexer.text() : '';
+    if (value.toLowerCase() === 'default' || isAsciiSafeCharset(value)) return value;
+    throw this.refuse('SET NAMES to a character set that may hide quotes');
+  }
+
+  private collationValue(lexer: SqlLexer): void {
+    const value =
+      lexer.type === 'string' ? lexer.stringValue() : lexer.type === 'word' ? lexer.text() : '';
+    if (!/^[a-z0-9_]+$/i.test(value)) throw this.refuse('a COLLATE that is not a collation name');
+  }
+
+  // CREATE [DEFINER=…] [ALGORITHM=…] [SQL SECURITY …] [AGGREGATE] <kind> [IF NOT EXISTS] name
+  private checkCreate(lexer: SqlLexer): void {
+    lexer.next();
+    let kind = lexer.keyword();
+    while (!CREATE_KINDS.has(kind)) {
+      if (kind === 'definer') this.skipDefiner(lexer);
+      else if (kind === 'algorithm') {
+        lexer.next();
+        if (!lexer.is('=')) throw this.refuse('a CREATE that is not one a snapshot writes');
+        lexer.next();
+        lexer.next();
+      } else if (kind === 'sql') {
+        this.expectWord(lexer, 'security');
+        lexer.next();
+        lexer.next();
+      } else if (kind === 'aggregate') lexer.next();
+      else throw this.refuse(describeStart(lexer.sql));
+      kind = lexer.keyword();
+    }
+    const expected = this.expected;
+    const allowed =
+      expected.kind === 'legacy-table'
+        ? kind === 'table' || kind === 'trigger'
+        : expected.kind === kind;
+    if (!allowed) throw this.refuse(`a CREATE ${kind.toUpperCase()}`);
+    lexer.next();
+    if (lexer.keyword() === 'if') {
+      this.expectWord(lexer, 'not');
+      this.expectWord(lexer, 'exists');
+      lexer.next();
+    }
+    const name = this.unqualifiedName(lexer, `the ${kind} created`);
+    const caseInsensitive = kind === 'procedure' || kind === 'function' || kind === 'event';
+    const wanted =
+      expected.kind === 'rows'
+        ? undefined
+        : expected.kind === 'legacy-table' && kind === 'trigger'
+          ? undefined
+          : expected.name;
+    if (
+      wanted !== undefined &&
+      (caseInsensitive ? name.toLowerCase() !== wanted.toLowerCase() : name !== wanted)
+    )
+      throw this.refuse(`CREATE ${kind.toUpperCase()} of another name`);
+    lexer.next();
+    if (kind === 'table') {
+      // Columns of its own: not `LIKE` or `AS SELECT` another table's.
+      if (!lexer.is('(')) throw this.refuse('a CREATE TABLE without its columns');
+      while (lexer.next() !== 'end') {
+        if (lexer.keyword() === 'select') throw this.refuse('a CREATE TABLE … SELECT');
+      }
+    } else if (kind === 'procedure' || kind === 'function') {
+      // A stored routine has parameters; `RETURNS … SONAME` loads a shared library.
+      if (!lexer.is('(')) throw this.refuse(`a CREATE ${kind.toUpperCase()} that loads a library`);
+    } else if (kind === 'trigger') {
+      this.checkTriggerTable(lexer);
+    }
+    if (kind === 'table' || expected.kind !== 'legacy-table') this.created += 1;
+    if (this.created > 1) throw this.refuse('a second CREATE');
+  }
+
+  // … {BEFORE|AFTER} {INSERT|UPDATE|DELETE} ON table
+  private checkTriggerTable(lexer: SqlLexer): void {
+    if (lexer.keyword() !== 'before' && lexer.keyword() !== 'after')
+      throw this.refuse('a CREATE TRIGGER without BEFORE or AFTER');
+    lexer.next();
+    if (!['insert', 'update', 'delete'].includes(lexer.keyword()))
+      throw this.refuse('a CREATE TRIGGER without its event');
+    this.expectWord(lexer, 'on');
+    lexer.next();
+    const table = this.unqualifiedName(lexer, 'the table of a trigger');
+    const wanted =
+      this.expected.kind === 'trigger'
+        ? this.expected.table
+        : this.expected.kind === 'legacy-table'
+          ? this.expected.name
+          : undefined;
+    if (wanted !== undefined && table !== wanted) throw this.refuse('a trigger on another table');
+  }
+
+  private skipDefiner(lexer: SqlLexer): void {
+    lexer.next();
+    if (!lexer.is('=')) throw this.refuse('a DEFINER without `=`');
+    lexer.next();
+    if (lexer.keyword() === 'current_user') {
+      if (lexer.next() === 'punctuation' && lexer.is('(')) {
+        lexer.next();
+        if (!lexer.is(')')) throw this.refuse('a DEFINER that is not an account');
+        lexer.next();
+      }
+      return;
+    }
+    if (lexer.type !== 'identifier' && lexer.type !== 'word' && lexer.type !== 'string')
+      throw this.refuse('a DEFINER that is not an account');
+    // `user`@`host`: the host lexes as a user variable, or as `@` and a name.
+    if (lexer.next() === 'user-variable') lexer.next();
+    else if (lexer.is('@')) {
+      lexer.next();
+      lexer.next();
+    }
+  }
+
+  // INSERT INTO table [(columns)] VALUES (literals)[, (literals)]…
+  private checkInsert(lexer: SqlLexer): number {
+    const table = this.expected.kind === 'rows' ? this.expected.table : this.expected.name;
+    if (
+      this.expected.kind !== 'rows' &&
+      this.expected.kind !== 'table' &&
+      this.expected.kind !== 'legacy-table'
+    )
+      throw this.refuse(describeStart(lexer.sql));
+    this.expectWord(lexer, 'into');
+    lexer.next();
+    if (this.unqualifiedName(lexer, 'the table of an INSERT') !== table)
+      throw this.refuse('an INSERT into another table');
+    lexer.next();
+    if (lexer.is('(')) {
+      for (;;) {
+        lexer.next();
+        if (lexer.type !== 'identifier' && lexer.type !== 'word')
+          throw this.refuse('an INSERT whose column list is not names');
+        lexer.next();
+        if (lexer.is(')')) break;
+        if (!lexer.is(',')) throw this.refuse('an INSERT whose column list is not names');
+      }
+      lexer.next();
+    }
+    if (lexer.keyword() !== 'values') throw this.refuse('an INSERT other than INSERT … VALUES');
+    let rows = 0;
+    for (;;) {
+      lexer.next();
+      if (!lexer.is('(')) throw this.refuse('an INSERT whose rows are not value lists');
+      for (;;) {
+        this.literal(lexer);
+        lexer.next();
+        if (lexer.is(')')) break;
+        if (!lexer.is(',')) throw this.refuse('an INSERT with something other than values');
+      }
+      rows += 1;
+      if (lexer.next() === 'end') {
+        // Rows of consecutive INSERTs are joined into one statement: a comment in one would
+        // swallow the rows after it.
+        if (lexer.sawComment) throw this.refuse('an INSERT with a comment');
+        return rows;
+      }
+      if (!lexer.is(',')) throw this.refuse('an INSERT with more than rows (ON DUPLICATE, …)');
+    }
+  }
+
+  /** Moves onto one literal value: a number, string, hex or bit value, NULL, TRUE or FALSE. */
+  private literal(lexer: SqlLexer): void {
+    let type = lexer.next();
+    while (type === 'punctuation' && (lexer.is('-') || lexer.is('+'))) {
+      type = lexer.next();
+      if (type !== 'number') throw this.refuse('an INSERT with an expression for a value');
+    }
+    switch (type) {
+      case 'number':
+      case 'string':
+      case 'hex':
+      case 'bit':
+        return;
+      case 'word': {
+        const word = lexer.keyword();
+        if (word === 'null' || word === 'true' || word === 'false') return;
+        // A character set introducer: _binary '…', _utf8mb4 0x….
+        if (/^_[a-z0-9]+$/.test(word)) {
+          const next = lexer.next();
+          if (next === 'string' || next === 'hex' || next === 'bit') return;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    throw this.refuse('an INSERT with an expression for a value');
+  }
+
+  // mysqldump's DROP TABLE IF EXISTS `t`, LOCK TABLES `t` WRITE, UNLOCK TABLES, ALTER TABLE `t` DISABLE KEYS.
+  private checkLegacyDrop(lexer: SqlLexer): void {
+    if (this.expected.kind !== 'legacy-table') throw this.refuse(describeStart(lexer.sql));
+    this.expectWord(lexer, 'table');
+    this.expectWord(lexer, 'if');
+    this.expectWord(lexer, 'exists');
+    lexer.next();
+    if (this.unqualifiedName(lexer, 'the table dropped') !== this.expected.name)
+      throw this.refuse('a DROP of another table');
+    this.expectEnd(lexer);
+  }
+
+  private checkLegacyLock(lexer: SqlLexer): void {
+    if (this.expected.kind !== 'legacy-table') throw this.refuse(describeStart(lexer.sql));
+    const unlock = lexer.keyword() === 'unlock';
+    lexer.next();
+    if (lexer.keyword() !== 'tables' && lexer.keyword() !== 'table') throw this.refuse('a LOCK');
+    if (unlock) {
+      this.expectEnd(lexer);
+      return;
+    }
+    lexer.next();
+    if (this.unqualifiedName(lexer, 'the table locked') !== this.expected.name)
+      throw this.refuse('a LOCK of another table');
+    this.expectWord(lexer, 'write');
+    this.expectEnd(lexer);
+  }
+
+  private checkLegacyKeys(lexer: SqlLexer): void {
+    if (this.expected.kind !== 'legacy-table') throw this.refuse(describeStart(lexer.sql));
+    this.expectWord(lexer, 'table');
+    lexer.next();
+    if (this.unqualifiedName(lexer, 'the table altered') !== this.expected.name)
+      throw this.refuse('an ALTER of another table');
+    lexer.next();
+    if (lexer.keyword() !== 'disable' && lexer.keyword() !== 'enable')
+      throw this.refuse('an ALTER TABLE other than DISABLE/ENABLE KEYS');
+    this.expectWord(lexer, 'keys');
+    this.expectEnd(lexer);
+  }
+
+  /** The name at the lexer; refuses `db.name`, which reaches another database. */
+  private unqualifiedName(lexer: SqlLexer, what: string): string {
+    if (lexer.type !== 'identifier' && lexer.type !== 'word')
+      throw this.refuse(`${what} is not a name`);
+    const name = lexer.name();
+    // Look at what follows without moving: a dot after the name qualifies it.
+    if (lexer.peekIs('.')) throw this.refuse(`${what} is in another database`);
+    return name;
+  }
+
+  private expectWord(lexer: SqlLexer, word: string): void {
+    lexer.next();
+    if (lexer.keyword() !== word)
+      throw this.refuse(`a statement without ${word.toUpperCase()} where a snapshot's has it`);
+  }
+
+  private expectEnd(lexer: SqlLexer): void {
+    if (lexer.next() !== 'end') throw this.refuse('a statement that goes on past its end');
+  }
+}
+
+function isAsciiSafeCharset(value: string | undefined): boolean {
+  return value !== undefined && ASCII_SAFE_CHARSETS.has(value.toLowerCase());
+}
+
+/** `@name`, `@'name'`, `` @`name` `` → `name`, lower-cased (user variables ignore case). */
+function userVariableName(text: string): string {
+  const body = text.slice(1);
+  const quote = body[0];
+  const name =
+    quote === "'" || quote === '"' || quote === '`'
+      ? body
+          .slice(1, -1)
+          .split(quote + quote)
+          .join(quote)
+      : body;
+  return name.toLowerCase();
+}
+
+/** `@@x`, `@@session.x`, `@@local.x` → `x`; undefined for `@@global.x`. */
+function sessionVariableName(text: string): string | undefined {
+  const parts = text.slice(2).toLowerCase().split('.');
+  if (parts.length === 1) return parts[0];
+  if (parts.length === 2 && (parts[0] === 'session' || parts[0] === 'local')) return parts[1];
+  return undefined;
+}
+
+/** The first words of a statement, for an error: keywords only, never a value. */
+function describeStart(sql: string): string {
+  const words = /^\s*(?:\/\*M?!\d*\s*)?([A-Za-z]+)(?:\s+([A-Za-z]+))?/.exec(sql);
+  if (!words?.[1]) return 'a statement';
+  return `\`${[words[1], words[2]].filter(Boolean).join(' ').toUpperCase()}\``;
+}
+
+function describeExpected(expected: FileExpectation): string {
+  switch (expected.kind) {
+    case 'rows':
+      return `the rows of table ${quote(expected.table)}`;
+    case 'legacy-table':
+      return `table ${quote(expected.name)} (mysqldump)`;
+    default:
+      return `${expected.kind} ${quote(expected.name)}`;
+  }
+}
+
+function quote(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}

@@ -1,0 +1,176 @@
+/**
+ * The statement checker lets through only what a snapshot writes for a file's object, read
+ * as the server reads it (sql_mode, client character set, executable comments).
+ */
+import { createReadStream, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { FileExpectation } from '../../src/engine/engine.js';
+import { mariadbDialect } from '../../src/engine/mariadb/mariadb-dialect.js';
+import { mariadbScriptFormat } from '../../src/engine/mariadb/script-format.js';
+import { UnexpectedStatementError } from '../../src/errors.js';
+import { objectForFileName } from '../../src/snapshot/layout.js';
+
+function checker(expected: FileExpectation = { kind: 'table', name: 't' }) {
+  return mariadbScriptFormat.checker(expected);
+}
+
+function refusal(statements: readonly string[], expected?: FileExpectation): string | undefined {
+  const guard = checker(expected);
+  try {
+    for (const sql of statements) guard.check(sql);
+    return undefined;
+  } catch (error) {
+    expect(error).toBeInstanceOf(UnexpectedStatementError);
+    return (error as Error).message;
+  }
+}
+
+describe('StatementGuard', () => {
+  it('accepts every file of the golden snapshot tree', async () => {
+    const dir = 'test/golden/basic';
+    for (const file of readdirSync(dir).filter((name) => name.endsWith('.sql'))) {
+      const object = objectForFileName(file);
+      if (object === undefined) throw new Error(file);
+      const expected: FileExpectation =
+        object.kind === 'trigger'
+          ? { kind: 'trigger', name: object.name, table: 'users' }
+          : { kind: object.kind as 'view', name: object.name };
+      const guard = checker(expected);
+      for await (const statement of mariadbScriptFormat.readStatements(
+        createReadStream(join(dir, file)),
+      ))
+        guard.check(statement.sql);
+      guard.finish();
+    }
+  });
+
+  it("accepts every statement of the original tool's mysqldump files, definers dropped", async () => {
+    const dir = '../shared/fixtures/csv2/schema_backup/stable-2.11.0.rc1';
+    let count = 0;
+    for (const file of readdirSync(dir)) {
+      const guard = checker({ kind: 'legacy-table', name: file });
+      for await (const statement of mariadbScriptFormat.readStatements(
+        createReadStream(join(dir, file)),
+      )) {
+        guard.check(mariadbDialect.withoutDefiner(statement.sql));
+        count += 1;
+      }
+    }
+    expect(count).toBeGreaterThan(1000);
+  });
+
+  it('counts the rows of INSERTs', () => {
+    const guard = checker();
+    expect(
+      guard.check("INSERT INTO `t` (`a`,`b`) VALUES (1,'x'),(-2.5e3,NULL),(0x00FF,b'101')"),
+    ).toEqual({
+      kind: 'insert',
+      rows: 3,
+    });
+    expect(
+      guard.check("INSERT INTO t VALUES (_binary 'a\\0', _utf8mb4 0x41, TRUE, X'00', N'n')").rows,
+    ).toBe(1);
+  });
+
+  it.each([
+    ['DROP DATABASE canary', '`DROP DATABASE`'],
+    ['INSERT INTO `other` VALUES (1)', 'an INSERT into another table'],
+    ['INSERT INTO db.`t` VALUES (1)', 'is in another database'],
+    ['INSERT INTO `t` VALUES ((SELECT 1))', 'an expression for a value'],
+    ["INSERT INTO `t` VALUES (LOAD_FILE('/etc/shadow'))", 'an expression for a value'],
+    ['INSERT INTO `t` VALUES (1) ON DUPLICATE KEY UPDATE a = 2', 'more than rows'],
+    ['INSERT INTO `t` SELECT * FROM mysql.user', 'other than INSERT … VALUES'],
+    ['INSERT INTO `t` VALUES (1) -- x', 'an INSERT with a comment'],
+    ['CREATE TABLE `t` (a INT) SELECT 1', 'CREATE TABLE … SELECT'],
+    ['CREATE TABLE `t` LIKE mysql.user', 'without its columns'],
+    ['CREATE TABLE `u` (a INT)', 'of another name'],
+    ['CREATE VIEW `t` AS SELECT 1', 'a CREATE VIEW'],
+    ['SET GLOBAL general_log = 1', 'a SET of GLOBAL'],
+    ["SET @@global.sql_mode = ''", 'a SET of @@global.sql_mode'],
+    ['SET sql_log_bin = 0', 'a SET of sql_log_bin'],
+    ['SET NAMES gbk', 'may hide quotes'],
+    ['SET character_set_client = sjis', 'may hide quotes'],
+    ["SET sql_mode = 'NO_SUCH_FLAG'", 'a value not known here'],
+    ['SET time_zone = (SELECT 1)', 'other than a value'],
+    ['/*!99999999 DROP DATABASE x */', 'cannot be read safely'],
+    ['/*!50000 DROP DATABASE x */', '`DROP DATABASE`'],
+    ['GRANT ALL ON *.* TO x', '`GRANT ALL`'],
+  ])('refuses %s in a table file', (sql, reason) => {
+    expect(refusal(['CREATE TABLE `t` (a INT)', sql])).toContain(reason);
+  });
+
+  it('reads strings as the server will under the sql_mode the file sets', () => {
+    // With backslash escapes, one string; without, a string, a function call and more.
+    const insert = "INSERT INTO `t` VALUES ('a\\',SLEEP(5),\\'')";
+    expect(refusal([insert])).toBeUndefined();
+    expect(refusal(["SET sql_mode = 'NO_BACKSLASH_ESCAPES'", insert])).toContain(
+      'an expression for a value',
+    );
+    // A mode saved in a user variable and set back, as mysqldump does, is followed too.
+    expect(
+      refusal([
+        "SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_BACKSLASH_ESCAPES'",
+        'SET SQL_MODE=@OLD_SQL_MODE',
+        insert,
+      ]),
+    ).toBeUndefined();
+    // Under ANSI_QUOTES "…" is a name, not a value.
+    expect(refusal(["SET sql_mode = 'ANSI'", 'INSERT INTO `t` VALUES ("x")'])).toContain(
+      'an expression for a value',
+    );
+  });
+
+  it('refuses text outside quotes that a non-UTF-8 client character set would read differently', () => {
+    expect(refusal(['SET NAMES latin1', "INSERT INTO `t` VALUES ('é')"])).toBeUndefined();
+    expect(refusal(['SET NAMES latin1', 'CREATE TABLE `t` (é INT)'])).toContain(
+      'cannot be read safely',
+    );
+  });
+
+  it('keeps routines, triggers and events to their own object and database', () => {
+    expect(
+      refusal(["CREATE FUNCTION `f` RETURNS STRING SONAME 'evil.so'"], {
+        kind: 'function',
+        name: 'f',
+      }),
+    ).toContain('loads a library');
+    expect(
+      refusal(['CREATE TRIGGER tr BEFORE INSERT ON other.t FOR EACH ROW SET @a = 1'], {
+        kind: 'trigger',
+        name: 'tr',
+        table: 't',
+      }),
+    ).toContain('in another database');
+    expect(
+      refusal(['CREATE TRIGGER tr BEFORE INSERT ON u FOR EACH ROW SET @a = 1'], {
+        kind: 'trigger',
+        name: 'tr',
+        table: 't',
+      }),
+    ).toContain('a trigger on another table');
+    expect(
+      refusal(['CREATE DEFINER=`root`@`%` PROCEDURE `P`() SELECT 1'], {
+        kind: 'procedure',
+        name: 'p',
+      }),
+    ).toBeUndefined();
+    expect(
+      refusal(['CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO SELECT 1'], { kind: 'event', name: 'e' }),
+    ).toBeUndefined();
+  });
+
+  it('allows one CREATE in a table file and none in a user-data file, and requires it', () => {
+    expect(refusal(['CREATE TABLE `t` (a INT)', 'CREATE TABLE `t` (a INT)'])).toContain(
+      'a second CREATE',
+    );
+    expect(refusal(['CREATE TABLE `t` (a INT)'], { kind: 'rows', table: 't' })).toContain(
+      'a CREATE TABLE',
+    );
+    const guard = checker();
+    guard.check('SET NAMES utf8mb4');
+    expect(() => {
+      guard.finish();
+    }).toThrow(/no CREATE TABLE/);
+  });
+});
