@@ -12,14 +12,26 @@
  * Workflows never print, read argv or the environment, or exit.
  */
 import { performance } from 'node:perf_hooks';
-import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
-import { RestoreError, UsageError } from '../errors.js';
+import type {
+  CheckedStatement,
+  ConnectionOptions,
+  Engine,
+  FileExpectation,
+  ScriptStatement,
+  Session,
+} from '../engine/engine.js';
+import { RestoreError, UnexpectedStatementError, UsageError } from '../errors.js';
 import { isSelected } from '../support/glob.js';
 import type { Logger } from '../support/logger.js';
+import { printable } from '../support/printable.js';
 import { objectForFileName } from '../snapshot/layout.js';
-import { MANIFEST_FILE } from '../snapshot/manifest.js';
-import { readStatements, splitInsert, type SqlStatement } from './sql-statements.js';
-import type { SnapshotSource } from './snapshot-source.js';
+import { MANIFEST_FILE, parseManifest, type SnapshotManifest } from '../snapshot/manifest.js';
+import { SplitDigest } from './file-digest.js';
+import { splitInsert } from './sql-statements.js';
+import { readText, type SnapshotSource } from './snapshot-source.js';
+import { checkMeasured, PlaintextMeasure, type UserDataInput } from './user-data-input.js';
+
+export type { UserDataFile, UserDataInput } from './user-data-input.js';
 
 /** Marks a restore in progress or failed; dropped when the restore completes. */
 export const INCOMPLETE_MARKER = '_schema_backup_restore_incomplete';
@@ -29,13 +41,6 @@ export const INCOMPLETE_MARKER = '_schema_backup_restore_incomplete';
  * max_allowed_packet, and small enough that the garbage of sent statements stays young.
  */
 const MAX_BATCH_BYTES = 1024 * 1024;
-
-/** The encrypted rows of local tables to load after the tables. */
-export interface UserDataInput {
-  /** Files by table name. */
-  readonly files: ReadonlyMap<string, () => AsyncIterable<Uint8Array>>;
-  readonly description: string;
-}
 
 export interface RestoreOptions {
   /** Server to restore to (any database in it is ignored). */
@@ -55,8 +60,27 @@ export interface RestoreOptions {
   readonly exclude: readonly string[];
   /** Connections loading tables at once. */
   readonly parallel: number;
+  /**
+   * Run every statement of the files as it is, and skip the manifest's checks: for files
+   * edited by hand. Without it, a file may hold only what a snapshot writes for its object,
+   * and must match the manifest's row counts and checksums.
+   */
+  readonly trust?: boolean | undefined;
+  /**
+   * Where a file's rows or checksums differ from what the manifest recorded: report it here
+   * and go on (verify), instead of failing the restore. Statements a file may not hold are
+   * refused either way.
+   */
+  readonly onMismatch?: ((mismatch: ManifestMismatch) => void) | undefined;
   readonly logger: Logger;
   readonly onProgress?: ((progress: RestoreProgress) => void) | undefined;
+}
+
+/** A file of the snapshot that does not match its manifest. */
+export interface ManifestMismatch {
+  readonly kind: string;
+  readonly name: string;
+  readonly problem: string;
 }
 
 export interface RestoreProgress {
@@ -80,6 +104,8 @@ interface PlannedFile {
   readonly file: string;
   readonly name: string;
   readonly kind: string;
+  /** What the file may hold. */
+  readonly expected: FileExpectation;
 }
 
 const OBJECT_ORDER = ['sequence', 'view', 'function', 'procedure', 'trigger', 'event'];
@@ -102,7 +128,19 @@ export async function restoreSnapshot(
       },
     );
   }
-  const plan = await planFiles(options.source, options);
+  const plan = await planFiles(engine, options.source, options);
+  const manifest =
+    options.legacy || options.trust === true ? undefined : await readManifest(options.source);
+  if (manifest !== undefined && options.trust !== true) {
+    const unlisted = plan.tables.filter((entry) => manifest.tables[entry.name] === undefined);
+    if (unlisted.length > 0)
+      throw new UnexpectedStatementError(
+        `${options.source.description}: ${unlisted.map((entry) => entry.file).join(', ')} ${unlisted.length === 1 ? 'is' : 'are'} not in the snapshot's manifest`,
+        {
+          hint: 'A file was added to the snapshot by hand. Remove it, or restore with --trust if you wrote it and mean it to run.',
+        },
+      );
+  }
   if (plan.tables.length === 0)
     throw new UsageError(`no table files to restore in ${options.source.description}`);
 
@@ -127,7 +165,7 @@ export async function restoreSnapshot(
     // Tables and their rows, in parallel.
     let done = 0;
     await runOnSessions(sessions, plan.tables, async (session, entry) => {
-      statements += await loadSnapshotFile(engine, session, options, entry.file);
+      statements += await loadSnapshotFile(engine, session, options, entry, manifest);
       done += 1;
       options.onProgress?.({ phase: 'tables', name: entry.name, done, total: plan.tables.length });
     });
@@ -139,24 +177,45 @@ export async function restoreSnapshot(
       .sort();
     done = 0;
     await runOnSessions(sessions, userDataTables, async (session, table) => {
-      const open = options.userData?.files.get(table);
-      if (open === undefined) return;
-      statements += await executeScript(
-        engine,
-        session,
-        open(),
-        `${table} (user data)`,
-        false,
-        true,
-      );
+      const file = options.userData?.files.get(table);
+      if (file === undefined) return;
+      const measure = new PlaintextMeasure(options.userData?.fingerprintKey);
+      const run = await executeScript(engine, session, measure.tee(file.open()), {
+        label: `${printable(table)} (user data)`,
+        expected: { kind: 'rows', table },
+        stripDefiner: false,
+        secretRows: true,
+        trust: options.trust === true,
+      });
+      statements += run.sent;
+      if (options.trust !== true) {
+        checkMeasured(
+          file.label,
+          measure.result(),
+          file,
+          options.userData?.fingerprintKey !== undefined,
+        );
+        if (run.rows !== file.rows)
+          throw new RestoreError(
+            `${file.label}: ${String(run.rows)} rows, the copy's manifest recorded ${String(file.rows)}`,
+            {
+              hint: `The file was changed after the copy was made. The target is left marked incomplete (table ${INCOMPLETE_MARKER}).`,
+            },
+          );
+      }
       done += 1;
-      options.onProgress?.({ phase: 'user data', name: table, done, total: userDataTables.length });
+      options.onProgress?.({
+        phase: 'user data',
+        name: printable(table),
+        done,
+        total: userDataTables.length,
+      });
     });
 
     // Everything else, one after the other in dependency order; views that use views not
     // yet created are retried until no more can be.
     done = 0;
-    statements += await createObjects(engine, first, plan.objects, options, () => {
+    statements += await createObjects(engine, first, plan.objects, options, manifest, () => {
       done += 1;
       return done;
     });
@@ -179,6 +238,7 @@ export async function restoreSnapshot(
 
 /** The table files and the object files to load, selected by --only/--exclude. */
 async function planFiles(
+  engine: Engine,
   source: SnapshotSource,
   options: RestoreOptions,
 ): Promise<{ tables: PlannedFile[]; objects: PlannedFile[] }> {
@@ -189,7 +249,13 @@ async function planFiles(
     if (file === MANIFEST_FILE || file.startsWith('.') || file === 'README.md') continue;
     if (options.legacy) {
       // The original wrote one mysqldump file per table, named after it, triggers included.
-      if (selected(file)) tables.push({ file, name: file, kind: 'table' });
+      if (selected(file))
+        tables.push({
+          file,
+          name: file,
+          kind: 'table',
+          expected: { kind: 'legacy-table', name: file },
+        });
       continue;
     }
     const suffix = /(?:\.(view|sequence|procedure|function|trigger|event))?\.sql$/.exec(file);
@@ -198,20 +264,26 @@ async function planFiles(
     // A name too long for a file name is cut and hashed: the file's first line names it.
     const header =
       kind === 'trigger' || objectForFileName(file) === undefined
-        ? await readHeader(source, file)
+        ? await readHeader(engine, source, file)
         : undefined;
     const name = objectForFileName(file)?.name ?? header?.name;
     if (name === undefined) {
-      options.logger.warn(`${file}: not a snapshot file this version can read; skipped`);
+      options.logger.warn(`${printable(file)}: not a snapshot file this version can read; skipped`);
       continue;
     }
     if (kind === 'table') {
-      if (selected(name)) tables.push({ file, name, kind });
+      if (selected(name)) tables.push({ file, name, kind, expected: { kind: 'table', name } });
     } else if (kind === 'trigger') {
       // A trigger goes with its table.
-      if (header?.table === undefined || selected(header.table)) objects.push({ file, name, kind });
+      if (header?.table === undefined || selected(header.table))
+        objects.push({
+          file,
+          name,
+          kind,
+          expected: { kind: 'trigger', name, table: header?.table },
+        });
     } else {
-      objects.push({ file, name, kind });
+      objects.push({ file, name, kind, expected: { kind: kind as 'view', name } });
     }
   }
   objects.sort(
@@ -223,6 +295,7 @@ async function planFiles(
 
 /** `-- schema_backup: <kind> `name`[ on table `t`]`, the first line of a snapshot file. */
 async function readHeader(
+  engine: Engine,
   source: SnapshotSource,
   file: string,
 ): Promise<{ name: string; table?: string | undefined } | undefined> {
@@ -231,9 +304,19 @@ async function readHeader(
     head += chunk.toString('utf8');
     if (head.includes('\n') || head.length > 4096) break;
   }
-  const match = /^-- schema_backup: \w+ `((?:[^`]|``)*)`(?: on table `((?:[^`]|``)*)`)?/.exec(head);
+  const text = engine.script.commentText(head.split('\n')[0] ?? '');
+  const match =
+    text === undefined
+      ? null
+      : /^schema_backup: \w+ `((?:[^`]|``)*)`(?: on table `((?:[^`]|``)*)`)?/.exec(text);
   if (!match) return undefined;
   return { name: (match[1] ?? '').replace(/``/g, '`'), table: match[2]?.replace(/``/g, '`') };
+}
+
+/** The snapshot's manifest, or undefined when it has none (an old snapshot). */
+async function readManifest(source: SnapshotSource): Promise<SnapshotManifest | undefined> {
+  if (!(await source.listFiles()).includes(MANIFEST_FILE)) return undefined;
+  return parseManifest(await readText(source, MANIFEST_FILE));
 }
 
 async function prepareTarget(
@@ -307,31 +390,100 @@ async function runOnSessions<T>(
     throw failure instanceof Error ? failure : new RestoreError('restore failed');
 }
 
-/** Runs one file of the snapshot (DEFINERs dropped from legacy files); returns statements sent. */
-function loadSnapshotFile(
+/**
+ * Runs one file of the snapshot (DEFINERs dropped from legacy files); returns statements
+ * sent. Where the snapshot has a manifest, the file's structure, row count and rows must be
+ * what it recorded.
+ */
+async function loadSnapshotFile(
   engine: Engine,
   session: Session,
   options: RestoreOptions,
-  file: string,
+  entry: PlannedFile,
+  manifest: SnapshotManifest | undefined,
 ): Promise<number> {
-  return executeScript(engine, session, options.source.readFile(file), file, options.legacy, false);
+  const recorded = entry.kind === 'table' ? manifest?.tables[entry.name] : undefined;
+  const recordedObject = entry.kind === 'table' ? undefined : manifest?.objects?.[entry.file];
+  const digest = new SplitDigest();
+  const checked = recorded !== undefined || recordedObject !== undefined;
+  const chunks = options.source.readFile(entry.file);
+  const run = await executeScript(engine, session, checked ? digest.tee(chunks) : chunks, {
+    label: printable(entry.file),
+    expected: entry.expected,
+    stripDefiner: options.legacy,
+    secretRows: false,
+    trust: options.trust === true,
+    onChecked: (statement, at) => {
+      if (statement.kind === 'create' && entry.kind === 'table') digest.splitAfter(at.end);
+    },
+  });
+  if (!checked) return run.sent;
+  const { structure, rows } = digest.digests();
+  const problems: string[] = [];
+  if (recordedObject !== undefined) {
+    // An object file is hashed whole: its structure part is all of it.
+    if (structure !== recordedObject)
+      problems.push('definition differs from the checksum the snapshot recorded');
+  } else if (recorded !== undefined) {
+    if (recorded.structure !== undefined && structure !== recorded.structure)
+      problems.push('structure differs from the checksum the snapshot recorded');
+    if (recorded.rows !== undefined && run.rows !== recorded.rows)
+      problems.push(
+        `row count ${String(run.rows)}, the snapshot recorded ${String(recorded.rows)}`,
+      );
+    else if (recorded.sha256 !== undefined && rows !== recorded.sha256)
+      problems.push('rows differ from the checksum the snapshot recorded');
+    if (recorded.rows === undefined && run.rows > 0)
+      problems.push(
+        `row count ${String(run.rows)}, the snapshot recorded none (category ${recorded.category})`,
+      );
+  }
+  if (problems.length > 0 && options.onMismatch !== undefined) {
+    for (const problem of problems)
+      options.onMismatch({ kind: entry.kind, name: entry.name, problem });
+  } else if (problems.length > 0)
+    throw new RestoreError(
+      `${printable(entry.file)} does not match the snapshot: ${problems.join('; ')}`,
+      {
+        hint: `The file was changed after the snapshot was taken. Restore another revision, or pass --trust if you edited it on purpose. The target is left marked incomplete (table ${INCOMPLETE_MARKER}).`,
+      },
+    );
+  return run.sent;
+}
+
+interface ScriptRun {
+  /** For messages. */
+  readonly label: string;
+  /** What the file may hold. */
+  readonly expected: FileExpectation;
+  /** Drop DEFINER clauses (the original's files). */
+  readonly stripDefiner: boolean;
+  /**
+   * The script holds user data: a failure names the statement's table but never the server's
+   * message (it may quote a value).
+   */
+  readonly secretRows: boolean;
+  /** Run the statements unchecked (`--trust`). */
+  readonly trust: boolean;
+  /** Each statement the checker accepted, before it runs. */
+  readonly onChecked?:
+    ((checked: CheckedStatement, statement: ScriptStatement) => void) | undefined;
 }
 
 /**
- * Executes a script on `session`, joining consecutive one-row INSERTs into one table into
- * multi-row statements. Returns the number of statements sent. `secretRows`: the script
- * holds user data, so a failure names the statement's table but never the server's message
- * (it may quote a value).
+ * Executes a script on `session`, every statement first checked against what the file may
+ * hold, consecutive one-row INSERTs into one table joined into multi-row statements. The
+ * session is reset to the state files start from first. Returns the statements sent and the
+ * rows the INSERTs held.
  */
 async function executeScript(
   engine: Engine,
   session: Session,
   chunks: AsyncIterable<Buffer | Uint8Array>,
-  label: string,
-  stripDefiner: boolean,
-  secretRows: boolean,
-): Promise<number> {
+  run: ScriptRun,
+): Promise<{ sent: number; rows: number }> {
   let sent = 0;
+  let rows = 0;
   let batch: { prefix: string; values: string[]; bytes: number; lines: number[] } | undefined;
   /** `lines`: the line of each row joined into `sql` (one, for any other statement). */
   const send = async (sql: string, lines: readonly number[]): Promise<void> => {
@@ -339,7 +491,7 @@ async function executeScript(
       await session.execute(sql);
       sent += 1;
     } catch (error) {
-      throw restoreFailure(error, label, failedLine(error, lines), sql, secretRows);
+      throw restoreFailure(error, run.label, failedLine(error, lines), sql, run.secretRows);
     }
   };
   const flush = async (): Promise<void> => {
@@ -348,10 +500,23 @@ async function executeScript(
     batch = undefined;
     await send(`${prefix}${values.join(',')}`, lines);
   };
-  let statement: SqlStatement;
-  for await (statement of readStatements(chunks)) {
-    const insert = splitInsert(statement.sql);
+  const checker = run.trust ? undefined : engine.script.checker(run.expected);
+  await session.execute(engine.script.sessionReset);
+  for await (const statement of engine.script.readStatements(chunks)) {
+    const sql = run.stripDefiner ? engine.dialect.withoutDefiner(statement.sql) : statement.sql;
+    let checked: CheckedStatement | undefined;
+    if (checker !== undefined) {
+      try {
+        checked = checker.check(sql);
+      } catch (error) {
+        throw refusal(error, run, statement.line);
+      }
+      run.onChecked?.(checked, statement);
+      rows += checked.rows;
+    }
+    const insert = splitInsert(sql);
     if (insert !== undefined) {
+      if (checker === undefined) rows += 1;
       if (
         batch !== undefined &&
         (batch.prefix !== insert.prefix || batch.bytes + insert.values.length > MAX_BATCH_BYTES)
@@ -368,13 +533,29 @@ async function executeScript(
     // TABLES an INSERT must also have locked every table its foreign keys name, and a table
     // another session creates meanwhile (files load in parallel) is not: the load fails
     // with ER_TABLE_NOT_LOCKED now and then. The locks only speed up MyISAM; leave them out.
-    if (/^(?:UN)?LOCK\s+TABLES?\b/i.test(statement.sql)) continue;
-    await send(stripDefiner ? engine.dialect.withoutDefiner(statement.sql) : statement.sql, [
-      statement.line,
-    ]);
+    if (checked?.kind === 'lock' || /^(?:UN)?LOCK\s+TABLES?\b/i.test(sql)) continue;
+    await send(sql, [statement.line]);
   }
   await flush();
-  return sent;
+  if (checker !== undefined) {
+    try {
+      checker.finish();
+    } catch (error) {
+      throw refusal(error, run, 0);
+    }
+  }
+  return { sent, rows };
+}
+
+/** A statement the checker refused, as the error the user sees: the file, the line, the rule. */
+function refusal(error: unknown, run: ScriptRun, line: number): unknown {
+  if (!(error instanceof UnexpectedStatementError)) return error;
+  return new UnexpectedStatementError(
+    `refused to run ${run.label}${line > 0 ? ` at line ${String(line)}` : ''}: ${printable(error.message)}`,
+    {
+      hint: `restore and verify run only what a snapshot writes for each file. If you edited the file by hand and mean it to run, restore with --trust. The target is left marked incomplete (table ${INCOMPLETE_MARKER}).`,
+    },
+  );
 }
 
 async function createObjects(
@@ -382,12 +563,13 @@ async function createObjects(
   session: Session,
   objects: readonly PlannedFile[],
   options: RestoreOptions,
+  manifest: SnapshotManifest | undefined,
   tick: () => number,
 ): Promise<number> {
   let statements = 0;
   let waiting = objects.filter((entry) => entry.kind === 'view');
   const load = async (entry: PlannedFile): Promise<void> => {
-    statements += await loadSnapshotFile(engine, session, options, entry.file);
+    statements += await loadSnapshotFile(engine, session, options, entry, manifest);
     options.onProgress?.({
       phase: 'objects',
       name: `${entry.kind} ${entry.name}`,

@@ -97,6 +97,7 @@ export async function verifySnapshot(
       for await (const chunk of options.source.readFile(file)) chunks.push(chunk);
       await writeFile(join(hostDir, file), Buffer.concat(chunks));
     }
+    const mismatches: Difference[] = [];
     if (options.mode === 'restore') {
       restored = true;
       await restoreSnapshot(engine, {
@@ -110,6 +111,10 @@ export async function verifySnapshot(
         only: [],
         exclude: [],
         parallel: options.parallel,
+        // A file that differs from its manifest is a finding; a statement a snapshot does not
+        // write is refused all the same: verify runs nothing it did not write.
+        trust: false,
+        onMismatch: (mismatch) => mismatches.push({ ...mismatch, kind: mismatch.kind }),
         logger: options.logger,
       });
     }
@@ -134,7 +139,7 @@ export async function verifySnapshot(
       logger: quieterLogger(options.logger),
     };
     const again = await takeSnapshot(engine, snapshotOptions);
-    const differences: Difference[] = [];
+    const differences: Difference[] = [...mismatches];
     for (const table of again.tables) {
       if (table.change === 'unchanged') continue;
       if (table.change === 'added')

@@ -3,14 +3,13 @@
  * copy, a look at what a database holds, and an engine that records which databases a
  * workflow created (the real MariaDB engine, observed, not replaced).
  */
-import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { onTestFinished } from 'vitest';
-import { decryptFile } from '../../src/crypto/decrypt.js';
 import { readIdentityFile } from '../../src/crypto/recipients.js';
 import type { Engine, Session } from '../../src/engine/engine.js';
 import { mariadbEngine } from '../../src/engine/mariadb/mariadb-engine.js';
 import type { RestoreOptions, UserDataInput } from '../../src/restore/restore-snapshot.js';
+import { openUserDataCopy } from '../../src/restore/user-data-input.js';
 import { findCopy, LATEST_LINK } from '../../src/snapshot/user-data-copy.js';
 import { silentLogger } from '../../src/support/logger.js';
 import { connectionTo, testServer } from './database.js';
@@ -40,13 +39,11 @@ export async function userDataInput(
   host: string,
   identityFile: string,
   copy = LATEST_LINK,
+  fingerprintKey?: Buffer,
 ): Promise<UserDataInput> {
   const found = await findCopy(userDataDir, host, copy);
   const identities = await readIdentityFile(identityFile);
-  const files = new Map<string, () => AsyncIterable<Uint8Array>>();
-  for (const [table, entry] of Object.entries(found.manifest.tables))
-    files.set(table, () => decryptFile(join(found.dir, entry.file), identities));
-  return { files, description: found.dir };
+  return openUserDataCopy(found.dir, found.manifest, identities, fingerprintKey);
 }
 
 /** A query on the server, outside any database, on a connection of its own. */
@@ -141,6 +138,7 @@ export function recordingEngine(): Engine & { readonly createdDatabases: string[
   return {
     name: mariadbEngine.name,
     dialect: mariadbEngine.dialect,
+    script: mariadbEngine.script,
     createdDatabases,
     openSession: async (options) => wrap(await mariadbEngine.openSession(options)),
   };

@@ -20,7 +20,15 @@ import {
   type SnapshotSource,
 } from '../../restore/snapshot-source.js';
 import { hostDirectory } from '../../snapshot/layout.js';
-import { copyTimestamp, findCopy, LATEST_LINK, listCopies } from '../../snapshot/user-data-copy.js';
+import { openUserDataCopy } from '../../restore/user-data-input.js';
+import {
+  copyTimestamp,
+  findCopy,
+  fingerprintKeyPath,
+  LATEST_LINK,
+  listCopies,
+  readFingerprintKey,
+} from '../../snapshot/user-data-copy.js';
 import type { Logger } from '../../support/logger.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
@@ -41,6 +49,7 @@ export interface RestoreArgs extends GlobalArgs, SnapshotSelectionArgs {
   readonly only?: readonly string[] | undefined;
   readonly exclude?: readonly string[] | undefined;
   readonly parallel?: number | undefined;
+  readonly trust?: boolean | undefined;
   readonly json?: boolean | undefined;
 }
 
@@ -113,6 +122,11 @@ export function restoreBuilder(yargs: Argv): Argv<RestoreArgs> {
       type: 'number',
       default: 2,
       describe: 'connections loading tables at once',
+    })
+    .option('trust', {
+      type: 'boolean',
+      describe:
+        'run every statement of the files as it is and skip the manifest checks (files edited by hand)',
     })
     .option('json', { type: 'boolean', describe: 'print the result as JSON' });
 }
@@ -191,16 +205,15 @@ export async function userDataInputFor(
     });
   }
   const { readIdentityFile } = await import('../../crypto/recipients.js');
-  const { decryptFile, verifyDecryptable } = await import('../../crypto/decrypt.js');
   const identities = await readIdentityFile(identityFile);
-  const files = new Map<string, () => AsyncIterable<Uint8Array>>();
-  for (const [table, entry] of Object.entries(copy.manifest.tables)) {
-    const path = join(copy.dir, entry.file);
-    // Fail on a wrong identity or a damaged file before the restore starts.
-    await verifyDecryptable(path, identities);
-    files.set(table, () => decryptFile(path, identities));
-  }
-  return { files, description: copy.dir };
+  // With this host's fingerprint key, each file's rows are checked against the copy's keyed
+  // fingerprints before anything runs: a file forged by whoever can write the directory fails.
+  const fingerprintKey = await readFingerprintKey(fingerprintKeyPath(config.backupDir, host));
+  if (fingerprintKey === undefined)
+    logger.info(
+      `no fingerprint key of ${host} here: user-data files are checked by size and row count, not by their keyed fingerprints`,
+    );
+  return openUserDataCopy(copy.dir, copy.manifest, identities, fingerprintKey);
 }
 
 export async function restoreHandler(args: RestoreArgs): Promise<number> {
@@ -230,6 +243,7 @@ export async function restoreHandler(args: RestoreArgs): Promise<number> {
     only: args.only ?? [],
     exclude: args.exclude ?? [],
     parallel: Math.max(1, Math.min(16, args.parallel ?? 2)),
+    trust: args.trust === true,
     logger,
     onProgress: process.stderr.isTTY ? printProgress : undefined,
   };
