@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, type Duplex } from 'node:stream';
+import { pipeline, Readable, type Duplex } from 'node:stream';
 import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
 import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
 import { insertTable } from '../restore/sql-statements.js';
@@ -85,14 +85,15 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     : compressionOfName(options.path);
   if (!directory && compression === 'none' && !encrypted) await checkPlainEnd(options.path);
 
-  // The header tells the databases; a single file's header is its first line.
-  const singleFile = directory
-    ? undefined
-    : await readHeader(
-        openScript(options.path, compression, encrypted, options.identities),
-        options.path,
-      );
-  const header: DumpHeader = manifest ?? (singleFile as { header: DumpHeader }).header;
+  // The header tells the databases; a single file's header is its first line. The file is
+  // closed again once the header is read, and opened anew for the load only after the
+  // targets have passed their checks: a refusal leaves no stream (or zstd process) behind.
+  const header: DumpHeader =
+    manifest ??
+    (await readHeader(
+      openScript(options.path, compression, encrypted, options.identities),
+      options.path,
+    ));
   if (header.version > DUMP_FORMAT_VERSION)
     throw new DumpError(`${options.path} is a newer dump format (${String(header.version)})`, {
       hint: 'Load it with a newer schema_backup.',
@@ -145,9 +146,9 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     if (manifest !== undefined) {
       bytes = await loadDirectory(options, manifest, sessions, counts, tracker, multiple);
       compareCounts(counts, manifest.tableRows, options.path, multiple ? undefined : targets[0]);
-    } else if (singleFile !== undefined) {
+    } else {
       const result = await runScript(
-        singleFile.script,
+        openScript(options.path, compression, encrypted, options.identities),
         sessions,
         counts,
         tracker,
@@ -358,22 +359,27 @@ async function runScript(
   return { bytes: tailKeeper.bytes, tail: tailKeeper.tail.toString('utf8') };
 }
 
-/** The plaintext SQL of a dump file: decrypted, then decompressed. */
+/**
+ * The plaintext SQL of a dump file: decrypted, then decompressed. Ending the iteration early
+ * (`return()`, or a `for await` left by a throw) destroys every stage: the file, the
+ * decrypter and the decompressor (for zstd possibly a child process, which would otherwise
+ * sit blocked on a full pipe and keep the process alive).
+ */
 function openScript(
   path: string,
   compression: Compression,
   encrypted: boolean,
   identities: readonly string[],
 ): AsyncIterable<Buffer> {
-  let source: Readable = encrypted
+  const source: Readable = encrypted
     ? Readable.from(decrypted(path, identities), { objectMode: false })
     : createReadStream(path, { highWaterMark: 1024 * 1024 });
   const decompressor: Duplex | undefined = createDecompressor(compression);
-  if (decompressor !== undefined) {
-    source.on('error', (error) => decompressor.destroy(error));
-    source = source.pipe(decompressor);
-  }
-  return toBuffers(source, path);
+  if (decompressor === undefined) return toBuffers(source, path);
+  // pipeline(), unlike pipe(), destroys the source when the decompressor is destroyed, and
+  // hands a failure of either stage to the decompressor, where toBuffers() sees it.
+  pipeline(source, decompressor, () => undefined);
+  return toBuffers(decompressor, path);
 }
 
 /**
@@ -398,39 +404,30 @@ async function* toBuffers(source: Readable, path: string): AsyncIterable<Buffer>
   }
 }
 
-/** Reads the first line of a single-file dump; the script handed back still starts with it. */
-async function readHeader(
-  script: AsyncIterable<Buffer>,
-  path: string,
-): Promise<{ header: DumpHeader; script: AsyncIterable<Buffer> }> {
+/**
+ * The header of a single-file dump, its first line. Closes `script` in every case, read
+ * through or not.
+ */
+async function readHeader(script: AsyncIterable<Buffer>, path: string): Promise<DumpHeader> {
   const iterator = script[Symbol.asyncIterator]();
-  const seen: Buffer[] = [];
   let text = '';
-  while (!text.includes('\n') && text.length < 1_000_000) {
-    const next = await iterator.next();
-    if (next.done === true) break;
-    seen.push(next.value);
-    text += next.value.toString('utf8');
-  }
-  async function* replay(): AsyncIterable<Buffer> {
-    yield* seen;
-    for (;;) {
+  try {
+    while (!text.includes('\n') && text.length < 1_000_000) {
       const next = await iterator.next();
-      if (next.done === true) return;
-      yield next.value;
+      if (next.done === true) break;
+      text += next.value.toString('utf8');
     }
+  } finally {
+    await iterator.return?.();
   }
   const line = text.split('\n', 1)[0] ?? '';
-  if (!line.startsWith(HEADER_PREFIX)) {
-    await iterator.return?.();
+  if (!line.startsWith(HEADER_PREFIX))
     throw new DumpError(`${path} is not a schema_backup dump (no header line)`, {
       hint: 'A dump made by another tool loads with its own tool, or with `mariadb DATABASE < FILE`.',
     });
-  }
   try {
-    return { header: JSON.parse(line.slice(HEADER_PREFIX.length)) as DumpHeader, script: replay() };
+    return JSON.parse(line.slice(HEADER_PREFIX.length)) as DumpHeader;
   } catch (error) {
-    await iterator.return?.();
     throw new DumpError(`${path} has a damaged header line`, { cause: error });
   }
 }

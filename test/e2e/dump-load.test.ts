@@ -29,6 +29,30 @@ async function setUp(extra = ''): Promise<{ config: string; dir: string; databas
   return { config, dir, database: database.name };
 }
 
+/** The built CLI as a child process, killed if it has not exited within `ms`. */
+async function runBuiltCliWithin(
+  argv: readonly string[],
+  ms: number,
+): Promise<{ code: number | null; stderr: string; seconds: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['dist/cli/main.js', ...argv], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    stderr += text;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('exit', (exitCode) => {
+      resolve(exitCode);
+    });
+  });
+  clearTimeout(timer);
+  return { code, stderr, seconds: (Date.now() - started) / 1000 };
+}
+
 /** A database name for `load --into`, dropped when the test ends. */
 async function target(): Promise<string> {
   const database = await createTestDatabase('clidst');
@@ -141,6 +165,41 @@ describe('dump and load commands', () => {
     const into = await createTestDatabase('clistock');
     await loadWithStockClient(into.name, file);
     expect(await into.query('SELECT COUNT(*) AS n FROM w')).toEqual([{ n: 9 }]);
+  });
+
+  // Issue 20 item 6: the refusal left the decrypting and decompressing pipeline open (the
+  // zstd program blocked on a full pipe), so the process never exited.
+  it('exits 2 at once when a large zstd+age dump meets a non-empty database', async () => {
+    const keyDir = await createTempDir('clikey');
+    const key = ageKeygen(keyDir);
+    const { config, dir, database } = await setUp(
+      `encryption:\n  recipients: [${key.recipient}]\n  identity_file: ${key.identityFile}`,
+    );
+    const source = await createTestDatabase('clibig');
+    await source.exec('CREATE TABLE big (id INT PRIMARY KEY, b LONGBLOB)');
+    await source.exec('INSERT INTO big SELECT seq, RANDOM_BYTES(1024) FROM seq_1_to_4000');
+    const path = join(dir, 'big.sql.zst.age');
+    const dumped = await runCli([
+      '--config',
+      config,
+      '--database',
+      source.name,
+      'dump',
+      '--compress',
+      'zstd',
+      '-q',
+      '-o',
+      path,
+    ]);
+    expect(dumped.code, dumped.stderr).toBe(0);
+    expect((await stat(path)).size).toBeGreaterThan(4_000_000);
+    const loaded = await runBuiltCliWithin(
+      ['--config', config, 'load', path, '--into', database],
+      20_000,
+    );
+    expect(loaded.stderr).toMatch(/error: the database .* is not empty/);
+    expect(loaded.code).toBe(2);
+    expect(loaded.seconds).toBeLessThan(10);
   });
 
   it('encrypts by default when recipients are configured; load exits 1 on a truncated dump', async () => {
