@@ -14,6 +14,13 @@ import { join } from 'node:path';
 import { pipeline, Readable, type Duplex } from 'node:stream';
 import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
 import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
+import {
+  clearIncompleteMarker,
+  hasIncompleteMarker,
+  INCOMPLETE_MARKER,
+  incompleteTargetError,
+  markIncomplete,
+} from '../restore/incomplete-marker.js';
 import { insertTable } from '../restore/sql-statements.js';
 import { readDumpStatements } from './read-statements.js';
 import { mapWithConcurrency } from '../support/concurrency.js';
@@ -110,6 +117,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
   const sessions: Session[] = [];
   const created: string[] = [];
   const emptied: string[] = [];
+  const marked: string[] = [];
   const tracker = new ProgressTracker(header.tables, header.rowsEstimate, options.onProgress);
   try {
     const admin = await engine.openSession({ ...options.connection, database: undefined });
@@ -122,6 +130,8 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         continue;
       }
       const inventory = await admin.listObjects(target);
+      if (hasIncompleteMarker(inventory.tables) && !options.force)
+        throw incompleteTargetError(target, 'load');
       const count =
         inventory.tables.length +
         inventory.views.length +
@@ -134,6 +144,12 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
           hint: 'Load into a new or empty database (--into NAME), or pass --force to replace its tables.',
         });
       if (count === 0) emptied.push(target);
+    }
+    // Until the load has finished, every target says so: a load killed part way leaves the
+    // marker, and the next load or restore refuses the target without --force.
+    for (const target of targets) {
+      await markIncomplete(admin, engine.dialect, target, `load of ${options.path}`);
+      marked.push(target);
     }
     await admin.execute(`USE ${quoteName(targets[0] ?? '')}`);
     while (sessions.length < threads) {
@@ -164,6 +180,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         );
       compareCounts(counts, marker.tables, options.path, multiple ? undefined : targets[0]);
     }
+    for (const target of targets) await clearIncompleteMarker(admin, engine.dialect, target);
     tracker.allTablesDone();
     tracker.finish();
     return {
@@ -177,6 +194,12 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     // The loaders first: an open statement of theirs would hold the locks the drops need.
     for (const session of sessions.splice(1)) await session.close();
     await rollBack(sessions[0], created, emptied, options.logger);
+    // A target loaded over (--force) is not rolled back: it keeps the marker.
+    const forced = marked.filter((name) => !created.includes(name) && !emptied.includes(name));
+    if (forced.length > 0)
+      options.logger.warn(
+        `${forced.join(', ')} ${forced.length === 1 ? 'is' : 'are'} left partly loaded and marked incomplete (table ${INCOMPLETE_MARKER}): load again with --force once the cause is fixed`,
+      );
     if (isSchemaBackupError(error)) throw error;
     throw new DumpError(
       `loading ${options.path} failed: ${error instanceof Error ? error.message : String(error)}`,

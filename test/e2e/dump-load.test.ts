@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ageKeygen } from '../helpers/age.js';
 import { createTestDatabase, loadWithStockClient } from '../helpers/database.js';
-import { databaseExists } from '../helpers/restore.js';
+import { INCOMPLETE_MARKER } from '../../src/restore/incomplete-marker.js';
+import { databaseExists, MARKER_TABLE } from '../helpers/restore.js';
 import { runBuiltCli, runCli } from '../helpers/run-cli.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 import { databaseConfigLines } from '../helpers/config-lines.js';
@@ -200,6 +201,81 @@ describe('dump and load commands', () => {
     expect(loaded.stderr).toMatch(/error: the database .* is not empty/);
     expect(loaded.code).toBe(2);
     expect(loaded.seconds).toBeLessThan(10);
+  });
+
+  // Issue 20 item 7: a load killed part way left a partial database that looked like a good one.
+  it('a killed load leaves the incomplete marker; the next load refuses it unless --force', async () => {
+    const { config, dir } = await setUp();
+    const source = await createTestDatabase('clikload');
+    await source.exec('CREATE TABLE big (id INT PRIMARY KEY, b LONGBLOB)');
+    await source.exec('INSERT INTO big SELECT seq, RANDOM_BYTES(1024) FROM seq_1_to_50000');
+    await source.exec('CREATE TABLE small (id INT PRIMARY KEY)');
+    await source.exec('INSERT INTO small SELECT seq FROM seq_1_to_100');
+    const path = join(dir, 'big.sql');
+    const dumped = await runCli([
+      '--config',
+      config,
+      '--database',
+      source.name,
+      'dump',
+      '--no-encrypt',
+      '--compress',
+      'none',
+      '-q',
+      '-o',
+      path,
+    ]);
+    expect(dumped.code, dumped.stderr).toBe(0);
+    const into = await target();
+    const child = spawn(
+      process.execPath,
+      ['dist/cli/main.js', '--config', config, 'load', path, '--into', into, '--threads', '1'],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const server = await createTestDatabase('clikwatch');
+    const deadline = Date.now() + 30_000;
+    // Kill it once rows are going into the big table.
+    for (;;) {
+      const rows = await server
+        .query<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${into}\`.big`)
+        .catch(() => []);
+      if ((rows[0]?.n ?? 0) > 0) break;
+      if (child.exitCode !== null) throw new Error('the load ended before it could be killed');
+      if (Date.now() > deadline) throw new Error('the load never started loading rows');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const tables = async (): Promise<string[]> =>
+      (
+        await server.query<{ name: string }>(
+          'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1',
+          [into],
+        )
+      ).map((row) => row.name);
+    expect(await tables()).toContain(INCOMPLETE_MARKER);
+    expect(INCOMPLETE_MARKER).toBe(MARKER_TABLE);
+
+    const refused = await runCli(['--config', config, 'load', path, '--into', into]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      new RegExp(`error: the database ${into} holds a restore or load that did not finish`),
+    );
+    expect(refused.stderr).toMatch(/hint: Pass --force to load over it/);
+    expect(await tables()).toContain(INCOMPLETE_MARKER);
+
+    const forced = await runCli(['--config', config, 'load', path, '--into', into, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(await tables()).toEqual(['big', 'small']);
+    const checksums = await source.checksums();
+    const loaded = await server.query<{ Checksum: string | number | null }>(
+      `CHECKSUM TABLE \`${into}\`.big, \`${into}\`.small EXTENDED`,
+    );
+    expect(loaded.map((row) => String(row.Checksum))).toEqual([
+      checksums.get('big'),
+      checksums.get('small'),
+    ]);
   });
 
   it('encrypts by default when recipients are configured; load exits 1 on a truncated dump', async () => {
