@@ -203,7 +203,7 @@ class ConfigReader {
     const conflicts: string[] = [];
     let firstConflictPath: KeyPath | undefined;
     for (const category of CATEGORIES) {
-      const names = this.stringList(root, [category]);
+      const names = this.stringList(root, [category], { exact: true });
       const unique: string[] = [];
       names.forEach((name, index) => {
         const seen = firstSeen.get(name);
@@ -398,7 +398,7 @@ class ConfigReader {
     const timeout = this.optionalNumber(notifyBlock, ['notify', 'timeout']) ?? 10;
     if (timeout <= 0) throw this.error(['notify', 'timeout'], 'must be more than 0 seconds');
     const notify: NotifyConfig = {
-      command: this.stringList(notifyBlock, ['notify', 'command']),
+      command: this.stringList(notifyBlock, ['notify', 'command'], { exact: true }),
       url,
       onSuccess: this.optionalBoolean(notifyBlock, ['notify', 'on_success']) ?? false,
       timeoutSeconds: timeout,
@@ -504,8 +504,12 @@ class ConfigReader {
     return value;
   }
 
-  /** A list of non-empty strings; an absent or empty key is an empty list. */
-  private stringList(parent: Mapping, path: KeyPath): string[] {
+  /**
+   * A list of strings that are not blank; an absent or empty key is an empty list. With
+   * `exact`, items are kept as written (table names, which may start with a space, and a
+   * command's arguments: YAML already drops the spaces around an unquoted item); else trimmed.
+   */
+  private stringList(parent: Mapping, path: KeyPath, options: { exact?: boolean } = {}): string[] {
     const value = parent[String(path.at(-1))];
     if (value === undefined || value === null) return [];
     if (!Array.isArray(value))
@@ -515,7 +519,7 @@ class ConfigReader {
       if (typeof item !== 'string' || item.trim() === '') {
         throw this.error([...path, index], `list items must be names, not ${describe(item)}`);
       }
-      return item.trim();
+      return options.exact === true ? item : item.trim();
     });
   }
 

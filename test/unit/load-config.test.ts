@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultBackupDir, loadConfig, parseConfig } from '../../src/config/load-config.js';
 import { ConfigError, ExitCode } from '../../src/errors.js';
+import { planSnapshot } from '../../src/snapshot/plan-snapshot.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 
 const CSV2_CONFIG = '/work/shared/fixtures/csv2/etc/schema_backup.conf';
@@ -285,9 +286,37 @@ describe('parseConfig: YAML and types', () => {
     );
   });
 
-  it('accepts numeric list items as names and trims names', () => {
-    const { config } = parseConfig("global:\n  - 2024\n  - ' padded '\n", FILE);
-    expect(config.categories.global).toEqual(['2024', 'padded']);
+  // Issue 20 item 8c: names were trimmed, so a table whose name starts with a space could
+  // never be categorized.
+  it('accepts numeric list items as names and keeps names exactly as written', () => {
+    const { config } = parseConfig(
+      "global:\n  - 2024\n  - ' padded'\nignore: ['  two', \"tab\\there\"]\n",
+      FILE,
+    );
+    expect(config.categories.global).toEqual(['2024', ' padded']);
+    expect(config.categories.ignore).toEqual(['  two', 'tab\there']);
+    const plan = planSnapshot(
+      {
+        tables: [' padded', 'padded', '  two'],
+        views: [],
+        sequences: [],
+        procedures: [],
+        functions: [],
+        events: [],
+        triggers: [],
+      },
+      config.categories,
+    );
+    expect(plan.tables.map((table) => [table.name, table.category])).toEqual([
+      [' padded', 'global'],
+      ['padded', 'uncategorized'],
+    ]);
+    expect(plan.ignored).toEqual(['  two']);
+  });
+
+  it('keeps the arguments of notify.command exactly as written', () => {
+    const { config } = parseConfig("notify:\n  command: [logger, ' -t x ']\n", FILE);
+    expect(config.notify.command).toEqual(['logger', ' -t x ']);
   });
 
   it('accepts flow-style lists and an empty category', () => {
