@@ -58,7 +58,65 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
       cause: error,
     });
   }
-  return parseConfig(text, file);
+  const loaded = parseConfig(text, file);
+  await checkRecipientsFile(loaded.config, text);
+  return loaded;
+}
+
+/**
+ * The rule of `recipients: []` applied to `recipients_file`, which {@link parseConfig} does
+ * not read: with local tables and a user-data directory and no inline recipient, the file
+ * must be readable and hold at least one recipient line (and no secret key). Throws a
+ * ConfigError at the line of `encryption.recipients_file`. Whether each line is a valid
+ * recipient is checked where the recipients are used, as for the inline list.
+ */
+async function checkRecipientsFile(config: Config, text: string): Promise<void> {
+  const { encryption } = config;
+  const path = encryption.recipientsFile;
+  if (
+    path === undefined ||
+    config.categories.local.length === 0 ||
+    config.userDataBackupDir === undefined ||
+    encryption.recipients.length > 0
+  )
+    return;
+  const location = {
+    file: config.file,
+    line: mapYamlSource(text).lineOf(['encryption', 'recipients_file']),
+    key: 'encryption.recipients_file',
+  };
+  const hint =
+    'Local rows are saved encrypted only. List the age1... public key printed by `schema_backup keygen` (or `age-keygen -y key.txt`) in that file, one per line.';
+  let content: string;
+  try {
+    content = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      location,
+      `cannot read the recipients file ${path}: ${(error as Error).message}`,
+      { cause: error, hint },
+    );
+  }
+  const lines = content
+    .split(/\r?\n/)
+    .map((line, index) => ({ line: line.trim(), number: index + 1 }))
+    .filter(({ line }) => line !== '' && !line.startsWith('#'));
+  // Never echo the line: it is a secret.
+  const secret = lines.find(({ line }) => /^AGE-SECRET-KEY-/i.test(line));
+  if (secret !== undefined)
+    throw new ConfigError(
+      location,
+      `${path}:${String(secret.number)} is a secret key (an age identity), not a recipient`,
+      {
+        hint: 'Put the public key (age-keygen -y key.txt prints it) there instead, and keep the identity off this host.',
+      },
+    );
+  if (lines.length === 0)
+    throw new ConfigError(
+      location,
+      `${path} holds no age recipient, but ${String(config.categories.local.length)} local table(s) and user_data_backup_dir are set`,
+      { hint },
+    );
 }
 
 /** Checks config `text` as if read from `file` (absolute; relative paths resolve against its directory). */
