@@ -179,11 +179,13 @@ function buildParser(
     .version()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilogue('Exit codes: 0 success, 1 failure, 2 bad usage or config, 3 differences found.')
-    .fail((message, error) => {
-      // Only parse failures come here as a message; a handler's error is rethrown untouched
-      // so that a runtime failure never prints the help text (yargs/yargs#2394).
-      if ((error as Error | undefined) !== undefined) throw error;
-      throw new UsageError(message, {
+    .fail((message: string | null | undefined, error: Error | undefined) => {
+      // Parse failures come here as a message, and a value an option's coerce refused as a
+      // YError (yargs wraps what coerce throws: number-option.ts); a handler's error is
+      // rethrown untouched so that a runtime failure never prints the help text
+      // (yargs/yargs#2394).
+      if (error !== undefined && error.name !== 'YError') throw error;
+      throw new UsageError(message ?? error?.message ?? 'bad usage', {
         hint: 'Run schema_backup --help for the commands and options.',
       });
     });

@@ -58,7 +58,65 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
       cause: error,
     });
   }
-  return parseConfig(text, file);
+  const loaded = parseConfig(text, file);
+  await checkRecipientsFile(loaded.config, text);
+  return loaded;
+}
+
+/**
+ * The rule of `recipients: []` applied to `recipients_file`, which {@link parseConfig} does
+ * not read: with local tables and a user-data directory and no inline recipient, the file
+ * must be readable and hold at least one recipient line (and no secret key). Throws a
+ * ConfigError at the line of `encryption.recipients_file`. Whether each line is a valid
+ * recipient is checked where the recipients are used, as for the inline list.
+ */
+async function checkRecipientsFile(config: Config, text: string): Promise<void> {
+  const { encryption } = config;
+  const path = encryption.recipientsFile;
+  if (
+    path === undefined ||
+    config.categories.local.length === 0 ||
+    config.userDataBackupDir === undefined ||
+    encryption.recipients.length > 0
+  )
+    return;
+  const location = {
+    file: config.file,
+    line: mapYamlSource(text).lineOf(['encryption', 'recipients_file']),
+    key: 'encryption.recipients_file',
+  };
+  const hint =
+    'Local rows are saved encrypted only. List the age1... public key printed by `schema_backup keygen` (or `age-keygen -y key.txt`) in that file, one per line.';
+  let content: string;
+  try {
+    content = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      location,
+      `cannot read the recipients file ${path}: ${(error as Error).message}`,
+      { cause: error, hint },
+    );
+  }
+  const lines = content
+    .split(/\r?\n/)
+    .map((line, index) => ({ line: line.trim(), number: index + 1 }))
+    .filter(({ line }) => line !== '' && !line.startsWith('#'));
+  // Never echo the line: it is a secret.
+  const secret = lines.find(({ line }) => /^AGE-SECRET-KEY-/i.test(line));
+  if (secret !== undefined)
+    throw new ConfigError(
+      location,
+      `${path}:${String(secret.number)} is a secret key (an age identity), not a recipient`,
+      {
+        hint: 'Put the public key (age-keygen -y key.txt prints it) there instead, and keep the identity off this host.',
+      },
+    );
+  if (lines.length === 0)
+    throw new ConfigError(
+      location,
+      `${path} holds no age recipient, but ${String(config.categories.local.length)} local table(s) and user_data_backup_dir are set`,
+      { hint },
+    );
 }
 
 /** Checks config `text` as if read from `file` (absolute; relative paths resolve against its directory). */
@@ -203,7 +261,7 @@ class ConfigReader {
     const conflicts: string[] = [];
     let firstConflictPath: KeyPath | undefined;
     for (const category of CATEGORIES) {
-      const names = this.stringList(root, [category]);
+      const names = this.stringList(root, [category], { exact: true });
       const unique: string[] = [];
       names.forEach((name, index) => {
         const seen = firstSeen.get(name);
@@ -398,7 +456,7 @@ class ConfigReader {
     const timeout = this.optionalNumber(notifyBlock, ['notify', 'timeout']) ?? 10;
     if (timeout <= 0) throw this.error(['notify', 'timeout'], 'must be more than 0 seconds');
     const notify: NotifyConfig = {
-      command: this.stringList(notifyBlock, ['notify', 'command']),
+      command: this.stringList(notifyBlock, ['notify', 'command'], { exact: true }),
       url,
       onSuccess: this.optionalBoolean(notifyBlock, ['notify', 'on_success']) ?? false,
       timeoutSeconds: timeout,
@@ -504,8 +562,12 @@ class ConfigReader {
     return value;
   }
 
-  /** A list of non-empty strings; an absent or empty key is an empty list. */
-  private stringList(parent: Mapping, path: KeyPath): string[] {
+  /**
+   * A list of strings that are not blank; an absent or empty key is an empty list. With
+   * `exact`, items are kept as written (table names, which may start with a space, and a
+   * command's arguments: YAML already drops the spaces around an unquoted item); else trimmed.
+   */
+  private stringList(parent: Mapping, path: KeyPath, options: { exact?: boolean } = {}): string[] {
     const value = parent[String(path.at(-1))];
     if (value === undefined || value === null) return [];
     if (!Array.isArray(value))
@@ -515,7 +577,7 @@ class ConfigReader {
       if (typeof item !== 'string' || item.trim() === '') {
         throw this.error([...path, index], `list items must be names, not ${describe(item)}`);
       }
-      return item.trim();
+      return options.exact === true ? item : item.trim();
     });
   }
 

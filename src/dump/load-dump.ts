@@ -11,9 +11,16 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, type Duplex } from 'node:stream';
+import { pipeline, Readable, type Duplex } from 'node:stream';
 import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
 import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
+import {
+  clearIncompleteMarker,
+  hasIncompleteMarker,
+  INCOMPLETE_MARKER,
+  incompleteTargetError,
+  markIncomplete,
+} from '../restore/incomplete-marker.js';
 import { insertTable } from '../restore/sql-statements.js';
 import { readDumpStatements } from './read-statements.js';
 import { mapWithConcurrency } from '../support/concurrency.js';
@@ -85,14 +92,15 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     : compressionOfName(options.path);
   if (!directory && compression === 'none' && !encrypted) await checkPlainEnd(options.path);
 
-  // The header tells the databases; a single file's header is its first line.
-  const singleFile = directory
-    ? undefined
-    : await readHeader(
-        openScript(options.path, compression, encrypted, options.identities),
-        options.path,
-      );
-  const header: DumpHeader = manifest ?? (singleFile as { header: DumpHeader }).header;
+  // The header tells the databases; a single file's header is its first line. The file is
+  // closed again once the header is read, and opened anew for the load only after the
+  // targets have passed their checks: a refusal leaves no stream (or zstd process) behind.
+  const header: DumpHeader =
+    manifest ??
+    (await readHeader(
+      openScript(options.path, compression, encrypted, options.identities),
+      options.path,
+    ));
   if (header.version > DUMP_FORMAT_VERSION)
     throw new DumpError(`${options.path} is a newer dump format (${String(header.version)})`, {
       hint: 'Load it with a newer schema_backup.',
@@ -109,6 +117,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
   const sessions: Session[] = [];
   const created: string[] = [];
   const emptied: string[] = [];
+  const marked: string[] = [];
   const tracker = new ProgressTracker(header.tables, header.rowsEstimate, options.onProgress);
   try {
     const admin = await engine.openSession({ ...options.connection, database: undefined });
@@ -121,6 +130,8 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         continue;
       }
       const inventory = await admin.listObjects(target);
+      if (hasIncompleteMarker(inventory.tables) && !options.force)
+        throw incompleteTargetError(target, 'load');
       const count =
         inventory.tables.length +
         inventory.views.length +
@@ -134,6 +145,12 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         });
       if (count === 0) emptied.push(target);
     }
+    // Until the load has finished, every target says so: a load killed part way leaves the
+    // marker, and the next load or restore refuses the target without --force.
+    for (const target of targets) {
+      await markIncomplete(admin, engine.dialect, target, `load of ${options.path}`);
+      marked.push(target);
+    }
     await admin.execute(`USE ${quoteName(targets[0] ?? '')}`);
     while (sessions.length < threads) {
       sessions.push(
@@ -145,9 +162,9 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     if (manifest !== undefined) {
       bytes = await loadDirectory(options, manifest, sessions, counts, tracker, multiple);
       compareCounts(counts, manifest.tableRows, options.path, multiple ? undefined : targets[0]);
-    } else if (singleFile !== undefined) {
+    } else {
       const result = await runScript(
-        singleFile.script,
+        openScript(options.path, compression, encrypted, options.identities),
         sessions,
         counts,
         tracker,
@@ -163,6 +180,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         );
       compareCounts(counts, marker.tables, options.path, multiple ? undefined : targets[0]);
     }
+    for (const target of targets) await clearIncompleteMarker(admin, engine.dialect, target);
     tracker.allTablesDone();
     tracker.finish();
     return {
@@ -176,6 +194,12 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     // The loaders first: an open statement of theirs would hold the locks the drops need.
     for (const session of sessions.splice(1)) await session.close();
     await rollBack(sessions[0], created, emptied, options.logger);
+    // A target loaded over (--force) is not rolled back: it keeps the marker.
+    const forced = marked.filter((name) => !created.includes(name) && !emptied.includes(name));
+    if (forced.length > 0)
+      options.logger.warn(
+        `${forced.join(', ')} ${forced.length === 1 ? 'is' : 'are'} left partly loaded and marked incomplete (table ${INCOMPLETE_MARKER}): load again with --force once the cause is fixed`,
+      );
     if (isSchemaBackupError(error)) throw error;
     throw new DumpError(
       `loading ${options.path} failed: ${error instanceof Error ? error.message : String(error)}`,
@@ -358,22 +382,27 @@ async function runScript(
   return { bytes: tailKeeper.bytes, tail: tailKeeper.tail.toString('utf8') };
 }
 
-/** The plaintext SQL of a dump file: decrypted, then decompressed. */
+/**
+ * The plaintext SQL of a dump file: decrypted, then decompressed. Ending the iteration early
+ * (`return()`, or a `for await` left by a throw) destroys every stage: the file, the
+ * decrypter and the decompressor (for zstd possibly a child process, which would otherwise
+ * sit blocked on a full pipe and keep the process alive).
+ */
 function openScript(
   path: string,
   compression: Compression,
   encrypted: boolean,
   identities: readonly string[],
 ): AsyncIterable<Buffer> {
-  let source: Readable = encrypted
+  const source: Readable = encrypted
     ? Readable.from(decrypted(path, identities), { objectMode: false })
     : createReadStream(path, { highWaterMark: 1024 * 1024 });
   const decompressor: Duplex | undefined = createDecompressor(compression);
-  if (decompressor !== undefined) {
-    source.on('error', (error) => decompressor.destroy(error));
-    source = source.pipe(decompressor);
-  }
-  return toBuffers(source, path);
+  if (decompressor === undefined) return toBuffers(source, path);
+  // pipeline(), unlike pipe(), destroys the source when the decompressor is destroyed, and
+  // hands a failure of either stage to the decompressor, where toBuffers() sees it.
+  pipeline(source, decompressor, () => undefined);
+  return toBuffers(decompressor, path);
 }
 
 /**
@@ -398,39 +427,30 @@ async function* toBuffers(source: Readable, path: string): AsyncIterable<Buffer>
   }
 }
 
-/** Reads the first line of a single-file dump; the script handed back still starts with it. */
-async function readHeader(
-  script: AsyncIterable<Buffer>,
-  path: string,
-): Promise<{ header: DumpHeader; script: AsyncIterable<Buffer> }> {
+/**
+ * The header of a single-file dump, its first line. Closes `script` in every case, read
+ * through or not.
+ */
+async function readHeader(script: AsyncIterable<Buffer>, path: string): Promise<DumpHeader> {
   const iterator = script[Symbol.asyncIterator]();
-  const seen: Buffer[] = [];
   let text = '';
-  while (!text.includes('\n') && text.length < 1_000_000) {
-    const next = await iterator.next();
-    if (next.done === true) break;
-    seen.push(next.value);
-    text += next.value.toString('utf8');
-  }
-  async function* replay(): AsyncIterable<Buffer> {
-    yield* seen;
-    for (;;) {
+  try {
+    while (!text.includes('\n') && text.length < 1_000_000) {
       const next = await iterator.next();
-      if (next.done === true) return;
-      yield next.value;
+      if (next.done === true) break;
+      text += next.value.toString('utf8');
     }
+  } finally {
+    await iterator.return?.();
   }
   const line = text.split('\n', 1)[0] ?? '';
-  if (!line.startsWith(HEADER_PREFIX)) {
-    await iterator.return?.();
+  if (!line.startsWith(HEADER_PREFIX))
     throw new DumpError(`${path} is not a schema_backup dump (no header line)`, {
       hint: 'A dump made by another tool loads with its own tool, or with `mariadb DATABASE < FILE`.',
     });
-  }
   try {
-    return { header: JSON.parse(line.slice(HEADER_PREFIX.length)) as DumpHeader, script: replay() };
+    return JSON.parse(line.slice(HEADER_PREFIX.length)) as DumpHeader;
   } catch (error) {
-    await iterator.return?.();
     throw new DumpError(`${path} has a damaged header line`, { cause: error });
   }
 }

@@ -27,14 +27,14 @@ import { printable } from '../support/printable.js';
 import { objectForFileName } from '../snapshot/layout.js';
 import { MANIFEST_FILE, parseManifest, type SnapshotManifest } from '../snapshot/manifest.js';
 import { SplitDigest } from './file-digest.js';
+import { clearIncompleteMarker, INCOMPLETE_MARKER, markIncomplete } from './incomplete-marker.js';
 import { splitInsert } from './sql-statements.js';
 import { readText, type SnapshotSource } from './snapshot-source.js';
 import { checkMeasured, PlaintextMeasure, type UserDataInput } from './user-data-input.js';
 
 export type { UserDataFile, UserDataInput } from './user-data-input.js';
 
-/** Marks a restore in progress or failed; dropped when the restore completes. */
-export const INCOMPLETE_MARKER = '_schema_backup_restore_incomplete';
+export { INCOMPLETE_MARKER } from './incomplete-marker.js';
 
 /**
  * Joined INSERTs stay under this many characters: well within the server's 16 MiB
@@ -154,12 +154,11 @@ export async function restoreSnapshot(
     }
     const [first] = sessions;
     if (first === undefined) throw new UsageError('no connection');
-    const q = (name: string): string => engine.dialect.quoteIdentifier(name);
-    await first.execute(
-      `CREATE TABLE ${q(INCOMPLETE_MARKER)} (note VARCHAR(255)) COMMENT 'schema_backup: restore in progress or failed'`,
-    );
-    await first.execute(
-      `INSERT INTO ${q(INCOMPLETE_MARKER)} VALUES (${engine.dialect.quoteString(`from ${options.source.description}`.slice(0, 255))})`,
+    await markIncomplete(
+      first,
+      engine.dialect,
+      options.target,
+      `from ${options.source.description}`,
     );
 
     // Tables and their rows, in parallel.
@@ -220,7 +219,7 @@ export async function restoreSnapshot(
       return done;
     });
 
-    await first.execute(`DROP TABLE ${q(INCOMPLETE_MARKER)}`);
+    await clearIncompleteMarker(first, engine.dialect, options.target);
     return {
       target: options.target,
       source: options.source.description,

@@ -5,13 +5,14 @@
  * forges a log line and an escape sequence drives the terminal.
  */
 
-// eslint-disable-next-line no-control-regex -- the point is to find control characters.
+/* eslint-disable no-control-regex -- the point is to find control characters. */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-// eslint-disable-next-line no-control-regex -- as above, and the backslash that starts an escape.
+/** As above, and the backslash that starts an escape. */
 const UNSAFE_OR_BACKSLASH = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\\]/g;
-// eslint-disable-next-line no-control-regex -- as above, but a newline may stay (multi-line messages).
+/** As above, but a newline may stay (messages of several lines). */
 const UNSAFE_BUT_NEWLINE =
   /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/* eslint-enable no-control-regex */
 
 function escape(char: string): string {
   if (char === '\\') return '\\\\';

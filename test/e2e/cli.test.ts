@@ -152,6 +152,45 @@ describe('schema_backup CLI', () => {
     expect((await runCli(['frobnicate'])).code).toBe(2);
   });
 
+  // Issue 20 item 8b: these were taken as given (NaN, negative, zero) and reached the workflows.
+  it('exits 2 for a numeric option that is not a number, negative, zero or out of range', async () => {
+    const database = await createDatabase();
+    const dir = await createTempDir('cli');
+    const config = await writeConfig(dir, database.name);
+    const cases: readonly (readonly [readonly string[], RegExp])[] = [
+      [['snapshot', '--wait-lock', 'abc'], /--wait-lock must be a number of 0 or more/],
+      [['snapshot', '--wait-lock', '-1'], /--wait-lock must be a number of 0 or more, not -1/],
+      [['prune', '--wait-lock', '-5'], /--wait-lock must be/],
+      [['upgrade', '--wait-lock', 'x', '--', 'true'], /--wait-lock must be/],
+      [
+        ['restore', '--target', 'x', '--parallel', '0'],
+        /--parallel must be a whole number from 1 to 16, not 0/,
+      ],
+      [
+        ['restore', '--target', 'x', '--parallel', '17'],
+        /--parallel must be a whole number from 1 to 16/,
+      ],
+      [['verify', '--parallel', '1.5'], /--parallel must be a whole number from 1 to 16, not 1.5/],
+      [['log', '-n', '-3'], /--max-count must be a whole number of 1 or more, not -3/],
+      [['log', '--max-count', '0'], /--max-count must be a whole number of 1 or more/],
+      [['log', '-n', 'abc'], /--max-count must be a whole number of 1 or more \(abc|not a number/],
+      [['dump', '--threads', '0'], /--threads must be a whole number from 1 to 64, not 0/],
+      [['dump', '--threads', '2', '--threads', '3'], /--threads is given more than once/],
+      [['load', 'x.sql', '--threads', 'abc'], /--threads must be a whole number from 1 to 64/],
+    ];
+    for (const [argv, message] of cases) {
+      const result = await runCli(['--config', config, ...argv]);
+      expect(result.stderr, argv.join(' ')).toMatch(new RegExp(`^error: ${message.source}`, 'm'));
+      expect(result.code, argv.join(' ')).toBe(2);
+      expect(result.stderr).not.toContain('    at ');
+    }
+    // Nothing ran: no snapshot was taken.
+    expect(existsSync(join(dir, 'backups'))).toBe(false);
+    // Good values still pass.
+    const good = await runCli(['--config', config, 'snapshot', '--wait-lock', '0.5']);
+    expect(good.code, good.stderr).toBe(0);
+  });
+
   it('runs as a real process: --help lists the commands and exit codes; a config error exits 2', async () => {
     const help = runBuiltCli(['--help']);
     expect(help.code).toBe(0);

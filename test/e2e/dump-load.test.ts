@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ageKeygen } from '../helpers/age.js';
 import { createTestDatabase, loadWithStockClient } from '../helpers/database.js';
-import { databaseExists } from '../helpers/restore.js';
+import { INCOMPLETE_MARKER } from '../../src/restore/incomplete-marker.js';
+import { databaseExists, MARKER_TABLE } from '../helpers/restore.js';
 import { runBuiltCli, runCli } from '../helpers/run-cli.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 import { databaseConfigLines } from '../helpers/config-lines.js';
@@ -27,6 +28,30 @@ async function setUp(extra = ''): Promise<{ config: string; dir: string; databas
     ['hostname: db1.example.org', ...databaseConfigLines(database.name), extra].join('\n'),
   );
   return { config, dir, database: database.name };
+}
+
+/** The built CLI as a child process, killed if it has not exited within `ms`. */
+async function runBuiltCliWithin(
+  argv: readonly string[],
+  ms: number,
+): Promise<{ code: number | null; stderr: string; seconds: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['dist/cli/main.js', ...argv], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    stderr += text;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  const code = await new Promise<number | null>((resolve) => {
+    child.once('exit', (exitCode) => {
+      resolve(exitCode);
+    });
+  });
+  clearTimeout(timer);
+  return { code, stderr, seconds: (Date.now() - started) / 1000 };
 }
 
 /** A database name for `load --into`, dropped when the test ends. */
@@ -141,6 +166,116 @@ describe('dump and load commands', () => {
     const into = await createTestDatabase('clistock');
     await loadWithStockClient(into.name, file);
     expect(await into.query('SELECT COUNT(*) AS n FROM w')).toEqual([{ n: 9 }]);
+  });
+
+  // Issue 20 item 6: the refusal left the decrypting and decompressing pipeline open (the
+  // zstd program blocked on a full pipe), so the process never exited.
+  it('exits 2 at once when a large zstd+age dump meets a non-empty database', async () => {
+    const keyDir = await createTempDir('clikey');
+    const key = ageKeygen(keyDir);
+    const { config, dir, database } = await setUp(
+      `encryption:\n  recipients: [${key.recipient}]\n  identity_file: ${key.identityFile}`,
+    );
+    const source = await createTestDatabase('clibig');
+    await source.exec('CREATE TABLE big (id INT PRIMARY KEY, b LONGBLOB)');
+    await source.exec('INSERT INTO big SELECT seq, RANDOM_BYTES(1024) FROM seq_1_to_4000');
+    const path = join(dir, 'big.sql.zst.age');
+    const dumped = await runCli([
+      '--config',
+      config,
+      '--database',
+      source.name,
+      'dump',
+      '--compress',
+      'zstd',
+      '-q',
+      '-o',
+      path,
+    ]);
+    expect(dumped.code, dumped.stderr).toBe(0);
+    expect((await stat(path)).size).toBeGreaterThan(4_000_000);
+    const loaded = await runBuiltCliWithin(
+      ['--config', config, 'load', path, '--into', database],
+      20_000,
+    );
+    expect(loaded.stderr).toMatch(/error: the database .* is not empty/);
+    expect(loaded.code).toBe(2);
+    expect(loaded.seconds).toBeLessThan(10);
+  });
+
+  // Issue 20 item 7: a load killed part way left a partial database that looked like a good one.
+  it('a killed load leaves the incomplete marker; the next load refuses it unless --force', async () => {
+    const { config, dir } = await setUp();
+    const source = await createTestDatabase('clikload');
+    await source.exec('CREATE TABLE big (id INT PRIMARY KEY, b LONGBLOB)');
+    await source.exec('INSERT INTO big SELECT seq, RANDOM_BYTES(1024) FROM seq_1_to_50000');
+    await source.exec('CREATE TABLE small (id INT PRIMARY KEY)');
+    await source.exec('INSERT INTO small SELECT seq FROM seq_1_to_100');
+    const path = join(dir, 'big.sql');
+    const dumped = await runCli([
+      '--config',
+      config,
+      '--database',
+      source.name,
+      'dump',
+      '--no-encrypt',
+      '--compress',
+      'none',
+      '-q',
+      '-o',
+      path,
+    ]);
+    expect(dumped.code, dumped.stderr).toBe(0);
+    const into = await target();
+    const child = spawn(
+      process.execPath,
+      ['dist/cli/main.js', '--config', config, 'load', path, '--into', into, '--threads', '1'],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const server = await createTestDatabase('clikwatch');
+    const deadline = Date.now() + 30_000;
+    // Kill it once rows are going into the big table.
+    for (;;) {
+      const rows = await server
+        .query<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${into}\`.big`)
+        .catch(() => []);
+      if ((rows[0]?.n ?? 0) > 0) break;
+      if (child.exitCode !== null) throw new Error('the load ended before it could be killed');
+      if (Date.now() > deadline) throw new Error('the load never started loading rows');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const tables = async (): Promise<string[]> =>
+      (
+        await server.query<{ name: string }>(
+          'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1',
+          [into],
+        )
+      ).map((row) => row.name);
+    expect(await tables()).toContain(INCOMPLETE_MARKER);
+    expect(INCOMPLETE_MARKER).toBe(MARKER_TABLE);
+
+    const refused = await runCli(['--config', config, 'load', path, '--into', into]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      new RegExp(`error: the database ${into} holds a restore or load that did not finish`),
+    );
+    expect(refused.stderr).toMatch(/hint: Pass --force to load over it/);
+    expect(await tables()).toContain(INCOMPLETE_MARKER);
+
+    const forced = await runCli(['--config', config, 'load', path, '--into', into, '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(await tables()).toEqual(['big', 'small']);
+    const checksums = await source.checksums();
+    const loaded = await server.query<{ Checksum: string | number | null }>(
+      `CHECKSUM TABLE \`${into}\`.big, \`${into}\`.small EXTENDED`,
+    );
+    expect(loaded.map((row) => String(row.Checksum))).toEqual([
+      checksums.get('big'),
+      checksums.get('small'),
+    ]);
   });
 
   it('encrypts by default when recipients are configured; load exits 1 on a truncated dump', async () => {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultBackupDir, loadConfig, parseConfig } from '../../src/config/load-config.js';
 import { ConfigError, ExitCode } from '../../src/errors.js';
+import { planSnapshot } from '../../src/snapshot/plan-snapshot.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 
 const CSV2_CONFIG = '/work/shared/fixtures/csv2/etc/schema_backup.conf';
@@ -285,9 +286,37 @@ describe('parseConfig: YAML and types', () => {
     );
   });
 
-  it('accepts numeric list items as names and trims names', () => {
-    const { config } = parseConfig("global:\n  - 2024\n  - ' padded '\n", FILE);
-    expect(config.categories.global).toEqual(['2024', 'padded']);
+  // Issue 20 item 8c: names were trimmed, so a table whose name starts with a space could
+  // never be categorized.
+  it('accepts numeric list items as names and keeps names exactly as written', () => {
+    const { config } = parseConfig(
+      "global:\n  - 2024\n  - ' padded'\nignore: ['  two', \"tab\\there\"]\n",
+      FILE,
+    );
+    expect(config.categories.global).toEqual(['2024', ' padded']);
+    expect(config.categories.ignore).toEqual(['  two', 'tab\there']);
+    const plan = planSnapshot(
+      {
+        tables: [' padded', 'padded', '  two'],
+        views: [],
+        sequences: [],
+        procedures: [],
+        functions: [],
+        events: [],
+        triggers: [],
+      },
+      config.categories,
+    );
+    expect(plan.tables.map((table) => [table.name, table.category])).toEqual([
+      [' padded', 'global'],
+      ['padded', 'uncategorized'],
+    ]);
+    expect(plan.ignored).toEqual(['  two']);
+  });
+
+  it('keeps the arguments of notify.command exactly as written', () => {
+    const { config } = parseConfig("notify:\n  command: [logger, ' -t x ']\n", FILE);
+    expect(config.notify.command).toEqual(['logger', ' -t x ']);
   });
 
   it('accepts flow-style lists and an empty category', () => {
@@ -612,6 +641,65 @@ describe('loadConfig', () => {
     const { config } = await loadConfig(file);
     expect(config.backupDir).toBe(join(dir, 'out'));
     expect(config.categories.global).toEqual(['t']);
+  });
+});
+
+// Issue 20 item 8d: an empty recipients_file failed at run time (exit 1, after the state file
+// was written) where `recipients: []` is refused when the config is read.
+describe('loadConfig: the recipients file of local tables', () => {
+  async function configWith(recipients: string | undefined, local = 'local: [t]\n') {
+    const dir = await createTempDir('cfg');
+    const file = join(dir, 'schema_backup.conf');
+    if (recipients !== undefined) await writeFile(join(dir, 'recipients.txt'), recipients);
+    await writeFile(
+      file,
+      `${local}user_data_backup_dir: ud\nencryption:\n  identity_file: key.txt\n  recipients_file: recipients.txt\n`,
+    );
+    return { dir, file };
+  }
+
+  it('refuses a recipients file with no recipient, naming the line of the key', async () => {
+    const { dir, file } = await configWith('# nobody yet\n\n');
+    const error = await asyncConfigErrorOf(() => loadConfig(file));
+    expect(error.exitCode).toBe(2);
+    expect(error.location).toEqual({ file, line: 5, key: 'encryption.recipients_file' });
+    expect(error.message).toContain(`${join(dir, 'recipients.txt')} holds no age recipient`);
+    expect(error.hint).toMatch(/age1/);
+  });
+
+  it('refuses a recipients file that cannot be read', async () => {
+    const { file } = await configWith(undefined);
+    const error = await asyncConfigErrorOf(() => loadConfig(file));
+    expect(error.location.key).toBe('encryption.recipients_file');
+    expect(error.message).toMatch(/cannot read the recipients file .*ENOENT/);
+  });
+
+  it('refuses a secret key in place of recipients, without printing it', async () => {
+    const secret = 'AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ';
+    const { file } = await configWith(`${secret}\n`);
+    const error = await asyncConfigErrorOf(() => loadConfig(file));
+    expect(error.location.key).toBe('encryption.recipients_file');
+    expect(error.message).toMatch(/:1 is a secret key/);
+    expect(error.message).not.toContain(secret);
+  });
+
+  it('accepts a file with a recipient, and leaves the file alone without local tables', async () => {
+    const good = await configWith(`# ops\n${RECIPIENT}\n`);
+    expect((await loadConfig(good.file)).config.encryption.recipientsFile).toBe(
+      join(good.dir, 'recipients.txt'),
+    );
+    const noLocal = await configWith('', 'global: [t]\n');
+    expect((await loadConfig(noLocal.file)).config.categories.local).toEqual([]);
+  });
+
+  it('does not read the file when inline recipients are given', async () => {
+    const dir = await createTempDir('cfg');
+    const file = join(dir, 'schema_backup.conf');
+    await writeFile(
+      file,
+      `local: [t]\nuser_data_backup_dir: ud\nencryption:\n  recipients: [${RECIPIENT}]\n  recipients_file: absent.txt\n`,
+    );
+    expect((await loadConfig(file)).config.encryption.recipients).toEqual([RECIPIENT]);
   });
 });
 

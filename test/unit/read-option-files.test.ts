@@ -170,10 +170,31 @@ describe('readOptionFiles with a defaults file', () => {
     });
   });
 
-  it('ignores options before any group', async () => {
+  // Issue 20 item 8a: the client refuses such a file ("Found option without preceding group").
+  it('rejects an option before any group, naming the file, line and option', async () => {
     const dir = await createTempDir('cnf');
-    const file = await cnf(dir, 'my.cnf', 'user = nobody\n[client]\nhost = h\n');
-    expect(plain(await readOptionFiles({ defaultsFile: file }))).toEqual({ host: 'h' });
+    const file = await cnf(dir, 'my.cnf', '# comment\n\npassword = secret\n[client]\nhost = h\n');
+    const error = await readOptionFiles({ defaultsFile: file }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toMatchObject({ exitCode: 2, location: { file, line: 3, key: 'password' } });
+    expect((error as Error).message).toMatch(/before any \[group\]/);
+    expect((error as Error).message).not.toContain('secret');
+  });
+
+  it('rejects an option before any group in an included file, as the client does', async () => {
+    const dir = await createTempDir('cnf');
+    const extra = await cnf(dir, 'extra.cnf', 'user = u\n');
+    const file = await cnf(dir, 'my.cnf', `!include ${extra}\n[client]\nhost = h\n`);
+    await expect(readOptionFiles({ defaultsFile: file })).rejects.toMatchObject({
+      location: { file: extra, line: 1 },
+    });
+  });
+
+  it('accepts directives before any group', async () => {
+    const dir = await createTempDir('cnf');
+    const extra = await cnf(dir, 'extra.cnf', '[client]\nuser = u\n');
+    const file = await cnf(dir, 'my.cnf', `!include ${extra}\n[client]\nhost = h\n`);
+    expect(plain(await readOptionFiles({ defaultsFile: file }))).toEqual({ user: 'u', host: 'h' });
   });
 
   it('lets later values override earlier ones, whatever the group', async () => {

@@ -12,6 +12,7 @@ import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../con
 import { formatBytes, progressReporter } from '../output/progress-bar.js';
 import { printJson } from '../output/print.js';
 import { withRunJournal } from '../with-run-journal.js';
+import { numberOption } from '../number-option.js';
 
 export interface DumpArgs extends GlobalArgs {
   readonly output?: string | undefined;
@@ -51,6 +52,7 @@ export function dumpBuilder(yargs: Argv): Argv<DumpArgs> {
     })
     .option('threads', {
       type: 'number',
+      coerce: numberOption('--threads', { min: 1, max: 64, whole: true }),
       describe: 'connections reading at once (default: dump.threads, else 2)',
     })
     .option('keep', {

@@ -7,6 +7,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
 import { formatBytes, progressReporter } from '../output/progress-bar.js';
 import { printJson } from '../output/print.js';
+import { numberOption } from '../number-option.js';
 
 export interface LoadArgs extends GlobalArgs {
   readonly dump?: string | undefined;
@@ -31,6 +32,7 @@ export function loadBuilder(yargs: Argv): Argv<LoadArgs> {
     })
     .option('threads', {
       type: 'number',
+      coerce: numberOption('--threads', { min: 1, max: 64, whole: true }),
       describe: 'connections loading at once (default: dump.threads, else 2)',
     })
     .option('force', {

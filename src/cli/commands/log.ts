@@ -6,6 +6,7 @@ import { Repository } from '../../git/repository.js';
 import { fileNameForObject, hostDirectory } from '../../snapshot/layout.js';
 import { hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
+import { numberOption } from '../number-option.js';
 
 export interface LogArgs extends GlobalArgs {
   readonly host?: string | undefined;
@@ -23,7 +24,12 @@ export function logBuilder(yargs: Argv): Argv<LogArgs> {
       type: 'string',
       describe: 'commits after this date (as git log --since takes it)',
     })
-    .option('max-count', { alias: 'n', type: 'number', describe: 'at most this many commits' })
+    .option('max-count', {
+      alias: 'n',
+      type: 'number',
+      describe: 'at most this many commits',
+      coerce: numberOption('--max-count', { min: 1, whole: true }),
+    })
     .option('json', { type: 'boolean', describe: 'print the history as JSON' });
 }
 

@@ -7,6 +7,7 @@ import { hostNameFor, loadContext, type CommandContext, type GlobalArgs } from '
 import { dumpDirectoryOf, retentionPolicyOf } from '../ops-config.js';
 import { formatBytes } from '../output/format-bytes.js';
 import { printJson, printLine } from '../output/print.js';
+import { numberOption } from '../number-option.js';
 
 export interface PruneArgs extends GlobalArgs {
   readonly dryRun?: boolean | undefined;
@@ -19,6 +20,7 @@ export function pruneBuilder(yargs: Argv): Argv<PruneArgs> {
     .option('dry-run', { type: 'boolean', describe: 'list what would be deleted; delete nothing' })
     .option('wait-lock', {
       type: 'number',
+      coerce: numberOption('--wait-lock', { min: 0 }),
       describe: 'seconds to wait for a run on this host to finish',
       default: 0,
     })

@@ -32,6 +32,7 @@ import {
 import type { Logger } from '../../support/logger.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
+import { numberOption } from '../number-option.js';
 
 export interface SnapshotSelectionArgs {
   readonly rev?: string | undefined;
@@ -120,6 +121,7 @@ export function restoreBuilder(yargs: Argv): Argv<RestoreArgs> {
     })
     .option('parallel', {
       type: 'number',
+      coerce: numberOption('--parallel', { min: 1, max: 16, whole: true }),
       default: 2,
       describe: 'connections loading tables at once',
     })
@@ -242,7 +244,7 @@ export async function restoreHandler(args: RestoreArgs): Promise<number> {
     forceSource: args.forceSource === true,
     only: args.only ?? [],
     exclude: args.exclude ?? [],
-    parallel: Math.max(1, Math.min(16, args.parallel ?? 2)),
+    parallel: args.parallel ?? 2,
     trust: args.trust === true,
     logger,
     onProgress: process.stderr.isTTY ? printProgress : undefined,

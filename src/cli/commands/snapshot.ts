@@ -18,6 +18,7 @@ import { printJson, printLine } from '../output/print.js';
 import { consumerControlFor, failIfNotStarted } from '../service-control.js';
 import { takeGuardedSnapshot, type ServiceMode } from '../../upgrade/guarded-snapshot.js';
 import type { ServicesOutcome } from '../../services/consumer-control.js';
+import { numberOption } from '../number-option.js';
 
 export interface SnapshotArgs extends GlobalArgs {
   readonly dryRun?: boolean | undefined;
@@ -42,6 +43,7 @@ export function snapshotBuilder(yargs: Argv): Argv<SnapshotArgs> {
     })
     .option('wait-lock', {
       type: 'number',
+      coerce: numberOption('--wait-lock', { min: 0 }),
       describe: 'seconds to wait for another run on this host directory to finish',
       default: 0,
     })

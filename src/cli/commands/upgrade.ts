@@ -18,6 +18,7 @@ import { patchText, summaryLines, wantsColor } from '../output/diff-summary.js';
 import { printLine } from '../output/print.js';
 import { consumerControlFor, failIfNotStarted } from '../service-control.js';
 import { snapshotOptionsFrom } from './snapshot.js';
+import { numberOption } from '../number-option.js';
 
 export interface UpgradeArgs extends GlobalArgs {
   readonly dryRun?: boolean | undefined;
@@ -43,6 +44,7 @@ export function upgradeBuilder(yargs: Argv): Argv<UpgradeArgs> {
     })
     .option('wait-lock', {
       type: 'number',
+      coerce: numberOption('--wait-lock', { min: 0 }),
       default: 0,
       describe: 'seconds to wait for another run on this host directory to finish',
     })

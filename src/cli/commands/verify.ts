@@ -23,6 +23,7 @@ import {
   userDataInputFor,
   type SnapshotSelectionArgs,
 } from './restore.js';
+import { numberOption } from '../number-option.js';
 
 export interface VerifyArgs extends GlobalArgs, SnapshotSelectionArgs {
   readonly live?: boolean | undefined;
@@ -41,6 +42,7 @@ export function verifyBuilder(yargs: Argv): Argv<VerifyArgs> {
     })
     .option('parallel', {
       type: 'number',
+      coerce: numberOption('--parallel', { min: 1, max: 16, whole: true }),
       default: 2,
       describe: 'connections loading tables at once',
     })
@@ -77,7 +79,7 @@ export async function verifyHandler(args: VerifyArgs): Promise<number> {
     userDataRows,
     fingerprintKey,
     host,
-    parallel: Math.max(1, Math.min(16, args.parallel ?? 2)),
+    parallel: args.parallel ?? 2,
     logger,
   });
   if (args.json === true) {

@@ -54,7 +54,8 @@ export function standardOptionFiles(
 
 /**
  * Reads the options of `groups` from the option files. Missing standard files are skipped;
- * a missing `defaultsFile` or unreadable include is a {@link ConfigError}.
+ * a missing `defaultsFile`, an unreadable include, an unknown directive and an option before
+ * any `[group]` of its file are a {@link ConfigError} (exit 2) naming the file and line.
  */
 export async function readOptionFiles(options: ReadOptionFilesOptions = {}): Promise<OptionValues> {
   const groups = new Set(options.groups ?? CLIENT_GROUPS);
@@ -92,6 +93,8 @@ class OptionFileReader {
         cause: error,
       });
     }
+    // Each file starts outside any group, an included one too (mysys my_default.c).
+    let seenGroup = false;
     let inGroup = false;
     const lines = text.split(/\r?\n/);
     for (const [index, raw] of lines.entries()) {
@@ -103,11 +106,19 @@ class OptionFileReader {
       }
       const group = /^\[\s*([^\]]+?)\s*\]/.exec(line);
       if (group) {
+        seenGroup = true;
         inGroup = this.groups.has((group[1] ?? '').toLowerCase());
         continue;
       }
-      if (!inGroup) continue;
       const { name, value } = parseOptionLine(line);
+      if (!seenGroup)
+        // The client refuses the whole file: "Found option without preceding group".
+        throw new ConfigError(
+          { file, line: index + 1, key: name },
+          'this option stands before any [group]; the mariadb client refuses such a file',
+          { hint: 'Put a group line such as [client] above it.' },
+        );
+      if (!inGroup) continue;
       this.values.set(name, { value, file });
     }
   }
