@@ -59,19 +59,45 @@ export async function loadContext(
   return { config, logger, configWarnings };
 }
 
-/** The connection of the context's config, `--database` overriding `database.name`. */
+/** Environment variables that may hold the database password. */
+const PASSWORD_VARIABLES = [PASSWORD_ENV, 'MYSQL_PWD'] as const;
+
+/** The password variables {@link withdrawPasswordVariables} took out of the environment. */
+let withdrawnVariables: Readonly<Record<string, string>> = {};
+
+/**
+ * Takes `$SCHEMA_BACKUP_DB_PASSWORD` and `$MYSQL_PWD` out of `env` (the process's own by
+ * default) and keeps their values for {@link connectionFor}. `cli/main.ts` calls it first,
+ * before any child process can start: every child (git and its hooks, service commands,
+ * notifiers, zstd, the upgrade command) copies the environment it is started with, so none
+ * of them ever sees the password. Each call replaces what an earlier call kept.
+ */
+export function withdrawPasswordVariables(env: NodeJS.ProcessEnv = process.env): void {
+  const taken: Record<string, string> = {};
+  for (const name of PASSWORD_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined) taken[name] = value;
+    Reflect.deleteProperty(env, name);
+  }
+  withdrawnVariables = taken;
+}
+
+/**
+ * The connection of the context's config, `--database` overriding `database.name`. The
+ * password variables are those withdrawn at start, or still in `env` (then removed from it).
+ */
 export async function connectionFor(
   context: CommandContext,
   args: GlobalArgs,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ConnectionSettings> {
   const connection = await resolveConnection(context.config, {
-    env,
+    env: { ...withdrawnVariables, ...env },
     database: args.database,
     warn: (message) => context.logger.warn(message),
   });
   // Read once; from now on no child process (git and its hooks) inherits a password.
-  for (const name of [PASSWORD_ENV, 'MYSQL_PWD']) Reflect.deleteProperty(env, name);
+  for (const name of PASSWORD_VARIABLES) Reflect.deleteProperty(env, name);
   return connection;
 }
 

@@ -1,0 +1,113 @@
+/**
+ * Issue 19, hardening from outside testing: directories inside `.git` or inside each other,
+ * host names with control characters, the password variable in children's environments, and
+ * a backup directory that is a file. Each is refused with `file:line: key` and exit 2, or
+ * (the password) never reaches a child.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createTestDatabase, testServer } from '../helpers/database.js';
+import { databaseConfigLines } from '../helpers/config-lines.js';
+import { runCli } from '../helpers/run-cli.js';
+import { SERVICE_MANAGER_SCRIPT, createTestServices } from '../helpers/services.js';
+import { createTempDir } from '../helpers/temp-dir.js';
+
+const HOST = 'r19.example.org';
+
+/** Writes `lines` as the config in `dir` and returns its path. */
+async function writeConfig(dir: string, lines: readonly string[]): Promise<string> {
+  const file = join(dir, 'schema_backup.conf');
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+describe('issue 19: the password variable never reaches a child process', () => {
+  it('git, zstd, service commands and the notifier run without it', async () => {
+    const dir = await createTempDir('r19');
+    const bin = join(dir, 'bin');
+    await mkdir(bin);
+    const record = join(dir, 'children');
+    // Each wrapped program notes whether its own environment (as the kernel shows it) holds a
+    // password variable, then runs the real program.
+    const recorder = join(bin, 'record-env');
+    await writeFile(
+      recorder,
+      [
+        '#!/bin/sh',
+        'label=$1; shift',
+        "if tr '\\0' '\\n' </proc/$$/environ | grep -Eq '^(SCHEMA_BACKUP_DB_PASSWORD|MYSQL_PWD)='",
+        'then state=leaked; else state=clean; fi',
+        `printf '%s %s %s\\n' "$label" "$state" "$(printf '%s ' "$@" | tr '\\n' ' ')" >>'${record}'`,
+        'exec "$@"',
+        '',
+      ].join('\n'),
+    );
+    for (const program of ['git', 'zstd']) {
+      const real = execFileSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).trim();
+      await writeFile(
+        join(bin, program),
+        `#!/bin/sh\nexec '${recorder}' ${program} '${real}' "$@"\n`,
+      );
+      await chmod(join(bin, program), 0o755);
+    }
+    await chmod(recorder, 0o755);
+
+    const services = await createTestServices(['web']);
+    const template = (action: string): string =>
+      `  ${action}: "'${recorder}' service '${SERVICE_MANAGER_SCRIPT}' '${services.dir}' ${action} {service}"`;
+    const database = await createTestDatabase('r19');
+    await database.exec('CREATE TABLE settings (k INT PRIMARY KEY)');
+    await database.exec('INSERT INTO settings VALUES (1), (2)');
+    const config = await writeConfig(dir, [
+      'csv2_backup_dir: backups',
+      `hostname: ${HOST}`,
+      ...databaseConfigLines(database.name),
+      'git:',
+      '  init: true',
+      'global: [settings]',
+      'consumers: [web]',
+      'service_manager:',
+      template('stop'),
+      template('start'),
+      template('restart'),
+      template('status'),
+      'notify:',
+      `  command: ['${recorder}', notify, 'true']`,
+      '  on_success: true',
+      'dump:',
+      '  compression: zstd',
+    ]);
+    const env = {
+      SCHEMA_BACKUP_DB_PASSWORD: testServer().password,
+      MYSQL_PWD: testServer().password,
+      PATH: `${bin}:${process.env.PATH ?? ''}`,
+    };
+    const runs = [
+      ['snapshot', '-m'],
+      ['log'],
+      ['status'],
+      ['diff', '--live'],
+      ['dump', '--no-encrypt'],
+      ['services', 'status'],
+    ];
+    for (const argv of runs) {
+      const result = await runCli([...argv, '--config', config], env);
+      expect(result.code, `${argv.join(' ')}: ${result.stderr}`).toBe(0);
+    }
+
+    const children = (await readFile(record, 'utf8')).split('\n').filter((line) => line !== '');
+    for (const label of ['git', 'zstd', 'service', 'notify'])
+      expect(children.some((line) => line.startsWith(`${label} `))).toBe(true);
+    expect(children.filter((line) => line.split(' ')[1] !== 'clean')).toEqual([]);
+
+    // Taken out of the environment, the variable is still the password used to connect.
+    const wrong = await runCli(['check', '--config', config], {
+      SCHEMA_BACKUP_DB_PASSWORD: 'wrong-password-r19',
+    });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('access denied');
+    expect(wrong.stderr).not.toContain('wrong-password-r19');
+  });
+});
