@@ -12,8 +12,7 @@ import {
 } from '../config/resolve-connection.js';
 import type { Config } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import { isValidHostName } from '../snapshot/layout.js';
-import { fullyQualifiedHostName } from '../support/host-name.js';
+import { fullyQualifiedHostName, hostNameProblem } from '../support/host-name.js';
 import { createStreamLogger, type Logger } from '../support/logger.js';
 
 /** Options every command accepts. */
@@ -101,12 +100,34 @@ export async function connectionFor(
   return connection;
 }
 
-/** The host directory's name: `hostname:` from the config, else the fully qualified host name. */
-export async function hostNameFor(config: Config): Promise<string> {
-  const host = config.hostname ?? (await fullyQualifiedHostName());
-  if (!isValidHostName(host))
-    throw new UsageError(`the host name ${JSON.stringify(host)} cannot name a directory`, {
-      hint: 'Set hostname: in the config.',
-    });
+/**
+ * The host directory's name: `hostArg` (a `--host` option), else `hostname:` from the config
+ * (checked when it was loaded), else the fully qualified host name. Throws a UsageError when
+ * the option or the system's name cannot be one.
+ */
+export async function hostNameFor(config: Config, hostArg?: string): Promise<string> {
+  if (hostArg !== undefined) return hostArgument(hostArg, '--host');
+  if (config.hostname !== undefined) return config.hostname;
+  const host = await fullyQualifiedHostName();
+  const problem = hostNameProblem(host);
+  if (problem !== undefined)
+    throw new UsageError(
+      `this host's name ${JSON.stringify(host)} cannot name the host directory: ${problem}`,
+      { hint: 'Set hostname: in the config.' },
+    );
   return host;
+}
+
+/**
+ * `value` of the command-line option `option` (`--host`, `--against-host`), checked as a host
+ * directory name. Throws a UsageError (exit 2) for a name such as `..` or `a/b`, which would
+ * lead outside the backup directory.
+ */
+export function hostArgument(value: string, option: string): string {
+  const problem = hostNameProblem(value);
+  if (problem !== undefined)
+    throw new UsageError(
+      `${option} ${JSON.stringify(value)} cannot name a host directory: ${problem}`,
+    );
+  return value;
 }

@@ -10,6 +10,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { ConfigError } from '../errors.js';
 import { parseDuration } from '../support/duration.js';
+import { hostNameProblem } from '../support/host-name.js';
 import { nearestKey } from './nearest-key.js';
 import {
   CATEGORIES,
@@ -180,7 +181,7 @@ class ConfigReader {
           database.sslCert === undefined ? undefined : this.path(database.sslCert, configDir),
         sslKey: database.sslKey === undefined ? undefined : this.path(database.sslKey, configDir),
       },
-      hostname: this.optionalString(root, ['hostname']),
+      hostname: this.hostname(root),
       strict: this.optionalBoolean(root, ['strict']) ?? false,
       encryption,
       git,
@@ -195,6 +196,19 @@ class ConfigReader {
         'pause_interval is set but pause_hooks.before is not: nothing is paused and there is no wait',
       );
     return { config, warnings: this.warnings };
+  }
+
+  /** `hostname:`, checked here so that a bad one is reported with its line. */
+  private hostname(root: Mapping): string | undefined {
+    const host = this.optionalString(root, ['hostname']);
+    const problem = host === undefined ? undefined : hostNameProblem(host);
+    if (problem !== undefined)
+      throw this.error(
+        ['hostname'],
+        `${JSON.stringify(host)} cannot name the host directory: ${problem}`,
+        { hint: 'Use the host name as DNS has it, e.g. db1.example.org.' },
+      );
+    return host;
   }
 
   private categories(root: Mapping): Categories {

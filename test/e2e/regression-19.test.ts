@@ -5,6 +5,7 @@
  * (the password) never reaches a child.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +23,66 @@ async function writeConfig(dir: string, lines: readonly string[]): Promise<strin
   await writeFile(file, `${lines.join('\n')}\n`);
   return file;
 }
+
+/** The run is refused as a config error at `config:line: key`, with one error line. */
+function expectConfigError(
+  result: { code: number; stderr: string },
+  config: string,
+  line: number,
+  key: string,
+): void {
+  expect(result.code, result.stderr).toBe(2);
+  expect(result.stderr).toContain(`error: ${config}:${String(line)}: ${key}: `);
+  expect(result.stderr.match(/^error:/gm)).toHaveLength(1);
+}
+
+describe('issue 19: every host-name problem is a config error with its line', () => {
+  for (const [yamlValue, problem] of [
+    ['"a\\nb"', 'control character'],
+    ['"tab\\there"', 'control character'],
+    ['"del\\x7f"', 'control character'],
+    ['".."', ''],
+    ['"a/b"', ''],
+    ['.git', ''],
+    ['.schema_backup', ''],
+    ['""', ''],
+  ] as const) {
+    it(`hostname: ${yamlValue}`, async () => {
+      const dir = await createTempDir('r19');
+      const database = await createTestDatabase('r19');
+      const config = await writeConfig(dir, [
+        'csv2_backup_dir: backups',
+        ...databaseConfigLines(database.name),
+        `hostname: ${yamlValue}`,
+      ]);
+      const result = await runCli(['--config', config]);
+      expectConfigError(result, config, 7, 'hostname');
+      expect(result.stderr).toContain(problem);
+      expect(existsSync(join(dir, 'backups'))).toBe(false);
+    });
+  }
+
+  it('--host and --against-host are checked the same way (exit 2, before git runs)', async () => {
+    const dir = await createTempDir('r19');
+    const database = await createTestDatabase('r19');
+    const config = await writeConfig(dir, [
+      'csv2_backup_dir: backups',
+      `hostname: ${HOST}`,
+      ...databaseConfigLines(database.name),
+    ]);
+    for (const argv of [
+      ['log', '--host', '..'],
+      ['restore', '--host', 'a\nb', '--target', `${database.name}_x`],
+      ['diff', '--host', '.git'],
+      ['diff', '--against-host', '../x'],
+    ]) {
+      const result = await runCli([...argv, '--config', config]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(/^error: --(against-)?host ".*" cannot name a host directory/);
+      expect(result.stderr).not.toContain('bug');
+    }
+  });
+});
 
 describe('issue 19: the password variable never reaches a child process', () => {
   it('git, zstd, service commands and the notifier run without it', async () => {
