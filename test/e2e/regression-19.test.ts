@@ -6,11 +6,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase, testServer } from '../helpers/database.js';
 import { databaseConfigLines } from '../helpers/config-lines.js';
+import { createGitRepo } from '../helpers/git-repo.js';
 import { runCli } from '../helpers/run-cli.js';
 import { SERVICE_MANAGER_SCRIPT, createTestServices } from '../helpers/services.js';
 import { createTempDir } from '../helpers/temp-dir.js';
@@ -24,6 +25,13 @@ async function writeConfig(dir: string, lines: readonly string[]): Promise<strin
   return file;
 }
 
+/** A config whose first line is `first`, then a host name and a real database. */
+async function configWith(dir: string, first: readonly string[]): Promise<string> {
+  const database = await createTestDatabase('r19');
+  await database.exec('CREATE TABLE settings (k INT PRIMARY KEY)');
+  return writeConfig(dir, [...first, `hostname: ${HOST}`, ...databaseConfigLines(database.name)]);
+}
+
 /** The run is refused as a config error at `config:line: key`, with one error line. */
 function expectConfigError(
   result: { code: number; stderr: string },
@@ -35,6 +43,106 @@ function expectConfigError(
   expect(result.stderr).toContain(`error: ${config}:${String(line)}: ${key}: `);
   expect(result.stderr.match(/^error:/gm)).toHaveLength(1);
 }
+
+describe('issue 19: a backup directory inside .git is refused', () => {
+  for (const inside of ['.git', '.git/inner']) {
+    it(`csv2_backup_dir: <repo>/${inside}`, async () => {
+      const repo = await createGitRepo('r19-repo');
+      const before = (await readdir(join(repo, '.git'))).sort();
+      const config = await configWith(repo, [`csv2_backup_dir: ${join(repo, inside)}`]);
+      const result = await runCli(['--config', config]);
+      expectConfigError(result, config, 1, 'csv2_backup_dir');
+      expect(result.stderr).toContain('.git');
+      expect((await readdir(join(repo, '.git'))).sort()).toEqual(before);
+    });
+  }
+
+  it('also under its alias backup_dir, and for user_data_backup_dir and dump.dir', async () => {
+    const repo = await createGitRepo('r19-repo');
+    const alias = await configWith(repo, [`backup_dir: ${join(repo, '.git/x')}`]);
+    expectConfigError(await runCli(['check', '--config', alias]), alias, 1, 'backup_dir');
+
+    const dir = await createTempDir('r19');
+    const userData = await configWith(dir, [
+      'csv2_backup_dir: backups',
+      `user_data_backup_dir: ${join(repo, '.git', 'user')}`,
+    ]);
+    expectConfigError(
+      await runCli(['check', '--config', userData]),
+      userData,
+      2,
+      'user_data_backup_dir',
+    );
+
+    const dump = await configWith(dir, [
+      'csv2_backup_dir: backups',
+      'dump:',
+      `  dir: ${join(repo, '.git/dumps')}`,
+    ]);
+    expectConfigError(await runCli(['check', '--config', dump]), dump, 3, 'dump.dir');
+  });
+});
+
+describe('issue 19: user data and dumps stay out of the git directory', () => {
+  const cases: readonly { name: string; lines: string[]; line: number; key: string }[] = [
+    {
+      name: 'user_data_backup_dir equal to csv2_backup_dir',
+      lines: ['csv2_backup_dir: backups', 'user_data_backup_dir: ./backups/'],
+      line: 2,
+      key: 'user_data_backup_dir',
+    },
+    {
+      name: 'user_data_backup_dir inside csv2_backup_dir',
+      lines: ['csv2_backup_dir: backups', 'user_data_backup_dir: backups/user_data'],
+      line: 2,
+      key: 'user_data_backup_dir',
+    },
+    {
+      name: 'user_data_backup_dir inside the host directory',
+      lines: ['csv2_backup_dir: backups', `user_data_backup_dir: backups/${HOST}/user`],
+      line: 2,
+      key: 'user_data_backup_dir',
+    },
+    {
+      name: 'csv2_backup_dir inside user_data_backup_dir',
+      lines: ['csv2_backup_dir: user_data/git', 'user_data_backup_dir: user_data'],
+      line: 2,
+      key: 'user_data_backup_dir',
+    },
+    {
+      name: 'dump.dir inside the host directory',
+      lines: ['csv2_backup_dir: backups', 'dump:', `  dir: backups/${HOST}/dumps`],
+      line: 3,
+      key: 'dump.dir',
+    },
+  ];
+  for (const { name, lines, line, key } of cases) {
+    it(name, async () => {
+      const dir = await createTempDir('r19');
+      const config = await configWith(dir, lines);
+      const result = await runCli(['--config', config]);
+      expectConfigError(result, config, line, key);
+      expect(existsSync(join(dir, 'backups'))).toBe(false);
+      expect(existsSync(join(dir, 'user_data'))).toBe(false);
+    });
+  }
+
+  it('the same directory reached through a symbolic link is refused too', async () => {
+    const dir = await createTempDir('r19');
+    await mkdir(join(dir, 'backups'));
+    execFileSync('ln', ['-s', 'backups', join(dir, 'alias')]);
+    const config = await configWith(dir, [
+      'csv2_backup_dir: backups',
+      'user_data_backup_dir: alias/user',
+    ]);
+    expectConfigError(
+      await runCli(['check', '--config', config]),
+      config,
+      2,
+      'user_data_backup_dir',
+    );
+  });
+});
 
 describe('issue 19: every host-name problem is a config error with its line', () => {
   for (const [yamlValue, problem] of [
@@ -171,4 +279,22 @@ describe('issue 19: the password variable never reaches a child process', () => 
     expect(wrong.stderr).toContain('access denied');
     expect(wrong.stderr).not.toContain('wrong-password-r19');
   });
+});
+
+describe('issue 19: a backup directory that is a file', () => {
+  for (const [name, value] of [
+    ['is the file itself', 'backups'],
+    ['is below a file', 'backups/inner'],
+  ] as const) {
+    it(`${name}: one error, exit 2, before the run starts`, async () => {
+      const dir = await createTempDir('r19');
+      await writeFile(join(dir, 'backups'), 'not a directory\n');
+      const config = await configWith(dir, [`csv2_backup_dir: ${value}`]);
+      const result = await runCli(['--config', config]);
+      expectConfigError(result, config, 1, 'csv2_backup_dir');
+      expect(result.stderr).toContain(`${join(dir, 'backups')} is a file`);
+      expect(result.stderr).not.toContain('run state');
+      expect(await readFile(join(dir, 'backups'), 'utf8')).toBe('not a directory\n');
+    });
+  }
 });
