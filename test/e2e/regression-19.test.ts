@@ -297,4 +297,18 @@ describe('issue 19: a backup directory that is a file', () => {
       expect(await readFile(join(dir, 'backups'), 'utf8')).toBe('not a directory\n');
     });
   }
+
+  it('a run that fails where the run state lives reports its cause once', async () => {
+    const dir = await createTempDir('r19');
+    await mkdir(join(dir, 'backups'));
+    // The work directory (locks, run state) cannot be made: the snapshot and the run state
+    // fail for the same reason, which is said once.
+    await writeFile(join(dir, 'backups/.schema_backup'), '');
+    const config = await configWith(dir, ['csv2_backup_dir: backups']);
+    const result = await runCli(['--config', config]);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr.match(/^error:/gm), result.stderr).toHaveLength(1);
+    expect(result.stderr).toContain(join(dir, 'backups/.schema_backup'));
+    expect(result.stderr).toContain('the run state is not recorded either');
+  });
 });
