@@ -144,6 +144,37 @@ describe('issue 19: user data and dumps stay out of the git directory', () => {
   });
 });
 
+describe('issue 19: --ephemeral-directory stays apart too', () => {
+  it('is refused inside .git, the backup directory or the user-data directory (exit 2)', async () => {
+    const repo = await createGitRepo('r19-repo');
+    const database = await createTestDatabase('r19');
+    await database.exec('CREATE TABLE sessions (id INT PRIMARY KEY)');
+    await database.exec('INSERT INTO sessions VALUES (1)');
+    const config = await writeConfig(repo, [
+      'csv2_backup_dir: backups',
+      'user_data_backup_dir: user_data',
+      `hostname: ${HOST}`,
+      ...databaseConfigLines(database.name),
+      'ephemeral: [sessions]',
+    ]);
+    for (const dir of [
+      join(repo, '.git/ephemeral'),
+      join(repo, 'backups', HOST),
+      join(repo, 'user_data/rows'),
+    ]) {
+      const result = await runCli(['--config', config, '-e', dir]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`error: --ephemeral-directory ${dir} is inside `);
+      expect(existsSync(join(repo, 'backups'))).toBe(false);
+      expect(existsSync(dir)).toBe(false);
+    }
+    const apart = join(repo, 'ephemeral');
+    const result = await runCli(['--config', config, '-e', apart]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await readdir(apart)).toEqual(['sessions.sql']);
+  });
+});
+
 describe('issue 19: every host-name problem is a config error with its line', () => {
   for (const [yamlValue, problem] of [
     ['"a\\nb"', 'control character'],
