@@ -12,8 +12,7 @@ import {
 } from '../config/resolve-connection.js';
 import type { Config } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import { isValidHostName } from '../snapshot/layout.js';
-import { fullyQualifiedHostName } from '../support/host-name.js';
+import { fullyQualifiedHostName, hostNameProblem } from '../support/host-name.js';
 import { createStreamLogger, type Logger } from '../support/logger.js';
 
 /** Options every command accepts. */
@@ -59,28 +58,76 @@ export async function loadContext(
   return { config, logger, configWarnings };
 }
 
-/** The connection of the context's config, `--database` overriding `database.name`. */
+/** Environment variables that may hold the database password. */
+const PASSWORD_VARIABLES = [PASSWORD_ENV, 'MYSQL_PWD'] as const;
+
+/** The password variables {@link withdrawPasswordVariables} took out of the environment. */
+let withdrawnVariables: Readonly<Record<string, string>> = {};
+
+/**
+ * Takes `$SCHEMA_BACKUP_DB_PASSWORD` and `$MYSQL_PWD` out of `env` (the process's own by
+ * default) and keeps their values for {@link connectionFor}. `cli/main.ts` calls it first,
+ * before any child process can start: every child (git and its hooks, service commands,
+ * notifiers, zstd, the upgrade command) copies the environment it is started with, so none
+ * of them ever sees the password. Each call replaces what an earlier call kept.
+ */
+export function withdrawPasswordVariables(env: NodeJS.ProcessEnv = process.env): void {
+  const taken: Record<string, string> = {};
+  for (const name of PASSWORD_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined) taken[name] = value;
+    Reflect.deleteProperty(env, name);
+  }
+  withdrawnVariables = taken;
+}
+
+/**
+ * The connection of the context's config, `--database` overriding `database.name`. The
+ * password variables are those withdrawn at start, or still in `env` (then removed from it).
+ */
 export async function connectionFor(
   context: CommandContext,
   args: GlobalArgs,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ConnectionSettings> {
   const connection = await resolveConnection(context.config, {
-    env,
+    env: { ...withdrawnVariables, ...env },
     database: args.database,
     warn: (message) => context.logger.warn(message),
   });
   // Read once; from now on no child process (git and its hooks) inherits a password.
-  for (const name of [PASSWORD_ENV, 'MYSQL_PWD']) Reflect.deleteProperty(env, name);
+  for (const name of PASSWORD_VARIABLES) Reflect.deleteProperty(env, name);
   return connection;
 }
 
-/** The host directory's name: `hostname:` from the config, else the fully qualified host name. */
-export async function hostNameFor(config: Config): Promise<string> {
-  const host = config.hostname ?? (await fullyQualifiedHostName());
-  if (!isValidHostName(host))
-    throw new UsageError(`the host name ${JSON.stringify(host)} cannot name a directory`, {
-      hint: 'Set hostname: in the config.',
-    });
+/**
+ * The host directory's name: `hostArg` (a `--host` option), else `hostname:` from the config
+ * (checked when it was loaded), else the fully qualified host name. Throws a UsageError when
+ * the option or the system's name cannot be one.
+ */
+export async function hostNameFor(config: Config, hostArg?: string): Promise<string> {
+  if (hostArg !== undefined) return hostArgument(hostArg, '--host');
+  if (config.hostname !== undefined) return config.hostname;
+  const host = await fullyQualifiedHostName();
+  const problem = hostNameProblem(host);
+  if (problem !== undefined)
+    throw new UsageError(
+      `this host's name ${JSON.stringify(host)} cannot name the host directory: ${problem}`,
+      { hint: 'Set hostname: in the config.' },
+    );
   return host;
+}
+
+/**
+ * `value` of the command-line option `option` (`--host`, `--against-host`), checked as a host
+ * directory name. Throws a UsageError (exit 2) for a name such as `..` or `a/b`, which would
+ * lead outside the backup directory.
+ */
+export function hostArgument(value: string, option: string): string {
+  const problem = hostNameProblem(value);
+  if (problem !== undefined)
+    throw new UsageError(
+      `${option} ${JSON.stringify(value)} cannot name a host directory: ${problem}`,
+    );
+  return value;
 }

@@ -25,9 +25,12 @@ import { statusBuilder, statusHandler } from './commands/status.js';
 import { installTimerBuilder, installTimerHandler } from './commands/install-timer.js';
 import { dumpBuilder, dumpHandler } from './commands/dump.js';
 import { loadBuilder, loadHandler } from './commands/load.js';
+import { withdrawPasswordVariables } from './context.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // Before anything can start a child process: none of them may inherit the password.
+  withdrawPasswordVariables();
   let exitCode: number = ExitCode.Ok;
   const setExit = (code: number): void => {
     exitCode = code;

@@ -100,7 +100,7 @@ async function journaled(
     failure = error;
     exitCode = exitCodeOf(error);
   }
-  await completeRun(context, journal, host, journal.finish(exitCode, failure));
+  await completeRun(context, journal, host, journal.finish(exitCode, failure), failure);
   // The run's own error, unchanged, for main.ts to report with its exit code.
   // eslint-disable-next-line @typescript-eslint/only-throw-error
   if (failure !== undefined) throw failure;
@@ -109,13 +109,15 @@ async function journaled(
 
 /**
  * Everything after a run, each step on its own: records the run state, writes the metrics,
- * notifies, logs the end. A step that fails is logged as an error; none throws.
+ * notifies, logs the end. A step that fails is logged as an error; none throws. `failure` is
+ * the run's own error, which `cli/main.ts` reports after this.
  */
 async function completeRun(
   context: CommandContext,
   journal: RunJournal,
   host: string,
   record: RunRecord,
+  failure: unknown,
 ): Promise<void> {
   const { config } = context;
   let state: RunState | undefined;
@@ -127,7 +129,11 @@ async function completeRun(
     if (recorded.replaced !== undefined)
       journal.logger.warn(`replaced a damaged run state: ${recorded.replaced}`);
   } catch (error) {
-    journal.logger.error(`cannot record the run state: ${(error as Error).message}`);
+    // The state lives beside the host directories, so what stopped the run (a directory that
+    // cannot be made, a full or read-only disk) usually stops this too: one error is enough.
+    if (failure instanceof Error && (error as Error).message === failure.message)
+      journal.logger.warn('the run state is not recorded either, for the same reason');
+    else journal.logger.error(`cannot record the run state: ${(error as Error).message}`);
   }
   if (config.metrics.textfile !== undefined && state !== undefined) {
     try {

@@ -1,8 +1,10 @@
 /**
  * Reads a config file: YAML syntax, the type of every known key, the rules across keys
- * (a table in two categories, ...), defaults and aliases. Every problem that stops the run
- * is a {@link ConfigError} naming file, line and key, thrown before anything is touched;
- * the rest come back as warnings. Never reads a password: it only records where one is.
+ * (a table in two categories, ...), defaults and aliases, and where the run would write as
+ * the file system is now (only read: nothing inside `.git`, no directory that is a file, user
+ * data apart from git). Every problem that stops the run is a {@link ConfigError} naming file,
+ * line and key, thrown before anything is touched; the rest come back as warnings. Never
+ * reads a password: it only records where one is.
  */
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -10,6 +12,8 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { ConfigError } from '../errors.js';
 import { parseDuration } from '../support/duration.js';
+import { hostNameProblem } from '../support/host-name.js';
+import { fileInTheWay, gitDirectoryContaining, isSameOrInside } from './directory-rules.js';
 import { nearestKey } from './nearest-key.js';
 import {
   CATEGORIES,
@@ -238,7 +242,7 @@ class ConfigReader {
           database.sslCert === undefined ? undefined : this.path(database.sslCert, configDir),
         sslKey: database.sslKey === undefined ? undefined : this.path(database.sslKey, configDir),
       },
-      hostname: this.optionalString(root, ['hostname']),
+      hostname: this.hostname(root),
       strict: this.optionalBoolean(root, ['strict']) ?? false,
       encryption,
       git,
@@ -247,12 +251,84 @@ class ConfigReader {
       ...this.operations(root, configDir),
       dump: this.dump(root, configDir, backupDir),
     };
+    this.checkPlaces(config, root, backupDirKey);
     if (config.pauseInterval > 0 && config.pauseHooks.before.length === 0)
       this.warn(
         ['pause_interval'],
         'pause_interval is set but pause_hooks.before is not: nothing is paused and there is no wait',
       );
     return { config, warnings: this.warnings };
+  }
+
+  /**
+   * The directories the run writes, as the file system is now: none inside a git directory
+   * (it would become the repository's own metadata), none that is a file or lies below one,
+   * and user data and dumps apart from the git-tracked backup directory (issue 19).
+   */
+  private checkPlaces(config: Config, root: Mapping, backupDirKey: string): void {
+    const dumpBlock = root.dump;
+    const dumpDirSet =
+      typeof dumpBlock === 'object' &&
+      dumpBlock !== null &&
+      (dumpBlock as Mapping).dir !== undefined &&
+      (dumpBlock as Mapping).dir !== null;
+    // Only the directories: the state, log and metrics files are extras whose failure is
+    // logged without stopping the run (cli/with-run-journal.ts).
+    const places: readonly { path: KeyPath; value: string | undefined }[] = [
+      { path: [backupDirKey], value: config.backupDir },
+      { path: ['user_data_backup_dir'], value: config.userDataBackupDir },
+      { path: ['dump', 'dir'], value: dumpDirSet ? config.dump.dir : undefined },
+    ];
+    for (const { path, value } of places) {
+      if (value === undefined) continue;
+      const gitDir = gitDirectoryContaining(value);
+      if (gitDir !== undefined)
+        throw this.error(
+          path,
+          `${value} is inside the git directory ${gitDir}: what is written there would become part of the repository's own metadata`,
+          { hint: `Name a directory outside ${gitDir}, e.g. in the work tree beside it.` },
+        );
+      const blocker = fileInTheWay(value);
+      if (blocker === resolve(value)) throw this.error(path, `${value} is a file, not a directory`);
+      if (blocker !== undefined)
+        throw this.error(path, `${blocker} is a file, so ${value} cannot be made below it`);
+    }
+
+    const backupDir = config.backupDir;
+    const userDataDir = config.userDataBackupDir;
+    const apart =
+      'User data must stay in a directory of its own, apart from what git tracks, e.g. /var/lib/schema_backup/user_data.';
+    if (userDataDir !== undefined && isSameOrInside(userDataDir, backupDir))
+      throw this.error(
+        ['user_data_backup_dir'],
+        `${userDataDir} is ${isSameOrInside(backupDir, userDataDir) ? 'the same directory as' : 'inside'} ${backupDirKey} ${backupDir}, which git tracks`,
+        { hint: apart },
+      );
+    if (userDataDir !== undefined && isSameOrInside(backupDir, userDataDir))
+      throw this.error(
+        ['user_data_backup_dir'],
+        `${userDataDir} holds ${backupDirKey} ${backupDir}, which git tracks`,
+        { hint: apart },
+      );
+    if (dumpDirSet && isSameOrInside(config.dump.dir, backupDir))
+      throw this.error(
+        ['dump', 'dir'],
+        `${config.dump.dir} is inside ${backupDirKey} ${backupDir}, which git tracks: a dump holds every row, those of local tables too`,
+        { hint: 'Keep dumps apart, e.g. in the default dumps/ beside the backup directory.' },
+      );
+  }
+
+  /** `hostname:`, checked here so that a bad one is reported with its line. */
+  private hostname(root: Mapping): string | undefined {
+    const host = this.optionalString(root, ['hostname']);
+    const problem = host === undefined ? undefined : hostNameProblem(host);
+    if (problem !== undefined)
+      throw this.error(
+        ['hostname'],
+        `${JSON.stringify(host)} cannot name the host directory: ${problem}`,
+        { hint: 'Use the host name as DNS has it, e.g. db1.example.org.' },
+      );
+    return host;
   }
 
   private categories(root: Mapping): Categories {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { ObjectKind } from '../engine/engine.js';
+import { hostNameProblem } from '../support/host-name.js';
 
 export const SNAPSHOT_FILE_SUFFIX = '.sql';
 
@@ -20,10 +21,9 @@ export function hostDirectory(backupDir: string, host: string): string {
   return join(backupDir, host);
 }
 
+/** True when `host` can name a host directory (see {@link hostNameProblem}). */
 export function isValidHostName(host: string): boolean {
-  return (
-    host !== '' && host !== '.' && host !== '..' && !host.startsWith('.') && !/[/\\\0]/.test(host)
-  );
+  return hostNameProblem(host) === undefined;
 }
 
 /** The file name of an object, e.g. `auth_user.sql`, `active_users.view.sql`. */

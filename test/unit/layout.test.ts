@@ -155,13 +155,30 @@ describe('host directories', () => {
     ['/abs'],
     ['a\\b'],
     ['a\0b'],
+    ['a\nb'],
+    ['a\rb'],
+    ['tab\there'],
+    ['del\x7f'],
+    ['c1\u0085'],
+    ['line\u2028sep'],
+    [' padded'],
+    ['padded '],
+    ['x'.repeat(256)],
   ])('rejects the host name %j', (host) => {
     expect(isValidHostName(host)).toBe(false);
     expect(() => hostDirectory('/var/backups', host)).toThrow(/not a usable host directory name/);
   });
 
   it('accepts ordinary host names', () => {
-    for (const host of ['db1', 'db1.example.org', 'DB-2_x', 'host..double', 'a.'])
+    for (const host of [
+      'db1',
+      'db1.example.org',
+      'DB-2_x',
+      'host..double',
+      'a.',
+      'hôte-ü',
+      'x'.repeat(255),
+    ])
       expect(isValidHostName(host)).toBe(true);
   });
 

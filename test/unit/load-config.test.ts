@@ -509,10 +509,10 @@ describe('parseConfig: backup directories and paths', () => {
 
   it('expands ~/ and ~ to the home directory, but not ~user', () => {
     const text =
-      'backup_dir: ~/backups\nuser_data_backup_dir: "~"\ndatabase:\n  defaults_file: ~other/x.cnf\n';
+      'backup_dir: ~/backups\ndump:\n  dir: "~"\ndatabase:\n  defaults_file: ~other/x.cnf\n';
     const { config } = parseConfig(text, FILE);
     expect(config.backupDir).toBe(join(homedir(), 'backups'));
-    expect(config.userDataBackupDir).toBe(homedir());
+    expect(config.dump.dir).toBe(homedir());
     expect(config.database.defaultsFile).toBe('/srv/app/conf/~other/x.cnf');
   });
 });

@@ -21,6 +21,7 @@ import { quieterLogger } from '../../support/logger.js';
 import { takeSnapshot } from '../../snapshot/take-snapshot.js';
 import {
   connectionFor,
+  hostArgument,
   hostNameFor,
   loadContext,
   type CommandContext,
@@ -67,7 +68,7 @@ export function diffBuilder(yargs: Argv): Argv<DiffArgs> {
 export async function diffHandler(args: DiffArgs): Promise<number> {
   const context = await loadContext(args);
   const { config } = context;
-  const host = args.host ?? (await hostNameFor(config));
+  const host = await hostNameFor(config, args.host);
   const revisions = args.revisions ?? [];
   if (revisions.length > 2) throw new UsageError('diff takes at most two revisions');
   if (args.againstHost !== undefined && revisions.length > 1) {
@@ -104,7 +105,7 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
       to = await liveTree(context, args, host, liveDir);
     } else if (args.againstHost !== undefined) {
       from = await tree(host, revisions[0]);
-      to = await tree(args.againstHost, revisions[0]);
+      to = await tree(hostArgument(args.againstHost, '--against-host'), revisions[0]);
     } else {
       from = await tree(host, revisions[0] ?? 'HEAD');
       to = await tree(host, revisions[1]);

@@ -35,7 +35,7 @@ export function logBuilder(yargs: Argv): Argv<LogArgs> {
 
 export async function logHandler(args: LogArgs): Promise<number> {
   const { config } = await loadContext(args);
-  const host = args.host ?? (await hostNameFor(config));
+  const host = await hostNameFor(config, args.host);
   const repository = await Repository.find(config.backupDir);
   if (repository === undefined)
     throw new UsageError(`${config.backupDir} is not in a git repository: there is no history`);

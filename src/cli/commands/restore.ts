@@ -138,7 +138,7 @@ export async function snapshotSourceFor(
   config: Config,
   args: SnapshotSelectionArgs,
 ): Promise<{ source: SnapshotSource; host: string; committed?: Date | undefined }> {
-  const host = args.host ?? (await hostNameFor(config));
+  const host = await hostNameFor(config, args.host);
   const hostDir = hostDirectory(config.backupDir, host);
   if (args.rev === undefined)
     return { source: directorySource(hostDir, `working tree ${hostDir}`), host };

@@ -2,9 +2,14 @@
 import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { collectRecipients } from '../../crypto/recipients.js';
-import { ConfigError, CryptoError, ExitCode } from '../../errors.js';
+import { ConfigError, CryptoError, ExitCode, UsageError } from '../../errors.js';
 import { fingerprintKeyPath } from '../../snapshot/user-data-copy.js';
 import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import {
+  fileInTheWay,
+  gitDirectoryContaining,
+  isSameOrInside,
+} from '../../config/directory-rules.js';
 import type { Config } from '../../config/schema.js';
 import type { ConnectionSettings } from '../../config/resolve-connection.js';
 import { parseAuthor } from '../../git/repository.js';
@@ -123,9 +128,35 @@ async function configuredRecipients(config: Config): Promise<string[]> {
   }
 }
 
+/**
+ * Refuses an `--ephemeral-directory` where its plaintext rows would do harm: inside a git
+ * directory, in the git-tracked backup directory (a host directory's `<table>.sql` files have
+ * the same names) or in the user-data directory, or where a file is in the way. Throws a
+ * UsageError (exit 2) before the run starts.
+ */
+function checkEphemeralDirectory(dir: string, config: Config): void {
+  const refuse = (problem: string): never => {
+    throw new UsageError(`--ephemeral-directory ${dir} ${problem}`, {
+      hint: 'Give a directory of its own, e.g. /var/tmp/schema_backup-ephemeral.',
+    });
+  };
+  const gitDir = gitDirectoryContaining(dir);
+  if (gitDir !== undefined) refuse(`is inside the git directory ${gitDir}`);
+  if (isSameOrInside(dir, config.backupDir))
+    refuse(`is inside csv2_backup_dir ${config.backupDir}, which git tracks`);
+  const userData = config.userDataBackupDir;
+  if (userData !== undefined && isSameOrInside(dir, userData))
+    refuse(`is inside user_data_backup_dir ${userData}, which holds encrypted data only`);
+  const blocker = fileInTheWay(dir);
+  if (blocker !== undefined)
+    refuse(blocker === dir ? 'is a file' : `cannot be made: ${blocker} is a file`);
+}
+
 export async function snapshotHandler(args: SnapshotArgs): Promise<number> {
   const context = await loadContext(args);
   const { config } = context;
+  if (args.ephemeralDirectory !== undefined)
+    checkEphemeralDirectory(resolve(args.ephemeralDirectory), config);
   const servicesWanted = args.model === true || args.target === true;
   // A dry run is no backup: it is not recorded as a run (state, metrics, notifications).
   return withRunJournal(
