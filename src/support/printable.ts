@@ -1,17 +1,17 @@
 /**
- * Text made safe for one line of a terminal, a log or a comment: control characters (C0, DEL,
- * C1), line and paragraph separators and the bidirectional overrides that can hide or reorder
+ * Text made safe for one line of a terminal, a log or a comment: control characters (C0 but
+ * the tab, DEL, C1), line and paragraph separators and the bidirectional overrides that can hide or reorder
  * text are written as escapes. A database name may hold any of them; printed raw, a newline
  * forges a log line and an escape sequence drives the terminal.
  */
 
 /* eslint-disable no-control-regex -- the point is to find control characters. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 /** As above, and the backslash that starts an escape. */
 const UNSAFE_OR_BACKSLASH = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\\]/g;
 /** As above, but a newline may stay (messages of several lines). */
 const UNSAFE_BUT_NEWLINE =
-  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 /* eslint-enable no-control-regex */
 
 function escape(char: string): string {

@@ -28,7 +28,7 @@ import {
   type GlobalArgs,
 } from '../context.js';
 import { patchText, summaryLines, wantsColor } from '../output/diff-summary.js';
-import { printJson, printLine } from '../output/print.js';
+import { printJson, printLine, printPrepared } from '../output/print.js';
 
 export interface DiffArgs extends GlobalArgs {
   readonly revisions?: readonly string[] | undefined;
@@ -122,7 +122,7 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
       for (const line of summaryLines(result)) printLine(`  ${line}`);
       if (args.stat !== true && result.patches.length > 0) {
         printLine();
-        printLine(patchText(result, wantsColor(process.stdout)));
+        printPrepared(patchText(result, wantsColor(process.stdout)));
       }
     }
     return args.live === true && different ? ExitCode.Differences : ExitCode.Ok;

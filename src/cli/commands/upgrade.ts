@@ -15,7 +15,7 @@ import {
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { withRunJournal } from '../with-run-journal.js';
 import { patchText, summaryLines, wantsColor } from '../output/diff-summary.js';
-import { printLine } from '../output/print.js';
+import { printLine, printPrepared } from '../output/print.js';
 import { consumerControlFor, failIfNotStarted } from '../service-control.js';
 import { snapshotOptionsFrom } from './snapshot.js';
 import { numberOption } from '../number-option.js';
@@ -143,7 +143,7 @@ function printUpgrade(result: UpgradeResult, label: string, database: string): v
       for (const line of lines) printLine(`  ${line}`);
       if (result.diff.patches.length > 0) {
         printLine();
-        printLine(patchText(result.diff, wantsColor(process.stdout)));
+        printPrepared(patchText(result.diff, wantsColor(process.stdout)));
       }
     }
   }

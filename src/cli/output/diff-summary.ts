@@ -1,4 +1,5 @@
 /** Text for diff results: the summary by table and column, then the coloured unified diff. */
+import { printable } from '../../support/printable.js';
 import type { DiffResult, TableDiff } from '../../diff/diff-snapshots.js';
 import type { StructureChange } from '../../diff/compare-tables.js';
 
@@ -59,10 +60,13 @@ function structureLines(change: StructureChange): string[] {
   return lines;
 }
 
-/** The unified diffs, coloured when `color`. */
+/**
+ * The unified diffs, coloured when `color`, each line made printable (a name in a file may
+ * hold escape sequences): print it with `printPrepared`, which keeps the colours.
+ */
 export function patchText(result: DiffResult, color: boolean): string {
   const paint = (code: string, line: string): string =>
-    color ? `\x1b[${code}m${line}\x1b[0m` : line;
+    color ? `\x1b[${code}m${printable(line)}\x1b[0m` : printable(line);
   const out: string[] = [];
   for (const { file, patch } of result.patches) {
     if (patch === undefined) {
@@ -84,7 +88,7 @@ export function patchText(result: DiffResult, color: boolean): string {
         out.push(paint('1', line));
       else if (line.startsWith('+')) out.push(paint('32', line));
       else if (line.startsWith('-')) out.push(paint('31', line));
-      else out.push(line);
+      else out.push(printable(line));
     }
   }
   return out.join('\n');

@@ -6,6 +6,11 @@ export function printLine(line = ''): void {
   process.stdout.write(`${printableLines(line)}\n`);
 }
 
+/** Writes text that is printable already (made so line by line, colours added after). */
+export function printPrepared(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
 /** Writes `value` as indented JSON to stdout. */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
