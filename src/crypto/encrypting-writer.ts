@@ -14,7 +14,7 @@
  */
 import { createCipheriv, createHmac, hkdfSync } from 'node:crypto';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
-import { CryptoError } from '../errors.js';
+import { CryptoError, SchemaBackupError } from '../errors.js';
 
 /** age's STREAM chunk size (plaintext bytes per chunk). */
 const CHUNK_SIZE = 64 * 1024;
@@ -45,7 +45,8 @@ export class EncryptingWriter {
 
   /**
    * Encrypts the text `source` yields into a new file at `path` (it must not exist; mode
-   * 0600; fsynced). Throws {@link CryptoError} on failure, after removing the partial file.
+   * 0600; fsynced). Throws {@link CryptoError} when encrypting or writing fails, and the
+   * error of `source` as it is when that fails, after removing the partial file.
    */
   async writeFile(path: string, source: AsyncIterable<string>): Promise<EncryptedFileResult> {
     let handle: FileHandle | undefined;
@@ -70,7 +71,9 @@ export class EncryptingWriter {
     } catch (error) {
       await handle?.close().catch(() => undefined);
       await unlink(path).catch(() => undefined);
-      if (error instanceof CryptoError) throw error;
+      // A failure of the source (the database read: an EngineError, an interruption) is
+      // reported as itself; only what failed here is a CryptoError.
+      if (error instanceof SchemaBackupError) throw error;
       throw new CryptoError(`encrypting ${path} failed: ${(error as Error).message}`, {
         cause: error,
       });

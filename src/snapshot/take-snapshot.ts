@@ -182,6 +182,8 @@ export async function takeSnapshot(
     // Connect and check the categories before anything is created on disk: a wrong
     // password or a strict-mode refusal leaves the backup directory as it was.
     session = await engine.openSession({ ...options.connection, database: options.database });
+    // A signal while connecting found no session to drop.
+    interruption?.throwIfInterrupted();
     if (options.strict)
       checkStrict(
         planSnapshot(await session.listObjects(options.database), options.categories),

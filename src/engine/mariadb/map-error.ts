@@ -13,6 +13,9 @@ interface DriverError {
   fatal?: boolean;
 }
 
+/** The code of the error that `MariadbSession.abort()` fails the statements of its session with. */
+export const SESSION_ABORTED = 'SESSION_ABORTED';
+
 const UNREACHABLE = new Set([
   'ECONNREFUSED',
   'ENOENT',
@@ -49,6 +52,8 @@ export function mapDriverError(error: unknown, action: string, target = 'the ser
     });
   }
   switch (code) {
+    case SESSION_ABORTED:
+      return new EngineError(`stopped while ${action}: the connection was dropped`, details);
     case 'ER_ACCESS_DENIED_ERROR':
     case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR':
       return new EngineError(`access denied for ${target}`, {

@@ -22,7 +22,7 @@ import {
   type TableDescription,
   type TriggerRef,
 } from '../engine.js';
-import { mapDriverError } from './map-error.js';
+import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { normalizeCreateTable, splitDefiner } from './normalize-create.js';
 import { streamBatches } from './stream-batches.js';
 import {
@@ -418,8 +418,15 @@ export class MariadbSession implements Session {
   }
 
   abort(): void {
+    if (this.aborted) return;
     this.aborted = true;
-    this.connection.destroy();
+    destroyAtOnce(
+      (this.connection as unknown as { connection: CallbackConnection }).connection,
+      Object.assign(new Error('the connection was dropped: the run was interrupted'), {
+        code: SESSION_ABORTED,
+        fatal: true,
+      }),
+    );
   }
 
   private async triggerTable(database: string, name: string): Promise<string | undefined> {
@@ -533,6 +540,23 @@ async function prepareRows(
       else resolve(undefined);
     });
   });
+}
+
+/**
+ * Closes the socket of `connection` at once, the way mysql2 handles a lost connection: the
+ * statement running and every one queued fail with `error` (a streamed read hears it as the
+ * connection's 'error'), later ones fail at once, and the server, whose next write is refused,
+ * stops sending. mysql2's own destroy() is a graceful close() instead: it sends a FIN and
+ * marks the connection as closing, so the server goes on sending the rest of a large result,
+ * and the driver then reports neither the socket's end nor the statements still queued, which
+ * wait forever (issue 20: an interrupted snapshot whose event loop emptied).
+ */
+function destroyAtOnce(connection: CallbackConnection, error: Error): void {
+  const { stream } = connection as unknown as {
+    stream?: { destroyed?: boolean; destroy(error?: Error): void };
+  };
+  if (stream === undefined || stream.destroyed === true) connection.destroy();
+  else stream.destroy(error);
 }
 
 /** Closes the statement of `sql` on the server, unless the connection is gone (nothing to close). */

@@ -3,8 +3,9 @@
  * converted rows, or ready INSERT chunks) waits in a short queue; the socket is paused while
  * {@link MAX_QUEUED} items wait. One place for what every streamed read must get right: a
  * driver error, a connection lost mid-result (KILL, server gone: mysql2 reports that on the
- * connection, not on a query without a callback, so the stream would wait forever), and a
- * consumer that stops early (the rest of the result is drained so the connection stays usable).
+ * connection, not on a query without a callback, so the stream would wait forever; on a
+ * connection already closed it does so before the query is even returned), and a consumer
+ * that stops early (the rest of the result is drained so the connection stays usable).
  */
 import type { Connection as CallbackConnection, Query } from 'mysql2';
 
@@ -72,14 +73,6 @@ export async function* streamQuery<T>(
     },
   };
 
-  const query =
-    options.start?.() ?? connection.query({ sql: options.sql, rowsAsArray: true, typeCast: false });
-  options.attach(query, sink);
-  query.on('error', (error: unknown) => {
-    state.failure ??= error;
-    state.driverFailed = true;
-    notify();
-  });
   const onConnectionLost = (error?: unknown): void => {
     state.failure ??=
       error ??
@@ -90,8 +83,27 @@ export async function* streamQuery<T>(
     state.driverFailed = true;
     notify();
   };
+  // Listening before the statement starts: on a connection that is already closed (aborted,
+  // or lost between statements) mysql2 emits its "closed state" error on the connection
+  // synchronously, inside query(), and emits nothing after it.
   connection.on('error', onConnectionLost);
   connection.on('end', onConnectionLost);
+  let query: Query;
+  try {
+    query =
+      options.start?.() ??
+      connection.query({ sql: options.sql, rowsAsArray: true, typeCast: false });
+  } catch (error) {
+    connection.off('error', onConnectionLost);
+    connection.off('end', onConnectionLost);
+    throw options.mapError(error);
+  }
+  options.attach(query, sink);
+  query.on('error', (error: unknown) => {
+    state.failure ??= error;
+    state.driverFailed = true;
+    notify();
+  });
   query.on('end', () => {
     if (sink.wanted) options.flush?.(sink);
     state.done = true;
