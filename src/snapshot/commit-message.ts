@@ -7,6 +7,8 @@ export interface ObjectChange {
   readonly structureChanged: boolean;
   readonly rowsAdded: number;
   readonly rowsRemoved: number;
+  /** False when the rows were too many to compare one by one. */
+  readonly rowsCounted?: boolean | undefined;
 }
 
 /**
@@ -35,13 +37,18 @@ export function composeCommitMessage(
   const rows = tables.filter(
     (change) => change.change === 'changed' && (change.rowsAdded > 0 || change.rowsRemoved > 0),
   );
-  // Changed bytes with the same structure and the same rows: rows in another order.
+  const unchangedCounts = (change: ObjectChange): boolean =>
+    change.change === 'changed' &&
+    !change.structureChanged &&
+    change.rowsAdded === 0 &&
+    change.rowsRemoved === 0;
+  // Changed bytes with the same structure and the same rows: rows in another order. Where the
+  // rows were too many to compare, only that some changed is known.
   const reordered = tables.filter(
-    (change) =>
-      change.change === 'changed' &&
-      !change.structureChanged &&
-      change.rowsAdded === 0 &&
-      change.rowsRemoved === 0,
+    (change) => unchangedCounts(change) && change.rowsCounted !== false,
+  );
+  const uncounted = tables.filter(
+    (change) => unchangedCounts(change) && change.rowsCounted === false,
   );
   const rowsAdded = rows.reduce((sum, change) => sum + change.rowsAdded, 0);
   const rowsRemoved = rows.reduce((sum, change) => sum + change.rowsRemoved, 0);
@@ -54,6 +61,8 @@ export function composeCommitMessage(
     parts.push(
       `rows +${String(rowsAdded)} -${String(rowsRemoved)} in ${count(rows.length, 'table')}`,
     );
+  if (uncounted.length > 0)
+    parts.push(`rows changed in ${count(uncounted.length, 'table')} (too many to count)`);
   if (reordered.length > 0) parts.push(`rows reordered in ${count(reordered.length, 'table')}`);
   if (others.length > 0) parts.push(`${count(others.length, 'other object')} changed`);
 
@@ -66,6 +75,7 @@ export function composeCommitMessage(
       `Rows changed: ${rows.map((change) => `${change.name} (+${String(change.rowsAdded)} -${String(change.rowsRemoved)})`).join(', ')}`,
     );
   }
+  if (uncounted.length > 0) body.push(`Rows changed (too many to count): ${names(uncounted)}`);
   if (reordered.length > 0) body.push(`Rows reordered: ${names(reordered)}`);
   for (const change of others)
     body.push(`${capitalize(change.kind)} ${change.change}: ${change.name}`);

@@ -567,6 +567,7 @@ function describeChanges(
       structureChanged: table.structureChanged,
       rowsAdded: table.rowsAdded,
       rowsRemoved: table.rowsRemoved,
+      rowsCounted: table.rowsCounted,
     });
   }
   for (const object of objects) {

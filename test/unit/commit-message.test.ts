@@ -5,7 +5,9 @@ function change(
   kind: string,
   name: string,
   what: ObjectChange['change'],
-  details: Partial<Pick<ObjectChange, 'structureChanged' | 'rowsAdded' | 'rowsRemoved'>> = {},
+  details: Partial<
+    Pick<ObjectChange, 'structureChanged' | 'rowsAdded' | 'rowsRemoved' | 'rowsCounted'>
+  > = {},
 ): ObjectChange {
   return {
     kind,
@@ -97,5 +99,20 @@ describe('composeCommitMessage', () => {
     ]);
     expect(subjectOf(message)).not.toBe('snapshot h: ');
     expect(subjectOf(message)).toMatch(/^snapshot h: \S/);
+  });
+
+  // Regression (issue 20): a large table whose rows changed but could not be compared one by
+  // one was committed as "rows reordered".
+  it('says rows changed, not reordered, where they were too many to count', () => {
+    const message = composeCommitMessage('h', 'db', [
+      change('table', 'big', 'changed', {
+        structureChanged: false,
+        rowsAdded: 0,
+        rowsRemoved: 0,
+        rowsCounted: false,
+      }),
+    ]);
+    expect(subjectOf(message)).toBe('snapshot h: rows changed in 1 table (too many to count)');
+    expect(message).not.toContain('reordered');
   });
 });
