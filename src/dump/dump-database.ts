@@ -20,6 +20,7 @@ import {
   type ObjectDefinition,
   type Session,
   type SnapshotPosition,
+  type SqlDialect,
   type TableDescription,
 } from '../engine/engine.js';
 import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
@@ -107,7 +108,8 @@ export interface DumpResult {
 interface PlannedDatabase {
   readonly name: string;
   readonly tables: readonly PlannedTable[];
-  readonly sequences: readonly { definition: ObjectDefinition; next: string | undefined }[];
+  /** Each sequence's definition and the statement that sets its state (none when unreadable). */
+  readonly sequences: readonly { definition: ObjectDefinition; state: string | undefined }[];
   /** Views in an order where each comes after those it uses, then routines, triggers, events. */
   readonly objects: readonly ObjectDefinition[];
 }
@@ -180,7 +182,8 @@ export async function dumpDatabase(engine: Engine, options: DumpOptions): Promis
     }
 
     const plan: PlannedDatabase[] = [];
-    for (const database of databases) plan.push(await planDatabase(first, database, options));
+    for (const database of databases)
+      plan.push(await planDatabase(first, engine.dialect, database, options));
     const nonTransactional = nonTransactionalTables(plan);
     if (nonTransactional.length > 0) {
       consistent = false;
@@ -537,6 +540,7 @@ async function resolveDatabases(session: Session, options: DumpOptions): Promise
 
 async function planDatabase(
   session: Session,
+  dialect: SqlDialect,
   database: string,
   options: DumpOptions,
 ): Promise<PlannedDatabase> {
@@ -577,9 +581,12 @@ async function planDatabase(
   });
   const sequences = [];
   for (const name of inventory.sequences.filter(keep)) {
+    const state = await session.readSequenceState(database, name);
     sequences.push({
       definition: await session.showCreate(database, 'sequence', name),
-      next: await session.readSequenceNext(database, name),
+      // The same statement as a snapshot's sequence file: the next value handed out is the
+      // one the source would have handed out next.
+      state: state === undefined ? undefined : dialect.sequenceStateStatement(name, state),
     });
   }
   const views: ObjectDefinition[] = [];
@@ -732,11 +739,9 @@ function tableStructureSql(definition: ObjectDefinition): string {
 
 function sequencesSql(database: PlannedDatabase): string {
   let text = '';
-  for (const { definition, next } of database.sequences) {
+  for (const { definition, state } of database.sequences) {
     text += `DROP SEQUENCE IF EXISTS ${quoteName(definition.name)};\n${definition.sql};\n`;
-    // SETVAL(seq, n, 0): the next value handed out is n, as it was when the dump was taken.
-    if (next !== undefined && /^-?\d+$/.test(next))
-      text += `DO SETVAL(${quoteName(definition.name)}, ${next}, 0);\n`;
+    if (state !== undefined) text += `${state};\n`;
   }
   return text;
 }

@@ -208,8 +208,11 @@ export interface Session {
   releaseCommits(): Promise<void>;
   /** The binary log position and GTID state now; undefined when binary logging is off. */
   readSnapshotPosition(): Promise<SnapshotPosition | undefined>;
-  /** The current value of a sequence's next not cached value, as decimal text. */
-  readSequenceNext(database: string, sequence: string): Promise<string | undefined>;
+  /**
+   * A sequence's state: its next value not yet cached (no value at or past it was handed
+   * out) and its round. Undefined when the server returns no row.
+   */
+  readSequenceState(database: string, sequence: string): Promise<SequenceState | undefined>;
   /** Runs statements that return nothing (DDL, SET); for tests, restores and loads. */
   execute(sql: string): Promise<void>;
   /** Runs one statement and returns the number of rows it changed (an INSERT's rows). */
@@ -217,6 +220,17 @@ export interface Session {
   close(): Promise<void>;
   /** Drops the connection at once (an interrupted run): what is running fails, and so does anything later. */
   abort(): void;
+}
+
+/**
+ * Where a sequence stands, as decimal text: a restore that sets it hands out `next` first,
+ * never a value the source handed out (values the source had cached and not used are skipped).
+ */
+export interface SequenceState {
+  /** The next value not yet cached (MariaDB `next_not_cached_value`). */
+  readonly next: string;
+  /** How many times a CYCLE sequence went round (MariaDB `cycle_count`); `0` otherwise. */
+  readonly round: string;
 }
 
 /** How SQL text of this engine is written. */
@@ -235,6 +249,12 @@ export interface SqlDialect {
   readonly scriptPreamble: readonly string[];
   /** `INSERT INTO t (cols) VALUES (...)` for one or more rows, without the trailing `;`. */
   insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string;
+  /**
+   * The statement, without its `;`, that sets sequence `name` (created in this session's
+   * database) to `state`, so that it hands out `state.next` first. Throws on a state that is
+   * not integer text.
+   */
+  sequenceStateStatement(name: string, state: SequenceState): string;
   /** The statement that re-creates a trigger/routine/event, wrapped in `DELIMITER` lines for the stock client. */
   delimitedStatement(sql: string): string;
   /**
@@ -269,7 +289,7 @@ export type FileExpectation =
   | { readonly kind: 'legacy-table'; readonly name: string };
 
 export interface CheckedStatement {
-  readonly kind: 'set' | 'create' | 'insert' | 'drop' | 'lock' | 'keys';
+  readonly kind: 'set' | 'create' | 'insert' | 'drop' | 'lock' | 'keys' | 'state';
   /** Rows an INSERT adds. */
   readonly rows: number;
 }

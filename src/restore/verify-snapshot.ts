@@ -1,7 +1,7 @@
 /**
  * The verify workflow: restore a snapshot into a scratch database (dropped in every case),
  * snapshot that database again without writing anything, and compare: every file must come
- * out the same, and the manifest's row counts and SHA-256s of global tables must match the
+ * out the same (a sequence's file holds its next value, so that is compared too), and the manifest's row counts and SHA-256s of global tables must match the
  * restored rows (a changed byte in a global file restores a different row, which the
  * manifest catches). Local tables are checked against their user-data copy's row counts.
  * `live` mode compares the live database with the snapshot instead of a restore.
@@ -162,7 +162,13 @@ export async function verifySnapshot(
       if (object.change === 'added')
         differences.push({ kind: object.kind, name: object.name, problem: 'not in the snapshot' });
       else if (object.change === 'changed')
-        differences.push({ kind: object.kind, name: object.name, problem: 'definition differs' });
+        differences.push({
+          kind: object.kind,
+          name: object.name,
+          // A sequence's file holds its state too: a restore that set it wrong shows here.
+          problem:
+            object.kind === 'sequence' ? 'definition or next value differs' : 'definition differs',
+        });
     }
     for (const file of again.removed)
       differences.push({

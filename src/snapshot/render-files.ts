@@ -7,6 +7,7 @@ import {
   insertableColumns,
   type ObjectDefinition,
   type RowLiterals,
+  type SequenceState,
   type SqlDialect,
   type TableDescription,
 } from '../engine/engine.js';
@@ -91,17 +92,32 @@ export async function* renderUserDataRows(
   yield* renderRows(dialect, description, batches);
 }
 
-/** A file for a view, trigger, sequence, routine or event. */
-export function renderObjectFile(dialect: SqlDialect, definition: ObjectDefinition): string {
+/**
+ * A file for a view, trigger, sequence, routine or event. A sequence's file ends with the
+ * statement that sets its `state`, when there is one.
+ */
+export function renderObjectFile(
+  dialect: SqlDialect,
+  definition: ObjectDefinition,
+  state?: SequenceState,
+): string {
   const onTable =
     definition.table === undefined ? '' : ` on table ${dialect.quoteIdentifier(definition.table)}`;
   const title = `${definition.kind} ${dialect.quoteIdentifier(definition.name)}${onTable}`;
   const notes =
     definition.kind === 'trigger'
       ? ['load after the rows of every table, so that loading them fires nothing']
-      : [];
-  return `${fileHeader(dialect, title, notes)}\n${renderReplayable(dialect, definition)}`;
+      : state === undefined
+        ? []
+        : [SEQUENCE_STATE_NOTE];
+  const setState =
+    state === undefined ? '' : `${dialect.sequenceStateStatement(definition.name, state)};\n`;
+  return `${fileHeader(dialect, title, notes)}\n${renderReplayable(dialect, definition)}${setState}`;
 }
+
+/** Why a sequence's file changes when the sequence moved, and by how much. */
+const SEQUENCE_STATE_NOTE =
+  'state: its next value not yet cached, so a restore never hands out a value handed out before';
 
 /** One object's statement with the session settings it was created under, and its definer as a comment. */
 function renderReplayable(dialect: SqlDialect, definition: ObjectDefinition): string {

@@ -329,13 +329,18 @@ export async function takeSnapshot(
     tables.push(...(await Promise.all(outcomes)));
     const objects: ObjectOutcome[] = [];
     const objectHashes = new Map<string, string>();
-    const objectDefinitions = prefetch(plan.objects, (object) =>
-      reader.showCreate(options.database, object.kind, object.name),
-    );
+    const objectDefinitions = prefetch(plan.objects, async (object) => ({
+      definition: await reader.showCreate(options.database, object.kind, object.name),
+      // A sequence's state is part of it: a restore must not hand out values again.
+      state:
+        object.kind === 'sequence'
+          ? await reader.readSequenceState(options.database, object.name)
+          : undefined,
+    }));
     for (const [index, object] of plan.objects.entries()) {
-      const definition = await objectDefinitions.get(index);
+      const { definition, state } = await objectDefinitions.get(index);
       const content = new StagedContent(staging, memoryBudget);
-      const text = renderObjectFile(engine.dialect, definition);
+      const text = renderObjectFile(engine.dialect, definition, state);
       objectHashes.set(object.file, sha256(text));
       await content.write(text);
       const { change } = await stageIfChanged(

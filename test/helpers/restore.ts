@@ -126,7 +126,7 @@ export function recordingEngine(): Engine & { readonly createdDatabases: string[
     blockCommits: () => session.blockCommits(),
     releaseCommits: () => session.releaseCommits(),
     readSnapshotPosition: () => session.readSnapshotPosition(),
-    readSequenceNext: (database, sequence) => session.readSequenceNext(database, sequence),
+    readSequenceState: (database, sequence) => session.readSequenceState(database, sequence),
     executeCounting: (sql) => session.executeCounting(sql),
     async execute(sql) {
       const created = /^CREATE DATABASE `((?:[^`]|``)+)`/i.exec(sql);

@@ -173,4 +173,68 @@ describe('StatementGuard', () => {
       guard.finish();
     }).toThrow(/no CREATE TABLE/);
   });
+
+  it('allows a sequence file one SETVAL of its own sequence, with integers, after its CREATE', () => {
+    const expected: FileExpectation = { kind: 'sequence', name: 's' };
+    const create =
+      'CREATE SEQUENCE `s` start with 1 minvalue 1 maxvalue 9 increment by 1 cache 1000 nocycle ENGINE=InnoDB';
+    const accepted = (statements: readonly string[]) => {
+      const guard = checker(expected);
+      for (const sql of statements) guard.check(sql);
+      guard.finish();
+      return true;
+    };
+    expect(accepted([create, 'DO SETVAL(`s`, 1001, 0)'])).toBe(true);
+    expect(accepted([create, 'DO SETVAL(s, -1001, 0)'])).toBe(true);
+    expect(accepted([create, 'DO SETVAL(`s`, 3, 0, 2)'])).toBe(true);
+    expect(accepted([create])).toBe(true);
+    expect(refusal([create, 'DO SETVAL(`t`, 1, 0)'], expected)).toContain(
+      'a SETVAL of another sequence',
+    );
+    expect(refusal([create, 'DO SETVAL(`S`, 1, 0)'], expected)).toContain(
+      'a SETVAL of another sequence',
+    );
+    expect(refusal([create, 'DO SETVAL(`db`.`s`, 1, 0)'], expected)).toContain(
+      'in another database',
+    );
+    expect(refusal([create, 'DO SETVAL(`s`, (SELECT 1), 0)'], expected)).toContain(
+      'something other than integers',
+    );
+    expect(refusal([create, 'DO SETVAL(`s`, @x, 0)'], expected)).toContain(
+      'something other than integers',
+    );
+    expect(refusal([create, 'DO SETVAL(`s`, 1.5, 0)'], expected)).toContain(
+      'something other than integers',
+    );
+    expect(refusal([create, "DO SETVAL(`s`, '1', 0)"], expected)).toContain(
+      'something other than integers',
+    );
+    expect(refusal([create, 'DO SETVAL(`s`, 1 + 1, 0)'], expected)).toContain(
+      'something other than values',
+    );
+    expect(refusal([create, 'DO SETVAL(`s`, 1, 1)'], expected)).toContain(
+      'other than the one a snapshot writes',
+    );
+    expect(refusal([create, 'DO SETVAL(`s`, 1)'], expected)).toContain(
+      'other than the one a snapshot writes',
+    );
+    expect(refusal([create, 'DO SETVAL(`s`, 1, 0, -1)'], expected)).toContain(
+      'other than the one a snapshot writes',
+    );
+    expect(refusal([create, 'DO SETVAL(`s`, 1, 0), SLEEP(10)'], expected)).toContain(
+      'goes on past its end',
+    );
+    expect(refusal([create, 'DO SLEEP(10)'], expected)).toContain('a DO other than SETVAL');
+    expect(refusal(['DO SETVAL(`s`, 1, 0)', create], expected)).toContain(
+      'other than the one after the CREATE SEQUENCE',
+    );
+    expect(refusal([create, 'DO SETVAL(`s`, 1, 0)', 'DO SETVAL(`s`, 1, 0)'], expected)).toContain(
+      'other than the one after the CREATE SEQUENCE',
+    );
+    expect(refusal([create, 'SELECT SETVAL(`s`, 1, 0)'], expected)).toContain('`SELECT SETVAL`');
+    expect(refusal([create, 'SELECT NEXTVAL(`s`)'], expected)).toContain('`SELECT NEXTVAL`');
+    expect(refusal([create, 'ALTER SEQUENCE `s` RESTART WITH 5'], expected)).toBeDefined();
+    // Only a sequence's file sets a sequence.
+    expect(refusal(['CREATE TABLE `t` (a INT)', 'DO SETVAL(`t`, 1, 0)'])).toContain('`DO SETVAL`');
+  });
 });

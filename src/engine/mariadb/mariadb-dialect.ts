@@ -1,5 +1,6 @@
 /** SQL text as MariaDB and MySQL read it, for the files snapshots and dumps write. */
-import type { RowLiterals, SqlDialect } from '../engine.js';
+import type { RowLiterals, SequenceState, SqlDialect } from '../engine.js';
+import { InternalError } from '../../errors.js';
 import { escapeCommentText } from '../../support/printable.js';
 import { splitDefiner } from './normalize-create.js';
 import { quoteIdentifier, quoteString } from './sql-literal.js';
@@ -25,6 +26,14 @@ export const mariadbDialect: SqlDialect = {
   insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string {
     const values = rows.map((row) => `(${row.join(',')})`).join(',');
     return `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(',')}) VALUES ${values}`;
+  },
+  sequenceStateStatement(name: string, state: SequenceState): string {
+    if (!/^-?\d+$/.test(state.next) || !/^\d+$/.test(state.round))
+      throw new InternalError(`sequence state is not integers: ${state.next}, ${state.round}`);
+    // SETVAL(seq, n, 0): the next value handed out is n. DO: the stock client prints nothing.
+    // The round only where a CYCLE sequence went round (it is 0 otherwise, the default).
+    const round = state.round === '0' ? '' : `, ${state.round}`;
+    return `DO SETVAL(${quoteIdentifier(name)}, ${state.next}, 0${round})`;
   },
   withoutDefiner(statement: string): string {
     // mysqldump: `/*!50017 DEFINER=`u`@`h`*/`; SHOW CREATE: `DEFINER=`u`@`h``.

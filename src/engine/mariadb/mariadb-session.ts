@@ -17,6 +17,7 @@ import {
   type ObjectKind,
   type RowLiterals,
   type SchemaInventory,
+  type SequenceState,
   type ServerInfo,
   type Session,
   type TableDescription,
@@ -390,13 +391,14 @@ export class MariadbSession implements Session {
     };
   }
 
-  async readSequenceNext(database: string, sequence: string): Promise<string | undefined> {
+  async readSequenceState(database: string, sequence: string): Promise<SequenceState | undefined> {
     const rows = await this.select<Row>(
       `reading sequence ${quoteIdentifier(sequence)}`,
-      `SELECT CAST(next_not_cached_value AS CHAR) AS nextValue FROM ${quoteIdentifier(database)}.${quoteIdentifier(sequence)}`,
+      `SELECT CAST(next_not_cached_value AS CHAR) AS nextValue, CAST(cycle_count AS CHAR) AS round FROM ${quoteIdentifier(database)}.${quoteIdentifier(sequence)}`,
     );
-    const value = rows[0]?.nextValue;
-    return typeof value === 'string' ? value : undefined;
+    const next = rows[0]?.nextValue;
+    const round = rows[0]?.round;
+    return typeof next === 'string' && typeof round === 'string' ? { next, round } : undefined;
   }
 
   async execute(sql: string): Promise<void> {

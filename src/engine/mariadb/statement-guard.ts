@@ -7,7 +7,8 @@
  *   with literal values only;
  * - a user-data file: session `SET`s and `INSERT INTO` its table, literal values only;
  * - a view, sequence, routine, trigger or event file: session `SET`s and one `CREATE` of that
- *   object (a trigger on its table);
+ *   object (a trigger on its table); a sequence file after it one `DO SETVAL` of that sequence
+ *   with integer literals;
  * - a file of the original tool (mysqldump, `restore --legacy`): the above for its table, plus
  *   `DROP TABLE IF EXISTS`, `LOCK`/`UNLOCK TABLES`, `ALTER TABLE … DISABLE/ENABLE KEYS` of it,
  *   and `CREATE TRIGGER` on it.
@@ -127,6 +128,7 @@ export class StatementGuard implements StatementChecker {
   /** User variables the file has set (lower-case names), undefined when not known. */
   private readonly userVariables = new Map<string, string | undefined>();
   private created = 0;
+  private stateSet = false;
 
   constructor(expected: FileExpectation, sessionSqlMode: string, sessionCharset: string) {
     this.expected = expected;
@@ -162,6 +164,9 @@ export class StatementGuard implements StatementChecker {
         case 'alter':
           this.checkLegacyKeys(lexer);
           return { kind: 'keys', rows: 0 };
+        case 'do':
+          this.checkSequenceState(lexer);
+          return { kind: 'state', rows: 0 };
         default:
           throw this.refuse(describeStart(sql));
       }
@@ -464,6 +469,41 @@ export class StatementGuard implements StatementChecker {
         break;
     }
     throw this.refuse('an INSERT with an expression for a value');
+  }
+
+  // DO SETVAL(seq, next, 0[, round]): after the CREATE SEQUENCE, of that sequence, once.
+  private checkSequenceState(lexer: SqlLexer): void {
+    const expected = this.expected;
+    if (expected.kind !== 'sequence') throw this.refuse(describeStart(lexer.sql));
+    lexer.next();
+    if (lexer.keyword() !== 'setval') throw this.refuse('a DO other than SETVAL');
+    lexer.next();
+    if (!lexer.is('(')) throw this.refuse('a SETVAL without its arguments');
+    lexer.next();
+    if (this.unqualifiedName(lexer, 'the sequence of SETVAL') !== expected.name)
+      throw this.refuse('a SETVAL of another sequence');
+    const values: string[] = [];
+    for (;;) {
+      lexer.next();
+      if (lexer.is(')')) break;
+      if (!lexer.is(',')) throw this.refuse('a SETVAL with something other than values');
+      let sign = '';
+      if (lexer.next() === 'punctuation' && lexer.is('-')) {
+        sign = '-';
+        lexer.next();
+      }
+      if (lexer.type !== 'number' || !/^\d+$/.test(lexer.text()))
+        throw this.refuse('a SETVAL with something other than integers');
+      values.push(sign + lexer.text());
+    }
+    this.expectEnd(lexer);
+    // The next value, is_used 0 (that value is handed out next), and the round if any.
+    const [, isUsed, round] = values;
+    if (values.length < 2 || values.length > 3 || isUsed !== '0' || round?.startsWith('-'))
+      throw this.refuse('a SETVAL other than the one a snapshot writes');
+    if (this.created === 0 || this.stateSet)
+      throw this.refuse('a SETVAL other than the one after the CREATE SEQUENCE');
+    this.stateSet = true;
   }
 
   // mysqldump's DROP TABLE IF EXISTS `t`, LOCK TABLES `t` WRITE, UNLOCK TABLES, ALTER TABLE `t` DISABLE KEYS.

@@ -11,6 +11,7 @@ import { dumpDatabase } from '../../../src/dump/dump-database.js';
 import { loadDump } from '../../../src/dump/load-dump.js';
 import { mariadbEngine } from '../../../src/engine/mariadb/mariadb-engine.js';
 import { fillRestoreSource, rowsAsHex, TYPES_COLUMNS } from '../../fixtures/restore-source.js';
+import { sequenceStates } from '../../fixtures/schema-objects.js';
 import { ageDecrypt, ageKeygen } from '../../helpers/age.js';
 import {
   createTestDatabase,
@@ -43,6 +44,9 @@ async function expectSameDatabase(source: TestDatabase, target: TestDatabase): P
     await rowsAsHex(source, 'types', TYPES_COLUMNS),
   );
   expect(await otherObjects(target.name)).toEqual(await otherObjects(source.name));
+  // Each sequence where the source's stood: none hands out a value the source handed out.
+  expect(await sequenceStates(target)).toEqual(await sequenceStates(source));
+  expect(Object.keys(await sequenceStates(source))).toEqual(['cyc', 'seq']);
 }
 
 describe('dump and load round trip', () => {

@@ -16,6 +16,7 @@ import {
 import { directorySource } from '../../../src/restore/snapshot-source.js';
 import { takeSnapshot } from '../../../src/snapshot/take-snapshot.js';
 import { ROW_COUNT } from '../../fixtures/column-types.js';
+import { sequenceStates } from '../../fixtures/schema-objects.js';
 import {
   fillRestoreSource,
   ODD_COLUMNS,
@@ -100,6 +101,7 @@ describe('restore round trip', () => {
       'event nightly',
       'function greet',
       'procedure count_parents',
+      'sequence cyc',
       'sequence seq',
       'trigger parent_ai',
       'trigger secrets_ai',
@@ -161,11 +163,15 @@ describe('restore round trip', () => {
       { name: 'one' },
       { name: 'two' },
     ]);
-    // The sequence, read as the table it is: same state (without taking a value).
-    const sequenceState = 'SELECT * FROM seq';
-    expect(await target.query(sequenceState)).toEqual(await source.query(sequenceState));
-    expect(await target.query(sequenceState)).toMatchObject([
-      { next_not_cached_value: 100, increment: 5 },
+    // The sequences, read as the tables they are: same state (without taking a value). The
+    // source handed out 100 and 105 from a cache that ends before 5100; a cycled one is in
+    // round 1.
+    expect(await sequenceStates(target)).toEqual(await sequenceStates(source));
+    expect(await target.query('SELECT * FROM seq')).toMatchObject([
+      { next_not_cached_value: 5100, increment: 5 },
+    ]);
+    expect(await target.query('SELECT * FROM cyc')).toMatchObject([
+      { next_not_cached_value: 2, cycle_count: 1 },
     ]);
 
     // The restored database snapshots to the very same files.
@@ -180,6 +186,11 @@ describe('restore round trip', () => {
       }),
     );
     expect(await filesOf(again.hostDir)).toEqual(await filesOf(snapshot.hostDir));
+
+    // The restored sequences hand out what the source would have, never a value it did.
+    expect(await target.query('SELECT NEXTVAL(seq) AS n, NEXTVAL(cyc) AS c')).toEqual([
+      { n: 5100, c: 2 },
+    ]);
   });
 
   it('restores a table whose name is too long for a file name (the file is named by a hash)', async () => {

@@ -90,7 +90,7 @@ describe('verify', () => {
     expect(result.mode).toBe('restore');
     expect(result.database).toMatch(SCRATCH);
     expect(result.tablesChecked).toBe(9);
-    expect(result.objectsChecked).toBe(8);
+    expect(result.objectsChecked).toBe(9);
     expect(engine.createdDatabases).toEqual([result.database]);
     expect(await databaseExists(result.database)).toBe(false);
   });
@@ -195,6 +195,34 @@ describe('verify', () => {
     });
     // Live mode never creates a database.
     expect(engine.createdDatabases).toEqual([]);
+  });
+
+  it("compares each sequence's next value: restored, and live after the sequence moved", async () => {
+    const fixture = await setUp();
+    const restored = await verifySnapshot(mariadbEngine, await optionsFor(fixture));
+    expect(restored.differences).toEqual([]);
+    // A sequence file whose state was edited (to hand out 105 again) is found by its checksum.
+    const file = join(fixture.snapshot.hostDir, 'seq.sequence.sql');
+    const text = await readFile(file, 'utf8');
+    expect(text).toContain('\nDO SETVAL(`seq`, 5100, 0);\n');
+    await writeFile(file, text.replace('DO SETVAL(`seq`, 5100, 0)', 'DO SETVAL(`seq`, 105, 0)'));
+    const edited = await verifySnapshot(mariadbEngine, await optionsFor(fixture));
+    expect(edited.differences).toEqual([
+      {
+        kind: 'sequence',
+        name: 'seq',
+        problem: 'definition differs from the checksum the snapshot recorded',
+      },
+    ]);
+    await writeFile(file, text);
+
+    // The source hands out its cached values, then takes the next cache: the state moved.
+    const live = { mode: 'live' as const, userData: undefined, userDataRows: undefined };
+    await fixture.source.exec('DO SETVAL(seq, 20000, 0)');
+    const moved = await verifySnapshot(mariadbEngine, await optionsFor(fixture, live));
+    expect(moved.differences).toEqual([
+      { kind: 'sequence', name: 'seq', problem: 'definition or next value differs' },
+    ]);
   });
 
   it('verifies a snapshot without a manifest (an older one) by its files, with a warning', async () => {

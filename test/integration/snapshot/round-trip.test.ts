@@ -14,7 +14,7 @@ import {
   insertColumnTypesRows,
   ROW_COUNT,
 } from '../../fixtures/column-types.js';
-import { OBJECTS_SQL } from '../../fixtures/schema-objects.js';
+import { OBJECTS_SQL, sequenceStates } from '../../fixtures/schema-objects.js';
 import {
   createTestDatabase,
   loadWithStockClient,
@@ -81,6 +81,7 @@ describe('snapshot round trip', () => {
       'event:nightly',
       'function:greet',
       'procedure:count_parents',
+      'sequence:cyc',
       'sequence:seq',
       'trigger:parent_ai',
       'view:parent_names',
@@ -106,6 +107,11 @@ describe('snapshot round trip', () => {
     expect(await target.query('SELECT * FROM audit')).toEqual([]);
     const [greeting] = await target.query<{ g: string }>("SELECT greet('you') AS g");
     expect(greeting?.g).toBe('hello; you');
+    // Each sequence's state came back: no value the source handed out is handed out again.
+    expect(await sequenceStates(target)).toEqual(await sequenceStates(source));
+    expect(await target.query('SELECT * FROM seq')).toMatchObject([
+      { next_not_cached_value: 5100 },
+    ]);
 
     // The restored database snapshots to the very same bytes.
     const secondDir = await createTempDir('rt2');
