@@ -5,6 +5,7 @@
  */
 import type { Repository } from '../git/repository.js';
 import { objectForFileName } from '../snapshot/layout.js';
+import { isFramingLine } from '../snapshot/compare-table-file.js';
 import { MANIFEST_FILE } from '../snapshot/manifest.js';
 
 export interface LoggedChange {
@@ -123,7 +124,7 @@ export async function readSnapshotLog(
       if (content.startsWith('INSERT INTO ')) {
         if (line.startsWith('+')) file.rowsAdded += 1;
         else file.rowsRemoved += 1;
-      } else if (content.trim() !== '') {
+      } else if (!isFramingLine(content)) {
         file.structureChanged = true;
       }
     }

@@ -255,6 +255,11 @@ export interface SqlDialect {
    * not integer text.
    */
   sequenceStateStatement(name: string, state: SequenceState): string;
+  /**
+   * The statements, without their `;`, that open and close the one transaction a table
+   * file's rows load in: the stock client then commits once per file, not once per row.
+   */
+  readonly rowsTransaction: { readonly begin: string; readonly end: string };
   /** The statement that re-creates a trigger/routine/event, wrapped in `DELIMITER` lines for the stock client. */
   delimitedStatement(sql: string): string;
   /**
@@ -289,7 +294,7 @@ export type FileExpectation =
   | { readonly kind: 'legacy-table'; readonly name: string };
 
 export interface CheckedStatement {
-  readonly kind: 'set' | 'create' | 'insert' | 'drop' | 'lock' | 'keys' | 'state';
+  readonly kind: 'set' | 'create' | 'insert' | 'drop' | 'lock' | 'keys' | 'transaction' | 'state';
   /** Rows an INSERT adds. */
   readonly rows: number;
 }

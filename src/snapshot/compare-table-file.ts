@@ -6,6 +6,16 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const ROW_PREFIX = 'INSERT INTO ';
+/** The lines that open and commit the transaction around a table file's rows (`renderRows`). */
+const TRANSACTION_LINES = new Set(['START TRANSACTION;', 'COMMIT;']);
+
+/**
+ * True for a line of a table file that is part of neither its structure nor its rows: blank,
+ * or the transaction around the rows (which appears with the first row, and goes with the last).
+ */
+export function isFramingLine(line: string): boolean {
+  return line.trim() === '' || TRANSACTION_LINES.has(line);
+}
 
 /**
  * Row sets are compared up to this many rows (8 bytes a row: 64 MB a side at most); beyond,
@@ -14,7 +24,7 @@ const ROW_PREFIX = 'INSERT INTO ';
 export const MAX_ROWS_COMPARED = 8_000_000;
 
 export interface TableFileSummary {
-  /** Non-row, non-blank lines joined: equal strings mean equal structure. */
+  /** Lines that are neither rows nor framing ({@link isFramingLine}), joined: equal strings mean equal structure. */
   readonly structure: string;
   readonly rowCount: number;
   /**
@@ -131,7 +141,7 @@ class SummaryCollector {
         }
       }
       this.rowCount += 1;
-    } else if (line.trim() !== '') {
+    } else if (!isFramingLine(line)) {
       this.structure.push(line);
     }
   }

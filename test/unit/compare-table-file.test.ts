@@ -177,4 +177,26 @@ describe('compareSummaries', () => {
       rowsRemoved: 1,
     });
   });
+
+  it('counts the transaction around the rows as neither structure nor rows', () => {
+    const empty = summarizeText(tableFile([]));
+    const framed = summarizeText(
+      tableFile(['START TRANSACTION;', row('a', '1'), row('b', '2'), 'COMMIT;']),
+    );
+    expect(framed.structure).toBe(HEADER.join('\n'));
+    expect(framed.rowCount).toBe(2);
+    // A table that gets its first rows: rows added, the structure the same.
+    expect(compareSummaries(empty, framed)).toEqual({
+      structureChanged: false,
+      rowsAdded: 2,
+      rowsRemoved: 0,
+    });
+    // The same rows without the transaction (format 1): no change counted.
+    const unframed = summarizeText(tableFile([row('a', '1'), row('b', '2')]));
+    expect(compareSummaries(unframed, framed)).toEqual({
+      structureChanged: false,
+      rowsAdded: 0,
+      rowsRemoved: 0,
+    });
+  });
 });

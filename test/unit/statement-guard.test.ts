@@ -174,6 +174,55 @@ describe('StatementGuard', () => {
     }).toThrow(/no CREATE TABLE/);
   });
 
+  it("allows a table file's one transaction around its rows, after the CREATE, and nothing else", () => {
+    const create = 'CREATE TABLE `t` (a INT)';
+    const insert = 'INSERT INTO `t` (`a`) VALUES (1)';
+    const complete = (statements: readonly string[], expected?: FileExpectation) => {
+      const guard = checker(expected);
+      for (const sql of statements) guard.check(sql);
+      guard.finish();
+    };
+    expect(() => {
+      complete([create, 'START TRANSACTION', insert, insert, 'COMMIT']);
+    }).not.toThrow();
+    expect(() => {
+      complete([create, 'start  transaction', insert, 'commit']);
+    }).not.toThrow();
+    // Files of the format before: rows without a transaction.
+    expect(() => {
+      complete([create, insert]);
+    }).not.toThrow();
+    expect(refusal(['START TRANSACTION', create])).toContain(
+      'a START TRANSACTION other than the one after the CREATE TABLE',
+    );
+    expect(refusal([create, 'START TRANSACTION', 'COMMIT', 'START TRANSACTION'])).toContain(
+      'a START TRANSACTION other than',
+    );
+    expect(refusal([create, 'COMMIT'])).toContain('a COMMIT without its START TRANSACTION');
+    expect(refusal([create, 'START TRANSACTION READ ONLY'])).toContain('goes on past its end');
+    expect(refusal([create, 'START TRANSACTION WITH CONSISTENT SNAPSHOT'])).toContain(
+      'goes on past its end',
+    );
+    expect(refusal([create, 'START TRANSACTION', 'COMMIT AND CHAIN'])).toContain(
+      'goes on past its end',
+    );
+    expect(refusal([create, 'START SLAVE'])).toContain('without TRANSACTION');
+    expect(refusal([create, 'START TRANSACTION; DROP TABLE x'])).toBeDefined();
+    expect(refusal(['START TRANSACTION'], { kind: 'rows', table: 't' })).toContain(
+      'not a statement a snapshot writes for the rows of table `t`',
+    );
+    expect(refusal(['CREATE VIEW v AS SELECT 1', 'COMMIT'], { kind: 'view', name: 'v' })).toContain(
+      '`COMMIT`',
+    );
+    const open = checker();
+    open.check(create);
+    open.check('START TRANSACTION');
+    open.check(insert);
+    expect(() => {
+      open.finish();
+    }).toThrow(/opens a transaction and does not commit it/);
+  });
+
   it('allows a sequence file one SETVAL of its own sequence, with integers, after its CREATE', () => {
     const expected: FileExpectation = { kind: 'sequence', name: 's' };
     const create =

@@ -35,6 +35,7 @@ export const mariadbDialect: SqlDialect = {
     const round = state.round === '0' ? '' : `, ${state.round}`;
     return `DO SETVAL(${quoteIdentifier(name)}, ${state.next}, 0${round})`;
   },
+  rowsTransaction: { begin: 'START TRANSACTION', end: 'COMMIT' },
   withoutDefiner(statement: string): string {
     // mysqldump: `/*!50017 DEFINER=`u`@`h`*/`; SHOW CREATE: `DEFINER=`u`@`h``.
     return splitDefiner(statement.replace(/\/\*!\d{5}\s+DEFINER=[^*]*\*\/\s*/g, '')).sql;

@@ -4,7 +4,7 @@
  * server will read them.
  *
  * - a table file: session `SET`s, one `CREATE TABLE` of that table, `INSERT INTO` that table
- *   with literal values only;
+ *   with literal values only, after the CREATE one `START TRANSACTION` and its `COMMIT`;
  * - a user-data file: session `SET`s and `INSERT INTO` its table, literal values only;
  * - a view, sequence, routine, trigger or event file: session `SET`s and one `CREATE` of that
  *   object (a trigger on its table); a sequence file after it one `DO SETVAL` of that sequence
@@ -128,6 +128,8 @@ export class StatementGuard implements StatementChecker {
   /** User variables the file has set (lower-case names), undefined when not known. */
   private readonly userVariables = new Map<string, string | undefined>();
   private created = 0;
+  /** A table file's transaction: not yet opened, open, committed. */
+  private transaction: 'none' | 'open' | 'committed' = 'none';
   private stateSet = false;
 
   constructor(expected: FileExpectation, sessionSqlMode: string, sessionCharset: string) {
@@ -164,6 +166,10 @@ export class StatementGuard implements StatementChecker {
         case 'alter':
           this.checkLegacyKeys(lexer);
           return { kind: 'keys', rows: 0 };
+        case 'start':
+        case 'commit':
+          this.checkTransaction(lexer);
+          return { kind: 'transaction', rows: 0 };
         case 'do':
           this.checkSequenceState(lexer);
           return { kind: 'state', rows: 0 };
@@ -179,8 +185,15 @@ export class StatementGuard implements StatementChecker {
     }
   }
 
-  /** Checks that the file held what it must (a table or object file: its CREATE). */
+  /**
+   * Checks that the file held what it must (a table or object file: its CREATE; a table
+   * file's transaction, if opened, committed).
+   */
   finish(): void {
+    if (this.transaction === 'open')
+      throw new UnexpectedStatementError(
+        `the file opens a transaction and does not commit it, unlike a snapshot's ${describeExpected(this.expected)}`,
+      );
     if (this.expected.kind === 'rows' || this.expected.kind === 'legacy-table') return;
     if (this.created === 0)
       throw new UnexpectedStatementError(
@@ -469,6 +482,22 @@ export class StatementGuard implements StatementChecker {
         break;
     }
     throw this.refuse('an INSERT with an expression for a value');
+  }
+
+  // START TRANSACTION after the CREATE TABLE, then COMMIT: once each, bare, in a table file.
+  private checkTransaction(lexer: SqlLexer): void {
+    if (this.expected.kind !== 'table') throw this.refuse(describeStart(lexer.sql));
+    if (lexer.keyword() === 'start') {
+      this.expectWord(lexer, 'transaction');
+      this.expectEnd(lexer);
+      if (this.created === 0 || this.transaction !== 'none')
+        throw this.refuse('a START TRANSACTION other than the one after the CREATE TABLE');
+      this.transaction = 'open';
+      return;
+    }
+    this.expectEnd(lexer);
+    if (this.transaction !== 'open') throw this.refuse('a COMMIT without its START TRANSACTION');
+    this.transaction = 'committed';
   }
 
   // DO SETVAL(seq, next, 0[, round]): after the CREATE SEQUENCE, of that sequence, once.

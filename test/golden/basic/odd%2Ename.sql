@@ -12,5 +12,7 @@ CREATE TABLE `odd.name` (
   `g` int(11) GENERATED ALWAYS AS (`a b` + 1) VIRTUAL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
+START TRANSACTION;
 INSERT INTO `odd.name` (`a b`,`c``d`) VALUES (1,NULL);
 INSERT INTO `odd.name` (`a b`,`c``d`) VALUES (2,'y');
+COMMIT;

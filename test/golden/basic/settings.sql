@@ -15,5 +15,7 @@ CREATE TABLE `settings` (
   PRIMARY KEY (`name`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci COMMENT='global configuration';
 
+START TRANSACTION;
 INSERT INTO `settings` (`name`,`value`,`flags`,`weight`,`data`) VALUES ('empty','',NULL,-0.10000000149011612,'');
 INSERT INTO `settings` (`name`,`value`,`flags`,`weight`,`data`) VALUES ('motd','It\'s a "line"\nwith \\ and 😀',b'101',3.4028234663852886e38,0x00FF27);
+COMMIT;
