@@ -11,18 +11,39 @@ export interface ObjectChange {
   readonly rowsCounted?: boolean | undefined;
 }
 
+/** The snapshot's file format changed from `from` to `to` (the manifest's format numbers). */
+export interface FormatChange {
+  readonly from: number;
+  readonly to: number;
+}
+
 /**
  * e.g. `snapshot db1: 1 table added, 2 changed (rows +3 -1)` and a body naming them. An
  * empty list (git saw changes this run did not make, e.g. left by a run that stopped before
- * committing) gives a subject that says so.
+ * committing) gives a subject that says so. With `formatChange`, the first snapshot in a new
+ * file format: the subject says so first, and tables whose files changed but not their
+ * structure or row counts are not listed (the new format rewrote them all).
  */
 export function composeCommitMessage(
   host: string,
   database: string,
   changes: readonly ObjectChange[],
+  formatChange?: FormatChange,
 ): string {
+  const format =
+    formatChange === undefined
+      ? undefined
+      : `file format ${String(formatChange.from)} -> ${String(formatChange.to)}`;
+  const formatBody =
+    format === undefined
+      ? []
+      : [
+          `File format: ${String(formatChange?.from)} -> ${String(formatChange?.to)}. This version writes the files anew (a table's rows load in one transaction, a sequence file sets the sequence's state): tables whose structure and row counts stayed the same are not listed.`,
+        ];
   if (changes.length === 0)
-    return `snapshot ${host}: changes left by an earlier run\n\nDatabase: ${database}\n`;
+    return format === undefined
+      ? `snapshot ${host}: changes left by an earlier run\n\nDatabase: ${database}\n`
+      : `snapshot ${host}: ${format}\n\n${[`Database: ${database}`, '', ...formatBody].join('\n')}\n`;
   const tables = changes.filter((change) => change.kind === 'table');
   const others = changes.filter((change) => change.kind !== 'table');
   const names = (list: readonly ObjectChange[]): string =>
@@ -45,15 +66,15 @@ export function composeCommitMessage(
   // Changed bytes with the same structure and the same rows: rows in another order. Where the
   // rows were too many to compare, only that some changed is known.
   const reordered = tables.filter(
-    (change) => unchangedCounts(change) && change.rowsCounted !== false,
+    (change) => unchangedCounts(change) && change.rowsCounted !== false && format === undefined,
   );
   const uncounted = tables.filter(
-    (change) => unchangedCounts(change) && change.rowsCounted === false,
+    (change) => unchangedCounts(change) && change.rowsCounted === false && format === undefined,
   );
   const rowsAdded = rows.reduce((sum, change) => sum + change.rowsAdded, 0);
   const rowsRemoved = rows.reduce((sum, change) => sum + change.rowsRemoved, 0);
 
-  const parts: string[] = [];
+  const parts: string[] = format === undefined ? [] : [format];
   if (added.length > 0) parts.push(`${count(added.length, 'table')} added`);
   if (removed.length > 0) parts.push(`${count(removed.length, 'table')} removed`);
   if (structure.length > 0) parts.push(`${count(structure.length, 'structure')} changed`);
@@ -66,7 +87,7 @@ export function composeCommitMessage(
   if (reordered.length > 0) parts.push(`rows reordered in ${count(reordered.length, 'table')}`);
   if (others.length > 0) parts.push(`${count(others.length, 'other object')} changed`);
 
-  const body: string[] = [`Database: ${database}`, ''];
+  const body: string[] = [`Database: ${database}`, '', ...formatBody];
   if (added.length > 0) body.push(`Tables added: ${names(added)}`);
   if (removed.length > 0) body.push(`Tables removed: ${names(removed)}`);
   if (structure.length > 0) body.push(`Structure changed: ${names(structure)}`);

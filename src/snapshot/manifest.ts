@@ -9,7 +9,15 @@
 import type { PlannedTable } from './plan-snapshot.js';
 
 export const MANIFEST_FILE = 'manifest.json';
-export const MANIFEST_FORMAT = 1;
+/**
+ * The format of the snapshot's files, recorded in the manifest. 2: a table file's rows load in
+ * one transaction, a sequence file sets the sequence's state. Files of format 1 still restore
+ * (their rows and checksums are read the same way); the first snapshot of a new format
+ * rewrites every file, and its commit message says so.
+ */
+export const MANIFEST_FORMAT = 2;
+/** Formats this version reads. */
+const READABLE_FORMATS: readonly number[] = [1, 2];
 
 export interface ManifestTable {
   readonly category: PlannedTable['category'];
@@ -17,7 +25,10 @@ export interface ManifestTable {
   readonly structure?: string;
   /** Global tables: rows written. */
   readonly rows?: number;
-  /** Global tables: hex SHA-256 of the INSERT lines exactly as written (see `renderRows`). */
+  /**
+   * Global tables: hex SHA-256 of the rows part exactly as written (see `renderRows`): all
+   * after the line that ends the CREATE TABLE.
+   */
   readonly sha256?: string;
 }
 
@@ -52,8 +63,23 @@ export function renderManifest(
 export function parseManifest(text: string): SnapshotManifest | undefined {
   try {
     const value = JSON.parse(text) as Partial<SnapshotManifest>;
-    if (value.format !== MANIFEST_FORMAT || typeof value.tables !== 'object') return undefined;
+    if (
+      typeof value.format !== 'number' ||
+      !READABLE_FORMATS.includes(value.format) ||
+      typeof value.tables !== 'object'
+    )
+      return undefined;
     return value as SnapshotManifest;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The format number a manifest's text records; undefined when it is not a manifest. */
+export function manifestFormatOf(text: string): number | undefined {
+  try {
+    const value = (JSON.parse(text) as { format?: unknown } | null)?.format;
+    return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
   } catch {
     return undefined;
   }

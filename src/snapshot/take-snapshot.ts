@@ -7,7 +7,7 @@
  * Workflows never print, read argv or the environment, or exit: they log through the given
  * logger and return a result or throw a SchemaBackupError.
  */
-import { link, mkdir, mkdtemp, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -39,7 +39,13 @@ import {
   renderTableHead,
   renderUserDataRows,
 } from './render-files.js';
-import { MANIFEST_FILE, renderManifest, type ManifestTable } from './manifest.js';
+import {
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  manifestFormatOf,
+  renderManifest,
+  type ManifestTable,
+} from './manifest.js';
 import { MemoryBudget, StagedContent } from './staged-content.js';
 import { loadFingerprintKey, UserDataCopy, type UserDataOutcome } from './user-data-copy.js';
 import { EphemeralCopy } from './ephemeral-copy.js';
@@ -399,6 +405,9 @@ export async function takeSnapshot(
 
     lock?.assertHeld();
     interruption?.throwIfInterrupted();
+    // Read before the new manifest replaces it: the first snapshot of a new file format
+    // rewrites every file, and its commit message says why.
+    const formatBefore = await previousManifestFormat(hostDir);
     const rollback = await putInPlace(hostDir, staging, pending, removed);
     const unchanged = [...tables, ...objects].filter((item) => item.change === 'unchanged').length;
     logger.debug(
@@ -406,7 +415,11 @@ export async function takeSnapshot(
     );
 
     const changes = describeChanges(tables, objects, removed);
-    const message = `${options.commitPrefix ?? ''}${composeCommitMessage(options.host, options.database, changes)}`;
+    const formatChange =
+      formatBefore !== undefined && formatBefore !== MANIFEST_FORMAT
+        ? { from: formatBefore, to: MANIFEST_FORMAT }
+        : undefined;
+    const message = `${options.commitPrefix ?? ''}${composeCommitMessage(options.host, options.database, changes, formatChange)}`;
     // What can still fail of the user-data copy fails before the commit, not after it.
     await userDataCopy?.prepare();
     let commit;
@@ -663,6 +676,16 @@ async function putInPlace(
 }
 
 /** The snapshot files (`*.sql`) now in the host directory; none when it does not exist. */
+/** The format number of the manifest in `hostDir`; undefined when there is none. */
+async function previousManifestFormat(hostDir: string): Promise<number | undefined> {
+  try {
+    return manifestFormatOf(await readFile(join(hostDir, MANIFEST_FILE), 'utf8'));
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 async function listSnapshotFiles(hostDir: string): Promise<string[]> {
   try {
     const entries = await readdir(hostDir, { withFileTypes: true });

@@ -54,7 +54,7 @@ describe('schema_backup CLI', () => {
       'stray.sql',
     ]);
     expect(JSON.parse(await readFile(join(hostDir, 'manifest.json'), 'utf8'))).toMatchObject({
-      format: 1,
+      format: 2,
       tables: {
         sessions: { category: 'ephemeral' },
         settings: { category: 'global', rows: 2 },

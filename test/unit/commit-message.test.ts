@@ -115,4 +115,30 @@ describe('composeCommitMessage', () => {
     expect(subjectOf(message)).toBe('snapshot h: rows changed in 1 table (too many to count)');
     expect(message).not.toContain('reordered');
   });
+
+  it('says so first when the file format changed, and calls no table reordered then', () => {
+    const formatChange = { from: 1, to: 2 };
+    const message = composeCommitMessage(
+      'h',
+      'db',
+      [
+        change('table', 'rewritten', 'changed', { structureChanged: false }),
+        change('table', 'big', 'changed', { structureChanged: false, rowsCounted: false }),
+        change('table', 'grown', 'changed', { structureChanged: false, rowsAdded: 2 }),
+        change('sequence', 'seq', 'changed'),
+      ],
+      formatChange,
+    );
+    expect(subjectOf(message)).toBe(
+      'snapshot h: file format 1 -> 2, rows +2 -0 in 1 table, 1 other object changed',
+    );
+    expect(message).toContain('\nFile format: 1 -> 2. This version writes the files anew');
+    expect(message).not.toContain('reordered');
+    expect(message).not.toContain('too many');
+    expect(message).toContain('Sequence changed: seq');
+    // Nothing else changed: the subject is the format change alone.
+    expect(subjectOf(composeCommitMessage('h', 'db', [], formatChange))).toBe(
+      'snapshot h: file format 1 -> 2',
+    );
+  });
 });

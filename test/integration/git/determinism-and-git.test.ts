@@ -111,7 +111,7 @@ describe('snapshot determinism and git', () => {
       format: number;
       tables: Record<string, { category: string; rows?: number; sha256?: string }>;
     };
-    expect(manifest.format).toBe(1);
+    expect(manifest.format).toBe(2);
     expect(Object.keys(manifest.tables)).toEqual(['sessions', 'settings']);
     expect(manifest.tables.sessions).toEqual({
       category: 'ephemeral',
