@@ -331,7 +331,7 @@ export class StatementGuard implements StatementChecker {
       wanted !== undefined &&
       (caseInsensitive ? name.toLowerCase() !== wanted.toLowerCase() : name !== wanted)
     )
-      throw this.refuse(`CREATE ${kind.toUpperCase()} of another name`);
+      throw this.refuse(`a CREATE ${kind.toUpperCase()} of another name`);
     lexer.next();
     if (kind === 'table') {
       // Columns of its own: not `LIKE` or `AS SELECT` another table's.
