@@ -525,7 +525,12 @@ async function executeScript(
       run.onChecked?.(checked, statement);
       rows += checked.rows;
     }
-    const insert = splitInsert(sql);
+    const insert =
+      checked === undefined
+        ? splitInsert(sql)
+        : checked.valuesAt === undefined
+          ? undefined
+          : { prefix: sql.slice(0, checked.valuesAt), values: sql.slice(checked.valuesAt) };
     if (insert !== undefined) {
       if (checker === undefined) rows += 1;
       if (
