@@ -297,6 +297,8 @@ export interface CheckedStatement {
   readonly kind: 'set' | 'create' | 'insert' | 'drop' | 'lock' | 'keys' | 'transaction' | 'state';
   /** Rows an INSERT adds. */
   readonly rows: number;
+  /** An INSERT: where its row values start (after `VALUES`); what stands before is the same for every row of a table. */
+  readonly valuesAt?: number | undefined;
 }
 
 /** Checks the statements of one file, in order. */

@@ -140,6 +140,18 @@ export async function restoreSnapshot(
           hint: 'A file was added to the snapshot by hand. Remove it, or restore with --trust if you wrote it and mean it to run.',
         },
       );
+    // A file deleted from the snapshot would leave its table out without a word.
+    const planned = new Set(plan.tables.map((entry) => entry.name));
+    const missing = Object.keys(manifest.tables).filter(
+      (name) => !planned.has(name) && isSelected(name, options.only, options.exclude),
+    );
+    if (missing.length > 0)
+      throw new RestoreError(
+        `${options.source.description}: the manifest lists ${missing.map(printable).join(', ')}, whose file is missing`,
+        {
+          hint: 'A file was removed from the snapshot after it was taken. Restore another revision, leave the table out with --exclude, or pass --trust.',
+        },
+      );
   }
   if (plan.tables.length === 0)
     throw new UsageError(`no table files to restore in ${options.source.description}`);
@@ -513,7 +525,12 @@ async function executeScript(
       run.onChecked?.(checked, statement);
       rows += checked.rows;
     }
-    const insert = splitInsert(sql);
+    const insert =
+      checked === undefined
+        ? splitInsert(sql)
+        : checked.valuesAt === undefined
+          ? undefined
+          : { prefix: sql.slice(0, checked.valuesAt), values: sql.slice(checked.valuesAt) };
     if (insert !== undefined) {
       if (checker === undefined) rows += 1;
       if (

@@ -346,6 +346,34 @@ describe('schema_backup restore', () => {
     expect(await serverQuery(`SELECT COUNT(*) AS n FROM \`${name}\`.secrets`)).toEqual([{ n: 0 }]);
   });
 
+  it('refuses a statement a snapshot does not write (exit 1, file and line); --trust runs it; verify refuses it too', async () => {
+    const fixture = await setUp();
+    const file = join(fixture.hostDir, 'def_a.sql');
+    const original = await readFile(file, 'utf8');
+    await writeFile(file, `${original}CREATE TABLE hand_made (id INT);\n`);
+    const name = unusedDatabaseName('rvrefused');
+
+    const refused = await cli(fixture, 'restore', '--target', name);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /error: refused to run def_a\.sql at line \d+: a CREATE TABLE of another name: not a statement a snapshot writes for table `def_a`/,
+    );
+    expect(refused.stderr).toContain('hint:');
+    expect(refused.stderr).toContain('--trust');
+    expect(await baseTables(name)).toContain(MARKER_TABLE);
+    expect(await baseTables(name)).not.toContain('hand_made');
+
+    const verify = await cli(fixture, 'verify');
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toContain('refused to run def_a.sql');
+
+    const trusted = unusedDatabaseName('rvtrusted');
+    const run = await cli(fixture, 'restore', '--target', trusted, '--trust');
+    expect(run.code, run.stderr).toBe(0);
+    expect(await baseTables(trusted)).toContain('hand_made');
+    expect(await baseTables(trusted)).not.toContain(MARKER_TABLE);
+  });
+
   it('--copy picks an older user-data copy', async () => {
     const fixture = await setUp();
     const oldSecrets = await fixture.database.query('SELECT * FROM secrets ORDER BY id');

@@ -60,17 +60,36 @@ describe('StatementGuard', () => {
     expect(count).toBeGreaterThan(1000);
   });
 
-  it('counts the rows of INSERTs', () => {
+  it('counts the rows of INSERTs and says where their values start', () => {
     const guard = checker();
-    expect(
-      guard.check("INSERT INTO `t` (`a`,`b`) VALUES (1,'x'),(-2.5e3,NULL),(0x00FF,b'101')"),
-    ).toEqual({
+    const insert = "INSERT INTO `t` (`a`,`b`) VALUES (1,'x'),(-2.5e3,NULL),(0x00FF,b'101')";
+    expect(guard.check(insert)).toEqual({
       kind: 'insert',
       rows: 3,
+      valuesAt: insert.indexOf(' (1,'),
     });
     expect(
       guard.check("INSERT INTO t VALUES (_binary 'a\\0', _utf8mb4 0x41, TRUE, X'00', N'n')").rows,
     ).toBe(1);
+  });
+
+  it('checks the values of every INSERT that shares the prefix of one already accepted', () => {
+    const guard = checker();
+    const prefix = 'INSERT INTO `t` (`a`) VALUES ';
+    expect(guard.check(`${prefix}(1)`).rows).toBe(1);
+    expect(guard.check(`${prefix}(2),(3)`).rows).toBe(2);
+    for (const values of [
+      '((SELECT 1))',
+      '(1) ON DUPLICATE KEY UPDATE a = 2',
+      '(1) -- c',
+      '(1); DROP',
+    ])
+      expect(() => guard.check(`${prefix}${values}`)).toThrow(UnexpectedStatementError);
+    // A SET may change how strings read: the next INSERT is read again from its start.
+    guard.check("SET sql_mode = 'NO_BACKSLASH_ESCAPES'");
+    expect(() => guard.check(`${prefix}('a\\',SLEEP(5),\\'')`)).toThrow(
+      /an expression for a value/,
+    );
   });
 
   it.each([

@@ -83,7 +83,7 @@ function delimiterCommand(
   chunk: Buffer,
   start: number,
 ): { delimiter: string; next: number } | undefined {
-  if (chunk.length - start < 10) return undefined;
+  if (((chunk[start] ?? 0) | 0x20) !== 0x64 || chunk.length - start < 10) return undefined;
   if (chunk.toString('latin1', start, start + 9).toLowerCase() !== 'delimiter') return undefined;
   let lineEnd = chunk.indexOf(NEWLINE, start);
   if (lineEnd === -1) lineEnd = chunk.length;

@@ -77,9 +77,16 @@ export class SqlLexer {
   readonly sql: string;
   readonly modes: LexModes;
 
-  constructor(sql: string, modes: LexModes) {
+  /** `from`: where to start, a token boundary of `sql` (after a prefix already checked). */
+  constructor(sql: string, modes: LexModes, from = 0) {
     this.sql = sql;
     this.modes = modes;
+    this.position = from;
+  }
+
+  /** Whether the lexer stands inside an executable comment (`/*!…`). */
+  get inExecutable(): boolean {
+    return this.inExecutableComment;
   }
 
   /** Moves to the next token and returns its type; `end` at the end of the statement. */

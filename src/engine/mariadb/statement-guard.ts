@@ -131,6 +131,12 @@ export class StatementGuard implements StatementChecker {
   /** A table file's transaction: not yet opened, open, committed. */
   private transaction: 'none' | 'open' | 'committed' = 'none';
   private stateSet = false;
+  /**
+   * The text up to `VALUES` of the last INSERT accepted, when it held no comment: the next
+   * INSERT that starts with it is checked from there (rows of one table share it). Cleared by
+   * a SET, which may change how text is read.
+   */
+  private insertPrefix: string | undefined;
 
   constructor(expected: FileExpectation, sessionSqlMode: string, sessionCharset: string) {
     this.expected = expected;
@@ -144,6 +150,19 @@ export class StatementGuard implements StatementChecker {
 
   /** Checks one statement; throws {@link UnexpectedStatementError} when the file may not hold it. */
   check(sql: string): CheckedStatement {
+    const prefix = this.insertPrefix;
+    if (prefix !== undefined && sql.startsWith(prefix) && /^[ (]/.test(sql.charAt(prefix.length))) {
+      try {
+        const rows = this.checkValues(new SqlLexer(sql, this.modes, prefix.length));
+        return { kind: 'insert', rows, valuesAt: prefix.length };
+      } catch (error) {
+        if (error instanceof SqlLexError)
+          throw new UnexpectedStatementError(
+            `the statement cannot be read safely (${error.message})`,
+          );
+        throw error;
+      }
+    }
     const lexer = new SqlLexer(sql, this.modes);
     try {
       lexer.next();
@@ -154,8 +173,10 @@ export class StatementGuard implements StatementChecker {
         case 'create':
           this.checkCreate(lexer);
           return { kind: 'create', rows: 0 };
-        case 'insert':
-          return { kind: 'insert', rows: this.checkInsert(lexer) };
+        case 'insert': {
+          const rows = this.checkInsert(lexer);
+          return { kind: 'insert', rows, valuesAt: this.insertPrefix?.length };
+        }
         case 'drop':
           this.checkLegacyDrop(lexer);
           return { kind: 'drop', rows: 0 };
@@ -209,6 +230,7 @@ export class StatementGuard implements StatementChecker {
 
   // SET: session variables the files need, user variables, NAMES / CHARACTER SET.
   private checkSet(lexer: SqlLexer): void {
+    this.insertPrefix = undefined;
     for (;;) {
       lexer.next();
       const word = lexer.keyword();
@@ -349,7 +371,7 @@ export class StatementGuard implements StatementChecker {
       wanted !== undefined &&
       (caseInsensitive ? name.toLowerCase() !== wanted.toLowerCase() : name !== wanted)
     )
-      throw this.refuse(`CREATE ${kind.toUpperCase()} of another name`);
+      throw this.refuse(`a CREATE ${kind.toUpperCase()} of another name`);
     lexer.next();
     if (kind === 'table') {
       // Columns of its own: not `LIKE` or `AS SELECT` another table's.
@@ -434,6 +456,17 @@ export class StatementGuard implements StatementChecker {
       lexer.next();
     }
     if (lexer.keyword() !== 'values') throw this.refuse('an INSERT other than INSERT … VALUES');
+    const valuesAt = lexer.end;
+    const rows = this.checkValues(lexer);
+    // Only now, with the whole statement accepted: a later INSERT may start from here. Not
+    // after an executable comment, whose end the shortcut would not see.
+    const prefix = lexer.sql.slice(0, valuesAt);
+    this.insertPrefix = prefix.includes('/*') ? undefined : prefix;
+    return rows;
+  }
+
+  /** `(literals)[, (literals)]…` to the end of the statement; the number of rows. */
+  private checkValues(lexer: SqlLexer): number {
     let rows = 0;
     for (;;) {
       lexer.next();

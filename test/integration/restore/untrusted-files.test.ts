@@ -4,7 +4,7 @@
  * file, a forged or swapped user-data file, and files that no longer match their manifests
  * are refused, and a canary database outside the target survives every attempt.
  */
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mariadbEngine } from '../../../src/engine/mariadb/mariadb-engine.js';
@@ -373,6 +373,32 @@ describe('what restore and verify execute', () => {
     );
     const [count] = await trusted.query<{ n: number }>('SELECT COUNT(*) AS n FROM settings');
     expect(Number(count?.n)).toBe(2);
+  });
+
+  it('a table file removed from the snapshot fails the restore unless the table is left out', async () => {
+    const fixture = await snapshotWithUserData();
+    await rm(join(fixture.hostDir, 'settings.sql'));
+    const target = await createTestDatabase('filegonedst');
+    const failure = await failureOf(
+      restoreSnapshot(
+        mariadbEngine,
+        restoreOptionsForTest({ target: target.name, source: directorySource(fixture.hostDir) }),
+      ),
+    );
+    expect(failure).toBeInstanceOf(RestoreError);
+    expect((failure as Error).message).toContain(
+      'the manifest lists settings, whose file is missing',
+    );
+    expect(await baseTables(target.name)).toEqual([]);
+    await restoreSnapshot(
+      mariadbEngine,
+      restoreOptionsForTest({
+        target: target.name,
+        source: directorySource(fixture.hostDir),
+        exclude: ['settings'],
+      }),
+    );
+    expect(await baseTables(target.name)).toEqual(['accounts', 'orders']);
   });
 
   it('a changed value in a table file fails the restore by the checksum the manifest recorded', async () => {
