@@ -186,6 +186,30 @@ describe('readSnapshotLog over a real snapshot history', () => {
     );
   });
 
+  it("counts a table's first rows and its last as rows, not as a structure change (the transaction lines come and go with them)", async () => {
+    const database = await createTestDatabase('histtx');
+    await database.exec('CREATE TABLE t (id INT PRIMARY KEY)');
+    const backupDir = await createTempDir('histtx');
+    const options = snapshotOptionsForTest({
+      database: database.name,
+      backupDir,
+      categories: { global: ['t'] },
+    });
+    expect((await takeSnapshot(mariadbEngine, options)).git).toBe('committed');
+    await database.exec('INSERT INTO t VALUES (1), (2)');
+    const filled = await takeSnapshot(mariadbEngine, options);
+    expect(filled.commit?.message.split('\n')[0]).toBe(`snapshot ${HOST}: rows +2 -0 in 1 table`);
+    await database.exec('DELETE FROM t');
+    expect((await takeSnapshot(mariadbEngine, options)).git).toBe('committed');
+    const repository = await Repository.find(backupDir);
+    const entries = await readSnapshotLog(repository!, join(backupDir, HOST), fileOfTable);
+    expect(entries.map((entry) => entry.changes)).toEqual([
+      [changed('t', false, 0, 2)],
+      [changed('t', false, 2, 0)],
+      [whole('table', 't', 'added')],
+    ]);
+  });
+
   it('gives the history of one table, at most n commits, and commits since a date', async () => {
     const history = await snapshotHistory();
     const ids = (entries: readonly { id: string }[]): string[] => entries.map((entry) => entry.id);
