@@ -134,6 +134,9 @@ export async function verifySnapshot(
         author: { name: 'schema_backup', email: 'schema_backup@localhost' },
       },
       dryRun: true,
+      // Files of the snapshot's own format, so that an earlier one compares byte for byte
+      // (format 1 has no transaction lines and no sequence state).
+      format: manifest?.format,
       lockWaitSeconds: 0,
       // Its warnings (local rows not saved, ...) are about the comparing snapshot, not news.
       logger: quieterLogger(options.logger),

@@ -16,8 +16,8 @@ export const MANIFEST_FILE = 'manifest.json';
  * rewrites every file, and its commit message says so.
  */
 export const MANIFEST_FORMAT = 2;
-/** Formats this version reads. */
-const READABLE_FORMATS: readonly number[] = [1, 2];
+/** Formats this version reads, and writes where asked (verify compares like with like). */
+export const READABLE_FORMATS: readonly number[] = [1, 2];
 
 export interface ManifestTable {
   readonly category: PlannedTable['category'];
@@ -43,6 +43,7 @@ export interface SnapshotManifest {
 export function renderManifest(
   tables: ReadonlyMap<string, ManifestTable>,
   objects: ReadonlyMap<string, string>,
+  format: number = MANIFEST_FORMAT,
 ): string {
   const sorted: Record<string, ManifestTable> = {};
   for (const name of [...tables.keys()].sort()) {
@@ -52,7 +53,7 @@ export function renderManifest(
   const sortedObjects: Record<string, string> = {};
   for (const file of [...objects.keys()].sort()) sortedObjects[file] = objects.get(file) ?? '';
   const manifest: SnapshotManifest = {
-    format: MANIFEST_FORMAT,
+    format,
     tables: sorted,
     objects: sortedObjects,
   };

@@ -11,6 +11,7 @@ import {
   type SqlDialect,
   type TableDescription,
 } from '../engine/engine.js';
+import { MANIFEST_FORMAT } from './manifest.js';
 import type { PlannedTable } from './plan-snapshot.js';
 
 const ROW_NOTE: Readonly<Record<PlannedTable['category'], string>> = {
@@ -58,20 +59,23 @@ export function renderTableHead(
  * invisible columns load too, between the lines that open and commit one transaction (the
  * stock client would otherwise commit every row on its own: minutes instead of a second for
  * 16,000 rows). Nothing at all for a table without rows. The text is the manifest's rows part.
+ * `format` 1 (the manifest's format number): without the transaction, as that format was.
  */
 export async function* renderRows(
   dialect: SqlDialect,
   description: TableDescription,
   batches: AsyncIterable<readonly RowLiterals[]>,
+  format: number = MANIFEST_FORMAT,
 ): AsyncIterable<SqlChunk> {
+  const transaction = format >= 2;
   // The transaction opens after the CREATE TABLE, which would commit it.
   let open = false;
   for await (const chunk of renderInsertLines(dialect, description, batches)) {
-    const begin = open ? '' : `\n${dialect.rowsTransaction.begin};\n`;
+    const begin = open ? '' : transaction ? `\n${dialect.rowsTransaction.begin};\n` : '\n';
     open = true;
     yield { text: begin + chunk.text, rows: chunk.rows };
   }
-  if (open) yield { text: `${dialect.rowsTransaction.end};\n`, rows: 0 };
+  if (open && transaction) yield { text: `${dialect.rowsTransaction.end};\n`, rows: 0 };
 }
 
 /** `INSERT` lines, one row each, in the batches' order. */

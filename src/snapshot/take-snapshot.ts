@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Categories } from '../config/schema.js';
 import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
-import { SnapshotError, UsageError } from '../errors.js';
+import { InternalError, SnapshotError, UsageError } from '../errors.js';
 import { Repository, type Author } from '../git/repository.js';
 import { syncDirectory } from '../support/atomic-write.js';
 import { printable } from '../support/printable.js';
@@ -43,6 +43,7 @@ import {
   MANIFEST_FILE,
   MANIFEST_FORMAT,
   manifestFormatOf,
+  READABLE_FORMATS,
   renderManifest,
   type ManifestTable,
 } from './manifest.js';
@@ -84,6 +85,12 @@ export interface SnapshotOptions {
   readonly git: SnapshotGitOptions;
   /** Read and compare, but write and commit nothing. */
   readonly dryRun: boolean;
+  /**
+   * The file format to write (the manifest's format number, one of {@link READABLE_FORMATS});
+   * default the current one. `verify` compares a snapshot of an earlier format with one of
+   * the same format.
+   */
+  readonly format?: number | undefined;
   readonly lockWaitSeconds: number;
   /**
    * The host directory's lock, already held by the caller for a longer workflow (services
@@ -169,6 +176,9 @@ export async function takeSnapshot(
   options: SnapshotOptions,
 ): Promise<SnapshotResult> {
   const { logger } = options;
+  const format = options.format ?? MANIFEST_FORMAT;
+  if (!READABLE_FORMATS.includes(format))
+    throw new InternalError(`no snapshot file format ${String(format)}`);
   const hostDir = hostDirectory(options.backupDir, options.host);
   const workDir = join(options.backupDir, WORK_DIR_NAME);
   const pending: PendingWrite[] = [];
@@ -278,6 +288,7 @@ export async function takeSnapshot(
             engine.dialect,
             description,
             session.readRowBatches(options.database, description),
+            format,
           )) {
             rows += chunk.rows;
             rowsHash.update(chunk.text);
@@ -339,7 +350,7 @@ export async function takeSnapshot(
       definition: await reader.showCreate(options.database, object.kind, object.name),
       // A sequence's state is part of it: a restore must not hand out values again.
       state:
-        object.kind === 'sequence'
+        object.kind === 'sequence' && format >= 2
           ? await reader.readSequenceState(options.database, object.name)
           : undefined,
     }));
@@ -359,7 +370,7 @@ export async function takeSnapshot(
       objects.push({ kind: object.kind, name: object.name, file: object.file, change });
     }
     const manifestContent = new StagedContent(staging, memoryBudget);
-    await manifestContent.write(renderManifest(manifest, objectHashes));
+    await manifestContent.write(renderManifest(manifest, objectHashes, format));
     const manifestOutcome = await stageIfChanged(
       join(hostDir, MANIFEST_FILE),
       manifestContent,

@@ -10,14 +10,18 @@ import { describe, expect, it } from 'vitest';
 import { mariadbEngine } from '../../../src/engine/mariadb/mariadb-engine.js';
 import { restoreSnapshot } from '../../../src/restore/restore-snapshot.js';
 import { directorySource } from '../../../src/restore/snapshot-source.js';
+import { verifySnapshot } from '../../../src/restore/verify-snapshot.js';
 import { MANIFEST_FILE, type SnapshotManifest } from '../../../src/snapshot/manifest.js';
 import { takeSnapshot } from '../../../src/snapshot/take-snapshot.js';
+import { silentLogger } from '../../../src/support/logger.js';
 import { OBJECTS_SQL } from '../../fixtures/schema-objects.js';
-import { createTestDatabase } from '../../helpers/database.js';
+import { connectionTo, createTestDatabase } from '../../helpers/database.js';
 import { git } from '../../helpers/git-repo.js';
 import { restoreOptionsForTest } from '../../helpers/restore.js';
 import { snapshotOptionsForTest } from '../../helpers/snapshot-options.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
+
+const HOST = 'test.example.org';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -102,6 +106,21 @@ describe('file format 1 to 2', () => {
     );
     expect(mismatches).toEqual([]);
     expect(await target.checksums()).toEqual(await source.checksums());
+
+    // And verify, restored and live: compared with files of their own format, no difference.
+    for (const mode of ['restore', 'live'] as const) {
+      const verified = await verifySnapshot(mariadbEngine, {
+        connection: connectionTo(source.name),
+        source: directorySource(first.hostDir),
+        mode,
+        liveDatabase: source.name,
+        fallbackCategories: { global: [], local: [], ephemeral: [], ignore: [] },
+        host: HOST,
+        parallel: 2,
+        logger: silentLogger,
+      });
+      expect(verified.differences, mode).toEqual([]);
+    }
 
     // The first snapshot of format 2: one commit, and a message that says why.
     const second = await takeSnapshot(mariadbEngine, options);
