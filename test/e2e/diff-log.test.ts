@@ -537,6 +537,44 @@ async function stamps(dir: string): Promise<Map<string, string>> {
 }
 
 describe('schema_backup diff --live', () => {
+  it('compares the live database with a snapshot of file format 1 in that format: no drift by itself', async () => {
+    const database = await createTestDatabase('diffold');
+    await database.exec(
+      "CREATE TABLE settings (k VARCHAR(10) NOT NULL PRIMARY KEY, v VARCHAR(20) NOT NULL); INSERT INTO settings VALUES ('a', 'one')",
+    );
+    await database.exec('CREATE SEQUENCE s; DO NEXTVAL(s)');
+    const dir = await createTempDir('diffold');
+    const config = await writeConfig(dir, database.name);
+    const backupDir = join(dir, 'backups');
+    await snapshot(config);
+    // The files as format 1 wrote them: no transaction lines, no sequence state.
+    const hostDir = join(backupDir, HOST);
+    for (const file of ['settings.sql', 's.sequence.sql', 'manifest.json']) {
+      const text = await readFile(join(hostDir, file), 'utf8');
+      await writeFile(
+        join(hostDir, file),
+        text
+          .split('\n')
+          .filter(
+            (line) =>
+              !['START TRANSACTION;', 'COMMIT;'].includes(line) &&
+              !line.startsWith('DO SETVAL(') &&
+              !line.startsWith('-- state: '),
+          )
+          .join('\n')
+          .replace('"format": 2', '"format": 1'),
+      );
+    }
+    git(backupDir, '-c', 'user.name=t', '-c', 'user.email=t@example.org', 'commit', '-qam', 'v1');
+    const scratch = await createTempDir('diffold-tmp');
+    const same = await runCli(['diff', '--live', '--config', config], { TMPDIR: scratch });
+    expect(same.stderr).toBe('');
+    expect(same.stdout).toBe(
+      `${HOST}@HEAD -> ${HOST} (live database ${database.name})\n  no differences\n`,
+    );
+    expect(same.code).toBe(0);
+  });
+
   it('exits 0 when the live database equals the last commit, 3 after an ALTER or a row change, and writes nothing', async () => {
     const database = await createTestDatabase('difflive');
     await database.exec(

@@ -17,6 +17,7 @@ import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { Repository } from '../../git/repository.js';
 import { hostDirectory } from '../../snapshot/layout.js';
+import { MANIFEST_FILE, manifestFormatOf, READABLE_FORMATS } from '../../snapshot/manifest.js';
 import { quieterLogger } from '../../support/logger.js';
 import { takeSnapshot } from '../../snapshot/take-snapshot.js';
 import {
@@ -102,7 +103,12 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
     if (args.live === true) {
       from = await tree(host, revisions[0] ?? 'HEAD');
       liveDir = await mkdtemp(join(tmpdir(), 'schema_backup-live-'));
-      to = await liveTree(context, args, host, liveDir);
+      // The live database in the revision's file format: a snapshot of an earlier format is
+      // no drift by itself.
+      const format = from.ids.has(MANIFEST_FILE)
+        ? manifestFormatOf(await from.read(MANIFEST_FILE))
+        : undefined;
+      to = await liveTree(context, args, host, liveDir, format);
     } else if (args.againstHost !== undefined) {
       from = await tree(host, revisions[0]);
       to = await tree(hostArgument(args.againstHost, '--against-host'), revisions[0]);
@@ -139,6 +145,7 @@ async function liveTree(
   args: DiffArgs,
   host: string,
   dir: string,
+  format: number | undefined,
 ): Promise<SnapshotTree> {
   const connection = await connectionFor(context, args);
   const { logger } = context;
@@ -155,6 +162,7 @@ async function liveTree(
       author: { name: 'schema_backup', email: 'schema_backup@localhost' },
     },
     dryRun: false,
+    format: format !== undefined && READABLE_FORMATS.includes(format) ? format : undefined,
     lockWaitSeconds: 0,
     logger: quieterLogger(logger),
   });
