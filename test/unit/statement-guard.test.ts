@@ -305,4 +305,27 @@ describe('StatementGuard', () => {
     // Only a sequence's file sets a sequence.
     expect(refusal(['CREATE TABLE `t` (a INT)', 'DO SETVAL(`t`, 1, 0)'])).toContain('`DO SETVAL`');
   });
+
+  it('accepts the sequence state the dialect writes, and the dialect writes integers only', () => {
+    const create =
+      'CREATE SEQUENCE `a``b` start with 1 minvalue 1 maxvalue 3 increment by 1 nocache cycle ENGINE=InnoDB';
+    const expected: FileExpectation = { kind: 'sequence', name: 'a`b' };
+    for (const state of [
+      { next: '5100', round: '0' },
+      { next: '-1001', round: '0' },
+      { next: '2', round: '7' },
+    ]) {
+      const statement = mariadbDialect.sequenceStateStatement('a`b', state);
+      expect(refusal([create, statement], expected)).toBeUndefined();
+    }
+    expect(mariadbDialect.sequenceStateStatement('s', { next: '2', round: '7' })).toBe(
+      'DO SETVAL(`s`, 2, 0, 7)',
+    );
+    expect(mariadbDialect.sequenceStateStatement('s', { next: '10', round: '0' })).toBe(
+      'DO SETVAL(`s`, 10, 0)',
+    );
+    expect(() =>
+      mariadbDialect.sequenceStateStatement('s', { next: '1); DROP', round: '0' }),
+    ).toThrow(/not integers/);
+  });
 });
