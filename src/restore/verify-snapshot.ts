@@ -1,9 +1,9 @@
 /**
  * The verify workflow: restore a snapshot into a scratch database (dropped in every case),
  * snapshot that database again without writing anything, and compare: every file must come
- * out the same (a sequence's file holds its next value, so that is compared too), and the manifest's row counts and SHA-256s of global tables must match the
- * restored rows (a changed byte in a global file restores a different row, which the
- * manifest catches). Local tables are checked against their user-data copy's row counts.
+ * out the same (a sequence's file holds its next value, so that is compared too), and the
+ * manifest's row counts and SHA-256s of global tables must match the restored rows (a
+ * changed byte in a global file restores a different row, which the manifest catches). Local tables are checked against their user-data copy's row counts.
  * `live` mode compares the live database with the snapshot instead of a restore.
  *
  * Differences found are a result (exit 3), not an exception.

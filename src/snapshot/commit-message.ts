@@ -15,6 +15,8 @@ export interface ObjectChange {
 export interface FormatChange {
   readonly from: number;
   readonly to: number;
+  /** What the new format writes differently, e.g. `a table's rows load in one transaction`. */
+  readonly what: string;
 }
 
 /**
@@ -38,7 +40,7 @@ export function composeCommitMessage(
     format === undefined
       ? []
       : [
-          `File format: ${String(formatChange?.from)} -> ${String(formatChange?.to)}. This version writes the files anew (a table's rows load in one transaction, a sequence file sets the sequence's state): tables whose structure and row counts stayed the same are not listed.`,
+          `File format: ${String(formatChange?.from)} -> ${String(formatChange?.to)}. This version writes the files anew (${formatChange?.what ?? ''}): tables whose structure and row counts stayed the same are not listed.`,
         ];
   if (changes.length === 0)
     return format === undefined

@@ -24,7 +24,10 @@ export function isFramingLine(line: string): boolean {
 export const MAX_ROWS_COMPARED = 8_000_000;
 
 export interface TableFileSummary {
-  /** Lines that are neither rows nor framing ({@link isFramingLine}), joined: equal strings mean equal structure. */
+  /**
+   * Lines that are neither rows nor framing ({@link isFramingLine}), joined: equal strings
+   * mean equal structure.
+   */
   readonly structure: string;
   readonly rowCount: number;
   /**

@@ -40,6 +40,7 @@ import {
   renderUserDataRows,
 } from './render-files.js';
 import {
+  FORMAT_CHANGES,
   MANIFEST_FILE,
   MANIFEST_FORMAT,
   manifestFormatOf,
@@ -428,7 +429,7 @@ export async function takeSnapshot(
     const changes = describeChanges(tables, objects, removed);
     const formatChange =
       formatBefore !== undefined && formatBefore !== MANIFEST_FORMAT
-        ? { from: formatBefore, to: MANIFEST_FORMAT }
+        ? { from: formatBefore, to: MANIFEST_FORMAT, what: FORMAT_CHANGES[MANIFEST_FORMAT] ?? '' }
         : undefined;
     const message = `${options.commitPrefix ?? ''}${composeCommitMessage(options.host, options.database, changes, formatChange)}`;
     // What can still fail of the user-data copy fails before the commit, not after it.

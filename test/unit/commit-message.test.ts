@@ -117,7 +117,7 @@ describe('composeCommitMessage', () => {
   });
 
   it('says so first when the file format changed, and calls no table reordered then', () => {
-    const formatChange = { from: 1, to: 2 };
+    const formatChange = { from: 1, to: 2, what: 'rows in a transaction' };
     const message = composeCommitMessage(
       'h',
       'db',
@@ -132,7 +132,9 @@ describe('composeCommitMessage', () => {
     expect(subjectOf(message)).toBe(
       'snapshot h: file format 1 -> 2, rows +2 -0 in 1 table, 1 other object changed',
     );
-    expect(message).toContain('\nFile format: 1 -> 2. This version writes the files anew');
+    expect(message).toContain(
+      '\nFile format: 1 -> 2. This version writes the files anew (rows in a transaction): tables',
+    );
     expect(message).not.toContain('reordered');
     expect(message).not.toContain('too many');
     expect(message).toContain('Sequence changed: seq');
