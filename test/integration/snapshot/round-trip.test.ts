@@ -3,7 +3,7 @@
  * same CHECKSUM TABLE, the same bytes in every column, the same structure, and a second
  * snapshot byte-identical to the first.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mariadbEngine } from '../../../src/engine/mariadb/mariadb-engine.js';
@@ -124,6 +124,29 @@ describe('snapshot round trip', () => {
       }),
     );
     expect(await snapshotFiles(second.hostDir)).toEqual(await snapshotFiles(first.hostDir));
+  });
+
+  it('loads a table file in one transaction with the stock client: a failing row leaves the table empty', async () => {
+    const source = await createTestDatabase('txsrc');
+    await source.exec('CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))');
+    await source.exec("INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+    const backupDir = await createTempDir('tx');
+    const result = await takeSnapshot(
+      mariadbEngine,
+      snapshotOptionsForTest({ database: source.name, backupDir, categories: { global: ['t'] } }),
+    );
+    const file = join(result.hostDir, 't.sql');
+    const text = await readFile(file, 'utf8');
+    expect(text).toMatch(
+      /\n\nSTART TRANSACTION;\nINSERT INTO `t` [^\n]*\(1,'a'\);\n(?:INSERT[^\n]*\n){2}COMMIT;\n$/,
+    );
+    // The last row now repeats the first one's key: the load stops there, and nothing of the
+    // file's rows was committed.
+    const broken = join(backupDir, 'broken.sql');
+    await writeFile(broken, text.replace("VALUES (3,'c')", "VALUES (1,'c')"));
+    const target = await createTestDatabase('txdst');
+    await expect(loadWithStockClient(target.name, broken)).rejects.toThrow(/Duplicate entry/);
+    expect(await target.query('SELECT * FROM t')).toEqual([]);
   });
 
   it('writes one row per line in key order, and orders tables without a key by every column', async () => {
