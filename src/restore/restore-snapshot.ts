@@ -178,7 +178,12 @@ export async function restoreSnapshot(
     await runOnSessions(sessions, plan.tables, async (session, entry) => {
       statements += await loadSnapshotFile(engine, session, options, entry, manifest);
       done += 1;
-      options.onProgress?.({ phase: 'tables', name: entry.name, done, total: plan.tables.length });
+      options.onProgress?.({
+        phase: 'tables',
+        name: printable(entry.name),
+        done,
+        total: plan.tables.length,
+      });
     });
 
     // The rows of local tables, decrypted as they stream.
@@ -588,7 +593,7 @@ async function createObjects(
     statements += await loadSnapshotFile(engine, session, options, entry, manifest);
     options.onProgress?.({
       phase: 'objects',
-      name: `${entry.kind} ${entry.name}`,
+      name: `${entry.kind} ${printable(entry.name)}`,
       done: tick(),
       total: objects.length,
     });
@@ -614,7 +619,7 @@ async function createObjects(
       }
       for (const entry of failed)
         options.logger.warn(
-          `view ${entry.name} not restored: it uses a table left out (${(lastError as Error).message})`,
+          `view ${printable(entry.name)} not restored: it uses a table left out (${(lastError as Error).message})`,
         );
       break;
     }
