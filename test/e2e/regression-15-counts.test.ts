@@ -2,7 +2,8 @@
  * Issue 15, finding 5: the commit message, `log` and `diff --stat` counted the same change
  * three ways (`rows +69 -67 in 2 tables`, `rows +46 -67`, `rows +29 -50 ~17`). A real database
  * is snapshotted twice by the CLI into a real repository, and all three must say what SQL
- * confirms by key. Also: a pure column reorder is a structure change, not changed rows.
+ * confirms by key. Also: a pure column reorder is a structure change, not changed rows; and a
+ * changed primary key shows what it was.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -124,5 +125,41 @@ describe('issue 15: the commit message, log and diff --stat count rows the same 
     expect(views.message.split('\n')[0]).toBe(`snapshot ${HOST}: 1 structure changed`);
     expect(views.log).toEqual(['  table settings: structure changed']);
     expect(views.stat).toEqual(['  table settings: structure changed', '    columns reordered']);
+  });
+
+  it('shows the old and the new primary key, and counts rows of a changed key whole', async () => {
+    const setup = await setUp(['prices']);
+    const { database } = setup;
+    await database.exec(
+      'CREATE TABLE prices (id INT PRIMARY KEY, region CHAR(2) NOT NULL, amount INT)',
+    );
+    await database.exec("INSERT INTO prices VALUES (1, 'de', 10), (2, 'fr', 20), (3, 'it', 30)");
+    await snapshot(setup);
+    await database.exec('ALTER TABLE prices DROP PRIMARY KEY, ADD PRIMARY KEY (id, region)');
+    await database.exec('UPDATE prices SET amount = 21 WHERE id = 2');
+    await snapshot(setup);
+
+    // Rows matched whole across a key change: the edited row is one removed, one added.
+    const views = await threeViews(setup);
+    expect(views.message.split('\n')[0]).toBe(
+      `snapshot ${HOST}: 1 structure changed, rows +1 -1 ~0 in 1 table`,
+    );
+    expect(views.log).toEqual(['  table prices: structure changed, rows +1 -1 ~0']);
+    expect(views.stat).toEqual([
+      '  table prices: structure changed, rows +1 -1 ~0',
+      '    index PRIMARY changed: PRIMARY KEY (`id`) -> PRIMARY KEY (`id`,`region`)',
+    ]);
+
+    // Then by the new key, and the log of the whole history reads each version's own key.
+    await database.exec("UPDATE prices SET amount = 31 WHERE id = 3 AND region = 'it'");
+    await database.exec("INSERT INTO prices VALUES (3, 'at', 32)");
+    await snapshot(setup);
+    expect((await threeViews(setup)).stat).toEqual(['  table prices: rows +1 -0 ~1']);
+    const log = await runCli(['log', '--config', setup.config]);
+    expect(log.stdout.split('\n').filter((line) => line.startsWith('  '))).toEqual([
+      '  table prices: rows +1 -0 ~1',
+      '  table prices: structure changed, rows +1 -1 ~0',
+      '  table prices: added',
+    ]);
   });
 });

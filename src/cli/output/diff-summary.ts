@@ -51,7 +51,14 @@ function structureLines(change: StructureChange): string[] {
     for (const item of list) {
       const state =
         item.from === undefined ? 'added' : item.to === undefined ? 'removed' : 'changed';
-      lines.push(`${what} ${item.name} ${state}${item.to === undefined ? '' : `: ${item.to}`}`);
+      // A changed key shows what it was, too: `PRIMARY KEY (`a`) -> PRIMARY KEY (`a`,`b`)`.
+      const detail =
+        item.to === undefined
+          ? ''
+          : item.from === undefined
+            ? `: ${item.to}`
+            : `: ${item.from} -> ${item.to}`;
+      lines.push(`${what} ${item.name} ${state}${detail}`);
     }
   }
   if (change.options !== undefined)
