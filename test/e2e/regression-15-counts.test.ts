@@ -3,12 +3,13 @@
  * three ways (`rows +69 -67 in 2 tables`, `rows +46 -67`, `rows +29 -50 ~17`). A real database
  * is snapshotted twice by the CLI into a real repository, and all three must say what SQL
  * confirms by key. Also: a pure column reorder is a structure change, not changed rows; and a
- * changed primary key shows what it was.
+ * changed primary key shows what it was. And `restore --legacy` counts the triggers the
+ * original's table files create among the other objects.
  */
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, testServer, type TestDatabase } from '../helpers/database.js';
 import { databaseConfigLines } from '../helpers/config-lines.js';
 import { git } from '../helpers/git-repo.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -161,5 +162,30 @@ describe('issue 15: the commit message, log and diff --stat count rows the same 
       '  table prices: structure changed, rows +1 -1 ~0',
       '  table prices: added',
     ]);
+  });
+});
+
+describe('issue 15: restore --legacy counts the triggers it creates', () => {
+  it('says 1 other object for a table file of the original tool with its trigger', async () => {
+    const legacy = await createTempDir('r15-legacy');
+    // One mysqldump file of the original tool (2.11.0.rc1): its table, rows and a trigger.
+    await copyFile(
+      '/work/shared/fixtures/csv2/schema_backup/stable-2.11.0.rc1/csv2_configuration',
+      join(legacy, 'csv2_configuration'),
+    );
+    const setup = await setUp([]);
+    const target = await createTestDatabase('r15dst');
+    const restore = await runCli(
+      ['restore', '--config', setup.config, '--legacy', legacy, '--target', target.name],
+      { SCHEMA_BACKUP_DB_PASSWORD: testServer().password },
+    );
+    expect(restore.stderr).toBe('');
+    expect(restore.code).toBe(0);
+    expect(restore.stdout).toContain('  1 tables, 0 with user data, 1 other objects, ');
+    const triggers = await target.query<{ name: string }>(
+      'SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?',
+      [target.name],
+    );
+    expect(triggers.map((trigger) => trigger.name)).toEqual(['trigger_csv2_configuration_update']);
   });
 });
