@@ -102,7 +102,10 @@ export class RowDigestCollector {
   private rows: Float64Array | undefined = new Float64Array(256);
   private head: RowHead | undefined;
   private readonly hash = new TwoLaneHash();
+  /** Per value of the current line: start and end offsets, and the two lanes of its hash. */
   private bounds = new Int32Array(64);
+  private valueHigh = new Int32Array(32);
+  private valueLow = new Int32Array(32);
 
   /** `rowKey`: the key's column names, in key order; empty when the table has none. */
   constructor(rowKey: readonly string[], maxRows = MAX_ROWS_COMPARED) {
@@ -154,13 +157,12 @@ export class RowDigestCollector {
       hash.addRange(line, 0, line.length);
       return { row: hash.value(), key: undefined };
     }
-    const bounds = this.bounds;
-    hash.reset();
+    const [bounds, high, low] = [this.bounds, this.valueHigh, this.valueLow];
+    // The column names, in name order, start every row's hash: values of other columns differ.
+    hash.restore(head.namesState);
     for (const position of head.byName) {
-      hash.addRange(head.names[position] ?? '', 0, (head.names[position] ?? '').length);
-      hash.addCode(0);
-      hash.addRange(line, bounds[position * 2] ?? 0, bounds[position * 2 + 1] ?? 0);
-      hash.addCode(1);
+      hash.addCode(high[position] ?? 0);
+      hash.addCode(low[position] ?? 0);
     }
     const row = hash.value();
     if (head.keyPositions === undefined) return { row, key: undefined };
@@ -170,8 +172,8 @@ export class RowDigestCollector {
       const end = bounds[position * 2 + 1] ?? 0;
       // A unique key may hold NULLs, and repeat them: such rows have no key.
       if (end - start === 4 && line.startsWith('NULL', start)) return { row, key: undefined };
-      hash.addRange(line, start, end);
-      hash.addCode(0);
+      hash.addCode(high[position] ?? 0);
+      hash.addCode(low[position] ?? 0);
     }
     return { row, key: hash.value() };
   }
@@ -188,7 +190,15 @@ export class RowDigestCollector {
       .map((_, position) => position)
       .sort((a, b) => ((names[a] ?? '') < (names[b] ?? '') ? -1 : 1));
     const keyPositions = this.rowKey.map((name) => names.indexOf(name));
+    const namesHash = new TwoLaneHash();
+    namesHash.reset();
+    for (const position of byName) {
+      const name = names[position] ?? '';
+      namesHash.addRange(name, 0, name.length);
+      namesHash.addCode(0);
+    }
     this.head = {
+      namesState: namesHash.state(),
       text: match[0],
       names,
       columns: names.length,
@@ -196,34 +206,50 @@ export class RowDigestCollector {
       keyPositions:
         keyPositions.length > 0 && !keyPositions.includes(-1) ? keyPositions : undefined,
     };
-    if (this.bounds.length < names.length * 2) this.bounds = new Int32Array(names.length * 2);
+    if (this.valueHigh.length < names.length) {
+      this.bounds = new Int32Array(names.length * 2);
+      this.valueHigh = new Int32Array(names.length);
+      this.valueLow = new Int32Array(names.length);
+    }
     return this.head;
   }
 
   /**
-   * Finds where each value literal starts and ends (into `bounds`); returns how many, or -1
-   * when the line is not one row ending in `);`. Literals are NULL, numbers, 0x…, b'…' and
-   * quoted strings with backslash escapes.
+   * Finds where each value literal starts and ends (into `bounds`) and hashes each (into
+   * `valueHigh`, `valueLow`), in one pass over the line; returns how many, or -1 when the line
+   * is not one row ending in `);`. Literals are NULL, numbers, 0x…, b'…' and quoted strings
+   * with backslash escapes.
    */
   private findValues(line: string, head: RowHead): number {
-    const bounds = this.bounds;
+    const [bounds, high, low] = [this.bounds, this.valueHigh, this.valueLow];
     let count = 0;
     let start = head.text.length;
     let inString = false;
+    let escaped = false;
+    let h = FNV_HIGH;
+    let l = FNV_LOW;
     for (let index = start; index < line.length; index += 1) {
       const code = line.charCodeAt(index);
-      if (inString) {
-        if (code === 0x5c) index += 1;
-        else if (code === 0x27) inString = false;
-      } else if (code === 0x27) inString = true;
-      else if (code === 0x2c || code === 0x29) {
+      if (!inString && (code === 0x2c || code === 0x29)) {
         if (count >= head.columns) return -1;
         bounds[count * 2] = start;
         bounds[count * 2 + 1] = index;
+        high[count] = h;
+        low[count] = l;
         count += 1;
-        start = index + 1;
         if (code === 0x29) return line.slice(index + 1).trimEnd() === ';' ? count : -1;
+        start = index + 1;
+        h = FNV_HIGH;
+        l = FNV_LOW;
+        continue;
       }
+      h = Math.imul(h ^ code, FNV_PRIME);
+      l = Math.imul(l ^ code, FNV_PRIME) ^ (l >>> 15);
+      if (escaped) escaped = false;
+      else if (inString) {
+        if (code === 0x5c) escaped = true;
+        else if (code === 0x27) inString = false;
+      } else if (code === 0x27) inString = true;
     }
     return -1;
   }
@@ -231,6 +257,8 @@ export class RowDigestCollector {
 
 interface RowHead {
   readonly text: string;
+  /** The hash state after the column names in name order. */
+  readonly namesState: readonly [number, number];
   readonly names: readonly string[];
   readonly columns: number;
   /** Column positions in the order of their names. */
@@ -245,14 +273,26 @@ function grow(array: Float64Array, size: number): Float64Array {
   return grown;
 }
 
+const FNV_HIGH = 0x811c9dc5 | 0;
+const FNV_LOW = 0x050c5d1f;
+const FNV_PRIME = 0x01000193;
+
 /** FNV-1a over UTF-16 units in two lanes, as one 53-bit number (exact in a double). */
 class TwoLaneHash {
   private high = 0;
   private low = 0;
 
   reset(): void {
-    this.high = 0x811c9dc5;
-    this.low = 0x050c5d1f;
+    this.high = FNV_HIGH;
+    this.low = FNV_LOW;
+  }
+
+  state(): [number, number] {
+    return [this.high, this.low];
+  }
+
+  restore(state: readonly [number, number]): void {
+    [this.high, this.low] = state;
   }
 
   addRange(text: string, start: number, end: number): void {
@@ -260,8 +300,8 @@ class TwoLaneHash {
   }
 
   addCode(code: number): void {
-    this.high = Math.imul(this.high ^ code, 0x01000193);
-    this.low = Math.imul(this.low ^ code, 0x01000193) ^ (this.low >>> 15);
+    this.high = Math.imul(this.high ^ code, FNV_PRIME);
+    this.low = Math.imul(this.low ^ code, FNV_PRIME) ^ (this.low >>> 15);
   }
 
   value(): number {
