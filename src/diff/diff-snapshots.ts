@@ -13,13 +13,9 @@ import type { BlobReader, Repository } from '../git/repository.js';
 import { isSelected } from '../support/glob.js';
 import { objectForFileName } from '../snapshot/layout.js';
 import { MANIFEST_FILE } from '../snapshot/manifest.js';
-import {
-  compareRows,
-  compareStructures,
-  isStructureUnchanged,
-  type RowChange,
-  type StructureChange,
-} from './compare-tables.js';
+import { summarizeText } from '../snapshot/compare-table-file.js';
+import { compareStructures, isStructureUnchanged, type StructureChange } from './compare-tables.js';
+import { countRowChanges, type RowChangeCount } from './count-row-changes.js';
 import { parseCreateTable } from './parse-create-table.js';
 
 /** One side of a comparison: file names with an id that is equal exactly when contents are. */
@@ -89,7 +85,8 @@ export interface TableDiff {
   readonly name: string;
   readonly change: 'added' | 'removed' | 'changed';
   readonly structure?: StructureChange | undefined;
-  readonly rows?: RowChange | undefined;
+  /** Counted by key, as the commit message and `log` count them. */
+  readonly rows?: RowChangeCount | undefined;
 }
 
 export interface ObjectDiff {
@@ -177,11 +174,7 @@ function diffTable(
     oldDefinition !== undefined && newDefinition !== undefined
       ? compareStructures(oldDefinition, newDefinition)
       : undefined;
-  const rows = compareRows(
-    insertLines(before),
-    insertLines(after),
-    newDefinition?.rowKey ?? oldDefinition?.rowKey ?? [],
-  );
+  const rows = countRowChanges(summarizeText(before).rows, summarizeText(after).rows);
   return {
     kind: 'table',
     name,
@@ -189,8 +182,4 @@ function diffTable(
     structure: structure !== undefined && isStructureUnchanged(structure) ? undefined : structure,
     rows: rows.added + rows.removed + rows.changed === 0 ? undefined : rows,
   };
-}
-
-function insertLines(text: string): string[] {
-  return text.split('\n').filter((line) => line.startsWith('INSERT INTO '));
 }

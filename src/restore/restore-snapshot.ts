@@ -236,13 +236,21 @@ export async function restoreSnapshot(
       return done;
     });
 
+    // The original's table files create their tables' triggers themselves (issue 15): count
+    // those they created among the other objects.
+    const legacyTriggers = options.legacy
+      ? (await first.listObjects(options.target)).triggers
+          .filter((trigger) => restoredTables.has(trigger.table))
+          .map((trigger) => `trigger ${trigger.name}`)
+      : [];
+
     await clearIncompleteMarker(first, engine.dialect, options.target);
     return {
       target: options.target,
       source: options.source.description,
       tables: plan.tables.map((entry) => entry.name),
       userDataTables,
-      objects: plan.objects.map((entry) => `${entry.kind} ${entry.name}`),
+      objects: [...plan.objects.map((entry) => `${entry.kind} ${entry.name}`), ...legacyTriggers],
       statements,
       seconds: (performance.now() - started) / 1000,
     };

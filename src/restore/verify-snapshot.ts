@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { Categories } from '../config/schema.js';
 import type { ConnectionOptions, Engine } from '../engine/engine.js';
 import { quieterLogger, type Logger } from '../support/logger.js';
+import { formatRowChanges } from '../diff/count-row-changes.js';
 import { objectForFileName } from '../snapshot/layout.js';
 import {
   MANIFEST_FILE,
@@ -147,8 +148,8 @@ export async function verifySnapshot(
       else {
         const parts = [
           table.structureChanged ? 'structure differs' : '',
-          table.rowsAdded + table.rowsRemoved > 0
-            ? `rows differ (+${String(table.rowsAdded)} -${String(table.rowsRemoved)})`
+          table.rowsAdded + table.rowsRemoved + table.rowsChanged > 0
+            ? `rows differ (${formatRowChanges({ added: table.rowsAdded, removed: table.rowsRemoved, changed: table.rowsChanged })})`
             : '',
         ].filter(Boolean);
         differences.push({

@@ -538,11 +538,23 @@ async function stageIfChanged(
   }
   if (existing === 'same') {
     await content.discard();
-    return { change: 'unchanged', structureChanged: false, rowsAdded: 0, rowsRemoved: 0 };
+    return {
+      change: 'unchanged',
+      structureChanged: false,
+      rowsAdded: 0,
+      rowsRemoved: 0,
+      rowsChanged: 0,
+    };
   }
   pending.push({ file, content, replaces: existing === 'different' });
   if (existing === 'missing')
-    return { change: 'added', structureChanged: true, rowsAdded: rows, rowsRemoved: 0 };
+    return {
+      change: 'added',
+      structureChanged: true,
+      rowsAdded: rows,
+      rowsRemoved: 0,
+      rowsChanged: 0,
+    };
   const before = await summarizeFile(target);
   const small = await content.small();
   const after =
@@ -567,6 +579,7 @@ function describeChanges(
       structureChanged: table.structureChanged,
       rowsAdded: table.rowsAdded,
       rowsRemoved: table.rowsRemoved,
+      rowsChanged: table.rowsChanged,
       rowsCounted: table.rowsCounted,
     });
   }
@@ -579,6 +592,7 @@ function describeChanges(
       structureChanged: true,
       rowsAdded: 0,
       rowsRemoved: 0,
+      rowsChanged: 0,
     });
   }
   for (const file of removed) {
@@ -591,6 +605,7 @@ function describeChanges(
         structureChanged: true,
         rowsAdded: 0,
         rowsRemoved: 0,
+        rowsChanged: 0,
       });
   }
   return changes;

@@ -96,9 +96,9 @@ function expectedLog(commits: readonly string[]): string[][] {
     logBlock(commits, 4, '1 structure changed', ['table users: structure changed']),
     logBlock(commits, 5, '1 table added', ['table audit: added']),
     logBlock(commits, 6, '1 table removed', ['table orders: removed']),
-    logBlock(commits, 7, 'rows +1 -1 in 1 table', ['table settings: rows +1 -1']),
-    logBlock(commits, 8, 'rows +1 -0 in 1 table', ['table settings: rows +1 -0']),
-    logBlock(commits, 9, 'rows +0 -1 in 1 table', ['table settings: rows +0 -1']),
+    logBlock(commits, 7, 'rows +0 -0 ~1 in 1 table', ['table settings: rows +0 -0 ~1']),
+    logBlock(commits, 8, 'rows +1 -0 ~0 in 1 table', ['table settings: rows +1 -0 ~0']),
+    logBlock(commits, 9, 'rows +0 -1 ~0 in 1 table', ['table settings: rows +0 -1 ~0']),
     logBlock(commits, 10, '1 structure changed', ['table users: structure changed']),
     logBlock(commits, 11, '2 other objects changed', [
       'trigger trg_audit: added',
@@ -219,6 +219,7 @@ describe('schema_backup log', () => {
         structureChanged: boolean;
         rowsAdded: number;
         rowsRemoved: number;
+        rowsChanged: number;
       }[];
     }[];
     expect(entries.map((entry) => entry.id)).toEqual([...commits].reverse());
@@ -239,6 +240,7 @@ describe('schema_backup log', () => {
         structureChanged: true,
         rowsAdded: 0,
         rowsRemoved: 0,
+        rowsChanged: 0,
       },
       {
         kind: 'view',
@@ -247,6 +249,7 @@ describe('schema_backup log', () => {
         structureChanged: true,
         rowsAdded: 0,
         rowsRemoved: 0,
+        rowsChanged: 0,
       },
     ]);
     expect(entries[4]?.changes).toEqual([
@@ -255,8 +258,9 @@ describe('schema_backup log', () => {
         name: 'settings',
         change: 'changed',
         structureChanged: false,
-        rowsAdded: 1,
-        rowsRemoved: 1,
+        rowsAdded: 0,
+        rowsRemoved: 0,
+        rowsChanged: 1,
       },
     ]);
     expect(

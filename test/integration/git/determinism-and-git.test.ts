@@ -149,18 +149,19 @@ describe('snapshot determinism and git', () => {
     expect(first.plan.missing).toEqual([{ name: 'extra', category: 'global' }]);
     const lastMessage = (): string => git(backupDir, 'log', '-1', '--format=%B');
 
-    // One row changed: seen as one row removed and one added.
+    // One row changed: its key stayed, so it counts once, as changed (issue 15).
     await database.exec("UPDATE settings SET v = 'deux' WHERE k = 'b'");
     const changed = await takeSnapshot(mariadbEngine, options);
     expect(changed.git).toBe('committed');
     expect(changed.tables.find((table) => table.name === 'settings')).toMatchObject({
       change: 'changed',
       structureChanged: false,
-      rowsAdded: 1,
-      rowsRemoved: 1,
+      rowsAdded: 0,
+      rowsRemoved: 0,
+      rowsChanged: 1,
     });
     expect(changed.commit?.message).toContain('settings');
-    expect(changed.commit?.message).toContain('+1 -1');
+    expect(changed.commit?.message).toContain('+0 -0 ~1');
     expect(lastMessage().trim()).toBe(changed.commit?.message.trim());
     // The manifest changes with the table: its checksum of the rows is new.
     expect(changed.manifestChange).toBe('changed');
@@ -511,7 +512,7 @@ describe('snapshot determinism and git', () => {
     expect((failure as GitError).message).toMatch(/push to origin was rejected/);
     // The snapshot is committed locally, and the remote kept its own history.
     expect(git(repo, 'rev-parse', 'HEAD~1').trim()).toBe(first.commit?.id);
-    expect(git(repo, 'log', '-1', '--format=%B')).toContain('settings (+1 -1)');
+    expect(git(repo, 'log', '-1', '--format=%B')).toContain('settings (+0 -0 ~1)');
     expect(pathsOf(repo)).toEqual([`${HOST}/manifest.json`, `${HOST}/settings.sql`]);
     expect(git(repo, 'status', '--porcelain')).toBe('');
     expect(git(bare, 'rev-parse', 'refs/heads/main').trim()).toBe(remoteHead);
@@ -723,8 +724,13 @@ describe('snapshot determinism and git', () => {
     await database.exec("UPDATE big SET payload = 'changed' WHERE id = 30000");
     const third = await takeSnapshot(mariadbEngine, options);
     expect(third.git).toBe('committed');
-    expect(third.tables[0]).toMatchObject({ change: 'changed', rowsAdded: 1, rowsRemoved: 1 });
-    expect(third.commit?.message).toContain('big (+1 -1)');
+    expect(third.tables[0]).toMatchObject({
+      change: 'changed',
+      rowsAdded: 0,
+      rowsRemoved: 0,
+      rowsChanged: 1,
+    });
+    expect(third.commit?.message).toContain('big (+0 -0 ~1)');
     expect(commitsTouching(backupDir, HOST)).toBe(2);
   });
 });

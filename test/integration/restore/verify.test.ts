@@ -182,7 +182,7 @@ describe('verify', () => {
     const changed = await verifySnapshot(engine, await optionsFor(fixture, live));
     expect(changed.equal).toBe(false);
     expect(changed.differences).toEqual([
-      { kind: 'table', name: 'parent', problem: 'rows differ (+1 -1)' },
+      { kind: 'table', name: 'parent', problem: 'rows differ (+0 -0 ~1)' },
     ]);
 
     await fixture.source.exec("UPDATE parent SET name = 'one' WHERE id = 1");
