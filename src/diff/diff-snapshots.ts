@@ -137,7 +137,7 @@ export async function diffSnapshots(
     // The database defaults file names no object: it goes with every comparison of all objects.
     const object =
       file === DATABASE_DEFAULTS_FILE && options.only.length === 0
-        ? { kind: 'database defaults', name: 'database' }
+        ? { kind: 'database', name: 'defaults' }
         : objectForFileName(file);
     if (object === undefined || !isSelected(object.name, options.only, [])) continue;
     const oldId = from.ids.get(file);

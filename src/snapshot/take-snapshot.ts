@@ -433,7 +433,9 @@ export async function takeSnapshot(
     );
 
     const changes = describeChanges(tables, objects, removed);
-    if (defaultsChange.change !== 'unchanged')
+    // A new host directory's defaults are no news; a changed default, or the file an
+    // upgrade adds, are.
+    if (defaultsChange.change === 'changed' || formatUpgrade)
       changes.push({
         kind: 'database defaults',
         name: options.database,
