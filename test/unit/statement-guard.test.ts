@@ -12,6 +12,10 @@ import { UnexpectedStatementError } from '../../src/errors.js';
 import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../../src/snapshot/layout.js';
 import { renderDatabaseFile, renderObjectFile } from '../../src/snapshot/render-files.js';
 
+async function* chunksOf(text: string): AsyncIterable<Buffer> {
+  yield Buffer.from(text);
+}
+
 function checker(expected: FileExpectation = { kind: 'table', name: 't' }) {
   return mariadbScriptFormat.checker(expected);
 }
@@ -246,7 +250,7 @@ describe('StatementGuard', () => {
     expect(files[3]).toContain("SET character_set_client = 'utf8mb4';");
     for (const [index, text] of files.entries()) {
       const guard = checker(index === 0 ? { kind: 'database' } : { kind: 'function', name: 'f' });
-      for await (const statement of mariadbScriptFormat.readStatements([Buffer.from(text)]))
+      for await (const statement of mariadbScriptFormat.readStatements(chunksOf(text)))
         guard.check(statement.sql);
       guard.finish();
     }
