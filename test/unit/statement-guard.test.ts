@@ -4,6 +4,7 @@
  */
 import { createReadStream, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { FileExpectation } from '../../src/engine/engine.js';
 import { mariadbDialect } from '../../src/engine/mariadb/mariadb-dialect.js';
@@ -12,8 +13,8 @@ import { UnexpectedStatementError } from '../../src/errors.js';
 import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../../src/snapshot/layout.js';
 import { renderDatabaseFile, renderObjectFile } from '../../src/snapshot/render-files.js';
 
-async function* chunksOf(text: string): AsyncIterable<Buffer> {
-  yield Buffer.from(text);
+function chunksOf(text: string): AsyncIterable<Buffer> {
+  return Readable.from([Buffer.from(text)]) as AsyncIterable<Buffer>;
 }
 
 function checker(expected: FileExpectation = { kind: 'table', name: 't' }) {
