@@ -4,7 +4,7 @@
  * and counted line by line: no checkout, no file read twice, a thousand commits in seconds.
  */
 import type { Repository } from '../git/repository.js';
-import { objectForFileName } from '../snapshot/layout.js';
+import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../snapshot/layout.js';
 import { MANIFEST_FILE } from '../snapshot/manifest.js';
 
 export interface LoggedChange {
@@ -84,7 +84,10 @@ export async function readSnapshotLog(
       date: commit.date,
       author: commit.author,
       subject: commit.subject,
-      changes: [...commit.files.values()].filter((change) => change.kind !== ''),
+      changes: [...commit.files.values()].filter(
+        (change) =>
+          change.kind !== '' && !(change.kind === 'database' && change.change === 'added'),
+      ),
     });
   };
   let inHunk = false;
@@ -100,7 +103,12 @@ export async function readSnapshotLog(
     const header = /^diff --git a\/(.*) b\/(.*)$/.exec(line);
     if (header) {
       const name = (header[2] ?? '').split('/').pop() ?? '';
-      const object = objectForFileName(name);
+      // The database defaults file names no object; a new one (a new host directory, or the
+      // upgrade that added it) is no news of its own.
+      const object =
+        name === DATABASE_DEFAULTS_FILE
+          ? { kind: 'database', name: 'defaults' }
+          : objectForFileName(name);
       file = {
         kind: object?.kind ?? '',
         name: object?.name ?? name,

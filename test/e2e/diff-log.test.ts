@@ -669,5 +669,11 @@ describe('schema_backup diff --live', () => {
     expect(defaults.stdout).toContain(
       '+ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_german1_ci;',
     );
+    // log names it among what the snapshot changed.
+    await snapshot(config);
+    const log = await runCli(['log', '-n', '1', '--config', config]);
+    expect(log.code).toBe(0);
+    expect(log.stdout).toContain('database defaults: structure changed');
+    expect(log.stdout).toContain('other object changed');
   });
 });
