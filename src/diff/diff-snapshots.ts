@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { BlobReader, Repository } from '../git/repository.js';
 import { isSelected } from '../support/glob.js';
-import { objectForFileName } from '../snapshot/layout.js';
+import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../snapshot/layout.js';
 import { MANIFEST_FILE } from '../snapshot/manifest.js';
 import { summarizeText } from '../snapshot/compare-table-file.js';
 import { compareStructures, isStructureUnchanged, type StructureChange } from './compare-tables.js';
@@ -131,7 +131,11 @@ export async function diffSnapshots(
   const patches: FilePatch[] = [];
   for (const file of names) {
     if (file === MANIFEST_FILE) continue;
-    const object = objectForFileName(file);
+    // The database defaults file names no object: it goes with every comparison of all objects.
+    const object =
+      file === DATABASE_DEFAULTS_FILE && options.only.length === 0
+        ? { kind: 'database', name: 'defaults' }
+        : objectForFileName(file);
     if (object === undefined || !isSelected(object.name, options.only, [])) continue;
     const oldId = from.ids.get(file);
     const newId = to.ids.get(file);

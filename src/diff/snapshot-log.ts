@@ -16,7 +16,7 @@ import {
   type RowChangeCount,
 } from './count-row-changes.js';
 import { parseCreateTable } from './parse-create-table.js';
-import { objectForFileName } from '../snapshot/layout.js';
+import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../snapshot/layout.js';
 import { MANIFEST_FILE } from '../snapshot/manifest.js';
 
 export interface LoggedChange {
@@ -103,7 +103,10 @@ export async function readSnapshotLog(
       author: commit.author,
       subject: commit.subject,
       changes: [...commit.files.values()]
-        .filter((change) => change.kind !== '')
+        .filter(
+          (change) =>
+            change.kind !== '' && !(change.kind === 'database' && change.change === 'added'),
+        )
         .map((change) => {
           const rows =
             change.before === undefined || change.after === undefined
@@ -136,7 +139,12 @@ export async function readSnapshotLog(
     const header = /^diff --git a\/(.*) b\/(.*)$/.exec(line);
     if (header) {
       const name = (header[2] ?? '').split('/').pop() ?? '';
-      const object = objectForFileName(name);
+      // The database defaults file names no object; a new one (a new host directory, or the
+      // upgrade that added it) is no news of its own.
+      const object =
+        name === DATABASE_DEFAULTS_FILE
+          ? { kind: 'database', name: 'defaults' }
+          : objectForFileName(name);
       file = {
         kind: object?.kind ?? '',
         name: object?.name ?? name,

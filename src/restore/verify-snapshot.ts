@@ -16,7 +16,7 @@ import type { Categories } from '../config/schema.js';
 import type { ConnectionOptions, Engine } from '../engine/engine.js';
 import { quieterLogger, type Logger } from '../support/logger.js';
 import { formatRowChanges } from '../diff/count-row-changes.js';
-import { objectForFileName } from '../snapshot/layout.js';
+import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../snapshot/layout.js';
 import {
   MANIFEST_FILE,
   parseManifest,
@@ -165,6 +165,8 @@ export async function verifySnapshot(
       else if (object.change === 'changed')
         differences.push({ kind: object.kind, name: object.name, problem: 'definition differs' });
     }
+    // A snapshot older than the defaults file has none to compare with.
+    if (again.databaseDefaultsChange === 'changed') differences.push(DEFAULTS_DIFFER);
     for (const file of again.removed)
       differences.push({
         kind: 'file',
@@ -198,6 +200,12 @@ export async function verifySnapshot(
   }
 }
 
+const DEFAULTS_DIFFER: Difference = {
+  kind: 'database',
+  name: 'defaults',
+  problem: 'default character set or collation differs',
+};
+
 /** The categories a manifest records (ignored tables are not in it). */
 function categoriesOf(manifest: SnapshotManifest): Categories {
   const categories: Record<'global' | 'local' | 'ephemeral' | 'ignore', string[]> = {
@@ -222,7 +230,9 @@ function compareManifest(
   for (const [file, hash] of Object.entries(recorded.objects ?? {})) {
     const now = actualObjects.get(file);
     const object = objectForFileName(file);
-    if (now !== undefined && now !== hash) {
+    if (file === DATABASE_DEFAULTS_FILE) {
+      if (now !== undefined && now !== hash) differences.push(DEFAULTS_DIFFER);
+    } else if (now !== undefined && now !== hash) {
       differences.push({
         kind: object?.kind ?? 'file',
         name: object?.name ?? file,

@@ -681,6 +681,7 @@ describe('regressions (fixed)', () => {
       '  table audit: added',
       '  table settings: added',
       '  table users: added',
+      '  database defaults: added',
       '  trigger trg_audit: added',
       '  view v_users: added',
     ]);

@@ -18,6 +18,7 @@ import {
   type TestDatabase,
 } from '../../helpers/database.js';
 import { dumpOptionsForTest, loadOptionsForTest } from '../../helpers/dump.js';
+import { objectMetadata } from '../../helpers/object-metadata.js';
 import { otherObjects } from '../../helpers/restore.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 
@@ -43,6 +44,8 @@ async function expectSameDatabase(source: TestDatabase, target: TestDatabase): P
     await rowsAsHex(source, 'types', TYPES_COLUMNS),
   );
   expect(await otherObjects(target.name)).toEqual(await otherObjects(source.name));
+  // Client character sets, collations and the database's defaults (issue 15).
+  expect(await objectMetadata(target.name)).toEqual(await objectMetadata(source.name));
 }
 
 describe('dump and load round trip', () => {

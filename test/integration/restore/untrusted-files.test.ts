@@ -18,6 +18,7 @@ import {
   readFingerprintKey,
   type UserDataManifest,
 } from '../../../src/snapshot/user-data-copy.js';
+import { DATABASE_DEFAULTS_FILE } from '../../../src/snapshot/layout.js';
 import { takeSnapshot } from '../../../src/snapshot/take-snapshot.js';
 import { silentLogger } from '../../../src/support/logger.js';
 import { age, ageKeygen, type AgeKey } from '../../helpers/age.js';
@@ -186,8 +187,8 @@ describe('what restore and verify execute', () => {
       mariadbEngine,
       snapshotOptionsForTest({ database: source.name, backupDir, categories: { global: [name] } }),
     );
-    const [file] = (await directorySource(snapshot.hostDir).listFiles()).filter((f) =>
-      f.endsWith('.sql'),
+    const [file] = (await directorySource(snapshot.hostDir).listFiles()).filter(
+      (f) => f.endsWith('.sql') && f !== DATABASE_DEFAULTS_FILE,
     );
     const text = await readFile(join(snapshot.hostDir, file ?? ''), 'utf8');
     // Every comment line is one line: the name's newlines are escaped there.
