@@ -11,15 +11,11 @@ import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import type { BlobReader, Repository } from '../git/repository.js';
 import { isSelected } from '../support/glob.js';
-import { objectForFileName } from '../snapshot/layout.js';
+import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../snapshot/layout.js';
 import { MANIFEST_FILE } from '../snapshot/manifest.js';
-import {
-  compareRows,
-  compareStructures,
-  isStructureUnchanged,
-  type RowChange,
-  type StructureChange,
-} from './compare-tables.js';
+import { summarizeText } from '../snapshot/compare-table-file.js';
+import { compareStructures, isStructureUnchanged, type StructureChange } from './compare-tables.js';
+import { countRowChanges, type RowChangeCount } from './count-row-changes.js';
 import { parseCreateTable } from './parse-create-table.js';
 
 /** One side of a comparison: file names with an id that is equal exactly when contents are. */
@@ -89,7 +85,8 @@ export interface TableDiff {
   readonly name: string;
   readonly change: 'added' | 'removed' | 'changed';
   readonly structure?: StructureChange | undefined;
-  readonly rows?: RowChange | undefined;
+  /** Counted by key, as the commit message and `log` count them. */
+  readonly rows?: RowChangeCount | undefined;
 }
 
 export interface ObjectDiff {
@@ -134,7 +131,11 @@ export async function diffSnapshots(
   const patches: FilePatch[] = [];
   for (const file of names) {
     if (file === MANIFEST_FILE) continue;
-    const object = objectForFileName(file);
+    // The database defaults file names no object: it goes with every comparison of all objects.
+    const object =
+      file === DATABASE_DEFAULTS_FILE && options.only.length === 0
+        ? { kind: 'database', name: 'defaults' }
+        : objectForFileName(file);
     if (object === undefined || !isSelected(object.name, options.only, [])) continue;
     const oldId = from.ids.get(file);
     const newId = to.ids.get(file);
@@ -177,11 +178,7 @@ function diffTable(
     oldDefinition !== undefined && newDefinition !== undefined
       ? compareStructures(oldDefinition, newDefinition)
       : undefined;
-  const rows = compareRows(
-    insertLines(before),
-    insertLines(after),
-    newDefinition?.rowKey ?? oldDefinition?.rowKey ?? [],
-  );
+  const rows = countRowChanges(summarizeText(before).rows, summarizeText(after).rows);
   return {
     kind: 'table',
     name,
@@ -189,8 +186,4 @@ function diffTable(
     structure: structure !== undefined && isStructureUnchanged(structure) ? undefined : structure,
     rows: rows.added + rows.removed + rows.changed === 0 ? undefined : rows,
   };
-}
-
-function insertLines(text: string): string[] {
-  return text.split('\n').filter((line) => line.startsWith('INSERT INTO '));
 }

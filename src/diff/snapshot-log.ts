@@ -1,11 +1,23 @@
 /**
  * The snapshot history of a host directory from git: per commit, which tables were added or
  * removed, whose structure changed and how many rows. One `git log -p --unified=0` streamed
- * and counted line by line: no checkout, no file read twice, a thousand commits in seconds.
+ * and counted line by line: no checkout, a thousand commits in seconds.
+ *
+ * Rows are counted by key as the commit message and `diff` count them (countRowChanges), from
+ * the lines the diff shows: the lines it does not show are equal on both sides, so they change
+ * no count. The key comes from the head of the file's blob, read once per table and carried
+ * from commit to commit by blob id; it is read again only where a commit changed a key line.
  */
 import type { Repository } from '../git/repository.js';
-import { objectForFileName } from '../snapshot/layout.js';
-import { isFramingLine } from '../snapshot/compare-table-file.js';
+import {
+  countRowChanges,
+  isFramingLine,
+  ROW_PREFIX,
+  RowDigestCollector,
+  type RowChangeCount,
+} from './count-row-changes.js';
+import { parseCreateTable } from './parse-create-table.js';
+import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../snapshot/layout.js';
 import { MANIFEST_FILE } from '../snapshot/manifest.js';
 
 export interface LoggedChange {
@@ -16,6 +28,10 @@ export interface LoggedChange {
   readonly structureChanged: boolean;
   readonly rowsAdded: number;
   readonly rowsRemoved: number;
+  /** Rows whose key stayed and whose values changed. */
+  readonly rowsChanged: number;
+  /** False when a side had too many changed rows to compare: counts are then differences. */
+  readonly rowsCounted?: boolean | undefined;
 }
 
 export interface LogEntry {
@@ -58,6 +74,8 @@ export async function readSnapshotLog(
     '--src-prefix=a/',
     '--dst-prefix=b/',
     '--no-textconv',
+    // Whole blob ids, to read a version's key.
+    '--full-index',
   ];
   if (options.since !== undefined) args.push(`--since=${options.since}`);
   if (options.maxCount !== undefined) args.push(`--max-count=${String(options.maxCount)}`);
@@ -85,9 +103,30 @@ export async function readSnapshotLog(
       date: commit.date,
       author: commit.author,
       subject: commit.subject,
-      changes: [...commit.files.values()].filter((change) => change.kind !== ''),
+      changes: [...commit.files.values()]
+        .filter(
+          (change) =>
+            change.kind !== '' && !(change.kind === 'database' && change.change === 'added'),
+        )
+        .map((change) => {
+          const rows =
+            change.before === undefined || change.after === undefined
+              ? undefined
+              : countRowChanges(change.before.result(), change.after.result());
+          const logged: LoggedChange = {
+            kind: change.kind,
+            name: change.name,
+            change: change.change,
+            structureChanged: change.structureChanged,
+            rowsAdded: change.rowsAdded,
+            rowsRemoved: change.rowsRemoved,
+            rowsChanged: change.rowsChanged,
+          };
+          return rows === undefined ? logged : { ...logged, ...rowFields(rows) };
+        }),
     });
   };
+  const keys = new RowKeys(repository);
   let inHunk = false;
   for await (const line of repository.logLines(args, paths)) {
     if (line.startsWith(COMMIT_MARK)) {
@@ -101,7 +140,12 @@ export async function readSnapshotLog(
     const header = /^diff --git a\/(.*) b\/(.*)$/.exec(line);
     if (header) {
       const name = (header[2] ?? '').split('/').pop() ?? '';
-      const object = objectForFileName(name);
+      // The database defaults file names no object; a new one (a new host directory, or the
+      // upgrade that added it) is no news of its own.
+      const object =
+        name === DATABASE_DEFAULTS_FILE
+          ? { kind: 'database', name: 'defaults' }
+          : objectForFileName(name);
       file = {
         kind: object?.kind ?? '',
         name: object?.name ?? name,
@@ -109,6 +153,8 @@ export async function readSnapshotLog(
         structureChanged: false,
         rowsAdded: 0,
         rowsRemoved: 0,
+        rowsChanged: 0,
+        keyLineChanged: false,
       };
       commit.files.set(name, file);
       inHunk = false;
@@ -118,14 +164,31 @@ export async function readSnapshotLog(
     if (line.startsWith('@@')) inHunk = true;
     else if (!inHunk && line.startsWith('new file mode')) file.change = 'added';
     else if (!inHunk && line.startsWith('deleted file mode')) file.change = 'removed';
+    else if (!inHunk && line.startsWith('index ')) {
+      const ids = /^index ([0-9a-f]+)\.\.([0-9a-f]+)/.exec(line);
+      if (ids) file.blobs = { before: ids[1] ?? '', after: ids[2] ?? '' };
+    }
     // Before the first hunk, `---`/`+++` name the files; inside, `---` is a removed `-- comment`.
     else if (inHunk && (line.startsWith('+') || line.startsWith('-'))) {
       const content = line.slice(1);
-      if (content.startsWith('INSERT INTO ')) {
-        if (line.startsWith('+')) file.rowsAdded += 1;
+      const added = line.startsWith('+');
+      if (content.startsWith(ROW_PREFIX)) {
+        if (file.change === 'changed' && file.kind === 'table' && file.blobs !== undefined) {
+          // The CREATE TABLE comes before the rows: its changed lines have been seen.
+          if (file.before === undefined || file.after === undefined) {
+            const afterKey = await keys.of(file.blobs.after);
+            const beforeKey = file.keyLineChanged
+              ? await keys.of(file.blobs.before)
+              : keys.remember(file.blobs.before, afterKey);
+            file.before = new RowDigestCollector(beforeKey);
+            file.after = new RowDigestCollector(afterKey);
+          }
+          (added ? file.after : file.before).add(content);
+        } else if (added) file.rowsAdded += 1;
         else file.rowsRemoved += 1;
       } else if (!isFramingLine(content)) {
         file.structureChanged = true;
+        if (KEY_LINE.test(content)) file.keyLineChanged = true;
       }
     }
   }
@@ -140,4 +203,61 @@ interface MutableChange {
   structureChanged: boolean;
   rowsAdded: number;
   rowsRemoved: number;
+  rowsChanged: number;
+  /** From the `index` line: the blob ids of both versions. */
+  blobs?: { readonly before: string; readonly after: string } | undefined;
+  /** A line that may define the row key (PRIMARY or UNIQUE KEY) changed. */
+  keyLineChanged: boolean;
+  before?: RowDigestCollector | undefined;
+  after?: RowDigestCollector | undefined;
+}
+
+/** A line of a CREATE TABLE that may name the row key. */
+const KEY_LINE = /^\s*(?:PRIMARY KEY|UNIQUE (?:KEY|INDEX))\b/;
+
+function rowFields(
+  rows: RowChangeCount,
+): Pick<LoggedChange, 'rowsAdded' | 'rowsRemoved' | 'rowsChanged' | 'rowsCounted'> {
+  return {
+    rowsAdded: rows.added,
+    rowsRemoved: rows.removed,
+    rowsChanged: rows.changed,
+    ...(rows.counted === false ? { rowsCounted: false } : {}),
+  };
+}
+
+/** The row key of each version of a table file, by blob id, read from its head once. */
+class RowKeys {
+  private readonly known = new Map<string, readonly string[]>();
+  private readonly repository: Repository;
+
+  constructor(repository: Repository) {
+    this.repository = repository;
+  }
+
+  /** Records the key of `blob` (known without reading it); returns it. */
+  remember(blob: string, key: readonly string[]): readonly string[] {
+    this.known.set(blob, key);
+    return key;
+  }
+
+  /** The key of `blob`: its CREATE TABLE's, read up to the end of that statement. */
+  async of(blob: string): Promise<readonly string[]> {
+    const known = this.known.get(blob);
+    if (known !== undefined) return known;
+    let head = '';
+    let key: readonly string[] | undefined;
+    const decoder = new TextDecoder();
+    for await (const chunk of this.repository.readBlob(blob)) {
+      head += decoder.decode(chunk, { stream: true });
+      // The first row ends the head; stopping here stops git.
+      const rows = head.indexOf(`\n${ROW_PREFIX}`);
+      if (rows !== -1) {
+        key = parseCreateTable(head.slice(0, rows + 1))?.rowKey;
+        break;
+      }
+    }
+    key ??= parseCreateTable(head)?.rowKey ?? [];
+    return this.remember(blob, key);
+  }
 }

@@ -15,6 +15,7 @@ import { escapeCommentText } from '../support/printable.js';
 import {
   insertableColumns,
   type ConnectionOptions,
+  type CreationContext,
   type Engine,
   type KeyRange,
   type ObjectDefinition,
@@ -112,6 +113,10 @@ interface PlannedDatabase {
   readonly sequences: readonly { definition: ObjectDefinition; state: string | undefined }[];
   /** Views in an order where each comes after those it uses, then routines, triggers, events. */
   readonly objects: readonly ObjectDefinition[];
+  /** The client character set and collation each object of {@link objects} was created under. */
+  readonly creation: ReadonlyMap<ObjectDefinition, CreationContext>;
+  /** `ALTER DATABASE …` giving the current database this one's default character set and collation. */
+  readonly defaultsSql: string;
 }
 
 interface PlannedTable {
@@ -448,7 +453,8 @@ async function writeDirectory(
         `${safeFilePart(database.name)}-objects${extension}`,
         { kind: 'objects', database: database.name },
         async (output) => {
-          await output.write(addKeysSql(database) + objectsSql(database));
+          // The database's defaults before its routines, which record its collation.
+          await output.write(database.defaultsSql + addKeysSql(database) + objectsSql(database));
           return 0;
         },
       ),
@@ -602,7 +608,9 @@ async function planDatabase(
     objects.push(await session.showCreate(database, 'trigger', trigger.name));
   for (const name of inventory.events)
     objects.push(await session.showCreate(database, 'event', name));
-  return { name: database, tables, sequences, objects };
+  const creation = new Map(objects.map((object) => [object, dialect.creationContext(object)]));
+  const defaultsSql = `${dialect.databaseDefaultsStatement(await session.readDatabaseDefaults(database))};\n`;
+  return { name: database, tables, sequences, objects, creation, defaultsSql };
 }
 
 /** Views after the views they name (by their quoted name in the definition), else by name. */
@@ -746,9 +754,10 @@ function sequencesSql(database: PlannedDatabase): string {
   return text;
 }
 
-/** Every table's structure, then the sequences. */
+/** The database's defaults, every table's structure, then the sequences. */
 function structureSql(database: PlannedDatabase): string {
   return (
+    database.defaultsSql +
     database.tables.map((table) => tableStructureSql(table.definition)).join('') +
     sequencesSql(database) +
     '\n'
@@ -768,13 +777,19 @@ const DROP_KEYWORD: Readonly<Record<string, string>> = {
   event: 'EVENT',
 };
 
-/** Views, routines, triggers and events, each with the sql_mode and time zone it was made under. */
+/**
+ * Views, routines, triggers and events, each with the client character set, collation,
+ * sql_mode and time zone it was made under.
+ */
 function objectsSql(database: PlannedDatabase): string {
   const lines: string[] = [];
   for (const definition of database.objects) {
     lines.push(
       `DROP ${DROP_KEYWORD[definition.kind] ?? 'VIEW'} IF EXISTS ${quoteName(definition.name)};`,
     );
+    const creation = database.creation.get(definition);
+    for (const note of creation?.notes ?? []) lines.push(`-- ${escapeCommentText(note)}`);
+    for (const statement of creation?.before ?? []) lines.push(`${statement};`);
     if (definition.sqlMode !== undefined)
       lines.push(`SET sql_mode = ${quoteText(definition.sqlMode)};`);
     if (definition.timeZone !== undefined)
@@ -783,6 +798,7 @@ function objectsSql(database: PlannedDatabase): string {
     else lines.push(`DELIMITER ;;\n${definition.sql};;\nDELIMITER ;`);
     if (definition.sqlMode !== undefined) lines.push("SET sql_mode = 'NO_AUTO_VALUE_ON_ZERO';");
     if (definition.timeZone !== undefined) lines.push("SET time_zone = '+00:00';");
+    for (const statement of creation?.after ?? []) lines.push(`${statement};`);
   }
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

@@ -102,8 +102,32 @@ export interface ObjectDefinition {
   readonly sqlMode?: string | undefined;
   /** For events: the time zone their schedule times are in. */
   readonly timeZone?: string | undefined;
+  /**
+   * The client character set the object was created under (views, triggers, routines,
+   * events): the server read its text in it, and reads a routine's body in it each time.
+   */
+  readonly characterSetClient?: string | undefined;
+  /** The collation_connection it was created under: its string literals' collation. */
+  readonly collationConnection?: string | undefined;
   /** For triggers: the table. */
   readonly table?: string | undefined;
+}
+
+/** A database's default character set and collation (what `CREATE DATABASE` chose). */
+export interface DatabaseDefaults {
+  readonly characterSet: string;
+  readonly collation: string;
+}
+
+/**
+ * Statements around an object's CREATE that put the session into the client character set
+ * and collation it was created under, and back. `notes`: why the file could not say it
+ * exactly (comment lines for the file), empty when it does.
+ */
+export interface CreationContext {
+  readonly before: readonly string[];
+  readonly after: readonly string[];
+  readonly notes: readonly string[];
 }
 
 /**
@@ -168,6 +192,8 @@ export interface Session {
   endConsistentSnapshot(): Promise<void>;
   /** Names of the databases on the server, sorted. */
   listDatabases(): Promise<readonly string[]>;
+  /** The default character set and collation of `database`. Throws EngineError if it does not exist. */
+  readDatabaseDefaults(database: string): Promise<DatabaseDefaults>;
   /** Every object of `database`. Throws EngineError if the database does not exist. */
   listObjects(database: string): Promise<SchemaInventory>;
   /** Columns and row identity of every base table of `database`, by table name. */
@@ -247,6 +273,18 @@ export interface SqlDialect {
    * (character set, time zone, sql_mode, no foreign key checks).
    */
   readonly scriptPreamble: readonly string[];
+  /**
+   * Statements (without `;`) that set and reset the client character set and collation an
+   * object was created under, around its CREATE in a file that starts with
+   * {@link scriptPreamble}. Empty when the definition records none (a sequence, an old
+   * snapshot).
+   */
+  creationContext(definition: ObjectDefinition): CreationContext;
+  /**
+   * The statement (without `;`) that gives the session's current database `defaults`; it names
+   * no database, so it applies to whichever one the client uses.
+   */
+  databaseDefaultsStatement(defaults: DatabaseDefaults): string;
   /** `INSERT INTO t (cols) VALUES (...)` for one or more rows, without the trailing `;`. */
   insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string;
   /**
@@ -290,11 +328,22 @@ export type FileExpectation =
       readonly name: string;
     }
   | { readonly kind: 'trigger'; readonly name: string; readonly table?: string | undefined }
+  /** A snapshot's database defaults file: its ALTER DATABASE of the current database. */
+  | { readonly kind: 'database' }
   /** A file of the original tool (mysqldump of one table, its triggers included). */
   | { readonly kind: 'legacy-table'; readonly name: string };
 
 export interface CheckedStatement {
-  readonly kind: 'set' | 'create' | 'insert' | 'drop' | 'lock' | 'keys' | 'transaction' | 'state';
+  readonly kind:
+    | 'set'
+    | 'create'
+    | 'insert'
+    | 'drop'
+    | 'lock'
+    | 'keys'
+    | 'alter-database'
+    | 'transaction'
+    | 'state';
   /** Rows an INSERT adds. */
   readonly rows: number;
   /** An INSERT: where its row values start (after `VALUES`); what stands before is the same for every row of a table. */

@@ -221,6 +221,11 @@ export class Repository {
     return this.catFile(['blob', `${revision}:${this.pathspec(path)}`]);
   }
 
+  /** The bytes of the blob `id`, streamed (stop reading to stop git). */
+  readBlob(id: string): AsyncIterable<Buffer> {
+    return this.catFile(['blob', id]);
+  }
+
   /** `git cat-file ARGS` stdout, streamed. */
   private catFile(args: readonly string[]): AsyncIterable<Buffer> {
     const root = this.root;

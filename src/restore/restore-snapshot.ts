@@ -24,7 +24,7 @@ import { RestoreError, UnexpectedStatementError, UsageError } from '../errors.js
 import { isSelected } from '../support/glob.js';
 import type { Logger } from '../support/logger.js';
 import { printable } from '../support/printable.js';
-import { objectForFileName } from '../snapshot/layout.js';
+import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../snapshot/layout.js';
 import { MANIFEST_FILE, parseManifest, type SnapshotManifest } from '../snapshot/manifest.js';
 import { SplitDigest } from './file-digest.js';
 import { clearIncompleteMarker, INCOMPLETE_MARKER, markIncomplete } from './incomplete-marker.js';
@@ -173,12 +173,21 @@ export async function restoreSnapshot(
       `from ${options.source.description}`,
     );
 
+    // The database's default character set and collation, before anything takes them.
+    if (plan.defaults !== undefined)
+      statements += await loadSnapshotFile(engine, first, options, plan.defaults, manifest);
+
     // Tables and their rows, in parallel.
     let done = 0;
     await runOnSessions(sessions, plan.tables, async (session, entry) => {
       statements += await loadSnapshotFile(engine, session, options, entry, manifest);
       done += 1;
-      options.onProgress?.({ phase: 'tables', name: entry.name, done, total: plan.tables.length });
+      options.onProgress?.({
+        phase: 'tables',
+        name: printable(entry.name),
+        done,
+        total: plan.tables.length,
+      });
     });
 
     // The rows of local tables, decrypted as they stream.
@@ -231,13 +240,21 @@ export async function restoreSnapshot(
       return done;
     });
 
+    // The original's table files create their tables' triggers themselves (issue 15): count
+    // those they created among the other objects.
+    const legacyTriggers = options.legacy
+      ? (await first.listObjects(options.target)).triggers
+          .filter((trigger) => restoredTables.has(trigger.table))
+          .map((trigger) => `trigger ${trigger.name}`)
+      : [];
+
     await clearIncompleteMarker(first, engine.dialect, options.target);
     return {
       target: options.target,
       source: options.source.description,
       tables: plan.tables.map((entry) => entry.name),
       userDataTables,
-      objects: plan.objects.map((entry) => `${entry.kind} ${entry.name}`),
+      objects: [...plan.objects.map((entry) => `${entry.kind} ${entry.name}`), ...legacyTriggers],
       statements,
       seconds: (performance.now() - started) / 1000,
     };
@@ -252,9 +269,10 @@ async function planFiles(
   engine: Engine,
   source: SnapshotSource,
   options: RestoreOptions,
-): Promise<{ tables: PlannedFile[]; objects: PlannedFile[] }> {
+): Promise<{ tables: PlannedFile[]; objects: PlannedFile[]; defaults?: PlannedFile }> {
   const tables: PlannedFile[] = [];
   const objects: PlannedFile[] = [];
+  let defaults: PlannedFile | undefined;
   const selected = (name: string): boolean => isSelected(name, options.only, options.exclude);
   for (const file of await source.listFiles()) {
     if (file === MANIFEST_FILE || file.startsWith('.') || file === 'README.md') continue;
@@ -267,6 +285,11 @@ async function planFiles(
           kind: 'table',
           expected: { kind: 'legacy-table', name: file },
         });
+      continue;
+    }
+    if (file === DATABASE_DEFAULTS_FILE) {
+      // Older snapshots have none: the target keeps the server's defaults.
+      defaults = { file, name: file, kind: 'database defaults', expected: { kind: 'database' } };
       continue;
     }
     const suffix = /(?:\.(view|sequence|procedure|function|trigger|event))?\.sql$/.exec(file);
@@ -301,7 +324,7 @@ async function planFiles(
     (a, b) =>
       OBJECT_ORDER.indexOf(a.kind) - OBJECT_ORDER.indexOf(b.kind) || (a.file < b.file ? -1 : 1),
   );
-  return { tables, objects };
+  return { tables, objects, ...(defaults === undefined ? {} : { defaults }) };
 }
 
 /** `-- schema_backup: <kind> `name`[ on table `t`]`, the first line of a snapshot file. */
@@ -588,7 +611,7 @@ async function createObjects(
     statements += await loadSnapshotFile(engine, session, options, entry, manifest);
     options.onProgress?.({
       phase: 'objects',
-      name: `${entry.kind} ${entry.name}`,
+      name: `${entry.kind} ${printable(entry.name)}`,
       done: tick(),
       total: objects.length,
     });
@@ -614,7 +637,7 @@ async function createObjects(
       }
       for (const entry of failed)
         options.logger.warn(
-          `view ${entry.name} not restored: it uses a table left out (${(lastError as Error).message})`,
+          `view ${printable(entry.name)} not restored: it uses a table left out (${(lastError as Error).message})`,
         );
       break;
     }

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import type { Categories } from '../config/schema.js';
 import type { ConnectionOptions, Engine } from '../engine/engine.js';
 import { quieterLogger, type Logger } from '../support/logger.js';
-import { objectForFileName } from '../snapshot/layout.js';
+import { formatRowChanges } from '../diff/count-row-changes.js';
+import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../snapshot/layout.js';
 import {
   MANIFEST_FILE,
   parseManifest,
@@ -150,8 +151,8 @@ export async function verifySnapshot(
       else {
         const parts = [
           table.structureChanged ? 'structure differs' : '',
-          table.rowsAdded + table.rowsRemoved > 0
-            ? `rows differ (+${String(table.rowsAdded)} -${String(table.rowsRemoved)})`
+          table.rowsAdded + table.rowsRemoved + table.rowsChanged > 0
+            ? `rows differ (${formatRowChanges({ added: table.rowsAdded, removed: table.rowsRemoved, changed: table.rowsChanged })})`
             : '',
         ].filter(Boolean);
         differences.push({
@@ -173,6 +174,8 @@ export async function verifySnapshot(
             object.kind === 'sequence' ? 'definition or next value differs' : 'definition differs',
         });
     }
+    // A snapshot older than the defaults file has none to compare with.
+    if (again.databaseDefaultsChange === 'changed') differences.push(DEFAULTS_DIFFER);
     for (const file of again.removed)
       differences.push({
         kind: 'file',
@@ -206,6 +209,12 @@ export async function verifySnapshot(
   }
 }
 
+const DEFAULTS_DIFFER: Difference = {
+  kind: 'database',
+  name: 'defaults',
+  problem: 'default character set or collation differs',
+};
+
 /** The categories a manifest records (ignored tables are not in it). */
 function categoriesOf(manifest: SnapshotManifest): Categories {
   const categories: Record<'global' | 'local' | 'ephemeral' | 'ignore', string[]> = {
@@ -230,7 +239,9 @@ function compareManifest(
   for (const [file, hash] of Object.entries(recorded.objects ?? {})) {
     const now = actualObjects.get(file);
     const object = objectForFileName(file);
-    if (now !== undefined && now !== hash) {
+    if (file === DATABASE_DEFAULTS_FILE) {
+      if (now !== undefined && now !== hash) differences.push(DEFAULTS_DIFFER);
+    } else if (now !== undefined && now !== hash) {
       differences.push({
         kind: object?.kind ?? 'file',
         name: object?.name ?? file,

@@ -1,4 +1,5 @@
 /** The commit message of a snapshot: a subject that counts, then one line per kind of change. */
+import { formatRowChanges } from '../diff/count-row-changes.js';
 
 export interface ObjectChange {
   readonly kind: string;
@@ -7,6 +8,8 @@ export interface ObjectChange {
   readonly structureChanged: boolean;
   readonly rowsAdded: number;
   readonly rowsRemoved: number;
+  /** Rows whose key stayed and whose values changed. */
+  readonly rowsChanged: number;
   /** False when the rows were too many to compare one by one. */
   readonly rowsCounted?: boolean | undefined;
 }
@@ -20,7 +23,8 @@ export interface FormatChange {
 }
 
 /**
- * e.g. `snapshot db1: 1 table added, 2 changed (rows +3 -1)` and a body naming them. An
+ * e.g. `snapshot db1: 1 table added, rows +3 -1 ~2 in 2 tables` and a body naming them; rows
+ * are counted as `diff` and `log` count them (countRowChanges). An
  * empty list (git saw changes this run did not make, e.g. left by a run that stopped before
  * committing) gives a subject that says so. With `formatChange`, the first snapshot in a new
  * file format: the subject says so first, and tables whose files changed but not their
@@ -57,14 +61,9 @@ export function composeCommitMessage(
   const structure = tables.filter(
     (change) => change.change === 'changed' && change.structureChanged,
   );
-  const rows = tables.filter(
-    (change) => change.change === 'changed' && (change.rowsAdded > 0 || change.rowsRemoved > 0),
-  );
+  const rows = tables.filter((change) => change.change === 'changed' && hasRowChanges(change));
   const unchangedCounts = (change: ObjectChange): boolean =>
-    change.change === 'changed' &&
-    !change.structureChanged &&
-    change.rowsAdded === 0 &&
-    change.rowsRemoved === 0;
+    change.change === 'changed' && !change.structureChanged && !hasRowChanges(change);
   // Changed bytes with the same structure and the same rows: rows in another order. Where the
   // rows were too many to compare, only that some changed is known.
   const reordered = tables.filter(
@@ -73,17 +72,18 @@ export function composeCommitMessage(
   const uncounted = tables.filter(
     (change) => unchangedCounts(change) && change.rowsCounted === false && format === undefined,
   );
-  const rowsAdded = rows.reduce((sum, change) => sum + change.rowsAdded, 0);
-  const rowsRemoved = rows.reduce((sum, change) => sum + change.rowsRemoved, 0);
+  const rowTotals = {
+    added: rows.reduce((sum, change) => sum + change.rowsAdded, 0),
+    removed: rows.reduce((sum, change) => sum + change.rowsRemoved, 0),
+    changed: rows.reduce((sum, change) => sum + change.rowsChanged, 0),
+  };
 
   const parts: string[] = format === undefined ? [] : [format];
   if (added.length > 0) parts.push(`${count(added.length, 'table')} added`);
   if (removed.length > 0) parts.push(`${count(removed.length, 'table')} removed`);
   if (structure.length > 0) parts.push(`${count(structure.length, 'structure')} changed`);
   if (rows.length > 0)
-    parts.push(
-      `rows +${String(rowsAdded)} -${String(rowsRemoved)} in ${count(rows.length, 'table')}`,
-    );
+    parts.push(`rows ${formatRowChanges(rowTotals)} in ${count(rows.length, 'table')}`);
   if (uncounted.length > 0)
     parts.push(`rows changed in ${count(uncounted.length, 'table')} (too many to count)`);
   if (reordered.length > 0) parts.push(`rows reordered in ${count(reordered.length, 'table')}`);
@@ -95,7 +95,7 @@ export function composeCommitMessage(
   if (structure.length > 0) body.push(`Structure changed: ${names(structure)}`);
   if (rows.length > 0) {
     body.push(
-      `Rows changed: ${rows.map((change) => `${change.name} (+${String(change.rowsAdded)} -${String(change.rowsRemoved)})`).join(', ')}`,
+      `Rows changed: ${rows.map((change) => `${change.name} (${formatRowChanges(rowCounts(change))})`).join(', ')}`,
     );
   }
   if (uncounted.length > 0) body.push(`Rows changed (too many to count): ${names(uncounted)}`);
@@ -103,6 +103,14 @@ export function composeCommitMessage(
   for (const change of others)
     body.push(`${capitalize(change.kind)} ${change.change}: ${change.name}`);
   return `snapshot ${host}: ${parts.join(', ')}\n\n${body.join('\n')}\n`;
+}
+
+function hasRowChanges(change: ObjectChange): boolean {
+  return change.rowsAdded > 0 || change.rowsRemoved > 0 || change.rowsChanged > 0;
+}
+
+function rowCounts(change: ObjectChange): { added: number; removed: number; changed: number } {
+  return { added: change.rowsAdded, removed: change.rowsRemoved, changed: change.rowsChanged };
 }
 
 function capitalize(text: string): string {

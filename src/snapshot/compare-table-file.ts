@@ -1,27 +1,21 @@
 /**
  * What changed in a table file: its structure (every line but the rows) and its rows
- * (`INSERT` lines, one per row). Feeds the commit message and the run's report.
+ * (`INSERT` lines, one per row), counted by key as `diff` and `log` count them. Feeds the
+ * commit message and the run's report.
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import {
+  countRowChanges,
+  isFramingLine,
+  MAX_ROWS_COMPARED,
+  ROW_PREFIX,
+  RowDigestCollector,
+  type RowDigest,
+} from '../diff/count-row-changes.js';
+import { parseCreateTable } from '../diff/parse-create-table.js';
 
-const ROW_PREFIX = 'INSERT INTO ';
-/** The lines that open and commit the transaction around a table file's rows (`renderRows`). */
-const TRANSACTION_LINES = new Set(['START TRANSACTION;', 'COMMIT;']);
-
-/**
- * True for a line of a table file that is part of neither its structure nor its rows: blank,
- * or the transaction around the rows (which appears with the first row, and goes with the last).
- */
-export function isFramingLine(line: string): boolean {
-  return line.trim() === '' || TRANSACTION_LINES.has(line);
-}
-
-/**
- * Row sets are compared up to this many rows (8 bytes a row: 64 MB a side at most); beyond,
- * only counts, and the change says its rows were not counted.
- */
-export const MAX_ROWS_COMPARED = 8_000_000;
+export { MAX_ROWS_COMPARED };
 
 export interface TableFileSummary {
   /**
@@ -30,17 +24,17 @@ export interface TableFileSummary {
    */
   readonly structure: string;
   readonly rowCount: number;
-  /**
-   * A 53-bit hash of each row line, sorted (rows of a table without a key may repeat), when
-   * there are at most {@link MAX_ROWS_COMPARED}.
-   */
-  readonly rows?: Float64Array | undefined;
+  /** The rows, reduced for counting (see countRowChanges). */
+  readonly rows: RowDigest;
 }
 
 export interface TableFileChange {
   readonly structureChanged: boolean;
+  /** Rows with a new key (or, in a table without a key, rows only in the new version). */
   readonly rowsAdded: number;
   readonly rowsRemoved: number;
+  /** Rows whose key stayed and whose values changed. */
+  readonly rowsChanged: number;
   /** False when the rows were too many to compare: the counts are then the difference in rows. */
   readonly rowsCounted?: boolean | undefined;
 }
@@ -68,62 +62,24 @@ export async function summarizeFile(
   return collector.result();
 }
 
-/** The change from `before` to `after`. Rows that changed count as one removed and one added. */
+/** The change from `before` (undefined: a new file) to `after`. */
 export function compareSummaries(
   before: TableFileSummary | undefined,
   after: TableFileSummary,
 ): TableFileChange {
-  if (before === undefined)
-    return { structureChanged: true, rowsAdded: after.rowCount, rowsRemoved: 0 };
-  const structureChanged = before.structure !== after.structure;
-  if (before.rows !== undefined && after.rows !== undefined) {
-    // Both sorted: walk them together; what one side has more of was added or removed.
-    const [old, now] = [before.rows, after.rows];
-    let rowsAdded = 0;
-    let rowsRemoved = 0;
-    let i = 0;
-    let j = 0;
-    while (i < old.length || j < now.length) {
-      const a = i < old.length ? (old[i] as number) : Infinity;
-      const b = j < now.length ? (now[j] as number) : Infinity;
-      if (a === b) {
-        i += 1;
-        j += 1;
-      } else if (a < b) {
-        rowsRemoved += 1;
-        i += 1;
-      } else {
-        rowsAdded += 1;
-        j += 1;
-      }
-    }
-    return { structureChanged, rowsAdded, rowsRemoved };
-  }
-  const delta = after.rowCount - before.rowCount;
+  const rows = countRowChanges(before?.rows, after.rows);
   return {
-    structureChanged,
-    rowsAdded: Math.max(0, delta),
-    rowsRemoved: Math.max(0, -delta),
-    rowsCounted: false,
+    structureChanged: before === undefined || before.structure !== after.structure,
+    rowsAdded: rows.added,
+    rowsRemoved: rows.removed,
+    rowsChanged: rows.changed,
+    ...(rows.counted === false ? { rowsCounted: false } : {}),
   };
-}
-
-/** FNV-1a over the line's UTF-16 units in two lanes, as one 53-bit number. */
-function hashLine(line: string): number {
-  let high = 0x811c9dc5;
-  let low = 0x050c5d1f;
-  for (let index = 0; index < line.length; index += 1) {
-    const code = line.charCodeAt(index);
-    high = Math.imul(high ^ code, 0x01000193);
-    low = Math.imul(low ^ code, 0x01000193) ^ (low >>> 15);
-  }
-  return (high >>> 0) * 0x200000 + ((low >>> 0) & 0x1fffff);
 }
 
 class SummaryCollector {
   private readonly structure: string[] = [];
-  private rowCount = 0;
-  private hashes: Float64Array | undefined = new Float64Array(1024);
+  private rows: RowDigestCollector | undefined;
   private readonly maxRows: number;
 
   constructor(maxRows: number) {
@@ -132,25 +88,21 @@ class SummaryCollector {
 
   add(line: string): void {
     if (line.startsWith(ROW_PREFIX)) {
-      if (this.hashes !== undefined) {
-        if (this.rowCount >= this.maxRows) this.hashes = undefined;
-        else {
-          if (this.rowCount === this.hashes.length) {
-            const grown = new Float64Array(Math.min(this.maxRows, this.hashes.length * 2));
-            grown.set(this.hashes);
-            this.hashes = grown;
-          }
-          this.hashes[this.rowCount] = hashLine(line);
-        }
-      }
-      this.rowCount += 1;
+      // The CREATE TABLE comes before the rows: by the first row, the key is known.
+      this.rows ??= this.newRowCollector();
+      this.rows.add(line);
     } else if (!isFramingLine(line)) {
       this.structure.push(line);
     }
   }
 
   result(): TableFileSummary {
-    const rows = this.hashes?.slice(0, this.rowCount).sort();
-    return { structure: this.structure.join('\n'), rowCount: this.rowCount, rows };
+    const rows = (this.rows ?? this.newRowCollector()).result();
+    return { structure: this.structure.join('\n'), rowCount: rows.rowCount, rows };
+  }
+
+  private newRowCollector(): RowDigestCollector {
+    const rowKey = parseCreateTable(this.structure.join('\n'))?.rowKey ?? [];
+    return new RowDigestCollector(rowKey, this.maxRows);
   }
 }

@@ -11,6 +11,12 @@ import { hostNameProblem } from '../support/host-name.js';
 
 export const SNAPSHOT_FILE_SUFFIX = '.sql';
 
+/**
+ * The database defaults file of a host directory. An encoded name never holds a `.`, so no
+ * table or object file can have this name, and {@link objectForFileName} knows it as none.
+ */
+export const DATABASE_DEFAULTS_FILE = 'database.defaults.sql';
+
 /** The directory beside the host directories that holds locks and staging files (git-ignored). */
 export const WORK_DIR_NAME = '.schema_backup';
 

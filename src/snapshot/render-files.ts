@@ -5,6 +5,7 @@
  */
 import {
   insertableColumns,
+  type DatabaseDefaults,
   type ObjectDefinition,
   type RowLiterals,
   type SequenceState,
@@ -156,6 +157,11 @@ function renderReplayable(dialect: SqlDialect, definition: ObjectDefinition): st
       `${title}${definition.definer === undefined ? '' : `, definer ${definition.definer}`}`,
     ),
   );
+  // The client character set and collation it was created under: a routine's body is read
+  // in them each time it runs, and its literals take them.
+  const context = dialect.creationContext(definition);
+  for (const note of context.notes) lines.push(dialect.comment(note));
+  for (const statement of context.before) lines.push(`${statement};`);
   const needsDelimiter =
     definition.kind === 'trigger' ||
     definition.kind === 'procedure' ||
@@ -177,5 +183,19 @@ function renderReplayable(dialect: SqlDialect, definition: ObjectDefinition): st
     );
     if (value !== undefined && restore !== undefined) lines.push(`${restore};`);
   }
+  for (const statement of context.after) lines.push(`${statement};`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The database defaults file: the database's default character set and collation, as a
+ * statement that names no database, so that it loads into whichever one the client uses.
+ * Restore runs it first, before any table or routine is created (a routine records the
+ * database's collation when it is created).
+ */
+export function renderDatabaseFile(dialect: SqlDialect, defaults: DatabaseDefaults): string {
+  const header = fileHeader(dialect, 'database defaults', [
+    'load first, into the database you restore into',
+  ]);
+  return `${header}\n${dialect.databaseDefaultsStatement(defaults)};\n`;
 }

@@ -30,10 +30,17 @@ import {
   summarizeText,
   type TableFileChange,
 } from './compare-table-file.js';
-import { hostDirectory, objectForFileName, SNAPSHOT_FILE_SUFFIX, WORK_DIR_NAME } from './layout.js';
+import {
+  DATABASE_DEFAULTS_FILE,
+  hostDirectory,
+  objectForFileName,
+  SNAPSHOT_FILE_SUFFIX,
+  WORK_DIR_NAME,
+} from './layout.js';
 import { planSnapshot, type PlannedTable, type SnapshotPlan } from './plan-snapshot.js';
 import {
   EPHEMERAL_COPY_NOTE,
+  renderDatabaseFile,
   renderObjectFile,
   renderRows,
   renderTableHead,
@@ -156,6 +163,8 @@ export interface SnapshotResult {
   readonly objectHashes: ReadonlyMap<string, string>;
   /** Whether manifest.json changed. */
   readonly manifestChange: FileChange;
+  /** Whether the database defaults file changed (`added` for a host directory without one). */
+  readonly databaseDefaultsChange: FileChange;
   /** Files written by `ephemeralDir` (empty without it). */
   readonly ephemeralFiles: readonly string[];
   /** What became of the rows of local tables. */
@@ -370,6 +379,27 @@ export async function takeSnapshot(
       );
       objects.push({ kind: object.kind, name: object.name, file: object.file, change });
     }
+    // The database's default character set and collation, hashed with the objects so that
+    // restore and verify check it.
+    const defaultsText = renderDatabaseFile(
+      engine.dialect,
+      await session.readDatabaseDefaults(options.database),
+    );
+    objectHashes.set(DATABASE_DEFAULTS_FILE, sha256(defaultsText));
+    const defaultsContent = new StagedContent(staging, memoryBudget);
+    await defaultsContent.write(defaultsText);
+    const defaultsChange = await stageIfChanged(
+      join(hostDir, DATABASE_DEFAULTS_FILE),
+      defaultsContent,
+      pending,
+      DATABASE_DEFAULTS_FILE,
+      0,
+    );
+    // A host directory written before there was a defaults file: this run rewrites every
+    // object file once, and the commit says why.
+    const formatUpgrade =
+      defaultsChange.change === 'added' &&
+      (await listSnapshotFiles(hostDir)).some((file) => file !== DATABASE_DEFAULTS_FILE);
     const manifestContent = new StagedContent(staging, memoryBudget);
     await manifestContent.write(renderManifest(manifest, objectHashes, format));
     const manifestOutcome = await stageIfChanged(
@@ -387,6 +417,7 @@ export async function takeSnapshot(
     const expected = new Set([
       ...plan.tables.map((table) => table.file),
       ...plan.objects.map((object) => object.file),
+      DATABASE_DEFAULTS_FILE,
     ]);
     const removed = (await listSnapshotFiles(hostDir)).filter((file) => !expected.has(file));
     const bytesWritten = pending.reduce((sum, write) => sum + write.content.size, 0);
@@ -403,6 +434,7 @@ export async function takeSnapshot(
       manifest,
       objectHashes,
       manifestChange: manifestOutcome.change,
+      databaseDefaultsChange: defaultsChange.change,
       ephemeralFiles: [] as readonly string[],
     };
     if (options.dryRun)
@@ -431,7 +463,19 @@ export async function takeSnapshot(
       formatBefore !== undefined && formatBefore !== MANIFEST_FORMAT
         ? { from: formatBefore, to: MANIFEST_FORMAT, what: FORMAT_CHANGES[MANIFEST_FORMAT] ?? '' }
         : undefined;
-    const message = `${options.commitPrefix ?? ''}${composeCommitMessage(options.host, options.database, changes, formatChange)}`;
+    // A new host directory's defaults are no news; a changed default, or the file an
+    // upgrade adds, are.
+    if (defaultsChange.change === 'changed' || formatUpgrade)
+      changes.push({
+        kind: 'database defaults',
+        name: options.database,
+        change: defaultsChange.change === 'added' ? 'added' : 'changed',
+        structureChanged: true,
+        rowsAdded: 0,
+        rowsRemoved: 0,
+        rowsChanged: 0,
+      });
+    const message = `${options.commitPrefix ?? ''}${composeCommitMessage(options.host, options.database, changes, formatChange)}${formatUpgrade ? FORMAT_UPGRADE_NOTE : ''}`;
     // What can still fail of the user-data copy fails before the commit, not after it.
     await userDataCopy?.prepare();
     let commit;
@@ -568,11 +612,23 @@ async function stageIfChanged(
   }
   if (existing === 'same') {
     await content.discard();
-    return { change: 'unchanged', structureChanged: false, rowsAdded: 0, rowsRemoved: 0 };
+    return {
+      change: 'unchanged',
+      structureChanged: false,
+      rowsAdded: 0,
+      rowsRemoved: 0,
+      rowsChanged: 0,
+    };
   }
   pending.push({ file, content, replaces: existing === 'different' });
   if (existing === 'missing')
-    return { change: 'added', structureChanged: true, rowsAdded: rows, rowsRemoved: 0 };
+    return {
+      change: 'added',
+      structureChanged: true,
+      rowsAdded: rows,
+      rowsRemoved: 0,
+      rowsChanged: 0,
+    };
   const before = await summarizeFile(target);
   const small = await content.small();
   const after =
@@ -597,6 +653,7 @@ function describeChanges(
       structureChanged: table.structureChanged,
       rowsAdded: table.rowsAdded,
       rowsRemoved: table.rowsRemoved,
+      rowsChanged: table.rowsChanged,
       rowsCounted: table.rowsCounted,
     });
   }
@@ -609,6 +666,7 @@ function describeChanges(
       structureChanged: true,
       rowsAdded: 0,
       rowsRemoved: 0,
+      rowsChanged: 0,
     });
   }
   for (const file of removed) {
@@ -621,10 +679,19 @@ function describeChanges(
         structureChanged: true,
         rowsAdded: 0,
         rowsRemoved: 0,
+        rowsChanged: 0,
       });
   }
   return changes;
 }
+
+/** The commit message's last paragraph on the first snapshot of a host directory in this format. */
+const FORMAT_UPGRADE_NOTE = `
+This version of schema_backup records more of each object: view, trigger, routine and event
+files now set the client character set and collation they were created under, and
+${DATABASE_DEFAULTS_FILE} holds the database's default character set and collation. Files
+of such objects are rewritten once for it; their definitions did not change.
+`;
 
 /** Files staged or spilled at once, fsynced before any is renamed into place. */
 const PARALLEL_WRITES = 16;

@@ -48,6 +48,7 @@ describe('schema_backup CLI', () => {
     );
     const hostDir = join(dir, 'backups/cli.example.org');
     expect((await readdir(hostDir)).sort()).toEqual([
+      'database.defaults.sql',
       'manifest.json',
       'sessions.sql',
       'settings.sql',

@@ -96,9 +96,9 @@ function expectedLog(commits: readonly string[]): string[][] {
     logBlock(commits, 4, '1 structure changed', ['table users: structure changed']),
     logBlock(commits, 5, '1 table added', ['table audit: added']),
     logBlock(commits, 6, '1 table removed', ['table orders: removed']),
-    logBlock(commits, 7, 'rows +1 -1 in 1 table', ['table settings: rows +1 -1']),
-    logBlock(commits, 8, 'rows +1 -0 in 1 table', ['table settings: rows +1 -0']),
-    logBlock(commits, 9, 'rows +0 -1 in 1 table', ['table settings: rows +0 -1']),
+    logBlock(commits, 7, 'rows +0 -0 ~1 in 1 table', ['table settings: rows +0 -0 ~1']),
+    logBlock(commits, 8, 'rows +1 -0 ~0 in 1 table', ['table settings: rows +1 -0 ~0']),
+    logBlock(commits, 9, 'rows +0 -1 ~0 in 1 table', ['table settings: rows +0 -1 ~0']),
     logBlock(commits, 10, '1 structure changed', ['table users: structure changed']),
     logBlock(commits, 11, '2 other objects changed', [
       'trigger trg_audit: added',
@@ -219,6 +219,7 @@ describe('schema_backup log', () => {
         structureChanged: boolean;
         rowsAdded: number;
         rowsRemoved: number;
+        rowsChanged: number;
       }[];
     }[];
     expect(entries.map((entry) => entry.id)).toEqual([...commits].reverse());
@@ -239,6 +240,7 @@ describe('schema_backup log', () => {
         structureChanged: true,
         rowsAdded: 0,
         rowsRemoved: 0,
+        rowsChanged: 0,
       },
       {
         kind: 'view',
@@ -247,6 +249,7 @@ describe('schema_backup log', () => {
         structureChanged: true,
         rowsAdded: 0,
         rowsRemoved: 0,
+        rowsChanged: 0,
       },
     ]);
     expect(entries[4]?.changes).toEqual([
@@ -255,8 +258,9 @@ describe('schema_backup log', () => {
         name: 'settings',
         change: 'changed',
         structureChanged: false,
-        rowsAdded: 1,
-        rowsRemoved: 1,
+        rowsAdded: 0,
+        rowsRemoved: 0,
+        rowsChanged: 1,
       },
     ]);
     expect(
@@ -671,5 +675,47 @@ describe('schema_backup diff --live', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--live compares the live database with one revision');
     expect(git(backupDir, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+  });
+
+  it("exits 3 for a routine whose client character set changed, and for the database's defaults (issue 15)", async () => {
+    const database = await createTestDatabase('diffcs');
+    await database.exec('CREATE TABLE settings (k VARCHAR(10) NOT NULL PRIMARY KEY)');
+    const create =
+      "CREATE FUNCTION client_charset() RETURNS VARCHAR(20) DETERMINISTIC RETURN CHARSET('x')";
+    await database.exec('SET NAMES latin1');
+    await database.exec(create);
+    await database.exec('SET NAMES utf8mb4');
+    const dir = await createTempDir('diffcs');
+    const config = await writeConfig(dir, database.name);
+    await snapshot(config);
+    const scratch = await createTempDir('diffcs-tmp');
+    const live = (...args: string[]) =>
+      runCli(['diff', '--live', ...args, '--config', config], { TMPDIR: scratch });
+    expect((await live()).code).toBe(0);
+
+    // The same text made again under utf8mb4: it now returns 'utf8mb4', not 'latin1'.
+    await database.exec('DROP FUNCTION client_charset');
+    await database.exec(create);
+    const routine = await live();
+    expect(routine.code).toBe(3);
+    expect(summaryOf(routine.stdout).slice(1)).toEqual(['  function client_charset: changed']);
+    expect(routine.stdout).toContain("-SET character_set_client = 'latin1';");
+    expect(routine.stdout).toContain("+SET character_set_client = 'utf8mb4';");
+    await snapshot(config);
+    expect((await live()).code).toBe(0);
+
+    await database.exec('ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_german1_ci');
+    const defaults = await live();
+    expect(defaults.code).toBe(3);
+    expect(summaryOf(defaults.stdout).slice(1)).toEqual(['  database defaults: changed']);
+    expect(defaults.stdout).toContain(
+      '+ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_german1_ci;',
+    );
+    // log names it among what the snapshot changed.
+    await snapshot(config);
+    const log = await runCli(['log', '-n', '1', '--config', config]);
+    expect(log.code).toBe(0);
+    expect(log.stdout).toContain('database defaults: structure changed');
+    expect(log.stdout).toContain('other object changed');
   });
 });

@@ -498,12 +498,12 @@ describe('schema_backup verify', () => {
     expect(changed.code).toBe(3);
     const result = JSON.parse(changed.stdout) as VerifyJson;
     expect(result.differences).toEqual([
-      { kind: 'table', name: 'settings', problem: 'rows differ (+1 -1)' },
+      { kind: 'table', name: 'settings', problem: 'rows differ (+0 -0 ~1)' },
     ]);
     const text = await cli(fixture, 'verify', '--live');
     expect(text.code).toBe(3);
     expect(text.stdout).toContain(`against the live database ${fixture.database.name}`);
-    expect(text.stdout).toContain('  table settings: rows differ (+1 -1)');
+    expect(text.stdout).toContain('  table settings: rows differ (+0 -0 ~1)');
     // Rows of the local table changing is not a difference of the snapshot's files.
     await fixture.database.exec("UPDATE settings SET n = 1234 WHERE k = 'a'");
     await fixture.database.exec("UPDATE secrets SET secret = 'other' WHERE id = 1");

@@ -114,6 +114,7 @@ export function recordingEngine(): Engine & { readonly createdDatabases: string[
     startConsistentSnapshot: () => session.startConsistentSnapshot(),
     endConsistentSnapshot: () => session.endConsistentSnapshot(),
     listDatabases: () => session.listDatabases(),
+    readDatabaseDefaults: (database) => session.readDatabaseDefaults(database),
     listObjects: (database) => session.listObjects(database),
     describeTables: (database) => session.describeTables(database),
     showCreate: (database, kind, name) => session.showCreate(database, kind, name),

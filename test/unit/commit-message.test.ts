@@ -6,7 +6,10 @@ function change(
   name: string,
   what: ObjectChange['change'],
   details: Partial<
-    Pick<ObjectChange, 'structureChanged' | 'rowsAdded' | 'rowsRemoved' | 'rowsCounted'>
+    Pick<
+      ObjectChange,
+      'structureChanged' | 'rowsAdded' | 'rowsRemoved' | 'rowsChanged' | 'rowsCounted'
+    >
   > = {},
 ): ObjectChange {
   return {
@@ -16,6 +19,7 @@ function change(
     structureChanged: true,
     rowsAdded: 0,
     rowsRemoved: 0,
+    rowsChanged: 0,
     ...details,
   };
 }
@@ -42,14 +46,14 @@ describe('composeCommitMessage', () => {
     ]);
     expect(message).toBe(
       [
-        'snapshot db1: 1 table added, 2 tables removed, 2 structures changed, rows +4 -1 in 2 tables, 2 other objects changed',
+        'snapshot db1: 1 table added, 2 tables removed, 2 structures changed, rows +4 -1 ~0 in 2 tables, 2 other objects changed',
         '',
         'Database: csv2',
         '',
         'Tables added: a',
         'Tables removed: r1, r2',
         'Structure changed: s, d2',
-        'Rows changed: d1 (+3 -1), d2 (+1 -0)',
+        'Rows changed: d1 (+3 -1 ~0), d2 (+1 -0 ~0)',
         'View added: v',
         'Procedure removed: p',
         '',
@@ -63,7 +67,7 @@ describe('composeCommitMessage', () => {
       change('event', 'e', 'changed'),
     ]);
     expect(subjectOf(message)).toBe(
-      'snapshot h: 1 structure changed, rows +0 -2 in 1 table, 1 other object changed',
+      'snapshot h: 1 structure changed, rows +0 -2 ~0 in 1 table, 1 other object changed',
     );
     expect(message).toContain('\nEvent changed: e\n');
   });
@@ -77,7 +81,7 @@ describe('composeCommitMessage', () => {
       }),
     ]);
     expect(message).toBe(
-      'snapshot h: rows +1 -1 in 1 table\n\nDatabase: db\n\nRows changed: settings (+1 -1)\n',
+      'snapshot h: rows +1 -1 ~0 in 1 table\n\nDatabase: db\n\nRows changed: settings (+1 -1 ~0)\n',
     );
   });
 
@@ -130,7 +134,7 @@ describe('composeCommitMessage', () => {
       formatChange,
     );
     expect(subjectOf(message)).toBe(
-      'snapshot h: file format 1 -> 2, rows +2 -0 in 1 table, 1 other object changed',
+      'snapshot h: file format 1 -> 2, rows +2 -0 ~0 in 1 table, 1 other object changed',
     );
     expect(message).toContain(
       '\nFile format: 1 -> 2. This version writes the files anew (rows in a transaction): tables',
@@ -141,6 +145,21 @@ describe('composeCommitMessage', () => {
     // Nothing else changed: the subject is the format change alone.
     expect(subjectOf(composeCommitMessage('h', 'db', [], formatChange))).toBe(
       'snapshot h: file format 1 -> 2',
+    );
+  });
+
+  it('counts rows that kept their key as changed, written as diff --stat writes them', () => {
+    const message = composeCommitMessage('h', 'db', [
+      change('table', 'a', 'changed', {
+        structureChanged: false,
+        rowsAdded: 29,
+        rowsRemoved: 50,
+        rowsChanged: 17,
+      }),
+      change('table', 'b', 'changed', { structureChanged: false, rowsChanged: 2 }),
+    ]);
+    expect(message).toBe(
+      'snapshot h: rows +29 -50 ~19 in 2 tables\n\nDatabase: db\n\nRows changed: a (+29 -50 ~17), b (+0 -0 ~2)\n',
     );
   });
 });

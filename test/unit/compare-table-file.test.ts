@@ -12,11 +12,12 @@ const HEADER = [
   '-- table settings',
   'CREATE TABLE `settings` (',
   '  `k` varchar(64) NOT NULL,',
+  '  `v` text DEFAULT NULL,',
   '  PRIMARY KEY (`k`)',
   ') ENGINE=InnoDB;',
 ];
 const row = (key: string, value: string): string =>
-  `INSERT INTO \`settings\` VALUES ('${key}','${value}');`;
+  `INSERT INTO \`settings\` (\`k\`,\`v\`) VALUES ('${key}','${value}');`;
 
 function tableFile(rows: readonly string[], header: readonly string[] = HEADER): string {
   return [...header, '', ...rows, ''].join('\n');
@@ -27,7 +28,8 @@ describe('summarizeText', () => {
     const summary = summarizeText(tableFile([row('a', '1'), row('b', '2')]));
     expect(summary.structure).toBe(HEADER.join('\n'));
     expect(summary.rowCount).toBe(2);
-    expect(summary.rows?.length).toBe(2);
+    expect(summary.rows.keyName).toBe('k');
+    expect(summary.rows.rows?.length).toBe(2);
   });
 
   it('counts only lines that start with INSERT INTO as rows', () => {
@@ -39,7 +41,9 @@ describe('summarizeText', () => {
   });
 
   it('summarises empty text', () => {
-    expect(summarizeText('')).toEqual({ structure: '', rowCount: 0, rows: new Float64Array(0) });
+    const summary = summarizeText('');
+    expect(summary.structure).toBe('');
+    expect(summary.rowCount).toBe(0);
   });
 });
 
@@ -67,11 +71,7 @@ describe('compareSummaries', () => {
   it('counts every row of a new file as added, and its structure as changed', () => {
     expect(
       compareSummaries(undefined, summarizeText(tableFile([row('a', '1'), row('b', '2')]))),
-    ).toEqual({
-      structureChanged: true,
-      rowsAdded: 2,
-      rowsRemoved: 0,
-    });
+    ).toEqual({ structureChanged: true, rowsAdded: 2, rowsRemoved: 0, rowsChanged: 0 });
   });
 
   it('sees no change between equal files', () => {
@@ -80,26 +80,18 @@ describe('compareSummaries', () => {
       structureChanged: false,
       rowsAdded: 0,
       rowsRemoved: 0,
+      rowsChanged: 0,
     });
   });
 
-  it('counts added and removed rows', () => {
+  it('counts added, removed and changed rows by key', () => {
     const before = summarizeText(tableFile([row('a', '1'), row('b', '2'), row('c', '3')]));
-    const after = summarizeText(tableFile([row('a', '1'), row('d', '4'), row('e', '5')]));
-    expect(compareSummaries(before, after)).toEqual({
-      structureChanged: false,
-      rowsAdded: 2,
-      rowsRemoved: 2,
-    });
-  });
-
-  it('counts a changed row as one removed and one added', () => {
-    const before = summarizeText(tableFile([row('a', '1'), row('b', '2')]));
-    const after = summarizeText(tableFile([row('a', '1'), row('b', 'two')]));
+    const after = summarizeText(tableFile([row('a', '1'), row('b', 'two'), row('d', '4')]));
     expect(compareSummaries(before, after)).toEqual({
       structureChanged: false,
       rowsAdded: 1,
       rowsRemoved: 1,
+      rowsChanged: 1,
     });
   });
 
@@ -113,38 +105,36 @@ describe('compareSummaries', () => {
     expect(compareSummaries(before, spaced).structureChanged).toBe(false);
   });
 
-  it('compares counts only when a side has no row set', () => {
-    const before = { structure: 's', rowCount: 10, rows: undefined };
-    expect(compareSummaries(before, { structure: 's', rowCount: 13 })).toEqual({
-      structureChanged: false,
-      rowsAdded: 3,
-      rowsRemoved: 0,
-      rowsCounted: false,
-    });
-    expect(
-      compareSummaries(before, { structure: 't', rowCount: 4, rows: new Float64Array(0) }),
-    ).toEqual({
+  it('counts a pure column reorder as a structure change, not as changed rows', () => {
+    const before = summarizeText(tableFile([row('a', '1'), row('b', '2')]));
+    const reordered = [HEADER[0] ?? '', HEADER[1] ?? '', HEADER[3] ?? '', HEADER[2] ?? '']
+      .concat(HEADER.slice(4))
+      .map((line) =>
+        line.replace('DEFAULT NULL', 'DEFAULT NULL,').replace('NOT NULL,', 'NOT NULL'),
+      );
+    const rows = ["('1','a')", "('2','b')"].map(
+      (values) => `INSERT INTO \`settings\` (\`v\`,\`k\`) VALUES ${values};`,
+    );
+    expect(compareSummaries(before, summarizeText(tableFile(rows, reordered)))).toEqual({
       structureChanged: true,
       rowsAdded: 0,
-      rowsRemoved: 6,
-      rowsCounted: false,
+      rowsRemoved: 0,
+      rowsChanged: 0,
     });
   });
 
   it('drops the row set beyond the limit and falls back to counts, saying so', () => {
-    const many = Array.from(
-      { length: 1001 },
-      (_, index) => `INSERT INTO t VALUES (${String(index)});`,
-    );
-    const big = summarizeText(many.join('\n'), 1000);
+    const many = Array.from({ length: 1001 }, (_, index) => row(String(index), 'v'));
+    const big = summarizeText(tableFile(many), 1000);
     expect(big.rowCount).toBe(1001);
-    expect(big.rows).toBeUndefined();
-    const atLimit = summarizeText(many.slice(0, 1000).join('\n'), 1000);
-    expect(atLimit.rows?.length).toBe(1000);
+    expect(big.rows.rows).toBeUndefined();
+    const atLimit = summarizeText(tableFile(many.slice(0, 1000)), 1000);
+    expect(atLimit.rows.rows?.length).toBe(1000);
     expect(compareSummaries(atLimit, big)).toEqual({
       structureChanged: false,
       rowsAdded: 1,
       rowsRemoved: 0,
+      rowsChanged: 0,
       rowsCounted: false,
     });
   });
@@ -158,23 +148,27 @@ describe('compareSummaries', () => {
       lines[index * 20_000] = row(String(index * 20_000), 'w');
     expect(compareSummaries(before, summarizeText(tableFile(lines)))).toEqual({
       structureChanged: false,
-      rowsAdded: 14,
-      rowsRemoved: 14,
+      rowsAdded: 0,
+      rowsRemoved: 0,
+      rowsChanged: 14,
     });
   });
 
-  // Regression (fixed): rows are compared as sets, so identical rows (legal in a table without a
-  // unique key) are counted once: going from two identical rows to one reports no change.
-  //
+  // Rows of a table without a unique key may repeat: going from two identical rows to one
+  // removes one.
   it('counts the removal of one of two identical rows', () => {
+    const log = (): string => 'INSERT INTO `log` (`n`) VALUES (1);';
     const before = summarizeText(
-      tableFile(['INSERT INTO `log` VALUES (1);', 'INSERT INTO `log` VALUES (1);']),
+      tableFile([log(), log()], ['CREATE TABLE `log` (', '  `n` int(11)', ');']),
     );
-    const after = summarizeText(tableFile(['INSERT INTO `log` VALUES (1);']));
+    const after = summarizeText(
+      tableFile([log()], ['CREATE TABLE `log` (', '  `n` int(11)', ');']),
+    );
     expect(compareSummaries(before, after)).toEqual({
       structureChanged: false,
       rowsAdded: 0,
       rowsRemoved: 1,
+      rowsChanged: 0,
     });
   });
 
@@ -190,6 +184,7 @@ describe('compareSummaries', () => {
       structureChanged: false,
       rowsAdded: 2,
       rowsRemoved: 0,
+      rowsChanged: 0,
     });
     // The same rows without the transaction (format 1): no change counted.
     const unframed = summarizeText(tableFile([row('a', '1'), row('b', '2')]));
@@ -197,6 +192,7 @@ describe('compareSummaries', () => {
       structureChanged: false,
       rowsAdded: 0,
       rowsRemoved: 0,
+      rowsChanged: 0,
     });
   });
 });

@@ -1,11 +1,6 @@
 /** Parsing CREATE TABLE statements and comparing two versions of a table. */
 import { describe, expect, it } from 'vitest';
-import {
-  compareRows,
-  compareStructures,
-  isStructureUnchanged,
-  parseInsertLine,
-} from '../../src/diff/compare-tables.js';
+import { compareStructures, isStructureUnchanged } from '../../src/diff/compare-tables.js';
 import { parseCreateTable } from '../../src/diff/parse-create-table.js';
 
 const BEFORE = `-- schema_backup: table \`fk1\`, category global
@@ -108,38 +103,5 @@ describe('compareStructures', () => {
     );
     if (before === undefined || after === undefined) throw new Error('parse failed');
     expect(compareStructures(before, after).columnsReordered).toBe(true);
-  });
-});
-
-describe('compareRows', () => {
-  const row = (id: number, value: string): string =>
-    `INSERT INTO \`t\` (\`id\`,\`v\`) VALUES (${String(id)},'${value}');`;
-
-  it('matches rows by key: added, removed and changed', () => {
-    expect(
-      compareRows(
-        [row(1, 'a'), row(2, 'b'), row(3, 'c')],
-        [row(1, 'a'), row(2, 'B'), row(4, 'd')],
-        ['id'],
-      ),
-    ).toEqual({ added: 1, removed: 1, changed: 1 });
-  });
-
-  it('compares whole rows, duplicates counted, when there is no key', () => {
-    expect(compareRows([row(1, 'a'), row(1, 'a')], [row(1, 'a'), row(2, 'b')], [])).toEqual({
-      added: 1,
-      removed: 1,
-      changed: 0,
-    });
-  });
-
-  it('reads literals with commas, parentheses and escaped quotes inside strings', () => {
-    expect(
-      parseInsertLine("INSERT INTO `t` (`a`,`b``c`,`d`) VALUES ('x, (y)','it\\'s \\\\',0x00);"),
-    ).toEqual({
-      columns: ['a', 'b`c', 'd'],
-      values: ["'x, (y)'", "'it\\'s \\\\'", '0x00'],
-    });
-    expect(parseInsertLine('DROP TABLE t;')).toBeUndefined();
   });
 });

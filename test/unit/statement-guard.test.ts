@@ -4,12 +4,18 @@
  */
 import { createReadStream, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { FileExpectation } from '../../src/engine/engine.js';
 import { mariadbDialect } from '../../src/engine/mariadb/mariadb-dialect.js';
 import { mariadbScriptFormat } from '../../src/engine/mariadb/script-format.js';
 import { UnexpectedStatementError } from '../../src/errors.js';
-import { objectForFileName } from '../../src/snapshot/layout.js';
+import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../../src/snapshot/layout.js';
+import { renderDatabaseFile, renderObjectFile } from '../../src/snapshot/render-files.js';
+
+function chunksOf(text: string): AsyncIterable<Buffer> {
+  return Readable.from([Buffer.from(text)]) as AsyncIterable<Buffer>;
+}
 
 function checker(expected: FileExpectation = { kind: 'table', name: 't' }) {
   return mariadbScriptFormat.checker(expected);
@@ -30,12 +36,15 @@ describe('StatementGuard', () => {
   it('accepts every file of the golden snapshot tree', async () => {
     const dir = 'test/golden/basic';
     for (const file of readdirSync(dir).filter((name) => name.endsWith('.sql'))) {
-      const object = objectForFileName(file);
+      const object =
+        file === DATABASE_DEFAULTS_FILE ? { kind: 'database', name: '' } : objectForFileName(file);
       if (object === undefined) throw new Error(file);
       const expected: FileExpectation =
-        object.kind === 'trigger'
-          ? { kind: 'trigger', name: object.name, table: 'users' }
-          : { kind: object.kind as 'view', name: object.name };
+        object.kind === 'database'
+          ? { kind: 'database' }
+          : object.kind === 'trigger'
+            ? { kind: 'trigger', name: object.name, table: 'users' }
+            : { kind: object.kind as 'view', name: object.name };
       const guard = checker(expected);
       for await (const statement of mariadbScriptFormat.readStatements(
         createReadStream(join(dir, file)),
@@ -177,6 +186,94 @@ describe('StatementGuard', () => {
     expect(
       refusal(['CREATE EVENT e ON SCHEDULE EVERY 1 DAY DO SELECT 1'], { kind: 'event', name: 'e' }),
     ).toBeUndefined();
+  });
+
+  it("accepts a database defaults file's ALTER DATABASE there only, naming no database (issue 15)", () => {
+    const database = { kind: 'database' } as const;
+    const alter = 'ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_german1_ci';
+    expect(refusal(["SET NAMES 'utf8mb4'", alter], database)).toBeUndefined();
+    // Only in its own file, and only of the database the file is loaded into.
+    expect(refusal([alter])).toContain('`ALTER DATABASE`');
+    expect(refusal([alter], { kind: 'function', name: 'f' })).toContain('`ALTER DATABASE`');
+    expect(refusal([alter], { kind: 'legacy-table', name: 't' })).toContain('without TABLE');
+    expect(
+      refusal(['ALTER DATABASE other CHARACTER SET latin1 COLLATE latin1_german1_ci'], database),
+    ).toContain('without CHARACTER');
+    expect(
+      refusal(
+        ['ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_german1_ci COMMENT "x"'],
+        database,
+      ),
+    ).toContain('goes on past its end');
+    expect(refusal(['ALTER DATABASE CHARACTER SET @x COLLATE y'], database)).toContain(
+      'not a character set name',
+    );
+    expect(refusal(["ALTER DATABASE CHARACTER SET 'latin1' COLLATE y"], database)).toContain(
+      'not a character set name',
+    );
+    expect(refusal(['ALTER DATABASE UPGRADE DATA DIRECTORY NAME'], database)).toContain(
+      'without CHARACTER',
+    );
+    expect(refusal([alter, alter], database)).toContain('a second ALTER DATABASE');
+    expect(refusal(['CREATE TABLE `t` (a INT)'], database)).toContain('a CREATE TABLE');
+    expect(refusal(['INSERT INTO `t` VALUES (1)'], database)).toContain('`INSERT INTO`');
+    const guard = checker(database);
+    guard.check('SET NAMES utf8mb4');
+    expect(() => {
+      guard.finish();
+    }).toThrow(/no ALTER DATABASE/);
+  });
+
+  it('accepts the files a snapshot writes for objects made under other client character sets', async () => {
+    const files = [
+      renderDatabaseFile(mariadbDialect, {
+        characterSet: 'latin1',
+        collation: 'latin1_german1_ci',
+      }),
+      renderObjectFile(mariadbDialect, {
+        kind: 'function',
+        name: 'f',
+        sql: "CREATE FUNCTION `f`() RETURNS varchar(9) RETURN CHARSET('x')",
+        sqlMode: 'STRICT_TRANS_TABLES',
+        characterSetClient: 'latin1',
+        collationConnection: 'latin1_swedish_ci',
+      }),
+      // Not ASCII under latin1: written under utf8mb4, collation kept, and said so.
+      renderObjectFile(mariadbDialect, {
+        kind: 'function',
+        name: 'f',
+        sql: "CREATE FUNCTION `f`() RETURNS varchar(9) RETURN HEX('é')",
+        characterSetClient: 'latin1',
+        collationConnection: 'latin1_swedish_ci',
+      }),
+      // A client character set that could hide a quote is never set.
+      renderObjectFile(mariadbDialect, {
+        kind: 'function',
+        name: 'f',
+        sql: "CREATE FUNCTION `f`() RETURNS varchar(9) RETURN HEX('x')",
+        characterSetClient: 'sjis',
+        collationConnection: 'sjis_japanese_ci',
+      }),
+    ];
+    expect(files[1]).toContain(
+      "SET character_set_client = 'latin1';\nSET collation_connection = 'latin1_swedish_ci';\nSET sql_mode = 'STRICT_TRANS_TABLES';\n",
+    );
+    expect(files[1]).toMatch(
+      /RETURN CHARSET\('x'\);;\nDELIMITER ;\nSET sql_mode = 'NO_AUTO_VALUE_ON_ZERO';\nSET NAMES utf8mb4;\n$/,
+    );
+    expect(files[2]).toContain(
+      '-- created under client character set latin1; written under utf8mb4 (its text is not ASCII)',
+    );
+    expect(files[2]).toContain(
+      "SET character_set_client = 'utf8mb4';\nSET collation_connection = 'latin1_swedish_ci';",
+    );
+    expect(files[3]).toContain("SET character_set_client = 'utf8mb4';");
+    for (const [index, text] of files.entries()) {
+      const guard = checker(index === 0 ? { kind: 'database' } : { kind: 'function', name: 'f' });
+      for await (const statement of mariadbScriptFormat.readStatements(chunksOf(text)))
+        guard.check(statement.sql);
+      guard.finish();
+    }
   });
 
   it('allows one CREATE in a table file and none in a user-data file, and requires it', () => {

@@ -1,5 +1,6 @@
 /** `schema_backup log`: the snapshot history of a host directory, with what changed in each. */
 import type { Argv } from 'yargs';
+import { formatRowChanges } from '../../diff/count-row-changes.js';
 import { readSnapshotLog, type LoggedChange } from '../../diff/snapshot-log.js';
 import { UsageError } from '../../errors.js';
 import { Repository } from '../../git/repository.js';
@@ -74,8 +75,8 @@ function describeChange(change: LoggedChange): string {
   if (change.change !== 'changed') return `${what}: ${change.change}`;
   const parts = [
     change.structureChanged ? 'structure changed' : '',
-    change.rowsAdded + change.rowsRemoved > 0
-      ? `rows +${String(change.rowsAdded)} -${String(change.rowsRemoved)}`
+    change.rowsAdded + change.rowsRemoved + change.rowsChanged > 0
+      ? `rows ${formatRowChanges({ added: change.rowsAdded, removed: change.rowsRemoved, changed: change.rowsChanged })}${change.rowsCounted === false ? ' (too many to count by key)' : ''}`
       : '',
   ];
   return `${what}: ${parts.filter(Boolean).join(', ') || 'changed'}`;

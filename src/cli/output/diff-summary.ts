@@ -2,6 +2,7 @@
 import { printable } from '../../support/printable.js';
 import type { DiffResult, TableDiff } from '../../diff/diff-snapshots.js';
 import type { StructureChange } from '../../diff/compare-tables.js';
+import { formatRowChanges } from '../../diff/count-row-changes.js';
 
 /** Whether to colour: a terminal, and no NO_COLOR (https://no-color.org). */
 export function wantsColor(
@@ -24,7 +25,7 @@ export function summaryLines(result: DiffResult): string[] {
 function tableLines(table: TableDiff): string[] {
   if (table.change !== 'changed') return [`table ${table.name}: ${table.change}`];
   const lines = [
-    `table ${table.name}: ${[table.structure === undefined ? '' : 'structure changed', table.rows === undefined ? '' : `rows +${String(table.rows.added)} -${String(table.rows.removed)} ~${String(table.rows.changed)}`].filter(Boolean).join(', ') || 'changed'}`,
+    `table ${table.name}: ${[table.structure === undefined ? '' : 'structure changed', table.rows === undefined ? '' : `rows ${formatRowChanges(table.rows)}${table.rows.counted === false ? ' (too many to count by key)' : ''}`].filter(Boolean).join(', ') || 'changed'}`,
   ];
   if (table.structure !== undefined)
     lines.push(...structureLines(table.structure).map((line) => `  ${line}`));
@@ -50,7 +51,14 @@ function structureLines(change: StructureChange): string[] {
     for (const item of list) {
       const state =
         item.from === undefined ? 'added' : item.to === undefined ? 'removed' : 'changed';
-      lines.push(`${what} ${item.name} ${state}${item.to === undefined ? '' : `: ${item.to}`}`);
+      // A changed key shows what it was, too: `PRIMARY KEY (`a`) -> PRIMARY KEY (`a`,`b`)`.
+      const detail =
+        item.to === undefined
+          ? ''
+          : item.from === undefined
+            ? `: ${item.to}`
+            : `: ${item.from} -> ${item.to}`;
+      lines.push(`${what} ${item.name} ${state}${detail}`);
     }
   }
   if (change.options !== undefined)

@@ -1,9 +1,20 @@
 /** SQL text as MariaDB and MySQL read it, for the files snapshots and dumps write. */
-import type { RowLiterals, SequenceState, SqlDialect } from '../engine.js';
+import type {
+  CreationContext,
+  DatabaseDefaults,
+  ObjectDefinition,
+  RowLiterals,
+  SequenceState,
+  SqlDialect,
+} from '../engine.js';
 import { InternalError } from '../../errors.js';
 import { escapeCommentText } from '../../support/printable.js';
 import { splitDefiner } from './normalize-create.js';
 import { quoteIdentifier, quoteString } from './sql-literal.js';
+import { isAsciiSafeCharset, isUtf8Charset } from './statement-guard.js';
+
+/** The client character set every file is written in and starts with. */
+const FILE_CHARSET = 'utf8mb4';
 
 /**
  * The sql_mode our files load under: NO_AUTO_VALUE_ON_ZERO keeps a stored 0 in an
@@ -17,7 +28,7 @@ export const mariadbDialect: SqlDialect = {
   quoteString,
   comment: (text: string) => `-- ${escapeCommentText(text)}`,
   scriptPreamble: [
-    'SET NAMES utf8mb4',
+    `SET NAMES ${FILE_CHARSET}`,
     "SET time_zone = '+00:00'",
     `SET sql_mode = '${LOAD_SQL_MODE}'`,
     'SET foreign_key_checks = 0',
@@ -36,6 +47,10 @@ export const mariadbDialect: SqlDialect = {
     return `DO SETVAL(${quoteIdentifier(name)}, ${state.next}, 0${round})`;
   },
   rowsTransaction: { begin: 'START TRANSACTION', end: 'COMMIT' },
+  creationContext,
+  databaseDefaultsStatement(defaults: DatabaseDefaults): string {
+    return `ALTER DATABASE CHARACTER SET ${charsetName(defaults.characterSet)} COLLATE ${charsetName(defaults.collation)}`;
+  },
   withoutDefiner(statement: string): string {
     // mysqldump: `/*!50017 DEFINER=`u`@`h`*/`; SHOW CREATE: `DEFINER=`u`@`h``.
     return splitDefiner(statement.replace(/\/\*!\d{5}\s+DEFINER=[^*]*\*\/\s*/g, '')).sql;
@@ -44,3 +59,42 @@ export const mariadbDialect: SqlDialect = {
     return `DELIMITER ;;\n${sql};;\nDELIMITER ;`;
   },
 };
+
+/**
+ * The object's client character set and collation_connection around its CREATE, then the
+ * file's (`SET NAMES utf8mb4` resets both). A file is UTF-8 text: its statement reaches the
+ * server exactly as the object's creator sent it when the object's client character set is a
+ * UTF-8 one, or when its text is ASCII (the same bytes in latin1, ascii and binary). A
+ * non-ASCII text under another client character set would need the file to hold bytes that
+ * are not UTF-8 (mariadb-dump writes them so): such an object is written under utf8mb4 with
+ * its collation_connection kept, so its string literals keep their character set and
+ * collation, and the file says what was recorded. So is an object whose client character set
+ * could hide a quote in a file (gbk, sjis, …), which restore refuses to set.
+ */
+function creationContext(definition: ObjectDefinition): CreationContext {
+  const client = definition.characterSetClient;
+  const collation = definition.collationConnection;
+  if (client === undefined || collation === undefined) return { before: [], after: [], notes: [] };
+  const exact =
+    isUtf8Charset(client) || (isAsciiSafeCharset(client) && !/[^\p{ASCII}]/u.test(definition.sql));
+  const notes = exact
+    ? []
+    : [
+        `created under client character set ${client}; written under ${FILE_CHARSET} (${isAsciiSafeCharset(client) ? 'its text is not ASCII' : 'that character set is not one a file may set'}), with its collation_connection, so its literals read the same`,
+      ];
+  return {
+    before: [
+      `SET character_set_client = ${quoteString(exact ? client : FILE_CHARSET)}`,
+      `SET collation_connection = ${quoteString(collation)}`,
+    ],
+    after: [`SET NAMES ${FILE_CHARSET}`],
+    notes,
+  };
+}
+
+/** A character set or collation name as the server reports it; anything else is a bug. */
+function charsetName(name: string): string {
+  if (!/^[A-Za-z0-9_]+$/.test(name))
+    throw new Error(`not a character set or collation name: ${name}`);
+  return name;
+}

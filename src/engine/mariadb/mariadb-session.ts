@@ -9,6 +9,7 @@ import type { Connection } from 'mysql2/promise';
 import {
   insertableColumns,
   type ColumnDescription,
+  type DatabaseDefaults,
   type InsertChunk,
   type InsertReadOptions,
   type SnapshotPosition,
@@ -76,6 +77,23 @@ export class MariadbSession implements Session {
       'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA',
     );
     return rows.map((row) => String(row.name)).sort(byCodePoint);
+  }
+
+  async readDatabaseDefaults(database: string): Promise<DatabaseDefaults> {
+    const rows = await this.select<Row>(
+      'reading the database defaults',
+      'SELECT DEFAULT_CHARACTER_SET_NAME AS characterSet, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+      [database],
+    );
+    const row = rows[0];
+    if (row === undefined) {
+      throw mapDriverError(
+        { code: 'ER_BAD_DB_ERROR', errno: 1049, sqlMessage: `Unknown database '${database}'` },
+        'reading the database defaults',
+        this.target,
+      );
+    }
+    return { characterSet: String(row.characterSet), collation: String(row.collation) };
   }
 
   async listObjects(database: string): Promise<SchemaInventory> {
@@ -217,7 +235,22 @@ export class MariadbSession implements Session {
     const table = kind === 'trigger' ? await this.triggerTable(database, name) : undefined;
     const timeZone =
       kind === 'event' && typeof row.time_zone === 'string' ? row.time_zone : undefined;
-    return { kind, name, sql: sql.trimEnd(), definer, sqlMode, timeZone, table };
+    // SHOW CREATE of a view, trigger, routine or event gives these; of a sequence, not.
+    const characterSetClient =
+      typeof row.character_set_client === 'string' ? row.character_set_client : undefined;
+    const collationConnection =
+      typeof row.collation_connection === 'string' ? row.collation_connection : undefined;
+    return {
+      kind,
+      name,
+      sql: sql.trimEnd(),
+      definer,
+      sqlMode,
+      timeZone,
+      characterSetClient,
+      collationConnection,
+      table,
+    };
   }
 
   async *readRowBatches(

@@ -9,6 +9,8 @@
  * - a view, sequence, routine, trigger or event file: session `SET`s and one `CREATE` of that
  *   object (a trigger on its table); a sequence file after it one `DO SETVAL` of that sequence
  *   with integer literals;
+ * - a database defaults file: session `SET`s and one `ALTER DATABASE CHARACTER SET … COLLATE …`
+ *   that names no database (so it reaches only the one the file is loaded into);
  * - a file of the original tool (mysqldump, `restore --legacy`): the above for its table, plus
  *   `DROP TABLE IF EXISTS`, `LOCK`/`UNLOCK TABLES`, `ALTER TABLE … DISABLE/ENABLE KEYS` of it,
  *   and `CREATE TRIGGER` on it.
@@ -185,6 +187,10 @@ export class StatementGuard implements StatementChecker {
           this.checkLegacyLock(lexer);
           return { kind: 'lock', rows: 0 };
         case 'alter':
+          if (this.expected.kind === 'database') {
+            this.checkDatabaseDefaults(lexer);
+            return { kind: 'alter-database', rows: 0 };
+          }
           this.checkLegacyKeys(lexer);
           return { kind: 'keys', rows: 0 };
         case 'start':
@@ -218,7 +224,9 @@ export class StatementGuard implements StatementChecker {
     if (this.expected.kind === 'rows' || this.expected.kind === 'legacy-table') return;
     if (this.created === 0)
       throw new UnexpectedStatementError(
-        `the file holds no CREATE ${this.expected.kind.toUpperCase()} of ${describeExpected(this.expected)}`,
+        this.expected.kind === 'database'
+          ? 'the file holds no ALTER DATABASE of the database defaults'
+          : `the file holds no CREATE ${this.expected.kind.toUpperCase()} of ${describeExpected(this.expected)}`,
       );
   }
 
@@ -348,6 +356,7 @@ export class StatementGuard implements StatementChecker {
       kind = lexer.keyword();
     }
     const expected = this.expected;
+    if (expected.kind === 'database') throw this.refuse(`a CREATE ${kind.toUpperCase()}`);
     const allowed =
       expected.kind === 'legacy-table'
         ? kind === 'table' || kind === 'trigger'
@@ -432,13 +441,10 @@ export class StatementGuard implements StatementChecker {
 
   // INSERT INTO table [(columns)] VALUES (literals)[, (literals)]…
   private checkInsert(lexer: SqlLexer): number {
-    const table = this.expected.kind === 'rows' ? this.expected.table : this.expected.name;
-    if (
-      this.expected.kind !== 'rows' &&
-      this.expected.kind !== 'table' &&
-      this.expected.kind !== 'legacy-table'
-    )
+    const expected = this.expected;
+    if (expected.kind !== 'rows' && expected.kind !== 'table' && expected.kind !== 'legacy-table')
       throw this.refuse(describeStart(lexer.sql));
+    const table = expected.kind === 'rows' ? expected.table : expected.name;
     this.expectWord(lexer, 'into');
     lexer.next();
     if (this.unqualifiedName(lexer, 'the table of an INSERT') !== table)
@@ -568,6 +574,26 @@ export class StatementGuard implements StatementChecker {
     this.stateSet = true;
   }
 
+  // ALTER DATABASE CHARACTER SET name COLLATE name: no database name (the current one), nothing more.
+  private checkDatabaseDefaults(lexer: SqlLexer): void {
+    this.expectWord(lexer, 'database');
+    this.expectWord(lexer, 'character');
+    this.expectWord(lexer, 'set');
+    lexer.next();
+    this.nameValue(lexer, 'a CHARACTER SET that is not a character set name');
+    this.expectWord(lexer, 'collate');
+    lexer.next();
+    this.nameValue(lexer, 'a COLLATE that is not a collation name');
+    this.expectEnd(lexer);
+    this.created += 1;
+    if (this.created > 1) throw this.refuse('a second ALTER DATABASE');
+  }
+
+  /** A bare character set or collation name (a word, not a string or an expression). */
+  private nameValue(lexer: SqlLexer, reason: string): void {
+    if (lexer.type !== 'word' || !/^[a-z0-9_]+$/i.test(lexer.text())) throw this.refuse(reason);
+  }
+
   // mysqldump's DROP TABLE IF EXISTS `t`, LOCK TABLES `t` WRITE, UNLOCK TABLES, ALTER TABLE `t` DISABLE KEYS.
   private checkLegacyDrop(lexer: SqlLexer): void {
     if (this.expected.kind !== 'legacy-table') throw this.refuse(describeStart(lexer.sql));
@@ -630,8 +656,14 @@ export class StatementGuard implements StatementChecker {
   }
 }
 
-function isAsciiSafeCharset(value: string | undefined): boolean {
+/** True for a client character set a file may choose (every ASCII byte is that character). */
+export function isAsciiSafeCharset(value: string | undefined): boolean {
   return value !== undefined && ASCII_SAFE_CHARSETS.has(value.toLowerCase());
+}
+
+/** True for `utf8`, `utf8mb3` and `utf8mb4`: a UTF-8 file's text reaches the server as written. */
+export function isUtf8Charset(value: string): boolean {
+  return UTF8_CHARSETS.has(value.toLowerCase());
 }
 
 /** `@name`, `@'name'`, `` @`name` `` → `name`, lower-cased (user variables ignore case). */
@@ -669,6 +701,8 @@ function describeExpected(expected: FileExpectation): string {
       return `the rows of table ${quote(expected.table)}`;
     case 'legacy-table':
       return `table ${quote(expected.name)} (mysqldump)`;
+    case 'database':
+      return 'the database defaults';
     default:
       return `${expected.kind} ${quote(expected.name)}`;
   }

@@ -342,10 +342,13 @@ describe('user data: restore with the README recipe', () => {
       'CREATE TRIGGER',
     );
 
-    // README: the table files, then the rows of local tables from the copy, then the other
-    // objects (triggers among them).
+    // README: the database defaults, the table files, then the rows of local tables from the
+    // copy, then the other objects (triggers among them).
     const target = await createTestDatabase('udtrg');
-    const files = (await readdir(result.hostDir)).filter((name) => name.endsWith('.sql')).sort();
+    const files = (await readdir(result.hostDir))
+      .filter((name) => name.endsWith('.sql') && name !== 'database.defaults.sql')
+      .sort();
+    await loadWithStockClient(target.name, join(result.hostDir, 'database.defaults.sql'));
     const isObject = (name: string): boolean =>
       /\.(sequence|view|function|procedure|trigger|event)\.sql$/.test(name);
     for (const file of files.filter((name) => !isObject(name)))

@@ -88,6 +88,7 @@ const changed = (
   structureChanged: boolean,
   rowsAdded = 0,
   rowsRemoved = 0,
+  rowsChanged = 0,
 ): LoggedChange => ({
   kind: 'table',
   name,
@@ -95,6 +96,7 @@ const changed = (
   structureChanged,
   rowsAdded,
   rowsRemoved,
+  rowsChanged,
 });
 const whole = (
   kind: string,
@@ -108,6 +110,7 @@ const whole = (
   structureChanged: true,
   rowsAdded: change === 'added' ? rows : 0,
   rowsRemoved: change === 'removed' ? rows : 0,
+  rowsChanged: 0,
 });
 
 /** What the log says each step changed, step by step. */
@@ -123,7 +126,7 @@ const LOGGED_CHANGES: readonly (readonly LoggedChange[])[] = [
   [changed('users', true)],
   [whole('table', 'audit', 'added')],
   [whole('table', 'orders', 'removed')],
-  [changed('settings', false, 1, 1)],
+  [changed('settings', false, 0, 0, 1)],
   [changed('settings', false, 1, 0)],
   [changed('settings', false, 0, 1)],
   [changed('users', true)],
@@ -182,7 +185,7 @@ describe('readSnapshotLog over a real snapshot history', () => {
     expect(entries).toEqual(expected);
     // The subjects are the snapshot's own, e.g. for the rows steps.
     expect(entries.map((entry) => entry.subject)).toContain(
-      `snapshot ${HOST}: rows +1 -1 in 1 table`,
+      `snapshot ${HOST}: rows +0 -0 ~1 in 1 table`,
     );
   });
 
@@ -198,7 +201,9 @@ describe('readSnapshotLog over a real snapshot history', () => {
     expect((await takeSnapshot(mariadbEngine, options)).git).toBe('committed');
     await database.exec('INSERT INTO t VALUES (1), (2)');
     const filled = await takeSnapshot(mariadbEngine, options);
-    expect(filled.commit?.message.split('\n')[0]).toBe(`snapshot ${HOST}: rows +2 -0 in 1 table`);
+    expect(filled.commit?.message.split('\n')[0]).toBe(
+      `snapshot ${HOST}: rows +2 -0 ~0 in 1 table`,
+    );
     await database.exec('DELETE FROM t');
     expect((await takeSnapshot(mariadbEngine, options)).git).toBe('committed');
     const repository = await Repository.find(backupDir);
@@ -232,7 +237,7 @@ describe('readSnapshotLog over a real snapshot history', () => {
     expect(settings.map((entry) => entry.changes)).toEqual([
       [changed('settings', false, 0, 1)],
       [changed('settings', false, 1, 0)],
-      [changed('settings', false, 1, 1)],
+      [changed('settings', false, 0, 0, 1)],
       [whole('table', 'settings', 'added', 3)],
     ]);
 
@@ -702,6 +707,7 @@ describe('regressions (fixed)', () => {
       '  table audit: added',
       '  table settings: added',
       '  table users: added',
+      '  database defaults: added',
       '  trigger trg_audit: added',
       '  view v_users: added',
     ]);

@@ -19,6 +19,7 @@ import {
   type TestDatabase,
 } from '../../helpers/database.js';
 import { dumpOptionsForTest, loadOptionsForTest } from '../../helpers/dump.js';
+import { objectMetadata } from '../../helpers/object-metadata.js';
 import { otherObjects } from '../../helpers/restore.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 
@@ -47,6 +48,8 @@ async function expectSameDatabase(source: TestDatabase, target: TestDatabase): P
   // Each sequence where the source's stood: none hands out a value the source handed out.
   expect(await sequenceStates(target)).toEqual(await sequenceStates(source));
   expect(Object.keys(await sequenceStates(source))).toEqual(['cyc', 'seq']);
+  // Client character sets, collations and the database's defaults (issue 15).
+  expect(await objectMetadata(target.name)).toEqual(await objectMetadata(source.name));
 }
 
 describe('dump and load round trip', () => {

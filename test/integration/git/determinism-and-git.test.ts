@@ -105,7 +105,12 @@ describe('snapshot determinism and git', () => {
       ['settings', 'added', 3],
     ]);
     const before = await filesWithStats(first.hostDir);
-    expect([...before.keys()]).toEqual(['manifest.json', 'sessions.sql', 'settings.sql']);
+    expect([...before.keys()]).toEqual([
+      'database.defaults.sql',
+      'manifest.json',
+      'sessions.sql',
+      'settings.sql',
+    ]);
     expect(first.manifestChange).toBe('added');
     const manifest = JSON.parse(before.get('manifest.json')!.bytes.toString('utf8')) as {
       format: number;
@@ -129,6 +134,7 @@ describe('snapshot determinism and git', () => {
     expect(commitsTouching(backupDir, HOST)).toBe(1);
     expect(git(backupDir, 'rev-list', '--count', 'HEAD').trim()).toBe('1');
     expect(pathsOf(backupDir)).toEqual([
+      `${HOST}/database.defaults.sql`,
       `${HOST}/manifest.json`,
       `${HOST}/sessions.sql`,
       `${HOST}/settings.sql`,
@@ -149,18 +155,19 @@ describe('snapshot determinism and git', () => {
     expect(first.plan.missing).toEqual([{ name: 'extra', category: 'global' }]);
     const lastMessage = (): string => git(backupDir, 'log', '-1', '--format=%B');
 
-    // One row changed: seen as one row removed and one added.
+    // One row changed: its key stayed, so it counts once, as changed (issue 15).
     await database.exec("UPDATE settings SET v = 'deux' WHERE k = 'b'");
     const changed = await takeSnapshot(mariadbEngine, options);
     expect(changed.git).toBe('committed');
     expect(changed.tables.find((table) => table.name === 'settings')).toMatchObject({
       change: 'changed',
       structureChanged: false,
-      rowsAdded: 1,
-      rowsRemoved: 1,
+      rowsAdded: 0,
+      rowsRemoved: 0,
+      rowsChanged: 1,
     });
     expect(changed.commit?.message).toContain('settings');
-    expect(changed.commit?.message).toContain('+1 -1');
+    expect(changed.commit?.message).toContain('+0 -0 ~1');
     expect(lastMessage().trim()).toBe(changed.commit?.message.trim());
     // The manifest changes with the table: its checksum of the rows is new.
     expect(changed.manifestChange).toBe('changed');
@@ -200,13 +207,77 @@ describe('snapshot determinism and git', () => {
       `D\t${HOST}/extra.sql\nM\t${HOST}/manifest.json`,
     );
     expect(git(backupDir, 'ls-tree', '--name-only', 'HEAD', `${HOST}/`).trim().split('\n')).toEqual(
-      [`${HOST}/manifest.json`, `${HOST}/sessions.sql`, `${HOST}/settings.sql`],
+      [
+        `${HOST}/database.defaults.sql`,
+        `${HOST}/manifest.json`,
+        `${HOST}/sessions.sql`,
+        `${HOST}/settings.sql`,
+      ],
     );
     expect(commitsTouching(backupDir, HOST)).toBe(4);
 
     // And back to quiet.
     expect((await takeSnapshot(mariadbEngine, options)).git).toBe('no-changes');
     expect(git(backupDir, 'status', '--porcelain')).toBe('');
+  });
+
+  it('the first snapshot of a host directory written before the defaults file says why object files change (issue 15)', async () => {
+    const database = await createSmallDatabase('upgrade');
+    await database.exec(
+      'CREATE FUNCTION two() RETURNS INT DETERMINISTIC RETURN 2; ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_german1_ci',
+    );
+    const backupDir = await createTempDir('upgrade');
+    const options = snapshotOptionsForTest({
+      database: database.name,
+      backupDir,
+      categories: SMALL_CATEGORIES,
+    });
+    const first = await takeSnapshot(mariadbEngine, options);
+    // A new host directory's defaults are no news.
+    expect(first.commit?.message).not.toMatch(/defaults/i);
+    expect(await readFile(join(first.hostDir, 'database.defaults.sql'), 'utf8')).toContain(
+      '\nALTER DATABASE CHARACTER SET latin1 COLLATE latin1_german1_ci;\n',
+    );
+
+    // The host directory as an earlier version wrote it: no defaults file, no client
+    // character set around the CREATE.
+    const functionFile = join(first.hostDir, 'two.function.sql');
+    const current = await readFile(functionFile, 'utf8');
+    await writeFile(
+      functionFile,
+      current.replace(/^SET (character_set_client|collation_connection|NAMES) .*\n/gm, ''),
+    );
+    git(backupDir, 'rm', '--quiet', `${HOST}/database.defaults.sql`);
+    git(
+      backupDir,
+      '-c',
+      'user.name=Test',
+      '-c',
+      'user.email=test@example.org',
+      'commit',
+      '--quiet',
+      '-am',
+      'as an earlier version wrote it',
+    );
+
+    const upgraded = await takeSnapshot(mariadbEngine, options);
+    expect(upgraded.git).toBe('committed');
+    expect(upgraded.databaseDefaultsChange).toBe('added');
+    expect(await readFile(functionFile, 'utf8')).toBe(current);
+    expect(upgraded.commit?.message).toMatch(/^snapshot [^\n]*: 2 other objects changed\n/);
+    expect(upgraded.commit?.message).toContain('Function changed: two\n');
+    expect(upgraded.commit?.message).toContain(`Database defaults added: ${database.name}\n`);
+    expect(upgraded.commit?.message).toContain(
+      'files now set the client character set and collation they were created under',
+    );
+
+    // A changed default is news of its own, without the note.
+    await database.exec('ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci');
+    const changed = await takeSnapshot(mariadbEngine, options);
+    expect(changed.databaseDefaultsChange).toBe('changed');
+    expect(changed.commit?.message).toContain(`Database defaults changed: ${database.name}\n`);
+    expect(changed.commit?.message).not.toContain('created under');
+    expect((await takeSnapshot(mariadbEngine, options)).git).toBe('no-changes');
   });
 
   it('commits only the host directory, leaving the repository’s other staged and unstaged work as it was', async () => {
@@ -239,6 +310,7 @@ describe('snapshot determinism and git', () => {
     expect(git(repo, 'rev-parse', 'HEAD~1').trim()).toBe(initial);
     expect(git(repo, 'rev-parse', 'HEAD').trim()).toBe(result.commit?.id);
     expect(pathsOf(repo)).toEqual([
+      `backups/${HOST}/database.defaults.sql`,
       `backups/${HOST}/manifest.json`,
       `backups/${HOST}/sessions.sql`,
       `backups/${HOST}/settings.sql`,
@@ -272,6 +344,7 @@ describe('snapshot determinism and git', () => {
     expect(result.git).toBe('committed');
     expect(existsSync(join(backupDir, '.git'))).toBe(false);
     expect(pathsOf(repo)).toEqual([
+      `deep/backups/${HOST}/database.defaults.sql`,
       `deep/backups/${HOST}/manifest.json`,
       `deep/backups/${HOST}/sessions.sql`,
       `deep/backups/${HOST}/settings.sql`,
@@ -300,6 +373,7 @@ describe('snapshot determinism and git', () => {
     expect(result.git).toBe('committed');
     expect(existsSync(join(backupDir, '.git'))).toBe(true);
     expect(pathsOf(backupDir)).toEqual([
+      `${HOST}/database.defaults.sql`,
       `${HOST}/manifest.json`,
       `${HOST}/sessions.sql`,
       `${HOST}/settings.sql`,
@@ -322,6 +396,7 @@ describe('snapshot determinism and git', () => {
     const a = await takeSnapshot(mariadbEngine, optionsFor('a.example.org'));
     expect(a.git).toBe('committed');
     expect(pathsOf(repo)).toEqual([
+      'a.example.org/database.defaults.sql',
       'a.example.org/manifest.json',
       'a.example.org/sessions.sql',
       'a.example.org/settings.sql',
@@ -329,6 +404,7 @@ describe('snapshot determinism and git', () => {
     const b = await takeSnapshot(mariadbEngine, optionsFor('b.example.org'));
     expect(b.git).toBe('committed');
     expect(pathsOf(repo)).toEqual([
+      'b.example.org/database.defaults.sql',
       'b.example.org/manifest.json',
       'b.example.org/sessions.sql',
       'b.example.org/settings.sql',
@@ -376,6 +452,7 @@ describe('snapshot determinism and git', () => {
     expect(result.git).toBe('disabled');
     expect(result.commit).toBeUndefined();
     expect((await readdir(result.hostDir)).sort()).toEqual([
+      'database.defaults.sql',
       'manifest.json',
       'sessions.sql',
       'settings.sql',
@@ -406,6 +483,7 @@ describe('snapshot determinism and git', () => {
     );
     expect(result.git).toBe('no-repository');
     expect((await readdir(result.hostDir)).sort()).toEqual([
+      'database.defaults.sql',
       'manifest.json',
       'sessions.sql',
       'settings.sql',
@@ -511,7 +589,7 @@ describe('snapshot determinism and git', () => {
     expect((failure as GitError).message).toMatch(/push to origin was rejected/);
     // The snapshot is committed locally, and the remote kept its own history.
     expect(git(repo, 'rev-parse', 'HEAD~1').trim()).toBe(first.commit?.id);
-    expect(git(repo, 'log', '-1', '--format=%B')).toContain('settings (+1 -1)');
+    expect(git(repo, 'log', '-1', '--format=%B')).toContain('settings (+0 -0 ~1)');
     expect(pathsOf(repo)).toEqual([`${HOST}/manifest.json`, `${HOST}/settings.sql`]);
     expect(git(repo, 'status', '--porcelain')).toBe('');
     expect(git(bare, 'rev-parse', 'refs/heads/main').trim()).toBe(remoteHead);
@@ -723,8 +801,13 @@ describe('snapshot determinism and git', () => {
     await database.exec("UPDATE big SET payload = 'changed' WHERE id = 30000");
     const third = await takeSnapshot(mariadbEngine, options);
     expect(third.git).toBe('committed');
-    expect(third.tables[0]).toMatchObject({ change: 'changed', rowsAdded: 1, rowsRemoved: 1 });
-    expect(third.commit?.message).toContain('big (+1 -1)');
+    expect(third.tables[0]).toMatchObject({
+      change: 'changed',
+      rowsAdded: 0,
+      rowsRemoved: 0,
+      rowsChanged: 1,
+    });
+    expect(third.commit?.message).toContain('big (+0 -0 ~1)');
     expect(commitsTouching(backupDir, HOST)).toBe(2);
   });
 });

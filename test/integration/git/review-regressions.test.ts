@@ -26,13 +26,18 @@ describe('review regressions', () => {
     );
     expect(result.git).toBe('committed');
     expect(git(repo, 'show', '--name-only', '--format=', 'HEAD').trim().split('\n')).toEqual([
+      'backups/test.example.org/database.defaults.sql',
       'backups/test.example.org/manifest.json',
       'backups/test.example.org/t.sql',
     ]);
     const repository = await Repository.find(backupDir);
     if (repository === undefined) throw new Error('no repository');
     const tree = await revisionTree(repository, 'HEAD', result.hostDir);
-    expect([...tree.ids.keys()].sort()).toEqual(['manifest.json', 't.sql']);
+    expect([...tree.ids.keys()].sort()).toEqual([
+      'database.defaults.sql',
+      'manifest.json',
+      't.sql',
+    ]);
     tree.close?.();
   });
 

@@ -70,6 +70,7 @@ describe('restore from a git revision', () => {
     expect(revision).toBe(first.commit?.id);
     const revisionSource = gitRevisionSource(repository!, revision, second.hostDir);
     expect(await revisionSource.listFiles()).toEqual([
+      'database.defaults.sql',
       'manifest.json',
       'retired.sql',
       'retired_notes.view.sql',
@@ -149,6 +150,7 @@ describe('restore from a git revision', () => {
       collect(repository.readFileAt('HEAD', join(first.hostDir, 'missing.sql'))),
     ).rejects.toThrow(GitError);
     expect(await repository.listFiles('HEAD', first.hostDir)).toEqual([
+      'database.defaults.sql',
       'manifest.json',
       'settings.sql',
     ]);

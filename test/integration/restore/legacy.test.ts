@@ -93,6 +93,10 @@ describe('restore --legacy', () => {
     expect(result.tables).toHaveLength(TABLE_COUNT);
     expect([...result.tables].sort()).toEqual((await readdir(FIXTURE_DIR)).sort());
     expect(result.userDataTables).toEqual([]);
+    // The triggers the table files created are counted among the other objects (issue 15).
+    expect([...result.objects].sort()).toEqual(
+      TRIGGERS.map((trigger) => trigger.replace('trigger:', 'trigger ')),
+    );
 
     const tables = await baseTables(target.name);
     expect(tables).toHaveLength(TABLE_COUNT);

@@ -34,6 +34,7 @@ import {
   restoreOptionsForTest,
   userDataInput,
 } from '../../helpers/restore.js';
+import { objectMetadata } from '../../helpers/object-metadata.js';
 import { snapshotOptionsForTest } from '../../helpers/snapshot-options.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 
@@ -98,14 +99,19 @@ describe('restore round trip', () => {
     );
     expect(result.userDataTables).toEqual(['secrets']);
     expect([...result.objects].sort()).toEqual([
+      'event hourly',
       'event nightly',
+      'function client_charset',
       'function greet',
       'procedure count_parents',
+      'procedure utf8mb3_note',
       'sequence cyc',
       'sequence seq',
       'trigger parent_ai',
+      'trigger parent_bu',
       'trigger secrets_ai',
       'view a_first_names',
+      'view latin1_literal',
       'view parent_names',
     ]);
     expect(result.statements).toBeGreaterThan(0);
@@ -119,6 +125,17 @@ describe('restore round trip', () => {
     expect(await baseTables(target.name)).not.toContain(INCOMPLETE_MARKER);
     expect(INCOMPLETE_MARKER).toBe(MARKER_TABLE);
     expect(await otherObjects(target.name)).toEqual(await otherObjects(source.name));
+    // Their metadata too: client character set, collations, sql_mode, time zone, the
+    // database's defaults (issue 15).
+    const metadata = await objectMetadata(source.name);
+    expect(metadata.schemata).toEqual([
+      { DEFAULT_CHARACTER_SET_NAME: 'latin1', DEFAULT_COLLATION_NAME: 'latin1_german1_ci' },
+    ]);
+    expect(await objectMetadata(target.name)).toEqual(metadata);
+    const [charsets] = await target.query<{ f: string; v: string }>(
+      'SELECT client_charset() AS f, (SELECT CONCAT(cs, " ", co) FROM latin1_literal) AS v',
+    );
+    expect(charsets).toEqual({ f: 'latin1 latin1_swedish_ci', v: 'latin1 latin1_swedish_ci' });
 
     // CHECKSUM TABLE equal on every table but the ephemeral one, which is restored empty.
     const sourceChecksums = await source.checksums();

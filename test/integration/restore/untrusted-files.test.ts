@@ -18,6 +18,7 @@ import {
   readFingerprintKey,
   type UserDataManifest,
 } from '../../../src/snapshot/user-data-copy.js';
+import { DATABASE_DEFAULTS_FILE } from '../../../src/snapshot/layout.js';
 import { takeSnapshot } from '../../../src/snapshot/take-snapshot.js';
 import { silentLogger } from '../../../src/support/logger.js';
 import { age, ageKeygen, type AgeKey } from '../../helpers/age.js';
@@ -38,6 +39,50 @@ async function failureOf(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => undefined,
     (error: unknown) => error,
+  );
+}
+
+/** How `restore` of the fixture's snapshot (and user data, if asked) into `target` fails. */
+async function restoreFailure(
+  fixture: Fixture,
+  target: string,
+  options: { withUserData?: boolean } = {},
+): Promise<unknown> {
+  return failureOf(
+    restoreSnapshot(
+      mariadbEngine,
+      restoreOptionsForTest({
+        target,
+        source: directorySource(fixture.hostDir),
+        userData:
+          options.withUserData === true
+            ? await userDataInput(fixture.userDataDir, HOST, fixture.key.identityFile)
+            : undefined,
+      }),
+    ),
+  );
+}
+
+/** How `verify` of the fixture's snapshot (and user data, if asked) fails. */
+async function verifyFailure(
+  fixture: Fixture,
+  options: { withUserData?: boolean } = {},
+): Promise<unknown> {
+  return failureOf(
+    verifySnapshot(mariadbEngine, {
+      connection: connectionTo(),
+      source: directorySource(fixture.hostDir),
+      mode: 'restore',
+      liveDatabase: fixture.source.name,
+      fallbackCategories: { global: [], local: [], ephemeral: [], ignore: [] },
+      userData:
+        options.withUserData === true
+          ? await userDataInput(fixture.userDataDir, HOST, fixture.key.identityFile)
+          : undefined,
+      host: HOST,
+      parallel: 2,
+      logger: silentLogger,
+    }),
   );
 }
 
@@ -142,8 +187,8 @@ describe('what restore and verify execute', () => {
       mariadbEngine,
       snapshotOptionsForTest({ database: source.name, backupDir, categories: { global: [name] } }),
     );
-    const [file] = (await directorySource(snapshot.hostDir).listFiles()).filter((f) =>
-      f.endsWith('.sql'),
+    const [file] = (await directorySource(snapshot.hostDir).listFiles()).filter(
+      (f) => f.endsWith('.sql') && f !== DATABASE_DEFAULTS_FILE,
     );
     const text = await readFile(join(snapshot.hostDir, file ?? ''), 'utf8');
     // Every comment line is one line: the name's newlines are escaped there.
@@ -191,12 +236,7 @@ describe('what restore and verify execute', () => {
     await writeFile(file, `${original}DROP DATABASE \`${bird.name}\`;\n`);
 
     const target = await createTestDatabase('appenddst');
-    const failure = await failureOf(
-      restoreSnapshot(
-        mariadbEngine,
-        restoreOptionsForTest({ target: target.name, source: directorySource(fixture.hostDir) }),
-      ),
-    );
+    const failure = await restoreFailure(fixture, target.name);
     expect(failure).toBeInstanceOf(UnexpectedStatementError);
     const message = (failure as Error).message;
     expect(message).toContain('settings.sql at line');
@@ -204,19 +244,8 @@ describe('what restore and verify execute', () => {
     expect((failure as UnexpectedStatementError).hint).toContain('--trust');
     expect(await bird.alive()).toBe(true);
 
-    const verifyFailure = await failureOf(
-      verifySnapshot(mariadbEngine, {
-        connection: connectionTo(),
-        source: directorySource(fixture.hostDir),
-        mode: 'restore',
-        liveDatabase: fixture.source.name,
-        fallbackCategories: { global: [], local: [], ephemeral: [], ignore: [] },
-        host: HOST,
-        parallel: 2,
-        logger: silentLogger,
-      }),
-    );
-    expect(verifyFailure).toBeInstanceOf(UnexpectedStatementError);
+    const verified = await verifyFailure(fixture);
+    expect(verified).toBeInstanceOf(UnexpectedStatementError);
     expect(await bird.alive()).toBe(true);
 
     // A harmless hand-made addition runs with --trust, and only then.
@@ -248,12 +277,7 @@ describe('what restore and verify execute', () => {
     const file = join(fixture.hostDir, 'settings.sql');
     await writeFile(file, `${await readFile(file, 'utf8')}${statement('settings')};\n`);
     const target = await createTestDatabase('refusedst');
-    const failure = await failureOf(
-      restoreSnapshot(
-        mariadbEngine,
-        restoreOptionsForTest({ target: target.name, source: directorySource(fixture.hostDir) }),
-      ),
-    );
+    const failure = await restoreFailure(fixture, target.name);
     expect(failure).toBeInstanceOf(UnexpectedStatementError);
     expect((failure as Error).message).toContain('refused to run settings.sql at line');
   });
@@ -280,16 +304,7 @@ describe('what restore and verify execute', () => {
 
     // Elsewhere (no fingerprint key): the statement checker refuses the DROP.
     const target = await createTestDatabase('forgeddst');
-    const failure = await failureOf(
-      restoreSnapshot(
-        mariadbEngine,
-        restoreOptionsForTest({
-          target: target.name,
-          source: directorySource(fixture.hostDir),
-          userData: await userDataInput(fixture.userDataDir, HOST, fixture.key.identityFile),
-        }),
-      ),
-    );
+    const failure = await restoreFailure(fixture, target.name, { withUserData: true });
     expect(failure).toBeInstanceOf(UnexpectedStatementError);
     expect((failure as Error).message).toContain('accounts (user data)');
     expect((failure as Error).message).toContain(
@@ -297,20 +312,8 @@ describe('what restore and verify execute', () => {
     );
     expect(await bird.alive()).toBe(true);
 
-    const verifyFailure = await failureOf(
-      verifySnapshot(mariadbEngine, {
-        connection: connectionTo(),
-        source: directorySource(fixture.hostDir),
-        mode: 'restore',
-        liveDatabase: fixture.source.name,
-        fallbackCategories: { global: [], local: [], ephemeral: [], ignore: [] },
-        userData: await userDataInput(fixture.userDataDir, HOST, fixture.key.identityFile),
-        host: HOST,
-        parallel: 2,
-        logger: silentLogger,
-      }),
-    );
-    expect(verifyFailure).toBeInstanceOf(UnexpectedStatementError);
+    const verified = await verifyFailure(fixture, { withUserData: true });
+    expect(verified).toBeInstanceOf(UnexpectedStatementError);
     expect(await bird.alive()).toBe(true);
   });
 
@@ -323,16 +326,7 @@ describe('what restore and verify execute', () => {
     );
     await forgeUserDataFile(fixture, 'accounts', orders);
     const target = await createTestDatabase('swapdst');
-    const failure = await failureOf(
-      restoreSnapshot(
-        mariadbEngine,
-        restoreOptionsForTest({
-          target: target.name,
-          source: directorySource(fixture.hostDir),
-          userData: await userDataInput(fixture.userDataDir, HOST, fixture.key.identityFile),
-        }),
-      ),
-    );
+    const failure = await restoreFailure(fixture, target.name, { withUserData: true });
     expect(failure).toBeInstanceOf(UnexpectedStatementError);
     expect((failure as Error).message).toContain('an INSERT into another table');
     expect((failure as Error).message).toContain('the rows of table `accounts`');
@@ -350,12 +344,7 @@ describe('what restore and verify execute', () => {
     await writeFile(file, lines.join('\n'));
 
     const target = await createTestDatabase('rowgonedst');
-    const failure = await failureOf(
-      restoreSnapshot(
-        mariadbEngine,
-        restoreOptionsForTest({ target: target.name, source: directorySource(fixture.hostDir) }),
-      ),
-    );
+    const failure = await restoreFailure(fixture, target.name);
     expect(failure).toBeInstanceOf(RestoreError);
     expect((failure as Error).message).toBe(
       'settings.sql does not match the snapshot: row count 2, the snapshot recorded 3',
@@ -379,12 +368,7 @@ describe('what restore and verify execute', () => {
     const fixture = await snapshotWithUserData();
     await rm(join(fixture.hostDir, 'settings.sql'));
     const target = await createTestDatabase('filegonedst');
-    const failure = await failureOf(
-      restoreSnapshot(
-        mariadbEngine,
-        restoreOptionsForTest({ target: target.name, source: directorySource(fixture.hostDir) }),
-      ),
-    );
+    const failure = await restoreFailure(fixture, target.name);
     expect(failure).toBeInstanceOf(RestoreError);
     expect((failure as Error).message).toContain(
       'the manifest lists settings, whose file is missing',
@@ -406,12 +390,7 @@ describe('what restore and verify execute', () => {
     const file = join(fixture.hostDir, 'settings.sql');
     await writeFile(file, (await readFile(file, 'utf8')).replace("(2,'b')", "(2,'B')"));
     const target = await createTestDatabase('rowchangeddst');
-    const failure = await failureOf(
-      restoreSnapshot(
-        mariadbEngine,
-        restoreOptionsForTest({ target: target.name, source: directorySource(fixture.hostDir) }),
-      ),
-    );
+    const failure = await restoreFailure(fixture, target.name);
     expect((failure as Error).message).toBe(
       'settings.sql does not match the snapshot: rows differ from the checksum the snapshot recorded',
     );
@@ -431,16 +410,7 @@ describe('what restore and verify execute', () => {
       .join('\n');
     await forgeUserDataFile(fixture, 'accounts', kept, 5);
     const target = await createTestDatabase('udrowsdst');
-    const failure = await failureOf(
-      restoreSnapshot(
-        mariadbEngine,
-        restoreOptionsForTest({
-          target: target.name,
-          source: directorySource(fixture.hostDir),
-          userData: await userDataInput(fixture.userDataDir, HOST, fixture.key.identityFile),
-        }),
-      ),
-    );
+    const failure = await restoreFailure(fixture, target.name, { withUserData: true });
     expect(failure).toBeInstanceOf(RestoreError);
     expect((failure as Error).message).toMatch(
       /accounts\.sql\.age \(user data of accounts\): 2 rows, the copy's manifest recorded 5$/,

@@ -90,7 +90,7 @@ describe('verify', () => {
     expect(result.mode).toBe('restore');
     expect(result.database).toMatch(SCRATCH);
     expect(result.tablesChecked).toBe(9);
-    expect(result.objectsChecked).toBe(9);
+    expect(result.objectsChecked).toBe(14);
     expect(engine.createdDatabases).toEqual([result.database]);
     expect(await databaseExists(result.database)).toBe(false);
   });
@@ -182,7 +182,7 @@ describe('verify', () => {
     const changed = await verifySnapshot(engine, await optionsFor(fixture, live));
     expect(changed.equal).toBe(false);
     expect(changed.differences).toEqual([
-      { kind: 'table', name: 'parent', problem: 'rows differ (+1 -1)' },
+      { kind: 'table', name: 'parent', problem: 'rows differ (+0 -0 ~1)' },
     ]);
 
     await fixture.source.exec("UPDATE parent SET name = 'one' WHERE id = 1");
@@ -223,6 +223,30 @@ describe('verify', () => {
     expect(moved.differences).toEqual([
       { kind: 'sequence', name: 'seq', problem: 'definition or next value differs' },
     ]);
+  });
+
+  it('live: finds a routine made again under another client character set, and changed database defaults (issue 15)', async () => {
+    const fixture = await setUp();
+    const engine = recordingEngine();
+    const live = { mode: 'live' as const, userData: undefined, userDataRows: undefined };
+    // The same text, under the files' utf8mb4 instead of latin1: CHARSET('x') now says utf8mb4.
+    await fixture.source.exec('DROP FUNCTION client_charset');
+    await fixture.source.exec(
+      "CREATE FUNCTION client_charset() RETURNS VARCHAR(60) DETERMINISTIC RETURN CONCAT(CHARSET('x'), ' ', COLLATION('x'))",
+    );
+    const routine = await verifySnapshot(engine, await optionsFor(fixture, live));
+    expect(routine.differences).toEqual([
+      { kind: 'function', name: 'client_charset', problem: 'definition differs' },
+    ]);
+
+    await fixture.source.exec('ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci');
+    const defaults = await verifySnapshot(engine, await optionsFor(fixture, live));
+    expect(defaults.differences).toContainEqual({
+      kind: 'database',
+      name: 'defaults',
+      problem: 'default character set or collation differs',
+    });
+    expect(defaults.equal).toBe(false);
   });
 
   it('verifies a snapshot without a manifest (an older one) by its files, with a warning', async () => {

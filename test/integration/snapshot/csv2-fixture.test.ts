@@ -184,7 +184,12 @@ describe('the cloudscheduler 2.11.0.rc1 database', () => {
     const files = (await readdir(first.hostDir)).sort();
     const triggerFiles = first.objects.map((object) => object.file);
     expect(files).toEqual(
-      [...expectedTables.map((name) => `${name}.sql`), ...triggerFiles, 'manifest.json'].sort(),
+      [
+        ...expectedTables.map((name) => `${name}.sql`),
+        ...triggerFiles,
+        'database.defaults.sql',
+        'manifest.json',
+      ].sort(),
     );
     expect(first.tables.map((table) => table.name)).toEqual(expectedTables);
     for (const name of ignoredPresent) expect(files).not.toContain(`${name}.sql`);

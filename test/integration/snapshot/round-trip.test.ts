@@ -14,12 +14,14 @@ import {
   insertColumnTypesRows,
   ROW_COUNT,
 } from '../../fixtures/column-types.js';
+import { OTHER_CLIENT_OBJECTS_SQL } from '../../fixtures/restore-source.js';
 import { OBJECTS_SQL, sequenceStates } from '../../fixtures/schema-objects.js';
 import {
   createTestDatabase,
   loadWithStockClient,
   type TestDatabase,
 } from '../../helpers/database.js';
+import { objectMetadata } from '../../helpers/object-metadata.js';
 import { snapshotOptionsForTest } from '../../helpers/snapshot-options.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 
@@ -30,13 +32,19 @@ async function createSource(): Promise<TestDatabase> {
   await source.exec(createColumnTypesTable('types'));
   for (const statement of insertColumnTypesRows('types')) await source.exec(statement);
   await source.exec("INSERT INTO types (id, vc) VALUES (0, 'id zero')");
+  await source.exec('ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_german1_ci');
   for (const statement of OBJECTS_SQL) await source.exec(statement);
+  for (const statement of OTHER_CLIENT_OBJECTS_SQL) await source.exec(statement);
   return source;
 }
 
-/** Loads a snapshot directory with the stock client: tables first, then objects that use them. */
+/**
+ * Loads a snapshot directory with the stock client in the README's order: the database
+ * defaults, tables, then objects that use them.
+ */
 async function loadSnapshot(target: TestDatabase, hostDir: string): Promise<void> {
-  const files = (await readdir(hostDir)).sort();
+  const files = (await readdir(hostDir)).sort().filter((file) => file !== 'database.defaults.sql');
+  await loadWithStockClient(target.name, join(hostDir, 'database.defaults.sql'));
   const order = ['', '.sequence', '.view', '.function', '.procedure', '.trigger', '.event'];
   for (const kind of order) {
     for (const file of files.filter(
@@ -78,12 +86,17 @@ describe('snapshot round trip', () => {
     expect(first.git).toBe('committed');
     expect(first.tables.find((table) => table.name === 'types')?.rows).toBe(ROW_COUNT + 1);
     expect(first.objects.map((object) => `${object.kind}:${object.name}`).sort()).toEqual([
+      'event:hourly',
       'event:nightly',
+      'function:client_charset',
       'function:greet',
       'procedure:count_parents',
+      'procedure:utf8mb3_note',
       'sequence:cyc',
       'sequence:seq',
       'trigger:parent_ai',
+      'trigger:parent_bu',
+      'view:latin1_literal',
       'view:parent_names',
     ]);
 
@@ -112,6 +125,10 @@ describe('snapshot round trip', () => {
     expect(await target.query('SELECT * FROM seq')).toMatchObject([
       { next_not_cached_value: 5100 },
     ]);
+    // Objects keep their client character set and collations, the database its defaults.
+    expect(await objectMetadata(target.name)).toEqual(await objectMetadata(source.name));
+    const [charset] = await target.query<{ f: string }>('SELECT client_charset() AS f');
+    expect(charset?.f).toBe('latin1 latin1_swedish_ci');
 
     // The restored database snapshots to the very same bytes.
     const secondDir = await createTempDir('rt2');
