@@ -18,7 +18,7 @@ export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 2;
 /** What each format writes differently from the one before it, for the commit that moves to it. */
 export const FORMAT_CHANGES: Readonly<Record<number, string>> = {
-  2: "a table's rows load in one transaction, a sequence file sets the sequence's state",
+  2: "a table's rows load in one transaction, a sequence file sets the sequence's state, object files set the client character set and collation they were created under, and database.defaults.sql holds the database's default character set and collation",
 };
 /** Formats this version reads, and writes where asked (verify compares like with like). */
 export const READABLE_FORMATS: readonly number[] = [1, 2];

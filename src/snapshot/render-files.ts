@@ -129,6 +129,7 @@ export function renderObjectFile(
   dialect: SqlDialect,
   definition: ObjectDefinition,
   state?: SequenceState,
+  format: number = MANIFEST_FORMAT,
 ): string {
   const onTable =
     definition.table === undefined ? '' : ` on table ${dialect.quoteIdentifier(definition.table)}`;
@@ -141,15 +142,22 @@ export function renderObjectFile(
         : [SEQUENCE_STATE_NOTE];
   const setState =
     state === undefined ? '' : `${dialect.sequenceStateStatement(definition.name, state)};\n`;
-  return `${fileHeader(dialect, title, notes)}\n${renderReplayable(dialect, definition)}${setState}`;
+  return `${fileHeader(dialect, title, notes)}\n${renderReplayable(dialect, definition, format >= 2)}${setState}`;
 }
 
 /** Why a sequence's file changes when the sequence moved, and by how much. */
 const SEQUENCE_STATE_NOTE =
   'state: its next value not yet cached, so a restore never hands out a value handed out before';
 
-/** One object's statement with the session settings it was created under, and its definer as a comment. */
-function renderReplayable(dialect: SqlDialect, definition: ObjectDefinition): string {
+/**
+ * One object's statement with the session settings it was created under, and its definer as
+ * a comment. `withContext`: with its client character set and collation (format 2 on).
+ */
+function renderReplayable(
+  dialect: SqlDialect,
+  definition: ObjectDefinition,
+  withContext: boolean,
+): string {
   const lines: string[] = [];
   const title = `${definition.kind} ${dialect.quoteIdentifier(definition.name)}`;
   lines.push(
@@ -159,7 +167,9 @@ function renderReplayable(dialect: SqlDialect, definition: ObjectDefinition): st
   );
   // The client character set and collation it was created under: a routine's body is read
   // in them each time it runs, and its literals take them.
-  const context = dialect.creationContext(definition);
+  const context = withContext
+    ? dialect.creationContext(definition)
+    : { notes: [], before: [], after: [] };
   for (const note of context.notes) lines.push(dialect.comment(note));
   for (const statement of context.before) lines.push(`${statement};`);
   const needsDelimiter =

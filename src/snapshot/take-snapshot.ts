@@ -367,7 +367,7 @@ export async function takeSnapshot(
     for (const [index, object] of plan.objects.entries()) {
       const { definition, state } = await objectDefinitions.get(index);
       const content = new StagedContent(staging, memoryBudget);
-      const text = renderObjectFile(engine.dialect, definition, state);
+      const text = renderObjectFile(engine.dialect, definition, state, format);
       objectHashes.set(object.file, sha256(text));
       await content.write(text);
       const { change } = await stageIfChanged(
@@ -381,25 +381,24 @@ export async function takeSnapshot(
     }
     // The database's default character set and collation, hashed with the objects so that
     // restore and verify check it.
-    const defaultsText = renderDatabaseFile(
-      engine.dialect,
-      await session.readDatabaseDefaults(options.database),
-    );
-    objectHashes.set(DATABASE_DEFAULTS_FILE, sha256(defaultsText));
-    const defaultsContent = new StagedContent(staging, memoryBudget);
-    await defaultsContent.write(defaultsText);
-    const defaultsChange = await stageIfChanged(
-      join(hostDir, DATABASE_DEFAULTS_FILE),
-      defaultsContent,
-      pending,
-      DATABASE_DEFAULTS_FILE,
-      0,
-    );
-    // A host directory written before there was a defaults file: this run rewrites every
-    // object file once, and the commit says why.
-    const formatUpgrade =
-      defaultsChange.change === 'added' &&
-      (await listSnapshotFiles(hostDir)).some((file) => file !== DATABASE_DEFAULTS_FILE);
+    // Format 1 had no defaults file (verify compares such a snapshot in its own format).
+    let defaultsChange: { change: FileChange } = { change: 'unchanged' };
+    if (format >= 2) {
+      const defaultsText = renderDatabaseFile(
+        engine.dialect,
+        await session.readDatabaseDefaults(options.database),
+      );
+      objectHashes.set(DATABASE_DEFAULTS_FILE, sha256(defaultsText));
+      const defaultsContent = new StagedContent(staging, memoryBudget);
+      await defaultsContent.write(defaultsText);
+      defaultsChange = await stageIfChanged(
+        join(hostDir, DATABASE_DEFAULTS_FILE),
+        defaultsContent,
+        pending,
+        DATABASE_DEFAULTS_FILE,
+        0,
+      );
+    }
     const manifestContent = new StagedContent(staging, memoryBudget);
     await manifestContent.write(renderManifest(manifest, objectHashes, format));
     const manifestOutcome = await stageIfChanged(
@@ -417,7 +416,7 @@ export async function takeSnapshot(
     const expected = new Set([
       ...plan.tables.map((table) => table.file),
       ...plan.objects.map((object) => object.file),
-      DATABASE_DEFAULTS_FILE,
+      ...(format >= 2 ? [DATABASE_DEFAULTS_FILE] : []),
     ]);
     const removed = (await listSnapshotFiles(hostDir)).filter((file) => !expected.has(file));
     const bytesWritten = pending.reduce((sum, write) => sum + write.content.size, 0);
@@ -463,9 +462,12 @@ export async function takeSnapshot(
       formatBefore !== undefined && formatBefore !== MANIFEST_FORMAT
         ? { from: formatBefore, to: MANIFEST_FORMAT, what: FORMAT_CHANGES[MANIFEST_FORMAT] ?? '' }
         : undefined;
-    // A new host directory's defaults are no news; a changed default, or the file an
+    // A new host directory's defaults are no news; a changed default, or the file a format
     // upgrade adds, are.
-    if (defaultsChange.change === 'changed' || formatUpgrade)
+    if (
+      defaultsChange.change === 'changed' ||
+      (formatChange !== undefined && defaultsChange.change === 'added')
+    )
       changes.push({
         kind: 'database defaults',
         name: options.database,
@@ -475,7 +477,7 @@ export async function takeSnapshot(
         rowsRemoved: 0,
         rowsChanged: 0,
       });
-    const message = `${options.commitPrefix ?? ''}${composeCommitMessage(options.host, options.database, changes, formatChange)}${formatUpgrade ? FORMAT_UPGRADE_NOTE : ''}`;
+    const message = `${options.commitPrefix ?? ''}${composeCommitMessage(options.host, options.database, changes, formatChange)}`;
     // What can still fail of the user-data copy fails before the commit, not after it.
     await userDataCopy?.prepare();
     let commit;
@@ -684,14 +686,6 @@ function describeChanges(
   }
   return changes;
 }
-
-/** The commit message's last paragraph on the first snapshot of a host directory in this format. */
-const FORMAT_UPGRADE_NOTE = `
-This version of schema_backup records more of each object: view, trigger, routine and event
-files now set the client character set and collation they were created under, and
-${DATABASE_DEFAULTS_FILE} holds the database's default character set and collation. Files
-of such objects are rewritten once for it; their definitions did not change.
-`;
 
 /** Files staged or spilled at once, fsynced before any is renamed into place. */
 const PARALLEL_WRITES = 16;

@@ -245,9 +245,15 @@ describe('snapshot determinism and git', () => {
     const current = await readFile(functionFile, 'utf8');
     await writeFile(
       functionFile,
-      current.replace(/^SET (character_set_client|collation_connection|NAMES) .*\n/gm, ''),
+      current.replace(/^SET (character_set_client|collation_connection) .*\n/gm, ''),
     );
     git(backupDir, 'rm', '--quiet', `${HOST}/database.defaults.sql`);
+    // That version's manifest says format 1.
+    const manifestFile = join(first.hostDir, 'manifest.json');
+    await writeFile(
+      manifestFile,
+      (await readFile(manifestFile, 'utf8')).replace('"format": 2', '"format": 1'),
+    );
     git(
       backupDir,
       '-c',
@@ -264,11 +270,13 @@ describe('snapshot determinism and git', () => {
     expect(upgraded.git).toBe('committed');
     expect(upgraded.databaseDefaultsChange).toBe('added');
     expect(await readFile(functionFile, 'utf8')).toBe(current);
-    expect(upgraded.commit?.message).toMatch(/^snapshot [^\n]*: 2 other objects changed\n/);
+    expect(upgraded.commit?.message).toMatch(
+      /^snapshot [^\n]*: file format 1 -> 2, 2 other objects changed\n/,
+    );
     expect(upgraded.commit?.message).toContain('Function changed: two\n');
     expect(upgraded.commit?.message).toContain(`Database defaults added: ${database.name}\n`);
     expect(upgraded.commit?.message).toContain(
-      'files now set the client character set and collation they were created under',
+      'object files set the client character set and collation they were created under',
     );
 
     // A changed default is news of its own, without the note.

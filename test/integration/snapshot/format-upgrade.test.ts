@@ -4,7 +4,7 @@
  * rewrites the files in one commit whose message says why, and calls no table reordered.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mariadbEngine } from '../../../src/engine/mariadb/mariadb-engine.js';
@@ -27,7 +27,8 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 
 /**
  * Rewrites a host directory as the writer of format 1 wrote it: no transaction lines, no
- * sequence state, and the manifest's checksums of that text.
+ * sequence state, no client character set around objects, no database defaults file, and the
+ * manifest's checksums of that text.
  */
 async function rewriteAsFormat1(hostDir: string): Promise<void> {
   const manifest = JSON.parse(
@@ -35,8 +36,11 @@ async function rewriteAsFormat1(hostDir: string): Promise<void> {
   ) as SnapshotManifest;
   const tables = { ...manifest.tables };
   const objects = { ...manifest.objects };
+  delete objects['database.defaults.sql'];
+  await rm(join(hostDir, 'database.defaults.sql'));
   for (const file of await readdir(hostDir)) {
     if (!file.endsWith('.sql')) continue;
+    let names = 0;
     const text = (await readFile(join(hostDir, file), 'utf8'))
       .split('\n')
       .filter(
@@ -44,7 +48,12 @@ async function rewriteAsFormat1(hostDir: string): Promise<void> {
           line !== 'START TRANSACTION;' &&
           line !== 'COMMIT;' &&
           !line.startsWith('DO SETVAL(') &&
-          !line.startsWith('-- state: '),
+          !line.startsWith('-- state: ') &&
+          // The client character set around an object's CREATE (the preamble's SET NAMES stays).
+          !line.startsWith('SET character_set_client = ') &&
+          !line.startsWith('SET collation_connection = ') &&
+          !line.startsWith('-- created under client character set ') &&
+          !(line === 'SET NAMES utf8mb4;' && (names += 1) > 1),
       )
       .join('\n');
     await writeFile(join(hostDir, file), text);
@@ -126,9 +135,11 @@ describe('file format 1 to 2', () => {
     const second = await takeSnapshot(mariadbEngine, options);
     expect(second.git).toBe('committed');
     const message = git(backupDir, 'log', '-1', '--format=%B');
+    // Every object file gains its client character set, and the defaults file comes.
     expect(message.split('\n')[0]).toBe(
-      'snapshot test.example.org: file format 1 -> 2, 2 other objects changed',
+      'snapshot test.example.org: file format 1 -> 2, 8 other objects changed',
     );
+    expect(message).toContain(`Database defaults added: ${source.name}\n`);
     expect(message).toContain('File format: 1 -> 2.');
     expect(message).not.toContain('reordered');
     expect(await readFile(join(second.hostDir, 'parent.sql'), 'utf8')).toBe(formatTwo);
