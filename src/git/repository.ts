@@ -13,7 +13,7 @@ import { simpleGit, GitError as SimpleGitError, type SimpleGit } from 'simple-gi
 import { createHash } from 'node:crypto';
 import { GitError, PushError } from '../errors.js';
 import { replayCommits } from './replay-commits.js';
-import { runGit } from './run-git.js';
+import { GitCommandError, runGit } from './run-git.js';
 
 export interface Author {
   readonly name: string;
@@ -240,10 +240,10 @@ export class Repository {
       } catch (error) {
         failure = error;
       }
-      const text = failure instanceof Error ? failure.message : String(failure);
+      const text = gitOutput(failure);
       if (!isRetryableRejection(text))
         throw new PushError(
-          `cannot push to ${where}: ${firstLines(text)}; ${plural(ahead, 'commit')} wait to be pushed`,
+          `cannot push to ${where}: ${firstLines(text)}; ${waiting(ahead)}`,
           ahead,
           {
             hint: `The snapshot is committed locally in ${this.root}. Check that the remote is reachable (\`git ls-remote ${remote}\`); the next run pushes every commit the remote lacks.`,
@@ -252,7 +252,7 @@ export class Repository {
         );
       if (attempt >= maxAttempts || Date.now() >= deadline)
         throw new PushError(
-          `the push to ${where} was rejected ${plural(attempt, 'time')}: other hosts kept pushing first; ${plural(ahead, 'commit')} wait to be pushed`,
+          `the push to ${where} was rejected ${plural(attempt, 'time')}: other hosts kept pushing first; ${waiting(ahead)}`,
           ahead,
           {
             hint: `The snapshot is committed locally in ${this.root}; the next run pushes it. If this repeats, spread the hosts' start times (e.g. RandomizedDelaySec= in the systemd timer).`,
@@ -272,7 +272,7 @@ export class Repository {
         ]);
       } catch (error) {
         throw new PushError(
-          `the push to ${where} was rejected and fetching it failed: ${firstLines((error as Error).message)}`,
+          `the push to ${where} was rejected and fetching it failed: ${firstLines(gitOutput(error))}`,
           ahead,
           {
             hint: `The snapshot is committed locally in ${this.root}; the next run pushes it.`,
@@ -332,7 +332,7 @@ export class Repository {
       await runGit(this.root, ['read-tree', '-m', '-u', from, to]);
     } catch (error) {
       throw new GitError(
-        `the local commits were replayed onto the remote, but the work tree cannot be updated to them: ${firstLines((error as Error).message)}`,
+        `the local commits were replayed onto the remote, but the work tree cannot be updated to them: ${firstLines(gitOutput(error))}`,
         {
           hint: `Uncommitted changes in ${this.root} are in the way of files that changed on the remote; commit or move them away, and the next run pushes.`,
           cause: error,
@@ -724,7 +724,23 @@ function isRetryableRejection(text: string): boolean {
 }
 
 function firstLines(text: string): string {
-  return text.trim().split('\n').slice(0, 3).join(' ');
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().replace(/[.:]$/, ''))
+    .filter((line) => line !== '')
+    .slice(0, 2)
+    .join(': ');
+}
+
+/** What git said: its stderr when it ran, else the error's message. */
+function gitOutput(error: unknown): string {
+  if (error instanceof GitCommandError) return error.stderr;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function waiting(commits: number): string {
+  return `${plural(commits, 'commit')} ${commits === 1 ? 'waits' : 'wait'} to be pushed`;
 }
 
 function plural(count: number, noun: string): string {
