@@ -65,19 +65,17 @@ export async function replayCommits(root: string, options: ReplayOptions): Promi
   const gitDir = (await git(['rev-parse', '--absolute-git-dir'])).trim();
   const indexFile = join(gitDir, `schema_backup-replay-${randomBytes(6).toString('hex')}.index`);
   const env = { GIT_INDEX_FILE: indexFile };
-  const committerEnv: Record<string, string> = {};
-  if (options.committer !== undefined) {
-    const configured = await git(['config', '--get', 'user.name']).catch(() => '');
-    if (configured.trim() === '') {
-      committerEnv.GIT_COMMITTER_NAME = options.committer.name;
-      committerEnv.GIT_COMMITTER_EMAIL = options.committer.email;
-    }
+  // Without a configured identity, the given committer, else each commit's own author,
+  // commits (as the snapshot's own commit does), instead of commit-tree refusing.
+  const hasIdentity = (await git(['config', '--get', 'user.name']).catch(() => '')).trim() !== '';
+  for (const line of lines) {
+    const [commit = '', ...parents] = line.split(' ');
+    if (parents.length > 1) return { outcome: 'merge-commit', commit };
   }
   let parent = options.onto;
   try {
     for (const line of lines) {
       const [commit = '', ...parents] = line.split(' ');
-      if (parents.length > 1) return { outcome: 'merge-commit', commit };
       const before = parents[0] ?? emptyTree;
       const changes = parseRawDiff(
         await git(['diff-tree', '-r', '--no-renames', '--raw', '-z', before, commit]),
@@ -117,7 +115,12 @@ export async function replayCommits(root: string, options: ReplayOptions): Promi
             GIT_AUTHOR_NAME: name,
             GIT_AUTHOR_EMAIL: email,
             GIT_AUTHOR_DATE: date,
-            ...committerEnv,
+            ...(hasIdentity
+              ? {}
+              : {
+                  GIT_COMMITTER_NAME: options.committer?.name ?? name,
+                  GIT_COMMITTER_EMAIL: options.committer?.email ?? email,
+                }),
           },
           message,
         )

@@ -12,7 +12,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { simpleGit, GitError as SimpleGitError, type SimpleGit } from 'simple-git';
 import { createHash } from 'node:crypto';
 import { GitError, PushError } from '../errors.js';
-import { replayCommits } from './replay-commits.js';
+import { replayCommits, type ReplayResult } from './replay-commits.js';
 import { GitCommandError, runGit } from './run-git.js';
 
 export interface Author {
@@ -281,12 +281,24 @@ export class Repository {
         );
       }
       const remoteTip = (await runGit(this.root, ['rev-parse', '--verify', tracking])).trim();
-      const result = await replayCommits(this.root, {
-        from: head,
-        onto: remoteTip,
-        owned,
-        committer: options.committer,
-      });
+      let result: ReplayResult;
+      try {
+        result = await replayCommits(this.root, {
+          from: head,
+          onto: remoteTip,
+          owned,
+          committer: options.committer,
+        });
+      } catch (error) {
+        throw new PushError(
+          `the push to ${where} was rejected, and replaying the local commits onto it failed: ${firstLines(gitOutput(error))}`,
+          ahead,
+          {
+            hint: `The snapshot is committed locally in ${this.root}; nothing was changed. Rebase onto ${tracking} by hand and push, or let the next run try again.`,
+            cause: error,
+          },
+        );
+      }
       if (result.outcome === 'merge-commit')
         throw new PushError(
           `the push to ${where} was rejected, and the local commits cannot be replayed onto it: ${result.commit.slice(0, 12)} is a merge`,
@@ -306,19 +318,23 @@ export class Repository {
           },
         );
       }
-      await this.moveHead(head, result.tip, `replayed onto ${tracking}`);
+      await this.moveHead(head, result.tip, `replayed onto ${tracking}`, ahead);
       replayed++;
     }
   }
 
   /**
    * How many commits of HEAD the last known tip of `branch` on `remote` lacks (all of them
-   * when that tip is unknown; 0 without commits). Contacts no remote.
+   * when that tip is unknown; 0 without commits; undefined on a detached HEAD without
+   * `branch`). Contacts no remote.
    */
-  async countUnpushed(remote: string, branch?: string): Promise<number> {
+  async countUnpushed(remote: string, branch?: string): Promise<number | undefined> {
     const head = await this.head();
     if (head === undefined) return 0;
-    const target = branch ?? (await this.currentBranch());
+    const target =
+      branch ??
+      (await runGit(this.root, ['symbolic-ref', '--short', '-q', 'HEAD']).catch(() => '')).trim();
+    if (target === '') return undefined;
     return this.countAhead(await this.trackingRef(remote, target), head);
   }
 
@@ -327,12 +343,18 @@ export class Repository {
    * the paths that differ between them only (as a checkout does). A path the user changed
    * that would have to change too makes it fail with nothing moved.
    */
-  private async moveHead(from: string, to: string, reason: string): Promise<void> {
+  private async moveHead(
+    from: string,
+    to: string,
+    reason: string,
+    unpushed: number,
+  ): Promise<void> {
     try {
       await runGit(this.root, ['read-tree', '-m', '-u', from, to]);
     } catch (error) {
-      throw new GitError(
+      throw new PushError(
         `the local commits were replayed onto the remote, but the work tree cannot be updated to them: ${firstLines(gitOutput(error))}`,
+        unpushed,
         {
           hint: `Uncommitted changes in ${this.root} are in the way of files that changed on the remote; commit or move them away, and the next run pushes.`,
           cause: error,
@@ -344,7 +366,14 @@ export class Repository {
       await runGit(this.root, ['update-ref', '-m', `schema_backup: ${reason}`, 'HEAD', to, from]);
     } catch (error) {
       await runGit(this.root, ['read-tree', '-m', '-u', to, from]).catch(() => undefined);
-      throw translate(error, 'moving the branch onto the replayed commits');
+      throw new PushError(
+        `the branch moved while the local commits were replayed onto the remote: ${firstLines(gitOutput(error))}`,
+        unpushed,
+        {
+          hint: 'Another git command ran in this repository meanwhile; the next run pushes.',
+          cause: error,
+        },
+      );
     }
   }
 

@@ -131,11 +131,12 @@ export async function readStatus(options: StatusOptions): Promise<StatusResult> 
   if (existsSync(hostDir)) {
     const repository = await Repository.find(hostDir);
     lastCommit = await repository?.lastCommit(hostDir);
-    if (repository !== undefined && options.push !== undefined)
-      unpushed = {
-        remote: options.push.remote,
-        commits: await repository.countUnpushed(options.push.remote, options.push.branch),
-      };
+    const commits =
+      options.push === undefined
+        ? undefined
+        : await repository?.countUnpushed(options.push.remote, options.push.branch);
+    if (options.push !== undefined && commits !== undefined)
+      unpushed = { remote: options.push.remote, commits };
   }
 
   let lastUserDataCopy: TimestampedEntry | undefined;
