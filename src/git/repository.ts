@@ -246,7 +246,11 @@ export class Repository {
           `cannot push to ${where}: ${firstLines(text)}; ${waiting(ahead)}`,
           ahead,
           {
-            hint: `The snapshot is committed locally in ${this.root}. Check that the remote is reachable (\`git ls-remote ${remote}\`); the next run pushes every commit the remote lacks.`,
+            hint: `The snapshot is committed locally in ${this.root}. ${
+              /remote rejected|declined/i.test(text)
+                ? 'The remote refused it (a hook, or permissions): see its message.'
+                : `Check that the remote is reachable (\`git ls-remote ${remote}\`).`
+            } The next run pushes every commit the remote lacks.`,
             cause: failure,
           },
         );
@@ -318,8 +322,9 @@ export class Repository {
           },
         );
       }
-      await this.moveHead(head, result.tip, `replayed onto ${tracking}`, ahead);
-      replayed++;
+      // A branch that moved meanwhile (another run committing in this repository) is
+      // replayed again from its new tip by the next attempt.
+      if (await this.moveHead(head, result.tip, `replayed onto ${tracking}`, ahead)) replayed++;
     }
   }
 
@@ -341,14 +346,15 @@ export class Repository {
   /**
    * Moves the current branch from `from` to `to`, updating the index and the work tree for
    * the paths that differ between them only (as a checkout does). A path the user changed
-   * that would have to change too makes it fail with nothing moved.
+   * that would have to change too throws {@link PushError} with nothing moved. Returns false,
+   * with nothing moved, when the branch is no longer at `from`.
    */
   private async moveHead(
     from: string,
     to: string,
     reason: string,
     unpushed: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
       await runGit(this.root, ['read-tree', '-m', '-u', from, to]);
     } catch (error) {
@@ -364,16 +370,11 @@ export class Repository {
     try {
       // Compare-and-swap: a branch that moved meanwhile is not overwritten.
       await runGit(this.root, ['update-ref', '-m', `schema_backup: ${reason}`, 'HEAD', to, from]);
-    } catch (error) {
+      return true;
+    } catch {
+      // The index and work tree go back to what the branch holds.
       await runGit(this.root, ['read-tree', '-m', '-u', to, from]).catch(() => undefined);
-      throw new PushError(
-        `the branch moved while the local commits were replayed onto the remote: ${firstLines(gitOutput(error))}`,
-        unpushed,
-        {
-          hint: 'Another git command ran in this repository meanwhile; the next run pushes.',
-          cause: error,
-        },
-      );
+      return false;
     }
   }
 

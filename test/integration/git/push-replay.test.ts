@@ -153,4 +153,44 @@ describe('Repository.push onto a remote that moved', () => {
     expect((failure as PushError).message).toMatch(/is a merge/);
     expect((failure as PushError).unpushedCommits).toBe(3);
   });
+
+  it('gives up after maxAttempts rejections, with the commit waiting', async () => {
+    const bare = await createRemote();
+    const mine = await cloneOf(bare, 'mine');
+    const other = await cloneOf(bare, 'other');
+    await commitFile(mine, 'a.example.org/t.sql', 'one', 'Alice');
+    await commitFile(other, 'b.example.org/t.sql', 'theirs', 'Carol');
+    git(other, 'push', '--quiet', 'origin', 'HEAD:refs/heads/main');
+    const remoteTip = git(bare, 'rev-parse', 'main');
+
+    const repository = await repositoryOf(mine);
+    const failure = await repository.push('origin', undefined, { maxAttempts: 1 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(PushError);
+    expect((failure as PushError).message).toMatch(/was rejected 1 time: .*1 commit waits/);
+    expect((failure as PushError).unpushedCommits).toBe(1);
+    expect(git(bare, 'rev-parse', 'main')).toBe(remoteTip);
+  });
+
+  it('a push the remote refuses (a hook) is not retried, and says so', async () => {
+    const bare = await createRemote();
+    const hook = join(bare, 'hooks', 'pre-receive');
+    await writeFile(hook, '#!/bin/sh\necho "no pushes today" >&2\nexit 1\n', { mode: 0o755 });
+    const mine = await cloneOf(bare, 'mine');
+    await commitFile(mine, 'a.example.org/t.sql', 'one', 'Alice');
+
+    const repository = await repositoryOf(mine);
+    const failure = await repository.push('origin').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(PushError);
+    expect((failure as PushError).message).toMatch(
+      /^cannot push to origin \(branch main\): .*no pushes today/,
+    );
+    expect((failure as PushError).hint).toMatch(/The remote refused it/);
+    expect((failure as PushError).unpushedCommits).toBe(1);
+  });
 });
