@@ -59,7 +59,7 @@ describe('commits a failed push left behind (issue 21)', () => {
       const failed = await snapshot();
       expect(failed.code).toBe(1);
       expect(failed.stderr).toMatch(/cannot push to origin .*commits? waits? to be pushed$/m);
-      expect(failed.stderr).toMatch(/the next run pushes/);
+      expect(failed.stderr).toMatch(/the next run pushes/i);
     }
     expect((await status()).unpushed).toEqual({ remote: 'origin', commits: 2 });
     expect((await runCli(['status', '--config', config])).stdout).toMatch(
