@@ -296,7 +296,7 @@ export class Repository {
       } catch (error) {
         throw new PushError(
           `the push to ${where} was rejected, and replaying the local commits onto it failed: ${firstLines(gitOutput(error))}`,
-          ahead,
+          await this.countAhead(tracking, head),
           {
             hint: `The snapshot is committed locally in ${this.root}; nothing was changed. Rebase onto ${tracking} by hand and push, or let the next run try again.`,
             cause: error,
@@ -306,7 +306,7 @@ export class Repository {
       if (result.outcome === 'merge-commit')
         throw new PushError(
           `the push to ${where} was rejected, and the local commits cannot be replayed onto it: ${result.commit.slice(0, 12)} is a merge`,
-          ahead,
+          await this.countAhead(tracking, head),
           {
             hint: `The snapshot is committed locally. In ${this.root}, rebase or merge ${tracking} by hand and push; the next run pushes whatever is left.`,
           },
@@ -324,7 +324,7 @@ export class Repository {
       }
       // A branch that moved meanwhile (another run committing in this repository) is
       // replayed again from its new tip by the next attempt.
-      if (await this.moveHead(head, result.tip, `replayed onto ${tracking}`, ahead)) replayed++;
+      if (await this.moveHead(head, result.tip, tracking)) replayed++;
     }
   }
 
@@ -349,18 +349,13 @@ export class Repository {
    * that would have to change too throws {@link PushError} with nothing moved. Returns false,
    * with nothing moved, when the branch is no longer at `from`.
    */
-  private async moveHead(
-    from: string,
-    to: string,
-    reason: string,
-    unpushed: number,
-  ): Promise<boolean> {
+  private async moveHead(from: string, to: string, tracking: string): Promise<boolean> {
     try {
       await runGit(this.root, ['read-tree', '-m', '-u', from, to]);
     } catch (error) {
       throw new PushError(
         `the local commits were replayed onto the remote, but the work tree cannot be updated to them: ${firstLines(gitOutput(error))}`,
-        unpushed,
+        await this.countAhead(tracking, from),
         {
           hint: `Uncommitted changes in ${this.root} are in the way of files that changed on the remote; commit or move them away, and the next run pushes.`,
           cause: error,
@@ -369,7 +364,14 @@ export class Repository {
     }
     try {
       // Compare-and-swap: a branch that moved meanwhile is not overwritten.
-      await runGit(this.root, ['update-ref', '-m', `schema_backup: ${reason}`, 'HEAD', to, from]);
+      await runGit(this.root, [
+        'update-ref',
+        '-m',
+        `schema_backup: replayed onto ${tracking}`,
+        'HEAD',
+        to,
+        from,
+      ]);
       return true;
     } catch {
       // The index and work tree go back to what the branch holds.
