@@ -53,6 +53,10 @@ export interface SnapshotGitOptions {
   /** Remote to push to: every run pushes whatever the remote lacks. */
   readonly push?: string | undefined;
   readonly branch?: string | undefined;
+  /** Pushes tried when other hosts keep pushing first (default 12). */
+  readonly pushAttempts?: number | undefined;
+  /** Seconds of retried pushes before giving up (default 120). */
+  readonly pushTimeoutSeconds?: number | undefined;
 }
 
 /** Where and how the rows of local tables are saved. */
@@ -469,6 +473,8 @@ export async function takeSnapshot(
         : await repository.push(options.git.push, options.git.branch, {
             owned: [hostDir],
             committer: options.git.author,
+            maxAttempts: options.git.pushAttempts,
+            maxSeconds: options.git.pushTimeoutSeconds,
           });
     if (push !== undefined && push.commits > 0)
       logger.info(

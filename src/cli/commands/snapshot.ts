@@ -98,6 +98,8 @@ export async function snapshotOptionsFrom(
       author: parseAuthor(config.git.author ?? `schema_backup <schema_backup@${host}>`),
       push: config.git.push,
       branch: config.git.branch,
+      pushAttempts: config.git.pushAttempts,
+      pushTimeoutSeconds: config.git.pushTimeoutSeconds,
     },
     userData:
       config.userDataBackupDir === undefined
