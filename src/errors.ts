@@ -141,3 +141,17 @@ export class InterruptedError extends SchemaBackupError {
 }
 /** A dump or a load failed: unreadable, truncated or corrupt dump, or an interrupted run. */
 export class DumpError extends SchemaBackupError {}
+
+/**
+ * A push that did not happen: the commits stay in the local repository, counted in
+ * `unpushedCommits`, and the next run pushes them.
+ */
+export class PushError extends GitError {
+  /** Local commits the remote lacks. */
+  readonly unpushedCommits: number;
+
+  constructor(message: string, unpushedCommits: number, options: SchemaBackupErrorOptions = {}) {
+    super(message, options);
+    this.unpushedCommits = unpushedCommits;
+  }
+}

@@ -2,7 +2,7 @@
 import type { RunJournal } from '../ops/run-journal.js';
 import type { SnapshotResult } from '../snapshot/take-snapshot.js';
 
-/** Logs one `table` event per table and sets the summary (tables, bytes, commit, copy, uncategorized). */
+/** Logs one `table` event per table and sets the summary (tables, bytes, commit, copy, uncategorized, pushed and unpushed commits). */
 export function journalSnapshot(journal: RunJournal, result: SnapshotResult): void {
   for (const table of result.tables)
     journal.event('info', 'table', {
@@ -26,5 +26,7 @@ export function journalSnapshot(journal: RunJournal, result: SnapshotResult): vo
           : undefined,
     userData: userData.outcome,
     uncategorized: [...result.plan.uncategorized],
+    pushedCommits: result.pushedCommits,
+    unpushedCommits: result.unpushedCommits,
   });
 }

@@ -424,12 +424,20 @@ class ConfigReader {
         `must look like "Name <email>", not ${JSON.stringify(author)}`,
       );
     }
+    const pushAttempts = this.optionalNumber(block, ['git', 'push_attempts']);
+    if (pushAttempts !== undefined && (!Number.isInteger(pushAttempts) || pushAttempts < 1))
+      throw this.error(['git', 'push_attempts'], 'must be a whole number, 1 or more');
+    const pushTimeoutSeconds = this.optionalNumber(block, ['git', 'push_timeout']);
+    if (pushTimeoutSeconds !== undefined && !(pushTimeoutSeconds > 0))
+      throw this.error(['git', 'push_timeout'], 'must be a number of seconds, more than 0');
     return {
       commit: this.optionalBoolean(block, ['git', 'commit']) ?? true,
       init: this.optionalBoolean(block, ['git', 'init']) ?? false,
       author,
       push,
       branch: this.optionalString(block, ['git', 'branch']),
+      pushAttempts,
+      pushTimeoutSeconds,
     };
   }
 

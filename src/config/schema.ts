@@ -50,7 +50,15 @@ export const DATABASE_KEYS = [
 
 export const ENCRYPTION_KEYS = ['recipients', 'recipients_file', 'identity_file'] as const;
 
-export const GIT_KEYS = ['commit', 'init', 'author', 'push', 'branch'] as const;
+export const GIT_KEYS = [
+  'commit',
+  'init',
+  'author',
+  'push',
+  'branch',
+  'push_attempts',
+  'push_timeout',
+] as const;
 
 export const SERVICE_MANAGER_KEYS = [
   'stop',
@@ -125,6 +133,10 @@ export interface GitConfig {
   readonly push?: string | undefined;
   /** Branch to push to; default the current branch. */
   readonly branch?: string | undefined;
+  /** Pushes tried when other hosts keep pushing first; undefined = the default (12). */
+  readonly pushAttempts?: number | undefined;
+  /** Seconds of retried pushes before giving up; undefined = the default (120). */
+  readonly pushTimeoutSeconds?: number | undefined;
 }
 
 /** `retention:`: how many timestamped user-data copies and dumps `prune` keeps. */

@@ -10,7 +10,10 @@ import { realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { simpleGit, GitError as SimpleGitError, type SimpleGit } from 'simple-git';
-import { GitError } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { GitError, PushError } from '../errors.js';
+import { replayCommits, type ReplayResult } from './replay-commits.js';
+import { GitCommandError, runGit } from './run-git.js';
 
 export interface Author {
   readonly name: string;
@@ -41,6 +44,38 @@ export interface CommitResult {
   readonly id: string;
   readonly changes: readonly ChangedPath[];
 }
+
+export interface PushOptions {
+  /**
+   * Directories this repository alone writes (the host directory): a change under them on the
+   * remote is a conflict, never merged.
+   */
+  readonly owned?: readonly string[] | undefined;
+  /** Pushes tried before giving up (default 12). */
+  readonly maxAttempts?: number | undefined;
+  /** Seconds before giving up (default 120). */
+  readonly maxSeconds?: number | undefined;
+  /** Committer of replayed commits when git has no `user.name` configured. */
+  readonly committer?: Author | undefined;
+  /** For tests: a number in [0, 1) for the backoff's jitter. */
+  readonly random?: (() => number) | undefined;
+}
+
+export interface PushResult {
+  /** Commits the remote received (0: it had them all; nothing was pushed). */
+  readonly commits: number;
+  /** Pushes tried. */
+  readonly attempts: number;
+  /** Times the local commits were replayed onto a remote that moved. */
+  readonly replayed: number;
+  /** HEAD afterwards (a new id when the commits were replayed); undefined without commits. */
+  readonly head: string | undefined;
+}
+
+const DEFAULT_PUSH_ATTEMPTS = 12;
+const DEFAULT_PUSH_SECONDS = 120;
+const BASE_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5000;
 
 export class Repository {
   /** Absolute path of the work tree's top directory. */
@@ -170,23 +205,218 @@ export class Repository {
     }
   }
 
-  /** Pushes HEAD to `remote` (to `branch`, default the current branch's name). */
-  async push(remote: string, branch?: string): Promise<void> {
-    try {
-      const target = branch ?? (await this.git.revparse(['--abbrev-ref', 'HEAD'])).trim();
-      await this.git.raw(['push', '--quiet', remote, `HEAD:refs/heads/${target}`]);
-    } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
-      if (/rejected|non-fast-forward|fetch first/i.test(text)) {
-        throw new GitError(
-          `the push to ${remote} was rejected: the remote has commits this repository lacks`,
+  /**
+   * Pushes HEAD to `branch` of `remote` (default: the current branch's name) when the remote
+   * lacks any of its commits, whether this run made them or an earlier run failed to push
+   * them. Nothing is contacted when the last known remote tip already contains HEAD.
+   *
+   * A push rejected because the remote moved (another host pushed first) is retried: fetch,
+   * replay the local commits onto the remote tip ({@link replayCommits}: the user's index and
+   * work tree outside the paths the remote changed are left alone), move the branch, push
+   * again, with jittered exponential backoff, at most `maxAttempts` tries and `maxSeconds`.
+   * A change on the remote to a path the local commits change, or under `owned`, is a
+   * conflict. Throws {@link PushError} (with the count of commits left unpushed) when the
+   * push does not happen; the local commits are always kept.
+   */
+  async push(remote: string, branch?: string, options: PushOptions = {}): Promise<PushResult> {
+    const maxAttempts = options.maxAttempts ?? DEFAULT_PUSH_ATTEMPTS;
+    const deadline = Date.now() + (options.maxSeconds ?? DEFAULT_PUSH_SECONDS) * 1000;
+    const random = options.random ?? Math.random;
+    const owned = (options.owned ?? []).map((path) => this.pathspec(path));
+    const target = branch ?? (await this.currentBranch());
+    const tracking = await this.trackingRef(remote, target);
+    const where = `${remote} (branch ${target})`;
+    let replayed = 0;
+    for (let attempt = 1; ; attempt++) {
+      const head = await this.head();
+      if (head === undefined) return { commits: 0, attempts: attempt - 1, replayed, head };
+      const ahead = await this.countAhead(tracking, head);
+      if (ahead === 0) return { commits: 0, attempts: attempt - 1, replayed, head };
+      let failure: unknown;
+      try {
+        await runGit(this.root, ['push', '--quiet', remote, `${head}:refs/heads/${target}`]);
+        await runGit(this.root, ['update-ref', tracking, head]);
+        return { commits: ahead, attempts: attempt, replayed, head };
+      } catch (error) {
+        failure = error;
+      }
+      const text = gitOutput(failure);
+      if (!isRetryableRejection(text))
+        throw new PushError(
+          `cannot push to ${where}: ${firstLines(text)}; ${waiting(ahead)}`,
+          ahead,
           {
-            hint: `The snapshot is committed locally. Pull (or rebase on) ${remote} in ${this.root} and push again; snapshots from several hosts can share a branch because each writes only its own host directory.`,
+            hint: `The snapshot is committed locally in ${this.root}. ${
+              /remote rejected|declined/i.test(text)
+                ? 'The remote refused it (a hook, or permissions): see its message.'
+                : `Check that the remote is reachable (\`git ls-remote ${remote}\`).`
+            } The next run pushes every commit the remote lacks.`,
+            cause: failure,
+          },
+        );
+      if (attempt >= maxAttempts || Date.now() >= deadline)
+        throw new PushError(
+          `the push to ${where} was rejected ${plural(attempt, 'time')}: other hosts kept pushing first; ${waiting(ahead)}`,
+          ahead,
+          {
+            hint: `The snapshot is committed locally in ${this.root}; the next run pushes it. If this repeats, spread the hosts' start times (e.g. RandomizedDelaySec= in the systemd timer).`,
+            cause: failure,
+          },
+        );
+      // Full jitter: hosts rejected together do not retry together.
+      const cap = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1));
+      await sleep(Math.min(random() * cap, Math.max(0, deadline - Date.now())));
+      try {
+        await runGit(this.root, [
+          'fetch',
+          '--quiet',
+          '--no-tags',
+          remote,
+          `+refs/heads/${target}:${tracking}`,
+        ]);
+      } catch (error) {
+        throw new PushError(
+          `the push to ${where} was rejected and fetching it failed: ${firstLines(gitOutput(error))}`,
+          ahead,
+          {
+            hint: `The snapshot is committed locally in ${this.root}; the next run pushes it.`,
             cause: error,
           },
         );
       }
-      throw translate(error, `pushing to ${remote}`);
+      const remoteTip = (await runGit(this.root, ['rev-parse', '--verify', tracking])).trim();
+      let result: ReplayResult;
+      try {
+        result = await replayCommits(this.root, {
+          from: head,
+          onto: remoteTip,
+          owned,
+          committer: options.committer,
+        });
+      } catch (error) {
+        throw new PushError(
+          `the push to ${where} was rejected, and replaying the local commits onto it failed: ${firstLines(gitOutput(error))}`,
+          await this.countAhead(tracking, head),
+          {
+            hint: `The snapshot is committed locally in ${this.root}; nothing was changed. Rebase onto ${tracking} by hand and push, or let the next run try again.`,
+            cause: error,
+          },
+        );
+      }
+      if (result.outcome === 'merge-commit')
+        throw new PushError(
+          `the push to ${where} was rejected, and the local commits cannot be replayed onto it: ${result.commit.slice(0, 12)} is a merge`,
+          await this.countAhead(tracking, head),
+          {
+            hint: `The snapshot is committed locally. In ${this.root}, rebase or merge ${tracking} by hand and push; the next run pushes whatever is left.`,
+          },
+        );
+      if (result.outcome === 'conflict') {
+        const shown = result.paths.slice(0, 5).join(', ');
+        const more = result.paths.length > 5 ? ` and ${String(result.paths.length - 5)} more` : '';
+        throw new PushError(
+          `the push to ${where} was rejected: the remote changed ${shown}${more}, which the local commits change or this host owns`,
+          await this.countAhead(tracking, head),
+          {
+            hint: `The snapshot is committed locally (${head.slice(0, 12)}); nothing was changed on the remote. Someone else wrote this host's directory there: see \`git log -p HEAD..${tracking} -- ${owned[0] ?? '.'}\` in ${this.root}. To keep this host's snapshot, \`git rebase ${tracking}\` (resolve by taking this host's files) and push; to take the remote's, \`git reset --keep ${tracking}\`. The next run pushes whatever is then ahead.`,
+          },
+        );
+      }
+      // A branch that moved meanwhile (another run committing in this repository) is
+      // replayed again from its new tip by the next attempt.
+      if (await this.moveHead(head, result.tip, tracking)) replayed++;
+    }
+  }
+
+  /**
+   * How many commits of HEAD the last known tip of `branch` on `remote` lacks (all of them
+   * when that tip is unknown; 0 without commits; undefined on a detached HEAD without
+   * `branch`). Contacts no remote.
+   */
+  async countUnpushed(remote: string, branch?: string): Promise<number | undefined> {
+    const head = await this.head();
+    if (head === undefined) return 0;
+    const target =
+      branch ??
+      (await runGit(this.root, ['symbolic-ref', '--short', '-q', 'HEAD']).catch(() => '')).trim();
+    if (target === '') return undefined;
+    return this.countAhead(await this.trackingRef(remote, target), head);
+  }
+
+  /**
+   * Moves the current branch from `from` to `to`, updating the index and the work tree for
+   * the paths that differ between them only (as a checkout does). A path the user changed
+   * that would have to change too throws {@link PushError} with nothing moved. Returns false,
+   * with nothing moved, when the branch is no longer at `from`.
+   */
+  private async moveHead(from: string, to: string, tracking: string): Promise<boolean> {
+    try {
+      await runGit(this.root, ['read-tree', '-m', '-u', from, to]);
+    } catch (error) {
+      throw new PushError(
+        `the local commits were replayed onto the remote, but the work tree cannot be updated to them: ${firstLines(gitOutput(error))}`,
+        await this.countAhead(tracking, from),
+        {
+          hint: `Uncommitted changes in ${this.root} are in the way of files that changed on the remote; commit or move them away, and the next run pushes.`,
+          cause: error,
+        },
+      );
+    }
+    try {
+      // Compare-and-swap: a branch that moved meanwhile is not overwritten.
+      await runGit(this.root, [
+        'update-ref',
+        '-m',
+        `schema_backup: replayed onto ${tracking}`,
+        'HEAD',
+        to,
+        from,
+      ]);
+      return true;
+    } catch {
+      // The index and work tree go back to what the branch holds.
+      await runGit(this.root, ['read-tree', '-m', '-u', to, from]).catch(() => undefined);
+      return false;
+    }
+  }
+
+  /** Commits in `head` that `ref` lacks; all of them when `ref` does not exist. */
+  private async countAhead(ref: string, head: string): Promise<number> {
+    const known = await runGit(this.root, ['rev-parse', '--verify', '--quiet', ref]).then(
+      () => true,
+      () => false,
+    );
+    const out = await runGit(this.root, [
+      'rev-list',
+      '--count',
+      head,
+      ...(known ? [`^${ref}`] : []),
+    ]);
+    return Number(out.trim());
+  }
+
+  /**
+   * Where the remote's tip is remembered: the usual remote-tracking ref for a configured
+   * remote, or a ref of our own for a URL (which has no remote-tracking refs).
+   */
+  private async trackingRef(remote: string, branch: string): Promise<string> {
+    const configured = await runGit(this.root, ['config', '--get', `remote.${remote}.url`]).then(
+      () => true,
+      () => false,
+    );
+    if (configured) return `refs/remotes/${remote}/${branch}`;
+    const key = createHash('sha256').update(remote).digest('hex').slice(0, 16);
+    return `refs/schema_backup/remotes/${key}/${branch}`;
+  }
+
+  private async currentBranch(): Promise<string> {
+    try {
+      return (await runGit(this.root, ['symbolic-ref', '--short', 'HEAD'])).trim();
+    } catch (error) {
+      throw new GitError(`${this.root} has no current branch (detached HEAD): nothing to push to`, {
+        hint: 'Check out a branch, or set git.branch in the config.',
+        cause: error,
+      });
     }
   }
 
@@ -517,6 +747,45 @@ function parseNameStatus(output: string): ChangedPath[] {
     changes.push({ status, path });
   }
   return changes;
+}
+
+/**
+ * A push refused because the remote's branch moved (another host pushed first), as opposed to
+ * a hook or a permission refusing it. Two pushes landing together can also fail to lock the
+ * remote's ref.
+ */
+function isRetryableRejection(text: string): boolean {
+  return /non-fast-forward|fetch first|\(stale info\)|cannot lock ref|failed to update ref|incorrect old value/i.test(
+    text,
+  );
+}
+
+function firstLines(text: string): string {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().replace(/[.:]$/, ''))
+    .filter((line) => line !== '')
+    .slice(0, 2)
+    .join(': ');
+}
+
+/** What git said: its stderr when it ran, else the error's message. */
+function gitOutput(error: unknown): string {
+  if (error instanceof GitCommandError) return error.stderr;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function waiting(commits: number): string {
+  return `${plural(commits, 'commit')} ${commits === 1 ? 'waits' : 'wait'} to be pushed`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${String(count)} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+function sleep(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
 
 function translate(error: unknown, action: string): GitError {

@@ -70,6 +70,11 @@ export function renderMetrics(state: RunState): string {
       'Bytes written by the last successful run (snapshot files and user-data copy, or dump).',
       (entry) => entry.lastSuccess?.summary.bytes,
     ),
+    perCommand(
+      'schema_backup_unpushed_commits',
+      'Local commits the remote lacked after the last run (only with git.push).',
+      (entry) => entry.lastRun.summary.unpushedCommits,
+    ),
     {
       name: 'schema_backup_uncategorized_tables',
       help: 'Tables in no category at the last snapshot.',

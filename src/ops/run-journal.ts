@@ -24,6 +24,8 @@ export interface RunSummary {
   readonly dump?: string | undefined;
   /** Tables in no category, seen by this run. */
   readonly uncategorized?: readonly string[] | undefined;
+  /** Local commits the remote still lacks after the run (only with `git.push`). */
+  readonly unpushedCommits?: number | undefined;
   readonly [key: string]: unknown;
 }
 

@@ -1,7 +1,7 @@
 /**
  * `status`: how the unattended runs of a host are doing, from the run state and the disk:
  * the last run and its age, the last success, consecutive failures, the last commit of the
- * host directory, the last user-data copy and dump, the disk each directory uses, and the
+ * host directory and the commits not yet pushed, the last user-data copy and dump, the disk each directory uses, and the
  * uncategorized tables last seen. `fresh` says whether the last successful snapshot is
  * younger than the maximum age (a freshness check for monitoring).
  */
@@ -28,6 +28,8 @@ export interface StatusOptions {
   readonly dumpDir?: string | undefined;
   /** Seconds. */
   readonly maxAgeSeconds: number;
+  /** `git.push` and `git.branch`: count the commits that remote lacks. */
+  readonly push?: { readonly remote: string; readonly branch?: string | undefined } | undefined;
   readonly now?: Date | undefined;
 }
 
@@ -71,6 +73,11 @@ export interface StatusResult {
   /** By command: `snapshot`, and `dump`, `upgrade` once they ran. */
   readonly commands: Readonly<Record<string, CommandStatus>>;
   readonly lastCommit?: { id: string; date: string; subject: string } | undefined;
+  /**
+   * With `git.push`: local commits the remote lacked when last seen (by the last push or
+   * fetch; status contacts no remote).
+   */
+  readonly unpushed?: { readonly remote: string; readonly commits: number } | undefined;
   readonly lastUserDataCopy?: TimestampedEntry | undefined;
   readonly lastDump?: TimestampedEntry | undefined;
   readonly disk: {
@@ -120,9 +127,16 @@ export async function readStatus(options: StatusOptions): Promise<StatusResult> 
 
   const hostDir = hostDirectory(options.backupDir, options.host);
   let lastCommit: StatusResult['lastCommit'];
+  let unpushed: StatusResult['unpushed'];
   if (existsSync(hostDir)) {
     const repository = await Repository.find(hostDir);
     lastCommit = await repository?.lastCommit(hostDir);
+    const commits =
+      options.push === undefined
+        ? undefined
+        : await repository?.countUnpushed(options.push.remote, options.push.branch);
+    if (options.push !== undefined && commits !== undefined)
+      unpushed = { remote: options.push.remote, commits };
   }
 
   let lastUserDataCopy: TimestampedEntry | undefined;
@@ -170,6 +184,7 @@ export async function readStatus(options: StatusOptions): Promise<StatusResult> 
     stateFile: options.stateFile,
     commands,
     lastCommit,
+    unpushed,
     lastUserDataCopy,
     lastDump,
     disk: {

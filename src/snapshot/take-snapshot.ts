@@ -65,9 +65,13 @@ export interface SnapshotGitOptions {
   /** Create a repository in the backup directory when it is in none. */
   readonly init: boolean;
   readonly author: Author;
-  /** Remote to push to after a commit. */
+  /** Remote to push to: every run pushes whatever the remote lacks. */
   readonly push?: string | undefined;
   readonly branch?: string | undefined;
+  /** Pushes tried when other hosts keep pushing first (default 12). */
+  readonly pushAttempts?: number | undefined;
+  /** Seconds of retried pushes before giving up (default 120). */
+  readonly pushTimeoutSeconds?: number | undefined;
 }
 
 /** Where and how the rows of local tables are saved. */
@@ -155,7 +159,12 @@ export interface SnapshotResult {
   readonly removed: readonly string[];
   readonly git: GitOutcome;
   readonly commit?: { readonly id: string; readonly message: string } | undefined;
+  /** The remote that received commits in this run (this run's and any left by earlier runs). */
   readonly pushed?: string | undefined;
+  /** Commits pushed (0: the remote had them all); undefined when `git.push` is not set. */
+  readonly pushedCommits?: number | undefined;
+  /** Commits the remote still lacks: 0 after a push; undefined when `git.push` is not set. */
+  readonly unpushedCommits?: number | undefined;
   readonly bytesWritten: number;
   /** The manifest of this snapshot (written as manifest.json), by table. */
   readonly manifest: ReadonlyMap<string, ManifestTable>;
@@ -532,18 +541,40 @@ export async function takeSnapshot(
         : commit === undefined
           ? 'no-changes'
           : 'committed';
-    if (commit === undefined || repository === undefined)
-      return { ...base, ephemeralFiles, git, userData };
-    if (options.git.push !== undefined) {
-      await repository.push(options.git.push, options.git.branch);
-      logger.info(`pushed to ${options.git.push}`);
-    }
+    // Every run pushes whatever the remote lacks, not only what it committed: commits left
+    // by a run whose push failed (an unreachable remote) go out with the next one (issue 21).
+    const push =
+      options.git.push === undefined || repository === undefined
+        ? undefined
+        : await repository.push(options.git.push, options.git.branch, {
+            owned: [hostDir],
+            committer: options.git.author,
+            maxAttempts: options.git.pushAttempts,
+            maxSeconds: options.git.pushTimeoutSeconds,
+          });
+    if (push !== undefined && push.commits > 0)
+      logger.info(
+        `pushed ${String(push.commits)} commit(s) to ${options.git.push ?? ''}${push.replayed > 0 ? ` (replayed onto commits of other hosts ${String(push.replayed)} time(s))` : ''}`,
+      );
+    const pushFields = {
+      pushed: push !== undefined && push.commits > 0 ? options.git.push : undefined,
+      pushedCommits: push?.commits,
+      unpushedCommits: push === undefined ? undefined : 0,
+    };
     return {
       ...base,
       ephemeralFiles,
       git,
-      commit: { id: commit.id, message },
-      pushed: options.git.push,
+      // Replayed onto other hosts' commits, this run's commit is HEAD under a new id.
+      ...(commit === undefined
+        ? {}
+        : {
+            commit: {
+              id: push !== undefined && push.replayed > 0 ? (push.head ?? commit.id) : commit.id,
+              message,
+            },
+          }),
+      ...pushFields,
       userData,
     };
   } catch (error) {

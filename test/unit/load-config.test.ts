@@ -606,6 +606,22 @@ describe('parseConfig: git block', () => {
     });
   });
 
+  it('reads push_attempts and push_timeout, refusing nonsense with the key', () => {
+    expect(
+      parseConfig('git:\n  push: true\n  push_attempts: 30\n  push_timeout: 600\n', FILE).config
+        .git,
+    ).toMatchObject({ pushAttempts: 30, pushTimeoutSeconds: 600 });
+    expect(parseConfig('git:\n  push: true\n', FILE).config.git.pushAttempts).toBeUndefined();
+    expect(configErrorOf(() => parseConfig('git:\n  push_attempts: 0\n', FILE)).location).toEqual({
+      file: FILE,
+      line: 2,
+      key: 'git.push_attempts',
+    });
+    expect(configErrorOf(() => parseConfig('git:\n  push_timeout: -1\n', FILE)).location.key).toBe(
+      'git.push_timeout',
+    );
+  });
+
   it('reads commit and init', () => {
     expect(parseConfig('git:\n  commit: false\n  init: true\n', FILE).config.git).toMatchObject({
       commit: false,

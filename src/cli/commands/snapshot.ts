@@ -2,7 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { collectRecipients } from '../../crypto/recipients.js';
-import { ConfigError, CryptoError, ExitCode, UsageError } from '../../errors.js';
+import { ConfigError, CryptoError, ExitCode, PushError, UsageError } from '../../errors.js';
 import { fingerprintKeyPath } from '../../snapshot/user-data-copy.js';
 import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import {
@@ -98,6 +98,8 @@ export async function snapshotOptionsFrom(
       author: parseAuthor(config.git.author ?? `schema_backup <schema_backup@${host}>`),
       push: config.git.push,
       branch: config.git.branch,
+      pushAttempts: config.git.pushAttempts,
+      pushTimeoutSeconds: config.git.pushTimeoutSeconds,
     },
     userData:
       config.userDataBackupDir === undefined
@@ -183,9 +185,14 @@ export async function snapshotHandler(args: SnapshotArgs): Promise<number> {
               readyTimeoutSeconds: config.serviceManager.readyTimeoutSeconds,
             }
           : { kind: 'none', pauseHooks: config.pauseHooks, pauseSeconds: config.pauseInterval };
-      const { snapshot: result, services } = await journal.phase('snapshot', () =>
-        takeGuardedSnapshot(mariadbEngine, options, mode, interruption),
-      );
+      const { snapshot: result, services } = await journal
+        .phase('snapshot', () => takeGuardedSnapshot(mariadbEngine, options, mode, interruption))
+        .catch((error: unknown) => {
+          // A failed push leaves commits waiting: the state and the metrics count them.
+          if (error instanceof PushError)
+            journal.summarize({ unpushedCommits: error.unpushedCommits });
+          throw error;
+        });
       journalSnapshot(journal, result);
       if (services !== undefined)
         journal.summarize({
@@ -239,7 +246,9 @@ function printSnapshotSummary(result: SnapshotResult): void {
       );
       break;
     case 'no-changes':
-      printLine('  no changes: nothing committed');
+      printLine(
+        `  no changes: nothing committed${result.pushed === undefined ? '' : ` (pushed ${String(result.pushedCommits ?? 0)} waiting commit(s) to ${result.pushed})`}`,
+      );
       break;
     case 'no-repository':
       printLine('  not in a git repository: nothing committed');

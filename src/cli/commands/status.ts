@@ -47,6 +47,10 @@ export async function statusHandler(args: StatusArgs): Promise<number> {
     userDataDir: config.userDataBackupDir,
     dumpDir: dumpDirectoryOf(config),
     maxAgeSeconds,
+    push:
+      config.git.push === undefined
+        ? undefined
+        : { remote: config.git.push, branch: config.git.branch },
   });
   if (args.json === true) printJson(status);
   else printStatus(status);
@@ -87,6 +91,10 @@ function printStatus(status: StatusResult): void {
   printLine(
     `last commit: ${status.lastCommit === undefined ? 'none' : `${status.lastCommit.id.slice(0, 12)} ${status.lastCommit.date} ${status.lastCommit.subject}`}`,
   );
+  if (status.unpushed !== undefined)
+    printLine(
+      `unpushed commits: ${String(status.unpushed.commits)}${status.unpushed.commits === 0 ? '' : ` (the remote ${status.unpushed.remote} lacks them; the next snapshot pushes them)`}`,
+    );
   if (status.disk.userData !== undefined)
     printLine(
       `last user-data copy: ${status.lastUserDataCopy === undefined ? 'none' : `${status.lastUserDataCopy.name} (${ago(status.lastUserDataCopy.ageSeconds)})`}`,

@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mariadbEngine } from '../../../src/engine/mariadb/mariadb-engine.js';
-import { EngineError, GitError, LockError, SchemaBackupError } from '../../../src/errors.js';
+import { EngineError, LockError, SchemaBackupError } from '../../../src/errors.js';
 import { WORK_DIR_NAME } from '../../../src/snapshot/layout.js';
 import { SPILL_BYTES } from '../../../src/snapshot/staged-content.js';
 import {
@@ -546,7 +546,7 @@ describe('snapshot determinism and git', () => {
     expect(await listTree(backupDir)).toEqual([]);
   });
 
-  it('pushes each commit, and reports a rejected push as a GitError while keeping the local commit', async () => {
+  it('pushes each commit; a push rejected because the remote moved is replayed onto it and pushed', async () => {
     const database = await createSmallDatabase();
     const repo = await createGitRepo('pushing');
     const bare = await createTempDir('bare');
@@ -589,18 +589,16 @@ describe('snapshot determinism and git', () => {
     expect(remoteHead).not.toBe(first.commit?.id);
 
     await database.exec("UPDATE settings SET v = 'uno' WHERE k = 'a'");
-    const failure = await takeSnapshot(mariadbEngine, options).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    expect(failure).toBeInstanceOf(GitError);
-    expect((failure as GitError).message).toMatch(/push to origin was rejected/);
-    // The snapshot is committed locally, and the remote kept its own history.
-    expect(git(repo, 'rev-parse', 'HEAD~1').trim()).toBe(first.commit?.id);
+    const second = await takeSnapshot(mariadbEngine, options);
+    expect(second.pushedCommits).toBe(1);
+    // The snapshot went on top of the other clone's commit: a linear history, on both sides.
+    expect(git(bare, 'rev-parse', 'refs/heads/main').trim()).toBe(second.commit?.id);
+    expect(git(repo, 'rev-parse', 'HEAD').trim()).toBe(second.commit?.id);
+    expect(git(repo, 'rev-parse', 'HEAD~1').trim()).toBe(remoteHead);
+    expect(git(repo, 'rev-parse', 'HEAD~2').trim()).toBe(first.commit?.id);
     expect(git(repo, 'log', '-1', '--format=%B')).toContain('settings (+0 -0 ~1)');
-    expect(pathsOf(repo)).toEqual([`${HOST}/manifest.json`, `${HOST}/settings.sql`]);
     expect(git(repo, 'status', '--porcelain')).toBe('');
-    expect(git(bare, 'rev-parse', 'refs/heads/main').trim()).toBe(remoteHead);
+    expect(await readFile(join(repo, 'elsewhere.txt'), 'utf8')).toBe('from another clone\n');
     expect(await readFile(join(repo, HOST, 'settings.sql'), 'utf8')).toContain(
       "VALUES ('a','uno');",
     );

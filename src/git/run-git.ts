@@ -1,0 +1,55 @@
+/**
+ * One git command as a child process, for the plumbing that simple-git does not cover: a
+ * private index (`GIT_INDEX_FILE`) and input on stdin.
+ *
+ * Must not import the engine, the config or the CLI.
+ */
+import { spawn } from 'node:child_process';
+
+export interface RunGitOptions {
+  /** Added to the environment (e.g. `GIT_INDEX_FILE`, `GIT_AUTHOR_DATE`). */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+  /** Written to stdin. */
+  readonly input?: string | undefined;
+}
+
+/** The failure of one git command: its exit code and stderr. */
+export class GitCommandError extends Error {
+  readonly exitCode: number;
+  readonly stderr: string;
+
+  constructor(args: readonly string[], exitCode: number, stderr: string) {
+    super(`git ${args.join(' ')} exited ${String(exitCode)}: ${stderr.trim()}`);
+    this.exitCode = exitCode;
+    this.stderr = stderr;
+  }
+}
+
+/** Runs `git ARGS` in `cwd` and returns stdout; a non-zero exit throws {@link GitCommandError}. */
+export function runGit(
+  cwd: string,
+  args: readonly string[],
+  options: RunGitOptions = {},
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd,
+      env: { ...process.env, ...options.env },
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(Buffer.concat(out).toString());
+      else reject(new GitCommandError(args, code ?? 1, stderr));
+    });
+    if (options.input !== undefined) {
+      // A git that exits without reading its input fails by its exit code, not EPIPE.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(options.input);
+    }
+  });
+}
