@@ -192,7 +192,7 @@ describe('concurrent pushes of many hosts to one remote (issue 18)', () => {
     expect(error.unpushedCommits).toBe(1);
     // The local commit is kept, on top of the first snapshot; the remote kept its history.
     expect(git(clone, 'rev-parse', 'HEAD~1').trim()).toBe(first.commit?.id);
-    expect(git(clone, 'log', '-1', '--format=%B')).toContain('settings (+1 -1)');
+    expect(git(clone, 'log', '-1', '--format=%B')).toContain('settings (+0 -0 ~1)');
     expect(git(clone, 'status', '--porcelain')).toBe('');
     expect(git(bare, 'rev-parse', 'main').trim()).toBe(remoteTip);
   });
