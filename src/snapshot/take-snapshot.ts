@@ -228,12 +228,11 @@ export async function takeSnapshot(
     // A dry run writes nothing in the backup directory; what it stages goes to a temp dir.
     if (!options.dryRun) {
       if (lock === undefined) {
-        lock = await acquireHostLock(
-          options.backupDir,
-          options.host,
-          options.lockWaitSeconds,
-          interruption?.signal,
-        );
+        lock = await acquireHostLock(options.backupDir, options.host, {
+          waitSeconds: options.lockWaitSeconds,
+          abortSignal: interruption?.signal,
+          logger,
+        });
         ownLock = true;
       }
       // Staging files of a run of this host that was killed; we hold its lock now.

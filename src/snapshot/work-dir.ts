@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../support/atomic-write.js';
 import { acquireLock, type HeldLock } from '../support/lock.js';
+import type { Logger } from '../support/logger.js';
 import { WORK_DIR_NAME } from './layout.js';
 
 /** `<backupDir>/.schema_backup`, made if missing. It ignores itself, so nothing in it reaches git. */
@@ -17,17 +18,26 @@ export function workDirOf(backupDir: string): string {
   return join(backupDir, WORK_DIR_NAME);
 }
 
+export interface HostLockOptions {
+  /** How long to wait for another run, in seconds (0: fail at once). */
+  readonly waitSeconds: number;
+  /** Ends the wait (an interrupted run). */
+  readonly abortSignal?: AbortSignal | undefined;
+  /** Told when the lock of a killed run is taken over. */
+  readonly logger?: Logger | undefined;
+}
+
 /**
- * Takes the lock of `<backupDir>/<host>`: one run at a time per host directory. Waits up to
- * `waitSeconds` for another run, then fails with a LockError.
+ * Takes the lock of `<backupDir>/<host>`: one run at a time per host directory. The lock of a
+ * run of this machine that no longer runs is taken over at once (and logged). Waits up to
+ * `waitSeconds` for a live run, then fails with a LockError.
  */
 export async function acquireHostLock(
   backupDir: string,
   host: string,
-  waitSeconds: number,
-  abortSignal?: AbortSignal,
+  options: HostLockOptions,
 ): Promise<HeldLock> {
   const workDir = workDirOf(backupDir);
   await ensureWorkDir(workDir);
-  return acquireLock(join(workDir, `${host}.lock`), { waitSeconds, abortSignal });
+  return acquireLock(join(workDir, `${host}.lock`), options);
 }

@@ -25,6 +25,8 @@ export function isStillRunning(identity: ProcessIdentity): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  // A process killed but not yet reaped by its parent is a zombie: it runs no more.
+  if (stateOf(identity.pid) === 'Z') return false;
   const now = identityOf(identity.pid);
   if (identity.bootId !== undefined && now.bootId !== undefined && identity.bootId !== now.bootId)
     return false;
@@ -46,12 +48,21 @@ function identityOf(pid: number): ProcessIdentity {
 }
 
 function startTicksOf(pid: number): string | undefined {
+  // Field 22 is the 20th after the command name.
+  return statFieldsOf(pid)?.[19];
+}
+
+/** The process state (/proc/PID/stat field 3: R, S, D, Z, …); undefined off Linux. */
+function stateOf(pid: number): string | undefined {
+  return statFieldsOf(pid)?.[0];
+}
+
+/** /proc/PID/stat from field 3 on. */
+function statFieldsOf(pid: number): string[] | undefined {
   const stat = readText(`/proc/${String(pid)}/stat`);
   if (stat === undefined) return undefined;
-  // Fields after the command name, which is in parentheses and may hold spaces: field 22 is
-  // the 20th after it.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields[19];
+  // The command name before them is in parentheses and may hold spaces.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 function readText(path: string): string | undefined {

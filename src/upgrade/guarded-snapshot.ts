@@ -54,12 +54,11 @@ export async function takeGuardedSnapshot(
   }
   // The host's lock is held from before the first service stops until the last starts, so
   // that another run cannot snapshot (or stop services) in between.
-  const heldLock = await acquireHostLock(
-    options.backupDir,
-    options.host,
-    options.lockWaitSeconds,
-    interruption.signal,
-  );
+  const heldLock = await acquireHostLock(options.backupDir, options.host, {
+    waitSeconds: options.lockWaitSeconds,
+    abortSignal: interruption.signal,
+    logger: options.logger,
+  });
   try {
     return await snapshotWithConsumersStopped(engine, { ...options, heldLock }, mode, interruption);
   } finally {

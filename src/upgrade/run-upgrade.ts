@@ -100,12 +100,11 @@ export async function runUpgrade(engine: Engine, options: UpgradeOptions): Promi
   const label = commandLabel(options.command, options.shell);
   // Held from the first stop to the last start: no other run snapshots a half-upgraded
   // database or juggles the same services.
-  const heldLock = await acquireHostLock(
-    base.backupDir,
-    base.host,
-    base.lockWaitSeconds,
-    interruption.signal,
-  );
+  const heldLock = await acquireHostLock(base.backupDir, base.host, {
+    waitSeconds: base.lockWaitSeconds,
+    abortSignal: interruption.signal,
+    logger,
+  });
   const snapshotOptions = { ...base, heldLock, interruption };
   try {
     const { result, services } = await withConsumersStopped(

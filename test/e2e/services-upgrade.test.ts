@@ -281,7 +281,7 @@ describe('snapshot --model / --target', () => {
 
   it('takes the host lock before stopping anything: a run holding it means no service is touched', async () => {
     const setup = await setUp();
-    const lock = await acquireHostLock(join(setup.dir, 'backups'), HOST, 0);
+    const lock = await acquireHostLock(join(setup.dir, 'backups'), HOST, { waitSeconds: 0 });
     try {
       const result = await runCli(['--config', setup.config, 'snapshot', '-m']);
       expect(result.code).toBe(1);

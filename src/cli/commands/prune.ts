@@ -37,7 +37,10 @@ export async function runPrune(
 ): Promise<PruneResult> {
   const { config } = context;
   const host = await hostNameFor(config);
-  const lock = await acquireHostLock(config.backupDir, host, options.waitLock);
+  const lock = await acquireHostLock(config.backupDir, host, {
+    waitSeconds: options.waitLock,
+    logger: options.logger,
+  });
   try {
     return await prune({
       host,
