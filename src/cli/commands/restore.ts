@@ -30,7 +30,13 @@ import {
   readFingerprintKey,
 } from '../../snapshot/user-data-copy.js';
 import type { Logger } from '../../support/logger.js';
-import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import {
+  connectionFor,
+  hostNameFor,
+  loadContext,
+  requireKnownHost,
+  type GlobalArgs,
+} from '../context.js';
 import { printJson, printLine } from '../output/print.js';
 import { numberOption } from '../number-option.js';
 
@@ -140,12 +146,26 @@ export async function snapshotSourceFor(
 ): Promise<{ source: SnapshotSource; host: string; committed?: Date | undefined }> {
   const host = await hostNameFor(config, args.host);
   const hostDir = hostDirectory(config.backupDir, host);
-  if (args.rev === undefined)
+  if (args.rev === undefined) {
+    await requireKnownHost(
+      config,
+      host,
+      args.host === undefined ? 'this host' : '--host',
+      undefined,
+    );
     return { source: directorySource(hostDir, `working tree ${hostDir}`), host };
+  }
   const repository = await Repository.find(config.backupDir);
   if (repository === undefined)
     throw new UsageError(`${config.backupDir} is not in a git repository: --rev needs one`);
   const revision = await repository.resolveRevision(args.rev);
+  await requireKnownHost(
+    config,
+    host,
+    args.host === undefined ? 'this host' : '--host',
+    repository,
+    [revision],
+  );
   return {
     source: gitRevisionSource(repository, revision, hostDir),
     host,

@@ -1,0 +1,83 @@
+/**
+ * Issue 21: typos that passed (an unknown `--host`, a metrics file that cannot be written),
+ * warnings and output details, restored events left enabled, and other small items. Each case
+ * failed on the code before its fix.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { databaseConfigLines } from '../helpers/config-lines.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { runCli } from '../helpers/run-cli.js';
+import { createTempDir } from '../helpers/temp-dir.js';
+
+const HOST = 'r21.example.org';
+
+interface Setup {
+  readonly database: TestDatabase;
+  readonly dir: string;
+  readonly config: string;
+}
+
+/** A database with one table, a config for it (extra lines appended) and one snapshot. */
+async function setUp(extra: readonly string[] = [], snapshot = true): Promise<Setup> {
+  const database = await createTestDatabase('r21');
+  await database.exec('CREATE TABLE settings (k INT PRIMARY KEY) ENGINE=InnoDB');
+  const dir = await createTempDir('r21');
+  const config = join(dir, 'schema_backup.conf');
+  await writeFile(
+    config,
+    [
+      'csv2_backup_dir: backups',
+      `hostname: ${HOST}`,
+      ...databaseConfigLines(database.name),
+      'git: { init: true }',
+      'global: [settings]',
+      ...extra,
+      '',
+    ].join('\n'),
+  );
+  if (snapshot) {
+    const result = await runCli(['snapshot', '--config', config, '--quiet']);
+    expect(result.code, result.stderr).toBe(0);
+  }
+  return { database, dir, config };
+}
+
+describe('issue 21 item 4: an unknown host directory is exit 2 listing the hosts', () => {
+  it('diff, log and restore refuse --host nosuch', async () => {
+    const { config } = await setUp();
+    for (const argv of [
+      ['diff', '--host', 'nosuch'],
+      ['diff', 'HEAD', '--host', 'nosuch'],
+      ['diff', '--against-host', 'nosuch'],
+      ['log', '--host', 'nosuch'],
+      ['restore', '--host', 'nosuch', '--target', 'sbtest_r21_never'],
+      ['restore', '--host', 'nosuch', '--rev', 'HEAD', '--target', 'sbtest_r21_never'],
+    ]) {
+      const result = await runCli([...argv, '--config', config]);
+      expect(result.code, `${argv.join(' ')}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toContain('error: --');
+      expect(result.stderr).toContain('"nosuch"');
+      expect(result.stderr).toContain(HOST);
+      expect(result.stderr).not.toContain('ENOENT');
+    }
+    // The host that exists still works.
+    const ok = await runCli(['diff', '--host', HOST, '--config', config]);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it('a metrics file that cannot be written fails the run; a missing last directory is made', async () => {
+    const made = await setUp(['metrics: { textfile: prom/node.prom }'], false);
+    const first = await runCli(['snapshot', '--config', made.config, '--quiet']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(await readFile(join(made.dir, 'prom/node.prom'), 'utf8')).toContain(
+      'schema_backup_last_exit_code',
+    );
+
+    const broken = await setUp(['metrics: { textfile: no/such/node.prom }'], false);
+    const result = await runCli(['snapshot', '--config', broken.config, '--quiet']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: cannot write the metrics file .*no\/such\/node\.prom/m);
+  });
+});
