@@ -37,6 +37,7 @@ import {
   SNAPSHOT_FILE_SUFFIX,
   WORK_DIR_NAME,
 } from './layout.js';
+import { listNonTransactionalTables, nonTransactionalWarning } from './non-transactional-tables.js';
 import { planSnapshot, type PlannedTable, type SnapshotPlan } from './plan-snapshot.js';
 import {
   EPHEMERAL_COPY_NOTE,
@@ -258,6 +259,12 @@ export async function takeSnapshot(
     const plan = planSnapshot(inventory, options.categories);
     checkStrict(plan, options);
     reportPlan(plan, options, logger);
+    // The README promises one consistent instant: say which tables cannot keep it.
+    const nonTransactional = listNonTransactionalTables(
+      plan,
+      await session.estimateTableSizes(options.database),
+    );
+    if (nonTransactional.length > 0) logger.warn(nonTransactionalWarning(nonTransactional));
 
     const localTables = plan.tables.filter((table) => table.rows === 'user-data');
     if (localTables.length > 0 && options.userData === undefined) {

@@ -81,3 +81,38 @@ describe('issue 21 item 4: an unknown host directory is exit 2 listing the hosts
     expect(result.stderr).toMatch(/^error: cannot write the metrics file .*no\/such\/node\.prom/m);
   });
 });
+
+describe('issue 21 item 6: tables that are not transactional are warned about', () => {
+  it('check and snapshot name the Aria and MyISAM tables whose rows are read', async () => {
+    const { database, config } = await setUp(['local: [sessions]', 'ephemeral: [cache]'], false);
+    await database.exec('CREATE TABLE counters (k INT PRIMARY KEY) ENGINE=Aria');
+    await database.exec('CREATE TABLE sessions (k INT PRIMARY KEY) ENGINE=MyISAM');
+    await database.exec('CREATE TABLE cache (k INT PRIMARY KEY) ENGINE=MyISAM');
+    await writeFile(
+      config,
+      (await readFile(config, 'utf8')).replace(
+        'global: [settings]',
+        'global: [settings, counters]',
+      ),
+    );
+    const check = await runCli(['check', '--config', config]);
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stderr).toMatch(
+      /^warning: not transactional, .*: counters \(Aria\), sessions \(MyISAM\)$/m,
+    );
+    // An ephemeral table's rows are not read: no warning for it.
+    expect(check.stderr).not.toContain('cache');
+    const json = await runCli(['check', '--config', config, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      nonTransactional: [
+        { name: 'counters', engine: 'Aria' },
+        { name: 'sessions', engine: 'MyISAM' },
+      ],
+    });
+    const snapshot = await runCli(['snapshot', '--config', config, '--quiet']);
+    expect(snapshot.code, snapshot.stderr).toBe(0);
+    expect(snapshot.stderr).toMatch(
+      /^warning: not transactional, .*: counters \(Aria\), sessions \(MyISAM\)$/m,
+    );
+  });
+});

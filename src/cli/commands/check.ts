@@ -2,6 +2,10 @@
 import type { Argv } from 'yargs';
 import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import { UsageError } from '../../errors.js';
+import {
+  listNonTransactionalTables,
+  nonTransactionalWarning,
+} from '../../snapshot/non-transactional-tables.js';
 import { planSnapshot } from '../../snapshot/plan-snapshot.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printable } from '../../support/printable.js';
@@ -25,6 +29,11 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
   try {
     const inventory = await session.listObjects(connection.database);
     const plan = planSnapshot(inventory, config.categories);
+    const nonTransactional = listNonTransactionalTables(
+      plan,
+      await session.estimateTableSizes(connection.database),
+    );
+    if (nonTransactional.length > 0) context.logger.warn(nonTransactionalWarning(nonTransactional));
     report = {
       config: config.file,
       server: session.server.version,
@@ -42,6 +51,7 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
       ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       uncategorized: plan.uncategorized,
       missing: plan.missing,
+      nonTransactional,
       objects: plan.objects.map((object) => ({ kind: object.kind, name: object.name })),
     };
   } finally {
