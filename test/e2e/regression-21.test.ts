@@ -116,3 +116,60 @@ describe('issue 21 item 6: tables that are not transactional are warned about', 
     );
   });
 });
+
+describe('issue 21 item 10: restored events come back disabled', () => {
+  /** STATUS of each event of `database`, by name. */
+  async function eventStatus(database: TestDatabase, schema: string): Promise<unknown> {
+    const rows = await database.query<{ name: string; status: string }>(
+      'SELECT EVENT_NAME AS name, STATUS AS status FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME',
+      [schema],
+    );
+    return Object.fromEntries(rows.map((row) => [row.name, row.status]));
+  }
+
+  it('restore disables them unless --keep-events-enabled; verify still compares equal', async () => {
+    const { database, config } = await setUp([], false);
+    await database.exec(
+      "CREATE EVENT tick ON SCHEDULE EVERY 1 HOUR STARTS '2030-01-01 00:00:00' ENABLE COMMENT 'ENABLE me' DO SET @enable = 1",
+    );
+    await database.exec(
+      "CREATE EVENT `on` ON SCHEDULE EVERY 1 HOUR STARTS '2030-01-01 00:00:00' DISABLE DO SET @x = 1",
+    );
+    const snapshot = await runCli(['snapshot', '--config', config, '--quiet']);
+    expect(snapshot.code, snapshot.stderr).toBe(0);
+
+    const target = await createTestDatabase('r21_target');
+    const restored = await runCli(['restore', '--config', config, '--target', target.name]);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain('events created disabled');
+    expect(await eventStatus(database, target.name)).toEqual({ on: 'DISABLED', tick: 'DISABLED' });
+    // Only the status changed: the comment that says ENABLE is as it was.
+    const [row] = await database.query<{ comment: string }>(
+      'SELECT EVENT_COMMENT AS comment FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? AND EVENT_NAME = ?',
+      [target.name, 'tick'],
+    );
+    expect(row?.comment).toBe('ENABLE me');
+
+    for (const flags of [['--keep-events-enabled'], ['--keep-events-enabled', '--trust']]) {
+      const kept = await createTestDatabase('r21_target');
+      const result = await runCli(['restore', '--config', config, '--target', kept.name, ...flags]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(await eventStatus(database, kept.name)).toEqual({ on: 'DISABLED', tick: 'ENABLED' });
+    }
+    const trusted = await createTestDatabase('r21_target');
+    const result = await runCli([
+      'restore',
+      '--config',
+      config,
+      '--target',
+      trusted.name,
+      '--trust',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await eventStatus(database, trusted.name)).toEqual({ on: 'DISABLED', tick: 'DISABLED' });
+
+    const verify = await runCli(['verify', '--config', config, '--json']);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ equal: true, differences: [] });
+  });
+});

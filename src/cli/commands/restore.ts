@@ -37,6 +37,7 @@ import {
   requireKnownHost,
   type GlobalArgs,
 } from '../context.js';
+import { printable } from '../../support/printable.js';
 import { printJson, printLine } from '../output/print.js';
 import { numberOption } from '../number-option.js';
 
@@ -57,6 +58,7 @@ export interface RestoreArgs extends GlobalArgs, SnapshotSelectionArgs {
   readonly exclude?: readonly string[] | undefined;
   readonly parallel?: number | undefined;
   readonly trust?: boolean | undefined;
+  readonly keepEventsEnabled?: boolean | undefined;
   readonly json?: boolean | undefined;
 }
 
@@ -130,6 +132,11 @@ export function restoreBuilder(yargs: Argv): Argv<RestoreArgs> {
       coerce: numberOption('--parallel', { min: 1, max: 16, whole: true }),
       default: 2,
       describe: 'connections loading tables at once',
+    })
+    .option('keep-events-enabled', {
+      type: 'boolean',
+      describe:
+        "create events with the status the snapshot has (default: disabled, so the copy runs none of the original's scheduled jobs)",
     })
     .option('trust', {
       type: 'boolean',
@@ -266,6 +273,7 @@ export async function restoreHandler(args: RestoreArgs): Promise<number> {
     exclude: args.exclude ?? [],
     parallel: args.parallel ?? 2,
     trust: args.trust === true,
+    keepEventsEnabled: args.keepEventsEnabled === true,
     logger,
     onProgress: process.stderr.isTTY ? printProgress : undefined,
   };
@@ -278,6 +286,10 @@ export async function restoreHandler(args: RestoreArgs): Promise<number> {
     printLine(
       `  ${String(result.tables.length)} tables, ${String(result.userDataTables.length)} with user data, ${String(result.objects.length)} other objects, ${String(result.statements)} statements`,
     );
+    if (result.disabledEvents.length > 0)
+      printLine(
+        `  events created disabled (--keep-events-enabled keeps their status): ${result.disabledEvents.map(printable).join(', ')}`,
+      );
   }
   return 0;
 }
