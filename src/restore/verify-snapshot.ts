@@ -12,6 +12,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { Categories } from '../config/schema.js';
 import type { ConnectionOptions, Engine } from '../engine/engine.js';
 import { quieterLogger, type Logger } from '../support/logger.js';
@@ -233,10 +234,7 @@ export async function verifySnapshot(
 async function disabledEventFile(engine: Engine, text: string, name: string): Promise<string> {
   const checker = engine.script.checker({ kind: 'event', name });
   let result = text;
-  const chunks = (async function* () {
-    yield text;
-  })();
-  for await (const statement of engine.script.readStatements(chunks)) {
+  for await (const statement of engine.script.readStatements(Readable.from([text]))) {
     const disabled = checker.check(statement.sql).disabledEvent;
     if (disabled !== undefined) result = result.replace(statement.sql, () => disabled);
   }
