@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { databaseConfigLines } from '../helpers/config-lines.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { ageKeygen } from '../helpers/age.js';
 import { runCli } from '../helpers/run-cli.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 
@@ -171,5 +172,36 @@ describe('issue 21 item 10: restored events come back disabled', () => {
     const verify = await runCli(['verify', '--config', config, '--json']);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ equal: true, differences: [] });
+  });
+});
+
+describe('issue 21 item 10: smaller items', () => {
+  it('dump -o /dev/null writes into the device instead of refusing it as existing', async () => {
+    const { config } = await setUp([], false);
+    const result = await runCli(['dump', '--config', config, '--no-encrypt', '-o', '/dev/null']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('already exists');
+  });
+
+  it('decrypt --table nosuch lists the tables of the copy', async () => {
+    const dir = await createTempDir('r21-key');
+    const key = ageKeygen(dir);
+    const { database, config } = await setUp(
+      [
+        'local: [sessions, users]',
+        'user_data_backup_dir: user-data',
+        `encryption: { recipients: [${key.recipient}], identity_file: ${key.identityFile} }`,
+      ],
+      false,
+    );
+    await database.exec('CREATE TABLE sessions (k INT PRIMARY KEY)');
+    await database.exec('CREATE TABLE users (k INT PRIMARY KEY)');
+    await database.exec('INSERT INTO users VALUES (1)');
+    const snapshot = await runCli(['snapshot', '--config', config, '--quiet']);
+    expect(snapshot.code, snapshot.stderr).toBe(0);
+    const result = await runCli(['decrypt', '--config', config, '--table', 'nosuch']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error: table nosuch is not in the copy');
+    expect(result.stderr).toMatch(/^hint: Tables of the copy: sessions, users\.$/m);
   });
 });

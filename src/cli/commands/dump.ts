@@ -2,6 +2,8 @@
  * `schema_backup dump`: a full dump of every table and row (and views, triggers, routines,
  * events, sequences), consistent, in parallel, compressed and age-encrypted.
  */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { collectRecipients } from '../../crypto/recipients.js';
 import { COMPRESSIONS, defaultCompression, type Compression } from '../../dump/compression.js';
@@ -113,6 +115,11 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
         ? []
         : [connection.database];
   const host = await hostNameFor(config);
+  // `-o /dev/null` (a benchmark) or a named pipe: written as a stream, never replaced.
+  const device =
+    args.output !== undefined && !toStdout && args.dir !== true
+      ? await openDeviceOutput(args.output)
+      : undefined;
   return withRunJournal(context, 'dump', async (journal, interruption) => {
     const options: DumpOptions = {
       connection: { ...connection, database: undefined },
@@ -124,9 +131,11 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
       dumpDir: config.dump.dir,
       output: toStdout
         ? { stream: process.stdout }
-        : args.output === undefined
-          ? undefined
-          : { path: args.output },
+        : device !== undefined
+          ? { stream: device }
+          : args.output === undefined
+            ? undefined
+            : { path: args.output },
       form: args.dir === true ? 'directory' : 'file',
       compression,
       recipients: encrypt ? recipients : [],
@@ -144,6 +153,8 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
       // Stopped by a signal: report it as such (exit 128 + n), not as a failed dump.
       interruption.throwIfInterrupted();
       throw error;
+    } finally {
+      if (device !== undefined) await closeStream(device);
     }
     journal.summarize({
       dump: result.path,
@@ -158,5 +169,28 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
         `dumped ${result.databases.join(', ')}: ${String(result.tables)} tables, ${String(result.rows)} rows, ${formatBytes(result.sqlBytes)} of SQL${compression === 'none' ? '' : ` (${formatBytes(result.bytes)} ${compression})`}${options.recipients.length > 0 ? ', encrypted' : ''} in ${result.seconds.toFixed(1)} s with ${String(result.parallel)} connection(s)${result.path === undefined ? '' : ` to ${result.path}`}`,
       );
     return ExitCode.Ok;
+  });
+}
+
+/**
+ * A write stream to `path` when it names a character device or a FIFO (`/dev/null`, a named
+ * pipe), which a dump writes into rather than replacing; undefined for anything else.
+ */
+async function openDeviceOutput(path: string): Promise<WriteStream | undefined> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    return undefined;
+  }
+  if (!info.isCharacterDevice() && !info.isFIFO()) return undefined;
+  return createWriteStream(path, { flags: 'w' });
+}
+
+/** Ends `stream` and resolves once it is closed (or failed: the dump reported that already). */
+async function closeStream(stream: WriteStream): Promise<void> {
+  await new Promise<void>((resolve) => {
+    stream.once('close', resolve);
+    stream.end();
   });
 }
