@@ -205,3 +205,25 @@ describe('issue 21 item 10: smaller items', () => {
     expect(result.stderr).toMatch(/^hint: Tables of the copy: sessions, users\.$/m);
   });
 });
+
+describe('issue 21 item 8: output', () => {
+  it('an interactive snapshot says "committed" and where user data went once', async () => {
+    const dir = await createTempDir('r21-key');
+    const key = ageKeygen(dir);
+    const { database, config } = await setUp(
+      [
+        'local: [users]',
+        'user_data_backup_dir: user-data',
+        `encryption: { recipients: [${key.recipient}] }`,
+      ],
+      false,
+    );
+    await database.exec('CREATE TABLE users (k INT PRIMARY KEY)');
+    await database.exec('INSERT INTO users VALUES (1)');
+    const result = await runCli(['snapshot', '--config', config]);
+    expect(result.code, result.stderr).toBe(0);
+    const both = result.stdout + result.stderr;
+    expect(both.match(/committed [0-9a-f]{12}/g)).toHaveLength(1);
+    expect(both.match(/user.data.*(saved|encrypted) in/g)).toHaveLength(1);
+  });
+});
