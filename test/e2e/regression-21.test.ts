@@ -177,10 +177,15 @@ describe('issue 21 item 10: restored events come back disabled', () => {
 
 describe('issue 21 item 10: smaller items', () => {
   it('dump -o /dev/null writes into the device instead of refusing it as existing', async () => {
-    const { config } = await setUp([], false);
+    const { database, config } = await setUp([], false);
+    // A few KiB of SQL, so that the summary's size has a unit.
+    await database.exec('INSERT INTO settings SELECT seq FROM seq_1_to_2000');
     const result = await runCli(['dump', '--config', config, '--no-encrypt', '-o', '/dev/null']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toContain('already exists');
+    // Item 8: sizes in IEC units, as every other command prints them (not `2.1 KB`).
+    expect(result.stderr).toMatch(/dumped .*: .* (\d+ B|\d+\.\d (KiB|MiB)) of SQL/);
+    expect(result.stderr).not.toMatch(/\d [KMG]B\b/);
   });
 
   it('decrypt --table nosuch lists the tables of the copy', async () => {
