@@ -232,3 +232,21 @@ describe('issue 21 item 8: output', () => {
     expect(both.match(/user.data.*(saved|encrypted) in/g)).toHaveLength(1);
   });
 });
+
+describe('issue 21 item 8: check lines up its columns', () => {
+  it('for tables, views and triggers alike', async () => {
+    const { database, config } = await setUp([], false);
+    await database.exec('CREATE VIEW settings_seen_by_the_reporting_job AS SELECT k FROM settings');
+    await database.exec(
+      'CREATE TRIGGER settings_before_insert_check BEFORE INSERT ON settings FOR EACH ROW SET @x = 1',
+    );
+    const result = await runCli(['check', '--config', config]);
+    expect(result.code, result.stderr).toBe(0);
+    const rows = result.stdout
+      .split('\n')
+      .filter((line) => /^  \S+ +(global|view|trigger)$/.test(line));
+    expect(rows).toHaveLength(3);
+    const columns = rows.map((line) => line.search(/(global|view|trigger)$/));
+    expect(new Set(columns).size).toBe(1);
+  });
+});

@@ -68,11 +68,15 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
     printLine(`host dir:   ${report.hostDir}`);
     printLine(`user data:  ${report.userDataDir ?? 'not saved (user_data_backup_dir is not set)'}`);
     printLine();
-    const width = Math.max(5, ...report.tables.map((table) => table.name.length));
-    for (const table of report.tables)
-      printLine(`  ${printable(table.name).padEnd(width)}  ${table.category}`);
-    for (const object of report.objects)
-      printLine(`  ${printable(object.name).padEnd(width)}  ${object.kind}`);
+    // One column width for tables and other objects, measured as printed (issue 21: a long
+    // view or trigger name pushed its kind out of line).
+    const rows = [
+      ...report.tables.map((table) => [printable(table.name), table.category] as const),
+      ...report.objects.map((object) => [printable(object.name), object.kind] as const),
+    ];
+    const width = Math.max(5, ...rows.map(([name]) => [...name].length));
+    for (const [name, what] of rows)
+      printLine(`  ${name.padEnd(width + name.length - [...name].length)}  ${what}`);
     printLine();
     printLine(
       `${String(report.tables.length)} tables, ${String(report.uncategorized.length)} uncategorized, ${String(report.missing.length)} in the config but missing`,
