@@ -244,7 +244,7 @@ describe('issue 21 item 8: check lines up its columns', () => {
     expect(result.code, result.stderr).toBe(0);
     const rows = result.stdout
       .split('\n')
-      .filter((line) => /^  \S+ +(global|view|trigger)$/.test(line));
+      .filter((line) => /^ {2}\S+ +(global|view|trigger)$/.test(line));
     expect(rows).toHaveLength(3);
     const columns = rows.map((line) => line.search(/(global|view|trigger)$/));
     expect(new Set(columns).size).toBe(1);

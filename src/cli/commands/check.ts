@@ -74,9 +74,9 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
       ...report.tables.map((table) => [printable(table.name), table.category] as const),
       ...report.objects.map((object) => [printable(object.name), object.kind] as const),
     ];
-    const width = Math.max(5, ...rows.map(([name]) => [...name].length));
+    const width = Math.max(5, ...rows.map(([name]) => Array.from(name).length));
     for (const [name, what] of rows)
-      printLine(`  ${name.padEnd(width + name.length - [...name].length)}  ${what}`);
+      printLine(`  ${name.padEnd(width + name.length - Array.from(name).length)}  ${what}`);
     printLine();
     printLine(
       `${String(report.tables.length)} tables, ${String(report.uncategorized.length)} uncategorized, ${String(report.missing.length)} in the config but missing`,
