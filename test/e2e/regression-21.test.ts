@@ -250,3 +250,20 @@ describe('issue 21 item 8: check lines up its columns', () => {
     expect(new Set(columns).size).toBe(1);
   });
 });
+
+describe('issue 21 item 8: errors with --json', () => {
+  it('are JSON on stdout as well as text on stderr', async () => {
+    const { config } = await setUp();
+    const result = await runCli(['log', '--host', 'nosuch', '--json', '--config', config]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error: --host "nosuch"');
+    expect(JSON.parse(result.stdout)).toEqual({
+      error: {
+        type: 'UsageError',
+        message: expect.stringContaining('"nosuch"') as unknown,
+        hint: `Host directories: ${HOST}.`,
+        exitCode: 2,
+      },
+    });
+  });
+});
