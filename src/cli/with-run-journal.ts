@@ -18,7 +18,7 @@ import { ExitCode, SchemaBackupError } from '../errors.js';
 import { writeMetrics } from '../ops/metrics.js';
 import { sendNotifications } from '../ops/notify.js';
 import { RunJournal, type RunRecord } from '../ops/run-journal.js';
-import { recordRun, type RunState } from '../ops/run-state.js';
+import { recordRun, stateKeyOf, type RunState } from '../ops/run-state.js';
 import { nullStructuredLog, openStructuredLog } from '../ops/structured-log.js';
 import { ensureWorkDirectory } from '../ops/work-dir.js';
 import { runPrune } from './commands/prune.js';
@@ -39,6 +39,8 @@ export interface RunJournalHooks {
   readonly enabled?: boolean | undefined;
   /** Run `prune` after a successful run when `retention.after_run` is set (default true). */
   readonly pruneAfter?: boolean | undefined;
+  /** The run's series (see RunRecord.series): its own run state and metrics. */
+  readonly series?: string | undefined;
 }
 
 /**
@@ -69,7 +71,10 @@ async function journaled(
   const { config, logger } = context;
   const host = await hostNameFor(config);
   if (hooks.enabled === false)
-    return body(new RunJournal({ command, host, logger, log: nullStructuredLog }), interruption);
+    return body(
+      new RunJournal({ command, series: hooks.series, host, logger, log: nullStructuredLog }),
+      interruption,
+    );
   const log =
     config.logging.file === undefined
       ? nullStructuredLog
@@ -78,6 +83,7 @@ async function journaled(
         });
   const journal = new RunJournal({
     command,
+    series: hooks.series,
     host,
     logger,
     log,
@@ -159,7 +165,7 @@ async function completeRun(
       });
     }
   }
-  const commandState = state?.commands[record.command];
+  const commandState = state?.commands[stateKeyOf(record)];
   const notification: RunNotification = {
     ...record,
     consecutiveFailures:

@@ -30,9 +30,15 @@ export function renderMetrics(state: RunState): string {
   ): Metric => ({
     name,
     help,
-    samples: commands.flatMap(([command, entry]) => {
+    samples: commands.flatMap(([key, entry]) => {
       const sample = value(entry);
-      return sample === undefined ? [] : [{ labels: { host: state.host, command }, value: sample }];
+      // A command with series (dump) has one sample per series, labelled by it.
+      const series = entry.lastRun.series;
+      const labels: Readonly<Record<string, string>> =
+        series === undefined
+          ? { host: state.host, command: key }
+          : { host: state.host, command: entry.lastRun.command, series };
+      return sample === undefined ? [] : [{ labels, value: sample }];
     }),
   });
   const seconds = (iso: string | undefined): number | undefined =>

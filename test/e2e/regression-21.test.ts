@@ -267,3 +267,29 @@ describe('issue 21 item 8: errors with --json', () => {
     });
   });
 });
+
+describe('issue 21 item 10: dumps of different databases', () => {
+  it('keep a run state and metrics series each', async () => {
+    const { database, dir, config } = await setUp(['metrics: { textfile: node.prom }'], false);
+    const other = await createTestDatabase('r21_other');
+    for (const name of [database.name, other.name]) {
+      const result = await runCli([
+        'dump',
+        '--config',
+        config,
+        '--no-encrypt',
+        '--quiet',
+        '--databases',
+        name,
+        '-o',
+        join(dir, `${name}.sql`),
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+    }
+    const metrics = await readFile(join(dir, 'node.prom'), 'utf8');
+    for (const name of [database.name, other.name])
+      expect(metrics).toContain(
+        `schema_backup_last_exit_code{host="${HOST}",command="dump",series="${name}"} 0`,
+      );
+  });
+});

@@ -8,6 +8,9 @@ import type { Argv } from 'yargs';
 import { collectRecipients } from '../../crypto/recipients.js';
 import { COMPRESSIONS, defaultCompression, type Compression } from '../../dump/compression.js';
 import { dumpDatabase, type DumpOptions } from '../../dump/dump-database.js';
+import { databasePart } from '../../dump/dump-format.js';
+import type { RunJournal } from '../../ops/run-journal.js';
+import type { Interruption } from '../../support/interruption.js';
 import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
@@ -121,7 +124,7 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
     args.output !== undefined && !toStdout && args.dir !== true
       ? await openDeviceOutput(args.output)
       : undefined;
-  return withRunJournal(context, 'dump', async (journal, interruption) => {
+  const run = async (journal: RunJournal, interruption: Interruption): Promise<number> => {
     const options: DumpOptions = {
       connection: { ...connection, database: undefined },
       databases,
@@ -170,7 +173,10 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
         `dumped ${result.databases.join(', ')}: ${String(result.tables)} tables, ${String(result.rows)} rows, ${formatBytes(result.sqlBytes)} of SQL${compression === 'none' ? '' : ` (${formatBytes(result.bytes)} ${compression})`}${options.recipients.length > 0 ? ', encrypted' : ''} in ${result.seconds.toFixed(1)} s with ${String(result.parallel)} connection(s)${result.path === undefined ? '' : ` to ${result.path}`}`,
       );
     return ExitCode.Ok;
-  });
+  };
+  // Dumps of different databases are series of their own: one must not hide another's failure.
+  const series = databasePart(databases, args.allDatabases === true) || undefined;
+  return withRunJournal(context, 'dump', run, { series });
 }
 
 /**
