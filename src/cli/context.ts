@@ -12,6 +12,8 @@ import {
 } from '../config/resolve-connection.js';
 import type { Config } from '../config/schema.js';
 import { UsageError } from '../errors.js';
+import type { Repository } from '../git/repository.js';
+import { listHostDirectories } from '../snapshot/known-hosts.js';
 import { fullyQualifiedHostName, hostNameProblem } from '../support/host-name.js';
 import { createStreamLogger, type Logger } from '../support/logger.js';
 
@@ -130,4 +132,29 @@ export function hostArgument(value: string, option: string): string {
       `${option} ${JSON.stringify(value)} cannot name a host directory: ${problem}`,
     );
   return value;
+}
+
+/**
+ * Throws a UsageError (exit 2) naming the host directories that exist when `host` has none
+ * in the working tree nor at `revisions` (HEAD when none is given): a mistyped `--host`
+ * must not read as an empty snapshot. `option` names where the host came from.
+ */
+export async function requireKnownHost(
+  config: Config,
+  host: string,
+  option: string,
+  repository: Repository | undefined,
+  revisions: readonly string[] = [],
+): Promise<void> {
+  const hosts = await listHostDirectories(config.backupDir, repository, revisions);
+  if (hosts.includes(host)) return;
+  throw new UsageError(
+    `${option} ${JSON.stringify(host)}: there is no such host directory in ${config.backupDir}`,
+    {
+      hint:
+        hosts.length === 0
+          ? 'There is no host directory yet: take a snapshot first.'
+          : `Host directories: ${hosts.join(', ')}.`,
+    },
+  );
 }

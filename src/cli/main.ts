@@ -45,7 +45,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     await buildParser(options, trailing, setExit).parseAsync();
   } catch (error) {
     verbose ||= process.env.SCHEMA_BACKUP_DEBUG === '1';
-    return reportError(error, verbose);
+    // With --json, the error is JSON on stdout too, where the caller's parser reads; not
+    // when stdout carries a dump (`-o -`).
+    const json =
+      options.includes('--json') &&
+      !options.some(
+        (word, at) => word === '-' && ['-o', '--output'].includes(options[at - 1] ?? ''),
+      );
+    return reportError(error, verbose, json);
   }
   return exitCode;
 }
@@ -194,8 +201,29 @@ function buildParser(
     });
 }
 
-/** Prints `error: ...` (and the hint, and with --verbose the causes) and returns the exit code. */
-export function reportError(error: unknown, verbose: boolean): number {
+/**
+ * Prints `error: ...` (and the hint, and with --verbose the causes) on stderr and returns the
+ * exit code. With `json`, also prints `{"error": {type, message, hint, exitCode}}` on stdout.
+ */
+export function reportError(error: unknown, verbose: boolean, json = false): number {
+  const exitCode = reportErrorText(error, verbose);
+  if (json) {
+    const known = isSchemaBackupError(error);
+    process.stdout.write(
+      `${JSON.stringify({
+        error: {
+          type: error instanceof Error ? error.name : 'Error',
+          message: redact(error instanceof Error ? error.message : String(error)),
+          hint: known && error.hint !== undefined ? redact(error.hint) : null,
+          exitCode,
+        },
+      })}\n`,
+    );
+  }
+  return exitCode;
+}
+
+function reportErrorText(error: unknown, verbose: boolean): number {
   const write = (line: string): void => {
     process.stderr.write(`${printableLines(redact(line))}\n`);
   };

@@ -18,7 +18,7 @@ import { ExitCode, SchemaBackupError } from '../errors.js';
 import { writeMetrics } from '../ops/metrics.js';
 import { sendNotifications } from '../ops/notify.js';
 import { RunJournal, type RunRecord } from '../ops/run-journal.js';
-import { recordRun, type RunState } from '../ops/run-state.js';
+import { recordRun, stateKeyOf, type RunState } from '../ops/run-state.js';
 import { nullStructuredLog, openStructuredLog } from '../ops/structured-log.js';
 import { ensureWorkDirectory } from '../ops/work-dir.js';
 import { runPrune } from './commands/prune.js';
@@ -39,6 +39,8 @@ export interface RunJournalHooks {
   readonly enabled?: boolean | undefined;
   /** Run `prune` after a successful run when `retention.after_run` is set (default true). */
   readonly pruneAfter?: boolean | undefined;
+  /** The run's series (see RunRecord.series): its own run state and metrics. */
+  readonly series?: string | undefined;
 }
 
 /**
@@ -69,7 +71,10 @@ async function journaled(
   const { config, logger } = context;
   const host = await hostNameFor(config);
   if (hooks.enabled === false)
-    return body(new RunJournal({ command, host, logger, log: nullStructuredLog }), interruption);
+    return body(
+      new RunJournal({ command, series: hooks.series, host, logger, log: nullStructuredLog }),
+      interruption,
+    );
   const log =
     config.logging.file === undefined
       ? nullStructuredLog
@@ -78,6 +83,7 @@ async function journaled(
         });
   const journal = new RunJournal({
     command,
+    series: hooks.series,
     host,
     logger,
     log,
@@ -100,16 +106,26 @@ async function journaled(
     failure = error;
     exitCode = exitCodeOf(error);
   }
-  await completeRun(context, journal, host, journal.finish(exitCode, failure), failure);
+  const metricsFailure = await completeRun(
+    context,
+    journal,
+    host,
+    journal.finish(exitCode, failure),
+    failure,
+  );
   // The run's own error, unchanged, for main.ts to report with its exit code.
   // eslint-disable-next-line @typescript-eslint/only-throw-error
   if (failure !== undefined) throw failure;
+  // A monitor that reads a stale metrics file sees nothing wrong: a file that cannot be
+  // written fails the run that should have written it (issue 21).
+  if (metricsFailure !== undefined && exitCode === ExitCode.Ok) throw metricsFailure;
   return exitCode;
 }
 
 /**
  * Everything after a run, each step on its own: records the run state, writes the metrics,
- * notifies, logs the end. A step that fails is logged as an error; none throws. `failure` is
+ * notifies, logs the end. A step that fails is logged as an error; none throws. Returns the
+ * metrics file's write error, which fails an otherwise successful run. `failure` is
  * the run's own error, which `cli/main.ts` reports after this.
  */
 async function completeRun(
@@ -118,7 +134,7 @@ async function completeRun(
   host: string,
   record: RunRecord,
   failure: unknown,
-): Promise<void> {
+): Promise<SchemaBackupError | undefined> {
   const { config } = context;
   let state: RunState | undefined;
   try {
@@ -135,16 +151,21 @@ async function completeRun(
       journal.logger.warn('the run state is not recorded either, for the same reason');
     else journal.logger.error(`cannot record the run state: ${(error as Error).message}`);
   }
+  let metricsFailure: SchemaBackupError | undefined;
   if (config.metrics.textfile !== undefined && state !== undefined) {
     try {
       await writeMetrics(config.metrics.textfile, state);
     } catch (error) {
-      journal.logger.error(
-        `cannot write the metrics file ${config.metrics.textfile}: ${(error as Error).message}`,
-      );
+      const message = `cannot write the metrics file ${config.metrics.textfile}: ${(error as Error).message}`;
+      // The run's own failure is the error main.ts reports; this one is logged beside it.
+      if (failure !== undefined) journal.logger.error(message);
+      metricsFailure = new SchemaBackupError(message, {
+        cause: error,
+        hint: 'Check metrics.textfile in the config: its directory must exist or have a parent that does, and be writable.',
+      });
     }
   }
-  const commandState = state?.commands[record.command];
+  const commandState = state?.commands[stateKeyOf(record)];
   const notification: RunNotification = {
     ...record,
     consecutiveFailures:
@@ -165,6 +186,7 @@ async function completeRun(
     durationSeconds: record.durationSeconds,
     consecutiveFailures: notification.consecutiveFailures,
   });
+  return metricsFailure;
 }
 
 /** The exit code `cli/main.ts` will give `error` (as `reportError` decides it). */

@@ -298,6 +298,8 @@ export interface SqlDialect {
    * file's rows load in: the stock client then commits once per file, not once per row.
    */
   readonly rowsTransaction: { readonly begin: string; readonly end: string };
+  /** The statement (without `;`) that disables event `name` of the session's database. */
+  disableEventStatement(name: string): string;
   /** The statement that re-creates a trigger/routine/event, wrapped in `DELIMITER` lines for the stock client. */
   delimitedStatement(sql: string): string;
   /**
@@ -348,6 +350,11 @@ export interface CheckedStatement {
   readonly rows: number;
   /** An INSERT: where its row values start (after `VALUES`); what stands before is the same for every row of a table. */
   readonly valuesAt?: number | undefined;
+  /**
+   * A CREATE EVENT whose status is ENABLE: the same statement with only its status made
+   * DISABLE, so that a restored event is created without ever being scheduled to run.
+   */
+  readonly disabledEvent?: string | undefined;
 }
 
 /** Checks the statements of one file, in order. */

@@ -446,6 +446,30 @@ export class Repository {
       .sort();
   }
 
+  /**
+   * The names of the directories directly in `directory` at `revision`, sorted; empty when
+   * the revision or the directory does not exist there.
+   */
+  async listDirectories(revision: string, directory: string): Promise<string[]> {
+    const spec = this.pathspec(directory);
+    let output: string;
+    try {
+      output = await this.git.raw([
+        'ls-tree',
+        '-z',
+        '-d',
+        '--name-only',
+        `${revision}:${spec === '.' ? '' : spec}`,
+      ]);
+    } catch {
+      return [];
+    }
+    return output
+      .split('\0')
+      .filter((name) => name !== '')
+      .sort();
+  }
+
   /** The bytes of `path` at `revision`, streamed from `git cat-file` (never the whole file in memory). */
   readFileAt(revision: string, path: string): AsyncIterable<Buffer> {
     return this.catFile(['blob', `${revision}:${this.pathspec(path)}`]);

@@ -3,7 +3,10 @@
  * rendered from the run state, so it holds every command's last run, and replaced
  * atomically so the collector never reads half a file.
  */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { writeFileAtomic } from '../support/atomic-write.js';
+import { pathExists } from '../support/path-exists.js';
 import type { RunState } from './run-state.js';
 
 interface MetricSample {
@@ -27,9 +30,15 @@ export function renderMetrics(state: RunState): string {
   ): Metric => ({
     name,
     help,
-    samples: commands.flatMap(([command, entry]) => {
+    samples: commands.flatMap(([key, entry]) => {
       const sample = value(entry);
-      return sample === undefined ? [] : [{ labels: { host: state.host, command }, value: sample }];
+      // A command with series (dump) has one sample per series, labelled by it.
+      const series = entry.lastRun.series;
+      const labels: Readonly<Record<string, string>> =
+        series === undefined
+          ? { host: state.host, command: key }
+          : { host: state.host, command: entry.lastRun.command, series };
+      return sample === undefined ? [] : [{ labels, value: sample }];
     }),
   });
   const seconds = (iso: string | undefined): number | undefined =>
@@ -98,8 +107,24 @@ export function renderMetrics(state: RunState): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Writes `state`'s metrics to `file` atomically (mode 0644: the collector reads it). */
+/**
+ * Writes `state`'s metrics to `file` atomically (mode 0644: the collector reads it). Creates
+ * the file's directory when its parent exists (one level only: a mistyped path deeper down
+ * is an error, not a new tree). Throws when the file cannot be written.
+ */
 export async function writeMetrics(file: string, state: RunState): Promise<void> {
+  try {
+    await mkdir(dirname(file));
+  } catch (error) {
+    // EEXIST is the usual case; any other problem shows in the write's own error.
+    if (
+      (error as NodeJS.ErrnoException).code !== 'EEXIST' &&
+      !(await pathExists(dirname(dirname(file))))
+    )
+      throw new Error(`its directory ${dirname(file)} does not exist, nor its parent`, {
+        cause: error,
+      });
+  }
   await writeFileAtomic(file, renderMetrics(state), { mode: 0o644 });
 }
 

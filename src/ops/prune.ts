@@ -64,8 +64,14 @@ export interface PruneSet {
 export interface PruneResult {
   readonly dryRun: boolean;
   readonly sets: readonly PruneSet[];
+  /** Items deleted: 0 in a dry run. */
   readonly deleted: number;
+  /** Bytes freed: 0 in a dry run. */
   readonly bytesFreed: number;
+  /** Items the policy drops: those deleted, or in a dry run those that would be. */
+  readonly toDelete: number;
+  /** Bytes of {@link toDelete}'s items. */
+  readonly bytesToFree: number;
 }
 
 /** A timestamped item found on disk. */
@@ -88,14 +94,18 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
     for (const [name, found] of [...series.entries()].sort(([a], [b]) => (a < b ? -1 : 1)))
       sets.push(await applyToSet('dump', name, options.dumpDir, found, undefined, options));
   }
+  const toDelete = sets.reduce((sum, set) => sum + set.drop.length, 0);
+  const bytesToFree = sets.reduce(
+    (sum, set) => sum + set.drop.reduce((inner, item) => inner + item.bytes, 0),
+    0,
+  );
   return {
     dryRun: options.dryRun,
     sets,
-    deleted: sets.reduce((sum, set) => sum + set.drop.length, 0),
-    bytesFreed: sets.reduce(
-      (sum, set) => sum + set.drop.reduce((inner, item) => inner + item.bytes, 0),
-      0,
-    ),
+    deleted: options.dryRun ? 0 : toDelete,
+    bytesFreed: options.dryRun ? 0 : bytesToFree,
+    toDelete,
+    bytesToFree,
   };
 }
 
@@ -133,7 +143,8 @@ async function applyToSet(
     const item = await describe(decision);
     drop.push(item);
     if (options.dryRun) {
-      options.logger.info(`would delete ${join(dir, item.name)}`);
+      // The result lists them; the prune command prints that list (issue 21: twice before).
+      options.logger.debug(`would delete ${join(dir, item.name)}`);
     } else {
       await deleteEntry(dir, item.name);
       options.logger.info(`deleted ${join(dir, item.name)}`);

@@ -47,6 +47,11 @@ export interface RunError {
 export interface RunRecord {
   readonly id: string;
   readonly command: string;
+  /**
+   * What the run worked on, where one command has several independent series (`dump`: the
+   * databases as the dump's name has them): each series keeps its own state and metrics.
+   */
+  readonly series?: string | undefined;
   readonly host: string;
   readonly startedAt: string;
   readonly finishedAt: string;
@@ -62,6 +67,8 @@ export interface RunRecord {
 
 export interface RunJournalOptions {
   readonly command: string;
+  /** See {@link RunRecord.series}. */
+  readonly series?: string | undefined;
   readonly host: string;
   /** Where human lines go (stderr, at the level of --quiet/--verbose). */
   readonly logger: Logger;
@@ -75,6 +82,7 @@ export interface RunJournalOptions {
 export class RunJournal {
   readonly id = randomBytes(6).toString('hex');
   readonly command: string;
+  readonly series: string | undefined;
   readonly host: string;
   /** Logs to the terminal and the structured log; warnings are collected for the record. */
   readonly logger: Logger;
@@ -88,6 +96,7 @@ export class RunJournal {
 
   constructor(options: RunJournalOptions) {
     this.command = options.command;
+    this.series = options.series;
     this.host = options.host;
     this.log = options.log;
     this.now = options.now ?? (() => new Date());
@@ -147,6 +156,7 @@ export class RunJournal {
     const record: RunRecord = {
       id: this.id,
       command: this.command,
+      ...(this.series === undefined ? {} : { series: this.series }),
       host: this.host,
       startedAt: this.started.toISOString(),
       finishedAt: finished.toISOString(),

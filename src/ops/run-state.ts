@@ -23,7 +23,7 @@ export interface CommandState {
 export interface RunState {
   readonly format: number;
   readonly host: string;
-  /** By command name (`snapshot`, `dump`, `upgrade`). */
+  /** By {@link stateKeyOf}: the command name (`snapshot`, `dump`, `upgrade`), or `dump:<series>`. */
   readonly commands: Readonly<Record<string, CommandState>>;
   /** Tables in no category at the last run that looked (with when it looked). */
   readonly uncategorized?:
@@ -55,9 +55,17 @@ export async function readRunState(file: string): Promise<RunState | undefined> 
   return state as RunState;
 }
 
+/**
+ * The key of `record`'s entry in {@link RunState.commands}: its command, and its series when
+ * it has one (`dump:shop`), so that dumps of different databases do not overwrite each other.
+ */
+export function stateKeyOf(record: Pick<RunRecord, 'command' | 'series'>): string {
+  return record.series === undefined ? record.command : `${record.command}:${record.series}`;
+}
+
 /** `state` with `record` added: pure. */
 export function withRun(state: RunState | undefined, record: RunRecord): RunState {
-  const previous = state?.commands[record.command];
+  const previous = state?.commands[stateKeyOf(record)];
   const success = record.outcome === 'success';
   const uncategorized = record.summary.uncategorized;
   return {
@@ -65,7 +73,7 @@ export function withRun(state: RunState | undefined, record: RunRecord): RunStat
     host: record.host,
     commands: {
       ...state?.commands,
-      [record.command]: {
+      [stateKeyOf(record)]: {
         lastRun: record,
         lastSuccess: success ? record : previous?.lastSuccess,
         consecutiveFailures: success ? 0 : (previous?.consecutiveFailures ?? 0) + 1,

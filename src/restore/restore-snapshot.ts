@@ -72,6 +72,12 @@ export interface RestoreOptions {
    * refused either way.
    */
   readonly onMismatch?: ((mismatch: ManifestMismatch) => void) | undefined;
+  /**
+   * Create each event with the status its file gives. By default an event the file enables
+   * is created disabled (its CREATE with only the status changed, after the file's own text
+   * was checked), so that a restored copy runs none of the original's scheduled jobs.
+   */
+  readonly keepEventsEnabled?: boolean | undefined;
   readonly logger: Logger;
   readonly onProgress?: ((progress: RestoreProgress) => void) | undefined;
 }
@@ -96,6 +102,8 @@ export interface RestoreResult {
   readonly tables: readonly string[];
   readonly userDataTables: readonly string[];
   readonly objects: readonly string[];
+  /** Events whose file enables them, created disabled (empty with `keepEventsEnabled`). */
+  readonly disabledEvents: readonly string[];
   readonly statements: number;
   readonly seconds: number;
 }
@@ -235,10 +243,19 @@ export async function restoreSnapshot(
     // Everything else, one after the other in dependency order; views that use views not
     // yet created are retried until no more can be.
     done = 0;
-    statements += await createObjects(engine, first, plan.objects, options, manifest, () => {
-      done += 1;
-      return done;
-    });
+    const disabledEvents: string[] = [];
+    statements += await createObjects(
+      engine,
+      first,
+      plan.objects,
+      options,
+      manifest,
+      () => {
+        done += 1;
+        return done;
+      },
+      disabledEvents,
+    );
 
     // The original's table files create their tables' triggers themselves (issue 15): count
     // those they created among the other objects.
@@ -255,6 +272,7 @@ export async function restoreSnapshot(
       tables: plan.tables.map((entry) => entry.name),
       userDataTables,
       objects: [...plan.objects.map((entry) => `${entry.kind} ${entry.name}`), ...legacyTriggers],
+      disabledEvents: disabledEvents.sort(),
       statements,
       seconds: (performance.now() - started) / 1000,
     };
@@ -435,7 +453,9 @@ async function loadSnapshotFile(
   options: RestoreOptions,
   entry: PlannedFile,
   manifest: SnapshotManifest | undefined,
+  disabledEvents?: string[],
 ): Promise<number> {
+  const disableEvents = entry.kind === 'event' && options.keepEventsEnabled !== true;
   const recorded = entry.kind === 'table' ? manifest?.tables[entry.name] : undefined;
   const recordedObject = entry.kind === 'table' ? undefined : manifest?.objects?.[entry.file];
   const digest = new SplitDigest();
@@ -447,10 +467,17 @@ async function loadSnapshotFile(
     stripDefiner: options.legacy,
     secretRows: false,
     trust: options.trust === true,
+    disableEvents,
     onChecked: (statement, at) => {
       if (statement.kind === 'create' && entry.kind === 'table') digest.splitAfter(at.end);
     },
   });
+  if (disableEvents && options.trust === true) {
+    // Unchecked files are run as they are: the event is disabled once it exists, which
+    // leaves it a moment in which the scheduler may start it.
+    await session.execute(engine.dialect.disableEventStatement(entry.name));
+    disabledEvents?.push(entry.name);
+  } else if (run.disabledEvent) disabledEvents?.push(entry.name);
   if (!checked) return run.sent;
   const { structure, rows } = digest.digests();
   const problems: string[] = [];
@@ -499,6 +526,8 @@ interface ScriptRun {
   readonly secretRows: boolean;
   /** Run the statements unchecked (`--trust`). */
   readonly trust: boolean;
+  /** Run a checked CREATE EVENT that enables its event as its disabled variant. */
+  readonly disableEvents?: boolean | undefined;
   /** Each statement the checker accepted, before it runs. */
   readonly onChecked?:
     ((checked: CheckedStatement, statement: ScriptStatement) => void) | undefined;
@@ -515,9 +544,10 @@ async function executeScript(
   session: Session,
   chunks: AsyncIterable<Buffer | Uint8Array>,
   run: ScriptRun,
-): Promise<{ sent: number; rows: number }> {
+): Promise<{ sent: number; rows: number; disabledEvent: boolean }> {
   let sent = 0;
   let rows = 0;
+  let disabledEvent = false;
   let batch: { prefix: string; values: string[]; bytes: number; lines: number[] } | undefined;
   /** `lines`: the line of each row joined into `sql` (one, for any other statement). */
   const send = async (sql: string, lines: readonly number[]): Promise<void> => {
@@ -573,6 +603,11 @@ async function executeScript(
     // another session creates meanwhile (files load in parallel) is not: the load fails
     // with ER_TABLE_NOT_LOCKED now and then. The locks only speed up MyISAM; leave them out.
     if (checked?.kind === 'lock' || /^(?:UN)?LOCK\s+TABLES?\b/i.test(sql)) continue;
+    if (run.disableEvents === true && checked?.disabledEvent !== undefined) {
+      disabledEvent = true;
+      await send(checked.disabledEvent, [statement.line]);
+      continue;
+    }
     await send(sql, [statement.line]);
   }
   await flush();
@@ -583,7 +618,7 @@ async function executeScript(
       throw refusal(error, run, 0);
     }
   }
-  return { sent, rows };
+  return { sent, rows, disabledEvent };
 }
 
 /** A statement the checker refused, as the error the user sees: the file, the line, the rule. */
@@ -604,11 +639,12 @@ async function createObjects(
   options: RestoreOptions,
   manifest: SnapshotManifest | undefined,
   tick: () => number,
+  disabledEvents: string[],
 ): Promise<number> {
   let statements = 0;
   let waiting = objects.filter((entry) => entry.kind === 'view');
   const load = async (entry: PlannedFile): Promise<void> => {
-    statements += await loadSnapshotFile(engine, session, options, entry, manifest);
+    statements += await loadSnapshotFile(engine, session, options, entry, manifest, disabledEvents);
     options.onProgress?.({
       phase: 'objects',
       name: `${entry.kind} ${printable(entry.name)}`,

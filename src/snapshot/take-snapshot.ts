@@ -37,6 +37,7 @@ import {
   SNAPSHOT_FILE_SUFFIX,
   WORK_DIR_NAME,
 } from './layout.js';
+import { listNonTransactionalTables, nonTransactionalWarning } from './non-transactional-tables.js';
 import { planSnapshot, type PlannedTable, type SnapshotPlan } from './plan-snapshot.js';
 import {
   EPHEMERAL_COPY_NOTE,
@@ -257,6 +258,12 @@ export async function takeSnapshot(
     const plan = planSnapshot(inventory, options.categories);
     checkStrict(plan, options);
     reportPlan(plan, options, logger);
+    // The README promises one consistent instant: say which tables cannot keep it.
+    const nonTransactional = listNonTransactionalTables(
+      plan,
+      await session.estimateTableSizes(options.database),
+    );
+    if (nonTransactional.length > 0) logger.warn(nonTransactionalWarning(nonTransactional));
 
     const localTables = plan.tables.filter((table) => table.rows === 'user-data');
     if (localTables.length > 0 && options.userData === undefined) {
@@ -518,20 +525,22 @@ export async function takeSnapshot(
       );
     }
     ephemeralCopy = undefined;
+    // What the result says (the command's summary prints it, the run journal records it) is
+    // only a debug line here: an interactive run printed it twice (issue 21).
     if (ephemeralFiles.length > 0)
-      logger.info(
+      logger.debug(
         `rows of ${String(ephemeralFiles.length)} ephemeral table(s) written to ${options.ephemeralDir ?? ''}`,
       );
     if (commit !== undefined)
-      logger.info(`committed ${commit.id.slice(0, 12)}: ${message.split('\n')[0] ?? ''}`);
+      logger.debug(`committed ${commit.id.slice(0, 12)}: ${message.split('\n')[0] ?? ''}`);
 
     // The user-data copy goes in place only now that everything else succeeded, so that a
     // failed run never moves `latest`.
     const userData = userDataCopy === undefined ? noUserData : await userDataCopy.finish();
     userDataCopy = undefined;
     if (userData.outcome === 'unchanged')
-      logger.info(`user data unchanged since ${userData.latest}: no new copy`);
-    if (userData.outcome === 'created') logger.info(`user data saved in ${userData.path}`);
+      logger.debug(`user data unchanged since ${userData.latest}: no new copy`);
+    if (userData.outcome === 'created') logger.debug(`user data saved in ${userData.path}`);
 
     const git: GitOutcome = !options.git.commit
       ? 'disabled'

@@ -156,6 +156,23 @@ describe('StatementGuard', () => {
     );
   });
 
+  it('gives an enabled CREATE EVENT its disabled variant, changing only the status (issue 21)', () => {
+    const disabled = (sql: string) =>
+      checker({ kind: 'event', name: 'e' }).check(sql).disabledEvent;
+    expect(
+      disabled(
+        "CREATE DEFINER=`u`@`h` EVENT `e` ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01' ON COMPLETION NOT PRESERVE ENABLE COMMENT 'ENABLE' DO SET @enable = 'ENABLE'",
+      ),
+    ).toBe(
+      "CREATE DEFINER=`u`@`h` EVENT `e` ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01' ON COMPLETION NOT PRESERVE DISABLE COMMENT 'ENABLE' DO SET @enable = 'ENABLE'",
+    );
+    expect(disabled('CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE DO SELECT 1')).toBeUndefined();
+    expect(
+      disabled('CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE ON SLAVE DO SELECT 1'),
+    ).toBeUndefined();
+    expect(checker().check('CREATE TABLE t (enable INT)').disabledEvent).toBeUndefined();
+  });
+
   it('keeps routines, triggers and events to their own object and database', () => {
     expect(
       refusal(["CREATE FUNCTION `f` RETURNS STRING SONAME 'evil.so'"], {

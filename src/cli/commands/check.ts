@@ -2,6 +2,10 @@
 import type { Argv } from 'yargs';
 import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import { UsageError } from '../../errors.js';
+import {
+  listNonTransactionalTables,
+  nonTransactionalWarning,
+} from '../../snapshot/non-transactional-tables.js';
 import { planSnapshot } from '../../snapshot/plan-snapshot.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printable } from '../../support/printable.js';
@@ -25,6 +29,11 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
   try {
     const inventory = await session.listObjects(connection.database);
     const plan = planSnapshot(inventory, config.categories);
+    const nonTransactional = listNonTransactionalTables(
+      plan,
+      await session.estimateTableSizes(connection.database),
+    );
+    if (nonTransactional.length > 0) context.logger.warn(nonTransactionalWarning(nonTransactional));
     report = {
       config: config.file,
       server: session.server.version,
@@ -42,6 +51,7 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
       ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       uncategorized: plan.uncategorized,
       missing: plan.missing,
+      nonTransactional,
       objects: plan.objects.map((object) => ({ kind: object.kind, name: object.name })),
     };
   } finally {
@@ -58,11 +68,15 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
     printLine(`host dir:   ${report.hostDir}`);
     printLine(`user data:  ${report.userDataDir ?? 'not saved (user_data_backup_dir is not set)'}`);
     printLine();
-    const width = Math.max(5, ...report.tables.map((table) => table.name.length));
-    for (const table of report.tables)
-      printLine(`  ${printable(table.name).padEnd(width)}  ${table.category}`);
-    for (const object of report.objects)
-      printLine(`  ${printable(object.name).padEnd(width)}  ${object.kind}`);
+    // One column width for tables and other objects, measured as printed (issue 21: a long
+    // view or trigger name pushed its kind out of line).
+    const rows = [
+      ...report.tables.map((table) => [printable(table.name), table.category] as const),
+      ...report.objects.map((object) => [printable(object.name), object.kind] as const),
+    ];
+    const width = Math.max(5, ...rows.map(([name]) => Array.from(name).length));
+    for (const [name, what] of rows)
+      printLine(`  ${name.padEnd(width + name.length - Array.from(name).length)}  ${what}`);
     printLine();
     printLine(
       `${String(report.tables.length)} tables, ${String(report.uncategorized.length)} uncategorized, ${String(report.missing.length)} in the config but missing`,

@@ -86,7 +86,10 @@ async function filesOfCopy(
   const tables = args.table ?? Object.keys(copy.manifest.tables).sort();
   return tables.map((table) => {
     const entry = copy.manifest.tables[table];
-    if (entry === undefined) throw new UsageError(`table ${table} is not in the copy ${copy.dir}`);
+    if (entry === undefined)
+      throw new UsageError(`table ${table} is not in the copy ${copy.dir}`, {
+        hint: `Tables of the copy: ${Object.keys(copy.manifest.tables).sort().join(', ') || 'none'}.`,
+      });
     return join(copy.dir, entry.file);
   });
 }

@@ -25,6 +25,7 @@ import {
   hostArgument,
   hostNameFor,
   loadContext,
+  requireKnownHost,
   type CommandContext,
   type GlobalArgs,
 } from '../context.js';
@@ -81,6 +82,16 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
     throw new UsageError('--live compares the live database with one revision (default HEAD)');
   }
   const repository = await Repository.find(config.backupDir);
+  const known = revisions.length > 0 ? revisions : [];
+  if (args.host !== undefined) await requireKnownHost(config, host, '--host', repository, known);
+  if (args.againstHost !== undefined)
+    await requireKnownHost(
+      config,
+      hostArgument(args.againstHost, '--against-host'),
+      '--against-host',
+      repository,
+      known,
+    );
   const tree = async (hostName: string, revision: string | undefined): Promise<SnapshotTree> => {
     const hostDir = hostDirectory(config.backupDir, hostName);
     if (revision !== undefined) {

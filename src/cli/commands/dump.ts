@@ -2,14 +2,20 @@
  * `schema_backup dump`: a full dump of every table and row (and views, triggers, routines,
  * events, sequences), consistent, in parallel, compressed and age-encrypted.
  */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { collectRecipients } from '../../crypto/recipients.js';
 import { COMPRESSIONS, defaultCompression, type Compression } from '../../dump/compression.js';
 import { dumpDatabase, type DumpOptions } from '../../dump/dump-database.js';
+import { databasePart } from '../../dump/dump-format.js';
+import type { RunJournal } from '../../ops/run-journal.js';
+import type { Interruption } from '../../support/interruption.js';
 import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
-import { formatBytes, progressReporter } from '../output/progress-bar.js';
+import { formatBytes } from '../output/format-bytes.js';
+import { progressReporter } from '../output/progress-bar.js';
 import { printJson } from '../output/print.js';
 import { withRunJournal } from '../with-run-journal.js';
 import { numberOption } from '../number-option.js';
@@ -113,7 +119,12 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
         ? []
         : [connection.database];
   const host = await hostNameFor(config);
-  return withRunJournal(context, 'dump', async (journal, interruption) => {
+  // `-o /dev/null` (a benchmark) or a named pipe: written as a stream, never replaced.
+  const device =
+    args.output !== undefined && !toStdout && args.dir !== true
+      ? await openDeviceOutput(args.output)
+      : undefined;
+  const run = async (journal: RunJournal, interruption: Interruption): Promise<number> => {
     const options: DumpOptions = {
       connection: { ...connection, database: undefined },
       databases,
@@ -124,9 +135,11 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
       dumpDir: config.dump.dir,
       output: toStdout
         ? { stream: process.stdout }
-        : args.output === undefined
-          ? undefined
-          : { path: args.output },
+        : device !== undefined
+          ? { stream: device }
+          : args.output === undefined
+            ? undefined
+            : { path: args.output },
       form: args.dir === true ? 'directory' : 'file',
       compression,
       recipients: encrypt ? recipients : [],
@@ -144,6 +157,8 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
       // Stopped by a signal: report it as such (exit 128 + n), not as a failed dump.
       interruption.throwIfInterrupted();
       throw error;
+    } finally {
+      if (device !== undefined) await closeStream(device);
     }
     journal.summarize({
       dump: result.path,
@@ -158,5 +173,31 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
         `dumped ${result.databases.join(', ')}: ${String(result.tables)} tables, ${String(result.rows)} rows, ${formatBytes(result.sqlBytes)} of SQL${compression === 'none' ? '' : ` (${formatBytes(result.bytes)} ${compression})`}${options.recipients.length > 0 ? ', encrypted' : ''} in ${result.seconds.toFixed(1)} s with ${String(result.parallel)} connection(s)${result.path === undefined ? '' : ` to ${result.path}`}`,
       );
     return ExitCode.Ok;
+  };
+  // Dumps of different databases are series of their own: one must not hide another's failure.
+  const series = databasePart(databases, args.allDatabases === true) || undefined;
+  return withRunJournal(context, 'dump', run, { series });
+}
+
+/**
+ * A write stream to `path` when it names a character device or a FIFO (`/dev/null`, a named
+ * pipe), which a dump writes into rather than replacing; undefined for anything else.
+ */
+async function openDeviceOutput(path: string): Promise<WriteStream | undefined> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    return undefined;
+  }
+  if (!info.isCharacterDevice() && !info.isFIFO()) return undefined;
+  return createWriteStream(path, { flags: 'w' });
+}
+
+/** Ends `stream` and resolves once it is closed (or failed: the dump reported that already). */
+async function closeStream(stream: WriteStream): Promise<void> {
+  await new Promise<void>((resolve) => {
+    stream.once('close', resolve);
+    stream.end();
   });
 }

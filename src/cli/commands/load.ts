@@ -5,7 +5,8 @@ import { loadDump } from '../../dump/load-dump.js';
 import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
-import { formatBytes, progressReporter } from '../output/progress-bar.js';
+import { formatBytes } from '../output/format-bytes.js';
+import { progressReporter } from '../output/progress-bar.js';
 import { printJson } from '../output/print.js';
 import { numberOption } from '../number-option.js';
 

@@ -5,7 +5,7 @@ import { readSnapshotLog, type LoggedChange } from '../../diff/snapshot-log.js';
 import { UsageError } from '../../errors.js';
 import { Repository } from '../../git/repository.js';
 import { fileNameForObject, hostDirectory } from '../../snapshot/layout.js';
-import { hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import { hostNameFor, loadContext, requireKnownHost, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
 import { numberOption } from '../number-option.js';
 
@@ -40,6 +40,7 @@ export async function logHandler(args: LogArgs): Promise<number> {
   const repository = await Repository.find(config.backupDir);
   if (repository === undefined)
     throw new UsageError(`${config.backupDir} is not in a git repository: there is no history`);
+  if (args.host !== undefined) await requireKnownHost(config, host, '--host', repository);
   const hostDir = hostDirectory(config.backupDir, host);
   if ((await repository.head()) === undefined) {
     if (args.json === true) printJson([]);

@@ -80,7 +80,7 @@ export async function pruneHandler(args: PruneArgs): Promise<number> {
       );
   }
   printLine(
-    `${result.dryRun ? 'would free' : 'freed'} ${formatBytes(result.bytesFreed)} in ${String(result.deleted)} item(s)`,
+    `${result.dryRun ? 'would free' : 'freed'} ${formatBytes(result.bytesToFree)} in ${String(result.toDelete)} item(s)`,
   );
   return 0;
 }

@@ -30,7 +30,14 @@ import {
   readFingerprintKey,
 } from '../../snapshot/user-data-copy.js';
 import type { Logger } from '../../support/logger.js';
-import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import {
+  connectionFor,
+  hostNameFor,
+  loadContext,
+  requireKnownHost,
+  type GlobalArgs,
+} from '../context.js';
+import { printable } from '../../support/printable.js';
 import { printJson, printLine } from '../output/print.js';
 import { numberOption } from '../number-option.js';
 
@@ -51,6 +58,7 @@ export interface RestoreArgs extends GlobalArgs, SnapshotSelectionArgs {
   readonly exclude?: readonly string[] | undefined;
   readonly parallel?: number | undefined;
   readonly trust?: boolean | undefined;
+  readonly keepEventsEnabled?: boolean | undefined;
   readonly json?: boolean | undefined;
 }
 
@@ -125,6 +133,11 @@ export function restoreBuilder(yargs: Argv): Argv<RestoreArgs> {
       default: 2,
       describe: 'connections loading tables at once',
     })
+    .option('keep-events-enabled', {
+      type: 'boolean',
+      describe:
+        "create events with the status the snapshot has (default: disabled, so the copy runs none of the original's scheduled jobs)",
+    })
     .option('trust', {
       type: 'boolean',
       describe:
@@ -140,12 +153,26 @@ export async function snapshotSourceFor(
 ): Promise<{ source: SnapshotSource; host: string; committed?: Date | undefined }> {
   const host = await hostNameFor(config, args.host);
   const hostDir = hostDirectory(config.backupDir, host);
-  if (args.rev === undefined)
+  if (args.rev === undefined) {
+    await requireKnownHost(
+      config,
+      host,
+      args.host === undefined ? 'this host' : '--host',
+      undefined,
+    );
     return { source: directorySource(hostDir, `working tree ${hostDir}`), host };
+  }
   const repository = await Repository.find(config.backupDir);
   if (repository === undefined)
     throw new UsageError(`${config.backupDir} is not in a git repository: --rev needs one`);
   const revision = await repository.resolveRevision(args.rev);
+  await requireKnownHost(
+    config,
+    host,
+    args.host === undefined ? 'this host' : '--host',
+    repository,
+    [revision],
+  );
   return {
     source: gitRevisionSource(repository, revision, hostDir),
     host,
@@ -246,6 +273,7 @@ export async function restoreHandler(args: RestoreArgs): Promise<number> {
     exclude: args.exclude ?? [],
     parallel: args.parallel ?? 2,
     trust: args.trust === true,
+    keepEventsEnabled: args.keepEventsEnabled === true,
     logger,
     onProgress: process.stderr.isTTY ? printProgress : undefined,
   };
@@ -258,6 +286,10 @@ export async function restoreHandler(args: RestoreArgs): Promise<number> {
     printLine(
       `  ${String(result.tables.length)} tables, ${String(result.userDataTables.length)} with user data, ${String(result.objects.length)} other objects, ${String(result.statements)} statements`,
     );
+    if (result.disabledEvents.length > 0)
+      printLine(
+        `  events created disabled (--keep-events-enabled keeps their status): ${result.disabledEvents.map(printable).join(', ')}`,
+      );
   }
   return 0;
 }

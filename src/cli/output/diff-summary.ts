@@ -4,12 +4,18 @@ import type { DiffResult, TableDiff } from '../../diff/diff-snapshots.js';
 import type { StructureChange } from '../../diff/compare-tables.js';
 import { formatRowChanges } from '../../diff/count-row-changes.js';
 
-/** Whether to colour: a terminal, and no NO_COLOR (https://no-color.org). */
+/**
+ * Whether to colour, as picocolors and most CLIs decide: never with a non-empty `NO_COLOR`
+ * (https://no-color.org); always with `FORCE_COLOR` set to anything but `0` (CI logs, a
+ * pager); otherwise on a terminal that is not `TERM=dumb`.
+ */
 export function wantsColor(
-  stream: NodeJS.WriteStream,
+  stream: Pick<NodeJS.WriteStream, 'isTTY'>,
   env: NodeJS.ProcessEnv = process.env,
 ): boolean {
-  return stream.isTTY && (env.NO_COLOR === undefined || env.NO_COLOR === '');
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0';
+  return stream.isTTY && env.TERM !== 'dumb';
 }
 
 /** Summary lines, one per table or object, indented details below. */

@@ -1,4 +1,7 @@
-/** Byte counts for people: `0 B`, `512 B`, `1.5 KiB`, `12.0 MiB`, `3.2 GiB`. */
+/**
+ * Byte counts for people: `0 B`, `512 B`, `1.5 KiB`, `12.0 MiB`, `3.2 GiB` (powers of 1024,
+ * IEC units). Every command prints sizes with this one function, so KB and KiB never mix.
+ */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;

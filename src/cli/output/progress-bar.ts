@@ -4,6 +4,7 @@
  */
 import type { DumpProgress } from '../../dump/progress.js';
 import type { Logger } from '../../support/logger.js';
+import { formatBytes } from './format-bytes.js';
 
 /** A progress callback for `verb` ("dumped", "loaded"), or undefined when quiet. */
 export function progressReporter(
@@ -37,17 +38,6 @@ function describe(progress: DumpProgress): string {
       ? ''
       : ` ETA ${formatDuration(progress.etaSeconds)}`;
   return `tables ${String(progress.tablesDone)}/${String(progress.tablesTotal)}, ${formatCount(progress.rows)} rows, ${formatBytes(progress.bytes)}, ${formatBytes(progress.bytesPerSecond)}/s, ${formatDuration(progress.seconds)}${eta}`;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit] ?? 'B'}`;
 }
 
 function formatCount(count: number): string {

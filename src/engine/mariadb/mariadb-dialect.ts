@@ -55,6 +55,9 @@ export const mariadbDialect: SqlDialect = {
     // mysqldump: `/*!50017 DEFINER=`u`@`h`*/`; SHOW CREATE: `DEFINER=`u`@`h``.
     return splitDefiner(statement.replace(/\/\*!\d{5}\s+DEFINER=[^*]*\*\/\s*/g, '')).sql;
   },
+  disableEventStatement(name: string): string {
+    return `ALTER EVENT ${quoteIdentifier(name)} DISABLE`;
+  },
   delimitedStatement(sql: string): string {
     return `DELIMITER ;;\n${sql};;\nDELIMITER ;`;
   },

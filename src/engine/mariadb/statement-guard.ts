@@ -172,9 +172,16 @@ export class StatementGuard implements StatementChecker {
         case 'set':
           this.checkSet(lexer);
           return { kind: 'set', rows: 0 };
-        case 'create':
-          this.checkCreate(lexer);
-          return { kind: 'create', rows: 0 };
+        case 'create': {
+          const enabledAt = this.checkCreate(lexer);
+          return enabledAt === undefined
+            ? { kind: 'create', rows: 0 }
+            : {
+                kind: 'create',
+                rows: 0,
+                disabledEvent: `${sql.slice(0, enabledAt.start)}DISABLE${sql.slice(enabledAt.end)}`,
+              };
+        }
         case 'insert': {
           const rows = this.checkInsert(lexer);
           return { kind: 'insert', rows, valuesAt: this.insertPrefix?.length };
@@ -337,7 +344,12 @@ export class StatementGuard implements StatementChecker {
   }
 
   // CREATE [DEFINER=…] [ALGORITHM=…] [SQL SECURITY …] [AGGREGATE] <kind> [IF NOT EXISTS] name
-  private checkCreate(lexer: SqlLexer): void {
+  /**
+   * Checks a CREATE; for a CREATE EVENT whose status is ENABLE, returns where that word
+   * stands (the `ENABLE` before `DO`: the schedule holds only expressions and the comment
+   * is a string, so the first such word is the status).
+   */
+  private checkCreate(lexer: SqlLexer): { start: number; end: number } | undefined {
     lexer.next();
     let kind = lexer.keyword();
     while (!CREATE_KINDS.has(kind)) {
@@ -396,6 +408,11 @@ export class StatementGuard implements StatementChecker {
     }
     if (kind === 'table' || expected.kind !== 'legacy-table') this.created += 1;
     if (this.created > 1) throw this.refuse('a second CREATE');
+    if (kind !== 'event') return undefined;
+    for (; lexer.type !== 'end' && lexer.keyword() !== 'do'; lexer.next()) {
+      if (lexer.keyword() === 'enable') return { start: lexer.start, end: lexer.end };
+    }
+    return undefined;
   }
 
   // … {BEFORE|AFTER} {INSERT|UPDATE|DELETE} ON table

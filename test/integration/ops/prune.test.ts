@@ -49,8 +49,10 @@ describe('prune', () => {
       dryRun: true,
       logger: silentLogger,
     });
-    expect(dry.deleted).toBe(400 - 47 - 2);
-    expect(dry.bytesFreed).toBe(dry.deleted * 103);
+    expect(dry.toDelete).toBe(400 - 47 - 2);
+    expect(dry.bytesToFree).toBe(dry.toDelete * 103);
+    // Nothing is deleted in a dry run (issue 21: it said `deleted: 351`).
+    expect(dry).toMatchObject({ deleted: 0, bytesFreed: 0 });
     expect(await listCopies(hostDir)).toHaveLength(400);
 
     const result = await prune({
@@ -192,6 +194,12 @@ describe('prune', () => {
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('keep 5, would delete 15');
     expect(dry.stdout).toContain('would delete 2026-11-05T02-30-00Z');
+    // Each once, on stdout only (issue 21: also on stderr, also with --json).
+    expect(dry.stdout.match(/would delete 2026-11-05T02-30-00Z/g)).toHaveLength(1);
+    expect(dry.stderr).toBe('');
+    const dryJson = await runCli(['prune', '--config', config, '--dry-run', '--json']);
+    expect(dryJson.stderr).toBe('');
+    expect(JSON.parse(dryJson.stdout)).toMatchObject({ dryRun: true, deleted: 0, toDelete: 15 });
     expect(await listCopies(hostDir)).toHaveLength(20);
 
     const json = await runCli(['prune', '--config', config, '--json']);
