@@ -6,7 +6,7 @@ import type { Argv } from 'yargs';
 import { collectRecipients } from '../../crypto/recipients.js';
 import { COMPRESSIONS, defaultCompression, type Compression } from '../../dump/compression.js';
 import { dumpDatabase, type DumpOptions } from '../../dump/dump-database.js';
-import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { engineFor } from '../engine-for.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { formatBytes, progressReporter } from '../output/progress-bar.js';
@@ -139,7 +139,7 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
     };
     let result;
     try {
-      result = await journal.phase('dump', () => dumpDatabase(mariadbEngine, options));
+      result = await journal.phase('dump', () => dumpDatabase(engineFor(config), options));
     } catch (error) {
       // Stopped by a signal: report it as such (exit 128 + n), not as a failed dump.
       interruption.throwIfInterrupted();
