@@ -376,6 +376,46 @@ export interface ScriptFormat {
   checker(expected: FileExpectation): StatementChecker;
   /** The text of a comment line that {@link SqlDialect.comment} wrote; undefined for other lines. */
   commentText(line: string): string | undefined;
+  /** How a dump file is written. */
+  readonly dump: DumpScript;
+}
+
+/** A table's `CREATE TABLE` with its movable secondary keys split off, to add after the rows. */
+export interface DeferredKeys {
+  /** The `CREATE TABLE` without the deferred keys. */
+  readonly create: string;
+  /** The statement that adds them back, without the final `;`. */
+  readonly addKeys: string;
+}
+
+/**
+ * What a dump file says, as text: every function returns whole lines (each ending `\n`) of
+ * statements with their `;`, ready to write, unless it says otherwise.
+ */
+export interface DumpScript {
+  /** The session settings the rest of a dump assumes, one statement a line, no final newline. */
+  readonly preamble: string;
+  /** Makes `name` the current database; creates it first when `create` (a dump of several). */
+  useDatabase(name: string, create: boolean): string;
+  /** The statement, without `;`, that makes `name` the session's current database. */
+  useStatement(name: string): string;
+  /** A table's or sequence's structure: drop it if it exists, then its CREATE. */
+  replaceStructure(definition: ObjectDefinition): string;
+  /**
+   * A view, routine, trigger or event made replayable: dropped if it exists, then created
+   * under the client character set, collation, sql_mode and time zone it was created under
+   * (`creation` from {@link SqlDialect.creationContext}), and the session set back.
+   */
+  replayableObject(definition: ObjectDefinition, creation: CreationContext | undefined): string;
+  /** Whether `sql` (a view's CREATE) names object `name`. */
+  mentions(sql: string, name: string): boolean;
+  /**
+   * Splits `create` (a table's CREATE TABLE) into the table without its movable secondary
+   * keys and the statement that adds them; undefined when nothing may move.
+   */
+  deferSecondaryKeys(tableName: string, create: string): DeferredKeys | undefined;
+  /** Names of the tables that `creates` (a database's CREATE TABLEs) reference in a foreign key. */
+  referencedTables(creates: readonly string[]): Set<string>;
 }
 
 export interface Engine {

@@ -2,6 +2,7 @@
 import type { FileExpectation, ScriptFormat } from '../engine.js';
 import { unescapeCommentText } from '../../support/printable.js';
 import { LOAD_SQL_MODE, mariadbDialect } from './mariadb-dialect.js';
+import { mariadbDumpScript } from './dump-script.js';
 import { readScript } from './script-reader.js';
 import { StatementGuard } from './statement-guard.js';
 
@@ -15,4 +16,5 @@ export const mariadbScriptFormat: ScriptFormat = {
   checker: (expected: FileExpectation) => new StatementGuard(expected, LOAD_SQL_MODE, FILE_CHARSET),
   commentText: (line: string) =>
     line.startsWith('-- ') ? unescapeCommentText(line.slice(3)) : undefined,
+  dump: mariadbDumpScript,
 };
