@@ -562,7 +562,7 @@ async function planDatabase(
   const inventory = await session.listObjects(database);
   // With the database as the default, SHOW CREATE VIEW leaves it out of the names it
   // writes (as mariadb-dump relies on), so the dump loads under another name too.
-  await session.execute(engine.script.dump.useStatement(database));
+  await session.execute(engine.script.admin.useDatabase(database));
   const keep = (name: string): boolean => isSelected(name, options.only, options.exclude);
   const descriptions = await session.describeTables(database);
   const sizes = await session.estimateTableSizes(database);

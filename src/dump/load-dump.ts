@@ -12,7 +12,14 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Readable, type Duplex } from 'node:stream';
-import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
+import type {
+  AdminStatements,
+  ConnectionOptions,
+  Engine,
+  ObjectKind,
+  ScriptFormat,
+  Session,
+} from '../engine/engine.js';
 import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
 import {
   clearIncompleteMarker,
@@ -21,7 +28,6 @@ import {
   incompleteTargetError,
   markIncomplete,
 } from '../restore/incomplete-marker.js';
-import { insertTable } from '../restore/sql-statements.js';
 import { readDumpStatements } from './read-statements.js';
 import { mapWithConcurrency } from '../support/concurrency.js';
 import type { Logger } from '../support/logger.js';
@@ -33,7 +39,6 @@ import {
   HEADER_PREFIX,
   MANIFEST_NAME,
   MINIMUM_DUMP_BYTES,
-  quoteName,
   type DumpEndMarker,
   type DumpHeader,
   type DumpManifest,
@@ -125,7 +130,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     const existing = new Set(await admin.listDatabases());
     for (const target of targets) {
       if (!existing.has(target)) {
-        await admin.execute(`CREATE DATABASE ${quoteName(target)} CHARACTER SET utf8mb4`);
+        await admin.execute(engine.script.admin.createDatabase(target));
         created.push(target);
         continue;
       }
@@ -148,10 +153,10 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     // Until the load has finished, every target says so: a load killed part way leaves the
     // marker, and the next load or restore refuses the target without --force.
     for (const target of targets) {
-      await markIncomplete(admin, engine.dialect, target, `load of ${options.path}`);
+      await markIncomplete(admin, engine.script.admin, target, `load of ${options.path}`);
       marked.push(target);
     }
-    await admin.execute(`USE ${quoteName(targets[0] ?? '')}`);
+    await admin.execute(engine.script.admin.useDatabase(targets[0] ?? ''));
     while (sessions.length < threads) {
       sessions.push(
         await engine.openSession({ ...options.connection, database: targets[0] ?? '' }),
@@ -160,10 +165,19 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     const counts: RowCounts = new Map();
     let bytes = 0;
     if (manifest !== undefined) {
-      bytes = await loadDirectory(options, manifest, sessions, counts, tracker, multiple);
+      bytes = await loadDirectory(
+        engine.script,
+        options,
+        manifest,
+        sessions,
+        counts,
+        tracker,
+        multiple,
+      );
       compareCounts(counts, manifest.tableRows, options.path, multiple ? undefined : targets[0]);
     } else {
       const result = await runScript(
+        engine.script,
         openScript(options.path, compression, encrypted, options.identities),
         sessions,
         counts,
@@ -180,7 +194,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         );
       compareCounts(counts, marker.tables, options.path, multiple ? undefined : targets[0]);
     }
-    for (const target of targets) await clearIncompleteMarker(admin, engine.dialect, target);
+    for (const target of targets) await clearIncompleteMarker(admin, engine.script.admin, target);
     tracker.allTablesDone();
     tracker.finish();
     return {
@@ -193,7 +207,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
   } catch (error) {
     // The loaders first: an open statement of theirs would hold the locks the drops need.
     for (const session of sessions.splice(1)) await session.close();
-    await rollBack(sessions[0], created, emptied, options.logger);
+    await rollBack(sessions[0], engine.script.admin, created, emptied, options.logger);
     // A target loaded over (--force) is not rolled back: it keeps the marker.
     const forced = marked.filter((name) => !created.includes(name) && !emptied.includes(name));
     if (forced.length > 0)
@@ -213,26 +227,25 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
 /** Drops what a failed load created: whole databases it made, the objects of ones that were empty. */
 async function rollBack(
   session: Session | undefined,
+  admin: AdminStatements,
   created: readonly string[],
   emptied: readonly string[],
   logger: Logger,
 ): Promise<void> {
   if (session === undefined) return;
   try {
-    for (const name of created) await session.execute(`DROP DATABASE IF EXISTS ${quoteName(name)}`);
+    for (const name of created) await session.execute(admin.dropDatabase(name));
     for (const name of emptied) {
       const inventory = await session.listObjects(name);
-      const drop = async (keyword: string, names: readonly string[]): Promise<void> => {
+      const drop = async (kind: ObjectKind, names: readonly string[]): Promise<void> => {
         for (const object of names)
-          await session.execute(
-            `DROP ${keyword} IF EXISTS ${quoteName(name)}.${quoteName(object)}`,
-          );
+          await session.execute(admin.dropObject(name, kind, object, true));
       };
-      await drop('VIEW', inventory.views);
-      await drop('TABLE', [...inventory.tables, ...inventory.sequences]);
-      await drop('PROCEDURE', inventory.procedures);
-      await drop('FUNCTION', inventory.functions);
-      await drop('EVENT', inventory.events);
+      await drop('view', inventory.views);
+      await drop('table', [...inventory.tables, ...inventory.sequences]);
+      await drop('procedure', inventory.procedures);
+      await drop('function', inventory.functions);
+      await drop('event', inventory.events);
     }
   } catch (error) {
     logger.error(
@@ -242,6 +255,7 @@ async function rollBack(
 }
 
 async function loadDirectory(
+  format: ScriptFormat,
   options: LoadOptions,
   manifest: DumpManifest,
   sessions: readonly Session[],
@@ -258,7 +272,15 @@ async function loadDirectory(
       manifest.encrypted,
       options.identities,
     );
-    const result = await runScript(script, [session], counts, tracker, options.signal, database);
+    const result = await runScript(
+      format,
+      script,
+      [session],
+      counts,
+      tracker,
+      options.signal,
+      database,
+    );
     bytes += result.bytes;
     if (!result.tail.trimEnd().endsWith(FILE_END_MARKER))
       throw new DumpError(`${name} in ${options.path} has no end marker: it is incomplete`);
@@ -298,6 +320,7 @@ async function loadDirectory(
  * `USE`, which change a session's state. Returns the bytes run and the script's last 64 KiB.
  */
 async function runScript(
+  format: ScriptFormat,
   script: AsyncIterable<Buffer>,
   sessions: readonly Session[],
   counts: RowCounts,
@@ -329,7 +352,7 @@ async function runScript(
   for await (const statement of readDumpStatements(tapped())) {
     if (signal?.aborted === true) throw new DumpError('the load was interrupted');
     if (failure.error !== undefined) throw failure.error;
-    const table = insertTable(statement.sql);
+    const table = format.insertTable(statement.sql);
     if (table !== undefined) {
       while (free.length === 0) {
         await new Promise<void>((resolve) => {
@@ -365,9 +388,9 @@ async function runScript(
       continue;
     }
     await settle();
-    const use = /^USE\s+`((?:[^`]|``)+)`$/i.exec(statement.sql);
-    if (use?.[1] !== undefined) current = use[1].replace(/``/g, '`');
-    const everywhere = use !== null || /^SET\s/i.test(statement.sql);
+    const used = format.admin.usedDatabase(statement.sql);
+    if (used !== undefined) current = used;
+    const everywhere = used !== undefined || format.admin.isSessionSetting(statement.sql);
     try {
       if (everywhere) for (const session of sessions) await session.execute(statement.sql);
       else await (sessions[0] as Session).execute(statement.sql);

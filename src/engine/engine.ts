@@ -378,6 +378,15 @@ export interface ScriptFormat {
   commentText(line: string): string | undefined;
   /** How a dump file is written. */
   readonly dump: DumpScript;
+  /** Statements that prepare and clean up targets. */
+  readonly admin: AdminStatements;
+  /**
+   * An INSERT split into what stands before its row values (`INSERT INTO t (cols) VALUES `,
+   * the same for every row of a table) and the values; undefined for other statements.
+   */
+  splitInsert(sql: string): { prefix: string; values: string } | undefined;
+  /** The table (unquoted) an INSERT statement writes to; undefined for other statements. */
+  insertTable(sql: string): string | undefined;
 }
 
 /** A table's `CREATE TABLE` with its movable secondary keys split off, to add after the rows. */
@@ -397,8 +406,6 @@ export interface DumpScript {
   readonly preamble: string;
   /** Makes `name` the current database; creates it first when `create` (a dump of several). */
   useDatabase(name: string, create: boolean): string;
-  /** The statement, without `;`, that makes `name` the session's current database. */
-  useStatement(name: string): string;
   /** A table's or sequence's structure: drop it if it exists, then its CREATE. */
   replaceStructure(definition: ObjectDefinition): string;
   /**
@@ -416,6 +423,37 @@ export interface DumpScript {
   deferSecondaryKeys(tableName: string, create: string): DeferredKeys | undefined;
   /** Names of the tables that `creates` (a database's CREATE TABLEs) reference in a foreign key. */
   referencedTables(creates: readonly string[]): Set<string>;
+}
+
+/**
+ * Statements (without `;`) that restore, load and verify run on a session to prepare and
+ * clean up a target database, and what they read back from a statement that failed.
+ */
+export interface AdminStatements {
+  /** Creates database `name` with the default character set of every file. */
+  createDatabase(name: string): string;
+  /** Drops database `name`, if it exists. */
+  dropDatabase(name: string): string;
+  /** Makes `name` the session's current database. */
+  useDatabase(name: string): string;
+  /** Drops object `name` of `kind` in `database`; only if it exists when `ifExists`. */
+  dropObject(database: string, kind: ObjectKind, name: string, ifExists: boolean): string;
+  /** Turns the session's foreign key checks off, so tables drop in any order. */
+  readonly foreignKeyChecksOff: string;
+  /**
+   * The statements that make table `table` of `database` hold `note` as its one row, after
+   * dropping any table of that name (the incomplete marker). `note` is cut to fit.
+   */
+  markerStatements(database: string, table: string, note: string): readonly string[];
+  /**
+   * Names a statement in an error message without its values: an INSERT by its table,
+   * anything else by its first words.
+   */
+  describeStatement(sql: string): string;
+  /** The database a `USE` statement switches to; undefined for another statement. */
+  usedDatabase(sql: string): string | undefined;
+  /** True for a statement that sets session state (every connection of a load runs it). */
+  isSessionSetting(sql: string): boolean;
 }
 
 export interface Engine {

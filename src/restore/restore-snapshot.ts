@@ -17,6 +17,7 @@ import type {
   ConnectionOptions,
   Engine,
   FileExpectation,
+  ObjectKind,
   ScriptStatement,
   Session,
 } from '../engine/engine.js';
@@ -28,7 +29,6 @@ import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../snapshot/layout.js
 import { MANIFEST_FILE, parseManifest, type SnapshotManifest } from '../snapshot/manifest.js';
 import { SplitDigest } from './file-digest.js';
 import { clearIncompleteMarker, INCOMPLETE_MARKER, markIncomplete } from './incomplete-marker.js';
-import { splitInsert } from './sql-statements.js';
 import { readText, type SnapshotSource } from './snapshot-source.js';
 import { checkMeasured, PlaintextMeasure, type UserDataInput } from './user-data-input.js';
 
@@ -103,7 +103,7 @@ export interface RestoreResult {
 interface PlannedFile {
   readonly file: string;
   readonly name: string;
-  readonly kind: string;
+  readonly kind: ObjectKind | 'database defaults';
   /** What the file may hold. */
   readonly expected: FileExpectation;
 }
@@ -168,7 +168,7 @@ export async function restoreSnapshot(
     if (first === undefined) throw new UsageError('no connection');
     await markIncomplete(
       first,
-      engine.dialect,
+      engine.script.admin,
       options.target,
       `from ${options.source.description}`,
     );
@@ -248,7 +248,7 @@ export async function restoreSnapshot(
           .map((trigger) => `trigger ${trigger.name}`)
       : [];
 
-    await clearIncompleteMarker(first, engine.dialect, options.target);
+    await clearIncompleteMarker(first, engine.script.admin, options.target);
     return {
       target: options.target,
       source: options.source.description,
@@ -294,7 +294,7 @@ async function planFiles(
     }
     const suffix = /(?:\.(view|sequence|procedure|function|trigger|event))?\.sql$/.exec(file);
     if (!suffix) continue;
-    const kind = suffix[1] ?? 'table';
+    const kind = (suffix[1] ?? 'table') as ObjectKind;
     // A name too long for a file name is cut and hashed: the file's first line names it.
     const header =
       kind === 'trigger' || objectForFileName(file) === undefined
@@ -359,7 +359,7 @@ async function prepareTarget(
   options: RestoreOptions,
   plan: { tables: readonly PlannedFile[]; objects: readonly PlannedFile[] },
 ): Promise<void> {
-  const q = (name: string): string => engine.dialect.quoteIdentifier(name);
+  const statements = engine.script.admin;
   if ((await admin.listDatabases()).includes(options.target)) {
     const inventory = await admin.listObjects(options.target);
     const count =
@@ -383,19 +383,18 @@ async function prepareTarget(
       );
       // What the snapshot creates is dropped first (a failed restore's leftovers included);
       // anything else in the target stays.
-      await admin.execute('SET foreign_key_checks = 0');
-      for (const entry of [...plan.objects].reverse()) {
+      await admin.execute(statements.foreignKeyChecksOff);
+      for (const entry of [...plan.objects].reverse())
         await admin.execute(
-          `DROP ${entry.kind.toUpperCase()} IF EXISTS ${q(options.target)}.${q(entry.name)}`,
+          statements.dropObject(options.target, entry.kind as ObjectKind, entry.name, true),
         );
-      }
       for (const entry of plan.tables)
-        await admin.execute(`DROP TABLE IF EXISTS ${q(options.target)}.${q(entry.name)}`);
+        await admin.execute(statements.dropObject(options.target, 'table', entry.name, true));
     }
     if (inventory.tables.includes(INCOMPLETE_MARKER))
-      await admin.execute(`DROP TABLE ${q(options.target)}.${q(INCOMPLETE_MARKER)}`);
+      await admin.execute(statements.dropObject(options.target, 'table', INCOMPLETE_MARKER, false));
   } else {
-    await admin.execute(`CREATE DATABASE ${q(options.target)} CHARACTER SET utf8mb4`);
+    await admin.execute(statements.createDatabase(options.target));
   }
 }
 
@@ -525,7 +524,13 @@ async function executeScript(
       await session.execute(sql);
       sent += 1;
     } catch (error) {
-      throw restoreFailure(error, run.label, failedLine(error, lines), sql, run.secretRows);
+      throw restoreFailure(
+        error,
+        run.label,
+        failedLine(error, lines),
+        engine.script.admin.describeStatement(sql),
+        run.secretRows,
+      );
     }
   };
   const flush = async (): Promise<void> => {
@@ -550,7 +555,7 @@ async function executeScript(
     }
     const insert =
       checked === undefined
-        ? splitInsert(sql)
+        ? engine.script.splitInsert(sql)
         : checked.valuesAt === undefined
           ? undefined
           : { prefix: sql.slice(0, checked.valuesAt), values: sql.slice(checked.valuesAt) };
@@ -664,11 +669,9 @@ function restoreFailure(
   error: unknown,
   label: string,
   line: number,
-  sql: string,
+  what: string,
   secretRows: boolean,
 ): RestoreError {
-  const insert = /^INSERT INTO (`(?:[^`]|``)+`)/.exec(sql);
-  const what = insert ? `INSERT into ${insert[1] ?? ''}` : sql.split(/\s+/).slice(0, 3).join(' ');
   const reason = secretRows
     ? `server error ${(error as { code?: string }).code ?? 'unknown'}`
     : (error as Error).message;

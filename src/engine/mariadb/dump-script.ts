@@ -23,7 +23,6 @@ export const mariadbDumpScript: DumpScript = {
     const quoted = quoteIdentifier(name);
     return `${create ? `CREATE DATABASE IF NOT EXISTS ${quoted};\n` : ''}USE ${quoted};\n`;
   },
-  useStatement: (name: string) => `USE ${quoteIdentifier(name)}`,
   replaceStructure(definition: ObjectDefinition): string {
     return `${dropStatement(definition)};\n${definition.sql};\n`;
   },

@@ -2,6 +2,7 @@
 import type { FileExpectation, ScriptFormat } from '../engine.js';
 import { unescapeCommentText } from '../../support/printable.js';
 import { LOAD_SQL_MODE, mariadbDialect } from './mariadb-dialect.js';
+import { insertTable, mariadbAdminStatements, splitInsert } from './admin-statements.js';
 import { mariadbDumpScript } from './dump-script.js';
 import { readScript } from './script-reader.js';
 import { StatementGuard } from './statement-guard.js';
@@ -17,4 +18,7 @@ export const mariadbScriptFormat: ScriptFormat = {
   commentText: (line: string) =>
     line.startsWith('-- ') ? unescapeCommentText(line.slice(3)) : undefined,
   dump: mariadbDumpScript,
+  admin: mariadbAdminStatements,
+  splitInsert,
+  insertTable,
 };
