@@ -14,6 +14,9 @@ import { basename, dirname, join } from 'node:path';
 import { escapeCommentText } from '../support/printable.js';
 import {
   insertableColumns,
+  namesOfKind,
+  OBJECT_KINDS,
+  type ObjectKind,
   type ConnectionOptions,
   type CreationContext,
   type DumpScript,
@@ -608,19 +611,24 @@ async function planDatabase(
   for (const name of inventory.views.filter(keep))
     views.push(await session.showCreate(database, 'view', name));
   const objects: ObjectDefinition[] = [...orderViews(dump, views)];
-  for (const name of inventory.functions)
-    objects.push(await session.showCreate(database, 'function', name));
-  for (const name of inventory.procedures)
-    objects.push(await session.showCreate(database, 'procedure', name));
   const keptTables = new Set(tables.map((table) => table.description.name));
-  for (const trigger of inventory.triggers.filter((entry) => keptTables.has(entry.table)))
-    objects.push(await session.showCreate(database, 'trigger', trigger.name));
-  for (const name of inventory.events)
-    objects.push(await session.showCreate(database, 'event', name));
+  // Tables and sequences are in the structure part, views above; the rest in kind order.
+  for (const kind of OBJECT_KINDS.filter((other) => !DUMPED_FIRST.has(other))) {
+    const names =
+      kind === 'trigger'
+        ? inventory.triggers
+            .filter((entry) => keptTables.has(entry.table))
+            .map((trigger) => trigger.name)
+        : namesOfKind(inventory, kind);
+    for (const name of names) objects.push(await session.showCreate(database, kind, name));
+  }
   const creation = new Map(objects.map((object) => [object, dialect.creationContext(object)]));
   const defaultsSql = `${dialect.databaseDefaultsStatement(await session.readDatabaseDefaults(database))};\n`;
   return { name: database, tables, sequences, objects, creation, defaultsSql };
 }
+
+/** The kinds a dump writes before the others: tables and sequences, then views in their own order. */
+const DUMPED_FIRST: ReadonlySet<ObjectKind> = new Set(['table', 'sequence', 'view']);
 
 /** Views after the views they name (by their quoted name in the definition), else by name. */
 function orderViews(dump: DumpScript, views: readonly ObjectDefinition[]): ObjectDefinition[] {

@@ -36,17 +36,46 @@ export interface ServerInfo {
   readonly version: string;
 }
 
-/** Kinds of schema objects, in the order a restore creates them. */
+/**
+ * Kinds of schema objects, in the order a restore creates them and a snapshot lists them (a
+ * function before the procedures that call it, triggers after every table's rows). The one
+ * list that snapshot layout, plans, restores and dumps read.
+ */
 export const OBJECT_KINDS = [
   'table',
   'sequence',
   'view',
-  'procedure',
   'function',
+  'procedure',
   'trigger',
   'event',
 ] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
+
+/** True when `text` is the name of an object kind. */
+export function isObjectKind(text: string): text is ObjectKind {
+  return (OBJECT_KINDS as readonly string[]).includes(text);
+}
+
+/** The names of the objects of `kind` in `inventory` (triggers by name, in their order). */
+export function namesOfKind(inventory: SchemaInventory, kind: ObjectKind): readonly string[] {
+  switch (kind) {
+    case 'table':
+      return inventory.tables;
+    case 'sequence':
+      return inventory.sequences;
+    case 'view':
+      return inventory.views;
+    case 'function':
+      return inventory.functions;
+    case 'procedure':
+      return inventory.procedures;
+    case 'trigger':
+      return inventory.triggers.map((trigger) => trigger.name);
+    case 'event':
+      return inventory.events;
+  }
+}
 
 /** Every object of one database, each list sorted by name (code point order). */
 export interface SchemaInventory {

@@ -12,20 +12,26 @@
  * Workflows never print, read argv or the environment, or exit.
  */
 import { performance } from 'node:perf_hooks';
-import type {
-  CheckedStatement,
-  ConnectionOptions,
-  Engine,
-  FileExpectation,
-  ObjectKind,
-  ScriptStatement,
-  Session,
+import {
+  OBJECT_KINDS,
+  type CheckedStatement,
+  type ConnectionOptions,
+  type Engine,
+  type FileExpectation,
+  type ObjectKind,
+  type ScriptStatement,
+  type Session,
 } from '../engine/engine.js';
 import { RestoreError, UnexpectedStatementError, UsageError } from '../errors.js';
 import { isSelected } from '../support/glob.js';
 import type { Logger } from '../support/logger.js';
 import { printable } from '../support/printable.js';
-import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../snapshot/layout.js';
+import {
+  DATABASE_DEFAULTS_FILE,
+  kindOfFileName,
+  objectForFileName,
+  SNAPSHOT_FILE_SUFFIX,
+} from '../snapshot/layout.js';
 import { MANIFEST_FILE, parseManifest, type SnapshotManifest } from '../snapshot/manifest.js';
 import { SplitDigest } from './file-digest.js';
 import { clearIncompleteMarker, INCOMPLETE_MARKER, markIncomplete } from './incomplete-marker.js';
@@ -108,7 +114,8 @@ interface PlannedFile {
   readonly expected: FileExpectation;
 }
 
-const OBJECT_ORDER = ['sequence', 'view', 'function', 'procedure', 'trigger', 'event'];
+/** Objects are created in the order of their kinds. */
+const OBJECT_ORDER: readonly string[] = OBJECT_KINDS;
 
 /** Restores `options.source` into `options.target` with `engine`. */
 export async function restoreSnapshot(
@@ -292,9 +299,9 @@ async function planFiles(
       defaults = { file, name: file, kind: 'database defaults', expected: { kind: 'database' } };
       continue;
     }
-    const suffix = /(?:\.(view|sequence|procedure|function|trigger|event))?\.sql$/.exec(file);
-    if (!suffix) continue;
-    const kind = (suffix[1] ?? 'table') as ObjectKind;
+    if (!file.endsWith(SNAPSHOT_FILE_SUFFIX)) continue;
+    // A file whose suffix names no other kind is a table's (its name may not decode).
+    const kind = kindOfFileName(file) ?? 'table';
     // A name too long for a file name is cut and hashed: the file's first line names it.
     const header =
       kind === 'trigger' || objectForFileName(file) === undefined
