@@ -28,7 +28,6 @@ import {
   incompleteTargetError,
   markIncomplete,
 } from '../restore/incomplete-marker.js';
-import { readDumpStatements } from './read-statements.js';
 import { mapWithConcurrency } from '../support/concurrency.js';
 import type { Logger } from '../support/logger.js';
 import { compressionOfName, createDecompressor, type Compression } from './compression.js';
@@ -349,7 +348,9 @@ async function runScript(
     await Promise.all(inFlight);
     if (failure.error !== undefined) throw failure.error;
   };
-  for await (const statement of readDumpStatements(tapped())) {
+  // The engine's reader, as restore's: the stock client's split, memory bounded by the
+  // longest statement whatever the dump's size.
+  for await (const statement of format.readStatements(tapped())) {
     if (signal?.aborted === true) throw new DumpError('the load was interrupted');
     if (failure.error !== undefined) throw failure.error;
     const table = format.insertTable(statement.sql);

@@ -9,11 +9,11 @@ import {
   temporaryDumpName,
 } from '../../src/dump/dump-format.js';
 import { withoutSqlText } from '../../src/dump/load-dump.js';
-import { readDumpStatements } from '../../src/dump/read-statements.js';
+import { mariadbScriptFormat } from '../../src/engine/mariadb/script-format.js';
 
 async function statementsOf(chunks: readonly Buffer[]): Promise<string[]> {
   const result: string[] = [];
-  for await (const statement of readDumpStatements(Readable.from(chunks)))
+  for await (const statement of mariadbScriptFormat.readStatements(Readable.from(chunks)))
     result.push(statement.sql);
   return result;
 }
@@ -40,7 +40,7 @@ describe('dump names', () => {
   });
 });
 
-describe('readDumpStatements', () => {
+describe('the statement reader of load', () => {
   it('splits lines across chunks, multi-byte characters included, and honours DELIMITER', async () => {
     const text =
       "-- header\nSET NAMES utf8mb4;\nINSERT INTO `t` VALUES ('ü😀\\n;'),(2);\r\nCREATE TABLE `x` (\n  a int\n);\nDELIMITER ;;\nCREATE TRIGGER tr BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END;;\nDELIMITER ;\n-- end\n";
