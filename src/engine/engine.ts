@@ -405,6 +405,11 @@ export interface ScriptFormat {
   checker(expected: FileExpectation): StatementChecker;
   /** The text of a comment line that {@link SqlDialect.comment} wrote; undefined for other lines. */
   commentText(line: string): string | undefined;
+  /**
+   * The object a snapshot file's first line names (`schema_backup: <kind> <name>[ on table
+   * <table>]` in a comment, names quoted); undefined for any other line.
+   */
+  fileTitle(line: string): { name: string; table?: string | undefined } | undefined;
   /** How a dump file is written. */
   readonly dump: DumpScript;
   /** Statements that prepare and clean up targets. */

@@ -345,13 +345,7 @@ async function readHeader(
     head += chunk.toString('utf8');
     if (head.includes('\n') || head.length > 4096) break;
   }
-  const text = engine.script.commentText(head.split('\n')[0] ?? '');
-  const match =
-    text === undefined
-      ? null
-      : /^schema_backup: \w+ `((?:[^`]|``)*)`(?: on table `((?:[^`]|``)*)`)?/.exec(text);
-  if (!match) return undefined;
-  return { name: (match[1] ?? '').replace(/``/g, '`'), table: match[2]?.replace(/``/g, '`') };
+  return engine.script.fileTitle(head.split('\n')[0] ?? '');
 }
 
 /** The snapshot's manifest, or undefined when it has none (an old snapshot). */
