@@ -116,13 +116,7 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: [
-      'src/engine/**',
-      // TODO(#15): the CREATE TABLE parser and the row-line parser of `diff`, `log` and the
-      // commit message still live here; they move behind engine.script next.
-      'src/diff/parse-create-table.ts',
-      'src/diff/count-row-changes.ts',
-    ],
+    ignores: ['src/engine/**'],
     rules: { 'no-restricted-syntax': noSqlText },
   },
   {

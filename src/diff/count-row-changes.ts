@@ -14,18 +14,7 @@
  * files or the server.
  */
 
-/** What starts a row line of a table file. */
-export const ROW_PREFIX = 'INSERT INTO ';
-/** The lines that open and commit the transaction around a table file's rows (`renderRows`). */
-const TRANSACTION_LINES = new Set(['START TRANSACTION;', 'COMMIT;']);
-
-/**
- * True for a line of a table file that is part of neither its structure nor its rows: blank,
- * or the transaction around the rows (which appears with the first row, and goes with the last).
- */
-export function isFramingLine(line: string): boolean {
-  return line.trim() === '' || TRANSACTION_LINES.has(line);
-}
+import type { ScriptFormat } from '../engine/engine.js';
 
 /**
  * Rows are compared up to this many a side (16 bytes a row: 128 MB a side at most); beyond,
@@ -105,6 +94,7 @@ function countUnmatched(a: Float64Array, b: Float64Array): [number, number] {
 
 /** Collects the row lines of one version of a table, in any order, into a {@link RowDigest}. */
 export class RowDigestCollector {
+  private readonly script: ScriptFormat;
   private readonly rowKey: readonly string[];
   private readonly maxRows: number;
   private rowCount = 0;
@@ -117,13 +107,17 @@ export class RowDigestCollector {
   private valueHigh = new Int32Array(32);
   private valueLow = new Int32Array(32);
 
-  /** `rowKey`: the key's column names, in key order; empty when the table has none. */
-  constructor(rowKey: readonly string[], maxRows = MAX_ROWS_COMPARED) {
+  /**
+   * `script`: the engine's file format, which reads a row line's head. `rowKey`: the key's
+   * column names, in key order; empty when the table has none.
+   */
+  constructor(script: ScriptFormat, rowKey: readonly string[], maxRows = MAX_ROWS_COMPARED) {
+    this.script = script;
     this.rowKey = rowKey;
     this.maxRows = maxRows;
   }
 
-  /** Adds one row line (a line that starts with {@link ROW_PREFIX}). */
+  /** Adds one row line (a line that starts with {@link ScriptFormat.rowLinePrefix}). */
   add(line: string): void {
     const index = this.rowCount;
     this.rowCount += 1;
@@ -188,14 +182,12 @@ export class RowDigestCollector {
     return { row, key: hash.value() };
   }
 
-  /** The line's `INSERT INTO `t` (columns) VALUES (`, parsed once per distinct head. */
+  /** The line's head (table, columns, up to the first value), parsed once per distinct head. */
   private headOf(line: string): RowHead | undefined {
     if (this.head !== undefined && line.startsWith(this.head.text)) return this.head;
-    const match = /^INSERT INTO `(?:[^`]|``)+` \(((?:`(?:[^`]|``)*`,?)*)\) VALUES \(/.exec(line);
-    if (!match) return undefined;
-    const names = [...(match[1] ?? '').matchAll(/`((?:[^`]|``)*)`/g)].map((name) =>
-      (name[1] ?? '').replace(/``/g, '`'),
-    );
+    const parsed = this.script.parseRowHead(line);
+    if (parsed === undefined) return undefined;
+    const names = parsed.columns;
     const byName = names
       .map((_, position) => position)
       .sort((a, b) => ((names[a] ?? '') < (names[b] ?? '') ? -1 : 1));
@@ -209,7 +201,7 @@ export class RowDigestCollector {
     }
     this.head = {
       namesState: namesHash.state(),
-      text: match[0],
+      text: parsed.text,
       names,
       columns: names.length,
       byName,

@@ -410,6 +410,16 @@ export interface ScriptFormat {
    * <table>]` in a comment, names quoted); undefined for any other line.
    */
   fileTitle(line: string): { name: string; table?: string | undefined } | undefined;
+  /** What every line of a table file that holds rows starts with (one row a line). */
+  readonly rowLinePrefix: string;
+  /** True for a line that frames a table file's rows (blank, or opening and committing their transaction). */
+  isFramingLine(line: string): boolean;
+  /** True for a line of a CREATE TABLE that may change the row key (a primary or unique key). */
+  isKeyLine(line: string): boolean;
+  /** The head of a row line that names its columns and holds one row; undefined for another line. */
+  parseRowHead(line: string): RowHead | undefined;
+  /** Parses a CREATE TABLE statement as the engine writes it; undefined when `sql` holds none. */
+  parseCreateTable(sql: string): TableDefinition | undefined;
   /** How a dump file is written. */
   readonly dump: DumpScript;
   /** Statements that prepare and clean up targets. */
@@ -421,6 +431,43 @@ export interface ScriptFormat {
   splitInsert(sql: string): { prefix: string; values: string } | undefined;
   /** The table (unquoted) an INSERT statement writes to; undefined for other statements. */
   insertTable(sql: string): string | undefined;
+}
+
+/** One column of a {@link TableDefinition}. */
+export interface ColumnDefinition {
+  readonly name: string;
+  /** The whole definition after the name, e.g. `varchar(10) NOT NULL DEFAULT 'x'`. */
+  readonly definition: string;
+  /** `varchar(10)`, `int(11) unsigned`, … */
+  readonly type: string;
+  readonly nullable: boolean;
+  /** The DEFAULT clause's value as written, or undefined. */
+  readonly default: string | undefined;
+  /** `CHARACTER SET … COLLATE …` as written, or undefined (the table's). */
+  readonly charset: string | undefined;
+}
+
+/** A table's CREATE TABLE, read into its parts (for a summary of what changed). */
+export interface TableDefinition {
+  readonly name: string;
+  /** In order. */
+  readonly columns: readonly ColumnDefinition[];
+  /** `PRIMARY`, and every other key by name, with its whole line. */
+  readonly indexes: ReadonlyMap<string, string>;
+  readonly foreignKeys: ReadonlyMap<string, string>;
+  readonly checks: ReadonlyMap<string, string>;
+  /** What follows the closing parenthesis: ENGINE, CHARSET, COMMENT, partitioning… */
+  readonly options: string;
+  /** Columns of the primary key, else of the first unique key; empty when none. */
+  readonly rowKey: readonly string[];
+}
+
+/** The head of a line that holds one row: the same for every row of a table. */
+export interface RowHead {
+  /** The line's text up to its first value. */
+  readonly text: string;
+  /** The columns the line names, in order. */
+  readonly columns: readonly string[];
 }
 
 /** A table's `CREATE TABLE` with its movable secondary keys split off, to add after the rows. */

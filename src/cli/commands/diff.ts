@@ -116,7 +116,7 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
       from = await tree(host, revisions[0] ?? 'HEAD');
       to = await tree(host, revisions[1]);
     }
-    const result = await diffSnapshots(from, to, {
+    const result = await diffSnapshots(engineFor(config), from, to, {
       only: args.table ?? [],
       patches: args.stat !== true && args.json !== true,
     });

@@ -3,6 +3,8 @@ import type { FileExpectation, ScriptFormat } from '../engine.js';
 import { unescapeCommentText } from '../../support/printable.js';
 import { LOAD_SQL_MODE, mariadbDialect } from './mariadb-dialect.js';
 import { insertTable, mariadbAdminStatements, splitInsert } from './admin-statements.js';
+import { parseCreateTable } from './parse-create-table.js';
+import { isFramingLine, isKeyLine, parseRowHead, ROW_LINE_PREFIX } from './table-file-lines.js';
 import { mariadbDumpScript } from './dump-script.js';
 import { readScript } from './script-reader.js';
 import { StatementGuard } from './statement-guard.js';
@@ -33,4 +35,9 @@ export const mariadbScriptFormat: ScriptFormat = {
   admin: mariadbAdminStatements,
   splitInsert,
   insertTable,
+  rowLinePrefix: ROW_LINE_PREFIX,
+  isFramingLine,
+  isKeyLine,
+  parseRowHead,
+  parseCreateTable,
 };
