@@ -373,7 +373,7 @@ async function runScript(
           },
           (error: unknown) => {
             failure.error ??= new DumpError(
-              `a statement at line ${String(statement.line)} failed: ${withoutSqlText(error)}`,
+              `a statement at line ${String(statement.line)} failed: ${withoutSqlText(format, error)}`,
               { cause: error },
             );
           },
@@ -397,7 +397,7 @@ async function runScript(
       else await (sessions[0] as Session).execute(statement.sql);
     } catch (error) {
       throw new DumpError(
-        `a statement at line ${String(statement.line)} failed: ${withoutSqlText(error)}`,
+        `a statement at line ${String(statement.line)} failed: ${withoutSqlText(format, error)}`,
         { cause: error },
       );
     }
@@ -575,12 +575,11 @@ function compareCounts(
 }
 
 /**
- * The message of a failed statement without the server's `near '…'` quote of the statement:
- * that text may hold row values, which never go into an error or a log.
+ * The message of a failed statement without the server's quote of the statement: that text
+ * may hold row values, which never go into an error or a log.
  */
-export function withoutSqlText(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/ near '[\s\S]*' at line \d+/, ' (the statement text is left out)');
+function withoutSqlText(format: ScriptFormat, error: unknown): string {
+  return format.admin.withoutStatementText(error instanceof Error ? error.message : String(error));
 }
 
 /** InnoDB's "deadlock found" and "lock wait timeout": the statement was rolled back whole. */

@@ -535,6 +535,15 @@ export interface AdminStatements {
   usedDatabase(sql: string): string | undefined;
   /** True for a statement that sets session state (every connection of a load runs it). */
   isSessionSetting(sql: string): boolean;
+  /** True for a statement that locks or unlocks tables (mysqldump's `LOCK TABLES`). */
+  isTableLock(sql: string): boolean;
+  /** The 1-based row of a multi-row INSERT that a server error `message` names; undefined when none. */
+  failedRow(message: string): number | undefined;
+  /**
+   * A server error `message` without its quote of the statement, which may hold row values
+   * (these never go into an error or a log).
+   */
+  withoutStatementText(message: string): string;
 }
 
 export interface Engine {

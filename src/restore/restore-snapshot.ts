@@ -14,6 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import {
   OBJECT_KINDS,
+  type AdminStatements,
   type CheckedStatement,
   type ConnectionOptions,
   type Engine,
@@ -528,7 +529,7 @@ async function executeScript(
       throw restoreFailure(
         error,
         run.label,
-        failedLine(error, lines),
+        failedLine(engine.script.admin, error, lines),
         engine.script.admin.describeStatement(sql),
         run.secretRows,
       );
@@ -578,7 +579,7 @@ async function executeScript(
     // TABLES an INSERT must also have locked every table its foreign keys name, and a table
     // another session creates meanwhile (files load in parallel) is not: the load fails
     // with ER_TABLE_NOT_LOCKED now and then. The locks only speed up MyISAM; leave them out.
-    if (checked?.kind === 'lock' || /^(?:UN)?LOCK\s+TABLES?\b/i.test(sql)) continue;
+    if (checked?.kind === 'lock' || engine.script.admin.isTableLock(sql)) continue;
     await send(sql, [statement.line]);
   }
   await flush();
@@ -660,9 +661,9 @@ async function createObjects(
  * The line of the row the server names (`… at row N` of a joined INSERT), else the first
  * line of the statement.
  */
-function failedLine(error: unknown, lines: readonly number[]): number {
-  const row = /at row (\d+)/.exec(error instanceof Error ? error.message : '');
-  const index = row ? Number(row[1]) - 1 : 0;
+function failedLine(admin: AdminStatements, error: unknown, lines: readonly number[]): number {
+  const row = admin.failedRow(error instanceof Error ? error.message : '');
+  const index = row === undefined ? 0 : row - 1;
   return lines[index] ?? lines[0] ?? 0;
 }
 

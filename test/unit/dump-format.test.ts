@@ -8,7 +8,6 @@ import {
   safeFilePart,
   temporaryDumpName,
 } from '../../src/dump/dump-format.js';
-import { withoutSqlText } from '../../src/dump/load-dump.js';
 import { mariadbScriptFormat } from '../../src/engine/mariadb/script-format.js';
 
 async function statementsOf(chunks: readonly Buffer[]): Promise<string[]> {
@@ -58,13 +57,11 @@ describe('the statement reader of load', () => {
   });
 });
 
-describe('withoutSqlText', () => {
+describe('withoutStatementText', () => {
   it("drops the server's quote of the statement, which may hold row values", () => {
     expect(
-      withoutSqlText(
-        new Error(
-          "database error while running a statement: You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near 'secret-value'' at line 1 (ER_PARSE_ERROR)",
-        ),
+      mariadbScriptFormat.admin.withoutStatementText(
+        "database error while running a statement: You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near 'secret-value'' at line 1 (ER_PARSE_ERROR)",
       ),
     ).toBe(
       'database error while running a statement: You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use (the statement text is left out) (ER_PARSE_ERROR)',

@@ -31,6 +31,14 @@ export const mariadbAdminStatements: AdminStatements = {
     return use?.[1]?.replace(/``/g, '`');
   },
   isSessionSetting: (sql: string) => /^SET\s/i.test(sql),
+  isTableLock: (sql: string) => /^(?:UN)?LOCK\s+TABLES?\b/i.test(sql),
+  failedRow(message: string): number | undefined {
+    const row = /at row (\d+)/.exec(message);
+    return row ? Number(row[1]) : undefined;
+  },
+  withoutStatementText(message: string): string {
+    return message.replace(/ near '[\s\S]*' at line \d+/, ' (the statement text is left out)');
+  },
 };
 
 function qualified(database: string, name: string): string {
