@@ -330,6 +330,13 @@ export interface SqlDialect {
   /** The statement that re-creates a trigger/routine/event, wrapped in `DELIMITER` lines for the stock client. */
   delimitedStatement(sql: string): string;
   /**
+   * The lines of a snapshot file that re-create `definition` in a session after
+   * {@link scriptPreamble}: under the sql_mode and time zone it was created under (and, when
+   * `withContext`, its client character set and collation, with their notes as comments),
+   * delimited for the stock client where it needs to be, then the file's settings again.
+   */
+  replayableLines(definition: ObjectDefinition, withContext: boolean): readonly string[];
+  /**
    * `statement` without its DEFINER clause (plain or in a versioned comment, as mysqldump
    * writes it), so that any account can replay it.
    */
