@@ -217,43 +217,26 @@ export class RowDigestCollector {
   }
 
   /**
-   * Finds where each value literal starts and ends (into `bounds`) and hashes each (into
-   * `valueHigh`, `valueLow`), in one pass over the line; returns how many, or -1 when the line
-   * is not one row ending in `);`. Literals are NULL, numbers, 0x…, b'…' and quoted strings
-   * with backslash escapes.
+   * Finds where each value literal starts and ends (into `bounds`, as the engine reads its
+   * literals) and hashes each (into `valueHigh`, `valueLow`); returns how many, or -1 when
+   * the line is not one row.
    */
   private findValues(line: string, head: RowHead): number {
     const [bounds, high, low] = [this.bounds, this.valueHigh, this.valueLow];
-    let count = 0;
-    let start = head.text.length;
-    let inString = false;
-    let escaped = false;
-    let h = FNV_HIGH;
-    let l = FNV_LOW;
-    for (let index = start; index < line.length; index += 1) {
-      const code = line.charCodeAt(index);
-      if (!inString && (code === 0x2c || code === 0x29)) {
-        if (count >= head.columns) return -1;
-        bounds[count * 2] = start;
-        bounds[count * 2 + 1] = index;
-        high[count] = h;
-        low[count] = l;
-        count += 1;
-        if (code === 0x29) return line.slice(index + 1).trimEnd() === ';' ? count : -1;
-        start = index + 1;
-        h = FNV_HIGH;
-        l = FNV_LOW;
-        continue;
+    const count = this.script.findRowValues(line, head.text.length, bounds, head.columns);
+    for (let value = 0; value < count; value += 1) {
+      let h = FNV_HIGH;
+      let l = FNV_LOW;
+      const end = bounds[value * 2 + 1] ?? 0;
+      for (let index = bounds[value * 2] ?? 0; index < end; index += 1) {
+        const code = line.charCodeAt(index);
+        h = Math.imul(h ^ code, FNV_PRIME);
+        l = Math.imul(l ^ code, FNV_PRIME) ^ (l >>> 15);
       }
-      h = Math.imul(h ^ code, FNV_PRIME);
-      l = Math.imul(l ^ code, FNV_PRIME) ^ (l >>> 15);
-      if (escaped) escaped = false;
-      else if (inString) {
-        if (code === 0x5c) escaped = true;
-        else if (code === 0x27) inString = false;
-      } else if (code === 0x27) inString = true;
+      high[value] = h;
+      low[value] = l;
     }
-    return -1;
+    return count;
   }
 }
 

@@ -425,6 +425,12 @@ export interface ScriptFormat {
   isKeyLine(line: string): boolean;
   /** The head of a row line that names its columns and holds one row; undefined for another line. */
   parseRowHead(line: string): RowHead | undefined;
+  /**
+   * Finds where each value literal of a one-row line starts and ends, from offset `start`
+   * (the end of its head), into `bounds` (start and end offset of value i at 2i and 2i+1):
+   * at most `maxValues`. Returns how many, or -1 when the line is not one row.
+   */
+  findRowValues(line: string, start: number, bounds: Int32Array, maxValues: number): number;
   /** Parses a CREATE TABLE statement as the engine writes it; undefined when `sql` holds none. */
   parseCreateTable(sql: string): TableDefinition | undefined;
   /** How a dump file is written. */

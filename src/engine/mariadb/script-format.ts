@@ -4,7 +4,13 @@ import { unescapeCommentText } from '../../support/printable.js';
 import { LOAD_SQL_MODE, mariadbDialect } from './mariadb-dialect.js';
 import { insertTable, mariadbAdminStatements, splitInsert } from './admin-statements.js';
 import { parseCreateTable } from './parse-create-table.js';
-import { isFramingLine, isKeyLine, parseRowHead, ROW_LINE_PREFIX } from './table-file-lines.js';
+import {
+  findRowValues,
+  isFramingLine,
+  isKeyLine,
+  parseRowHead,
+  ROW_LINE_PREFIX,
+} from './table-file-lines.js';
 import { mariadbDumpScript } from './dump-script.js';
 import { readScript } from './script-reader.js';
 import { StatementGuard } from './statement-guard.js';
@@ -39,5 +45,6 @@ export const mariadbScriptFormat: ScriptFormat = {
   isFramingLine,
   isKeyLine,
   parseRowHead,
+  findRowValues,
   parseCreateTable,
 };
