@@ -365,7 +365,7 @@ async function runScript(
       const session = free.pop() as Session;
       const key = `${current}.${table}`;
       const sqlBytes = statement.sql.length;
-      const task = executeRetryingDeadlocks(session, statement.sql)
+      const task = executeRetryingDeadlocks(format, session, statement.sql)
         .then(
           (rows) => {
             counts.set(key, (counts.get(key) ?? 0) + rows);
@@ -582,8 +582,6 @@ function withoutSqlText(format: ScriptFormat, error: unknown): string {
   return format.admin.withoutStatementText(error instanceof Error ? error.message : String(error));
 }
 
-/** InnoDB's "deadlock found" and "lock wait timeout": the statement was rolled back whole. */
-const RETRYABLE_ERRNOS = new Set([1213, 1205]);
 const MAX_ATTEMPTS = 5;
 
 /**
@@ -591,14 +589,16 @@ const MAX_ATTEMPTS = 5;
  * table can deadlock on its index pages; InnoDB then rolls the victim statement back whole,
  * so running it again is safe and is what the server asks for.
  */
-async function executeRetryingDeadlocks(session: Session, sql: string): Promise<number> {
+async function executeRetryingDeadlocks(
+  format: ScriptFormat,
+  session: Session,
+  sql: string,
+): Promise<number> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await session.executeCounting(sql);
     } catch (error) {
-      const errno = (error as { errno?: number }).errno;
-      if (errno === undefined || !RETRYABLE_ERRNOS.has(errno) || attempt >= MAX_ATTEMPTS)
-        throw error;
+      if (!format.admin.isRolledBackWhole(error) || attempt >= MAX_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
     }
   }

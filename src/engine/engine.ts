@@ -548,6 +548,11 @@ export interface AdminStatements {
   usedDatabase(sql: string): string | undefined;
   /** True for a statement that sets session state (every connection of a load runs it). */
   isSessionSetting(sql: string): boolean;
+  /**
+   * True for a failure after which the server rolled the statement back whole (a deadlock,
+   * a lock wait timeout), so that running it again is safe.
+   */
+  isRolledBackWhole(error: unknown): boolean;
   /** True for a statement that locks or unlocks tables (mysqldump's `LOCK TABLES`). */
   isTableLock(sql: string): boolean;
   /** The 1-based row of a multi-row INSERT that a server error `message` names; undefined when none. */

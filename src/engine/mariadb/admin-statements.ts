@@ -2,6 +2,9 @@
 import type { AdminStatements, ObjectKind } from '../engine.js';
 import { quoteIdentifier, quoteString } from './sql-literal.js';
 
+/** InnoDB's "deadlock found" (1213) and "lock wait timeout" (1205): the statement was rolled back whole. */
+const ROLLED_BACK_WHOLE = new Set([1213, 1205]);
+
 /** The longest note the marker table holds (its column is VARCHAR(255)). */
 const MARKER_NOTE_LENGTH = 255;
 
@@ -31,6 +34,10 @@ export const mariadbAdminStatements: AdminStatements = {
     return use?.[1]?.replace(/``/g, '`');
   },
   isSessionSetting: (sql: string) => /^SET\s/i.test(sql),
+  isRolledBackWhole(error: unknown): boolean {
+    const errno = (error as { errno?: number } | undefined)?.errno;
+    return errno !== undefined && ROLLED_BACK_WHOLE.has(errno);
+  },
   isTableLock: (sql: string) => /^(?:UN)?LOCK\s+TABLES?\b/i.test(sql),
   failedRow(message: string): number | undefined {
     const row = /at row (\d+)/.exec(message);
