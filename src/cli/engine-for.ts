@@ -1,17 +1,21 @@
 /** The one place a command chooses the engine it hands to a workflow. */
 import type { Config } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
-import { DEFAULT_ENGINE, engineNamed } from '../engine/registry.js';
-import { InternalError } from '../errors.js';
+import { DEFAULT_ENGINE, ENGINES, engineNamed } from '../engine/registry.js';
+import { ConfigError, InternalError } from '../errors.js';
 
 /**
- * The engine of the server `config` describes. The config has no engine key yet: every
- * server is MariaDB or MySQL, which one engine serves (their differences are capability
- * flags inside it). A key `database.engine` would be read here, and nowhere else.
+ * The engine `database.engine` names (default `mariadb`, which serves MySQL too: their
+ * differences are capability flags inside it). Throws ConfigError (exit 2) for a name this
+ * build has no engine for.
  */
-// eslint-disable-next-line @typescript-eslint/no-unused-vars -- read once the config names engines
 export function engineFor(config: Config): Engine {
-  const engine = engineNamed(DEFAULT_ENGINE);
-  if (engine === undefined) throw new InternalError(`no engine ${DEFAULT_ENGINE}`);
-  return engine;
+  const name = config.database.engine ?? DEFAULT_ENGINE;
+  const engine = engineNamed(name);
+  if (engine !== undefined) return engine;
+  if (config.database.engine === undefined) throw new InternalError(`no engine ${name}`);
+  throw new ConfigError(
+    { file: config.file, key: 'database.engine' },
+    `no engine ${JSON.stringify(name)}; this build has ${Object.keys(ENGINES).join(', ')}`,
+  );
 }
