@@ -442,6 +442,8 @@ export interface ScriptFormat {
    * the same for every row of a table) and the values; undefined for other statements.
    */
   splitInsert(sql: string): { prefix: string; values: string } | undefined;
+  /** One statement of the rows of INSERTs that {@link splitInsert} gave the same `prefix`. */
+  joinInsert(prefix: string, values: readonly string[]): string;
   /** The table (unquoted) an INSERT statement writes to; undefined for other statements. */
   insertTable(sql: string): string | undefined;
 }

@@ -539,7 +539,7 @@ async function executeScript(
     if (batch === undefined) return;
     const { prefix, values, lines } = batch;
     batch = undefined;
-    await send(`${prefix}${values.join(',')}`, lines);
+    await send(engine.script.joinInsert(prefix, values), lines);
   };
   const checker = run.trust ? undefined : engine.script.checker(run.expected);
   await session.execute(engine.script.sessionReset);

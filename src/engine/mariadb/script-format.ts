@@ -40,6 +40,7 @@ export const mariadbScriptFormat: ScriptFormat = {
   dump: mariadbDumpScript,
   admin: mariadbAdminStatements,
   splitInsert,
+  joinInsert: (prefix: string, values: readonly string[]) => `${prefix}${values.join(',')}`,
   insertTable,
   rowLinePrefix: ROW_LINE_PREFIX,
   isFramingLine,
