@@ -317,6 +317,11 @@ export interface SqlDialect {
   /** `INSERT INTO t (cols) VALUES (...)` for one or more rows, without the trailing `;`. */
   insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string;
   /**
+   * A snapshot's row lines: a function of one row's literals that gives its line (a one-row
+   * INSERT into `table` naming `columns`, with its `;` and newline). Build it once per table.
+   */
+  rowLineWriter(table: string, columns: readonly string[]): (row: RowLiterals) => string;
+  /**
    * The statement, without its `;`, that sets sequence `name` (created in this session's
    * database) to `state`, so that it hands out `state.next` first. Throws on a state that is
    * not integer text.

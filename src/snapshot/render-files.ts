@@ -86,11 +86,11 @@ async function* renderInsertLines(
   batches: AsyncIterable<readonly RowLiterals[]>,
 ): AsyncIterable<SqlChunk> {
   const columns = insertableColumns(description).map((column) => column.name);
-  const prefix = dialect.insertStatement(description.name, columns, [[]]).slice(0, -'()'.length);
+  const rowLine = dialect.rowLineWriter(description.name, columns);
   for await (const batch of batches) {
     if (batch.length === 0) continue;
     let text = '';
-    for (const row of batch) text += `${prefix}(${row.join(',')});\n`;
+    for (const row of batch) text += rowLine(row);
     yield { text, rows: batch.length };
   }
 }

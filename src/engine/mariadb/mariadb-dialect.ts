@@ -41,6 +41,10 @@ export const mariadbDialect: SqlDialect = {
     const values = rows.map((row) => `(${row.join(',')})`).join(',');
     return `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(',')}) VALUES ${values}`;
   },
+  rowLineWriter(table: string, columns: readonly string[]): (row: RowLiterals) => string {
+    const prefix = `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(',')}) VALUES `;
+    return (row) => `${prefix}(${row.join(',')});\n`;
+  },
   sequenceStateStatement(name: string, state: SequenceState): string {
     if (!/^-?\d+$/.test(state.next) || !/^\d+$/.test(state.round))
       throw new InternalError(`sequence state is not integers: ${state.next}, ${state.round}`);
