@@ -7,6 +7,23 @@ import tseslint from 'typescript-eslint';
 
 const restrict = (patterns) => ['error', { patterns }];
 
+// SQL text belongs to the engine (src/engine/<kind>/, behind engine.ts): a workflow that
+// wrote or parsed it would tie every engine to MariaDB's syntax (#15).
+const SQL_KEYWORDS =
+  '\\b(?:SELECT|INSERT INTO|CREATE (?:TABLE|DATABASE)|DROP (?:TABLE|DATABASE)|ALTER TABLE|SET (?:NAMES|sql_mode|foreign_key)|START TRANSACTION|USE |SHOW CREATE)';
+const SQL_TEXT_MESSAGE =
+  'SQL text lives under src/engine/: ask the engine (engine.dialect, engine.script) for it.';
+const noSqlText = [
+  'error',
+  { selector: `Literal[value=/${SQL_KEYWORDS}/]`, message: SQL_TEXT_MESSAGE },
+  { selector: `TemplateElement[value.raw=/${SQL_KEYWORDS}/]`, message: SQL_TEXT_MESSAGE },
+  {
+    // A regular expression over backtick-quoted identifiers parses MariaDB's SQL.
+    selector: 'Literal[regex.pattern=/`/]',
+    message: "Parsing quoted identifiers is the engine's job: ask engine.script.",
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'demo-run/', 'bench/results/', 'node_modules/'] },
   js.configs.recommended,
@@ -96,6 +113,11 @@ export default tseslint.config(
         },
       ]),
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/engine/**'],
+    rules: { 'no-restricted-syntax': noSqlText },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -392,6 +392,7 @@ class ConfigReader {
       sslKey: this.optionalString(block, at('ssl_key')),
       sslVerifyServerCert: this.optionalBoolean(block, at('ssl_verify_server_cert')),
       connectTimeout: this.optionalNumber(block, at('connect_timeout')),
+      engine: this.optionalString(block, at('engine')),
     };
   }
 

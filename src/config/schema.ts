@@ -46,6 +46,7 @@ export const DATABASE_KEYS = [
   'ssl_key',
   'ssl_verify_server_cert',
   'connect_timeout',
+  'engine',
 ] as const;
 
 export const ENCRYPTION_KEYS = ['recipients', 'recipients_file', 'identity_file'] as const;
@@ -114,6 +115,8 @@ export interface DatabaseConfig {
   readonly sslVerifyServerCert?: boolean | undefined;
   /** Seconds. */
   readonly connectTimeout?: number | undefined;
+  /** The engine kind of the server (`mariadb`, which serves MySQL too); omitted = `mariadb`. */
+  readonly engine?: string | undefined;
 }
 
 export interface EncryptionConfig {

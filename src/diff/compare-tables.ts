@@ -2,7 +2,7 @@
  * What changed in a table between two snapshot files: columns, keys, constraints and options
  * from the `CREATE TABLE` (rows are counted by count-row-changes.ts). Pure.
  */
-import type { ColumnDefinition, TableDefinition } from './parse-create-table.js';
+import type { ColumnDefinition, TableDefinition } from '../engine/engine.js';
 
 export type ColumnAspect = 'type' | 'nullability' | 'default' | 'charset' | 'other';
 

@@ -14,18 +14,7 @@
  * files or the server.
  */
 
-/** What starts a row line of a table file. */
-export const ROW_PREFIX = 'INSERT INTO ';
-/** The lines that open and commit the transaction around a table file's rows (`renderRows`). */
-const TRANSACTION_LINES = new Set(['START TRANSACTION;', 'COMMIT;']);
-
-/**
- * True for a line of a table file that is part of neither its structure nor its rows: blank,
- * or the transaction around the rows (which appears with the first row, and goes with the last).
- */
-export function isFramingLine(line: string): boolean {
-  return line.trim() === '' || TRANSACTION_LINES.has(line);
-}
+import type { ScriptFormat } from '../engine/engine.js';
 
 /**
  * Rows are compared up to this many a side (16 bytes a row: 128 MB a side at most); beyond,
@@ -105,6 +94,7 @@ function countUnmatched(a: Float64Array, b: Float64Array): [number, number] {
 
 /** Collects the row lines of one version of a table, in any order, into a {@link RowDigest}. */
 export class RowDigestCollector {
+  private readonly script: ScriptFormat;
   private readonly rowKey: readonly string[];
   private readonly maxRows: number;
   private rowCount = 0;
@@ -117,13 +107,17 @@ export class RowDigestCollector {
   private valueHigh = new Int32Array(32);
   private valueLow = new Int32Array(32);
 
-  /** `rowKey`: the key's column names, in key order; empty when the table has none. */
-  constructor(rowKey: readonly string[], maxRows = MAX_ROWS_COMPARED) {
+  /**
+   * `script`: the engine's file format, which reads a row line's head. `rowKey`: the key's
+   * column names, in key order; empty when the table has none.
+   */
+  constructor(script: ScriptFormat, rowKey: readonly string[], maxRows = MAX_ROWS_COMPARED) {
+    this.script = script;
     this.rowKey = rowKey;
     this.maxRows = maxRows;
   }
 
-  /** Adds one row line (a line that starts with {@link ROW_PREFIX}). */
+  /** Adds one row line (a line that starts with {@link ScriptFormat.rowLinePrefix}). */
   add(line: string): void {
     const index = this.rowCount;
     this.rowCount += 1;
@@ -188,14 +182,12 @@ export class RowDigestCollector {
     return { row, key: hash.value() };
   }
 
-  /** The line's `INSERT INTO `t` (columns) VALUES (`, parsed once per distinct head. */
+  /** The line's head (table, columns, up to the first value), parsed once per distinct head. */
   private headOf(line: string): RowHead | undefined {
     if (this.head !== undefined && line.startsWith(this.head.text)) return this.head;
-    const match = /^INSERT INTO `(?:[^`]|``)+` \(((?:`(?:[^`]|``)*`,?)*)\) VALUES \(/.exec(line);
-    if (!match) return undefined;
-    const names = [...(match[1] ?? '').matchAll(/`((?:[^`]|``)*)`/g)].map((name) =>
-      (name[1] ?? '').replace(/``/g, '`'),
-    );
+    const parsed = this.script.parseRowHead(line);
+    if (parsed === undefined) return undefined;
+    const names = parsed.columns;
     const byName = names
       .map((_, position) => position)
       .sort((a, b) => ((names[a] ?? '') < (names[b] ?? '') ? -1 : 1));
@@ -209,7 +201,7 @@ export class RowDigestCollector {
     }
     this.head = {
       namesState: namesHash.state(),
-      text: match[0],
+      text: parsed.text,
       names,
       columns: names.length,
       byName,
@@ -225,43 +217,26 @@ export class RowDigestCollector {
   }
 
   /**
-   * Finds where each value literal starts and ends (into `bounds`) and hashes each (into
-   * `valueHigh`, `valueLow`), in one pass over the line; returns how many, or -1 when the line
-   * is not one row ending in `);`. Literals are NULL, numbers, 0x…, b'…' and quoted strings
-   * with backslash escapes.
+   * Finds where each value literal starts and ends (into `bounds`, as the engine reads its
+   * literals) and hashes each (into `valueHigh`, `valueLow`); returns how many, or -1 when
+   * the line is not one row.
    */
   private findValues(line: string, head: RowHead): number {
     const [bounds, high, low] = [this.bounds, this.valueHigh, this.valueLow];
-    let count = 0;
-    let start = head.text.length;
-    let inString = false;
-    let escaped = false;
-    let h = FNV_HIGH;
-    let l = FNV_LOW;
-    for (let index = start; index < line.length; index += 1) {
-      const code = line.charCodeAt(index);
-      if (!inString && (code === 0x2c || code === 0x29)) {
-        if (count >= head.columns) return -1;
-        bounds[count * 2] = start;
-        bounds[count * 2 + 1] = index;
-        high[count] = h;
-        low[count] = l;
-        count += 1;
-        if (code === 0x29) return line.slice(index + 1).trimEnd() === ';' ? count : -1;
-        start = index + 1;
-        h = FNV_HIGH;
-        l = FNV_LOW;
-        continue;
+    const count = this.script.findRowValues(line, head.text.length, bounds, head.columns);
+    for (let value = 0; value < count; value += 1) {
+      let h = FNV_HIGH;
+      let l = FNV_LOW;
+      const end = bounds[value * 2 + 1] ?? 0;
+      for (let index = bounds[value * 2] ?? 0; index < end; index += 1) {
+        const code = line.charCodeAt(index);
+        h = Math.imul(h ^ code, FNV_PRIME);
+        l = Math.imul(l ^ code, FNV_PRIME) ^ (l >>> 15);
       }
-      h = Math.imul(h ^ code, FNV_PRIME);
-      l = Math.imul(l ^ code, FNV_PRIME) ^ (l >>> 15);
-      if (escaped) escaped = false;
-      else if (inString) {
-        if (code === 0x5c) escaped = true;
-        else if (code === 0x27) inString = false;
-      } else if (code === 0x27) inString = true;
+      high[value] = h;
+      low[value] = l;
     }
-    return -1;
+    return count;
   }
 }
 

@@ -16,7 +16,7 @@ import { MANIFEST_FILE } from '../snapshot/manifest.js';
 import { summarizeText } from '../snapshot/compare-table-file.js';
 import { compareStructures, isStructureUnchanged, type StructureChange } from './compare-tables.js';
 import { countRowChanges, type RowChangeCount } from './count-row-changes.js';
-import { parseCreateTable } from './parse-create-table.js';
+import type { Engine, ScriptFormat } from '../engine/engine.js';
 
 /** One side of a comparison: file names with an id that is equal exactly when contents are. */
 export interface SnapshotTree {
@@ -119,8 +119,9 @@ export interface DiffOptions {
 /** Files larger than this get a summary but no unified diff. */
 const MAX_PATCH_BYTES = 8 * 1024 * 1024;
 
-/** Compares `from` with `to`. */
+/** Compares `from` with `to`, reading their files as `engine` writes them. */
 export async function diffSnapshots(
+  engine: Engine,
   from: SnapshotTree,
   to: SnapshotTree,
   options: DiffOptions,
@@ -143,7 +144,8 @@ export async function diffSnapshots(
     const change = oldId === undefined ? 'added' : newId === undefined ? 'removed' : 'changed';
     const before = oldId === undefined ? '' : await from.read(file);
     const after = newId === undefined ? '' : await to.read(file);
-    if (object.kind === 'table') tables.push(diffTable(object.name, change, before, after));
+    if (object.kind === 'table')
+      tables.push(diffTable(engine.script, object.name, change, before, after));
     else objects.push({ kind: object.kind, name: object.name, change });
     if (options.patches) {
       const tooLarge = before.length > MAX_PATCH_BYTES || after.length > MAX_PATCH_BYTES;
@@ -166,19 +168,23 @@ export async function diffSnapshots(
 }
 
 function diffTable(
+  script: ScriptFormat,
   name: string,
   change: TableDiff['change'],
   before: string,
   after: string,
 ): TableDiff {
   if (change !== 'changed') return { kind: 'table', name, change };
-  const oldDefinition = parseCreateTable(before);
-  const newDefinition = parseCreateTable(after);
+  const oldDefinition = script.parseCreateTable(before);
+  const newDefinition = script.parseCreateTable(after);
   const structure =
     oldDefinition !== undefined && newDefinition !== undefined
       ? compareStructures(oldDefinition, newDefinition)
       : undefined;
-  const rows = countRowChanges(summarizeText(before).rows, summarizeText(after).rows);
+  const rows = countRowChanges(
+    summarizeText(script, before).rows,
+    summarizeText(script, after).rows,
+  );
   return {
     kind: 'table',
     name,

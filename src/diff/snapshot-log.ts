@@ -9,14 +9,8 @@
  * from commit to commit by blob id; it is read again only where a commit changed a key line.
  */
 import type { Repository } from '../git/repository.js';
-import {
-  countRowChanges,
-  isFramingLine,
-  ROW_PREFIX,
-  RowDigestCollector,
-  type RowChangeCount,
-} from './count-row-changes.js';
-import { parseCreateTable } from './parse-create-table.js';
+import { countRowChanges, RowDigestCollector, type RowChangeCount } from './count-row-changes.js';
+import type { Engine, ScriptFormat } from '../engine/engine.js';
 import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../snapshot/layout.js';
 import { MANIFEST_FILE } from '../snapshot/manifest.js';
 
@@ -54,8 +48,9 @@ export interface LogOptions {
 const COMMIT_MARK = '\x1e';
 const FIELD = '\x1f';
 
-/** The history of `hostDir` in `repository`, newest first. */
+/** The history of `hostDir` in `repository`, newest first; files are read as `engine` writes them. */
 export async function readSnapshotLog(
+  engine: Engine,
   repository: Repository,
   hostDir: string,
   fileOfTable: (table: string) => string,
@@ -126,7 +121,8 @@ export async function readSnapshotLog(
         }),
     });
   };
-  const keys = new RowKeys(repository);
+  const { script } = engine;
+  const keys = new RowKeys(repository, script);
   let inHunk = false;
   for await (const line of repository.logLines(args, paths)) {
     if (line.startsWith(COMMIT_MARK)) {
@@ -172,7 +168,7 @@ export async function readSnapshotLog(
     else if (inHunk && (line.startsWith('+') || line.startsWith('-'))) {
       const content = line.slice(1);
       const added = line.startsWith('+');
-      if (content.startsWith(ROW_PREFIX)) {
+      if (content.startsWith(script.rowLinePrefix)) {
         if (file.change === 'changed' && file.kind === 'table' && file.blobs !== undefined) {
           // The CREATE TABLE comes before the rows: its changed lines have been seen.
           if (file.before === undefined || file.after === undefined) {
@@ -180,15 +176,15 @@ export async function readSnapshotLog(
             const beforeKey = file.keyLineChanged
               ? await keys.of(file.blobs.before)
               : keys.remember(file.blobs.before, afterKey);
-            file.before = new RowDigestCollector(beforeKey);
-            file.after = new RowDigestCollector(afterKey);
+            file.before = new RowDigestCollector(script, beforeKey);
+            file.after = new RowDigestCollector(script, afterKey);
           }
           (added ? file.after : file.before).add(content);
         } else if (added) file.rowsAdded += 1;
         else file.rowsRemoved += 1;
-      } else if (!isFramingLine(content)) {
+      } else if (!script.isFramingLine(content)) {
         file.structureChanged = true;
-        if (KEY_LINE.test(content)) file.keyLineChanged = true;
+        if (script.isKeyLine(content)) file.keyLineChanged = true;
       }
     }
   }
@@ -212,9 +208,6 @@ interface MutableChange {
   after?: RowDigestCollector | undefined;
 }
 
-/** A line of a CREATE TABLE that may name the row key. */
-const KEY_LINE = /^\s*(?:PRIMARY KEY|UNIQUE (?:KEY|INDEX))\b/;
-
 function rowFields(
   rows: RowChangeCount,
 ): Pick<LoggedChange, 'rowsAdded' | 'rowsRemoved' | 'rowsChanged' | 'rowsCounted'> {
@@ -230,9 +223,11 @@ function rowFields(
 class RowKeys {
   private readonly known = new Map<string, readonly string[]>();
   private readonly repository: Repository;
+  private readonly script: ScriptFormat;
 
-  constructor(repository: Repository) {
+  constructor(repository: Repository, script: ScriptFormat) {
     this.repository = repository;
+    this.script = script;
   }
 
   /** Records the key of `blob` (known without reading it); returns it. */
@@ -251,13 +246,13 @@ class RowKeys {
     for await (const chunk of this.repository.readBlob(blob)) {
       head += decoder.decode(chunk, { stream: true });
       // The first row ends the head; stopping here stops git.
-      const rows = head.indexOf(`\n${ROW_PREFIX}`);
+      const rows = head.indexOf(`\n${this.script.rowLinePrefix}`);
       if (rows !== -1) {
-        key = parseCreateTable(head.slice(0, rows + 1))?.rowKey;
+        key = this.script.parseCreateTable(head.slice(0, rows + 1))?.rowKey;
         break;
       }
     }
-    key ??= parseCreateTable(head)?.rowKey ?? [];
+    key ??= this.script.parseCreateTable(head)?.rowKey ?? [];
     return this.remember(blob, key);
   }
 }

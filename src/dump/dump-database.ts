@@ -14,14 +14,17 @@ import { basename, dirname, join } from 'node:path';
 import { escapeCommentText } from '../support/printable.js';
 import {
   insertableColumns,
+  namesOfKind,
+  OBJECT_KINDS,
+  type ObjectKind,
   type ConnectionOptions,
   type CreationContext,
+  type DumpScript,
   type Engine,
   type KeyRange,
   type ObjectDefinition,
   type Session,
   type SnapshotPosition,
-  type SqlDialect,
   type TableDescription,
 } from '../engine/engine.js';
 import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
@@ -42,7 +45,6 @@ import {
   HEADER_PREFIX,
   MANIFEST_NAME,
   MINIMUM_DUMP_BYTES,
-  quoteName,
   safeFilePart,
   SYSTEM_DATABASES,
   temporaryDumpName,
@@ -51,7 +53,6 @@ import {
   type DumpManifest,
   type ManifestFile,
 } from './dump-format.js';
-import { deferSecondaryKeys, referencedTables } from './deferred-keys.js';
 import { DumpOutput, type DumpOutputTarget } from './dump-output.js';
 import { ProgressTracker, type DumpProgress } from './progress.js';
 
@@ -188,7 +189,7 @@ export async function dumpDatabase(engine: Engine, options: DumpOptions): Promis
 
     const plan: PlannedDatabase[] = [];
     for (const database of databases)
-      plan.push(await planDatabase(first, engine.dialect, database, options));
+      plan.push(await planDatabase(first, engine, database, options));
     const nonTransactional = nonTransactionalTables(plan);
     if (nonTransactional.length > 0) {
       consistent = false;
@@ -260,6 +261,7 @@ export async function dumpDatabase(engine: Engine, options: DumpOptions): Promis
       tracker,
       options,
       multiple: databases.length > 1 || options.allDatabases,
+      script: engine.script.dump,
     };
     let bytes: number;
     let sqlBytes: number;
@@ -326,6 +328,8 @@ interface WriteContext {
   readonly options: DumpOptions;
   /** Several databases: statements name them (`CREATE DATABASE`, `USE`). */
   readonly multiple: boolean;
+  /** How the engine writes the file's statements. */
+  readonly script: DumpScript;
 }
 
 /** The single-file form: header, structure, rows (tables in parallel), objects, end marker. */
@@ -340,11 +344,13 @@ async function writeSingleFile(
     threads: options.threads,
   });
   try {
-    await output.write(fileStart(context.header, 'load with `schema_backup load FILE`'));
+    await output.write(
+      fileStart(context.script, context.header, 'load with `schema_backup load FILE`'),
+    );
     const tableRows: Record<string, number> = {};
     for (const database of plan) {
-      if (context.multiple) await output.write(useDatabase(database.name, true));
-      await output.write(structureSql(database));
+      if (context.multiple) await output.write(context.script.useDatabase(database.name, true));
+      await output.write(structureSql(context.script, database));
       const items = context.items.filter((item) => item.table.database === database.name);
       await readItems(context, items, async (_item, chunk, release) =>
         output.write(chunk, release),
@@ -356,7 +362,7 @@ async function writeSingleFile(
           table.description.name,
         );
       }
-      await output.write(objectsSql(database));
+      await output.write(objectsSql(context.script, database));
     }
     const marker: DumpEndMarker = {
       rows: Object.values(tableRows).reduce((sum, rows) => sum + rows, 0),
@@ -397,8 +403,10 @@ async function writeDirectory(
       },
     );
     try {
-      await output.write(fileStart(context.header, `${file.kind} of ${file.database}`));
-      if (context.multiple) await output.write(useDatabase(file.database, false));
+      await output.write(
+        fileStart(context.script, context.header, `${file.kind} of ${file.database}`),
+      );
+      if (context.multiple) await output.write(context.script.useDatabase(file.database, false));
       const rows = await produce(output);
       await output.write(`${FILE_END_MARKER}\n`);
       const result = await output.finish();
@@ -417,7 +425,7 @@ async function writeDirectory(
           `${prefix}.${safeFilePart(table.description.name)}-schema${extension}`,
           { kind: 'schema', database: database.name, table: table.description.name },
           async (output) => {
-            await output.write(tableStructureSql(table.definition));
+            await output.write(context.script.replaceStructure(table.definition));
             return 0;
           },
         ),
@@ -429,7 +437,7 @@ async function writeDirectory(
           `${prefix}-sequences${extension}`,
           { kind: 'schema', database: database.name },
           async (output) => {
-            await output.write(sequencesSql(database));
+            await output.write(sequencesSql(context.script, database));
             return 0;
           },
         ),
@@ -454,7 +462,9 @@ async function writeDirectory(
         { kind: 'objects', database: database.name },
         async (output) => {
           // The database's defaults before its routines, which record its collation.
-          await output.write(database.defaultsSql + addKeysSql(database) + objectsSql(database));
+          await output.write(
+            database.defaultsSql + addKeysSql(database) + objectsSql(context.script, database),
+          );
           return 0;
         },
       ),
@@ -546,14 +556,16 @@ async function resolveDatabases(session: Session, options: DumpOptions): Promise
 
 async function planDatabase(
   session: Session,
-  dialect: SqlDialect,
+  engine: Engine,
   database: string,
   options: DumpOptions,
 ): Promise<PlannedDatabase> {
+  const { dialect } = engine;
+  const { dump } = engine.script;
   const inventory = await session.listObjects(database);
   // With the database as the default, SHOW CREATE VIEW leaves it out of the names it
   // writes (as mariadb-dump relies on), so the dump loads under another name too.
-  await session.execute(`USE ${quoteName(database)}`);
+  await session.execute(engine.script.admin.useDatabase(database));
   const keep = (name: string): boolean => isSelected(name, options.only, options.exclude);
   const descriptions = await session.describeTables(database);
   const sizes = await session.estimateTableSizes(database);
@@ -570,13 +582,13 @@ async function planDatabase(
       engine: sizes.get(name)?.engine.toLowerCase() ?? '',
     });
   }
-  const referenced = referencedTables(found.map((table) => table.definition.sql));
+  const referenced = dump.referencedTables(found.map((table) => table.definition.sql));
   const tables = found.map((table): PlannedTable => {
     const deferred =
       table.engine === 'innodb' &&
       !referenced.has(table.description.name) &&
       rangeColumn(table, options.chunkRows) !== undefined
-        ? deferSecondaryKeys(table.description.name, table.definition.sql)
+        ? dump.deferSecondaryKeys(table.description.name, table.definition.sql)
         : undefined;
     if (deferred === undefined) return { ...table, addKeys: '' };
     return {
@@ -598,31 +610,35 @@ async function planDatabase(
   const views: ObjectDefinition[] = [];
   for (const name of inventory.views.filter(keep))
     views.push(await session.showCreate(database, 'view', name));
-  const objects: ObjectDefinition[] = [...orderViews(views)];
-  for (const name of inventory.functions)
-    objects.push(await session.showCreate(database, 'function', name));
-  for (const name of inventory.procedures)
-    objects.push(await session.showCreate(database, 'procedure', name));
+  const objects: ObjectDefinition[] = [...orderViews(dump, views)];
   const keptTables = new Set(tables.map((table) => table.description.name));
-  for (const trigger of inventory.triggers.filter((entry) => keptTables.has(entry.table)))
-    objects.push(await session.showCreate(database, 'trigger', trigger.name));
-  for (const name of inventory.events)
-    objects.push(await session.showCreate(database, 'event', name));
+  // Tables and sequences are in the structure part, views above; the rest in kind order.
+  for (const kind of OBJECT_KINDS.filter((other) => !DUMPED_FIRST.has(other))) {
+    const names =
+      kind === 'trigger'
+        ? inventory.triggers
+            .filter((entry) => keptTables.has(entry.table))
+            .map((trigger) => trigger.name)
+        : namesOfKind(inventory, kind);
+    for (const name of names) objects.push(await session.showCreate(database, kind, name));
+  }
   const creation = new Map(objects.map((object) => [object, dialect.creationContext(object)]));
   const defaultsSql = `${dialect.databaseDefaultsStatement(await session.readDatabaseDefaults(database))};\n`;
   return { name: database, tables, sequences, objects, creation, defaultsSql };
 }
 
+/** The kinds a dump writes before the others: tables and sequences, then views in their own order. */
+const DUMPED_FIRST: ReadonlySet<ObjectKind> = new Set(['table', 'sequence', 'view']);
+
 /** Views after the views they name (by their quoted name in the definition), else by name. */
-function orderViews(views: readonly ObjectDefinition[]): ObjectDefinition[] {
+function orderViews(dump: DumpScript, views: readonly ObjectDefinition[]): ObjectDefinition[] {
   const ordered: ObjectDefinition[] = [];
   const placed = new Set<string>();
   let waiting = [...views];
   while (waiting.length > 0) {
     const ready = waiting.filter((view) =>
       waiting.every(
-        (other) =>
-          other === view || placed.has(other.name) || !view.sql.includes(quoteName(other.name)),
+        (other) => other === view || placed.has(other.name) || !dump.mentions(view.sql, other.name),
       ),
     );
     // A cycle cannot be created by the server; should one appear, keep the name order.
@@ -722,44 +738,27 @@ async function workItems(
   return items;
 }
 
-const PREAMBLE = [
-  'SET NAMES utf8mb4;',
-  "SET time_zone = '+00:00';",
-  "SET sql_mode = 'NO_AUTO_VALUE_ON_ZERO';",
-  'SET foreign_key_checks = 0;',
-  'SET unique_checks = 0;',
-];
-
 /** Header comment, how to load it, and the session settings the rest assumes. */
-function fileStart(header: DumpHeader, note: string): string {
+function fileStart(script: DumpScript, header: DumpHeader, note: string): string {
   // A database name may hold a newline: escaped, it cannot end the comment and start a statement.
-  return `${HEADER_PREFIX}${JSON.stringify(header)}\n-- ${escapeCommentText(note)}\n${PREAMBLE.join('\n')}\n\n`;
+  return `${HEADER_PREFIX}${JSON.stringify(header)}\n-- ${escapeCommentText(note)}\n${script.preamble}\n\n`;
 }
 
-function useDatabase(name: string, create: boolean): string {
-  const quoted = quoteName(name);
-  return `${create ? `CREATE DATABASE IF NOT EXISTS ${quoted};\n` : ''}USE ${quoted};\n`;
-}
-
-function tableStructureSql(definition: ObjectDefinition): string {
-  return `DROP TABLE IF EXISTS ${quoteName(definition.name)};\n${definition.sql};\n`;
-}
-
-function sequencesSql(database: PlannedDatabase): string {
+function sequencesSql(script: DumpScript, database: PlannedDatabase): string {
   let text = '';
   for (const { definition, state } of database.sequences) {
-    text += `DROP SEQUENCE IF EXISTS ${quoteName(definition.name)};\n${definition.sql};\n`;
+    text += script.replaceStructure(definition);
     if (state !== undefined) text += `${state};\n`;
   }
   return text;
 }
 
 /** The database's defaults, every table's structure, then the sequences. */
-function structureSql(database: PlannedDatabase): string {
+function structureSql(script: DumpScript, database: PlannedDatabase): string {
   return (
     database.defaultsSql +
-    database.tables.map((table) => tableStructureSql(table.definition)).join('') +
-    sequencesSql(database) +
+    database.tables.map((table) => script.replaceStructure(table.definition)).join('') +
+    sequencesSql(script, database) +
     '\n'
   );
 }
@@ -769,42 +768,14 @@ function addKeysSql(database: PlannedDatabase): string {
   return database.tables.map((table) => table.addKeys).join('');
 }
 
-const DROP_KEYWORD: Readonly<Record<string, string>> = {
-  view: 'VIEW',
-  procedure: 'PROCEDURE',
-  function: 'FUNCTION',
-  trigger: 'TRIGGER',
-  event: 'EVENT',
-};
-
 /**
  * Views, routines, triggers and events, each with the client character set, collation,
  * sql_mode and time zone it was made under.
  */
-function objectsSql(database: PlannedDatabase): string {
-  const lines: string[] = [];
-  for (const definition of database.objects) {
-    lines.push(
-      `DROP ${DROP_KEYWORD[definition.kind] ?? 'VIEW'} IF EXISTS ${quoteName(definition.name)};`,
-    );
-    const creation = database.creation.get(definition);
-    for (const note of creation?.notes ?? []) lines.push(`-- ${escapeCommentText(note)}`);
-    for (const statement of creation?.before ?? []) lines.push(`${statement};`);
-    if (definition.sqlMode !== undefined)
-      lines.push(`SET sql_mode = ${quoteText(definition.sqlMode)};`);
-    if (definition.timeZone !== undefined)
-      lines.push(`SET time_zone = ${quoteText(definition.timeZone)};`);
-    if (definition.kind === 'view') lines.push(`${definition.sql};`);
-    else lines.push(`DELIMITER ;;\n${definition.sql};;\nDELIMITER ;`);
-    if (definition.sqlMode !== undefined) lines.push("SET sql_mode = 'NO_AUTO_VALUE_ON_ZERO';");
-    if (definition.timeZone !== undefined) lines.push("SET time_zone = '+00:00';");
-    for (const statement of creation?.after ?? []) lines.push(`${statement};`);
-  }
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
-}
-
-function quoteText(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+function objectsSql(script: DumpScript, database: PlannedDatabase): string {
+  return database.objects
+    .map((definition) => script.replayableObject(definition, database.creation.get(definition)))
+    .join('');
 }
 
 function checkAborted(signal: AbortSignal | undefined): void {

@@ -118,8 +118,3 @@ export function safeFilePart(name: string): string {
     })
     .join('');
 }
-
-/** A database, table or other object name as a quoted SQL identifier. */
-export function quoteName(name: string): string {
-  return `\`${name.replace(/`/g, '``')}\``;
-}

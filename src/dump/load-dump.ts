@@ -12,7 +12,14 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Readable, type Duplex } from 'node:stream';
-import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
+import type {
+  AdminStatements,
+  ConnectionOptions,
+  Engine,
+  ObjectKind,
+  ScriptFormat,
+  Session,
+} from '../engine/engine.js';
 import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
 import {
   clearIncompleteMarker,
@@ -21,8 +28,6 @@ import {
   incompleteTargetError,
   markIncomplete,
 } from '../restore/incomplete-marker.js';
-import { insertTable } from '../restore/sql-statements.js';
-import { readDumpStatements } from './read-statements.js';
 import { mapWithConcurrency } from '../support/concurrency.js';
 import type { Logger } from '../support/logger.js';
 import { compressionOfName, createDecompressor, type Compression } from './compression.js';
@@ -33,7 +38,6 @@ import {
   HEADER_PREFIX,
   MANIFEST_NAME,
   MINIMUM_DUMP_BYTES,
-  quoteName,
   type DumpEndMarker,
   type DumpHeader,
   type DumpManifest,
@@ -125,7 +129,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     const existing = new Set(await admin.listDatabases());
     for (const target of targets) {
       if (!existing.has(target)) {
-        await admin.execute(`CREATE DATABASE ${quoteName(target)} CHARACTER SET utf8mb4`);
+        await admin.execute(engine.script.admin.createDatabase(target));
         created.push(target);
         continue;
       }
@@ -148,10 +152,10 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     // Until the load has finished, every target says so: a load killed part way leaves the
     // marker, and the next load or restore refuses the target without --force.
     for (const target of targets) {
-      await markIncomplete(admin, engine.dialect, target, `load of ${options.path}`);
+      await markIncomplete(admin, engine.script.admin, target, `load of ${options.path}`);
       marked.push(target);
     }
-    await admin.execute(`USE ${quoteName(targets[0] ?? '')}`);
+    await admin.execute(engine.script.admin.useDatabase(targets[0] ?? ''));
     while (sessions.length < threads) {
       sessions.push(
         await engine.openSession({ ...options.connection, database: targets[0] ?? '' }),
@@ -160,10 +164,19 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     const counts: RowCounts = new Map();
     let bytes = 0;
     if (manifest !== undefined) {
-      bytes = await loadDirectory(options, manifest, sessions, counts, tracker, multiple);
+      bytes = await loadDirectory(
+        engine.script,
+        options,
+        manifest,
+        sessions,
+        counts,
+        tracker,
+        multiple,
+      );
       compareCounts(counts, manifest.tableRows, options.path, multiple ? undefined : targets[0]);
     } else {
       const result = await runScript(
+        engine.script,
         openScript(options.path, compression, encrypted, options.identities),
         sessions,
         counts,
@@ -180,7 +193,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         );
       compareCounts(counts, marker.tables, options.path, multiple ? undefined : targets[0]);
     }
-    for (const target of targets) await clearIncompleteMarker(admin, engine.dialect, target);
+    for (const target of targets) await clearIncompleteMarker(admin, engine.script.admin, target);
     tracker.allTablesDone();
     tracker.finish();
     return {
@@ -193,7 +206,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
   } catch (error) {
     // The loaders first: an open statement of theirs would hold the locks the drops need.
     for (const session of sessions.splice(1)) await session.close();
-    await rollBack(sessions[0], created, emptied, options.logger);
+    await rollBack(sessions[0], engine.script.admin, created, emptied, options.logger);
     // A target loaded over (--force) is not rolled back: it keeps the marker.
     const forced = marked.filter((name) => !created.includes(name) && !emptied.includes(name));
     if (forced.length > 0)
@@ -213,26 +226,25 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
 /** Drops what a failed load created: whole databases it made, the objects of ones that were empty. */
 async function rollBack(
   session: Session | undefined,
+  admin: AdminStatements,
   created: readonly string[],
   emptied: readonly string[],
   logger: Logger,
 ): Promise<void> {
   if (session === undefined) return;
   try {
-    for (const name of created) await session.execute(`DROP DATABASE IF EXISTS ${quoteName(name)}`);
+    for (const name of created) await session.execute(admin.dropDatabase(name));
     for (const name of emptied) {
       const inventory = await session.listObjects(name);
-      const drop = async (keyword: string, names: readonly string[]): Promise<void> => {
+      const drop = async (kind: ObjectKind, names: readonly string[]): Promise<void> => {
         for (const object of names)
-          await session.execute(
-            `DROP ${keyword} IF EXISTS ${quoteName(name)}.${quoteName(object)}`,
-          );
+          await session.execute(admin.dropObject(name, kind, object, true));
       };
-      await drop('VIEW', inventory.views);
-      await drop('TABLE', [...inventory.tables, ...inventory.sequences]);
-      await drop('PROCEDURE', inventory.procedures);
-      await drop('FUNCTION', inventory.functions);
-      await drop('EVENT', inventory.events);
+      await drop('view', inventory.views);
+      await drop('table', [...inventory.tables, ...inventory.sequences]);
+      await drop('procedure', inventory.procedures);
+      await drop('function', inventory.functions);
+      await drop('event', inventory.events);
     }
   } catch (error) {
     logger.error(
@@ -242,6 +254,7 @@ async function rollBack(
 }
 
 async function loadDirectory(
+  format: ScriptFormat,
   options: LoadOptions,
   manifest: DumpManifest,
   sessions: readonly Session[],
@@ -258,7 +271,15 @@ async function loadDirectory(
       manifest.encrypted,
       options.identities,
     );
-    const result = await runScript(script, [session], counts, tracker, options.signal, database);
+    const result = await runScript(
+      format,
+      script,
+      [session],
+      counts,
+      tracker,
+      options.signal,
+      database,
+    );
     bytes += result.bytes;
     if (!result.tail.trimEnd().endsWith(FILE_END_MARKER))
       throw new DumpError(`${name} in ${options.path} has no end marker: it is incomplete`);
@@ -298,6 +319,7 @@ async function loadDirectory(
  * `USE`, which change a session's state. Returns the bytes run and the script's last 64 KiB.
  */
 async function runScript(
+  format: ScriptFormat,
   script: AsyncIterable<Buffer>,
   sessions: readonly Session[],
   counts: RowCounts,
@@ -326,10 +348,12 @@ async function runScript(
     await Promise.all(inFlight);
     if (failure.error !== undefined) throw failure.error;
   };
-  for await (const statement of readDumpStatements(tapped())) {
+  // The engine's reader, as restore's: the stock client's split, memory bounded by the
+  // longest statement whatever the dump's size.
+  for await (const statement of format.readStatements(tapped())) {
     if (signal?.aborted === true) throw new DumpError('the load was interrupted');
     if (failure.error !== undefined) throw failure.error;
-    const table = insertTable(statement.sql);
+    const table = format.insertTable(statement.sql);
     if (table !== undefined) {
       while (free.length === 0) {
         await new Promise<void>((resolve) => {
@@ -341,7 +365,7 @@ async function runScript(
       const session = free.pop() as Session;
       const key = `${current}.${table}`;
       const sqlBytes = statement.sql.length;
-      const task = executeRetryingDeadlocks(session, statement.sql)
+      const task = executeRetryingDeadlocks(format, session, statement.sql)
         .then(
           (rows) => {
             counts.set(key, (counts.get(key) ?? 0) + rows);
@@ -349,7 +373,7 @@ async function runScript(
           },
           (error: unknown) => {
             failure.error ??= new DumpError(
-              `a statement at line ${String(statement.line)} failed: ${withoutSqlText(error)}`,
+              `a statement at line ${String(statement.line)} failed: ${withoutSqlText(format, error)}`,
               { cause: error },
             );
           },
@@ -365,15 +389,15 @@ async function runScript(
       continue;
     }
     await settle();
-    const use = /^USE\s+`((?:[^`]|``)+)`$/i.exec(statement.sql);
-    if (use?.[1] !== undefined) current = use[1].replace(/``/g, '`');
-    const everywhere = use !== null || /^SET\s/i.test(statement.sql);
+    const used = format.admin.usedDatabase(statement.sql);
+    if (used !== undefined) current = used;
+    const everywhere = used !== undefined || format.admin.isSessionSetting(statement.sql);
     try {
       if (everywhere) for (const session of sessions) await session.execute(statement.sql);
       else await (sessions[0] as Session).execute(statement.sql);
     } catch (error) {
       throw new DumpError(
-        `a statement at line ${String(statement.line)} failed: ${withoutSqlText(error)}`,
+        `a statement at line ${String(statement.line)} failed: ${withoutSqlText(format, error)}`,
         { cause: error },
       );
     }
@@ -551,16 +575,13 @@ function compareCounts(
 }
 
 /**
- * The message of a failed statement without the server's `near '…'` quote of the statement:
- * that text may hold row values, which never go into an error or a log.
+ * The message of a failed statement without the server's quote of the statement: that text
+ * may hold row values, which never go into an error or a log.
  */
-export function withoutSqlText(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/ near '[\s\S]*' at line \d+/, ' (the statement text is left out)');
+function withoutSqlText(format: ScriptFormat, error: unknown): string {
+  return format.admin.withoutStatementText(error instanceof Error ? error.message : String(error));
 }
 
-/** InnoDB's "deadlock found" and "lock wait timeout": the statement was rolled back whole. */
-const RETRYABLE_ERRNOS = new Set([1213, 1205]);
 const MAX_ATTEMPTS = 5;
 
 /**
@@ -568,14 +589,16 @@ const MAX_ATTEMPTS = 5;
  * table can deadlock on its index pages; InnoDB then rolls the victim statement back whole,
  * so running it again is safe and is what the server asks for.
  */
-async function executeRetryingDeadlocks(session: Session, sql: string): Promise<number> {
+async function executeRetryingDeadlocks(
+  format: ScriptFormat,
+  session: Session,
+  sql: string,
+): Promise<number> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await session.executeCounting(sql);
     } catch (error) {
-      const errno = (error as { errno?: number }).errno;
-      if (errno === undefined || !RETRYABLE_ERRNOS.has(errno) || attempt >= MAX_ATTEMPTS)
-        throw error;
+      if (!format.admin.isRolledBackWhole(error) || attempt >= MAX_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
     }
   }

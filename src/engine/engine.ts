@@ -36,17 +36,46 @@ export interface ServerInfo {
   readonly version: string;
 }
 
-/** Kinds of schema objects, in the order a restore creates them. */
+/**
+ * Kinds of schema objects, in the order a restore creates them and a snapshot lists them (a
+ * function before the procedures that call it, triggers after every table's rows). The one
+ * list that snapshot layout, plans, restores and dumps read.
+ */
 export const OBJECT_KINDS = [
   'table',
   'sequence',
   'view',
-  'procedure',
   'function',
+  'procedure',
   'trigger',
   'event',
 ] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
+
+/** True when `text` is the name of an object kind. */
+export function isObjectKind(text: string): text is ObjectKind {
+  return (OBJECT_KINDS as readonly string[]).includes(text);
+}
+
+/** The names of the objects of `kind` in `inventory` (triggers by name, in their order). */
+export function namesOfKind(inventory: SchemaInventory, kind: ObjectKind): readonly string[] {
+  switch (kind) {
+    case 'table':
+      return inventory.tables;
+    case 'sequence':
+      return inventory.sequences;
+    case 'view':
+      return inventory.views;
+    case 'function':
+      return inventory.functions;
+    case 'procedure':
+      return inventory.procedures;
+    case 'trigger':
+      return inventory.triggers.map((trigger) => trigger.name);
+    case 'event':
+      return inventory.events;
+  }
+}
 
 /** Every object of one database, each list sorted by name (code point order). */
 export interface SchemaInventory {
@@ -288,6 +317,11 @@ export interface SqlDialect {
   /** `INSERT INTO t (cols) VALUES (...)` for one or more rows, without the trailing `;`. */
   insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string;
   /**
+   * A snapshot's row lines: a function of one row's literals that gives its line (a one-row
+   * INSERT into `table` naming `columns`, with its `;` and newline). Build it once per table.
+   */
+  rowLineWriter(table: string, columns: readonly string[]): (row: RowLiterals) => string;
+  /**
    * The statement, without its `;`, that sets sequence `name` (created in this session's
    * database) to `state`, so that it hands out `state.next` first. Throws on a state that is
    * not integer text.
@@ -302,6 +336,13 @@ export interface SqlDialect {
   disableEventStatement(name: string): string;
   /** The statement that re-creates a trigger/routine/event, wrapped in `DELIMITER` lines for the stock client. */
   delimitedStatement(sql: string): string;
+  /**
+   * The lines of a snapshot file that re-create `definition` in a session after
+   * {@link scriptPreamble}: under the sql_mode and time zone it was created under (and, when
+   * `withContext`, its client character set and collation, with their notes as comments),
+   * delimited for the stock client where it needs to be, then the file's settings again.
+   */
+  replayableLines(definition: ObjectDefinition, withContext: boolean): readonly string[];
   /**
    * `statement` without its DEFINER clause (plain or in a versioned comment, as mysqldump
    * writes it), so that any account can replay it.
@@ -383,6 +424,158 @@ export interface ScriptFormat {
   checker(expected: FileExpectation): StatementChecker;
   /** The text of a comment line that {@link SqlDialect.comment} wrote; undefined for other lines. */
   commentText(line: string): string | undefined;
+  /**
+   * The object a snapshot file's first line names (`schema_backup: <kind> <name>[ on table
+   * <table>]` in a comment, names quoted); undefined for any other line.
+   */
+  fileTitle(line: string): { name: string; table?: string | undefined } | undefined;
+  /** What every line of a table file that holds rows starts with (one row a line). */
+  readonly rowLinePrefix: string;
+  /** True for a line that frames a table file's rows (blank, or opening and committing their transaction). */
+  isFramingLine(line: string): boolean;
+  /** True for a line of a CREATE TABLE that may change the row key (a primary or unique key). */
+  isKeyLine(line: string): boolean;
+  /** The head of a row line that names its columns and holds one row; undefined for another line. */
+  parseRowHead(line: string): RowHead | undefined;
+  /**
+   * Finds where each value literal of a one-row line starts and ends, from offset `start`
+   * (the end of its head), into `bounds` (start and end offset of value i at 2i and 2i+1):
+   * at most `maxValues`. Returns how many, or -1 when the line is not one row.
+   */
+  findRowValues(line: string, start: number, bounds: Int32Array, maxValues: number): number;
+  /** Parses a CREATE TABLE statement as the engine writes it; undefined when `sql` holds none. */
+  parseCreateTable(sql: string): TableDefinition | undefined;
+  /** How a dump file is written. */
+  readonly dump: DumpScript;
+  /** Statements that prepare and clean up targets. */
+  readonly admin: AdminStatements;
+  /**
+   * An INSERT split into what stands before its row values (`INSERT INTO t (cols) VALUES `,
+   * the same for every row of a table) and the values; undefined for other statements.
+   */
+  splitInsert(sql: string): { prefix: string; values: string } | undefined;
+  /** One statement of the rows of INSERTs that {@link splitInsert} gave the same `prefix`. */
+  joinInsert(prefix: string, values: readonly string[]): string;
+  /** The table (unquoted) an INSERT statement writes to; undefined for other statements. */
+  insertTable(sql: string): string | undefined;
+}
+
+/** One column of a {@link TableDefinition}. */
+export interface ColumnDefinition {
+  readonly name: string;
+  /** The whole definition after the name, e.g. `varchar(10) NOT NULL DEFAULT 'x'`. */
+  readonly definition: string;
+  /** `varchar(10)`, `int(11) unsigned`, … */
+  readonly type: string;
+  readonly nullable: boolean;
+  /** The DEFAULT clause's value as written, or undefined. */
+  readonly default: string | undefined;
+  /** `CHARACTER SET … COLLATE …` as written, or undefined (the table's). */
+  readonly charset: string | undefined;
+}
+
+/** A table's CREATE TABLE, read into its parts (for a summary of what changed). */
+export interface TableDefinition {
+  readonly name: string;
+  /** In order. */
+  readonly columns: readonly ColumnDefinition[];
+  /** `PRIMARY`, and every other key by name, with its whole line. */
+  readonly indexes: ReadonlyMap<string, string>;
+  readonly foreignKeys: ReadonlyMap<string, string>;
+  readonly checks: ReadonlyMap<string, string>;
+  /** What follows the closing parenthesis: ENGINE, CHARSET, COMMENT, partitioning… */
+  readonly options: string;
+  /** Columns of the primary key, else of the first unique key; empty when none. */
+  readonly rowKey: readonly string[];
+}
+
+/** The head of a line that holds one row: the same for every row of a table. */
+export interface RowHead {
+  /** The line's text up to its first value. */
+  readonly text: string;
+  /** The columns the line names, in order. */
+  readonly columns: readonly string[];
+}
+
+/** A table's `CREATE TABLE` with its movable secondary keys split off, to add after the rows. */
+export interface DeferredKeys {
+  /** The `CREATE TABLE` without the deferred keys. */
+  readonly create: string;
+  /** The statement that adds them back, without the final `;`. */
+  readonly addKeys: string;
+}
+
+/**
+ * What a dump file says, as text: every function returns whole lines (each ending `\n`) of
+ * statements with their `;`, ready to write, unless it says otherwise.
+ */
+export interface DumpScript {
+  /** The session settings the rest of a dump assumes, one statement a line, no final newline. */
+  readonly preamble: string;
+  /** Makes `name` the current database; creates it first when `create` (a dump of several). */
+  useDatabase(name: string, create: boolean): string;
+  /** A table's or sequence's structure: drop it if it exists, then its CREATE. */
+  replaceStructure(definition: ObjectDefinition): string;
+  /**
+   * A view, routine, trigger or event made replayable: dropped if it exists, then created
+   * under the client character set, collation, sql_mode and time zone it was created under
+   * (`creation` from {@link SqlDialect.creationContext}), and the session set back.
+   */
+  replayableObject(definition: ObjectDefinition, creation: CreationContext | undefined): string;
+  /** Whether `sql` (a view's CREATE) names object `name`. */
+  mentions(sql: string, name: string): boolean;
+  /**
+   * Splits `create` (a table's CREATE TABLE) into the table without its movable secondary
+   * keys and the statement that adds them; undefined when nothing may move.
+   */
+  deferSecondaryKeys(tableName: string, create: string): DeferredKeys | undefined;
+  /** Names of the tables that `creates` (a database's CREATE TABLEs) reference in a foreign key. */
+  referencedTables(creates: readonly string[]): Set<string>;
+}
+
+/**
+ * Statements (without `;`) that restore, load and verify run on a session to prepare and
+ * clean up a target database, and what they read back from a statement that failed.
+ */
+export interface AdminStatements {
+  /** Creates database `name` with the default character set of every file. */
+  createDatabase(name: string): string;
+  /** Drops database `name`, if it exists. */
+  dropDatabase(name: string): string;
+  /** Makes `name` the session's current database. */
+  useDatabase(name: string): string;
+  /** Drops object `name` of `kind` in `database`; only if it exists when `ifExists`. */
+  dropObject(database: string, kind: ObjectKind, name: string, ifExists: boolean): string;
+  /** Turns the session's foreign key checks off, so tables drop in any order. */
+  readonly foreignKeyChecksOff: string;
+  /**
+   * The statements that make table `table` of `database` hold `note` as its one row, after
+   * dropping any table of that name (the incomplete marker). `note` is cut to fit.
+   */
+  markerStatements(database: string, table: string, note: string): readonly string[];
+  /**
+   * Names a statement in an error message without its values: an INSERT by its table,
+   * anything else by its first words.
+   */
+  describeStatement(sql: string): string;
+  /** The database a `USE` statement switches to; undefined for another statement. */
+  usedDatabase(sql: string): string | undefined;
+  /** True for a statement that sets session state (every connection of a load runs it). */
+  isSessionSetting(sql: string): boolean;
+  /**
+   * True for a failure after which the server rolled the statement back whole (a deadlock,
+   * a lock wait timeout), so that running it again is safe.
+   */
+  isRolledBackWhole(error: unknown): boolean;
+  /** True for a statement that locks or unlocks tables (mysqldump's `LOCK TABLES`). */
+  isTableLock(sql: string): boolean;
+  /** The 1-based row of a multi-row INSERT that a server error `message` names; undefined when none. */
+  failedRow(message: string): number | undefined;
+  /**
+   * A server error `message` without its quote of the statement, which may hold row values
+   * (these never go into an error or a log).
+   */
+  withoutStatementText(message: string): string;
 }
 
 export interface Engine {

@@ -6,7 +6,7 @@
  *
  * Part of the restore workflow; uses only the engine interface.
  */
-import type { SqlDialect, Session } from '../engine/engine.js';
+import type { AdminStatements, Session } from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 
 /** The marker's table name. */
@@ -23,27 +23,21 @@ export function hasIncompleteMarker(tables: readonly string[]): boolean {
  */
 export async function markIncomplete(
   session: Session,
-  dialect: SqlDialect,
+  admin: AdminStatements,
   database: string,
   note: string,
 ): Promise<void> {
-  const table = `${dialect.quoteIdentifier(database)}.${dialect.quoteIdentifier(INCOMPLETE_MARKER)}`;
-  await session.execute(`DROP TABLE IF EXISTS ${table}`);
-  await session.execute(
-    `CREATE TABLE ${table} (note VARCHAR(255)) COMMENT 'schema_backup: restore or load in progress or failed'`,
-  );
-  await session.execute(`INSERT INTO ${table} VALUES (${dialect.quoteString(note.slice(0, 255))})`);
+  for (const statement of admin.markerStatements(database, INCOMPLETE_MARKER, note))
+    await session.execute(statement);
 }
 
 /** Drops the marker from `database`, if it is there. Throws what the session throws. */
 export async function clearIncompleteMarker(
   session: Session,
-  dialect: SqlDialect,
+  admin: AdminStatements,
   database: string,
 ): Promise<void> {
-  await session.execute(
-    `DROP TABLE IF EXISTS ${dialect.quoteIdentifier(database)}.${dialect.quoteIdentifier(INCOMPLETE_MARKER)}`,
-  );
+  await session.execute(admin.dropObject(database, 'table', INCOMPLETE_MARKER, true));
 }
 
 /**

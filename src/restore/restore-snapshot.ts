@@ -12,23 +12,30 @@
  * Workflows never print, read argv or the environment, or exit.
  */
 import { performance } from 'node:perf_hooks';
-import type {
-  CheckedStatement,
-  ConnectionOptions,
-  Engine,
-  FileExpectation,
-  ScriptStatement,
-  Session,
+import {
+  OBJECT_KINDS,
+  type AdminStatements,
+  type CheckedStatement,
+  type ConnectionOptions,
+  type Engine,
+  type FileExpectation,
+  type ObjectKind,
+  type ScriptStatement,
+  type Session,
 } from '../engine/engine.js';
 import { RestoreError, UnexpectedStatementError, UsageError } from '../errors.js';
 import { isSelected } from '../support/glob.js';
 import type { Logger } from '../support/logger.js';
 import { printable } from '../support/printable.js';
-import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../snapshot/layout.js';
+import {
+  DATABASE_DEFAULTS_FILE,
+  kindOfFileName,
+  objectForFileName,
+  SNAPSHOT_FILE_SUFFIX,
+} from '../snapshot/layout.js';
 import { MANIFEST_FILE, parseManifest, type SnapshotManifest } from '../snapshot/manifest.js';
 import { SplitDigest } from './file-digest.js';
 import { clearIncompleteMarker, INCOMPLETE_MARKER, markIncomplete } from './incomplete-marker.js';
-import { splitInsert } from './sql-statements.js';
 import { readText, type SnapshotSource } from './snapshot-source.js';
 import { checkMeasured, PlaintextMeasure, type UserDataInput } from './user-data-input.js';
 
@@ -111,12 +118,13 @@ export interface RestoreResult {
 interface PlannedFile {
   readonly file: string;
   readonly name: string;
-  readonly kind: string;
+  readonly kind: ObjectKind | 'database defaults';
   /** What the file may hold. */
   readonly expected: FileExpectation;
 }
 
-const OBJECT_ORDER = ['sequence', 'view', 'function', 'procedure', 'trigger', 'event'];
+/** Objects are created in the order of their kinds. */
+const OBJECT_ORDER: readonly string[] = OBJECT_KINDS;
 
 /** Restores `options.source` into `options.target` with `engine`. */
 export async function restoreSnapshot(
@@ -176,7 +184,7 @@ export async function restoreSnapshot(
     if (first === undefined) throw new UsageError('no connection');
     await markIncomplete(
       first,
-      engine.dialect,
+      engine.script.admin,
       options.target,
       `from ${options.source.description}`,
     );
@@ -265,7 +273,7 @@ export async function restoreSnapshot(
           .map((trigger) => `trigger ${trigger.name}`)
       : [];
 
-    await clearIncompleteMarker(first, engine.dialect, options.target);
+    await clearIncompleteMarker(first, engine.script.admin, options.target);
     return {
       target: options.target,
       source: options.source.description,
@@ -310,9 +318,9 @@ async function planFiles(
       defaults = { file, name: file, kind: 'database defaults', expected: { kind: 'database' } };
       continue;
     }
-    const suffix = /(?:\.(view|sequence|procedure|function|trigger|event))?\.sql$/.exec(file);
-    if (!suffix) continue;
-    const kind = suffix[1] ?? 'table';
+    if (!file.endsWith(SNAPSHOT_FILE_SUFFIX)) continue;
+    // A file whose suffix names no other kind is a table's (its name may not decode).
+    const kind = kindOfFileName(file) ?? 'table';
     // A name too long for a file name is cut and hashed: the file's first line names it.
     const header =
       kind === 'trigger' || objectForFileName(file) === undefined
@@ -356,13 +364,7 @@ async function readHeader(
     head += chunk.toString('utf8');
     if (head.includes('\n') || head.length > 4096) break;
   }
-  const text = engine.script.commentText(head.split('\n')[0] ?? '');
-  const match =
-    text === undefined
-      ? null
-      : /^schema_backup: \w+ `((?:[^`]|``)*)`(?: on table `((?:[^`]|``)*)`)?/.exec(text);
-  if (!match) return undefined;
-  return { name: (match[1] ?? '').replace(/``/g, '`'), table: match[2]?.replace(/``/g, '`') };
+  return engine.script.fileTitle(head.split('\n')[0] ?? '');
 }
 
 /** The snapshot's manifest, or undefined when it has none (an old snapshot). */
@@ -377,7 +379,7 @@ async function prepareTarget(
   options: RestoreOptions,
   plan: { tables: readonly PlannedFile[]; objects: readonly PlannedFile[] },
 ): Promise<void> {
-  const q = (name: string): string => engine.dialect.quoteIdentifier(name);
+  const statements = engine.script.admin;
   if ((await admin.listDatabases()).includes(options.target)) {
     const inventory = await admin.listObjects(options.target);
     const count =
@@ -401,19 +403,18 @@ async function prepareTarget(
       );
       // What the snapshot creates is dropped first (a failed restore's leftovers included);
       // anything else in the target stays.
-      await admin.execute('SET foreign_key_checks = 0');
-      for (const entry of [...plan.objects].reverse()) {
+      await admin.execute(statements.foreignKeyChecksOff);
+      for (const entry of [...plan.objects].reverse())
         await admin.execute(
-          `DROP ${entry.kind.toUpperCase()} IF EXISTS ${q(options.target)}.${q(entry.name)}`,
+          statements.dropObject(options.target, entry.kind as ObjectKind, entry.name, true),
         );
-      }
       for (const entry of plan.tables)
-        await admin.execute(`DROP TABLE IF EXISTS ${q(options.target)}.${q(entry.name)}`);
+        await admin.execute(statements.dropObject(options.target, 'table', entry.name, true));
     }
     if (inventory.tables.includes(INCOMPLETE_MARKER))
-      await admin.execute(`DROP TABLE ${q(options.target)}.${q(INCOMPLETE_MARKER)}`);
+      await admin.execute(statements.dropObject(options.target, 'table', INCOMPLETE_MARKER, false));
   } else {
-    await admin.execute(`CREATE DATABASE ${q(options.target)} CHARACTER SET utf8mb4`);
+    await admin.execute(statements.createDatabase(options.target));
   }
 }
 
@@ -555,14 +556,20 @@ async function executeScript(
       await session.execute(sql);
       sent += 1;
     } catch (error) {
-      throw restoreFailure(error, run.label, failedLine(error, lines), sql, run.secretRows);
+      throw restoreFailure(
+        error,
+        run.label,
+        failedLine(engine.script.admin, error, lines),
+        engine.script.admin.describeStatement(sql),
+        run.secretRows,
+      );
     }
   };
   const flush = async (): Promise<void> => {
     if (batch === undefined) return;
     const { prefix, values, lines } = batch;
     batch = undefined;
-    await send(`${prefix}${values.join(',')}`, lines);
+    await send(engine.script.joinInsert(prefix, values), lines);
   };
   const checker = run.trust ? undefined : engine.script.checker(run.expected);
   await session.execute(engine.script.sessionReset);
@@ -580,7 +587,7 @@ async function executeScript(
     }
     const insert =
       checked === undefined
-        ? splitInsert(sql)
+        ? engine.script.splitInsert(sql)
         : checked.valuesAt === undefined
           ? undefined
           : { prefix: sql.slice(0, checked.valuesAt), values: sql.slice(checked.valuesAt) };
@@ -602,7 +609,7 @@ async function executeScript(
     // TABLES an INSERT must also have locked every table its foreign keys name, and a table
     // another session creates meanwhile (files load in parallel) is not: the load fails
     // with ER_TABLE_NOT_LOCKED now and then. The locks only speed up MyISAM; leave them out.
-    if (checked?.kind === 'lock' || /^(?:UN)?LOCK\s+TABLES?\b/i.test(sql)) continue;
+    if (checked?.kind === 'lock' || engine.script.admin.isTableLock(sql)) continue;
     if (run.disableEvents === true && checked?.disabledEvent !== undefined) {
       disabledEvent = true;
       await send(checked.disabledEvent, [statement.line]);
@@ -690,9 +697,9 @@ async function createObjects(
  * The line of the row the server names (`… at row N` of a joined INSERT), else the first
  * line of the statement.
  */
-function failedLine(error: unknown, lines: readonly number[]): number {
-  const row = /at row (\d+)/.exec(error instanceof Error ? error.message : '');
-  const index = row ? Number(row[1]) - 1 : 0;
+function failedLine(admin: AdminStatements, error: unknown, lines: readonly number[]): number {
+  const row = admin.failedRow(error instanceof Error ? error.message : '');
+  const index = row === undefined ? 0 : row - 1;
   return lines[index] ?? lines[0] ?? 0;
 }
 
@@ -700,11 +707,9 @@ function restoreFailure(
   error: unknown,
   label: string,
   line: number,
-  sql: string,
+  what: string,
   secretRows: boolean,
 ): RestoreError {
-  const insert = /^INSERT INTO (`(?:[^`]|``)+`)/.exec(sql);
-  const what = insert ? `INSERT into ${insert[1] ?? ''}` : sql.split(/\s+/).slice(0, 3).join(' ');
   const reason = secretRows
     ? `server error ${(error as { code?: string }).code ?? 'unknown'}`
     : (error as Error).message;

@@ -382,7 +382,7 @@ async function dropScratch(
 ): Promise<void> {
   const session = await engine.openSession({ ...connection, database: undefined });
   try {
-    await session.execute(`DROP DATABASE IF EXISTS ${engine.dialect.quoteIdentifier(scratch)}`);
+    await session.execute(engine.script.admin.dropDatabase(scratch));
   } finally {
     await session.close();
   }

@@ -7,19 +7,17 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import {
   countRowChanges,
-  isFramingLine,
   MAX_ROWS_COMPARED,
-  ROW_PREFIX,
   RowDigestCollector,
   type RowDigest,
 } from '../diff/count-row-changes.js';
-import { parseCreateTable } from '../diff/parse-create-table.js';
+import type { ScriptFormat } from '../engine/engine.js';
 
 export { MAX_ROWS_COMPARED };
 
 export interface TableFileSummary {
   /**
-   * Lines that are neither rows nor framing ({@link isFramingLine}), joined: equal strings
+   * Lines that are neither rows nor framing ({@link ScriptFormat.isFramingLine}), joined: equal strings
    * mean equal structure.
    */
   readonly structure: string;
@@ -39,19 +37,24 @@ export interface TableFileChange {
   readonly rowsCounted?: boolean | undefined;
 }
 
-/** Summarises file text held in memory. */
-export function summarizeText(text: string, maxRows = MAX_ROWS_COMPARED): TableFileSummary {
-  const collector = new SummaryCollector(maxRows);
+/** Summarises file text held in memory, read as `script` writes it. */
+export function summarizeText(
+  script: ScriptFormat,
+  text: string,
+  maxRows = MAX_ROWS_COMPARED,
+): TableFileSummary {
+  const collector = new SummaryCollector(script, maxRows);
   for (const line of text.split('\n')) collector.add(line);
   return collector.result();
 }
 
 /** Summarises a file on disk, streaming it; undefined when it does not exist. */
 export async function summarizeFile(
+  script: ScriptFormat,
   path: string,
   maxRows = MAX_ROWS_COMPARED,
 ): Promise<TableFileSummary | undefined> {
-  const collector = new SummaryCollector(maxRows);
+  const collector = new SummaryCollector(script, maxRows);
   try {
     const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
     for await (const line of lines) collector.add(line);
@@ -80,18 +83,20 @@ export function compareSummaries(
 class SummaryCollector {
   private readonly structure: string[] = [];
   private rows: RowDigestCollector | undefined;
+  private readonly script: ScriptFormat;
   private readonly maxRows: number;
 
-  constructor(maxRows: number) {
+  constructor(script: ScriptFormat, maxRows: number) {
+    this.script = script;
     this.maxRows = maxRows;
   }
 
   add(line: string): void {
-    if (line.startsWith(ROW_PREFIX)) {
+    if (line.startsWith(this.script.rowLinePrefix)) {
       // The CREATE TABLE comes before the rows: by the first row, the key is known.
       this.rows ??= this.newRowCollector();
       this.rows.add(line);
-    } else if (!isFramingLine(line)) {
+    } else if (!this.script.isFramingLine(line)) {
       this.structure.push(line);
     }
   }
@@ -102,7 +107,7 @@ class SummaryCollector {
   }
 
   private newRowCollector(): RowDigestCollector {
-    const rowKey = parseCreateTable(this.structure.join('\n'))?.rowKey ?? [];
-    return new RowDigestCollector(rowKey, this.maxRows);
+    const rowKey = this.script.parseCreateTable(this.structure.join('\n'))?.rowKey ?? [];
+    return new RowDigestCollector(this.script, rowKey, this.maxRows);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { ObjectKind } from '../engine/engine.js';
+import { isObjectKind, type ObjectKind } from '../engine/engine.js';
 import { hostNameProblem } from '../support/host-name.js';
 
 export const SNAPSHOT_FILE_SUFFIX = '.sql';
@@ -40,17 +40,31 @@ export function fileNameForObject(kind: ObjectKind, name: string): string {
     : `${encoded}.${kind}${SNAPSHOT_FILE_SUFFIX}`;
 }
 
+/**
+ * The kind of object a snapshot file holds, by its name's suffix (`.view.sql`; none for a
+ * table), whether or not its name part decodes; undefined for a file that is not one of ours.
+ */
+export function kindOfFileName(fileName: string): ObjectKind | undefined {
+  if (!fileName.endsWith(SNAPSHOT_FILE_SUFFIX)) return undefined;
+  const stem = fileName.slice(0, -SNAPSHOT_FILE_SUFFIX.length);
+  const dot = stem.lastIndexOf('.');
+  if (dot === -1) return 'table';
+  const kind = stem.slice(dot + 1);
+  return isObjectKind(kind) && kind !== 'table' ? kind : undefined;
+}
+
 /** The object a snapshot file holds, or undefined for a file that is not one of ours. */
 export function objectForFileName(
   fileName: string,
 ): { kind: ObjectKind; name: string } | undefined {
   if (!fileName.endsWith(SNAPSHOT_FILE_SUFFIX)) return undefined;
+  const kind = kindOfFileName(fileName);
+  if (kind === undefined) return undefined;
   const stem = fileName.slice(0, -SNAPSHOT_FILE_SUFFIX.length);
-  const match = /^([^.]*)(?:\.(view|sequence|procedure|function|trigger|event))?$/.exec(stem);
-  if (!match) return undefined;
-  const kind = (match[2] ?? 'table') as ObjectKind;
+  const encoded = kind === 'table' ? stem : stem.slice(0, -(kind.length + 1));
+  if (encoded.includes('.')) return undefined;
   try {
-    return { kind, name: decodeName(match[1] ?? '') };
+    return { kind, name: decodeName(encoded) };
   } catch {
     return undefined;
   }

@@ -3,7 +3,12 @@
  * without touching anything: the same plan feeds `check`, `--dry-run` and the real run.
  */
 import type { Categories, Category } from '../config/schema.js';
-import type { ObjectKind, SchemaInventory } from '../engine/engine.js';
+import {
+  namesOfKind,
+  OBJECT_KINDS,
+  type ObjectKind,
+  type SchemaInventory,
+} from '../engine/engine.js';
 import { fileNameForObject } from './layout.js';
 
 /** What happens to a table's rows. */
@@ -84,25 +89,27 @@ export function planSnapshot(inventory: SchemaInventory, categories: Categories)
       else objects.push({ kind, name, file: fileNameForObject(kind, name) });
     }
   };
-  addObjects('sequence', inventory.sequences);
-  addObjects('view', inventory.views);
-  addObjects('function', inventory.functions);
-  addObjects('procedure', inventory.procedures);
-  // Triggers have files of their own, loaded after every table's rows (the user data of local
-  // tables included), so that a restore fires none of them. Those of ignored tables go too.
-  for (const trigger of inventory.triggers) {
-    if (categoryOf.get(trigger.table) === 'ignore' || !inventory.tables.includes(trigger.table))
+  for (const kind of OBJECT_KINDS) {
+    if (kind === 'table') continue;
+    if (kind !== 'trigger') {
+      addObjects(kind, namesOfKind(inventory, kind));
       continue;
-    if (categoryOf.get(trigger.name) === 'ignore') ignored.push(trigger.name);
-    else
-      objects.push({
-        kind: 'trigger',
-        name: trigger.name,
-        file: fileNameForObject('trigger', trigger.name),
-        table: trigger.table,
-      });
+    }
+    // Triggers have files of their own, loaded after every table's rows (the user data of local
+    // tables included), so that a restore fires none of them. Those of ignored tables go too.
+    for (const trigger of inventory.triggers) {
+      if (categoryOf.get(trigger.table) === 'ignore' || !inventory.tables.includes(trigger.table))
+        continue;
+      if (categoryOf.get(trigger.name) === 'ignore') ignored.push(trigger.name);
+      else
+        objects.push({
+          kind: 'trigger',
+          name: trigger.name,
+          file: fileNameForObject('trigger', trigger.name),
+          table: trigger.table,
+        });
+    }
   }
-  addObjects('event', inventory.events);
 
   const present = new Set([...inventory.tables, ...inventory.views, ...inventory.sequences]);
   const missing = [...categoryOf.entries()]

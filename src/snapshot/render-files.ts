@@ -86,11 +86,11 @@ async function* renderInsertLines(
   batches: AsyncIterable<readonly RowLiterals[]>,
 ): AsyncIterable<SqlChunk> {
   const columns = insertableColumns(description).map((column) => column.name);
-  const prefix = dialect.insertStatement(description.name, columns, [[]]).slice(0, -'()'.length);
+  const rowLine = dialect.rowLineWriter(description.name, columns);
   for await (const batch of batches) {
     if (batch.length === 0) continue;
     let text = '';
-    for (const row of batch) text += `${prefix}(${row.join(',')});\n`;
+    for (const row of batch) text += rowLine(row);
     yield { text, rows: batch.length };
   }
 }
@@ -165,35 +165,7 @@ function renderReplayable(
       `${title}${definition.definer === undefined ? '' : `, definer ${definition.definer}`}`,
     ),
   );
-  // The client character set and collation it was created under: a routine's body is read
-  // in them each time it runs, and its literals take them.
-  const context = withContext
-    ? dialect.creationContext(definition)
-    : { notes: [], before: [], after: [] };
-  for (const note of context.notes) lines.push(dialect.comment(note));
-  for (const statement of context.before) lines.push(`${statement};`);
-  const needsDelimiter =
-    definition.kind === 'trigger' ||
-    definition.kind === 'procedure' ||
-    definition.kind === 'function' ||
-    definition.kind === 'event';
-  // The object's own session settings while it is created, then the file's again.
-  const settings: [string, string | undefined][] = [
-    ['sql_mode', definition.sqlMode],
-    // An event's STARTS/ENDS times are read in the time zone it was created in.
-    ['time_zone', definition.timeZone],
-  ];
-  for (const [variable, value] of settings) {
-    if (value !== undefined) lines.push(`SET ${variable} = ${dialect.quoteString(value)};`);
-  }
-  lines.push(needsDelimiter ? dialect.delimitedStatement(definition.sql) : `${definition.sql};`);
-  for (const [variable, value] of settings) {
-    const restore = dialect.scriptPreamble.find((statement) =>
-      statement.startsWith(`SET ${variable} `),
-    );
-    if (value !== undefined && restore !== undefined) lines.push(`${restore};`);
-  }
-  for (const statement of context.after) lines.push(`${statement};`);
+  lines.push(...dialect.replayableLines(definition, withContext));
   return `${lines.join('\n')}\n`;
 }
 

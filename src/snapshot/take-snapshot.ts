@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Categories } from '../config/schema.js';
-import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
+import type { ConnectionOptions, Engine, ScriptFormat, Session } from '../engine/engine.js';
 import { InternalError, SnapshotError, UsageError } from '../errors.js';
 import { Repository, type Author } from '../git/repository.js';
 import { syncDirectory } from '../support/atomic-write.js';
@@ -353,6 +353,7 @@ export async function takeSnapshot(
       // Comparing with the file in place (file system work) overlaps reading the next table
       // (server work); at most two tables are in hand at once.
       const staged = stageIfChanged(
+        engine.script,
         join(hostDir, table.file),
         content,
         pending,
@@ -386,6 +387,7 @@ export async function takeSnapshot(
       objectHashes.set(object.file, sha256(text));
       await content.write(text);
       const { change } = await stageIfChanged(
+        engine.script,
         join(hostDir, object.file),
         content,
         pending,
@@ -407,6 +409,7 @@ export async function takeSnapshot(
       const defaultsContent = new StagedContent(staging, memoryBudget);
       await defaultsContent.write(defaultsText);
       defaultsChange = await stageIfChanged(
+        engine.script,
         join(hostDir, DATABASE_DEFAULTS_FILE),
         defaultsContent,
         pending,
@@ -417,6 +420,7 @@ export async function takeSnapshot(
     const manifestContent = new StagedContent(staging, memoryBudget);
     await manifestContent.write(renderManifest(manifest, objectHashes, format));
     const manifestOutcome = await stageIfChanged(
+      engine.script,
       join(hostDir, MANIFEST_FILE),
       manifestContent,
       pending,
@@ -638,6 +642,7 @@ function reportPlan(plan: SnapshotPlan, options: SnapshotOptions, logger: Logger
 }
 
 async function stageIfChanged(
+  script: ScriptFormat,
   target: string,
   content: StagedContent,
   pending: PendingWrite[],
@@ -670,12 +675,12 @@ async function stageIfChanged(
       rowsRemoved: 0,
       rowsChanged: 0,
     };
-  const before = await summarizeFile(target);
+  const before = await summarizeFile(script, target);
   const small = await content.small();
   const after =
     small === undefined
-      ? ((await summarizeFile(content.stagedPath ?? '')) ?? summarizeText(''))
-      : summarizeText(small.toString('utf8'));
+      ? ((await summarizeFile(script, content.stagedPath ?? '')) ?? summarizeText(script, ''))
+      : summarizeText(script, small.toString('utf8'));
   return { change: 'changed', ...compareSummaries(before, after) };
 }
 

@@ -158,7 +158,7 @@ export async function runUpgrade(engine: Engine, options: UpgradeOptions): Promi
           `after (${after.commit.slice(0, 12)})`,
         );
         try {
-          const diff = await diffSnapshots(from, to, { only: [], patches: true });
+          const diff = await diffSnapshots(engine, from, to, { only: [], patches: true });
           return { outcome: 'upgraded' as const, before, after, diff };
         } finally {
           from.close?.();

@@ -7,6 +7,7 @@ import {
   summarizeText,
 } from '../../src/snapshot/compare-table-file.js';
 import { createTempDir } from '../helpers/temp-dir.js';
+import { mariadbScriptFormat as script } from '../../src/engine/mariadb/script-format.js';
 
 const HEADER = [
   '-- table settings',
@@ -25,7 +26,7 @@ function tableFile(rows: readonly string[], header: readonly string[] = HEADER):
 
 describe('summarizeText', () => {
   it('separates structure lines from row lines, ignoring blank lines', () => {
-    const summary = summarizeText(tableFile([row('a', '1'), row('b', '2')]));
+    const summary = summarizeText(script, tableFile([row('a', '1'), row('b', '2')]));
     expect(summary.structure).toBe(HEADER.join('\n'));
     expect(summary.rowCount).toBe(2);
     expect(summary.rows.keyName).toBe('k');
@@ -34,6 +35,7 @@ describe('summarizeText', () => {
 
   it('counts only lines that start with INSERT INTO as rows', () => {
     const summary = summarizeText(
+      script,
       '  INSERT INTO t VALUES (1);\n-- INSERT INTO t VALUES (2);\nINSERT INTO t VALUES (3);\n',
     );
     expect(summary.rowCount).toBe(1);
@@ -41,7 +43,7 @@ describe('summarizeText', () => {
   });
 
   it('summarises empty text', () => {
-    const summary = summarizeText('');
+    const summary = summarizeText(script, '');
     expect(summary.structure).toBe('');
     expect(summary.rowCount).toBe(0);
   });
@@ -53,30 +55,30 @@ describe('summarizeFile', () => {
     const file = join(dir, 'settings.sql');
     const text = tableFile([row('a', '1'), row('b', 'x\\ny'), row('c', '😀')]);
     await writeFile(file, text);
-    expect(await summarizeFile(file)).toEqual(summarizeText(text));
+    expect(await summarizeFile(script, file)).toEqual(summarizeText(script, text));
   });
 
   it('returns undefined for a file that does not exist', async () => {
     const dir = await createTempDir('cmp');
-    expect(await summarizeFile(join(dir, 'absent.sql'))).toBeUndefined();
+    expect(await summarizeFile(script, join(dir, 'absent.sql'))).toBeUndefined();
   });
 
   it('throws other errors (a directory)', async () => {
     const dir = await createTempDir('cmp');
-    await expect(summarizeFile(dir)).rejects.toMatchObject({ code: 'EISDIR' });
+    await expect(summarizeFile(script, dir)).rejects.toMatchObject({ code: 'EISDIR' });
   });
 });
 
 describe('compareSummaries', () => {
   it('counts every row of a new file as added, and its structure as changed', () => {
     expect(
-      compareSummaries(undefined, summarizeText(tableFile([row('a', '1'), row('b', '2')]))),
+      compareSummaries(undefined, summarizeText(script, tableFile([row('a', '1'), row('b', '2')]))),
     ).toEqual({ structureChanged: true, rowsAdded: 2, rowsRemoved: 0, rowsChanged: 0 });
   });
 
   it('sees no change between equal files', () => {
     const text = tableFile([row('a', '1')]);
-    expect(compareSummaries(summarizeText(text), summarizeText(text))).toEqual({
+    expect(compareSummaries(summarizeText(script, text), summarizeText(script, text))).toEqual({
       structureChanged: false,
       rowsAdded: 0,
       rowsRemoved: 0,
@@ -85,8 +87,8 @@ describe('compareSummaries', () => {
   });
 
   it('counts added, removed and changed rows by key', () => {
-    const before = summarizeText(tableFile([row('a', '1'), row('b', '2'), row('c', '3')]));
-    const after = summarizeText(tableFile([row('a', '1'), row('b', 'two'), row('d', '4')]));
+    const before = summarizeText(script, tableFile([row('a', '1'), row('b', '2'), row('c', '3')]));
+    const after = summarizeText(script, tableFile([row('a', '1'), row('b', 'two'), row('d', '4')]));
     expect(compareSummaries(before, after)).toEqual({
       structureChanged: false,
       rowsAdded: 1,
@@ -96,17 +98,18 @@ describe('compareSummaries', () => {
   });
 
   it('sees a structure change, but not a change of blank lines', () => {
-    const before = summarizeText(tableFile([row('a', '1')]));
+    const before = summarizeText(script, tableFile([row('a', '1')]));
     const altered = HEADER.map((line) => line.replace('varchar(64)', 'varchar(128)'));
     expect(
-      compareSummaries(before, summarizeText(tableFile([row('a', '1')], altered))).structureChanged,
+      compareSummaries(before, summarizeText(script, tableFile([row('a', '1')], altered)))
+        .structureChanged,
     ).toBe(true);
-    const spaced = summarizeText(`\n\n${tableFile([row('a', '1')])}\n\n`);
+    const spaced = summarizeText(script, `\n\n${tableFile([row('a', '1')])}\n\n`);
     expect(compareSummaries(before, spaced).structureChanged).toBe(false);
   });
 
   it('counts a pure column reorder as a structure change, not as changed rows', () => {
-    const before = summarizeText(tableFile([row('a', '1'), row('b', '2')]));
+    const before = summarizeText(script, tableFile([row('a', '1'), row('b', '2')]));
     const reordered = [HEADER[0] ?? '', HEADER[1] ?? '', HEADER[3] ?? '', HEADER[2] ?? '']
       .concat(HEADER.slice(4))
       .map((line) =>
@@ -115,7 +118,7 @@ describe('compareSummaries', () => {
     const rows = ["('1','a')", "('2','b')"].map(
       (values) => `INSERT INTO \`settings\` (\`v\`,\`k\`) VALUES ${values};`,
     );
-    expect(compareSummaries(before, summarizeText(tableFile(rows, reordered)))).toEqual({
+    expect(compareSummaries(before, summarizeText(script, tableFile(rows, reordered)))).toEqual({
       structureChanged: true,
       rowsAdded: 0,
       rowsRemoved: 0,
@@ -125,10 +128,10 @@ describe('compareSummaries', () => {
 
   it('drops the row set beyond the limit and falls back to counts, saying so', () => {
     const many = Array.from({ length: 1001 }, (_, index) => row(String(index), 'v'));
-    const big = summarizeText(tableFile(many), 1000);
+    const big = summarizeText(script, tableFile(many), 1000);
     expect(big.rowCount).toBe(1001);
     expect(big.rows.rows).toBeUndefined();
-    const atLimit = summarizeText(tableFile(many.slice(0, 1000)), 1000);
+    const atLimit = summarizeText(script, tableFile(many.slice(0, 1000)), 1000);
     expect(atLimit.rows.rows?.length).toBe(1000);
     expect(compareSummaries(atLimit, big)).toEqual({
       structureChanged: false,
@@ -143,10 +146,10 @@ describe('compareSummaries', () => {
   // a large table were committed as "rows reordered".
   it('counts 14 changed rows among 300,000', () => {
     const lines = Array.from({ length: 300_000 }, (_, index) => row(String(index), 'v'));
-    const before = summarizeText(tableFile(lines));
+    const before = summarizeText(script, tableFile(lines));
     for (let index = 0; index < 14; index += 1)
       lines[index * 20_000] = row(String(index * 20_000), 'w');
-    expect(compareSummaries(before, summarizeText(tableFile(lines)))).toEqual({
+    expect(compareSummaries(before, summarizeText(script, tableFile(lines)))).toEqual({
       structureChanged: false,
       rowsAdded: 0,
       rowsRemoved: 0,
@@ -159,9 +162,11 @@ describe('compareSummaries', () => {
   it('counts the removal of one of two identical rows', () => {
     const log = (): string => 'INSERT INTO `log` (`n`) VALUES (1);';
     const before = summarizeText(
+      script,
       tableFile([log(), log()], ['CREATE TABLE `log` (', '  `n` int(11)', ');']),
     );
     const after = summarizeText(
+      script,
       tableFile([log()], ['CREATE TABLE `log` (', '  `n` int(11)', ');']),
     );
     expect(compareSummaries(before, after)).toEqual({
@@ -173,8 +178,9 @@ describe('compareSummaries', () => {
   });
 
   it('counts the transaction around the rows as neither structure nor rows', () => {
-    const empty = summarizeText(tableFile([]));
+    const empty = summarizeText(script, tableFile([]));
     const framed = summarizeText(
+      script,
       tableFile(['START TRANSACTION;', row('a', '1'), row('b', '2'), 'COMMIT;']),
     );
     expect(framed.structure).toBe(HEADER.join('\n'));
@@ -187,7 +193,7 @@ describe('compareSummaries', () => {
       rowsChanged: 0,
     });
     // The same rows without the transaction (format 1): no change counted.
-    const unframed = summarizeText(tableFile([row('a', '1'), row('b', '2')]));
+    const unframed = summarizeText(script, tableFile([row('a', '1'), row('b', '2')]));
     expect(compareSummaries(unframed, framed)).toEqual({
       structureChanged: false,
       rowsAdded: 0,

@@ -6,6 +6,7 @@ import {
   RowDigestCollector,
   type RowDigest,
 } from '../../src/diff/count-row-changes.js';
+import { mariadbScriptFormat as script } from '../../src/engine/mariadb/script-format.js';
 
 const row = (id: number | string, value: string): string =>
   `INSERT INTO \`t\` (\`id\`,\`v\`) VALUES (${String(id)},'${value}');`;
@@ -15,7 +16,7 @@ function digest(
   key: readonly string[] = ['id'],
   max?: number,
 ): RowDigest {
-  const collector = new RowDigestCollector(key, max);
+  const collector = new RowDigestCollector(script, key, max);
   for (const line of lines) collector.add(line);
   return collector.result();
 }

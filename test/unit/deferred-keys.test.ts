@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deferSecondaryKeys, referencedTables } from '../../src/dump/deferred-keys.js';
+import { deferSecondaryKeys, referencedTables } from '../../src/engine/mariadb/deferred-keys.js';
 
 const OPTIONS = ') ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci';
 

@@ -1,7 +1,7 @@
 /** Parsing CREATE TABLE statements and comparing two versions of a table. */
 import { describe, expect, it } from 'vitest';
 import { compareStructures, isStructureUnchanged } from '../../src/diff/compare-tables.js';
-import { parseCreateTable } from '../../src/diff/parse-create-table.js';
+import { parseCreateTable } from '../../src/engine/mariadb/parse-create-table.js';
 
 const BEFORE = `-- schema_backup: table \`fk1\`, category global
 SET NAMES utf8mb4;

@@ -8,12 +8,11 @@ import {
   safeFilePart,
   temporaryDumpName,
 } from '../../src/dump/dump-format.js';
-import { withoutSqlText } from '../../src/dump/load-dump.js';
-import { readDumpStatements } from '../../src/dump/read-statements.js';
+import { mariadbScriptFormat } from '../../src/engine/mariadb/script-format.js';
 
 async function statementsOf(chunks: readonly Buffer[]): Promise<string[]> {
   const result: string[] = [];
-  for await (const statement of readDumpStatements(Readable.from(chunks)))
+  for await (const statement of mariadbScriptFormat.readStatements(Readable.from(chunks)))
     result.push(statement.sql);
   return result;
 }
@@ -40,7 +39,7 @@ describe('dump names', () => {
   });
 });
 
-describe('readDumpStatements', () => {
+describe('the statement reader of load', () => {
   it('splits lines across chunks, multi-byte characters included, and honours DELIMITER', async () => {
     const text =
       "-- header\nSET NAMES utf8mb4;\nINSERT INTO `t` VALUES ('ü😀\\n;'),(2);\r\nCREATE TABLE `x` (\n  a int\n);\nDELIMITER ;;\nCREATE TRIGGER tr BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END;;\nDELIMITER ;\n-- end\n";
@@ -58,13 +57,11 @@ describe('readDumpStatements', () => {
   });
 });
 
-describe('withoutSqlText', () => {
+describe('withoutStatementText', () => {
   it("drops the server's quote of the statement, which may hold row values", () => {
     expect(
-      withoutSqlText(
-        new Error(
-          "database error while running a statement: You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near 'secret-value'' at line 1 (ER_PARSE_ERROR)",
-        ),
+      mariadbScriptFormat.admin.withoutStatementText(
+        "database error while running a statement: You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near 'secret-value'' at line 1 (ER_PARSE_ERROR)",
       ),
     ).toBe(
       'database error while running a statement: You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use (the statement text is left out) (ER_PARSE_ERROR)',

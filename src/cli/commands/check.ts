@@ -1,6 +1,6 @@
 /** `schema_backup check`: validate the config, connect, and report every table's category. */
 import type { Argv } from 'yargs';
-import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { engineFor } from '../engine-for.js';
 import { UsageError } from '../../errors.js';
 import {
   listNonTransactionalTables,
@@ -24,7 +24,7 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
   const { config } = context;
   const connection = await connectionFor(context, args);
   const host = await hostNameFor(config);
-  const session = await mariadbEngine.openSession(connection);
+  const session = await engineFor(config).openSession(connection);
   let report;
   try {
     const inventory = await session.listObjects(connection.database);

@@ -13,7 +13,7 @@ import {
   revisionTree,
   type SnapshotTree,
 } from '../../diff/diff-snapshots.js';
-import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { engineFor } from '../engine-for.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { Repository } from '../../git/repository.js';
 import { hostDirectory } from '../../snapshot/layout.js';
@@ -127,7 +127,7 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
       from = await tree(host, revisions[0] ?? 'HEAD');
       to = await tree(host, revisions[1]);
     }
-    const result = await diffSnapshots(from, to, {
+    const result = await diffSnapshots(engineFor(config), from, to, {
       only: args.table ?? [],
       patches: args.stat !== true && args.json !== true,
     });
@@ -160,7 +160,7 @@ async function liveTree(
 ): Promise<SnapshotTree> {
   const connection = await connectionFor(context, args);
   const { logger } = context;
-  const result = await takeSnapshot(mariadbEngine, {
+  const result = await takeSnapshot(engineFor(context.config), {
     connection,
     database: connection.database,
     backupDir: dir,

@@ -11,7 +11,7 @@ import { dumpDatabase, type DumpOptions } from '../../dump/dump-database.js';
 import { databasePart } from '../../dump/dump-format.js';
 import type { RunJournal } from '../../ops/run-journal.js';
 import type { Interruption } from '../../support/interruption.js';
-import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { engineFor } from '../engine-for.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { formatBytes } from '../output/format-bytes.js';
@@ -152,7 +152,7 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
     };
     let result;
     try {
-      result = await journal.phase('dump', () => dumpDatabase(mariadbEngine, options));
+      result = await journal.phase('dump', () => dumpDatabase(engineFor(config), options));
     } catch (error) {
       // Stopped by a signal: report it as such (exit 128 + n), not as a failed dump.
       interruption.throwIfInterrupted();

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { readIdentityFile } from '../../crypto/recipients.js';
 import { loadDump } from '../../dump/load-dump.js';
-import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { engineFor } from '../engine-for.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
 import { formatBytes } from '../output/format-bytes.js';
@@ -66,7 +66,7 @@ export async function loadHandler(args: LoadArgs): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const result = await loadDump(mariadbEngine, {
+    const result = await loadDump(engineFor(config), {
       connection: { ...connection, database: undefined },
       path: args.dump,
       into: args.into,

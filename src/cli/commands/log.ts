@@ -1,6 +1,7 @@
 /** `schema_backup log`: the snapshot history of a host directory, with what changed in each. */
 import type { Argv } from 'yargs';
 import { formatRowChanges } from '../../diff/count-row-changes.js';
+import { engineFor } from '../engine-for.js';
 import { readSnapshotLog, type LoggedChange } from '../../diff/snapshot-log.js';
 import { UsageError } from '../../errors.js';
 import { Repository } from '../../git/repository.js';
@@ -48,6 +49,7 @@ export async function logHandler(args: LogArgs): Promise<number> {
     return 0;
   }
   const entries = await readSnapshotLog(
+    engineFor(config),
     repository,
     hostDir,
     (table) => fileNameForObject('table', table),

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import type { Config } from '../../config/schema.js';
-import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { engineFor } from '../engine-for.js';
 import { UsageError } from '../../errors.js';
 import { Repository } from '../../git/repository.js';
 import {
@@ -277,7 +277,7 @@ export async function restoreHandler(args: RestoreArgs): Promise<number> {
     logger,
     onProgress: process.stderr.isTTY ? printProgress : undefined,
   };
-  const result = await restoreSnapshot(mariadbEngine, options);
+  const result = await restoreSnapshot(engineFor(config), options);
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   if (args.json === true) {
     printJson(result);

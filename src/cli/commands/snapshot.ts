@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { collectRecipients } from '../../crypto/recipients.js';
 import { ConfigError, CryptoError, ExitCode, PushError, UsageError } from '../../errors.js';
 import { fingerprintKeyPath } from '../../snapshot/user-data-copy.js';
-import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { engineFor } from '../engine-for.js';
 import {
   fileInTheWay,
   gitDirectoryContaining,
@@ -186,7 +186,9 @@ export async function snapshotHandler(args: SnapshotArgs): Promise<number> {
             }
           : { kind: 'none', pauseHooks: config.pauseHooks, pauseSeconds: config.pauseInterval };
       const { snapshot: result, services } = await journal
-        .phase('snapshot', () => takeGuardedSnapshot(mariadbEngine, options, mode, interruption))
+        .phase('snapshot', () =>
+          takeGuardedSnapshot(engineFor(config), options, mode, interruption),
+        )
         .catch((error: unknown) => {
           // A failed push leaves commits waiting: the state and the metrics count them.
           if (error instanceof PushError)

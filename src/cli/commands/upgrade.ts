@@ -4,7 +4,7 @@
  * diff, and starts the consumers again whatever happened.
  */
 import type { Argv } from 'yargs';
-import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { engineFor } from '../engine-for.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import {
   commandLabel,
@@ -91,7 +91,7 @@ export async function upgradeHandler(
       journal.logger,
     );
     const result = await journal.phase('upgrade', () =>
-      runUpgrade(mariadbEngine, {
+      runUpgrade(engineFor(config), {
         command,
         shell: args.shell === true,
         keepStopped: args.keepStopped === true,

@@ -3,7 +3,7 @@
  * what the snapshot recorded (exit 3 on any difference); `--live` compares the live database.
  */
 import type { Argv } from 'yargs';
-import { mariadbEngine } from '../../engine/mariadb/mariadb-engine.js';
+import { engineFor } from '../engine-for.js';
 import { ExitCode } from '../../errors.js';
 import { verifySnapshot, type ExpectedLocalRows } from '../../restore/verify-snapshot.js';
 import {
@@ -69,7 +69,7 @@ export async function verifyHandler(args: VerifyArgs): Promise<number> {
     if (key !== undefined && fingerprintKeyId(key) === copy.manifest.fingerprintKeyId)
       fingerprintKey = key;
   }
-  const result = await verifySnapshot(mariadbEngine, {
+  const result = await verifySnapshot(engineFor(config), {
     connection,
     source,
     mode: live ? 'live' : 'restore',

@@ -23,20 +23,27 @@ const FILE_CHARSET = 'utf8mb4';
  */
 export const LOAD_SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO';
 
+/** Statements that put a session of the stock client into the state our files assume. */
+const PREAMBLE: readonly string[] = [
+  `SET NAMES ${FILE_CHARSET}`,
+  "SET time_zone = '+00:00'",
+  `SET sql_mode = '${LOAD_SQL_MODE}'`,
+  'SET foreign_key_checks = 0',
+  'SET unique_checks = 0',
+];
+
 export const mariadbDialect: SqlDialect = {
   quoteIdentifier,
   quoteString,
   comment: (text: string) => `-- ${escapeCommentText(text)}`,
-  scriptPreamble: [
-    `SET NAMES ${FILE_CHARSET}`,
-    "SET time_zone = '+00:00'",
-    `SET sql_mode = '${LOAD_SQL_MODE}'`,
-    'SET foreign_key_checks = 0',
-    'SET unique_checks = 0',
-  ],
+  scriptPreamble: PREAMBLE,
   insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string {
     const values = rows.map((row) => `(${row.join(',')})`).join(',');
     return `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(',')}) VALUES ${values}`;
+  },
+  rowLineWriter(table: string, columns: readonly string[]): (row: RowLiterals) => string {
+    const prefix = `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(',')}) VALUES `;
+    return (row) => `${prefix}(${row.join(',')});\n`;
   },
   sequenceStateStatement(name: string, state: SequenceState): string {
     if (!/^-?\d+$/.test(state.next) || !/^\d+$/.test(state.round))
@@ -58,10 +65,43 @@ export const mariadbDialect: SqlDialect = {
   disableEventStatement(name: string): string {
     return `ALTER EVENT ${quoteIdentifier(name)} DISABLE`;
   },
-  delimitedStatement(sql: string): string {
-    return `DELIMITER ;;\n${sql};;\nDELIMITER ;`;
-  },
+  delimitedStatement,
+  replayableLines,
 };
+
+function delimitedStatement(sql: string): string {
+  return `DELIMITER ;;\n${sql};;\nDELIMITER ;`;
+}
+
+function replayableLines(definition: ObjectDefinition, withContext: boolean): readonly string[] {
+  const lines: string[] = [];
+  // The client character set and collation it was created under: a routine's body is read
+  // in them each time it runs, and its literals take them.
+  const context = withContext ? creationContext(definition) : { notes: [], before: [], after: [] };
+  for (const note of context.notes) lines.push(`-- ${escapeCommentText(note)}`);
+  for (const statement of context.before) lines.push(`${statement};`);
+  const needsDelimiter =
+    definition.kind === 'trigger' ||
+    definition.kind === 'procedure' ||
+    definition.kind === 'function' ||
+    definition.kind === 'event';
+  // The object's own session settings while it is created, then the file's again.
+  const settings: [string, string | undefined][] = [
+    ['sql_mode', definition.sqlMode],
+    // An event's STARTS/ENDS times are read in the time zone it was created in.
+    ['time_zone', definition.timeZone],
+  ];
+  for (const [variable, value] of settings) {
+    if (value !== undefined) lines.push(`SET ${variable} = ${quoteString(value)};`);
+  }
+  lines.push(needsDelimiter ? delimitedStatement(definition.sql) : `${definition.sql};`);
+  for (const [variable, value] of settings) {
+    const restore = PREAMBLE.find((statement) => statement.startsWith(`SET ${variable} `));
+    if (value !== undefined && restore !== undefined) lines.push(`${restore};`);
+  }
+  for (const statement of context.after) lines.push(`${statement};`);
+  return lines;
+}
 
 /**
  * The object's client character set and collation_connection around its CREATE, then the

@@ -173,7 +173,12 @@ describe('readSnapshotLog over a real snapshot history', () => {
   it('lists every snapshot commit newest first, with its date, author, subject and what changed', async () => {
     const history = await snapshotHistory();
     expect(HISTORY_STEPS).toHaveLength(LOGGED_CHANGES.length);
-    const entries = await readSnapshotLog(history.repository, history.hostDir, fileOfTable);
+    const entries = await readSnapshotLog(
+      mariadbEngine,
+      history.repository,
+      history.hostDir,
+      fileOfTable,
+    );
     expect(entries.map((entry) => entry.id)).toEqual([...history.commits].reverse());
     const expected = HISTORY_STEPS.map((step, index) => ({
       id: history.commits[index],
@@ -207,7 +212,12 @@ describe('readSnapshotLog over a real snapshot history', () => {
     await database.exec('DELETE FROM t');
     expect((await takeSnapshot(mariadbEngine, options)).git).toBe('committed');
     const repository = await Repository.find(backupDir);
-    const entries = await readSnapshotLog(repository!, join(backupDir, HOST), fileOfTable);
+    const entries = await readSnapshotLog(
+      mariadbEngine,
+      repository!,
+      join(backupDir, HOST),
+      fileOfTable,
+    );
     expect(entries.map((entry) => entry.changes)).toEqual([
       [changed('t', false, 0, 2)],
       [changed('t', false, 2, 0)],
@@ -220,9 +230,15 @@ describe('readSnapshotLog over a real snapshot history', () => {
     const ids = (entries: readonly { id: string }[]): string[] => entries.map((entry) => entry.id);
     const at = (...steps: number[]): string[] => steps.map((step) => history.commits[step] ?? '');
 
-    const users = await readSnapshotLog(history.repository, history.hostDir, fileOfTable, {
-      table: 'users',
-    });
+    const users = await readSnapshotLog(
+      mariadbEngine,
+      history.repository,
+      history.hostDir,
+      fileOfTable,
+      {
+        table: 'users',
+      },
+    );
     expect(ids(users)).toEqual(at(10, 4, 3, 2, 1, 0));
     // Only the table's own file: the first commit added three tables, the log of users shows one.
     expect(users.at(-1)?.changes).toEqual([whole('table', 'users', 'added')]);
@@ -230,9 +246,15 @@ describe('readSnapshotLog over a real snapshot history', () => {
       true,
     );
 
-    const settings = await readSnapshotLog(history.repository, history.hostDir, fileOfTable, {
-      table: 'settings',
-    });
+    const settings = await readSnapshotLog(
+      mariadbEngine,
+      history.repository,
+      history.hostDir,
+      fileOfTable,
+      {
+        table: 'settings',
+      },
+    );
     expect(ids(settings)).toEqual(at(9, 8, 7, 0));
     expect(settings.map((entry) => entry.changes)).toEqual([
       [changed('settings', false, 0, 1)],
@@ -241,26 +263,50 @@ describe('readSnapshotLog over a real snapshot history', () => {
       [whole('table', 'settings', 'added', 3)],
     ]);
 
-    const lastThree = await readSnapshotLog(history.repository, history.hostDir, fileOfTable, {
-      maxCount: 3,
-    });
+    const lastThree = await readSnapshotLog(
+      mariadbEngine,
+      history.repository,
+      history.hostDir,
+      fileOfTable,
+      {
+        maxCount: 3,
+      },
+    );
     expect(ids(lastThree)).toEqual(at(11, 10, 9));
 
     // Step 7 is dated 2026-01-08: commits after noon that day are steps 8 to 11.
-    const since = await readSnapshotLog(history.repository, history.hostDir, fileOfTable, {
-      since: '2026-01-08T12:00:00Z',
-    });
+    const since = await readSnapshotLog(
+      mariadbEngine,
+      history.repository,
+      history.hostDir,
+      fileOfTable,
+      {
+        since: '2026-01-08T12:00:00Z',
+      },
+    );
     expect(ids(since)).toEqual(at(11, 10, 9, 8));
-    const sinceForTable = await readSnapshotLog(history.repository, history.hostDir, fileOfTable, {
-      since: '2026-01-08T12:00:00Z',
-      table: 'settings',
-      maxCount: 1,
-    });
+    const sinceForTable = await readSnapshotLog(
+      mariadbEngine,
+      history.repository,
+      history.hostDir,
+      fileOfTable,
+      {
+        since: '2026-01-08T12:00:00Z',
+        table: 'settings',
+        maxCount: 1,
+      },
+    );
     expect(ids(sinceForTable)).toEqual(at(9));
 
-    const none = await readSnapshotLog(history.repository, history.hostDir, fileOfTable, {
-      table: 'no_such_table',
-    });
+    const none = await readSnapshotLog(
+      mariadbEngine,
+      history.repository,
+      history.hostDir,
+      fileOfTable,
+      {
+        table: 'no_such_table',
+      },
+    );
     expect(none).toEqual([]);
   });
 
@@ -273,9 +319,15 @@ describe('readSnapshotLog over a real snapshot history', () => {
       host: 'other.example.org',
     });
     expect(other.git).toBe('committed');
-    const entries = await readSnapshotLog(history.repository, history.hostDir, fileOfTable);
+    const entries = await readSnapshotLog(
+      mariadbEngine,
+      history.repository,
+      history.hostDir,
+      fileOfTable,
+    );
     expect(entries.map((entry) => entry.id)).toEqual([...history.commits].reverse());
     const otherEntries = await readSnapshotLog(
+      mariadbEngine,
       history.repository,
       join(history.backupDir, 'other.example.org'),
       fileOfTable,
@@ -296,6 +348,7 @@ describe('diffSnapshots over a real snapshot history', () => {
     const history = await snapshotHistory();
     for (let step = 1; step < HISTORY_STEPS.length; step += 1) {
       const result = await diffSnapshots(
+        mariadbEngine,
         await revisionTree(history.repository, history.commits[step - 1]!, history.hostDir),
         await revisionTree(history.repository, history.commits[step]!, history.hostDir),
         { only: [], patches: true },
@@ -316,7 +369,10 @@ describe('diffSnapshots over a real snapshot history', () => {
     const tree = (step: number): Promise<SnapshotTree> =>
       revisionTree(repository, commits[step]!, hostDir);
 
-    const modify = await diffSnapshots(await tree(2), await tree(3), { only: [], patches: true });
+    const modify = await diffSnapshots(mariadbEngine, await tree(2), await tree(3), {
+      only: [],
+      patches: true,
+    });
     expect(modify.tables).toHaveLength(1);
     expect(modify.tables[0]?.structure?.columnsChanged).toEqual([
       {
@@ -332,7 +388,10 @@ describe('diffSnapshots over a real snapshot history', () => {
     );
 
     // Everything at once, first commit to last: the row a changed, b went, d came.
-    const all = await diffSnapshots(await tree(0), await tree(11), { only: [], patches: true });
+    const all = await diffSnapshots(mariadbEngine, await tree(0), await tree(11), {
+      only: [],
+      patches: true,
+    });
     expect(summaryLines(all)).toEqual([
       'table audit: added',
       'table orders: removed',
@@ -376,14 +435,14 @@ describe('diffSnapshots over a real snapshot history', () => {
     expect(addedPatch).toContain('+CREATE TABLE `audit` (');
 
     // --table: only the selected tables (and objects), patterns allowed.
-    const onlyUsers = await diffSnapshots(await tree(0), await tree(11), {
+    const onlyUsers = await diffSnapshots(mariadbEngine, await tree(0), await tree(11), {
       only: ['u*'],
       patches: false,
     });
     expect(onlyUsers.tables.map((table) => table.name)).toEqual(['users']);
     expect(onlyUsers.objects).toEqual([]);
     expect(onlyUsers.patches).toEqual([]);
-    const objects = await diffSnapshots(await tree(0), await tree(11), {
+    const objects = await diffSnapshots(mariadbEngine, await tree(0), await tree(11), {
       only: ['v_users', 'trg_*'],
       patches: false,
     });
@@ -394,7 +453,10 @@ describe('diffSnapshots over a real snapshot history', () => {
     ]);
 
     // The same revision twice: nothing.
-    const same = await diffSnapshots(await tree(5), await tree(5), { only: [], patches: true });
+    const same = await diffSnapshots(mariadbEngine, await tree(5), await tree(5), {
+      only: [],
+      patches: true,
+    });
     expect(summaryLines(same)).toEqual(['no differences']);
   });
 
@@ -409,7 +471,7 @@ describe('diffSnapshots over a real snapshot history', () => {
       await revisionTree(history.repository, history.commits[7]!, history.hostDir, 'B'),
       reads,
     );
-    const result = await diffSnapshots(from, to, { only: [], patches: false });
+    const result = await diffSnapshots(mariadbEngine, from, to, { only: [], patches: false });
     expect(summaryLines(result)).toEqual(['table settings: rows +0 -0 ~1']);
     expect(reads.sort()).toEqual(['A:settings.sql', 'B:settings.sql']);
   });
@@ -424,19 +486,24 @@ describe('diffSnapshots over a real snapshot history', () => {
     expect(
       git(history.backupDir, 'hash-object', join(history.hostDir, 'settings.sql')).trim(),
     ).toBe(work.ids.get('settings.sql'));
-    expect(summaryLines(await diffSnapshots(head, work, { only: [], patches: true }))).toEqual([
-      'no differences',
-    ]);
+    expect(
+      summaryLines(await diffSnapshots(mariadbEngine, head, work, { only: [], patches: true })),
+    ).toEqual(['no differences']);
 
     const settingsFile = join(history.hostDir, 'settings.sql');
     await writeFile(
       settingsFile,
       (await readFile(settingsFile, 'utf8')).replace("('c','three')", "('c','drei')"),
     );
-    const edited = await diffSnapshots(head, await directoryTree(history.hostDir, 'work tree'), {
-      only: [],
-      patches: true,
-    });
+    const edited = await diffSnapshots(
+      mariadbEngine,
+      head,
+      await directoryTree(history.hostDir, 'work tree'),
+      {
+        only: [],
+        patches: true,
+      },
+    );
     expect(summaryLines(edited)).toEqual(['table settings: rows +0 -0 ~1']);
     expect(edited.patches[0]?.patch).toContain(
       "+INSERT INTO `settings` (`k`,`v`) VALUES ('c','drei');",
@@ -618,20 +685,36 @@ describe('readSnapshotLog whatever the names and the git config', () => {
       '"test.example.org/\\303\\251t\\303\\251.sql"',
     );
     const repository = (await Repository.find(backupDir))!;
-    const [last] = await readSnapshotLog(repository, join(backupDir, HOST), fileOfTable);
+    const [last] = await readSnapshotLog(
+      mariadbEngine,
+      repository,
+      join(backupDir, HOST),
+      fileOfTable,
+    );
     expect(last?.changes).toEqual([
       changed('plain', false, 1, 0),
       whole('table', 'été', 'added', 2),
     ]);
-    const ofTable = await readSnapshotLog(repository, join(backupDir, HOST), fileOfTable, {
-      table: 'été',
-    });
+    const ofTable = await readSnapshotLog(
+      mariadbEngine,
+      repository,
+      join(backupDir, HOST),
+      fileOfTable,
+      {
+        table: 'été',
+      },
+    );
     expect(ofTable[0]?.changes).toEqual([whole('table', 'été', 'added', 2)]);
   });
 
   it('does not depend on the git config (diff.noprefix, log.showRoot=false, core.quotePath)', async () => {
     const history = await snapshotHistory();
-    const plain = await readSnapshotLog(history.repository, history.hostDir, fileOfTable);
+    const plain = await readSnapshotLog(
+      mariadbEngine,
+      history.repository,
+      history.hostDir,
+      fileOfTable,
+    );
     // An operator's ~/.gitconfig (here the repository's own config, as the tests isolate the global one).
     for (const [key, value] of [
       ['diff.noprefix', 'true'],
@@ -643,7 +726,12 @@ describe('readSnapshotLog whatever the names and the git config', () => {
       ['log.showSignature', 'false'],
     ] as const)
       git(history.backupDir, 'config', key, value);
-    const configured = await readSnapshotLog(history.repository, history.hostDir, fileOfTable);
+    const configured = await readSnapshotLog(
+      mariadbEngine,
+      history.repository,
+      history.hostDir,
+      fileOfTable,
+    );
     expect(configured).toEqual(plain);
     expect(configured.at(-1)?.changes).toEqual(LOGGED_CHANGES[0]);
   });
@@ -683,6 +771,7 @@ describe('regressions (fixed)', () => {
     const repository = (await Repository.find(backupDir))!;
     const hostDir = join(backupDir, HOST);
     const result = await diffSnapshots(
+      mariadbEngine,
       await revisionTree(repository, 'HEAD~1', hostDir),
       await revisionTree(repository, 'HEAD', hostDir),
       { only: [], patches: false },

@@ -4,32 +4,7 @@
  * what changed between two versions. Pure; knows nothing of git or the server.
  */
 
-export interface ColumnDefinition {
-  readonly name: string;
-  /** The whole definition after the name, e.g. `varchar(10) NOT NULL DEFAULT 'x'`. */
-  readonly definition: string;
-  /** `varchar(10)`, `int(11) unsigned`, … */
-  readonly type: string;
-  readonly nullable: boolean;
-  /** The DEFAULT clause's value as written, or undefined. */
-  readonly default: string | undefined;
-  /** `CHARACTER SET … COLLATE …` as written, or undefined (the table's). */
-  readonly charset: string | undefined;
-}
-
-export interface TableDefinition {
-  readonly name: string;
-  /** In order. */
-  readonly columns: readonly ColumnDefinition[];
-  /** `PRIMARY`, and every other key by name, with its whole line. */
-  readonly indexes: ReadonlyMap<string, string>;
-  readonly foreignKeys: ReadonlyMap<string, string>;
-  readonly checks: ReadonlyMap<string, string>;
-  /** What follows the closing parenthesis: ENGINE, CHARSET, COMMENT, partitioning… */
-  readonly options: string;
-  /** Columns of the primary key, else of the first unique key; empty when none. */
-  readonly rowKey: readonly string[];
-}
+import type { ColumnDefinition, TableDefinition } from '../engine.js';
 
 const IDENTIFIER = /^`((?:[^`]|``)*)`/;
 

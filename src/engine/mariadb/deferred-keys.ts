@@ -13,14 +13,8 @@
  * keys that move are added back in their original order, after every key of their kind that
  * stays, so `SHOW CREATE TABLE` comes out the same.
  */
-import { quoteName } from './dump-format.js';
-
-export interface DeferredKeys {
-  /** The `CREATE TABLE` without the deferred keys. */
-  readonly create: string;
-  /** `ALTER TABLE ... ADD KEY ...` that restores them, without the final `;`. */
-  readonly addKeys: string;
-}
+import type { DeferredKeys } from '../engine.js';
+import { quoteIdentifier as quoteName } from './sql-literal.js';
 
 /** A key definition line of `SHOW CREATE TABLE` that may move (no `USING HASH`: long unique keys keep their hidden column). */
 const MOVABLE_KEY = /^ {2}(?:UNIQUE )?KEY `(?:[^`]|``)+` \(`((?:[^`]|``)+)`/;
