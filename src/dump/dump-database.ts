@@ -594,7 +594,7 @@ async function planDatabase(
     return {
       ...table,
       definition: { ...table.definition, sql: deferred.create },
-      addKeys: `${deferred.addKeys};\n`,
+      addKeys: dialect.statementLine(deferred.addKeys),
     };
   });
   const sequences = [];
@@ -623,7 +623,9 @@ async function planDatabase(
     for (const name of names) objects.push(await session.showCreate(database, kind, name));
   }
   const creation = new Map(objects.map((object) => [object, dialect.creationContext(object)]));
-  const defaultsSql = `${dialect.databaseDefaultsStatement(await session.readDatabaseDefaults(database))};\n`;
+  const defaultsSql = dialect.statementLine(
+    dialect.databaseDefaultsStatement(await session.readDatabaseDefaults(database)),
+  );
   return { name: database, tables, sequences, objects, creation, defaultsSql };
 }
 

@@ -292,6 +292,8 @@ export interface SequenceState {
 export interface SqlDialect {
   quoteIdentifier(name: string): string;
   quoteString(value: string): string;
+  /** `sql` as a statement of a script: with its terminator, and a newline after it. */
+  statementLine(sql: string): string;
   /**
    * A comment line holding `text`, which stays on its line whatever it holds (a name with a
    * newline would otherwise end the comment and start a statement). No trailing newline.

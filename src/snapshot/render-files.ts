@@ -38,8 +38,7 @@ export function fileHeader(
     dialect.comment(`schema_backup: ${title}`),
     ...notes.map((note) => dialect.comment(note)),
   ];
-  for (const statement of dialect.scriptPreamble) lines.push(`${statement};`);
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n${dialect.scriptPreamble.map((sql) => dialect.statementLine(sql)).join('')}`;
 }
 
 /** The structure part of a table file: header, `CREATE TABLE` and the note on rows. */
@@ -52,7 +51,7 @@ export function renderTableHead(
   definition: ObjectDefinition,
   rowNote: string = ROW_NOTE[table.category],
 ): string {
-  return `${fileHeader(dialect, `table ${dialect.quoteIdentifier(table.name)}, category ${table.category}`, [rowNote])}\n${definition.sql};\n`;
+  return `${fileHeader(dialect, `table ${dialect.quoteIdentifier(table.name)}, category ${table.category}`, [rowNote])}\n${dialect.statementLine(definition.sql)}`;
 }
 
 /**
@@ -72,11 +71,16 @@ export async function* renderRows(
   // The transaction opens after the CREATE TABLE, which would commit it.
   let open = false;
   for await (const chunk of renderInsertLines(dialect, description, batches)) {
-    const begin = open ? '' : transaction ? `\n${dialect.rowsTransaction.begin};\n` : '\n';
+    const begin = open
+      ? ''
+      : transaction
+        ? `\n${dialect.statementLine(dialect.rowsTransaction.begin)}`
+        : '\n';
     open = true;
     yield { text: begin + chunk.text, rows: chunk.rows };
   }
-  if (open && transaction) yield { text: `${dialect.rowsTransaction.end};\n`, rows: 0 };
+  if (open && transaction)
+    yield { text: dialect.statementLine(dialect.rowsTransaction.end), rows: 0 };
 }
 
 /** `INSERT` lines, one row each, in the batches' order. */
@@ -141,7 +145,9 @@ export function renderObjectFile(
         ? []
         : [SEQUENCE_STATE_NOTE];
   const setState =
-    state === undefined ? '' : `${dialect.sequenceStateStatement(definition.name, state)};\n`;
+    state === undefined
+      ? ''
+      : dialect.statementLine(dialect.sequenceStateStatement(definition.name, state));
   return `${fileHeader(dialect, title, notes)}\n${renderReplayable(dialect, definition, format >= 2)}${setState}`;
 }
 
@@ -179,5 +185,5 @@ export function renderDatabaseFile(dialect: SqlDialect, defaults: DatabaseDefaul
   const header = fileHeader(dialect, 'database defaults', [
     'load first, into the database you restore into',
   ]);
-  return `${header}\n${dialect.databaseDefaultsStatement(defaults)};\n`;
+  return `${header}\n${dialect.statementLine(dialect.databaseDefaultsStatement(defaults))}`;
 }

@@ -35,6 +35,7 @@ const PREAMBLE: readonly string[] = [
 export const mariadbDialect: SqlDialect = {
   quoteIdentifier,
   quoteString,
+  statementLine: (sql: string) => `${sql};\n`,
   comment: (text: string) => `-- ${escapeCommentText(text)}`,
   scriptPreamble: PREAMBLE,
   insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string {
