@@ -425,25 +425,12 @@ export class Repository {
    * sorted. Throws {@link GitError} when the revision or the directory does not exist there.
    */
   async listFiles(revision: string, directory: string): Promise<string[]> {
-    const spec = this.pathspec(directory);
-    let output: string;
-    try {
-      output = await this.git.raw([
-        'ls-tree',
-        '-z',
-        '--name-only',
-        `${revision}:${spec === '.' ? '' : spec}`,
-      ]);
-    } catch (error) {
-      throw new GitError(`${spec} does not exist at revision ${revision}`, {
-        cause: error,
+    const names = await this.listTree(revision, directory, []);
+    if (names === undefined)
+      throw new GitError(`${this.pathspec(directory)} does not exist at revision ${revision}`, {
         hint: 'Check the revision with `git log -- <host dir>` and the host with --host.',
       });
-    }
-    return output
-      .split('\0')
-      .filter((name) => name !== '')
-      .sort();
+    return names;
   }
 
   /**
@@ -451,18 +438,27 @@ export class Repository {
    * the revision or the directory does not exist there.
    */
   async listDirectories(revision: string, directory: string): Promise<string[]> {
+    return (await this.listTree(revision, directory, ['-d'])) ?? [];
+  }
+
+  /** `git ls-tree` of `directory` at `revision`: names, sorted; undefined when it is not there. */
+  private async listTree(
+    revision: string,
+    directory: string,
+    options: readonly string[],
+  ): Promise<string[] | undefined> {
     const spec = this.pathspec(directory);
     let output: string;
     try {
       output = await this.git.raw([
         'ls-tree',
         '-z',
-        '-d',
+        ...options,
         '--name-only',
         `${revision}:${spec === '.' ? '' : spec}`,
       ]);
     } catch {
-      return [];
+      return undefined;
     }
     return output
       .split('\0')
