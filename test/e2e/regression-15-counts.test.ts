@@ -6,11 +6,11 @@
  * changed primary key shows what it was. And `restore --legacy` counts the triggers the
  * original's table files create among the other objects.
  */
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase, testServer, type TestDatabase } from '../helpers/database.js';
-import { databaseConfigLines } from '../helpers/config-lines.js';
+import { writeTestConfig } from '../helpers/config-lines.js';
 import { git } from '../helpers/git-repo.js';
 import { runCli } from '../helpers/run-cli.js';
 import { createTempDir } from '../helpers/temp-dir.js';
@@ -26,19 +26,9 @@ interface Setup {
 async function setUp(tables: readonly string[]): Promise<Setup> {
   const database = await createTestDatabase('r15');
   const dir = await createTempDir('r15');
-  const config = join(dir, 'schema_backup.conf');
-  await writeFile(
-    config,
-    [
-      'csv2_backup_dir: backups',
-      `hostname: ${HOST}`,
-      ...databaseConfigLines(database.name),
-      'git:',
-      '  init: true',
-      `global: [${tables.join(', ')}]`,
-      '',
-    ].join('\n'),
-  );
+  const config = await writeTestConfig(dir, HOST, database.name, [
+    `global: [${tables.join(', ')}]`,
+  ]);
   return { database, config, backupDir: join(dir, 'backups') };
 }
 

@@ -5,11 +5,11 @@
  * process, and is killed for real.
  */
 import { spawn } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { databaseConfigLines } from '../helpers/config-lines.js';
+import { writeTestConfig } from '../helpers/config-lines.js';
 import { createTestDatabase, testServer } from '../helpers/database.js';
 import { git } from '../helpers/git-repo.js';
 import { createTestServices, type TestServices } from '../helpers/services.js';
@@ -38,21 +38,11 @@ async function setUp(): Promise<Setup> {
   );
   const services = await createTestServices(['web']);
   const dir = await createTempDir('lock17');
-  const config = join(dir, 'schema_backup.conf');
-  await writeFile(
-    config,
-    [
-      'csv2_backup_dir: backups',
-      `hostname: ${HOST}`,
-      ...databaseConfigLines(database.name),
-      'git:',
-      '  init: true',
-      'global: [big_global]',
-      'consumers: [web]',
-      services.configBlock,
-      '',
-    ].join('\n'),
-  );
+  const config = await writeTestConfig(dir, HOST, database.name, [
+    'global: [big_global]',
+    'consumers: [web]',
+    services.configBlock,
+  ]);
   const backups = join(dir, 'backups');
   return {
     database: database.name,

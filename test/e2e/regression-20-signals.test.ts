@@ -7,12 +7,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readlink, writeFile } from 'node:fs/promises';
+import { readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ageKeygen } from '../helpers/age.js';
-import { databaseConfigLines } from '../helpers/config-lines.js';
+import { writeTestConfig } from '../helpers/config-lines.js';
 import { createTestDatabase, testServer, type TestDatabase } from '../helpers/database.js';
 import { git } from '../helpers/git-repo.js';
 import { createTestServices, type TestServices } from '../helpers/services.js';
@@ -48,25 +48,15 @@ async function setUp(): Promise<Setup> {
   const services = await createTestServices(['web', 'worker']);
   const dir = await createTempDir('sig');
   const key = ageKeygen(dir);
-  const config = join(dir, 'schema_backup.conf');
-  await writeFile(
-    config,
-    [
-      'csv2_backup_dir: backups',
-      'user_data_backup_dir: userdata',
-      `hostname: ${HOST}`,
-      ...databaseConfigLines(database.name),
-      'encryption:',
-      `  recipients: [${key.recipient}]`,
-      'git:',
-      '  init: true',
-      'global: [settings, big_global]',
-      'local: [big_local]',
-      'consumers: [web, worker]',
-      services.configBlock,
-      '',
-    ].join('\n'),
-  );
+  const config = await writeTestConfig(dir, HOST, database.name, [
+    'user_data_backup_dir: userdata',
+    'encryption:',
+    `  recipients: [${key.recipient}]`,
+    'global: [settings, big_global]',
+    'local: [big_local]',
+    'consumers: [web, worker]',
+    services.configBlock,
+  ]);
   const first = await runCli(['--config', config, 'snapshot']).exited;
   expect(first.code, first.stderr).toBe(0);
   for (const table of ['big_global', 'big_local'])

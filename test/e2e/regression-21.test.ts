@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { databaseConfigLines } from '../helpers/config-lines.js';
+import { writeTestConfig } from '../helpers/config-lines.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { ageKeygen } from '../helpers/age.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -25,19 +25,7 @@ async function setUp(extra: readonly string[] = [], snapshot = true): Promise<Se
   const database = await createTestDatabase('r21');
   await database.exec('CREATE TABLE settings (k INT PRIMARY KEY) ENGINE=InnoDB');
   const dir = await createTempDir('r21');
-  const config = join(dir, 'schema_backup.conf');
-  await writeFile(
-    config,
-    [
-      'csv2_backup_dir: backups',
-      `hostname: ${HOST}`,
-      ...databaseConfigLines(database.name),
-      'git: { init: true }',
-      'global: [settings]',
-      ...extra,
-      '',
-    ].join('\n'),
-  );
+  const config = await writeTestConfig(dir, HOST, database.name, ['global: [settings]', ...extra]);
   if (snapshot) {
     const result = await runCli(['snapshot', '--config', config, '--quiet']);
     expect(result.code, result.stderr).toBe(0);
