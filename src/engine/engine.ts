@@ -209,6 +209,18 @@ export interface TableSizeEstimate {
   readonly engine: string;
 }
 
+/**
+ * Objects the server hides from the connected account: it lists none of them, without an
+ * error, for want of a privilege, so a snapshot would leave them out unnoticed.
+ */
+export interface HiddenObjects {
+  readonly kinds: readonly ObjectKind[];
+  /** The privilege that would show them, e.g. `EVENT`. */
+  readonly privilege: string;
+  /** The statement an administrator runs to grant it. */
+  readonly grant: string;
+}
+
 /** A connection, with its own transaction. Not safe for concurrent calls. */
 export interface Session {
   readonly server: ServerInfo;
@@ -251,6 +263,11 @@ export interface Session {
     table: string,
     column: string,
   ): Promise<{ min: string; max: string } | undefined>;
+  /**
+   * The kinds of objects of `database` the server hides from this account (for want of a
+   * privilege); empty when it sees them all.
+   */
+  findHiddenObjects(database: string): Promise<readonly HiddenObjects[]>;
   /** Size estimates of the base tables of `database`, by name. */
   estimateTableSizes(database: string): Promise<ReadonlyMap<string, TableSizeEstimate>>;
   /**

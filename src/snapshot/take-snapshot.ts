@@ -37,6 +37,7 @@ import {
   SNAPSHOT_FILE_SUFFIX,
   WORK_DIR_NAME,
 } from './layout.js';
+import { hiddenObjectsWarnings } from './hidden-objects.js';
 import { listNonTransactionalTables, nonTransactionalWarning } from './non-transactional-tables.js';
 import { planSnapshot, type PlannedTable, type SnapshotPlan } from './plan-snapshot.js';
 import {
@@ -264,6 +265,11 @@ export async function takeSnapshot(
       await session.estimateTableSizes(options.database),
     );
     if (nonTransactional.length > 0) logger.warn(nonTransactionalWarning(nonTransactional));
+    for (const warning of hiddenObjectsWarnings(
+      await session.findHiddenObjects(options.database),
+      options.database,
+    ))
+      logger.warn(warning);
 
     const localTables = plan.tables.filter((table) => table.rows === 'user-data');
     if (localTables.length > 0 && options.userData === undefined) {

@@ -124,6 +124,7 @@ export function recordingEngine(): Engine & { readonly createdDatabases: string[
       session.readInsertChunks(database, table, options),
     readKeyBounds: (database, table, column) => session.readKeyBounds(database, table, column),
     estimateTableSizes: (database) => session.estimateTableSizes(database),
+    findHiddenObjects: (database) => session.findHiddenObjects(database),
     blockCommits: () => session.blockCommits(),
     releaseCommits: () => session.releaseCommits(),
     readSnapshotPosition: () => session.readSnapshotPosition(),

@@ -6,6 +6,7 @@ import {
   listNonTransactionalTables,
   nonTransactionalWarning,
 } from '../../snapshot/non-transactional-tables.js';
+import { hiddenObjectsWarnings } from '../../snapshot/hidden-objects.js';
 import { planSnapshot } from '../../snapshot/plan-snapshot.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printable } from '../../support/printable.js';
@@ -34,6 +35,9 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
       await session.estimateTableSizes(connection.database),
     );
     if (nonTransactional.length > 0) context.logger.warn(nonTransactionalWarning(nonTransactional));
+    const hiddenObjects = await session.findHiddenObjects(connection.database);
+    for (const warning of hiddenObjectsWarnings(hiddenObjects, connection.database))
+      context.logger.warn(warning);
     report = {
       config: config.file,
       server: session.server.version,
@@ -52,6 +56,7 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
       uncategorized: plan.uncategorized,
       missing: plan.missing,
       nonTransactional,
+      hiddenObjects,
       objects: plan.objects.map((object) => ({ kind: object.kind, name: object.name })),
     };
   } finally {

@@ -10,6 +10,7 @@ import {
   insertableColumns,
   type ColumnDescription,
   type DatabaseDefaults,
+  type HiddenObjects,
   type InsertChunk,
   type InsertReadOptions,
   type SnapshotPosition,
@@ -24,6 +25,7 @@ import {
   type TableDescription,
   type TriggerRef,
 } from '../engine.js';
+import { findHiddenObjects } from './hidden-objects.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { normalizeCreateTable, splitDefiner } from './normalize-create.js';
 import { streamBatches } from './stream-batches.js';
@@ -353,6 +355,21 @@ export class MariadbSession implements Session {
     const high = rows[0]?.high;
     if (typeof low !== 'string' || typeof high !== 'string') return undefined;
     return { min: low, max: high };
+  }
+
+  async findHiddenObjects(database: string): Promise<readonly HiddenObjects[]> {
+    return findHiddenObjects(
+      {
+        flavor: this.server.flavor,
+        query: async (sql) => {
+          const [rows] = await this.connection.query<RowDataPacket[]>(sql);
+          return rows;
+        },
+      },
+      database,
+    ).catch((error: unknown) => {
+      throw mapDriverError(error, 'reading the privileges of the account', this.target);
+    });
   }
 
   async estimateTableSizes(database: string): Promise<ReadonlyMap<string, TableSizeEstimate>> {
