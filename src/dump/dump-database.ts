@@ -54,7 +54,7 @@ import {
   type ManifestFile,
 } from './dump-format.js';
 import { DumpOutput, type DumpOutputTarget } from './dump-output.js';
-import { ProgressTracker, type DumpProgress } from './progress.js';
+import { ProgressTracker, type Progress } from '../support/progress.js';
 
 export interface DumpOptions {
   readonly connection: ConnectionOptions;
@@ -84,7 +84,7 @@ export interface DumpOptions {
   readonly keep: boolean;
   readonly now?: Date | undefined;
   readonly logger: Logger;
-  readonly onProgress?: ((progress: DumpProgress) => void) | undefined;
+  readonly onProgress?: ((progress: Progress) => void) | undefined;
   /** Aborting stops the dump and removes what it wrote. */
   readonly signal?: AbortSignal | undefined;
 }

@@ -42,7 +42,7 @@ import {
   type DumpHeader,
   type DumpManifest,
 } from './dump-format.js';
-import { ProgressTracker, type DumpProgress } from './progress.js';
+import { ProgressTracker, type Progress } from '../support/progress.js';
 
 export interface LoadOptions {
   readonly connection: ConnectionOptions;
@@ -57,7 +57,7 @@ export interface LoadOptions {
   /** Load into a database that already has tables (they are replaced; no rollback). */
   readonly force: boolean;
   readonly logger: Logger;
-  readonly onProgress?: ((progress: DumpProgress) => void) | undefined;
+  readonly onProgress?: ((progress: Progress) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
