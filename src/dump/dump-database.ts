@@ -520,6 +520,7 @@ async function readItems(
     try {
       const read = async (sink: ChunkSink): Promise<number> => {
         let rows = 0;
+        context.tracker.start(item.table.description.name);
         for await (const chunk of session.readInsertChunks(
           item.table.database,
           item.table.description,

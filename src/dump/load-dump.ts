@@ -301,6 +301,7 @@ async function loadDirectory(
     const session = free.pop();
     if (session === undefined) throw new Error('no free session');
     try {
+      tracker.start(file.table ?? file.name);
       await runFile(file.name, session);
       tracker.itemDone(file.database, file.table ?? '', 0);
     } finally {

@@ -63,10 +63,9 @@ export class ProgressTracker {
     this.itemsPerTable.set(`${database}.${table}`, count);
   }
 
-  /** Work on `name` (a table, or a piece of one) starts: the display names it. */
+  /** Work on `name` (a table, or a piece of one) starts: the next report names it. */
   start(name: string): void {
     this.current = name;
-    this.report(false);
   }
 
   addRows(rows: number, bytes: number): void {
