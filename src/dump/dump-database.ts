@@ -54,7 +54,7 @@ import {
   type ManifestFile,
 } from './dump-format.js';
 import { DumpOutput, type DumpOutputTarget } from './dump-output.js';
-import { ProgressTracker, type DumpProgress } from './progress.js';
+import { ProgressTracker, type Progress } from '../support/progress.js';
 
 export interface DumpOptions {
   readonly connection: ConnectionOptions;
@@ -84,7 +84,7 @@ export interface DumpOptions {
   readonly keep: boolean;
   readonly now?: Date | undefined;
   readonly logger: Logger;
-  readonly onProgress?: ((progress: DumpProgress) => void) | undefined;
+  readonly onProgress?: ((progress: Progress) => void) | undefined;
   /** Aborting stops the dump and removes what it wrote. */
   readonly signal?: AbortSignal | undefined;
 }
@@ -520,6 +520,7 @@ async function readItems(
     try {
       const read = async (sink: ChunkSink): Promise<number> => {
         let rows = 0;
+        context.tracker.start(item.table.description.name);
         for await (const chunk of session.readInsertChunks(
           item.table.database,
           item.table.description,

@@ -42,7 +42,7 @@ import {
   type DumpHeader,
   type DumpManifest,
 } from './dump-format.js';
-import { ProgressTracker, type DumpProgress } from './progress.js';
+import { ProgressTracker, type Progress } from '../support/progress.js';
 
 export interface LoadOptions {
   readonly connection: ConnectionOptions;
@@ -57,7 +57,7 @@ export interface LoadOptions {
   /** Load into a database that already has tables (they are replaced; no rollback). */
   readonly force: boolean;
   readonly logger: Logger;
-  readonly onProgress?: ((progress: DumpProgress) => void) | undefined;
+  readonly onProgress?: ((progress: Progress) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -301,6 +301,7 @@ async function loadDirectory(
     const session = free.pop();
     if (session === undefined) throw new Error('no free session');
     try {
+      tracker.start(file.table ?? file.name);
       await runFile(file.name, session);
       tracker.itemDone(file.database, file.table ?? '', 0);
     } finally {

@@ -27,6 +27,7 @@ import { RestoreError, UnexpectedStatementError, UsageError } from '../errors.js
 import { isSelected } from '../support/glob.js';
 import type { Logger } from '../support/logger.js';
 import { printable } from '../support/printable.js';
+import { ProgressTracker, type ProgressCallback } from '../support/progress.js';
 import {
   DATABASE_DEFAULTS_FILE,
   kindOfFileName,
@@ -86,7 +87,8 @@ export interface RestoreOptions {
    */
   readonly keepEventsEnabled?: boolean | undefined;
   readonly logger: Logger;
-  readonly onProgress?: ((progress: RestoreProgress) => void) | undefined;
+  /** Tables and rows loaded so far, against the manifests' counts (for a progress display). */
+  readonly onProgress?: ProgressCallback | undefined;
 }
 
 /** A file of the snapshot that does not match its manifest. */
@@ -94,13 +96,6 @@ export interface ManifestMismatch {
   readonly kind: string;
   readonly name: string;
   readonly problem: string;
-}
-
-export interface RestoreProgress {
-  readonly phase: 'tables' | 'user data' | 'objects';
-  readonly name: string;
-  readonly done: number;
-  readonly total: number;
 }
 
 export interface RestoreResult {
@@ -193,28 +188,38 @@ export async function restoreSnapshot(
     if (plan.defaults !== undefined)
       statements += await loadSnapshotFile(engine, first, options, plan.defaults, manifest);
 
-    // Tables and their rows, in parallel.
-    let done = 0;
-    await runOnSessions(sessions, plan.tables, async (session, entry) => {
-      statements += await loadSnapshotFile(engine, session, options, entry, manifest);
-      done += 1;
-      options.onProgress?.({
-        phase: 'tables',
-        name: printable(entry.name),
-        done,
-        total: plan.tables.length,
-      });
-    });
-
-    // The rows of local tables, decrypted as they stream.
     const restoredTables = new Set(plan.tables.map((entry) => entry.name));
     const userDataTables = [...(options.userData?.files.keys() ?? [])]
       .filter((name) => restoredTables.has(name))
       .sort();
-    done = 0;
+    // A local table is done once its user data is loaded too.
+    const progress = new ProgressTracker(
+      plan.tables.length,
+      expectedRows(plan.tables, manifest, userDataTables, options.userData),
+      options.onProgress,
+    );
+    for (const table of userDataTables) progress.expect(options.target, table, 2);
+
+    // Tables and their rows, in parallel.
+    await runOnSessions(sessions, plan.tables, async (session, entry) => {
+      progress.start(entry.name);
+      statements += await loadSnapshotFile(
+        engine,
+        session,
+        options,
+        entry,
+        manifest,
+        undefined,
+        progress,
+      );
+      progress.itemDone(options.target, entry.name, 0);
+    });
+
+    // The rows of local tables, decrypted as they stream.
     await runOnSessions(sessions, userDataTables, async (session, table) => {
       const file = options.userData?.files.get(table);
       if (file === undefined) return;
+      progress.start(`${table} (user data)`);
       const measure = new PlaintextMeasure(options.userData?.fingerprintKey);
       const run = await executeScript(engine, session, measure.tee(file.open()), {
         label: `${printable(table)} (user data)`,
@@ -222,6 +227,7 @@ export async function restoreSnapshot(
         stripDefiner: false,
         secretRows: true,
         trust: options.trust === true,
+        onSent: (rows, bytes) => progress.addRows(rows, bytes),
       });
       statements += run.sent;
       if (options.trust !== true) {
@@ -239,18 +245,11 @@ export async function restoreSnapshot(
             },
           );
       }
-      done += 1;
-      options.onProgress?.({
-        phase: 'user data',
-        name: printable(table),
-        done,
-        total: userDataTables.length,
-      });
+      progress.itemDone(options.target, table, 0);
     });
 
     // Everything else, one after the other in dependency order; views that use views not
     // yet created are retried until no more can be.
-    done = 0;
     const disabledEvents: string[] = [];
     statements += await createObjects(
       engine,
@@ -258,12 +257,10 @@ export async function restoreSnapshot(
       plan.objects,
       options,
       manifest,
-      () => {
-        done += 1;
-        return done;
-      },
+      progress,
       disabledEvents,
     );
+    progress.finish();
 
     // The original's table files create their tables' triggers themselves (issue 15): count
     // those they created among the other objects.
@@ -288,6 +285,23 @@ export async function restoreSnapshot(
     for (const session of sessions) await session.close();
     await admin.close();
   }
+}
+
+/**
+ * The rows the restore loads, as the manifests recorded them; 0 (unknown) when the snapshot
+ * has no manifest to say so.
+ */
+function expectedRows(
+  tables: readonly PlannedFile[],
+  manifest: SnapshotManifest | undefined,
+  userDataTables: readonly string[],
+  userData: UserDataInput | undefined,
+): number {
+  if (manifest === undefined) return 0;
+  let rows = 0;
+  for (const entry of tables) rows += manifest.tables[entry.name]?.rows ?? 0;
+  for (const table of userDataTables) rows += userData?.files.get(table)?.rows ?? 0;
+  return rows;
 }
 
 /** The table files and the object files to load, selected by --only/--exclude. */
@@ -455,6 +469,7 @@ async function loadSnapshotFile(
   entry: PlannedFile,
   manifest: SnapshotManifest | undefined,
   disabledEvents?: string[],
+  progress?: ProgressTracker,
 ): Promise<number> {
   const disableEvents = entry.kind === 'event' && options.keepEventsEnabled !== true;
   const recorded = entry.kind === 'table' ? manifest?.tables[entry.name] : undefined;
@@ -469,6 +484,7 @@ async function loadSnapshotFile(
     secretRows: false,
     trust: options.trust === true,
     disableEvents,
+    onSent: progress === undefined ? undefined : (rows, bytes) => progress.addRows(rows, bytes),
     onChecked: (statement, at) => {
       if (statement.kind === 'create' && entry.kind === 'table') digest.splitAfter(at.end);
     },
@@ -529,6 +545,8 @@ interface ScriptRun {
   readonly trust: boolean;
   /** Run a checked CREATE EVENT that enables its event as its disabled variant. */
   readonly disableEvents?: boolean | undefined;
+  /** After each statement sent: the rows read since the last call, and its length. */
+  readonly onSent?: ((rows: number, bytes: number) => void) | undefined;
   /** Each statement the checker accepted, before it runs. */
   readonly onChecked?:
     ((checked: CheckedStatement, statement: ScriptStatement) => void) | undefined;
@@ -548,6 +566,7 @@ async function executeScript(
 ): Promise<{ sent: number; rows: number; disabledEvent: boolean }> {
   let sent = 0;
   let rows = 0;
+  let rowsReported = 0;
   let disabledEvent = false;
   let batch: { prefix: string; values: string[]; bytes: number; lines: number[] } | undefined;
   /** `lines`: the line of each row joined into `sql` (one, for any other statement). */
@@ -555,6 +574,8 @@ async function executeScript(
     try {
       await session.execute(sql);
       sent += 1;
+      run.onSent?.(rows - rowsReported, sql.length);
+      rowsReported = rows;
     } catch (error) {
       throw restoreFailure(
         error,
@@ -645,19 +666,14 @@ async function createObjects(
   objects: readonly PlannedFile[],
   options: RestoreOptions,
   manifest: SnapshotManifest | undefined,
-  tick: () => number,
+  progress: ProgressTracker,
   disabledEvents: string[],
 ): Promise<number> {
   let statements = 0;
   let waiting = objects.filter((entry) => entry.kind === 'view');
   const load = async (entry: PlannedFile): Promise<void> => {
+    progress.start(`${entry.kind} ${entry.name}`);
     statements += await loadSnapshotFile(engine, session, options, entry, manifest, disabledEvents);
-    options.onProgress?.({
-      phase: 'objects',
-      name: `${entry.kind} ${printable(entry.name)}`,
-      done: tick(),
-      total: objects.length,
-    });
   };
   for (const entry of objects.filter((candidate) => candidate.kind === 'sequence'))
     await load(entry);

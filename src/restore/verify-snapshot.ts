@@ -16,6 +16,7 @@ import { Readable } from 'node:stream';
 import type { Categories } from '../config/schema.js';
 import type { ConnectionOptions, Engine } from '../engine/engine.js';
 import { quieterLogger, type Logger } from '../support/logger.js';
+import type { ProgressCallback } from '../support/progress.js';
 import { formatRowChanges } from '../diff/count-row-changes.js';
 import {
   DATABASE_DEFAULTS_FILE,
@@ -50,6 +51,10 @@ export interface VerifyOptions {
   readonly host: string;
   readonly parallel: number;
   readonly logger: Logger;
+  /** Progress of the restore into the scratch database (for a progress display). */
+  readonly onRestoreProgress?: ProgressCallback | undefined;
+  /** Progress of reading the restored (or live) database again to compare it. */
+  readonly onCompareProgress?: ProgressCallback | undefined;
 }
 
 /** What a user-data copy recorded of a local table. */
@@ -125,6 +130,7 @@ export async function verifySnapshot(
         // The scheduler may be on: no event body gets a chance to run in the scratch database.
         keepEventsEnabled: false,
         logger: options.logger,
+        onProgress: options.onRestoreProgress,
       });
       // Each event was created disabled: its file is compared in that form (the restore has
       // checked the file itself against the manifest's checksum already).
@@ -157,6 +163,7 @@ export async function verifySnapshot(
       lockWaitSeconds: 0,
       // Its warnings (local rows not saved, ...) are about the comparing snapshot, not news.
       logger: quieterLogger(options.logger),
+      onProgress: options.onCompareProgress,
     };
     const again = await takeSnapshot(engine, snapshotOptions);
     const differences: Difference[] = [...mismatches];

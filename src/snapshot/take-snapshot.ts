@@ -21,6 +21,7 @@ import { mapWithConcurrency, prefetch } from '../support/concurrency.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
 import type { HeldLock } from '../support/lock.js';
 import type { Interruption } from '../support/interruption.js';
+import { ProgressTracker, type ProgressCallback } from '../support/progress.js';
 import { acquireHostLock } from './work-dir.js';
 import type { Logger } from '../support/logger.js';
 import { composeCommitMessage, type ObjectChange } from './commit-message.js';
@@ -127,6 +128,8 @@ export interface SnapshotOptions {
   /** The run's time, for the user-data copy's name. Default now. */
   readonly now?: Date | undefined;
   readonly logger: Logger;
+  /** Tables and rows read so far, against the server's estimate (for a progress display). */
+  readonly onProgress?: ProgressCallback | undefined;
 }
 
 export type FileChange = 'added' | 'changed' | 'unchanged' | 'removed';
@@ -260,10 +263,8 @@ export async function takeSnapshot(
     checkStrict(plan, options);
     reportPlan(plan, options, logger);
     // The README promises one consistent instant: say which tables cannot keep it.
-    const nonTransactional = listNonTransactionalTables(
-      plan,
-      await session.estimateTableSizes(options.database),
-    );
+    const sizes = await session.estimateTableSizes(options.database);
+    const nonTransactional = listNonTransactionalTables(plan, sizes);
     if (nonTransactional.length > 0) logger.warn(nonTransactionalWarning(nonTransactional));
     for (const warning of hiddenObjectsWarnings(
       await session.findHiddenObjects(options.database),
@@ -291,6 +292,11 @@ export async function takeSnapshot(
     if (options.ephemeralDir !== undefined && !options.dryRun)
       ephemeralCopy = await EphemeralCopy.begin(options.ephemeralDir);
 
+    const progress = new ProgressTracker(
+      plan.tables.length,
+      estimateRowsRead(plan, sizes, userDataCopy !== undefined, ephemeralCopy !== undefined),
+      options.onProgress,
+    );
     const descriptions = await session.describeTables(options.database);
     const manifest = new Map<string, ManifestTable>();
     const tables: TableOutcome[] = [];
@@ -306,6 +312,7 @@ export async function takeSnapshot(
         throw new UsageError(`table ${table.name} disappeared while the snapshot was read`);
       const content = new StagedContent(staging, memoryBudget);
       let rows = 0;
+      progress.start(table.name);
       // Until stageIfChanged takes it (into `pending`, which `finally` discards), the content
       // is this loop's to discard: a table that spilled to disk holds an open file.
       try {
@@ -321,6 +328,7 @@ export async function takeSnapshot(
             session.readRowBatches(options.database, description),
             format,
           )) {
+            progress.addRows(chunk.rows, chunk.text.length);
             rows += chunk.rows;
             rowsHash.update(chunk.text);
             await content.write(chunk.text);
@@ -339,7 +347,7 @@ export async function takeSnapshot(
           const entry = await userDataCopy.writeTable(
             table.name,
             table.file,
-            renderUserDataRows(engine.dialect, description, batches),
+            progress.counting(renderUserDataRows(engine.dialect, description, batches)),
           );
           logger.debug(`${table.name}: ${String(entry.rows)} rows encrypted`);
         }
@@ -350,7 +358,10 @@ export async function takeSnapshot(
             session.readRowBatches(options.database, description),
           );
           const copyHead = renderTableHead(engine.dialect, table, definition, EPHEMERAL_COPY_NOTE);
-          await ephemeralCopy.writeTable(table.file, withHead(copyHead, rowChunks));
+          await ephemeralCopy.writeTable(
+            table.file,
+            withHead(copyHead, progress.counting(rowChunks)),
+          );
         }
       } catch (error) {
         await content.discard();
@@ -373,9 +384,11 @@ export async function takeSnapshot(
       });
       staged.catch(() => undefined);
       outcomes.push(staged);
+      progress.itemDone(options.database, table.name, rows);
       if (outcomes.length >= 2) await outcomes[outcomes.length - 2];
     }
     tables.push(...(await Promise.all(outcomes)));
+    progress.finish();
     const objects: ObjectOutcome[] = [];
     const objectHashes = new Map<string, string>();
     const objectDefinitions = prefetch(plan.objects, async (object) => ({
@@ -632,6 +645,23 @@ function checkStrict(plan: SnapshotPlan, options: SnapshotOptions): void {
     `strict: ${String(plan.uncategorized.length)} table(s) are in no category: ${plan.uncategorized.map(printable).join(', ')}`,
     { hint: 'Add each to global, local, ephemeral or ignore in the config; nothing was written.' },
   );
+}
+
+/** The server's estimate of the rows this run reads: every table's whose rows it saves. */
+function estimateRowsRead(
+  plan: SnapshotPlan,
+  sizes: ReadonlyMap<string, { readonly rows: number }>,
+  userData: boolean,
+  ephemeral: boolean,
+): number {
+  let rows = 0;
+  for (const table of plan.tables) {
+    const estimate = sizes.get(table.name)?.rows ?? 0;
+    if (table.rows === 'git') rows += estimate;
+    if (table.rows === 'user-data' && userData) rows += estimate;
+    if (table.category === 'ephemeral' && ephemeral) rows += estimate;
+  }
+  return rows;
 }
 
 function reportPlan(plan: SnapshotPlan, options: SnapshotOptions, logger: Logger): void {

@@ -11,7 +11,6 @@ import { Repository } from '../../git/repository.js';
 import {
   restoreSnapshot,
   type RestoreOptions,
-  type RestoreProgress,
   type UserDataInput,
 } from '../../restore/restore-snapshot.js';
 import {
@@ -39,6 +38,7 @@ import {
 } from '../context.js';
 import { printable } from '../../support/printable.js';
 import { printJson, printLine } from '../output/print.js';
+import { progressDisplay } from '../output/progress-bar.js';
 import { numberOption } from '../number-option.js';
 
 export interface SnapshotSelectionArgs {
@@ -260,6 +260,7 @@ export async function restoreHandler(args: RestoreArgs): Promise<number> {
     const copy = await chooseCopy(config, selected.host, args.copy, selected.committed);
     userData = await userDataInputFor(config, selected.host, { ...args, copy }, logger);
   }
+  const display = progressDisplay('restored', logger, { quiet: args.quiet === true });
   const options: RestoreOptions = {
     connection,
     target,
@@ -275,10 +276,14 @@ export async function restoreHandler(args: RestoreArgs): Promise<number> {
     trust: args.trust === true,
     keepEventsEnabled: args.keepEventsEnabled === true,
     logger,
-    onProgress: process.stderr.isTTY ? printProgress : undefined,
+    onProgress: display.onProgress,
   };
-  const result = await restoreSnapshot(engineFor(config), options);
-  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  let result;
+  try {
+    result = await restoreSnapshot(engineFor(config), options);
+  } finally {
+    display.close();
+  }
   if (args.json === true) {
     printJson(result);
   } else {
@@ -292,10 +297,4 @@ export async function restoreHandler(args: RestoreArgs): Promise<number> {
       );
   }
   return 0;
-}
-
-function printProgress(progress: RestoreProgress): void {
-  process.stderr.write(
-    `\r\x1b[K${progress.phase} ${String(progress.done)}/${String(progress.total)}: ${progress.name}`,
-  );
 }

@@ -20,6 +20,7 @@ import { journalSnapshot } from '../snapshot-run-summary.js';
 import { withRunJournal } from '../with-run-journal.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printJson, printLine } from '../output/print.js';
+import { progressDisplay } from '../output/progress-bar.js';
 import { consumerControlFor, failIfNotStarted } from '../service-control.js';
 import { takeGuardedSnapshot, type ServiceMode } from '../../upgrade/guarded-snapshot.js';
 import type { ServicesOutcome } from '../../services/consumer-control.js';
@@ -167,7 +168,11 @@ export async function snapshotHandler(args: SnapshotArgs): Promise<number> {
     async (journal, interruption) => {
       const { logger } = journal;
       const connection = await journal.phase('connect', () => connectionFor(context, args));
-      const options = await snapshotOptionsFrom(config, connection, args, logger);
+      const display = progressDisplay('snapshot', logger, { quiet: args.quiet === true });
+      const options: SnapshotOptions = {
+        ...(await snapshotOptionsFrom(config, connection, args, logger)),
+        onProgress: display.onProgress,
+      };
       if (servicesWanted && options.dryRun)
         logger.info(
           `dry run: would stop ${config.consumers.join(', ') || 'no consumers'}, restart ${config.providers.join(', ') || 'no providers'}, snapshot, and ${args.target === true ? 'leave the consumers stopped' : 'start the consumers again'}`,
@@ -187,7 +192,9 @@ export async function snapshotHandler(args: SnapshotArgs): Promise<number> {
           : { kind: 'none', pauseHooks: config.pauseHooks, pauseSeconds: config.pauseInterval };
       const { snapshot: result, services } = await journal
         .phase('snapshot', () =>
-          takeGuardedSnapshot(engineFor(config), options, mode, interruption),
+          takeGuardedSnapshot(engineFor(config), options, mode, interruption).finally(() => {
+            display.close();
+          }),
         )
         .catch((error: unknown) => {
           // A failed push leaves commits waiting: the state and the metrics count them.

@@ -15,6 +15,7 @@ import {
 import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
 import { printable } from '../../support/printable.js';
 import { printJson, printLine } from '../output/print.js';
+import { progressDisplay } from '../output/progress-bar.js';
 import {
   chooseCopy,
   userDataSelectionOptions,
@@ -69,6 +70,9 @@ export async function verifyHandler(args: VerifyArgs): Promise<number> {
     if (key !== undefined && fingerprintKeyId(key) === copy.manifest.fingerprintKeyId)
       fingerprintKey = key;
   }
+  const quiet = args.quiet === true;
+  const restoreDisplay = progressDisplay('verify restore', logger, { quiet });
+  const compareDisplay = progressDisplay('verify read', logger, { quiet });
   const result = await verifySnapshot(engineFor(config), {
     connection,
     source,
@@ -81,6 +85,11 @@ export async function verifyHandler(args: VerifyArgs): Promise<number> {
     host,
     parallel: args.parallel ?? 2,
     logger,
+    onRestoreProgress: restoreDisplay.onProgress,
+    onCompareProgress: compareDisplay.onProgress,
+  }).finally(() => {
+    restoreDisplay.close();
+    compareDisplay.close();
   });
   if (args.json === true) {
     printJson(result);

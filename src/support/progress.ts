@@ -1,13 +1,14 @@
 /**
- * Progress of a dump or a load: tables done, rows, bytes, rate and an estimate of the time
- * left, computed here and handed to a callback; the CLI decides how to show it.
+ * Progress of a long run (dump, load, snapshot, restore): tables done, rows, bytes, rate and
+ * an estimate of the time left, computed here and handed to a callback; the CLI decides how
+ * to show it. Workflows only say what happened: a table started, rows went by, a table is done.
  */
 
-export interface DumpProgress {
+export interface Progress {
   readonly tablesDone: number;
   readonly tablesTotal: number;
   readonly rows: number;
-  /** The server's estimate of the rows to read (0 when unknown). */
+  /** The estimate of the rows to read or load (0 when unknown). */
   readonly rowsEstimate: number;
   /** SQL bytes so far. */
   readonly bytes: number;
@@ -17,27 +18,40 @@ export interface DumpProgress {
   /** Seconds left at the current rate; undefined when it cannot be estimated. */
   readonly etaSeconds: number | undefined;
   readonly done: boolean;
+  /** What was started last (a table's name), for the display; undefined when none was named. */
+  readonly current?: string | undefined;
 }
+
+export type ProgressCallback = (progress: Progress) => void;
+
+/** Reports come at most this often (ms): a display redraws no faster than that. */
+const REPORT_EVERY_MS = 200;
 
 /** Counts rows and bytes per table as chunks arrive, and reports at most every 200 ms. */
 export class ProgressTracker {
-  private readonly started = Date.now();
+  private readonly now: () => number;
+  private readonly started: number;
   private readonly tablesTotal: number;
   private readonly rowsEstimate: number;
-  private readonly onProgress: ((progress: DumpProgress) => void) | undefined;
+  private readonly onProgress: ProgressCallback | undefined;
   private readonly perTable = new Map<string, { rows: number; items: number }>();
   private readonly itemsPerTable = new Map<string, number>();
   private tablesDone = 0;
   private rows = 0;
   private bytes = 0;
-  private lastReport = 0;
+  private current: string | undefined;
+  private lastReport: number | undefined;
 
+  /** `now`: the clock in milliseconds (tests pass their own). */
   constructor(
     tablesTotal: number,
     rowsEstimate: number,
-    onProgress: ((progress: DumpProgress) => void) | undefined,
+    onProgress: ProgressCallback | undefined,
     itemsPerTable?: ReadonlyMap<string, number>,
+    now: () => number = Date.now,
   ) {
+    this.now = now;
+    this.started = now();
     this.tablesTotal = tablesTotal;
     this.rowsEstimate = rowsEstimate;
     this.onProgress = onProgress;
@@ -49,10 +63,25 @@ export class ProgressTracker {
     this.itemsPerTable.set(`${database}.${table}`, count);
   }
 
+  /** Work on `name` (a table, or a piece of one) starts: the next report names it. */
+  start(name: string): void {
+    this.current = name;
+  }
+
   addRows(rows: number, bytes: number): void {
     this.rows += rows;
     this.bytes += bytes;
     this.report(false);
+  }
+
+  /** Passes `chunks` through, counting their rows and the length of their text. */
+  async *counting<T extends { readonly rows: number; readonly text: string }>(
+    chunks: AsyncIterable<T>,
+  ): AsyncIterable<T> {
+    for await (const chunk of chunks) {
+      this.addRows(chunk.rows, chunk.text.length);
+      yield chunk;
+    }
   }
 
   /** One piece of a table is done, with `rows` rows. */
@@ -81,16 +110,15 @@ export class ProgressTracker {
     this.report(true);
   }
 
-  snapshot(done = false): DumpProgress {
-    const seconds = (Date.now() - this.started) / 1000;
+  snapshot(done = false): Progress {
+    const seconds = (this.now() - this.started) / 1000;
     const bytesPerSecond = seconds > 0 ? this.bytes / seconds : 0;
     const rowsPerSecond = seconds > 0 ? this.rows / seconds : 0;
-    const etaSeconds =
-      this.rowsEstimate > this.rows && rowsPerSecond > 0
+    const etaSeconds = done
+      ? 0
+      : this.rowsEstimate > this.rows && rowsPerSecond > 0
         ? (this.rowsEstimate - this.rows) / rowsPerSecond
-        : done
-          ? 0
-          : undefined;
+        : undefined;
     return {
       tablesDone: this.tablesDone,
       tablesTotal: this.tablesTotal,
@@ -101,13 +129,14 @@ export class ProgressTracker {
       bytesPerSecond,
       etaSeconds,
       done,
+      current: done ? undefined : this.current,
     };
   }
 
   private report(force: boolean): void {
     if (this.onProgress === undefined) return;
-    const now = Date.now();
-    if (!force && now - this.lastReport < 200) return;
+    const now = this.now();
+    if (!force && this.lastReport !== undefined && now - this.lastReport < REPORT_EVERY_MS) return;
     this.lastReport = now;
     this.onProgress(this.snapshot(force));
   }
