@@ -266,8 +266,10 @@ async function diffFleet(args: DiffArgs): Promise<number> {
   if ((await repository.head()) === undefined)
     throw new UsageError(`${repository.root} has no commits: there is no host to compare`);
   const revision = revisions[0] ?? 'HEAD';
-  const trees = await revisionTrees(repository, revision, config.backupDir);
-  const known = [...trees.keys()].filter(isValidHostName).sort();
+  const listed = await revisionTrees(repository, revision, config.backupDir);
+  // Dot directories (the work directory) are no hosts.
+  const trees = new Map([...listed].filter(([name]) => isValidHostName(name)));
+  const known = [...trees.keys()].sort();
   for (const name of names)
     if (!known.includes(name))
       throw new UsageError(
@@ -283,17 +285,12 @@ async function diffFleet(args: DiffArgs): Promise<number> {
   const options = { only: args.table ?? [], rows: args.rows ?? false };
   try {
     if (args.model !== undefined) {
-      const comparison = await compareWithModel(
-        engine,
-        new Map(known.map((host) => [host, trees.get(host) as SnapshotTree])),
-        args.model,
-        options,
-      );
+      const comparison = await compareWithModel(engine, trees, args.model, options);
       if (args.json === true) printJson({ revision, ...comparison });
       else printModelComparison(comparison, revision);
       return comparison.differing.length > 0 ? ExitCode.Differences : ExitCode.Ok;
     }
-    const [from, to] = names.map((name) => trees.get(name) as SnapshotTree);
+    const [from, to] = names.map((name) => trees.get(name));
     if (from === undefined || to === undefined) throw new UsageError('--hosts takes two hosts');
     const result = await diffSnapshots(engine, from, to, {
       ...options,
@@ -304,7 +301,7 @@ async function diffFleet(args: DiffArgs): Promise<number> {
     else printDiff(result, args);
     return different ? ExitCode.Differences : ExitCode.Ok;
   } finally {
-    for (const tree of trees.values()) tree.close?.();
+    for (const tree of listed.values()) tree.close?.();
   }
 }
 
