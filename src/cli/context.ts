@@ -3,8 +3,9 @@
  * a logger, and on demand the connection and the host name. Reads argv and the environment
  * so that workflows never do.
  */
+import { join, resolve } from 'node:path';
 import { locateConfig } from '../config/locate-config.js';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig, parseConfig } from '../config/load-config.js';
 import {
   PASSWORD_ENV,
   resolveConnection,
@@ -12,8 +13,9 @@ import {
 } from '../config/resolve-connection.js';
 import type { Config } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import type { Repository } from '../git/repository.js';
+import { Repository } from '../git/repository.js';
 import { listHostDirectories } from '../snapshot/known-hosts.js';
+import { pathExists } from '../support/path-exists.js';
 import { fullyQualifiedHostName, hostNameProblem } from '../support/host-name.js';
 import { createStreamLogger, type Logger } from '../support/logger.js';
 
@@ -58,6 +60,55 @@ export async function loadContext(
   );
   for (const warning of configWarnings) logger.warn(warning);
   return { config, logger, configWarnings };
+}
+
+/**
+ * The context of a command that reads only the shared repository (`status --all-hosts`,
+ * `diff --hosts`, `diff --model`). With `backupDir` (a `--backup-dir` option: a clone of the
+ * repository, or a directory in one), it replaces the config's `backup_dir`, and a config is
+ * read only when one is found: a clone on a machine with no database and no config works
+ * with the defaults (`status.max_age` 26h, the default engine).
+ */
+export async function loadRepositoryContext(
+  args: GlobalArgs,
+  backupDir: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): Promise<CommandContext> {
+  if (backupDir === undefined) return loadContext(args, env, cwd);
+  const explicit =
+    args.config !== undefined ||
+    (env.SCHEMA_BACKUP_CONFIG !== undefined && env.SCHEMA_BACKUP_CONFIG !== '');
+  const found =
+    explicit ||
+    (await locateConfig({ cwd }).then(
+      () => true,
+      () => false,
+    ));
+  const context = found
+    ? await loadContext(args, env, cwd)
+    : {
+        config: parseConfig('', join(cwd, 'schema_backup.conf')).config,
+        logger: loggerFor(args),
+        configWarnings: [],
+      };
+  return { ...context, config: { ...context.config, backupDir: resolve(cwd, backupDir) } };
+}
+
+/**
+ * The repository holding `backupDir`, for a command that only reads it (`what` says which).
+ * Throws a UsageError (exit 2) when the directory does not exist (nothing is created) or
+ * is in no git repository.
+ */
+export async function requireRepository(backupDir: string, what: string): Promise<Repository> {
+  const hint =
+    'Point --backup-dir (or backup_dir in the config) at a clone of the shared repository.';
+  if (!(await pathExists(backupDir)))
+    throw new UsageError(`${what}: the backup directory ${backupDir} does not exist`, { hint });
+  const repository = await Repository.find(backupDir);
+  if (repository === undefined)
+    throw new UsageError(`${what}: ${backupDir} is not in a git repository`, { hint });
+  return repository;
 }
 
 /** Environment variables that may hold the database password. */

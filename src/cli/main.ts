@@ -111,7 +111,7 @@ function buildParser(
     )
     .command(
       'diff [revisions..]',
-      'schema and row changes between two revisions, two hosts, or the last commit and the live database (--live: exit 3 on drift)',
+      'schema and row changes between two revisions, two hosts, or the last commit and the live database (--live: exit 3 on drift); --hosts A B, --model HOST: committed hosts, exit 3 when they differ',
       diffBuilder,
       run(diffHandler),
     )
@@ -173,7 +173,7 @@ function buildParser(
     )
     .command(
       'status',
-      'last runs, their age, failures and disk use; exit 1 when the last successful snapshot is older than --max-age',
+      'last runs, their age, failures and disk use; exit 1 when the last successful snapshot is older than --max-age (--all-hosts: every host of the repository)',
       statusBuilder,
       run(statusHandler),
     )

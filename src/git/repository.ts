@@ -528,6 +528,46 @@ export class Repository {
     return blobs;
   }
 
+  /**
+   * {@link listBlobs} of every directory directly in `directory` at `revision`, by directory
+   * name, from one `git ls-tree`: comparing a hundred host directories lists them once.
+   * Empty when `directory` does not exist there; throws {@link GitError} for a bad revision.
+   */
+  async listBlobsUnder(
+    revision: string,
+    directory: string,
+  ): Promise<Map<string, Map<string, string>>> {
+    const commit = await this.resolveRevision(revision);
+    const spec = this.pathspec(directory);
+    const result = new Map<string, Map<string, string>>();
+    let output: string;
+    try {
+      output = await runGit(this.root, [
+        'ls-tree',
+        '-r',
+        '-z',
+        `${commit}:${spec === '.' ? '' : spec}`,
+      ]);
+    } catch (error) {
+      if (/not a valid object name|not a tree object/i.test(gitOutput(error))) return result;
+      throw new GitError(
+        `cannot list ${spec} at revision ${revision}: ${gitOutput(error).trim()}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    for (const entry of output.split('\0')) {
+      const match = /^\d+ blob ([0-9a-f]+)\t([^/]+)\/([^/]+)$/s.exec(entry);
+      if (match === null) continue;
+      const [, id = '', name = '', file = ''] = match;
+      let blobs = result.get(name);
+      if (blobs === undefined) result.set(name, (blobs = new Map<string, string>()));
+      blobs.set(file, id);
+    }
+    return result;
+  }
+
   /** A reader of many blobs through one `git cat-file --batch` process; close it when done. */
   openBlobReader(): BlobReader {
     return new BlobReader(this.root);
@@ -611,6 +651,44 @@ export class Repository {
       : { id, date: date ?? '', subject: subject ?? '' };
   }
 
+  /**
+   * The newest commit of HEAD's history touching each of `names`, the directories directly
+   * in `directory` (host directories), from one `git log` read until every name was seen:
+   * a hundred hosts cost one process, not a hundred. The date is the author date, which a
+   * replayed push keeps (the committer date is the replay's). Names no commit touched are
+   * missing from the result; empty in a repository without commits.
+   */
+  async lastCommitsUnder(
+    directory: string,
+    names: readonly string[],
+  ): Promise<Map<string, DirectoryCommit>> {
+    const found = new Map<string, DirectoryCommit>();
+    if (names.length === 0 || (await this.head()) === undefined) return found;
+    const wanted = new Set(names);
+    const spec = this.pathspec(directory);
+    const prefix = spec === '.' ? '' : `${spec}/`;
+    let current: DirectoryCommit | undefined;
+    // A NUL opens each commit's header line: no path holds one.
+    const lines = this.logLines(
+      ['--no-renames', '--name-only', '--format=%x00%H%x00%aI%x00%an <%ae>%x00%s'],
+      [directory],
+    );
+    for await (const line of lines) {
+      if (line.startsWith('\0')) {
+        const [, id = '', date = '', author = '', subject = ''] = line.split('\0');
+        current = { id, date, author, subject };
+        continue;
+      }
+      const path = unquotePath(line);
+      if (current === undefined || !path.startsWith(prefix)) continue;
+      const name = path.slice(prefix.length).split('/')[0] ?? '';
+      if (!wanted.has(name) || found.has(name)) continue;
+      found.set(name, current);
+      if (found.size === wanted.size) break;
+    }
+    return found;
+  }
+
   /** Commit count touching `path` (for tests and status). */
   async countCommits(path: string): Promise<number> {
     if ((await this.head()) === undefined) return 0;
@@ -627,6 +705,45 @@ export class Repository {
     if (configured.trim() !== '') return this.git;
     return openGit(this.root, [`user.name=${author.name}`, `user.email=${author.email}`]);
   }
+}
+
+/** One commit as {@link Repository.lastCommitsUnder} reports it. */
+export interface DirectoryCommit {
+  readonly id: string;
+  /** Author date, ISO 8601 with the author's offset. */
+  readonly date: string;
+  /** `Name <email>`. */
+  readonly author: string;
+  readonly subject: string;
+}
+
+/**
+ * A path as `git log --name-only` prints it: as it is, or, with a `"`, `\\` or control
+ * character in it, between quotes with C escapes (core.quotePath=false keeps other bytes).
+ */
+function unquotePath(line: string): string {
+  if (!line.startsWith('"') || !line.endsWith('"')) return line;
+  const escapes: Readonly<Record<string, string>> = { n: '\n', t: '\t', '"': '"', '\\': '\\' };
+  const bytes: number[] = [];
+  const body = line.slice(1, -1);
+  for (let index = 0; index < body.length; index++) {
+    const char = String.fromCodePoint(body.codePointAt(index) ?? 0);
+    if (char !== '\\') {
+      bytes.push(...Buffer.from(char, 'utf8'));
+      index += char.length - 1;
+      continue;
+    }
+    const octal = /^[0-7]{3}/.exec(body.slice(index + 1));
+    if (octal !== null) {
+      bytes.push(parseInt(octal[0], 8));
+      index += 3;
+    } else {
+      const next = body[index + 1] ?? '';
+      bytes.push(...Buffer.from(escapes[next] ?? next, 'utf8'));
+      index += 1;
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 /** `path` with symlinks resolved, as far as it exists (the rest is appended unchanged). */

@@ -29,6 +29,25 @@ export async function listHostDirectories(
     for (const revision of revisions.length > 0 ? revisions : ['HEAD'])
       for (const name of await repository.listDirectories(revision, backupDir)) names.add(name);
   }
+  return hostNamesAmong(names);
+}
+
+/**
+ * The names of the host directories committed in `backupDir` at `revision`, sorted: the
+ * hosts a shared repository holds, whatever this clone's working tree has. Empty without
+ * commits, or when the backup directory or the revision does not exist.
+ */
+export async function listHostDirectoriesAt(
+  repository: Repository,
+  backupDir: string,
+  revision: string,
+): Promise<string[]> {
+  if ((await repository.head()) === undefined) return [];
+  return hostNamesAmong(await repository.listDirectories(revision, backupDir));
+}
+
+/** Dot directories (`.git`, the work directory) and unusable names are no host directories. */
+function hostNamesAmong(names: Iterable<string>): string[] {
   return [...names]
     .filter((name) => !name.startsWith('.') && name !== WORK_DIR_NAME && isValidHostName(name))
     .sort();

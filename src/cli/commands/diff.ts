@@ -1,22 +1,32 @@
 /**
  * `schema_backup diff [A] [B]`: what changed between two revisions (default: the last commit
  * and the working tree), two hosts, or the last commit and the live database (`--live`, exit
- * 3 on drift). A summary by table and column, then the unified diff.
+ * 3 on drift). A summary by table and column, then the unified diff. Across the hosts of a
+ * shared repository, at a revision (default HEAD): `--hosts A B` (exit 3 when their schemas
+ * differ) and `--model HOST` (every host whose schema differs from the model's, exit 3).
+ * Host names are always given by option, so a positional word is always a revision.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import {
+  compareWithModel,
+  isDifferent,
+  type ModelComparisonResult,
+} from '../../diff/compare-with-model.js';
+import {
   directoryTree,
   diffSnapshots,
   revisionTree,
+  revisionTrees,
+  type DiffResult,
   type SnapshotTree,
 } from '../../diff/diff-snapshots.js';
 import { engineFor } from '../engine-for.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { Repository } from '../../git/repository.js';
-import { hostDirectory } from '../../snapshot/layout.js';
+import { hostDirectory, isValidHostName } from '../../snapshot/layout.js';
 import { MANIFEST_FILE, manifestFormatOf, READABLE_FORMATS } from '../../snapshot/manifest.js';
 import { quieterLogger } from '../../support/logger.js';
 import { takeSnapshot } from '../../snapshot/take-snapshot.js';
@@ -25,7 +35,9 @@ import {
   hostArgument,
   hostNameFor,
   loadContext,
+  loadRepositoryContext,
   requireKnownHost,
+  requireRepository,
   type CommandContext,
   type GlobalArgs,
 } from '../context.js';
@@ -40,6 +52,10 @@ export interface DiffArgs extends GlobalArgs {
   readonly stat?: boolean | undefined;
   readonly json?: boolean | undefined;
   readonly table?: readonly string[] | undefined;
+  readonly hosts?: readonly string[] | undefined;
+  readonly model?: string | undefined;
+  readonly rows?: boolean | undefined;
+  readonly backupDir?: string | undefined;
 }
 
 export function diffBuilder(yargs: Argv): Argv<DiffArgs> {
@@ -64,10 +80,36 @@ export function diffBuilder(yargs: Argv): Argv<DiffArgs> {
       type: 'string',
       array: true,
       describe: 'only these tables (shell patterns)',
+    })
+    .option('hosts', {
+      type: 'string',
+      array: true,
+      // Exactly two: a word after them is the revision (`diff --hosts A B HEAD~1`).
+      nargs: 2,
+      describe:
+        'A B: the committed snapshots of two host directories (at HEAD, or the one revision given); exit 3 when they differ',
+    })
+    .option('model', {
+      type: 'string',
+      describe:
+        'compare every other host directory with this one (at HEAD, or the one revision given); exit 3 when any differs',
+    })
+    .option('rows', {
+      type: 'boolean',
+      describe:
+        'compare the rows of global tables too (default: yes, but for --hosts and --model, which compare the schema); --no-rows leaves them out',
+    })
+    .option('backup-dir', {
+      type: 'string',
+      describe:
+        'with --hosts or --model: this clone of the shared repository instead of backup_dir (no config needed)',
     });
 }
 
 export async function diffHandler(args: DiffArgs): Promise<number> {
+  if (args.hosts !== undefined || args.model !== undefined) return diffFleet(args);
+  if (args.backupDir !== undefined)
+    throw new UsageError('--backup-dir goes with --hosts or --model');
   const context = await loadContext(args);
   const { config } = context;
   const host = await hostNameFor(config, args.host);
@@ -130,18 +172,12 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
     const result = await diffSnapshots(engineFor(config), from, to, {
       only: args.table ?? [],
       patches: args.stat !== true && args.json !== true,
+      rows: args.rows,
     });
     const different = result.tables.length + result.objects.length > 0;
     if (args.json === true) {
       printJson({ ...result, patches: undefined });
-    } else {
-      printLine(`${result.from} -> ${result.to}`);
-      for (const line of summaryLines(result)) printLine(`  ${line}`);
-      if (args.stat !== true && result.patches.length > 0) {
-        printLine();
-        printPrepared(patchText(result, wantsColor(process.stdout)));
-      }
-    }
+    } else printDiff(result, args);
     return args.live === true && different ? ExitCode.Differences : ExitCode.Ok;
   } finally {
     from?.close?.();
@@ -178,4 +214,118 @@ async function liveTree(
     logger: quieterLogger(logger),
   });
   return directoryTree(result.hostDir, `${host} (live database ${connection.database})`);
+}
+
+/** The summary, the tables whose rows were left out, then the unified diffs (unless --stat). */
+function printDiff(result: DiffResult, args: DiffArgs): void {
+  printLine(`${result.from} -> ${result.to}`);
+  for (const line of summaryLines(result)) printLine(`  ${line}`);
+  const rowsLeftOut = result.rowsNotCompared ?? [];
+  if (rowsLeftOut.length > 0)
+    printLine(`  rows differ, not compared (--rows compares them): ${rowsLeftOut.join(', ')}`);
+  if (args.stat !== true && result.patches.length > 0) {
+    printLine();
+    printPrepared(patchText(result, wantsColor(process.stdout)));
+  }
+}
+
+/**
+ * `diff --hosts A B [REV]` and `diff --model HOST [REV]`: host directories of the shared
+ * repository as committed at REV (default HEAD), from git alone (no database, no working
+ * tree). The schema only, unless `--rows`. Exit 3 when a host differs, 2 for a host
+ * directory that does not exist at REV (the message lists those that do).
+ */
+async function diffFleet(args: DiffArgs): Promise<number> {
+  const form = args.model !== undefined ? '--model' : '--hosts';
+  if (args.hosts !== undefined && args.model !== undefined)
+    throw new UsageError('give --hosts A B or --model HOST, not both');
+  for (const [given, option] of [
+    [args.live, '--live'],
+    [args.host, '--host'],
+    [args.againstHost, '--against-host'],
+  ] as const)
+    if (given !== undefined && given !== false)
+      throw new UsageError(`${option} does not go with ${form}`, {
+        hint: `${form} compares committed host directories; name them there.`,
+      });
+  const revisions = args.revisions ?? [];
+  if (revisions.length > 1)
+    throw new UsageError(`${form} compares hosts at one revision (default HEAD): give at most one`);
+  const names =
+    args.model !== undefined
+      ? [hostArgument(args.model, '--model')]
+      : (args.hosts ?? []).map((host) => hostArgument(host, '--hosts'));
+  if (args.model === undefined && names.length !== 2)
+    throw new UsageError(`--hosts takes two host directories, not ${String(names.length)}`, {
+      hint: 'e.g. schema_backup diff --hosts db1.example.org db2.example.org',
+    });
+
+  const context = await loadRepositoryContext(args, args.backupDir);
+  const { config } = context;
+  const repository = await requireRepository(config.backupDir, `diff ${form}`);
+  if ((await repository.head()) === undefined)
+    throw new UsageError(`${repository.root} has no commits: there is no host to compare`);
+  const revision = revisions[0] ?? 'HEAD';
+  const listed = await revisionTrees(repository, revision, config.backupDir);
+  // Dot directories (the work directory) are no hosts.
+  const trees = new Map([...listed].filter(([name]) => isValidHostName(name)));
+  const known = [...trees.keys()].sort();
+  for (const name of names)
+    if (!known.includes(name))
+      throw new UsageError(
+        `${form} ${JSON.stringify(name)}: there is no host directory ${name} in ${config.backupDir} at ${revision}`,
+        {
+          hint:
+            known.length === 0
+              ? 'No host has committed a snapshot there yet.'
+              : `Host directories: ${known.join(', ')}.`,
+        },
+      );
+  const engine = engineFor(config);
+  const options = { only: args.table ?? [], rows: args.rows ?? false };
+  try {
+    if (args.model !== undefined) {
+      const comparison = await compareWithModel(engine, trees, args.model, options);
+      if (args.json === true) printJson({ revision, ...comparison });
+      else printModelComparison(comparison, revision);
+      return comparison.differing.length > 0 ? ExitCode.Differences : ExitCode.Ok;
+    }
+    const [from, to] = names.map((name) => trees.get(name));
+    if (from === undefined || to === undefined) throw new UsageError('--hosts takes two hosts');
+    const result = await diffSnapshots(engine, from, to, {
+      ...options,
+      patches: args.stat !== true && args.json !== true,
+    });
+    const different = isDifferent(result);
+    if (args.json === true) printJson({ ...result, patches: undefined, different });
+    else printDiff(result, args);
+    return different ? ExitCode.Differences : ExitCode.Ok;
+  } finally {
+    for (const tree of listed.values()) tree.close?.();
+  }
+}
+
+/** Each host that differs with its summary, then those that do not. */
+function printModelComparison(comparison: ModelComparisonResult, revision: string): void {
+  const { model, hosts, differing } = comparison;
+  printLine(
+    hosts.length === 0
+      ? `model ${model}@${revision}: there is no other host directory`
+      : `model ${model}@${revision}: ${String(differing.length)} of ${String(hosts.length)} other hosts differ`,
+  );
+  const same: string[] = [];
+  const rowsLeftOut: string[] = [];
+  for (const host of hosts) {
+    if ((host.rowsNotCompared ?? []).length > 0)
+      rowsLeftOut.push(`${host.host} (${(host.rowsNotCompared ?? []).join(', ')})`);
+    if (!host.different) {
+      same.push(host.host);
+      continue;
+    }
+    printLine(`${host.host}: differs`);
+    for (const line of summaryLines({ ...host, patches: [] })) printLine(`  ${line}`);
+  }
+  if (same.length > 0) printLine(`same as the model: ${same.join(', ')}`);
+  if (rowsLeftOut.length > 0)
+    printLine(`rows differ, not compared (--rows compares them): ${rowsLeftOut.join('; ')}`);
 }

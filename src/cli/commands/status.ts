@@ -1,13 +1,21 @@
 /**
  * `schema_backup status`: the last runs of this host, their age, and the disk they use.
  * Exits 1 when the last successful snapshot is older than `--max-age` (default
- * `status.max_age`, 26h): a freshness check for monitoring.
+ * `status.max_age`, 26h): a freshness check for monitoring. `--all-hosts`: the last snapshot
+ * commit of every host directory of the shared repository, from git alone; exits 1 when any
+ * host is stale.
  */
 import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { readStatus, type RunOverview, type StatusResult } from '../../ops/status.js';
 import { formatDuration, parseDuration } from '../../support/duration.js';
-import { hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import { readFleetStatus, type FleetStatusResult } from '../../ops/fleet-status.js';
+import {
+  hostNameFor,
+  loadRepositoryContext,
+  requireRepository,
+  type GlobalArgs,
+} from '../context.js';
 import { dumpDirectoryOf, stateFileOf } from '../ops-config.js';
 import { formatBytes } from '../output/format-bytes.js';
 import { printJson, printLine } from '../output/print.js';
@@ -15,6 +23,8 @@ import { printJson, printLine } from '../output/print.js';
 export interface StatusArgs extends GlobalArgs {
   readonly json?: boolean | undefined;
   readonly maxAge?: string | undefined;
+  readonly allHosts?: boolean | undefined;
+  readonly backupDir?: string | undefined;
 }
 
 export function statusBuilder(yargs: Argv): Argv<StatusArgs> {
@@ -24,11 +34,25 @@ export function statusBuilder(yargs: Argv): Argv<StatusArgs> {
       describe:
         'exit 1 when the last successful snapshot is older than this (e.g. 26h, 90m, 2d); default status.max_age',
     })
+    .option('all-hosts', {
+      type: 'boolean',
+      describe:
+        'every host directory of the repository: its last snapshot commit, stale past the max age (exit 1); no database needed',
+    })
+    .option('backup-dir', {
+      type: 'string',
+      describe:
+        'with --all-hosts: this clone of the shared repository instead of backup_dir (no config needed)',
+    })
     .option('json', { type: 'boolean', describe: 'print the status as JSON' });
 }
 
 export async function statusHandler(args: StatusArgs): Promise<number> {
-  const context = await loadContext(args);
+  if (args.backupDir !== undefined && args.allHosts !== true)
+    throw new UsageError('--backup-dir goes with --all-hosts', {
+      hint: 'The status of this host reads its run state from the config: use --config.',
+    });
+  const context = await loadRepositoryContext(args, args.backupDir);
   const { config } = context;
   let maxAgeSeconds = config.status.maxAgeSeconds;
   if (args.maxAge !== undefined) {
@@ -38,6 +62,16 @@ export async function statusHandler(args: StatusArgs): Promise<number> {
         hint: 'Write it as a number with s, m, h, d or w, e.g. --max-age 26h.',
       });
     maxAgeSeconds = parsed;
+  }
+  if (args.allHosts === true) {
+    const fleet = await readFleetStatus({
+      repository: await requireRepository(config.backupDir, 'status --all-hosts'),
+      backupDir: config.backupDir,
+      maxAgeSeconds,
+    });
+    if (args.json === true) printJson(fleet);
+    else printFleetStatus(fleet);
+    return fleet.stale.length === 0 && fleet.hosts.length > 0 ? 0 : 1;
   }
   const host = await hostNameFor(config);
   const status = await readStatus({
@@ -119,4 +153,45 @@ function printStatus(status: StatusResult): void {
     printLine(
       `uncategorized tables: ${status.uncategorized.tables.length === 0 ? 'none' : status.uncategorized.tables.join(', ')} (seen ${status.uncategorized.seenAt})`,
     );
+}
+
+/** One line per host: state, age, when, commit, subject; then which hosts are stale. */
+function printFleetStatus(fleet: FleetStatusResult): void {
+  const rows = fleet.hosts.map((status) => [
+    status.host,
+    status.stale ? 'STALE' : 'ok',
+    status.ageSeconds === undefined ? '-' : formatAge(status.ageSeconds),
+    status.lastCommit === undefined ? 'no commit' : status.lastCommit.date,
+    status.lastCommit?.id.slice(0, 12) ?? '',
+    status.lastCommit?.subject ?? '',
+  ]);
+  const header = ['HOST', 'STATE', 'AGE', 'LAST SNAPSHOT', 'COMMIT', 'SUBJECT'];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) =>
+        column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0),
+      )
+      .join('  ')
+      .trimEnd();
+  if (fleet.hosts.length === 0) {
+    printLine(`no host directory committed in ${fleet.backupDir} (repository ${fleet.repository})`);
+    return;
+  }
+  printLine(line(header));
+  for (const row of rows) printLine(line(row));
+  const maxAge = formatDuration(fleet.maxAgeSeconds);
+  printLine(
+    fleet.stale.length === 0
+      ? `all ${String(fleet.hosts.length)} hosts fresh (max age ${maxAge})`
+      : `${String(fleet.stale.length)} of ${String(fleet.hosts.length)} hosts STALE (max age ${maxAge}): ${fleet.stale.join(', ')}`,
+  );
+}
+
+/** An age to the minute (`2d3h`, `45m`); under a minute, `0m`. */
+function formatAge(seconds: number): string {
+  const minutes = Math.floor(Math.max(0, seconds) / 60);
+  return minutes === 0 ? '0m' : formatDuration(minutes * 60);
 }
