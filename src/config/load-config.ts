@@ -635,7 +635,8 @@ class ConfigReader {
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.+@ -]*:/.test(remote))
       throw this.error(
         at('remote'),
-        `must be a remote named in rclone's config and a path, as name:path, not ${JSON.stringify(remote)}`,
+        // Not echoed: an inline remote may hold a credential.
+        "must be a remote named in rclone's config and a path, as name:path (inline settings and plain paths are refused)",
         {
           hint: "Define the remote with `rclone config` (its credentials stay in rclone's config file) and write remote: name:path. Inline settings such as :sftp,pass=...: are refused.",
         },
