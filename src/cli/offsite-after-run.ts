@@ -10,6 +10,7 @@ import { OffsiteError, SchemaBackupError } from '../errors.js';
 import { pruneOffsite } from '../offsite/prune-offsite.js';
 import { uploadDump, uploadUserDataCopy, type UploadResult } from '../offsite/upload.js';
 import type { RunJournal } from '../ops/run-journal.js';
+import type { Interruption } from '../support/interruption.js';
 import { redact } from '../support/redact.js';
 import { offsiteRetentionOf, offsiteStoreOf } from './ops-config.js';
 
@@ -21,16 +22,17 @@ export type OffsiteItem =
 /**
  * Uploads `item` to `config.offsite` (nothing when the config has none) and prunes the
  * remote when `offsite.retention.after_upload`. Returns the error that should fail the run,
- * or undefined. Never throws a SchemaBackupError.
+ * or undefined. Throws only the InterruptedError of a signal that stopped it.
  */
 export async function uploadAfterRun(
   journal: RunJournal,
   config: Config,
   host: string,
   item: OffsiteItem,
+  interruption: Interruption,
 ): Promise<SchemaBackupError | undefined> {
   const { logger } = journal;
-  const store = offsiteStoreOf(config, logger);
+  const store = offsiteStoreOf(config, logger, interruption.signal);
   const offsite = config.offsite;
   if (store === undefined || offsite === undefined) return undefined;
   let uploaded: UploadResult | undefined;
@@ -64,6 +66,8 @@ export async function uploadAfterRun(
     }
     return undefined;
   } catch (error) {
+    // A signal ended rclone: the run is interrupted (128 + n), not an upload failure.
+    interruption.throwIfInterrupted();
     const failure =
       error instanceof SchemaBackupError
         ? error

@@ -27,7 +27,11 @@ export function retentionPolicyOf(config: Config): RetentionPolicy {
  * The off-site store of `offsite:` (an rclone remote), or undefined when the config has none.
  * `logger` hears each rclone command (debug) and its output, redacted.
  */
-export function offsiteStoreOf(config: Config, logger: Logger): OffsiteStore | undefined {
+export function offsiteStoreOf(
+  config: Config,
+  logger: Logger,
+  signal?: AbortSignal,
+): OffsiteStore | undefined {
   const offsite = config.offsite;
   if (offsite === undefined) return undefined;
   return new RcloneRemote({
@@ -35,6 +39,7 @@ export function offsiteStoreOf(config: Config, logger: Logger): OffsiteStore | u
     configFile: offsite.rcloneConfig,
     timeoutSeconds: offsite.timeoutSeconds,
     logger,
+    signal,
   });
 }
 

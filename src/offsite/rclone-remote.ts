@@ -24,6 +24,8 @@ export interface RcloneRemoteOptions {
   readonly logger: Logger;
   /** The rclone binary; default `rclone` from PATH. */
   readonly program?: string | undefined;
+  /** Ends a running rclone (the run was interrupted). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** rclone's exit status for "directory not found" (rclone docs, "Exit Code"). */
@@ -177,6 +179,7 @@ export class RcloneRemote implements OffsiteStore {
     try {
       outcome = await runCommand(argv, {
         timeoutMs,
+        abortSignal: this.options.signal,
         onLine: (line, stream) => {
           if (stream === 'stdout') stdout.push(line);
           else {

@@ -257,6 +257,35 @@ describe('off-site copies on a local-path remote', () => {
       { secret: fixture.marker },
     ]);
 
+    // The directory form goes up whole, manifest last; the day's older dump is pruned there.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const directory = await cli(fixture, 'dump', '--dir');
+    expect(directory.code, directory.stderr).toBe(0);
+    const [dirDump, ...others] = await readdir(dumps);
+    expect(others).toEqual([]);
+    expect(dirDump).not.toMatch(/\.sql/);
+    const dirFiles = await filesUnder(join(dumps, dirDump ?? ''));
+    expect(dirFiles).toContain('manifest.json');
+    expect(
+      dirFiles.filter((name) => name !== 'manifest.json').every((name) => name.endsWith('.age')),
+    ).toBe(true);
+    const intoDir = `${into}_dir`;
+    onTestFinished(async () => {
+      await serverQuery(`DROP DATABASE IF EXISTS \`${intoDir}\``);
+    });
+    const loadedDir = await cli(
+      fixture,
+      'load',
+      '--from-offsite',
+      dirDump ?? '',
+      '--into',
+      intoDir,
+    );
+    expect(loadedDir.code, loadedDir.stderr).toBe(0);
+    expect(await serverQuery(`SELECT secret FROM \`${intoDir}\`.secrets`)).toEqual([
+      { secret: fixture.marker },
+    ]);
+
     await fixture.config([
       `  remote: ${JSON.stringify(fixture.remote.remote)}`,
       `  rclone_config: ${fixture.remote.configFile}`,

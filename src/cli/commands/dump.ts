@@ -192,7 +192,13 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
     // The dump is complete and in place: what happens off-site leaves it there.
     const offsiteFailure =
       upload && result.path !== undefined
-        ? await uploadAfterRun(journal, config, host, { kind: 'dump', path: result.path })
+        ? await uploadAfterRun(
+            journal,
+            config,
+            host,
+            { kind: 'dump', path: result.path },
+            interruption,
+          )
         : undefined;
     if (offsiteFailure !== undefined) throw offsiteFailure;
     return ExitCode.Ok;

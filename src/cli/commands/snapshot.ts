@@ -216,7 +216,13 @@ export async function snapshotHandler(args: SnapshotArgs): Promise<number> {
       const offsiteFailure =
         options.dryRun || args.offsite === false || copyDir === undefined
           ? undefined
-          : await uploadAfterRun(journal, config, options.host, { kind: 'user-data', copyDir });
+          : await uploadAfterRun(
+              journal,
+              config,
+              options.host,
+              { kind: 'user-data', copyDir },
+              interruption,
+            );
       if (args.json === true) printJson(services === undefined ? result : { ...result, services });
       else {
         printSnapshotSummary(result);
