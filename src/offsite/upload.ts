@@ -58,15 +58,14 @@ export async function uploadUserDataCopy(
     throw new OffsiteError(`${options.copyDir} has no ${MANIFEST}: it is not a complete copy`);
   // User-data files are age-encrypted by construction; checked anyway, as a promise kept.
   await requireCiphertext(options.copyDir, files, false);
-  return uploadDirectory(store, {
+  const result = await uploadDirectory(store, {
     localDir: options.copyDir,
     remoteParent: remoteUserDataDir(options.host),
     files,
     logger: options.logger,
-  }).then(async (result) => {
-    await uploadKeepSidecar(store, options.copyDir, remoteUserDataDir(options.host));
-    return { ...result, name };
   });
+  await uploadKeepSidecar(store, options.copyDir, remoteUserDataDir(options.host));
+  return { ...result, name };
 }
 
 /**
