@@ -47,10 +47,13 @@ export async function startSftpServer(dir: string): Promise<SftpServer> {
   const sshd = '/usr/sbin/sshd';
   const passphrase = `pp-${randomBytes(9).toString('hex')}`;
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
+  // One KDF round: every rclone command decrypts the key, and the default 16 take a while.
   execFileSync('ssh-keygen', [
     '-q',
     '-t',
     'ed25519',
+    '-a',
+    '1',
     '-N',
     passphrase,
     '-f',

@@ -115,5 +115,26 @@ describe('rclone store', () => {
       if (server === undefined) throw new Error('sshd did not start');
       await exercise(server);
     });
+
+    it('checks by reading both sides where the remote has no hash (sftp without md5sum)', async () => {
+      if (server === undefined) throw new Error('sshd did not start');
+      const configFile = join(dir, 'rclone-nohash.conf');
+      const base = await readFile(server.configFile, 'utf8');
+      await writeFile(configFile, `${base.trimEnd()}\ndisable_hashcheck = true\n`, { mode: 0o600 });
+      const store = new RcloneRemote({
+        remote: server.remote,
+        configFile,
+        timeoutSeconds: 60,
+        logger: recordingLogger([]),
+      });
+      const local = await createTempDir('offsite-nohash');
+      await writeFile(join(local, 'd.sql.age'), 'age-encryption.org/v1\nCCCC');
+      await store.upload(local, 'nohash', ['d.sql.age']);
+      expect(await store.check('upload', local, 'nohash', ['d.sql.age'])).toBe('download');
+      await writeFile(join(server.root, 'nohash/d.sql.age'), 'age-encryption.org/v1\nDDDD');
+      await expect(store.check('upload', local, 'nohash', ['d.sql.age'])).rejects.toThrow(
+        /differences/,
+      );
+    });
   });
 });
