@@ -104,6 +104,7 @@ export default tseslint.config(
       'src/upgrade/**/*.ts',
       'src/ops/**/*.ts',
       'src/dump/**/*.ts',
+      'src/offsite/**/*.ts',
     ],
     rules: {
       'no-restricted-imports': restrict([

@@ -155,3 +155,10 @@ export class PushError extends GitError {
     this.unpushedCommits = unpushedCommits;
   }
 }
+
+/**
+ * An off-site step failed: an rclone command, a check that found the remote copy different,
+ * or an upload refused (a plaintext dump). The local result of the run is kept; the next run
+ * uploads again.
+ */
+export class OffsiteError extends SchemaBackupError {}

@@ -1,4 +1,4 @@
-/** `snapshot --keep`: marks the user-data copy of a run as manual, so that `prune` keeps it forever. */
+/** `snapshot --keep`: marks the user-data copy of a run as manual, so that `prune` keeps it forever; and which copy a run has. */
 import { join } from 'node:path';
 import { markManual } from '../ops/prune.js';
 import type { SnapshotResult } from '../snapshot/take-snapshot.js';
@@ -14,10 +14,7 @@ export async function keepUserDataCopy(
   logger: Logger,
 ): Promise<string | undefined> {
   const outcome = result.userData;
-  let copy: string | undefined;
-  if (outcome.outcome === 'created') copy = outcome.path;
-  else if (outcome.outcome === 'unchanged' && userDataDir !== undefined)
-    copy = join(userDataDir, result.host, outcome.latest);
+  const copy = userDataCopyOf(result, userDataDir);
   if (copy === undefined) {
     logger.warn(`--keep: this run has no user-data copy to keep (${outcome.outcome})`);
     return undefined;
@@ -25,4 +22,19 @@ export async function keepUserDataCopy(
   const sidecar = await markManual(copy);
   logger.info(`kept ${copy} (manual: prune never deletes it)`);
   return sidecar;
+}
+
+/**
+ * The directory of the copy this run made or, when user data was unchanged, of the copy
+ * `latest` points at; undefined when the run has none.
+ */
+export function userDataCopyOf(
+  result: SnapshotResult,
+  userDataDir: string | undefined,
+): string | undefined {
+  const outcome = result.userData;
+  if (outcome.outcome === 'created') return outcome.path;
+  if (outcome.outcome === 'unchanged' && userDataDir !== undefined)
+    return join(userDataDir, result.host, outcome.latest);
+  return undefined;
 }

@@ -154,8 +154,8 @@ function buildParser(
       run(dumpHandler),
     )
     .command(
-      'load <dump>',
-      'load a dump file or directory into a database (checks its end marker, manifest and row counts)',
+      'load [dump]',
+      'load a dump file or directory (or --from-offsite a dump on the remote) into a database (checks its end marker, manifest and row counts)',
       loadBuilder,
       run(loadHandler),
     )

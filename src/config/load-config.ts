@@ -29,6 +29,8 @@ import {
   RETENTION_KEYS,
   STATUS_KEYS,
   DUMP_KEYS,
+  OFFSITE_KEYS,
+  OFFSITE_RETENTION_KEYS,
   TOP_LEVEL_KEYS,
   type Categories,
   type Category,
@@ -44,6 +46,7 @@ import {
   type LoggingConfig,
   type MetricsConfig,
   type NotifyConfig,
+  type OffsiteConfig,
   type RetentionConfig,
   type StatusConfig,
 } from './schema.js';
@@ -156,6 +159,8 @@ const KEY_NAMES = {
   metrics: METRICS_KEYS as readonly string[],
   status: STATUS_KEYS as readonly string[],
   dump: DUMP_KEYS as readonly string[],
+  offsite: OFFSITE_KEYS as readonly string[],
+  offsiteRetention: OFFSITE_RETENTION_KEYS as readonly string[],
 };
 
 /** systemd's commands, the service manager when the config names none. */
@@ -219,6 +224,7 @@ class ConfigReader {
       );
     }
 
+    const operations = this.operations(root, configDir);
     const config: Config = {
       file: this.file,
       backupDir,
@@ -248,8 +254,9 @@ class ConfigReader {
       git,
       serviceManager: this.serviceManager(root),
       pauseHooks: this.pauseHooks(root),
-      ...this.operations(root, configDir),
+      ...operations,
       dump: this.dump(root, configDir, backupDir),
+      offsite: this.offsite(root, configDir, operations.retention),
     };
     this.checkPlaces(config, root, backupDirKey);
     if (config.pauseInterval > 0 && config.pauseHooks.before.length === 0)
@@ -603,6 +610,70 @@ class ConfigReader {
       encrypt: this.optionalBoolean(block, at('encrypt')),
       threads,
       chunkRows,
+    };
+  }
+
+  /**
+   * `offsite:`. The remote must be a remote named in rclone's config: an on-the-fly remote
+   * (`:sftp,pass=...:`) or a connection string (`name,key=value:`) would put its settings,
+   * credentials included, into this file and into rclone's argv.
+   */
+  private offsite(
+    root: Mapping,
+    configDir: string,
+    local: RetentionConfig,
+  ): OffsiteConfig | undefined {
+    const block = this.optionalMapping(root, ['offsite']);
+    if (block === undefined) return undefined;
+    this.warnUnknownKeys(block, ['offsite'], KEY_NAMES.offsite);
+    const at = (key: string): KeyPath => ['offsite', key];
+    const remote = this.optionalString(block, at('remote'));
+    if (remote === undefined)
+      throw this.error(at('remote'), 'is needed in an offsite block: the rclone remote and path', {
+        hint: 'e.g. remote: "backup:schema_backup", where backup is a remote of `rclone config`.',
+      });
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.+@ -]*:/.test(remote))
+      throw this.error(
+        at('remote'),
+        // Not echoed: an inline remote may hold a credential.
+        "must be a remote named in rclone's config and a path, as name:path (inline settings and plain paths are refused)",
+        {
+          hint: "Define the remote with `rclone config` (its credentials stay in rclone's config file) and write remote: name:path. Inline settings such as :sftp,pass=...: are refused.",
+        },
+      );
+    const rcloneConfig = this.optionalString(block, at('rclone_config'));
+    const retentionBlock = this.optionalMapping(block, at('retention')) ?? {};
+    this.warnUnknownKeys(retentionBlock, at('retention'), KEY_NAMES.offsiteRetention);
+    const count = (key: 'daily' | 'weekly' | 'monthly'): number => {
+      const value = this.optionalNumber(retentionBlock, ['offsite', 'retention', key]);
+      if (value === undefined) return local[key];
+      if (!Number.isInteger(value) || value < 0)
+        throw this.error(['offsite', 'retention', key], 'must be a whole number, 0 or more');
+      return value;
+    };
+    const timeoutValue = block.timeout;
+    let timeoutSeconds = 6 * 3600;
+    if (timeoutValue !== undefined && timeoutValue !== null) {
+      const parsed =
+        typeof timeoutValue === 'string' || typeof timeoutValue === 'number'
+          ? parseDuration(timeoutValue)
+          : undefined;
+      if (parsed === undefined || parsed <= 0)
+        throw this.error(at('timeout'), 'must be a duration such as 6h, 90m or 3600');
+      timeoutSeconds = parsed;
+    }
+    return {
+      remote,
+      rcloneConfig: rcloneConfig === undefined ? undefined : this.path(rcloneConfig, configDir),
+      uploadPlaintextDumps: this.optionalBoolean(block, at('upload_plaintext_dumps')) ?? false,
+      retention: {
+        daily: count('daily'),
+        weekly: count('weekly'),
+        monthly: count('monthly'),
+        afterUpload:
+          this.optionalBoolean(retentionBlock, ['offsite', 'retention', 'after_upload']) ?? true,
+      },
+      timeoutSeconds,
     };
   }
 

@@ -30,6 +30,7 @@ export const TOP_LEVEL_KEYS = [
   'status',
   'state_file',
   'dump',
+  'offsite',
 ] as const;
 
 export const DATABASE_KEYS = [
@@ -98,6 +99,14 @@ export const METRICS_KEYS = ['textfile'] as const;
 export const STATUS_KEYS = ['max_age'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export const DUMP_KEYS = ['dir', 'compression', 'encrypt', 'threads', 'chunk_rows'] as const;
+export const OFFSITE_KEYS = [
+  'remote',
+  'rclone_config',
+  'upload_plaintext_dumps',
+  'retention',
+  'timeout',
+] as const;
+export const OFFSITE_RETENTION_KEYS = ['daily', 'weekly', 'monthly', 'after_upload'] as const;
 
 /** The `database:` block: what the config says; gaps are filled from option files later. */
 export interface DatabaseConfig {
@@ -195,6 +204,26 @@ export interface DumpConfig {
   readonly chunkRows: number;
 }
 
+/** `offsite:`: copies of user data and dumps on an rclone remote. */
+export interface OffsiteConfig {
+  /** `name:path`: a remote defined in rclone's config (which holds its credentials). */
+  readonly remote: string;
+  /** rclone's config file; undefined = rclone's default ($RCLONE_CONFIG, ~/.config/rclone). */
+  readonly rcloneConfig?: string | undefined;
+  /** Upload a dump that is not age-encrypted (refused by default). */
+  readonly uploadPlaintextDumps: boolean;
+  /** What stays on the remote; each count defaults to the local `retention:` one. */
+  readonly retention: {
+    readonly daily: number;
+    readonly weekly: number;
+    readonly monthly: number;
+    /** Apply it after each successful upload (else only `prune` does). */
+    readonly afterUpload: boolean;
+  };
+  /** Seconds one rclone command may take. */
+  readonly timeoutSeconds: number;
+}
+
 /** Which category each configured table name is in. Names are unique across categories. */
 export type Categories = Readonly<Record<Category, readonly string[]>>;
 
@@ -230,6 +259,8 @@ export interface Config {
   readonly stateFile?: string | undefined;
   /** Full database dumps (`dump`/`load`). */
   readonly dump: DumpConfig;
+  /** undefined = nothing leaves this host but git pushes. */
+  readonly offsite?: OffsiteConfig | undefined;
 }
 
 /** A problem that does not stop the run (unknown key, ...), with where it is. */

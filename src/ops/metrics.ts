@@ -84,6 +84,24 @@ export function renderMetrics(state: RunState): string {
       'Local commits the remote lacked after the last run (only with git.push).',
       (entry) => entry.lastRun.summary.unpushedCommits,
     ),
+    perCommand(
+      'schema_backup_offsite_failed',
+      'Whether the off-site part of the last run (upload, check, remote retention) failed: 1, or 0 when it succeeded (only with offsite:).',
+      (entry) => {
+        const offsite = entry.lastRun.summary.offsite;
+        if (offsite === 'uploaded') return 0;
+        return offsite === 'failed' || offsite === 'prune-failed' ? 1 : undefined;
+      },
+    ),
+    perCommand(
+      'schema_backup_offsite_last_upload_timestamp_seconds',
+      'When the last run whose upload to the off-site remote was checked ended (Unix time).',
+      (entry) =>
+        [entry.lastRun, entry.lastSuccess]
+          .filter((run) => run !== undefined)
+          .filter((run) => ['uploaded', 'prune-failed'].includes(String(run.summary.offsite)))
+          .map((run) => seconds(run.finishedAt))[0],
+    ),
     {
       name: 'schema_backup_uncategorized_tables',
       help: 'Tables in no category at the last snapshot.',

@@ -55,7 +55,10 @@ export interface PruneSet {
   readonly kind: 'user-data' | 'dump';
   /** `user-data`, or the dump series `<host>_<database>`. */
   readonly series: string;
+  /** A local directory, or for an off-site set `name:path/<host>/user-data` or `.../dumps`. */
   readonly dir: string;
+  /** The set is on the off-site remote. */
+  readonly offsite?: true | undefined;
   readonly keep: readonly PruneItem[];
   /** Deleted, or in a dry run to be deleted. Newest first. */
   readonly drop: readonly PruneItem[];
@@ -185,6 +188,22 @@ export async function listUserDataCopies(hostDir: string): Promise<FoundItem[]> 
 const DUMP_NAME = /^(.+)_(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)(?:-[0-9a-f]+)?(?:\.[A-Za-z0-9]+)*$/;
 
 /**
+ * The series (`<host>_<database>`) and time of a dump named `name`, or undefined when the
+ * name is not a dump's (hidden, a `.keep` sidecar, another host's, another shape).
+ */
+export function parseDumpName(
+  name: string,
+  host: string,
+): { series: string; time: Date } | undefined {
+  if (name.startsWith('.') || name.endsWith(KEEP_SUFFIX) || !name.startsWith(`${host}_`))
+    return undefined;
+  const match = DUMP_NAME.exec(name);
+  const time = parseCopyTimestamp(match?.[2] ?? '');
+  if (match?.[1] === undefined || time === undefined) return undefined;
+  return { series: match[1], time };
+}
+
+/**
  * The dumps of `host` in `dumpDir`, by series (`<host>_<database>`): entries named
  * `<host>_<database>_<timestamp>` plus extensions (files or directories). Hidden entries
  * (being written) and `.keep` sidecars are left out. An empty map when the directory is missing.
@@ -198,19 +217,17 @@ export async function listDumps(dumpDir: string, host: string): Promise<Map<stri
     return series;
   }
   for (const name of names) {
-    if (name.startsWith('.') || name.endsWith(KEEP_SUFFIX) || !name.startsWith(`${host}_`))
-      continue;
-    const match = DUMP_NAME.exec(name);
-    const time = parseCopyTimestamp(match?.[2] ?? '');
-    if (match?.[1] === undefined || time === undefined) continue;
+    const parsed = parseDumpName(name, host);
+    if (parsed === undefined) continue;
+    const { time } = parsed;
     const item: FoundItem = {
       id: name,
       time,
       manual: await pathExists(join(dumpDir, `${name}${KEEP_SUFFIX}`)),
       complete: true,
     };
-    const list = series.get(match[1]);
-    if (list === undefined) series.set(match[1], [item]);
+    const list = series.get(parsed.series);
+    if (list === undefined) series.set(parsed.series, [item]);
     else list.push(item);
   }
   return series;

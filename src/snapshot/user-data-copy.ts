@@ -263,17 +263,21 @@ export async function findCopy(
       throw new UsageError(`no user-data copy in ${hostDir} (no readable ${LATEST_LINK})`);
     return { dir: join(hostDir, latest.name), manifest: latest.manifest };
   }
-  const dir = join(hostDir, copy);
   try {
-    return {
-      dir,
-      manifest: JSON.parse(
-        await readFile(join(dir, USER_DATA_MANIFEST), 'utf8'),
-      ) as UserDataManifest,
-    };
+    return await readCopyAt(join(hostDir, copy));
   } catch (error) {
     throw new UsageError(`no user-data copy ${copy} in ${hostDir}`, { cause: error });
   }
+}
+
+/** The copy in `dir` and its manifest (as JSON; checked where it is used). Throws when unreadable. */
+export async function readCopyAt(
+  dir: string,
+): Promise<{ dir: string; manifest: UserDataManifest }> {
+  return {
+    dir,
+    manifest: JSON.parse(await readFile(join(dir, USER_DATA_MANIFEST), 'utf8')) as UserDataManifest,
+  };
 }
 
 /** Timestamped copies under a host directory, oldest first. */

@@ -748,3 +748,44 @@ describe('the dump: block', () => {
     expect(warnings[0]?.message).toMatch(/unknown key dump\.thread \(did you mean threads\?\)/);
   });
 });
+
+describe('the offsite: block', () => {
+  it('reads remote, rclone_config (relative to the config), timeout; retention defaults to the local one', () => {
+    const { config, warnings } = parseConfig(
+      'retention: { daily: 7, weekly: 4 }\noffsite:\n  remote: "backup:schema backups/x"\n  rclone_config: rclone.conf\n  timeout: 2h\n  retention: { monthly: 24 }\n',
+      FILE,
+    );
+    expect(warnings).toEqual([]);
+    expect(config.offsite).toEqual({
+      remote: 'backup:schema backups/x',
+      rcloneConfig: '/srv/app/conf/rclone.conf',
+      uploadPlaintextDumps: false,
+      retention: { daily: 7, weekly: 4, monthly: 24, afterUpload: true },
+      timeoutSeconds: 7200,
+    });
+    expect(parseConfig('global: []\n', FILE).config.offsite).toBeUndefined();
+  });
+
+  it('refuses inline remotes and connection strings (credentials would be in our config and argv), with file:line', () => {
+    for (const remote of [':sftp,host=x,pass=y:dir', 'backup,pass=y:dir', '/mnt/backups', '-x:y']) {
+      const error = configErrorOf(() =>
+        parseConfig(`offsite:\n  remote: ${JSON.stringify(remote)}\n`, FILE),
+      );
+      expect(error.exitCode).toBe(ExitCode.Usage);
+      expect(error.location).toEqual({ file: FILE, line: 2, key: 'offsite.remote' });
+      expect(error.message).not.toContain('pass=y');
+    }
+    expect(configErrorOf(() => parseConfig('offsite:\n  timeout: 1h\n', FILE)).message).toMatch(
+      /offsite\.remote: is needed/,
+    );
+    expect(
+      configErrorOf(() =>
+        parseConfig('offsite:\n  remote: b:x\n  retention: { daily: -1 }\n', FILE),
+      ).location,
+    ).toEqual({ file: FILE, line: 3, key: 'offsite.retention.daily' });
+    const { warnings } = parseConfig('offsite:\n  remote: b:x\n  upload_plaintext: true\n', FILE);
+    expect(warnings[0]?.message).toMatch(
+      /unknown key offsite\.upload_plaintext \(did you mean upload_plaintext_dumps\?\)/,
+    );
+  });
+});

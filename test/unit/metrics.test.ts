@@ -98,3 +98,30 @@ describe('run state and metrics', () => {
     expect(text).not.toContain('schema_backup_tables');
   });
 });
+
+describe('off-site metrics', () => {
+  it('say whether the last off-site part failed, and when the last checked upload was', () => {
+    let state = withRun(
+      undefined,
+      record({ summary: { offsite: 'uploaded', offsiteItem: 'b:x/h/user-data/t' } }),
+    );
+    state = withRun(
+      state,
+      record({
+        outcome: 'failure',
+        exitCode: 1,
+        finishedAt: '2026-11-25T02:30:00.000Z',
+        summary: { offsite: 'failed', offsiteError: 'the upload failed' },
+      }),
+    );
+    const text = renderMetrics(state);
+    expect(text).toContain(
+      'schema_backup_offsite_failed{host="db1.example.org",command="snapshot"} 1',
+    );
+    // The last checked upload is the last success's, a day earlier.
+    expect(text).toContain(
+      `schema_backup_offsite_last_upload_timestamp_seconds{host="db1.example.org",command="snapshot"} ${String(Date.parse('2026-11-24T02:30:12.500Z') / 1000)}`,
+    );
+    expect(renderMetrics(withRun(undefined, record({})))).not.toContain('offsite');
+  });
+});

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { readIdentityFile } from '../../crypto/recipients.js';
 import { UsageError } from '../../errors.js';
-import { findCopy, LATEST_LINK } from '../../snapshot/user-data-copy.js';
+import { fetchUserDataCopy, type FetchedItem } from '../../offsite/fetch-from-offsite.js';
+import {
+  findCopy,
+  LATEST_LINK,
+  readCopyAt,
+  type UserDataManifest,
+} from '../../snapshot/user-data-copy.js';
+import { requireOffsiteStore } from '../ops-config.js';
 import { hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 
 export interface DecryptArgs extends GlobalArgs {
@@ -15,6 +22,7 @@ export interface DecryptArgs extends GlobalArgs {
   readonly table?: readonly string[] | undefined;
   readonly copy?: string | undefined;
   readonly identity?: string | undefined;
+  readonly fromOffsite?: string | undefined;
 }
 
 export function decryptBuilder(yargs: Argv): Argv<DecryptArgs> {
@@ -39,21 +47,56 @@ export function decryptBuilder(yargs: Argv): Argv<DecryptArgs> {
       alias: 'i',
       type: 'string',
       describe: 'age identity file (default: encryption.identity_file)',
+    })
+    .option('from-offsite', {
+      type: 'string',
+      describe:
+        'take the copy from offsite.remote: a timestamp name, or nothing for the newest (or --copy)',
     });
 }
 
 export async function decryptHandler(args: DecryptArgs): Promise<number> {
+  let fetched: FetchedItem | undefined;
+  try {
+    return await decryptFiles(args, (item) => (fetched = item));
+  } finally {
+    await fetched?.remove();
+  }
+}
+
+async function decryptFiles(
+  args: DecryptArgs,
+  onFetched: (item: FetchedItem) => void,
+): Promise<number> {
   let files = [...(args.files ?? [])];
   let identityFile = args.identity;
+  if (args.fromOffsite !== undefined && files.length > 0)
+    throw new UsageError('--from-offsite takes a copy from the remote: name no files with it');
   if (files.length === 0 || identityFile === undefined) {
     const context = await loadContext(args);
-    identityFile ??= context.config.encryption.identityFile;
-    if (files.length === 0)
-      files = await filesOfCopy(
-        context.config.userDataBackupDir,
-        await hostNameFor(context.config),
+    const { config, logger } = context;
+    identityFile ??= config.encryption.identityFile;
+    const host = await hostNameFor(config);
+    if (args.fromOffsite !== undefined) {
+      const store = requireOffsiteStore(config, logger, '--from-offsite');
+      const named = args.fromOffsite !== '' ? args.fromOffsite : args.copy;
+      const fetched = await fetchUserDataCopy(store, {
+        host,
+        name: named === LATEST_LINK ? undefined : named,
+        logger,
+      });
+      onFetched(fetched);
+      files = filesOfCopy(await readCopyAt(fetched.path), args);
+    } else if (files.length === 0) {
+      if (config.userDataBackupDir === undefined)
+        throw new UsageError(
+          'user_data_backup_dir is not set in the config: name the .age files to decrypt',
+        );
+      files = filesOfCopy(
+        await findCopy(config.userDataBackupDir, host, args.copy ?? LATEST_LINK),
         args,
       );
+    }
   }
   if (identityFile === undefined) {
     throw new UsageError('no identity to decrypt with', {
@@ -72,17 +115,11 @@ export async function decryptHandler(args: DecryptArgs): Promise<number> {
   return 0;
 }
 
-async function filesOfCopy(
-  userDataDir: string | undefined,
-  host: string,
+/** The files of `copy` of the tables `--table` names (default all), in table order. */
+function filesOfCopy(
+  copy: { dir: string; manifest: UserDataManifest },
   args: DecryptArgs,
-): Promise<string[]> {
-  if (userDataDir === undefined) {
-    throw new UsageError(
-      'user_data_backup_dir is not set in the config: name the .age files to decrypt',
-    );
-  }
-  const copy = await findCopy(userDataDir, host, args.copy ?? LATEST_LINK);
+): string[] {
   const tables = args.table ?? Object.keys(copy.manifest.tables).sort();
   return tables.map((table) => {
     const entry = copy.manifest.tables[table];
@@ -90,6 +127,9 @@ async function filesOfCopy(
       throw new UsageError(`table ${table} is not in the copy ${copy.dir}`, {
         hint: `Tables of the copy: ${Object.keys(copy.manifest.tables).sort().join(', ') || 'none'}.`,
       });
+    // A manifest from a remote is as forgeable as its files: names stay inside the copy.
+    if (!/^[^/\\]+\.age$/.test(entry.file) || entry.file.startsWith('.'))
+      throw new UsageError(`the copy ${copy.dir} names ${JSON.stringify(entry.file)} for ${table}`);
     return join(copy.dir, entry.file);
   });
 }

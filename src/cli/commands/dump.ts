@@ -17,6 +17,7 @@ import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../con
 import { formatBytes } from '../output/format-bytes.js';
 import { progressReporter } from '../output/progress-bar.js';
 import { printJson } from '../output/print.js';
+import { uploadAfterRun } from '../offsite-after-run.js';
 import { withRunJournal } from '../with-run-journal.js';
 import { numberOption } from '../number-option.js';
 
@@ -32,6 +33,7 @@ export interface DumpArgs extends GlobalArgs {
   readonly only?: string[] | undefined;
   readonly exclude?: string[] | undefined;
   readonly json?: boolean | undefined;
+  readonly offsite?: boolean | undefined;
 }
 
 export function dumpBuilder(yargs: Argv): Argv<DumpArgs> {
@@ -85,6 +87,11 @@ export function dumpBuilder(yargs: Argv): Argv<DumpArgs> {
       describe: 'leave out tables matching these shell patterns',
     })
     .option('json', { type: 'boolean', describe: 'print the result as JSON' })
+    .option('offsite', {
+      type: 'boolean',
+      describe:
+        'upload the dump to offsite.remote (--no-offsite: keep it local); default yes when offsite: is configured and the dump goes to dump.dir',
+    })
     .conflicts('databases', 'all-databases');
 }
 
@@ -112,6 +119,16 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
   const threads = args.threads ?? config.dump.threads;
   if (!Number.isInteger(threads) || threads < 1 || threads > 64)
     throw new UsageError(`--threads must be a whole number from 1 to 64, not ${String(threads)}`);
+  // Only a dump in dump.dir (a timestamped name that retention understands) goes off-site.
+  const upload =
+    config.offsite !== undefined && args.offsite !== false && args.output === undefined;
+  if (upload && !encrypt && !config.offsite.uploadPlaintextDumps)
+    throw new UsageError(
+      'this dump would not be encrypted, and offsite.upload_plaintext_dumps is false: it would not be uploaded',
+      {
+        hint: 'Encrypt it (drop --no-encrypt, or set dump.encrypt: true with recipients), pass --no-offsite to keep it local only, or set offsite.upload_plaintext_dumps: true.',
+      },
+    );
   const databases =
     args.databases !== undefined && args.databases.length > 0
       ? args.databases
@@ -172,6 +189,18 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
       journal.logger.info(
         `dumped ${result.databases.join(', ')}: ${String(result.tables)} tables, ${String(result.rows)} rows, ${formatBytes(result.sqlBytes)} of SQL${compression === 'none' ? '' : ` (${formatBytes(result.bytes)} ${compression})`}${options.recipients.length > 0 ? ', encrypted' : ''} in ${result.seconds.toFixed(1)} s with ${String(result.parallel)} connection(s)${result.path === undefined ? '' : ` to ${result.path}`}`,
       );
+    // The dump is complete and in place: what happens off-site leaves it there.
+    const offsiteFailure =
+      upload && result.path !== undefined
+        ? await uploadAfterRun(
+            journal,
+            config,
+            host,
+            { kind: 'dump', path: result.path },
+            interruption,
+          )
+        : undefined;
+    if (offsiteFailure !== undefined) throw offsiteFailure;
     return ExitCode.Ok;
   };
   // Dumps of different databases are series of their own: one must not hide another's failure.

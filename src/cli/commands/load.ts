@@ -4,7 +4,16 @@ import { readIdentityFile } from '../../crypto/recipients.js';
 import { loadDump } from '../../dump/load-dump.js';
 import { engineFor } from '../engine-for.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
+import { basename } from 'node:path';
+import { fetchDump } from '../../offsite/fetch-from-offsite.js';
+import {
+  connectionFor,
+  hostNameFor,
+  loadContext,
+  type CommandContext,
+  type GlobalArgs,
+} from '../context.js';
+import { requireOffsiteStore } from '../ops-config.js';
 import { formatBytes } from '../output/format-bytes.js';
 import { progressReporter } from '../output/progress-bar.js';
 import { printJson } from '../output/print.js';
@@ -17,6 +26,7 @@ export interface LoadArgs extends GlobalArgs {
   readonly threads?: number | undefined;
   readonly force?: boolean | undefined;
   readonly json?: boolean | undefined;
+  readonly fromOffsite?: string | undefined;
 }
 
 export function loadBuilder(yargs: Argv): Argv<LoadArgs> {
@@ -40,13 +50,38 @@ export function loadBuilder(yargs: Argv): Argv<LoadArgs> {
       type: 'boolean',
       describe: 'load into a database that already has objects (replaces them; no rollback)',
     })
+    .option('from-offsite', {
+      type: 'string',
+      describe:
+        "take the dump from offsite.remote: its name or timestamp, or nothing for this host's newest",
+    })
     .option('json', { type: 'boolean', describe: 'print the result as JSON' });
 }
 
 export async function loadHandler(args: LoadArgs): Promise<number> {
-  if (args.dump === undefined)
-    throw new UsageError('name the dump to load', { hint: 'schema_backup load FILE|DIR' });
+  if (args.dump === undefined && args.fromOffsite === undefined)
+    throw new UsageError('name the dump to load', {
+      hint: 'schema_backup load FILE|DIR, or load --from-offsite [NAME]',
+    });
+  if (args.dump !== undefined && args.fromOffsite !== undefined)
+    throw new UsageError('name a local dump or --from-offsite, not both');
   const context = await loadContext(args);
+  const { config, logger } = context;
+  if (args.fromOffsite === undefined) return loadFrom(args.dump ?? '', args, context);
+  const store = requireOffsiteStore(config, logger, '--from-offsite');
+  const fetched = await fetchDump(store, {
+    host: await hostNameFor(config),
+    name: args.fromOffsite,
+    logger,
+  });
+  try {
+    return await loadFrom(fetched.path, args, context);
+  } finally {
+    await fetched.remove();
+  }
+}
+
+async function loadFrom(path: string, args: LoadArgs, context: CommandContext): Promise<number> {
   const { config, logger } = context;
   const connection = await connectionFor(context, args);
   const identityFile = args.identity ?? config.encryption.identityFile;
@@ -68,7 +103,7 @@ export async function loadHandler(args: LoadArgs): Promise<number> {
   try {
     const result = await loadDump(engineFor(config), {
       connection: { ...connection, database: undefined },
-      path: args.dump,
+      path,
       into: args.into,
       identities,
       threads,
@@ -80,7 +115,7 @@ export async function loadHandler(args: LoadArgs): Promise<number> {
     if (args.json === true) printJson(result);
     else
       logger.info(
-        `loaded ${args.dump} into ${result.databases.join(', ')}: ${String(result.rows)} rows, ${formatBytes(result.bytes)} of SQL in ${result.seconds.toFixed(1)} s`,
+        `loaded ${args.fromOffsite === undefined ? path : basename(path)} into ${result.databases.join(', ')}: ${String(result.rows)} rows, ${formatBytes(result.bytes)} of SQL in ${result.seconds.toFixed(1)} s`,
       );
     return ExitCode.Ok;
   } finally {

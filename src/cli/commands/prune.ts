@@ -4,7 +4,13 @@ import { prune, type PruneResult } from '../../ops/prune.js';
 import { acquireHostLock } from '../../snapshot/work-dir.js';
 import type { Logger } from '../../support/logger.js';
 import { hostNameFor, loadContext, type CommandContext, type GlobalArgs } from '../context.js';
-import { dumpDirectoryOf, retentionPolicyOf } from '../ops-config.js';
+import { pruneOffsite } from '../../offsite/prune-offsite.js';
+import {
+  dumpDirectoryOf,
+  offsiteRetentionOf,
+  offsiteStoreOf,
+  retentionPolicyOf,
+} from '../ops-config.js';
 import { formatBytes } from '../output/format-bytes.js';
 import { printJson, printLine } from '../output/print.js';
 import { numberOption } from '../number-option.js';
@@ -13,6 +19,7 @@ export interface PruneArgs extends GlobalArgs {
   readonly dryRun?: boolean | undefined;
   readonly json?: boolean | undefined;
   readonly waitLock?: number | undefined;
+  readonly offsite?: boolean | undefined;
 }
 
 export function pruneBuilder(yargs: Argv): Argv<PruneArgs> {
@@ -24,16 +31,22 @@ export function pruneBuilder(yargs: Argv): Argv<PruneArgs> {
       describe: 'seconds to wait for a run on this host to finish',
       default: 0,
     })
-    .option('json', { type: 'boolean', describe: 'print the result as JSON' });
+    .option('json', { type: 'boolean', describe: 'print the result as JSON' })
+    .option('offsite', {
+      type: 'boolean',
+      describe:
+        'also apply offsite.retention to the copies and dumps on offsite.remote (--no-offsite: local only); default yes when offsite: is configured',
+    });
 }
 
 /**
  * Prunes under the host's lock (so never beside a running snapshot). Used by `prune` and,
- * with `retention.after_run`, at the end of a successful run.
+ * with `retention.after_run`, at the end of a successful run. With `offsite`, the remote's
+ * copies and dumps too (under `offsite.retention`).
  */
 export async function runPrune(
   context: CommandContext,
-  options: { dryRun: boolean; waitLock: number; logger: Logger },
+  options: { dryRun: boolean; waitLock: number; logger: Logger; offsite?: boolean },
 ): Promise<PruneResult> {
   const { config } = context;
   const host = await hostNameFor(config);
@@ -42,7 +55,7 @@ export async function runPrune(
     logger: options.logger,
   });
   try {
-    return await prune({
+    const local = await prune({
       host,
       userDataDir: config.userDataBackupDir,
       dumpDir: dumpDirectoryOf(config),
@@ -50,6 +63,25 @@ export async function runPrune(
       dryRun: options.dryRun,
       logger: options.logger,
     });
+    const store = options.offsite === true ? offsiteStoreOf(config, options.logger) : undefined;
+    const policy = offsiteRetentionOf(config);
+    if (store === undefined || policy === undefined) return local;
+    const remote = await pruneOffsite(store, {
+      host,
+      policy,
+      dryRun: options.dryRun,
+      logger: options.logger,
+    });
+    const dropped = remote.flatMap((set) => set.drop);
+    const bytes = dropped.reduce((sum, item) => sum + item.bytes, 0);
+    return {
+      ...local,
+      sets: [...local.sets, ...remote],
+      deleted: local.deleted + (options.dryRun ? 0 : dropped.length),
+      bytesFreed: local.bytesFreed + (options.dryRun ? 0 : bytes),
+      toDelete: local.toDelete + dropped.length,
+      bytesToFree: local.bytesToFree + bytes,
+    };
   } finally {
     await lock.release();
   }
@@ -61,6 +93,7 @@ export async function pruneHandler(args: PruneArgs): Promise<number> {
     dryRun: args.dryRun === true,
     waitLock: args.waitLock ?? 0,
     logger: context.logger,
+    offsite: args.offsite !== false,
   });
   if (args.json === true) {
     printJson(result);
@@ -69,8 +102,11 @@ export async function pruneHandler(args: PruneArgs): Promise<number> {
   if (result.sets.length === 0)
     printLine('nothing to prune: neither user_data_backup_dir nor a dump directory is set');
   for (const set of result.sets) {
+    const where = set.offsite === true ? ` on ${set.dir}` : '';
     const name =
-      set.kind === 'user-data' ? `user-data copies in ${set.dir}` : `dumps ${set.series}`;
+      set.kind === 'user-data'
+        ? `user-data copies ${set.offsite === true ? 'on' : 'in'} ${set.dir}`
+        : `dumps ${set.series}${where}`;
     printLine(
       `${name}: keep ${String(set.keep.length)}, ${result.dryRun ? 'would delete' : 'deleted'} ${String(set.drop.length)}`,
     );

@@ -26,8 +26,12 @@ import {
   fingerprintKeyPath,
   LATEST_LINK,
   listCopies,
+  readCopyAt,
   readFingerprintKey,
+  type UserDataManifest,
 } from '../../snapshot/user-data-copy.js';
+import { fetchUserDataCopy, type FetchedItem } from '../../offsite/fetch-from-offsite.js';
+import { requireOffsiteStore } from '../ops-config.js';
 import type { Logger } from '../../support/logger.js';
 import {
   connectionFor,
@@ -60,6 +64,7 @@ export interface RestoreArgs extends GlobalArgs, SnapshotSelectionArgs {
   readonly trust?: boolean | undefined;
   readonly keepEventsEnabled?: boolean | undefined;
   readonly json?: boolean | undefined;
+  readonly fromOffsite?: string | undefined;
 }
 
 /** --rev and --host, shared with verify. */
@@ -143,6 +148,12 @@ export function restoreBuilder(yargs: Argv): Argv<RestoreArgs> {
       describe:
         'run every statement of the files as it is and skip the manifest checks (files edited by hand)',
     })
+    .option('from-offsite', {
+      type: 'string',
+      describe:
+        'take the user-data copy from offsite.remote: a timestamp name, or nothing for the newest (with --rev, the newest made by then)',
+    })
+    .conflicts('from-offsite', 'copy')
     .option('json', { type: 'boolean', describe: 'print the result as JSON' });
 }
 
@@ -227,7 +238,21 @@ export async function userDataInputFor(
     logger.warn(`${(error as Error).message}: local tables are restored without rows`);
     return undefined;
   }
-  const identityFile = args.identity ?? config.encryption.identityFile;
+  return userDataInputOf(config, host, copy, args.identity, logger);
+}
+
+/**
+ * The decrypting readers of the copy `copy` (on disk, or downloaded from off-site), each
+ * file checked against its manifest first. `identity`: --identity, else encryption.identity_file.
+ */
+export async function userDataInputOf(
+  config: Config,
+  host: string,
+  copy: { dir: string; manifest: UserDataManifest },
+  identity: string | undefined,
+  logger: Logger,
+): Promise<UserDataInput> {
+  const identityFile = identity ?? config.encryption.identityFile;
   if (identityFile === undefined) {
     throw new UsageError('the rows of local tables need the age identity to decrypt them', {
       hint: 'Pass --identity key.txt (or set encryption.identity_file), or --no-user-data to restore local tables empty.',
@@ -252,14 +277,48 @@ export async function restoreHandler(args: RestoreArgs): Promise<number> {
   const target = args.target ?? '';
   let source: SnapshotSource;
   let userData: UserDataInput | undefined;
+  let fetched: FetchedItem | undefined;
   if (args.legacy !== undefined) {
     source = directorySource(args.legacy, `legacy snapshot ${args.legacy}`);
   } else {
     const selected = await snapshotSourceFor(config, args);
     source = selected.source;
-    const copy = await chooseCopy(config, selected.host, args.copy, selected.committed);
-    userData = await userDataInputFor(config, selected.host, { ...args, copy }, logger);
+    if (args.fromOffsite !== undefined && args.userData !== false) {
+      const store = requireOffsiteStore(config, logger, '--from-offsite');
+      fetched = await fetchUserDataCopy(store, {
+        host: selected.host,
+        name: args.fromOffsite,
+        madeBy: selected.committed,
+        logger,
+      });
+      try {
+        const copy = await readCopyAt(fetched.path);
+        userData = await userDataInputOf(config, selected.host, copy, args.identity, logger);
+      } catch (error) {
+        await fetched.remove();
+        throw error;
+      }
+    } else {
+      const copy = await chooseCopy(config, selected.host, args.copy, selected.committed);
+      userData = await userDataInputFor(config, selected.host, { ...args, copy }, logger);
+    }
   }
+  try {
+    return await restoreWith(config, connection, target, source, userData, args, logger);
+  } finally {
+    await fetched?.remove();
+  }
+}
+
+async function restoreWith(
+  config: Config,
+  connection: Awaited<ReturnType<typeof connectionFor>>,
+  target: string,
+  source: SnapshotSource,
+  userData: UserDataInput | undefined,
+  args: RestoreArgs,
+  logger: Logger,
+): Promise<number> {
   const display = progressDisplay('restored', logger, { quiet: args.quiet === true });
   const options: RestoreOptions = {
     connection,

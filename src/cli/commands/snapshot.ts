@@ -15,7 +15,8 @@ import type { ConnectionSettings } from '../../config/resolve-connection.js';
 import { parseAuthor } from '../../git/repository.js';
 import type { Logger } from '../../support/logger.js';
 import type { SnapshotOptions, SnapshotResult } from '../../snapshot/take-snapshot.js';
-import { keepUserDataCopy } from '../keep-copy.js';
+import { keepUserDataCopy, userDataCopyOf } from '../keep-copy.js';
+import { uploadAfterRun } from '../offsite-after-run.js';
 import { journalSnapshot } from '../snapshot-run-summary.js';
 import { withRunJournal } from '../with-run-journal.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
@@ -35,6 +36,7 @@ export interface SnapshotArgs extends GlobalArgs {
   readonly target?: boolean | undefined;
   readonly ephemeralDirectory?: string | undefined;
   readonly keep?: boolean | undefined;
+  readonly offsite?: boolean | undefined;
 }
 
 export function snapshotBuilder(yargs: Argv): Argv<SnapshotArgs> {
@@ -74,6 +76,11 @@ export function snapshotBuilder(yargs: Argv): Argv<SnapshotArgs> {
       type: 'boolean',
       describe:
         "mark this run's user-data copy (or the latest one) as manual: prune never deletes it",
+    })
+    .option('offsite', {
+      type: 'boolean',
+      describe:
+        "upload this run's user-data copy to offsite.remote (--no-offsite: keep this run local); default yes when offsite: is configured",
     })
     .conflicts('model', 'target');
 }
@@ -211,11 +218,24 @@ export async function snapshotHandler(args: SnapshotArgs): Promise<number> {
         });
       if (args.keep === true && !options.dryRun)
         await keepUserDataCopy(result, config.userDataBackupDir, logger);
+      // After the commit and the copy are in place: the local result stands whatever happens here.
+      const copyDir = userDataCopyOf(result, config.userDataBackupDir);
+      const offsiteFailure =
+        options.dryRun || args.offsite === false || copyDir === undefined
+          ? undefined
+          : await uploadAfterRun(
+              journal,
+              config,
+              options.host,
+              { kind: 'user-data', copyDir },
+              interruption,
+            );
       if (args.json === true) printJson(services === undefined ? result : { ...result, services });
       else {
         printSnapshotSummary(result);
         if (services !== undefined) printServices(services);
       }
+      if (offsiteFailure !== undefined) throw offsiteFailure;
       return services === undefined ? ExitCode.Ok : failIfNotStarted(services, logger);
     },
     { enabled: args.dryRun !== true },

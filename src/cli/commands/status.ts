@@ -91,6 +91,21 @@ export async function statusHandler(args: StatusArgs): Promise<number> {
   return status.fresh ? 0 : 1;
 }
 
+/** What the last run did off-site, from its summary (see cli/offsite-after-run.ts). */
+function offsiteLine(summary: RunOverview['summary']): string | undefined {
+  const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+  switch (summary.offsite) {
+    case 'uploaded':
+      return `uploaded and checked ${text(summary.offsiteItem)}`;
+    case 'failed':
+      return `UPLOAD FAILED: ${text(summary.offsiteError)}`;
+    case 'prune-failed':
+      return `uploaded ${text(summary.offsiteItem)}, but the remote retention FAILED: ${text(summary.offsiteError)}`;
+    default:
+      return undefined;
+  }
+}
+
 function printStatus(status: StatusResult): void {
   const ago = (seconds: number): string => `${formatDuration(Math.max(0, seconds))} ago`;
   const took = (seconds: number): string =>
@@ -116,6 +131,8 @@ function printStatus(status: StatusResult): void {
       `  last success: ${command.lastSuccess === undefined ? 'never' : when(command.lastSuccess)}`,
     );
     printLine(`  consecutive failures: ${String(command.consecutiveFailures)}`);
+    const offsite = offsiteLine(command.lastRun.summary);
+    if (offsite !== undefined) printLine(`  off-site: ${offsite}`);
     const summary = command.lastSuccess?.summary;
     if (summary?.tables !== undefined)
       printLine(
