@@ -1,13 +1,15 @@
 /**
- * `schema_backup decrypt`: write the SQL of user-data files to stdout. Every file is first
- * decrypted in full and discarded, so a wrong identity or a damaged file fails before a
- * single byte is written.
+ * `schema_backup decrypt`: write the SQL of user-data files to stdout, decompressed (a
+ * copy's file as its manifest says; a named file by its name: `.sql.zst.age` is zstd). Every
+ * file is first decrypted in full and discarded, so a wrong identity or a damaged file fails
+ * before a single byte is written.
  */
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { readIdentityFile } from '../../crypto/recipients.js';
+import { compressionOfName, type Compression } from '../../dump/compression.js';
 import { UsageError } from '../../errors.js';
-import { findCopy, LATEST_LINK } from '../../snapshot/user-data-copy.js';
+import { compressionOfEntry, findCopy, LATEST_LINK } from '../../snapshot/user-data-copy.js';
 import { hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 
 export interface DecryptArgs extends GlobalArgs {
@@ -42,8 +44,16 @@ export function decryptBuilder(yargs: Argv): Argv<DecryptArgs> {
     });
 }
 
+interface FileToDecrypt {
+  readonly path: string;
+  readonly compression: Compression;
+}
+
 export async function decryptHandler(args: DecryptArgs): Promise<number> {
-  let files = [...(args.files ?? [])];
+  let files: FileToDecrypt[] = (args.files ?? []).map((path) => ({
+    path,
+    compression: compressionOfName(path),
+  }));
   let identityFile = args.identity;
   if (files.length === 0 || identityFile === undefined) {
     const context = await loadContext(args);
@@ -62,10 +72,10 @@ export async function decryptHandler(args: DecryptArgs): Promise<number> {
   }
   const identities = await readIdentityFile(identityFile);
   // Loaded here, not at start-up: age-encryption takes a tenth of a second to import.
-  const { decryptFile, verifyDecryptable } = await import('../../crypto/decrypt.js');
-  for (const file of files) await verifyDecryptable(file, identities);
+  const { readUserDataFile, verifyUserDataFile } = await import('../../restore/user-data-input.js');
+  for (const file of files) await verifyUserDataFile(file.path, identities, file.compression);
   for (const file of files) {
-    for await (const chunk of decryptFile(file, identities)) {
+    for await (const chunk of readUserDataFile(file.path, identities, file.compression)) {
       if (!process.stdout.write(chunk)) await drained(process.stdout);
     }
   }
@@ -76,7 +86,7 @@ async function filesOfCopy(
   userDataDir: string | undefined,
   host: string,
   args: DecryptArgs,
-): Promise<string[]> {
+): Promise<FileToDecrypt[]> {
   if (userDataDir === undefined) {
     throw new UsageError(
       'user_data_backup_dir is not set in the config: name the .age files to decrypt',
@@ -90,7 +100,12 @@ async function filesOfCopy(
       throw new UsageError(`table ${table} is not in the copy ${copy.dir}`, {
         hint: `Tables of the copy: ${Object.keys(copy.manifest.tables).sort().join(', ') || 'none'}.`,
       });
-    return join(copy.dir, entry.file);
+    const compression = compressionOfEntry(entry);
+    if (compression === undefined)
+      throw new UsageError(
+        `the copy ${copy.dir} says ${entry.file} is compressed in a way this version cannot read`,
+      );
+    return { path: join(copy.dir, entry.file), compression };
   });
 }
 
