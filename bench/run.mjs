@@ -3,8 +3,10 @@
  * Benchmark: schema_backup's snapshot against the original's approach (one mariadb-dump
  * process per table, then git add + commit) and two references (one whole-database
  * mariadb-dump, mydumper); the cost of encrypting user data; and `schema_backup restore`
- * against `mariadb < dump.sql` and myloader. Creates its own databases (`sbbench_*`) and temp
- * directories and removes them at the end, also on failure or Ctrl-C. See bench/README.md.
+ * against `mariadb < dump.sql` and myloader. `BENCH_ONLY=dump` and `BENCH_ONLY=userdata` run
+ * the suites of bench/dump.mjs and bench/userdata.mjs instead. Creates its own databases
+ * (`sbbench_*`) and temp directories and removes them at the end, also on failure or Ctrl-C.
+ * See bench/README.md.
  *
  * Run with `npm run bench` (builds dist/ first). Knobs: BENCH_RUNS, BENCH_TABLES, BENCH_ROWS,
  * BENCH_ONLY, BENCH_TIMEOUT, BENCH_KEEP, BENCH_PHASES, BENCH_CRYPTO_ROWS, BENCH_RESTORE_MB,
@@ -615,6 +617,8 @@ function cryptoConfig(backupDir, { local, userDataDir, recipient }) {
       ? {
           local: ['big'],
           user_data_backup_dir: userDataDir,
+          // The cost of encryption alone: compression (the default) is the userdata suite's.
+          user_data_compression: 'none',
           encryption: { recipients: [recipient] },
         }
       : {}),
@@ -1725,6 +1729,14 @@ async function main() {
   if (process.env.BENCH_ONLY === 'dump' || (suite !== -1 && process.argv[suite + 1] === 'dump')) {
     const { runDumpSuite } = await import('./dump.mjs');
     return runDumpSuite();
+  }
+  // So does the user-data disk suite (bench/userdata.mjs): BENCH_ONLY=userdata or --suite userdata.
+  if (
+    process.env.BENCH_ONLY === 'userdata' ||
+    (suite !== -1 && process.argv[suite + 1] === 'userdata')
+  ) {
+    const { runUserDataSuite } = await import('./userdata.mjs');
+    return runUserDataSuite();
   }
   if (!existsSync(CLI))
     throw new Error(`${CLI} is missing: run npm run build (npm run bench does)`);

@@ -122,7 +122,7 @@ show('cat', [
 ]);
 show('ls', ['-lR', 'user_data']);
 console.log(
-  '\nThe rows of the local table `users`, decrypted with the identity (`age -d -i key.txt FILE` does the same):',
+  '\nThe rows of the local table `users`, decrypted with the identity (`age -d -i key.txt FILE | zstd -d` does the same):',
 );
 run(['decrypt', '--table', 'users']);
 console.log(

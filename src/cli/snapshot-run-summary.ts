@@ -15,7 +15,7 @@ export function journalSnapshot(journal: RunJournal, result: SnapshotResult): vo
   journal.summarize({
     database: result.database,
     tables: result.tables.length,
-    bytes: result.bytesWritten + (userData.outcome === 'created' ? userData.bytes : 0),
+    bytes: result.bytesWritten + (userData.outcome === 'created' ? userData.newBytes : 0),
     commit: result.commit?.id,
     git: result.git,
     userDataCopy:

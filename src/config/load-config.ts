@@ -201,6 +201,15 @@ class ConfigReader {
         : this.path(backupDirValue, configDir);
 
     const userDataDir = this.optionalString(root, ['user_data_backup_dir']);
+    const userDataCompression = this.optionalString(root, ['user_data_compression']);
+    if (
+      userDataCompression !== undefined &&
+      !['zstd', 'gzip', 'none'].includes(userDataCompression)
+    )
+      throw this.error(
+        ['user_data_compression'],
+        `must be zstd, gzip or none, not ${JSON.stringify(userDataCompression)}`,
+      );
     const categories = this.categories(root);
     const database = this.database(root);
     const encryption = this.encryption(root, configDir);
@@ -229,6 +238,7 @@ class ConfigReader {
       file: this.file,
       backupDir,
       userDataBackupDir: userDataDir === undefined ? undefined : this.path(userDataDir, configDir),
+      userDataCompression: userDataCompression as Config['userDataCompression'],
       providers: this.stringList(root, ['providers']),
       consumers: this.stringList(root, ['consumers']),
       categories,

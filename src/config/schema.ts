@@ -12,6 +12,7 @@ export const TOP_LEVEL_KEYS = [
   'csv2_backup_dir',
   'backup_dir',
   'user_data_backup_dir',
+  'user_data_compression',
   'providers',
   'consumers',
   ...CATEGORIES,
@@ -235,6 +236,8 @@ export interface Config {
   readonly backupDir: string;
   /** Where encrypted user-data copies go; undefined = user data is not saved. */
   readonly userDataBackupDir?: string | undefined;
+  /** Compression of user-data files before encryption; undefined = zstd when available, else gzip. */
+  readonly userDataCompression?: 'zstd' | 'gzip' | 'none' | undefined;
   readonly providers: readonly string[];
   readonly consumers: readonly string[];
   readonly categories: Categories;

@@ -14,6 +14,8 @@
  */
 import { createCipheriv, createHmac, hkdfSync } from 'node:crypto';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { Readable, type Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { CryptoError, SchemaBackupError } from '../errors.js';
 
 /** age's STREAM chunk size (plaintext bytes per chunk). */
@@ -45,10 +47,16 @@ export class EncryptingWriter {
 
   /**
    * Encrypts the text `source` yields into a new file at `path` (it must not exist; mode
-   * 0600; fsynced). Throws {@link CryptoError} when encrypting or writing fails, and the
-   * error of `source` as it is when that fails, after removing the partial file.
+   * 0600; fsynced). With `compressor` (a maker of a stream, e.g. zstd), the plaintext goes
+   * through it before it is encrypted; size and fingerprint stay those of the plaintext. Throws
+   * {@link CryptoError} when compressing, encrypting or writing fails, and the error of
+   * `source` as it is when that fails, after removing the partial file.
    */
-  async writeFile(path: string, source: AsyncIterable<string>): Promise<EncryptedFileResult> {
+  async writeFile(
+    path: string,
+    source: AsyncIterable<string>,
+    options: { readonly compressor?: (() => Duplex | undefined) | undefined } = {},
+  ): Promise<EncryptedFileResult> {
     let handle: FileHandle | undefined;
     try {
       const { preamble, payloadKey } = await this.startFile();
@@ -57,11 +65,27 @@ export class EncryptingWriter {
       const hmac = createHmac('sha256', this.fingerprintKey);
       await stream.write(preamble, false);
       let plaintextBytes = 0;
-      for await (const text of source) {
-        const bytes = Buffer.from(text, 'utf8');
-        hmac.update(bytes);
-        plaintextBytes += bytes.length;
-        await stream.push(bytes);
+      const plaintext = (async function* () {
+        for await (const text of source) {
+          const bytes = Buffer.from(text, 'utf8');
+          hmac.update(bytes);
+          plaintextBytes += bytes.length;
+          yield bytes;
+        }
+      })();
+      const compressor = options.compressor?.();
+      if (compressor === undefined) {
+        for await (const bytes of plaintext) await stream.push(bytes);
+      } else {
+        // pipeline() destroys every stage when one fails, so a failing source or a full disk
+        // never leaves the compressor (possibly a child process) waiting on a pipe.
+        await pipeline(
+          Readable.from(plaintext, { objectMode: false }),
+          compressor,
+          async (compressed: AsyncIterable<Buffer>) => {
+            for await (const bytes of compressed) await stream.push(bytes);
+          },
+        );
       }
       const bytes = await stream.finish();
       await handle.sync();

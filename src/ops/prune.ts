@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../support/atomic-write.js';
 import type { Logger } from '../support/logger.js';
 import { pathExists } from '../support/path-exists.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
-import { diskUsage } from './disk-usage.js';
+import { bytesFreedBy, diskUsage } from './disk-usage.js';
 import {
   parseCopyTimestamp,
   planRetention,
@@ -46,6 +46,10 @@ export interface PruneItem {
   readonly name: string;
   /** ISO 8601 time of the item, from its name. */
   readonly time: string;
+  /**
+   * A kept item's size; a dropped item's bytes its deletion frees (files hard-linked into a
+   * kept copy count for nothing). Hard-linked files count once.
+   */
   readonly bytes: number;
   /** Why it is kept; empty for a deleted item. */
   readonly reasons: readonly KeepReason[];
@@ -129,21 +133,23 @@ async function applyToSet(
     .sort((a, b) => b.time.getTime() - a.time.getTime())[0];
   if (newestComplete !== undefined) protectedIds.add(newestComplete.id);
   const plan = planRetention(found, options.policy, protectedIds);
-  const describe = async (decision: {
-    id: string;
-    time: Date;
-    reasons: readonly KeepReason[];
-  }): Promise<PruneItem> => ({
+  const describe = (
+    decision: { id: string; time: Date; reasons: readonly KeepReason[] },
+    bytes: number,
+  ): PruneItem => ({
     name: decision.id,
     time: decision.time.toISOString(),
-    bytes: await diskUsage(join(dir, decision.id)),
+    bytes,
     reasons: decision.reasons,
   });
   const keep: PruneItem[] = [];
-  for (const decision of plan.keep) keep.push(await describe(decision));
+  for (const decision of plan.keep)
+    keep.push(describe(decision, await diskUsage(join(dir, decision.id))));
+  // Files hard-linked into a kept copy (unchanged tables) free nothing when a dropped one goes.
+  const freed = await bytesFreedBy(plan.drop.map((decision) => join(dir, decision.id)));
   const drop: PruneItem[] = [];
-  for (const decision of plan.drop) {
-    const item = await describe(decision);
+  for (const [index, decision] of plan.drop.entries()) {
+    const item = describe(decision, freed[index] ?? 0);
     drop.push(item);
     if (options.dryRun) {
       // The result lists them; the prune command prints that list (issue 21: twice before).

@@ -2,7 +2,7 @@
  * The rows of a user-data copy, as a restore reads them: each file checked against the copy's
  * manifest before any of it runs (its size, its plaintext size, and where this host's
  * fingerprint key is at hand, the keyed fingerprint of its plaintext, which nobody without
- * the key can forge), then decrypted again as it streams into the restore.
+ * the key can forge), then decrypted (and decompressed) again as it streams into the restore.
  *
  * age gives secrecy, not authenticity: anyone who can write into the user-data directory can
  * encrypt a file to the configured public key. The checks here, and the statement checker
@@ -11,10 +11,17 @@
 import { createHmac } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { decryptFile } from '../crypto/decrypt.js';
-import { RestoreError } from '../errors.js';
+import { createDecompressor, type Compression } from '../dump/compression.js';
+import { isSchemaBackupError, RestoreError } from '../errors.js';
 import { printable } from '../support/printable.js';
-import { fingerprintKeyId, type UserDataManifest } from '../snapshot/user-data-copy.js';
+import {
+  compressionOfEntry,
+  fingerprintKeyId,
+  type UserDataManifest,
+} from '../snapshot/user-data-copy.js';
 
 /** One table's rows in a user-data copy, and what the copy's manifest says of them. */
 export interface UserDataFile {
@@ -61,6 +68,11 @@ export async function openUserDataCopy(
       );
     const path = join(dir, entry.file);
     const label = `${path} (user data of ${printable(table)})`;
+    const compression = compressionOfEntry(entry);
+    if (compression === undefined)
+      throw new RestoreError(
+        `${label}: the copy's manifest names a compression this version cannot read (${printable(JSON.stringify(entry.compression))})`,
+      );
     const size = await stat(path).then(
       (stats) => stats.size,
       () => undefined,
@@ -74,11 +86,16 @@ export async function openUserDataCopy(
       );
     // Decrypt the whole file once before anything runs: a wrong identity, a damaged or a
     // forged file fails here.
-    const measured = await measurePlaintext(path, identities, key);
+    const measured = await measurePlaintext(
+      label,
+      readUserDataFile(path, identities, compression),
+      key,
+      entry.plaintextBytes,
+    );
     checkMeasured(label, measured, entry, key !== undefined);
     files.set(table, {
       label,
-      open: () => decryptFile(path, identities),
+      open: () => readUserDataFile(path, identities, compression),
       rows: entry.rows,
       plaintextBytes: entry.plaintextBytes,
       fingerprint: entry.fingerprint,
@@ -109,14 +126,74 @@ export class PlaintextMeasure {
   }
 }
 
-async function measurePlaintext(
+/**
+ * The SQL of a user-data file: decrypted, then decompressed. Leaving the iteration early
+ * destroys every stage (for zstd possibly a child process). A file that decrypts but does
+ * not decompress fails with {@link RestoreError}.
+ */
+export async function* readUserDataFile(
   path: string,
   identities: readonly string[],
+  compression: Compression,
+): AsyncIterable<Uint8Array> {
+  const decompressor = createDecompressor(compression);
+  if (decompressor === undefined) {
+    yield* decryptFile(path, identities);
+    return;
+  }
+  const done = pipeline(
+    Readable.from(decryptFile(path, identities), { objectMode: false }),
+    decompressor,
+  );
+  done.catch(() => undefined);
+  try {
+    for await (const chunk of decompressor as AsyncIterable<Buffer>) yield chunk;
+    await done;
+  } catch (error) {
+    if (isSchemaBackupError(error)) throw error;
+    throw new RestoreError(
+      `${path} decrypts but does not decompress (${compression}): ${(error as Error).message}`,
+      {
+        cause: error,
+        hint: 'The file was changed or replaced after the copy was made: do not restore from it.',
+      },
+    );
+  } finally {
+    decompressor.destroy();
+  }
+}
+
+/** Reads the whole of a user-data file and discards it: proves it decrypts and decompresses. */
+export async function verifyUserDataFile(
+  path: string,
+  identities: readonly string[],
+  compression: Compression,
+): Promise<void> {
+  const chunks = readUserDataFile(path, identities, compression)[Symbol.asyncIterator]();
+  for (let next = await chunks.next(); next.done !== true; next = await chunks.next());
+}
+
+/**
+ * Size and fingerprint of the plaintext `chunks` yields. Stops reading once it exceeds
+ * `expectedBytes`: a forged file that decompresses to far more is refused without reading on.
+ */
+async function measurePlaintext(
+  label: string,
+  chunks: AsyncIterable<Uint8Array>,
   key: Buffer | undefined,
+  expectedBytes: number,
 ): Promise<{ bytes: number; fingerprint: string | undefined }> {
   const measure = new PlaintextMeasure(key);
-  const chunks = measure.tee(decryptFile(path, identities));
-  for (let next = await chunks.next(); next.done !== true; next = await chunks.next());
+  const measured = measure.tee(chunks);
+  for (let next = await measured.next(); next.done !== true; next = await measured.next()) {
+    if (measure.bytes > expectedBytes)
+      throw new RestoreError(
+        `${label}: more than the ${String(expectedBytes)} bytes the copy's manifest recorded`,
+        {
+          hint: 'The file was changed or replaced after the copy was made: do not restore from it.',
+        },
+      );
+  }
   return measure.result();
 }
 

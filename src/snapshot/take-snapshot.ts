@@ -59,6 +59,7 @@ import {
   type ManifestTable,
 } from './manifest.js';
 import { MemoryBudget, StagedContent } from './staged-content.js';
+import type { Compression } from '../dump/compression.js';
 import { loadFingerprintKey, UserDataCopy, type UserDataOutcome } from './user-data-copy.js';
 import { EphemeralCopy } from './ephemeral-copy.js';
 
@@ -85,6 +86,8 @@ export interface UserDataOptions {
   readonly recipients: readonly string[];
   /** This host's key for fingerprinting user data (created on first use). */
   readonly fingerprintKeyFile: string;
+  /** How each table's rows are compressed before encryption; default zstd (gzip without zstd). */
+  readonly compression?: Compression | undefined;
 }
 
 export interface SnapshotOptions {
@@ -286,6 +289,7 @@ export async function takeSnapshot(
         fingerprintKey: await loadFingerprintKey(options.userData.fingerprintKeyFile),
         now: options.now ?? new Date(),
         database: options.database,
+        compression: options.userData.compression,
       });
     }
 

@@ -1,14 +1,36 @@
 /**
- * The user-data copy of one run: the rows of `local` tables, age-encrypted, one file per
- * table, under `<user data dir>/<host>/<timestamp>/` with a `latest` symlink to the newest
- * copy. The copy is built in a hidden directory and renamed into place only when complete;
- * a copy whose data equals the `latest` one is dropped (the run reports it unchanged).
+ * The user-data copy of one run: the rows of `local` tables, compressed (zstd by default)
+ * then age-encrypted, one file per table (`<table>.sql.zst.age`), under
+ * `<user data dir>/<host>/<timestamp>/` with a `latest` symlink to the newest copy. The copy
+ * is built in a hidden directory and renamed into place only when complete; a copy whose
+ * data equals the `latest` one is dropped (the run reports it unchanged). A table whose rows
+ * equal those in `latest` is not stored twice: its file there is hard-linked into the new
+ * copy, so a copy costs what changed, and deleting an older copy never breaks a newer one.
  * Directories are 0700 and files 0600; plaintext never touches the disk.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import {
+  copyFile,
+  link,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { EncryptingWriter } from '../crypto/encrypting-writer.js';
+import {
+  COMPRESSION_EXTENSION,
+  COMPRESSIONS,
+  createCompressor,
+  defaultCompression,
+  type Compression,
+} from '../dump/compression.js';
 import { WORK_DIR_NAME } from './layout.js';
 import type { SqlChunk } from './render-files.js';
 import { CryptoError, UsageError } from '../errors.js';
@@ -18,13 +40,18 @@ import { removeLeftovers } from '../support/remove-leftovers.js';
 
 export const LATEST_LINK = 'latest';
 export const USER_DATA_MANIFEST = 'manifest.json';
-const MANIFEST_FORMAT = 1;
+/** 1: `<table>.sql.age`, uncompressed; 2: entries say their compression. */
+const MANIFEST_FORMAT = 2;
 
 export interface UserDataTableEntry {
   readonly file: string;
   readonly rows: number;
+  /** Bytes of SQL, before compression. */
   readonly plaintextBytes: number;
+  /** Bytes of the file: compressed, then encrypted. */
   readonly bytes: number;
+  /** How the SQL was compressed before encryption; absent (format 1) = none. */
+  readonly compression?: Compression | undefined;
   /** HMAC-SHA256 of the plaintext under the host's fingerprint key: equal data, equal value. */
   readonly fingerprint: string;
 }
@@ -45,7 +72,12 @@ export type UserDataOutcome =
       readonly path: string;
       readonly timestamp: string;
       readonly tables: number;
+      /** Bytes of the copy's table files. */
       readonly bytes: number;
+      /** Of those, bytes written by this run (the rest are links to the previous copy's files). */
+      readonly newBytes: number;
+      /** Tables whose file is the previous copy's (unchanged rows). */
+      readonly reused: number;
     }
   | { readonly outcome: 'unchanged'; readonly latest: string };
 
@@ -66,6 +98,10 @@ export class UserDataCopy {
   private readonly entries: Record<string, UserDataTableEntry> = {};
   private readonly now: Date;
   private readonly database: string;
+  private readonly compression: Compression;
+  /** The copy `latest` pointed at when this one began: unchanged tables link to its files. */
+  private readonly previous: { dir: string; manifest: UserDataManifest } | undefined;
+  private readonly reusedTables = new Set<string>();
   private prepared: UserDataOutcome | 'ready' | undefined;
 
   private constructor(
@@ -75,7 +111,11 @@ export class UserDataCopy {
     fingerprintKey: Buffer,
     now: Date,
     database: string,
+    compression: Compression,
+    previous: { dir: string; manifest: UserDataManifest } | undefined,
   ) {
+    this.compression = compression;
+    this.previous = previous;
     this.hostDir = hostDir;
     this.workDir = workDir;
     this.recipients = recipients;
@@ -93,6 +133,8 @@ export class UserDataCopy {
     fingerprintKey: Buffer;
     now: Date;
     database: string;
+    /** Compression of the table files before encryption (default zstd, or gzip without zstd). */
+    compression?: Compression | undefined;
   }): Promise<UserDataCopy> {
     if (options.recipients.length === 0) {
       throw new CryptoError('local tables exist but no age recipient is configured', {
@@ -108,6 +150,7 @@ export class UserDataCopy {
       `.incomplete-${copyTimestamp(options.now)}-${randomBytes(4).toString('hex')}`,
     );
     await mkdir(workDir, { mode: 0o700 });
+    const latest = await readLatestManifest(hostDir);
     return new UserDataCopy(
       hostDir,
       workDir,
@@ -115,16 +158,25 @@ export class UserDataCopy {
       options.fingerprintKey,
       options.now,
       options.database,
+      options.compression ?? defaultCompression(),
+      latest === undefined
+        ? undefined
+        : { dir: join(hostDir, latest.name), manifest: latest.manifest },
     );
   }
 
-  /** Encrypts one table's rows (SQL text from `source`) into `<file>.age`. */
+  /**
+   * Compresses and encrypts one table's rows (SQL text from `source`) into
+   * `<file>.zst.age` (`<file>.age` uncompressed). When the rows are those of the previous
+   * copy's file, that file is hard-linked in its place (copied where links fail).
+   */
   async writeTable(
     table: string,
     file: string,
     source: AsyncIterable<SqlChunk>,
   ): Promise<UserDataTableEntry> {
-    const encryptedFile = `${file}.age`;
+    const encryptedFile = `${file}${COMPRESSION_EXTENSION[this.compression]}.age`;
+    const path = join(this.workDir, encryptedFile);
     let rows = 0;
     const counted = (async function* () {
       for await (const chunk of source) {
@@ -132,16 +184,57 @@ export class UserDataCopy {
         yield chunk.text;
       }
     })();
-    const result = await this.writer.writeFile(join(this.workDir, encryptedFile), counted);
-    const entry = {
+    // The fingerprint is known only once the rows have streamed through, so the file is
+    // written either way; it costs encryption time, not disk.
+    const result = await this.writer.writeFile(path, counted, {
+      compressor: () => createCompressor(this.compression, 1),
+    });
+    let entry: UserDataTableEntry = {
       file: encryptedFile,
       rows,
       plaintextBytes: result.plaintextBytes,
       bytes: result.bytes,
+      compression: this.compression,
       fingerprint: result.fingerprint,
     };
+    const reusable = await this.reusableFile(table, entry);
+    if (reusable !== undefined) {
+      await rm(path);
+      await linkOrCopy(reusable.path, path);
+      entry = { ...entry, bytes: reusable.bytes };
+      this.reusedTables.add(table);
+    }
     this.entries[table] = entry;
     return entry;
+  }
+
+  /**
+   * The previous copy's file of `table` when it holds the same rows, compressed the same way
+   * and encrypted to the same recipients; undefined otherwise.
+   */
+  private async reusableFile(
+    table: string,
+    entry: UserDataTableEntry,
+  ): Promise<{ path: string; bytes: number } | undefined> {
+    const previous = this.previous;
+    const old = previous?.manifest.tables[table];
+    if (previous === undefined || old === undefined) return undefined;
+    if (
+      previous.manifest.fingerprintKeyId !== fingerprintKeyId(this.fingerprintKey) ||
+      !sameRecipients(previous.manifest.recipients, this.recipients) ||
+      (old.compression ?? 'none') !== entry.compression ||
+      old.fingerprint !== entry.fingerprint ||
+      old.plaintextBytes !== entry.plaintextBytes ||
+      old.file !== entry.file
+    )
+      return undefined;
+    const path = join(previous.dir, old.file);
+    // A file changed since (a different size) is not trusted; a fresh file is kept instead.
+    const size = await stat(path).then(
+      (stats) => (stats.isFile() ? stats.size : undefined),
+      () => undefined,
+    );
+    return size === old.bytes ? { path, bytes: size } : undefined;
   }
 
   /**
@@ -188,12 +281,17 @@ export class UserDataCopy {
     await renameDurably(this.workDir, join(this.hostDir, timestamp));
     await pointLatestAt(this.hostDir, timestamp);
     const bytes = Object.values(this.entries).reduce((sum, entry) => sum + entry.bytes, 0);
+    const newBytes = Object.entries(this.entries)
+      .filter(([table]) => !this.reusedTables.has(table))
+      .reduce((sum, [, entry]) => sum + entry.bytes, 0);
     return {
       outcome: 'created',
       path: join(this.hostDir, timestamp),
       timestamp,
       tables: Object.keys(this.entries).length,
       bytes,
+      newBytes,
+      reused: this.reusedTables.size,
     };
   }
 
@@ -300,12 +398,37 @@ export function fingerprintKeyId(key: Buffer): string {
     .slice(0, 16);
 }
 
+function sameRecipients(a: readonly string[], b: readonly string[]): boolean {
+  return [...a].sort().join() === [...b].sort().join();
+}
+
 function sameData(a: UserDataManifest, b: UserDataManifest): boolean {
   if (a.fingerprintKeyId !== b.fingerprintKeyId || a.database !== b.database) return false;
-  if ([...a.recipients].sort().join() !== [...b.recipients].sort().join()) return false;
+  if (!sameRecipients(a.recipients, b.recipients)) return false;
   const names = Object.keys(b.tables);
   if (Object.keys(a.tables).length !== names.length) return false;
   return names.every((name) => a.tables[name]?.fingerprint === b.tables[name]?.fingerprint);
+}
+
+/**
+ * The compression of a copy's table file, as its manifest entry says (format 1: none);
+ * undefined for one this version does not know.
+ */
+export function compressionOfEntry(entry: UserDataTableEntry): Compression | undefined {
+  const compression: unknown = entry.compression ?? 'none';
+  return COMPRESSIONS.find((known) => known === compression);
+}
+
+/**
+ * Puts a hard link to `source` at `target`: the same file, stored once. Where the file
+ * system refuses links, a copy (0600) takes its place.
+ */
+async function linkOrCopy(source: string, target: string): Promise<void> {
+  try {
+    await link(source, target);
+  } catch {
+    await copyFile(source, target, constants.COPYFILE_EXCL);
+  }
 }
 
 /** Replaces the `latest` symlink atomically (a new link renamed over the old one). */

@@ -321,7 +321,7 @@ describe('schema_backup restore', () => {
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
-      /error: none of the given identities can decrypt .*secrets\.sql\.age/,
+      /error: none of the given identities can decrypt .*secrets\.sql\.zst\.age/,
     );
     expect(result.stdout).toBe('');
     expect(await databaseExists(name)).toBe(false);

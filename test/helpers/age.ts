@@ -1,6 +1,7 @@
 /**
  * The stock age tools (the Debian `age` 1.1.x CLI) for tests: keys made by `age-keygen`,
- * files encrypted and decrypted by `age`, and `age -d | mariadb` as an operator restores.
+ * files encrypted and decrypted by `age`, and `age -d [| zstd -d] | mariadb` as an operator
+ * restores.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -40,6 +41,20 @@ export function ageDecrypt(identityFile: string, file: string): Buffer {
   return age(['-d', '-i', identityFile, file]);
 }
 
+/**
+ * The SQL of a user-data file as an operator reads it: `age -d`, then for a `.zst.age` file
+ * `zstd -d` (both the stock CLIs).
+ */
+export function ageDecryptSql(identityFile: string, file: string): Buffer {
+  const decrypted = ageDecrypt(identityFile, file);
+  if (!file.endsWith('.zst.age')) return decrypted;
+  return execFileSync('zstd', ['-d', '-c', '-q'], {
+    input: decrypted,
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
 function exitOf(child: ChildProcess, name: string): Promise<string> {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -51,7 +66,10 @@ function exitOf(child: ChildProcess, name: string): Promise<string> {
   });
 }
 
-/** `age -d -i identityFile file | mariadb database`: the plaintext never touches the disk. */
+/**
+ * `age -d -i identityFile file | mariadb database`, with `| zstd -d |` between them for a
+ * `.zst.age` file: the plaintext never touches the disk.
+ */
 export async function pipeAgeIntoMariadb(
   identityFile: string,
   file: string,
@@ -75,8 +93,19 @@ export async function pipeAgeIntoMariadb(
     ],
     { env: { ...process.env, MYSQL_PWD: server.password }, stdio: ['pipe', 'ignore', 'pipe'] },
   );
-  decrypter.stdout.pipe(client.stdin);
-  await Promise.all([exitOf(decrypter, 'age -d'), exitOf(client, 'mariadb')]);
+  if (!file.endsWith('.zst.age')) {
+    decrypter.stdout.pipe(client.stdin);
+    await Promise.all([exitOf(decrypter, 'age -d'), exitOf(client, 'mariadb')]);
+    return;
+  }
+  const decompressor = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  decrypter.stdout.pipe(decompressor.stdin);
+  decompressor.stdout.pipe(client.stdin);
+  await Promise.all([
+    exitOf(decrypter, 'age -d'),
+    exitOf(decompressor, 'zstd -d'),
+    exitOf(client, 'mariadb'),
+  ]);
 }
 
 /** Every regular file under `dir` (recursively, dot files and `.git` included), with its bytes. */

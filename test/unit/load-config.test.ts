@@ -789,3 +789,21 @@ describe('the offsite: block', () => {
     );
   });
 });
+
+describe('user_data_compression', () => {
+  it('reads zstd, gzip or none; absent is undefined (zstd where available)', () => {
+    expect(parseConfig('', FILE).config.userDataCompression).toBeUndefined();
+    for (const value of ['zstd', 'gzip', 'none'] as const) {
+      const { config, warnings } = parseConfig(`user_data_compression: ${value}\n`, FILE);
+      expect(warnings).toEqual([]);
+      expect(config.userDataCompression).toBe(value);
+    }
+  });
+
+  it('names the line and key of a bad value', () => {
+    expect(
+      configErrorOf(() => parseConfig('database:\n  name: x\nuser_data_compression: xz\n', FILE))
+        .message,
+    ).toMatch(/:3: user_data_compression: must be zstd, gzip or none, not "xz"/);
+  });
+});

@@ -1,14 +1,17 @@
 /**
- * `schema_backup decrypt`: write the SQL of user-data files to stdout. Every file is first
- * decrypted in full and discarded, so a wrong identity or a damaged file fails before a
- * single byte is written.
+ * `schema_backup decrypt`: write the SQL of user-data files to stdout, decompressed (a
+ * copy's file as its manifest says; a named file by its name: `.sql.zst.age` is zstd). Every
+ * file is first decrypted in full and discarded, so a wrong identity or a damaged file fails
+ * before a single byte is written.
  */
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { readIdentityFile } from '../../crypto/recipients.js';
+import { compressionOfName, type Compression } from '../../dump/compression.js';
 import { UsageError } from '../../errors.js';
 import { fetchUserDataCopy, type FetchedItem } from '../../offsite/fetch-from-offsite.js';
 import {
+  compressionOfEntry,
   findCopy,
   LATEST_LINK,
   readCopyAt,
@@ -55,6 +58,11 @@ export function decryptBuilder(yargs: Argv): Argv<DecryptArgs> {
     });
 }
 
+interface FileToDecrypt {
+  readonly path: string;
+  readonly compression: Compression;
+}
+
 export async function decryptHandler(args: DecryptArgs): Promise<number> {
   let fetched: FetchedItem | undefined;
   try {
@@ -68,7 +76,10 @@ async function decryptFiles(
   args: DecryptArgs,
   onFetched: (item: FetchedItem) => void,
 ): Promise<number> {
-  let files = [...(args.files ?? [])];
+  let files: FileToDecrypt[] = (args.files ?? []).map((path) => ({
+    path,
+    compression: compressionOfName(path),
+  }));
   let identityFile = args.identity;
   if (args.fromOffsite !== undefined && files.length > 0)
     throw new UsageError('--from-offsite takes a copy from the remote: name no files with it');
@@ -105,10 +116,10 @@ async function decryptFiles(
   }
   const identities = await readIdentityFile(identityFile);
   // Loaded here, not at start-up: age-encryption takes a tenth of a second to import.
-  const { decryptFile, verifyDecryptable } = await import('../../crypto/decrypt.js');
-  for (const file of files) await verifyDecryptable(file, identities);
+  const { readUserDataFile, verifyUserDataFile } = await import('../../restore/user-data-input.js');
+  for (const file of files) await verifyUserDataFile(file.path, identities, file.compression);
   for (const file of files) {
-    for await (const chunk of decryptFile(file, identities)) {
+    for await (const chunk of readUserDataFile(file.path, identities, file.compression)) {
       if (!process.stdout.write(chunk)) await drained(process.stdout);
     }
   }
@@ -119,7 +130,7 @@ async function decryptFiles(
 function filesOfCopy(
   copy: { dir: string; manifest: UserDataManifest },
   args: DecryptArgs,
-): string[] {
+): FileToDecrypt[] {
   const tables = args.table ?? Object.keys(copy.manifest.tables).sort();
   return tables.map((table) => {
     const entry = copy.manifest.tables[table];
@@ -130,7 +141,12 @@ function filesOfCopy(
     // A manifest from a remote is as forgeable as its files: names stay inside the copy.
     if (!/^[^/\\]+\.age$/.test(entry.file) || entry.file.startsWith('.'))
       throw new UsageError(`the copy ${copy.dir} names ${JSON.stringify(entry.file)} for ${table}`);
-    return join(copy.dir, entry.file);
+    const compression = compressionOfEntry(entry);
+    if (compression === undefined)
+      throw new UsageError(
+        `the copy ${copy.dir} says ${entry.file} is compressed in a way this version cannot read`,
+      );
+    return { path: join(copy.dir, entry.file), compression };
   });
 }
 

@@ -116,6 +116,7 @@ export async function snapshotOptionsFrom(
             dir: config.userDataBackupDir,
             recipients: await configuredRecipients(config),
             fingerprintKeyFile: fingerprintKeyPath(config.backupDir, host),
+            compression: config.userDataCompression,
           },
     ephemeralDir:
       args.ephemeralDirectory === undefined ? undefined : resolve(args.ephemeralDirectory),
@@ -296,7 +297,7 @@ function printSnapshotSummary(result: SnapshotResult): void {
   switch (result.userData.outcome) {
     case 'created':
       printLine(
-        `  user data: ${String(result.userData.tables)} local tables encrypted into ${result.userData.path}`,
+        `  user data: ${String(result.userData.tables)} local tables encrypted into ${result.userData.path}${result.userData.reused > 0 ? ` (${String(result.userData.reused)} unchanged, linked to the previous copy)` : ''}`,
       );
       break;
     case 'unchanged':

@@ -19,7 +19,7 @@ import {
 } from '../../../src/snapshot/user-data-copy.js';
 import { createMemoryLogger, silentLogger, type Logger } from '../../../src/support/logger.js';
 import {
-  ageDecrypt,
+  ageDecryptSql,
   ageKeygen,
   pipeAgeIntoMariadb,
   readTree,
@@ -40,6 +40,8 @@ const T2 = new Date('2026-03-02T10:00:00.000Z');
 const T3 = new Date('2026-03-03T10:00:00.000Z');
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, index) => index));
 const COLUMNS = ['id', 'txt', 'bin', 'note'] as const;
+/** The local table's file in a copy: zstd-compressed, then age-encrypted (the default). */
+const SECRETS_FILE = 'secrets.sql.zst.age';
 
 interface Fixture {
   readonly source: TestDatabase;
@@ -170,7 +172,7 @@ describe('user data: no plaintext anywhere', () => {
     const copy = created(result);
 
     // The copy really holds the rows (so finding nothing below means something).
-    const plaintext = ageDecrypt(fixture.key.identityFile, join(copy.path, 'secrets.sql.age'));
+    const plaintext = ageDecryptSql(fixture.key.identityFile, join(copy.path, SECRETS_FILE));
     expect(plaintext.includes(Buffer.from(fixture.marker))).toBe(true);
     expect(
       plaintext.includes(Buffer.from(Buffer.from(fixture.marker).toString('hex').toUpperCase())),
@@ -221,11 +223,7 @@ describe('user data: no plaintext anywhere', () => {
     const target = await createTestDatabase('udrestore');
     await loadWithStockClient(target.name, join(result.hostDir, 'secrets.sql'));
     expect(await target.query('SELECT * FROM secrets')).toEqual([]);
-    await pipeAgeIntoMariadb(
-      fixture.key.identityFile,
-      join(copy.path, 'secrets.sql.age'),
-      target.name,
-    );
+    await pipeAgeIntoMariadb(fixture.key.identityFile, join(copy.path, SECRETS_FILE), target.name);
 
     const sourceChecksum = (await fixture.source.checksums()).get('secrets');
     expect(sourceChecksum).toMatch(/^\d+$/);
@@ -277,9 +275,9 @@ describe('user data: a multi-megabyte local table', () => {
     );
     const copy = created(result);
     expect(await entriesOf(copy.path)).toEqual([
-      'blobs.sql.age',
+      'blobs.sql.zst.age',
       'manifest.json',
-      'secrets.sql.age',
+      SECRETS_FILE,
     ]);
     const manifest = JSON.parse(
       await readFile(join(copy.path, 'manifest.json'), 'utf8'),
@@ -291,7 +289,7 @@ describe('user data: a multi-megabyte local table', () => {
     await loadWithStockClient(target.name, join(result.hostDir, 'blobs.sql'));
     await pipeAgeIntoMariadb(
       fixture.key.identityFile,
-      join(copy.path, 'blobs.sql.age'),
+      join(copy.path, 'blobs.sql.zst.age'),
       target.name,
     );
     const [count] = await target.query<{ n: number }>('SELECT COUNT(*) AS n FROM blobs');
@@ -353,7 +351,7 @@ describe('user data: restore with the README recipe', () => {
       /\.(sequence|view|function|procedure|trigger|event)\.sql$/.test(name);
     for (const file of files.filter((name) => !isObject(name)))
       await loadWithStockClient(target.name, join(result.hostDir, file));
-    for (const file of (await readdir(copy.path)).filter((name) => name.endsWith('.sql.age')))
+    for (const file of (await readdir(copy.path)).filter((name) => name.endsWith('.age')))
       await pipeAgeIntoMariadb(fixture.key.identityFile, join(copy.path, file), target.name);
     for (const file of files.filter(isObject))
       await loadWithStockClient(target.name, join(result.hostDir, file));
@@ -396,7 +394,7 @@ describe('user data: dry run', () => {
 });
 
 describe('user data: layout, permissions, manifest', () => {
-  it('writes <dir>/<host>/<timestamp>/<table>.sql.age + manifest.json, latest -> timestamp, 0700/0600', async () => {
+  it('writes <dir>/<host>/<timestamp>/<table>.sql.zst.age + manifest.json, latest -> timestamp, 0700/0600', async () => {
     const fixture = await setUp();
     const result = await snapshot(fixture, { now: T1 });
     const copy = created(result);
@@ -410,16 +408,16 @@ describe('user data: layout, permissions, manifest', () => {
     expect(await entriesOf(fixture.hostDir)).toEqual([stamp, 'latest']);
     expect((await lstat(join(fixture.hostDir, 'latest'))).isSymbolicLink()).toBe(true);
     expect(await readlink(join(fixture.hostDir, 'latest'))).toBe(stamp);
-    expect(await entriesOf(copy.path)).toEqual(['manifest.json', 'secrets.sql.age']);
+    expect(await entriesOf(copy.path)).toEqual(['manifest.json', SECRETS_FILE]);
 
     expect(await modeOf(fixture.hostDir)).toBe('700');
     expect(await modeOf(copy.path)).toBe('700');
-    expect(await modeOf(join(copy.path, 'secrets.sql.age'))).toBe('600');
+    expect(await modeOf(join(copy.path, SECRETS_FILE))).toBe('600');
     expect(await modeOf(join(copy.path, 'manifest.json'))).toBe('600');
     expect(await modeOf(join(fixture.keysDir, 'fingerprint.key'))).toBe('600');
 
     // The ciphertext is an age v1 file (binary, not armored).
-    const ciphertext = await readFile(join(copy.path, 'secrets.sql.age'));
+    const ciphertext = await readFile(join(copy.path, SECRETS_FILE));
     expect(ciphertext.subarray(0, 22).toString('latin1')).toBe('age-encryption.org/v1\n');
     expect(ciphertext.toString('latin1')).toContain('-> X25519 ');
   });
@@ -429,14 +427,14 @@ describe('user data: layout, permissions, manifest', () => {
     const copy = created(await snapshot(fixture, { now: T1 }));
     const manifestText = await readFile(join(copy.path, 'manifest.json'), 'utf8');
     const manifest = JSON.parse(manifestText) as UserDataManifest;
-    const file = join(copy.path, 'secrets.sql.age');
-    const plaintext = ageDecrypt(fixture.key.identityFile, file);
+    const file = join(copy.path, SECRETS_FILE);
+    const plaintext = ageDecryptSql(fixture.key.identityFile, file);
 
     expect(manifest.database).toBe(fixture.source.name);
     expect(manifest.recipients).toEqual([fixture.key.recipient]);
     expect(manifest.created).toBe(T1.toISOString());
     const entry = manifest.tables.secrets;
-    expect(entry).toMatchObject({ file: 'secrets.sql.age', rows: 6 });
+    expect(entry).toMatchObject({ file: SECRETS_FILE, rows: 6, compression: 'zstd' });
     expect(entry?.plaintextBytes).toBe(plaintext.length);
     expect(entry?.bytes).toBe((await stat(file)).size);
     expect(entry?.fingerprint).toMatch(/^[0-9a-f]{64}$/);
@@ -473,11 +471,11 @@ describe('user data: new copies only when something changed', () => {
     expect(third.git).toBe('no-changes');
     expect(await entriesOf(fixture.hostDir)).toEqual([first.timestamp, copy.timestamp, 'latest']);
     expect(await readlink(join(fixture.hostDir, 'latest'))).toBe(copy.timestamp);
-    const plaintext = ageDecrypt(fixture.key.identityFile, join(copy.path, 'secrets.sql.age'));
+    const plaintext = ageDecryptSql(fixture.key.identityFile, join(copy.path, SECRETS_FILE));
     expect(plaintext.toString('utf8')).toContain("'changed'");
     // The earlier copy is untouched.
     expect(
-      ageDecrypt(fixture.key.identityFile, join(first.path, 'secrets.sql.age')).toString('utf8'),
+      ageDecryptSql(fixture.key.identityFile, join(first.path, SECRETS_FILE)).toString('utf8'),
     ).not.toContain("'changed'");
   });
 
@@ -489,12 +487,12 @@ describe('user data: new copies only when something changed', () => {
 
     const copy = created(await snapshot(fixture, { now: T2, recipients }));
     expect(await readlink(join(fixture.hostDir, 'latest'))).toBe(copy.timestamp);
-    const file = join(copy.path, 'secrets.sql.age');
-    const expected = ageDecrypt(fixture.key.identityFile, join(first.path, 'secrets.sql.age'));
-    expect(ageDecrypt(fixture.key.identityFile, file)).toEqual(expected);
-    expect(ageDecrypt(second.identityFile, file)).toEqual(expected);
+    const file = join(copy.path, SECRETS_FILE);
+    const expected = ageDecryptSql(fixture.key.identityFile, join(first.path, SECRETS_FILE));
+    expect(ageDecryptSql(fixture.key.identityFile, file)).toEqual(expected);
+    expect(ageDecryptSql(second.identityFile, file)).toEqual(expected);
     // The earlier copy stays readable by the first identity only.
-    expect(() => ageDecrypt(second.identityFile, join(first.path, 'secrets.sql.age'))).toThrow();
+    expect(() => ageDecryptSql(second.identityFile, join(first.path, SECRETS_FILE))).toThrow();
     const manifest = JSON.parse(
       await readFile(join(copy.path, 'manifest.json'), 'utf8'),
     ) as UserDataManifest;

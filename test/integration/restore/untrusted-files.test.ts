@@ -4,6 +4,7 @@
  * file, a forged or swapped user-data file, and files that no longer match their manifests
  * are refused, and a canary database outside the target survives every attempt.
  */
+import { execFileSync } from 'node:child_process';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ import {
 import { DATABASE_DEFAULTS_FILE } from '../../../src/snapshot/layout.js';
 import { takeSnapshot } from '../../../src/snapshot/take-snapshot.js';
 import { silentLogger } from '../../../src/support/logger.js';
-import { age, ageKeygen, type AgeKey } from '../../helpers/age.js';
+import { age, ageDecryptSql, ageKeygen, type AgeKey } from '../../helpers/age.js';
 import {
   connectionTo,
   createTestDatabase,
@@ -143,21 +144,27 @@ async function snapshotWithUserData(tables: { global?: string[] } = {}): Promise
 }
 
 /**
- * Replaces `table`'s file of the latest copy with `plaintext` encrypted to the configured
- * recipient, as anyone who can write the directory can, and (as they can too) fixes the
- * manifest's sizes to match.
+ * Replaces `table`'s file of the latest copy with `plaintext` compressed (as the copy's file
+ * is, with the stock zstd; not with `raw`) and encrypted to the configured recipient, as
+ * anyone who can write the directory can, and (as they can too) fixes the manifest's sizes
+ * to match.
  */
 async function forgeUserDataFile(
   fixture: Fixture,
   table: string,
   plaintext: Buffer | string,
   rows?: number,
+  options: { raw?: boolean } = {},
 ): Promise<void> {
   const copy = await findCopy(fixture.userDataDir, HOST, 'latest');
   const entry = copy.manifest.tables[table];
   if (entry === undefined) throw new Error(`no ${table} in the copy`);
   const file = join(copy.dir, entry.file);
-  await writeFile(`${file}.forged`, age(['-r', fixture.key.recipient], plaintext));
+  const payload =
+    entry.compression === 'zstd' && options.raw !== true
+      ? execFileSync('zstd', ['-q', '-c'], { input: plaintext })
+      : plaintext;
+  await writeFile(`${file}.forged`, age(['-r', fixture.key.recipient], payload));
   await rename(`${file}.forged`, file);
   const manifest: UserDataManifest = {
     ...copy.manifest,
@@ -299,7 +306,7 @@ describe('what restore and verify execute', () => {
     );
     expect(byFingerprint).toBeInstanceOf(RestoreError);
     expect((byFingerprint as Error).message).toMatch(
-      /accounts\.sql\.age \(user data of accounts\): its rows do not match the fingerprint/,
+      /accounts\.sql\.zst\.age \(user data of accounts\): its rows do not match the fingerprint/,
     );
 
     // Elsewhere (no fingerprint key): the statement checker refuses the DROP.
@@ -320,9 +327,9 @@ describe('what restore and verify execute', () => {
   it("a copy of another table's user-data file is refused: its INSERTs name another table", async () => {
     const fixture = await snapshotWithUserData();
     const copy = await findCopy(fixture.userDataDir, HOST, 'latest');
-    const orders = age(
-      ['-d', '-i', fixture.key.identityFile],
-      await readFile(join(copy.dir, copy.manifest.tables.orders?.file ?? '')),
+    const orders = ageDecryptSql(
+      fixture.key.identityFile,
+      join(copy.dir, copy.manifest.tables.orders?.file ?? ''),
     );
     await forgeUserDataFile(fixture, 'accounts', orders);
     const target = await createTestDatabase('swapdst');
@@ -399,9 +406,9 @@ describe('what restore and verify execute', () => {
   it('a user-data copy whose manifest records more rows than its file holds fails the restore', async () => {
     const fixture = await snapshotWithUserData();
     const copy = await findCopy(fixture.userDataDir, HOST, 'latest');
-    const plaintext = age(
-      ['-d', '-i', fixture.key.identityFile],
-      await readFile(join(copy.dir, copy.manifest.tables.accounts?.file ?? '')),
+    const plaintext = ageDecryptSql(
+      fixture.key.identityFile,
+      join(copy.dir, copy.manifest.tables.accounts?.file ?? ''),
     ).toString('utf8');
     // Two of the five rows, the manifest still saying five (sizes fixed to match).
     const kept = plaintext
@@ -413,9 +420,27 @@ describe('what restore and verify execute', () => {
     const failure = await restoreFailure(fixture, target.name, { withUserData: true });
     expect(failure).toBeInstanceOf(RestoreError);
     expect((failure as Error).message).toMatch(
-      /accounts\.sql\.age \(user data of accounts\): 2 rows, the copy's manifest recorded 5$/,
+      /accounts\.sql\.zst\.age \(user data of accounts\): 2 rows, the copy's manifest recorded 5$/,
     );
     expect(await baseTables(target.name)).toContain('_schema_backup_restore_incomplete');
+  });
+
+  it('a compressed user-data file that does not decompress is refused before anything runs', async () => {
+    const bird = await canary();
+    const fixture = await snapshotWithUserData();
+    // Valid age to the right recipient, sizes fixed, but not zstd: refused by decompression
+    // (the fingerprint key is not given, so that check is not what stops it).
+    await forgeUserDataFile(fixture, 'accounts', `DROP DATABASE \`${bird.name}\`;\n`, 5, {
+      raw: true,
+    });
+    const failure = await failureOf(
+      userDataInput(fixture.userDataDir, HOST, fixture.key.identityFile),
+    );
+    expect(failure).toBeInstanceOf(RestoreError);
+    expect((failure as Error).message).toMatch(
+      /accounts\.sql\.zst\.age decrypts but does not decompress \(zstd\)/,
+    );
+    expect(await bird.alive()).toBe(true);
   });
 
   it('a user-data file whose size differs from its manifest is refused before anything runs', async () => {
@@ -428,7 +453,7 @@ describe('what restore and verify execute', () => {
     );
     expect(failure).toBeInstanceOf(RestoreError);
     expect((failure as Error).message).toMatch(
-      /orders\.sql\.age \(user data of orders\): \d+ bytes, the copy's manifest recorded \d+/,
+      /orders\.sql\.zst\.age \(user data of orders\): \d+ bytes, the copy's manifest recorded \d+/,
     );
   });
 });
