@@ -111,7 +111,7 @@ describe('off-site copies on a local-path remote', () => {
     const remoteHost = join(fixture.remote.root, HOST);
     expect(await filesUnder(remoteHost)).toEqual([
       `user-data/${copy}/manifest.json`,
-      `user-data/${copy}/secrets.sql.age`,
+      `user-data/${copy}/secrets.sql.zst.age`,
     ]);
     // Ciphertext only: the marker is in no uploaded byte.
     for (const file of await filesUnder(remoteHost))
@@ -160,7 +160,7 @@ describe('off-site copies on a local-path remote', () => {
     expect(after).not.toBe(before);
     expect(await filesUnder(join(fixture.dir, 'userdata', HOST, after))).toEqual([
       'manifest.json',
-      'secrets.sql.age',
+      'secrets.sql.zst.age',
     ]);
     expect(await snapshotSummary(fixture)).toMatchObject({ offsite: 'failed' });
     expect(await readFile(join(fixture.dir, 'node.prom'), 'utf8')).toContain(
@@ -174,7 +174,7 @@ describe('off-site copies on a local-path remote', () => {
     expect(retried.code, retried.stderr).toBe(0);
     expect(await filesUnder(join(fixture.remote.root, HOST, 'user-data', after))).toEqual([
       'manifest.json',
-      'secrets.sql.age',
+      'secrets.sql.zst.age',
     ]);
   });
 
@@ -182,7 +182,7 @@ describe('off-site copies on a local-path remote', () => {
     const fixture = await setUp(await localRemote());
     expect((await cli(fixture, 'snapshot')).code).toBe(0);
     const copy = await latestCopy(fixture);
-    const file = join(fixture.remote.root, HOST, 'user-data', copy, 'secrets.sql.age');
+    const file = join(fixture.remote.root, HOST, 'user-data', copy, 'secrets.sql.zst.age');
     const bytes = await readFile(file);
     bytes[bytes.length - 1] = (bytes.at(-1) ?? 0) ^ 1;
     await writeFile(file, bytes);
@@ -327,7 +327,7 @@ describe('off-site copies on an SFTP remote (sshd on 127.0.0.1)', () => {
     const copy = await latestCopy(fixture);
     expect(await filesUnder(join(server.root, HOST))).toEqual([
       `user-data/${copy}/manifest.json`,
-      `user-data/${copy}/secrets.sql.age`,
+      `user-data/${copy}/secrets.sql.zst.age`,
     ]);
     const target = await createTestDatabase('offsite_s');
     const restored = await cli(
