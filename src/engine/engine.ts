@@ -28,7 +28,7 @@ export interface ConnectionOptions {
   readonly description?: string | undefined;
 }
 
-export type ServerFlavor = 'mariadb' | 'mysql';
+export type ServerFlavor = 'mariadb' | 'mysql' | 'postgresql';
 
 export interface ServerInfo {
   readonly flavor: ServerFlavor;
@@ -106,6 +106,11 @@ export interface ColumnDescription {
   readonly generated: boolean;
   /** Left out of `SELECT *`: must be named to be read and written. */
   readonly invisible: boolean;
+  /**
+   * PostgreSQL: the sequence of an identity column (`schema.name`), part of its table: a
+   * table's rows are followed by its state, so that new rows do not reuse a stored value.
+   */
+  readonly identitySequence?: string | undefined;
 }
 
 export interface TableDescription {
@@ -200,6 +205,8 @@ export interface SnapshotPosition {
   readonly binlogFile?: string | undefined;
   readonly binlogPosition?: number | undefined;
   readonly gtid?: string | undefined;
+  /** PostgreSQL: the write-ahead log position (`pg_current_wal_lsn()`, on a standby the replayed one). */
+  readonly walLsn?: string | undefined;
 }
 
 /** The server's estimate of a table's size (information_schema.TABLES): for planning only. */
@@ -207,6 +214,11 @@ export interface TableSizeEstimate {
   readonly rows: number;
   readonly bytes: number;
   readonly engine: string;
+  /**
+   * Whether a consistent-snapshot read sees the table at the snapshot's instant; omitted: as
+   * the engine name says (MariaDB/MySQL: InnoDB). PostgreSQL tables always are.
+   */
+  readonly transactional?: boolean | undefined;
 }
 
 /** A connection, with its own transaction. Not safe for concurrent calls. */
@@ -286,6 +298,11 @@ export interface SequenceState {
   readonly next: string;
   /** How many times a CYCLE sequence went round (MariaDB `cycle_count`); `0` otherwise. */
   readonly round: string;
+  /**
+   * `next` was handed out already and the sequence can give no other (PostgreSQL, a sequence
+   * without CYCLE at its bound): a restore sets it as used.
+   */
+  readonly exhausted?: boolean | undefined;
 }
 
 /** How SQL text of this engine is written. */
