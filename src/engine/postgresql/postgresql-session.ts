@@ -199,7 +199,10 @@ export class PostgresqlSession implements Session {
               pg_catalog.pg_get_function_identity_arguments(p.oid) AS arguments
          FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
         WHERE p.pronamespace IN (${USER_SCHEMAS}) AND p.prokind IN ('f', 'p')
-          AND ${notInExtension('pg_catalog.pg_proc', 'p')}`,
+          AND ${notInExtension('pg_catalog.pg_proc', 'p')}
+          -- Not the constructors CREATE TYPE ... AS RANGE makes with its type.
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
+                WHERE i.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objid = p.oid AND i.deptype = 'i')`,
       schemas,
     );
     const routinesOf = (kind: string): string[] =>
@@ -442,7 +445,7 @@ export class PostgresqlSession implements Session {
     const rows = await this.select(
       'reading table sizes',
       `SELECT n.nspname AS schema, c.relname AS name,
-              pg_catalog.greatest(c.reltuples, 0)::pg_catalog.int8 AS row_count,
+              GREATEST(c.reltuples, 0)::pg_catalog.int8 AS row_count,
               c.relpages::pg_catalog.int8 * pg_catalog.current_setting('block_size')::pg_catalog.int8 AS bytes,
               COALESCE(am.amname, '') AS engine
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
