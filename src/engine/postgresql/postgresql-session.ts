@@ -12,7 +12,7 @@
  * false: there is nothing to block, and blocking would not make independent transactions
  * see one instant).
  */
-import type { Client } from 'pg';
+import pg, { type Client } from 'pg';
 import Cursor from 'pg-cursor';
 import { EngineError } from '../../errors.js';
 import {
@@ -34,7 +34,7 @@ import {
   type TriggerRef,
 } from '../engine.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
-import { qualifiedName, quoteName, quoteQualified } from './names.js';
+import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
 import { literalKindOf, selectExpression, sqlLiteral, type LiteralKind } from './value-literals.js';
 
@@ -54,8 +54,10 @@ export interface PostgresqlInventory extends SchemaInventory {
   readonly schemas: readonly string[];
   /** Extensions, by name (an extension's name is unique in a database). */
   readonly extensions: readonly string[];
-  /** Enum, composite, range types and domains, as `schema.name`. */
+  /** Enum, composite and range types, as `schema.name`. */
   readonly types: readonly string[];
+  /** Domains, as `schema.name`. */
+  readonly domains: readonly string[];
 }
 
 /** What the session reads: every schema but the system's, or the ones named. */
@@ -198,16 +200,16 @@ export class PostgresqlSession implements Session {
       `SELECT n.nspname AS schema, p.proname AS name, p.prokind AS kind,
               pg_catalog.pg_get_function_identity_arguments(p.oid) AS arguments
          FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-        WHERE p.pronamespace IN (${USER_SCHEMAS}) AND p.prokind IN ('f', 'p')
+        WHERE p.pronamespace IN (${USER_SCHEMAS}) AND p.prokind IN ('f', 'p', 'w')
           AND ${notInExtension('pg_catalog.pg_proc', 'p')}
           -- Not the constructors CREATE TYPE ... AS RANGE makes with its type.
           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
                 WHERE i.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objid = p.oid AND i.deptype = 'i')`,
       schemas,
     );
-    const routinesOf = (kind: string): string[] =>
+    const routinesOf = (kinds: string): string[] =>
       routines
-        .filter((row) => row.kind === kind)
+        .filter((row) => kinds.includes(String(row.kind)))
         .map((row) =>
           qualifiedName(String(row.schema), `${String(row.name)}(${String(row.arguments)})`),
         )
@@ -217,7 +219,8 @@ export class PostgresqlSession implements Session {
       `SELECT n.nspname AS schema, c.relname AS tbl, t.tgname AS name
          FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relnamespace IN (${USER_SCHEMAS}) AND NOT t.tgisinternal
+        -- Not a partition's clone of its parent's trigger: the parent's CREATE makes it.
+        WHERE c.relnamespace IN (${USER_SCHEMAS}) AND NOT t.tgisinternal AND t.tgparentid = 0
           AND ${notInExtension('pg_catalog.pg_class', 'c')}`,
       schemas,
     );
@@ -235,7 +238,7 @@ export class PostgresqlSession implements Session {
     );
     const types = await this.select(
       'listing types',
-      `SELECT n.nspname AS schema, t.typname AS name
+      `SELECT n.nspname AS schema, t.typname AS name, t.typtype AS kind
          FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
         WHERE t.typnamespace IN (${USER_SCHEMAS})
           AND (t.typtype IN ('e', 'r', 'd')
@@ -243,19 +246,24 @@ export class PostgresqlSession implements Session {
           AND ${notInExtension('pg_catalog.pg_type', 't')}`,
       schemas,
     );
+    const typesOf = (wanted: (kind: string) => boolean): string[] =>
+      types
+        .filter((row) => wanted(String(row.kind)))
+        .map((row) => qualifiedName(String(row.schema), String(row.name)))
+        .sort(byCodePoint);
     return {
       tables: relationsOf('rp'),
       views: relationsOf('vm'),
       sequences: relationsOf('S'),
-      functions: routinesOf('f'),
+      // Window functions (prokind w) are functions too.
+      functions: routinesOf('fw'),
       procedures: routinesOf('p'),
       events: [],
       triggers: triggerRefs,
       schemas: schemaRows.map((row) => String(row.name)).sort(byCodePoint),
       extensions: extensions.map((row) => String(row.name)).sort(byCodePoint),
-      types: types
-        .map((row) => qualifiedName(String(row.schema), String(row.name)))
-        .sort(byCodePoint),
+      types: typesOf((kind) => kind !== 'd'),
+      domains: typesOf((kind) => kind === 'd'),
     };
   }
 
@@ -337,13 +345,53 @@ export class PostgresqlSession implements Session {
     return result;
   }
 
-  // PLACEHOLDER (#16): the definitions come from definitions.ts of branch pgddl,
-  // `readDefinition(client, kind, qualifiedName)`; the lead wires it at the merge.
+  // PLACEHOLDER (#16): the definitions come from definitions.ts of branch pgddl; the lead
+  // wires it at the merge, e.g.
+  //   const target = kind === 'trigger' ? await this.triggerTarget(name) : { name, table: undefined };
+  //   readDefinition(this.definitionsClient(), kind, target.name, target.table)
   showCreate(database: string, kind: ObjectKind, name: string): Promise<ObjectDefinition> {
     this.ensureDatabase(database, `reading the definition of ${kind} ${name}`);
     return Promise.reject(
       new EngineError(`not yet: PostgreSQL definitions (${kind} ${quoteQualified(name)})`),
     );
+  }
+
+  /**
+   * A trigger named as {@link listObjects} names it (`schema.table.trigger`): its table
+   * (`schema.table`) and its name in its schema (`schema.trigger`). Throws when there is no
+   * such trigger, or when dots in the names make two triggers read alike.
+   */
+  async triggerTarget(name: string): Promise<{ name: string; table: string }> {
+    const { schema, name: rest } = splitQualifiedName(name);
+    const rows = await this.select(
+      `looking up trigger ${name}`,
+      `SELECT c.relname AS tbl, t.tgname AS name
+         FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname || '.' || t.tgname = $2 AND NOT t.tgisinternal`,
+      [schema, rest],
+    );
+    const row = rows[0];
+    if (row === undefined) throw new EngineError(`no trigger ${name}`);
+    if (rows.length > 1)
+      throw new EngineError(`trigger name ${name} is ambiguous: its table or itself holds a dot`);
+    return {
+      name: qualifiedName(schema, String(row.name)),
+      table: qualifiedName(schema, String(row.tbl)),
+    };
+  }
+
+  /**
+   * This session's connection with pg's own type parsers (arrays as arrays, int4 as numbers),
+   * for catalog readers written for them (definitions.ts); row reads never use it.
+   */
+  definitionsClient(): { query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } {
+    return {
+      query: (text, values) =>
+        this.run('reading a definition', () =>
+          this.client.query({ text, values, types: pg.types }),
+        ),
+    };
   }
 
   async *readRowBatches(

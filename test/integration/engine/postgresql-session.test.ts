@@ -27,6 +27,8 @@ CREATE TABLE app.orders (id serial PRIMARY KEY, total numeric, updated timestamp
 CREATE TABLE app.items (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
 CREATE TABLE public.log (at timestamptz, line text) PARTITION BY RANGE (at);
 CREATE TABLE public.log_2024 PARTITION OF public.log FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER stamp BEFORE INSERT ON public.log FOR EACH ROW EXECUTE FUNCTION public.stamp();
 CREATE TABLE other.t (x int);
 CREATE VIEW app.recent AS SELECT * FROM app.orders;
 CREATE MATERIALIZED VIEW app.totals AS SELECT pg_catalog.sum(total) AS total FROM app.orders;
@@ -62,18 +64,34 @@ describe('PostgreSQL session', () => {
         views: ['app.recent', 'app.totals'],
         // The identity column's sequence belongs to its table; serial's is a sequence.
         sequences: ['app.counter', 'app.orders_id_seq'],
-        functions: ['app.add(a integer, b integer)', 'app.add(a text, b text)', 'app.touch()'],
+        functions: [
+          'app.add(a integer, b integer)',
+          'app.add(a text, b text)',
+          'app.touch()',
+          'public.stamp()',
+        ],
         procedures: ['app.reset()'],
         events: [],
         triggers: [
           { name: 'app.orders.audit', table: 'app.orders' },
           { name: 'app.orders.touch', table: 'app.orders' },
           { name: 'app.settings.touch', table: 'app.settings' },
+          // Not public.log_2024's clone of it.
+          { name: 'public.log.stamp', table: 'public.log' },
         ],
         schemas: ['app', 'other', 'public'],
         extensions: ['pgcrypto', 'plpgsql'],
-        types: ['app.mood', 'app.pair', 'app.posint', 'app.span'],
+        types: ['app.mood', 'app.pair', 'app.span'],
+        domains: ['app.posint'],
       });
+      expect(await session.triggerTarget('app.orders.touch')).toEqual({
+        name: 'app.touch',
+        table: 'app.orders',
+      });
+      await expect(session.triggerTarget('app.orders.nope')).rejects.toThrow(/no trigger/);
+      const [arrays] = (await session.definitionsClient().query('SELECT ARRAY[1, 2] AS a, 3 AS n'))
+        .rows as { a: unknown; n: unknown }[];
+      expect(arrays).toEqual({ a: [1, 2], n: 3 });
       const onlyApp = await session.listObjects(database.name, { schemas: ['app'] });
       expect(onlyApp.tables).toEqual(['app.items', 'app.orders', 'app.settings']);
       expect(onlyApp.schemas).toEqual(['app']);
