@@ -154,12 +154,40 @@ export async function createPgTestDatabase(label = 'sbtest_pg'): Promise<PgTestD
  * fails. The password goes through the environment, never argv.
  */
 export async function runPsql(database: string, file: string): Promise<string> {
+  return runClient('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file], database);
+}
+
+/**
+ * The lines of `pg_dump --data-only` of `database` (rows as COPY lines, sequence positions
+ * as setval), sorted, so that two databases with the same rows compare equal whatever their
+ * storage order: without comment lines (they name the database), and every setval as the
+ * value nextval gives next (`setval(s, 3, true)` and `setval(s, 4, false)` are the same
+ * state of a sequence that increments by 1, which the fixtures' sequences do).
+ */
+export async function pgDumpData(database: string): Promise<string[]> {
+  const text = await runClient('pg_dump', ['--data-only', '--no-owner'], database);
+  return text
+    .split('\n')
+    .filter(
+      (line) =>
+        !line.startsWith('--') &&
+        !line.startsWith('\\restrict') &&
+        !line.startsWith('\\unrestrict'),
+    )
+    .map((line) =>
+      line.replace(
+        /^SELECT pg_catalog\.setval\('(.*)', (-?\d+), (true|false)\);$/,
+        (_all, name: string, value: string, called: string) =>
+          `next of ${name}: ${String(BigInt(value) + (called === 'true' ? 1n : 0n))}`,
+      ),
+    )
+    .sort();
+}
+
+async function runClient(program: string, options: string[], database: string): Promise<string> {
   const server = await postgresServer();
   const args = [
-    '-X',
-    '-q',
-    '-v',
-    'ON_ERROR_STOP=1',
+    ...options,
     '-h',
     server.host,
     '-p',
@@ -168,11 +196,10 @@ export async function runPsql(database: string, file: string): Promise<string> {
     server.user,
     '-d',
     database,
-    '-f',
-    file,
   ];
+  const file = options.at(-1) ?? '';
   return new Promise((resolve, reject) => {
-    const child = spawn('psql', args, {
+    const child = spawn(program, args, {
       env: { PATH: process.env.PATH, PGPASSWORD: server.password, PGCONNECT_TIMEOUT: '10' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -184,7 +211,7 @@ export async function runPsql(database: string, file: string): Promise<string> {
     child.on('close', (code) =>
       code === 0
         ? resolve(stdout)
-        : reject(new Error(`psql -f ${file} exited ${String(code)}: ${stderr}`)),
+        : reject(new Error(`${program} ${file} exited ${String(code)}: ${stderr}`)),
     );
   });
 }

@@ -14,6 +14,7 @@ import type { PostgresqlSession } from '../../../src/engine/postgresql/postgresq
 import {
   createPgTestDatabase,
   pgConnectionTo,
+  pgDumpData,
   runPsql,
   type PgTestDatabase,
 } from '../../helpers/postgres.js';
@@ -217,6 +218,8 @@ describe('PostgreSQL values', () => {
     await target.exec(SCHEMA);
     await runPsql(target.name, path);
     expect(await rowTexts(target)).toEqual(await rowTexts(source));
+    // pg_dump sees the same rows and the same sequence positions in both.
+    expect(await pgDumpData(target.name)).toEqual(await pgDumpData(source.name));
     // The identity sequence stands where it stood in the source (100 was inserted past it).
     const [next] = await target.query<{ id: string }>(
       "INSERT INTO app.ident (v) VALUES ('new') RETURNING id",
