@@ -265,6 +265,23 @@ describe('PostgreSQL session', () => {
       hint: expect.stringContaining('pg_isready') as unknown,
     });
     await expect(unreachable).rejects.not.toThrow(/sekrit/);
+    // sslmode prefer connects in the clear to a server without TLS; require says why it cannot.
+    const { options: plain } = await pgConnectionTo('postgres');
+    const probe = await openPostgresqlSession({ ...plain, sslMode: 'disable' }, environment);
+    const [setting] = (
+      await probe.definitionsClient().query("SELECT current_setting('ssl') AS ssl")
+    ).rows as { ssl: string }[];
+    await probe.close();
+    const preferred = await openPostgresqlSession({ ...plain, sslMode: 'prefer' }, environment);
+    await preferred.close();
+    if (setting?.ssl === 'off') {
+      await expect(
+        openPostgresqlSession({ ...plain, sslMode: 'require' }, environment),
+      ).rejects.toMatchObject({
+        message: expect.stringMatching(/does not support TLS/) as unknown,
+        hint: expect.stringContaining('sslmode') as unknown,
+      });
+    }
     const session = await openSession('postgres');
     try {
       await expect(session.execute('SELECT * FROM no_such_table')).rejects.toMatchObject({
