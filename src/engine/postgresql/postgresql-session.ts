@@ -232,9 +232,13 @@ export class PostgresqlSession implements Session {
       }))
       .sort((a, b) => byCodePoint(a.table, b.table) || byCodePoint(a.trigger, b.trigger))
       .map(({ table, trigger }) => ({ name: `${table}.${trigger}`, table }));
+    // Extensions are database-wide: with a schema filter, those whose objects are in one of them.
     const extensions = await this.select(
       'listing extensions',
-      'SELECT extname AS name FROM pg_catalog.pg_extension',
+      `SELECT x.extname AS name FROM pg_catalog.pg_extension x
+         JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace
+        WHERE $1::pg_catalog.text[] IS NULL OR n.nspname = ANY ($1::pg_catalog.text[])`,
+      schemas,
     );
     const types = await this.select(
       'listing types',

@@ -95,6 +95,7 @@ describe('PostgreSQL session', () => {
       const onlyApp = await session.listObjects(database.name, { schemas: ['app'] });
       expect(onlyApp.tables).toEqual(['app.items', 'app.orders', 'app.settings']);
       expect(onlyApp.schemas).toEqual(['app']);
+      expect(onlyApp.extensions).toEqual([]);
       const described = await session.describeTables(database.name, { schemas: ['public'] });
       expect([...described.keys()]).toEqual(['public.log', 'public.log_2024']);
       const sizes = await session.estimateTableSizes(database.name);
