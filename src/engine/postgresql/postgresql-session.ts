@@ -38,8 +38,16 @@ import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './
 import { postgresqlDialect } from './postgresql-dialect.js';
 import { literalKindOf, selectExpression, sqlLiteral, type LiteralKind } from './value-literals.js';
 
-/** Rows per round trip of a cursor, and per batch handed to the consumer. */
+/** Rows of a cursor's first round trip (and batch handed to the consumer). */
 export const ROWS_PER_BATCH = 256;
+/**
+ * The later round trips fetch about this many bytes of row text, at most
+ * {@link MAX_ROWS_PER_BATCH} rows: a read spends most of its time waiting for the server, once
+ * per round trip (2,048 rows a trip read 200,000 narrow rows about twice as fast as 256, one
+ * run on a loaded machine), and a byte budget keeps wide rows from filling memory.
+ */
+export const BATCH_BYTES = 4 * 1024 * 1024;
+export const MAX_ROWS_PER_BATCH = 2048;
 /** Statements are cut once they reach this many bytes. */
 export const DEFAULT_STATEMENT_BYTES = 1024 * 1024;
 
@@ -593,23 +601,25 @@ export class PostgresqlSession implements Session {
     connection?.stream?.destroy();
   }
 
-  /** Streams the rows of `sql` as text arrays, {@link ROWS_PER_BATCH} per round trip. */
+  /** Streams the rows of `sql` as text arrays, a batch per round trip of about {@link BATCH_BYTES}. */
   private async *cursorRows(sql: string, action: string): AsyncIterable<(string | null)[][]> {
     const cursor = this.client.query(
       new Cursor<(string | null)[]>(sql, [], { rowMode: 'array', types: TEXT_TYPES }),
     );
     // An object, so that what the catch below sets is not taken for a constant.
     const state = { failed: false };
+    let wanted = ROWS_PER_BATCH;
     try {
       for (;;) {
         let rows: (string | null)[][];
         try {
-          rows = await cursor.read(ROWS_PER_BATCH);
+          rows = await cursor.read(wanted);
         } catch (error) {
           state.failed = true;
           throw this.mapError(error, action);
         }
         if (rows.length === 0) return;
+        wanted = rowsForBytes(rows);
         yield rows;
       }
     } finally {
@@ -661,6 +671,14 @@ export class PostgresqlSession implements Session {
     if (this.aborted) return mapDriverError({ code: SESSION_ABORTED }, action, this.target);
     return mapDriverError(error, action, this.target);
   }
+}
+
+/** How many rows like `rows` make about {@link BATCH_BYTES}, within 16 and {@link MAX_ROWS_PER_BATCH}. */
+function rowsForBytes(rows: readonly (readonly (string | null)[])[]): number {
+  let length = 0;
+  for (const row of rows) for (const value of row) length += (value?.length ?? 0) + 4;
+  const perRow = Math.max(1, length / rows.length);
+  return Math.min(MAX_ROWS_PER_BATCH, Math.max(16, Math.floor(BATCH_BYTES / perRow)));
 }
 
 function toLiterals(row: readonly (string | null)[], kinds: readonly LiteralKind[]): RowLiterals {
