@@ -221,6 +221,14 @@ export interface TableSizeEstimate {
   readonly transactional?: boolean | undefined;
 }
 
+/**
+ * Which schemas of a database a session reads (PostgreSQL's `database.schemas`); omitted:
+ * every schema but the server's own. MariaDB databases have no schemas: it reads none.
+ */
+export interface SchemaFilter {
+  readonly schemas?: readonly string[] | undefined;
+}
+
 /** A connection, with its own transaction. Not safe for concurrent calls. */
 export interface Session {
   readonly server: ServerInfo;
@@ -231,14 +239,26 @@ export interface Session {
    */
   startConsistentSnapshot(): Promise<void>;
   endConsistentSnapshot(): Promise<void>;
+  /**
+   * The id of this session's snapshot (after {@link startConsistentSnapshot}), for
+   * {@link importSnapshot} of other sessions; valid while this transaction is open.
+   * PostgreSQL (`pg_export_snapshot()`); engines without it share a snapshot by
+   * {@link blockCommits} instead.
+   */
+  exportSnapshot?(): Promise<string>;
+  /** Starts a consistent snapshot that sees exactly what the session that exported `id` sees. */
+  importSnapshot?(id: string): Promise<void>;
   /** Names of the databases on the server, sorted. */
   listDatabases(): Promise<readonly string[]>;
   /** The default character set and collation of `database`. Throws EngineError if it does not exist. */
   readDatabaseDefaults(database: string): Promise<DatabaseDefaults>;
   /** Every object of `database`. Throws EngineError if the database does not exist. */
-  listObjects(database: string): Promise<SchemaInventory>;
+  listObjects(database: string, filter?: SchemaFilter): Promise<SchemaInventory>;
   /** Columns and row identity of every base table of `database`, by table name. */
-  describeTables(database: string): Promise<ReadonlyMap<string, TableDescription>>;
+  describeTables(
+    database: string,
+    filter?: SchemaFilter,
+  ): Promise<ReadonlyMap<string, TableDescription>>;
   /** The normalised definition of one object. */
   showCreate(database: string, kind: ObjectKind, name: string): Promise<ObjectDefinition>;
   /**
@@ -264,7 +284,10 @@ export interface Session {
     column: string,
   ): Promise<{ min: string; max: string } | undefined>;
   /** Size estimates of the base tables of `database`, by name. */
-  estimateTableSizes(database: string): Promise<ReadonlyMap<string, TableSizeEstimate>>;
+  estimateTableSizes(
+    database: string,
+    filter?: SchemaFilter,
+  ): Promise<ReadonlyMap<string, TableSizeEstimate>>;
   /**
    * Blocks commits server-wide (MariaDB `BACKUP STAGE BLOCK_COMMIT`, MySQL `FLUSH TABLES WITH
    * READ LOCK`) so that other sessions can start snapshots of one instant. Returns false,

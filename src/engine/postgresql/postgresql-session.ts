@@ -24,6 +24,7 @@ import {
   type ObjectDefinition,
   type ObjectKind,
   type RowLiterals,
+  type SchemaFilter,
   type SchemaInventory,
   type SequenceState,
   type ServerInfo,
@@ -66,11 +67,6 @@ export interface PostgresqlInventory extends SchemaInventory {
   readonly types: readonly string[];
   /** Domains, as `schema.name`. */
   readonly domains: readonly string[];
-}
-
-/** What the session reads: every schema but the system's, or the ones named. */
-export interface SchemaFilter {
-  readonly schemas?: readonly string[] | undefined;
 }
 
 /**
