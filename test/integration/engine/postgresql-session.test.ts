@@ -2,12 +2,16 @@
  * The PostgreSQL session beyond values: what it lists, one snapshot for every read and
  * shared between sessions, sequence states, errors and an interrupted read.
  */
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openPostgresqlSession } from '../../../src/engine/postgresql/open-session.js';
 import { postgresqlDialect } from '../../../src/engine/postgresql/postgresql-dialect.js';
 import type { PostgresqlSession } from '../../../src/engine/postgresql/postgresql-session.js';
 import { EngineError } from '../../../src/errors.js';
 import { createPgTestDatabase, pgConnectionTo } from '../../helpers/postgres.js';
+import { createTempDir } from '../../helpers/temp-dir.js';
 
 async function openSession(database: string): Promise<PostgresqlSession> {
   const { options, environment } = await pgConnectionTo(database);
@@ -246,6 +250,36 @@ describe('PostgreSQL session', () => {
       await expect(session.listDatabases()).rejects.toBeInstanceOf(EngineError);
     } finally {
       await session.close();
+    }
+  });
+
+  it('connects as psql would: through a service of the service file, and by the default socket', async () => {
+    const { options, environment } = await pgConnectionTo('postgres');
+    const directory = await createTempDir('pgsession');
+    const services = join(directory, 'pg_service.conf');
+    await writeFile(
+      services,
+      `[backup]\nhost=${options.host ?? ''}\nport=${String(options.port)}\nuser=${options.user ?? ''}\ndbname=postgres\nsslmode=disable\n`,
+    );
+    const env: Record<string, string> = {
+      PGSERVICEFILE: services,
+      PGSERVICE: 'backup',
+      PGPORT: '1',
+    };
+    if (options.password !== undefined) env.PGPASSWORD = options.password;
+    const viaService = await openPostgresqlSession({}, { ...environment, env });
+    try {
+      expect(viaService.database).toBe('postgres');
+    } finally {
+      await viaService.close();
+    }
+    // libpq's default: the socket in /var/run/postgresql, where the local server listens.
+    if (existsSync('/var/run/postgresql/.s.PGSQL.5432') && options.host === '127.0.0.1') {
+      const viaSocket = await openPostgresqlSession(
+        { user: options.user, database: 'postgres' },
+        environment,
+      );
+      await viaSocket.close();
     }
   });
 
