@@ -136,18 +136,18 @@ export function resolvePostgresConnection(
   const isSocket = host.startsWith('/');
   const description = `${user}@${host}:${String(port)}/${database}`;
 
-  let password = settings.get('password');
-  let passwordSource =
-    password === undefined
-      ? 'none'
-      : sources.get('password') === 'environment'
-        ? '$PGPASSWORD'
-        : options.passwordFile !== undefined
-          ? `password_file ${options.passwordFile}`
-          : (sources.get('password') ?? 'config');
-  if (password === '') password = undefined;
+  // An empty password is none, as in libpq: the password file is then read.
+  const password = nonEmpty(settings.get('password'));
   const passFile = settings.get('passfile') ?? join(home, '.pgpass');
-  if (password === undefined) passwordSource = `password file ${passFile} (if it has an entry)`;
+  const from = sources.get('password');
+  const passwordSource =
+    password === undefined
+      ? `password file ${passFile} (if it has an entry)`
+      : options.passwordFile !== undefined
+        ? `password_file ${options.passwordFile}`
+        : from === 'environment'
+          ? '$PGPASSWORD'
+          : (from ?? 'config');
   registerSecret(password);
   const passwordFunction = (): string | undefined => {
     if (password !== undefined) return password;
