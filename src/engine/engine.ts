@@ -28,7 +28,7 @@ export interface ConnectionOptions {
   readonly description?: string | undefined;
 }
 
-export type ServerFlavor = 'mariadb' | 'mysql';
+export type ServerFlavor = 'mariadb' | 'mysql' | 'postgresql';
 
 export interface ServerInfo {
   readonly flavor: ServerFlavor;
@@ -106,6 +106,11 @@ export interface ColumnDescription {
   readonly generated: boolean;
   /** Left out of `SELECT *`: must be named to be read and written. */
   readonly invisible: boolean;
+  /**
+   * PostgreSQL: the sequence of an identity column (`schema.name`), part of its table: a
+   * table's rows are followed by its state, so that new rows do not reuse a stored value.
+   */
+  readonly identitySequence?: string | undefined;
 }
 
 export interface TableDescription {
@@ -200,6 +205,8 @@ export interface SnapshotPosition {
   readonly binlogFile?: string | undefined;
   readonly binlogPosition?: number | undefined;
   readonly gtid?: string | undefined;
+  /** PostgreSQL: the write-ahead log position (`pg_current_wal_lsn()`, on a standby the replayed one). */
+  readonly walLsn?: string | undefined;
 }
 
 /** The server's estimate of a table's size (information_schema.TABLES): for planning only. */
@@ -207,6 +214,19 @@ export interface TableSizeEstimate {
   readonly rows: number;
   readonly bytes: number;
   readonly engine: string;
+  /**
+   * Whether a consistent-snapshot read sees the table at the snapshot's instant; omitted: as
+   * the engine name says (MariaDB/MySQL: InnoDB). PostgreSQL tables always are.
+   */
+  readonly transactional?: boolean | undefined;
+}
+
+/**
+ * Which schemas of a database a session reads (PostgreSQL's `database.schemas`); omitted:
+ * every schema but the server's own. MariaDB databases have no schemas: it reads none.
+ */
+export interface SchemaFilter {
+  readonly schemas?: readonly string[] | undefined;
 }
 
 /**
@@ -231,14 +251,26 @@ export interface Session {
    */
   startConsistentSnapshot(): Promise<void>;
   endConsistentSnapshot(): Promise<void>;
+  /**
+   * The id of this session's snapshot (after {@link startConsistentSnapshot}), for
+   * {@link importSnapshot} of other sessions; valid while this transaction is open.
+   * PostgreSQL (`pg_export_snapshot()`); engines without it share a snapshot by
+   * {@link blockCommits} instead.
+   */
+  exportSnapshot?(): Promise<string>;
+  /** Starts a consistent snapshot that sees exactly what the session that exported `id` sees. */
+  importSnapshot?(id: string): Promise<void>;
   /** Names of the databases on the server, sorted. */
   listDatabases(): Promise<readonly string[]>;
   /** The default character set and collation of `database`. Throws EngineError if it does not exist. */
   readDatabaseDefaults(database: string): Promise<DatabaseDefaults>;
   /** Every object of `database`. Throws EngineError if the database does not exist. */
-  listObjects(database: string): Promise<SchemaInventory>;
+  listObjects(database: string, filter?: SchemaFilter): Promise<SchemaInventory>;
   /** Columns and row identity of every base table of `database`, by table name. */
-  describeTables(database: string): Promise<ReadonlyMap<string, TableDescription>>;
+  describeTables(
+    database: string,
+    filter?: SchemaFilter,
+  ): Promise<ReadonlyMap<string, TableDescription>>;
   /** The normalised definition of one object. */
   showCreate(database: string, kind: ObjectKind, name: string): Promise<ObjectDefinition>;
   /**
@@ -269,7 +301,10 @@ export interface Session {
    */
   findHiddenObjects(database: string): Promise<readonly HiddenObjects[]>;
   /** Size estimates of the base tables of `database`, by name. */
-  estimateTableSizes(database: string): Promise<ReadonlyMap<string, TableSizeEstimate>>;
+  estimateTableSizes(
+    database: string,
+    filter?: SchemaFilter,
+  ): Promise<ReadonlyMap<string, TableSizeEstimate>>;
   /**
    * Blocks commits server-wide (MariaDB `BACKUP STAGE BLOCK_COMMIT`, MySQL `FLUSH TABLES WITH
    * READ LOCK`) so that other sessions can start snapshots of one instant. Returns false,
@@ -303,6 +338,11 @@ export interface SequenceState {
   readonly next: string;
   /** How many times a CYCLE sequence went round (MariaDB `cycle_count`); `0` otherwise. */
   readonly round: string;
+  /**
+   * `next` was handed out already and the sequence can give no other (PostgreSQL, a sequence
+   * without CYCLE at its bound): a restore sets it as used.
+   */
+  readonly exhausted?: boolean | undefined;
 }
 
 /** How SQL text of this engine is written. */

@@ -1,0 +1,106 @@
+/**
+ * Exact SQL literals for PostgreSQL values as the server's text output gives them, under the
+ * session settings of {@link SESSION_SETTINGS}: each literal, inserted into a column of the
+ * same type, stores the same value.
+ *
+ * Every value is read as text (no JS number or Date on the way): numeric as the server wrote
+ * it; float4/float8 with extra_float_digits = 3 (PostgreSQL 12 on: the shortest text that
+ * reads back to the same bits); bytea in hex (`\x0102`); timestamptz in UTC and ISO
+ * DateStyle; intervals in IntervalStyle postgres; arrays, ranges, json (as written), jsonb,
+ * enums, bit strings, geometric types, uuid and network types in their text form.
+ *
+ * In an `INSERT ... VALUES` list a quoted literal has no type of its own: the server reads it
+ * with the input function of its column's type, so no cast is written. Numbers stand
+ * unquoted where that reads back the same (not `-0`, NaN or ±Infinity, which are quoted).
+ */
+
+/** Settings every session runs first, so that the text of a value does not depend on the server's. */
+export const SESSION_SETTINGS: readonly string[] = [
+  "SET client_encoding = 'UTF8'",
+  "SET datestyle = 'ISO, YMD'",
+  "SET intervalstyle = 'postgres'",
+  "SET timezone = 'UTC'",
+  'SET extra_float_digits = 3',
+  "SET bytea_output = 'hex'",
+  'SET standard_conforming_strings = on',
+  "SET xmloption = 'content'",
+  // Never read a filtered view of a table: a table with row-level security fails instead.
+  'SET row_security = off',
+  'SET statement_timeout = 0',
+  'SET lock_timeout = 0',
+  'SET idle_in_transaction_session_timeout = 0',
+];
+
+/** How the text of one column becomes a literal. */
+export type LiteralKind = 'integer' | 'numeric' | 'float' | 'boolean' | 'money' | 'text';
+
+const INTEGER_TYPES = new Set(['int2', 'int4', 'int8', 'oid']);
+
+/**
+ * The literal kind of a column whose type (its base type, for a domain) is `typeName`
+ * (`pg_type.typname`, e.g. `int4`, `_int4` for an array of it, `numeric`, `float8`).
+ */
+export function literalKindOf(typeName: string): LiteralKind {
+  if (INTEGER_TYPES.has(typeName)) return 'integer';
+  if (typeName === 'numeric') return 'numeric';
+  if (typeName === 'float4' || typeName === 'float8') return 'float';
+  if (typeName === 'bool') return 'boolean';
+  // money's text depends on lc_monetary (`$1,000.00`): it is read as numeric instead.
+  if (typeName === 'money') return 'money';
+  return 'text';
+}
+
+/** The expression a column of `kind` is read with: its text must be what {@link sqlLiteral} expects. */
+export function selectExpression(quotedColumn: string, kind: LiteralKind): string {
+  return kind === 'money' ? `${quotedColumn}::pg_catalog.numeric` : quotedColumn;
+}
+
+const INTEGER_TEXT = /^-?\d+$/;
+const NUMERIC_TEXT = /^-?\d+(?:\.\d+)?$/;
+const FLOAT_TEXT = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i;
+
+/** The literal for `text` (null = SQL NULL) of a column of `kind`. */
+export function sqlLiteral(text: string | null, kind: LiteralKind): string {
+  if (text === null) return 'NULL';
+  switch (kind) {
+    case 'integer':
+      return INTEGER_TEXT.test(text) ? text : quoteString(text);
+    case 'numeric':
+    case 'money':
+      // NaN and ±Infinity (numeric has them from PostgreSQL 14) are quoted.
+      return NUMERIC_TEXT.test(text) ? text : quoteString(text);
+    case 'float':
+      // Unquoted `-0` is the integer 0 negated, which is +0: the sign needs the quoted form.
+      return FLOAT_TEXT.test(text) && !/^-0*\.?0*(?:e|$)/i.test(text) ? text : quoteString(text);
+    case 'boolean':
+      return text === 't' ? 'true' : text === 'f' ? 'false' : quoteString(text);
+    case 'text':
+      return quoteString(text);
+  }
+}
+
+/* eslint-disable no-control-regex -- control characters are what must not reach a line raw. */
+const NEEDS_ESCAPE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const ESCAPED = /[\u0000-\u0008\u000a-\u001f\u007f\\']/g;
+/* eslint-enable no-control-regex */
+const ESCAPE_FOR: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  "'": "''",
+  '\n': '\\n',
+  '\r': '\\r',
+  '\b': '\\b',
+  '\f': '\\f',
+};
+
+/**
+ * A string literal: `'...'` with quotes doubled (standard_conforming_strings on, so a
+ * backslash is itself); `E'...'` with escapes only when the text holds a newline or another
+ * control character (but a tab), so that a literal never spans lines.
+ */
+export function quoteString(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return `'${value.replace(/'/g, "''")}'`;
+  return `E'${value.replace(
+    ESCAPED,
+    (char) => ESCAPE_FOR[char] ?? `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  )}'`;
+}

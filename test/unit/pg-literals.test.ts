@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import {
+  qualifiedName,
+  quoteQualified,
+  splitQualifiedName,
+} from '../../src/engine/postgresql/names.js';
+import { postgresqlDialect } from '../../src/engine/postgresql/postgresql-dialect.js';
+import {
+  literalKindOf,
+  quoteString,
+  sqlLiteral,
+} from '../../src/engine/postgresql/value-literals.js';
+import { InternalError } from '../../src/errors.js';
+
+describe('PostgreSQL literals', () => {
+  it('writes numbers unquoted where that reads back the same, and quotes the rest', () => {
+    expect(sqlLiteral('-9223372036854775808', 'integer')).toBe('-9223372036854775808');
+    expect(sqlLiteral('1.50', 'numeric')).toBe('1.50');
+    expect(sqlLiteral('NaN', 'numeric')).toBe("'NaN'");
+    expect(sqlLiteral('-Infinity', 'numeric')).toBe("'-Infinity'");
+    expect(sqlLiteral('1e+100', 'float')).toBe('1e+100');
+    expect(sqlLiteral('-1.5e-10', 'float')).toBe('-1.5e-10');
+    expect(sqlLiteral('-0.0001', 'float')).toBe('-0.0001');
+    // Unquoted, -0 would be the integer 0 negated: +0.
+    expect(sqlLiteral('-0', 'float')).toBe("'-0'");
+    expect(sqlLiteral('Infinity', 'float')).toBe("'Infinity'");
+    expect(sqlLiteral('t', 'boolean')).toBe('true');
+    expect(sqlLiteral('f', 'boolean')).toBe('false');
+    expect(sqlLiteral(null, 'text')).toBe('NULL');
+    // Defensive: text that is not a number is never written unquoted.
+    expect(sqlLiteral('1; DROP TABLE t', 'integer')).toBe("'1; DROP TABLE t'");
+  });
+
+  it('quotes strings as standard strings, with E-escapes only for control characters', () => {
+    expect(quoteString("it's \\ fine\t")).toBe("'it''s \\ fine\t'");
+    expect(quoteString("a\nb\r'\\\u0001\u007f")).toBe("E'a\\nb\\r''\\\\\\x01\\x7f'");
+    expect(quoteString('\\x00ff')).toBe("'\\x00ff'");
+  });
+
+  it('knows numbers, booleans and money by their type name; the rest is text', () => {
+    expect(['int2', 'int4', 'int8', 'oid'].map(literalKindOf)).toEqual(Array(4).fill('integer'));
+    expect(literalKindOf('numeric')).toBe('numeric');
+    expect(literalKindOf('float4')).toBe('float');
+    expect(literalKindOf('money')).toBe('money');
+    expect(literalKindOf('_int4')).toBe('text');
+    expect(literalKindOf('jsonb')).toBe('text');
+  });
+});
+
+describe('PostgreSQL names', () => {
+  it('carries schema.name, quoting only a schema with a dot, and splits it back', () => {
+    expect(qualifiedName('app', 'settings')).toBe('app.settings');
+    expect(qualifiedName('app', 'a.b')).toBe('app.a.b');
+    expect(qualifiedName('my.schema', 't')).toBe('"my.schema".t');
+    expect(qualifiedName('"q', 't')).toBe('"""q".t');
+    for (const [schema, name] of [
+      ['app', 'settings'],
+      ['app', 'a.b'],
+      ['my.schema', 'x.y'],
+      ['"q"', 't'],
+      ['Upper', 'f(integer, text)'],
+    ] as const)
+      expect(splitQualifiedName(qualifiedName(schema, name))).toEqual({ schema, name });
+    expect(splitQualifiedName('settings')).toEqual({ schema: 'public', name: 'settings' });
+    expect(quoteQualified('"my.schema".we"ird')).toBe('"my.schema"."we""ird"');
+    expect(() => splitQualifiedName('"open')).toThrow(InternalError);
+  });
+});
+
+describe('PostgreSQL dialect', () => {
+  it('writes row lines and INSERTs into qualified tables, overriding identity values', () => {
+    const line = postgresqlDialect.rowLineWriter('app.t', ['id', 'Note']);
+    expect(line(['1', "'x'"])).toBe(
+      'INSERT INTO "app"."t" ("id", "Note") OVERRIDING SYSTEM VALUE VALUES (1, \'x\');\n',
+    );
+    expect(postgresqlDialect.insertStatement('t', ['a'], [['1'], ['2']])).toBe(
+      'INSERT INTO "public"."t" ("a") OVERRIDING SYSTEM VALUE VALUES (1), (2)',
+    );
+  });
+
+  it('sets a sequence so that nextval gives its next value, or none when it is used up', () => {
+    expect(postgresqlDialect.sequenceStateStatement('app.s', { next: '-5', round: '0' })).toBe(
+      `SELECT pg_catalog.setval('"app"."s"', -5, false)`,
+    );
+    expect(
+      postgresqlDialect.sequenceStateStatement('app.s', { next: '9', round: '0', exhausted: true }),
+    ).toBe(`SELECT pg_catalog.setval('"app"."s"', 9, true)`);
+    expect(() =>
+      postgresqlDialect.sequenceStateStatement('app.s', { next: '1; x', round: '0' }),
+    ).toThrow(InternalError);
+  });
+
+  it('keeps a comment on its line', () => {
+    expect(postgresqlDialect.comment('a\nDROP TABLE t')).toBe('-- a\\x0ADROP TABLE t');
+  });
+});
