@@ -4,14 +4,14 @@
  * lacks TRIGGER, EVENT or SELECT on mysql.proc gets an empty list, with no error, and a
  * snapshot would silently leave those objects out.
  */
-import type { HiddenObjects } from '../engine.js';
+import type { HiddenObjects, ServerFlavor } from '../engine.js';
 import { quoteIdentifier, quoteString } from './sql-literal.js';
 
 /** What the probes need of a session: a query that throws the driver's error. */
 export interface GrantProbe {
   /** Runs `sql`; resolves to its rows, rejects with an error that has the server's `errno`. */
   query(sql: string): Promise<readonly Record<string, unknown>[]>;
-  readonly flavor: 'mariadb' | 'mysql';
+  readonly flavor: ServerFlavor;
 }
 
 /** ER_DBACCESS_DENIED_ERROR, ER_TABLEACCESS_DENIED_ERROR. */

@@ -19,6 +19,7 @@ import {
   insertableColumns,
   type ColumnDescription,
   type DatabaseDefaults,
+  type HiddenObjects,
   type InsertChunk,
   type InsertReadOptions,
   type ObjectDefinition,
@@ -491,6 +492,11 @@ export class PostgresqlSession implements Session {
     const high = rows[0]?.high;
     if (typeof low !== 'string' || typeof high !== 'string') return undefined;
     return { min: low, max: high };
+  }
+
+  /** PostgreSQL's catalogs show every object to every account: nothing is hidden. */
+  findHiddenObjects(): Promise<readonly HiddenObjects[]> {
+    return Promise.resolve([]);
   }
 
   async estimateTableSizes(
