@@ -6,7 +6,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import type { FileExpectation } from '../../../src/engine/engine.js';
+import { postgresqlScriptFormat } from '../../../src/engine/postgresql/script-format.js';
+import { readPsqlScript } from '../../../src/engine/postgresql/script-reader.js';
+import type { PgFileExpectation } from '../../../src/engine/postgresql/statement-guard.js';
 import {
   listObjects,
   PG_OBJECT_KINDS,
@@ -25,8 +30,50 @@ const PREAMBLE = [
   'SET client_min_messages = warning',
 ];
 
+/** Rows and sequence states, as the dialect writes them, for some of the fixture's objects. */
+const DATA: Readonly<Record<string, readonly string[]>> = {
+  'app.settings': [
+    'BEGIN',
+    `INSERT INTO "app"."settings" ("id","name","value","code","mood","amount","place","span","updated_at") OVERRIDING SYSTEM VALUE VALUES (12,'a;b',E'back\\slash''s','X1','happy'::"app"."mood",3,ROW('s',1,'ok')::app.address,'[1,5)'::int4range,'2024-01-02 03:04:05+00'::timestamp with time zone)`,
+    `INSERT INTO "app"."settings" ("id","name","value","code","mood","amount","place","span","updated_at") OVERRIDING SYSTEM VALUE VALUES (14,'$$x$$',NULL,'X2','ok',+2.0e0::integer,NULL,NULL,NULL)`,
+    'COMMIT',
+    `SELECT pg_catalog.setval('"app"."settings_id_seq"', 16, true)`,
+  ],
+  'public.users': [
+    'BEGIN',
+    `INSERT INTO "public"."users" ("id","login","setting_id","manager") VALUES (1,'root',12,NULL)`,
+    `INSERT INTO "public"."users" ("id","login","setting_id","manager") VALUES (2,'x',NULL,1)`,
+    'COMMIT',
+  ],
+  'app.codes': [`SELECT pg_catalog.setval('"app"."codes"', 200, true)`],
+};
+
 function fileText(definition: PgObjectDefinition): string {
-  return [...PREAMBLE, definition.sql, ...definition.after].map((sql) => `${sql};\n`).join('');
+  const data =
+    definition.kind === 'table' || definition.kind === 'sequence'
+      ? (DATA[definition.name] ?? [])
+      : [];
+  return [...PREAMBLE, definition.sql, ...data, ...definition.after]
+    .map((sql) => `${sql};\n`)
+    .join('');
+}
+
+function expectationOf(definition: PgObjectDefinition): PgFileExpectation {
+  return definition.kind === 'trigger' || definition.kind === 'policy'
+    ? { kind: definition.kind, name: definition.name, table: definition.table }
+    : { kind: definition.kind, name: definition.name };
+}
+
+/** Checks a file as restore does: every statement, then what it must hold. */
+async function checkFile(text: string, expected: PgFileExpectation): Promise<number> {
+  const guard = postgresqlScriptFormat.checker(expected as FileExpectation);
+  let count = 0;
+  for await (const statement of readPsqlScript(Readable.from([Buffer.from(text)]))) {
+    guard.check(statement.sql);
+    count += 1;
+  }
+  guard.finish();
+  return count;
 }
 
 async function readAll(database: string): Promise<PgObjectDefinition[]> {
@@ -55,6 +102,9 @@ describe('PostgreSQL definitions', () => {
     for (const definition of definitions) {
       const file = join(dir, `${String(index++).padStart(3, '0')}.sql`);
       writeFileSync(file, fileText(definition));
+      expect(await checkFile(fileText(definition), expectationOf(definition))).toBeGreaterThan(
+        PREAMBLE.length,
+      );
       try {
         await psqlFile(target, file);
       } catch (error) {
