@@ -221,14 +221,17 @@ export class PgStatementGuard implements StatementChecker {
     lexer.next();
     if (lexer.keyword() === 'session' || lexer.keyword() === 'local') lexer.next();
     let name = lexer.type === 'word' || lexer.type === 'identifier' ? lexer.name() : '';
+    // SET TIME ZONE value, SET NAMES value: no `=`.
+    const bare = name === 'time' || name === 'names';
     if (name === 'time') {
       this.expectWord(lexer, 'zone');
       name = 'timezone';
-    } else if (name !== 'names') {
+    }
+    if (!SETTINGS.has(name)) throw this.refuse(`a SET of ${name || 'something'}`);
+    if (!bare) {
       lexer.next();
       if (!lexer.is('=') && lexer.keyword() !== 'to') throw this.refuse('a SET without `=`');
     }
-    if (!SETTINGS.has(name)) throw this.refuse(`a SET of ${name || 'something'}`);
     const values: string[] = [];
     for (;;) {
       lexer.next();

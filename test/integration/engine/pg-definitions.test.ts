@@ -134,6 +134,12 @@ describe('PostgreSQL definitions', () => {
       "SELECT current_setting('search_path') AS path, current_setting('TimeZone') AS zone",
     );
     expect(settings.rows[0]).toEqual({ path: 'app', zone: 'Europe/Paris' });
+    // The state every file starts from is one statement the server takes.
+    await client.query(postgresqlScriptFormat.sessionReset);
+    const reset = await client.query<{ path: string; strings: string }>(
+      "SELECT current_setting('search_path') AS path, current_setting('standard_conforming_strings') AS strings",
+    );
+    expect(reset.rows[0]).toEqual({ path: '', strings: 'on' });
     expect(JSON.stringify(first)).not.toMatch(/\boid\b|OWNER/);
   });
 });
