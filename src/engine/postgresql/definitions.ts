@@ -1028,3 +1028,29 @@ function columnDefinition(column: ColumnRow): string {
   if (column.notnull) definition += ' NOT NULL';
   return definition;
 }
+
+/**
+ * The identity sequences of table `qualifiedName` (`schema.name`), by column order: their
+ * state goes in the table's file, after its rows, as they are not objects of their own.
+ */
+export async function listIdentitySequences(
+  client: Queryable,
+  qualifiedName: string,
+): Promise<readonly string[]> {
+  const { schema, name } = splitQualifiedName(qualifiedName);
+  const rows = await all<{ name: string }>(
+    client,
+    `SELECT sn.nspname || '.' || sc.relname AS name
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attidentity <> '' AND NOT a.attisdropped
+      JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+        AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
+        AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      JOIN pg_catalog.pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
+      JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2
+      ORDER BY a.attnum`,
+    [schema, name],
+  );
+  return rows.map((row) => row.name);
+}

@@ -3,7 +3,7 @@
  * statements, loaded with psql in restore order into an empty database, give the same
  * `pg_dump --schema-only --no-owner` as the source.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,6 +13,7 @@ import { postgresqlScriptFormat } from '../../../src/engine/postgresql/script-fo
 import { readPsqlScript } from '../../../src/engine/postgresql/script-reader.js';
 import type { PgFileExpectation } from '../../../src/engine/postgresql/statement-guard.js';
 import {
+  listIdentitySequences,
   listObjects,
   PG_OBJECT_KINDS,
   readDefinition,
@@ -20,6 +21,9 @@ import {
 } from '../../../src/engine/postgresql/definitions.js';
 import { PG_SCHEMA_OBJECTS } from '../../fixtures/pg-schema-objects.js';
 import { createPgDatabase, pgClient, pgDumpSchema, psqlFile } from '../../helpers/pg-database.js';
+
+/** The definitions of the fixture; regenerate with SCHEMA_BACKUP_UPDATE_GOLDEN=1. */
+const GOLDEN = 'test/golden/postgresql/definitions.sql';
 
 /** What every file starts with, as a snapshot's preamble would say it. */
 const PREAMBLE = [
@@ -125,6 +129,8 @@ describe('PostgreSQL definitions', () => {
     const source = await createPgDatabase();
     const client = await pgClient(source);
     await client.query(PG_SCHEMA_OBJECTS);
+    expect(await listIdentitySequences(client, 'app.settings')).toEqual(['app.settings_id_seq']);
+    expect(await listIdentitySequences(client, 'public.users')).toEqual([]);
     const first = await readAll(source);
     expect(await readAll(source)).toEqual(first);
     // The session's own settings are left as they were.
@@ -141,5 +147,14 @@ describe('PostgreSQL definitions', () => {
     );
     expect(reset.rows[0]).toEqual({ path: '', strings: 'on' });
     expect(JSON.stringify(first)).not.toMatch(/\boid\b|OWNER/);
+    // The text itself, for review (PostgreSQL 15's rendering of expressions and views).
+    const text = first
+      .map(
+        (definition) =>
+          `-- ${definition.kind} ${definition.name}${definition.table === undefined ? '' : ` on ${definition.table}`}\n${[definition.sql, ...definition.after].map((sql) => `${sql};\n`).join('')}`,
+      )
+      .join('\n');
+    if (process.env.SCHEMA_BACKUP_UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, text);
+    expect(text).toBe(readFileSync(GOLDEN, 'utf8'));
   });
 });
