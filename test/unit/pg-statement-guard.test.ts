@@ -204,6 +204,19 @@ describe('PgStatementGuard', () => {
     expect(refusal([CREATE_TABLE], { kind: 'rows', table: 'app.t' })).toMatch(/CREATE TABLE/);
   });
 
+  it('tells a name with a dot from a schema with one', () => {
+    const dotted: PgFileExpectation = { kind: 'table', name: 'app.a.b' };
+    expect(
+      refusal(
+        ['CREATE TABLE "app"."a.b" (x int)', 'COMMENT ON COLUMN app."a.b".x IS NULL'],
+        dotted,
+      ),
+    ).toBeUndefined();
+    expect(refusal(['CREATE TABLE "app.a"."b" (x int)'], dotted)).toMatch(
+      /schema whose name has a dot/,
+    );
+  });
+
   it('needs the CREATE and a committed transaction', () => {
     const guard = postgresqlScriptFormat.checker(TABLE);
     guard.check("SET client_encoding = 'UTF8'");

@@ -187,14 +187,19 @@ export async function listObjects(
         WHERE $1::text[] IS NULL OR n.nspname = ANY ($1::text[])`),
     ),
   );
-  add(
-    'schema',
-    byName(
-      await query<{ name: string }>(
-        `SELECT n.nspname AS name FROM pg_catalog.pg_namespace n WHERE ${SCHEMA_FILTER}`,
-      ),
+  const schemaRows = byName(
+    await query<{ name: string }>(
+      `SELECT n.nspname AS name FROM pg_catalog.pg_namespace n WHERE ${SCHEMA_FILTER}`,
     ),
   );
+  // Names are `schema.name`, split at the first dot.
+  const dotted = schemaRows.find((row) => row.name.includes('.'));
+  if (dotted !== undefined)
+    throw new EngineError(
+      `schema ${JSON.stringify(dotted.name)} has a dot in its name, which snapshots cannot tell apart from a qualified name`,
+      { hint: 'rename it, or leave it out with database.schemas' },
+    );
+  add('schema', schemaRows);
   // Enum and range types before composite ones, which may use them.
   const types = await query<{
     name: string;

@@ -661,7 +661,11 @@ export class PgStatementGuard implements StatementChecker {
       this.expectWord(lexer, 'by');
       lexer.next();
       const parts = this.nameParts(lexer, 'the column of a sequence');
-      if (parts.length !== 3 || `${parts[0]}.${parts[1]}` !== expected.name)
+      if (
+        parts.length !== 3 ||
+        parts[0]?.includes('.') ||
+        `${parts[0]}.${parts[1]}` !== expected.name
+      )
         throw this.refuse('a sequence owned by another table');
       this.expectEnd(lexer);
       return;
@@ -739,7 +743,8 @@ export class PgStatementGuard implements StatementChecker {
     let matches: boolean;
     switch (kind) {
       case 'column':
-        matches = parts.length === 3 && `${parts[0]}.${parts[1]}` === own;
+        matches =
+          parts.length === 3 && !parts[0]?.includes('.') && `${parts[0]}.${parts[1]}` === own;
         break;
       case 'constraint':
       case 'trigger':
@@ -762,7 +767,10 @@ export class PgStatementGuard implements StatementChecker {
       case 'function':
       case 'procedure':
         matches =
-          expected.kind === kind && parts.join('.') === own.slice(0, Math.max(0, own.indexOf('(')));
+          expected.kind === kind &&
+          parts.length === 2 &&
+          !parts[0]?.includes('.') &&
+          parts.join('.') === own.slice(0, Math.max(0, own.indexOf('(')));
         if (matches) {
           lexer.next();
           if (!lexer.is('(')) throw this.refuse('a COMMENT ON a routine without its arguments');
@@ -779,7 +787,11 @@ export class PgStatementGuard implements StatementChecker {
         matches = expected.kind === kind && parts.length === 1 && parts[0] === own;
         break;
       default:
-        matches = expected.kind === kind && parts.join('.') === own;
+        matches =
+          expected.kind === kind &&
+          parts.length === 2 &&
+          !parts[0]?.includes('.') &&
+          parts.join('.') === own;
         break;
     }
     if (!matches) throw this.refuse(`a COMMENT ON another object`);
@@ -827,6 +839,9 @@ export class PgStatementGuard implements StatementChecker {
   private qualifiedName(lexer: PgLexer, what: string): string {
     const parts = this.nameParts(lexer, what);
     if (parts.length !== 2) throw this.refuse(`${what} is not a schema-qualified name`);
+    // Names are carried as `schema.name`, split at the first dot: a schema with a dot in
+    // its name would read as another object.
+    if (parts[0]?.includes('.')) throw this.refuse(`${what} is in a schema whose name has a dot`);
     return `${parts[0]}.${parts[1]}`;
   }
 
@@ -859,7 +874,7 @@ function parseRegclass(text: string): string | undefined {
     if (lexer.next() === 'end') break;
     if (!lexer.is('.')) return undefined;
   }
-  return parts.length === 2 ? `${parts[0]}.${parts[1]}` : undefined;
+  return parts.length === 2 && !parts[0]?.includes('.') ? `${parts[0]}.${parts[1]}` : undefined;
 }
 
 /** The first words of a statement, for an error: keywords only, never a value. */

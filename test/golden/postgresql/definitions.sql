@@ -152,6 +152,14 @@ CREATE TABLE "app"."child_plain" (
 )
 INHERITS (app.parent_plain);
 
+-- table app.dotted.name
+CREATE TABLE "app"."dotted.name" (
+  "id" integer NOT NULL,
+  "a.b" text
+);
+ALTER TABLE ONLY "app"."dotted.name" ADD CONSTRAINT "dotted.name_pkey" PRIMARY KEY (id);
+COMMENT ON COLUMN "app"."dotted.name"."a.b" IS 'dots';
+
 -- table app.events
 CREATE TABLE "app"."events" (
   "id" bigint NOT NULL,
