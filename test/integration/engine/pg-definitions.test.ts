@@ -125,6 +125,11 @@ describe('PostgreSQL definitions', () => {
     const client = await pgClient(source);
     await client.query(PG_SCHEMA_OBJECTS);
     expect(await listIdentitySequences(client, 'app.settings')).toEqual(['app.settings_id_seq']);
+    // `database.schemas`: only these schemas' objects (and extensions installed in them).
+    const appOnly = await listObjects(client, { schemas: ['app'] });
+    expect(appOnly.filter((ref) => ref.kind === 'schema').map((ref) => ref.name)).toEqual(['app']);
+    expect(appOnly.every((ref) => ref.kind === 'schema' || ref.name.startsWith('app.'))).toBe(true);
+    expect(appOnly.some((ref) => ref.kind === 'extension')).toBe(false);
     expect(await listIdentitySequences(client, 'public.users')).toEqual([]);
     const first = await readAll(source);
     expect(await readAll(source)).toEqual(first);
