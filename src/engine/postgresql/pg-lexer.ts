@@ -157,20 +157,21 @@ export class PgLexer {
   ): PgTokenType {
     const sql = this.sql;
     let index = at + 1;
+    // The next quote and the next backslash at or after `index`, each searched once: a long
+    // string with many escapes is read in one pass.
+    let close = -1;
+    let escape = backslash ? -1 : Infinity;
     for (;;) {
-      let close = -1;
-      for (let scan = index; scan < sql.length; scan += 1) {
-        const code = sql.charCodeAt(scan);
-        if (backslash && code === 0x5c) {
-          scan += 1;
-          continue;
-        }
-        if (code === quote) {
-          close = scan;
-          break;
-        }
-      }
+      if (close < index) close = sql.indexOf(quote === 0x27 ? "'" : '"', index);
       if (close === -1) throw new PgLexError('a quoted string or name is not closed');
+      if (escape < index) {
+        escape = sql.indexOf('\\', index);
+        if (escape === -1) escape = Infinity;
+      }
+      if (escape < close) {
+        index = escape + 2;
+        continue;
+      }
       if (sql.charCodeAt(close + 1) === quote) {
         index = close + 2;
         continue;

@@ -111,8 +111,13 @@ class WordTracker {
   private readonly initials: number[] = [0, 0, 0, 0];
   depth = 0;
 
-  /** Whether words still matter (they no longer do past the fourth, outside a routine). */
+  /**
+   * Whether words still matter: not after a first word other than CREATE, nor past the
+   * fourth outside a routine.
+   */
   get following(): boolean {
+    if (this.count === 0) return true;
+    if (this.initials[0] !== 0x63) return false;
     return this.count < 4 || this.isRoutine();
   }
 
