@@ -157,4 +157,19 @@ describe('PostgreSQL definitions', () => {
     if (process.env.SCHEMA_BACKUP_UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, text);
     expect(text).toBe(readFileSync(GOLDEN, 'utf8'));
   });
+
+  it('runs one statement a query in the extended protocol, as restore should send them', async () => {
+    // Defence in depth behind the checker: a statement sent so can never carry a second one.
+    const client = await pgClient(await createPgDatabase());
+    // queryMode is in pg 8.11 and later, not yet in @types/pg.
+    const twoStatements = {
+      text: 'CREATE TABLE public.a (x int); CREATE TABLE public.b (x int)',
+      queryMode: 'extended',
+    };
+    await expect(client.query(twoStatements)).rejects.toThrow(/multiple commands/);
+    const tables = await client.query(
+      "SELECT count(*)::int AS n FROM pg_class WHERE relname IN ('a', 'b')",
+    );
+    expect(tables.rows[0]).toEqual({ n: 0 });
+  });
 });
