@@ -1,0 +1,1061 @@
+/**
+ * The schema objects of a PostgreSQL database as deterministic CREATE statements, read from
+ * the catalogs (pg_catalog) over one connection: no pg_dump. Names are schema-qualified
+ * everywhere, read with an empty search_path so that the server's `pg_get_*def` functions
+ * qualify every name too. No OIDs, no owners (like `pg_dump --no-owner`), no versions.
+ *
+ * A name is carried as `schema.name` text, split at its first dot (a schema name holding a
+ * dot cannot be told apart). A function or procedure is `schema.name(identity arguments)`,
+ * as overloads share a name. Triggers and policies belong to a table, which they are read
+ * with. Objects that belong to an extension are left to its CREATE EXTENSION.
+ */
+import { EngineError } from '../../errors.js';
+
+/** What the definitions need of a connection: a `pg.Client` is one. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Kinds of PostgreSQL schema objects, in the order a restore creates them. Functions come
+ * before tables (a column default or check may call one; files load with
+ * check_function_bodies off, so their bodies may name tables not created yet); foreign keys
+ * after every table's rows; triggers and policies last.
+ */
+export const PG_OBJECT_KINDS = [
+  'extension',
+  'schema',
+  'type',
+  'domain',
+  'function',
+  'procedure',
+  'sequence',
+  'table',
+  'foreign-keys',
+  'view',
+  'materialized-view',
+  'trigger',
+  'policy',
+] as const;
+export type PgObjectKind = (typeof PG_OBJECT_KINDS)[number];
+
+/** One object, named as listed, with its table for a trigger or a policy. */
+export interface PgObjectRef {
+  readonly kind: PgObjectKind;
+  readonly name: string;
+  readonly table?: string | undefined;
+}
+
+/** A normalised CREATE statement and the statements that complete it. */
+export interface PgObjectDefinition {
+  readonly kind: PgObjectKind;
+  readonly name: string;
+  /** For triggers and policies: the table, `schema.table`. */
+  readonly table?: string | undefined;
+  /** The CREATE (for foreign keys: the first ALTER TABLE), no trailing `;`. */
+  readonly sql: string;
+  /**
+   * Statements (no `;`) after the CREATE — for a table after its rows: constraints, indexes,
+   * comments, row-level security, a serial sequence's OWNED BY; for foreign keys the rest.
+   */
+  readonly after: readonly string[];
+}
+
+/** Which schemas a snapshot covers: every non-system one, or these. */
+export interface ListOptions {
+  readonly schemas?: readonly string[] | undefined;
+}
+
+/** The schema and the rest of a `schema.name` (split at the first dot). */
+export function splitQualifiedName(qualified: string): { schema: string; name: string } {
+  const dot = qualified.indexOf('.');
+  if (dot <= 0) return { schema: 'public', name: qualified };
+  return { schema: qualified.slice(0, dot), name: qualified.slice(dot + 1) };
+}
+
+/** `"a""b"` — always quoted, so any name reads back as itself. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A standard string literal (standard_conforming_strings on: backslashes are plain). */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** The schemas a snapshot reads: not the server's own ones, nor those an extension owns. */
+const SCHEMA_FILTER = `n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+    WHERE d.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.objid = n.oid AND d.deptype = 'e')
+  AND ($1::text[] IS NULL OR n.nspname = ANY ($1::text[]))`;
+
+/** Not a member of an extension (`catalog`: the catalog the object's row lives in). */
+function notInExtension(alias: string, catalog: string): string {
+  return `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+    WHERE e.classid = '${catalog}'::pg_catalog.regclass AND e.objid = ${alias}.oid AND e.deptype = 'e')`;
+}
+
+function byName<T extends { name: string }>(items: T[]): T[] {
+  return items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Orders `items` (sorted by name) so that each comes after those it depends on, ties by
+ * name; a cycle keeps name order.
+ */
+function dependencyOrder<T extends { name: string }>(
+  items: readonly T[],
+  dependsOn: ReadonlyMap<string, readonly string[]>,
+): T[] {
+  const byKey = new Map(items.map((item) => [item.name, item]));
+  const done = new Set<string>();
+  const visiting = new Set<string>();
+  const result: T[] = [];
+  const visit = (item: T): void => {
+    if (done.has(item.name) || visiting.has(item.name)) return;
+    visiting.add(item.name);
+    for (const dependency of [...(dependsOn.get(item.name) ?? [])].sort()) {
+      const other = byKey.get(dependency);
+      if (other !== undefined) visit(other);
+    }
+    visiting.delete(item.name);
+    done.add(item.name);
+    result.push(item);
+  };
+  for (const item of items) visit(item);
+  return result;
+}
+
+/**
+ * Settings the server's rendering of definitions depends on: an empty search_path (every
+ * name qualified), and fixed forms of the constants in expressions and partition bounds.
+ */
+const RENDER_SETTINGS: readonly (readonly [string, string])[] = [
+  ['search_path', ''],
+  ['TimeZone', 'UTC'],
+  ['DateStyle', 'ISO, MDY'],
+  ['IntervalStyle', 'postgres'],
+  ['extra_float_digits', '1'],
+];
+
+/** Runs `work` under {@link RENDER_SETTINGS}, then sets the session back as it was. */
+async function withRenderSettings<T>(client: Queryable, work: () => Promise<T>): Promise<T> {
+  const names = RENDER_SETTINGS.map(([name]) => name);
+  const saved = (
+    await client.query(
+      'SELECT pg_catalog.current_setting(name) AS value FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY AS s(name, n) ORDER BY n',
+      [names],
+    )
+  ).rows.map((row) => (row as { value: string }).value);
+  const apply = (values: readonly string[]) =>
+    client.query(
+      'SELECT pg_catalog.set_config(name, value, false) FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS s(name, value)',
+      [names, values],
+    );
+  await apply(RENDER_SETTINGS.map(([, value]) => value));
+  try {
+    return await work();
+  } finally {
+    await apply(saved);
+  }
+}
+
+/** Every object of the snapshot's schemas, kind by kind in {@link PG_OBJECT_KINDS} order. */
+export async function listObjects(
+  client: Queryable,
+  options: ListOptions = {},
+): Promise<readonly PgObjectRef[]> {
+  const schemas = options.schemas === undefined ? null : [...options.schemas];
+  const query = async <T>(sql: string): Promise<T[]> =>
+    (await client.query(sql, [schemas])).rows as T[];
+  const refs: PgObjectRef[] = [];
+  const add = (kind: PgObjectKind, rows: { name: string; table?: string }[]): void => {
+    for (const row of rows)
+      refs.push(
+        row.table === undefined
+          ? { kind, name: row.name }
+          : { kind, name: row.name, table: row.table },
+      );
+  };
+
+  // Extensions are database-wide; those whose schema is covered (or all when none is given).
+  add(
+    'extension',
+    byName(
+      await query<{ name: string }>(`SELECT x.extname AS name FROM pg_catalog.pg_extension x
+        JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace
+        WHERE $1::text[] IS NULL OR n.nspname = ANY ($1::text[])`),
+    ),
+  );
+  const schemaRows = byName(
+    await query<{ name: string }>(
+      `SELECT n.nspname AS name FROM pg_catalog.pg_namespace n WHERE ${SCHEMA_FILTER}`,
+    ),
+  );
+  // Names are `schema.name`, split at the first dot.
+  const dotted = schemaRows.find((row) => row.name.includes('.'));
+  if (dotted !== undefined)
+    throw new EngineError(
+      `schema ${JSON.stringify(dotted.name)} has a dot in its name, which snapshots cannot tell apart from a qualified name`,
+      { hint: 'rename it, or leave it out with database.schemas' },
+    );
+  add('schema', schemaRows);
+  // Enum and range types before composite ones, which may use them.
+  const types = await query<{
+    name: string;
+    rank: number;
+  }>(`SELECT n.nspname || '.' || t.typname AS name,
+      CASE t.typtype WHEN 'c' THEN 1 ELSE 0 END AS rank
+    FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+    LEFT JOIN pg_catalog.pg_class c ON c.oid = t.typrelid
+    WHERE ${SCHEMA_FILTER} AND ${notInExtension('t', 'pg_catalog.pg_type')}
+      AND (t.typtype IN ('e', 'r') OR (t.typtype = 'c' AND c.relkind = 'c'))`);
+  add(
+    'type',
+    byName(types).sort((a, b) => a.rank - b.rank),
+  );
+  add(
+    'domain',
+    byName(
+      await query<{ name: string }>(`SELECT n.nspname || '.' || t.typname AS name
+        FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        WHERE ${SCHEMA_FILTER} AND ${notInExtension('t', 'pg_catalog.pg_type')} AND t.typtype = 'd'`),
+    ),
+  );
+  const routines = await query<{ name: string; kind: string }>(`SELECT
+      n.nspname || '.' || p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' AS name,
+      p.prokind AS kind
+    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE ${SCHEMA_FILTER} AND ${notInExtension('p', 'pg_catalog.pg_proc')} AND p.prokind IN ('f', 'p', 'w')
+      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
+        WHERE i.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objid = p.oid AND i.deptype = 'i')`);
+  add('function', byName(routines.filter((row) => row.kind !== 'p')));
+  add('procedure', byName(routines.filter((row) => row.kind === 'p')));
+  // Identity sequences belong to their column's table: its CREATE TABLE makes them.
+  add(
+    'sequence',
+    byName(
+      await query<{ name: string }>(`SELECT n.nspname || '.' || c.relname AS name
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')} AND c.relkind = 'S'
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
+            WHERE i.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND i.objid = c.oid AND i.deptype = 'i')`),
+    ),
+  );
+  // Parents (partitioned or inherited from) before their children.
+  const tables = byName(
+    await query<{ name: string; parents: string[] }>(`SELECT n.nspname || '.' || c.relname AS name,
+        ARRAY(SELECT pn.nspname || '.' || pc.relname FROM pg_catalog.pg_inherits i
+          JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
+          JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+          WHERE i.inhrelid = c.oid) AS parents
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')}
+        AND c.relkind IN ('r', 'p') AND c.relpersistence <> 't'`),
+  );
+  add(
+    'table',
+    dependencyOrder(tables, new Map(tables.map((table) => [table.name, table.parents]))).map(
+      (table) => ({ name: table.name }),
+    ),
+  );
+  add(
+    'foreign-keys',
+    byName(
+      await query<{ name: string }>(`SELECT DISTINCT n.nspname || '.' || c.relname AS name
+        FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')}
+          AND k.contype = 'f' AND k.conparentid = 0 AND c.relpersistence <> 't'`),
+    ),
+  );
+  // Views and materialized views in dependency order (one may select from another).
+  const views = byName(
+    await query<{
+      name: string;
+      kind: string;
+      uses: string[];
+    }>(`SELECT n.nspname || '.' || c.relname AS name,
+        c.relkind AS kind,
+        ARRAY(SELECT DISTINCT un.nspname || '.' || u.relname FROM pg_catalog.pg_rewrite r
+          JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
+          JOIN pg_catalog.pg_class u ON u.oid = d.refobjid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+          JOIN pg_catalog.pg_namespace un ON un.oid = u.relnamespace
+          WHERE r.ev_class = c.oid AND u.oid <> c.oid AND u.relkind IN ('v', 'm')) AS uses
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')} AND c.relkind IN ('v', 'm')`),
+  );
+  const viewOrder = dependencyOrder(views, new Map(views.map((view) => [view.name, view.uses])));
+  add(
+    'view',
+    viewOrder.filter((view) => view.kind === 'v'),
+  );
+  add(
+    'materialized-view',
+    viewOrder.filter((view) => view.kind === 'm'),
+  );
+  // Triggers and policies by table, then name.
+  const byTableThenName = <T extends { name: string; table: string }>(rows: T[]): T[] =>
+    rows.sort((a, b) =>
+      a.table !== b.table
+        ? a.table < b.table
+          ? -1
+          : 1
+        : a.name < b.name
+          ? -1
+          : a.name > b.name
+            ? 1
+            : 0,
+    );
+  add(
+    'trigger',
+    byTableThenName(
+      await query<{ name: string; table: string }>(`SELECT n.nspname || '.' || t.tgname AS name,
+          n.nspname || '.' || c.relname AS table
+        FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')}
+          AND NOT t.tgisinternal AND t.tgparentid = 0`),
+    ),
+  );
+  add(
+    'policy',
+    byTableThenName(
+      await query<{ name: string; table: string }>(`SELECT n.nspname || '.' || p.polname AS name,
+          n.nspname || '.' || c.relname AS table
+        FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')}`),
+    ),
+  );
+  return refs;
+}
+
+/**
+ * The normalised definition of one object. `qualifiedName` as {@link listObjects} names it;
+ * `table` for a trigger or a policy. Throws EngineError when there is no such object.
+ */
+export async function readDefinition(
+  client: Queryable,
+  kind: PgObjectKind,
+  qualifiedName: string,
+  table?: string,
+): Promise<PgObjectDefinition> {
+  return withRenderSettings(client, async () => {
+    // Extensions and schemas are not in a schema: their name is whole.
+    const { schema, name } =
+      kind === 'extension' || kind === 'schema'
+        ? { schema: qualifiedName, name: '' }
+        : splitQualifiedName(qualifiedName);
+    const found = await READERS[kind](client, schema, name, table);
+    if (found === undefined)
+      throw new EngineError(
+        `no ${kind} ${qualifiedName}${table === undefined ? '' : ` on ${table}`}`,
+      );
+    const [sql, ...after] = found;
+    return {
+      kind,
+      name: qualifiedName,
+      ...(table === undefined ? {} : { table }),
+      sql: sql ?? '',
+      after,
+    };
+  });
+}
+
+type Reader = (
+  client: Queryable,
+  schema: string,
+  name: string,
+  table: string | undefined,
+) => Promise<string[] | undefined>;
+
+async function one<T>(client: Queryable, sql: string, values: unknown[]): Promise<T | undefined> {
+  return (await client.query(sql, values)).rows[0] as T | undefined;
+}
+
+async function all<T>(client: Queryable, sql: string, values: unknown[]): Promise<T[]> {
+  return (await client.query(sql, values)).rows as T[];
+}
+
+/** `schema.name`, each part quoted. */
+function qualified(schema: string, name: string): string {
+  return `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`;
+}
+
+/** `COMMENT ON … IS '…'` when `comment` is set. */
+function commentStatement(target: string, comment: string | null | undefined): string[] {
+  return comment === null || comment === undefined
+    ? []
+    : [`COMMENT ON ${target} IS ${quoteLiteral(comment)}`];
+}
+
+/** `WITH (a='1', b='x')` from reloptions (`prefix` for a TOAST table's), or nothing. */
+function storageOptions(options: (string[] | null)[], prefixes: string[]): string {
+  const parts: string[] = [];
+  options.forEach((list, index) => {
+    for (const option of list ?? []) {
+      const equals = option.indexOf('=');
+      const key = equals === -1 ? option : option.slice(0, equals);
+      const value = equals === -1 ? 'true' : option.slice(equals + 1);
+      parts.push(`${prefixes[index] ?? ''}${key}=${quoteLiteral(value)}`);
+    }
+  });
+  return parts.length === 0 ? '' : ` WITH (${parts.join(', ')})`;
+}
+
+/** A relation of the given kinds, by schema and name. */
+const RELATION = `SELECT c.oid, c.relkind, c.relpersistence, c.relispartition, c.reloptions,
+    c.relrowsecurity, c.relforcerowsecurity, t.reloptions AS toast_options,
+    pg_catalog.obj_description(c.oid, 'pg_class') AS comment
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
+  WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = ANY ($3::"char"[])`;
+
+interface RelationRow {
+  oid: number;
+  relkind: string;
+  relpersistence: string;
+  relispartition: boolean;
+  reloptions: string[] | null;
+  toast_options: string[] | null;
+  relrowsecurity: boolean;
+  relforcerowsecurity: boolean;
+  comment: string | null;
+}
+
+const READERS: Record<PgObjectKind, Reader> = {
+  async extension(client, name) {
+    const row = await one<{ schema: string }>(
+      client,
+      `SELECT n.nspname AS schema FROM pg_catalog.pg_extension x
+        JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace WHERE x.extname = $1`,
+      [name],
+    );
+    if (row === undefined) return undefined;
+    // No version: the target's default one (objects of the extension come with it).
+    return [
+      `CREATE EXTENSION IF NOT EXISTS ${quoteIdentifier(name)} WITH SCHEMA ${quoteIdentifier(row.schema)}`,
+    ];
+  },
+
+  async schema(client, schemaName) {
+    const row = await one<{ comment: string | null }>(
+      client,
+      `SELECT pg_catalog.obj_description(oid, 'pg_namespace') AS comment
+        FROM pg_catalog.pg_namespace WHERE nspname = $1`,
+      [schemaName],
+    );
+    if (row === undefined) return undefined;
+    // IF NOT EXISTS: `public` is in every new database.
+    return [
+      `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schemaName)}`,
+      ...commentStatement(`SCHEMA ${quoteIdentifier(schemaName)}`, row.comment),
+    ];
+  },
+
+  async type(client, schema, name) {
+    const row = await one<{
+      oid: number;
+      typtype: string;
+      typrelid: number;
+      comment: string | null;
+    }>(
+      client,
+      `SELECT t.oid, t.typtype, t.typrelid, pg_catalog.obj_description(t.oid, 'pg_type') AS comment
+        FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname = $1 AND t.typname = $2 AND t.typtype IN ('e', 'r', 'c')`,
+      [schema, name],
+    );
+    if (row === undefined) return undefined;
+    const target = qualified(schema, name);
+    let create: string;
+    if (row.typtype === 'e') {
+      const labels = await all<{ label: string }>(
+        client,
+        'SELECT enumlabel AS label FROM pg_catalog.pg_enum WHERE enumtypid = $1 ORDER BY enumsortorder',
+        [row.oid],
+      );
+      create = `CREATE TYPE ${target} AS ENUM (${labels.map((label) => quoteLiteral(label.label)).join(', ')})`;
+    } else if (row.typtype === 'c') {
+      const attributes = await all<{ name: string; type: string; collation: string | null }>(
+        client,
+        `SELECT a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+            CASE WHEN a.attcollation <> t.typcollation
+              THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END AS collation
+          FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+          LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+          LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+          WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+        [row.typrelid],
+      );
+      const list = attributes.map(
+        (attribute) =>
+          `\n  ${quoteIdentifier(attribute.name)} ${attribute.type}${attribute.collation === null ? '' : ` COLLATE ${attribute.collation}`}`,
+      );
+      create = `CREATE TYPE ${target} AS (${list.join(',')}${list.length > 0 ? '\n' : ''})`;
+    } else {
+      const range = await one<{
+        subtype: string;
+        opclass: string | null;
+        collation: string | null;
+        canonical: string | null;
+        diff: string | null;
+        multirange: string;
+      }>(
+        client,
+        `SELECT pg_catalog.format_type(r.rngsubtype, NULL) AS subtype,
+            CASE WHEN NOT oc.opcdefault THEN pg_catalog.quote_ident(ocn.nspname) || '.' || pg_catalog.quote_ident(oc.opcname) END AS opclass,
+            CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> st.typcollation
+              THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END AS collation,
+            CASE WHEN r.rngcanonical <> 0 THEN r.rngcanonical::pg_catalog.regproc::text END AS canonical,
+            CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::pg_catalog.regproc::text END AS diff,
+            pg_catalog.format_type(r.rngmultitypid, NULL) AS multirange
+          FROM pg_catalog.pg_range r JOIN pg_catalog.pg_type st ON st.oid = r.rngsubtype
+          JOIN pg_catalog.pg_opclass oc ON oc.oid = r.rngsubopc
+          JOIN pg_catalog.pg_namespace ocn ON ocn.oid = oc.opcnamespace
+          LEFT JOIN pg_catalog.pg_collation co ON co.oid = r.rngcollation
+          LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+          WHERE r.rngtypid = $1`,
+        [row.oid],
+      );
+      if (range === undefined) return undefined;
+      const parts = [`subtype = ${range.subtype}`];
+      if (range.opclass !== null) parts.push(`subtype_opclass = ${range.opclass}`);
+      if (range.collation !== null) parts.push(`collation = ${range.collation}`);
+      if (range.canonical !== null) parts.push(`canonical = ${range.canonical}`);
+      if (range.diff !== null) parts.push(`subtype_diff = ${range.diff}`);
+      parts.push(`multirange_type_name = ${range.multirange}`);
+      create = `CREATE TYPE ${target} AS RANGE (\n  ${parts.join(',\n  ')}\n)`;
+    }
+    const columnComments =
+      row.typtype === 'c'
+        ? await all<{ name: string; comment: string }>(
+            client,
+            `SELECT a.attname AS name, d.description AS comment FROM pg_catalog.pg_attribute a
+              JOIN pg_catalog.pg_description d ON d.objoid = a.attrelid AND d.objsubid = a.attnum
+                AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
+              WHERE a.attrelid = $1 AND NOT a.attisdropped ORDER BY a.attnum`,
+            [row.typrelid],
+          )
+        : [];
+    return [
+      create,
+      ...commentStatement(`TYPE ${target}`, row.comment),
+      ...columnComments.flatMap((column) =>
+        commentStatement(`COLUMN ${target}.${quoteIdentifier(column.name)}`, column.comment),
+      ),
+    ];
+  },
+
+  async domain(client, schema, name) {
+    const row = await one<{
+      oid: number;
+      base: string;
+      collation: string | null;
+      default: string | null;
+      notnull: boolean;
+      comment: string | null;
+    }>(
+      client,
+      `SELECT t.oid, pg_catalog.format_type(t.typbasetype, t.typtypmod) AS base,
+          CASE WHEN t.typcollation <> bt.typcollation
+            THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END AS collation,
+          t.typdefault AS default, t.typnotnull AS notnull,
+          pg_catalog.obj_description(t.oid, 'pg_type') AS comment
+        FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+        JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
+        LEFT JOIN pg_catalog.pg_collation co ON co.oid = t.typcollation
+        LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+        WHERE n.nspname = $1 AND t.typname = $2 AND t.typtype = 'd'`,
+      [schema, name],
+    );
+    if (row === undefined) return undefined;
+    const constraints = await all<{ name: string; definition: string; comment: string | null }>(
+      client,
+      `SELECT conname AS name, pg_catalog.pg_get_constraintdef(oid) AS definition,
+          pg_catalog.obj_description(oid, 'pg_constraint') AS comment
+        FROM pg_catalog.pg_constraint WHERE contypid = $1 ORDER BY conname COLLATE "C"`,
+      [row.oid],
+    );
+    const target = qualified(schema, name);
+    let create = `CREATE DOMAIN ${target} AS ${row.base}`;
+    if (row.collation !== null) create += ` COLLATE ${row.collation}`;
+    if (row.default !== null) create += ` DEFAULT ${row.default}`;
+    if (row.notnull) create += ' NOT NULL';
+    for (const constraint of constraints)
+      create += `\n  CONSTRAINT ${quoteIdentifier(constraint.name)} ${constraint.definition}`;
+    return [
+      create,
+      ...commentStatement(`DOMAIN ${target}`, row.comment),
+      ...constraints.flatMap((constraint) =>
+        commentStatement(
+          `CONSTRAINT ${quoteIdentifier(constraint.name)} ON DOMAIN ${target}`,
+          constraint.comment,
+        ),
+      ),
+    ];
+  },
+
+  function: readRoutine,
+  procedure: readRoutine,
+
+  async sequence(client, schema, name) {
+    const row = await one<{
+      type: string;
+      start: string;
+      increment: string;
+      min: string;
+      max: string;
+      cache: string;
+      cycle: boolean;
+      persistence: string;
+      comment: string | null;
+    }>(
+      client,
+      `SELECT pg_catalog.format_type(s.seqtypid, NULL) AS type, s.seqstart::text AS start,
+          s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max,
+          s.seqcache::text AS cache, s.seqcycle AS cycle, c.relpersistence AS persistence,
+          pg_catalog.obj_description(c.oid, 'pg_class') AS comment
+        FROM pg_catalog.pg_sequence s JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2`,
+      [schema, name],
+    );
+    if (row === undefined) return undefined;
+    const target = qualified(schema, name);
+    return [
+      `CREATE ${row.persistence === 'u' ? 'UNLOGGED ' : ''}SEQUENCE ${target}${sequenceOptions(row, '\n  ')}`,
+      ...commentStatement(`SEQUENCE ${target}`, row.comment),
+    ];
+  },
+
+  table: readTable,
+
+  async 'foreign-keys'(client, schema, name) {
+    const relation = await one<{ oid: number; relkind: string }>(
+      client,
+      `SELECT c.oid, c.relkind FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
+      [schema, name],
+    );
+    if (relation === undefined) return undefined;
+    const keys = await tableConstraints(client, relation.oid, "k.contype = 'f'");
+    if (keys.length === 0) return undefined;
+    return keys.flatMap((key) => constraintStatements(schema, name, relation.relkind, key));
+  },
+
+  async view(client, schema, name) {
+    const row = await one<RelationRow & { definition: string }>(
+      client,
+      `SELECT r.*, pg_catalog.pg_get_viewdef(r.oid) AS definition FROM (${RELATION}) r`,
+      [schema, name, ['v']],
+    );
+    if (row === undefined) return undefined;
+    const target = qualified(schema, name);
+    return [
+      `CREATE VIEW ${target}${storageOptions([row.reloptions], [''])} AS\n${withoutSemicolon(row.definition)}`,
+      ...commentStatement(`VIEW ${target}`, row.comment),
+      ...(await columnComments(client, row.oid, target)),
+    ];
+  },
+
+  async 'materialized-view'(client, schema, name) {
+    const row = await one<RelationRow & { definition: string }>(
+      client,
+      `SELECT r.*, pg_catalog.pg_get_viewdef(r.oid) AS definition FROM (${RELATION}) r`,
+      [schema, name, ['m']],
+    );
+    if (row === undefined) return undefined;
+    const target = qualified(schema, name);
+    return [
+      `CREATE MATERIALIZED VIEW ${target}${storageOptions([row.reloptions, row.toast_options], ['', 'toast.'])} AS\n${withoutSemicolon(row.definition)}\nWITH NO DATA`,
+      ...(await indexStatements(client, row.oid, row.relkind)),
+      ...commentStatement(`MATERIALIZED VIEW ${target}`, row.comment),
+      ...(await columnComments(client, row.oid, target)),
+    ];
+  },
+
+  async trigger(client, schema, name, table) {
+    if (table === undefined) return undefined;
+    const { schema: tableSchema, name: tableName } = splitQualifiedName(table);
+    const row = await one<{ definition: string; enabled: string; comment: string | null }>(
+      client,
+      `SELECT pg_catalog.pg_get_triggerdef(t.oid) AS definition, t.tgenabled AS enabled,
+          pg_catalog.obj_description(t.oid, 'pg_trigger') AS comment
+        FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND t.tgname = $3 AND NOT t.tgisinternal`,
+      [tableSchema, tableName, name],
+    );
+    if (row === undefined || tableSchema !== schema) return undefined;
+    const target = qualified(tableSchema, tableName);
+    const state: Record<string, string> = {
+      D: 'DISABLE TRIGGER',
+      R: 'ENABLE REPLICA TRIGGER',
+      A: 'ENABLE ALWAYS TRIGGER',
+    };
+    const enable = state[row.enabled];
+    return [
+      row.definition,
+      ...(enable === undefined ? [] : [`ALTER TABLE ${target} ${enable} ${quoteIdentifier(name)}`]),
+      ...commentStatement(`TRIGGER ${quoteIdentifier(name)} ON ${target}`, row.comment),
+    ];
+  },
+
+  async policy(client, schema, name, table) {
+    if (table === undefined) return undefined;
+    const { schema: tableSchema, name: tableName } = splitQualifiedName(table);
+    const row = await one<{
+      command: string;
+      permissive: boolean;
+      roles: string[];
+      qual: string | null;
+      check: string | null;
+      comment: string | null;
+    }>(
+      client,
+      `SELECT p.polcmd AS command, p.polpermissive AS permissive,
+          ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r)) END
+            FROM pg_catalog.unnest(p.polroles) r ORDER BY 1) AS roles,
+          pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,
+          pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS check,
+          pg_catalog.obj_description(p.oid, 'pg_policy') AS comment
+        FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND p.polname = $3`,
+      [tableSchema, tableName, name],
+    );
+    if (row === undefined || tableSchema !== schema) return undefined;
+    const commands: Record<string, string> = {
+      r: 'SELECT',
+      a: 'INSERT',
+      w: 'UPDATE',
+      d: 'DELETE',
+      '*': 'ALL',
+    };
+    const target = qualified(tableSchema, tableName);
+    let create = `CREATE POLICY ${quoteIdentifier(name)} ON ${target}`;
+    create += `\n  AS ${row.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'}`;
+    create += `\n  FOR ${commands[row.command] ?? 'ALL'}`;
+    create += `\n  TO ${row.roles.join(', ')}`;
+    if (row.qual !== null) create += `\n  USING (${row.qual})`;
+    if (row.check !== null) create += `\n  WITH CHECK (${row.check})`;
+    return [
+      create,
+      ...commentStatement(`POLICY ${quoteIdentifier(name)} ON ${target}`, row.comment),
+    ];
+  },
+};
+
+function withoutSemicolon(definition: string): string {
+  return definition.trim().replace(/;$/, '');
+}
+
+/** ` AS type START WITH … NO CYCLE` for a sequence or an identity column. */
+function sequenceOptions(
+  row: {
+    type?: string;
+    start: string;
+    increment: string;
+    min: string;
+    max: string;
+    cache: string;
+    cycle: boolean;
+  },
+  separator: string,
+): string {
+  return [
+    ...(row.type === undefined ? [] : [`AS ${row.type}`]),
+    `START WITH ${row.start}`,
+    `INCREMENT BY ${row.increment}`,
+    `MINVALUE ${row.min}`,
+    `MAXVALUE ${row.max}`,
+    `CACHE ${row.cache}`,
+    row.cycle ? 'CYCLE' : 'NO CYCLE',
+  ]
+    .map((option) => `${separator}${option}`)
+    .join('');
+}
+
+async function readRoutine(
+  client: Queryable,
+  schema: string,
+  signature: string,
+): Promise<string[] | undefined> {
+  const row = await one<{
+    definition: string;
+    comment: string | null;
+    args: string;
+    name: string;
+    kind: string;
+  }>(
+    client,
+    `SELECT pg_catalog.pg_get_functiondef(p.oid) AS definition,
+        pg_catalog.obj_description(p.oid, 'pg_proc') AS comment,
+        pg_catalog.pg_get_function_identity_arguments(p.oid) AS args, p.proname AS name,
+        p.prokind AS kind
+      FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = $1 AND p.prokind IN ('f', 'p', 'w')
+        AND p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' = $2`,
+    [schema, signature],
+  );
+  if (row === undefined) return undefined;
+  const target = `${qualified(schema, row.name)}(${row.args})`;
+  return [
+    row.definition.trimEnd(),
+    ...commentStatement(`${row.kind === 'p' ? 'PROCEDURE' : 'FUNCTION'} ${target}`, row.comment),
+  ];
+}
+
+interface ConstraintRow {
+  name: string;
+  definition: string;
+  comment: string | null;
+}
+
+/** Local constraints of a table (not inherited from a partitioned parent), in name order. */
+async function tableConstraints(
+  client: Queryable,
+  oid: number,
+  condition: string,
+): Promise<ConstraintRow[]> {
+  return all<ConstraintRow>(
+    client,
+    `SELECT k.conname AS name, pg_catalog.pg_get_constraintdef(k.oid) AS definition,
+        pg_catalog.obj_description(k.oid, 'pg_constraint') AS comment
+      FROM pg_catalog.pg_constraint k
+      WHERE k.conrelid = $1 AND k.conparentid = 0 AND k.conislocal AND ${condition}
+      ORDER BY k.conname COLLATE "C"`,
+    [oid],
+  );
+}
+
+/**
+ * `ALTER TABLE [ONLY] t ADD CONSTRAINT …` and its comment. A partitioned table's constraint
+ * is added to the whole tree (ONLY would leave its partitions without it).
+ */
+function constraintStatements(
+  schema: string,
+  name: string,
+  relkind: string,
+  constraint: ConstraintRow,
+): string[] {
+  const target = qualified(schema, name);
+  return [
+    `ALTER TABLE ${relkind === 'p' ? '' : 'ONLY '}${target} ADD CONSTRAINT ${quoteIdentifier(constraint.name)} ${constraint.definition}`,
+    ...commentStatement(
+      `CONSTRAINT ${quoteIdentifier(constraint.name)} ON ${target}`,
+      constraint.comment,
+    ),
+  ];
+}
+
+/**
+ * The table's indexes that no constraint makes and no parent's index gives it, in name
+ * order, with their comments. A partitioned table's index is made on the whole tree.
+ */
+async function indexStatements(client: Queryable, oid: number, relkind: string): Promise<string[]> {
+  const indexes = await all<{
+    definition: string;
+    name: string;
+    schema: string;
+    comment: string | null;
+  }>(
+    client,
+    `SELECT pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, c.relname AS name,
+        n.nspname AS schema, pg_catalog.obj_description(i.indexrelid, 'pg_class') AS comment
+      FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE i.indrelid = $1
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
+      ORDER BY c.relname COLLATE "C"`,
+    [oid],
+  );
+  return indexes.flatMap((index) => [
+    relkind === 'p' ? index.definition.replace(/ ON ONLY /, ' ON ') : index.definition,
+    ...commentStatement(`INDEX ${qualified(index.schema, index.name)}`, index.comment),
+  ]);
+}
+
+async function columnComments(client: Queryable, oid: number, target: string): Promise<string[]> {
+  const rows = await all<{ name: string; comment: string }>(
+    client,
+    `SELECT a.attname AS name, d.description AS comment FROM pg_catalog.pg_attribute a
+      JOIN pg_catalog.pg_description d ON d.objoid = a.attrelid AND d.objsubid = a.attnum
+        AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+    [oid],
+  );
+  return rows.flatMap((row) =>
+    commentStatement(`COLUMN ${target}.${quoteIdentifier(row.name)}`, row.comment),
+  );
+}
+
+interface ColumnRow {
+  name: string;
+  type: string;
+  collation: string | null;
+  notnull: boolean;
+  default: string | null;
+  identity: string;
+  generated: string;
+  local: boolean;
+  sequence_schema: string | null;
+  sequence_name: string | null;
+  start: string | null;
+  increment: string | null;
+  min: string | null;
+  max: string | null;
+  cache: string | null;
+  cycle: boolean | null;
+}
+
+async function readTable(
+  client: Queryable,
+  schema: string,
+  name: string,
+): Promise<string[] | undefined> {
+  const row = await one<
+    RelationRow & { partition_key: string | null; bound: string | null; parents: string[] }
+  >(
+    client,
+    `SELECT r.*,
+        CASE WHEN r.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(r.oid) END AS partition_key,
+        CASE WHEN r.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS bound,
+        ARRAY(SELECT pg_catalog.quote_ident(pn.nspname) || '.' || pg_catalog.quote_ident(pc.relname)
+          FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
+          JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+          WHERE i.inhrelid = r.oid ORDER BY i.inhseqno) AS parents
+      FROM (${RELATION}) r JOIN pg_catalog.pg_class c ON c.oid = r.oid`,
+    [schema, name, ['r', 'p']],
+  );
+  if (row === undefined) return undefined;
+  const columns = await all<ColumnRow>(
+    client,
+    `SELECT a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+        CASE WHEN a.attcollation <> t.typcollation
+          THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END AS collation,
+        a.attnotnull AS notnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default,
+        a.attidentity AS identity, a.attgenerated AS generated, a.attislocal AS local,
+        sn.nspname AS sequence_schema, sc.relname AS sequence_name,
+        s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min,
+        s.seqmax::text AS max, s.seqcache::text AS cache, s.seqcycle AS cycle
+      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+      LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+      LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+      LEFT JOIN pg_catalog.pg_depend dep ON a.attidentity <> ''
+        AND dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.refobjid = a.attrelid
+        AND dep.refobjsubid = a.attnum AND dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+        AND dep.deptype = 'i'
+      LEFT JOIN pg_catalog.pg_class sc ON sc.oid = dep.objid AND sc.relkind = 'S'
+      LEFT JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+      LEFT JOIN pg_catalog.pg_sequence s ON s.seqrelid = sc.oid
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`,
+    [row.oid],
+  );
+  const target = qualified(schema, name);
+  const persistence = row.relpersistence === 'u' ? 'UNLOGGED ' : '';
+  let create: string;
+  if (row.relispartition) {
+    // A partition takes its columns from its parent; only its own defaults are its own.
+    const parent = row.parents[0] ?? '';
+    create = `CREATE ${persistence}TABLE ${target} PARTITION OF ${parent}\n${row.bound ?? ''}`;
+  } else {
+    const lines = columns
+      .filter((column) => column.local)
+      .map((column) => `  ${columnDefinition(column)}`);
+    create = `CREATE ${persistence}TABLE ${target} (${lines.length > 0 ? `\n${lines.join(',\n')}\n` : ''})`;
+    if (row.parents.length > 0) create += `\nINHERITS (${row.parents.join(', ')})`;
+  }
+  if (row.partition_key !== null) create += `\nPARTITION BY ${row.partition_key}`;
+  const options = storageOptions([row.reloptions, row.toast_options], ['', 'toast.']);
+  if (options !== '') create += `\n${options.trimStart()}`;
+
+  const after: string[] = [];
+  // Inherited columns' own defaults (a partition's or a child's), set after the CREATE.
+  for (const column of columns) {
+    if (column.local || column.default === null || column.generated !== '') continue;
+    after.push(
+      `ALTER TABLE ONLY ${target} ALTER COLUMN ${quoteIdentifier(column.name)} SET DEFAULT ${column.default}`,
+    );
+  }
+  const constraints = await tableConstraints(client, row.oid, "k.contype IN ('p', 'u', 'c', 'x')");
+  for (const constraint of constraints)
+    after.push(...constraintStatements(schema, name, row.relkind, constraint));
+  after.push(...(await indexStatements(client, row.oid, row.relkind)));
+  // Serial columns: the sequence (created before) goes with the column.
+  const owned = await all<{ schema: string; name: string; column: string }>(
+    client,
+    `SELECT sn.nspname AS schema, sc.relname AS name, a.attname AS column
+      FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
+      JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = $1
+        AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'a'
+      ORDER BY sn.nspname COLLATE "C", sc.relname COLLATE "C"`,
+    [row.oid],
+  );
+  for (const sequence of owned)
+    after.push(
+      `ALTER SEQUENCE ${qualified(sequence.schema, sequence.name)} OWNED BY ${target}.${quoteIdentifier(sequence.column)}`,
+    );
+  if (row.relrowsecurity) after.push(`ALTER TABLE ${target} ENABLE ROW LEVEL SECURITY`);
+  if (row.relforcerowsecurity) after.push(`ALTER TABLE ${target} FORCE ROW LEVEL SECURITY`);
+  after.push(...commentStatement(`TABLE ${target}`, row.comment));
+  after.push(...(await columnComments(client, row.oid, target)));
+  return [create, ...after];
+}
+
+function columnDefinition(column: ColumnRow): string {
+  let definition = `${quoteIdentifier(column.name)} ${column.type}`;
+  if (column.collation !== null) definition += ` COLLATE ${column.collation}`;
+  if (column.generated === 's' && column.default !== null)
+    definition += ` GENERATED ALWAYS AS (${column.default}) STORED`;
+  else if (column.identity !== '' && column.sequence_name !== null) {
+    const options = sequenceOptions(
+      {
+        start: column.start ?? '1',
+        increment: column.increment ?? '1',
+        min: column.min ?? '1',
+        max: column.max ?? '1',
+        cache: column.cache ?? '1',
+        cycle: column.cycle ?? false,
+      },
+      ' ',
+    );
+    definition += ` GENERATED ${column.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY (SEQUENCE NAME ${qualified(column.sequence_schema ?? '', column.sequence_name)}${options})`;
+  } else if (column.default !== null) definition += ` DEFAULT ${column.default}`;
+  if (column.notnull) definition += ' NOT NULL';
+  return definition;
+}
+
+/**
+ * The identity sequences of table `qualifiedName` (`schema.name`), by column order: their
+ * state goes in the table's file, after its rows, as they are not objects of their own.
+ */
+export async function listIdentitySequences(
+  client: Queryable,
+  qualifiedName: string,
+): Promise<readonly string[]> {
+  const { schema, name } = splitQualifiedName(qualifiedName);
+  const rows = await all<{ name: string }>(
+    client,
+    `SELECT sn.nspname || '.' || sc.relname AS name
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attidentity <> '' AND NOT a.attisdropped
+      JOIN pg_catalog.pg_depend d ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+        AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
+        AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      JOIN pg_catalog.pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
+      JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2
+      ORDER BY a.attnum`,
+    [schema, name],
+  );
+  return rows.map((row) => row.name);
+}

@@ -1,0 +1,84 @@
+/** The PostgreSQL script format reads back the lines and statements its files hold. */
+import { describe, expect, it } from 'vitest';
+import { postgresqlScriptFormat as format } from '../../src/engine/postgresql/script-format.js';
+
+const ROW = `INSERT INTO "app"."t" ("id","a,b","v") VALUES (1,ROW(1,'x)')::app.pair,E'it\\'s, (ok)');`;
+
+describe('postgresqlScriptFormat', () => {
+  it('reads a row line: its head, columns and values', () => {
+    const head = format.parseRowHead(ROW);
+    expect(head).toEqual({
+      text: `INSERT INTO "app"."t" ("id","a,b","v") VALUES (`,
+      columns: ['id', 'a,b', 'v'],
+    });
+    const bounds = new Int32Array(8);
+    expect(format.findRowValues(ROW, head?.text.length ?? 0, bounds, 4)).toBe(3);
+    const values = [0, 1, 2].map((i) => ROW.slice(bounds[i * 2], bounds[i * 2 + 1]));
+    expect(values).toEqual(['1', "ROW(1,'x)')::app.pair", "E'it\\'s, (ok)'"]);
+    expect(format.findRowValues(ROW.slice(0, -1), head?.text.length ?? 0, bounds, 4)).toBe(-1);
+    expect(format.findRowValues(ROW, head?.text.length ?? 0, bounds, 2)).toBe(-1);
+    expect(format.parseRowHead('COMMIT;')).toBeUndefined();
+    expect(format.isFramingLine('BEGIN;')).toBe(true);
+    expect(format.isFramingLine(ROW)).toBe(false);
+  });
+
+  it('splits and joins INSERTs, and names their table', () => {
+    const one = `INSERT INTO "app"."t" ("id") OVERRIDING SYSTEM VALUE VALUES (1)`;
+    const split = format.splitInsert(one);
+    expect(split).toEqual({
+      prefix: `INSERT INTO "app"."t" ("id") OVERRIDING SYSTEM VALUE VALUES `,
+      values: '(1)',
+    });
+    expect(format.joinInsert(split?.prefix ?? '', ['(1)', '(2)'])).toBe(
+      `${split?.prefix ?? ''}(1),(2)`,
+    );
+    expect(format.insertTable(one)).toBe('app.t');
+    expect(format.insertTable('INSERT INTO "Odd.Schema"."T" VALUES (1)')).toBe('Odd.Schema.T');
+    expect(format.splitInsert('CREATE TABLE x (a int)')).toBeUndefined();
+  });
+
+  it('reads file titles and comments', () => {
+    expect(format.fileTitle('-- schema_backup: trigger "app.t_touch" on table "app.t"')).toEqual({
+      name: 'app.t_touch',
+      table: 'app.t',
+    });
+    expect(format.fileTitle('-- schema_backup: materialized-view "app.""m"""')).toEqual({
+      name: 'app."m"',
+      table: undefined,
+    });
+    expect(format.commentText('SELECT 1;')).toBeUndefined();
+  });
+
+  it('parses a table file as definitions.ts writes it', () => {
+    const file = [
+      'CREATE TABLE "app"."t" (',
+      '  "id" bigint GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME "app"."t_id_seq" START WITH 1) NOT NULL,',
+      '  "name" character varying(20) COLLATE pg_catalog."C" DEFAULT \'x\'::character varying NOT NULL,',
+      '  "note" text',
+      ')',
+      "WITH (fillfactor='70');",
+      'ALTER TABLE ONLY "app"."t" ADD CONSTRAINT "t_name_key" UNIQUE (name);',
+      'ALTER TABLE ONLY "app"."t" ADD CONSTRAINT "t_pkey" PRIMARY KEY (id);',
+      'ALTER TABLE ONLY "app"."t" ADD CONSTRAINT "t_check" CHECK ((id > 0));',
+      'CREATE INDEX t_note ON app.t USING btree (note);',
+      '',
+    ].join('\n');
+    const table = format.parseCreateTable(file);
+    expect(table?.name).toBe('app.t');
+    expect(
+      table?.columns.map((column) => [column.name, column.type, column.nullable, column.default]),
+    ).toEqual([
+      ['id', 'bigint', false, undefined],
+      ['name', 'character varying(20)', false, "'x'::character varying"],
+      ['note', 'text', true, undefined],
+    ]);
+    expect(table?.options).toBe("WITH (fillfactor='70')");
+    expect([...(table?.indexes.keys() ?? [])]).toEqual(['t_name_key', 'PRIMARY', 't_note']);
+    expect([...(table?.checks.keys() ?? [])]).toEqual(['t_check']);
+    expect(table?.rowKey).toEqual(['id']);
+    expect(
+      format.isKeyLine('ALTER TABLE ONLY "app"."t" ADD CONSTRAINT "t_pkey" PRIMARY KEY (id);'),
+    ).toBe(true);
+    expect(format.isKeyLine('CREATE INDEX t_note ON app.t USING btree (note);')).toBe(false);
+  });
+});
