@@ -3,7 +3,7 @@
  * a logger, and on demand the connection and the host name. Reads argv and the environment
  * so that workflows never do.
  */
-import { locateConfig } from '../config/locate-config.js';
+import { EXAMPLE_CONFIG_HINT, locateConfig } from '../config/locate-config.js';
 import { loadConfig } from '../config/load-config.js';
 import {
   PASSWORD_ENV,
@@ -11,7 +11,7 @@ import {
   type ConnectionSettings,
 } from '../config/resolve-connection.js';
 import type { Config } from '../config/schema.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import type { Repository } from '../git/repository.js';
 import { listHostDirectories } from '../snapshot/known-hosts.js';
 import { fullyQualifiedHostName, hostNameProblem } from '../support/host-name.js';
@@ -52,6 +52,15 @@ export async function loadContext(
     cwd,
   });
   const { config, warnings } = await loadConfig(file);
+  // Named by --config or $SCHEMA_BACKUP_CONFIG (the search skips it): a copy of the example
+  // that still says so, or the example itself, whose backup directory lies in the tool's
+  // own checkout.
+  if (config.example === true)
+    throw new ConfigError(
+      { file, key: 'example' },
+      'this is the example config of schema_backup (example: true), which is never used',
+      { hint: EXAMPLE_CONFIG_HINT },
+    );
   const configWarnings = warnings.map(
     (warning) =>
       `${file}${warning.line === undefined ? '' : `:${String(warning.line)}`}: ${warning.message}`,

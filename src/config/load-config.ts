@@ -250,6 +250,7 @@ class ConfigReader {
       pauseHooks: this.pauseHooks(root),
       ...this.operations(root, configDir),
       dump: this.dump(root, configDir, backupDir),
+      example: this.optionalBoolean(root, ['example']),
     };
     this.checkPlaces(config, root, backupDirKey);
     if (config.pauseInterval > 0 && config.pauseHooks.before.length === 0)

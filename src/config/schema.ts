@@ -30,6 +30,7 @@ export const TOP_LEVEL_KEYS = [
   'status',
   'state_file',
   'dump',
+  'example',
 ] as const;
 
 export const DATABASE_KEYS = [
@@ -230,6 +231,8 @@ export interface Config {
   readonly stateFile?: string | undefined;
   /** Full database dumps (`dump`/`load`). */
   readonly dump: DumpConfig;
+  /** `example: true`: the project's documented example, which no command runs with. */
+  readonly example?: boolean | undefined;
 }
 
 /** A problem that does not stop the run (unknown key, ...), with where it is. */
