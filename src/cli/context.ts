@@ -16,6 +16,7 @@ import type { Repository } from '../git/repository.js';
 import { listHostDirectories } from '../snapshot/known-hosts.js';
 import { fullyQualifiedHostName, hostNameProblem } from '../support/host-name.js';
 import { createStreamLogger, type Logger } from '../support/logger.js';
+import { connectionOverrides, type ConnectionArgs } from './connection-options.js';
 
 /** Options every command accepts. */
 export interface GlobalArgs {
@@ -93,17 +94,19 @@ export function withdrawPasswordVariables(env: NodeJS.ProcessEnv = process.env):
 }
 
 /**
- * The connection of the context's config, `--database` overriding `database.name`. The
+ * The connection of the context's config, `--database` overriding `database.name` and the
+ * connection options (`--socket`, `--port`, …: connection-options.ts) the other keys. The
  * password variables are those withdrawn at start, or still in `env` (then removed from it).
  */
 export async function connectionFor(
   context: CommandContext,
-  args: GlobalArgs,
+  args: GlobalArgs & ConnectionArgs,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ConnectionSettings> {
   const connection = await resolveConnection(context.config, {
     env: { ...withdrawnVariables, ...env },
     database: args.database,
+    overrides: connectionOverrides(args),
     warn: (message) => context.logger.warn(message),
   });
   // Read once; from now on no child process (git and its hooks) inherits a password.
@@ -112,12 +115,12 @@ export async function connectionFor(
 }
 
 /**
- * The host directory's name: `hostArg` (a `--host` option), else `hostname:` from the config
- * (checked when it was loaded), else the fully qualified host name. Throws a UsageError when
- * the option or the system's name cannot be one.
+ * The host directory's name: `hostArg` (a `--backup-host` option), else `hostname:` from the
+ * config (checked when it was loaded), else the fully qualified host name. Throws a
+ * UsageError when the option or the system's name cannot be one.
  */
 export async function hostNameFor(config: Config, hostArg?: string): Promise<string> {
-  if (hostArg !== undefined) return hostArgument(hostArg, '--host');
+  if (hostArg !== undefined) return hostArgument(hostArg, '--backup-host');
   if (config.hostname !== undefined) return config.hostname;
   const host = await fullyQualifiedHostName();
   const problem = hostNameProblem(host);
@@ -130,9 +133,9 @@ export async function hostNameFor(config: Config, hostArg?: string): Promise<str
 }
 
 /**
- * `value` of the command-line option `option` (`--host`, `--against-host`), checked as a host
- * directory name. Throws a UsageError (exit 2) for a name such as `..` or `a/b`, which would
- * lead outside the backup directory.
+ * `value` of the command-line option `option` (`--backup-host`, `--against-host`), checked
+ * as a host directory name. Throws a UsageError (exit 2) for a name such as `..` or `a/b`,
+ * which would lead outside the backup directory.
  */
 export function hostArgument(value: string, option: string): string {
   const problem = hostNameProblem(value);
@@ -145,8 +148,9 @@ export function hostArgument(value: string, option: string): string {
 
 /**
  * Throws a UsageError (exit 2) naming the host directories that exist when `host` has none
- * in the working tree nor at `revisions` (HEAD when none is given): a mistyped `--host`
- * must not read as an empty snapshot. `option` names where the host came from.
+ * in the working tree nor at `revisions` (HEAD when none is given): a mistyped
+ * `--backup-host` must not read as an empty snapshot. `option` names where the host came
+ * from.
  */
 export async function requireKnownHost(
   config: Config,

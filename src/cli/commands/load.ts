@@ -5,6 +5,7 @@ import { loadDump } from '../../dump/load-dump.js';
 import { engineFor } from '../engine-for.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
+import { withConnectionOptions } from '../connection-options.js';
 import { formatBytes } from '../output/format-bytes.js';
 import { progressReporter } from '../output/progress-bar.js';
 import { printJson } from '../output/print.js';
@@ -20,7 +21,7 @@ export interface LoadArgs extends GlobalArgs {
 }
 
 export function loadBuilder(yargs: Argv): Argv<LoadArgs> {
-  return yargs
+  return withConnectionOptions(yargs)
     .positional('dump', { type: 'string', describe: 'a dump file or dump directory' })
     .option('into', {
       type: 'string',
