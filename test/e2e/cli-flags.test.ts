@@ -99,15 +99,16 @@ describe('issue 21 item 7: the options of the mariadb client', () => {
     expect(connectionOf(await check(['--config', config, '--defaults-file', defaults], home))).toBe(
       `${server.user}@${server.host}:${String(server.port)}`,
     );
-    // `=` form, and the extra file read on top of the usual ones: its user is the one used.
-    const extra = join(dir, 'extra.cnf');
-    await writeFile(extra, '[client]\nuser=sbtest_cliflags_nobody\n');
+    // -u overrides the defaults file's user (and --config= works as --config).
     const denied = await check(
       [`--config=${config}`, '--defaults-file', defaults, '-u', 'sbtest_cliflags_nobody'],
       home,
     );
     expect(denied.code).toBe(1);
     expect(denied.stderr).toContain('sbtest_cliflags_nobody@');
+    // The extra file is read on top of the usual ones: its user is the one used.
+    const extra = join(dir, 'extra.cnf');
+    await writeFile(extra, '[client]\nuser=sbtest_cliflags_nobody\n');
     const withExtra = await check(
       [
         '--config',
