@@ -71,139 +71,137 @@ function buildParser(
         });
       setExit(await handler(args));
     };
-  return (
-    yargs([...argv])
-      .scriptName('schema_backup')
-      .usage('$0 [command] [options]\n\nKeep a MariaDB/MySQL schema and configuration under git.')
-      .option('config', {
-        alias: 'c',
-        type: 'string',
-        describe:
-          'config file (default: $SCHEMA_BACKUP_CONFIG, ./etc/schema_backup.conf, /etc/schema_backup/schema_backup.conf)',
-      })
-      .option('database', {
-        type: 'string',
-        describe: 'database to use instead of database.name (dump: --databases for several)',
-      })
-      .option('verbose', {
-        alias: 'v',
-        type: 'boolean',
-        describe: 'more detail, and the cause of errors',
-      })
-      .option('quiet', {
-        alias: 'q',
-        type: 'boolean',
-        describe: 'only warnings and errors on stderr',
-      })
-      .command(
-        ['snapshot', '$0'],
-        'take a snapshot of the database and commit it (the default command)',
-        snapshotBuilder,
-        run(snapshotHandler),
-      )
-      .command(
-        'restore',
-        'rebuild a database from a snapshot (working tree, --rev, or --legacy DIR) and a user-data copy',
-        restoreBuilder,
-        run(restoreHandler),
-      )
-      .command(
-        'verify',
-        'restore a snapshot into a scratch database and compare (--live: compare the live database); exit 3 on differences',
-        verifyBuilder,
-        run(verifyHandler),
-      )
-      .command(
-        'diff [revisions..]',
-        'schema and row changes between two revisions, two hosts, or the last commit and the live database (--live: exit 3 on drift)',
-        diffBuilder,
-        run(diffHandler),
-      )
-      .command(
-        'log',
-        'the snapshot history of this host, with what changed in each commit',
-        logBuilder,
-        run(logHandler),
-      )
-      .command(
-        'upgrade',
-        'stop the consumers, snapshot, run the upgrade command (after --), snapshot again, show the schema diff, start the consumers',
-        upgradeBuilder,
-        async (args: UpgradeArgs) => {
-          setExit(await upgradeHandler(args, trailing ?? []));
-        },
-      )
-      .command(
-        'services <action>',
-        'stop, start or show the consumers by hand (start --resume: what a crashed run left stopped)',
-        servicesBuilder,
-        run(servicesHandler),
-      )
-      .command(
-        'keygen',
-        'make an age identity (secret key file) and print its recipient (public key)',
-        keygenBuilder,
-        run(keygenHandler),
-      )
-      .command(
-        'decrypt [files..]',
-        'write the SQL of user-data files (a copy of local tables) to stdout',
-        decryptBuilder,
-        run(decryptHandler),
-      )
-      .command(
-        'dump',
-        'a full dump of every table and row: consistent, parallel, compressed and encrypted (to dump.dir, a file, or stdout); --databases or --all-databases for more than one',
-        dumpBuilder,
-        run(dumpHandler),
-      )
-      .command(
-        'load <dump>',
-        'load a dump file or directory into a database (checks its end marker, manifest and row counts)',
-        loadBuilder,
-        run(loadHandler),
-      )
-      .command(
-        'check',
-        'validate the config, connect, and list every table with its category',
-        checkBuilder,
-        run(checkHandler),
-      )
-      .command(
-        'prune',
-        'delete user-data copies and dumps beyond the retention policy (--dry-run: list them)',
-        pruneBuilder,
-        run(pruneHandler),
-      )
-      .command(
-        'status',
-        'last runs, their age, failures and disk use; exit 1 when the last successful snapshot is older than --max-age',
-        statusBuilder,
-        run(statusHandler),
-      )
-      .command(
-        'install-timer',
-        'install the nightly systemd timer (or --cron file) for this config; --root DIR, --dry-run',
-        installTimerBuilder,
-        run(installTimerHandler),
-      )
-      .strict()
-      // No -h for help: as for the mariadb client, -h is the database server's host
-      // (connection-options.ts); `-h 127.0.0.1` must not print the help and exit 0.
-      .help()
-      .version()
-      .wrap(Math.min(110, process.stdout.columns || 100))
-      .epilogue('Exit codes: 0 success, 1 failure, 2 bad usage or config, 3 differences found.')
-      .fail((message: string | null | undefined, error: Error | undefined) => {
-        // Parse failures come here as a message, and a value an option's coerce refused as a
-        // YError (yargs wraps what coerce throws: number-option.ts); a handler's error is
-        // rethrown untouched so that a runtime failure never prints the help text
-        // (yargs/yargs#2394).
-        if (error !== undefined && error.name !== 'YError') throw error;
-        const problem = message ?? error?.message ?? 'bad usage';
-        throw new UsageError(problem, { hint: usageHint(problem) });
-      })
-  );
+  // .help() without .alias('help', 'h'): as for the mariadb client, -h is the database
+  // server's host (connection-options.ts); `-h 127.0.0.1` must not print the help, exit 0.
+  return yargs([...argv])
+    .scriptName('schema_backup')
+    .usage('$0 [command] [options]\n\nKeep a MariaDB/MySQL schema and configuration under git.')
+    .option('config', {
+      alias: 'c',
+      type: 'string',
+      describe:
+        'config file (default: $SCHEMA_BACKUP_CONFIG, ./etc/schema_backup.conf, /etc/schema_backup/schema_backup.conf)',
+    })
+    .option('database', {
+      type: 'string',
+      describe: 'database to use instead of database.name (dump: --databases for several)',
+    })
+    .option('verbose', {
+      alias: 'v',
+      type: 'boolean',
+      describe: 'more detail, and the cause of errors',
+    })
+    .option('quiet', {
+      alias: 'q',
+      type: 'boolean',
+      describe: 'only warnings and errors on stderr',
+    })
+    .command(
+      ['snapshot', '$0'],
+      'take a snapshot of the database and commit it (the default command)',
+      snapshotBuilder,
+      run(snapshotHandler),
+    )
+    .command(
+      'restore',
+      'rebuild a database from a snapshot (working tree, --rev, or --legacy DIR) and a user-data copy',
+      restoreBuilder,
+      run(restoreHandler),
+    )
+    .command(
+      'verify',
+      'restore a snapshot into a scratch database and compare (--live: compare the live database); exit 3 on differences',
+      verifyBuilder,
+      run(verifyHandler),
+    )
+    .command(
+      'diff [revisions..]',
+      'schema and row changes between two revisions, two hosts, or the last commit and the live database (--live: exit 3 on drift)',
+      diffBuilder,
+      run(diffHandler),
+    )
+    .command(
+      'log',
+      'the snapshot history of this host, with what changed in each commit',
+      logBuilder,
+      run(logHandler),
+    )
+    .command(
+      'upgrade',
+      'stop the consumers, snapshot, run the upgrade command (after --), snapshot again, show the schema diff, start the consumers',
+      upgradeBuilder,
+      async (args: UpgradeArgs) => {
+        setExit(await upgradeHandler(args, trailing ?? []));
+      },
+    )
+    .command(
+      'services <action>',
+      'stop, start or show the consumers by hand (start --resume: what a crashed run left stopped)',
+      servicesBuilder,
+      run(servicesHandler),
+    )
+    .command(
+      'keygen',
+      'make an age identity (secret key file) and print its recipient (public key)',
+      keygenBuilder,
+      run(keygenHandler),
+    )
+    .command(
+      'decrypt [files..]',
+      'write the SQL of user-data files (a copy of local tables) to stdout',
+      decryptBuilder,
+      run(decryptHandler),
+    )
+    .command(
+      'dump',
+      'a full dump of every table and row: consistent, parallel, compressed and encrypted (to dump.dir, a file, or stdout); --databases or --all-databases for more than one',
+      dumpBuilder,
+      run(dumpHandler),
+    )
+    .command(
+      'load <dump>',
+      'load a dump file or directory into a database (checks its end marker, manifest and row counts)',
+      loadBuilder,
+      run(loadHandler),
+    )
+    .command(
+      'check',
+      'validate the config, connect, and list every table with its category',
+      checkBuilder,
+      run(checkHandler),
+    )
+    .command(
+      'prune',
+      'delete user-data copies and dumps beyond the retention policy (--dry-run: list them)',
+      pruneBuilder,
+      run(pruneHandler),
+    )
+    .command(
+      'status',
+      'last runs, their age, failures and disk use; exit 1 when the last successful snapshot is older than --max-age',
+      statusBuilder,
+      run(statusHandler),
+    )
+    .command(
+      'install-timer',
+      'install the nightly systemd timer (or --cron file) for this config; --root DIR, --dry-run',
+      installTimerBuilder,
+      run(installTimerHandler),
+    )
+    .strict()
+    .help()
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue('Exit codes: 0 success, 1 failure, 2 bad usage or config, 3 differences found.')
+    .fail((message: string | null | undefined, error: Error | undefined) => {
+      // Parse failures come here as a message, and a value an option's coerce refused as a
+      // YError (yargs wraps what coerce throws: number-option.ts); a handler's error is
+      // rethrown untouched so that a runtime failure never prints the help text
+      // (yargs/yargs#2394).
+      if (error !== undefined && error.name !== 'YError') throw error;
+      const problem = message ?? error?.message ?? 'bad usage';
+      throw new UsageError(problem, { hint: usageHint(problem) });
+    });
 }
 
 /**
