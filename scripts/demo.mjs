@@ -90,6 +90,8 @@ const recipient = execFileSync(process.execPath, [cli, 'keygen', '-o', join(runD
   encoding: 'utf8',
 }).trim();
 const config = example
+  // The example refuses to run (example: true); this copy is the demo's own config.
+  .replace(/^example: true\n/m, '')
   .replace(
     '  name: schema_backup_demo # the database to snapshot',
     `  name: ${database}\n${connectionLines}`,

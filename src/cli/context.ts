@@ -4,7 +4,7 @@
  * so that workflows never do.
  */
 import { join, resolve } from 'node:path';
-import { locateConfig } from '../config/locate-config.js';
+import { EXAMPLE_CONFIG_HINT, locateConfig } from '../config/locate-config.js';
 import { loadConfig, parseConfig } from '../config/load-config.js';
 import {
   PASSWORD_ENV,
@@ -12,12 +12,13 @@ import {
   type ConnectionSettings,
 } from '../config/resolve-connection.js';
 import type { Config } from '../config/schema.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { Repository } from '../git/repository.js';
 import { listHostDirectories } from '../snapshot/known-hosts.js';
 import { pathExists } from '../support/path-exists.js';
 import { fullyQualifiedHostName, hostNameProblem } from '../support/host-name.js';
 import { createStreamLogger, type Logger } from '../support/logger.js';
+import { connectionOverrides, type ConnectionArgs } from './connection-options.js';
 
 /** Options every command accepts. */
 export interface GlobalArgs {
@@ -54,6 +55,15 @@ export async function loadContext(
     cwd,
   });
   const { config, warnings } = await loadConfig(file);
+  // Named by --config or $SCHEMA_BACKUP_CONFIG (the search skips it): a copy of the example
+  // that still says so, or the example itself, whose backup directory lies in the tool's
+  // own checkout.
+  if (config.example === true)
+    throw new ConfigError(
+      { file, key: 'example' },
+      'this is the example config of schema_backup (example: true), which is never used',
+      { hint: EXAMPLE_CONFIG_HINT },
+    );
   const configWarnings = warnings.map(
     (warning) =>
       `${file}${warning.line === undefined ? '' : `:${String(warning.line)}`}: ${warning.message}`,
@@ -135,17 +145,19 @@ export function withdrawPasswordVariables(env: NodeJS.ProcessEnv = process.env):
 }
 
 /**
- * The connection of the context's config, `--database` overriding `database.name`. The
+ * The connection of the context's config, `--database` overriding `database.name` and the
+ * connection options (`--socket`, `--port`, …: connection-options.ts) the other keys. The
  * password variables are those withdrawn at start, or still in `env` (then removed from it).
  */
 export async function connectionFor(
   context: CommandContext,
-  args: GlobalArgs,
+  args: GlobalArgs & ConnectionArgs,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ConnectionSettings> {
   const connection = await resolveConnection(context.config, {
     env: { ...withdrawnVariables, ...env },
     database: args.database,
+    overrides: connectionOverrides(args),
     warn: (message) => context.logger.warn(message),
   });
   // Read once; from now on no child process (git and its hooks) inherits a password.
@@ -154,12 +166,12 @@ export async function connectionFor(
 }
 
 /**
- * The host directory's name: `hostArg` (a `--host` option), else `hostname:` from the config
- * (checked when it was loaded), else the fully qualified host name. Throws a UsageError when
- * the option or the system's name cannot be one.
+ * The host directory's name: `hostArg` (a `--backup-host` option), else `hostname:` from the
+ * config (checked when it was loaded), else the fully qualified host name. Throws a
+ * UsageError when the option or the system's name cannot be one.
  */
 export async function hostNameFor(config: Config, hostArg?: string): Promise<string> {
-  if (hostArg !== undefined) return hostArgument(hostArg, '--host');
+  if (hostArg !== undefined) return hostArgument(hostArg, '--backup-host');
   if (config.hostname !== undefined) return config.hostname;
   const host = await fullyQualifiedHostName();
   const problem = hostNameProblem(host);
@@ -172,9 +184,9 @@ export async function hostNameFor(config: Config, hostArg?: string): Promise<str
 }
 
 /**
- * `value` of the command-line option `option` (`--host`, `--against-host`), checked as a host
- * directory name. Throws a UsageError (exit 2) for a name such as `..` or `a/b`, which would
- * lead outside the backup directory.
+ * `value` of the command-line option `option` (`--backup-host`, `--against-host`), checked
+ * as a host directory name. Throws a UsageError (exit 2) for a name such as `..` or `a/b`,
+ * which would lead outside the backup directory.
  */
 export function hostArgument(value: string, option: string): string {
   const problem = hostNameProblem(value);
@@ -187,8 +199,9 @@ export function hostArgument(value: string, option: string): string {
 
 /**
  * Throws a UsageError (exit 2) naming the host directories that exist when `host` has none
- * in the working tree nor at `revisions` (HEAD when none is given): a mistyped `--host`
- * must not read as an empty snapshot. `option` names where the host came from.
+ * in the working tree nor at `revisions` (HEAD when none is given): a mistyped
+ * `--backup-host` must not read as an empty snapshot. `option` names where the host came
+ * from.
  */
 export async function requireKnownHost(
   config: Config,

@@ -71,6 +71,8 @@ function buildParser(
         });
       setExit(await handler(args));
     };
+  // .help() without .alias('help', 'h'): as for the mariadb client, -h is the database
+  // server's host (connection-options.ts); `-h 127.0.0.1` must not print the help, exit 0.
   return yargs([...argv])
     .scriptName('schema_backup')
     .usage('$0 [command] [options]\n\nKeep a MariaDB/MySQL schema and configuration under git.')
@@ -80,7 +82,10 @@ function buildParser(
       describe:
         'config file (default: $SCHEMA_BACKUP_CONFIG, ./etc/schema_backup.conf, /etc/schema_backup/schema_backup.conf)',
     })
-    .option('database', { type: 'string', describe: 'database to use instead of database.name' })
+    .option('database', {
+      type: 'string',
+      describe: 'database to use instead of database.name (dump: --databases for several)',
+    })
     .option('verbose', {
       alias: 'v',
       type: 'boolean',
@@ -149,7 +154,7 @@ function buildParser(
     )
     .command(
       'dump',
-      'a full dump of every table and row: consistent, parallel, compressed and encrypted (to dump.dir, a file, or stdout)',
+      'a full dump of every table and row: consistent, parallel, compressed and encrypted (to dump.dir, a file, or stdout); --databases or --all-databases for more than one',
       dumpBuilder,
       run(dumpHandler),
     )
@@ -185,7 +190,6 @@ function buildParser(
     )
     .strict()
     .help()
-    .alias('help', 'h')
     .version()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilogue('Exit codes: 0 success, 1 failure, 2 bad usage or config, 3 differences found.')
@@ -195,10 +199,25 @@ function buildParser(
       // rethrown untouched so that a runtime failure never prints the help text
       // (yargs/yargs#2394).
       if (error !== undefined && error.name !== 'YError') throw error;
-      throw new UsageError(message ?? error?.message ?? 'bad usage', {
-        hint: 'Run schema_backup --help for the commands and options.',
-      });
+      const problem = message ?? error?.message ?? 'bad usage';
+      throw new UsageError(problem, { hint: usageHint(problem) });
     });
+}
+
+/**
+ * What to do about a parse failure; for the options a MariaDB user reaches for, what they
+ * are called here.
+ */
+function usageHint(problem: string): string {
+  const help = 'Run schema_backup --help for the commands and options.';
+  const unknown = /^Unknown arguments?: (.*)$/.exec(problem)?.[1]?.split(', ') ?? [];
+  if (unknown.includes('h') || /following: h$/.test(problem))
+    return `-h is the database server's host, as for mariadb, on the commands that connect; --help prints the help. ${help}`;
+  if (unknown.includes('host'))
+    return `--host (now --backup-host) names a backup host directory, on diff, log, restore and verify; the database server's host is -h/--server-host. ${help}`;
+  if (unknown.some((name) => ['password', 'p'].includes(name)))
+    return 'There is no password option (a command line is visible to other users): the password comes from database.password_file, else $SCHEMA_BACKUP_DB_PASSWORD, else the option files (~/.my.cnf, --defaults-extra-file).';
+  return help;
 }
 
 /**

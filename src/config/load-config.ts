@@ -267,6 +267,7 @@ class ConfigReader {
       ...operations,
       dump: this.dump(root, configDir, backupDir),
       offsite: this.offsite(root, configDir, operations.retention),
+      example: this.optionalBoolean(root, ['example']),
     };
     this.checkPlaces(config, root, backupDirKey);
     if (config.pauseInterval > 0 && config.pauseHooks.before.length === 0)

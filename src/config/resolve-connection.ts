@@ -6,7 +6,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { pathExists } from '../support/path-exists.js';
 import { registerSecret } from '../support/redact.js';
 import { readOptionFiles, type OptionValues } from './my-cnf/read-option-files.js';
@@ -46,11 +46,32 @@ export interface ConnectionSettings {
   readonly passwordSource: string;
 }
 
+/**
+ * The connection options of the command line, spelled as the `mariadb` client spells them.
+ * Each overrides the config's `database.*` key, which overrides the option files.
+ */
+export interface ConnectionOverrides {
+  /** `-h/--server-host`. */
+  readonly host?: string | undefined;
+  /** `-P/--port`: TCP, also to a host that is `localhost` (as the client since 10.6). */
+  readonly port?: number | undefined;
+  /** `-S/--socket`: this socket, whatever host the config or option files name. */
+  readonly socket?: string | undefined;
+  /** `-u/--user`. */
+  readonly user?: string | undefined;
+  /** `--defaults-file`: read only this option file (instead of `database.defaults_file`). */
+  readonly defaultsFile?: string | undefined;
+  /** `--defaults-extra-file`: read this option file too, before `~/.my.cnf`. */
+  readonly defaultsExtraFile?: string | undefined;
+}
+
 export interface ResolveConnectionOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly home?: string;
   /** Overrides `database.name` (e.g. `--database` on the command line). */
   readonly database?: string | undefined;
+  /** Overrides of the command line. */
+  readonly overrides?: ConnectionOverrides | undefined;
   /** Warnings about insecure files go here. */
   readonly warn?: (message: string) => void;
 }
@@ -62,8 +83,19 @@ export async function resolveConnection(
 ): Promise<ConnectionSettings> {
   const env = options.env ?? process.env;
   const db = config.database;
+  const cli = options.overrides ?? {};
+  const defaultsFile = cli.defaultsFile ?? db.defaultsFile;
+  if (cli.defaultsExtraFile !== undefined && defaultsFile !== undefined)
+    // The client reads no extra file beside a defaults file, silently; say so instead.
+    throw new UsageError(
+      `--defaults-extra-file is not read with a defaults file (${cli.defaultsFile === undefined ? 'database.defaults_file' : '--defaults-file'}), as with the mariadb client`,
+      { hint: 'Give one of them, or !include the extra file from the defaults file.' },
+    );
+  if (cli.socket !== undefined && cli.port !== undefined)
+    throw new UsageError('--socket and --port name two ways to connect; give one');
   const files: OptionValues = await readOptionFiles({
-    defaultsFile: db.defaultsFile,
+    defaultsFile,
+    extraFile: cli.defaultsExtraFile,
     env,
     ...(options.home === undefined ? {} : { home: options.home }),
   });
@@ -79,7 +111,7 @@ export async function resolveConnection(
       },
     );
   }
-  const user = db.user ?? fromFiles('user') ?? userInfo().username;
+  const user = cli.user ?? db.user ?? fromFiles('user') ?? userInfo().username;
 
   let password: string | undefined;
   let passwordSource = 'none';
@@ -96,10 +128,16 @@ export async function resolveConnection(
   }
   registerSecret(password);
 
+  let host = cli.host ?? db.host ?? fromFiles('host');
+  // On the command line, --socket means that socket and --port means TCP (the client since
+  // MariaDB 10.6), whatever the config and option files say.
+  if (cli.socket !== undefined) host = undefined;
+  else if (cli.port !== undefined && (host === undefined || host === 'localhost'))
+    host = '127.0.0.1';
   const endpoint = await chooseEndpoint(
-    db.host ?? fromFiles('host'),
-    db.socket ?? fromFiles('socket'),
-    db.port ?? numberOption(files, 'port'),
+    host,
+    cli.socket ?? db.socket ?? fromFiles('socket'),
+    cli.port ?? db.port ?? numberOption(files, 'port'),
   );
   const tls = tlsSettings(config, files);
   const description =

@@ -32,6 +32,7 @@ export const TOP_LEVEL_KEYS = [
   'state_file',
   'dump',
   'offsite',
+  'example',
 ] as const;
 
 export const DATABASE_KEYS = [
@@ -264,6 +265,8 @@ export interface Config {
   readonly dump: DumpConfig;
   /** undefined = nothing leaves this host but git pushes. */
   readonly offsite?: OffsiteConfig | undefined;
+  /** `example: true`: the project's documented example, which no command runs with. */
+  readonly example?: boolean | undefined;
 }
 
 /** A problem that does not stop the run (unknown key, ...), with where it is. */

@@ -428,7 +428,7 @@ export class Repository {
     const names = await this.listTree(revision, directory, []);
     if (names === undefined)
       throw new GitError(`${this.pathspec(directory)} does not exist at revision ${revision}`, {
-        hint: 'Check the revision with `git log -- <host dir>` and the host with --host.',
+        hint: 'Check the revision with `git log -- <host dir>` and the host with --backup-host.',
       });
     return names;
   }

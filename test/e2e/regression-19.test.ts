@@ -220,14 +220,16 @@ describe('issue 19: every host-name problem is a config error with its line', ()
       ...databaseConfigLines(database.name),
     ]);
     for (const argv of [
-      ['log', '--host', '..'],
-      ['restore', '--host', 'a\nb', '--target', `${database.name}_x`],
-      ['diff', '--host', '.git'],
+      ['log', '--backup-host', '..'],
+      ['restore', '--backup-host', 'a\nb', '--target', `${database.name}_x`],
+      ['diff', '--backup-host', '.git'],
       ['diff', '--against-host', '../x'],
     ]) {
       const result = await runCli([...argv, '--config', config]);
       expect(result.code, result.stderr).toBe(2);
-      expect(result.stderr).toMatch(/^error: --(against-)?host ".*" cannot name a host directory/);
+      expect(result.stderr).toMatch(
+        /^error: --(against-|backup-)?host ".*" cannot name a host directory/,
+      );
       expect(result.stderr).not.toContain('bug');
     }
   });

@@ -242,9 +242,9 @@ describe('issue 21 item 8: check lines up its columns', () => {
 describe('issue 21 item 8: errors with --json', () => {
   it('are JSON on stdout as well as text on stderr', async () => {
     const { config } = await setUp();
-    const result = await runCli(['log', '--host', 'nosuch', '--json', '--config', config]);
+    const result = await runCli(['log', '--backup-host', 'nosuch', '--json', '--config', config]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('error: --host "nosuch"');
+    expect(result.stderr).toContain('error: --backup-host "nosuch"');
     expect(JSON.parse(result.stdout)).toEqual({
       error: {
         type: 'UsageError',

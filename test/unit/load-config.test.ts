@@ -190,13 +190,14 @@ describe('the cloudscheduler config (real file)', () => {
 });
 
 describe('the example config of this project', () => {
-  it('loads without warnings', async () => {
+  it('loads without warnings, marked as the example (which no command runs with)', async () => {
     const file = join(PROJECT_ROOT, 'etc', 'schema_backup.conf');
     const { config, warnings } = await loadConfig(file);
     expect(warnings).toEqual([]);
     expect(config.backupDir).toBe(join(PROJECT_ROOT, 'schema_backup'));
     expect(config.database.name).toBe('schema_backup_demo');
     expect(config.git.init).toBe(true);
+    expect(config.example).toBe(true);
   });
 });
 

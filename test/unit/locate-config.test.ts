@@ -124,4 +124,35 @@ describe('locateConfig', () => {
     expect(error.hint).toContain('--config');
     expect(error.hint).toContain('SCHEMA_BACKUP_CONFIG');
   });
+
+  it('skips a config marked `example: true` in the search, and fails when it is the only one', async () => {
+    const { cwd, local } = await fullSetup();
+    await writeFile(local, '# the example\nexample: true\ndatabase: { name: x }\n');
+    if (existsSync(SYSTEM_CONFIG_PATH)) {
+      expect(await locateConfig({ cwd })).toBe(SYSTEM_CONFIG_PATH);
+      return;
+    }
+    const error = (await locateConfig({ cwd }).catch((caught: unknown) => caught)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.exitCode).toBe(2);
+    expect(error.location.file).toBe(local);
+    expect(error.message).toContain('example config');
+    expect(error.hint).toContain('--config');
+    expect(error.hint).toContain('$SCHEMA_BACKUP_CONFIG');
+    expect(error.hint).toContain('example: true');
+  });
+
+  it('uses a config whose example key is false, or whose YAML is broken (loading reports it)', async () => {
+    const { cwd, local } = await fullSetup();
+    await writeFile(local, 'example: false\n');
+    expect(await locateConfig({ cwd })).toBe(local);
+    await writeFile(local, 'example: [true\n');
+    expect(await locateConfig({ cwd })).toBe(local);
+  });
+
+  it('returns an explicit path to an example (loading it refuses it)', async () => {
+    const { cwd, explicit } = await fullSetup();
+    await writeFile(explicit, 'example: true\n');
+    expect(await locateConfig({ explicitPath: 'explicit.conf', cwd })).toBe(explicit);
+  });
 });

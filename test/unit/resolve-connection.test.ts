@@ -451,3 +451,91 @@ describe('resolveConnection: TLS', () => {
     ).toBeUndefined();
   });
 });
+
+describe('resolveConnection: the command line overrides (issue 21 item 7)', () => {
+  it('--user, -h and --port override the config, which overrides the option files', async () => {
+    const s = await setup();
+    const defaultsFile = await s.cnf('[client]\nuser = file-user\nport = 1111\n');
+    const settings = await resolve(
+      { defaultsFile, host: 'db.example.org', user: 'cfg-user', name: 'db' },
+      { home: s.home, overrides: { user: 'cli-user', host: 'db2.example.org', port: 2222 } },
+    );
+    expect(settings).toMatchObject({
+      host: 'db2.example.org',
+      port: 2222,
+      user: 'cli-user',
+      description: 'cli-user@db2.example.org:2222',
+    });
+  });
+
+  it('--socket connects through it, whatever host the config names', async () => {
+    const s = await setup();
+    const settings = await resolve(
+      { host: 'db.example.org', port: 5555, name: 'db' },
+      { home: s.home, overrides: { socket: '/cli/mysqld.sock' } },
+    );
+    expect(settings.socket).toBe('/cli/mysqld.sock');
+    expect(settings.host).toBeUndefined();
+  });
+
+  it('--port means TCP, to 127.0.0.1 when the host is localhost or unnamed', async () => {
+    const s = await setup();
+    const socket = await s.file('mysqld.sock', '');
+    for (const host of [undefined, 'localhost']) {
+      const settings = await resolve(
+        { host, socket, name: 'db' },
+        { home: s.home, overrides: { port: 3307 } },
+      );
+      expect(settings).toMatchObject({ host: '127.0.0.1', port: 3307 });
+      expect(settings.socket).toBeUndefined();
+    }
+  });
+
+  it('--defaults-file replaces database.defaults_file', async () => {
+    const s = await setup();
+    const fromConfig = await s.cnf('[client]\nuser = config-file-user\n', 'config.cnf');
+    const fromCli = await s.cnf('[client]\nuser = cli-file-user\n', 'cli.cnf');
+    const settings = await resolve(
+      { defaultsFile: fromConfig, name: 'db' },
+      { home: s.home, overrides: { defaultsFile: fromCli } },
+    );
+    expect(settings.user).toBe('cli-file-user');
+  });
+
+  it('--defaults-extra-file is read after the system files and before ~/.my.cnf', async () => {
+    const s = await setup();
+    const extra = await s.cnf('[client]\nuser = extra-user\nport = 4444\nhost = extra-host\n');
+    await writeFile(join(s.home, '.my.cnf'), '[client]\nuser = home-user\n');
+    const settings = await resolve(
+      { name: 'db' },
+      { home: s.home, overrides: { defaultsExtraFile: extra } },
+    );
+    expect(settings).toMatchObject({ user: 'home-user', host: 'extra-host', port: 4444 });
+    const values = await readOptionFiles({ extraFile: extra, home: s.home, env: {} });
+    expect(values.get('user')?.file).toBe(join(s.home, '.my.cnf'));
+    expect(values.get('port')?.file).toBe(extra);
+  });
+
+  it('refuses a missing extra file, an extra file beside a defaults file, and --socket with --port', async () => {
+    const s = await setup();
+    const file = await s.cnf('[client]\n');
+    await expect(
+      resolve(
+        { name: 'db' },
+        { home: s.home, overrides: { defaultsExtraFile: join(s.dir, 'no.cnf') } },
+      ),
+    ).rejects.toMatchObject({ exitCode: 2 });
+    await expect(
+      resolve(
+        { name: 'db', defaultsFile: file },
+        { home: s.home, overrides: { defaultsExtraFile: file } },
+      ),
+    ).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('database.defaults_file') as unknown,
+    });
+    await expect(
+      resolve({ name: 'db' }, { home: s.home, overrides: { socket: '/x.sock', port: 1 } }),
+    ).rejects.toMatchObject({ exitCode: 2 });
+  });
+});

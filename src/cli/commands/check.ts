@@ -9,6 +9,7 @@ import {
 import { hiddenObjectsWarnings } from '../../snapshot/hidden-objects.js';
 import { planSnapshot } from '../../snapshot/plan-snapshot.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import { withConnectionOptions } from '../connection-options.js';
 import { printable } from '../../support/printable.js';
 import { printJson, printLine } from '../output/print.js';
 
@@ -17,7 +18,10 @@ export interface CheckArgs extends GlobalArgs {
 }
 
 export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
-  return yargs.option('json', { type: 'boolean', describe: 'print the report as JSON' });
+  return withConnectionOptions(yargs).option('json', {
+    type: 'boolean',
+    describe: 'print the report as JSON',
+  });
 }
 
 export async function checkHandler(args: CheckArgs): Promise<number> {

@@ -41,12 +41,21 @@ import {
   type CommandContext,
   type GlobalArgs,
 } from '../context.js';
+import {
+  connectionOptionsGiven,
+  withConnectionOptions,
+  type ConnectionArgs,
+} from '../connection-options.js';
+import {
+  BACKUP_HOST_OPTION,
+  withBackupHostOption,
+  type BackupHostArgs,
+} from '../backup-host-option.js';
 import { patchText, summaryLines, wantsColor } from '../output/diff-summary.js';
 import { printJson, printLine, printPrepared } from '../output/print.js';
 
-export interface DiffArgs extends GlobalArgs {
+export interface DiffArgs extends GlobalArgs, BackupHostArgs, ConnectionArgs {
   readonly revisions?: readonly string[] | undefined;
-  readonly host?: string | undefined;
   readonly againstHost?: string | undefined;
   readonly live?: boolean | undefined;
   readonly stat?: boolean | undefined;
@@ -59,16 +68,15 @@ export interface DiffArgs extends GlobalArgs {
 }
 
 export function diffBuilder(yargs: Argv): Argv<DiffArgs> {
-  return yargs
+  return withConnectionOptions(withBackupHostOption(yargs))
     .positional('revisions', {
       type: 'string',
       array: true,
       describe: 'A [B]: git revisions (default: HEAD and the working tree)',
     })
-    .option('host', { type: 'string', describe: 'host directory (default: this host)' })
     .option('against-host', {
       type: 'string',
-      describe: 'compare --host with this host directory, at the same revision',
+      describe: 'compare --backup-host with this host directory, at the same revision',
     })
     .option('live', {
       type: 'boolean',
@@ -112,7 +120,7 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
     throw new UsageError('--backup-dir goes with --hosts or --model');
   const context = await loadContext(args);
   const { config } = context;
-  const host = await hostNameFor(config, args.host);
+  const host = await hostNameFor(config, args.backupHost);
   const revisions = args.revisions ?? [];
   if (revisions.length > 2) throw new UsageError('diff takes at most two revisions');
   if (args.againstHost !== undefined && revisions.length > 1) {
@@ -123,9 +131,13 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
   if (args.live === true && (revisions.length > 1 || args.againstHost !== undefined)) {
     throw new UsageError('--live compares the live database with one revision (default HEAD)');
   }
+  const connecting = connectionOptionsGiven(args);
+  if (args.live !== true && connecting.length > 0)
+    throw new UsageError(`${connecting.join(', ')}: only diff --live connects to the database`);
   const repository = await Repository.find(config.backupDir);
   const known = revisions.length > 0 ? revisions : [];
-  if (args.host !== undefined) await requireKnownHost(config, host, '--host', repository, known);
+  if (args.backupHost !== undefined)
+    await requireKnownHost(config, host, BACKUP_HOST_OPTION, repository, known);
   if (args.againstHost !== undefined)
     await requireKnownHost(
       config,
@@ -241,7 +253,7 @@ async function diffFleet(args: DiffArgs): Promise<number> {
     throw new UsageError('give --hosts A B or --model HOST, not both');
   for (const [given, option] of [
     [args.live, '--live'],
-    [args.host, '--host'],
+    [args.backupHost, '--backup-host'],
     [args.againstHost, '--against-host'],
   ] as const)
     if (given !== undefined && given !== false)

@@ -14,6 +14,7 @@ import type { Interruption } from '../../support/interruption.js';
 import { engineFor } from '../engine-for.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import { withConnectionOptions } from '../connection-options.js';
 import { formatBytes } from '../output/format-bytes.js';
 import { progressReporter } from '../output/progress-bar.js';
 import { printJson } from '../output/print.js';
@@ -37,7 +38,7 @@ export interface DumpArgs extends GlobalArgs {
 }
 
 export function dumpBuilder(yargs: Argv): Argv<DumpArgs> {
-  return yargs
+  return withConnectionOptions(yargs)
     .option('output', {
       alias: 'o',
       type: 'string',

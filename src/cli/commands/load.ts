@@ -13,6 +13,7 @@ import {
   type CommandContext,
   type GlobalArgs,
 } from '../context.js';
+import { withConnectionOptions } from '../connection-options.js';
 import { requireOffsiteStore } from '../ops-config.js';
 import { formatBytes } from '../output/format-bytes.js';
 import { progressReporter } from '../output/progress-bar.js';
@@ -30,7 +31,7 @@ export interface LoadArgs extends GlobalArgs {
 }
 
 export function loadBuilder(yargs: Argv): Argv<LoadArgs> {
-  return yargs
+  return withConnectionOptions(yargs)
     .positional('dump', { type: 'string', describe: 'a dump file or dump directory' })
     .option('into', {
       type: 'string',

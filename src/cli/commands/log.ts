@@ -7,11 +7,15 @@ import { UsageError } from '../../errors.js';
 import { Repository } from '../../git/repository.js';
 import { fileNameForObject, hostDirectory } from '../../snapshot/layout.js';
 import { hostNameFor, loadContext, requireKnownHost, type GlobalArgs } from '../context.js';
+import {
+  BACKUP_HOST_OPTION,
+  withBackupHostOption,
+  type BackupHostArgs,
+} from '../backup-host-option.js';
 import { printJson, printLine } from '../output/print.js';
 import { numberOption } from '../number-option.js';
 
-export interface LogArgs extends GlobalArgs {
-  readonly host?: string | undefined;
+export interface LogArgs extends GlobalArgs, BackupHostArgs {
   readonly table?: string | undefined;
   readonly since?: string | undefined;
   readonly maxCount?: number | undefined;
@@ -19,8 +23,7 @@ export interface LogArgs extends GlobalArgs {
 }
 
 export function logBuilder(yargs: Argv): Argv<LogArgs> {
-  return yargs
-    .option('host', { type: 'string', describe: 'host directory (default: this host)' })
+  return withBackupHostOption(yargs)
     .option('table', { alias: 't', type: 'string', describe: 'the history of one table' })
     .option('since', {
       type: 'string',
@@ -37,11 +40,12 @@ export function logBuilder(yargs: Argv): Argv<LogArgs> {
 
 export async function logHandler(args: LogArgs): Promise<number> {
   const { config } = await loadContext(args);
-  const host = await hostNameFor(config, args.host);
+  const host = await hostNameFor(config, args.backupHost);
   const repository = await Repository.find(config.backupDir);
   if (repository === undefined)
     throw new UsageError(`${config.backupDir} is not in a git repository: there is no history`);
-  if (args.host !== undefined) await requireKnownHost(config, host, '--host', repository);
+  if (args.backupHost !== undefined)
+    await requireKnownHost(config, host, BACKUP_HOST_OPTION, repository);
   const hostDir = hostDirectory(config.backupDir, host);
   if ((await repository.head()) === undefined) {
     if (args.json === true) printJson([]);

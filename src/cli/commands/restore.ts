@@ -40,14 +40,19 @@ import {
   requireKnownHost,
   type GlobalArgs,
 } from '../context.js';
+import { withConnectionOptions } from '../connection-options.js';
+import {
+  BACKUP_HOST_OPTION,
+  withBackupHostOption,
+  type BackupHostArgs,
+} from '../backup-host-option.js';
 import { printable } from '../../support/printable.js';
 import { printJson, printLine } from '../output/print.js';
 import { progressDisplay } from '../output/progress-bar.js';
 import { numberOption } from '../number-option.js';
 
-export interface SnapshotSelectionArgs {
+export interface SnapshotSelectionArgs extends BackupHostArgs {
   readonly rev?: string | undefined;
-  readonly host?: string | undefined;
 }
 
 export interface RestoreArgs extends GlobalArgs, SnapshotSelectionArgs {
@@ -67,14 +72,12 @@ export interface RestoreArgs extends GlobalArgs, SnapshotSelectionArgs {
   readonly fromOffsite?: string | undefined;
 }
 
-/** --rev and --host, shared with verify. */
+/** --rev and --backup-host, shared with verify. */
 export function snapshotSelectionOptions<T>(yargs: Argv<T>): Argv<T & SnapshotSelectionArgs> {
-  return yargs
-    .option('rev', {
-      type: 'string',
-      describe: 'git revision of the snapshot (default: the working tree)',
-    })
-    .option('host', { type: 'string', describe: 'host directory to read (default: this host)' });
+  return withBackupHostOption(yargs).option('rev', {
+    type: 'string',
+    describe: 'git revision of the snapshot (default: the working tree)',
+  });
 }
 
 export interface UserDataSelectionArgs {
@@ -104,7 +107,7 @@ export function userDataSelectionOptions<T>(yargs: Argv<T>): Argv<T & UserDataSe
 }
 
 export function restoreBuilder(yargs: Argv): Argv<RestoreArgs> {
-  return userDataSelectionOptions(snapshotSelectionOptions(yargs))
+  return withConnectionOptions(userDataSelectionOptions(snapshotSelectionOptions(yargs)))
     .option('target', {
       type: 'string',
       demandOption: true,
@@ -162,13 +165,13 @@ export async function snapshotSourceFor(
   config: Config,
   args: SnapshotSelectionArgs,
 ): Promise<{ source: SnapshotSource; host: string; committed?: Date | undefined }> {
-  const host = await hostNameFor(config, args.host);
+  const host = await hostNameFor(config, args.backupHost);
   const hostDir = hostDirectory(config.backupDir, host);
   if (args.rev === undefined) {
     await requireKnownHost(
       config,
       host,
-      args.host === undefined ? 'this host' : '--host',
+      args.backupHost === undefined ? 'this host' : BACKUP_HOST_OPTION,
       undefined,
     );
     return { source: directorySource(hostDir, `working tree ${hostDir}`), host };
@@ -180,7 +183,7 @@ export async function snapshotSourceFor(
   await requireKnownHost(
     config,
     host,
-    args.host === undefined ? 'this host' : '--host',
+    args.backupHost === undefined ? 'this host' : BACKUP_HOST_OPTION,
     repository,
     [revision],
   );

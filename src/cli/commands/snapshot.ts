@@ -20,6 +20,7 @@ import { uploadAfterRun } from '../offsite-after-run.js';
 import { journalSnapshot } from '../snapshot-run-summary.js';
 import { withRunJournal } from '../with-run-journal.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import { withConnectionOptions } from '../connection-options.js';
 import { printJson, printLine } from '../output/print.js';
 import { progressDisplay } from '../output/progress-bar.js';
 import { consumerControlFor, failIfNotStarted } from '../service-control.js';
@@ -40,7 +41,7 @@ export interface SnapshotArgs extends GlobalArgs {
 }
 
 export function snapshotBuilder(yargs: Argv): Argv<SnapshotArgs> {
-  return yargs
+  return withConnectionOptions(yargs)
     .option('dry-run', {
       type: 'boolean',
       describe: 'read the database and report what would change; write and commit nothing',
@@ -63,7 +64,9 @@ export function snapshotBuilder(yargs: Argv): Argv<SnapshotArgs> {
         'stop the consumers, restart the providers and wait for the database, snapshot, start the consumers again (also when the snapshot fails)',
     })
     .option('target', {
-      alias: 't',
+      // -t/--target is the contract's (DESIGN.md); --keep-stopped says what it does, and is
+      // not restore's --target DB.
+      alias: ['t', 'keep-stopped'],
       type: 'boolean',
       describe: 'as --model, but leave the consumers stopped (before an upgrade)',
     })

@@ -13,6 +13,7 @@ import {
   type UpgradeResult,
 } from '../../upgrade/run-upgrade.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
+import { withConnectionOptions } from '../connection-options.js';
 import { withRunJournal } from '../with-run-journal.js';
 import { patchText, summaryLines, wantsColor } from '../output/diff-summary.js';
 import { printLine, printPrepared } from '../output/print.js';
@@ -28,8 +29,11 @@ export interface UpgradeArgs extends GlobalArgs {
 }
 
 export function upgradeBuilder(yargs: Argv): Argv<UpgradeArgs> {
-  return yargs
-    .usage('$0 upgrade [options] -- CMD [ARGS…]')
+  // usage() replaces the command's description in its help: it says it again.
+  return withConnectionOptions(yargs)
+    .usage(
+      '$0 upgrade [options] -- CMD [ARGS…]\n\nStop the consumers, snapshot, run CMD (the upgrade), snapshot again, show the schema diff between the two snapshots, and start the consumers again (--keep-stopped: leave them stopped). If CMD fails: no second snapshot, the restore command to go back is printed, the consumers are started, exit 1.',
+    )
     .option('dry-run', {
       type: 'boolean',
       describe: 'print the plan; stop, run and commit nothing',

@@ -13,6 +13,7 @@ import {
   readFingerprintKey,
 } from '../../snapshot/user-data-copy.js';
 import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
+import { withConnectionOptions } from '../connection-options.js';
 import { printable } from '../../support/printable.js';
 import { printJson, printLine } from '../output/print.js';
 import { progressDisplay } from '../output/progress-bar.js';
@@ -36,7 +37,7 @@ export interface VerifyArgs extends GlobalArgs, SnapshotSelectionArgs {
 }
 
 export function verifyBuilder(yargs: Argv): Argv<VerifyArgs> {
-  return userDataSelectionOptions(snapshotSelectionOptions(yargs))
+  return withConnectionOptions(userDataSelectionOptions(snapshotSelectionOptions(yargs)))
     .option('live', {
       type: 'boolean',
       describe: 'compare the live database with the snapshot instead of a restore',

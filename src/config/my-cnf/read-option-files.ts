@@ -32,6 +32,11 @@ export type OptionValues = ReadonlyMap<string, OptionValue>;
 export interface ReadOptionFilesOptions {
   /** Read only this file, as `--defaults-file` does. Must exist. */
   readonly defaultsFile?: string | undefined;
+  /**
+   * Read this file too, as `--defaults-extra-file` does: after the system files, before
+   * `~/.my.cnf`. Must exist. Not read with `defaultsFile` (the client ignores it then).
+   */
+  readonly extraFile?: string | undefined;
   /** Groups to read; default {@link CLIENT_GROUPS}. */
   readonly groups?: readonly string[];
   /** Environment for `$MARIADB_HOME`/`$MYSQL_HOME`; default `process.env`. */
@@ -64,9 +69,11 @@ export async function readOptionFiles(options: ReadOptionFilesOptions = {}): Pro
   if (options.defaultsFile !== undefined) {
     await reader.readFile(options.defaultsFile, true, 0);
   } else {
-    for (const file of standardOptionFiles(options.env ?? process.env, options.home ?? homedir())) {
-      await reader.readFile(file, false, 0);
-    }
+    const files = standardOptionFiles(options.env ?? process.env, options.home ?? homedir());
+    const userFile = files.pop(); // ~/.my.cnf, always the last
+    for (const file of files) await reader.readFile(file, false, 0);
+    if (options.extraFile !== undefined) await reader.readFile(options.extraFile, true, 0);
+    if (userFile !== undefined) await reader.readFile(userFile, false, 0);
   }
   return values;
 }

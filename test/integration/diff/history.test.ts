@@ -583,7 +583,7 @@ describe('host against host', () => {
       const result = await runCli([
         'diff',
         ...revision,
-        '--host',
+        '--backup-host',
         'a.example.org',
         '--against-host',
         'b.example.org',
@@ -600,7 +600,7 @@ describe('host against host', () => {
 
     const json = await runCli([
       'diff',
-      '--host',
+      '--backup-host',
       'a.example.org',
       '--against-host',
       'b.example.org',
@@ -646,7 +646,7 @@ describe('host against host', () => {
     // The patch: the changed configuration row, old and new, and nothing of the 61 others.
     const patch = await runCli([
       'diff',
-      '--host',
+      '--backup-host',
       'a.example.org',
       '--against-host',
       'b.example.org',
@@ -816,7 +816,7 @@ describe('regressions (fixed)', () => {
       'diff',
       'HEAD~1',
       'HEAD',
-      '--host',
+      '--backup-host',
       HOST,
       '--against-host',
       'other.example.org',
