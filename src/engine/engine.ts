@@ -145,6 +145,12 @@ export interface ObjectDefinition {
   readonly collationConnection?: string | undefined;
   /** For triggers: the table. */
   readonly table?: string | undefined;
+  /**
+   * Statements (no terminator) that complete the object after its CREATE: for a PostgreSQL
+   * table, after its rows (constraints, indexes, comments, row-level security). None for
+   * MariaDB, whose CREATE says it all.
+   */
+  readonly after?: readonly string[] | undefined;
 }
 
 /** A database's default character set and collation (what `CREATE DATABASE` chose). */

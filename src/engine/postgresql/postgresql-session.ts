@@ -35,6 +35,7 @@ import {
   type TableSizeEstimate,
   type TriggerRef,
 } from '../engine.js';
+import { readDefinition } from './definitions.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
@@ -354,15 +355,25 @@ export class PostgresqlSession implements Session {
     return result;
   }
 
-  // PLACEHOLDER (#16): the definitions come from definitions.ts of branch pgddl; the lead
-  // wires it at the merge, e.g.
-  //   const target = kind === 'trigger' ? await this.triggerTarget(name) : { name, table: undefined };
-  //   readDefinition(this.definitionsClient(), kind, target.name, target.table)
-  showCreate(database: string, kind: ObjectKind, name: string): Promise<ObjectDefinition> {
+  async showCreate(database: string, kind: ObjectKind, name: string): Promise<ObjectDefinition> {
     this.ensureDatabase(database, `reading the definition of ${kind} ${name}`);
-    return Promise.reject(
-      new EngineError(`not yet: PostgreSQL definitions (${kind} ${quoteQualified(name)})`),
+    if (kind === 'event') throw new EngineError('PostgreSQL has no events');
+    // Triggers are listed as `schema.table.trigger` (their names are unique per table only);
+    // the catalog reader names them in their schema, with their table.
+    const target = kind === 'trigger' ? await this.triggerTarget(name) : { name, table: undefined };
+    const definition = await readDefinition(
+      this.definitionsClient(),
+      kind,
+      target.name,
+      target.table,
     );
+    return {
+      kind,
+      name,
+      sql: definition.sql,
+      after: definition.after,
+      table: definition.table,
+    };
   }
 
   /**
