@@ -5,7 +5,7 @@
  * server-side), takes a fresh snapshot into a new repository, then the unchanged re-run, and
  * prints wall time and peak RSS of both. See bench/README.md ("Scale suite").
  *
- * Run with `npm run bench -- --suite scale` or `BENCH_ONLY=scale npm run bench`.
+ * Run with `BENCH_ONLY=scale npm run bench` (or `node bench/scale.mjs` after `npm run build`).
  * Knobs: BENCH_SCALE_TABLES (default 100,1000,10000), BENCH_SCALE_ROWS (rows per small table,
  * default 100), BENCH_SCALE_BIG_ROWS (rows of the one big table, default 1000000; 5000000 for
  * the issue's figure; 0 skips it), BENCH_SCALE_PROFILE=1 (one more fresh run and re-run of the
@@ -342,12 +342,17 @@ export async function main() {
         process.stdout.write(`  ${s.toFixed(3).padStart(7)} s  ${name}\n`);
     }
   }
-  return rows;
+  return peak <= RSS_LIMIT_MB ? 0 : 1;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().catch((error) => {
-    process.stderr.write(`${error.stack ?? String(error)}\n`);
-    process.exit(1);
-  });
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      process.stderr.write(`${error.stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -182,7 +182,6 @@ export class StagedContent {
     const buffer = Buffer.from(this.pending.join(''), 'utf8');
     this.pending.length = 0;
     this.pendingChars = 0;
-    this.hash.update(buffer);
     this.bytes += buffer.length;
     if (
       this.spillHandle === undefined &&
@@ -190,11 +189,17 @@ export class StagedContent {
     ) {
       this.spillPath = join(this.stagingDir, `${randomBytes(8).toString('hex')}.part`);
       this.spillHandle = await open(this.spillPath, 'wx', 0o600);
-      for (const chunk of this.chunks) await this.spillHandle.write(chunk);
+      // Only a spilled content is compared by its hash: one held in memory is never hashed.
+      for (const chunk of this.chunks) {
+        this.hash.update(chunk);
+        await this.spillHandle.write(chunk);
+      }
       this.release();
     }
-    if (this.spillHandle !== undefined) await this.spillHandle.write(buffer);
-    else this.chunks.push(buffer);
+    if (this.spillHandle !== undefined) {
+      this.hash.update(buffer);
+      await this.spillHandle.write(buffer);
+    } else this.chunks.push(buffer);
   }
 }
 
