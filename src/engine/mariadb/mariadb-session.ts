@@ -286,9 +286,22 @@ export class MariadbSession implements Session {
       }
       return;
     }
-    for (let start = 0; start < tables.length; start += TABLES_PER_QUERY) {
-      yield* this.readTableGroup(database, tables.slice(start, start + TABLES_PER_QUERY));
+    let group: TableReadRequest[] = [];
+    let groupBytes = 0;
+    for (const table of tables) {
+      const bytes = statementBytes(table);
+      if (
+        group.length > 0 &&
+        (group.length >= TABLES_PER_QUERY || groupBytes + bytes > QUERY_BYTES)
+      ) {
+        yield* this.readTableGroup(database, group);
+        group = [];
+        groupBytes = 0;
+      }
+      group.push(table);
+      groupBytes += bytes;
     }
+    if (group.length > 0) yield* this.readTableGroup(database, group);
   }
 
   /** One multi-statement query: each table's SHOW CREATE, then its rows' SELECT when asked. */
@@ -649,8 +662,22 @@ const SHOW_CREATE: Readonly<Record<ObjectKind, { keyword: string; column: string
   event: { keyword: 'EVENT', column: 'Create Event' },
 };
 
-/** Rows of one multi-statement query of {@link MariadbSession.readTables}. */
+/** Tables read by one multi-statement query of {@link MariadbSession.readTables}. */
 const TABLES_PER_QUERY = 64;
+/** And at most about this much SQL text, far below any max_allowed_packet (MariaDB: 16 MB). */
+const QUERY_BYTES = 1024 * 1024;
+
+/**
+ * An upper bound of the bytes of a table's statements: its name in SHOW CREATE and SELECT,
+ * each column up to three times (SELECT, CAST, ORDER BY), 4 bytes a character.
+ */
+function statementBytes(table: TableReadRequest): number {
+  const columns = (table.rows?.columns ?? []).reduce(
+    (sum, column) => sum + 3 * column.name.length + 40,
+    0,
+  );
+  return 4 * (100 + 2 * table.name.length + columns);
+}
 
 async function* emptyRows(): AsyncIterable<readonly RowLiterals[]> {
   // Nothing: the table's rows were not asked for.
