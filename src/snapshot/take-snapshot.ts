@@ -736,7 +736,7 @@ function describeChanges(
 /** Files staged or spilled at once, fsynced before any is renamed into place. */
 const PARALLEL_WRITES = 16;
 /** Staged contents held in memory by one run, together; past this they spill to disk. */
-const STAGED_MEMORY_BYTES = 64 * 1024 * 1024;
+const STAGED_MEMORY_BYTES = 16 * 1024 * 1024;
 
 /** Puts the files of a run back as they were before {@link putInPlace}. */
 type Rollback = () => Promise<void>;
