@@ -141,7 +141,7 @@ async function createTables(database, count) {
   );
 }
 
-/** One table `big` of `rows` rows (~120 bytes of SQL each), filled in slices. */
+/** One table `big` of `rows` rows (~145 bytes of SQL each), filled in slices. */
 async function createBigTable(database, rows) {
   const started = Date.now();
   const connection = await connect();
