@@ -1738,6 +1738,11 @@ async function main() {
     const { runUserDataSuite } = await import('./userdata.mjs');
     return runUserDataSuite();
   }
+  // The scale suite (bench/scale.mjs) stands alone too: BENCH_ONLY=scale or --suite scale.
+  if (process.env.BENCH_ONLY === 'scale' || (suite !== -1 && process.argv[suite + 1] === 'scale')) {
+    const { main: runScaleSuite } = await import('./scale.mjs');
+    return runScaleSuite();
+  }
   if (!existsSync(CLI))
     throw new Error(`${CLI} is missing: run npm run build (npm run bench does)`);
   for (const tool of ['mariadb', 'mariadb-dump', 'git'])

@@ -26,6 +26,11 @@ export interface ConnectionOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** `user@host:port`, used in error messages; never the password. */
   readonly description?: string | undefined;
+  /**
+   * The session only reads (a snapshot): the engine may send several reads in one round trip
+   * ({@link Session.readTables}), and then refuses {@link Session.execute}.
+   */
+  readonly readsOnly?: boolean | undefined;
 }
 
 export type ServerFlavor = 'mariadb' | 'mysql' | 'postgresql';
@@ -247,6 +252,24 @@ export interface HiddenObjects {
   readonly grant: string;
 }
 
+/** One table asked of {@link Session.readTables}. */
+export interface TableReadRequest {
+  readonly name: string;
+  /** The table's description when its rows are wanted; undefined: its structure only. */
+  readonly rows?: TableDescription | undefined;
+}
+
+/** What {@link Session.readTables} gives for one table, in the order asked. */
+export interface TableRead {
+  readonly name: string;
+  readonly definition: ObjectDefinition;
+  /**
+   * The rows as {@link Session.readRowBatches} gives them (none when not asked). Read them
+   * whole, or not at all, before asking for the next table.
+   */
+  readonly rows: AsyncIterable<readonly RowLiterals[]>;
+}
+
 /** A connection, with its own transaction. Not safe for concurrent calls. */
 export interface Session {
   readonly server: ServerInfo;
@@ -285,6 +308,14 @@ export interface Session {
    * table's size; stopping early leaves the session usable.
    */
   readRowBatches(database: string, table: TableDescription): AsyncIterable<readonly RowLiterals[]>;
+  /**
+   * The definitions and rows of many tables, the same as {@link showCreate} and
+   * {@link readRowBatches} table by table; on a session opened with `readsOnly`, in a few
+   * round trips for many tables instead of two for each. Memory stays bounded; the session
+   * can do nothing else until the iteration ends. Optional: without it, callers ask table by
+   * table.
+   */
+  readTables?(database: string, tables: readonly TableReadRequest[]): AsyncIterable<TableRead>;
   /**
    * Streams a table's rows (in storage order, no sorting) as multi-row `INSERT` statements
    * into `table.name`, naming its insertable columns, in chunks of whole statements. Memory

@@ -149,33 +149,31 @@ export class Repository {
           ? ['-c', 'core.bigFileThreshold=1', '-c', 'core.compression=1']
           : [];
       await this.git.raw([...bulk, '--literal-pathspecs', 'add', '--all', '--force', '--', spec]);
-      const changes = parseNameStatus(
-        await this.git.raw([
-          '--literal-pathspecs',
-          'diff',
-          '--cached',
-          '--name-status',
-          '--no-renames',
-          '-z',
-          '--',
-          spec,
-        ]),
+      // Every staged change of the repository: ours, and any the user staged elsewhere.
+      const staged = parseNameStatus(
+        await this.git.raw(['diff', '--cached', '--name-status', '--no-renames', '-z']),
+      );
+      const prefix = spec === '.' ? '' : `${spec}/`;
+      const changes = staged.filter(
+        (change) => prefix === '' || change.path === spec || change.path.startsWith(prefix),
       );
       if (changes.length === 0) return undefined;
-      // `--only` with a pathspec commits those paths and nothing else that may be staged.
+      // With nothing else staged, the index is exactly what to commit. `--only` with a
+      // pathspec commits those paths and nothing else that may be staged, but adds each file
+      // again (twice), which for 1,000 files costs more than the rest of the commit.
+      const only = changes.length === staged.length ? [] : ['--only'];
       await (
         await this.committerGit(author)
       ).raw([
         '--literal-pathspecs',
         'commit',
-        '--only',
+        ...only,
         '--quiet',
         '--no-edit',
         `--author=${author.name} <${author.email}>`,
         '-m',
         message(changes),
-        '--',
-        spec,
+        ...(only.length === 0 ? [] : ['--', spec]),
       ]);
       const id = (await this.git.revparse(['HEAD'])).trim();
       return { id, changes };

@@ -6,8 +6,8 @@
  * whole in memory. Nothing here touches the destination.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { chmod, open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** A content larger than this always spills to a staging file. */
@@ -46,6 +46,8 @@ export class StagedContent {
   private digestValue: string | undefined;
   private spillPath: string | undefined;
   private spillHandle: FileHandle | undefined;
+  /** The staging file was closed: the content is complete. */
+  private closed = false;
 
   /** `stagingDir` must be on the destination's file system (renamed into place from there). */
   constructor(stagingDir: string, budget: MemoryBudget = new MemoryBudget(SPILL_BYTES)) {
@@ -55,6 +57,7 @@ export class StagedContent {
 
   /** Appends text (UTF-8). */
   async write(text: string): Promise<void> {
+    if (this.closed) throw new Error('staged content written after it was compared');
     this.pending.push(text);
     this.pendingChars += text.length;
     if (this.pendingChars >= FLUSH_CHARS) await this.flush();
@@ -79,6 +82,10 @@ export class StagedContent {
   /** How `path` compares: it does not exist, holds exactly this content, or other content. */
   async compareWith(path: string): Promise<'missing' | 'same' | 'different'> {
     await this.flush();
+    if (this.spillPath === undefined) return this.compareInMemory(path);
+    // The content is complete: its staging file need not stay open (a fresh snapshot of
+    // 10,000 tables held an open file for each that spilled, past a default limit of 1,024).
+    await this.closeSpill();
     let existingSize: number;
     try {
       existingSize = (await stat(path)).size;
@@ -95,6 +102,28 @@ export class StagedContent {
   }
 
   /**
+   * A content held in memory is small: one synchronous read of the file in place costs less
+   * than the thread-pool round trips of an asynchronous stat, open, read and close (a re-run
+   * of 1,000 unchanged tables spent a third of its time there).
+   */
+  private compareInMemory(path: string): 'missing' | 'same' | 'different' {
+    let existing: Buffer;
+    try {
+      existing = readFileSync(path);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ENOENT') return 'missing';
+      throw error;
+    }
+    if (existing.length !== this.bytes) return 'different';
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      if (!existing.subarray(offset, offset + chunk.length).equals(chunk)) return 'different';
+      offset += chunk.length;
+    }
+    return 'same';
+  }
+
+  /**
    * Writes the content with `mode` to a new file in the staging directory (on the
    * destination's file system) and returns its path, for the caller to rename into place. `durable`: fsync it first,
    * so that a crash right after the rename cannot leave an empty file where a good one was
@@ -102,22 +131,34 @@ export class StagedContent {
    */
   async prepareForRename(mode: number, options: { durable: boolean }): Promise<string> {
     await this.flush();
-    if (this.spillHandle !== undefined && this.spillPath !== undefined) {
-      if (options.durable) await this.spillHandle.sync();
-      await this.spillHandle.chmod(mode);
-      await this.spillHandle.close();
-      this.spillHandle = undefined;
+    if (this.spillPath !== undefined) {
+      await this.closeSpill();
       const path = this.spillPath;
+      if (options.durable) {
+        const handle = await open(path, 'r');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+      await chmod(path, mode);
       this.spillPath = undefined;
       return path;
     }
     // In the staging directory, never beside the destination: a run killed here leaves
     // nothing in the host directory for a later `git add` to pick up.
     const temporary = join(this.stagingDir, `${randomBytes(8).toString('hex')}.ready`);
+    if (!options.durable) {
+      // A small new file: one synchronous call, not four thread-pool round trips.
+      writeFileSync(temporary, Buffer.concat(this.chunks), { flag: 'wx', mode });
+      this.release();
+      return temporary;
+    }
     const handle = await open(temporary, 'wx', mode);
     try {
       await handle.writeFile(Buffer.concat(this.chunks));
-      if (options.durable) await handle.sync();
+      await handle.sync();
     } catch (error) {
       await handle.close();
       await unlink(temporary).catch(() => undefined);
@@ -126,6 +167,14 @@ export class StagedContent {
     await handle.close();
     this.release();
     return temporary;
+  }
+
+  private async closeSpill(): Promise<void> {
+    if (this.spillHandle === undefined) return;
+    const handle = this.spillHandle;
+    this.spillHandle = undefined;
+    this.closed = true;
+    await handle.close();
   }
 
   /** Drops any staging file and the memory held. Safe to call more than once. */
@@ -153,7 +202,6 @@ export class StagedContent {
     const buffer = Buffer.from(this.pending.join(''), 'utf8');
     this.pending.length = 0;
     this.pendingChars = 0;
-    this.hash.update(buffer);
     this.bytes += buffer.length;
     if (
       this.spillHandle === undefined &&
@@ -161,11 +209,17 @@ export class StagedContent {
     ) {
       this.spillPath = join(this.stagingDir, `${randomBytes(8).toString('hex')}.part`);
       this.spillHandle = await open(this.spillPath, 'wx', 0o600);
-      for (const chunk of this.chunks) await this.spillHandle.write(chunk);
+      // Only a spilled content is compared by its hash: one held in memory is never hashed.
+      for (const chunk of this.chunks) {
+        this.hash.update(chunk);
+        await this.spillHandle.write(chunk);
+      }
       this.release();
     }
-    if (this.spillHandle !== undefined) await this.spillHandle.write(buffer);
-    else this.chunks.push(buffer);
+    if (this.spillHandle !== undefined) {
+      this.hash.update(buffer);
+      await this.spillHandle.write(buffer);
+    } else this.chunks.push(buffer);
   }
 }
 

@@ -8,6 +8,7 @@
  * logger and return a result or throw a SchemaBackupError.
  */
 import { link, mkdir, mkdtemp, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -41,6 +42,7 @@ import {
 import { hiddenObjectsWarnings } from './hidden-objects.js';
 import { listNonTransactionalTables, nonTransactionalWarning } from './non-transactional-tables.js';
 import { planSnapshot, type PlannedTable, type SnapshotPlan } from './plan-snapshot.js';
+import { readPlannedTables } from './read-tables.js';
 import {
   EPHEMERAL_COPY_NOTE,
   renderDatabaseFile,
@@ -224,7 +226,11 @@ export async function takeSnapshot(
     interruption?.throwIfInterrupted();
     // Connect and check the categories before anything is created on disk: a wrong
     // password or a strict-mode refusal leaves the backup directory as it was.
-    session = await engine.openSession({ ...options.connection, database: options.database });
+    session = await engine.openSession({
+      ...options.connection,
+      database: options.database,
+      readsOnly: true,
+    });
     // A signal while connecting found no session to drop.
     interruption?.throwIfInterrupted();
     if (options.strict)
@@ -305,33 +311,29 @@ export async function takeSnapshot(
     const manifest = new Map<string, ManifestTable>();
     const tables: TableOutcome[] = [];
     const reader = session;
-    // SHOW CREATE of the next tables is queued while this one is rendered, so the server
-    // works while Node does (one connection, one transaction: queries still run in order).
-    const definitions = prefetch(plan.tables, (table) =>
-      reader.showCreate(options.database, 'table', table.name),
+    const tableReads = readPlannedTables(
+      session,
+      options.database,
+      plan.tables,
+      descriptions,
+      // More reads of a table than its rows for git: the session must be free for them.
+      (table) =>
+        (table.rows === 'user-data' && userDataCopy !== undefined) ||
+        (table.category === 'ephemeral' && ephemeralCopy !== undefined),
     );
-    for (const [index, table] of plan.tables.entries()) {
-      const description = descriptions.get(table.name);
-      if (description === undefined)
-        throw new UsageError(`table ${table.name} disappeared while the snapshot was read`);
+    for await (const { table, description, definition, rows: rowBatches } of tableReads) {
       const content = new StagedContent(staging, memoryBudget);
       let rows = 0;
       progress.start(table.name);
       // Until stageIfChanged takes it (into `pending`, which `finally` discards), the content
       // is this loop's to discard: a table that spilled to disk holds an open file.
       try {
-        const definition = await definitions.get(index);
         const head = renderTableHead(engine.dialect, table, definition);
         const structure = sha256(head);
         await content.write(head);
         if (table.rows === 'git') {
           const rowsHash = createHash('sha256');
-          for await (const chunk of renderRows(
-            engine.dialect,
-            description,
-            session.readRowBatches(options.database, description),
-            format,
-          )) {
+          for await (const chunk of renderRows(engine.dialect, description, rowBatches, format)) {
             progress.addRows(chunk.rows, chunk.text.length);
             rows += chunk.rows;
             rowsHash.update(chunk.text);
@@ -774,7 +776,7 @@ function describeChanges(
 /** Files staged or spilled at once, fsynced before any is renamed into place. */
 const PARALLEL_WRITES = 16;
 /** Staged contents held in memory by one run, together; past this they spill to disk. */
-const STAGED_MEMORY_BYTES = 64 * 1024 * 1024;
+const STAGED_MEMORY_BYTES = 16 * 1024 * 1024;
 
 /** Puts the files of a run back as they were before {@link putInPlace}. */
 type Rollback = () => Promise<void>;
@@ -818,7 +820,8 @@ async function putInPlace(
     for (const { to, replaces } of prepared) {
       undo.push({ path: to, ...(replaces ? { previous: await keepPrevious(to) } : {}) });
     }
-    await mapWithConcurrency(prepared, PARALLEL_WRITES, ({ from, to }) => rename(from, to));
+    // Synchronous: each rename is one short call, cheaper than a thread-pool round trip.
+    for (const { from, to } of prepared) renameSync(from, to);
     for (const file of removed) {
       const path = join(hostDir, file);
       undo.push({ path, previous: await keepPrevious(path) });

@@ -49,24 +49,42 @@ export interface HeldLock {
 
 /**
  * proper-lockfile removes a lock with rmdir (on release, on a stale takeover and at exit);
- * the owner file inside must go first.
+ * the owner file inside must go first. It is written as the directory is made, before
+ * proper-lockfile sets and records the directory's mtime: a file written into it later
+ * changed that mtime, and the first refresh, 10 s on, then took the lock for compromised
+ * (the run failed with "taken over by another run", and left its lock behind).
  */
-const lockFs = {
-  ...fs,
-  rmdir(path: fs.PathLike, callback: fs.NoParamCallback): void {
-    fs.unlink(join(String(path), OWNER_FILE), () => {
-      fs.rmdir(path, callback);
-    });
-  },
-  rmdirSync(path: fs.PathLike): void {
-    try {
-      fs.unlinkSync(join(String(path), OWNER_FILE));
-    } catch {
-      // Not written yet, or already gone.
-    }
-    fs.rmdirSync(path);
-  },
-};
+function lockFsFor(owner: LockOwner): typeof fs {
+  return {
+    ...fs,
+    mkdir(path: fs.PathLike, callback: fs.NoParamCallback): void {
+      fs.mkdir(path, (error) => {
+        if (error !== null) {
+          callback(error);
+          return;
+        }
+        // Without its owner file, the lock keeps the age rule: a run killed before it is
+        // written blocks for 30 s, never the other way round (a live lock taken over).
+        fs.writeFile(join(String(path), OWNER_FILE), JSON.stringify(owner), () => {
+          callback(null);
+        });
+      });
+    },
+    rmdir(path: fs.PathLike, callback: fs.NoParamCallback): void {
+      fs.unlink(join(String(path), OWNER_FILE), () => {
+        fs.rmdir(path, callback);
+      });
+    },
+    rmdirSync(path: fs.PathLike): void {
+      try {
+        fs.unlinkSync(join(String(path), OWNER_FILE));
+      } catch {
+        // Not written yet, or already gone.
+      }
+      fs.rmdirSync(path);
+    },
+  } as typeof fs;
+}
 
 /**
  * Takes the lock at `lockPath` (a directory is created there). A lock whose owner file names
@@ -77,6 +95,7 @@ const lockFs = {
 export async function acquireLock(lockPath: string, options: LockOptions = {}): Promise<HeldLock> {
   await mkdir(dirname(lockPath), { recursive: true });
   const state = { compromised: false };
+  const lockFs = lockFsFor({ ...currentProcess(), hostName: hostname() });
   const waitMs = Math.max(0, (options.waitSeconds ?? 0) * 1000);
   const takeOnce = (): Promise<() => Promise<void>> =>
     lockfile.lock(lockPath, {
@@ -126,12 +145,6 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
       cause: error,
     });
   }
-  const owner: LockOwner = { ...currentProcess(), hostName: hostname() };
-  // Until this is written, the lock has no owner and keeps the age rule: a run killed in
-  // between blocks for 30 s, never the other way round (a live lock taken over).
-  await fs.promises
-    .writeFile(join(lockPath, OWNER_FILE), JSON.stringify(owner))
-    .catch(() => undefined);
   let released = false;
   return {
     async release() {

@@ -30,7 +30,9 @@ async function openSession(options: ConnectionOptions): Promise<Session> {
       ...(ssl === undefined ? {} : { ssl }),
       charset: 'utf8mb4',
       connectTimeout: options.connectTimeoutMs ?? 10_000,
-      multipleStatements: false,
+      // A reading session sends the reads of many tables as one multi-statement query; it
+      // runs only the statements it builds itself (names quoted), never given SQL.
+      multipleStatements: options.readsOnly === true,
       supportBigNumbers: true,
       bigNumberStrings: true,
       dateStrings: true,
@@ -52,7 +54,7 @@ async function openSession(options: ConnectionOptions): Promise<Session> {
     // The driver emits 'error' for a connection lost between queries; without a listener
     // that would crash the process instead of failing the next query.
     connection.on('error', () => undefined);
-    return new MariadbSession(connection, server, target);
+    return new MariadbSession(connection, server, target, options.readsOnly === true);
   } catch (error) {
     connection.destroy();
     throw mapDriverError(error, 'setting up the session', target);

@@ -23,12 +23,15 @@ import {
   type ServerInfo,
   type Session,
   type TableDescription,
+  type TableRead,
+  type TableReadRequest,
   type TriggerRef,
 } from '../engine.js';
+import { InternalError } from '../../errors.js';
 import { findHiddenObjects } from './hidden-objects.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { normalizeCreateTable, splitDefiner } from './normalize-create.js';
-import { streamBatches } from './stream-batches.js';
+import { ROWS_PER_BATCH, streamBatches, streamQuery } from './stream-batches.js';
 import {
   DEFAULT_STATEMENT_BYTES,
   InsertEncoder,
@@ -56,10 +59,13 @@ export class MariadbSession implements Session {
   private readonly connection: Connection;
   private readonly target: string;
 
-  constructor(connection: Connection, server: ServerInfo, target: string) {
+  private readonly readsOnly: boolean;
+
+  constructor(connection: Connection, server: ServerInfo, target: string, readsOnly = false) {
     this.connection = connection;
     this.server = server;
     this.target = target;
+    this.readsOnly = readsOnly;
   }
 
   async startConsistentSnapshot(): Promise<void> {
@@ -259,35 +265,175 @@ export class MariadbSession implements Session {
     database: string,
     table: TableDescription,
   ): AsyncIterable<readonly RowLiterals[]> {
-    const columns = insertableColumns(table);
-    if (columns.length === 0) return;
-    const kinds = columns.map((column) => literalKindOf(column.dataType));
-    // FLOAT is sent as text with 6 significant digits (3.4028234e38 -> 3.40282e38, the
-    // mariadb-dump precision loss); as DOUBLE it is exact, and reloads to the same float bits.
-    const select = columns
-      .map((column) =>
-        column.dataType === 'float'
-          ? `CAST(${quoteIdentifier(column.name)} AS DOUBLE)`
-          : quoteIdentifier(column.name),
-      )
-      .join(', ');
-    const order = (
-      table.uniqueKey.length > 0 ? table.uniqueKey : columns.map((column) => column.name)
-    )
-      .map((name) => orderTerm(table, name))
-      .join(', ');
-    const sql = `SELECT ${select} FROM ${quoteIdentifier(database)}.${quoteIdentifier(table.name)} ORDER BY ${order}`;
-    const toLiterals = (row: (Buffer | null)[]): RowLiterals => {
-      const literals = new Array<string>(kinds.length);
-      for (let index = 0; index < kinds.length; index += 1) {
-        literals[index] = sqlLiteral(row[index] ?? null, kinds[index] ?? 'string');
-      }
-      return literals;
-    };
-    const raw = (this.connection as unknown as { connection: CallbackConnection }).connection;
-    yield* streamBatches(raw, sql, toLiterals, (error) =>
+    const select = rowSelect(database, table);
+    if (select === undefined) return;
+    yield* streamBatches(this.raw(), select.sql, select.toLiterals, (error) =>
       mapDriverError(error, `reading rows of ${quoteIdentifier(table.name)}`, this.target),
     );
+  }
+
+  async *readTables(
+    database: string,
+    tables: readonly TableReadRequest[],
+  ): AsyncIterable<TableRead> {
+    if (!this.readsOnly) {
+      // One statement at a time: the connection runs no multi-statement queries.
+      for (const table of tables) {
+        const definition = await this.showCreate(database, 'table', table.name);
+        yield {
+          name: table.name,
+          definition,
+          rows: table.rows === undefined ? emptyRows() : this.readRowBatches(database, table.rows),
+        };
+      }
+      return;
+    }
+    let group: TableReadRequest[] = [];
+    let groupBytes = 0;
+    for (const table of tables) {
+      const bytes = statementBytes(table);
+      if (
+        group.length > 0 &&
+        (group.length >= TABLES_PER_QUERY || groupBytes + bytes > QUERY_BYTES)
+      ) {
+        yield* this.readTableGroup(database, group);
+        group = [];
+        groupBytes = 0;
+      }
+      group.push(table);
+      groupBytes += bytes;
+    }
+    if (group.length > 0) yield* this.readTableGroup(database, group);
+  }
+
+  /** One multi-statement query: each table's SHOW CREATE, then its rows' SELECT when asked. */
+  private async *readTableGroup(
+    database: string,
+    tables: readonly TableReadRequest[],
+  ): AsyncIterable<TableRead> {
+    const statements: string[] = [];
+    // Per statement, in order: the table it reads, and how its rows become literals
+    // (undefined: its SHOW CREATE).
+    const readers: { table: number; toLiterals?: (row: (Buffer | null)[]) => RowLiterals }[] = [];
+    const rowsStatement: (number | undefined)[] = [];
+    for (const [index, table] of tables.entries()) {
+      statements.push(
+        `SHOW CREATE TABLE ${quoteIdentifier(database)}.${quoteIdentifier(table.name)}`,
+      );
+      readers.push({ table: index });
+      const select = table.rows === undefined ? undefined : rowSelect(database, table.rows);
+      if (select === undefined) {
+        rowsStatement.push(undefined);
+        continue;
+      }
+      rowsStatement.push(statements.length);
+      statements.push(select.sql);
+      readers.push({ table: index, toLiterals: select.toLiterals });
+    }
+    // Result sets begun so far: a statement the server refuses (a table dropped meanwhile, a
+    // missing privilege) is the one after them.
+    let resultSets = 0;
+    const failedAction = (): string => {
+      const reader = readers[Math.min(resultSets, readers.length - 1)];
+      const name = quoteIdentifier(tables[reader?.table ?? 0]?.name ?? '');
+      return reader?.toLiterals === undefined
+        ? `reading the definition of table ${quoteIdentifier(database)}.${name}`
+        : `reading rows of ${name}`;
+    };
+    let batch: { statement: number; rows: RowLiterals[]; definition?: string } | undefined;
+    const items = streamQuery<{ statement: number; rows: RowLiterals[]; definition?: string }>(
+      this.raw(),
+      {
+        sql: statements.join(';\n'),
+        mapError: (error) => mapDriverError(error, failedAction(), this.target),
+        attach: (query, sink) => {
+          query.on('fields', () => {
+            resultSets += 1;
+          });
+          query.on('result', (row: unknown, statement: number) => {
+            if (!sink.wanted) return;
+            const values = row as (Buffer | null)[];
+            const toLiterals = readers[statement]?.toLiterals;
+            try {
+              if (toLiterals === undefined) {
+                if (batch !== undefined) sink.push(batch);
+                batch = undefined;
+                sink.push({ statement, rows: [], definition: values[1]?.toString('utf8') ?? '' });
+                return;
+              }
+              if (batch !== undefined && batch.statement !== statement) {
+                sink.push(batch);
+                batch = undefined;
+              }
+              batch ??= { statement, rows: [] };
+              batch.rows.push(toLiterals(values));
+            } catch (error) {
+              sink.fail(error);
+              return;
+            }
+            if (batch.rows.length >= ROWS_PER_BATCH) {
+              sink.push(batch);
+              batch = undefined;
+            }
+          });
+        },
+        flush: (sink) => {
+          if (batch !== undefined) sink.push(batch);
+          batch = undefined;
+        },
+      },
+    )[Symbol.asyncIterator]();
+    // The item read ahead that belongs to a later statement than the one being consumed.
+    let ahead: { statement: number; rows: RowLiterals[]; definition?: string } | undefined;
+    const next = async (): Promise<typeof ahead> => {
+      if (ahead !== undefined) {
+        const item = ahead;
+        ahead = undefined;
+        return item;
+      }
+      const result = await items.next();
+      return result.done === true ? undefined : result.value;
+    };
+    try {
+      for (const [index, table] of tables.entries()) {
+        const qualified = `${quoteIdentifier(database)}.${quoteIdentifier(table.name)}`;
+        let item = await next();
+        // Rows a consumer left unread belong to an earlier statement: skipped.
+        while (item !== undefined && readers[item.statement]?.table !== index) item = await next();
+        if (item?.definition === undefined || item.definition === '') {
+          throw mapDriverError(
+            {
+              code: 'ER_SPECIFIC_ACCESS_DENIED_ERROR',
+              sqlMessage: `the server returned no definition for table ${qualified} (missing privilege?)`,
+            },
+            `reading the definition of table ${qualified}`,
+            this.target,
+          );
+        }
+        const definition: ObjectDefinition = {
+          kind: 'table',
+          name: table.name,
+          sql: normalizeCreateTable(item.definition),
+        };
+        const statement = rowsStatement[index];
+        const rows = async function* (): AsyncIterable<readonly RowLiterals[]> {
+          if (statement === undefined) return;
+          for (;;) {
+            const rowItem = await next();
+            if (rowItem === undefined) return;
+            if (rowItem.statement !== statement) {
+              ahead = rowItem;
+              return;
+            }
+            yield rowItem.rows;
+          }
+        };
+        yield { name: table.name, definition, rows: rows() };
+      }
+    } finally {
+      // Unread results are drained by the stream's own cleanup.
+      await items.return?.();
+    }
   }
 
   async *readInsertChunks(
@@ -452,10 +598,12 @@ export class MariadbSession implements Session {
   }
 
   async execute(sql: string): Promise<void> {
+    this.refuseOnReadingSession();
     await this.run('running a statement', () => this.connection.query(sql));
   }
 
   async executeCounting(sql: string): Promise<number> {
+    this.refuseOnReadingSession();
     const [result] = await this.run('running a statement', () =>
       this.connection.query<ResultSetHeader>(sql),
     );
@@ -479,6 +627,16 @@ export class MariadbSession implements Session {
         fatal: true,
       }),
     );
+  }
+
+  /** A reading session runs several statements per query: given SQL must never reach it. */
+  private refuseOnReadingSession(): void {
+    if (this.readsOnly)
+      throw new InternalError('a session opened for reading only cannot run statements');
+  }
+
+  private raw(): CallbackConnection {
+    return (this.connection as unknown as { connection: CallbackConnection }).connection;
   }
 
   private async triggerTable(database: string, name: string): Promise<string | undefined> {
@@ -520,6 +678,65 @@ const SHOW_CREATE: Readonly<Record<ObjectKind, { keyword: string; column: string
   trigger: { keyword: 'TRIGGER', column: 'SQL Original Statement' },
   event: { keyword: 'EVENT', column: 'Create Event' },
 };
+
+/** Tables read by one multi-statement query of {@link MariadbSession.readTables}. */
+const TABLES_PER_QUERY = 64;
+/** And at most about this much SQL text, far below any max_allowed_packet (MariaDB: 16 MB). */
+const QUERY_BYTES = 1024 * 1024;
+
+/**
+ * An upper bound of the bytes of a table's statements: its name in SHOW CREATE and SELECT,
+ * each column up to three times (SELECT, CAST, ORDER BY), 4 bytes a character.
+ */
+function statementBytes(table: TableReadRequest): number {
+  const columns = (table.rows?.columns ?? []).reduce(
+    (sum, column) => sum + 3 * column.name.length + 40,
+    0,
+  );
+  return 4 * (100 + 2 * table.name.length + columns);
+}
+
+async function* emptyRows(): AsyncIterable<readonly RowLiterals[]> {
+  // Nothing: the table's rows were not asked for.
+}
+
+/**
+ * The SELECT that reads a table's insertable columns in key order, and how a row of it
+ * becomes literals; undefined when the table has no insertable column.
+ */
+function rowSelect(
+  database: string,
+  table: TableDescription,
+): { sql: string; toLiterals: (row: (Buffer | null)[]) => RowLiterals } | undefined {
+  const columns = insertableColumns(table);
+  if (columns.length === 0) return undefined;
+  const kinds = columns.map((column) => literalKindOf(column.dataType));
+  // FLOAT is sent as text with 6 significant digits (3.4028234e38 -> 3.40282e38, the
+  // mariadb-dump precision loss); as DOUBLE it is exact, and reloads to the same float bits.
+  const select = columns
+    .map((column) =>
+      column.dataType === 'float'
+        ? `CAST(${quoteIdentifier(column.name)} AS DOUBLE)`
+        : quoteIdentifier(column.name),
+    )
+    .join(', ');
+  const order = (
+    table.uniqueKey.length > 0 ? table.uniqueKey : columns.map((column) => column.name)
+  )
+    .map((name) => orderTerm(table, name))
+    .join(', ');
+  const toLiterals = (row: (Buffer | null)[]): RowLiterals => {
+    const literals = new Array<string>(kinds.length);
+    for (let index = 0; index < kinds.length; index += 1) {
+      literals[index] = sqlLiteral(row[index] ?? null, kinds[index] ?? 'string');
+    }
+    return literals;
+  };
+  return {
+    sql: `SELECT ${select} FROM ${quoteIdentifier(database)}.${quoteIdentifier(table.name)} ORDER BY ${order}`,
+    toLiterals,
+  };
+}
 
 /**
  * Text columns are ordered by their bytes: under a case-insensitive collation 'a' and 'A'

@@ -20,7 +20,10 @@ describe('the PostgreSQL engine', () => {
       CREATE SEQUENCE public.tickets START 100;
     `);
     const { options } = await pgConnectionTo(source.name);
-    const session = await postgresqlEngine.openSession(options);
+    const session = await postgresqlEngine.openSession({
+      ...options,
+      user: options.user ?? 'postgres',
+    });
     const statements: string[] = [];
     let sourceTableAfter: readonly string[] | undefined;
     try {
@@ -51,7 +54,10 @@ describe('the PostgreSQL engine', () => {
     const target = await createPgTestDatabase('sbtest_pgengine_t');
     for (const statement of statements) await target.exec(statement);
     const { options: targetOptions } = await pgConnectionTo(target.name);
-    const again = await postgresqlEngine.openSession(targetOptions);
+    const again = await postgresqlEngine.openSession({
+      ...targetOptions,
+      user: targetOptions.user ?? 'postgres',
+    });
     try {
       const inventory = await again.listObjects(target.name);
       expect(inventory.tables).toEqual(['public.items']);

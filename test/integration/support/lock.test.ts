@@ -88,4 +88,21 @@ describe('lock owner', () => {
     }
     expect(existsSync(lockPath)).toBe(false);
   });
+
+  it('stays held past its first refresh (10 s), and is removed on release', async () => {
+    // The owner file was written into the lock directory after proper-lockfile recorded its
+    // mtime: the refresh 10 s on took the lock for compromised, so a snapshot of more than
+    // 10 s failed ("taken over by another run") and left its lock behind (issue 17).
+    const lockPath = await createTempDir('lock').then((dir) => join(dir, 'h.lock'));
+    const held = await acquireLock(lockPath);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 11_500));
+      expect(() => {
+        held.assertHeld();
+      }).not.toThrow();
+    } finally {
+      await held.release();
+    }
+    expect(existsSync(lockPath)).toBe(false);
+  }, 30_000);
 });
