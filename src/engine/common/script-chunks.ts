@@ -60,3 +60,13 @@ export function statementOf(pieces: readonly Buffer[], line: number, end: number
   // A statement ended by a delimiter at the end of its line keeps no trailing white space.
   return { sql: bytes.toString('utf8').trimEnd(), line, end };
 }
+
+/** The statement a script ends with when no delimiter ends it; undefined when it is only white space. */
+export function lastStatement(
+  pieces: readonly Buffer[],
+  line: number,
+  end: number,
+): ScriptStatement | undefined {
+  const rest = statementOf(pieces, line, end);
+  return rest.sql === '' ? undefined : rest;
+}

@@ -9,7 +9,13 @@
  * taken, so memory stays bounded by the longest statement whatever the script's size.
  */
 
-import { countNewlines, lineAligned, NEWLINE, statementOf } from '../common/script-chunks.js';
+import {
+  countNewlines,
+  lastStatement,
+  lineAligned,
+  NEWLINE,
+  statementOf,
+} from '../common/script-chunks.js';
 import type { ScriptStatement } from '../engine.js';
 
 export type { ScriptStatement } from '../engine.js';
@@ -213,10 +219,8 @@ export async function* readScript(
     if (started) pieces.push(chunk.subarray(pieceStart, length));
     consumed += length;
   }
-  if (started) {
-    const rest = statementOf(pieces, startLine, consumed);
-    if (rest.sql.trim() !== '') yield { ...rest, sql: rest.sql.trimEnd() };
-  }
+  const rest = started ? lastStatement(pieces, startLine, consumed) : undefined;
+  if (rest !== undefined) yield rest;
 }
 
 function matchesAt(chunk: Buffer, index: number, delimiter: Buffer): boolean {

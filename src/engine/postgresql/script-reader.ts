@@ -13,7 +13,13 @@
  * Works on bytes, a line at a time, and pulls from its source only as fast as statements are
  * taken, so memory stays bounded by the longest statement whatever the script's size.
  */
-import { countNewlines, lineAligned, NEWLINE, statementOf } from '../common/script-chunks.js';
+import {
+  countNewlines,
+  lastStatement,
+  lineAligned,
+  NEWLINE,
+  statementOf,
+} from '../common/script-chunks.js';
 import type { ScriptStatement } from '../engine.js';
 
 const SINGLE_QUOTE = 0x27;
@@ -365,8 +371,6 @@ export async function* readPsqlScript(
     if (started) pieces.push(chunk.subarray(pieceStart, length));
     consumed += length;
   }
-  if (started) {
-    const rest = statementOf(pieces, startLine, consumed);
-    if (rest.sql.trim() !== '') yield rest;
-  }
+  const rest = started ? lastStatement(pieces, startLine, consumed) : undefined;
+  if (rest !== undefined) yield rest;
 }
