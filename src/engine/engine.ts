@@ -452,7 +452,7 @@ export interface ScriptStatement {
   readonly sql: string;
   /** 1-based line where the statement starts, for error messages. */
   readonly line: number;
-  /** Byte offset in the script just after the statement's delimiter. */
+  /** Byte offset in the script just after the statement's delimiter (or its last byte). */
   readonly end: number;
 }
 

@@ -3,6 +3,15 @@
  * a sentence a user understands and a remedy. Never copies `err.sql`, which may hold values.
  */
 import { EngineError } from '../../errors.js';
+import {
+  driverFields,
+  missingDatabaseError,
+  otherDriverError,
+  SESSION_ABORTED,
+  sessionAbortedError,
+  UNREACHABLE_SOCKET_CODES,
+  unreachableError,
+} from '../common/driver-error.js';
 
 interface DriverError {
   code?: string;
@@ -14,19 +23,9 @@ interface DriverError {
 }
 
 /** The code of the error that `MariadbSession.abort()` fails the statements of its session with. */
-export const SESSION_ABORTED = 'SESSION_ABORTED';
+export { SESSION_ABORTED };
 
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOENT',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNRESET',
-  'EPIPE',
-  'PROTOCOL_CONNECTION_LOST',
-]);
+const UNREACHABLE = new Set([...UNREACHABLE_SOCKET_CODES, 'PROTOCOL_CONNECTION_LOST']);
 
 /**
  * The EngineError for `error`, raised while doing `action` (e.g. "reading rows of `t`") on
@@ -34,9 +33,7 @@ const UNREACHABLE = new Set([
  */
 export function mapDriverError(error: unknown, action: string, target = 'the server'): EngineError {
   if (error instanceof EngineError) return error;
-  const driver = (
-    typeof error === 'object' && error !== null ? error : { message: String(error) }
-  ) as DriverError;
+  const driver = driverFields(error) as DriverError;
   const code = driver.code ?? 'UNKNOWN';
   const details = {
     code,
@@ -46,14 +43,17 @@ export function mapDriverError(error: unknown, action: string, target = 'the ser
   };
 
   if (UNREACHABLE.has(code)) {
-    return new EngineError(`cannot reach the database server ${target} (${code}) while ${action}`, {
-      ...details,
-      hint: 'Is MariaDB running and listening there? Check database.host/port/socket in the config, or start the server (e.g. `systemctl start mariadb`).',
-    });
+    return unreachableError(
+      `the database server ${target}`,
+      code,
+      action,
+      details,
+      'Is MariaDB running and listening there? Check database.host/port/socket in the config, or start the server (e.g. `systemctl start mariadb`).',
+    );
   }
   switch (code) {
     case SESSION_ABORTED:
-      return new EngineError(`stopped while ${action}: the connection was dropped`, details);
+      return sessionAbortedError(action, details);
     case 'ER_ACCESS_DENIED_ERROR':
     case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR':
       return new EngineError(`access denied for ${target}`, {
@@ -72,14 +72,8 @@ export function mapDriverError(error: unknown, action: string, target = 'the ser
         },
       );
     case 'ER_BAD_DB_ERROR':
-      return new EngineError(`the database does not exist (${driver.sqlMessage ?? code})`, {
-        ...details,
-        hint: 'Check database.name in the config; `schema_backup check` lists what it sees.',
-      });
+      return missingDatabaseError(driver.sqlMessage ?? code, details);
     default:
-      return new EngineError(
-        `database error while ${action}: ${driver.sqlMessage ?? driver.message ?? code} (${code})`,
-        details,
-      );
+      return otherDriverError(action, driver.sqlMessage ?? driver.message ?? code, code, details);
   }
 }

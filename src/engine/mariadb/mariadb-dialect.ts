@@ -8,7 +8,7 @@ import type {
   SqlDialect,
 } from '../engine.js';
 import { InternalError } from '../../errors.js';
-import { escapeCommentText } from '../../support/printable.js';
+import { commentLine } from '../common/comment-lines.js';
 import { splitDefiner } from './normalize-create.js';
 import { quoteIdentifier, quoteString } from './sql-literal.js';
 import { isAsciiSafeCharset, isUtf8Charset } from './statement-guard.js';
@@ -36,7 +36,7 @@ export const mariadbDialect: SqlDialect = {
   quoteIdentifier,
   quoteString,
   statementLine: (sql: string) => `${sql};\n`,
-  comment: (text: string) => `-- ${escapeCommentText(text)}`,
+  comment: commentLine,
   scriptPreamble: PREAMBLE,
   insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string {
     const values = rows.map((row) => `(${row.join(',')})`).join(',');
@@ -79,7 +79,7 @@ function replayableLines(definition: ObjectDefinition, withContext: boolean): re
   // The client character set and collation it was created under: a routine's body is read
   // in them each time it runs, and its literals take them.
   const context = withContext ? creationContext(definition) : { notes: [], before: [], after: [] };
-  for (const note of context.notes) lines.push(`-- ${escapeCommentText(note)}`);
+  for (const note of context.notes) lines.push(commentLine(note));
   for (const statement of context.before) lines.push(`${statement};`);
   const needsDelimiter =
     definition.kind === 'trigger' ||

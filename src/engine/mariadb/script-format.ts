@@ -1,6 +1,6 @@
 /** The MariaDB/MySQL script format as it is read back: statements, and what a file may hold. */
 import type { FileExpectation, ScriptFormat } from '../engine.js';
-import { unescapeCommentText } from '../../support/printable.js';
+import { commentText } from '../common/comment-lines.js';
 import { LOAD_SQL_MODE, mariadbDialect } from './mariadb-dialect.js';
 import { insertTable, mariadbAdminStatements, splitInsert } from './admin-statements.js';
 import { parseCreateTable } from './parse-create-table.js';
@@ -17,10 +17,6 @@ import { StatementGuard } from './statement-guard.js';
 
 /** The character set every file starts in (the first statement of the preamble). */
 const FILE_CHARSET = 'utf8mb4';
-
-function commentText(line: string): string | undefined {
-  return line.startsWith('-- ') ? unescapeCommentText(line.slice(3)) : undefined;
-}
 
 export const mariadbScriptFormat: ScriptFormat = {
   readStatements: readScript,

@@ -9,16 +9,17 @@
  * taken, so memory stays bounded by the longest statement whatever the script's size.
  */
 
-export interface ScriptStatement {
-  /** Without the delimiter and the comments before it. */
-  readonly sql: string;
-  /** 1-based line where the statement starts, for error messages. */
-  readonly line: number;
-  /** Byte offset in the script just after the statement's delimiter (or its last byte). */
-  readonly end: number;
-}
+import {
+  countNewlines,
+  lastStatement,
+  lineAligned,
+  NEWLINE,
+  statementOf,
+} from '../common/script-chunks.js';
+import type { ScriptStatement } from '../engine.js';
 
-const NEWLINE = 0x0a;
+export type { ScriptStatement } from '../engine.js';
+
 const SINGLE_QUOTE = 0x27;
 const DOUBLE_QUOTE = 0x22;
 const BACKTICK = 0x60;
@@ -48,34 +49,6 @@ for (const byte of [SINGLE_QUOTE, DOUBLE_QUOTE, BACKTICK, NEWLINE, DASH, HASH, S
 /** Space, tab, newline, carriage return, and the other control bytes. */
 function isSpaceOrControl(byte: number | undefined): boolean {
   return byte === undefined || byte <= 0x20;
-}
-
-/**
- * Line-aligned chunks of the bytes `chunks` yields: each ends with a newline (the last may
- * not), so that every look-ahead of the splitter stays inside one chunk.
- */
-async function* lineAligned(
-  chunks: AsyncIterable<Buffer | Uint8Array | string>,
-): AsyncIterable<Buffer> {
-  let carry: Buffer | undefined;
-  for await (const input of chunks) {
-    let chunk =
-      typeof input === 'string'
-        ? Buffer.from(input)
-        : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    if (carry !== undefined) {
-      chunk = Buffer.concat([carry, chunk]);
-      carry = undefined;
-    }
-    const last = chunk.lastIndexOf(NEWLINE);
-    if (last === -1) {
-      carry = chunk;
-      continue;
-    }
-    if (last < chunk.length - 1) carry = chunk.subarray(last + 1);
-    yield chunk.subarray(0, last + 1);
-  }
-  if (carry !== undefined && carry.length > 0) yield carry;
 }
 
 /** `DELIMITER x` at `start` of `chunk` (case-insensitive): the new delimiter and where its line ends. */
@@ -246,10 +219,8 @@ export async function* readScript(
     if (started) pieces.push(chunk.subarray(pieceStart, length));
     consumed += length;
   }
-  if (started) {
-    const rest = statementOf(pieces, startLine, consumed);
-    if (rest.sql.trim() !== '') yield { ...rest, sql: rest.sql.trimEnd() };
-  }
+  const rest = started ? lastStatement(pieces, startLine, consumed) : undefined;
+  if (rest !== undefined) yield rest;
 }
 
 function matchesAt(chunk: Buffer, index: number, delimiter: Buffer): boolean {
@@ -257,26 +228,4 @@ function matchesAt(chunk: Buffer, index: number, delimiter: Buffer): boolean {
     if (chunk[index + offset] !== delimiter[offset]) return false;
   }
   return true;
-}
-
-function countNewlines(chunk: Buffer, from: number, to: number): number {
-  if (to - from < 64) {
-    let count = 0;
-    for (let at = from; at < to; at += 1) if (chunk[at] === NEWLINE) count += 1;
-    return count;
-  }
-  let count = 0;
-  for (
-    let at = chunk.indexOf(NEWLINE, from);
-    at !== -1 && at < to;
-    at = chunk.indexOf(NEWLINE, at + 1)
-  )
-    count += 1;
-  return count;
-}
-
-function statementOf(pieces: readonly Buffer[], line: number, end: number): ScriptStatement {
-  const bytes = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
-  // A statement ended by a delimiter at the end of its line keeps no trailing white space.
-  return { sql: bytes.toString('utf8').trimEnd(), line, end };
 }

@@ -8,6 +8,7 @@
  * A cursor, not a token list: `next()` moves to the next token and sets `type`, `start`, `end`,
  * so the rows of a large INSERT are checked without allocating per value.
  */
+import { digitsEnd, exponentEnd, isDigit } from '../common/lexer-chars.js';
 
 export interface LexModes {
   /** Backslash is an ordinary character in strings. */
@@ -53,10 +54,6 @@ function isIdentifierChar(code: number): boolean {
     code === 0x24 ||
     code >= 0x80
   );
-}
-
-function isDigit(code: number): boolean {
-  return code >= 0x30 && code <= 0x39;
 }
 
 function isHexDigit(code: number): boolean {
@@ -277,20 +274,9 @@ export class SqlLexer {
         return this.token(second === 0x78 ? 'hex' : 'bit', stop);
       stop = at;
     }
-    while (stop < sql.length && isDigit(sql.charCodeAt(stop))) stop += 1;
-    if (sql.charCodeAt(stop) === C_DOT) {
-      stop += 1;
-      while (stop < sql.length && isDigit(sql.charCodeAt(stop))) stop += 1;
-    }
-    if ((sql.charCodeAt(stop) | 0x20) === 0x65) {
-      let exponent = stop + 1;
-      const sign = sql.charCodeAt(exponent);
-      if (sign === 0x2b || sign === 0x2d) exponent += 1;
-      if (isDigit(sql.charCodeAt(exponent))) {
-        stop = exponent;
-        while (stop < sql.length && isDigit(sql.charCodeAt(stop))) stop += 1;
-      }
-    }
+    stop = digitsEnd(sql, stop);
+    if (sql.charCodeAt(stop) === C_DOT) stop = digitsEnd(sql, stop + 1);
+    stop = exponentEnd(sql, stop);
     // `1abc` is a name, not a number followed by a word.
     if (stop < sql.length && isIdentifierChar(sql.charCodeAt(stop))) {
       while (stop < sql.length && isIdentifierChar(sql.charCodeAt(stop))) stop += 1;

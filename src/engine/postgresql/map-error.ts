@@ -4,6 +4,15 @@
  * hold row values), nor a password.
  */
 import { EngineError } from '../../errors.js';
+import {
+  driverFields,
+  missingDatabaseError,
+  otherDriverError,
+  SESSION_ABORTED,
+  sessionAbortedError,
+  UNREACHABLE_SOCKET_CODES,
+  unreachableError,
+} from '../common/driver-error.js';
 
 interface DriverError {
   code?: string;
@@ -12,19 +21,9 @@ interface DriverError {
 }
 
 /** The code of the error that `PostgresqlSession.abort()` fails the statements of its session with. */
-export const SESSION_ABORTED = 'SESSION_ABORTED';
+export { SESSION_ABORTED };
 
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOENT',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNRESET',
-  'EPIPE',
-  'CONNECTION_LOST',
-]);
+const UNREACHABLE = new Set([...UNREACHABLE_SOCKET_CODES, 'CONNECTION_LOST']);
 
 /** SQLSTATEs by the condition names of the PostgreSQL manual (appendix A), for the ones we name. */
 const CONDITION_NAMES: Readonly<Record<string, string>> = {
@@ -55,9 +54,7 @@ const LOST_MESSAGES =
  */
 export function mapDriverError(error: unknown, action: string, target = 'the server'): EngineError {
   if (error instanceof EngineError) return error;
-  const driver = (
-    typeof error === 'object' && error !== null ? error : { message: String(error) }
-  ) as DriverError;
+  const driver = driverFields(error) as DriverError;
   const message = driver.message ?? String(error);
   let code = driver.code ?? 'UNKNOWN';
   if (code === 'UNKNOWN' && LOST_MESSAGES.test(message)) code = 'CONNECTION_LOST';
@@ -69,15 +66,14 @@ export function mapDriverError(error: unknown, action: string, target = 'the ser
     cause: error,
   };
 
-  if (code === SESSION_ABORTED)
-    return new EngineError(`stopped while ${action}: the connection was dropped`, details);
+  if (code === SESSION_ABORTED) return sessionAbortedError(action, details);
   if (UNREACHABLE.has(code)) {
-    return new EngineError(
-      `cannot reach the PostgreSQL server ${target} (${code}) while ${action}`,
-      {
-        ...details,
-        hint: 'Is PostgreSQL running and listening there (`pg_isready -h HOST -p PORT`)? Check database.host/port/socket in the config, $PGHOST/$PGPORT and the service, or start the server (e.g. `pg_ctlcluster 15 main start`).',
-      },
+    return unreachableError(
+      `the PostgreSQL server ${target}`,
+      code,
+      action,
+      details,
+      'Is PostgreSQL running and listening there (`pg_isready -h HOST -p PORT`)? Check database.host/port/socket in the config, $PGHOST/$PGPORT and the service, or start the server (e.g. `pg_ctlcluster 15 main start`).',
     );
   }
   if (/does not support SSL/i.test(message)) {
@@ -99,14 +95,8 @@ export function mapDriverError(error: unknown, action: string, target = 'the ser
         hint: 'A snapshot needs USAGE on every schema it reads, SELECT on its tables and sequences, and a role that row-level security does not filter (the owner, or BYPASSRLS).',
       });
     case '3D000':
-      return new EngineError(`the database does not exist (${message})`, {
-        ...details,
-        hint: 'Check database.name in the config; `schema_backup check` lists what it sees.',
-      });
+      return missingDatabaseError(message, details);
     default:
-      return new EngineError(
-        `database error while ${action}: ${message} (${details.code})`,
-        details,
-      );
+      return otherDriverError(action, message, details.code, details);
   }
 }

@@ -9,6 +9,8 @@
  * so the rows of a large INSERT are checked without allocating per value.
  */
 
+import { digitsEnd, exponentEnd, isDigit } from '../common/lexer-chars.js';
+
 export type PgTokenType =
   'word' | 'identifier' | 'string' | 'number' | 'parameter' | 'punctuation' | 'end';
 
@@ -25,10 +27,6 @@ function isWordStart(code: number): boolean {
 
 function isWordPart(code: number): boolean {
   return isWordStart(code) || isDigit(code) || code === 0x24;
-}
-
-function isDigit(code: number): boolean {
-  return code >= 0x30 && code <= 0x39;
 }
 
 export class PgLexer {
@@ -70,11 +68,7 @@ export class PgLexer {
       return this.token('punctuation', at + 1);
     }
     if (code === 0x24) {
-      if (isDigit(following)) {
-        let stop = at + 1;
-        while (stop < sql.length && isDigit(sql.charCodeAt(stop))) stop += 1;
-        return this.token('parameter', stop);
-      }
+      if (isDigit(following)) return this.token('parameter', digitsEnd(sql, at + 1));
       let stop = at + 1;
       if (isWordStart(following)) {
         stop += 1;
@@ -184,21 +178,10 @@ export class PgLexer {
 
   private number(at: number): PgTokenType {
     const sql = this.sql;
-    let stop = at;
-    while (stop < sql.length && isDigit(sql.charCodeAt(stop))) stop += 1;
-    if (sql.charCodeAt(stop) === 0x2e && sql.charCodeAt(stop + 1) !== 0x2e) {
-      stop += 1;
-      while (stop < sql.length && isDigit(sql.charCodeAt(stop))) stop += 1;
-    }
-    if ((sql.charCodeAt(stop) | 0x20) === 0x65) {
-      let exponent = stop + 1;
-      const sign = sql.charCodeAt(exponent);
-      if (sign === 0x2b || sign === 0x2d) exponent += 1;
-      if (isDigit(sql.charCodeAt(exponent))) {
-        stop = exponent;
-        while (stop < sql.length && isDigit(sql.charCodeAt(stop))) stop += 1;
-      }
-    }
+    let stop = digitsEnd(sql, at);
+    if (sql.charCodeAt(stop) === 0x2e && sql.charCodeAt(stop + 1) !== 0x2e)
+      stop = digitsEnd(sql, stop + 1);
+    stop = exponentEnd(sql, stop);
     // `1abc` is read differently by server versions: refused.
     if (stop < sql.length && isWordPart(sql.charCodeAt(stop)))
       throw new PgLexError('a number run into a word');

@@ -11,7 +11,7 @@ import type {
   SqlDialect,
 } from '../engine.js';
 import { InternalError } from '../../errors.js';
-import { escapeCommentText } from '../../support/printable.js';
+import { commentLine } from '../common/comment-lines.js';
 import { quoteName, quoteQualified } from './names.js';
 import { quoteString } from './value-literals.js';
 
@@ -51,7 +51,7 @@ export const postgresqlDialect: SqlDialect = {
   quoteIdentifier: quoteQualified,
   quoteString,
   statementLine: (sql: string) => `${sql};\n`,
-  comment: (text: string) => `-- ${escapeCommentText(text)}`,
+  comment: commentLine,
   scriptPreamble: PREAMBLE,
   creationContext: () => NO_CONTEXT,
   databaseDefaultsStatement(defaults: DatabaseDefaults): string {

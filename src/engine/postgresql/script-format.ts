@@ -1,7 +1,7 @@
 /** The PostgreSQL script format as it is read back: statements, and what a file may hold. */
 import type { AdminStatements, DumpScript, FileExpectation, ScriptFormat } from '../engine.js';
 import { InternalError } from '../../errors.js';
-import { unescapeCommentText } from '../../support/printable.js';
+import { commentText } from '../common/comment-lines.js';
 import { PgLexer } from './pg-lexer.js';
 import { readPsqlScript } from './script-reader.js';
 import { PgStatementGuard, type PgFileExpectation } from './statement-guard.js';
@@ -46,10 +46,6 @@ function quoteQualified(name: string): string {
   return dot === -1
     ? quoteIdentifier(name)
     : `${quoteIdentifier(name.slice(0, dot))}.${quoteIdentifier(name.slice(dot + 1))}`;
-}
-
-function commentText(line: string): string | undefined {
-  return line.startsWith('-- ') ? unescapeCommentText(line.slice(3)) : undefined;
 }
 
 function notYet(what: string): never {

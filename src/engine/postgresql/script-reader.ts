@@ -13,9 +13,15 @@
  * Works on bytes, a line at a time, and pulls from its source only as fast as statements are
  * taken, so memory stays bounded by the longest statement whatever the script's size.
  */
+import {
+  countNewlines,
+  lastStatement,
+  lineAligned,
+  NEWLINE,
+  statementOf,
+} from '../common/script-chunks.js';
 import type { ScriptStatement } from '../engine.js';
 
-const NEWLINE = 0x0a;
 const SINGLE_QUOTE = 0x27;
 const DOUBLE_QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -72,34 +78,6 @@ for (const byte of [
 /** The same, with the bytes that start a word, while words are being followed. */
 const SPECIAL_WITH_WORDS = new Uint8Array(SPECIAL);
 for (let byte = 0; byte < 256; byte += 1) if (isWordStart(byte)) SPECIAL_WITH_WORDS[byte] = 1;
-
-/**
- * Line-aligned chunks of the bytes `chunks` yields: each ends with a newline (the last may
- * not), so that every look-ahead of the splitter stays inside one chunk.
- */
-async function* lineAligned(
-  chunks: AsyncIterable<Buffer | Uint8Array | string>,
-): AsyncIterable<Buffer> {
-  let carry: Buffer | undefined;
-  for await (const input of chunks) {
-    let chunk =
-      typeof input === 'string'
-        ? Buffer.from(input)
-        : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    if (carry !== undefined) {
-      chunk = Buffer.concat([carry, chunk]);
-      carry = undefined;
-    }
-    const last = chunk.lastIndexOf(NEWLINE);
-    if (last === -1) {
-      carry = chunk;
-      continue;
-    }
-    if (last < chunk.length - 1) carry = chunk.subarray(last + 1);
-    yield chunk.subarray(0, last + 1);
-  }
-  if (carry !== undefined && carry.length > 0) yield carry;
-}
 
 /**
  * psql's way of telling a CREATE FUNCTION/PROCEDURE's `BEGIN ATOMIC … END` body (in whose
@@ -393,24 +371,6 @@ export async function* readPsqlScript(
     if (started) pieces.push(chunk.subarray(pieceStart, length));
     consumed += length;
   }
-  if (started) {
-    const rest = statementOf(pieces, startLine, consumed);
-    if (rest.sql.trim() !== '') yield rest;
-  }
-}
-
-function countNewlines(chunk: Buffer, from: number, to: number): number {
-  let count = 0;
-  for (
-    let at = chunk.indexOf(NEWLINE, from);
-    at !== -1 && at < to;
-    at = chunk.indexOf(NEWLINE, at + 1)
-  )
-    count += 1;
-  return count;
-}
-
-function statementOf(pieces: readonly Buffer[], line: number, end: number): ScriptStatement {
-  const bytes = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
-  return { sql: bytes.toString('utf8').trimEnd(), line, end };
+  const rest = started ? lastStatement(pieces, startLine, consumed) : undefined;
+  if (rest !== undefined) yield rest;
 }
