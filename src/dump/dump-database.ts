@@ -132,6 +132,8 @@ interface PlannedTable {
   readonly estimatedBytes: number;
   /** Storage engine, lower case (e.g. `innodb`). */
   readonly engine: string;
+  /** Read at the shared snapshot's instant (see TableSizeEstimate.transactional). */
+  readonly transactional: boolean;
 }
 
 /** A unit of reading: a whole table, or one key range of it. */
@@ -581,6 +583,7 @@ async function planDatabase(
       estimatedRows: sizes.get(name)?.rows ?? 0,
       estimatedBytes: sizes.get(name)?.bytes ?? 0,
       engine: sizes.get(name)?.engine.toLowerCase() ?? '',
+      transactional: sizes.get(name)?.transactional ?? true,
     });
   }
   const referenced = dump.referencedTables(found.map((table) => table.definition.sql));
@@ -659,7 +662,7 @@ function orderViews(dump: DumpScript, views: readonly ObjectDefinition[]): Objec
 function nonTransactionalTables(plan: readonly PlannedDatabase[]): string[] {
   return plan.flatMap((database) =>
     database.tables
-      .filter((table) => table.engine !== 'innodb' && table.engine !== '')
+      .filter((table) => !table.transactional)
       .map((table) => `${database.name}.${table.description.name} (${table.engine})`),
   );
 }

@@ -226,10 +226,11 @@ export interface TableSizeEstimate {
   readonly bytes: number;
   readonly engine: string;
   /**
-   * Whether a consistent-snapshot read sees the table at the snapshot's instant; omitted: as
-   * the engine name says (MariaDB/MySQL: InnoDB). PostgreSQL tables always are.
+   * Whether a consistent-snapshot read sees the table at the snapshot's instant (MariaDB:
+   * InnoDB and RocksDB tables; PostgreSQL: every table). The engine decides: workflows know no
+   * storage engine by name.
    */
-  readonly transactional?: boolean | undefined;
+  readonly transactional: boolean;
 }
 
 /**

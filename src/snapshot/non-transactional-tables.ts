@@ -7,13 +7,6 @@ import type { TableSizeEstimate } from '../engine/engine.js';
 import { printable } from '../support/printable.js';
 import type { SnapshotPlan } from './plan-snapshot.js';
 
-/**
- * Storage engines (lower case) whose reads in a consistent-snapshot transaction all see its
- * instant. InnoDB is MariaDB's and MySQL's one such engine in common use (RocksDB too, when
- * the plugin is installed).
- */
-const TRANSACTIONAL_ENGINES: ReadonlySet<string> = new Set(['innodb', 'rocksdb']);
-
 /** A table whose rows are not read at the snapshot's instant. */
 export interface NonTransactionalTable {
   readonly name: string;
@@ -24,18 +17,16 @@ export interface NonTransactionalTable {
 /**
  * The tables of `plan` whose rows the snapshot reads (global rows into git, local rows into
  * the user-data copy) and whose engine in `sizes` is not transactional, in the plan's order.
- * Tables missing from `sizes`, or with no engine there, are left out.
+ * Tables missing from `sizes` are left out.
  */
 export function listNonTransactionalTables(
   plan: SnapshotPlan,
   sizes: ReadonlyMap<string, TableSizeEstimate>,
 ): NonTransactionalTable[] {
   return plan.tables.flatMap((table) => {
-    const engine = sizes.get(table.name)?.engine ?? '';
-    return table.rows !== 'none' &&
-      engine !== '' &&
-      !TRANSACTIONAL_ENGINES.has(engine.toLowerCase())
-      ? [{ name: table.name, engine }]
+    const estimate = sizes.get(table.name);
+    return table.rows !== 'none' && estimate !== undefined && !estimate.transactional
+      ? [{ name: table.name, engine: estimate.engine }]
       : [];
   });
 }

@@ -40,6 +40,13 @@ import {
 } from './insert-encoder.js';
 import { literalKindOf, quoteIdentifier, sqlLiteral } from './sql-literal.js';
 
+/**
+ * Storage engines (lower case) whose reads in a consistent-snapshot transaction all see its
+ * instant: InnoDB, and RocksDB where the plugin is installed. Aria, MyISAM, MEMORY, CSV… are
+ * read as they are when read.
+ */
+const MVCC_ENGINES: ReadonlySet<string> = new Set(['innodb', 'rocksdb']);
+
 export const SESSION_SETUP = [
   'SET NAMES utf8mb4',
   "SET SESSION time_zone = '+00:00'",
@@ -531,6 +538,8 @@ export class MariadbSession implements Session {
           rows: Number(row.tableRows ?? 0),
           bytes: Number(row.bytes ?? 0),
           engine: typeof row.engine === 'string' ? row.engine : '',
+          transactional:
+            typeof row.engine === 'string' && MVCC_ENGINES.has(row.engine.toLowerCase()),
         },
       ]),
     );
