@@ -5,7 +5,8 @@
  */
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
-import { loggerFor, type GlobalArgs } from './context.js';
+import type { GlobalArgs } from './context.js';
+import { loggerFor } from './logger-for.js';
 
 export interface BackupHostArgs {
   readonly backupHost?: string | undefined;

@@ -6,19 +6,21 @@
 import { join, resolve } from 'node:path';
 import { EXAMPLE_CONFIG_HINT, locateConfig } from '../config/locate-config.js';
 import { loadConfig, parseConfig } from '../config/load-config.js';
-import {
-  PASSWORD_ENV,
-  resolveConnection,
-  type ConnectionSettings,
-} from '../config/resolve-connection.js';
+import { resolveConnection, type ConnectionSettings } from '../config/resolve-connection.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { Repository } from '../git/repository.js';
 import { listHostDirectories } from '../snapshot/known-hosts.js';
 import { pathExists } from '../support/path-exists.js';
 import { fullyQualifiedHostName, hostNameProblem } from '../support/host-name.js';
-import { createStreamLogger, type Logger } from '../support/logger.js';
+import type { Logger } from '../support/logger.js';
 import { connectionOverrides, type ConnectionArgs } from './connection-options.js';
+import { loggerFor } from './logger-for.js';
+import { PASSWORD_VARIABLES, withdrawnPasswordVariables } from './password-variables.js';
+
+// Kept here too for the commands; main.ts imports them from their own light modules.
+export { loggerFor } from './logger-for.js';
+export { withdrawPasswordVariables } from './password-variables.js';
 
 /** Options every command accepts. */
 export interface GlobalArgs {
@@ -33,13 +35,6 @@ export interface CommandContext {
   readonly logger: Logger;
   /** Warnings of the config, already logged. */
   readonly configWarnings: readonly string[];
-}
-
-/** A logger at the level the flags ask for, writing to stderr. */
-export function loggerFor(args: GlobalArgs): Logger {
-  return createStreamLogger(
-    args.verbose === true ? 'debug' : args.quiet === true ? 'warn' : 'info',
-  );
 }
 
 /** Locates and loads the config, logging its warnings. */
@@ -121,29 +116,6 @@ export async function requireRepository(backupDir: string, what: string): Promis
   return repository;
 }
 
-/** Environment variables that may hold the database password. */
-const PASSWORD_VARIABLES = [PASSWORD_ENV, 'MYSQL_PWD'] as const;
-
-/** The password variables {@link withdrawPasswordVariables} took out of the environment. */
-let withdrawnVariables: Readonly<Record<string, string>> = {};
-
-/**
- * Takes `$SCHEMA_BACKUP_DB_PASSWORD` and `$MYSQL_PWD` out of `env` (the process's own by
- * default) and keeps their values for {@link connectionFor}. `cli/main.ts` calls it first,
- * before any child process can start: every child (git and its hooks, service commands,
- * notifiers, zstd, the upgrade command) copies the environment it is started with, so none
- * of them ever sees the password. Each call replaces what an earlier call kept.
- */
-export function withdrawPasswordVariables(env: NodeJS.ProcessEnv = process.env): void {
-  const taken: Record<string, string> = {};
-  for (const name of PASSWORD_VARIABLES) {
-    const value = env[name];
-    if (value !== undefined) taken[name] = value;
-    Reflect.deleteProperty(env, name);
-  }
-  withdrawnVariables = taken;
-}
-
 /**
  * The connection of the context's config, `--database` overriding `database.name` and the
  * connection options (`--socket`, `--port`, …: connection-options.ts) the other keys. The
@@ -155,7 +127,7 @@ export async function connectionFor(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ConnectionSettings> {
   const connection = await resolveConnection(context.config, {
-    env: { ...withdrawnVariables, ...env },
+    env: { ...withdrawnPasswordVariables(), ...env },
     database: args.database,
     overrides: connectionOverrides(args),
     warn: (message) => context.logger.warn(message),

@@ -1,5 +1,4 @@
 /** `schema_backup check`: validate the config, connect, and report every table's category. */
-import type { Argv } from 'yargs';
 import { engineFor } from '../engine-for.js';
 import { UsageError } from '../../errors.js';
 import {
@@ -9,19 +8,11 @@ import {
 import { hiddenObjectsWarnings } from '../../snapshot/hidden-objects.js';
 import { planSnapshot } from '../../snapshot/plan-snapshot.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
-import { withConnectionOptions } from '../connection-options.js';
 import { printable } from '../../support/printable.js';
 import { printJson, printLine } from '../output/print.js';
 
 export interface CheckArgs extends GlobalArgs {
   readonly json?: boolean | undefined;
-}
-
-export function checkBuilder(yargs: Argv): Argv<CheckArgs> {
-  return withConnectionOptions(yargs).option('json', {
-    type: 'boolean',
-    describe: 'print the report as JSON',
-  });
 }
 
 export async function checkHandler(args: CheckArgs): Promise<number> {

@@ -5,7 +5,6 @@
  * before a single byte is written.
  */
 import { join } from 'node:path';
-import type { Argv } from 'yargs';
 import { readIdentityFile } from '../../crypto/recipients.js';
 import { compressionOfName, type Compression } from '../../dump/compression.js';
 import { UsageError } from '../../errors.js';
@@ -26,36 +25,6 @@ export interface DecryptArgs extends GlobalArgs {
   readonly copy?: string | undefined;
   readonly identity?: string | undefined;
   readonly fromOffsite?: string | undefined;
-}
-
-export function decryptBuilder(yargs: Argv): Argv<DecryptArgs> {
-  return yargs
-    .positional('files', {
-      type: 'string',
-      array: true,
-      describe: '.age files to decrypt (default: the tables of a copy)',
-    })
-    .option('table', {
-      alias: 't',
-      type: 'string',
-      array: true,
-      describe: 'tables of the copy to decrypt (default: all)',
-    })
-    .option('copy', {
-      type: 'string',
-      describe: 'the copy: latest, or a timestamp directory name',
-      default: LATEST_LINK,
-    })
-    .option('identity', {
-      alias: 'i',
-      type: 'string',
-      describe: 'age identity file (default: encryption.identity_file)',
-    })
-    .option('from-offsite', {
-      type: 'string',
-      describe:
-        'take the copy from offsite.remote: a timestamp name, or nothing for the newest (or --copy)',
-    });
 }
 
 interface FileToDecrypt {

@@ -9,7 +9,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Argv } from 'yargs';
 import {
   compareWithModel,
   isDifferent,
@@ -41,16 +40,8 @@ import {
   type CommandContext,
   type GlobalArgs,
 } from '../context.js';
-import {
-  connectionOptionsGiven,
-  withConnectionOptions,
-  type ConnectionArgs,
-} from '../connection-options.js';
-import {
-  BACKUP_HOST_OPTION,
-  withBackupHostOption,
-  type BackupHostArgs,
-} from '../backup-host-option.js';
+import { connectionOptionsGiven, type ConnectionArgs } from '../connection-options.js';
+import { BACKUP_HOST_OPTION, type BackupHostArgs } from '../backup-host-option.js';
 import { patchText, summaryLines, wantsColor } from '../output/diff-summary.js';
 import { printJson, printLine, printPrepared } from '../output/print.js';
 
@@ -65,53 +56,6 @@ export interface DiffArgs extends GlobalArgs, BackupHostArgs, ConnectionArgs {
   readonly model?: string | undefined;
   readonly rows?: boolean | undefined;
   readonly backupDir?: string | undefined;
-}
-
-export function diffBuilder(yargs: Argv): Argv<DiffArgs> {
-  return withConnectionOptions(withBackupHostOption(yargs))
-    .positional('revisions', {
-      type: 'string',
-      array: true,
-      describe: 'A [B]: git revisions (default: HEAD and the working tree)',
-    })
-    .option('against-host', {
-      type: 'string',
-      describe: 'compare --backup-host with this host directory, at the same revision',
-    })
-    .option('live', {
-      type: 'boolean',
-      describe: 'compare the live database with the last commit; exit 3 on drift',
-    })
-    .option('stat', { type: 'boolean', describe: 'only the summary' })
-    .option('json', { type: 'boolean', describe: 'print the result as JSON' })
-    .option('table', {
-      type: 'string',
-      array: true,
-      describe: 'only these tables (shell patterns)',
-    })
-    .option('hosts', {
-      type: 'string',
-      array: true,
-      // Exactly two: a word after them is the revision (`diff --hosts A B HEAD~1`).
-      nargs: 2,
-      describe:
-        'A B: the committed snapshots of two host directories (at HEAD, or the one revision given); exit 3 when they differ',
-    })
-    .option('model', {
-      type: 'string',
-      describe:
-        'compare every other host directory with this one (at HEAD, or the one revision given); exit 3 when any differs',
-    })
-    .option('rows', {
-      type: 'boolean',
-      describe:
-        'compare the rows of global tables too (default: yes, but for --hosts and --model, which compare the schema); --no-rows leaves them out',
-    })
-    .option('backup-dir', {
-      type: 'string',
-      describe:
-        'with --hosts or --model: this clone of the shared repository instead of backup_dir (no config needed)',
-    });
 }
 
 export async function diffHandler(args: DiffArgs): Promise<number> {

@@ -4,9 +4,8 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { Argv } from 'yargs';
 import { collectRecipients } from '../../crypto/recipients.js';
-import { COMPRESSIONS, defaultCompression, type Compression } from '../../dump/compression.js';
+import { defaultCompression, type Compression } from '../../dump/compression.js';
 import { dumpDatabase, type DumpOptions } from '../../dump/dump-database.js';
 import { databasePart } from '../../dump/dump-format.js';
 import type { RunJournal } from '../../ops/run-journal.js';
@@ -14,13 +13,11 @@ import type { Interruption } from '../../support/interruption.js';
 import { engineFor } from '../engine-for.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
-import { withConnectionOptions } from '../connection-options.js';
 import { formatBytes } from '../output/format-bytes.js';
 import { progressReporter } from '../output/progress-bar.js';
 import { printJson } from '../output/print.js';
 import { uploadAfterRun } from '../offsite-after-run.js';
 import { withRunJournal } from '../with-run-journal.js';
-import { numberOption } from '../number-option.js';
 
 export interface DumpArgs extends GlobalArgs {
   readonly output?: string | undefined;
@@ -35,65 +32,6 @@ export interface DumpArgs extends GlobalArgs {
   readonly exclude?: string[] | undefined;
   readonly json?: boolean | undefined;
   readonly offsite?: boolean | undefined;
-}
-
-export function dumpBuilder(yargs: Argv): Argv<DumpArgs> {
-  return withConnectionOptions(yargs)
-    .option('output', {
-      alias: 'o',
-      type: 'string',
-      describe:
-        'write the dump to FILE (or directory with --dir), or to stdout with - (default: a timestamped name in dump.dir)',
-    })
-    .option('dir', {
-      type: 'boolean',
-      describe: 'directory form: one file per table (and per key range) plus manifest.json',
-    })
-    .option('compress', {
-      type: 'string',
-      choices: COMPRESSIONS,
-      describe: 'compression (default: dump.compression, else zstd when available, else gzip)',
-    })
-    .option('encrypt', {
-      type: 'boolean',
-      describe:
-        'encrypt to encryption.recipients (default: dump.encrypt, else yes when recipients are configured); --no-encrypt to write plain SQL',
-    })
-    .option('threads', {
-      type: 'number',
-      coerce: numberOption('--threads', { min: 1, max: 64, whole: true }),
-      describe: 'connections reading at once (default: dump.threads, else 2)',
-    })
-    .option('keep', {
-      type: 'boolean',
-      describe: 'mark the dump as manual: retention keeps it forever (<name>.keep)',
-    })
-    .option('databases', {
-      type: 'string',
-      array: true,
-      describe: 'dump these databases instead of database.name',
-    })
-    .option('all-databases', {
-      type: 'boolean',
-      describe: 'dump every database but mysql, information_schema, performance_schema and sys',
-    })
-    .option('only', {
-      type: 'string',
-      array: true,
-      describe: 'only tables matching these shell patterns (e.g. def_*)',
-    })
-    .option('exclude', {
-      type: 'string',
-      array: true,
-      describe: 'leave out tables matching these shell patterns',
-    })
-    .option('json', { type: 'boolean', describe: 'print the result as JSON' })
-    .option('offsite', {
-      type: 'boolean',
-      describe:
-        'upload the dump to offsite.remote (--no-offsite: keep it local); default yes when offsite: is configured and the dump goes to dump.dir',
-    })
-    .conflicts('databases', 'all-databases');
 }
 
 export async function dumpHandler(args: DumpArgs): Promise<number> {

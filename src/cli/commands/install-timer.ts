@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
-import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { installTimer, parseTimeOfDay, type TimerUnitOptions } from '../../ops/timer-units.js';
 import { parseDuration } from '../../support/duration.js';
@@ -23,30 +22,6 @@ export interface InstallTimerArgs extends GlobalArgs {
   readonly user?: string | undefined;
   readonly force?: boolean | undefined;
   readonly json?: boolean | undefined;
-}
-
-export function installTimerBuilder(yargs: Argv): Argv<InstallTimerArgs> {
-  return yargs
-    .option('root', {
-      type: 'string',
-      describe: 'install below this directory instead of / (etc/systemd/system or etc/cron.d)',
-      default: '/',
-    })
-    .option('dry-run', { type: 'boolean', describe: 'print the files; write nothing' })
-    .option('cron', { type: 'boolean', describe: 'install /etc/cron.d/schema_backup instead' })
-    .option('at', { type: 'string', describe: 'time of day, HH:MM', default: '02:30' })
-    .option('randomized-delay', {
-      type: 'string',
-      describe: 'random delay after --at (e.g. 15m)',
-      default: '15m',
-    })
-    .option('bin', {
-      type: 'string',
-      describe: 'path of the schema_backup executable (default: found on PATH, else this one)',
-    })
-    .option('user', { type: 'string', describe: 'run as this user instead of root' })
-    .option('force', { type: 'boolean', describe: 'replace installed files that differ' })
-    .option('json', { type: 'boolean', describe: 'print the files written as JSON' });
 }
 
 export async function installTimerHandler(args: InstallTimerArgs): Promise<number> {

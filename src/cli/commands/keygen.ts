@@ -1,20 +1,10 @@
 /** `schema_backup keygen`: make an age identity and print its recipient (public key). */
 import { open } from 'node:fs/promises';
-import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { printLine } from '../output/print.js';
 
 export interface KeygenArgs {
   readonly output?: string | undefined;
-}
-
-export function keygenBuilder(yargs: Argv): Argv<KeygenArgs> {
-  return yargs.option('output', {
-    alias: 'o',
-    type: 'string',
-    describe:
-      'write the identity to this file (mode 0600; never overwritten) and print only the recipient',
-  });
 }
 
 export async function keygenHandler(args: KeygenArgs): Promise<number> {

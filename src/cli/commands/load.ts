@@ -1,5 +1,4 @@
 /** `schema_backup load`: restore a dump file or directory into a database. */
-import type { Argv } from 'yargs';
 import { readIdentityFile } from '../../crypto/recipients.js';
 import { loadDump } from '../../dump/load-dump.js';
 import { engineFor } from '../engine-for.js';
@@ -13,12 +12,10 @@ import {
   type CommandContext,
   type GlobalArgs,
 } from '../context.js';
-import { withConnectionOptions } from '../connection-options.js';
 import { requireOffsiteStore } from '../ops-config.js';
 import { formatBytes } from '../output/format-bytes.js';
 import { progressReporter } from '../output/progress-bar.js';
 import { printJson } from '../output/print.js';
-import { numberOption } from '../number-option.js';
 
 export interface LoadArgs extends GlobalArgs {
   readonly dump?: string | undefined;
@@ -28,35 +25,6 @@ export interface LoadArgs extends GlobalArgs {
   readonly force?: boolean | undefined;
   readonly json?: boolean | undefined;
   readonly fromOffsite?: string | undefined;
-}
-
-export function loadBuilder(yargs: Argv): Argv<LoadArgs> {
-  return withConnectionOptions(yargs)
-    .positional('dump', { type: 'string', describe: 'a dump file or dump directory' })
-    .option('into', {
-      type: 'string',
-      describe:
-        'database to load a single-database dump into (default: the one it was taken from); created when missing',
-    })
-    .option('identity', {
-      type: 'string',
-      describe: 'age identity file for an encrypted dump (default: encryption.identity_file)',
-    })
-    .option('threads', {
-      type: 'number',
-      coerce: numberOption('--threads', { min: 1, max: 64, whole: true }),
-      describe: 'connections loading at once (default: dump.threads, else 2)',
-    })
-    .option('force', {
-      type: 'boolean',
-      describe: 'load into a database that already has objects (replaces them; no rollback)',
-    })
-    .option('from-offsite', {
-      type: 'string',
-      describe:
-        "take the dump from offsite.remote: its name or timestamp, or nothing for this host's newest",
-    })
-    .option('json', { type: 'boolean', describe: 'print the result as JSON' });
 }
 
 export async function loadHandler(args: LoadArgs): Promise<number> {

@@ -1,5 +1,4 @@
 /** `schema_backup log`: the snapshot history of a host directory, with what changed in each. */
-import type { Argv } from 'yargs';
 import { formatRowChanges } from '../../diff/count-row-changes.js';
 import { engineFor } from '../engine-for.js';
 import { readSnapshotLog, type LoggedChange } from '../../diff/snapshot-log.js';
@@ -7,35 +6,14 @@ import { UsageError } from '../../errors.js';
 import { Repository } from '../../git/repository.js';
 import { fileNameForObject, hostDirectory } from '../../snapshot/layout.js';
 import { hostNameFor, loadContext, requireKnownHost, type GlobalArgs } from '../context.js';
-import {
-  BACKUP_HOST_OPTION,
-  withBackupHostOption,
-  type BackupHostArgs,
-} from '../backup-host-option.js';
+import { BACKUP_HOST_OPTION, type BackupHostArgs } from '../backup-host-option.js';
 import { printJson, printLine } from '../output/print.js';
-import { numberOption } from '../number-option.js';
 
 export interface LogArgs extends GlobalArgs, BackupHostArgs {
   readonly table?: string | undefined;
   readonly since?: string | undefined;
   readonly maxCount?: number | undefined;
   readonly json?: boolean | undefined;
-}
-
-export function logBuilder(yargs: Argv): Argv<LogArgs> {
-  return withBackupHostOption(yargs)
-    .option('table', { alias: 't', type: 'string', describe: 'the history of one table' })
-    .option('since', {
-      type: 'string',
-      describe: 'commits after this date (as git log --since takes it)',
-    })
-    .option('max-count', {
-      alias: 'n',
-      type: 'number',
-      describe: 'at most this many commits',
-      coerce: numberOption('--max-count', { min: 1, whole: true }),
-    })
-    .option('json', { type: 'boolean', describe: 'print the history as JSON' });
 }
 
 export async function logHandler(args: LogArgs): Promise<number> {

@@ -1,5 +1,4 @@
 /** `schema_backup prune`: apply the retention policy to user-data copies and dumps of this host. */
-import type { Argv } from 'yargs';
 import { prune, type PruneResult } from '../../ops/prune.js';
 import { acquireHostLock } from '../../snapshot/work-dir.js';
 import type { Logger } from '../../support/logger.js';
@@ -13,30 +12,12 @@ import {
 } from '../ops-config.js';
 import { formatBytes } from '../output/format-bytes.js';
 import { printJson, printLine } from '../output/print.js';
-import { numberOption } from '../number-option.js';
 
 export interface PruneArgs extends GlobalArgs {
   readonly dryRun?: boolean | undefined;
   readonly json?: boolean | undefined;
   readonly waitLock?: number | undefined;
   readonly offsite?: boolean | undefined;
-}
-
-export function pruneBuilder(yargs: Argv): Argv<PruneArgs> {
-  return yargs
-    .option('dry-run', { type: 'boolean', describe: 'list what would be deleted; delete nothing' })
-    .option('wait-lock', {
-      type: 'number',
-      coerce: numberOption('--wait-lock', { min: 0 }),
-      describe: 'seconds to wait for a run on this host to finish',
-      default: 0,
-    })
-    .option('json', { type: 'boolean', describe: 'print the result as JSON' })
-    .option('offsite', {
-      type: 'boolean',
-      describe:
-        'also apply offsite.retention to the copies and dumps on offsite.remote (--no-offsite: local only); default yes when offsite: is configured',
-    });
 }
 
 /**

@@ -4,7 +4,6 @@
  * clears the record; `start --resume` starts what a run that did not finish left stopped,
  * even if its pid looks alive (the operator says it is not that run).
  */
-import type { Argv } from 'yargs';
 import { ServiceError, UsageError } from '../../errors.js';
 import { CommandServiceManager } from '../../services/service-manager.js';
 import { neverInterrupted } from '../../support/interruption.js';
@@ -16,19 +15,6 @@ export interface ServicesArgs extends GlobalArgs {
   readonly action?: string | undefined;
   readonly resume?: boolean | undefined;
   readonly json?: boolean | undefined;
-}
-
-const ACTIONS = ['stop', 'start', 'status'] as const;
-
-export function servicesBuilder(yargs: Argv): Argv<ServicesArgs> {
-  return yargs
-    .positional('action', { type: 'string', choices: ACTIONS, describe: 'what to do' })
-    .option('resume', {
-      type: 'boolean',
-      describe: 'start: only the services a run stopped and did not start again',
-    })
-    .option('json', { type: 'boolean', describe: 'status: print as JSON' })
-    .demandOption('action');
 }
 
 export async function servicesHandler(args: ServicesArgs): Promise<number> {

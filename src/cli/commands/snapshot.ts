@@ -1,6 +1,5 @@
 /** `schema_backup [snapshot]`: take a snapshot of the configured database and commit it. */
 import { dirname, resolve } from 'node:path';
-import type { Argv } from 'yargs';
 import { collectRecipients } from '../../crypto/recipients.js';
 import { ConfigError, CryptoError, ExitCode, PushError, UsageError } from '../../errors.js';
 import { fingerprintKeyPath } from '../../snapshot/user-data-copy.js';
@@ -20,13 +19,11 @@ import { uploadAfterRun } from '../offsite-after-run.js';
 import { journalSnapshot } from '../snapshot-run-summary.js';
 import { withRunJournal } from '../with-run-journal.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
-import { withConnectionOptions } from '../connection-options.js';
 import { printJson, printLine } from '../output/print.js';
 import { progressDisplay } from '../output/progress-bar.js';
 import { consumerControlFor, failIfNotStarted } from '../service-control.js';
 import { takeGuardedSnapshot, type ServiceMode } from '../../upgrade/guarded-snapshot.js';
 import type { ServicesOutcome } from '../../services/consumer-control.js';
-import { numberOption } from '../number-option.js';
 
 export interface SnapshotArgs extends GlobalArgs {
   readonly dryRun?: boolean | undefined;
@@ -38,54 +35,6 @@ export interface SnapshotArgs extends GlobalArgs {
   readonly ephemeralDirectory?: string | undefined;
   readonly keep?: boolean | undefined;
   readonly offsite?: boolean | undefined;
-}
-
-export function snapshotBuilder(yargs: Argv): Argv<SnapshotArgs> {
-  return withConnectionOptions(yargs)
-    .option('dry-run', {
-      type: 'boolean',
-      describe: 'read the database and report what would change; write and commit nothing',
-    })
-    .option('commit', {
-      type: 'boolean',
-      describe: 'commit the host directory (--no-commit: only write files); default git.commit',
-    })
-    .option('wait-lock', {
-      type: 'number',
-      coerce: numberOption('--wait-lock', { min: 0 }),
-      describe: 'seconds to wait for another run on this host directory to finish',
-      default: 0,
-    })
-    .option('json', { type: 'boolean', describe: 'print the result as JSON' })
-    .option('model', {
-      alias: 'm',
-      type: 'boolean',
-      describe:
-        'stop the consumers, restart the providers and wait for the database, snapshot, start the consumers again (also when the snapshot fails)',
-    })
-    .option('target', {
-      // -t/--target is the contract's (DESIGN.md); --keep-stopped says what it does, and is
-      // not restore's --target DB.
-      alias: ['t', 'keep-stopped'],
-      type: 'boolean',
-      describe: 'as --model, but leave the consumers stopped (before an upgrade)',
-    })
-    .option('ephemeral-directory', {
-      alias: 'e',
-      type: 'string',
-      describe: 'also write the rows of ephemeral tables into this directory',
-    })
-    .option('keep', {
-      type: 'boolean',
-      describe:
-        "mark this run's user-data copy (or the latest one) as manual: prune never deletes it",
-    })
-    .option('offsite', {
-      type: 'boolean',
-      describe:
-        "upload this run's user-data copy to offsite.remote (--no-offsite: keep this run local); default yes when offsite: is configured",
-    })
-    .conflicts('model', 'target');
 }
 
 /** Builds the workflow's options from the config and the command line. */

@@ -5,7 +5,6 @@
  * commit of every host directory of the shared repository, from git alone; exits 1 when any
  * host is stale.
  */
-import type { Argv } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { readStatus, type RunOverview, type StatusResult } from '../../ops/status.js';
 import { formatDuration, parseDuration } from '../../support/duration.js';
@@ -25,26 +24,6 @@ export interface StatusArgs extends GlobalArgs {
   readonly maxAge?: string | undefined;
   readonly allHosts?: boolean | undefined;
   readonly backupDir?: string | undefined;
-}
-
-export function statusBuilder(yargs: Argv): Argv<StatusArgs> {
-  return yargs
-    .option('max-age', {
-      type: 'string',
-      describe:
-        'exit 1 when the last successful snapshot is older than this (e.g. 26h, 90m, 2d); default status.max_age',
-    })
-    .option('all-hosts', {
-      type: 'boolean',
-      describe:
-        'every host directory of the repository: its last snapshot commit, stale past the max age (exit 1); no database needed',
-    })
-    .option('backup-dir', {
-      type: 'string',
-      describe:
-        'with --all-hosts: this clone of the shared repository instead of backup_dir (no config needed)',
-    })
-    .option('json', { type: 'boolean', describe: 'print the status as JSON' });
 }
 
 export async function statusHandler(args: StatusArgs): Promise<number> {

@@ -2,7 +2,6 @@
  * `schema_backup verify`: restore a snapshot into a scratch database and compare it with
  * what the snapshot recorded (exit 3 on any difference); `--live` compares the live database.
  */
-import type { Argv } from 'yargs';
 import { engineFor } from '../engine-for.js';
 import { ExitCode } from '../../errors.js';
 import { verifySnapshot, type ExpectedLocalRows } from '../../restore/verify-snapshot.js';
@@ -13,19 +12,15 @@ import {
   readFingerprintKey,
 } from '../../snapshot/user-data-copy.js';
 import { connectionFor, loadContext, type GlobalArgs } from '../context.js';
-import { withConnectionOptions } from '../connection-options.js';
 import { printable } from '../../support/printable.js';
 import { printJson, printLine } from '../output/print.js';
 import { progressDisplay } from '../output/progress-bar.js';
 import {
   chooseCopy,
-  userDataSelectionOptions,
-  snapshotSelectionOptions,
   snapshotSourceFor,
   userDataInputFor,
   type SnapshotSelectionArgs,
 } from './restore.js';
-import { numberOption } from '../number-option.js';
 
 export interface VerifyArgs extends GlobalArgs, SnapshotSelectionArgs {
   readonly live?: boolean | undefined;
@@ -34,21 +29,6 @@ export interface VerifyArgs extends GlobalArgs, SnapshotSelectionArgs {
   readonly userData?: boolean | undefined;
   readonly parallel?: number | undefined;
   readonly json?: boolean | undefined;
-}
-
-export function verifyBuilder(yargs: Argv): Argv<VerifyArgs> {
-  return withConnectionOptions(userDataSelectionOptions(snapshotSelectionOptions(yargs)))
-    .option('live', {
-      type: 'boolean',
-      describe: 'compare the live database with the snapshot instead of a restore',
-    })
-    .option('parallel', {
-      type: 'number',
-      coerce: numberOption('--parallel', { min: 1, max: 16, whole: true }),
-      default: 2,
-      describe: 'connections loading tables at once',
-    })
-    .option('json', { type: 'boolean', describe: 'print the result as JSON' });
 }
 
 export async function verifyHandler(args: VerifyArgs): Promise<number> {

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * Every module src/cli/main.ts loads before a command runs: the static imports and
+ * re-exports that stay in the built JavaScript (not `import type`), followed through the
+ * project's own files. `import()` inside a handler is not followed: that is the point.
+ */
+function startupModules(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    const key = relative(root, file);
+    if (seen.has(key)) return;
+    seen.add(key);
+    const source = readFileSync(file, 'utf8');
+    const statements = /^(?:import|export)\s+(type\s+)?(?:[^;'"]*?\s+from\s+)?'([^']+)';/gm;
+    for (const match of source.matchAll(statements)) {
+      if (match[1] !== undefined) continue;
+      const specifier = match[2] ?? '';
+      if (!specifier.startsWith('.')) {
+        seen.add(specifier);
+        continue;
+      }
+      visit(join(dirname(file), specifier.replace(/\.js$/, '.ts')));
+    }
+  };
+  visit(join(root, entry));
+  return seen;
+}
+
+describe('CLI start-up', () => {
+  it('loads no command handler, driver, git, age or diff module before a command runs', () => {
+    const loaded = [...startupModules('src/cli/main.ts')];
+    expect(loaded).toContain('src/cli/commands/snapshot-options.ts');
+    const handlers = loaded.filter(
+      (name) => name.startsWith('src/cli/commands/') && !name.endsWith('-options.ts'),
+    );
+    expect(handlers).toEqual([]);
+    const heavy = ['mysql2', 'pg', 'pg-cursor', 'age-encryption', 'simple-git', 'diff'];
+    expect(loaded.filter((name) => heavy.includes(name.split('/')[0] ?? ''))).toEqual([]);
+    expect(loaded).not.toContain('src/cli/context.ts');
+  });
+});
