@@ -215,3 +215,30 @@ async function runClient(program: string, options: string[], database: string): 
     );
   });
 }
+
+/**
+ * A pg client to `database` with pg's own type parsers (arrays as arrays), closed when the
+ * test finishes: for catalog readers written for them (definitions.ts).
+ */
+export async function pgClient(database: string): Promise<pg.Client> {
+  const client = new pg.Client(clientSettings(await postgresServer(), database));
+  await client.connect();
+  onTestFinished(async () => {
+    await client.end();
+  });
+  return client;
+}
+
+/** A fresh empty database `<label>_<random>`, dropped (with its connections) after the test. */
+export async function createPgDatabase(label = 'sbtest_pgddl'): Promise<string> {
+  return (await createPgTestDatabase(label)).name;
+}
+
+/** `pg_dump --schema-only --no-owner` of `database`, without its version lines. */
+export async function pgDumpSchema(database: string): Promise<string> {
+  const text = await runClient('pg_dump', ['--schema-only', '--no-owner'], database);
+  // Without its version lines and the random key of `\restrict` (pg_dump 15.14 and later).
+  return text
+    .replace(/^-- Dumped (?:from database|by pg_dump) version .*\n/gm, '')
+    .replace(/^\\(un)?restrict \S+$/gm, '\\$1restrict KEY');
+}

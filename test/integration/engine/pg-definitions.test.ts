@@ -20,7 +20,7 @@ import {
   type PgObjectDefinition,
 } from '../../../src/engine/postgresql/definitions.js';
 import { PG_SCHEMA_OBJECTS } from '../../fixtures/pg-schema-objects.js';
-import { createPgDatabase, pgClient, pgDumpSchema, psqlFile } from '../../helpers/pg-database.js';
+import { createPgDatabase, pgClient, pgDumpSchema, runPsql } from '../../helpers/postgres.js';
 
 /** The definitions of the fixture; regenerate with SCHEMA_BACKUP_UPDATE_GOLDEN=1. */
 const GOLDEN = 'test/golden/postgresql/definitions.sql';
@@ -110,7 +110,7 @@ describe('PostgreSQL definitions', () => {
         PREAMBLE.length,
       );
       try {
-        await psqlFile(target, file);
+        await runPsql(target, file);
       } catch (error) {
         throw new Error(
           `${definition.kind} ${definition.name}: ${String(error)}\n${fileText(definition)}`,
