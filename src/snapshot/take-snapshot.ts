@@ -23,7 +23,7 @@ import { removeLeftovers } from '../support/remove-leftovers.js';
 import type { HeldLock } from '../support/lock.js';
 import type { Interruption } from '../support/interruption.js';
 import { ProgressTracker, type ProgressCallback } from '../support/progress.js';
-import { acquireHostLock } from './work-dir.js';
+import { withHostLock } from './work-dir.js';
 import type { Logger } from '../support/logger.js';
 import { composeCommitMessage, type ObjectChange } from './commit-message.js';
 import {
@@ -204,33 +204,24 @@ export async function takeSnapshot(
   engine: Engine,
   options: SnapshotOptions,
 ): Promise<SnapshotResult> {
-  const { logger } = options;
   const format = options.format ?? MANIFEST_FORMAT;
   if (!READABLE_FORMATS.includes(format))
     throw new InternalError(`no snapshot file format ${String(format)}`);
-  const hostDir = hostDirectory(options.backupDir, options.host);
-  const workDir = join(options.backupDir, WORK_DIR_NAME);
-  const pending: PendingWrite[] = [];
-  const memoryBudget = new MemoryBudget(STAGED_MEMORY_BYTES);
-  let lock: HeldLock | undefined = options.heldLock;
-  let ownLock = false;
-  let stagingDir: string | undefined;
-  let session: Session | undefined;
-  let userDataCopy: UserDataCopy | undefined;
-  let ephemeralCopy: EphemeralCopy | undefined;
-  const outcomes: Promise<TableOutcome>[] = [];
   const { interruption } = options;
-  const dropConnection = (): void => session?.abort();
+  // The session until the read is done (it is closed before the files go in place).
+  const connection: { session?: Session | undefined } = {};
+  const dropConnection = (): void => connection.session?.abort();
   interruption?.signal.addEventListener('abort', dropConnection);
   try {
     interruption?.throwIfInterrupted();
     // Connect and check the categories before anything is created on disk: a wrong
     // password or a strict-mode refusal leaves the backup directory as it was.
-    session = await engine.openSession({
+    const session = await engine.openSession({
       ...options.connection,
       database: options.database,
       readsOnly: true,
     });
+    connection.session = session;
     // A signal while connecting found no session to drop.
     interruption?.throwIfInterrupted();
     if (options.strict)
@@ -238,23 +229,62 @@ export async function takeSnapshot(
         planSnapshot(await session.listObjects(options.database), options.categories),
         options,
       );
+    const closeSession = async (): Promise<void> => {
+      await session.close();
+      connection.session = undefined;
+    };
+    // A dry run writes nothing in the backup directory: it needs no lock.
+    if (options.dryRun)
+      return await snapshotWithSession(engine, options, format, session, closeSession, undefined);
+    return await withHostLock(
+      options.backupDir,
+      options.host,
+      {
+        waitSeconds: options.lockWaitSeconds,
+        abortSignal: interruption?.signal,
+        logger: options.logger,
+        heldLock: options.heldLock,
+      },
+      (lock) => snapshotWithSession(engine, options, format, session, closeSession, lock),
+    );
+  } catch (error) {
+    // A read that failed because the interruption dropped the connection is an interruption.
+    interruption?.throwIfInterrupted();
+    throw error;
+  } finally {
+    interruption?.signal.removeEventListener('abort', dropConnection);
+    await connection.session?.close();
+  }
+}
 
-    // A dry run writes nothing in the backup directory; what it stages goes to a temp dir.
-    if (!options.dryRun) {
-      if (lock === undefined) {
-        lock = await acquireHostLock(options.backupDir, options.host, {
-          waitSeconds: options.lockWaitSeconds,
-          abortSignal: interruption?.signal,
-          logger,
-        });
-        ownLock = true;
-      }
-      // Staging files of a run of this host that was killed; we hold its lock now.
+/**
+ * The snapshot once connected (and, unless a dry run, under the host's lock): reads, stages,
+ * puts the files in place and commits. `closeSession` ends the session once the read is done.
+ */
+async function snapshotWithSession(
+  engine: Engine,
+  options: SnapshotOptions,
+  format: number,
+  session: Session,
+  closeSession: () => Promise<void>,
+  lock: HeldLock | undefined,
+): Promise<SnapshotResult> {
+  const { logger, interruption } = options;
+  const hostDir = hostDirectory(options.backupDir, options.host);
+  const workDir = join(options.backupDir, WORK_DIR_NAME);
+  const pending: PendingWrite[] = [];
+  const memoryBudget = new MemoryBudget(STAGED_MEMORY_BYTES);
+  let stagingDir: string | undefined;
+  let userDataCopy: UserDataCopy | undefined;
+  let ephemeralCopy: EphemeralCopy | undefined;
+  const outcomes: Promise<TableOutcome>[] = [];
+  try {
+    // Staging files of a run of this host that was killed; we hold its lock now.
+    if (lock !== undefined)
       await removeLeftovers(
         workDir,
         new RegExp(`^staging-${escapeRegExp(options.host)}-[0-9a-f]+$`),
       );
-    }
     const staging = options.dryRun
       ? await mkdtemp(join(tmpdir(), 'schema_backup-dry-run-'))
       : join(workDir, `staging-${options.host}-${randomBytes(4).toString('hex')}`);
@@ -454,8 +484,7 @@ export async function takeSnapshot(
     );
     await session.endConsistentSnapshot();
     const serverVersion = session.server.version;
-    await session.close();
-    session = undefined;
+    await closeSession();
 
     const expected = new Set([
       ...plan.tables.map((table) => table.file),
@@ -614,20 +643,13 @@ export async function takeSnapshot(
       ...pushFields,
       userData,
     };
-  } catch (error) {
-    // A read that failed because the interruption dropped the connection is an interruption.
-    interruption?.throwIfInterrupted();
-    throw error;
   } finally {
-    interruption?.signal.removeEventListener('abort', dropConnection);
     // A comparison still running when a read failed finishes before its files are removed.
     await Promise.allSettled(outcomes);
     await userDataCopy?.abort();
     await ephemeralCopy?.abort();
     for (const write of pending) await write.content.discard();
     if (stagingDir !== undefined) await rm(stagingDir, { recursive: true, force: true });
-    if (session !== undefined) await session.close();
-    if (ownLock) await lock?.release();
   }
 }
 
