@@ -7,63 +7,45 @@
  * Workflows never print, read argv or the environment, or exit: they log through the given
  * logger and return a result or throw a SchemaBackupError.
  */
-import { link, mkdir, mkdtemp, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Categories } from '../config/schema.js';
-import type { ConnectionOptions, Engine, ScriptFormat, Session } from '../engine/engine.js';
-import { InternalError, SnapshotError, UsageError } from '../errors.js';
+import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
+import { InternalError, SnapshotError } from '../errors.js';
 import { Repository, type Author } from '../git/repository.js';
 import { syncDirectory } from '../support/atomic-write.js';
-import { printable } from '../support/printable.js';
-import { mapWithConcurrency, prefetch } from '../support/concurrency.js';
+import { mapWithConcurrency } from '../support/concurrency.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
 import type { HeldLock } from '../support/lock.js';
 import type { Interruption } from '../support/interruption.js';
-import { ProgressTracker, type ProgressCallback } from '../support/progress.js';
+import type { ProgressCallback } from '../support/progress.js';
 import { withHostLock } from './work-dir.js';
 import type { Logger } from '../support/logger.js';
 import { composeCommitMessage, type ObjectChange } from './commit-message.js';
-import {
-  compareSummaries,
-  summarizeFile,
-  summarizeText,
-  type TableFileChange,
-} from './compare-table-file.js';
-import {
-  DATABASE_DEFAULTS_FILE,
-  hostDirectory,
-  objectForFileName,
-  SNAPSHOT_FILE_SUFFIX,
-  WORK_DIR_NAME,
-} from './layout.js';
-import { hiddenObjectsWarnings } from './hidden-objects.js';
-import { listNonTransactionalTables, nonTransactionalWarning } from './non-transactional-tables.js';
-import { planSnapshot, type PlannedTable, type SnapshotPlan } from './plan-snapshot.js';
-import { readPlannedTables } from './read-tables.js';
-import {
-  EPHEMERAL_COPY_NOTE,
-  renderDatabaseFile,
-  renderObjectFile,
-  renderRows,
-  renderTableHead,
-  renderUserDataRows,
-} from './render-files.js';
+import { hostDirectory, objectForFileName, WORK_DIR_NAME } from './layout.js';
+import { planSnapshot, type SnapshotPlan } from './plan-snapshot.js';
 import {
   FORMAT_CHANGES,
   MANIFEST_FILE,
   MANIFEST_FORMAT,
   manifestFormatOf,
   READABLE_FORMATS,
-  renderManifest,
   type ManifestTable,
 } from './manifest.js';
-import { MemoryBudget, StagedContent } from './staged-content.js';
 import type { Compression } from '../dump/compression.js';
 import { loadFingerprintKey, UserDataCopy, type UserDataOutcome } from './user-data-copy.js';
 import { EphemeralCopy } from './ephemeral-copy.js';
+import { checkStrict, readSnapshot } from './read-snapshot.js';
+import {
+  SnapshotStager,
+  type FileChange,
+  type ObjectOutcome,
+  type PendingWrite,
+  type TableOutcome,
+} from './stage-snapshot.js';
 
 export interface SnapshotGitOptions {
   /** Commit the host directory when it changed. */
@@ -137,25 +119,9 @@ export interface SnapshotOptions {
   readonly onProgress?: ProgressCallback | undefined;
 }
 
-export type FileChange = 'added' | 'changed' | 'unchanged' | 'removed';
-
-export interface TableOutcome extends TableFileChange {
-  readonly name: string;
-  readonly category: PlannedTable['category'];
-  readonly file: string;
-  readonly change: FileChange;
-  /** Rows written to git (global tables), else 0. */
-  readonly rows: number;
-}
-
-export interface ObjectOutcome {
-  readonly kind: string;
-  readonly name: string;
-  readonly file: string;
-  readonly change: FileChange;
-}
-
 export type GitOutcome = 'committed' | 'no-changes' | 'no-repository' | 'disabled' | 'dry-run';
+
+export type { FileChange, ObjectOutcome, TableOutcome } from './stage-snapshot.js';
 
 export interface SnapshotResult {
   readonly host: string;
@@ -189,14 +155,6 @@ export interface SnapshotResult {
   /** What became of the rows of local tables. */
   readonly userData:
     UserDataOutcome | { readonly outcome: 'no-local-tables' | 'not-configured' | 'dry-run' };
-}
-
-/** A staged file waiting to be put in place. */
-interface PendingWrite {
-  readonly file: string;
-  readonly content: StagedContent;
-  /** An older version of the file is in place (it must be replaced durably, and can be rolled back to). */
-  readonly replaces: boolean;
 }
 
 /** Takes a snapshot as described by `options` with `engine`. */
@@ -272,12 +230,10 @@ async function snapshotWithSession(
   const { logger, interruption } = options;
   const hostDir = hostDirectory(options.backupDir, options.host);
   const workDir = join(options.backupDir, WORK_DIR_NAME);
-  const pending: PendingWrite[] = [];
-  const memoryBudget = new MemoryBudget(STAGED_MEMORY_BYTES);
+  let stager: SnapshotStager | undefined;
   let stagingDir: string | undefined;
   let userDataCopy: UserDataCopy | undefined;
   let ephemeralCopy: EphemeralCopy | undefined;
-  const outcomes: Promise<TableOutcome>[] = [];
   try {
     // Staging files of a run of this host that was killed; we hold its lock now.
     if (lock !== undefined)
@@ -293,220 +249,60 @@ async function snapshotWithSession(
     const repository =
       options.git.commit && !options.dryRun ? await findRepository(options, logger) : undefined;
 
+    stager = new SnapshotStager(engine.script, hostDir, staging, logger);
     // The read view starts only now, after any wait for the lock: a run that waited must not
     // commit data older than what the run it waited for committed.
-    await session.startConsistentSnapshot();
-    await options.afterReadViewOpen?.();
-    const inventory = await session.listObjects(options.database);
-    const plan = planSnapshot(inventory, options.categories);
-    checkStrict(plan, options);
-    reportPlan(plan, options, logger);
-    // The README promises one consistent instant: say which tables cannot keep it.
-    const sizes = await session.estimateTableSizes(options.database);
-    const nonTransactional = listNonTransactionalTables(plan, sizes);
-    if (nonTransactional.length > 0) logger.warn(nonTransactionalWarning(nonTransactional));
-    for (const warning of hiddenObjectsWarnings(
-      await session.findHiddenObjects(options.database),
-      options.database,
-    ))
-      logger.warn(warning);
-
-    const localTables = plan.tables.filter((table) => table.rows === 'user-data');
-    if (localTables.length > 0 && options.userData === undefined) {
-      logger.warn(
-        `the rows of ${String(localTables.length)} local table(s) are not saved: user_data_backup_dir is not set`,
-      );
-    }
-    if (localTables.length > 0 && options.userData !== undefined && !options.dryRun) {
-      userDataCopy = await UserDataCopy.begin({
-        root: options.userData.dir,
-        host: options.host,
-        recipients: options.userData.recipients,
-        fingerprintKey: await loadFingerprintKey(options.userData.fingerprintKeyFile),
-        now: options.now ?? new Date(),
-        database: options.database,
-        compression: options.userData.compression,
-      });
-    }
-
-    if (options.ephemeralDir !== undefined && !options.dryRun)
-      ephemeralCopy = await EphemeralCopy.begin(options.ephemeralDir);
-
-    const progress = new ProgressTracker(
-      plan.tables.length,
-      estimateRowsRead(plan, sizes, userDataCopy !== undefined, ephemeralCopy !== undefined),
-      options.onProgress,
-    );
-    const descriptions = await session.describeTables(options.database);
-    const manifest = new Map<string, ManifestTable>();
-    const tables: TableOutcome[] = [];
-    const reader = session;
-    const tableReads = readPlannedTables(
+    const read = await readSnapshot(
+      engine,
       session,
-      options.database,
-      plan.tables,
-      descriptions,
-      // More reads of a table than its rows for git: the session must be free for them.
-      (table) =>
-        (table.rows === 'user-data' && userDataCopy !== undefined) ||
-        (table.category === 'ephemeral' && ephemeralCopy !== undefined),
-    );
-    for await (const { table, description, definition, rows: rowBatches } of tableReads) {
-      const content = new StagedContent(staging, memoryBudget);
-      let rows = 0;
-      progress.start(table.name);
-      // Until stageIfChanged takes it (into `pending`, which `finally` discards), the content
-      // is this loop's to discard: a table that spilled to disk holds an open file.
-      try {
-        const head = renderTableHead(engine.dialect, table, definition);
-        const structure = sha256(head);
-        await content.write(head);
-        if (table.rows === 'git') {
-          const rowsHash = createHash('sha256');
-          for await (const chunk of renderRows(engine.dialect, description, rowBatches, format)) {
-            progress.addRows(chunk.rows, chunk.text.length);
-            rows += chunk.rows;
-            rowsHash.update(chunk.text);
-            await content.write(chunk.text);
+      {
+        database: options.database,
+        categories: options.categories,
+        strict: options.strict,
+        format,
+        localRowsSaved: options.userData !== undefined,
+        afterReadViewOpen: options.afterReadViewOpen,
+        beginCopies: async (plan) => {
+          const localTables = plan.tables.filter((table) => table.rows === 'user-data');
+          if (localTables.length > 0 && options.userData !== undefined && !options.dryRun) {
+            userDataCopy = await UserDataCopy.begin({
+              root: options.userData.dir,
+              host: options.host,
+              recipients: options.userData.recipients,
+              fingerprintKey: await loadFingerprintKey(options.userData.fingerprintKeyFile),
+              now: options.now ?? new Date(),
+              database: options.database,
+              compression: options.userData.compression,
+            });
           }
-          manifest.set(table.name, {
-            category: table.category,
-            structure,
-            rows,
-            sha256: rowsHash.digest('hex'),
-          });
-        } else {
-          manifest.set(table.name, { category: table.category, structure });
-        }
-        if (table.rows === 'user-data' && userDataCopy !== undefined) {
-          const batches = session.readRowBatches(options.database, description);
-          const entry = await userDataCopy.writeTable(
-            table.name,
-            table.file,
-            progress.counting(renderUserDataRows(engine.dialect, description, batches)),
-          );
-          logger.debug(`${table.name}: ${String(entry.rows)} rows encrypted`);
-        }
-        if (table.category === 'ephemeral' && ephemeralCopy !== undefined) {
-          const rowChunks = renderRows(
-            engine.dialect,
-            description,
-            session.readRowBatches(options.database, description),
-          );
-          const copyHead = renderTableHead(engine.dialect, table, definition, EPHEMERAL_COPY_NOTE);
-          await ephemeralCopy.writeTable(
-            table.file,
-            withHead(copyHead, progress.counting(rowChunks)),
-          );
-        }
-      } catch (error) {
-        await content.discard();
-        throw error;
-      }
-      // Comparing with the file in place (file system work) overlaps reading the next table
-      // (server work); at most two tables are in hand at once.
-      const staged = stageIfChanged(
-        engine.script,
-        join(hostDir, table.file),
-        content,
-        pending,
-        table.file,
-        rows,
-      ).then((outcome) => {
-        logger.debug(
-          `${table.name}: ${outcome.change}${table.rows === 'git' ? `, ${String(rows)} rows` : ''}`,
-        );
-        return { name: table.name, category: table.category, file: table.file, rows, ...outcome };
-      });
-      staged.catch(() => undefined);
-      outcomes.push(staged);
-      progress.itemDone(options.database, table.name, rows);
-      if (outcomes.length >= 2) await outcomes[outcomes.length - 2];
-    }
-    tables.push(...(await Promise.all(outcomes)));
-    progress.finish();
-    const objects: ObjectOutcome[] = [];
-    const objectHashes = new Map<string, string>();
-    const objectDefinitions = prefetch(plan.objects, async (object) => ({
-      definition: await reader.showCreate(options.database, object.kind, object.name),
-      // A sequence's state is part of it: a restore must not hand out values again.
-      state:
-        object.kind === 'sequence' && format >= 2
-          ? await reader.readSequenceState(options.database, object.name)
-          : undefined,
-    }));
-    for (const [index, object] of plan.objects.entries()) {
-      const { definition, state } = await objectDefinitions.get(index);
-      const content = new StagedContent(staging, memoryBudget);
-      const text = renderObjectFile(engine.dialect, definition, state, format);
-      objectHashes.set(object.file, sha256(text));
-      await content.write(text);
-      const { change } = await stageIfChanged(
-        engine.script,
-        join(hostDir, object.file),
-        content,
-        pending,
-        object.file,
-        0,
-      );
-      objects.push({ kind: object.kind, name: object.name, file: object.file, change });
-    }
-    // The database's default character set and collation, hashed with the objects so that
-    // restore and verify check it.
-    // Format 1 had no defaults file (verify compares such a snapshot in its own format).
-    let defaultsChange: { change: FileChange } = { change: 'unchanged' };
-    if (format >= 2) {
-      const defaultsText = renderDatabaseFile(
-        engine.dialect,
-        await session.readDatabaseDefaults(options.database),
-      );
-      objectHashes.set(DATABASE_DEFAULTS_FILE, sha256(defaultsText));
-      const defaultsContent = new StagedContent(staging, memoryBudget);
-      await defaultsContent.write(defaultsText);
-      defaultsChange = await stageIfChanged(
-        engine.script,
-        join(hostDir, DATABASE_DEFAULTS_FILE),
-        defaultsContent,
-        pending,
-        DATABASE_DEFAULTS_FILE,
-        0,
-      );
-    }
-    const manifestContent = new StagedContent(staging, memoryBudget);
-    await manifestContent.write(renderManifest(manifest, objectHashes, format));
-    const manifestOutcome = await stageIfChanged(
-      engine.script,
-      join(hostDir, MANIFEST_FILE),
-      manifestContent,
-      pending,
-      MANIFEST_FILE,
-      0,
+          if (options.ephemeralDir !== undefined && !options.dryRun)
+            ephemeralCopy = await EphemeralCopy.begin(options.ephemeralDir);
+          return { userData: userDataCopy, ephemeral: ephemeralCopy };
+        },
+        logger,
+        onProgress: options.onProgress,
+      },
+      stager,
     );
-    await session.endConsistentSnapshot();
-    const serverVersion = session.server.version;
     await closeSession();
-
-    const expected = new Set([
-      ...plan.tables.map((table) => table.file),
-      ...plan.objects.map((object) => object.file),
-      ...(format >= 2 ? [DATABASE_DEFAULTS_FILE] : []),
-    ]);
-    const removed = (await listSnapshotFiles(hostDir)).filter((file) => !expected.has(file));
-    const bytesWritten = pending.reduce((sum, write) => sum + write.content.size, 0);
+    const { plan } = read;
+    const staged = await stager.finish(plan, format);
+    const { tables, objects, removed, pending } = staged;
+    const localTables = plan.tables.filter((table) => table.rows === 'user-data');
     const base = {
       host: options.host,
       hostDir,
       database: options.database,
-      serverVersion,
+      serverVersion: read.serverVersion,
       plan,
       tables,
       objects,
       removed,
-      bytesWritten,
-      manifest,
-      objectHashes,
-      manifestChange: manifestOutcome.change,
-      databaseDefaultsChange: defaultsChange.change,
+      bytesWritten: staged.bytesWritten,
+      manifest: read.manifest,
+      objectHashes: read.objectHashes,
+      manifestChange: staged.manifestChange,
+      databaseDefaultsChange: staged.databaseDefaultsChange,
       ephemeralFiles: [] as readonly string[],
     };
     if (options.dryRun)
@@ -538,13 +334,13 @@ async function snapshotWithSession(
     // A new host directory's defaults are no news; a changed default, or the file a format
     // upgrade adds, are.
     if (
-      defaultsChange.change === 'changed' ||
-      (formatChange !== undefined && defaultsChange.change === 'added')
+      staged.databaseDefaultsChange === 'changed' ||
+      (formatChange !== undefined && staged.databaseDefaultsChange === 'added')
     )
       changes.push({
         kind: 'database defaults',
         name: options.database,
-        change: defaultsChange.change === 'added' ? 'added' : 'changed',
+        change: staged.databaseDefaultsChange === 'added' ? 'added' : 'changed',
         structureChanged: true,
         rowsAdded: 0,
         rowsRemoved: 0,
@@ -644,11 +440,9 @@ async function snapshotWithSession(
       userData,
     };
   } finally {
-    // A comparison still running when a read failed finishes before its files are removed.
-    await Promise.allSettled(outcomes);
     await userDataCopy?.abort();
     await ephemeralCopy?.abort();
-    for (const write of pending) await write.content.discard();
+    await stager?.discard();
     if (stagingDir !== undefined) await rm(stagingDir, { recursive: true, force: true });
   }
 }
@@ -664,88 +458,6 @@ async function findRepository(
     );
   }
   return repository;
-}
-
-/** Strict mode: a table in no category stops the run before anything is written. */
-function checkStrict(plan: SnapshotPlan, options: SnapshotOptions): void {
-  if (!options.strict || plan.uncategorized.length === 0) return;
-  throw new UsageError(
-    `strict: ${String(plan.uncategorized.length)} table(s) are in no category: ${plan.uncategorized.map(printable).join(', ')}`,
-    { hint: 'Add each to global, local, ephemeral or ignore in the config; nothing was written.' },
-  );
-}
-
-/** The server's estimate of the rows this run reads: every table's whose rows it saves. */
-function estimateRowsRead(
-  plan: SnapshotPlan,
-  sizes: ReadonlyMap<string, { readonly rows: number }>,
-  userData: boolean,
-  ephemeral: boolean,
-): number {
-  let rows = 0;
-  for (const table of plan.tables) {
-    const estimate = sizes.get(table.name)?.rows ?? 0;
-    if (table.rows === 'git') rows += estimate;
-    if (table.rows === 'user-data' && userData) rows += estimate;
-    if (table.category === 'ephemeral' && ephemeral) rows += estimate;
-  }
-  return rows;
-}
-
-function reportPlan(plan: SnapshotPlan, options: SnapshotOptions, logger: Logger): void {
-  for (const name of plan.uncategorized) {
-    logger.warn(
-      `table ${printable(name)} is in no category: its structure is saved, its rows are not`,
-    );
-  }
-  for (const { name, category } of plan.missing) {
-    logger.warn(
-      `table ${name} (${category}) is in the config but not in database ${options.database}`,
-    );
-  }
-}
-
-async function stageIfChanged(
-  script: ScriptFormat,
-  target: string,
-  content: StagedContent,
-  pending: PendingWrite[],
-  file: string,
-  rows: number,
-): Promise<TableFileChange & { change: FileChange }> {
-  let existing: Awaited<ReturnType<StagedContent['compareWith']>>;
-  try {
-    existing = await content.compareWith(target);
-  } catch (error) {
-    await content.discard();
-    throw error;
-  }
-  if (existing === 'same') {
-    await content.discard();
-    return {
-      change: 'unchanged',
-      structureChanged: false,
-      rowsAdded: 0,
-      rowsRemoved: 0,
-      rowsChanged: 0,
-    };
-  }
-  pending.push({ file, content, replaces: existing === 'different' });
-  if (existing === 'missing')
-    return {
-      change: 'added',
-      structureChanged: true,
-      rowsAdded: rows,
-      rowsRemoved: 0,
-      rowsChanged: 0,
-    };
-  const before = await summarizeFile(script, target);
-  const small = await content.small();
-  const after =
-    small === undefined
-      ? ((await summarizeFile(script, content.stagedPath ?? '')) ?? summarizeText(script, ''))
-      : summarizeText(script, small.toString('utf8'));
-  return { change: 'changed', ...compareSummaries(before, after) };
 }
 
 function describeChanges(
@@ -797,8 +509,6 @@ function describeChanges(
 
 /** Files staged or spilled at once, fsynced before any is renamed into place. */
 const PARALLEL_WRITES = 16;
-/** Staged contents held in memory by one run, together; past this they spill to disk. */
-const STAGED_MEMORY_BYTES = 16 * 1024 * 1024;
 
 /** Puts the files of a run back as they were before {@link putInPlace}. */
 type Rollback = () => Promise<void>;
@@ -857,7 +567,6 @@ async function putInPlace(
   return rollback;
 }
 
-/** The snapshot files (`*.sql`) now in the host directory; none when it does not exist. */
 /** The format number of the manifest in `hostDir`; undefined when there is none. */
 async function previousManifestFormat(hostDir: string): Promise<number | undefined> {
   try {
@@ -868,31 +577,6 @@ async function previousManifestFormat(hostDir: string): Promise<number | undefin
   }
 }
 
-async function listSnapshotFiles(hostDir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(hostDir, { withFileTypes: true });
-    return entries
-      .filter((entry) => entry.isFile() && entry.name.endsWith(SNAPSHOT_FILE_SUFFIX))
-      .map((entry) => entry.name)
-      .sort();
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-async function* withHead(
-  head: string,
-  chunks: AsyncIterable<{ readonly text: string }>,
-): AsyncIterable<string> {
-  yield head;
-  for await (const chunk of chunks) yield chunk.text;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
