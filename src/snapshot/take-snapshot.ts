@@ -7,8 +7,7 @@
  * Workflows never print, read argv or the environment, or exit: they log through the given
  * logger and return a result or throw a SchemaBackupError.
  */
-import { link, mkdir, mkdtemp, readFile, rename, rm, unlink } from 'node:fs/promises';
-import { renameSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -16,25 +15,22 @@ import type { Categories } from '../config/schema.js';
 import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
 import { InternalError, SnapshotError } from '../errors.js';
 import { Repository, type Author } from '../git/repository.js';
-import { syncDirectory } from '../support/atomic-write.js';
-import { mapWithConcurrency } from '../support/concurrency.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
 import type { HeldLock } from '../support/lock.js';
 import type { Interruption } from '../support/interruption.js';
 import type { ProgressCallback } from '../support/progress.js';
 import { withHostLock } from './work-dir.js';
 import type { Logger } from '../support/logger.js';
-import { composeCommitMessage, type ObjectChange } from './commit-message.js';
-import { hostDirectory, objectForFileName, WORK_DIR_NAME } from './layout.js';
-import { planSnapshot, type SnapshotPlan } from './plan-snapshot.js';
 import {
-  FORMAT_CHANGES,
-  MANIFEST_FILE,
-  MANIFEST_FORMAT,
-  manifestFormatOf,
-  READABLE_FORMATS,
-  type ManifestTable,
-} from './manifest.js';
+  commitSnapshot,
+  previousManifestFormat,
+  pushSnapshot,
+  snapshotCommitMessage,
+} from './commit-snapshot.js';
+import { putInPlace } from './put-in-place.js';
+import { hostDirectory, WORK_DIR_NAME } from './layout.js';
+import { planSnapshot, type SnapshotPlan } from './plan-snapshot.js';
+import { MANIFEST_FORMAT, READABLE_FORMATS, type ManifestTable } from './manifest.js';
 import type { Compression } from '../dump/compression.js';
 import { loadFingerprintKey, UserDataCopy, type UserDataOutcome } from './user-data-copy.js';
 import { EphemeralCopy } from './ephemeral-copy.js';
@@ -43,7 +39,6 @@ import {
   SnapshotStager,
   type FileChange,
   type ObjectOutcome,
-  type PendingWrite,
   type TableOutcome,
 } from './stage-snapshot.js';
 
@@ -326,49 +321,20 @@ async function snapshotWithSession(
       `${options.host}: ${String(pending.length)} file(s) written, ${String(removed.length)} removed, ${String(unchanged)} unchanged`,
     );
 
-    const changes = describeChanges(tables, objects, removed);
-    const formatChange =
-      formatBefore !== undefined && formatBefore !== MANIFEST_FORMAT
-        ? { from: formatBefore, to: MANIFEST_FORMAT, what: FORMAT_CHANGES[MANIFEST_FORMAT] ?? '' }
-        : undefined;
-    // A new host directory's defaults are no news; a changed default, or the file a format
-    // upgrade adds, are.
-    if (
-      staged.databaseDefaultsChange === 'changed' ||
-      (formatChange !== undefined && staged.databaseDefaultsChange === 'added')
-    )
-      changes.push({
-        kind: 'database defaults',
-        name: options.database,
-        change: staged.databaseDefaultsChange === 'added' ? 'added' : 'changed',
-        structureChanged: true,
-        rowsAdded: 0,
-        rowsRemoved: 0,
-        rowsChanged: 0,
-      });
-    const message = `${options.commitPrefix ?? ''}${composeCommitMessage(options.host, options.database, changes, formatChange)}`;
+    const message = snapshotCommitMessage(
+      options.host,
+      options.database,
+      staged,
+      formatBefore,
+      options.commitPrefix,
+    );
     // What can still fail of the user-data copy fails before the commit, not after it.
     await userDataCopy?.prepare();
-    let commit;
-    try {
-      commit =
-        options.git.commit && repository !== undefined
-          ? await repository.commitPath(hostDir, () => message, options.git.author, {
-              manyFiles: pending.length > 100,
-            })
-          : undefined;
-    } catch (error) {
-      // A refused commit (a hook, a full disk) leaves the host directory and the index as
-      // they were before this run.
-      // The commit's own error is the one to report; a failing cleanup is only logged.
-      try {
-        await rollback();
-        await repository?.unstage(hostDir);
-      } catch (cleanupError) {
-        logger.error(`could not put ${hostDir} back as it was: ${(cleanupError as Error).message}`);
-      }
-      throw error;
-    }
+    const commit = await commitSnapshot(repository, hostDir, message, options.git, {
+      manyFiles: pending.length > 100,
+      rollback,
+      logger,
+    });
     let ephemeralFiles: string[] = [];
     try {
       ephemeralFiles = (await ephemeralCopy?.finish()) ?? [];
@@ -403,21 +369,7 @@ async function snapshotWithSession(
         : commit === undefined
           ? 'no-changes'
           : 'committed';
-    // Every run pushes whatever the remote lacks, not only what it committed: commits left
-    // by a run whose push failed (an unreachable remote) go out with the next one (issue 21).
-    const push =
-      options.git.push === undefined || repository === undefined
-        ? undefined
-        : await repository.push(options.git.push, options.git.branch, {
-            owned: [hostDir],
-            committer: options.git.author,
-            maxAttempts: options.git.pushAttempts,
-            maxSeconds: options.git.pushTimeoutSeconds,
-          });
-    if (push !== undefined && push.commits > 0)
-      logger.info(
-        `pushed ${String(push.commits)} commit(s) to ${options.git.push ?? ''}${push.replayed > 0 ? ` (replayed onto commits of other hosts ${String(push.replayed)} time(s))` : ''}`,
-      );
+    const push = await pushSnapshot(repository, hostDir, options.git, logger);
     const pushFields = {
       pushed: push !== undefined && push.commits > 0 ? options.git.push : undefined,
       pushedCommits: push?.commits,
@@ -458,123 +410,6 @@ async function findRepository(
     );
   }
   return repository;
-}
-
-function describeChanges(
-  tables: readonly TableOutcome[],
-  objects: readonly ObjectOutcome[],
-  removed: readonly string[],
-): ObjectChange[] {
-  const changes: ObjectChange[] = [];
-  for (const table of tables) {
-    if (table.change === 'unchanged') continue;
-    changes.push({
-      kind: 'table',
-      name: table.name,
-      change: table.change === 'added' ? 'added' : 'changed',
-      structureChanged: table.structureChanged,
-      rowsAdded: table.rowsAdded,
-      rowsRemoved: table.rowsRemoved,
-      rowsChanged: table.rowsChanged,
-      rowsCounted: table.rowsCounted,
-    });
-  }
-  for (const object of objects) {
-    if (object.change === 'unchanged') continue;
-    changes.push({
-      kind: object.kind,
-      name: object.name,
-      change: object.change === 'added' ? 'added' : 'changed',
-      structureChanged: true,
-      rowsAdded: 0,
-      rowsRemoved: 0,
-      rowsChanged: 0,
-    });
-  }
-  for (const file of removed) {
-    const object = objectForFileName(file);
-    if (object !== undefined)
-      changes.push({
-        kind: object.kind,
-        name: object.name,
-        change: 'removed',
-        structureChanged: true,
-        rowsAdded: 0,
-        rowsRemoved: 0,
-        rowsChanged: 0,
-      });
-  }
-  return changes;
-}
-
-/** Files staged or spilled at once, fsynced before any is renamed into place. */
-const PARALLEL_WRITES = 16;
-
-/** Puts the files of a run back as they were before {@link putInPlace}. */
-type Rollback = () => Promise<void>;
-
-/**
- * Writes every pending file into the staging directory and fsyncs those that replace a
- * file (in parallel, which lets the file system batch its journal commits), then renames
- * each into place and fsyncs the directory once. Each destination is at every moment its old
- * or its new content. The old contents are kept as hard links in `stagingDir`, so the
- * returned rollback can put them back if the commit then fails; a failure here rolls back
- * at once.
- */
-async function putInPlace(
-  hostDir: string,
-  stagingDir: string,
-  pending: readonly PendingWrite[],
-  removed: readonly string[],
-): Promise<Rollback> {
-  await mkdir(hostDir, { recursive: true });
-  const prepared = await mapWithConcurrency(pending, PARALLEL_WRITES, async (write) => ({
-    from: await write.content.prepareForRename(0o644, { durable: write.replaces }),
-    to: join(hostDir, write.file),
-    replaces: write.replaces,
-  }));
-  const undo: { path: string; previous?: string }[] = [];
-  const rollback: Rollback = async () => {
-    for (const { path, previous } of [...undo].reverse()) {
-      if (previous === undefined) await unlink(path).catch(() => undefined);
-      else await rename(previous, path);
-    }
-    await syncDirectory(hostDir);
-  };
-  const keepPrevious = async (path: string): Promise<string> => {
-    const previous = join(stagingDir, `previous-${String(undo.length)}`);
-    await link(path, previous);
-    return previous;
-  };
-  try {
-    // Old contents are linked aside first (in order, so the rollback list is complete),
-    // then the renames run in parallel: each is atomic on its own.
-    for (const { to, replaces } of prepared) {
-      undo.push({ path: to, ...(replaces ? { previous: await keepPrevious(to) } : {}) });
-    }
-    // Synchronous: each rename is one short call, cheaper than a thread-pool round trip.
-    for (const { from, to } of prepared) renameSync(from, to);
-    for (const file of removed) {
-      const path = join(hostDir, file);
-      undo.push({ path, previous: await keepPrevious(path) });
-      await unlink(path);
-    }
-    await syncDirectory(hostDir);
-  } catch (error) {
-    await rollback().catch(() => undefined);
-    throw error;
-  }
-  return rollback;
-}
-
-/** The format number of the manifest in `hostDir`; undefined when there is none. */
-async function previousManifestFormat(hostDir: string): Promise<number | undefined> {
-  try {
-    return manifestFormatOf(await readFile(join(hostDir, MANIFEST_FILE), 'utf8'));
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }
 
 function escapeRegExp(text: string): string {
