@@ -25,12 +25,13 @@ import {
 } from '../snapshot/layout.js';
 import {
   MANIFEST_FILE,
+  MANIFEST_FORMAT,
   parseManifest,
   type ManifestTable,
   type SnapshotManifest,
 } from '../snapshot/manifest.js';
 import { renderUserDataRows } from '../snapshot/render-files.js';
-import { takeSnapshot, type SnapshotOptions } from '../snapshot/take-snapshot.js';
+import { compareWithHostDirectory } from '../snapshot/stage-snapshot.js';
 import { restoreSnapshot, type UserDataInput } from './restore-snapshot.js';
 import { readText, type SnapshotSource } from './snapshot-source.js';
 
@@ -141,31 +142,21 @@ export async function verifySnapshot(
         await writeFile(path, await disabledEventFile(engine, await readFile(path, 'utf8'), name));
       }
     }
-    const snapshotOptions: SnapshotOptions = {
-      connection: { ...options.connection, database },
+    const again = await compareWithHostDirectory(engine, options.connection, hostDir, {
       database,
-      backupDir: workDir,
-      host: options.host,
       categories:
         manifest === undefined
           ? options.fallbackCategories
           : { ...categoriesOf(manifest), ignore: options.fallbackCategories.ignore },
       strict: false,
-      git: {
-        commit: false,
-        init: false,
-        author: { name: 'schema_backup', email: 'schema_backup@localhost' },
-      },
-      dryRun: true,
       // Files of the snapshot's own format, so that an earlier one compares byte for byte
       // (format 1 has no transaction lines and no sequence state).
-      format: manifest?.format,
-      lockWaitSeconds: 0,
+      format: manifest?.format ?? MANIFEST_FORMAT,
+      localRowsSaved: false,
       // Its warnings (local rows not saved, ...) are about the comparing snapshot, not news.
       logger: quieterLogger(options.logger),
       onProgress: options.onCompareProgress,
-    };
-    const again = await takeSnapshot(engine, snapshotOptions);
+    });
     const differences: Difference[] = [...mismatches];
     for (const table of again.tables) {
       if (table.change === 'unchanged') continue;

@@ -7,63 +7,40 @@
  * Workflows never print, read argv or the environment, or exit: they log through the given
  * logger and return a result or throw a SchemaBackupError.
  */
-import { link, mkdir, mkdtemp, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
-import { renameSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Categories } from '../config/schema.js';
-import type { ConnectionOptions, Engine, ScriptFormat, Session } from '../engine/engine.js';
-import { InternalError, SnapshotError, UsageError } from '../errors.js';
+import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
+import { InternalError, SnapshotError } from '../errors.js';
 import { Repository, type Author } from '../git/repository.js';
-import { syncDirectory } from '../support/atomic-write.js';
-import { printable } from '../support/printable.js';
-import { mapWithConcurrency, prefetch } from '../support/concurrency.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
 import type { HeldLock } from '../support/lock.js';
 import type { Interruption } from '../support/interruption.js';
-import { ProgressTracker, type ProgressCallback } from '../support/progress.js';
-import { acquireHostLock } from './work-dir.js';
+import type { ProgressCallback } from '../support/progress.js';
+import { withHostLock } from './work-dir.js';
 import type { Logger } from '../support/logger.js';
-import { composeCommitMessage, type ObjectChange } from './commit-message.js';
 import {
-  compareSummaries,
-  summarizeFile,
-  summarizeText,
-  type TableFileChange,
-} from './compare-table-file.js';
-import {
-  DATABASE_DEFAULTS_FILE,
-  hostDirectory,
-  objectForFileName,
-  SNAPSHOT_FILE_SUFFIX,
-  WORK_DIR_NAME,
-} from './layout.js';
-import { hiddenObjectsWarnings } from './hidden-objects.js';
-import { listNonTransactionalTables, nonTransactionalWarning } from './non-transactional-tables.js';
-import { planSnapshot, type PlannedTable, type SnapshotPlan } from './plan-snapshot.js';
-import { readPlannedTables } from './read-tables.js';
-import {
-  EPHEMERAL_COPY_NOTE,
-  renderDatabaseFile,
-  renderObjectFile,
-  renderRows,
-  renderTableHead,
-  renderUserDataRows,
-} from './render-files.js';
-import {
-  FORMAT_CHANGES,
-  MANIFEST_FILE,
-  MANIFEST_FORMAT,
-  manifestFormatOf,
-  READABLE_FORMATS,
-  renderManifest,
-  type ManifestTable,
-} from './manifest.js';
-import { MemoryBudget, StagedContent } from './staged-content.js';
+  commitSnapshot,
+  previousManifestFormat,
+  pushSnapshot,
+  snapshotCommitMessage,
+} from './commit-snapshot.js';
+import { putInPlace } from './put-in-place.js';
+import { hostDirectory, WORK_DIR_NAME } from './layout.js';
+import { planSnapshot, type SnapshotPlan } from './plan-snapshot.js';
+import { MANIFEST_FORMAT, READABLE_FORMATS, type ManifestTable } from './manifest.js';
 import type { Compression } from '../dump/compression.js';
 import { loadFingerprintKey, UserDataCopy, type UserDataOutcome } from './user-data-copy.js';
 import { EphemeralCopy } from './ephemeral-copy.js';
+import { checkStrict, readSnapshot } from './read-snapshot.js';
+import {
+  SnapshotStager,
+  type FileChange,
+  type ObjectOutcome,
+  type TableOutcome,
+} from './stage-snapshot.js';
 
 export interface SnapshotGitOptions {
   /** Commit the host directory when it changed. */
@@ -137,25 +114,9 @@ export interface SnapshotOptions {
   readonly onProgress?: ProgressCallback | undefined;
 }
 
-export type FileChange = 'added' | 'changed' | 'unchanged' | 'removed';
-
-export interface TableOutcome extends TableFileChange {
-  readonly name: string;
-  readonly category: PlannedTable['category'];
-  readonly file: string;
-  readonly change: FileChange;
-  /** Rows written to git (global tables), else 0. */
-  readonly rows: number;
-}
-
-export interface ObjectOutcome {
-  readonly kind: string;
-  readonly name: string;
-  readonly file: string;
-  readonly change: FileChange;
-}
-
 export type GitOutcome = 'committed' | 'no-changes' | 'no-repository' | 'disabled' | 'dry-run';
+
+export type { FileChange, ObjectOutcome, TableOutcome } from './stage-snapshot.js';
 
 export interface SnapshotResult {
   readonly host: string;
@@ -191,46 +152,29 @@ export interface SnapshotResult {
     UserDataOutcome | { readonly outcome: 'no-local-tables' | 'not-configured' | 'dry-run' };
 }
 
-/** A staged file waiting to be put in place. */
-interface PendingWrite {
-  readonly file: string;
-  readonly content: StagedContent;
-  /** An older version of the file is in place (it must be replaced durably, and can be rolled back to). */
-  readonly replaces: boolean;
-}
-
 /** Takes a snapshot as described by `options` with `engine`. */
 export async function takeSnapshot(
   engine: Engine,
   options: SnapshotOptions,
 ): Promise<SnapshotResult> {
-  const { logger } = options;
   const format = options.format ?? MANIFEST_FORMAT;
   if (!READABLE_FORMATS.includes(format))
     throw new InternalError(`no snapshot file format ${String(format)}`);
-  const hostDir = hostDirectory(options.backupDir, options.host);
-  const workDir = join(options.backupDir, WORK_DIR_NAME);
-  const pending: PendingWrite[] = [];
-  const memoryBudget = new MemoryBudget(STAGED_MEMORY_BYTES);
-  let lock: HeldLock | undefined = options.heldLock;
-  let ownLock = false;
-  let stagingDir: string | undefined;
-  let session: Session | undefined;
-  let userDataCopy: UserDataCopy | undefined;
-  let ephemeralCopy: EphemeralCopy | undefined;
-  const outcomes: Promise<TableOutcome>[] = [];
   const { interruption } = options;
-  const dropConnection = (): void => session?.abort();
+  // The session until the read is done (it is closed before the files go in place).
+  const connection: { session?: Session | undefined } = {};
+  const dropConnection = (): void => connection.session?.abort();
   interruption?.signal.addEventListener('abort', dropConnection);
   try {
     interruption?.throwIfInterrupted();
     // Connect and check the categories before anything is created on disk: a wrong
     // password or a strict-mode refusal leaves the backup directory as it was.
-    session = await engine.openSession({
+    const session = await engine.openSession({
       ...options.connection,
       database: options.database,
       readsOnly: true,
     });
+    connection.session = session;
     // A signal while connecting found no session to drop.
     interruption?.throwIfInterrupted();
     if (options.strict)
@@ -238,23 +182,60 @@ export async function takeSnapshot(
         planSnapshot(await session.listObjects(options.database), options.categories),
         options,
       );
+    const closeSession = async (): Promise<void> => {
+      await session.close();
+      connection.session = undefined;
+    };
+    // A dry run writes nothing in the backup directory: it needs no lock.
+    if (options.dryRun)
+      return await snapshotWithSession(engine, options, format, session, closeSession, undefined);
+    return await withHostLock(
+      options.backupDir,
+      options.host,
+      {
+        waitSeconds: options.lockWaitSeconds,
+        abortSignal: interruption?.signal,
+        logger: options.logger,
+        heldLock: options.heldLock,
+      },
+      (lock) => snapshotWithSession(engine, options, format, session, closeSession, lock),
+    );
+  } catch (error) {
+    // A read that failed because the interruption dropped the connection is an interruption.
+    interruption?.throwIfInterrupted();
+    throw error;
+  } finally {
+    interruption?.signal.removeEventListener('abort', dropConnection);
+    await connection.session?.close();
+  }
+}
 
-    // A dry run writes nothing in the backup directory; what it stages goes to a temp dir.
-    if (!options.dryRun) {
-      if (lock === undefined) {
-        lock = await acquireHostLock(options.backupDir, options.host, {
-          waitSeconds: options.lockWaitSeconds,
-          abortSignal: interruption?.signal,
-          logger,
-        });
-        ownLock = true;
-      }
-      // Staging files of a run of this host that was killed; we hold its lock now.
+/**
+ * The snapshot once connected (and, unless a dry run, under the host's lock): reads, stages,
+ * puts the files in place and commits. `closeSession` ends the session once the read is done.
+ */
+async function snapshotWithSession(
+  engine: Engine,
+  options: SnapshotOptions,
+  format: number,
+  session: Session,
+  closeSession: () => Promise<void>,
+  lock: HeldLock | undefined,
+): Promise<SnapshotResult> {
+  const { logger, interruption } = options;
+  const hostDir = hostDirectory(options.backupDir, options.host);
+  const workDir = join(options.backupDir, WORK_DIR_NAME);
+  let stager: SnapshotStager | undefined;
+  let stagingDir: string | undefined;
+  let userDataCopy: UserDataCopy | undefined;
+  let ephemeralCopy: EphemeralCopy | undefined;
+  try {
+    // Staging files of a run of this host that was killed; we hold its lock now.
+    if (lock !== undefined)
       await removeLeftovers(
         workDir,
         new RegExp(`^staging-${escapeRegExp(options.host)}-[0-9a-f]+$`),
       );
-    }
     const staging = options.dryRun
       ? await mkdtemp(join(tmpdir(), 'schema_backup-dry-run-'))
       : join(workDir, `staging-${options.host}-${randomBytes(4).toString('hex')}`);
@@ -263,221 +244,60 @@ export async function takeSnapshot(
     const repository =
       options.git.commit && !options.dryRun ? await findRepository(options, logger) : undefined;
 
+    stager = new SnapshotStager(engine.script, hostDir, staging, logger);
     // The read view starts only now, after any wait for the lock: a run that waited must not
     // commit data older than what the run it waited for committed.
-    await session.startConsistentSnapshot();
-    await options.afterReadViewOpen?.();
-    const inventory = await session.listObjects(options.database);
-    const plan = planSnapshot(inventory, options.categories);
-    checkStrict(plan, options);
-    reportPlan(plan, options, logger);
-    // The README promises one consistent instant: say which tables cannot keep it.
-    const sizes = await session.estimateTableSizes(options.database);
-    const nonTransactional = listNonTransactionalTables(plan, sizes);
-    if (nonTransactional.length > 0) logger.warn(nonTransactionalWarning(nonTransactional));
-    for (const warning of hiddenObjectsWarnings(
-      await session.findHiddenObjects(options.database),
-      options.database,
-    ))
-      logger.warn(warning);
-
-    const localTables = plan.tables.filter((table) => table.rows === 'user-data');
-    if (localTables.length > 0 && options.userData === undefined) {
-      logger.warn(
-        `the rows of ${String(localTables.length)} local table(s) are not saved: user_data_backup_dir is not set`,
-      );
-    }
-    if (localTables.length > 0 && options.userData !== undefined && !options.dryRun) {
-      userDataCopy = await UserDataCopy.begin({
-        root: options.userData.dir,
-        host: options.host,
-        recipients: options.userData.recipients,
-        fingerprintKey: await loadFingerprintKey(options.userData.fingerprintKeyFile),
-        now: options.now ?? new Date(),
-        database: options.database,
-        compression: options.userData.compression,
-      });
-    }
-
-    if (options.ephemeralDir !== undefined && !options.dryRun)
-      ephemeralCopy = await EphemeralCopy.begin(options.ephemeralDir);
-
-    const progress = new ProgressTracker(
-      plan.tables.length,
-      estimateRowsRead(plan, sizes, userDataCopy !== undefined, ephemeralCopy !== undefined),
-      options.onProgress,
-    );
-    const descriptions = await session.describeTables(options.database);
-    const manifest = new Map<string, ManifestTable>();
-    const tables: TableOutcome[] = [];
-    const reader = session;
-    const tableReads = readPlannedTables(
+    const read = await readSnapshot(
+      engine,
       session,
-      options.database,
-      plan.tables,
-      descriptions,
-      // More reads of a table than its rows for git: the session must be free for them.
-      (table) =>
-        (table.rows === 'user-data' && userDataCopy !== undefined) ||
-        (table.category === 'ephemeral' && ephemeralCopy !== undefined),
-    );
-    for await (const { table, description, definition, rows: rowBatches } of tableReads) {
-      const content = new StagedContent(staging, memoryBudget);
-      let rows = 0;
-      progress.start(table.name);
-      // Until stageIfChanged takes it (into `pending`, which `finally` discards), the content
-      // is this loop's to discard: a table that spilled to disk holds an open file.
-      try {
-        const head = renderTableHead(engine.dialect, table, definition);
-        const structure = sha256(head);
-        await content.write(head);
-        if (table.rows === 'git') {
-          const rowsHash = createHash('sha256');
-          for await (const chunk of renderRows(engine.dialect, description, rowBatches, format)) {
-            progress.addRows(chunk.rows, chunk.text.length);
-            rows += chunk.rows;
-            rowsHash.update(chunk.text);
-            await content.write(chunk.text);
+      {
+        database: options.database,
+        categories: options.categories,
+        strict: options.strict,
+        format,
+        localRowsSaved: options.userData !== undefined,
+        afterReadViewOpen: options.afterReadViewOpen,
+        beginCopies: async (plan) => {
+          const localTables = plan.tables.filter((table) => table.rows === 'user-data');
+          if (localTables.length > 0 && options.userData !== undefined && !options.dryRun) {
+            userDataCopy = await UserDataCopy.begin({
+              root: options.userData.dir,
+              host: options.host,
+              recipients: options.userData.recipients,
+              fingerprintKey: await loadFingerprintKey(options.userData.fingerprintKeyFile),
+              now: options.now ?? new Date(),
+              database: options.database,
+              compression: options.userData.compression,
+            });
           }
-          manifest.set(table.name, {
-            category: table.category,
-            structure,
-            rows,
-            sha256: rowsHash.digest('hex'),
-          });
-        } else {
-          manifest.set(table.name, { category: table.category, structure });
-        }
-        if (table.rows === 'user-data' && userDataCopy !== undefined) {
-          const batches = session.readRowBatches(options.database, description);
-          const entry = await userDataCopy.writeTable(
-            table.name,
-            table.file,
-            progress.counting(renderUserDataRows(engine.dialect, description, batches)),
-          );
-          logger.debug(`${table.name}: ${String(entry.rows)} rows encrypted`);
-        }
-        if (table.category === 'ephemeral' && ephemeralCopy !== undefined) {
-          const rowChunks = renderRows(
-            engine.dialect,
-            description,
-            session.readRowBatches(options.database, description),
-          );
-          const copyHead = renderTableHead(engine.dialect, table, definition, EPHEMERAL_COPY_NOTE);
-          await ephemeralCopy.writeTable(
-            table.file,
-            withHead(copyHead, progress.counting(rowChunks)),
-          );
-        }
-      } catch (error) {
-        await content.discard();
-        throw error;
-      }
-      // Comparing with the file in place (file system work) overlaps reading the next table
-      // (server work); at most two tables are in hand at once.
-      const staged = stageIfChanged(
-        engine.script,
-        join(hostDir, table.file),
-        content,
-        pending,
-        table.file,
-        rows,
-      ).then((outcome) => {
-        logger.debug(
-          `${table.name}: ${outcome.change}${table.rows === 'git' ? `, ${String(rows)} rows` : ''}`,
-        );
-        return { name: table.name, category: table.category, file: table.file, rows, ...outcome };
-      });
-      staged.catch(() => undefined);
-      outcomes.push(staged);
-      progress.itemDone(options.database, table.name, rows);
-      if (outcomes.length >= 2) await outcomes[outcomes.length - 2];
-    }
-    tables.push(...(await Promise.all(outcomes)));
-    progress.finish();
-    const objects: ObjectOutcome[] = [];
-    const objectHashes = new Map<string, string>();
-    const objectDefinitions = prefetch(plan.objects, async (object) => ({
-      definition: await reader.showCreate(options.database, object.kind, object.name),
-      // A sequence's state is part of it: a restore must not hand out values again.
-      state:
-        object.kind === 'sequence' && format >= 2
-          ? await reader.readSequenceState(options.database, object.name)
-          : undefined,
-    }));
-    for (const [index, object] of plan.objects.entries()) {
-      const { definition, state } = await objectDefinitions.get(index);
-      const content = new StagedContent(staging, memoryBudget);
-      const text = renderObjectFile(engine.dialect, definition, state, format);
-      objectHashes.set(object.file, sha256(text));
-      await content.write(text);
-      const { change } = await stageIfChanged(
-        engine.script,
-        join(hostDir, object.file),
-        content,
-        pending,
-        object.file,
-        0,
-      );
-      objects.push({ kind: object.kind, name: object.name, file: object.file, change });
-    }
-    // The database's default character set and collation, hashed with the objects so that
-    // restore and verify check it.
-    // Format 1 had no defaults file (verify compares such a snapshot in its own format).
-    let defaultsChange: { change: FileChange } = { change: 'unchanged' };
-    if (format >= 2) {
-      const defaultsText = renderDatabaseFile(
-        engine.dialect,
-        await session.readDatabaseDefaults(options.database),
-      );
-      objectHashes.set(DATABASE_DEFAULTS_FILE, sha256(defaultsText));
-      const defaultsContent = new StagedContent(staging, memoryBudget);
-      await defaultsContent.write(defaultsText);
-      defaultsChange = await stageIfChanged(
-        engine.script,
-        join(hostDir, DATABASE_DEFAULTS_FILE),
-        defaultsContent,
-        pending,
-        DATABASE_DEFAULTS_FILE,
-        0,
-      );
-    }
-    const manifestContent = new StagedContent(staging, memoryBudget);
-    await manifestContent.write(renderManifest(manifest, objectHashes, format));
-    const manifestOutcome = await stageIfChanged(
-      engine.script,
-      join(hostDir, MANIFEST_FILE),
-      manifestContent,
-      pending,
-      MANIFEST_FILE,
-      0,
+          if (options.ephemeralDir !== undefined && !options.dryRun)
+            ephemeralCopy = await EphemeralCopy.begin(options.ephemeralDir);
+          return { userData: userDataCopy, ephemeral: ephemeralCopy };
+        },
+        logger,
+        onProgress: options.onProgress,
+      },
+      stager,
     );
-    await session.endConsistentSnapshot();
-    const serverVersion = session.server.version;
-    await session.close();
-    session = undefined;
-
-    const expected = new Set([
-      ...plan.tables.map((table) => table.file),
-      ...plan.objects.map((object) => object.file),
-      ...(format >= 2 ? [DATABASE_DEFAULTS_FILE] : []),
-    ]);
-    const removed = (await listSnapshotFiles(hostDir)).filter((file) => !expected.has(file));
-    const bytesWritten = pending.reduce((sum, write) => sum + write.content.size, 0);
+    await closeSession();
+    const { plan } = read;
+    const staged = await stager.finish(plan, format);
+    const { tables, objects, removed, pending } = staged;
+    const localTables = plan.tables.filter((table) => table.rows === 'user-data');
     const base = {
       host: options.host,
       hostDir,
       database: options.database,
-      serverVersion,
+      serverVersion: read.serverVersion,
       plan,
       tables,
       objects,
       removed,
-      bytesWritten,
-      manifest,
-      objectHashes,
-      manifestChange: manifestOutcome.change,
-      databaseDefaultsChange: defaultsChange.change,
+      bytesWritten: staged.bytesWritten,
+      manifest: read.manifest,
+      objectHashes: read.objectHashes,
+      manifestChange: staged.manifestChange,
+      databaseDefaultsChange: staged.databaseDefaultsChange,
       ephemeralFiles: [] as readonly string[],
     };
     if (options.dryRun)
@@ -501,49 +321,20 @@ export async function takeSnapshot(
       `${options.host}: ${String(pending.length)} file(s) written, ${String(removed.length)} removed, ${String(unchanged)} unchanged`,
     );
 
-    const changes = describeChanges(tables, objects, removed);
-    const formatChange =
-      formatBefore !== undefined && formatBefore !== MANIFEST_FORMAT
-        ? { from: formatBefore, to: MANIFEST_FORMAT, what: FORMAT_CHANGES[MANIFEST_FORMAT] ?? '' }
-        : undefined;
-    // A new host directory's defaults are no news; a changed default, or the file a format
-    // upgrade adds, are.
-    if (
-      defaultsChange.change === 'changed' ||
-      (formatChange !== undefined && defaultsChange.change === 'added')
-    )
-      changes.push({
-        kind: 'database defaults',
-        name: options.database,
-        change: defaultsChange.change === 'added' ? 'added' : 'changed',
-        structureChanged: true,
-        rowsAdded: 0,
-        rowsRemoved: 0,
-        rowsChanged: 0,
-      });
-    const message = `${options.commitPrefix ?? ''}${composeCommitMessage(options.host, options.database, changes, formatChange)}`;
+    const message = snapshotCommitMessage(
+      options.host,
+      options.database,
+      staged,
+      formatBefore,
+      options.commitPrefix,
+    );
     // What can still fail of the user-data copy fails before the commit, not after it.
     await userDataCopy?.prepare();
-    let commit;
-    try {
-      commit =
-        options.git.commit && repository !== undefined
-          ? await repository.commitPath(hostDir, () => message, options.git.author, {
-              manyFiles: pending.length > 100,
-            })
-          : undefined;
-    } catch (error) {
-      // A refused commit (a hook, a full disk) leaves the host directory and the index as
-      // they were before this run.
-      // The commit's own error is the one to report; a failing cleanup is only logged.
-      try {
-        await rollback();
-        await repository?.unstage(hostDir);
-      } catch (cleanupError) {
-        logger.error(`could not put ${hostDir} back as it was: ${(cleanupError as Error).message}`);
-      }
-      throw error;
-    }
+    const commit = await commitSnapshot(repository, hostDir, message, options.git, {
+      manyFiles: pending.length > 100,
+      rollback,
+      logger,
+    });
     let ephemeralFiles: string[] = [];
     try {
       ephemeralFiles = (await ephemeralCopy?.finish()) ?? [];
@@ -578,21 +369,7 @@ export async function takeSnapshot(
         : commit === undefined
           ? 'no-changes'
           : 'committed';
-    // Every run pushes whatever the remote lacks, not only what it committed: commits left
-    // by a run whose push failed (an unreachable remote) go out with the next one (issue 21).
-    const push =
-      options.git.push === undefined || repository === undefined
-        ? undefined
-        : await repository.push(options.git.push, options.git.branch, {
-            owned: [hostDir],
-            committer: options.git.author,
-            maxAttempts: options.git.pushAttempts,
-            maxSeconds: options.git.pushTimeoutSeconds,
-          });
-    if (push !== undefined && push.commits > 0)
-      logger.info(
-        `pushed ${String(push.commits)} commit(s) to ${options.git.push ?? ''}${push.replayed > 0 ? ` (replayed onto commits of other hosts ${String(push.replayed)} time(s))` : ''}`,
-      );
+    const push = await pushSnapshot(repository, hostDir, options.git, logger);
     const pushFields = {
       pushed: push !== undefined && push.commits > 0 ? options.git.push : undefined,
       pushedCommits: push?.commits,
@@ -614,20 +391,11 @@ export async function takeSnapshot(
       ...pushFields,
       userData,
     };
-  } catch (error) {
-    // A read that failed because the interruption dropped the connection is an interruption.
-    interruption?.throwIfInterrupted();
-    throw error;
   } finally {
-    interruption?.signal.removeEventListener('abort', dropConnection);
-    // A comparison still running when a read failed finishes before its files are removed.
-    await Promise.allSettled(outcomes);
     await userDataCopy?.abort();
     await ephemeralCopy?.abort();
-    for (const write of pending) await write.content.discard();
+    await stager?.discard();
     if (stagingDir !== undefined) await rm(stagingDir, { recursive: true, force: true });
-    if (session !== undefined) await session.close();
-    if (ownLock) await lock?.release();
   }
 }
 
@@ -644,233 +412,6 @@ async function findRepository(
   return repository;
 }
 
-/** Strict mode: a table in no category stops the run before anything is written. */
-function checkStrict(plan: SnapshotPlan, options: SnapshotOptions): void {
-  if (!options.strict || plan.uncategorized.length === 0) return;
-  throw new UsageError(
-    `strict: ${String(plan.uncategorized.length)} table(s) are in no category: ${plan.uncategorized.map(printable).join(', ')}`,
-    { hint: 'Add each to global, local, ephemeral or ignore in the config; nothing was written.' },
-  );
-}
-
-/** The server's estimate of the rows this run reads: every table's whose rows it saves. */
-function estimateRowsRead(
-  plan: SnapshotPlan,
-  sizes: ReadonlyMap<string, { readonly rows: number }>,
-  userData: boolean,
-  ephemeral: boolean,
-): number {
-  let rows = 0;
-  for (const table of plan.tables) {
-    const estimate = sizes.get(table.name)?.rows ?? 0;
-    if (table.rows === 'git') rows += estimate;
-    if (table.rows === 'user-data' && userData) rows += estimate;
-    if (table.category === 'ephemeral' && ephemeral) rows += estimate;
-  }
-  return rows;
-}
-
-function reportPlan(plan: SnapshotPlan, options: SnapshotOptions, logger: Logger): void {
-  for (const name of plan.uncategorized) {
-    logger.warn(
-      `table ${printable(name)} is in no category: its structure is saved, its rows are not`,
-    );
-  }
-  for (const { name, category } of plan.missing) {
-    logger.warn(
-      `table ${name} (${category}) is in the config but not in database ${options.database}`,
-    );
-  }
-}
-
-async function stageIfChanged(
-  script: ScriptFormat,
-  target: string,
-  content: StagedContent,
-  pending: PendingWrite[],
-  file: string,
-  rows: number,
-): Promise<TableFileChange & { change: FileChange }> {
-  let existing: Awaited<ReturnType<StagedContent['compareWith']>>;
-  try {
-    existing = await content.compareWith(target);
-  } catch (error) {
-    await content.discard();
-    throw error;
-  }
-  if (existing === 'same') {
-    await content.discard();
-    return {
-      change: 'unchanged',
-      structureChanged: false,
-      rowsAdded: 0,
-      rowsRemoved: 0,
-      rowsChanged: 0,
-    };
-  }
-  pending.push({ file, content, replaces: existing === 'different' });
-  if (existing === 'missing')
-    return {
-      change: 'added',
-      structureChanged: true,
-      rowsAdded: rows,
-      rowsRemoved: 0,
-      rowsChanged: 0,
-    };
-  const before = await summarizeFile(script, target);
-  const small = await content.small();
-  const after =
-    small === undefined
-      ? ((await summarizeFile(script, content.stagedPath ?? '')) ?? summarizeText(script, ''))
-      : summarizeText(script, small.toString('utf8'));
-  return { change: 'changed', ...compareSummaries(before, after) };
-}
-
-function describeChanges(
-  tables: readonly TableOutcome[],
-  objects: readonly ObjectOutcome[],
-  removed: readonly string[],
-): ObjectChange[] {
-  const changes: ObjectChange[] = [];
-  for (const table of tables) {
-    if (table.change === 'unchanged') continue;
-    changes.push({
-      kind: 'table',
-      name: table.name,
-      change: table.change === 'added' ? 'added' : 'changed',
-      structureChanged: table.structureChanged,
-      rowsAdded: table.rowsAdded,
-      rowsRemoved: table.rowsRemoved,
-      rowsChanged: table.rowsChanged,
-      rowsCounted: table.rowsCounted,
-    });
-  }
-  for (const object of objects) {
-    if (object.change === 'unchanged') continue;
-    changes.push({
-      kind: object.kind,
-      name: object.name,
-      change: object.change === 'added' ? 'added' : 'changed',
-      structureChanged: true,
-      rowsAdded: 0,
-      rowsRemoved: 0,
-      rowsChanged: 0,
-    });
-  }
-  for (const file of removed) {
-    const object = objectForFileName(file);
-    if (object !== undefined)
-      changes.push({
-        kind: object.kind,
-        name: object.name,
-        change: 'removed',
-        structureChanged: true,
-        rowsAdded: 0,
-        rowsRemoved: 0,
-        rowsChanged: 0,
-      });
-  }
-  return changes;
-}
-
-/** Files staged or spilled at once, fsynced before any is renamed into place. */
-const PARALLEL_WRITES = 16;
-/** Staged contents held in memory by one run, together; past this they spill to disk. */
-const STAGED_MEMORY_BYTES = 16 * 1024 * 1024;
-
-/** Puts the files of a run back as they were before {@link putInPlace}. */
-type Rollback = () => Promise<void>;
-
-/**
- * Writes every pending file into the staging directory and fsyncs those that replace a
- * file (in parallel, which lets the file system batch its journal commits), then renames
- * each into place and fsyncs the directory once. Each destination is at every moment its old
- * or its new content. The old contents are kept as hard links in `stagingDir`, so the
- * returned rollback can put them back if the commit then fails; a failure here rolls back
- * at once.
- */
-async function putInPlace(
-  hostDir: string,
-  stagingDir: string,
-  pending: readonly PendingWrite[],
-  removed: readonly string[],
-): Promise<Rollback> {
-  await mkdir(hostDir, { recursive: true });
-  const prepared = await mapWithConcurrency(pending, PARALLEL_WRITES, async (write) => ({
-    from: await write.content.prepareForRename(0o644, { durable: write.replaces }),
-    to: join(hostDir, write.file),
-    replaces: write.replaces,
-  }));
-  const undo: { path: string; previous?: string }[] = [];
-  const rollback: Rollback = async () => {
-    for (const { path, previous } of [...undo].reverse()) {
-      if (previous === undefined) await unlink(path).catch(() => undefined);
-      else await rename(previous, path);
-    }
-    await syncDirectory(hostDir);
-  };
-  const keepPrevious = async (path: string): Promise<string> => {
-    const previous = join(stagingDir, `previous-${String(undo.length)}`);
-    await link(path, previous);
-    return previous;
-  };
-  try {
-    // Old contents are linked aside first (in order, so the rollback list is complete),
-    // then the renames run in parallel: each is atomic on its own.
-    for (const { to, replaces } of prepared) {
-      undo.push({ path: to, ...(replaces ? { previous: await keepPrevious(to) } : {}) });
-    }
-    // Synchronous: each rename is one short call, cheaper than a thread-pool round trip.
-    for (const { from, to } of prepared) renameSync(from, to);
-    for (const file of removed) {
-      const path = join(hostDir, file);
-      undo.push({ path, previous: await keepPrevious(path) });
-      await unlink(path);
-    }
-    await syncDirectory(hostDir);
-  } catch (error) {
-    await rollback().catch(() => undefined);
-    throw error;
-  }
-  return rollback;
-}
-
-/** The snapshot files (`*.sql`) now in the host directory; none when it does not exist. */
-/** The format number of the manifest in `hostDir`; undefined when there is none. */
-async function previousManifestFormat(hostDir: string): Promise<number | undefined> {
-  try {
-    return manifestFormatOf(await readFile(join(hostDir, MANIFEST_FILE), 'utf8'));
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-async function listSnapshotFiles(hostDir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(hostDir, { withFileTypes: true });
-    return entries
-      .filter((entry) => entry.isFile() && entry.name.endsWith(SNAPSHOT_FILE_SUFFIX))
-      .map((entry) => entry.name)
-      .sort();
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-async function* withHead(
-  head: string,
-  chunks: AsyncIterable<{ readonly text: string }>,
-): AsyncIterable<string> {
-  yield head;
-  for await (const chunk of chunks) yield chunk.text;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

@@ -41,3 +41,23 @@ export async function acquireHostLock(
   await ensureWorkDir(workDir);
   return acquireLock(join(workDir, `${host}.lock`), options);
 }
+
+/**
+ * Runs `work` holding the lock of `<backupDir>/<host>` (see {@link acquireHostLock}) and
+ * releases it however `work` ends. A lock the caller already holds for a longer workflow
+ * (`heldLock`) is used as it is and not released.
+ */
+export async function withHostLock<T>(
+  backupDir: string,
+  host: string,
+  options: HostLockOptions & { readonly heldLock?: HeldLock | undefined },
+  work: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
+  if (options.heldLock !== undefined) return work(options.heldLock);
+  const lock = await acquireHostLock(backupDir, host, options);
+  try {
+    return await work(lock);
+  } finally {
+    await lock.release();
+  }
+}

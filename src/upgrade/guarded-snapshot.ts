@@ -11,7 +11,7 @@ import {
   type ServicesOutcome,
 } from '../services/consumer-control.js';
 import type { Interruption } from '../support/interruption.js';
-import { acquireHostLock } from '../snapshot/work-dir.js';
+import { withHostLock } from '../snapshot/work-dir.js';
 import { runHookStatements, waitForDatabase } from '../services/database-hooks.js';
 import {
   takeSnapshot,
@@ -54,16 +54,17 @@ export async function takeGuardedSnapshot(
   }
   // The host's lock is held from before the first service stops until the last starts, so
   // that another run cannot snapshot (or stop services) in between.
-  const heldLock = await acquireHostLock(options.backupDir, options.host, {
-    waitSeconds: options.lockWaitSeconds,
-    abortSignal: interruption.signal,
-    logger: options.logger,
-  });
-  try {
-    return await snapshotWithConsumersStopped(engine, { ...options, heldLock }, mode, interruption);
-  } finally {
-    await heldLock.release();
-  }
+  return withHostLock(
+    options.backupDir,
+    options.host,
+    {
+      waitSeconds: options.lockWaitSeconds,
+      abortSignal: interruption.signal,
+      logger: options.logger,
+    },
+    (heldLock) =>
+      snapshotWithConsumersStopped(engine, { ...options, heldLock }, mode, interruption),
+  );
 }
 
 async function snapshotWithConsumersStopped(

@@ -13,7 +13,7 @@ import {
   type ConsumerControl,
   type ServicesOutcome,
 } from '../services/consumer-control.js';
-import { acquireHostLock } from '../snapshot/work-dir.js';
+import { withHostLock } from '../snapshot/work-dir.js';
 import type { Interruption } from '../support/interruption.js';
 import { hostDirectory } from '../snapshot/layout.js';
 import {
@@ -100,13 +100,13 @@ export async function runUpgrade(engine: Engine, options: UpgradeOptions): Promi
   const label = commandLabel(options.command, options.shell);
   // Held from the first stop to the last start: no other run snapshots a half-upgraded
   // database or juggles the same services.
-  const heldLock = await acquireHostLock(base.backupDir, base.host, {
+  const lockOptions = {
     waitSeconds: base.lockWaitSeconds,
     abortSignal: interruption.signal,
     logger,
-  });
-  const snapshotOptions = { ...base, heldLock, interruption };
-  try {
+  };
+  return withHostLock(base.backupDir, base.host, lockOptions, async (heldLock) => {
+    const snapshotOptions = { ...base, heldLock, interruption };
     const { result, services } = await withConsumersStopped(
       options.control,
       { keepStopped: options.keepStopped ? 'always' : 'never', interruption },
@@ -167,9 +167,7 @@ export async function runUpgrade(engine: Engine, options: UpgradeOptions): Promi
       },
     );
     return { ...result, services };
-  } finally {
-    await heldLock.release();
-  }
+  });
 }
 
 async function snapshotPoint(

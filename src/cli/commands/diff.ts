@@ -6,9 +6,6 @@
  * differ) and `--model HOST` (every host whose schema differs from the model's, exit 3).
  * Host names are always given by option, so a positional word is always a revision.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   compareWithModel,
   isDifferent,
@@ -26,9 +23,14 @@ import { engineFor } from '../engine-for.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { Repository } from '../../git/repository.js';
 import { hostDirectory, isValidHostName } from '../../snapshot/layout.js';
-import { MANIFEST_FILE, manifestFormatOf, READABLE_FORMATS } from '../../snapshot/manifest.js';
+import {
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  manifestFormatOf,
+  READABLE_FORMATS,
+} from '../../snapshot/manifest.js';
 import { quieterLogger } from '../../support/logger.js';
-import { takeSnapshot } from '../../snapshot/take-snapshot.js';
+import { liveTree } from '../../diff/live-tree.js';
 import {
   connectionFor,
   hostArgument,
@@ -107,17 +109,15 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
 
   let from: SnapshotTree | undefined;
   let to: SnapshotTree | undefined;
-  let liveDir: string | undefined;
   try {
     if (args.live === true) {
       from = await tree(host, revisions[0] ?? 'HEAD');
-      liveDir = await mkdtemp(join(tmpdir(), 'schema_backup-live-'));
       // The live database in the revision's file format: a snapshot of an earlier format is
       // no drift by itself.
       const format = from.ids.has(MANIFEST_FILE)
         ? manifestFormatOf(await from.read(MANIFEST_FILE))
         : undefined;
-      to = await liveTree(context, args, host, liveDir, format);
+      to = await readLiveTree(context, args, host, format);
     } else if (args.againstHost !== undefined) {
       from = await tree(host, revisions[0]);
       to = await tree(hostArgument(args.againstHost, '--against-host'), revisions[0]);
@@ -138,38 +138,24 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
   } finally {
     from?.close?.();
     to?.close?.();
-    if (liveDir !== undefined) await rm(liveDir, { recursive: true, force: true });
   }
 }
 
-/** The live database rendered as a snapshot into `dir` (nothing else is written anywhere). */
-async function liveTree(
+/** The live database rendered as a snapshot (in memory: nothing is written anywhere). */
+async function readLiveTree(
   context: CommandContext,
   args: DiffArgs,
   host: string,
-  dir: string,
   format: number | undefined,
 ): Promise<SnapshotTree> {
   const connection = await connectionFor(context, args);
-  const { logger } = context;
-  const result = await takeSnapshot(engineFor(context.config), {
-    connection,
+  return liveTree(engineFor(context.config), connection, {
     database: connection.database,
-    backupDir: dir,
-    host,
     categories: context.config.categories,
-    strict: false,
-    git: {
-      commit: false,
-      init: false,
-      author: { name: 'schema_backup', email: 'schema_backup@localhost' },
-    },
-    dryRun: false,
-    format: format !== undefined && READABLE_FORMATS.includes(format) ? format : undefined,
-    lockWaitSeconds: 0,
-    logger: quieterLogger(logger),
+    format: format !== undefined && READABLE_FORMATS.includes(format) ? format : MANIFEST_FORMAT,
+    label: `${host} (live database ${connection.database})`,
+    logger: quieterLogger(context.logger),
   });
-  return directoryTree(result.hostDir, `${host} (live database ${connection.database})`);
 }
 
 /** The summary, the tables whose rows were left out, then the unified diffs (unless --stat). */

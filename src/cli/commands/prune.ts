@@ -1,6 +1,6 @@
 /** `schema_backup prune`: apply the retention policy to user-data copies and dumps of this host. */
 import { prune, type PruneResult } from '../../ops/prune.js';
-import { acquireHostLock } from '../../snapshot/work-dir.js';
+import { withHostLock } from '../../snapshot/work-dir.js';
 import type { Logger } from '../../support/logger.js';
 import { hostNameFor, loadContext, type CommandContext, type GlobalArgs } from '../context.js';
 import { pruneOffsite } from '../../offsite/prune-offsite.js';
@@ -31,41 +31,40 @@ export async function runPrune(
 ): Promise<PruneResult> {
   const { config } = context;
   const host = await hostNameFor(config);
-  const lock = await acquireHostLock(config.backupDir, host, {
-    waitSeconds: options.waitLock,
-    logger: options.logger,
-  });
-  try {
-    const local = await prune({
-      host,
-      userDataDir: config.userDataBackupDir,
-      dumpDir: dumpDirectoryOf(config),
-      policy: retentionPolicyOf(config),
-      dryRun: options.dryRun,
-      logger: options.logger,
-    });
-    const store = options.offsite === true ? offsiteStoreOf(config, options.logger) : undefined;
-    const policy = offsiteRetentionOf(config);
-    if (store === undefined || policy === undefined) return local;
-    const remote = await pruneOffsite(store, {
-      host,
-      policy,
-      dryRun: options.dryRun,
-      logger: options.logger,
-    });
-    const dropped = remote.flatMap((set) => set.drop);
-    const bytes = dropped.reduce((sum, item) => sum + item.bytes, 0);
-    return {
-      ...local,
-      sets: [...local.sets, ...remote],
-      deleted: local.deleted + (options.dryRun ? 0 : dropped.length),
-      bytesFreed: local.bytesFreed + (options.dryRun ? 0 : bytes),
-      toDelete: local.toDelete + dropped.length,
-      bytesToFree: local.bytesToFree + bytes,
-    };
-  } finally {
-    await lock.release();
-  }
+  return withHostLock(
+    config.backupDir,
+    host,
+    { waitSeconds: options.waitLock, logger: options.logger },
+    async () => {
+      const local = await prune({
+        host,
+        userDataDir: config.userDataBackupDir,
+        dumpDir: dumpDirectoryOf(config),
+        policy: retentionPolicyOf(config),
+        dryRun: options.dryRun,
+        logger: options.logger,
+      });
+      const store = options.offsite === true ? offsiteStoreOf(config, options.logger) : undefined;
+      const policy = offsiteRetentionOf(config);
+      if (store === undefined || policy === undefined) return local;
+      const remote = await pruneOffsite(store, {
+        host,
+        policy,
+        dryRun: options.dryRun,
+        logger: options.logger,
+      });
+      const dropped = remote.flatMap((set) => set.drop);
+      const bytes = dropped.reduce((sum, item) => sum + item.bytes, 0);
+      return {
+        ...local,
+        sets: [...local.sets, ...remote],
+        deleted: local.deleted + (options.dryRun ? 0 : dropped.length),
+        bytesFreed: local.bytesFreed + (options.dryRun ? 0 : bytes),
+        toDelete: local.toDelete + dropped.length,
+        bytesToFree: local.bytesToFree + bytes,
+      };
+    },
+  );
 }
 
 export async function pruneHandler(args: PruneArgs): Promise<number> {
