@@ -27,6 +27,12 @@ import {
   type TableReadRequest,
   type TriggerRef,
 } from '../engine.js';
+import {
+  byCodePoint,
+  firstUsableKeys,
+  integerText,
+  type CandidateKey,
+} from '../common/row-keys.js';
 import { InternalError } from '../../errors.js';
 import { findHiddenObjects } from './hidden-objects.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
@@ -766,11 +772,10 @@ function orderTerm(table: TableDescription, name: string): string {
 
 /** Per table: the primary key, else the first unique key with no NULLable or prefix column. */
 function chooseUniqueKeys(rows: readonly Row[]): Map<string, string[]> {
-  const indexes = new Map<string, Map<string, { columns: string[]; usable: boolean }>>();
+  const indexes = new Map<string, Map<string, CandidateKey>>();
   for (const row of rows) {
     const table = String(row.tbl);
-    const perTable =
-      indexes.get(table) ?? new Map<string, { columns: string[]; usable: boolean }>();
+    const perTable = indexes.get(table) ?? new Map<string, CandidateKey>();
     const index = perTable.get(String(row.indexName)) ?? { columns: [], usable: true };
     index.columns.push(String(row.name));
     if (row.nullable === 'YES' || (row.subPart !== null && row.subPart !== undefined))
@@ -778,28 +783,7 @@ function chooseUniqueKeys(rows: readonly Row[]): Map<string, string[]> {
     perTable.set(String(row.indexName), index);
     indexes.set(table, perTable);
   }
-  const result = new Map<string, string[]>();
-  for (const [table, perTable] of indexes) {
-    // Insertion order is PRIMARY first, then by index name (the query's ORDER BY).
-    for (const index of perTable.values()) {
-      if (index.usable) {
-        result.set(table, index.columns);
-        break;
-      }
-    }
-  }
-  return result;
-}
-
-/** `value` if it is an integer's decimal text; throws otherwise (it goes into SQL unquoted). */
-function integerText(value: string): string {
-  if (!/^-?\d+$/.test(value)) throw new Error(`not an integer: ${value}`);
-  return value;
-}
-
-/** Sorts by UTF-16 code units: locale-independent, so every host orders names alike. */
-export function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return firstUsableKeys(indexes);
 }
 
 /**

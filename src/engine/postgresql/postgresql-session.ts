@@ -35,6 +35,12 @@ import {
   type TableSizeEstimate,
   type TriggerRef,
 } from '../engine.js';
+import {
+  byCodePoint,
+  firstUsableKeys,
+  integerText,
+  type CandidateKey,
+} from '../common/row-keys.js';
 import { readDefinition } from './definitions.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
@@ -721,11 +727,10 @@ export function sequenceState(sequence: {
 
 /** Per table: the primary key, else the first unique index (by name) over NOT NULL plain columns. */
 function chooseUniqueKeys(rows: readonly Row[]): Map<string, string[]> {
-  const indexes = new Map<string, Map<string, { columns: string[]; usable: boolean }>>();
+  const indexes = new Map<string, Map<string, CandidateKey>>();
   for (const row of rows) {
     const table = qualifiedName(String(row.schema), String(row.tbl));
-    const perTable =
-      indexes.get(table) ?? new Map<string, { columns: string[]; usable: boolean }>();
+    const perTable = indexes.get(table) ?? new Map<string, CandidateKey>();
     const indexName = String(row.index_name);
     const index = perTable.get(indexName) ?? { columns: [], usable: row.plain === 't' };
     // An expression's column (attnum 0) has no attribute: the index is no row key.
@@ -735,26 +740,5 @@ function chooseUniqueKeys(rows: readonly Row[]): Map<string, string[]> {
     perTable.set(indexName, index);
     indexes.set(table, perTable);
   }
-  const result = new Map<string, string[]>();
-  for (const [table, perTable] of indexes) {
-    // Insertion order is the primary key first, then by index name (the query's ORDER BY).
-    for (const index of perTable.values()) {
-      if (index.usable) {
-        result.set(table, index.columns);
-        break;
-      }
-    }
-  }
-  return result;
-}
-
-/** `value` if it is an integer's decimal text; throws otherwise (it goes into SQL unquoted). */
-function integerText(value: string): string {
-  if (!/^-?\d+$/.test(value)) throw new EngineError(`not an integer: ${value}`);
-  return value;
-}
-
-/** Sorts by UTF-16 code units: locale-independent, so every host orders names alike. */
-export function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return firstUsableKeys(indexes);
 }
