@@ -21,7 +21,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom } from './lib/prng.mjs';
-import { intEnv } from './lib/env.mjs';
+import { GIT_ENV as BENCH_GIT_ENV, intEnv } from './lib/env.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -37,14 +37,7 @@ const KEEP = process.env.BENCH_KEEP === '1';
 /** `diff HEAD~BACK HEAD`: half the history, at most 500 commits. */
 const BACK = Math.min(500, COMMITS - 1);
 
-const GIT_ENV = {
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@localhost',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@localhost',
-};
+const GIT_ENV = { ...BENCH_GIT_ENV, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
 
 const log = (line) => process.stderr.write(`[bench:history] ${line}\n`);
 

@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { seededRandom } from './lib/prng.mjs';
-import { intEnv } from './lib/env.mjs';
+import { GIT_ENV, intEnv } from './lib/env.mjs';
 import { CLIENT_ARGS, connect, DB, dropDatabasesLike, waitForQuietServer } from './lib/db.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -47,13 +47,6 @@ const DATABASES = {
   csv2: 'sbbench_csv2',
   crypto: 'sbbench_crypto',
   restore: 'sbbench_restore',
-};
-
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@localhost',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@localhost',
 };
 
 // ---------------------------------------------------------------------------------------------

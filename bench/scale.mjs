@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { connect, DB, dropDatabasesLike } from './lib/db.mjs';
+import { GIT_ENV } from './lib/env.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -51,13 +52,6 @@ const BIG_ROWS = countEnv('BENCH_SCALE_BIG_ROWS', 1000000);
 const PROFILE = process.env.BENCH_SCALE_PROFILE === '1';
 const KEEP = process.env.BENCH_KEEP === '1';
 const RSS_LIMIT_MB = 200;
-
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'bench',
-  GIT_AUTHOR_EMAIL: 'bench@localhost',
-  GIT_COMMITTER_NAME: 'bench',
-  GIT_COMMITTER_EMAIL: 'bench@localhost',
-};
 
 const log = (line) => process.stderr.write(`[scale] ${line}\n`);
 

@@ -9,3 +9,11 @@ export function intEnv(name, fallback) {
     throw new Error(`${name} must be a positive integer, not ${value}`);
   return number;
 }
+
+/** The git identity of the commits the benchmarks' snapshots make. */
+export const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'bench@localhost',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'bench@localhost',
+};
