@@ -15,7 +15,7 @@ import { escapeCommentText } from '../support/printable.js';
 import {
   insertableColumns,
   namesOfKind,
-  OBJECT_KINDS,
+  objectsOfKind,
   type ObjectKind,
   type ConnectionOptions,
   type CreationContext,
@@ -573,7 +573,7 @@ async function planDatabase(
   const descriptions = await session.describeTables(database);
   const sizes = await session.estimateTableSizes(database);
   const found: Omit<PlannedTable, 'addKeys'>[] = [];
-  for (const name of inventory.tables.filter(keep)) {
+  for (const name of namesOfKind(inventory, 'table').filter(keep)) {
     const description = descriptions.get(name);
     if (description === undefined) continue;
     found.push({
@@ -602,7 +602,7 @@ async function planDatabase(
     };
   });
   const sequences = [];
-  for (const name of inventory.sequences.filter(keep)) {
+  for (const name of namesOfKind(inventory, 'sequence').filter(keep)) {
     const state = await session.readSequenceState(database, name);
     sequences.push({
       definition: await session.showCreate(database, 'sequence', name),
@@ -612,24 +612,20 @@ async function planDatabase(
     });
   }
   const views: ObjectDefinition[] = [];
-  for (const name of inventory.views.filter(keep))
+  for (const name of namesOfKind(inventory, 'view').filter(keep))
     views.push(await session.showCreate(database, 'view', name));
   const objects: ObjectDefinition[] = [...orderViews(dump, views)];
   const keptTables = new Set(tables.map((table) => table.description.name));
   // Tables and sequences are in the structure part, views above; the rest in kind order.
-  for (const kind of OBJECT_KINDS.filter((other) => !DUMPED_FIRST.has(other))) {
-    const names =
-      kind === 'trigger'
-        ? inventory.triggers
-            .filter((entry) => keptTables.has(entry.table))
-            .map((trigger) => trigger.name)
-        : namesOfKind(inventory, kind);
-    for (const name of names) objects.push(await session.showCreate(database, kind, name));
+  for (const kind of engine.objectKinds.filter((other) => !DUMPED_FIRST.has(other))) {
+    for (const object of objectsOfKind(inventory, kind)) {
+      if (object.table !== undefined && !keptTables.has(object.table)) continue;
+      objects.push(await session.showCreate(database, kind, object.name));
+    }
   }
   const creation = new Map(objects.map((object) => [object, dialect.creationContext(object)]));
-  const defaultsSql = dialect.statementLine(
-    dialect.databaseDefaultsStatement(await session.readDatabaseDefaults(database)),
-  );
+  const defaults = dialect.databaseDefaultsStatement(await session.readDatabaseDefaults(database));
+  const defaultsSql = defaults === undefined ? '' : dialect.statementLine(defaults);
   return { name: database, tables, sequences, objects, creation, defaultsSql };
 }
 

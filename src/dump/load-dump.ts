@@ -12,13 +12,15 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Readable, type Duplex } from 'node:stream';
-import type {
-  AdminStatements,
-  ConnectionOptions,
-  Engine,
-  ObjectKind,
-  ScriptFormat,
-  Session,
+import {
+  listObjectsOf,
+  namesOfKind,
+  standaloneObjects,
+  type AdminStatements,
+  type ConnectionOptions,
+  type Engine,
+  type ScriptFormat,
+  type Session,
 } from '../engine/engine.js';
 import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
 import {
@@ -133,16 +135,10 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         created.push(target);
         continue;
       }
-      const inventory = await admin.listObjects(target);
-      if (hasIncompleteMarker(inventory.tables) && !options.force)
+      const inventory = await listObjectsOf(engine, options.connection, target);
+      if (hasIncompleteMarker(namesOfKind(inventory, 'table')) && !options.force)
         throw incompleteTargetError(target, 'load');
-      const count =
-        inventory.tables.length +
-        inventory.views.length +
-        inventory.sequences.length +
-        inventory.procedures.length +
-        inventory.functions.length +
-        inventory.events.length;
+      const count = standaloneObjects(inventory).length;
       if (count > 0 && !options.force)
         throw new UsageError(`the database ${target} is not empty (${String(count)} objects)`, {
           hint: 'Load into a new or empty database (--into NAME), or pass --force to replace its tables.',
@@ -235,16 +231,10 @@ async function rollBack(
   try {
     for (const name of created) await session.execute(admin.dropDatabase(name));
     for (const name of emptied) {
+      // What the load created, last created first (a view before the tables it selects from).
       const inventory = await session.listObjects(name);
-      const drop = async (kind: ObjectKind, names: readonly string[]): Promise<void> => {
-        for (const object of names)
-          await session.execute(admin.dropObject(name, kind, object, true));
-      };
-      await drop('view', inventory.views);
-      await drop('table', [...inventory.tables, ...inventory.sequences]);
-      await drop('procedure', inventory.procedures);
-      await drop('function', inventory.functions);
-      await drop('event', inventory.events);
+      for (const object of standaloneObjects(inventory).reverse())
+        await session.execute(admin.dropObject(name, object.kind, object.name, true));
     }
   } catch (error) {
     logger.error(

@@ -42,62 +42,79 @@ export interface ServerInfo {
 }
 
 /**
- * Kinds of schema objects, in the order a restore creates them and a snapshot lists them (a
- * function before the procedures that call it, triggers after every table's rows). The one
- * list that snapshot layout, plans, restores and dumps read.
+ * Every kind of schema object an engine may have. Each engine lists its own, in the order a
+ * restore creates them ({@link Engine.objectKinds}); this list only says which words name a
+ * kind (in file names and messages).
  */
 export const OBJECT_KINDS = [
-  'table',
-  'sequence',
-  'view',
+  'extension',
+  'schema',
+  'type',
+  'domain',
   'function',
   'procedure',
+  'sequence',
+  'table',
+  'foreign-keys',
+  'view',
+  'materialized-view',
   'trigger',
+  'policy',
   'event',
 ] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
+
+/** Kinds of objects that belong to a table: they go where it goes (left out with it). */
+export const TABLE_MEMBER_KINDS = ['trigger', 'policy', 'foreign-keys'] as const;
+export type TableMemberKind = (typeof TABLE_MEMBER_KINDS)[number];
+
+/** True for the kind of an object that belongs to a table. */
+export function isTableMemberKind(kind: ObjectKind): kind is TableMemberKind {
+  return (TABLE_MEMBER_KINDS as readonly string[]).includes(kind);
+}
+
+/** The objects of `inventory` that stand on their own: all but those of a table. */
+export function standaloneObjects(inventory: SchemaInventory): ObjectRef[] {
+  return inventory.objects.filter((object) => !isTableMemberKind(object.kind));
+}
 
 /** True when `text` is the name of an object kind. */
 export function isObjectKind(text: string): text is ObjectKind {
   return (OBJECT_KINDS as readonly string[]).includes(text);
 }
 
-/** The names of the objects of `kind` in `inventory` (triggers by name, in their order). */
-export function namesOfKind(inventory: SchemaInventory, kind: ObjectKind): readonly string[] {
-  switch (kind) {
-    case 'table':
-      return inventory.tables;
-    case 'sequence':
-      return inventory.sequences;
-    case 'view':
-      return inventory.views;
-    case 'function':
-      return inventory.functions;
-    case 'procedure':
-      return inventory.procedures;
-    case 'trigger':
-      return inventory.triggers.map((trigger) => trigger.name);
-    case 'event':
-      return inventory.events;
-  }
-}
-
-/** Every object of one database, each list sorted by name (code point order). */
-export interface SchemaInventory {
-  /** Base tables, system-versioned ones included. */
-  readonly tables: readonly string[];
-  readonly views: readonly string[];
-  readonly sequences: readonly string[];
-  readonly procedures: readonly string[];
-  readonly functions: readonly string[];
-  readonly events: readonly string[];
-  /** Triggers with their table, sorted by table, then action order. */
-  readonly triggers: readonly TriggerRef[];
-}
-
-export interface TriggerRef {
+/**
+ * One object of a database. Objects of a schema (PostgreSQL) are named `schema.name`, split at
+ * the first dot; a function or procedure `schema.name(argument types)`, as overloads share a
+ * name; a trigger or policy `schema.table.name`, as its name is unique per table only.
+ */
+export interface ObjectRef {
+  readonly kind: ObjectKind;
   readonly name: string;
-  readonly table: string;
+  /** The table a trigger, a policy or a table's foreign keys belong to. */
+  readonly table?: string | undefined;
+}
+
+/**
+ * Every object of one database, in the order a restore creates them: kind by kind in the
+ * engine's {@link Engine.objectKinds} order; within a kind by name (code point order), except
+ * where one must come first (a partitioned table before its partitions, a view before the
+ * views that select from it); triggers by table, then the order they fire in.
+ */
+export interface SchemaInventory {
+  readonly objects: readonly ObjectRef[];
+}
+
+/** The names of the objects of `kind` in `inventory`, in its order. */
+export function namesOfKind(inventory: SchemaInventory, kind: ObjectKind): string[] {
+  const names: string[] = [];
+  for (const object of inventory.objects) if (object.kind === kind) names.push(object.name);
+  return names;
+}
+
+/** The objects of `kind` in `inventory`, in its order. */
+export function objectsOfKind(inventory: SchemaInventory, kind: ObjectKind): ObjectRef[] {
+  return inventory.objects.filter((object) => object.kind === kind);
 }
 
 export interface ColumnDescription {
@@ -408,9 +425,11 @@ export interface SqlDialect {
   creationContext(definition: ObjectDefinition): CreationContext;
   /**
    * The statement (without `;`) that gives the session's current database `defaults`; it names
-   * no database, so it applies to whichever one the client uses.
+   * no database, so it applies to whichever one the client uses. Undefined for an engine
+   * whose databases take their defaults only when created (PostgreSQL): a snapshot then
+   * has no database defaults file.
    */
-  databaseDefaultsStatement(defaults: DatabaseDefaults): string;
+  databaseDefaultsStatement(defaults: DatabaseDefaults): string | undefined;
   /** `INSERT INTO t (cols) VALUES (...)` for one or more rows, without the trailing `;`. */
   insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string;
   /**
@@ -464,10 +483,17 @@ export type FileExpectation =
   /** A user-data file: rows of one table. */
   | { readonly kind: 'rows'; readonly table: string }
   | {
-      readonly kind: 'view' | 'sequence' | 'procedure' | 'function' | 'event';
+      readonly kind: Exclude<ObjectKind, 'table' | TableMemberKind>;
       readonly name: string;
     }
-  | { readonly kind: 'trigger'; readonly name: string; readonly table?: string | undefined }
+  /** A trigger or policy; `table`, when the file's title names it, is checked too. */
+  | {
+      readonly kind: Exclude<TableMemberKind, 'foreign-keys'>;
+      readonly name: string;
+      readonly table?: string | undefined;
+    }
+  /** A table's foreign keys (PostgreSQL, loaded after every table's rows); `name` is the table. */
+  | { readonly kind: 'foreign-keys'; readonly name: string }
   /** A snapshot's database defaults file: its ALTER DATABASE of the current database. */
   | { readonly kind: 'database' }
   /** A file of the original tool (mysqldump of one table, its triggers included). */
@@ -679,6 +705,33 @@ export interface Engine {
   readonly name: string;
   readonly dialect: SqlDialect;
   readonly script: ScriptFormat;
+  /** The kinds of objects this engine has, in the order a restore creates them. */
+  readonly objectKinds: readonly ObjectKind[];
+  /**
+   * The parts of an object's name that its file name is made of, outermost first, each
+   * encoded on its own and joined with `.`: `[name]`, or `[schema, name]` for an object of a
+   * PostgreSQL schema (`public.items.sql`).
+   */
+  readonly fileNameParts: (kind: ObjectKind, name: string) => readonly string[];
+  /** The table a config's category entry means (PostgreSQL: `items` is `public.items`). */
+  readonly tableNamed: (configName: string) => string;
   /** Connects. Throws EngineError with a hint when unreachable or access is denied. */
   openSession(options: ConnectionOptions): Promise<Session>;
+}
+
+/**
+ * The objects of `database`, over a session of its own: a PostgreSQL session sees only the
+ * database it connected to.
+ */
+export async function listObjectsOf(
+  engine: Engine,
+  connection: ConnectionOptions,
+  database: string,
+): Promise<SchemaInventory> {
+  const session = await engine.openSession({ ...connection, database });
+  try {
+    return await session.listObjects(database);
+  } finally {
+    await session.close();
+  }
 }

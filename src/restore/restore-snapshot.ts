@@ -13,12 +13,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import {
-  OBJECT_KINDS,
   type AdminStatements,
   type CheckedStatement,
   type ConnectionOptions,
   type Engine,
   type FileExpectation,
+  isTableMemberKind,
+  namesOfKind,
+  objectsOfKind,
+  standaloneObjects,
   type ObjectKind,
   type ScriptStatement,
   type Session,
@@ -116,10 +119,12 @@ interface PlannedFile {
   readonly kind: ObjectKind | 'database defaults';
   /** What the file may hold. */
   readonly expected: FileExpectation;
+  /** An object whose kind the engine creates before tables. */
+  readonly beforeTables?: boolean | undefined;
 }
 
-/** Objects are created in the order of their kinds. */
-const OBJECT_ORDER: readonly string[] = OBJECT_KINDS;
+/** Kinds whose objects may use another of their kind that sorts after them: retried. */
+const RETRIED_KINDS: ReadonlySet<string> = new Set(['view', 'materialized-view']);
 
 /** Restores `options.source` into `options.target` with `engine`. */
 export async function restoreSnapshot(
@@ -188,6 +193,11 @@ export async function restoreSnapshot(
     if (plan.defaults !== undefined)
       statements += await loadSnapshotFile(engine, first, options, plan.defaults, manifest);
 
+    // Objects whose kind comes before tables (PostgreSQL's schemas, types, functions that a
+    // column's type, default or check names), in order, on one session.
+    for (const entry of plan.objects.filter((object) => object.beforeTables))
+      statements += await loadSnapshotFile(engine, first, options, entry, manifest);
+
     const restoredTables = new Set(plan.tables.map((entry) => entry.name));
     const userDataTables = [...(options.userData?.files.keys() ?? [])]
       .filter((name) => restoredTables.has(name))
@@ -254,7 +264,7 @@ export async function restoreSnapshot(
     statements += await createObjects(
       engine,
       first,
-      plan.objects,
+      plan.objects.filter((object) => !object.beforeTables),
       options,
       manifest,
       progress,
@@ -265,8 +275,8 @@ export async function restoreSnapshot(
     // The original's table files create their tables' triggers themselves (issue 15): count
     // those they created among the other objects.
     const legacyTriggers = options.legacy
-      ? (await first.listObjects(options.target)).triggers
-          .filter((trigger) => restoredTables.has(trigger.table))
+      ? objectsOfKind(await first.listObjects(options.target), 'trigger')
+          .filter((trigger) => trigger.table !== undefined && restoredTables.has(trigger.table))
           .map((trigger) => `trigger ${trigger.name}`)
       : [];
 
@@ -314,6 +324,7 @@ async function planFiles(
   const objects: PlannedFile[] = [];
   let defaults: PlannedFile | undefined;
   const selected = (name: string): boolean => isSelected(name, options.only, options.exclude);
+  const order: readonly string[] = engine.objectKinds;
   for (const file of await source.listFiles()) {
     if (file === MANIFEST_FILE || file.startsWith('.') || file === 'README.md') continue;
     if (options.legacy) {
@@ -337,7 +348,7 @@ async function planFiles(
     const kind = kindOfFileName(file) ?? 'table';
     // A name too long for a file name is cut and hashed: the file's first line names it.
     const header =
-      kind === 'trigger' || objectForFileName(file) === undefined
+      (isTableMemberKind(kind) && kind !== 'foreign-keys') || objectForFileName(file) === undefined
         ? await readHeader(engine, source, file)
         : undefined;
     const name = objectForFileName(file)?.name ?? header?.name;
@@ -345,24 +356,22 @@ async function planFiles(
       options.logger.warn(`${printable(file)}: not a snapshot file this version can read; skipped`);
       continue;
     }
+    const beforeTables = order.indexOf(kind) < order.indexOf('table');
     if (kind === 'table') {
       if (selected(name)) tables.push({ file, name, kind, expected: { kind: 'table', name } });
-    } else if (kind === 'trigger') {
-      // A trigger goes with its table.
+    } else if (kind === 'foreign-keys') {
+      // A table's foreign keys go with it; their file is named after it.
+      if (selected(name)) objects.push({ file, name, kind, expected: { kind, name } });
+    } else if (isTableMemberKind(kind)) {
+      // A trigger or a policy goes with its table.
       if (header?.table === undefined || selected(header.table))
-        objects.push({
-          file,
-          name,
-          kind,
-          expected: { kind: 'trigger', name, table: header?.table },
-        });
+        objects.push({ file, name, kind, expected: { kind, name, table: header?.table } });
     } else {
-      objects.push({ file, name, kind, expected: { kind: kind as 'view', name } });
+      objects.push({ file, name, kind, beforeTables, expected: { kind, name } });
     }
   }
   objects.sort(
-    (a, b) =>
-      OBJECT_ORDER.indexOf(a.kind) - OBJECT_ORDER.indexOf(b.kind) || (a.file < b.file ? -1 : 1),
+    (a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || (a.file < b.file ? -1 : 1),
   );
   return { tables, objects, ...(defaults === undefined ? {} : { defaults }) };
 }
@@ -394,15 +403,16 @@ async function prepareTarget(
   plan: { tables: readonly PlannedFile[]; objects: readonly PlannedFile[] },
 ): Promise<void> {
   const statements = engine.script.admin;
-  if ((await admin.listDatabases()).includes(options.target)) {
-    const inventory = await admin.listObjects(options.target);
-    const count =
-      inventory.tables.length +
-      inventory.views.length +
-      inventory.sequences.length +
-      inventory.procedures.length +
-      inventory.functions.length +
-      inventory.events.length;
+  if (!(await admin.listDatabases()).includes(options.target)) {
+    await admin.execute(statements.createDatabase(options.target));
+    return;
+  }
+  // Over a session of the target itself: a PostgreSQL session sees and drops only the
+  // objects of the database it connected to.
+  const target = await engine.openSession({ ...options.connection, database: options.target });
+  try {
+    const inventory = await target.listObjects(options.target);
+    const count = standaloneObjects(inventory).length;
     if (count > 0 && !options.force) {
       throw new UsageError(
         `the target database ${options.target} exists and is not empty (${String(count)} objects)`,
@@ -417,18 +427,20 @@ async function prepareTarget(
       );
       // What the snapshot creates is dropped first (a failed restore's leftovers included);
       // anything else in the target stays.
-      await admin.execute(statements.foreignKeyChecksOff);
+      await target.execute(statements.foreignKeyChecksOff);
       for (const entry of [...plan.objects].reverse())
-        await admin.execute(
+        await target.execute(
           statements.dropObject(options.target, entry.kind as ObjectKind, entry.name, true),
         );
       for (const entry of plan.tables)
-        await admin.execute(statements.dropObject(options.target, 'table', entry.name, true));
+        await target.execute(statements.dropObject(options.target, 'table', entry.name, true));
     }
-    if (inventory.tables.includes(INCOMPLETE_MARKER))
-      await admin.execute(statements.dropObject(options.target, 'table', INCOMPLETE_MARKER, false));
-  } else {
-    await admin.execute(statements.createDatabase(options.target));
+    if (namesOfKind(inventory, 'table').includes(INCOMPLETE_MARKER))
+      await target.execute(
+        statements.dropObject(options.target, 'table', INCOMPLETE_MARKER, false),
+      );
+  } finally {
+    await target.close();
   }
 }
 
@@ -670,13 +682,19 @@ async function createObjects(
   disabledEvents: string[],
 ): Promise<number> {
   let statements = 0;
-  let waiting = objects.filter((entry) => entry.kind === 'view');
+  let waiting = objects.filter((entry) => RETRIED_KINDS.has(entry.kind));
   const load = async (entry: PlannedFile): Promise<void> => {
     progress.start(`${entry.kind} ${entry.name}`);
     statements += await loadSnapshotFile(engine, session, options, entry, manifest, disabledEvents);
   };
-  for (const entry of objects.filter((candidate) => candidate.kind === 'sequence'))
-    await load(entry);
+  // Kinds before views (sequences, routines' kinds whose order puts them first), then views,
+  // then the rest in kind order.
+  const order: readonly string[] = engine.objectKinds;
+  const firstRetried = Math.min(...[...RETRIED_KINDS].map((kind) => order.indexOf(kind)));
+  const early = objects.filter(
+    (entry) => !RETRIED_KINDS.has(entry.kind) && order.indexOf(entry.kind) < firstRetried,
+  );
+  for (const entry of early) await load(entry);
   // A view may select from a view that sorts after it: retry until a pass makes no progress.
   while (waiting.length > 0) {
     const failed: PlannedFile[] = [];
@@ -696,14 +714,14 @@ async function createObjects(
       }
       for (const entry of failed)
         options.logger.warn(
-          `view ${printable(entry.name)} not restored: it uses a table left out (${(lastError as Error).message})`,
+          `${entry.kind} ${printable(entry.name)} not restored: it uses a table left out (${(lastError as Error).message})`,
         );
       break;
     }
     waiting = failed;
   }
   for (const entry of objects.filter(
-    (candidate) => candidate.kind !== 'sequence' && candidate.kind !== 'view',
+    (candidate) => !RETRIED_KINDS.has(candidate.kind) && !early.includes(candidate),
   ))
     await load(entry);
   return statements;

@@ -136,7 +136,7 @@ export async function verifySnapshot(
       // Each event was created disabled: its file is compared in that form (the restore has
       // checked the file itself against the manifest's checksum already).
       for (const name of restoredCopy.disabledEvents) {
-        const file = fileNameForObject('event', name);
+        const file = fileNameForObject('event', engine.fileNameParts('event', name));
         disabledEventFiles.add(file);
         const path = join(hostDir, file);
         await writeFile(path, await disabledEventFile(engine, await readFile(path, 'utf8'), name));

@@ -13,6 +13,13 @@ const PLURAL: Readonly<Record<ObjectKind, string>> = {
   procedure: 'procedures',
   trigger: 'triggers',
   event: 'events',
+  extension: 'extensions',
+  schema: 'schemas',
+  type: 'types',
+  domain: 'domains',
+  'foreign-keys': 'foreign keys',
+  'materialized-view': 'materialized views',
+  policy: 'policies',
 };
 
 /** One warning line per group of `hidden`, e.g. `the account cannot see the events of …`. */

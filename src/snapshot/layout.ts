@@ -1,8 +1,9 @@
 /**
  * Where a snapshot's files live: `<backup dir>/<host>/`, one file per table (`<table>.sql`)
- * and per other object (`<name>.<kind>.sql`). Names are encoded so that any identifier is a
- * safe, unique file name: bytes outside `[A-Za-z0-9_$-]` become `%XX`, so a table called
- * `a.view` cannot collide with the view `a`.
+ * and per other object (`<name>.<kind>.sql`); an object of a PostgreSQL schema is
+ * `<schema>.<name>[.<kind>].sql`. Names are encoded so that any identifier is a safe, unique
+ * file name: bytes outside `[A-Za-z0-9_$-]` become `%XX` (a dot too), so a table called
+ * `a.view` cannot collide with the view `a`, nor table `b` of schema `a` with table `a.b`.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -32,12 +33,26 @@ export function isValidHostName(host: string): boolean {
   return hostNameProblem(host) === undefined;
 }
 
-/** The file name of an object, e.g. `auth_user.sql`, `active_users.view.sql`. */
-export function fileNameForObject(kind: ObjectKind, name: string): string {
-  const encoded = encodeName(name);
+/**
+ * The file name of an object, from the parts of its name its engine gives
+ * ({@link Engine.fileNameParts}), e.g. `auth_user.sql`, `active_users.view.sql`,
+ * `public.items.sql` (table `items` of schema `public`); a string is a whole name, one part.
+ * Each part is encoded on its own
+ * (so it holds no `.`), the parts are joined with `.`, and a kind other than `table` is added.
+ */
+export function fileNameForObject(kind: ObjectKind, name: string | readonly string[]): string {
+  const parts = typeof name === 'string' ? [name] : name;
+  const encoded = parts.map((part, index) =>
+    // A last part that reads as a kind would be taken for the kind of another object
+    // (`app.view.sql`, table `view` of schema `app`): its first letter is encoded.
+    index > 0 && index === parts.length - 1 && isObjectKind(part)
+      ? `%${part.charCodeAt(0).toString(16).toUpperCase()}${encodeName(part.slice(1))}`
+      : encodeName(part),
+  );
+  const stem = encoded.join('.');
   return kind === 'table'
-    ? `${encoded}${SNAPSHOT_FILE_SUFFIX}`
-    : `${encoded}.${kind}${SNAPSHOT_FILE_SUFFIX}`;
+    ? `${stem}${SNAPSHOT_FILE_SUFFIX}`
+    : `${stem}.${kind}${SNAPSHOT_FILE_SUFFIX}`;
 }
 
 /**
@@ -45,29 +60,37 @@ export function fileNameForObject(kind: ObjectKind, name: string): string {
  * table), whether or not its name part decodes; undefined for a file that is not one of ours.
  */
 export function kindOfFileName(fileName: string): ObjectKind | undefined {
-  if (!fileName.endsWith(SNAPSHOT_FILE_SUFFIX)) return undefined;
-  const stem = fileName.slice(0, -SNAPSHOT_FILE_SUFFIX.length);
-  const dot = stem.lastIndexOf('.');
-  if (dot === -1) return 'table';
-  const kind = stem.slice(dot + 1);
-  return isObjectKind(kind) && kind !== 'table' ? kind : undefined;
+  return splitFileName(fileName)?.kind;
 }
 
 /** The object a snapshot file holds, or undefined for a file that is not one of ours. */
 export function objectForFileName(
   fileName: string,
 ): { kind: ObjectKind; name: string } | undefined {
-  if (!fileName.endsWith(SNAPSHOT_FILE_SUFFIX)) return undefined;
-  const kind = kindOfFileName(fileName);
-  if (kind === undefined) return undefined;
-  const stem = fileName.slice(0, -SNAPSHOT_FILE_SUFFIX.length);
-  const encoded = kind === 'table' ? stem : stem.slice(0, -(kind.length + 1));
-  if (encoded.includes('.')) return undefined;
+  const split = splitFileName(fileName);
+  if (split === undefined) return undefined;
   try {
-    return { kind, name: decodeName(encoded) };
+    return { kind: split.kind, name: split.parts.map(decodeName).join('.') };
   } catch {
     return undefined;
   }
+}
+
+/** A snapshot file name's kind and encoded name parts; undefined for another file. */
+function splitFileName(
+  fileName: string,
+): { kind: ObjectKind; parts: readonly string[] } | undefined {
+  if (!fileName.endsWith(SNAPSHOT_FILE_SUFFIX) || fileName === DATABASE_DEFAULTS_FILE)
+    return undefined;
+  const segments = fileName.slice(0, -SNAPSHOT_FILE_SUFFIX.length).split('.');
+  const last = segments[segments.length - 1] ?? '';
+  const kind = segments.length > 1 && isObjectKind(last) ? last : 'table';
+  const parts = kind === 'table' ? segments : segments.slice(0, -1);
+  // `table` is never written as a kind, nor a part that reads as one as it is (see
+  // fileNameForObject).
+  if (last === 'table' || (parts.length > 1 && isObjectKind(parts[parts.length - 1] ?? '')))
+    return undefined;
+  return { kind, parts };
 }
 
 /** Encoded names longer than this many bytes are cut and given a hash (file names stop at 255). */

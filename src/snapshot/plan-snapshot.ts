@@ -3,12 +3,7 @@
  * without touching anything: the same plan feeds `check`, `--dry-run` and the real run.
  */
 import type { Categories, Category } from '../config/schema.js';
-import {
-  namesOfKind,
-  OBJECT_KINDS,
-  type ObjectKind,
-  type SchemaInventory,
-} from '../engine/engine.js';
+import type { Engine, ObjectKind, SchemaInventory } from '../engine/engine.js';
 import { fileNameForObject } from './layout.js';
 
 /** What happens to a table's rows. */
@@ -27,7 +22,7 @@ export interface PlannedTable {
 
 export interface PlannedObject {
   readonly kind: Exclude<ObjectKind, 'table'>;
-  /** For a trigger: its table. */
+  /** For a trigger, a policy or a table's foreign keys: the table. */
   readonly table?: string | undefined;
   readonly name: string;
   readonly file: string;
@@ -37,8 +32,8 @@ export interface SnapshotPlan {
   /** Tables to write, sorted by name. */
   readonly tables: readonly PlannedTable[];
   /**
-   * Sequences, views, functions, procedures, triggers (by table, in firing order) and events,
-   * in the order a restore creates them.
+   * Every other object (sequences, views, routines, triggers by table in firing order,
+   * events; PostgreSQL's types, schemas, policies…), in the order a restore creates them.
    */
   readonly objects: readonly PlannedObject[];
   /** Tables (and other objects) in the `ignore` category that exist: nothing is written. */
@@ -56,62 +51,65 @@ const ROWS_BY_CATEGORY: Readonly<Record<Exclude<TableCategory, 'ignore'>, RowDes
   uncategorized: 'none',
 };
 
-/** The plan for `inventory` under `categories`. Pure. */
-export function planSnapshot(inventory: SchemaInventory, categories: Categories): SnapshotPlan {
+/** How the engine names files and reads a config's table names. */
+export type PlanNaming = Pick<Engine, 'fileNameParts' | 'tableNamed'>;
+
+/**
+ * The plan for `inventory` under `categories` (names as the config writes them, read by
+ * `naming.tableNamed`). Pure.
+ */
+export function planSnapshot(
+  inventory: SchemaInventory,
+  categories: Categories,
+  naming: PlanNaming,
+): SnapshotPlan {
   const categoryOf = new Map<string, Category>();
   for (const [category, names] of Object.entries(categories) as [Category, readonly string[]][]) {
-    for (const name of names) categoryOf.set(name, category);
+    for (const name of names) categoryOf.set(naming.tableNamed(name), category);
   }
+  const fileOf = (kind: ObjectKind, name: string): string =>
+    fileNameForObject(kind, naming.fileNameParts(kind, name));
   const tables: PlannedTable[] = [];
   const ignored: string[] = [];
   const uncategorized: string[] = [];
-  for (const name of inventory.tables) {
-    const category = categoryOf.get(name);
-    if (category === 'ignore') {
-      ignored.push(name);
-      continue;
-    }
-    if (category === undefined) uncategorized.push(name);
-    const tableCategory = category ?? 'uncategorized';
-    tables.push({
-      kind: 'table',
-      name,
-      category: tableCategory,
-      rows: ROWS_BY_CATEGORY[tableCategory],
-      file: fileNameForObject('table', name),
-    });
-  }
-
+  const tableNames = new Set<string>();
   const objects: PlannedObject[] = [];
-  const addObjects = (kind: PlannedObject['kind'], names: readonly string[]): void => {
-    for (const name of names) {
-      if (categoryOf.get(name) === 'ignore') ignored.push(name);
-      else objects.push({ kind, name, file: fileNameForObject(kind, name) });
-    }
-  };
-  for (const kind of OBJECT_KINDS) {
-    if (kind === 'table') continue;
-    if (kind !== 'trigger') {
-      addObjects(kind, namesOfKind(inventory, kind));
+  for (const object of inventory.objects) {
+    const { kind, name } = object;
+    if (kind === 'table') {
+      tableNames.add(name);
+      const category = categoryOf.get(name);
+      if (category === 'ignore') {
+        ignored.push(name);
+        continue;
+      }
+      if (category === undefined) uncategorized.push(name);
+      const tableCategory = category ?? 'uncategorized';
+      tables.push({
+        kind: 'table',
+        name,
+        category: tableCategory,
+        rows: ROWS_BY_CATEGORY[tableCategory],
+        file: fileOf('table', name),
+      });
       continue;
     }
-    // Triggers have files of their own, loaded after every table's rows (the user data of local
-    // tables included), so that a restore fires none of them. Those of ignored tables go too.
-    for (const trigger of inventory.triggers) {
-      if (categoryOf.get(trigger.table) === 'ignore' || !inventory.tables.includes(trigger.table))
-        continue;
-      if (categoryOf.get(trigger.name) === 'ignore') ignored.push(trigger.name);
-      else
-        objects.push({
-          kind: 'trigger',
-          name: trigger.name,
-          file: fileNameForObject('trigger', trigger.name),
-          table: trigger.table,
-        });
-    }
+    // Objects of a table (triggers, which have files of their own loaded after every table's
+    // rows so that a restore fires none of them; policies; foreign keys) go with it.
+    const table = object.table;
+    if (table !== undefined && (categoryOf.get(table) === 'ignore' || !tableNames.has(table)))
+      continue;
+    if (categoryOf.get(name) === 'ignore') ignored.push(name);
+    else
+      objects.push({
+        kind,
+        name,
+        file: fileOf(kind, name),
+        ...(table === undefined ? {} : { table }),
+      });
   }
 
-  const present = new Set([...inventory.tables, ...inventory.views, ...inventory.sequences]);
+  const present = new Set(inventory.objects.map((object) => object.name));
   const missing = [...categoryOf.entries()]
     .filter(([name]) => !present.has(name))
     .map(([name, category]) => ({ name, category }));

@@ -99,7 +99,7 @@ export async function readSnapshot<C extends SnapshotContent>(
   await session.startConsistentSnapshot();
   await options.afterReadViewOpen?.();
   const inventory = await session.listObjects(options.database);
-  const plan = planSnapshot(inventory, options.categories);
+  const plan = planSnapshot(inventory, options.categories, engine);
   checkStrict(plan, options);
   reportPlan(plan, options.database, logger);
   // The README promises one consistent instant: say which tables cannot keep it.
@@ -223,12 +223,13 @@ export async function readSnapshot<C extends SnapshotContent>(
   }
   // The database's default character set and collation, hashed with the objects so that
   // restore and verify check it.
-  // Format 1 had no defaults file (verify compares such a snapshot in its own format).
-  if (format >= 2) {
-    const defaultsText = renderDatabaseFile(
-      engine.dialect,
-      await session.readDatabaseDefaults(options.database),
-    );
+  // Format 1 had no defaults file (verify compares such a snapshot in its own format);
+  // neither has an engine whose databases take their defaults only when created.
+  const defaultsText =
+    format >= 2
+      ? renderDatabaseFile(engine.dialect, await session.readDatabaseDefaults(options.database))
+      : undefined;
+  if (defaultsText !== undefined) {
     objectHashes.set(DATABASE_DEFAULTS_FILE, sha256(defaultsText));
     await sink.file(DATABASE_DEFAULTS_FILE, await filled(sink, defaultsText));
   }

@@ -181,9 +181,14 @@ function renderReplayable(
  * Restore runs it first, before any table or routine is created (a routine records the
  * database's collation when it is created).
  */
-export function renderDatabaseFile(dialect: SqlDialect, defaults: DatabaseDefaults): string {
+export function renderDatabaseFile(
+  dialect: SqlDialect,
+  defaults: DatabaseDefaults,
+): string | undefined {
+  const statement = dialect.databaseDefaultsStatement(defaults);
+  if (statement === undefined) return undefined;
   const header = fileHeader(dialect, 'database defaults', [
     'load first, into the database you restore into',
   ]);
-  return `${header}\n${dialect.statementLine(dialect.databaseDefaultsStatement(defaults))}`;
+  return `${header}\n${dialect.statementLine(statement)}`;
 }

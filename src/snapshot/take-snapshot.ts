@@ -179,7 +179,7 @@ export async function takeSnapshot(
     interruption?.throwIfInterrupted();
     if (options.strict)
       checkStrict(
-        planSnapshot(await session.listObjects(options.database), options.categories),
+        planSnapshot(await session.listObjects(options.database), options.categories, engine),
         options,
       );
     const closeSession = async (): Promise<void> => {

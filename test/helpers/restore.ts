@@ -141,6 +141,9 @@ export function recordingEngine(): Engine & { readonly createdDatabases: string[
     name: mariadbEngine.name,
     dialect: mariadbEngine.dialect,
     script: mariadbEngine.script,
+    objectKinds: mariadbEngine.objectKinds,
+    fileNameParts: mariadbEngine.fileNameParts,
+    tableNamed: mariadbEngine.tableNamed,
     createdDatabases,
     openSession: async (options) => wrap(await mariadbEngine.openSession(options)),
   };

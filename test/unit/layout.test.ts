@@ -126,11 +126,31 @@ describe('objectForFileName', () => {
   it('returns undefined for files that are not ours', () => {
     expect(objectForFileName('README.md')).toBeUndefined();
     expect(objectForFileName('t.sql.bak')).toBeUndefined();
-    expect(objectForFileName('a.b.sql')).toBeUndefined();
     expect(objectForFileName('a.table.sql')).toBeUndefined();
     expect(objectForFileName('a.view.view.sql')).toBeUndefined();
     expect(objectForFileName('bad%zz.sql')).toBeUndefined();
     expect(objectForFileName('bad%E9.sql')).toBeUndefined();
+  });
+
+  it('names an object of a schema <schema>.<name>[.<kind>].sql, a part that reads as a kind encoded', () => {
+    const cases: [ObjectKind, readonly string[], string][] = [
+      ['table', ['public', 'items'], 'public.items.sql'],
+      ['view', ['app', 'recent'], 'app.recent.view.sql'],
+      ['table', ['app', 'view'], 'app.%76iew.sql'],
+      ['table', ['app', 'table'], 'app.%74able.sql'],
+      ['trigger', ['app', 'orders.touch'], 'app.orders%2Etouch.trigger.sql'],
+      ['function', ['app', 'add(a integer)'], 'app.add%28a%20integer%29.function.sql'],
+      ['schema', ['app'], 'app.schema.sql'],
+      ['foreign-keys', ['app', 'orders'], 'app.orders.foreign-keys.sql'],
+      ['materialized-view', ['app', 'totals'], 'app.totals.materialized-view.sql'],
+    ];
+    for (const [kind, parts, file] of cases) {
+      expect(fileNameForObject(kind, parts)).toBe(file);
+      expect(objectForFileName(file)).toEqual({ kind, name: parts.join('.') });
+    }
+    // Table b of schema a, and table `a.b` of a database without schemas, are one name.
+    expect(objectForFileName('a.b.sql')).toEqual({ kind: 'table', name: 'a.b' });
+    expect(objectForFileName('a%2Eb.sql')).toEqual({ kind: 'table', name: 'a.b' });
   });
 
   it('reads plain names written by hand', () => {

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { defaultBackupDir, loadConfig, parseConfig } from '../../src/config/load-config.js';
 import { ConfigError, ExitCode } from '../../src/errors.js';
 import { planSnapshot } from '../../src/snapshot/plan-snapshot.js';
+import { mariadbEngine } from '../../src/engine/mariadb/mariadb-engine.js';
+import { inventoryOf } from '../helpers/inventory.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 
 const CSV2_CONFIG = '/work/shared/fixtures/csv2/etc/schema_backup.conf';
@@ -297,16 +299,9 @@ describe('parseConfig: YAML and types', () => {
     expect(config.categories.global).toEqual(['2024', ' padded']);
     expect(config.categories.ignore).toEqual(['  two', 'tab\there']);
     const plan = planSnapshot(
-      {
-        tables: [' padded', 'padded', '  two'],
-        views: [],
-        sequences: [],
-        procedures: [],
-        functions: [],
-        events: [],
-        triggers: [],
-      },
+      inventoryOf({ tables: [' padded', 'padded', '  two'] }),
       config.categories,
+      mariadbEngine,
     );
     expect(plan.tables.map((table) => [table.name, table.category])).toEqual([
       [' padded', 'global'],

@@ -4,7 +4,6 @@
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { FileExpectation } from '../../src/engine/engine.js';
 import { postgresqlScriptFormat } from '../../src/engine/postgresql/script-format.js';
 import type { PgFileExpectation } from '../../src/engine/postgresql/statement-guard.js';
 import { UnexpectedStatementError } from '../../src/errors.js';
@@ -16,7 +15,7 @@ function refusal(
   statements: readonly string[],
   expected: PgFileExpectation = TABLE,
 ): string | undefined {
-  const guard = postgresqlScriptFormat.checker(expected as FileExpectation);
+  const guard = postgresqlScriptFormat.checker(expected);
   try {
     for (const sql of statements) guard.check(sql);
     return undefined;

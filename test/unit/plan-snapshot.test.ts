@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Categories } from '../../src/config/schema.js';
 import type { SchemaInventory } from '../../src/engine/engine.js';
+import { mariadbEngine } from '../../src/engine/mariadb/mariadb-engine.js';
 import { planSnapshot } from '../../src/snapshot/plan-snapshot.js';
+import { inventoryOf, type InventoryLists } from '../helpers/inventory.js';
 
-function inventory(parts: Partial<SchemaInventory>): SchemaInventory {
-  return {
-    tables: [],
-    views: [],
-    sequences: [],
-    procedures: [],
-    functions: [],
-    events: [],
-    triggers: [],
-    ...parts,
-  };
+function inventory(parts: Partial<InventoryLists>): SchemaInventory {
+  return inventoryOf(parts);
 }
 
 function categories(parts: Partial<Record<keyof Categories, string[]>>): Categories {
@@ -42,7 +35,7 @@ describe('planSnapshot', () => {
     ephemeral: ['cache', 'gone_table'],
     ignore: ['scratch', 'debug_view', 'also_gone'],
   });
-  const plan = planSnapshot(db, config);
+  const plan = planSnapshot(db, config, mariadbEngine);
 
   it('sends rows by category: global to git, local to user data, ephemeral and uncategorized nowhere', () => {
     const byName = Object.fromEntries(plan.tables.map((table) => [table.name, table]));
@@ -109,6 +102,7 @@ describe('planSnapshot', () => {
     const result = planSnapshot(
       inventory({ tables: ['t'], views: ['v'], sequences: ['s'] }),
       categories({ global: ['t'], ephemeral: ['s'], ignore: ['v'] }),
+      mariadbEngine,
     );
     expect(result.missing).toEqual([]);
     expect(result.ignored).toEqual(['v']);
@@ -119,13 +113,14 @@ describe('planSnapshot', () => {
     const result = planSnapshot(
       inventory({ tables: ['a.view'], views: ['a'] }),
       categories({ global: ['a.view'] }),
+      mariadbEngine,
     );
     expect(result.tables[0]?.file).toBe('a%2Eview.sql');
     expect(result.objects[0]?.file).toBe('a.view.sql');
   });
 
   it('plans an empty database', () => {
-    expect(planSnapshot(inventory({}), categories({ global: ['x'] }))).toEqual({
+    expect(planSnapshot(inventory({}), categories({ global: ['x'] }), mariadbEngine)).toEqual({
       tables: [],
       objects: [],
       ignored: [],
@@ -136,7 +131,7 @@ describe('planSnapshot', () => {
 
   it('is pure: the same inputs give the same plan, inputs untouched', () => {
     const before = JSON.stringify([db, config]);
-    expect(planSnapshot(db, config)).toEqual(plan);
+    expect(planSnapshot(db, config, mariadbEngine)).toEqual(plan);
     expect(JSON.stringify([db, config])).toBe(before);
   });
 });

@@ -246,7 +246,7 @@ describe('StatementGuard', () => {
       renderDatabaseFile(mariadbDialect, {
         characterSet: 'latin1',
         collation: 'latin1_german1_ci',
-      }),
+      }) ?? '',
       renderObjectFile(mariadbDialect, {
         kind: 'function',
         name: 'f',

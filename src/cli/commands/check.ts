@@ -1,5 +1,6 @@
 /** `schema_backup check`: validate the config, connect, and report every table's category. */
 import { engineFor } from '../engine-for.js';
+import { namesOfKind } from '../../engine/engine.js';
 import { UsageError } from '../../errors.js';
 import {
   listNonTransactionalTables,
@@ -20,11 +21,13 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
   const { config } = context;
   const connection = await connectionFor(context, args);
   const host = await hostNameFor(config);
-  const session = await engineFor(config).openSession(connection);
+  const engine = engineFor(config);
+  const session = await engine.openSession(connection);
   let report;
   try {
     const inventory = await session.listObjects(connection.database);
-    const plan = planSnapshot(inventory, config.categories);
+    const plan = planSnapshot(inventory, config.categories, engine);
+    const tableNames = new Set(namesOfKind(inventory, 'table'));
     const nonTransactional = listNonTransactionalTables(
       plan,
       await session.estimateTableSizes(connection.database),
@@ -45,7 +48,7 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
       tables: [
         ...plan.tables.map((table) => ({ name: table.name, category: table.category })),
         ...plan.ignored
-          .filter((name) => inventory.tables.includes(name))
+          .filter((name) => tableNames.has(name))
           .map((name) => ({ name, category: 'ignore' })),
       ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       uncategorized: plan.uncategorized,

@@ -30,11 +30,12 @@ export async function logHandler(args: LogArgs): Promise<number> {
     else printLine(`no snapshots of ${host} in ${repository.root} yet`);
     return 0;
   }
+  const engine = engineFor(config);
   const entries = await readSnapshotLog(
-    engineFor(config),
+    engine,
     repository,
     hostDir,
-    (table) => fileNameForObject('table', table),
+    (table) => fileNameForObject('table', engine.fileNameParts('table', engine.tableNamed(table))),
     {
       table: args.table,
       since: args.since,

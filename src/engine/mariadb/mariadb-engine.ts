@@ -12,6 +12,10 @@ export const mariadbEngine: Engine = {
   name: 'mariadb',
   dialect: mariadbDialect,
   script: mariadbScriptFormat,
+  objectKinds: ['table', 'sequence', 'view', 'function', 'procedure', 'trigger', 'event'],
+  // A MariaDB database has no schemas: every name is whole.
+  fileNameParts: (_kind, name) => [name],
+  tableNamed: (configName) => configName,
   openSession,
 };
 

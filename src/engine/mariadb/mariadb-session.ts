@@ -25,7 +25,7 @@ import {
   type TableDescription,
   type TableRead,
   type TableReadRequest,
-  type TriggerRef,
+  type ObjectRef,
 } from '../engine.js';
 import {
   byCodePoint,
@@ -33,7 +33,7 @@ import {
   integerText,
   type CandidateKey,
 } from '../common/row-keys.js';
-import { InternalError } from '../../errors.js';
+import { EngineError, InternalError } from '../../errors.js';
 import { findHiddenObjects } from './hidden-objects.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { normalizeCreateTable, splitDefiner } from './normalize-create.js';
@@ -160,7 +160,7 @@ export class MariadbSession implements Session {
       'SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tbl, ACTION_ORDER AS actionOrder FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?',
       [database],
     );
-    const triggerRefs: TriggerRef[] = triggers
+    const triggerRefs: ObjectRef[] = triggers
       .map((row) => ({
         name: String(row.name),
         table: String(row.tbl),
@@ -169,15 +169,19 @@ export class MariadbSession implements Session {
       .sort(
         (a, b) => byCodePoint(a.table, b.table) || a.order - b.order || byCodePoint(a.name, b.name),
       )
-      .map(({ name, table }) => ({ name, table }));
+      .map(({ name, table }) => ({ kind: 'trigger', name, table }));
+    const refs = (kind: ObjectKind, names: readonly string[]): ObjectRef[] =>
+      names.map((name) => ({ kind, name }));
     return {
-      tables: namesOf(['BASE TABLE', 'SYSTEM VERSIONED']),
-      views: namesOf(['VIEW']),
-      sequences: namesOf(['SEQUENCE']),
-      procedures: routinesOf('PROCEDURE'),
-      functions: routinesOf('FUNCTION'),
-      events: events.map((row) => String(row.name)).sort(byCodePoint),
-      triggers: triggerRefs,
+      objects: [
+        ...refs('table', namesOf(['BASE TABLE', 'SYSTEM VERSIONED'])),
+        ...refs('sequence', namesOf(['SEQUENCE'])),
+        ...refs('view', namesOf(['VIEW'])),
+        ...refs('function', routinesOf('FUNCTION')),
+        ...refs('procedure', routinesOf('PROCEDURE')),
+        ...triggerRefs,
+        ...refs('event', events.map((row) => String(row.name)).sort(byCodePoint)),
+      ],
     };
   }
 
@@ -233,7 +237,9 @@ export class MariadbSession implements Session {
 
   async showCreate(database: string, kind: ObjectKind, name: string): Promise<ObjectDefinition> {
     const qualified = `${quoteIdentifier(database)}.${quoteIdentifier(name)}`;
-    const statement = SHOW_CREATE[kind];
+    const statement = SHOW_CREATE[kind as MariadbObjectKind] as
+      (typeof SHOW_CREATE)[MariadbObjectKind] | undefined;
+    if (statement === undefined) throw new EngineError(`MariaDB has no ${kind} objects`);
     const rows = await this.select<Row>(
       `reading the definition of ${kind} ${qualified}`,
       `SHOW CREATE ${statement.keyword} ${qualified}`,
@@ -684,7 +690,9 @@ export class MariadbSession implements Session {
 }
 
 /** What `SHOW CREATE <keyword>` is called and which column holds the statement. */
-const SHOW_CREATE: Readonly<Record<ObjectKind, { keyword: string; column: string }>> = {
+type MariadbObjectKind =
+  'table' | 'view' | 'sequence' | 'procedure' | 'function' | 'trigger' | 'event';
+const SHOW_CREATE: Readonly<Record<MariadbObjectKind, { keyword: string; column: string }>> = {
   table: { keyword: 'TABLE', column: 'Create Table' },
   view: { keyword: 'VIEW', column: 'Create View' },
   sequence: { keyword: 'SEQUENCE', column: 'Create Table' },

@@ -11,7 +11,7 @@
  *   `pg_get_function_identity_arguments` gives them (`app.add(integer, integer)`), so that
  *   overloads are separate objects;
  * - a trigger is `schema.table.trigger` (trigger names are unique per table only), its table
- *   `schema.table` in {@link TriggerRef}.
+ *   `schema.table` in its {@link ObjectRef}; a policy likewise.
  */
 import { InternalError } from '../../errors.js';
 

@@ -4,7 +4,6 @@
  */
 import type {
   CreationContext,
-  DatabaseDefaults,
   ObjectDefinition,
   RowLiterals,
   SequenceState,
@@ -54,12 +53,8 @@ export const postgresqlDialect: SqlDialect = {
   comment: commentLine,
   scriptPreamble: PREAMBLE,
   creationContext: () => NO_CONTEXT,
-  databaseDefaultsStatement(defaults: DatabaseDefaults): string {
-    // A database's encoding and collation are chosen by CREATE DATABASE and never altered.
-    throw new InternalError(
-      `PostgreSQL has no statement that sets a database's defaults (${defaults.characterSet}, ${defaults.collation})`,
-    );
-  },
+  // A database's encoding and collation are chosen by CREATE DATABASE and never altered.
+  databaseDefaultsStatement: () => undefined,
   insertStatement(table: string, columns: readonly string[], rows: readonly RowLiterals[]): string {
     return `${insertHead(table, columns)}${rows.map((row) => `(${row.join(', ')})`).join(', ')}`;
   },

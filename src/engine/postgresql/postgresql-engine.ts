@@ -1,9 +1,7 @@
-/**
- * The PostgreSQL engine: its dialect, its script format and how it connects. Not in the
- * registry yet: the workflows take it once the engine interface carries per-engine object
- * kinds and schema-qualified names (#16).
- */
+/** The PostgreSQL engine: its dialect, its script format, its objects and how it connects. */
 import type { Engine } from '../engine.js';
+import { PG_OBJECT_KINDS } from './definitions.js';
+import { qualifiedName, splitQualifiedName } from './names.js';
 import { openPostgresqlSession } from './open-session.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
 import { postgresqlScriptFormat } from './script-format.js';
@@ -12,5 +10,16 @@ export const postgresqlEngine: Engine = {
   name: 'postgresql',
   dialect: postgresqlDialect,
   script: postgresqlScriptFormat,
+  objectKinds: PG_OBJECT_KINDS,
+  // Extensions and schemas are database-wide; everything else is in a schema: `public.items.sql`.
+  fileNameParts: (kind, name) => {
+    if (kind === 'extension' || kind === 'schema') return [name];
+    const { schema, name: rest } = splitQualifiedName(name);
+    return [schema, rest];
+  },
+  tableNamed: (configName) => {
+    const { schema, name } = splitQualifiedName(configName);
+    return qualifiedName(schema, name);
+  },
   openSession: (options) => openPostgresqlSession(options),
 };

@@ -33,7 +33,7 @@ import {
   type SnapshotPosition,
   type TableDescription,
   type TableSizeEstimate,
-  type TriggerRef,
+  type ObjectRef,
 } from '../engine.js';
 import {
   byCodePoint,
@@ -41,7 +41,7 @@ import {
   integerText,
   type CandidateKey,
 } from '../common/row-keys.js';
-import { readDefinition } from './definitions.js';
+import { listObjects as listDefinitions, readDefinition } from './definitions.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
@@ -64,18 +64,6 @@ export const DEFAULT_STATEMENT_BYTES = 1024 * 1024;
 const TEXT_TYPES = { getTypeParser: () => (value: string) => value };
 
 type Row = Record<string, string | null>;
-
-/** A PostgreSQL inventory: the common one, and the object kinds only PostgreSQL has. */
-export interface PostgresqlInventory extends SchemaInventory {
-  /** Schemas the snapshot covers. */
-  readonly schemas: readonly string[];
-  /** Extensions, by name (an extension's name is unique in a database). */
-  readonly extensions: readonly string[];
-  /** Enum, composite and range types, as `schema.name`. */
-  readonly types: readonly string[];
-  /** Domains, as `schema.name`. */
-  readonly domains: readonly string[];
-}
 
 /**
  * The user's schemas, as a query with one parameter (`$1`, a text array or NULL for all):
@@ -181,106 +169,21 @@ export class PostgresqlSession implements Session {
     return { characterSet: String(row.charset), collation: String(row.collation) };
   }
 
-  async listObjects(database: string, filter: SchemaFilter = {}): Promise<PostgresqlInventory> {
+  async listObjects(database: string, filter: SchemaFilter = {}): Promise<SchemaInventory> {
     this.ensureDatabase(database, 'listing objects');
-    const schemas = [filter.schemas ?? null];
-    const schemaRows = await this.select(
-      'listing schemas',
-      `SELECT nspname AS name FROM pg_catalog.pg_namespace WHERE oid IN (${USER_SCHEMAS})`,
-      schemas,
-    );
-    for (const row of schemaRows) this.checkSchemaName(String(row.name));
-    const relations = await this.select(
-      'listing tables, views and sequences',
-      `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind
-         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relnamespace IN (${USER_SCHEMAS})
-          AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
-          AND ${notInExtension('pg_catalog.pg_class', 'c')}
-          -- An identity column's sequence is part of its table.
-          AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
-                WHERE i.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND i.objid = c.oid AND i.deptype = 'i'))`,
-      schemas,
-    );
-    const relationsOf = (kinds: string): string[] =>
-      relations
-        .filter((row) => kinds.includes(String(row.kind)))
-        .map((row) => qualifiedName(String(row.schema), String(row.name)))
-        .sort(byCodePoint);
-    const routines = await this.select(
-      'listing functions and procedures',
-      `SELECT n.nspname AS schema, p.proname AS name, p.prokind AS kind,
-              pg_catalog.pg_get_function_identity_arguments(p.oid) AS arguments
-         FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-        WHERE p.pronamespace IN (${USER_SCHEMAS}) AND p.prokind IN ('f', 'p', 'w')
-          AND ${notInExtension('pg_catalog.pg_proc', 'p')}
-          -- Not the constructors CREATE TYPE ... AS RANGE makes with its type.
-          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
-                WHERE i.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objid = p.oid AND i.deptype = 'i')`,
-      schemas,
-    );
-    const routinesOf = (kinds: string): string[] =>
-      routines
-        .filter((row) => kinds.includes(String(row.kind)))
-        .map((row) =>
-          qualifiedName(String(row.schema), `${String(row.name)}(${String(row.arguments)})`),
-        )
-        .sort(byCodePoint);
-    const triggers = await this.select(
-      'listing triggers',
-      `SELECT n.nspname AS schema, c.relname AS tbl, t.tgname AS name
-         FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        -- Not a partition's clone of its parent's trigger: the parent's CREATE makes it.
-        WHERE c.relnamespace IN (${USER_SCHEMAS}) AND NOT t.tgisinternal AND t.tgparentid = 0
-          AND ${notInExtension('pg_catalog.pg_class', 'c')}`,
-      schemas,
-    );
-    // PostgreSQL fires a table's triggers in name order.
-    const triggerRefs: TriggerRef[] = triggers
-      .map((row) => ({
-        table: qualifiedName(String(row.schema), String(row.tbl)),
-        trigger: String(row.name),
-      }))
-      .sort((a, b) => byCodePoint(a.table, b.table) || byCodePoint(a.trigger, b.trigger))
-      .map(({ table, trigger }) => ({ name: `${table}.${trigger}`, table }));
-    // Extensions are database-wide: with a schema filter, those whose objects are in one of them.
-    const extensions = await this.select(
-      'listing extensions',
-      `SELECT x.extname AS name FROM pg_catalog.pg_extension x
-         JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace
-        WHERE $1::pg_catalog.text[] IS NULL OR n.nspname = ANY ($1::pg_catalog.text[])`,
-      schemas,
-    );
-    const types = await this.select(
-      'listing types',
-      `SELECT n.nspname AS schema, t.typname AS name, t.typtype AS kind
-         FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-        WHERE t.typnamespace IN (${USER_SCHEMAS})
-          AND (t.typtype IN ('e', 'r', 'd')
-               OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c'))
-          AND ${notInExtension('pg_catalog.pg_type', 't')}`,
-      schemas,
-    );
-    const typesOf = (wanted: (kind: string) => boolean): string[] =>
-      types
-        .filter((row) => wanted(String(row.kind)))
-        .map((row) => qualifiedName(String(row.schema), String(row.name)))
-        .sort(byCodePoint);
-    return {
-      tables: relationsOf('rp'),
-      views: relationsOf('vm'),
-      sequences: relationsOf('S'),
-      // Window functions (prokind w) are functions too.
-      functions: routinesOf('fw'),
-      procedures: routinesOf('p'),
-      events: [],
-      triggers: triggerRefs,
-      schemas: schemaRows.map((row) => String(row.name)).sort(byCodePoint),
-      extensions: extensions.map((row) => String(row.name)).sort(byCodePoint),
-      types: typesOf((kind) => kind !== 'd'),
-      domains: typesOf((kind) => kind === 'd'),
-    };
+    const refs = await listDefinitions(this.definitionsClient(), { schemas: filter.schemas });
+    // Trigger and policy names are unique per table only: they are named after it too.
+    const objects = refs.map((ref): ObjectRef => {
+      if (ref.kind === 'foreign-keys') return { kind: ref.kind, name: ref.name, table: ref.name };
+      if (ref.table === undefined || (ref.kind !== 'trigger' && ref.kind !== 'policy'))
+        return { kind: ref.kind, name: ref.name };
+      return {
+        kind: ref.kind,
+        name: `${ref.table}.${splitQualifiedName(ref.name).name}`,
+        table: ref.table,
+      };
+    });
+    return { objects };
   }
 
   async describeTables(
@@ -364,9 +267,12 @@ export class PostgresqlSession implements Session {
   async showCreate(database: string, kind: ObjectKind, name: string): Promise<ObjectDefinition> {
     this.ensureDatabase(database, `reading the definition of ${kind} ${name}`);
     if (kind === 'event') throw new EngineError('PostgreSQL has no events');
-    // Triggers are listed as `schema.table.trigger` (their names are unique per table only);
-    // the catalog reader names them in their schema, with their table.
-    const target = kind === 'trigger' ? await this.triggerTarget(name) : { name, table: undefined };
+    // Triggers and policies are listed as `schema.table.name` (their names are unique per
+    // table only); the catalog reader names them in their schema, with their table.
+    const target =
+      kind === 'trigger' || kind === 'policy'
+        ? await this.tableMemberTarget(kind, name)
+        : { name, table: undefined };
     const definition = await readDefinition(
       this.definitionsClient(),
       kind,
@@ -383,24 +289,30 @@ export class PostgresqlSession implements Session {
   }
 
   /**
-   * A trigger named as {@link listObjects} names it (`schema.table.trigger`): its table
-   * (`schema.table`) and its name in its schema (`schema.trigger`). Throws when there is no
-   * such trigger, or when dots in the names make two triggers read alike.
+   * A trigger or policy named as {@link listObjects} names it (`schema.table.name`): its table
+   * (`schema.table`) and its name in its schema (`schema.name`). Throws when there is no such
+   * object, or when dots in the names make two read alike.
    */
-  async triggerTarget(name: string): Promise<{ name: string; table: string }> {
+  async tableMemberTarget(
+    kind: 'trigger' | 'policy',
+    name: string,
+  ): Promise<{ name: string; table: string }> {
     const { schema, name: rest } = splitQualifiedName(name);
-    const rows = await this.select(
-      `looking up trigger ${name}`,
-      `SELECT c.relname AS tbl, t.tgname AS name
-         FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relname || '.' || t.tgname = $2 AND NOT t.tgisinternal`,
-      [schema, rest],
-    );
+    const catalog =
+      kind === 'trigger'
+        ? `SELECT c.relname AS tbl, t.tgname AS name
+             FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname || '.' || t.tgname = $2 AND NOT t.tgisinternal`
+        : `SELECT c.relname AS tbl, p.polname AS name
+             FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname || '.' || p.polname = $2`;
+    const rows = await this.select(`looking up ${kind} ${name}`, catalog, [schema, rest]);
     const row = rows[0];
-    if (row === undefined) throw new EngineError(`no trigger ${name}`);
+    if (row === undefined) throw new EngineError(`no ${kind} ${name}`);
     if (rows.length > 1)
-      throw new EngineError(`trigger name ${name} is ambiguous: its table or itself holds a dot`);
+      throw new EngineError(`${kind} name ${name} is ambiguous: its table or itself holds a dot`);
     return {
       name: qualifiedName(schema, String(row.name)),
       table: qualifiedName(schema, String(row.tbl)),

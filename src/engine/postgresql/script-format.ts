@@ -4,7 +4,7 @@ import { InternalError } from '../../errors.js';
 import { commentText } from '../common/comment-lines.js';
 import { PgLexer } from './pg-lexer.js';
 import { readPsqlScript } from './script-reader.js';
-import { PgStatementGuard, type PgFileExpectation } from './statement-guard.js';
+import { PgStatementGuard } from './statement-guard.js';
 import {
   findRowValues,
   isFramingLine,
@@ -160,7 +160,7 @@ export const postgresqlScriptFormat: ScriptFormat = {
     ([name, value]) =>
       `pg_catalog.set_config(${quoteLiteral(name)}, ${quoteLiteral(value)}, false)`,
   ).join(', ')}`,
-  checker: (expected: FileExpectation | PgFileExpectation) => new PgStatementGuard(expected),
+  checker: (expected: FileExpectation) => new PgStatementGuard(expected),
   commentText,
   fileTitle(line: string): { name: string; table?: string | undefined } | undefined {
     const text = commentText(line);

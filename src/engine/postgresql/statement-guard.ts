@@ -31,15 +31,8 @@ import type { CheckedStatement, FileExpectation, StatementChecker } from '../eng
 import { splitQualifiedName } from './definitions.js';
 import { PgLexError, PgLexer } from './pg-lexer.js';
 
-/** What a PostgreSQL file is for: the engine's expectations plus its own kinds. */
-export type PgFileExpectation =
-  | FileExpectation
-  | {
-      readonly kind:
-        'extension' | 'schema' | 'type' | 'domain' | 'materialized-view' | 'foreign-keys';
-      readonly name: string;
-    }
-  | { readonly kind: 'policy'; readonly name: string; readonly table?: string | undefined };
+/** What a PostgreSQL file is for. */
+export type PgFileExpectation = FileExpectation;
 
 /** Session settings a file may set, with the values each may take (undefined: any plain value). */
 const SETTINGS: ReadonlyMap<string, ((value: string) => boolean) | undefined> = new Map([

@@ -8,6 +8,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { mariadbEngine } from '../../../src/engine/mariadb/mariadb-engine.js';
 import { grantsCover } from '../../../src/engine/mariadb/hidden-objects.js';
 import { connectionTo, createTestDatabase } from '../../helpers/database.js';
+import { listsOf } from '../../helpers/inventory.js';
 import { serverQuery } from '../../helpers/restore.js';
 
 /** A user with `grants` on `database` (each `PRIVILEGES ON scope`), dropped after the test. */
@@ -53,7 +54,8 @@ describe('objects the server hides from the snapshot account', () => {
   it('names triggers, events and routines for an account with SELECT only, with the grant to run', async () => {
     const database = await objectsDatabase();
     const account = await userWith(database, ['SELECT ON DB.*']);
-    const { hidden, inventory } = await hiddenFor(database, account);
+    const { hidden, inventory: found } = await hiddenFor(database, account);
+    const inventory = listsOf(found);
     // What the server shows such an account: nothing, and no error.
     expect(inventory.triggers).toEqual([]);
     expect(inventory.events).toEqual([]);
@@ -79,7 +81,8 @@ describe('objects the server hides from the snapshot account', () => {
     await serverQuery(`GRANT SELECT ON mysql.proc TO ${role}`);
     await serverQuery(`GRANT ${role} TO '${account.user}'@'%'`);
     await serverQuery(`SET DEFAULT ROLE ${role} FOR '${account.user}'@'%'`);
-    const { hidden, inventory } = await hiddenFor(database, account);
+    const { hidden, inventory: found } = await hiddenFor(database, account);
+    const inventory = listsOf(found);
     expect(hidden).toEqual([]);
     expect(inventory.triggers.map((trigger) => trigger.name)).toEqual(['tr']);
     expect(inventory.events).toEqual(['e']);

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { FileExpectation } from '../../../src/engine/engine.js';
 import { postgresqlScriptFormat } from '../../../src/engine/postgresql/script-format.js';
 import { readPsqlScript } from '../../../src/engine/postgresql/script-reader.js';
 import type { PgFileExpectation } from '../../../src/engine/postgresql/statement-guard.js';
@@ -70,7 +69,7 @@ function expectationOf(definition: PgObjectDefinition): PgFileExpectation {
 
 /** Checks a file as restore does: every statement, then what it must hold. */
 async function checkFile(text: string, expected: PgFileExpectation): Promise<number> {
-  const guard = postgresqlScriptFormat.checker(expected as FileExpectation);
+  const guard = postgresqlScriptFormat.checker(expected);
   let count = 0;
   for await (const statement of readPsqlScript(Readable.from([Buffer.from(text)]))) {
     guard.check(statement.sql);

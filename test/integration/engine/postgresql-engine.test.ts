@@ -4,6 +4,7 @@
  * a fresh database in the listed order, give it the same objects.
  */
 import { describe, expect, it } from 'vitest';
+import { namesOfKind, objectsOfKind } from '../../../src/engine/engine.js';
 import { postgresqlEngine } from '../../../src/engine/postgresql/postgresql-engine.js';
 import { createPgTestDatabase, pgConnectionTo } from '../../helpers/postgres.js';
 
@@ -28,12 +29,14 @@ describe('the PostgreSQL engine', () => {
     let sourceTableAfter: readonly string[] | undefined;
     try {
       const inventory = await session.listObjects(source.name);
-      expect(inventory.tables).toEqual(['public.items']);
-      expect(inventory.triggers).toEqual([{ name: 'public.items.touch', table: 'public.items' }]);
+      expect(namesOfKind(inventory, 'table')).toEqual(['public.items']);
+      expect(objectsOfKind(inventory, 'trigger')).toEqual([
+        { kind: 'trigger', name: 'public.items.touch', table: 'public.items' },
+      ]);
       // Functions first (a default or a trigger may call one), then sequences, tables, views, triggers.
-      for (const name of inventory.functions)
+      for (const name of namesOfKind(inventory, 'function'))
         statements.push((await session.showCreate(source.name, 'function', name)).sql);
-      for (const name of inventory.sequences)
+      for (const name of namesOfKind(inventory, 'sequence'))
         statements.push((await session.showCreate(source.name, 'sequence', name)).sql);
       const table = await session.showCreate(source.name, 'table', 'public.items');
       expect(table.sql).toMatch(/^CREATE TABLE "public"."items" \(/);
@@ -41,7 +44,7 @@ describe('the PostgreSQL engine', () => {
       expect(table.after?.join('\n')).toMatch(/the items/);
       sourceTableAfter = table.after;
       statements.push(table.sql, ...(table.after ?? []));
-      for (const name of inventory.views)
+      for (const name of namesOfKind(inventory, 'view'))
         statements.push((await session.showCreate(source.name, 'view', name)).sql);
       const trigger = await session.showCreate(source.name, 'trigger', 'public.items.touch');
       expect(trigger.name).toBe('public.items.touch');
@@ -60,10 +63,10 @@ describe('the PostgreSQL engine', () => {
     });
     try {
       const inventory = await again.listObjects(target.name);
-      expect(inventory.tables).toEqual(['public.items']);
-      expect(inventory.views).toEqual(['public.named']);
-      expect(inventory.sequences).toEqual(['public.tickets']);
-      expect(inventory.triggers.map((t) => t.name)).toEqual(['public.items.touch']);
+      expect(namesOfKind(inventory, 'table')).toEqual(['public.items']);
+      expect(namesOfKind(inventory, 'view')).toEqual(['public.named']);
+      expect(namesOfKind(inventory, 'sequence')).toEqual(['public.tickets']);
+      expect(namesOfKind(inventory, 'trigger')).toEqual(['public.items.touch']);
       const table = await again.showCreate(target.name, 'table', 'public.items');
       // The same constraints, indexes and comments, in the same order.
       expect(table.after).toEqual(sourceTableAfter);

@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { namesOfKind, objectsOfKind, type ObjectKind } from '../../../src/engine/engine.js';
+import { postgresqlEngine } from '../../../src/engine/postgresql/postgresql-engine.js';
 import { openPostgresqlSession } from '../../../src/engine/postgresql/open-session.js';
 import { postgresqlDialect } from '../../../src/engine/postgresql/postgresql-dialect.js';
 import type { PostgresqlSession } from '../../../src/engine/postgresql/postgresql-session.js';
@@ -56,50 +58,56 @@ describe('PostgreSQL session', () => {
       expect(session.server.flavor).toBe('postgresql');
       expect(session.server.version).toMatch(/^\d+/);
       const inventory = await session.listObjects(database.name);
-      expect(inventory).toEqual({
-        tables: [
-          'app.items',
-          'app.orders',
-          'app.settings',
-          'other.t',
-          'public.log',
-          'public.log_2024',
-        ],
-        views: ['app.recent', 'app.totals'],
-        // The identity column's sequence belongs to its table; serial's is a sequence.
-        sequences: ['app.counter', 'app.orders_id_seq'],
-        functions: [
-          'app.add(a integer, b integer)',
-          'app.add(a text, b text)',
-          'app.touch()',
-          'public.stamp()',
-        ],
-        procedures: ['app.reset()'],
-        events: [],
-        triggers: [
-          { name: 'app.orders.audit', table: 'app.orders' },
-          { name: 'app.orders.touch', table: 'app.orders' },
-          { name: 'app.settings.touch', table: 'app.settings' },
-          // Not public.log_2024's clone of it.
-          { name: 'public.log.stamp', table: 'public.log' },
-        ],
-        schemas: ['app', 'other', 'public'],
-        extensions: ['pgcrypto', 'plpgsql'],
-        types: ['app.mood', 'app.pair', 'app.span'],
-        domains: ['app.posint'],
-      });
-      expect(await session.triggerTarget('app.orders.touch')).toEqual({
+      const names = (kind: ObjectKind): string[] => namesOfKind(inventory, kind);
+      // Parents before their partitions; within a kind by name.
+      expect(names('table')).toEqual([
+        'app.items',
+        'app.orders',
+        'app.settings',
+        'other.t',
+        'public.log',
+        'public.log_2024',
+      ]);
+      expect(names('view')).toEqual(['app.recent']);
+      expect(names('materialized-view')).toEqual(['app.totals']);
+      // The identity column's sequence belongs to its table; serial's is a sequence.
+      expect(names('sequence')).toEqual(['app.counter', 'app.orders_id_seq']);
+      expect(names('function')).toEqual([
+        'app.add(a integer, b integer)',
+        'app.add(a text, b text)',
+        'app.touch()',
+        'public.stamp()',
+      ]);
+      expect(names('procedure')).toEqual(['app.reset()']);
+      expect(names('event')).toEqual([]);
+      expect(objectsOfKind(inventory, 'trigger')).toEqual([
+        { kind: 'trigger', name: 'app.orders.audit', table: 'app.orders' },
+        { kind: 'trigger', name: 'app.orders.touch', table: 'app.orders' },
+        { kind: 'trigger', name: 'app.settings.touch', table: 'app.settings' },
+        // Not public.log_2024's clone of it.
+        { kind: 'trigger', name: 'public.log.stamp', table: 'public.log' },
+      ]);
+      expect(names('schema')).toEqual(['app', 'other', 'public']);
+      expect(names('extension')).toEqual(['pgcrypto', 'plpgsql']);
+      expect(names('type')).toEqual(['app.mood', 'app.span', 'app.pair']);
+      expect(names('domain')).toEqual(['app.posint']);
+      // Kinds in the engine's order.
+      const kinds = [...new Set(inventory.objects.map((object) => object.kind))];
+      expect(kinds).toEqual(postgresqlEngine.objectKinds.filter((kind) => kinds.includes(kind)));
+      expect(await session.tableMemberTarget('trigger', 'app.orders.touch')).toEqual({
         name: 'app.touch',
         table: 'app.orders',
       });
-      await expect(session.triggerTarget('app.orders.nope')).rejects.toThrow(/no trigger/);
+      await expect(session.tableMemberTarget('trigger', 'app.orders.nope')).rejects.toThrow(
+        /no trigger/,
+      );
       const [arrays] = (await session.definitionsClient().query('SELECT ARRAY[1, 2] AS a, 3 AS n'))
         .rows as { a: unknown; n: unknown }[];
       expect(arrays).toEqual({ a: [1, 2], n: 3 });
       const onlyApp = await session.listObjects(database.name, { schemas: ['app'] });
-      expect(onlyApp.tables).toEqual(['app.items', 'app.orders', 'app.settings']);
-      expect(onlyApp.schemas).toEqual(['app']);
-      expect(onlyApp.extensions).toEqual([]);
+      expect(namesOfKind(onlyApp, 'table')).toEqual(['app.items', 'app.orders', 'app.settings']);
+      expect(namesOfKind(onlyApp, 'schema')).toEqual(['app']);
+      expect(namesOfKind(onlyApp, 'extension')).toEqual([]);
       const described = await session.describeTables(database.name, { schemas: ['public'] });
       expect([...described.keys()]).toEqual(['public.log', 'public.log_2024']);
       const sizes = await session.estimateTableSizes(database.name);
