@@ -4,8 +4,8 @@
  * sslmode, sslrootcert) are checked. Every refusal is a ConfigError (exit 2) naming file,
  * line and key.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/load-config.js';
 import { ENGINE_ONLY_DATABASE_KEYS, SSL_MODES } from '../../src/config/schema.js';
@@ -293,5 +293,27 @@ describe('loadConfig: a PostgreSQL config file', () => {
         `^${file.replace(/[.]/g, '\\.')}:5: database\\.defaults_file: is a MariaDB/MySQL key`,
       ),
     );
+  });
+});
+
+describe('the example config documents the PostgreSQL keys', () => {
+  it('loads without warnings once they are uncommented with engine: postgresql', async () => {
+    const example = join(resolve(import.meta.dirname, '../..'), 'etc', 'schema_backup.conf');
+    const lines = (await readFile(example, 'utf8')).split('\n').map((line) => {
+      const key = /^  # (schemas|service|sslmode|sslrootcert|engine): /.exec(line);
+      if (key === null) return line;
+      return key[1] === 'engine' ? '  engine: postgresql' : `  ${line.slice(4)}`;
+    });
+    const text = lines.filter((line) => line !== 'example: true').join('\n');
+    expect(text).toContain('  sslmode: verify-full');
+    const { config, warnings } = parseConfig(text, example);
+    expect(warnings).toEqual([]);
+    expect(config.database).toMatchObject({
+      engine: 'postgresql',
+      schemas: ['public', 'app'],
+      service: 'prod',
+      sslmode: 'verify-full',
+      sslrootcert: '/etc/ssl/certs/pg-root.crt',
+    });
   });
 });
