@@ -300,7 +300,7 @@ describe('the example config documents the PostgreSQL keys', () => {
   it('loads without warnings once they are uncommented with engine: postgresql', async () => {
     const example = join(resolve(import.meta.dirname, '../..'), 'etc', 'schema_backup.conf');
     const lines = (await readFile(example, 'utf8')).split('\n').map((line) => {
-      const key = /^  # (schemas|service|sslmode|sslrootcert|engine): /.exec(line);
+      const key = /^ {2}# (schemas|service|sslmode|sslrootcert|engine): /.exec(line);
       if (key === null) return line;
       return key[1] === 'engine' ? '  engine: postgresql' : `  ${line.slice(4)}`;
     });
