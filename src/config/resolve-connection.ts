@@ -232,7 +232,7 @@ async function resolvePostgresqlConnection(
     password = pgPassword;
     passwordSource = `$${PG_PASSWORD_ENV}`;
   } else {
-    passwordSource = `libpq: a service's password or the password file (${env.PGPASSFILE ?? '~/.pgpass'}), if one has it`;
+    passwordSource = `the service or the password file ${env.PGPASSFILE ?? '~/.pgpass'}, if either has one (as libpq)`;
   }
   registerSecret(password);
 

@@ -65,7 +65,7 @@ describe('resolveConnection (postgresql): no MySQL option file', () => {
       sslRootCert: undefined,
       connectTimeoutMs: undefined,
       description: 'libpq defaults',
-      passwordSource: "libpq: a service's password or the password file (~/.pgpass), if one has it",
+      passwordSource: 'the service or the password file ~/.pgpass, if either has one (as libpq)',
     });
     // The same home with mariadb: the option files are read (so the files above are real).
     await expect(
