@@ -1,8 +1,10 @@
 /**
  * The database connection options of the commands that connect, spelled as the `mariadb`
  * client spells them (`--defaults-file`, `--defaults-extra-file`, `-S/--socket`, `-P/--port`,
- * `-u/--user`, `-h`). Each overrides the config's `database.*` key. There is no password
- * option: a command line is visible to every user of the host (`ps`, /proc).
+ * `-u/--user`, `-h`). Each overrides the config's `database.*` key. `-h`, `-P`, `-S` and `-u`
+ * serve PostgreSQL too (`-S` is then the socket directory); the option-file ones are
+ * MariaDB's, refused with PostgreSQL. There is no password option: a command line is visible
+ * to every user of the host (`ps`, /proc).
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -28,37 +30,39 @@ export function withConnectionOptions<T>(yargs: Argv<T>): Argv<T & ConnectionArg
       alias: 'h',
       type: 'string',
       requiresArg: true,
-      describe: "the database server's host (mariadb -h)",
+      describe: "the database server's host (mariadb -h, psql -h)",
     })
     .option('port', {
       alias: 'P',
       type: 'number',
       requiresArg: true,
       coerce: numberOption('--port', { min: 1, max: 65_535, whole: true }),
-      describe: 'TCP port (connects over TCP, to 127.0.0.1 when the host is localhost)',
+      describe:
+        "the server's port. MariaDB: connects over TCP, to 127.0.0.1 when the host is localhost; PostgreSQL: of the host or socket directory, as psql -p",
     })
     .option('socket', {
       alias: 'S',
       type: 'string',
       requiresArg: true,
-      describe: 'Unix socket (connects through it, whatever host the config names)',
+      describe:
+        'Unix socket (MariaDB) or socket directory (PostgreSQL): connects through it, whatever host the config names',
     })
     .option('user', {
       alias: 'u',
       type: 'string',
       requiresArg: true,
       describe:
-        'user to connect as. The password is never an option: it comes from database.password_file, else $SCHEMA_BACKUP_DB_PASSWORD, else the option files',
+        'user to connect as. The password is never an option: it comes from database.password_file, else $SCHEMA_BACKUP_DB_PASSWORD, else the option files (MariaDB) or $PGPASSWORD, a service or ~/.pgpass (PostgreSQL)',
     })
     .option('defaults-file', {
       type: 'string',
       requiresArg: true,
-      describe: 'read only this option file (my.cnf) instead of the usual ones',
+      describe: 'MariaDB: read only this option file (my.cnf) instead of the usual ones',
     })
     .option('defaults-extra-file', {
       type: 'string',
       requiresArg: true,
-      describe: 'read this option file too, after /etc/my.cnf and before ~/.my.cnf',
+      describe: 'MariaDB: read this option file too, after /etc/my.cnf and before ~/.my.cnf',
     })
     .group(
       ['server-host', 'port', 'socket', 'user', 'defaults-file', 'defaults-extra-file'],

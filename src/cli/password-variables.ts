@@ -3,16 +3,16 @@
  * child process starts. Apart from context.ts so that main.ts loads it without the config,
  * git and engine modules.
  */
-import { PASSWORD_ENV } from '../config/resolve-connection.js';
+import { PASSWORD_ENV, PG_PASSWORD_ENV } from '../config/resolve-connection.js';
 
-/** Environment variables that may hold the database password. */
-export const PASSWORD_VARIABLES = [PASSWORD_ENV, 'MYSQL_PWD'] as const;
+/** Environment variables that may hold the database password (ours, MySQL's, libpq's). */
+export const PASSWORD_VARIABLES = [PASSWORD_ENV, 'MYSQL_PWD', PG_PASSWORD_ENV] as const;
 
 /** The password variables {@link withdrawPasswordVariables} took out of the environment. */
 let withdrawnVariables: Readonly<Record<string, string>> = {};
 
 /**
- * Takes `$SCHEMA_BACKUP_DB_PASSWORD` and `$MYSQL_PWD` out of `env` (the process's own by
+ * Takes `$SCHEMA_BACKUP_DB_PASSWORD`, `$MYSQL_PWD` and `$PGPASSWORD` out of `env` (the process's own by
  * default) and keeps their values for `connectionFor` (context.ts). `cli/main.ts` calls it first,
  * before any child process can start: every child (git and its hooks, service commands,
  * notifiers, zstd, the upgrade command) copies the environment it is started with, so none

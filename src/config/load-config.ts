@@ -18,6 +18,10 @@ import { nearestKey } from './nearest-key.js';
 import {
   CATEGORIES,
   DATABASE_KEYS,
+  DEFAULT_ENGINE_NAME,
+  ENGINE_NAMES,
+  ENGINE_ONLY_DATABASE_KEYS,
+  SSL_MODES,
   ENCRYPTION_KEYS,
   GIT_KEYS,
   PAUSE_HOOK_KEYS,
@@ -38,6 +42,8 @@ import {
   type DumpConfig,
   type ConfigWarning,
   type DatabaseConfig,
+  type EngineName,
+  type SslModeName,
   type EncryptionConfig,
   type GitConfig,
   type LoadedConfig,
@@ -163,6 +169,20 @@ const KEY_NAMES = {
   offsiteRetention: OFFSITE_RETENTION_KEYS as readonly string[],
 };
 
+/** How messages name an engine's keys. */
+const ENGINE_LABELS: Readonly<Record<EngineName, string>> = {
+  mariadb: 'MariaDB/MySQL',
+  postgresql: 'PostgreSQL',
+};
+
+/** What to do about a key of the other engine, by the config's engine. */
+const OTHER_ENGINE_KEY_HINTS: Readonly<Record<EngineName, string>> = {
+  mariadb:
+    'Set database.engine: postgresql for a PostgreSQL server, or remove the key. MariaDB reads TLS from ssl, ssl_ca, ssl_cert, ssl_key and ssl_verify_server_cert, and the rest from MySQL option files (defaults_file).',
+  postgresql:
+    'PostgreSQL does not read MySQL option files: remove the key. Use database.service (pg_service.conf), database.sslmode and database.sslrootcert; PG* variables and ~/.pgpass are read as psql reads them.',
+};
+
 /** systemd's commands, the service manager when the config names none. */
 const SYSTEMCTL: Readonly<Record<'stop' | 'start' | 'restart' | 'status', string>> = {
   stop: 'systemctl stop {service}',
@@ -211,7 +231,7 @@ class ConfigReader {
         `must be zstd, gzip or none, not ${JSON.stringify(userDataCompression)}`,
       );
     const categories = this.categories(root);
-    const database = this.database(root);
+    const database = this.database(root, configDir);
     const encryption = this.encryption(root, configDir);
     const git = this.git(root);
     const pauseInterval = this.optionalNumber(root, ['pause_interval']) ?? 0;
@@ -243,21 +263,7 @@ class ConfigReader {
       consumers: this.stringList(root, ['consumers']),
       categories,
       pauseInterval,
-      database: {
-        ...database,
-        passwordFile:
-          database.passwordFile === undefined
-            ? undefined
-            : this.path(database.passwordFile, configDir),
-        defaultsFile:
-          database.defaultsFile === undefined
-            ? undefined
-            : this.path(database.defaultsFile, configDir),
-        sslCa: database.sslCa === undefined ? undefined : this.path(database.sslCa, configDir),
-        sslCert:
-          database.sslCert === undefined ? undefined : this.path(database.sslCert, configDir),
-        sslKey: database.sslKey === undefined ? undefined : this.path(database.sslKey, configDir),
-      },
+      database,
       hostname: this.hostname(root),
       strict: this.optionalBoolean(root, ['strict']) ?? false,
       encryption,
@@ -387,31 +393,126 @@ class ConfigReader {
     return result;
   }
 
-  private database(root: Mapping): DatabaseConfig {
+  private database(root: Mapping, configDir: string): DatabaseConfig {
     const block = this.optionalMapping(root, ['database']);
     if (block === undefined) return {};
-    this.warnUnknownKeys(block, ['database'], KEY_NAMES.database);
     const at = (key: string): KeyPath => ['database', key];
+    const engine = this.engineName(block);
+    const effective = engine ?? DEFAULT_ENGINE_NAME;
+    this.refuseOtherEnginesKeys(block, engine);
+    // Suggestions only among the keys of this engine: `ssl_mode` with postgresql is sslmode.
+    const otherKeys = ENGINE_NAMES.filter((name) => name !== effective).flatMap(
+      (name) => ENGINE_ONLY_DATABASE_KEYS[name],
+    );
+    this.warnUnknownKeys(
+      block,
+      ['database'],
+      KEY_NAMES.database.filter((key) => !otherKeys.includes(key)),
+    );
     const port = this.optionalNumber(block, at('port'));
     if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
       throw this.error(at('port'), 'must be a TCP port number (1-65535)');
     }
-    return {
+    const file = (key: string): string | undefined => {
+      const value = this.optionalString(block, at(key));
+      return value === undefined ? undefined : this.path(value, configDir);
+    };
+    const database: DatabaseConfig = {
       host: this.optionalString(block, at('host')),
       port,
       socket: this.optionalString(block, at('socket')),
       user: this.optionalString(block, at('user')),
-      passwordFile: this.optionalString(block, at('password_file')),
+      passwordFile: file('password_file'),
       name: this.optionalString(block, at('name')),
-      defaultsFile: this.optionalString(block, at('defaults_file')),
+      defaultsFile: file('defaults_file'),
       ssl: this.optionalBoolean(block, at('ssl')),
-      sslCa: this.optionalString(block, at('ssl_ca')),
-      sslCert: this.optionalString(block, at('ssl_cert')),
-      sslKey: this.optionalString(block, at('ssl_key')),
+      sslCa: file('ssl_ca'),
+      sslCert: file('ssl_cert'),
+      sslKey: file('ssl_key'),
       sslVerifyServerCert: this.optionalBoolean(block, at('ssl_verify_server_cert')),
       connectTimeout: this.optionalNumber(block, at('connect_timeout')),
-      engine: this.optionalString(block, at('engine')),
+      engine,
     };
+    if (effective !== 'postgresql') return database;
+    if (database.host !== undefined && database.socket !== undefined)
+      throw this.error(
+        at('socket'),
+        'with postgresql, database.host and database.socket name two ways to connect; give one',
+        {
+          hint: 'libpq has one host: a name or address for TCP, or a socket directory (a path starting with /). Keep host, or keep socket (the socket directory).',
+        },
+      );
+    const sslmode = this.optionalString(block, at('sslmode'));
+    if (sslmode !== undefined && !(SSL_MODES as readonly string[]).includes(sslmode))
+      throw this.error(
+        at('sslmode'),
+        `must be one of ${SSL_MODES.join(', ')} (as libpq's sslmode), not ${JSON.stringify(sslmode)}`,
+      );
+    const sslrootcert = this.optionalString(block, at('sslrootcert'));
+    return {
+      ...database,
+      schemas: this.schemaNames(block),
+      service: this.optionalString(block, at('service')),
+      sslmode: sslmode as SslModeName | undefined,
+      // `system`: the system's CA store, as libpq reads it; else a file.
+      sslrootcert:
+        sslrootcert === undefined || sslrootcert === 'system'
+          ? sslrootcert
+          : this.path(sslrootcert, configDir),
+    };
+  }
+
+  /**
+   * `database.engine`: one of {@link ENGINE_NAMES}, or undefined when the config names none.
+   * Throws for any other name, with the nearest known one when it looks like a typo.
+   */
+  private engineName(block: Mapping): EngineName | undefined {
+    const path: KeyPath = ['database', 'engine'];
+    const name = this.optionalString(block, path);
+    if (name === undefined || (ENGINE_NAMES as readonly string[]).includes(name))
+      return name as EngineName | undefined;
+    const suggestion = nearestKey(name, ENGINE_NAMES);
+    throw this.error(
+      path,
+      `unknown engine ${JSON.stringify(name)}${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}`,
+      { hint: 'Use mariadb (MariaDB or MySQL, the default) or postgresql.' },
+    );
+  }
+
+  /** Throws at the first key of `block` that only another engine than `engine` reads. */
+  private refuseOtherEnginesKeys(block: Mapping, engine: EngineName | undefined): void {
+    const effective = engine ?? DEFAULT_ENGINE_NAME;
+    const engineText = engine === undefined ? `${effective} (the default)` : effective;
+    for (const key of Object.keys(block)) {
+      const owner = ENGINE_NAMES.find(
+        (name) => name !== effective && ENGINE_ONLY_DATABASE_KEYS[name].includes(key),
+      );
+      if (owner === undefined) continue;
+      throw this.error(
+        ['database', key],
+        `is a ${ENGINE_LABELS[owner]} key, and database.engine is ${engineText}`,
+        { hint: OTHER_ENGINE_KEY_HINTS[effective] },
+      );
+    }
+  }
+
+  /** `database.schemas`: a list of schema names, at least one, as written. */
+  private schemaNames(block: Mapping): readonly string[] | undefined {
+    const path: KeyPath = ['database', 'schemas'];
+    const value = block.schemas;
+    if (value === undefined || value === null) return undefined;
+    const names = this.stringList(block, path, { exact: true });
+    if (names.length === 0)
+      throw this.error(path, 'names no schema, so nothing would be read', {
+        hint: "List the schemas to snapshot, e.g. [public, app], or leave the key out for every schema but the server's own.",
+      });
+    const unique: string[] = [];
+    names.forEach((name, index) => {
+      if (unique.includes(name))
+        this.warn([...path, index], `database.schemas: ${name} is listed twice`);
+      else unique.push(name);
+    });
+    return unique;
   }
 
   private encryption(root: Mapping, configDir: string): EncryptionConfig {

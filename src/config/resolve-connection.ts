@@ -1,8 +1,11 @@
 /**
- * Turns the `database:` block into everything needed to connect: what the config leaves out
- * comes from MySQL option files, the password from `password_file`, else
- * `$SCHEMA_BACKUP_DB_PASSWORD`, else the option files. Every password read is registered
- * with `redact` so that no later message can show it.
+ * Turns the `database:` block into everything needed to connect. MariaDB: what the config
+ * leaves out comes from MySQL option files, the password from `password_file`, else
+ * `$SCHEMA_BACKUP_DB_PASSWORD`, else the option files. PostgreSQL: only what the config and
+ * the command line say, the password from `password_file`, else `$SCHEMA_BACKUP_DB_PASSWORD`,
+ * else `$PGPASSWORD`; the rest is the engine's, which resolves it as libpq does (`PG*`
+ * variables, `pg_service.conf`, `~/.pgpass`); no MySQL option file is read. Every password
+ * read is registered with `redact` so that no later message can show it.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
@@ -10,7 +13,7 @@ import { ConfigError, UsageError } from '../errors.js';
 import { pathExists } from '../support/path-exists.js';
 import { registerSecret } from '../support/redact.js';
 import { readOptionFiles, type OptionValues } from './my-cnf/read-option-files.js';
-import type { Config } from './schema.js';
+import type { Config, SslModeName } from './schema.js';
 
 /** Where the client looks for the server's socket when nothing names one. */
 export const DEFAULT_SOCKETS = [
@@ -20,6 +23,8 @@ export const DEFAULT_SOCKETS = [
 ];
 
 export const PASSWORD_ENV = 'SCHEMA_BACKUP_DB_PASSWORD';
+/** libpq's password variable, withdrawn from the environment at start like {@link PASSWORD_ENV}. */
+export const PG_PASSWORD_ENV = 'PGPASSWORD';
 
 export interface TlsSettings {
   /** PEM file paths. */
@@ -30,16 +35,32 @@ export interface TlsSettings {
   readonly verifyServerCert: boolean;
 }
 
-/** A complete connection description, shaped like the engine's `ConnectionOptions`. */
+/**
+ * A connection description, shaped like the engine's `ConnectionOptions`. Complete for
+ * MariaDB; for PostgreSQL what the config and command line say, the engine resolving the rest.
+ */
 export interface ConnectionSettings {
   readonly host?: string | undefined;
   readonly port?: number | undefined;
+  /** MariaDB: the socket file. PostgreSQL: the socket directory (or its `.s.PGSQL.<port>` file). */
   readonly socket?: string | undefined;
-  readonly user: string;
+  /** Always set for MariaDB; PostgreSQL: undefined = the service's, `$PGUSER`, else the OS user. */
+  readonly user?: string | undefined;
   readonly password?: string | undefined;
+  /**
+   * The database. PostgreSQL: `''` when neither the config nor `--database` names one (the
+   * service's, `$PGDATABASE`, else the one named like the user).
+   */
   readonly database: string;
   readonly tls?: TlsSettings | undefined;
-  readonly connectTimeoutMs: number;
+  /** PostgreSQL: a service of `pg_service.conf`. */
+  readonly service?: string | undefined;
+  /** PostgreSQL: libpq's sslmode. */
+  readonly sslMode?: SslModeName | undefined;
+  /** PostgreSQL: libpq's sslrootcert. */
+  readonly sslRootCert?: string | undefined;
+  /** Undefined (PostgreSQL without `connect_timeout`): `$PGCONNECT_TIMEOUT`, else 10 s. */
+  readonly connectTimeoutMs?: number | undefined;
   /** `user@host:port` or `user@socket`, for messages; never holds the password. */
   readonly description: string;
   /** Where the password came from, for messages (`password_file /x`, `~/.my.cnf`, `none`). */
@@ -59,9 +80,9 @@ export interface ConnectionOverrides {
   readonly socket?: string | undefined;
   /** `-u/--user`. */
   readonly user?: string | undefined;
-  /** `--defaults-file`: read only this option file (instead of `database.defaults_file`). */
+  /** MariaDB: `--defaults-file`: read only this option file (instead of `database.defaults_file`). */
   readonly defaultsFile?: string | undefined;
-  /** `--defaults-extra-file`: read this option file too, before `~/.my.cnf`. */
+  /** MariaDB: `--defaults-extra-file`: read this option file too, before `~/.my.cnf`. */
   readonly defaultsExtraFile?: string | undefined;
 }
 
@@ -76,11 +97,16 @@ export interface ResolveConnectionOptions {
   readonly warn?: (message: string) => void;
 }
 
-/** Resolves the connection of `config`. Throws {@link ConfigError} when no database is named. */
+/**
+ * Resolves the connection of `config`. Throws {@link ConfigError} when a MariaDB config names
+ * no database or a password file cannot be read, {@link UsageError} for command-line options
+ * that do not go together (or that the engine has not).
+ */
 export async function resolveConnection(
   config: Pick<Config, 'database' | 'file'>,
   options: ResolveConnectionOptions = {},
 ): Promise<ConnectionSettings> {
+  if (config.database.engine === 'postgresql') return resolvePostgresqlConnection(config, options);
   const env = options.env ?? process.env;
   const db = config.database;
   const cli = options.overrides ?? {};
@@ -151,6 +177,90 @@ export async function resolveConnection(
     database,
     tls,
     connectTimeoutMs: Math.round((db.connectTimeout ?? 10) * 1000),
+    description,
+    passwordSource,
+  };
+}
+
+/**
+ * The PostgreSQL connection: what the config and command line name, nothing from MySQL option
+ * files. `-S` names the socket directory (dropping the host), `-h` the host (dropping the
+ * socket); `-P` the port of either, as for psql. The password: `password_file`, else
+ * `$SCHEMA_BACKUP_DB_PASSWORD`, else `$PGPASSWORD` (withdrawn from the environment at start,
+ * so given here: it then counts before a service's password, where libpq reads the service
+ * first), else none, and the engine reads `~/.pgpass` or a service's as libpq does.
+ */
+async function resolvePostgresqlConnection(
+  config: Pick<Config, 'database' | 'file'>,
+  options: ResolveConnectionOptions,
+): Promise<ConnectionSettings> {
+  const env = options.env ?? process.env;
+  const db = config.database;
+  const cli = options.overrides ?? {};
+  const mysqlOption =
+    cli.defaultsFile !== undefined
+      ? '--defaults-file'
+      : cli.defaultsExtraFile !== undefined
+        ? '--defaults-extra-file'
+        : undefined;
+  if (mysqlOption !== undefined)
+    throw new UsageError(
+      `${mysqlOption} names a MySQL option file, which database.engine postgresql does not read`,
+      {
+        hint: 'PostgreSQL connections read PG* variables, ~/.pgpass ($PGPASSFILE) and pg_service.conf as psql does: name a service in database.service (or $PGSERVICE), or give -h, -P, -S, -u.',
+      },
+    );
+  let host = cli.host ?? db.host;
+  let socket = cli.socket ?? db.socket;
+  if (cli.socket !== undefined) host = undefined;
+  else if (cli.host !== undefined) socket = undefined;
+  const port = cli.port ?? db.port;
+  const user = cli.user ?? db.user;
+  const database = options.database ?? db.name ?? '';
+
+  let password: string | undefined;
+  let passwordSource: string;
+  const envPassword = env[PASSWORD_ENV];
+  const pgPassword = env[PG_PASSWORD_ENV];
+  if (db.passwordFile !== undefined) {
+    password = await readPasswordFile(db.passwordFile, config.file, options.warn);
+    passwordSource = `password_file ${db.passwordFile}`;
+  } else if (envPassword !== undefined) {
+    password = envPassword;
+    passwordSource = `$${PASSWORD_ENV}`;
+  } else if (pgPassword !== undefined && pgPassword !== '') {
+    password = pgPassword;
+    passwordSource = `$${PG_PASSWORD_ENV}`;
+  } else {
+    passwordSource = `the service or the password file ${env.PGPASSFILE ?? '~/.pgpass'}, if either has one (as libpq)`;
+  }
+  registerSecret(password);
+
+  // What is known before libpq fills in the rest, as a conninfo string: psql users read it.
+  const named: [string, string | number | undefined][] = [
+    ['host', host ?? socket],
+    ['port', port],
+    ['user', user],
+    ['dbname', database === '' ? undefined : database],
+    ['service', db.service],
+  ];
+  const conninfo = named
+    .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join(' ');
+  const description = conninfo === '' ? 'libpq defaults' : conninfo;
+  return {
+    host,
+    port,
+    socket,
+    user,
+    password,
+    database,
+    service: db.service,
+    sslMode: db.sslmode,
+    sslRootCert: db.sslrootcert,
+    connectTimeoutMs:
+      db.connectTimeout === undefined ? undefined : Math.round(db.connectTimeout * 1000),
     description,
     passwordSource,
   };

@@ -50,7 +50,39 @@ export const DATABASE_KEYS = [
   'ssl_verify_server_cert',
   'connect_timeout',
   'engine',
+  'schemas',
+  'service',
+  'sslmode',
+  'sslrootcert',
 ] as const;
+
+/** The engine kinds a config may name in `database.engine`; `mariadb` also serves MySQL. */
+export const ENGINE_NAMES = ['mariadb', 'postgresql'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/** The engine of a config that names none. */
+export const DEFAULT_ENGINE_NAME: EngineName = 'mariadb';
+
+/**
+ * The `database.*` keys only one engine reads, by engine; every other database key applies
+ * to both. A key of the other engine is an error, not ignored: MariaDB's come from MySQL
+ * option files (`my.cnf`), PostgreSQL's from libpq (`pg_service.conf`, `sslmode`).
+ */
+export const ENGINE_ONLY_DATABASE_KEYS: Readonly<Record<EngineName, readonly string[]>> = {
+  mariadb: ['defaults_file', 'ssl', 'ssl_ca', 'ssl_cert', 'ssl_key', 'ssl_verify_server_cert'],
+  postgresql: ['schemas', 'service', 'sslmode', 'sslrootcert'],
+};
+
+/** libpq's sslmode values, weakest first (`database.sslmode`). */
+export const SSL_MODES = [
+  'disable',
+  'allow',
+  'prefer',
+  'require',
+  'verify-ca',
+  'verify-full',
+] as const;
+export type SslModeName = (typeof SSL_MODES)[number];
 
 export const ENCRYPTION_KEYS = ['recipients', 'recipients_file', 'identity_file'] as const;
 
@@ -110,7 +142,10 @@ export const OFFSITE_KEYS = [
 ] as const;
 export const OFFSITE_RETENTION_KEYS = ['daily', 'weekly', 'monthly', 'after_upload'] as const;
 
-/** The `database:` block: what the config says; gaps are filled from option files later. */
+/**
+ * The `database:` block: what the config says. MariaDB fills the gaps from option files later;
+ * PostgreSQL leaves them to libpq's rules (`PG*` variables, `~/.pgpass`, `pg_service.conf`).
+ */
 export interface DatabaseConfig {
   readonly host?: string | undefined;
   readonly port?: number | undefined;
@@ -127,7 +162,15 @@ export interface DatabaseConfig {
   /** Seconds. */
   readonly connectTimeout?: number | undefined;
   /** The engine kind of the server (`mariadb`, which serves MySQL too); omitted = `mariadb`. */
-  readonly engine?: string | undefined;
+  readonly engine?: EngineName | undefined;
+  /** PostgreSQL: the schemas to snapshot; omitted = every schema but the server's own. */
+  readonly schemas?: readonly string[] | undefined;
+  /** PostgreSQL: a service of `pg_service.conf`; omitted = `$PGSERVICE`, if set. */
+  readonly service?: string | undefined;
+  /** PostgreSQL: libpq's sslmode; omitted = the service's, `$PGSSLMODE`, else `prefer`. */
+  readonly sslmode?: SslModeName | undefined;
+  /** PostgreSQL: the CA certificates file (absolute) the server is checked against, or `system`. */
+  readonly sslrootcert?: string | undefined;
 }
 
 export interface EncryptionConfig {

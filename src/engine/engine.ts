@@ -10,11 +10,26 @@
 export interface ConnectionOptions {
   readonly host?: string | undefined;
   readonly port?: number | undefined;
+  /** MariaDB: the socket file. PostgreSQL: the socket directory (or its `.s.PGSQL.<port>` file). */
   readonly socket?: string | undefined;
-  readonly user: string;
+  /** Omitted: MariaDB connects as the OS user; PostgreSQL takes the service's, `$PGUSER`, else the OS user. */
+  readonly user?: string | undefined;
   readonly password?: string | undefined;
-  /** Database to use after connecting; omitted = none. */
+  /**
+   * Database to use after connecting. Omitted: MariaDB uses none; PostgreSQL the service's,
+   * `$PGDATABASE`, else the one named like the user.
+   */
   readonly database?: string | undefined;
+  /** PostgreSQL only: a file whose first line is the password (read when `password` is not given). */
+  readonly passwordFile?: string | undefined;
+  /** PostgreSQL only: a service of `pg_service.conf` (libpq's `service`); omitted: `$PGSERVICE`. */
+  readonly service?: string | undefined;
+  /** PostgreSQL only: libpq's `sslmode`; omitted: the service's, `$PGSSLMODE`, else `prefer`. */
+  readonly sslMode?:
+    'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full' | undefined;
+  /** PostgreSQL only: libpq's `sslrootcert`, the CA certificates file (or `system`). */
+  readonly sslRootCert?: string | undefined;
+  /** MariaDB's TLS keys; PostgreSQL reads them as sslmode, sslrootcert, sslcert and sslkey. */
   readonly tls?:
     | {
         readonly ca?: string | undefined;

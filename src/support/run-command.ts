@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 /** Environment variables that may hold the database password: never passed to a child. */
-const SECRET_VARIABLES = ['SCHEMA_BACKUP_DB_PASSWORD', 'MYSQL_PWD'];
+const SECRET_VARIABLES = ['SCHEMA_BACKUP_DB_PASSWORD', 'MYSQL_PWD', 'PGPASSWORD'];
 
 export interface RunCommandOptions {
   /** End the program (TERM, then KILL 5 s later) after this long. Undefined: no limit. */

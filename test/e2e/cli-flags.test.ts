@@ -289,3 +289,41 @@ describe('issue 21 items 7 and 9: the help', () => {
     expect(help(['upgrade'])).toContain('Stop the consumers, snapshot, run CMD');
   });
 });
+
+describe('issue 16: the connection options and keys with database.engine postgresql', () => {
+  async function pgConfig(lines: readonly string[]): Promise<string> {
+    const dir = await createTempDir('sbpgcfg');
+    const config = join(dir, 'schema_backup.conf');
+    await writeFile(
+      config,
+      ['csv2_backup_dir: backups', `hostname: ${HOST}`, 'database:', ...lines, ''].join('\n'),
+    );
+    return config;
+  }
+
+  it('--defaults-file and --defaults-extra-file: exit 2, nothing read', async () => {
+    const config = await pgConfig(['  engine: postgresql', '  name: app']);
+    for (const flag of ['--defaults-file', '--defaults-extra-file']) {
+      const result = await runCli(['check', '--config', config, flag, '/nonexistent/my.cnf']);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(
+        `error: ${flag} names a MySQL option file, which database.engine postgresql does not read`,
+      );
+      expect(result.stderr).toMatch(/^hint: .*pg_service\.conf/m);
+    }
+  });
+
+  it('a MariaDB key, a PostgreSQL key with mariadb, an unknown engine: exit 2 with file:line and key', async () => {
+    const cases: [readonly string[], string][] = [
+      [['  engine: postgresql', '  ssl_ca: ca.pem'], ':5: database.ssl_ca: is a MariaDB/MySQL key'],
+      [['  name: app', '  sslmode: require'], ':5: database.sslmode: is a PostgreSQL key'],
+      [['  engine: postgres'], ':4: database.engine: unknown engine "postgres"'],
+    ];
+    for (const [lines, message] of cases) {
+      const config = await pgConfig(lines);
+      const result = await runCli(['check', '--config', config]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`error: ${config}${message}`);
+    }
+  });
+});

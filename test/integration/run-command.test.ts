@@ -17,6 +17,7 @@ describe('runCommand', () => {
         PATH: process.env.PATH,
         SCHEMA_BACKUP_DB_PASSWORD: 'hunter2',
         MYSQL_PWD: 'x',
+        PGPASSWORD: 'y',
         KEPT: 'yes',
       },
       onLine: (line) => lines.push(line),
@@ -25,6 +26,7 @@ describe('runCommand', () => {
     expect(lines).toContain('KEPT=yes');
     expect(lines.join('\n')).not.toContain('hunter2');
     expect(lines.some((line) => line.startsWith('MYSQL_PWD='))).toBe(false);
+    expect(lines.some((line) => line.startsWith('PGPASSWORD='))).toBe(false);
   });
 
   it('resolves soon after exit when a daemon it started keeps the output pipe open', async () => {

@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { engineFor } from '../../src/cli/engine-for.js';
 import { parseConfig } from '../../src/config/load-config.js';
+import { ENGINE_NAMES, type EngineName } from '../../src/config/schema.js';
 import { mariadbEngine } from '../../src/engine/mariadb/mariadb-engine.js';
+import { ENGINES } from '../../src/engine/registry.js';
 import { ConfigError } from '../../src/errors.js';
 
 const FILE = '/etc/schema_backup/schema_backup.conf';
@@ -15,11 +17,25 @@ describe('engineFor', () => {
     );
   });
 
+  it('an unknown engine is refused when the config is read, with its line (exit 2)', () => {
+    const text = 'database:\n  name: app\n  engine: oracle\n';
+    expect(() => parseConfig(text, FILE)).toThrow(ConfigError);
+    expect(() => parseConfig(text, FILE)).toThrow(
+      `${FILE}:3: database.engine: unknown engine "oracle"`,
+    );
+  });
+
   it('refuses an engine this build does not have, naming the key (exit 2)', () => {
-    const { config } = parseConfig('database:\n  name: app\n  engine: oracle\n', FILE);
-    expect(() => engineFor(config)).toThrow(ConfigError);
-    expect(() => engineFor(config)).toThrow(
+    const { config } = parseConfig('database:\n  name: app\n', FILE);
+    const other = { ...config, database: { ...config.database, engine: 'oracle' as EngineName } };
+    expect(() => engineFor(other)).toThrow(ConfigError);
+    expect(() => engineFor(other)).toThrow(
       /database\.engine.*no engine "oracle"; this build has mariadb/,
     );
+  });
+
+  it('every engine of the registry is one the config may name', () => {
+    for (const name of Object.keys(ENGINES))
+      expect(ENGINE_NAMES as readonly string[]).toContain(name);
   });
 });

@@ -1,5 +1,6 @@
 /** The MariaDB/MySQL engine over mysql2. The only place that opens connections. */
 import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import mysql from 'mysql2/promise';
 import { EngineError } from '../../errors.js';
 import type { ConnectionOptions, Engine, ServerInfo, Session } from '../engine.js';
@@ -19,7 +20,9 @@ export const mariadbEngine: Engine = {
   openSession,
 };
 
-async function openSession(options: ConnectionOptions): Promise<Session> {
+async function openSession(given: ConnectionOptions): Promise<Session> {
+  // No user: the OS user, as the mariadb client does.
+  const options = { ...given, user: given.user ?? userInfo().username };
   const target = options.description ?? describeTarget(options);
   const ssl = options.tls === undefined ? undefined : await tlsOptions(options.tls);
   let connection: mysql.Connection;
@@ -65,7 +68,7 @@ async function openSession(options: ConnectionOptions): Promise<Session> {
   }
 }
 
-function describeTarget(options: ConnectionOptions): string {
+function describeTarget(options: ConnectionOptions & { readonly user: string }): string {
   return options.socket === undefined
     ? `${options.user}@${options.host ?? '127.0.0.1'}:${String(options.port ?? 3306)}`
     : `${options.user}@${options.socket}`;

@@ -33,21 +33,23 @@ export const DEFAULT_PORT = 5432;
 /** Debian's libpq sysconfdir: the system service file when `$PGSYSCONFDIR` is unset. */
 export const DEFAULT_SYSCONF_DIRECTORY = '/etc/postgresql-common';
 
-export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
-export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+/** libpq's sslmode values, weakest first. */
+export type SslMode = NonNullable<ConnectionOptions['sslMode']>;
+export const SSL_MODES: readonly SslMode[] = [
+  'disable',
+  'allow',
+  'prefer',
+  'require',
+  'verify-ca',
+  'verify-full',
+];
 
-/** What the config says about the connection: {@link ConnectionOptions} and libpq's own keys. */
-export interface PostgresConnectionOptions extends Omit<ConnectionOptions, 'user'> {
-  /** Omitted: from the service, `$PGUSER`, else the OS user. */
-  readonly user?: string | undefined;
-  /** A file whose first line is the password (the config's `password_file`). */
-  readonly passwordFile?: string | undefined;
-  /** A service of the service file (`pg_service.conf`); omitted: `$PGSERVICE`. */
-  readonly service?: string | undefined;
-  readonly sslMode?: SslMode | undefined;
-  /** The CA certificates the server's certificate is checked against, or `system`. */
-  readonly sslRootCert?: string | undefined;
-}
+/**
+ * What the config says about the connection. {@link ConnectionOptions} carries libpq's own
+ * keys (`passwordFile`, `service`, `sslMode`, `sslRootCert`); the name stays for readers of
+ * this module.
+ */
+export type PostgresConnectionOptions = ConnectionOptions;
 
 /** The process's surroundings, injectable for tests. */
 export interface ConnectionEnvironment {

@@ -8,7 +8,6 @@ import {
   processEnvironment,
   resolvePostgresConnection,
   type ConnectionEnvironment,
-  type PostgresConnectionOptions,
 } from './connection.js';
 import { mapDriverError } from './map-error.js';
 import { PostgresqlSession } from './postgresql-session.js';
@@ -16,7 +15,7 @@ import { SESSION_SETTINGS } from './value-literals.js';
 
 /** Connects. Throws EngineError with a hint when unreachable or access is denied. */
 export async function openPostgresqlSession(
-  options: PostgresConnectionOptions | ConnectionOptions,
+  options: ConnectionOptions,
   environment: ConnectionEnvironment = processEnvironment(),
 ): Promise<PostgresqlSession> {
   const resolved = resolvePostgresConnection(options, environment);
