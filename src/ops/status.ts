@@ -10,7 +10,7 @@ import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Repository } from '../git/repository.js';
 import { hostDirectory } from '../snapshot/layout.js';
-import { LATEST_LINK } from '../snapshot/user-data-copy.js';
+import { LATEST_LINK } from '../snapshot/layout.js';
 import { diskUsage } from './disk-usage.js';
 import { listDumps, listUserDataCopies } from './prune.js';
 import { parseCopyTimestamp } from './retention.js';

@@ -18,6 +18,11 @@ export const SNAPSHOT_FILE_SUFFIX = '.sql';
  */
 export const DATABASE_DEFAULTS_FILE = 'database.defaults.sql';
 
+/** The link in a host's user-data directory to its newest copy. */
+export const LATEST_LINK = 'latest';
+/** The manifest of a user-data copy (tables, rows, checksums, compression). */
+export const USER_DATA_MANIFEST = 'manifest.json';
+
 /** The directory beside the host directories that holds locks and staging files (git-ignored). */
 export const WORK_DIR_NAME = '.schema_backup';
 

@@ -31,15 +31,14 @@ import {
   defaultCompression,
   type Compression,
 } from '../dump/compression.js';
-import { WORK_DIR_NAME } from './layout.js';
+import { LATEST_LINK, USER_DATA_MANIFEST, WORK_DIR_NAME } from './layout.js';
 import type { SqlChunk } from './render-files.js';
 import { CryptoError, UsageError } from '../errors.js';
 import { renameDurably, syncDirectory, writeFileAtomic } from '../support/atomic-write.js';
 import { pathExists } from '../support/path-exists.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
 
-export const LATEST_LINK = 'latest';
-export const USER_DATA_MANIFEST = 'manifest.json';
+export { LATEST_LINK, USER_DATA_MANIFEST } from './layout.js';
 /** 1: `<table>.sql.age`, uncompressed; 2: entries say their compression. */
 const MANIFEST_FORMAT = 2;
 

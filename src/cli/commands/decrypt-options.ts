@@ -22,7 +22,7 @@ export function decryptBuilder(yargs: Argv): Argv<DecryptArgs> {
     .option('copy', {
       type: 'string',
       describe: 'the copy: latest, or a timestamp directory name',
-      // LATEST_LINK of snapshot/user-data-copy.ts, which would load age at start-up.
+      // LATEST_LINK of snapshot/layout.ts; a literal keeps start-up light.
       default: 'latest',
     })
     .option('identity', {
