@@ -61,7 +61,12 @@ describe('a postgresql config opens a PostgreSQL session', () => {
       const [version] = await database.query<{ server_version: string }>('SHOW server_version');
       expect(session.server.version).toBe(version?.server_version);
       // Connected to the config's database: the session reads it, and only it.
-      await expect(session.listObjects(database.name)).resolves.toMatchObject({ tables: [] });
+      await expect(session.listObjects(database.name)).resolves.toMatchObject({
+        objects: [
+          { kind: 'extension', name: 'plpgsql' },
+          { kind: 'schema', name: 'public' },
+        ],
+      });
     } finally {
       await session.close();
     }
