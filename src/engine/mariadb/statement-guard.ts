@@ -220,6 +220,15 @@ export class StatementGuard implements StatementChecker {
   }
 
   /**
+   * The text up to `VALUES` of the last INSERT accepted, when the next one may start with it
+   * and be read as one row of literals by {@link scanRowValues} (which knows only backslash
+   * escapes in strings); else undefined.
+   */
+  rowHead(): string | undefined {
+    return this.modes.noBackslashEscapes ? undefined : this.insertPrefix;
+  }
+
+  /**
    * Checks that the file held what it must (a table or object file: its CREATE; a table
    * file's transaction, if opened, committed).
    */
