@@ -647,6 +647,7 @@ async function executeScript(
       continue;
     }
     await send(sql, [statement.line]);
+    if (checked?.followedBy !== undefined) await send(checked.followedBy, [statement.line]);
   }
   await flush();
   if (checker !== undefined) {
