@@ -569,13 +569,18 @@ async function executeScript(
   let rowsReported = 0;
   let disabledEvent = false;
   let batch: { prefix: string; values: string[]; bytes: number; lines: number[] } | undefined;
-  /** `lines`: the line of each row joined into `sql` (one, for any other statement). */
-  const send = async (sql: string, lines: readonly number[]): Promise<void> => {
+  /** The statement sent last, while it runs. */
+  let running: Promise<void> | undefined;
+  /**
+   * `lines`: the line of each row joined into `sql` (one, for any other statement);
+   * `rowsThrough`: the rows read up to the end of `sql`.
+   */
+  const execute = async (sql: string, lines: readonly number[], rowsThrough: number) => {
     try {
       await session.execute(sql);
       sent += 1;
-      run.onSent?.(rows - rowsReported, sql.length);
-      rowsReported = rows;
+      run.onSent?.(rowsThrough - rowsReported, sql.length);
+      rowsReported = rowsThrough;
     } catch (error) {
       throw restoreFailure(
         error,
@@ -585,6 +590,24 @@ async function executeScript(
         run.secretRows,
       );
     }
+  };
+  /** Waits for the statement sent last; throws its failure. */
+  const settle = async (): Promise<void> => {
+    const last = running;
+    running = undefined;
+    if (last !== undefined) await last;
+  };
+  /**
+   * Sends `sql` once the statement before it has run, and returns while it runs: the client
+   * reads and checks the next statement meanwhile. Statements still run one at a time, in
+   * the file's order, and a failure stops the script before the next one is sent.
+   */
+  const send = async (sql: string, lines: readonly number[]): Promise<void> => {
+    await settle();
+    const next = execute(sql, lines, rows);
+    // Awaited by the next send or settle(); until then, not an unhandled rejection.
+    next.catch(() => undefined);
+    running = next;
   };
   const flush = async (): Promise<void> => {
     if (batch === undefined) return;
@@ -611,6 +634,8 @@ async function executeScript(
       try {
         checked = checker.check(sql);
       } catch (error) {
+        // A statement sent before that failed is reported first.
+        await settle();
         throw refusal(error, run, statement.line);
       }
       run.onChecked?.(checked, statement);
@@ -650,6 +675,7 @@ async function executeScript(
     if (checked?.followedBy !== undefined) await send(checked.followedBy, [statement.line]);
   }
   await flush();
+  await settle();
   if (checker !== undefined) {
     try {
       checker.finish();
