@@ -200,8 +200,15 @@ export async function restoreSnapshot(
     );
     for (const table of userDataTables) progress.expect(options.target, table, 2);
 
-    // Tables and their rows, in parallel.
-    await runOnSessions(sessions, plan.tables, async (session, entry) => {
+    // Tables and their rows, in parallel: those with the most rows first (as the manifest
+    // counted them), so that no connection is left loading a big table alone at the end.
+    const loadOrder =
+      manifest === undefined
+        ? plan.tables
+        : [...plan.tables].sort(
+            (a, b) => (manifest.tables[b.name]?.rows ?? 0) - (manifest.tables[a.name]?.rows ?? 0),
+          );
+    await runOnSessions(sessions, loadOrder, async (session, entry) => {
       progress.start(entry.name);
       statements += await loadSnapshotFile(
         engine,
