@@ -122,7 +122,11 @@ export async function* readScript(
                 if (lineEnd === -1) lineEnd = length;
                 const end = scanner.scan(chunk, index + head.length, lineEnd);
                 if (end !== -1) {
-                  rows.add(chunk, index + head.length + 1, end - 1, line);
+                  const start = index + head.length + 1;
+                  // A statement grows past the limit only by being one row.
+                  if (!rows.empty() && !rows.fits(end - 1 - start))
+                    yield rows.take(consumed + index);
+                  rows.add(chunk, start, end - 1, line);
                   index = end;
                   if (rows.full()) yield rows.take(consumed + index);
                   continue;
@@ -316,6 +320,11 @@ class RowRun {
 
   empty(): boolean {
     return this.used === 0;
+  }
+
+  /** Whether one more row of `bytes` keeps the statement within the limit. */
+  fits(bytes: number): boolean {
+    return this.used + 1 + bytes <= this.joinBytes;
   }
 
   full(): boolean {
