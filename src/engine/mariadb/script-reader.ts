@@ -286,7 +286,8 @@ class RowRun {
 
   constructor(joinBytes: number) {
     this.joinBytes = joinBytes;
-    this.sql = Buffer.allocUnsafe(Math.max(joinBytes, 4096) + 4096);
+    // Allocated with the first row: most files of a snapshot of many tables have few rows.
+    this.sql = Buffer.alloc(0);
   }
 
   /** `text` as bytes, when it may start row lines (on one line); undefined otherwise. */
@@ -304,7 +305,9 @@ class RowRun {
     const head = this.head as Buffer;
     const needed = (this.used === 0 ? head.length + 1 : this.used + 1) + (end - start);
     if (needed > this.sql.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.sql.length * 2));
+      const grown = Buffer.allocUnsafe(
+        Math.max(needed, this.sql.length * 2, Math.min(this.joinBytes, 1 << 24) + 4096),
+      );
       this.sql.copy(grown, 0, 0, this.used);
       this.sql = grown;
     }
