@@ -210,8 +210,15 @@ export async function restoreSnapshot(
     );
     for (const table of userDataTables) progress.expect(options.target, table, 2);
 
-    // Tables and their rows, in parallel.
-    await runOnSessions(sessions, plan.tables, async (session, entry) => {
+    // Tables and their rows, in parallel: those with the most rows first (as the manifest
+    // counted them), so that no connection is left loading a big table alone at the end.
+    const loadOrder =
+      manifest === undefined
+        ? plan.tables
+        : [...plan.tables].sort(
+            (a, b) => (manifest.tables[b.name]?.rows ?? 0) - (manifest.tables[a.name]?.rows ?? 0),
+          );
+    await runOnSessions(sessions, loadOrder, async (session, entry) => {
       progress.start(entry.name);
       statements += await loadSnapshotFile(
         engine,
@@ -581,13 +588,18 @@ async function executeScript(
   let rowsReported = 0;
   let disabledEvent = false;
   let batch: { prefix: string; values: string[]; bytes: number; lines: number[] } | undefined;
-  /** `lines`: the line of each row joined into `sql` (one, for any other statement). */
-  const send = async (sql: string, lines: readonly number[]): Promise<void> => {
+  /** The statement sent last, while it runs. */
+  let running: Promise<void> | undefined;
+  /**
+   * `lines`: the line of each row joined into `sql` (one, for any other statement);
+   * `rowsThrough`: the rows read up to the end of `sql`.
+   */
+  const execute = async (sql: string, lines: readonly number[], rowsThrough: number) => {
     try {
       await session.execute(sql);
       sent += 1;
-      run.onSent?.(rows - rowsReported, sql.length);
-      rowsReported = rows;
+      run.onSent?.(rowsThrough - rowsReported, sql.length);
+      rowsReported = rowsThrough;
     } catch (error) {
       throw restoreFailure(
         error,
@@ -598,6 +610,24 @@ async function executeScript(
       );
     }
   };
+  /** Waits for the statement sent last; throws its failure. */
+  const settle = async (): Promise<void> => {
+    const last = running;
+    running = undefined;
+    if (last !== undefined) await last;
+  };
+  /**
+   * Sends `sql` once the statement before it has run, and returns while it runs: the client
+   * reads and checks the next statement meanwhile. Statements still run one at a time, in
+   * the file's order, and a failure stops the script before the next one is sent.
+   */
+  const send = async (sql: string, lines: readonly number[]): Promise<void> => {
+    await settle();
+    const next = execute(sql, lines, rows);
+    // Awaited by the next send or settle(); until then, not an unhandled rejection.
+    next.catch(() => undefined);
+    running = next;
+  };
   const flush = async (): Promise<void> => {
     if (batch === undefined) return;
     const { prefix, values, lines } = batch;
@@ -606,13 +636,25 @@ async function executeScript(
   };
   const checker = run.trust ? undefined : engine.script.checker(run.expected);
   await session.execute(engine.script.sessionReset);
-  for await (const statement of engine.script.readStatements(chunks)) {
+  // The reader checks and joins a table file's row lines itself (not those of the original's
+  // files, whose DEFINERs are dropped before checking).
+  const joinRows =
+    checker === undefined || run.stripDefiner ? undefined : { checker, joinBytes: MAX_BATCH_BYTES };
+  for await (const statement of engine.script.readStatements(chunks, joinRows)) {
+    if (statement.joined !== undefined) {
+      await flush();
+      rows += statement.joined.rows;
+      await send(statement.sql, statement.joined.lines);
+      continue;
+    }
     const sql = run.stripDefiner ? engine.dialect.withoutDefiner(statement.sql) : statement.sql;
     let checked: CheckedStatement | undefined;
     if (checker !== undefined) {
       try {
         checked = checker.check(sql);
       } catch (error) {
+        // A statement sent before that failed is reported first.
+        await settle();
         throw refusal(error, run, statement.line);
       }
       run.onChecked?.(checked, statement);
@@ -649,8 +691,10 @@ async function executeScript(
       continue;
     }
     await send(sql, [statement.line]);
+    if (checked?.followedBy !== undefined) await send(checked.followedBy, [statement.line]);
   }
   await flush();
+  await settle();
   if (checker !== undefined) {
     try {
       checker.finish();

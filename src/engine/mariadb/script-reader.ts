@@ -7,6 +7,12 @@
  *
  * Works on bytes, a line at a time, and pulls from its source only as fast as statements are
  * taken, so memory stays bounded by the longest statement whatever the script's size.
+ *
+ * With {@link ScriptReadOptions}, a table file's row lines are taken without being lexed as
+ * statements: after an INSERT the checker accepted, each line that starts with the same head
+ * and holds exactly one row of plain literals ({@link RowScanner}) is joined to the rows
+ * before it, as bytes; the rows are yielded as one multi-row INSERT. Any other line ends the
+ * run and is read and yielded as usual, for the checker to check.
  */
 
 import {
@@ -16,7 +22,9 @@ import {
   NEWLINE,
   statementOf,
 } from '../common/script-chunks.js';
-import type { ScriptStatement } from '../engine.js';
+import type { ScriptReadOptions, ScriptStatement } from '../engine.js';
+import { RowScanner } from './row-scan.js';
+import { StatementGuard } from './statement-guard.js';
 
 export type { ScriptStatement } from '../engine.js';
 
@@ -30,6 +38,7 @@ const SLASH = 0x2f;
 const STAR = 0x2a;
 const BANG = 0x21;
 const UPPER_M = 0x4d;
+const SEMICOLON = 0x3b;
 
 const State = {
   Code: 0,
@@ -68,7 +77,11 @@ function delimiterCommand(
 /** The statements of the script whose bytes `chunks` yields, in order. */
 export async function* readScript(
   chunks: AsyncIterable<Buffer | Uint8Array | string>,
+  options?: ScriptReadOptions,
 ): AsyncIterable<ScriptStatement> {
+  const guard = options?.checker instanceof StatementGuard ? options.checker : undefined;
+  const rows = guard === undefined ? undefined : new RowRun(options?.joinBytes ?? 0);
+  const scanner = new RowScanner();
   let delimiter = Buffer.from(';');
   let state: State = State.Code;
   /** Pieces of the statement in progress; empty while between statements. */
@@ -97,6 +110,32 @@ export async function* readScript(
             if (byte <= 0x20) {
               index += 1;
               continue;
+            }
+            if (rows !== undefined) {
+              // A row line after an accepted INSERT of the same head: joined, not lexed.
+              const head =
+                delimiter.length === 1 && delimiter[0] === SEMICOLON
+                  ? rows.headBytes(guard?.rowHead())
+                  : undefined;
+              if (head !== undefined && byte === head[0] && matchesHead(chunk, index, head)) {
+                let lineEnd = chunk.indexOf(NEWLINE, index);
+                if (lineEnd === -1) lineEnd = length;
+                const end = scanner.scan(chunk, index + head.length, lineEnd);
+                if (end !== -1) {
+                  const start = index + head.length + 1;
+                  // A statement grows past the limit only by being one row.
+                  if (!rows.empty() && !rows.fits(end - 1 - start))
+                    yield rows.take(consumed + index);
+                  rows.add(chunk, start, end - 1, line);
+                  index = end;
+                  if (rows.full()) yield rows.take(consumed + index);
+                  continue;
+                }
+              }
+              if (!rows.empty()) {
+                yield rows.take(consumed + index);
+                continue;
+              }
             }
             if (
               (byte === DASH && chunk[index + 1] === DASH && isSpaceOrControl(chunk[index + 2])) ||
@@ -219,8 +258,95 @@ export async function* readScript(
     if (started) pieces.push(chunk.subarray(pieceStart, length));
     consumed += length;
   }
+  if (rows !== undefined && !rows.empty()) yield rows.take(consumed);
   const rest = started ? lastStatement(pieces, startLine, consumed) : undefined;
   if (rest !== undefined) yield rest;
+}
+
+/** Whether `chunk` holds `head` at `index`. */
+function matchesHead(chunk: Buffer, index: number, head: Buffer): boolean {
+  return (
+    index + head.length <= chunk.length &&
+    chunk.compare(head, 0, head.length, index, index + head.length) === 0
+  );
+}
+
+/**
+ * Rows joined so far, copied as they are read (the chunks they come from may be reused):
+ * `head (…),(…)`, and the line of each.
+ */
+class RowRun {
+  private readonly joinBytes: number;
+  private head: Buffer | undefined;
+  private headText: string | undefined;
+  private sql: Buffer;
+  /** Bytes of `sql` in use; 0 while the run is empty. */
+  private used = 0;
+  private lines: number[] = [];
+
+  constructor(joinBytes: number) {
+    this.joinBytes = joinBytes;
+    // Allocated with the first row: most files of a snapshot of many tables have few rows.
+    this.sql = Buffer.alloc(0);
+  }
+
+  /** `text` as bytes, when it may start row lines (on one line); undefined otherwise. */
+  headBytes(text: string | undefined): Buffer | undefined {
+    if (text !== this.headText) {
+      // A run is of one head: the reader yields it before a statement that may change it.
+      this.headText = text;
+      this.head = text === undefined || text.includes('\n') ? undefined : Buffer.from(text);
+    }
+    return this.head;
+  }
+
+  /** Adds one row: `chunk[start, end)`, `(…)`. */
+  add(chunk: Buffer, start: number, end: number, line: number): void {
+    const head = this.head as Buffer;
+    const needed = (this.used === 0 ? head.length + 1 : this.used + 1) + (end - start);
+    if (needed > this.sql.length) {
+      const grown = Buffer.allocUnsafe(
+        Math.max(needed, this.sql.length * 2, Math.min(this.joinBytes, 1 << 24) + 4096),
+      );
+      this.sql.copy(grown, 0, 0, this.used);
+      this.sql = grown;
+    }
+    if (this.used === 0) {
+      head.copy(this.sql, 0);
+      this.used = head.length;
+      this.sql[this.used] = 0x20;
+    } else this.sql[this.used] = 0x2c;
+    this.used += 1;
+    this.used += chunk.copy(this.sql, this.used, start, end);
+    this.lines.push(line);
+  }
+
+  empty(): boolean {
+    return this.used === 0;
+  }
+
+  /** Whether one more row of `bytes` keeps the statement within the limit. */
+  fits(bytes: number): boolean {
+    return this.used + 1 + bytes <= this.joinBytes;
+  }
+
+  full(): boolean {
+    return this.used >= this.joinBytes;
+  }
+
+  /** The rows as one INSERT statement ending at byte `end` of the script; empties the run. */
+  take(end: number): ScriptStatement {
+    const lines = this.lines;
+    const statement: ScriptStatement = {
+      sql: this.sql.toString('utf8', 0, this.used),
+      line: lines[0] ?? 0,
+      end,
+      joined: { rows: lines.length, lines },
+    };
+    this.used = 0;
+    this.lines = [];
+    return statement;
+  }
 }
 
 function matchesAt(chunk: Buffer, index: number, delimiter: Buffer): boolean {
