@@ -8,6 +8,7 @@ import { postgresqlDialect } from '../../src/engine/postgresql/postgresql-dialec
 import {
   literalKindOf,
   quoteString,
+  SESSION_SETTINGS,
   sqlLiteral,
 } from '../../src/engine/postgresql/value-literals.js';
 import { InternalError } from '../../src/errors.js';
@@ -35,6 +36,28 @@ describe('PostgreSQL literals', () => {
     expect(quoteString("it's \\ fine\t")).toBe("'it''s \\ fine\t'");
     expect(quoteString("a\nb\r'\\\u0001\u007f")).toBe("E'a\\nb\\r''\\\\\\x01\\x7f'");
     expect(quoteString('\\x00ff')).toBe("'\\x00ff'");
+  });
+
+  it('writes the least interval time in units, which the server reads back (#16)', () => {
+    // PostgreSQL 15 refuses its own output `-2562047788:00:54.775808` (-2^63 microseconds).
+    expect(literalKindOf('interval')).toBe('interval');
+    expect(sqlLiteral('-2562047788:00:54.775808', 'interval')).toBe(
+      "'-2562047788 hours -54.775808 secs'",
+    );
+    expect(sqlLiteral('-3 mons +1 day -2562047788:00:54.775808', 'interval')).toBe(
+      "'-3 mons +1 day -2562047788 hours -54.775808 secs'",
+    );
+    expect(sqlLiteral('-2562047788:00:54.775807', 'interval')).toBe("'-2562047788:00:54.775807'");
+    expect(sqlLiteral('1 year 2 mons -3 days +04:05:06.789', 'interval')).toBe(
+      "'1 year 2 mons -3 days +04:05:06.789'",
+    );
+    expect(sqlLiteral(null, 'interval')).toBe('NULL');
+  });
+
+  it('reads rows with an empty search_path: reg* values come out schema-qualified (#16)', () => {
+    // regclass 'public.t' read under the default search_path is `t`, which a script (its
+    // search_path empty) cannot find.
+    expect(SESSION_SETTINGS).toContain("SET search_path = ''");
   });
 
   it('knows numbers, booleans and money by their type name; the rest is text', () => {

@@ -17,6 +17,8 @@
 /** Settings every session runs first, so that the text of a value does not depend on the server's. */
 export const SESSION_SETTINGS: readonly string[] = [
   "SET client_encoding = 'UTF8'",
+  // reg* values (regclass, regtype, …) are written as names: qualified, but pg_catalog's.
+  "SET search_path = ''",
   "SET datestyle = 'ISO, YMD'",
   "SET intervalstyle = 'postgres'",
   "SET timezone = 'UTC'",
@@ -32,7 +34,8 @@ export const SESSION_SETTINGS: readonly string[] = [
 ];
 
 /** How the text of one column becomes a literal. */
-export type LiteralKind = 'integer' | 'numeric' | 'float' | 'boolean' | 'money' | 'text';
+export type LiteralKind =
+  'integer' | 'numeric' | 'float' | 'boolean' | 'money' | 'interval' | 'text';
 
 const INTEGER_TYPES = new Set(['int2', 'int4', 'int8', 'oid']);
 
@@ -47,6 +50,7 @@ export function literalKindOf(typeName: string): LiteralKind {
   if (typeName === 'bool') return 'boolean';
   // money's text depends on lc_monetary (`$1,000.00`): it is read as numeric instead.
   if (typeName === 'money') return 'money';
+  if (typeName === 'interval') return 'interval';
   return 'text';
 }
 
@@ -74,10 +78,19 @@ export function sqlLiteral(text: string | null, kind: LiteralKind): string {
       return FLOAT_TEXT.test(text) && !/^-0*\.?0*(?:e|$)/i.test(text) ? text : quoteString(text);
     case 'boolean':
       return text === 't' ? 'true' : text === 'f' ? 'false' : quoteString(text);
+    case 'interval':
+      return quoteString(text.replace(LEAST_INTERVAL_TIME, '$1-2562047788 hours -54.775808 secs'));
     case 'text':
       return quoteString(text);
   }
 }
+
+/**
+ * The least time part of an interval (-2^63 microseconds) as the server writes it, which its
+ * input function refuses (PostgreSQL 15 reads `hh:mm:ss` as a positive number, then negates
+ * it): the same time in units reads back.
+ */
+const LEAST_INTERVAL_TIME = /(^|\s)-2562047788:00:54\.775808$/;
 
 /* eslint-disable no-control-regex -- control characters are what must not reach a line raw. */
 const NEEDS_ESCAPE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
