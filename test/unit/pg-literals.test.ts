@@ -5,6 +5,7 @@ import {
   splitQualifiedName,
 } from '../../src/engine/postgresql/names.js';
 import { postgresqlDialect } from '../../src/engine/postgresql/postgresql-dialect.js';
+import { postgresqlScriptFormat } from '../../src/engine/postgresql/script-format.js';
 import {
   literalKindOf,
   quoteString,
@@ -58,6 +59,20 @@ describe('PostgreSQL literals', () => {
     // regclass 'public.t' read under the default search_path is `t`, which a script (its
     // search_path empty) cannot find.
     expect(SESSION_SETTINGS).toContain("SET search_path = ''");
+  });
+
+  it('reads and writes money under the C locale, whatever the lc_monetary of either server (#16)', () => {
+    // money is an integer counted in the locale's currency digits (2 in C, 0 in ja_JP): read
+    // under one locale and loaded under another, it would be 100 times off.
+    expect(SESSION_SETTINGS).toContain("SET lc_monetary = 'C'");
+    expect(postgresqlDialect.scriptPreamble).toContain("SET lc_monetary = 'C'");
+    expect(postgresqlScriptFormat.sessionReset).toContain(
+      "pg_catalog.set_config('lc_monetary', 'C', false)",
+    );
+    // The preamble passes the checker of a restore.
+    const checker = postgresqlScriptFormat.checker({ kind: 'rows', table: 'app.t' });
+    for (const statement of postgresqlDialect.scriptPreamble)
+      expect(checker.check(statement).kind).toBe('set');
   });
 
   it('knows numbers, booleans and money by their type name; the rest is text', () => {

@@ -26,6 +26,8 @@ const PREAMBLE: readonly string[] = [
   "SET timezone = 'UTC'",
   "SET datestyle = 'ISO, YMD'",
   "SET intervalstyle = 'postgres'",
+  // money values are written as read: under the C locale's currency (see value-literals.ts).
+  "SET lc_monetary = 'C'",
   'SET check_function_bodies = false',
   "SET xmloption = 'content'",
   'SET client_min_messages = warning',

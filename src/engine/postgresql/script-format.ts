@@ -28,6 +28,7 @@ const SESSION_SETTINGS: readonly (readonly [string, string])[] = [
   ['TimeZone', 'UTC'],
   ['DateStyle', 'ISO, MDY'],
   ['IntervalStyle', 'postgres'],
+  ['lc_monetary', 'C'],
   ['extra_float_digits', '3'],
   ['row_security', 'off'],
 ];

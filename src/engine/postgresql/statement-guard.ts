@@ -52,6 +52,7 @@ const SETTINGS: ReadonlyMap<string, ((value: string) => boolean) | undefined> = 
   ['timezone', undefined],
   ['datestyle', undefined],
   ['intervalstyle', undefined],
+  ['lc_monetary', (value: string) => /^(?:c|posix)$/i.test(value)],
   ['extra_float_digits', undefined],
   ['bytea_output', undefined],
   ['synchronous_commit', undefined],

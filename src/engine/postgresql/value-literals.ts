@@ -22,6 +22,9 @@ export const SESSION_SETTINGS: readonly string[] = [
   "SET datestyle = 'ISO, YMD'",
   "SET intervalstyle = 'postgres'",
   "SET timezone = 'UTC'",
+  // money's text and its numeric value count in the locale's currency digits (2 in C, 0 in
+  // ja_JP): read and written under C, its stored integer is the same on any server.
+  "SET lc_monetary = 'C'",
   'SET extra_float_digits = 3',
   "SET bytea_output = 'hex'",
   'SET standard_conforming_strings = on',
