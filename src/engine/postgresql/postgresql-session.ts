@@ -196,14 +196,23 @@ export class PostgresqlSession implements Session {
       'reading column definitions',
       `SELECT n.nspname AS schema, c.relname AS tbl, a.attname AS name,
               pg_catalog.format_type(a.atttypid, a.atttypmod) AS column_type,
-              CASE WHEN t.typtype = 'd' THEN b.typname ELSE t.typname END AS data_type,
+              base.typname AS data_type,
               a.attnotnull AS not_null, a.attgenerated AS generated,
               identity.schema AS sequence_schema, identity.name AS sequence_name
          FROM pg_catalog.pg_attribute a
          JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-         LEFT JOIN pg_catalog.pg_type b ON b.oid = t.typbasetype
+         -- A domain's type is its base type's, through domains over domains.
+         CROSS JOIN LATERAL (
+           WITH RECURSIVE chain(typname, typtype, typbasetype) AS (
+             SELECT t.typname, t.typtype, t.typbasetype
+             UNION ALL
+             SELECT b.typname, b.typtype, b.typbasetype
+               FROM chain JOIN pg_catalog.pg_type b ON b.oid = chain.typbasetype
+              WHERE chain.typtype = 'd'
+           ) SELECT chain.typname FROM chain WHERE chain.typtype <> 'd'
+         ) base
          LEFT JOIN LATERAL (
            SELECT sn.nspname AS schema, s.relname AS name
              FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class s ON s.oid = d.objid

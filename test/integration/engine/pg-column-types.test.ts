@@ -322,6 +322,47 @@ describe('PostgreSQL column types: exact values (#16)', () => {
     }
   });
 
+  it('describes each column by its base type, through domains over domains', async () => {
+    const source = await createSource();
+    const session = await openSession(source.name);
+    try {
+      const table = (await session.describeTables(source.name)).get(TABLE);
+      const types = new Map(table?.columns.map((column) => [column.name, column.dataType]));
+      expect(
+        Object.fromEntries(
+          ['i4', 'f8_dom', 'mdom', 'idom', 'ndom', 'edom', 'adom', 'comp'].map((name) => [
+            name,
+            types.get(name),
+          ]),
+        ),
+      ).toEqual({
+        i4: 'int4',
+        f8_dom: 'float8',
+        mdom: 'money',
+        idom: 'int4',
+        ndom: 'numeric',
+        edom: 'text',
+        adom: '_posint',
+        comp: 'pair',
+      });
+      expect(table?.columns.find((column) => column.name === 'mdom')?.columnType).toBe('app.cash2');
+      // Read as a float8 (bare where that is exact) and as money (a number), not as text.
+      const names =
+        table?.columns.filter((column) => !column.generated).map((column) => column.name) ?? [];
+      const first: string[] = [];
+      if (table !== undefined)
+        for await (const batch of session.readRowBatches(source.name, table)) {
+          first.push(...(batch[0] ?? []));
+          break;
+        }
+      expect(first[names.indexOf('f8_dom')]).toBe("'-0'");
+      expect(first[names.indexOf('mdom')]).toBe('1234.56');
+      expect(first[names.indexOf('idom')]).toBe('5');
+    } finally {
+      await session.close();
+    }
+  });
+
   it('orders rows by the key, else a unique NOT NULL key, else by every value, bytewise', async () => {
     const source = await createSource();
     const files = await readAll(source.name);
