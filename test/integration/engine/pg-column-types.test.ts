@@ -57,6 +57,29 @@ async function serverVersion(database: PgTestDatabase): Promise<number> {
   return Number(row?.v);
 }
 
+/**
+ * Database defaults unlike the ones the engine and the scripts set, so that the values read
+ * and loaded cannot depend on the server's: sessions opened later (the engine's, psql's) start
+ * with them. The test's own connections were opened before, with the server's defaults.
+ */
+const ODD_DEFAULTS: readonly string[] = [
+  "DateStyle = 'SQL, DMY'",
+  "IntervalStyle = 'sql_standard'",
+  "TimeZone = 'Pacific/Chatham'",
+  'extra_float_digits = -15',
+  "bytea_output = 'escape'",
+  'standard_conforming_strings = off',
+  "xmloption = 'document'",
+  "search_path = 'app, public'",
+  "client_min_messages = 'debug1'",
+];
+
+async function withOddDefaults(database: PgTestDatabase): Promise<PgTestDatabase> {
+  for (const setting of ODD_DEFAULTS)
+    await database.exec(`ALTER DATABASE "${database.name}" SET ${setting}`);
+  return database;
+}
+
 async function createSource(): Promise<PgTestDatabase> {
   const source = await createPgTestDatabase('sbpgtypes_src');
   const version = await serverVersion(source);
@@ -65,7 +88,7 @@ async function createSource(): Promise<PgTestDatabase> {
   for (const statement of insertPgColumnTypesRows(TABLE, version)) await source.exec(statement);
   await source.exec(KEYLESS);
   await source.exec(UNIQUE_KEYED);
-  return source;
+  return withOddDefaults(source);
 }
 
 /** A fresh database with the fixture's tables, empty. */
@@ -75,7 +98,7 @@ async function createTarget(label: string): Promise<PgTestDatabase> {
   await target.exec(createPgColumnTypesTable(TABLE, await serverVersion(target)));
   await target.exec(KEYLESS.slice(0, KEYLESS.indexOf(';') + 1));
   await target.exec(UNIQUE_KEYED.slice(0, UNIQUE_KEYED.indexOf(';') + 1));
-  return target;
+  return withOddDefaults(target);
 }
 
 interface TableLines {
@@ -306,7 +329,7 @@ describe('PostgreSQL column types: exact values (#16)', () => {
     expect(await nextIdentities(byRestore)).toEqual(next);
     expect(next).toEqual([`${String(10 + 3 * PG_ROW_COUNT)} ${String(PG_ROW_COUNT + 1)}`]);
 
-    // Read again, from the source and from a copy: the same bytes.
+    // Read again, from the source and from a copy: the same bytes, whatever the defaults.
     await source.exec(`DELETE FROM ${TABLE} WHERE t = 'next'`);
     await byPsql.exec(`DELETE FROM ${TABLE} WHERE t = 'next'`);
     for (const database of [source, byPsql]) {
@@ -315,6 +338,8 @@ describe('PostgreSQL column types: exact values (#16)', () => {
       );
     }
     const again = await readAll(source.name);
+    // The copy with the server's defaults: the same bytes as from the source with odd ones.
+    await byPsql.exec(`ALTER DATABASE "${byPsql.name}" RESET ALL`);
     const copy = await readAll(byPsql.name);
     for (const [name, lines] of files) {
       expect(again.get(name), name).toEqual(lines);
