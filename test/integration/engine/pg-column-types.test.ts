@@ -19,8 +19,10 @@ import { postgresqlScriptFormat } from '../../../src/engine/postgresql/script-fo
 import {
   createPgColumnTypesTable,
   insertPgColumnTypesRows,
+  PG_COLUMN_TYPE_EXTENSIONS,
   PG_COLUMN_TYPES_SETUP,
   pgColumnTypesFor,
+  type PgServerTypes,
   PG_ROW_COUNT,
 } from '../../fixtures/pg-column-types.js';
 import {
@@ -49,12 +51,22 @@ async function openSession(database: string): Promise<PostgresqlSession> {
   return openPostgresqlSession(options, environment);
 }
 
-/** The server's `server_version_num`: which types the fixture's table has. */
-async function serverVersion(database: PgTestDatabase): Promise<number> {
+/**
+ * The server's version and the fixture's extensions it has, created in `database` (in
+ * public): which types the fixture's table has.
+ */
+async function prepareTypes(database: PgTestDatabase): Promise<PgServerTypes> {
   const [row] = await database.query<{ v: string }>(
     "SELECT current_setting('server_version_num') AS v",
   );
-  return Number(row?.v);
+  const available = await database.query<{ name: string }>(
+    'SELECT name FROM pg_available_extensions WHERE name = ANY ($1)',
+    [PG_COLUMN_TYPE_EXTENSIONS],
+  );
+  const extensions = new Set(available.map((extension) => extension.name));
+  for (const name of extensions)
+    await database.exec(`CREATE EXTENSION "${name}" WITH SCHEMA public`);
+  return { version: Number(row?.v), extensions };
 }
 
 /**
@@ -80,22 +92,23 @@ async function withOddDefaults(database: PgTestDatabase): Promise<PgTestDatabase
   return database;
 }
 
-async function createSource(): Promise<PgTestDatabase> {
+async function createSource(): Promise<PgTestDatabase & { server: PgServerTypes }> {
   const source = await createPgTestDatabase('sbpgtypes_src');
-  const version = await serverVersion(source);
+  const server = await prepareTypes(source);
   await source.exec(PG_COLUMN_TYPES_SETUP);
-  await source.exec(createPgColumnTypesTable(TABLE, version));
-  for (const statement of insertPgColumnTypesRows(TABLE, version)) await source.exec(statement);
+  await source.exec(createPgColumnTypesTable(TABLE, server));
+  for (const statement of insertPgColumnTypesRows(TABLE, server)) await source.exec(statement);
   await source.exec(KEYLESS);
   await source.exec(UNIQUE_KEYED);
-  return withOddDefaults(source);
+  return Object.assign(await withOddDefaults(source), { server });
 }
 
 /** A fresh database with the fixture's tables, empty. */
 async function createTarget(label: string): Promise<PgTestDatabase> {
   const target = await createPgTestDatabase(label);
+  const server = await prepareTypes(target);
   await target.exec(PG_COLUMN_TYPES_SETUP);
-  await target.exec(createPgColumnTypesTable(TABLE, await serverVersion(target)));
+  await target.exec(createPgColumnTypesTable(TABLE, server));
   await target.exec(KEYLESS.slice(0, KEYLESS.indexOf(';') + 1));
   await target.exec(UNIQUE_KEYED.slice(0, UNIQUE_KEYED.indexOf(';') + 1));
   return withOddDefaults(target);
@@ -212,12 +225,16 @@ function clip(value: string | null): string | null {
 }
 
 /** Every value of the column-type table that differs between `source` and `target`. */
-async function mismatches(source: PgTestDatabase, target: PgTestDatabase): Promise<Mismatch[]> {
+async function mismatches(
+  source: PgTestDatabase,
+  target: PgTestDatabase,
+  server: PgServerTypes,
+): Promise<Mismatch[]> {
   const found: Mismatch[] = [];
   const cases = [
     { column: 'id', compare: undefined },
     { column: 'bd', compare: undefined },
-    ...pgColumnTypesFor(await serverVersion(source)),
+    ...pgColumnTypesFor(server),
     { column: 'gen', compare: undefined },
     { column: 'gen_t', compare: undefined },
     // The whole row as text: every column at once, composite quoting included.
@@ -321,7 +338,7 @@ describe('PostgreSQL column types: exact values (#16)', () => {
     }
 
     for (const target of [byPsql, byRestore, byChunks]) {
-      expect(await mismatches(source, target)).toEqual([]);
+      expect(await mismatches(source, target, source.server)).toEqual([]);
       expect(await otherRows(target)).toEqual(await otherRows(source));
     }
     const next = await nextIdentities(source);
