@@ -53,6 +53,19 @@ describe('PostgreSQL literals', () => {
       "'1 year 2 mons -3 days +04:05:06.789'",
     );
     expect(sqlLiteral(null, 'interval')).toBe('NULL');
+    // In an array: the element alone (unquoted) and after days (quoted).
+    expect(literalKindOf('_interval')).toBe('interval-array');
+    expect(
+      sqlLiteral(
+        '{-2562047788:00:54.775808,"1 day -2562047788:00:54.775808",NULL,"1 mon",-00:00:01}',
+        'interval-array',
+      ),
+    ).toBe(
+      `'{"-2562047788 hours -54.775808 secs","1 day -2562047788 hours -54.775808 secs",NULL,"1 mon",-00:00:01}'`,
+    );
+    expect(sqlLiteral('{{-2562047788:00:54.775808}}', 'interval-array')).toBe(
+      `'{{"-2562047788 hours -54.775808 secs"}}'`,
+    );
   });
 
   it('reads rows with an empty search_path: reg* values come out schema-qualified (#16)', () => {

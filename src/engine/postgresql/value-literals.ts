@@ -38,7 +38,7 @@ export const SESSION_SETTINGS: readonly string[] = [
 
 /** How the text of one column becomes a literal. */
 export type LiteralKind =
-  'integer' | 'numeric' | 'float' | 'boolean' | 'money' | 'interval' | 'text';
+  'integer' | 'numeric' | 'float' | 'boolean' | 'money' | 'interval' | 'interval-array' | 'text';
 
 const INTEGER_TYPES = new Set(['int2', 'int4', 'int8', 'oid']);
 
@@ -54,6 +54,7 @@ export function literalKindOf(typeName: string): LiteralKind {
   // money's text depends on lc_monetary (`$1,000.00`): it is read as numeric instead.
   if (typeName === 'money') return 'money';
   if (typeName === 'interval') return 'interval';
+  if (typeName === '_interval') return 'interval-array';
   return 'text';
 }
 
@@ -82,7 +83,14 @@ export function sqlLiteral(text: string | null, kind: LiteralKind): string {
     case 'boolean':
       return text === 't' ? 'true' : text === 'f' ? 'false' : quoteString(text);
     case 'interval':
-      return quoteString(text.replace(LEAST_INTERVAL_TIME, '$1-2562047788 hours -54.775808 secs'));
+      return quoteString(text.replace(LEAST_INTERVAL_TIME, `$1${LEAST_INTERVAL_UNITS}`));
+    case 'interval-array':
+      // An element alone is unquoted (`{-2562047788:00:54.775808}`); after days, quoted.
+      return quoteString(
+        text
+          .replace(LEAST_INTERVAL_ELEMENT, `"${LEAST_INTERVAL_UNITS}"`)
+          .replace(LEAST_INTERVAL_QUOTED, `${LEAST_INTERVAL_UNITS}"`),
+      );
     case 'text':
       return quoteString(text);
   }
@@ -94,6 +102,10 @@ export function sqlLiteral(text: string | null, kind: LiteralKind): string {
  * it): the same time in units reads back.
  */
 const LEAST_INTERVAL_TIME = /(^|\s)-2562047788:00:54\.775808$/;
+const LEAST_INTERVAL_UNITS = '-2562047788 hours -54.775808 secs';
+/** In an interval array's text: an element that is the least time alone, or ends with it. */
+const LEAST_INTERVAL_ELEMENT = /(?<=[{,])-2562047788:00:54\.775808(?=[,}])/g;
+const LEAST_INTERVAL_QUOTED = /(?<= )-2562047788:00:54\.775808"/g;
 
 /* eslint-disable no-control-regex -- control characters are what must not reach a line raw. */
 const NEEDS_ESCAPE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
