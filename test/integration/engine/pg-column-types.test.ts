@@ -45,6 +45,8 @@ const UNIQUE_KEYED = `CREATE TABLE app.unique_keyed (k text NOT NULL, v int, UNI
 INSERT INTO app.unique_keyed VALUES ('b', 1), ('a', 2), ('B', 3), ('é', 4), ('_', 5);`;
 
 const MAX_BATCH_BYTES = 1024 * 1024;
+/** The script reader is given a file in pieces of this many bytes. */
+const PIECE_BYTES = 97;
 
 async function openSession(database: string): Promise<PostgresqlSession> {
   const { options, environment } = await pgConnectionTo(database);
@@ -187,7 +189,12 @@ async function loadAsRestore(session: PostgresqlSession, table: string, text: st
     statements += 1;
     batch = undefined;
   };
-  for await (const statement of format.readStatements(Readable.from([Buffer.from(text)]))) {
+  // In small pieces, as a file is read: literals and UTF-8 characters cut across them.
+  const bytes = Buffer.from(text);
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += PIECE_BYTES)
+    pieces.push(bytes.subarray(at, at + PIECE_BYTES));
+  for await (const statement of format.readStatements(Readable.from(pieces))) {
     const checked = checker.check(statement.sql);
     if (checked.valuesAt !== undefined) {
       const prefix = statement.sql.slice(0, checked.valuesAt);
