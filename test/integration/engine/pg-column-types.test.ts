@@ -412,6 +412,38 @@ describe('PostgreSQL column types: exact values (#16)', () => {
     }
   });
 
+  it('reads every row line back into its values, as diff does', async () => {
+    const source = await createSource();
+    const session = await openSession(source.name);
+    const literals: string[][] = [];
+    let rows = '';
+    try {
+      const table = (await session.describeTables(source.name)).get(TABLE);
+      if (table === undefined) throw new Error(`no ${TABLE}`);
+      for await (const batch of session.readRowBatches(source.name, table))
+        literals.push(...batch.map((row) => [...row]));
+      rows = await text(
+        renderRows(postgresqlDialect, table, session.readRowBatches(source.name, table)),
+      );
+    } finally {
+      await session.close();
+    }
+    const format = postgresqlScriptFormat;
+    const lines = rows.split('\n').filter((line) => line.startsWith(format.rowLinePrefix));
+    expect(lines).toHaveLength(literals.length);
+    lines.forEach((line, index) => {
+      const head = format.parseRowHead(line);
+      if (head === undefined) throw new Error(`no row head: ${line.slice(0, 80)}`);
+      const bounds = new Int32Array(2 * (head.columns.length + 1));
+      const count = format.findRowValues(line, head.text.length, bounds, head.columns.length + 1);
+      expect(count).toBe(head.columns.length);
+      const values = Array.from({ length: count }, (_, value) =>
+        line.slice(bounds[2 * value], bounds[2 * value + 1]).trim(),
+      );
+      expect(values).toEqual(literals[index]);
+    });
+  });
+
   it('orders rows by the key, else a unique NOT NULL key, else by every value, bytewise', async () => {
     const source = await createSource();
     const files = await readAll(source.name);
