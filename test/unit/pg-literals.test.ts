@@ -9,6 +9,7 @@ import { postgresqlScriptFormat } from '../../src/engine/postgresql/script-forma
 import {
   literalKindOf,
   quoteString,
+  selectExpression,
   SESSION_SETTINGS,
   sqlLiteral,
 } from '../../src/engine/postgresql/value-literals.js';
@@ -86,6 +87,17 @@ describe('PostgreSQL literals', () => {
     const checker = postgresqlScriptFormat.checker({ kind: 'rows', table: 'app.t' });
     for (const statement of postgresqlDialect.scriptPreamble)
       expect(checker.check(statement).kind).toBe('set');
+  });
+
+  it('reads xml as stored, its XML declaration kept (#16)', () => {
+    // xml's output function drops `<?xml version="1.0"?>`; the cast to text does not.
+    expect(literalKindOf('xml')).toBe('xml');
+    expect(selectExpression('"x"', 'xml')).toBe('"x"::pg_catalog.text');
+    expect(sqlLiteral('<?xml version="1.0"?>\n<doc/>', 'xml')).toBe(
+      `E'<?xml version="1.0"?>\\n<doc/>'`,
+    );
+    expect(selectExpression('"m"', 'money')).toBe('"m"::pg_catalog.numeric');
+    expect(selectExpression('"t"', 'text')).toBe('"t"');
   });
 
   it('knows numbers, booleans and money by their type name; the rest is text', () => {

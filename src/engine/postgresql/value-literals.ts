@@ -38,7 +38,15 @@ export const SESSION_SETTINGS: readonly string[] = [
 
 /** How the text of one column becomes a literal. */
 export type LiteralKind =
-  'integer' | 'numeric' | 'float' | 'boolean' | 'money' | 'interval' | 'interval-array' | 'text';
+  | 'integer'
+  | 'numeric'
+  | 'float'
+  | 'boolean'
+  | 'money'
+  | 'interval'
+  | 'interval-array'
+  | 'xml'
+  | 'text';
 
 const INTEGER_TYPES = new Set(['int2', 'int4', 'int8', 'oid']);
 
@@ -55,12 +63,17 @@ export function literalKindOf(typeName: string): LiteralKind {
   if (typeName === 'money') return 'money';
   if (typeName === 'interval') return 'interval';
   if (typeName === '_interval') return 'interval-array';
+  if (typeName === 'xml') return 'xml';
   return 'text';
 }
 
 /** The expression a column of `kind` is read with: its text must be what {@link sqlLiteral} expects. */
 export function selectExpression(quotedColumn: string, kind: LiteralKind): string {
-  return kind === 'money' ? `${quotedColumn}::pg_catalog.numeric` : quotedColumn;
+  if (kind === 'money') return `${quotedColumn}::pg_catalog.numeric`;
+  // xml's output drops an XML declaration of version 1.0 (`<?xml version="1.0"?>`); its
+  // cast to text is the value as stored, which its input stores again unchanged.
+  if (kind === 'xml') return `${quotedColumn}::pg_catalog.text`;
+  return quotedColumn;
 }
 
 const INTEGER_TEXT = /^-?\d+$/;
@@ -91,6 +104,7 @@ export function sqlLiteral(text: string | null, kind: LiteralKind): string {
           .replace(LEAST_INTERVAL_ELEMENT, `"${LEAST_INTERVAL_UNITS}"`)
           .replace(LEAST_INTERVAL_QUOTED, `${LEAST_INTERVAL_UNITS}"`),
       );
+    case 'xml':
     case 'text':
       return quoteString(text);
   }
