@@ -45,6 +45,11 @@ describe('postgresqlScriptFormat', () => {
     expect(format.insertTable(one)).toBe('app.t');
     expect(format.insertTable('INSERT INTO "Odd.Schema"."T" VALUES (1)')).toBe('Odd.Schema.T');
     expect(format.splitInsert('CREATE TABLE x (a int)')).toBeUndefined();
+    // A row of a table without a column to insert: nothing to join.
+    const empty = postgresqlDialect.rowLineWriter('app.zero', [])([]);
+    expect(empty).toBe('INSERT INTO "app"."zero" DEFAULT VALUES;\n');
+    expect(format.splitInsert(empty.slice(0, -2))).toBeUndefined();
+    expect(format.insertTable(empty.slice(0, -2))).toBe('app.zero');
   });
 
   it('reads file titles and comments', () => {

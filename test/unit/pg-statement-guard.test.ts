@@ -206,6 +206,28 @@ describe('PgStatementGuard', () => {
     expect(refusal([CREATE_TABLE], { kind: 'rows', table: 'app.t' })).toMatch(/CREATE TABLE/);
   });
 
+  it('accepts DEFAULT VALUES, the row of a table without a column to insert (#16)', () => {
+    const guard = postgresqlScriptFormat.checker({ kind: 'rows', table: 'app.t' });
+    expect(guard.check('INSERT INTO "app"."t" DEFAULT VALUES')).toEqual({
+      kind: 'insert',
+      rows: 1,
+      valuesAt: undefined,
+    });
+    expect(refusal([CREATE_TABLE, 'INSERT INTO "app"."t" DEFAULT VALUES'])).toBeUndefined();
+    expect(
+      refusal(['INSERT INTO "app"."t" DEFAULT VALUES RETURNING pg_sleep(1)'], {
+        kind: 'rows',
+        table: 'app.t',
+      }),
+    ).toMatch(/past its end/);
+    expect(
+      refusal(['INSERT INTO "app"."t" DEFAULT VALUES /* x */'], { kind: 'rows', table: 'app.t' }),
+    ).toMatch(/comment/);
+    expect(
+      refusal(['INSERT INTO "app"."u" DEFAULT VALUES'], { kind: 'rows', table: 'app.t' }),
+    ).toMatch(/another table/);
+  });
+
   it('tells a name with a dot from a schema with one', () => {
     const dotted: PgFileExpectation = { kind: 'table', name: 'app.a.b' };
     expect(

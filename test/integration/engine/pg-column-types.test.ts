@@ -44,6 +44,12 @@ INSERT INTO app.keyless VALUES ('b', 1.0, 0, NULL), ('a', 1.00, '-0', '\x00'), (
 const UNIQUE_KEYED = `CREATE TABLE app.unique_keyed (k text NOT NULL, v int, UNIQUE (k));
 INSERT INTO app.unique_keyed VALUES ('b', 1), ('a', 2), ('B', 3), ('é', 4), ('_', 5);`;
 
+/** Tables without a column to insert (none at all; only a generated one), with rows. */
+const NO_COLUMNS = `CREATE TABLE app.zero ();
+CREATE TABLE app.only_generated (g int GENERATED ALWAYS AS (7) STORED);
+INSERT INTO app.zero DEFAULT VALUES; INSERT INTO app.zero DEFAULT VALUES;
+INSERT INTO app.only_generated DEFAULT VALUES;`;
+
 const MAX_BATCH_BYTES = 1024 * 1024;
 /** The script reader is given a file in pieces of this many bytes. */
 const PIECE_BYTES = 97;
@@ -102,6 +108,7 @@ async function createSource(): Promise<PgTestDatabase & { server: PgServerTypes 
   for (const statement of insertPgColumnTypesRows(TABLE, server)) await source.exec(statement);
   await source.exec(KEYLESS);
   await source.exec(UNIQUE_KEYED);
+  await source.exec(NO_COLUMNS);
   return Object.assign(await withOddDefaults(source), { server });
 }
 
@@ -113,6 +120,7 @@ async function createTarget(label: string): Promise<PgTestDatabase> {
   await target.exec(createPgColumnTypesTable(TABLE, server));
   await target.exec(KEYLESS.slice(0, KEYLESS.indexOf(';') + 1));
   await target.exec(UNIQUE_KEYED.slice(0, UNIQUE_KEYED.indexOf(';') + 1));
+  await target.exec(NO_COLUMNS.split('\n').slice(0, 2).join('\n'));
   return withOddDefaults(target);
 }
 
@@ -272,7 +280,9 @@ async function mismatches(
 async function otherRows(database: PgTestDatabase): Promise<string[]> {
   const rows = await database.query<{ row: string }>(
     `SELECT row FROM (SELECT 'k ' || t::text AS row FROM app.keyless t
-     UNION ALL SELECT 'u ' || t::text FROM app.unique_keyed t) r ORDER BY row COLLATE "C"`,
+     UNION ALL SELECT 'u ' || t::text FROM app.unique_keyed t
+     UNION ALL SELECT 'z ' || t::text FROM app.zero t
+     UNION ALL SELECT 'g ' || t::text FROM app.only_generated t) r ORDER BY row COLLATE "C"`,
   );
   return rows.map((row) => row.row);
 }
@@ -294,10 +304,16 @@ describe('PostgreSQL column types: exact values (#16)', () => {
     expect([...files.keys()]).toEqual([
       'app.keyless',
       'app.lookup',
+      'app.only_generated',
       TABLE,
       'app.unique_keyed',
+      'app.zero',
       'public.plain',
     ]);
+    // A row of a table without a column to insert: DEFAULT VALUES.
+    expect(files.get('app.zero')?.rows).toContain(
+      'BEGIN;\nINSERT INTO "app"."zero" DEFAULT VALUES;\nINSERT INTO "app"."zero" DEFAULT VALUES;\nCOMMIT;\n',
+    );
     // One row a line, no literal spans lines; generated columns are not written.
     const rowLines = types.rows.split('\n').filter((line) => line.startsWith('INSERT'));
     expect(rowLines).toHaveLength(PG_ROW_COUNT);
