@@ -5,9 +5,12 @@ import {
   splitQualifiedName,
 } from '../../src/engine/postgresql/names.js';
 import { postgresqlDialect } from '../../src/engine/postgresql/postgresql-dialect.js';
+import { postgresqlScriptFormat } from '../../src/engine/postgresql/script-format.js';
 import {
   literalKindOf,
   quoteString,
+  selectExpression,
+  SESSION_SETTINGS,
   sqlLiteral,
 } from '../../src/engine/postgresql/value-literals.js';
 import { InternalError } from '../../src/errors.js';
@@ -35,6 +38,66 @@ describe('PostgreSQL literals', () => {
     expect(quoteString("it's \\ fine\t")).toBe("'it''s \\ fine\t'");
     expect(quoteString("a\nb\r'\\\u0001\u007f")).toBe("E'a\\nb\\r''\\\\\\x01\\x7f'");
     expect(quoteString('\\x00ff')).toBe("'\\x00ff'");
+  });
+
+  it('writes the least interval time in units, which the server reads back (#16)', () => {
+    // PostgreSQL 15 refuses its own output `-2562047788:00:54.775808` (-2^63 microseconds).
+    expect(literalKindOf('interval')).toBe('interval');
+    expect(sqlLiteral('-2562047788:00:54.775808', 'interval')).toBe(
+      "'-2562047788 hours -54.775808 secs'",
+    );
+    expect(sqlLiteral('-3 mons +1 day -2562047788:00:54.775808', 'interval')).toBe(
+      "'-3 mons +1 day -2562047788 hours -54.775808 secs'",
+    );
+    expect(sqlLiteral('-2562047788:00:54.775807', 'interval')).toBe("'-2562047788:00:54.775807'");
+    expect(sqlLiteral('1 year 2 mons -3 days +04:05:06.789', 'interval')).toBe(
+      "'1 year 2 mons -3 days +04:05:06.789'",
+    );
+    expect(sqlLiteral(null, 'interval')).toBe('NULL');
+    // In an array: the element alone (unquoted) and after days (quoted).
+    expect(literalKindOf('_interval')).toBe('interval-array');
+    expect(
+      sqlLiteral(
+        '{-2562047788:00:54.775808,"1 day -2562047788:00:54.775808",NULL,"1 mon",-00:00:01}',
+        'interval-array',
+      ),
+    ).toBe(
+      `'{"-2562047788 hours -54.775808 secs","1 day -2562047788 hours -54.775808 secs",NULL,"1 mon",-00:00:01}'`,
+    );
+    expect(sqlLiteral('{{-2562047788:00:54.775808}}', 'interval-array')).toBe(
+      `'{{"-2562047788 hours -54.775808 secs"}}'`,
+    );
+  });
+
+  it('reads rows with an empty search_path: reg* values come out schema-qualified (#16)', () => {
+    // regclass 'public.t' read under the default search_path is `t`, which a script (its
+    // search_path empty) cannot find.
+    expect(SESSION_SETTINGS).toContain("SET search_path = ''");
+  });
+
+  it('reads and writes money under the C locale, whatever the lc_monetary of either server (#16)', () => {
+    // money is an integer counted in the locale's currency digits (2 in C, 0 in ja_JP): read
+    // under one locale and loaded under another, it would be 100 times off.
+    expect(SESSION_SETTINGS).toContain("SET lc_monetary = 'C'");
+    expect(postgresqlDialect.scriptPreamble).toContain("SET lc_monetary = 'C'");
+    expect(postgresqlScriptFormat.sessionReset).toContain(
+      "pg_catalog.set_config('lc_monetary', 'C', false)",
+    );
+    // The preamble passes the checker of a restore.
+    const checker = postgresqlScriptFormat.checker({ kind: 'rows', table: 'app.t' });
+    for (const statement of postgresqlDialect.scriptPreamble)
+      expect(checker.check(statement).kind).toBe('set');
+  });
+
+  it('reads xml as stored, its XML declaration kept (#16)', () => {
+    // xml's output function drops `<?xml version="1.0"?>`; the cast to text does not.
+    expect(literalKindOf('xml')).toBe('xml');
+    expect(selectExpression('"x"', 'xml')).toBe('"x"::pg_catalog.text');
+    expect(sqlLiteral('<?xml version="1.0"?>\n<doc/>', 'xml')).toBe(
+      `E'<?xml version="1.0"?>\\n<doc/>'`,
+    );
+    expect(selectExpression('"m"', 'money')).toBe('"m"::pg_catalog.numeric');
+    expect(selectExpression('"t"', 'text')).toBe('"t"');
   });
 
   it('knows numbers, booleans and money by their type name; the rest is text', () => {

@@ -1,5 +1,6 @@
 /** The PostgreSQL script format reads back the lines and statements its files hold. */
 import { describe, expect, it } from 'vitest';
+import { postgresqlDialect } from '../../src/engine/postgresql/postgresql-dialect.js';
 import { postgresqlScriptFormat as format } from '../../src/engine/postgresql/script-format.js';
 
 const ROW = `INSERT INTO "app"."t" ("id","a,b","v") VALUES (1,ROW(1,'x)')::app.pair,E'it\\'s, (ok)');`;
@@ -18,6 +19,15 @@ describe('postgresqlScriptFormat', () => {
     expect(format.findRowValues(ROW.slice(0, -1), head?.text.length ?? 0, bounds, 4)).toBe(-1);
     expect(format.findRowValues(ROW, head?.text.length ?? 0, bounds, 2)).toBe(-1);
     expect(format.parseRowHead('COMMIT;')).toBeUndefined();
+    // As the dialect writes it: columns separated by `, ` (#16: diff read no such line).
+    const written = postgresqlDialect.rowLineWriter('app.t', ['id', 'a, b', 'v'])([
+      '1',
+      "'x, y'",
+      'NULL',
+    ]);
+    const writtenHead = format.parseRowHead(written);
+    expect(writtenHead?.columns).toEqual(['id', 'a, b', 'v']);
+    expect(format.findRowValues(written, writtenHead?.text.length ?? 0, bounds, 4)).toBe(3);
     expect(format.isFramingLine('BEGIN;')).toBe(true);
     expect(format.isFramingLine(ROW)).toBe(false);
   });
@@ -35,6 +45,11 @@ describe('postgresqlScriptFormat', () => {
     expect(format.insertTable(one)).toBe('app.t');
     expect(format.insertTable('INSERT INTO "Odd.Schema"."T" VALUES (1)')).toBe('Odd.Schema.T');
     expect(format.splitInsert('CREATE TABLE x (a int)')).toBeUndefined();
+    // A row of a table without a column to insert: nothing to join.
+    const empty = postgresqlDialect.rowLineWriter('app.zero', [])([]);
+    expect(empty).toBe('INSERT INTO "app"."zero" DEFAULT VALUES;\n');
+    expect(format.splitInsert(empty.slice(0, -2))).toBeUndefined();
+    expect(format.insertTable(empty.slice(0, -2))).toBe('app.zero');
   });
 
   it('reads file titles and comments', () => {

@@ -49,6 +49,7 @@ describe('PgStatementGuard', () => {
       "SET TIME ZONE 'UTC'",
       "SET timezone TO 'UTC'",
       'SET DateStyle = ISO, MDY',
+      "SET lc_monetary = 'C'",
       CREATE_TABLE,
       'BEGIN',
       `INSERT INTO "app"."t" ("id","v") VALUES (1,'a''b'),(-2,E'\\\\x\\''),(3,NULL)`,
@@ -68,7 +69,7 @@ describe('PgStatementGuard', () => {
     ];
     const kinds = statements.map((sql) => guard.check(sql).kind);
     expect(kinds).toEqual([
-      ...Array<string>(7).fill('set'),
+      ...Array<string>(8).fill('set'),
       'create',
       'transaction',
       'insert',
@@ -77,7 +78,7 @@ describe('PgStatementGuard', () => {
       'transaction',
       ...Array<string>(10).fill('keys'),
     ]);
-    expect(guard.check(statements[9] ?? '')).toMatchObject({ rows: 3 });
+    expect(guard.check(statements[10] ?? '')).toMatchObject({ rows: 3 });
     guard.finish();
   });
 
@@ -143,6 +144,8 @@ describe('PgStatementGuard', () => {
     ["SET search_path = 'evil'", /value a file may not choose/],
     ['SET standard_conforming_strings = off', /value a file may not choose/],
     ["SET client_encoding = 'SJIS'", /value a file may not choose/],
+    // money is read and written under the C locale's currency only.
+    ["SET lc_monetary = 'ja_JP.UTF-8'", /value a file may not choose/],
     ['SET session_replication_role = replica', /SET of session_replication_role/],
     ["SELECT pg_catalog.set_config('role', 'postgres', false)", /set_config of role/],
     ["SELECT pg_read_file('/etc/passwd')", /a SELECT/],
@@ -201,6 +204,28 @@ describe('PgStatementGuard', () => {
       refusal([`INSERT INTO "app"."t" ("id") VALUES (1)`], { kind: 'rows', table: 'app.t' }),
     ).toBeUndefined();
     expect(refusal([CREATE_TABLE], { kind: 'rows', table: 'app.t' })).toMatch(/CREATE TABLE/);
+  });
+
+  it('accepts DEFAULT VALUES, the row of a table without a column to insert (#16)', () => {
+    const guard = postgresqlScriptFormat.checker({ kind: 'rows', table: 'app.t' });
+    expect(guard.check('INSERT INTO "app"."t" DEFAULT VALUES')).toEqual({
+      kind: 'insert',
+      rows: 1,
+      valuesAt: undefined,
+    });
+    expect(refusal([CREATE_TABLE, 'INSERT INTO "app"."t" DEFAULT VALUES'])).toBeUndefined();
+    expect(
+      refusal(['INSERT INTO "app"."t" DEFAULT VALUES RETURNING pg_sleep(1)'], {
+        kind: 'rows',
+        table: 'app.t',
+      }),
+    ).toMatch(/past its end/);
+    expect(
+      refusal(['INSERT INTO "app"."t" DEFAULT VALUES /* x */'], { kind: 'rows', table: 'app.t' }),
+    ).toMatch(/comment/);
+    expect(
+      refusal(['INSERT INTO "app"."u" DEFAULT VALUES'], { kind: 'rows', table: 'app.t' }),
+    ).toMatch(/another table/);
   });
 
   it('tells a name with a dot from a schema with one', () => {

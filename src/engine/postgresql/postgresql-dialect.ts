@@ -26,6 +26,8 @@ const PREAMBLE: readonly string[] = [
   "SET timezone = 'UTC'",
   "SET datestyle = 'ISO, YMD'",
   "SET intervalstyle = 'postgres'",
+  // money values are written as read: under the C locale's currency (see value-literals.ts).
+  "SET lc_monetary = 'C'",
   'SET check_function_bodies = false',
   "SET xmloption = 'content'",
   'SET client_min_messages = warning',
@@ -59,6 +61,11 @@ export const postgresqlDialect: SqlDialect = {
     return `${insertHead(table, columns)}${rows.map((row) => `(${row.join(', ')})`).join(', ')}`;
   },
   rowLineWriter(table: string, columns: readonly string[]): (row: RowLiterals) => string {
+    // A table without a column to insert (none, or only generated ones) still has rows.
+    if (columns.length === 0) {
+      const line = `INSERT INTO ${quoteQualified(table)} DEFAULT VALUES;\n`;
+      return () => line;
+    }
     const head = insertHead(table, columns);
     return (row) => `${head}(${row.join(', ')});\n`;
   },

@@ -196,14 +196,25 @@ export class PostgresqlSession implements Session {
       'reading column definitions',
       `SELECT n.nspname AS schema, c.relname AS tbl, a.attname AS name,
               pg_catalog.format_type(a.atttypid, a.atttypmod) AS column_type,
-              CASE WHEN t.typtype = 'd' THEN b.typname ELSE t.typname END AS data_type,
+              base.typname AS data_type,
               a.attnotnull AS not_null, a.attgenerated AS generated,
               identity.schema AS sequence_schema, identity.name AS sequence_name
-         FROM pg_catalog.pg_attribute a
-         JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+         FROM pg_catalog.pg_class c
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-         LEFT JOIN pg_catalog.pg_type b ON b.oid = t.typbasetype
+         -- A table without columns (CREATE TABLE t ()) is listed too, once, its name NULL.
+         LEFT JOIN pg_catalog.pg_attribute a
+           ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+         -- A domain's type is its base type's, through domains over domains.
+         LEFT JOIN LATERAL (
+           WITH RECURSIVE chain(typname, typtype, typbasetype) AS (
+             SELECT t.typname, t.typtype, t.typbasetype
+             UNION ALL
+             SELECT b.typname, b.typtype, b.typbasetype
+               FROM chain JOIN pg_catalog.pg_type b ON b.oid = chain.typbasetype
+              WHERE chain.typtype = 'd'
+           ) SELECT chain.typname FROM chain WHERE chain.typtype <> 'd'
+         ) base ON true
          LEFT JOIN LATERAL (
            SELECT sn.nspname AS schema, s.relname AS name
              FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class s ON s.oid = d.objid
@@ -212,7 +223,6 @@ export class PostgresqlSession implements Session {
               AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i' AND s.relkind = 'S'
          ) identity ON true
         WHERE c.relnamespace IN (${USER_SCHEMAS}) AND c.relkind IN ('r', 'p')
-          AND a.attnum > 0 AND NOT a.attisdropped
           AND ${notInExtension('pg_catalog.pg_class', 'c')}
         ORDER BY c.oid, a.attnum`,
       schemas,
@@ -237,8 +247,10 @@ export class PostgresqlSession implements Session {
     for (const row of columns) {
       const table = qualifiedName(String(row.schema), String(row.tbl));
       const list = byTable.get(table) ?? [];
+      byTable.set(table, list);
+      if (row.name === null || row.name === undefined) continue;
       list.push({
-        name: String(row.name),
+        name: row.name,
         dataType: String(row.data_type),
         columnType: String(row.column_type),
         nullable: row.not_null !== 't',
@@ -337,8 +349,9 @@ export class PostgresqlSession implements Session {
     table: TableDescription,
   ): AsyncIterable<readonly RowLiterals[]> {
     this.ensureDatabase(database, `reading rows of ${table.name}`);
+    // A table without a column to insert (none, or only generated ones) still has rows: each
+    // is read as no values (`SELECT FROM`), and written as DEFAULT VALUES.
     const columns = insertableColumns(table);
-    if (columns.length === 0) return;
     const kinds = columns.map((column) => literalKindOf(column.dataType));
     const select = columns
       .map((column, index) => selectExpression(quoteName(column.name), kinds[index] ?? 'text'))
@@ -352,7 +365,7 @@ export class PostgresqlSession implements Session {
         : columns
             .map((column) => `${quoteName(column.name)}::pg_catalog.text COLLATE "C"`)
             .join(', ');
-    const sql = `SELECT ${select} FROM ONLY ${quoteQualified(table.name)} ORDER BY ${order}`;
+    const sql = `SELECT ${select} FROM ONLY ${quoteQualified(table.name)}${order === '' ? '' : ` ORDER BY ${order}`}`;
     for await (const rows of this.cursorRows(sql, `reading rows of ${quoteQualified(table.name)}`))
       yield rows.map((row) => toLiterals(row, kinds));
   }
@@ -364,7 +377,17 @@ export class PostgresqlSession implements Session {
   ): AsyncIterable<InsertChunk> {
     this.ensureDatabase(database, `reading rows of ${table.name}`);
     const columns = insertableColumns(table);
-    if (columns.length === 0) return;
+    if (columns.length === 0) {
+      // A table without a column to insert: a statement of DEFAULT VALUES per row.
+      const line = postgresqlDialect.rowLineWriter(table.name, [])([]);
+      for await (const rows of this.cursorRows(
+        `SELECT FROM ONLY ${quoteQualified(table.name)}`,
+        `reading rows of ${quoteQualified(table.name)}`,
+      ))
+        for (let row = 0; row < rows.length; row += 1)
+          yield { sql: Buffer.from(line, 'utf8'), rows: 1 };
+      return;
+    }
     const kinds = columns.map((column) => literalKindOf(column.dataType));
     const range = options.range;
     const conditions: string[] = [];

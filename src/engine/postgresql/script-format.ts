@@ -28,6 +28,7 @@ const SESSION_SETTINGS: readonly (readonly [string, string])[] = [
   ['TimeZone', 'UTC'],
   ['DateStyle', 'ISO, MDY'],
   ['IntervalStyle', 'postgres'],
+  ['lc_monetary', 'C'],
   ['extra_float_digits', '3'],
   ['row_security', 'off'],
 ];
@@ -52,7 +53,10 @@ function notYet(what: string): never {
   throw new InternalError(`PostgreSQL: ${what} is not written yet (#16)`);
 }
 
-/** INSERT INTO … VALUES: where the row values start, by the server's reading of the text. */
+/**
+ * INSERT INTO … VALUES: its table, and where the row values start (-1 for DEFAULT VALUES), by
+ * the server's reading of the text.
+ */
 function valuesStart(sql: string): { table: string; at: number } | undefined {
   const lexer = new PgLexer(sql);
   try {
@@ -68,6 +72,8 @@ function valuesStart(sql: string): { table: string; at: number } | undefined {
       if (!lexer.is('.')) break;
     }
     for (let type = lexer.type; type !== 'end'; type = lexer.next()) {
+      // DEFAULT VALUES: one row, with no values to join with another's (`at` -1).
+      if (lexer.keyword() === 'default') return { table: parts.join('.'), at: -1 };
       if (lexer.keyword() === 'values') {
         let at = lexer.end;
         while (at < sql.length && /\s/.test(sql.charAt(at))) at += 1;
@@ -175,7 +181,7 @@ export const postgresqlScriptFormat: ScriptFormat = {
   admin: postgresqlAdminStatements,
   splitInsert(sql: string): { prefix: string; values: string } | undefined {
     const start = valuesStart(sql);
-    if (start === undefined) return undefined;
+    if (start === undefined || start.at === -1) return undefined;
     return { prefix: sql.slice(0, start.at), values: sql.slice(start.at) };
   },
   joinInsert: (prefix: string, values: readonly string[]) => `${prefix}${values.join(',')}`,

@@ -52,6 +52,7 @@ const SETTINGS: ReadonlyMap<string, ((value: string) => boolean) | undefined> = 
   ['timezone', undefined],
   ['datestyle', undefined],
   ['intervalstyle', undefined],
+  ['lc_monetary', (value: string) => /^(?:c|posix)$/i.test(value)],
   ['extra_float_digits', undefined],
   ['bytea_output', undefined],
   ['synchronous_commit', undefined],
@@ -502,6 +503,7 @@ export class PgStatementGuard implements StatementChecker {
   }
 
   // INSERT INTO schema.table [(columns)] [OVERRIDING {SYSTEM|USER} VALUE] VALUES (literals)[, …]
+  // | INSERT INTO schema.table DEFAULT VALUES
   private checkInsert(lexer: PgLexer): number {
     const expected = this.expected;
     if (expected.kind !== 'rows' && expected.kind !== 'table')
@@ -530,6 +532,14 @@ export class PgStatementGuard implements StatementChecker {
         throw this.refuse('an INSERT with an OVERRIDING other than SYSTEM or USER VALUE');
       this.expectWord(lexer, 'value');
       lexer.next();
+    }
+    // A row of a table without a column to insert (none, or only generated ones).
+    if (lexer.keyword() === 'default') {
+      this.expectWord(lexer, 'values');
+      this.expectEnd(lexer);
+      if (lexer.sawComment) throw this.refuse('an INSERT with a comment');
+      this.insertPrefix = undefined;
+      return 1;
     }
     if (lexer.keyword() !== 'values') throw this.refuse('an INSERT other than INSERT … VALUES');
     const valuesAt = lexer.end;

@@ -82,10 +82,13 @@ export function findRowValues(
   return -1;
 }
 
-/** The line's `INSERT INTO "s"."t" (columns) [OVERRIDING … VALUE ]VALUES (`, and its columns. */
+/**
+ * The line's `INSERT INTO "s"."t" (columns) [OVERRIDING … VALUE ]VALUES (`, and its columns
+ * (separated by `, ` as the dialect writes them, or by `,`).
+ */
 export function parseRowHead(line: string): RowHead | undefined {
   const match =
-    /^INSERT INTO (?:"(?:[^"]|"")+"\.)?"(?:[^"]|"")+" \(((?:"(?:[^"]|"")*",?)*)\) (?:OVERRIDING (?:SYSTEM|USER) VALUE )?VALUES \(/.exec(
+    /^INSERT INTO (?:"(?:[^"]|"")+"\.)?"(?:[^"]|"")+" \(("(?:[^"]|"")*"(?:, ?"(?:[^"]|"")*")*)\) (?:OVERRIDING (?:SYSTEM|USER) VALUE )?VALUES \(/.exec(
       line,
     );
   if (!match) return undefined;

@@ -17,9 +17,14 @@
 /** Settings every session runs first, so that the text of a value does not depend on the server's. */
 export const SESSION_SETTINGS: readonly string[] = [
   "SET client_encoding = 'UTF8'",
+  // reg* values (regclass, regtype, …) are written as names: qualified, but pg_catalog's.
+  "SET search_path = ''",
   "SET datestyle = 'ISO, YMD'",
   "SET intervalstyle = 'postgres'",
   "SET timezone = 'UTC'",
+  // money's text and its numeric value count in the locale's currency digits (2 in C, 0 in
+  // ja_JP): read and written under C, its stored integer is the same on any server.
+  "SET lc_monetary = 'C'",
   'SET extra_float_digits = 3',
   "SET bytea_output = 'hex'",
   'SET standard_conforming_strings = on',
@@ -32,7 +37,16 @@ export const SESSION_SETTINGS: readonly string[] = [
 ];
 
 /** How the text of one column becomes a literal. */
-export type LiteralKind = 'integer' | 'numeric' | 'float' | 'boolean' | 'money' | 'text';
+export type LiteralKind =
+  | 'integer'
+  | 'numeric'
+  | 'float'
+  | 'boolean'
+  | 'money'
+  | 'interval'
+  | 'interval-array'
+  | 'xml'
+  | 'text';
 
 const INTEGER_TYPES = new Set(['int2', 'int4', 'int8', 'oid']);
 
@@ -47,12 +61,19 @@ export function literalKindOf(typeName: string): LiteralKind {
   if (typeName === 'bool') return 'boolean';
   // money's text depends on lc_monetary (`$1,000.00`): it is read as numeric instead.
   if (typeName === 'money') return 'money';
+  if (typeName === 'interval') return 'interval';
+  if (typeName === '_interval') return 'interval-array';
+  if (typeName === 'xml') return 'xml';
   return 'text';
 }
 
 /** The expression a column of `kind` is read with: its text must be what {@link sqlLiteral} expects. */
 export function selectExpression(quotedColumn: string, kind: LiteralKind): string {
-  return kind === 'money' ? `${quotedColumn}::pg_catalog.numeric` : quotedColumn;
+  if (kind === 'money') return `${quotedColumn}::pg_catalog.numeric`;
+  // xml's output drops an XML declaration of version 1.0 (`<?xml version="1.0"?>`); its
+  // cast to text is the value as stored, which its input stores again unchanged.
+  if (kind === 'xml') return `${quotedColumn}::pg_catalog.text`;
+  return quotedColumn;
 }
 
 const INTEGER_TEXT = /^-?\d+$/;
@@ -74,10 +95,31 @@ export function sqlLiteral(text: string | null, kind: LiteralKind): string {
       return FLOAT_TEXT.test(text) && !/^-0*\.?0*(?:e|$)/i.test(text) ? text : quoteString(text);
     case 'boolean':
       return text === 't' ? 'true' : text === 'f' ? 'false' : quoteString(text);
+    case 'interval':
+      return quoteString(text.replace(LEAST_INTERVAL_TIME, `$1${LEAST_INTERVAL_UNITS}`));
+    case 'interval-array':
+      // An element alone is unquoted (`{-2562047788:00:54.775808}`); after days, quoted.
+      return quoteString(
+        text
+          .replace(LEAST_INTERVAL_ELEMENT, `"${LEAST_INTERVAL_UNITS}"`)
+          .replace(LEAST_INTERVAL_QUOTED, `${LEAST_INTERVAL_UNITS}"`),
+      );
+    case 'xml':
     case 'text':
       return quoteString(text);
   }
 }
+
+/**
+ * The least time part of an interval (-2^63 microseconds) as the server writes it, which its
+ * input function refuses (PostgreSQL 15 reads `hh:mm:ss` as a positive number, then negates
+ * it): the same time in units reads back.
+ */
+const LEAST_INTERVAL_TIME = /(^|\s)-2562047788:00:54\.775808$/;
+const LEAST_INTERVAL_UNITS = '-2562047788 hours -54.775808 secs';
+/** In an interval array's text: an element that is the least time alone, or ends with it. */
+const LEAST_INTERVAL_ELEMENT = /(?<=[{,])-2562047788:00:54\.775808(?=[,}])/g;
+const LEAST_INTERVAL_QUOTED = /(?<= )-2562047788:00:54\.775808"/g;
 
 /* eslint-disable no-control-regex -- control characters are what must not reach a line raw. */
 const NEEDS_ESCAPE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
