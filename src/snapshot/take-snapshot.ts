@@ -72,6 +72,8 @@ export interface UserDataOptions {
 export interface SnapshotOptions {
   readonly connection: ConnectionOptions;
   readonly database: string;
+  /** The schemas to snapshot (PostgreSQL's `database.schemas`); omitted: every user schema. */
+  readonly schemas?: readonly string[] | undefined;
   /** The git-tracked directory that holds the host directories. */
   readonly backupDir: string;
   /** Name of this host's directory. */
@@ -179,7 +181,11 @@ export async function takeSnapshot(
     interruption?.throwIfInterrupted();
     if (options.strict)
       checkStrict(
-        planSnapshot(await session.listObjects(options.database), options.categories, engine),
+        planSnapshot(
+          await session.listObjects(options.database, { schemas: options.schemas }),
+          options.categories,
+          engine,
+        ),
         options,
       );
     const closeSession = async (): Promise<void> => {
@@ -252,6 +258,7 @@ async function snapshotWithSession(
       session,
       {
         database: options.database,
+        schemas: options.schemas,
         categories: options.categories,
         strict: options.strict,
         format,

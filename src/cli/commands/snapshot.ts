@@ -48,6 +48,7 @@ export async function snapshotOptionsFrom(
   return {
     connection,
     database: connection.database,
+    schemas: config.database.schemas,
     backupDir: config.backupDir,
     host,
     categories: config.categories,
