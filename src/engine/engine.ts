@@ -418,6 +418,12 @@ export interface SequenceState {
 /** How SQL text of this engine is written. */
 export interface SqlDialect {
   quoteIdentifier(name: string): string;
+  /**
+   * The name of an object of `kind` as a file's title line writes it (read back by
+   * {@link ScriptFormat.fileTitle}): {@link quoteIdentifier} of it, but for a PostgreSQL
+   * extension or schema, whose name is in no schema, one quoted identifier.
+   */
+  quoteObjectName(kind: ObjectKind, name: string): string;
   quoteString(value: string): string;
   /** `sql` as a statement of a script: with its terminator, and a newline after it. */
   statementLine(sql: string): string;
@@ -583,6 +589,13 @@ export interface ScriptFormat {
   findRowValues(line: string, start: number, bounds: Int32Array, maxValues: number): number;
   /** Parses a CREATE TABLE statement as the engine writes it; undefined when `sql` holds none. */
   parseCreateTable(sql: string): TableDefinition | undefined;
+  /**
+   * The tables that must exist before a table file's statement `sql` runs, when `sql` is the
+   * file's CREATE TABLE (PostgreSQL: a partition's parent, the tables it inherits from);
+   * undefined for any other statement. Optional: without it (MariaDB, whose tables need no
+   * other to be created), restore loads every table file at once.
+   */
+  tableDependencies?(sql: string): readonly string[] | undefined;
   /** How a dump file is written. */
   readonly dump: DumpScript;
   /** Statements that prepare and clean up targets. */
@@ -678,6 +691,11 @@ export interface DumpScript {
 export interface AdminStatements {
   /** Creates database `name` with the default character set of every file. */
   createDatabase(name: string): string;
+  /**
+   * The objects a database holds as {@link createDatabase} makes it (PostgreSQL: schema
+   * `public`, extension `plpgsql`): a database with only these is empty.
+   */
+  readonly newDatabaseObjects: readonly ObjectRef[];
   /** Drops database `name`, if it exists. */
   dropDatabase(name: string): string;
   /** Makes `name` the session's current database. */

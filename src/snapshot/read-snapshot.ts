@@ -6,7 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { Categories } from '../config/schema.js';
-import type { Engine, Session } from '../engine/engine.js';
+import type {
+  Engine,
+  SchemaFilter,
+  SequenceState,
+  Session,
+  TableDescription,
+} from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 import { printable } from '../support/printable.js';
 import { prefetch } from '../support/concurrency.js';
@@ -23,6 +29,7 @@ import {
   renderObjectFile,
   renderRows,
   renderTableHead,
+  renderTableTail,
   renderUserDataRows,
 } from './render-files.js';
 import { MANIFEST_FILE, renderManifest, type ManifestTable } from './manifest.js';
@@ -57,6 +64,8 @@ export interface RowCopies {
 
 export interface ReadSnapshotOptions {
   readonly database: string;
+  /** The schemas to read (PostgreSQL's `database.schemas`); omitted: every user schema. */
+  readonly schemas?: readonly string[] | undefined;
   readonly categories: Categories;
   /** Uncategorized tables are an error (exit 2, nothing written). */
   readonly strict: boolean;
@@ -98,12 +107,13 @@ export async function readSnapshot<C extends SnapshotContent>(
   const { logger, format } = options;
   await session.startConsistentSnapshot();
   await options.afterReadViewOpen?.();
-  const inventory = await session.listObjects(options.database);
+  const filter: SchemaFilter = { schemas: options.schemas };
+  const inventory = await session.listObjects(options.database, filter);
   const plan = planSnapshot(inventory, options.categories, engine);
   checkStrict(plan, options);
   reportPlan(plan, options.database, logger);
   // The README promises one consistent instant: say which tables cannot keep it.
-  const sizes = await session.estimateTableSizes(options.database);
+  const sizes = await session.estimateTableSizes(options.database, filter);
   const nonTransactional = listNonTransactionalTables(plan, sizes);
   if (nonTransactional.length > 0) logger.warn(nonTransactionalWarning(nonTransactional));
   for (const warning of hiddenObjectsWarnings(
@@ -126,7 +136,11 @@ export async function readSnapshot<C extends SnapshotContent>(
     estimateRowsRead(plan, sizes, userDataCopy !== undefined, ephemeralCopy !== undefined),
     options.onProgress,
   );
-  const descriptions = await session.describeTables(options.database);
+  const descriptions = await session.describeTables(options.database, filter);
+  const identityStates =
+    format >= 2
+      ? await readIdentityStates(session, options.database, plan.tables, descriptions)
+      : new Map<string, SequenceState>();
   const manifest = new Map<string, ManifestTable>();
   const inSink: Promise<void>[] = [];
   try {
@@ -150,6 +164,13 @@ export async function readSnapshot<C extends SnapshotContent>(
         const head = renderTableHead(engine.dialect, table, definition);
         const structure = sha256(head);
         await content.write(head);
+        // A table's identity sequences are where its rows leave them only when its rows are
+        // in the file: another table's state would change with rows the file does not hold.
+        const tail = renderTableTail(
+          engine.dialect,
+          definition,
+          table.rows === 'git' ? identitySequenceStates(description, identityStates) : [],
+        );
         if (table.rows === 'git') {
           const rowsHash = createHash('sha256');
           for await (const chunk of renderRows(engine.dialect, description, rowBatches, format)) {
@@ -158,6 +179,8 @@ export async function readSnapshot<C extends SnapshotContent>(
             rowsHash.update(chunk.text);
             await content.write(chunk.text);
           }
+          rowsHash.update(tail);
+          await content.write(tail);
           manifest.set(table.name, {
             category: table.category,
             structure,
@@ -165,7 +188,13 @@ export async function readSnapshot<C extends SnapshotContent>(
             sha256: rowsHash.digest('hex'),
           });
         } else {
-          manifest.set(table.name, { category: table.category, structure });
+          await content.write(tail);
+          // What follows the CREATE TABLE (its indexes, constraints…) is checked as rows are.
+          manifest.set(table.name, {
+            category: table.category,
+            structure,
+            ...(tail === '' ? {} : { sha256: sha256(tail) }),
+          });
         }
         if (table.rows === 'user-data' && userDataCopy !== undefined) {
           const batches = session.readRowBatches(options.database, description);
@@ -185,7 +214,15 @@ export async function readSnapshot<C extends SnapshotContent>(
           const copyHead = renderTableHead(engine.dialect, table, definition, EPHEMERAL_COPY_NOTE);
           await ephemeralCopy.writeTable(
             table.file,
-            withHead(copyHead, progress.counting(rowChunks)),
+            framed(
+              copyHead,
+              progress.counting(rowChunks),
+              renderTableTail(
+                engine.dialect,
+                definition,
+                identitySequenceStates(description, identityStates),
+              ),
+            ),
           );
         }
       } catch (error) {
@@ -293,12 +330,53 @@ function reportPlan(plan: SnapshotPlan, database: string, logger: Logger): void 
   }
 }
 
-async function* withHead(
+async function* framed(
   head: string,
   chunks: AsyncIterable<{ readonly text: string }>,
+  tail: string,
 ): AsyncIterable<string> {
   yield head;
   for await (const chunk of chunks) yield chunk.text;
+  if (tail !== '') yield tail;
+}
+
+/**
+ * The state of the identity sequences of `tables` (PostgreSQL), read inside the snapshot's
+ * transaction: a sequence is not transactional, so it reads where it is now, at or past
+ * where it was at the snapshot's instant: a restore never hands out a stored value again.
+ */
+async function readIdentityStates(
+  session: Session,
+  database: string,
+  tables: readonly PlannedTable[],
+  descriptions: ReadonlyMap<string, TableDescription>,
+): Promise<Map<string, SequenceState>> {
+  const states = new Map<string, SequenceState>();
+  for (const table of tables) {
+    if (table.rows !== 'git' && table.category !== 'ephemeral') continue;
+    for (const column of descriptions.get(table.name)?.columns ?? []) {
+      const sequence = column.identitySequence;
+      if (sequence === undefined || states.has(sequence)) continue;
+      const state = await session.readSequenceState(database, sequence);
+      if (state !== undefined) states.set(sequence, state);
+    }
+  }
+  return states;
+}
+
+/** The states of `description`'s identity sequences, in column order. */
+function identitySequenceStates(
+  description: TableDescription,
+  states: ReadonlyMap<string, SequenceState>,
+): { name: string; state: SequenceState }[] {
+  const result: { name: string; state: SequenceState }[] = [];
+  for (const column of description.columns) {
+    const state =
+      column.identitySequence === undefined ? undefined : states.get(column.identitySequence);
+    if (column.identitySequence !== undefined && state !== undefined)
+      result.push({ name: column.identitySequence, state });
+  }
+  return result;
 }
 
 function sha256(text: string): string {
