@@ -307,6 +307,12 @@ export interface TableRead {
 export interface Session {
   readonly server: ServerInfo;
   /**
+   * The database this session is connected to, where the engine connects to one (PostgreSQL:
+   * the one the connection named, else the service's, `$PGDATABASE` or the user's name).
+   * Undefined for an engine whose sessions are in no database (MariaDB).
+   */
+  readonly database?: string | undefined;
+  /**
    * Starts a read-only transaction whose reads all see one instant, without blocking writers
    * of transactional tables. Every later read of this session sees that instant until
    * {@link endConsistentSnapshot}.
@@ -750,6 +756,14 @@ export interface Engine {
   readonly tableNamed: (configName: string) => string;
   /** Connects. Throws EngineError with a hint when unreachable or access is denied. */
   openSession(options: ConnectionOptions): Promise<Session>;
+}
+
+/**
+ * The database a workflow reads over `session`: `named` (the config's or the command
+ * line's), else the one the session connected to when the connection named none.
+ */
+export function sessionDatabase(session: Session, named: string | undefined): string {
+  return named !== undefined && named !== '' ? named : (session.database ?? named ?? '');
 }
 
 /**

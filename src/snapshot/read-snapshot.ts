@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { Categories } from '../config/schema.js';
-import type {
-  Engine,
-  SchemaFilter,
-  SequenceState,
-  Session,
-  TableDescription,
+import {
+  sessionDatabase,
+  type Engine,
+  type SchemaFilter,
+  type SequenceState,
+  type Session,
+  type TableDescription,
 } from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 import { printable } from '../support/printable.js';
@@ -21,7 +22,13 @@ import { ProgressTracker, type ProgressCallback } from '../support/progress.js';
 import { DATABASE_DEFAULTS_FILE } from './layout.js';
 import { hiddenObjectsWarnings } from './hidden-objects.js';
 import { listNonTransactionalTables, nonTransactionalWarning } from './non-transactional-tables.js';
-import { planSnapshot, type PlannedTable, type SnapshotPlan } from './plan-snapshot.js';
+import {
+  checkCoveredSchemas,
+  planSnapshot,
+  type CategorySource,
+  type PlannedTable,
+  type SnapshotPlan,
+} from './plan-snapshot.js';
 import { readPlannedTables } from './read-tables.js';
 import {
   EPHEMERAL_COPY_NOTE,
@@ -67,6 +74,11 @@ export interface ReadSnapshotOptions {
   /** The schemas to read (PostgreSQL's `database.schemas`); omitted: every user schema. */
   readonly schemas?: readonly string[] | undefined;
   readonly categories: Categories;
+  /**
+   * Where the categories are written: a schema-qualified entry of a schema the snapshot does
+   * not cover is then an error there (exit 2); without it, a warning as any missing table.
+   */
+  readonly categorySource?: CategorySource | undefined;
   /** Uncategorized tables are an error (exit 2, nothing written). */
   readonly strict: boolean;
   /** The file format to render (the manifest's format number). */
@@ -101,14 +113,18 @@ export interface SnapshotRead {
 export async function readSnapshot<C extends SnapshotContent>(
   engine: Engine,
   session: Session,
-  options: ReadSnapshotOptions,
+  asked: ReadSnapshotOptions,
   sink: SnapshotSink<C>,
 ): Promise<SnapshotRead> {
+  // A connection that named no database (PostgreSQL: $PGDATABASE, a service) reads its own.
+  const options = { ...asked, database: sessionDatabase(session, asked.database) };
   const { logger, format } = options;
   await session.startConsistentSnapshot();
   await options.afterReadViewOpen?.();
   const filter: SchemaFilter = { schemas: options.schemas };
   const inventory = await session.listObjects(options.database, filter);
+  if (options.categorySource !== undefined)
+    checkCoveredSchemas(inventory, options.categories, engine, options.categorySource);
   const plan = planSnapshot(inventory, options.categories, engine);
   checkStrict(plan, options);
   reportPlan(plan, options.database, logger);

@@ -52,6 +52,7 @@ export async function snapshotOptionsFrom(
     backupDir: config.backupDir,
     host,
     categories: config.categories,
+    categorySource: { file: config.file, lines: config.categoryLines },
     strict: config.strict,
     git: {
       commit: args.commit ?? config.git.commit,
