@@ -180,12 +180,13 @@ export async function readSnapshot<C extends SnapshotContent>(
         const head = renderTableHead(engine.dialect, table, definition);
         const structure = sha256(head);
         await content.write(head);
-        // A table's identity sequences are where its rows leave them only when its rows are
-        // in the file: another table's state would change with rows the file does not hold.
+        // The state of a table's identity sequences goes with its rows (in the file, or in
+        // the user-data copy that a restore loads after it): a table whose rows are not saved
+        // starts afresh, and its file does not change with rows it does not hold.
         const tail = renderTableTail(
           engine.dialect,
           definition,
-          table.rows === 'git' ? identitySequenceStates(description, identityStates) : [],
+          table.rows === 'none' ? [] : identitySequenceStates(description, identityStates),
         );
         if (table.rows === 'git') {
           const rowsHash = createHash('sha256');
@@ -369,7 +370,7 @@ async function readIdentityStates(
 ): Promise<Map<string, SequenceState>> {
   const states = new Map<string, SequenceState>();
   for (const table of tables) {
-    if (table.rows !== 'git' && table.category !== 'ephemeral') continue;
+    if (table.rows === 'none' && table.category !== 'ephemeral') continue;
     for (const column of descriptions.get(table.name)?.columns ?? []) {
       const sequence = column.identitySequence;
       if (sequence === undefined || states.has(sequence)) continue;
