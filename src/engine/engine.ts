@@ -695,6 +695,11 @@ export interface DumpScript {
  * clean up a target database, and what they read back from a statement that failed.
  */
 export interface AdminStatements {
+  /**
+   * The database a session that creates and drops databases connects to (PostgreSQL:
+   * `postgres`, as createdb and dropdb); undefined for an engine whose sessions need none.
+   */
+  readonly adminDatabase: string | undefined;
   /** Creates database `name` with the default character set of every file. */
   createDatabase(name: string): string;
   /**

@@ -173,7 +173,10 @@ export async function restoreSnapshot(
   if (plan.tables.length === 0)
     throw new UsageError(`no table files to restore in ${options.source.description}`);
 
-  const admin = await engine.openSession({ ...options.connection, database: undefined });
+  const admin = await engine.openSession({
+    ...options.connection,
+    database: engine.script.admin.adminDatabase,
+  });
   const sessions: Session[] = [];
   let statements = 0;
   try {

@@ -384,7 +384,10 @@ async function dropScratch(
   connection: ConnectionOptions,
   scratch: string,
 ): Promise<void> {
-  const session = await engine.openSession({ ...connection, database: undefined });
+  const session = await engine.openSession({
+    ...connection,
+    database: engine.script.admin.adminDatabase,
+  });
   try {
     await session.execute(engine.script.admin.dropDatabase(scratch));
   } finally {

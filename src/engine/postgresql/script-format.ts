@@ -171,6 +171,8 @@ const ROLLED_BACK_WHOLE = new Set(['40001', '40P01', '55P03']);
 const postgresqlAdminStatements: AdminStatements = {
   createDatabase: (name: string) =>
     `CREATE DATABASE ${quoteIdentifier(name)} ENCODING 'UTF8' TEMPLATE template0`,
+  // Not the user's default database, which may not exist (a role `backup` has none).
+  adminDatabase: 'postgres',
   newDatabaseObjects: [
     { kind: 'extension', name: 'plpgsql' },
     { kind: 'schema', name: 'public' },
