@@ -95,8 +95,15 @@ describe('postgresql from the command line', () => {
     expect(drift.code, drift.stderr).toBe(3);
     expect(drift.stdout).toContain('table public.users: rows +1 -1');
 
-    const changed = await cli(config, 'snapshot');
+    // -e: the rows of ephemeral tables to a directory of their own, never into git.
+    await source.exec('INSERT INTO public.scratch VALUES (42)');
+    const ephemeralDir = join(dir, 'ephemeral');
+    const changed = await cli(config, 'snapshot', '-e', ephemeralDir);
     expect(changed.code, changed.stderr).toBe(0);
+    expect(await readFile(join(ephemeralDir, 'public.scratch.sql'), 'utf8')).toContain(
+      'INSERT INTO "public"."scratch" ("n") OVERRIDING SYSTEM VALUE VALUES (42);',
+    );
+    expect(await readFile(join(hostDir, 'public.scratch.sql'), 'utf8')).not.toContain('42');
     const log = await cli(config, 'log');
     expect(log.code, log.stderr).toBe(0);
     expect(log.stdout).toContain('public.users');
