@@ -262,6 +262,7 @@ class ConfigReader {
       providers: this.stringList(root, ['providers']),
       consumers: this.stringList(root, ['consumers']),
       categories,
+      categoryLines: this.categoryLines,
       pauseInterval,
       database,
       hostname: this.hostname(root),
@@ -355,6 +356,9 @@ class ConfigReader {
     return host;
   }
 
+  /** The line of each category entry, by name as written (its first, when listed twice). */
+  private readonly categoryLines = new Map<string, number>();
+
   private categories(root: Mapping): Categories {
     const firstSeen = new Map<string, { category: Category; index: number }>();
     const result = {} as Record<Category, string[]>;
@@ -364,6 +368,8 @@ class ConfigReader {
       const names = this.stringList(root, [category], { exact: true });
       const unique: string[] = [];
       names.forEach((name, index) => {
+        const line = this.source.lineOf([category, index]);
+        if (line !== undefined && !this.categoryLines.has(name)) this.categoryLines.set(name, line);
         const seen = firstSeen.get(name);
         if (seen === undefined) {
           firstSeen.set(name, { category, index });

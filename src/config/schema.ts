@@ -285,6 +285,8 @@ export interface Config {
   readonly providers: readonly string[];
   readonly consumers: readonly string[];
   readonly categories: Categories;
+  /** The line of each category entry, by table name as written (for errors about it). */
+  readonly categoryLines?: ReadonlyMap<string, number> | undefined;
   /** Seconds. */
   readonly pauseInterval: number;
   readonly database: DatabaseConfig;

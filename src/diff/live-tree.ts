@@ -15,6 +15,8 @@ import { gitBlobId, type SnapshotTree } from './diff-snapshots.js';
 export interface LiveTreeOptions {
   readonly database: string;
   readonly categories: Categories;
+  /** The schemas to read (PostgreSQL's `database.schemas`); omitted: every user schema. */
+  readonly schemas?: readonly string[] | undefined;
   /** The file format to render (the manifest's format number). */
   readonly format: number;
   readonly label: string;
@@ -39,6 +41,7 @@ export async function liveTree(
       session,
       {
         database: options.database,
+        schemas: options.schemas,
         categories: options.categories,
         strict: false,
         format: options.format,

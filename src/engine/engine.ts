@@ -307,6 +307,12 @@ export interface TableRead {
 export interface Session {
   readonly server: ServerInfo;
   /**
+   * The database this session is connected to, where the engine connects to one (PostgreSQL:
+   * the one the connection named, else the service's, `$PGDATABASE` or the user's name).
+   * Undefined for an engine whose sessions are in no database (MariaDB).
+   */
+  readonly database?: string | undefined;
+  /**
    * Starts a read-only transaction whose reads all see one instant, without blocking writers
    * of transactional tables. Every later read of this session sees that instant until
    * {@link endConsistentSnapshot}.
@@ -418,6 +424,12 @@ export interface SequenceState {
 /** How SQL text of this engine is written. */
 export interface SqlDialect {
   quoteIdentifier(name: string): string;
+  /**
+   * The name of an object of `kind` as a file's title line writes it (read back by
+   * {@link ScriptFormat.fileTitle}): {@link quoteIdentifier} of it, but for a PostgreSQL
+   * extension or schema, whose name is in no schema, one quoted identifier.
+   */
+  quoteObjectName(kind: ObjectKind, name: string): string;
   quoteString(value: string): string;
   /** `sql` as a statement of a script: with its terminator, and a newline after it. */
   statementLine(sql: string): string;
@@ -607,6 +619,13 @@ export interface ScriptFormat {
   findRowValues(line: string, start: number, bounds: Int32Array, maxValues: number): number;
   /** Parses a CREATE TABLE statement as the engine writes it; undefined when `sql` holds none. */
   parseCreateTable(sql: string): TableDefinition | undefined;
+  /**
+   * The tables that must exist before a table file's statement `sql` runs, when `sql` is the
+   * file's CREATE TABLE (PostgreSQL: a partition's parent, the tables it inherits from);
+   * undefined for any other statement. Optional: without it (MariaDB, whose tables need no
+   * other to be created), restore loads every table file at once.
+   */
+  tableDependencies?(sql: string): readonly string[] | undefined;
   /** How a dump file is written. */
   readonly dump: DumpScript;
   /** Statements that prepare and clean up targets. */
@@ -700,8 +719,18 @@ export interface DumpScript {
  * clean up a target database, and what they read back from a statement that failed.
  */
 export interface AdminStatements {
+  /**
+   * The database a session that creates and drops databases connects to (PostgreSQL:
+   * `postgres`, as createdb and dropdb); undefined for an engine whose sessions need none.
+   */
+  readonly adminDatabase: string | undefined;
   /** Creates database `name` with the default character set of every file. */
   createDatabase(name: string): string;
+  /**
+   * The objects a database holds as {@link createDatabase} makes it (PostgreSQL: schema
+   * `public`, extension `plpgsql`): a database with only these is empty.
+   */
+  readonly newDatabaseObjects: readonly ObjectRef[];
   /** Drops database `name`, if it exists. */
   dropDatabase(name: string): string;
   /** Makes `name` the session's current database. */
@@ -756,6 +785,14 @@ export interface Engine {
   readonly tableNamed: (configName: string) => string;
   /** Connects. Throws EngineError with a hint when unreachable or access is denied. */
   openSession(options: ConnectionOptions): Promise<Session>;
+}
+
+/**
+ * The database a workflow reads over `session`: `named` (the config's or the command
+ * line's), else the one the session connected to when the connection named none.
+ */
+export function sessionDatabase(session: Session, named: string | undefined): string {
+  return named !== undefined && named !== '' ? named : (session.database ?? named ?? '');
 }
 
 /**

@@ -31,13 +31,18 @@ export async function markIncomplete(
     await session.execute(statement);
 }
 
-/** Drops the marker from `database`, if it is there. Throws what the session throws. */
+/**
+ * Drops the marker from `database`, if it is there. `table`: the marker as the engine names
+ * it (`Engine.tableNamed`, PostgreSQL `public._schema_backup_restore_incomplete`), as the
+ * statement names no schema otherwise. Throws what the session throws.
+ */
 export async function clearIncompleteMarker(
   session: Session,
   admin: AdminStatements,
   database: string,
+  table: string = INCOMPLETE_MARKER,
 ): Promise<void> {
-  await session.execute(admin.dropObject(database, 'table', INCOMPLETE_MARKER, true));
+  await session.execute(admin.dropObject(database, 'table', table, true));
 }
 
 /**

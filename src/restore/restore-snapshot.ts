@@ -23,6 +23,7 @@ import {
   objectsOfKind,
   standaloneObjects,
   type ObjectKind,
+  type ObjectRef,
   type ScriptStatement,
   type Session,
 } from '../engine/engine.js';
@@ -172,7 +173,10 @@ export async function restoreSnapshot(
   if (plan.tables.length === 0)
     throw new UsageError(`no table files to restore in ${options.source.description}`);
 
-  const admin = await engine.openSession({ ...options.connection, database: undefined });
+  const admin = await engine.openSession({
+    ...options.connection,
+    database: engine.script.admin.adminDatabase,
+  });
   const sessions: Session[] = [];
   let statements = 0;
   try {
@@ -194,9 +198,14 @@ export async function restoreSnapshot(
       statements += await loadSnapshotFile(engine, first, options, plan.defaults, manifest);
 
     // Objects whose kind comes before tables (PostgreSQL's schemas, types, functions that a
-    // column's type, default or check names), in order, on one session.
-    for (const entry of plan.objects.filter((object) => object.beforeTables))
-      statements += await loadSnapshotFile(engine, first, options, entry, manifest);
+    // column's type, default or check names), in order, on one session; one that uses
+    // another that sorts after it (a composite type of an enum) is tried again after it.
+    await loadInPasses(
+      plan.objects.filter((object) => object.beforeTables),
+      async (entry) => {
+        statements += await loadSnapshotFile(engine, first, options, entry, manifest);
+      },
+    );
 
     const restoredTables = new Set(plan.tables.map((entry) => entry.name));
     const userDataTables = [...(options.userData?.files.keys() ?? [])]
@@ -210,27 +219,30 @@ export async function restoreSnapshot(
     );
     for (const table of userDataTables) progress.expect(options.target, table, 2);
 
-    // Tables and their rows, in parallel: those with the most rows first (as the manifest
-    // counted them), so that no connection is left loading a big table alone at the end.
-    const loadOrder =
-      manifest === undefined
-        ? plan.tables
-        : [...plan.tables].sort(
-            (a, b) => (manifest.tables[b.name]?.rows ?? 0) - (manifest.tables[a.name]?.rows ?? 0),
-          );
-    await runOnSessions(sessions, loadOrder, async (session, entry) => {
-      progress.start(entry.name);
-      statements += await loadSnapshotFile(
-        engine,
-        session,
-        options,
-        entry,
-        manifest,
-        undefined,
-        progress,
-      );
-      progress.itemDone(options.target, entry.name, 0);
-    });
+    // Tables and their rows, in parallel; a table that needs another (a partition its
+    // parent) in a later round than that one. In a round, those with the most rows first (as
+    // the manifest counted them), so that no connection is left loading a big table alone.
+    for (const round of await tableRounds(engine, options.source, plan.tables)) {
+      const loadOrder =
+        manifest === undefined
+          ? round
+          : [...round].sort(
+              (a, b) => (manifest.tables[b.name]?.rows ?? 0) - (manifest.tables[a.name]?.rows ?? 0),
+            );
+      await runOnSessions(sessions, loadOrder, async (session, entry) => {
+        progress.start(entry.name);
+        statements += await loadSnapshotFile(
+          engine,
+          session,
+          options,
+          entry,
+          manifest,
+          undefined,
+          progress,
+        );
+        progress.itemDone(options.target, entry.name, 0);
+      });
+    }
 
     // The rows of local tables, decrypted as they stream.
     await runOnSessions(sessions, userDataTables, async (session, table) => {
@@ -287,7 +299,12 @@ export async function restoreSnapshot(
           .map((trigger) => `trigger ${trigger.name}`)
       : [];
 
-    await clearIncompleteMarker(first, engine.script.admin, options.target);
+    await clearIncompleteMarker(
+      first,
+      engine.script.admin,
+      options.target,
+      engine.tableNamed(INCOMPLETE_MARKER),
+    );
     return {
       target: options.target,
       source: options.source.description,
@@ -383,6 +400,52 @@ async function planFiles(
   return { tables, objects, ...(defaults === undefined ? {} : { defaults }) };
 }
 
+/**
+ * The table files in rounds that load one after the other: each table in the round after
+ * the tables its CREATE TABLE needs ({@link ScriptFormat.tableDependencies}), which are
+ * created (and their rows loaded) by then. One round of all of them for an engine whose
+ * tables need no other: no file is read twice.
+ */
+async function tableRounds(
+  engine: Engine,
+  source: SnapshotSource,
+  tables: readonly PlannedFile[],
+): Promise<PlannedFile[][]> {
+  const dependenciesOf = engine.script.tableDependencies?.bind(engine.script);
+  if (dependenciesOf === undefined) return [[...tables]];
+  const needs = new Map<string, readonly string[]>();
+  for (const entry of tables) {
+    let found: readonly string[] = [];
+    // Only as far as the CREATE TABLE, a few lines in: the rest of the file is not read.
+    for await (const statement of engine.script.readStatements(source.readFile(entry.file))) {
+      const dependencies = dependenciesOf(statement.sql);
+      if (dependencies === undefined) continue;
+      found = dependencies;
+      break;
+    }
+    needs.set(entry.name, found);
+  }
+  const rounds = new Map<string, number>();
+  const roundOf = (name: string, seen: ReadonlySet<string>): number => {
+    const known = rounds.get(name);
+    if (known !== undefined) return known;
+    let round = 0;
+    for (const dependency of needs.get(name) ?? [])
+      // A table not restored (--only, --exclude) is not waited for: the CREATE then says so.
+      if (needs.has(dependency) && !seen.has(dependency))
+        round = Math.max(round, roundOf(dependency, new Set([...seen, name])) + 1);
+    rounds.set(name, round);
+    return round;
+  };
+  const result: PlannedFile[][] = [];
+  for (const entry of tables) {
+    const round = roundOf(entry.name, new Set([entry.name]));
+    while (result.length <= round) result.push([]);
+    result[round]?.push(entry);
+  }
+  return result;
+}
+
 /** `-- schema_backup: <kind> `name`[ on table `t`]`, the first line of a snapshot file. */
 async function readHeader(
   engine: Engine,
@@ -419,7 +482,11 @@ async function prepareTarget(
   const target = await engine.openSession({ ...options.connection, database: options.target });
   try {
     const inventory = await target.listObjects(options.target);
-    const count = standaloneObjects(inventory).length;
+    const isNew = (object: ObjectRef): boolean =>
+      statements.newDatabaseObjects.some(
+        (made) => made.kind === object.kind && made.name === object.name,
+      );
+    const count = standaloneObjects(inventory).filter((object) => !isNew(object)).length;
     if (count > 0 && !options.force) {
       throw new UsageError(
         `the target database ${options.target} exists and is not empty (${String(count)} objects)`,
@@ -434,20 +501,55 @@ async function prepareTarget(
       );
       // What the snapshot creates is dropped first (a failed restore's leftovers included);
       // anything else in the target stays.
+      // In the reverse of the order they are created in: what tables use (PostgreSQL's
+      // types) after the tables.
       await target.execute(statements.foreignKeyChecksOff);
-      for (const entry of [...plan.objects].reverse())
-        await target.execute(
+      const drop = (entry: PlannedFile): Promise<void> =>
+        target.execute(
           statements.dropObject(options.target, entry.kind as ObjectKind, entry.name, true),
         );
+      const reversed = [...plan.objects].reverse();
+      for (const entry of reversed.filter((object) => object.beforeTables !== true))
+        await drop(entry);
       for (const entry of plan.tables)
         await target.execute(statements.dropObject(options.target, 'table', entry.name, true));
+      for (const entry of reversed.filter((object) => object.beforeTables === true))
+        await drop(entry);
     }
-    if (namesOfKind(inventory, 'table').includes(INCOMPLETE_MARKER))
-      await target.execute(
-        statements.dropObject(options.target, 'table', INCOMPLETE_MARKER, false),
-      );
+    const marker = engine.tableNamed(INCOMPLETE_MARKER);
+    if (namesOfKind(inventory, 'table').includes(marker))
+      await target.execute(statements.dropObject(options.target, 'table', marker, false));
   } finally {
     await target.close();
+  }
+}
+
+/**
+ * Loads every entry in order, then those that failed again, pass after pass while a pass
+ * loads one; when one makes no progress, throws the error the first of those still failing
+ * had the first time (a second try of a file that half ran fails on what it created).
+ */
+async function loadInPasses(
+  entries: readonly PlannedFile[],
+  load: (entry: PlannedFile) => Promise<void>,
+): Promise<void> {
+  const firstErrors = new Map<PlannedFile, unknown>();
+  let waiting = entries;
+  while (waiting.length > 0) {
+    const failed: PlannedFile[] = [];
+    for (const entry of waiting) {
+      try {
+        await load(entry);
+      } catch (error) {
+        if (!firstErrors.has(entry)) firstErrors.set(entry, error);
+        failed.push(entry);
+      }
+    }
+    if (failed.length === waiting.length) {
+      const error = firstErrors.get(failed[0] as PlannedFile);
+      throw error instanceof Error ? error : new RestoreError('restore failed');
+    }
+    waiting = failed;
   }
 }
 

@@ -44,6 +44,11 @@ export interface VerifyOptions {
   readonly liveDatabase: string;
   /** The config's categories: used when the snapshot has no manifest, and for `ignore`. */
   readonly fallbackCategories: Categories;
+  /**
+   * The schemas the snapshot covers (PostgreSQL's `database.schemas`): only they are read
+   * back; omitted: every user schema.
+   */
+  readonly schemas?: readonly string[] | undefined;
   readonly userData?: UserDataInput | undefined;
   /** Row counts of local tables recorded with their user-data copy. */
   readonly userDataRows?: ReadonlyMap<string, ExpectedLocalRows> | undefined;
@@ -144,6 +149,7 @@ export async function verifySnapshot(
     }
     const again = await compareWithHostDirectory(engine, options.connection, hostDir, {
       database,
+      schemas: options.schemas,
       categories:
         manifest === undefined
           ? options.fallbackCategories
@@ -378,7 +384,10 @@ async function dropScratch(
   connection: ConnectionOptions,
   scratch: string,
 ): Promise<void> {
-  const session = await engine.openSession({ ...connection, database: undefined });
+  const session = await engine.openSession({
+    ...connection,
+    database: engine.script.admin.adminDatabase,
+  });
   try {
     await session.execute(engine.script.admin.dropDatabase(scratch));
   } finally {

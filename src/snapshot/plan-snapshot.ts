@@ -3,7 +3,8 @@
  * without touching anything: the same plan feeds `check`, `--dry-run` and the real run.
  */
 import type { Categories, Category } from '../config/schema.js';
-import type { Engine, ObjectKind, SchemaInventory } from '../engine/engine.js';
+import { namesOfKind, type Engine, type ObjectKind, type SchemaInventory } from '../engine/engine.js';
+import { ConfigError } from '../errors.js';
 import { fileNameForObject } from './layout.js';
 
 /** What happens to a table's rows. */
@@ -114,4 +115,43 @@ export function planSnapshot(
     .filter(([name]) => !present.has(name))
     .map(([name, category]) => ({ name, category }));
   return { tables, objects, ignored: ignored.sort(), uncategorized, missing };
+}
+
+/** Where a config's category entries are written: for errors that point at one. */
+export interface CategorySource {
+  readonly file: string;
+  /** The line of each entry, by table name as written. */
+  readonly lines?: ReadonlyMap<string, number> | undefined;
+}
+
+/**
+ * Throws a ConfigError (exit 2, file:line: key) for the first category entry written with a
+ * schema (`app.settings`: the engine reads it as itself) that `inventory` does not cover: not
+ * in `database.schemas`, or no such schema. A name without a schema that the database lacks
+ * stays a warning, as a missing MariaDB table does. Nothing to check for an engine whose
+ * databases have no schemas (the inventory lists none).
+ */
+export function checkCoveredSchemas(
+  inventory: SchemaInventory,
+  categories: Categories,
+  naming: PlanNaming,
+  source: CategorySource,
+): void {
+  const covered = new Set(namesOfKind(inventory, 'schema'));
+  if (covered.size === 0) return;
+  for (const [category, names] of Object.entries(categories) as [Category, readonly string[]][]) {
+    for (const written of names) {
+      if (naming.tableNamed(written) !== written) continue;
+      const parts = naming.fileNameParts('table', written);
+      const schema = parts[0];
+      if (parts.length < 2 || schema === undefined || covered.has(schema)) continue;
+      throw new ConfigError(
+        { file: source.file, line: source.lines?.get(written), key: category },
+        `${written}: schema ${schema} is not in this snapshot (not in database.schemas, or no such schema)`,
+        {
+          hint: `Snapshotted schemas: ${[...covered].sort().join(', ')}. Fix the name, or add the schema to database.schemas.`,
+        },
+      );
+    }
+  }
 }

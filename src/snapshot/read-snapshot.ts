@@ -6,7 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { Categories } from '../config/schema.js';
-import type { Engine, Session } from '../engine/engine.js';
+import {
+  sessionDatabase,
+  type Engine,
+  type SchemaFilter,
+  type SequenceState,
+  type Session,
+  type TableDescription,
+} from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 import { printable } from '../support/printable.js';
 import { prefetch } from '../support/concurrency.js';
@@ -15,7 +22,13 @@ import { ProgressTracker, type ProgressCallback } from '../support/progress.js';
 import { DATABASE_DEFAULTS_FILE } from './layout.js';
 import { hiddenObjectsWarnings } from './hidden-objects.js';
 import { listNonTransactionalTables, nonTransactionalWarning } from './non-transactional-tables.js';
-import { planSnapshot, type PlannedTable, type SnapshotPlan } from './plan-snapshot.js';
+import {
+  checkCoveredSchemas,
+  planSnapshot,
+  type CategorySource,
+  type PlannedTable,
+  type SnapshotPlan,
+} from './plan-snapshot.js';
 import { readPlannedTables } from './read-tables.js';
 import {
   EPHEMERAL_COPY_NOTE,
@@ -23,6 +36,7 @@ import {
   renderObjectFile,
   renderRows,
   renderTableHead,
+  renderTableTail,
   renderUserDataRows,
 } from './render-files.js';
 import { MANIFEST_FILE, renderManifest, type ManifestTable } from './manifest.js';
@@ -57,7 +71,14 @@ export interface RowCopies {
 
 export interface ReadSnapshotOptions {
   readonly database: string;
+  /** The schemas to read (PostgreSQL's `database.schemas`); omitted: every user schema. */
+  readonly schemas?: readonly string[] | undefined;
   readonly categories: Categories;
+  /**
+   * Where the categories are written: a schema-qualified entry of a schema the snapshot does
+   * not cover is then an error there (exit 2); without it, a warning as any missing table.
+   */
+  readonly categorySource?: CategorySource | undefined;
   /** Uncategorized tables are an error (exit 2, nothing written). */
   readonly strict: boolean;
   /** The file format to render (the manifest's format number). */
@@ -92,18 +113,23 @@ export interface SnapshotRead {
 export async function readSnapshot<C extends SnapshotContent>(
   engine: Engine,
   session: Session,
-  options: ReadSnapshotOptions,
+  asked: ReadSnapshotOptions,
   sink: SnapshotSink<C>,
 ): Promise<SnapshotRead> {
+  // A connection that named no database (PostgreSQL: $PGDATABASE, a service) reads its own.
+  const options = { ...asked, database: sessionDatabase(session, asked.database) };
   const { logger, format } = options;
   await session.startConsistentSnapshot();
   await options.afterReadViewOpen?.();
-  const inventory = await session.listObjects(options.database);
+  const filter: SchemaFilter = { schemas: options.schemas };
+  const inventory = await session.listObjects(options.database, filter);
+  if (options.categorySource !== undefined)
+    checkCoveredSchemas(inventory, options.categories, engine, options.categorySource);
   const plan = planSnapshot(inventory, options.categories, engine);
   checkStrict(plan, options);
   reportPlan(plan, options.database, logger);
   // The README promises one consistent instant: say which tables cannot keep it.
-  const sizes = await session.estimateTableSizes(options.database);
+  const sizes = await session.estimateTableSizes(options.database, filter);
   const nonTransactional = listNonTransactionalTables(plan, sizes);
   if (nonTransactional.length > 0) logger.warn(nonTransactionalWarning(nonTransactional));
   for (const warning of hiddenObjectsWarnings(
@@ -126,7 +152,11 @@ export async function readSnapshot<C extends SnapshotContent>(
     estimateRowsRead(plan, sizes, userDataCopy !== undefined, ephemeralCopy !== undefined),
     options.onProgress,
   );
-  const descriptions = await session.describeTables(options.database);
+  const descriptions = await session.describeTables(options.database, filter);
+  const identityStates =
+    format >= 2
+      ? await readIdentityStates(session, options.database, plan.tables, descriptions)
+      : new Map<string, SequenceState>();
   const manifest = new Map<string, ManifestTable>();
   const inSink: Promise<void>[] = [];
   try {
@@ -150,6 +180,14 @@ export async function readSnapshot<C extends SnapshotContent>(
         const head = renderTableHead(engine.dialect, table, definition);
         const structure = sha256(head);
         await content.write(head);
+        // The state of a table's identity sequences goes with its rows (in the file, or in
+        // the user-data copy that a restore loads after it): a table whose rows are not saved
+        // starts afresh, and its file does not change with rows it does not hold.
+        const tail = renderTableTail(
+          engine.dialect,
+          definition,
+          table.rows === 'none' ? [] : identitySequenceStates(description, identityStates),
+        );
         if (table.rows === 'git') {
           const rowsHash = createHash('sha256');
           for await (const chunk of renderRows(engine.dialect, description, rowBatches, format)) {
@@ -158,6 +196,8 @@ export async function readSnapshot<C extends SnapshotContent>(
             rowsHash.update(chunk.text);
             await content.write(chunk.text);
           }
+          rowsHash.update(tail);
+          await content.write(tail);
           manifest.set(table.name, {
             category: table.category,
             structure,
@@ -165,7 +205,13 @@ export async function readSnapshot<C extends SnapshotContent>(
             sha256: rowsHash.digest('hex'),
           });
         } else {
-          manifest.set(table.name, { category: table.category, structure });
+          await content.write(tail);
+          // What follows the CREATE TABLE (its indexes, constraints…) is checked as rows are.
+          manifest.set(table.name, {
+            category: table.category,
+            structure,
+            ...(tail === '' ? {} : { sha256: sha256(tail) }),
+          });
         }
         if (table.rows === 'user-data' && userDataCopy !== undefined) {
           const batches = session.readRowBatches(options.database, description);
@@ -185,7 +231,15 @@ export async function readSnapshot<C extends SnapshotContent>(
           const copyHead = renderTableHead(engine.dialect, table, definition, EPHEMERAL_COPY_NOTE);
           await ephemeralCopy.writeTable(
             table.file,
-            withHead(copyHead, progress.counting(rowChunks)),
+            framed(
+              copyHead,
+              progress.counting(rowChunks),
+              renderTableTail(
+                engine.dialect,
+                definition,
+                identitySequenceStates(description, identityStates),
+              ),
+            ),
           );
         }
       } catch (error) {
@@ -293,12 +347,53 @@ function reportPlan(plan: SnapshotPlan, database: string, logger: Logger): void 
   }
 }
 
-async function* withHead(
+async function* framed(
   head: string,
   chunks: AsyncIterable<{ readonly text: string }>,
+  tail: string,
 ): AsyncIterable<string> {
   yield head;
   for await (const chunk of chunks) yield chunk.text;
+  if (tail !== '') yield tail;
+}
+
+/**
+ * The state of the identity sequences of `tables` (PostgreSQL), read inside the snapshot's
+ * transaction: a sequence is not transactional, so it reads where it is now, at or past
+ * where it was at the snapshot's instant: a restore never hands out a stored value again.
+ */
+async function readIdentityStates(
+  session: Session,
+  database: string,
+  tables: readonly PlannedTable[],
+  descriptions: ReadonlyMap<string, TableDescription>,
+): Promise<Map<string, SequenceState>> {
+  const states = new Map<string, SequenceState>();
+  for (const table of tables) {
+    if (table.rows === 'none' && table.category !== 'ephemeral') continue;
+    for (const column of descriptions.get(table.name)?.columns ?? []) {
+      const sequence = column.identitySequence;
+      if (sequence === undefined || states.has(sequence)) continue;
+      const state = await session.readSequenceState(database, sequence);
+      if (state !== undefined) states.set(sequence, state);
+    }
+  }
+  return states;
+}
+
+/** The states of `description`'s identity sequences, in column order. */
+function identitySequenceStates(
+  description: TableDescription,
+  states: ReadonlyMap<string, SequenceState>,
+): { name: string; state: SequenceState }[] {
+  const result: { name: string; state: SequenceState }[] = [];
+  for (const column of description.columns) {
+    const state =
+      column.identitySequence === undefined ? undefined : states.get(column.identitySequence);
+    if (column.identitySequence !== undefined && state !== undefined)
+      result.push({ name: column.identitySequence, state });
+  }
+  return result;
 }
 
 function sha256(text: string): string {

@@ -55,6 +55,26 @@ export function renderTableHead(
 }
 
 /**
+ * What closes a table file, after its rows: the statements that complete the table
+ * (PostgreSQL: constraints, indexes, comments, row-level security, sequence ownership;
+ * after the rows so that they load fast and unchecked), then the state of its identity
+ * sequences, so that new rows do not reuse a stored value. Empty for an engine whose CREATE
+ * TABLE says it all (MariaDB): its files are as before.
+ */
+export function renderTableTail(
+  dialect: SqlDialect,
+  definition: ObjectDefinition,
+  sequenceStates: readonly { readonly name: string; readonly state: SequenceState }[] = [],
+): string {
+  const statements = [
+    ...(definition.after ?? []),
+    ...sequenceStates.map(({ name, state }) => dialect.sequenceStateStatement(name, state)),
+  ];
+  if (statements.length === 0) return '';
+  return `\n${statements.map((sql) => dialect.statementLine(sql)).join('')}`;
+}
+
+/**
  * Streams the rows part of a table file: `INSERT` lines, one row each, with the column list so
  * invisible columns load too, between the lines that open and commit one transaction (the
  * stock client would otherwise commit every row on its own: minutes instead of a second for
@@ -137,7 +157,7 @@ export function renderObjectFile(
 ): string {
   const onTable =
     definition.table === undefined ? '' : ` on table ${dialect.quoteIdentifier(definition.table)}`;
-  const title = `${definition.kind} ${dialect.quoteIdentifier(definition.name)}${onTable}`;
+  const title = `${definition.kind} ${dialect.quoteObjectName(definition.kind, definition.name)}${onTable}`;
   const notes =
     definition.kind === 'trigger'
       ? ['load after the rows of every table, so that loading them fires nothing']
@@ -148,7 +168,9 @@ export function renderObjectFile(
     state === undefined
       ? ''
       : dialect.statementLine(dialect.sequenceStateStatement(definition.name, state));
-  return `${fileHeader(dialect, title, notes)}\n${renderReplayable(dialect, definition, format >= 2)}${setState}`;
+  // What completes the object (PostgreSQL: its comments, a table's further foreign keys).
+  const after = (definition.after ?? []).map((sql) => dialect.statementLine(sql)).join('');
+  return `${fileHeader(dialect, title, notes)}\n${renderReplayable(dialect, definition, format >= 2)}${after}${setState}`;
 }
 
 /** Why a sequence's file changes when the sequence moved, and by how much. */
@@ -165,7 +187,7 @@ function renderReplayable(
   withContext: boolean,
 ): string {
   const lines: string[] = [];
-  const title = `${definition.kind} ${dialect.quoteIdentifier(definition.name)}`;
+  const title = `${definition.kind} ${dialect.quoteObjectName(definition.kind, definition.name)}`;
   lines.push(
     dialect.comment(
       `${title}${definition.definer === undefined ? '' : `, definer ${definition.definer}`}`,

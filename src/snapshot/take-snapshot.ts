@@ -12,7 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Categories } from '../config/schema.js';
-import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
+import {
+  sessionDatabase,
+  type ConnectionOptions,
+  type Engine,
+  type Session,
+} from '../engine/engine.js';
 import { InternalError, SnapshotError } from '../errors.js';
 import { Repository, type Author } from '../git/repository.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
@@ -29,7 +34,7 @@ import {
 } from './commit-snapshot.js';
 import { putInPlace } from './put-in-place.js';
 import { hostDirectory, WORK_DIR_NAME } from './layout.js';
-import { planSnapshot, type SnapshotPlan } from './plan-snapshot.js';
+import { planSnapshot, type CategorySource, type SnapshotPlan } from './plan-snapshot.js';
 import { MANIFEST_FORMAT, READABLE_FORMATS, type ManifestTable } from './manifest.js';
 import type { Compression } from '../dump/compression.js';
 import { loadFingerprintKey, UserDataCopy, type UserDataOutcome } from './user-data-copy.js';
@@ -72,11 +77,15 @@ export interface UserDataOptions {
 export interface SnapshotOptions {
   readonly connection: ConnectionOptions;
   readonly database: string;
+  /** The schemas to snapshot (PostgreSQL's `database.schemas`); omitted: every user schema. */
+  readonly schemas?: readonly string[] | undefined;
   /** The git-tracked directory that holds the host directories. */
   readonly backupDir: string;
   /** Name of this host's directory. */
   readonly host: string;
   readonly categories: Categories;
+  /** Where the categories are written (errors about an entry point at its line). */
+  readonly categorySource?: CategorySource | undefined;
   /** Uncategorized tables are an error (exit 2, nothing written). */
   readonly strict: boolean;
   readonly git: SnapshotGitOptions;
@@ -177,9 +186,18 @@ export async function takeSnapshot(
     connection.session = session;
     // A signal while connecting found no session to drop.
     interruption?.throwIfInterrupted();
-    if (options.strict)
+    // A connection that named no database (PostgreSQL: $PGDATABASE, a service) reads its own.
+    const run: SnapshotOptions = {
+      ...options,
+      database: sessionDatabase(session, options.database),
+    };
+    if (run.strict)
       checkStrict(
-        planSnapshot(await session.listObjects(options.database), options.categories, engine),
+        planSnapshot(
+          await session.listObjects(run.database, { schemas: run.schemas }),
+          run.categories,
+          engine,
+        ),
         options,
       );
     const closeSession = async (): Promise<void> => {
@@ -187,18 +205,18 @@ export async function takeSnapshot(
       connection.session = undefined;
     };
     // A dry run writes nothing in the backup directory: it needs no lock.
-    if (options.dryRun)
-      return await snapshotWithSession(engine, options, format, session, closeSession, undefined);
+    if (run.dryRun)
+      return await snapshotWithSession(engine, run, format, session, closeSession, undefined);
     return await withHostLock(
-      options.backupDir,
-      options.host,
+      run.backupDir,
+      run.host,
       {
-        waitSeconds: options.lockWaitSeconds,
+        waitSeconds: run.lockWaitSeconds,
         abortSignal: interruption?.signal,
-        logger: options.logger,
-        heldLock: options.heldLock,
+        logger: run.logger,
+        heldLock: run.heldLock,
       },
-      (lock) => snapshotWithSession(engine, options, format, session, closeSession, lock),
+      (lock) => snapshotWithSession(engine, run, format, session, closeSession, lock),
     );
   } catch (error) {
     // A read that failed because the interruption dropped the connection is an interruption.
@@ -252,7 +270,9 @@ async function snapshotWithSession(
       session,
       {
         database: options.database,
+        schemas: options.schemas,
         categories: options.categories,
+        categorySource: options.categorySource,
         strict: options.strict,
         format,
         localRowsSaved: options.userData !== undefined,

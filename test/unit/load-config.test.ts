@@ -341,6 +341,7 @@ describe('parseConfig: YAML and types', () => {
         providers: [],
         consumers: [],
         categories: { global: [], local: [], ephemeral: [], ignore: [] },
+        categoryLines: new Map(),
         pauseInterval: 0,
         database: {
           passwordFile: undefined,

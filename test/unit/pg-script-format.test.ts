@@ -61,7 +61,36 @@ describe('postgresqlScriptFormat', () => {
       name: 'app."m"',
       table: undefined,
     });
+    // As snapshot files write them: each part of a name quoted on its own.
+    expect(
+      format.fileTitle(
+        '-- schema_backup: trigger "app"."settings.touch" on table "app"."settings"',
+      ),
+    ).toEqual({ name: 'app.settings.touch', table: 'app.settings' });
+    expect(format.fileTitle('-- schema_backup: table "app"."t", category global')).toEqual({
+      name: 'app.t',
+      table: undefined,
+    });
+    expect(format.fileTitle('-- schema_backup: extension "plpgsql"')).toEqual({
+      name: 'plpgsql',
+      table: undefined,
+    });
     expect(format.commentText('SELECT 1;')).toBeUndefined();
+  });
+
+  it('names the tables a CREATE TABLE needs first', () => {
+    expect(
+      format.tableDependencies?.(
+        'CREATE TABLE "app"."e_2024" PARTITION OF app.events\nFOR VALUES FROM (1) TO (2)',
+      ),
+    ).toEqual(['app.events']);
+    expect(
+      format.tableDependencies?.(
+        'CREATE TABLE "app"."child" (\n  "b" text CHECK (b IN (\'x\'))\n)\nINHERITS (app.parent, "Odd"."P")',
+      ),
+    ).toEqual(['app.parent', 'Odd.P']);
+    expect(format.tableDependencies?.('CREATE TABLE "app"."t" (\n  "a" integer\n)')).toEqual([]);
+    expect(format.tableDependencies?.("SET client_encoding = 'UTF8'")).toBeUndefined();
   });
 
   it('parses a table file as definitions.ts writes it', () => {

@@ -1,13 +1,13 @@
 /** `schema_backup check`: validate the config, connect, and report every table's category. */
 import { engineFor } from '../engine-for.js';
-import { namesOfKind } from '../../engine/engine.js';
+import { namesOfKind, sessionDatabase } from '../../engine/engine.js';
 import { UsageError } from '../../errors.js';
 import {
   listNonTransactionalTables,
   nonTransactionalWarning,
 } from '../../snapshot/non-transactional-tables.js';
 import { hiddenObjectsWarnings } from '../../snapshot/hidden-objects.js';
-import { planSnapshot } from '../../snapshot/plan-snapshot.js';
+import { checkCoveredSchemas, planSnapshot } from '../../snapshot/plan-snapshot.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { printable } from '../../support/printable.js';
 import { printJson, printLine } from '../output/print.js';
@@ -25,23 +25,30 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
   const session = await engine.openSession(connection);
   let report;
   try {
-    const inventory = await session.listObjects(connection.database);
+    // A connection that named no database (PostgreSQL: $PGDATABASE, a service) reads its own.
+    const database = sessionDatabase(session, connection.database);
+    const filter = { schemas: config.database.schemas };
+    const inventory = await session.listObjects(database, filter);
+    checkCoveredSchemas(inventory, config.categories, engine, {
+      file: config.file,
+      lines: config.categoryLines,
+    });
     const plan = planSnapshot(inventory, config.categories, engine);
     const tableNames = new Set(namesOfKind(inventory, 'table'));
     const nonTransactional = listNonTransactionalTables(
       plan,
-      await session.estimateTableSizes(connection.database),
+      await session.estimateTableSizes(database, filter),
     );
     if (nonTransactional.length > 0) context.logger.warn(nonTransactionalWarning(nonTransactional));
-    const hiddenObjects = await session.findHiddenObjects(connection.database);
-    for (const warning of hiddenObjectsWarnings(hiddenObjects, connection.database))
+    const hiddenObjects = await session.findHiddenObjects(database);
+    for (const warning of hiddenObjectsWarnings(hiddenObjects, database))
       context.logger.warn(warning);
     report = {
       config: config.file,
       server: session.server.version,
       connection: connection.description,
       passwordSource: connection.passwordSource,
-      database: connection.database,
+      database: database,
       hostDir: `${config.backupDir}/${host}`,
       userDataDir: config.userDataBackupDir ?? null,
       warnings: context.configWarnings,

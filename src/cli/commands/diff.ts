@@ -151,6 +151,7 @@ async function readLiveTree(
   const connection = await connectionFor(context, args);
   return liveTree(engineFor(context.config), connection, {
     database: connection.database,
+    schemas: context.config.database.schemas,
     categories: context.config.categories,
     format: format !== undefined && READABLE_FORMATS.includes(format) ? format : MANIFEST_FORMAT,
     label: `${host} (live database ${connection.database})`,

@@ -48,9 +48,11 @@ export async function snapshotOptionsFrom(
   return {
     connection,
     database: connection.database,
+    schemas: config.database.schemas,
     backupDir: config.backupDir,
     host,
     categories: config.categories,
+    categorySource: { file: config.file, lines: config.categoryLines },
     strict: config.strict,
     git: {
       commit: args.commit ?? config.git.commit,

@@ -60,6 +60,7 @@ export async function verifyHandler(args: VerifyArgs): Promise<number> {
     mode: live ? 'live' : 'restore',
     liveDatabase: connection.database,
     fallbackCategories: config.categories,
+    schemas: config.database.schemas,
     userData,
     userDataRows,
     fingerprintKey,

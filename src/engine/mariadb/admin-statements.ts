@@ -9,6 +9,8 @@ const ROLLED_BACK_WHOLE = new Set([1213, 1205]);
 const MARKER_NOTE_LENGTH = 255;
 
 export const mariadbAdminStatements: AdminStatements = {
+  adminDatabase: undefined,
+  newDatabaseObjects: [],
   createDatabase: (name: string) =>
     `CREATE DATABASE ${quoteIdentifier(name)} CHARACTER SET utf8mb4`,
   dropDatabase: (name: string) => `DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`,

@@ -34,6 +34,7 @@ const PREAMBLE: readonly string[] = [
 
 export const mariadbDialect: SqlDialect = {
   quoteIdentifier,
+  quoteObjectName: (_kind, name) => quoteIdentifier(name),
   quoteString,
   statementLine: (sql: string) => `${sql};\n`,
   comment: commentLine,

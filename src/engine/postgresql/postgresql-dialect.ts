@@ -50,6 +50,9 @@ function insertHead(table: string, columns: readonly string[]): string {
 
 export const postgresqlDialect: SqlDialect = {
   quoteIdentifier: quoteQualified,
+  // Extensions and schemas are in no schema: their name is one identifier.
+  quoteObjectName: (kind, name) =>
+    kind === 'extension' || kind === 'schema' ? quoteName(name) : quoteQualified(name),
   quoteString,
   statementLine: (sql: string) => `${sql};\n`,
   comment: commentLine,

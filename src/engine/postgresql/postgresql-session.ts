@@ -276,7 +276,27 @@ export class PostgresqlSession implements Session {
     return result;
   }
 
-  async showCreate(database: string, kind: ObjectKind, name: string): Promise<ObjectDefinition> {
+  /**
+   * Callers queue definitions ahead (prefetch): each one runs under the render settings it
+   * sets and then sets back, so they run one after the other, never interleaved (an
+   * interleaved one would read with another's settings set back: names left unqualified).
+   */
+  showCreate(database: string, kind: ObjectKind, name: string): Promise<ObjectDefinition> {
+    const next = this.definitionQueue.then(() => this.showCreateNow(database, kind, name));
+    this.definitionQueue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
+  private definitionQueue: Promise<void> = Promise.resolve();
+
+  private async showCreateNow(
+    database: string,
+    kind: ObjectKind,
+    name: string,
+  ): Promise<ObjectDefinition> {
     this.ensureDatabase(database, `reading the definition of ${kind} ${name}`);
     if (kind === 'event') throw new EngineError('PostgreSQL has no events');
     // Triggers and policies are listed as `schema.table.name` (their names are unique per

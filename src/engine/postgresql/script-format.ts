@@ -2,6 +2,7 @@
 import type { AdminStatements, DumpScript, FileExpectation, ScriptFormat } from '../engine.js';
 import { InternalError } from '../../errors.js';
 import { commentText } from '../common/comment-lines.js';
+import { qualifiedName } from './names.js';
 import { PgLexer } from './pg-lexer.js';
 import { readPsqlScript } from './script-reader.js';
 import { PgStatementGuard } from './statement-guard.js';
@@ -47,6 +48,77 @@ function quoteQualified(name: string): string {
   return dot === -1
     ? quoteIdentifier(name)
     : `${quoteIdentifier(name.slice(0, dot))}.${quoteIdentifier(name.slice(dot + 1))}`;
+}
+
+/** A quoted identifier of a title line, its quotes doubled inside. */
+const QUOTED = '"((?:[^"]|"")*)"';
+/**
+ * `schema_backup: <kind> "schema"."name"` (a carried name quoted as the dialect quotes it),
+ * or `"name"` (an extension, a schema, or a whole carried name), then ` on table …` alike.
+ */
+const TITLE = new RegExp(
+  `^schema_backup: [\\w-]+ ${QUOTED}(?:\\.${QUOTED})?(?: on table ${QUOTED}(?:\\.${QUOTED})?)?(?:,|$)`,
+);
+
+/** The carried name of a title's one or two quoted parts (their quotes still doubled). */
+function carriedName(first: string, second: string | undefined): string {
+  const unquote = (text: string): string => text.replace(/""/g, '"');
+  return second === undefined ? unquote(first) : qualifiedName(unquote(first), unquote(second));
+}
+
+/**
+ * The tables a table file's CREATE TABLE needs first: the parent of a partition (`PARTITION
+ * OF`), the parents of an inheriting table (`INHERITS (...)`), as carried names. Undefined
+ * for any other statement.
+ */
+function tableDependencies(sql: string): readonly string[] | undefined {
+  const lexer = new PgLexer(sql);
+  try {
+    if (lexer.next() !== 'word' || lexer.keyword() !== 'create') return undefined;
+    lexer.next();
+    if (lexer.keyword() === 'unlogged') lexer.next();
+    if (lexer.keyword() !== 'table') return undefined;
+    lexer.next();
+    readName(lexer);
+    if (lexer.keyword() === 'partition') {
+      lexer.next();
+      if (lexer.keyword() !== 'of') return [];
+      lexer.next();
+      return [readName(lexer)];
+    }
+    // INHERITS (a, b) follows the column list, outside any parenthesis.
+    let depth = 0;
+    for (let type = lexer.type; type !== 'end'; type = lexer.next()) {
+      if (lexer.is('(')) depth += 1;
+      else if (lexer.is(')')) depth -= 1;
+      else if (depth === 0 && lexer.keyword() === 'inherits') {
+        lexer.next();
+        const parents: string[] = [];
+        while (!lexer.is(')') && lexer.type !== 'end') {
+          lexer.next();
+          parents.push(readName(lexer));
+        }
+        return parents;
+      }
+    }
+    return [];
+  } catch {
+    return [];
+  }
+}
+
+/** A `schema.name` or `name` from the lexer, as a carried name; leaves the lexer after it. */
+function readName(lexer: PgLexer): string {
+  const parts: string[] = [];
+  for (;;) {
+    if (lexer.type !== 'word' && lexer.type !== 'identifier') throw new InternalError('no name');
+    parts.push(lexer.name());
+    lexer.next();
+    if (!lexer.is('.')) break;
+    lexer.next();
+  }
+  const [first = '', second] = parts;
+  return second === undefined ? qualifiedName('public', first) : qualifiedName(first, second);
 }
 
 function notYet(what: string): never {
@@ -105,6 +177,12 @@ const ROLLED_BACK_WHOLE = new Set(['40001', '40P01', '55P03']);
 const postgresqlAdminStatements: AdminStatements = {
   createDatabase: (name: string) =>
     `CREATE DATABASE ${quoteIdentifier(name)} ENCODING 'UTF8' TEMPLATE template0`,
+  // Not the user's default database, which may not exist (a role `backup` has none).
+  adminDatabase: 'postgres',
+  newDatabaseObjects: [
+    { kind: 'extension', name: 'plpgsql' },
+    { kind: 'schema', name: 'public' },
+  ],
   dropDatabase: (name: string) => `DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`,
   // TODO(#16): a PostgreSQL session cannot change its database: the interface needs a
   // reconnect here (Session.useDatabase, or a session per target database).
@@ -114,9 +192,16 @@ const postgresqlAdminStatements: AdminStatements = {
       table: 'TABLE',
       sequence: 'SEQUENCE',
       view: 'VIEW',
+      'materialized-view': 'MATERIALIZED VIEW',
       function: 'FUNCTION',
       procedure: 'PROCEDURE',
+      type: 'TYPE',
+      domain: 'DOMAIN',
     };
+    // A table's triggers, policies and foreign keys go with it; schemas and extensions stay
+    // (their files create them only when missing, and other objects may be in them).
+    if (['trigger', 'policy', 'foreign-keys', 'schema', 'extension'].includes(kind))
+      return 'SELECT 1 WHERE false';
     const word = words[kind];
     if (word === undefined) return notYet(`dropping a ${kind}`);
     // A routine's name holds its argument types: `schema.name(args)`.
@@ -125,7 +210,10 @@ const postgresqlAdminStatements: AdminStatements = {
       paren === -1
         ? quoteQualified(name)
         : `${quoteQualified(name.slice(0, paren))}${name.slice(paren)}`;
-    return `DROP ${word}${ifExists ? ' IF EXISTS' : ''} ${target}`;
+    // --force drops what a snapshot creates: with what depends on it (another table's
+    // foreign keys, a partition, a view of a view, a type of a domain), re-created after.
+    const cascade = ['table', 'view', 'materialized-view', 'type', 'domain'].includes(kind);
+    return `DROP ${word}${ifExists ? ' IF EXISTS' : ''} ${target}${cascade ? ' CASCADE' : ''}`;
   },
   // TODO(#16): PostgreSQL has no session switch for foreign key checks; the restore order
   // (foreign keys after every table's rows) makes it unneeded. A no-op setting for now.
@@ -170,12 +258,12 @@ export const postgresqlScriptFormat: ScriptFormat = {
   commentText,
   fileTitle(line: string): { name: string; table?: string | undefined } | undefined {
     const text = commentText(line);
-    const match =
-      text === undefined
-        ? null
-        : /^schema_backup: [\w-]+ "((?:[^"]|"")*)"(?: on table "((?:[^"]|"")*)")?/.exec(text);
+    const match = text === undefined ? null : TITLE.exec(text);
     if (!match) return undefined;
-    return { name: (match[1] ?? '').replace(/""/g, '"'), table: match[2]?.replace(/""/g, '"') };
+    return {
+      name: carriedName(match[1] ?? '', match[2]),
+      table: match[3] === undefined ? undefined : carriedName(match[3], match[4]),
+    };
   },
   dump: postgresqlDumpScript,
   admin: postgresqlAdminStatements,
@@ -192,4 +280,5 @@ export const postgresqlScriptFormat: ScriptFormat = {
   parseRowHead,
   findRowValues,
   parseCreateTable,
+  tableDependencies,
 };

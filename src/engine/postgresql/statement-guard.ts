@@ -209,6 +209,17 @@ export class PgStatementGuard implements StatementChecker {
     return 'name' in expected ? expected.name : '';
   }
 
+  /**
+   * A trigger's or policy's own name: listings name it `schema.table.name` (its table is
+   * `schema.table`); a name without its table in it, `schema.name`.
+   */
+  private memberName(): string {
+    const own = this.expectedName();
+    const table = this.tableOfFile();
+    if (table !== undefined && own.startsWith(`${table}.`)) return own.slice(table.length + 1);
+    return splitQualifiedName(own).name;
+  }
+
   // SET [SESSION] name {=|TO} value[, value…] | SET TIME ZONE value | SET NAMES value
   private checkSet(lexer: PgLexer): void {
     this.insertPrefix = undefined;
@@ -395,7 +406,7 @@ export class PgStatementGuard implements StatementChecker {
       case 'trigger':
       case 'policy': {
         const name = this.plainName(lexer, `the ${kind} created`);
-        if (name !== splitQualifiedName(own).name)
+        if (name !== this.memberName())
           throw this.refuse(`a CREATE ${kind.toUpperCase()} of another name`);
         // The table follows the first ON outside parentheses.
         let depth = 0;
@@ -719,7 +730,7 @@ export class PgStatementGuard implements StatementChecker {
       if (lexer.keyword() !== 'trigger')
         throw this.refuse('an ALTER TABLE other than of the trigger');
       lexer.next();
-      if (this.plainName(lexer, 'the trigger') !== splitQualifiedName(this.expectedName()).name)
+      if (this.plainName(lexer, 'the trigger') !== this.memberName())
         throw this.refuse('an ALTER TABLE of another trigger');
       this.expectEnd(lexer);
       return;
@@ -758,7 +769,7 @@ export class PgStatementGuard implements StatementChecker {
         matches =
           parts.length === 1 &&
           this.qualifiedName(lexer, 'the table of a COMMENT') === table &&
-          (kind === 'constraint' || parts[0] === splitQualifiedName(own).name);
+          (kind === 'constraint' || parts[0] === this.memberName());
         break;
       }
       case 'index':

@@ -1,0 +1,185 @@
+/**
+ * A PostgreSQL database to snapshot from the command line: the schema objects of
+ * test/fixtures/pg-schema-objects.ts with rows in every kind of table, its config, and the
+ * checks of a round trip (rows table by table, files loaded with psql in the documented order).
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { onTestFinished } from 'vitest';
+import { postgresServer, runPsql } from './postgres.js';
+
+/** Rows for every table of PG_SCHEMA_OBJECTS, the same on every run (no now()). */
+export const PG_SNAPSHOT_ROWS = String.raw`
+INSERT INTO app.settings (name, value, amount, span, place, updated_at) VALUES
+  ('alpha', 'one', 3, '[1,2)', ROW('Main St', 12345, 'happy')::app.address, '2024-05-01 10:00:00+00'),
+  ('Beta', 'two; it''s', 4, '[5,6)', NULL, '2024-05-02 10:00:00.123456+00');
+INSERT INTO public.users (login, setting_id) VALUES ('alice', 10), ('bob', 12);
+UPDATE public.users SET manager = 1 WHERE login = 'bob';
+INSERT INTO "Odd Schema"."Odd ""Table""" VALUES (1, 'x''y'), (NULL, NULL);
+INSERT INTO app."dotted.name" VALUES (1, 'a.b');
+INSERT INTO app.events VALUES (1, '2024-02-02 00:00:00+00', 'x'), (2, '2030-01-01 00:00:00+00', 'y');
+INSERT INTO app.by_list VALUES ('a', 1), ('b', 2), ('a', 3);
+INSERT INTO app.parent_plain VALUES (1);
+INSERT INTO app.child_plain VALUES (2, 'two');
+SELECT nextval('public.plain_seq');
+`;
+
+/** The tables of PG_SCHEMA_OBJECTS as a config names them; `public.scratch` is ephemeral. */
+export const PG_GLOBAL_TABLES = [
+  'app.settings',
+  'users',
+  'Odd Schema.Odd "Table"',
+  'app.dotted.name',
+  'app.events',
+  'app.events_2024',
+  'app.events_default',
+  'app.by_list',
+  'app.by_list_ab',
+  'app.by_list_ab_0',
+  'app.by_list_ab_1',
+  'app.parent_plain',
+  'app.child_plain',
+];
+
+/** The kinds of PostgreSQL snapshot files in the order the README says to load them. */
+export const PG_LOAD_ORDER = [
+  'extension',
+  'schema',
+  'type',
+  'domain',
+  'function',
+  'procedure',
+  'sequence',
+  'table',
+  'foreign-keys',
+  'view',
+  'materialized-view',
+  'trigger',
+  'policy',
+] as const;
+
+/** A config for `database` on the test server: snapshots into `<dir>/backups` as `host`. */
+export async function writePgConfig(
+  dir: string,
+  host: string,
+  database: string,
+  moreGlobal: readonly string[] = [],
+): Promise<string> {
+  const server = await postgresServer();
+  const config = join(dir, 'schema_backup.conf');
+  await writeFile(
+    config,
+    [
+      'csv2_backup_dir: backups',
+      `hostname: ${host}`,
+      'database:',
+      '  engine: postgresql',
+      `  name: ${database}`,
+      `  host: ${server.host}`,
+      `  port: ${String(server.port)}`,
+      `  user: ${server.user}`,
+      '  sslmode: disable',
+      'git:',
+      '  init: true',
+      'global:',
+      ...[...PG_GLOBAL_TABLES, ...moreGlobal].map((name) => `  - ${JSON.stringify(name)}`),
+      'ephemeral: [public.scratch]',
+      '',
+    ].join('\n'),
+  );
+  return config;
+}
+
+/** The environment the CLI needs for the test server (its password, when it has one). */
+export async function pgCliEnv(): Promise<Record<string, string | undefined>> {
+  const server = await postgresServer();
+  return {
+    SCHEMA_BACKUP_DB_PASSWORD: server.password === '' ? undefined : server.password,
+    PGDATABASE: undefined,
+    PGSERVICE: undefined,
+  };
+}
+
+/** A database name for a test to create (restore's target), dropped when the test finishes. */
+export async function pgDatabaseToDrop(label: string): Promise<string> {
+  const name = `${label}_${randomBytes(4).toString('hex')}`;
+  const server = await postgresServer();
+  onTestFinished(async () => {
+    const admin = new pg.Client({ ...clientOf(server), database: 'postgres' });
+    await admin.connect();
+    try {
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
+  });
+  return name;
+}
+
+function clientOf(server: { host: string; port: number; user: string; password: string }) {
+  return { host: server.host, port: server.port, user: server.user, password: server.password };
+}
+
+/** Each row of every table of `tables` (carried names), as text, sorted, by table. */
+export async function pgTableRows(
+  database: string,
+  tables: readonly string[],
+): Promise<Record<string, string[]>> {
+  const client = new pg.Client({ ...clientOf(await postgresServer()), database });
+  await client.connect();
+  try {
+    const result: Record<string, string[]> = {};
+    for (const table of tables) {
+      const rows = await client.query<{ row: string }>(
+        `SELECT t::text AS row FROM ONLY ${quoteCarried(table)} t`,
+      );
+      result[table] = rows.rows.map((row) => row.row).sort();
+    }
+    return result;
+  } finally {
+    await client.end();
+  }
+}
+
+/** `"schema"."name"` of a carried name `schema.name` (split at the first dot). */
+function quoteCarried(name: string): string {
+  const dot = name.indexOf('.');
+  const quote = (part: string) => `"${part.replace(/"/g, '""')}"`;
+  return `${quote(name.slice(0, dot))}.${quote(name.slice(dot + 1))}`;
+}
+
+/** The kind a snapshot file name says (`app.recent.view.sql`); `table` for the others. */
+export function kindOfPgFile(file: string): (typeof PG_LOAD_ORDER)[number] {
+  for (const kind of PG_LOAD_ORDER) if (file.endsWith(`.${kind}.sql`)) return kind;
+  return 'table';
+}
+
+/**
+ * Loads every `.sql` file of `hostDir` into `database` with `psql -v ON_ERROR_STOP=1 -f`, in
+ * the README's order: kind by kind; within a kind, a file that needs another of its kind
+ * (an enum a composite type uses, a partition's parent) after it, found by trying again.
+ * Returns the files in the order they loaded; throws the error of a file that never loads.
+ */
+export async function loadWithPsql(hostDir: string, database: string): Promise<string[]> {
+  const files = (await readdir(hostDir)).filter((file) => file.endsWith('.sql')).sort();
+  const loaded: string[] = [];
+  for (const kind of PG_LOAD_ORDER) {
+    let waiting = files.filter((file) => kindOfPgFile(file) === kind);
+    while (waiting.length > 0) {
+      const failed: { file: string; error: unknown }[] = [];
+      for (const file of waiting) {
+        try {
+          await runPsql(database, join(hostDir, file));
+          loaded.push(file);
+        } catch (error) {
+          failed.push({ file, error });
+        }
+      }
+      if (failed.length === waiting.length) throw failed[0]?.error;
+      waiting = failed.map(({ file }) => file);
+    }
+  }
+  return loaded;
+}
