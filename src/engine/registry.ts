@@ -6,9 +6,13 @@
  */
 import type { Engine } from './engine.js';
 import { mariadbEngine } from './mariadb/mariadb-engine.js';
+import { postgresqlEngine } from './postgresql/postgresql-engine.js';
 
 /** The engine kinds, by name; `mariadb` also serves MySQL. */
-export const ENGINES: Readonly<Record<string, Engine>> = { mariadb: mariadbEngine };
+export const ENGINES: Readonly<Record<string, Engine>> = {
+  mariadb: mariadbEngine,
+  postgresql: postgresqlEngine,
+};
 
 /** The engine a config names when it names none. */
 export const DEFAULT_ENGINE = 'mariadb';

@@ -125,8 +125,7 @@ export function recordingEngine(): Engine & { readonly createdDatabases: string[
     readKeyBounds: (database, table, column) => session.readKeyBounds(database, table, column),
     estimateTableSizes: (database) => session.estimateTableSizes(database),
     findHiddenObjects: (database) => session.findHiddenObjects(database),
-    blockCommits: () => session.blockCommits(),
-    releaseCommits: () => session.releaseCommits(),
+    startSharedSnapshot: (readers) => session.startSharedSnapshot(readers),
     readSnapshotPosition: () => session.readSnapshotPosition(),
     readSequenceState: (database, sequence) => session.readSequenceState(database, sequence),
     executeCounting: (sql) => session.executeCounting(sql),
@@ -144,6 +143,7 @@ export function recordingEngine(): Engine & { readonly createdDatabases: string[
     objectKinds: mariadbEngine.objectKinds,
     fileNameParts: mariadbEngine.fileNameParts,
     tableNamed: mariadbEngine.tableNamed,
+    isBuiltIn: mariadbEngine.isBuiltIn,
     createdDatabases,
     openSession: async (options) => wrap(await mariadbEngine.openSession(options)),
   };

@@ -17,6 +17,8 @@ export const mariadbEngine: Engine = {
   // A MariaDB database has no schemas: every name is whole.
   fileNameParts: (_kind, name) => [name],
   tableNamed: (configName) => configName,
+  // A new database holds nothing.
+  isBuiltIn: () => false,
   openSession,
 };
 

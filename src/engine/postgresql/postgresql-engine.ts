@@ -21,5 +21,10 @@ export const postgresqlEngine: Engine = {
     const { schema, name } = splitQualifiedName(configName);
     return qualifiedName(schema, name);
   },
+  // CREATE DATABASE makes the schema public and the extension plpgsql (a snapshot's
+  // CREATE … IF NOT EXISTS keeps them).
+  isBuiltIn: (object) =>
+    (object.kind === 'schema' && object.name === 'public') ||
+    (object.kind === 'extension' && object.name === 'plpgsql'),
   openSession: (options) => openPostgresqlSession(options),
 };

@@ -1,8 +1,16 @@
 /** The PostgreSQL script format as it is read back: statements, and what a file may hold. */
-import type { AdminStatements, DumpScript, FileExpectation, ScriptFormat } from '../engine.js';
+import type {
+  AdminStatements,
+  DumpScript,
+  FileExpectation,
+  ObjectDefinition,
+  ObjectKind,
+  ScriptFormat,
+} from '../engine.js';
 import { InternalError } from '../../errors.js';
 import { commentText } from '../common/comment-lines.js';
 import { PgLexer } from './pg-lexer.js';
+import { postgresqlDialect } from './postgresql-dialect.js';
 import { readPsqlScript } from './script-reader.js';
 import { PgStatementGuard } from './statement-guard.js';
 import {
@@ -48,10 +56,6 @@ function quoteQualified(name: string): string {
     : `${quoteIdentifier(name.slice(0, dot))}.${quoteIdentifier(name.slice(dot + 1))}`;
 }
 
-function notYet(what: string): never {
-  throw new InternalError(`PostgreSQL: ${what} is not written yet (#16)`);
-}
-
 /** INSERT INTO … VALUES: where the row values start, by the server's reading of the text. */
 function valuesStart(sql: string): { table: string; at: number } | undefined {
   const lexer = new PgLexer(sql);
@@ -80,17 +84,139 @@ function valuesStart(sql: string): { table: string; at: number } | undefined {
   return undefined;
 }
 
-// TODO(#16): how a PostgreSQL dump file is written (dump/load come with the workflows).
+/** The keyword of each kind in DROP, for the kinds a statement of their own drops. */
+const DROP_KEYWORD: Readonly<Partial<Record<ObjectKind, string>>> = {
+  extension: 'EXTENSION',
+  schema: 'SCHEMA',
+  type: 'TYPE',
+  domain: 'DOMAIN',
+  function: 'FUNCTION',
+  procedure: 'PROCEDURE',
+  sequence: 'SEQUENCE',
+  table: 'TABLE',
+  view: 'VIEW',
+  'materialized-view': 'MATERIALIZED VIEW',
+};
+
+/**
+ * An object's name as DROP writes it: an extension or schema whole, a routine with its
+ * argument types (`schema.name(args)`), a trigger or policy (`schema.table.name`) by its
+ * name ON its table (a table name with a dot cannot be told apart: the last dot splits).
+ */
+function dropTarget(kind: ObjectKind, name: string): string {
+  if (kind === 'extension' || kind === 'schema') return quoteIdentifier(name);
+  if (kind === 'function' || kind === 'procedure') {
+    const paren = name.indexOf('(');
+    return paren === -1
+      ? quoteQualified(name)
+      : `${quoteQualified(name.slice(0, paren))}${name.slice(paren)}`;
+  }
+  if (kind === 'trigger' || kind === 'policy') {
+    const dot = name.lastIndexOf('.');
+    return `${quoteIdentifier(name.slice(dot + 1))} ON ${quoteQualified(name.slice(0, dot))}`;
+  }
+  // A name without a schema (the incomplete marker's) is in public, as tableNamed says.
+  return quoteQualified(name.includes('.') ? name : `public.${name}`);
+}
+
+/**
+ * The statement that drops object `name` of `kind` (CASCADE: with what depends on it). A
+ * table's foreign keys (`foreign-keys`, named as their table) are its FOREIGN KEY
+ * constraints, dropped by a DO block, as their names are not in the inventory.
+ */
+function dropStatement(
+  kind: ObjectKind,
+  name: string,
+  ifExists: boolean,
+  cascade: boolean,
+): string {
+  if (kind === 'foreign-keys') {
+    const table = quoteLiteral(quoteQualified(name));
+    const tag = dollarTag(table);
+    return `DO ${tag}DECLARE r record; BEGIN
+  FOR r IN SELECT conrelid::pg_catalog.regclass AS tbl, conname FROM pg_catalog.pg_constraint
+    WHERE contype = 'f' AND conrelid = ${ifExists ? `pg_catalog.to_regclass(${table})` : `${table}::pg_catalog.regclass`} LOOP
+    EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', r.tbl, r.conname);
+  END LOOP;
+END ${tag}`;
+  }
+  const keyword =
+    DROP_KEYWORD[kind] ??
+    (kind === 'trigger' ? 'TRIGGER' : kind === 'policy' ? 'POLICY' : undefined);
+  if (keyword === undefined) throw new InternalError(`PostgreSQL has no ${kind} to drop`);
+  return `DROP ${keyword}${ifExists ? ' IF EXISTS' : ''} ${dropTarget(kind, name)}${cascade ? ' CASCADE' : ''}`;
+}
+
+/** A dollar-quote tag that does not occur in `text`. */
+function dollarTag(text: string): string {
+  let tag = '$do$';
+  for (let index = 1; text.includes(tag); index += 1) tag = `$do${String(index)}$`;
+  return tag;
+}
+
+/** Kinds a dump file drops before creating (a load with --force replaces them). */
+const REPLACED_KINDS: ReadonlySet<ObjectKind> = new Set([
+  'type',
+  'domain',
+  'function',
+  'procedure',
+  'sequence',
+  'table',
+  'view',
+  'materialized-view',
+]);
+
+/** `ALTER TABLE [ONLY] t ADD CONSTRAINT c CHECK (…)`, as definitions.ts writes it. */
+const CHECK_CONSTRAINT =
+  /^ALTER TABLE (?:ONLY )?(?:"(?:[^"]|"")*"\.)?"(?:[^"]|"")*" ADD CONSTRAINT "(?:[^"]|"")*" CHECK \(/;
+
+/**
+ * A table's `after` statement that a dump runs right after its CREATE, before its rows: a
+ * CHECK constraint, which a table inheriting from it (created later) must copy, and which a
+ * row passes anyway; not one NOT VALID, which older rows may break.
+ */
+function isBeforeRows(statement: string): boolean {
+  return CHECK_CONSTRAINT.test(statement) && !/\bNOT VALID$/.test(statement);
+}
+
+function statementLines(statements: readonly string[]): string {
+  return statements.map((statement) => `${statement};\n`).join('');
+}
+
+/**
+ * How a PostgreSQL dump file is written, for psql and `load` alike: one database (psql
+ * cannot switch databases between statements); each object replaced (DROP … IF EXISTS …
+ * CASCADE, then its CREATE), except extensions and schemas (CREATE … IF NOT EXISTS) and the
+ * objects of a table, which go with it; a materialized view filled (REFRESH) once created.
+ */
 const postgresqlDumpScript: DumpScript = {
-  get preamble(): string {
-    return notYet('the dump preamble');
+  preamble: postgresqlDialect.scriptPreamble.map((statement) => `${statement};`).join('\n'),
+  useDatabase: undefined,
+  replaceStructure(definition: ObjectDefinition): string {
+    const after = definition.after ?? [];
+    return statementLines([
+      dropStatement(definition.kind, definition.name, true, true),
+      definition.sql,
+      ...(definition.kind === 'table' ? after.filter(isBeforeRows) : after),
+    ]);
   },
-  useDatabase: () => notYet('a dump of several databases'),
-  replaceStructure: () => notYet('a dump'),
-  replayableObject: () => notYet('a dump'),
-  mentions: () => notYet('a dump'),
-  deferSecondaryKeys: () => notYet('a dump'),
-  referencedTables: () => notYet('a dump'),
+  afterRows: (definition: ObjectDefinition) =>
+    (definition.after ?? []).filter((statement) => !isBeforeRows(statement)),
+  replayableObject(definition: ObjectDefinition): string {
+    const statements: string[] = [];
+    if (REPLACED_KINDS.has(definition.kind))
+      statements.push(dropStatement(definition.kind, definition.name, true, true));
+    statements.push(definition.sql, ...(definition.after ?? []));
+    if (definition.kind === 'materialized-view')
+      statements.push(`REFRESH MATERIALIZED VIEW ${quoteQualified(definition.name)}`);
+    return statementLines(statements);
+  },
+  // The inventory lists views in dependency order already: none needs moving.
+  mentions: () => false,
+  // A table's indexes and constraints are its `after` statements, written after its rows.
+  deferSecondaryKeys: () => undefined,
+  // Foreign keys are objects of their own (`foreign-keys`), created after every table's rows.
+  referencedTables: () => new Set<string>(),
 };
 
 /** PostgreSQL error codes of a statement the server rolled back whole: safe to run again. */
@@ -100,27 +226,14 @@ const postgresqlAdminStatements: AdminStatements = {
   createDatabase: (name: string) =>
     `CREATE DATABASE ${quoteIdentifier(name)} ENCODING 'UTF8' TEMPLATE template0`,
   dropDatabase: (name: string) => `DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`,
-  // TODO(#16): a PostgreSQL session cannot change its database: the interface needs a
-  // reconnect here (Session.useDatabase, or a session per target database).
-  useDatabase: () => notYet('switching databases within a session'),
-  dropObject(_database, kind, name, ifExists) {
-    const words: Record<string, string> = {
-      table: 'TABLE',
-      sequence: 'SEQUENCE',
-      view: 'VIEW',
-      function: 'FUNCTION',
-      procedure: 'PROCEDURE',
-    };
-    const word = words[kind];
-    if (word === undefined) return notYet(`dropping a ${kind}`);
-    // A routine's name holds its argument types: `schema.name(args)`.
-    const paren = name.indexOf('(');
-    const target =
-      paren === -1
-        ? quoteQualified(name)
-        : `${quoteQualified(name.slice(0, paren))}${name.slice(paren)}`;
-    return `DROP ${word}${ifExists ? ' IF EXISTS' : ''} ${target}`;
+  // A session cannot change its database: the statement checks that it is connected to it.
+  useDatabase(name: string): string {
+    const message = quoteLiteral(`this session is not connected to database ${name}`);
+    const body = `BEGIN IF pg_catalog.current_database() <> ${quoteLiteral(name)} THEN RAISE EXCEPTION ${quoteLiteral('%')}, ${message}; END IF; END`;
+    const tag = dollarTag(body);
+    return `DO ${tag}${body}${tag}`;
   },
+  dropObject: (_database, kind, name, ifExists) => dropStatement(kind, name, ifExists, false),
   // TODO(#16): PostgreSQL has no session switch for foreign key checks; the restore order
   // (foreign keys after every table's rows) makes it unneeded. A no-op setting for now.
   foreignKeyChecksOff: "SET client_min_messages = 'warning'",
