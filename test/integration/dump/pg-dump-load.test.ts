@@ -26,6 +26,7 @@ import {
   postgresServer,
   runPsql,
 } from '../../helpers/postgres.js';
+import { runCli } from '../../helpers/run-cli.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 
 /** Rows of every table of the fixture, with values that must come back exactly. */
@@ -188,6 +189,56 @@ describe('dump and load of a PostgreSQL database', () => {
     const viaPsql = await createPgTestDatabase('sbpgdump_psql');
     await runPsql(viaPsql.name, path);
     await expectSameDatabase(viaPsql.name, source);
+  });
+
+  it('dumps and loads with the CLI (database.engine: postgresql)', async () => {
+    const source = await sourceDatabase();
+    const server = await postgresServer();
+    const dir = await createTempDir('sbpgdump-cli');
+    const passwordLines: string[] = [];
+    if (server.password !== '') {
+      await writeFile(join(dir, 'password'), `${server.password}\n`, { mode: 0o600 });
+      passwordLines.push(`  password_file: ${join(dir, 'password')}`);
+    }
+    const config = join(dir, 'schema_backup.conf');
+    await writeFile(
+      config,
+      [
+        'csv2_backup_dir: backups',
+        'database:',
+        '  engine: postgresql',
+        `  name: ${source}`,
+        `  host: ${server.host}`,
+        `  port: ${String(server.port)}`,
+        `  user: ${server.user}`,
+        '  sslmode: disable',
+        ...passwordLines,
+        '',
+      ].join('\n'),
+    );
+    const path = join(dir, 'copy.sql.gz');
+    const dumped = await runCli([
+      '--config',
+      config,
+      'dump',
+      '--no-encrypt',
+      '--compress',
+      'gzip',
+      '--threads',
+      '2',
+      '-o',
+      path,
+    ]);
+    expect(dumped.code, dumped.stderr).toBe(0);
+    expect(dumped.stderr).toMatch(/dumped .*: 15 tables, \d+ rows/);
+    const target = await unusedDatabaseName('cli');
+    const loaded = await runCli(['--config', config, 'load', '--into', target, path]);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    await expectSameDatabase(target, source);
+    // Into a database that is not empty: refused, exit 2.
+    const again = await runCli(['--config', config, 'load', '--into', target, path]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/is not empty/);
   });
 
   it('writes and loads the directory form, compressed and encrypted', async () => {
