@@ -674,10 +674,13 @@ async function planDatabase(
       }
       continue;
     }
+    // Views and materialized views in one order, each after those it selects from.
+    if (kind === 'materialized-view') continue;
     if (kind === 'view') {
       const views: ObjectDefinition[] = [];
-      for (const name of namesOfKind(inventory, 'view').filter(keep))
-        views.push(await session.showCreate(database, 'view', name));
+      for (const viewKind of ['view', 'materialized-view'] as const)
+        for (const name of namesOfKind(inventory, viewKind).filter(keep))
+          views.push(await session.showCreate(database, viewKind, name));
       for (const view of orderViews(dump, views))
         objectsSql += dump.replayableObject(view, dialect.creationContext(view));
       continue;

@@ -126,6 +126,14 @@ describe('postgresqlScriptFormat', () => {
     expect(format.dump.replayableObject(schema, undefined)).toBe(`${schema.sql};\n`);
   });
 
+  it('tells which relations a view names, as pg_get_viewdef writes them', () => {
+    const sql = 'CREATE VIEW "app"."v" AS\nSELECT c.mood\n   FROM app.counts c, "Odd Schema"."T x"';
+    expect(format.dump.mentions(sql, 'app.counts')).toBe(true);
+    expect(format.dump.mentions(sql, 'app.count')).toBe(false);
+    expect(format.dump.mentions(sql, 'Odd Schema.T x')).toBe(true);
+    expect(format.dump.mentions(sql, 'app.v2')).toBe(false);
+  });
+
   it('drops every kind of object, and checks the database a session is connected to', () => {
     const { admin } = format;
     expect(admin.dropObject('db', 'function', 'app.add(a integer, b integer)', true)).toBe(

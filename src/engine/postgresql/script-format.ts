@@ -166,6 +166,30 @@ const REPLACED_KINDS: ReadonlySet<ObjectKind> = new Set([
   'materialized-view',
 ]);
 
+/** An identifier that pg_get_viewdef writes without quotes (a keyword aside). */
+const PLAIN_IDENTIFIER = /^[a-z_][a-z0-9_$]*$/;
+
+/**
+ * Whether a view's definition (`sql`, as pg_get_viewdef writes it under an empty
+ * search_path: every name qualified, quoted where needed) names relation `name`
+ * (`schema.name`). A false match only moves a view later.
+ */
+function mentions(sql: string, name: string): boolean {
+  const dot = name.indexOf('.');
+  const parts = [name.slice(0, dot), name.slice(dot + 1)];
+  const written = [
+    parts.map(quoteIdentifier).join('.'),
+    parts.map((part) => (PLAIN_IDENTIFIER.test(part) ? part : quoteIdentifier(part))).join('.'),
+  ];
+  return written.some((text) => {
+    for (let at = sql.indexOf(text); at !== -1; at = sql.indexOf(text, at + 1)) {
+      const next = sql.charAt(at + text.length);
+      if (!/[A-Za-z0-9_$]/.test(next) && !/[A-Za-z0-9_$."]/.test(sql.charAt(at - 1))) return true;
+    }
+    return false;
+  });
+}
+
 /** `ALTER TABLE [ONLY] t ADD CONSTRAINT c CHECK (…)`, as definitions.ts writes it. */
 const CHECK_CONSTRAINT =
   /^ALTER TABLE (?:ONLY )?(?:"(?:[^"]|"")*"\.)?"(?:[^"]|"")*" ADD CONSTRAINT "(?:[^"]|"")*" CHECK \(/;
@@ -211,8 +235,7 @@ const postgresqlDumpScript: DumpScript = {
       statements.push(`REFRESH MATERIALIZED VIEW ${quoteQualified(definition.name)}`);
     return statementLines(statements);
   },
-  // The inventory lists views in dependency order already: none needs moving.
-  mentions: () => false,
+  mentions,
   // A table's indexes and constraints are its `after` statements, written after its rows.
   deferSecondaryKeys: () => undefined,
   // Foreign keys are objects of their own (`foreign-keys`), created after every table's rows.

@@ -59,6 +59,7 @@ INSERT INTO public.vals VALUES
 INSERT INTO public.vals (id, n) SELECT g, g * 1.25 FROM generate_series(4, 3000) g;
 SELECT nextval('public.plain_seq'), nextval('public.plain_seq');
 REFRESH MATERIALIZED VIEW app.counts;
+CREATE VIEW app.top_mood AS SELECT mood FROM app.counts ORDER BY n DESC LIMIT 1;
 `;
 
 /** Connection options of the engine, to no database (the workflows name it). */
