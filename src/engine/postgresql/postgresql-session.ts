@@ -380,10 +380,17 @@ export class PostgresqlSession implements Session {
     if (range?.to !== undefined)
       conditions.push(`${quoteName(range.column)} < ${integerText(range.to)}`);
     const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
-    const select = columns
-      .map((column, index) => selectExpression(quoteName(column.name), kinds[index] ?? 'text'))
-      .join(', ');
-    const sql = `SELECT ${select} FROM ONLY ${quoteQualified(table.name)}${where}`;
+    // The server writes each row's tuple: every value as its text in a string literal
+    // (quote_nullable: quotes doubled, E'' with a backslash, NULL unquoted), which the
+    // column's input function reads back to the same value, as COPY's text does. Half the
+    // dump's time went into turning values into literals here, value by value.
+    const tuple = columns
+      .map(
+        (column, index) =>
+          `pg_catalog.quote_nullable(${selectExpression(quoteName(column.name), kinds[index] ?? 'text')})`,
+      )
+      .join(` || ', ' || `);
+    const sql = `SELECT '(' || ${tuple} || ')' FROM ONLY ${quoteQualified(table.name)}${where}`;
     const head = postgresqlDialect.insertStatement(
       table.name,
       columns.map((column) => column.name),
@@ -404,7 +411,7 @@ export class PostgresqlSession implements Session {
       `reading rows of ${quoteQualified(table.name)}`,
     )) {
       for (const row of rows) {
-        const tuple = `(${toLiterals(row, kinds).join(', ')})`;
+        const tuple = row[0] ?? '';
         if (values.length > 0 && bytes + tuple.length > limit) yield chunk();
         values.push(tuple);
         bytes += tuple.length + 2;
