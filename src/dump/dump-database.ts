@@ -22,6 +22,7 @@ import {
   type Engine,
   type KeyRange,
   type ObjectDefinition,
+  type SchemaFilter,
   type Session,
   type SnapshotPosition,
   type TableDescription,
@@ -61,6 +62,8 @@ export interface DumpOptions {
   readonly databases: readonly string[];
   /** Every database but the server's own (mysql, information_schema, performance_schema, sys). */
   readonly allDatabases: boolean;
+  /** PostgreSQL: only the objects of these schemas (`database.schemas`); omitted: every one but the server's own. */
+  readonly schemas?: readonly string[] | undefined;
   /** Shell patterns of table names to keep (none = all) and to leave out. */
   readonly only: readonly string[];
   readonly exclude: readonly string[];
@@ -593,13 +596,14 @@ async function planDatabase(
 ): Promise<PlannedDatabase> {
   const { dialect } = engine;
   const { dump } = engine.script;
-  const inventory = await session.listObjects(database);
+  const filter: SchemaFilter = { schemas: options.schemas };
+  const inventory = await session.listObjects(database, filter);
   // With the database as the default, SHOW CREATE VIEW leaves it out of the names it
   // writes (as mariadb-dump relies on), so the dump loads under another name too.
   await session.execute(engine.script.admin.useDatabase(database));
   const keep = (name: string): boolean => isSelected(name, options.only, options.exclude);
-  const descriptions = await session.describeTables(database);
-  const sizes = await session.estimateTableSizes(database);
+  const descriptions = await session.describeTables(database, filter);
+  const sizes = await session.estimateTableSizes(database, filter);
   const found: Omit<PlannedTable, 'afterRows'>[] = [];
   for (const name of namesOfKind(inventory, 'table').filter(keep)) {
     const description = descriptions.get(name);

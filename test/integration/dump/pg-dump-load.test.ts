@@ -285,6 +285,40 @@ describe('dump and load of a PostgreSQL database', () => {
     ).rejects.toThrow(/a postgresql dump holds one database, not 2/);
   });
 
+  it('dumps only the schemas database.schemas names', async () => {
+    const source = await createPgTestDatabase('sbpgdump_schemas');
+    await source.exec(`
+      CREATE SCHEMA app;
+      CREATE TABLE app.kept (id integer PRIMARY KEY);
+      INSERT INTO app.kept VALUES (1), (2);
+      CREATE TABLE public.left_out (id integer);
+      INSERT INTO public.left_out VALUES (1);`);
+    const connection = await serverConnection();
+    const result = await dumpDatabase(
+      postgresqlEngine,
+      dumpOptionsForTest({
+        connection,
+        databases: [source.name],
+        schemas: ['app'],
+        dumpDir: await createTempDir('sbpgdump'),
+      }),
+    );
+    expect(result.tables).toBe(1);
+    expect(result.rows).toBe(2);
+    const text = await readFile(result.path ?? '', 'utf8');
+    expect(text).toContain('CREATE TABLE "app"."kept"');
+    expect(text).not.toContain('left_out');
+    const target = await createPgTestDatabase('sbpgdump_schemas_dst');
+    await loadDump(
+      postgresqlEngine,
+      loadOptionsForTest({ connection, path: result.path ?? '', into: target.name }),
+    );
+    expect(await target.query('SELECT id FROM app.kept ORDER BY id')).toEqual([
+      { id: '1' },
+      { id: '2' },
+    ]);
+  });
+
   it('drops what it created when a load fails part way, and leaves no marker', async () => {
     const source = await sourceDatabase();
     const connection = await serverConnection();
