@@ -763,7 +763,8 @@ export interface Engine {
   /** The table a config's category entry means (PostgreSQL: `items` is `public.items`). */
   readonly tableNamed: (configName: string) => string;
   /**
-   * True for an object that every new database holds (PostgreSQL: the schema `public`): it
+   * True for an object that every new database holds (PostgreSQL: the schema `public`, the
+   * extension `plpgsql`; MariaDB: none): it
    * does not make a database non-empty, and dropping what a failed load created leaves it.
    */
   readonly isBuiltIn: (object: ObjectRef) => boolean;
