@@ -1723,6 +1723,14 @@ async function main() {
     const { runDumpSuite } = await import('./dump.mjs');
     return runDumpSuite();
   }
+  // So does the PostgreSQL dump suite (bench/pgdump.mjs): BENCH_ONLY=pgdump or --suite pgdump.
+  if (
+    process.env.BENCH_ONLY === 'pgdump' ||
+    (suite !== -1 && process.argv[suite + 1] === 'pgdump')
+  ) {
+    const { runPgDumpSuite } = await import('./pgdump.mjs');
+    return runPgDumpSuite();
+  }
   // So does the user-data disk suite (bench/userdata.mjs): BENCH_ONLY=userdata or --suite userdata.
   if (
     process.env.BENCH_ONLY === 'userdata' ||

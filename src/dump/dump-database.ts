@@ -18,11 +18,11 @@ import {
   objectsOfKind,
   type ObjectKind,
   type ConnectionOptions,
-  type CreationContext,
   type DumpScript,
   type Engine,
   type KeyRange,
   type ObjectDefinition,
+  type SchemaFilter,
   type Session,
   type SnapshotPosition,
   type TableDescription,
@@ -62,6 +62,8 @@ export interface DumpOptions {
   readonly databases: readonly string[];
   /** Every database but the server's own (mysql, information_schema, performance_schema, sys). */
   readonly allDatabases: boolean;
+  /** PostgreSQL: only the objects of these schemas (`database.schemas`); omitted: every one but the server's own. */
+  readonly schemas?: readonly string[] | undefined;
   /** Shell patterns of table names to keep (none = all) and to leave out. */
   readonly only: readonly string[];
   readonly exclude: readonly string[];
@@ -106,16 +108,23 @@ export interface DumpResult {
   readonly position: SnapshotPosition | undefined;
 }
 
-/** One database as planned: its tables and their definitions, and its other objects. */
+/** One database as planned: its tables and their definitions, and its other objects as SQL. */
 interface PlannedDatabase {
   readonly name: string;
   readonly tables: readonly PlannedTable[];
-  /** Each sequence's definition and the statement that sets its state (none when unreadable). */
-  readonly sequences: readonly { definition: ObjectDefinition; state: string | undefined }[];
-  /** Views in an order where each comes after those it uses, then routines, triggers, events. */
-  readonly objects: readonly ObjectDefinition[];
-  /** The client character set and collation each object of {@link objects} was created under. */
-  readonly creation: ReadonlyMap<ObjectDefinition, CreationContext>;
+  /**
+   * The objects whose kinds the engine creates before tables (PostgreSQL: extensions,
+   * schemas, types, domains, routines, sequences), each sequence with its state.
+   */
+  readonly leadingSql: string;
+  /** Sequences of an engine that creates them after the tables (MariaDB), with their state. */
+  readonly sequencesSql: string;
+  /**
+   * The objects of the kinds after tables, created after the rows: views in an order where
+   * each comes after those it uses, then the other kinds in the engine's order (PostgreSQL:
+   * foreign keys, materialized views, triggers, policies; MariaDB: routines, triggers, events).
+   */
+  readonly objectsSql: string;
   /** `ALTER DATABASE …` giving the current database this one's default character set and collation. */
   readonly defaultsSql: string;
 }
@@ -123,17 +132,23 @@ interface PlannedDatabase {
 interface PlannedTable {
   readonly database: string;
   readonly description: TableDescription;
-  /** Its `CREATE TABLE`; without the secondary keys of {@link addKeys}. */
+  /** Its `CREATE TABLE`; without the secondary keys that {@link afterRows} adds. */
   readonly definition: ObjectDefinition;
-  /** `ALTER TABLE ... ADD KEY ...;` to run after the rows (see deferred-keys.ts), or empty. */
-  readonly addKeys: string;
+  /**
+   * Statements to run after the rows, or empty: the secondary keys left out of the CREATE
+   * (see deferred-keys.ts), the definition's `after` statements (PostgreSQL: constraints,
+   * indexes, comments, row-level security), and the state of its identity sequences.
+   */
+  readonly afterRows: string;
   readonly estimatedRows: number;
   /** The server's estimate of the table's data size (`DATA_LENGTH`), in bytes. */
   readonly estimatedBytes: number;
-  /** Storage engine, lower case (e.g. `innodb`). */
+  /** Storage engine or access method, lower case (e.g. `innodb`, `heap`). */
   readonly engine: string;
   /** Read at the shared snapshot's instant (see TableSizeEstimate.transactional). */
   readonly transactional: boolean;
+  /** Its secondary keys may be added after its rows (see TableSizeEstimate.keysDeferrable). */
+  readonly keysDeferrable: boolean;
 }
 
 /** A unit of reading: a whole table, or one key range of it. */
@@ -156,28 +171,30 @@ export async function dumpDatabase(engine: Engine, options: DumpOptions): Promis
   let coordinator: Session | undefined;
   let cleanup: (() => Promise<void>) | undefined;
   try {
-    const first = await engine.openSession({ ...options.connection, database: undefined });
+    const databases = await resolveDatabases(engine, options);
+    if (databases.length > 1 && engine.script.dump.useDatabase === undefined)
+      throw new UsageError(
+        `a ${engine.name} dump holds one database, not ${String(databases.length)} (${databases.join(', ')})`,
+        { hint: 'Dump each database on its own: --databases NAME.' },
+      );
+    // A dump of one database reads it over sessions connected to it (a PostgreSQL session
+    // reads only the database it connected to); one of several switches between them.
+    const connection: ConnectionOptions = {
+      ...options.connection,
+      database: databases.length === 1 ? databases[0] : undefined,
+    };
+    const first = await engine.openSession(connection);
     sessions.push(first);
-    const databases = await resolveDatabases(first, options);
     let threads = Math.max(1, Math.floor(options.threads));
     let consistent = true;
     let position: SnapshotPosition | undefined;
     if (threads > 1) {
-      coordinator = await engine.openSession({ ...options.connection, database: undefined });
-      while (sessions.length < threads)
-        sessions.push(await engine.openSession({ ...options.connection, database: undefined }));
-      if (await coordinator.blockCommits()) {
-        try {
-          // Commits wait while every reader starts its transaction: all see one instant.
-          for (const session of sessions) await session.startConsistentSnapshot();
-          position = await coordinator.readSnapshotPosition();
-        } finally {
-          await coordinator.releaseCommits();
-        }
-      } else {
-        logger.warn(
-          'the account lacks the RELOAD privilege needed to share one snapshot between connections: reading with one connection (slower, still consistent)',
-        );
+      coordinator = await engine.openSession(connection);
+      while (sessions.length < threads) sessions.push(await engine.openSession(connection));
+      const shared = await coordinator.startSharedSnapshot(sessions);
+      if (shared.shared) position = shared.position;
+      else {
+        logger.warn(`${shared.reason}: reading with one connection (slower, still consistent)`);
         for (const extra of sessions.splice(1)) await extra.close();
         threads = 1;
       }
@@ -313,10 +330,7 @@ export async function dumpDatabase(engine: Engine, options: DumpOptions): Promis
       },
     );
   } finally {
-    if (coordinator !== undefined) {
-      await coordinator.releaseCommits().catch(() => undefined);
-      await coordinator.close();
-    }
+    if (coordinator !== undefined) await coordinator.close();
     for (const session of sessions) await session.close();
   }
 }
@@ -351,20 +365,21 @@ async function writeSingleFile(
     );
     const tableRows: Record<string, number> = {};
     for (const database of plan) {
-      if (context.multiple) await output.write(context.script.useDatabase(database.name, true));
+      if (context.multiple)
+        await output.write(context.script.useDatabase?.(database.name, true) ?? '');
       await output.write(structureSql(context.script, database));
       const items = context.items.filter((item) => item.table.database === database.name);
       await readItems(context, items, async (_item, chunk, release) =>
         output.write(chunk, release),
       );
-      await output.write(addKeysSql(database));
+      await output.write(afterRowsSql(database));
       for (const table of database.tables) {
         tableRows[`${database.name}.${table.description.name}`] = context.tracker.rowsOf(
           table.database,
           table.description.name,
         );
       }
-      await output.write(objectsSql(context.script, database));
+      await output.write(database.objectsSql);
     }
     const marker: DumpEndMarker = {
       rows: Object.values(tableRows).reduce((sum, rows) => sum + rows, 0),
@@ -408,7 +423,8 @@ async function writeDirectory(
       await output.write(
         fileStart(context.script, context.header, `${file.kind} of ${file.database}`),
       );
-      if (context.multiple) await output.write(context.script.useDatabase(file.database, false));
+      if (context.multiple)
+        await output.write(context.script.useDatabase?.(file.database, false) ?? '');
       const rows = await produce(output);
       await output.write(`${FILE_END_MARKER}\n`);
       const result = await output.finish();
@@ -421,6 +437,18 @@ async function writeDirectory(
   };
   for (const database of plan) {
     const prefix = safeFilePart(database.name);
+    if (database.leadingSql !== '') {
+      files.push(
+        await writeOne(
+          `${prefix}-definitions${extension}`,
+          { kind: 'schema', database: database.name },
+          async (output) => {
+            await output.write(database.leadingSql);
+            return 0;
+          },
+        ),
+      );
+    }
     for (const table of database.tables) {
       files.push(
         await writeOne(
@@ -433,13 +461,13 @@ async function writeDirectory(
         ),
       );
     }
-    if (database.sequences.length > 0) {
+    if (database.sequencesSql !== '') {
       files.push(
         await writeOne(
           `${prefix}-sequences${extension}`,
           { kind: 'schema', database: database.name },
           async (output) => {
-            await output.write(sequencesSql(context.script, database));
+            await output.write(database.sequencesSql);
             return 0;
           },
         ),
@@ -464,9 +492,7 @@ async function writeDirectory(
         { kind: 'objects', database: database.name },
         async (output) => {
           // The database's defaults before its routines, which record its collation.
-          await output.write(
-            database.defaultsSql + addKeysSql(database) + objectsSql(context.script, database),
-          );
+          await output.write(database.defaultsSql + afterRowsSql(database) + database.objectsSql);
           return 0;
         },
       ),
@@ -545,10 +571,15 @@ async function readItems(
   });
 }
 
-async function resolveDatabases(session: Session, options: DumpOptions): Promise<string[]> {
+async function resolveDatabases(engine: Engine, options: DumpOptions): Promise<string[]> {
   if (options.allDatabases) {
-    const names = await session.listDatabases();
-    return names.filter((name) => !SYSTEM_DATABASES.includes(name.toLowerCase()));
+    const session = await engine.openSession({ ...options.connection, database: undefined });
+    try {
+      const names = await session.listDatabases();
+      return names.filter((name) => !SYSTEM_DATABASES.includes(name.toLowerCase()));
+    } finally {
+      await session.close();
+    }
   }
   if (options.databases.length === 0)
     throw new UsageError('no database to dump', {
@@ -565,72 +596,110 @@ async function planDatabase(
 ): Promise<PlannedDatabase> {
   const { dialect } = engine;
   const { dump } = engine.script;
-  const inventory = await session.listObjects(database);
+  const filter: SchemaFilter = { schemas: options.schemas };
+  const inventory = await session.listObjects(database, filter);
   // With the database as the default, SHOW CREATE VIEW leaves it out of the names it
   // writes (as mariadb-dump relies on), so the dump loads under another name too.
   await session.execute(engine.script.admin.useDatabase(database));
   const keep = (name: string): boolean => isSelected(name, options.only, options.exclude);
-  const descriptions = await session.describeTables(database);
-  const sizes = await session.estimateTableSizes(database);
-  const found: Omit<PlannedTable, 'addKeys'>[] = [];
+  const descriptions = await session.describeTables(database, filter);
+  const sizes = await session.estimateTableSizes(database, filter);
+  const found: Omit<PlannedTable, 'afterRows'>[] = [];
   for (const name of namesOfKind(inventory, 'table').filter(keep)) {
     const description = descriptions.get(name);
     if (description === undefined) continue;
+    const size = sizes.get(name);
     found.push({
       database,
       description,
       definition: await session.showCreate(database, 'table', name),
-      estimatedRows: sizes.get(name)?.rows ?? 0,
-      estimatedBytes: sizes.get(name)?.bytes ?? 0,
-      engine: sizes.get(name)?.engine.toLowerCase() ?? '',
-      transactional: sizes.get(name)?.transactional ?? true,
+      estimatedRows: size?.rows ?? 0,
+      estimatedBytes: size?.bytes ?? 0,
+      engine: size?.engine.toLowerCase() ?? '',
+      transactional: size?.transactional ?? true,
+      keysDeferrable: size?.keysDeferrable ?? false,
     });
   }
   const referenced = dump.referencedTables(found.map((table) => table.definition.sql));
-  const tables = found.map((table): PlannedTable => {
+  const tables: PlannedTable[] = [];
+  for (const table of found) {
     const deferred =
-      table.engine === 'innodb' &&
+      table.keysDeferrable &&
       !referenced.has(table.description.name) &&
       rangeColumn(table, options.chunkRows) !== undefined
         ? dump.deferSecondaryKeys(table.description.name, table.definition.sql)
         : undefined;
-    if (deferred === undefined) return { ...table, addKeys: '' };
-    return {
+    const statements = [
+      ...(deferred === undefined ? [] : [deferred.addKeys]),
+      ...dump.afterRows(table.definition),
+    ];
+    // The identity sequences' states, read at the snapshot: new rows do not reuse a value.
+    for (const column of table.description.columns) {
+      if (column.identitySequence === undefined) continue;
+      const state = await session.readSequenceState(database, column.identitySequence);
+      if (state !== undefined)
+        statements.push(dialect.sequenceStateStatement(column.identitySequence, state));
+    }
+    tables.push({
       ...table,
-      definition: { ...table.definition, sql: deferred.create },
-      addKeys: dialect.statementLine(deferred.addKeys),
-    };
-  });
-  const sequences = [];
-  for (const name of namesOfKind(inventory, 'sequence').filter(keep)) {
-    const state = await session.readSequenceState(database, name);
-    sequences.push({
-      definition: await session.showCreate(database, 'sequence', name),
-      // The same statement as a snapshot's sequence file: the next value handed out is the
-      // one the source would have handed out next.
-      state: state === undefined ? undefined : dialect.sequenceStateStatement(name, state),
+      definition:
+        deferred === undefined ? table.definition : { ...table.definition, sql: deferred.create },
+      afterRows: statements.map((statement) => dialect.statementLine(statement)).join(''),
     });
   }
-  const views: ObjectDefinition[] = [];
-  for (const name of namesOfKind(inventory, 'view').filter(keep))
-    views.push(await session.showCreate(database, 'view', name));
-  const objects: ObjectDefinition[] = [...orderViews(dump, views)];
   const keptTables = new Set(tables.map((table) => table.description.name));
-  // Tables and sequences are in the structure part, views above; the rest in kind order.
-  for (const kind of engine.objectKinds.filter((other) => !DUMPED_FIRST.has(other))) {
+  const tableAt = engine.objectKinds.indexOf('table');
+  const sequenceSql = async (name: string): Promise<string> => {
+    const state = await session.readSequenceState(database, name);
+    const definition = await session.showCreate(database, 'sequence', name);
+    return (
+      dump.replaceStructure(definition) +
+      // The same statement as a snapshot's sequence file: the next value handed out is the
+      // one the source would have handed out next.
+      (state === undefined
+        ? ''
+        : dialect.statementLine(dialect.sequenceStateStatement(name, state)))
+    );
+  };
+  const objectSql = async (kind: ObjectKind, name: string): Promise<string> => {
+    const definition = await session.showCreate(database, kind, name);
+    return dump.replayableObject(definition, dialect.creationContext(definition));
+  };
+  let leadingSql = '';
+  let sequencesSql = '';
+  let objectsSql = '';
+  for (const [index, kind] of engine.objectKinds.entries()) {
+    if (kind === 'table') continue;
+    // Sequences are created before the rows wherever their kind stands (a default takes from one).
+    if (kind === 'sequence') {
+      for (const name of namesOfKind(inventory, 'sequence').filter(keep)) {
+        if (index < tableAt) leadingSql += await sequenceSql(name);
+        else sequencesSql += await sequenceSql(name);
+      }
+      continue;
+    }
+    // Views and materialized views in one order, each after those it selects from.
+    if (kind === 'materialized-view') continue;
+    if (kind === 'view') {
+      const views: ObjectDefinition[] = [];
+      for (const viewKind of ['view', 'materialized-view'] as const)
+        for (const name of namesOfKind(inventory, viewKind).filter(keep))
+          views.push(await session.showCreate(database, viewKind, name));
+      for (const view of orderViews(dump, views))
+        objectsSql += dump.replayableObject(view, dialect.creationContext(view));
+      continue;
+    }
     for (const object of objectsOfKind(inventory, kind)) {
+      // What belongs to a table goes where it goes.
       if (object.table !== undefined && !keptTables.has(object.table)) continue;
-      objects.push(await session.showCreate(database, kind, object.name));
+      if (index < tableAt) leadingSql += await objectSql(kind, object.name);
+      else objectsSql += await objectSql(kind, object.name);
     }
   }
-  const creation = new Map(objects.map((object) => [object, dialect.creationContext(object)]));
   const defaults = dialect.databaseDefaultsStatement(await session.readDatabaseDefaults(database));
   const defaultsSql = defaults === undefined ? '' : dialect.statementLine(defaults);
-  return { name: database, tables, sequences, objects, creation, defaultsSql };
+  return { name: database, tables, leadingSql, sequencesSql, objectsSql, defaultsSql };
 }
-
-/** The kinds a dump writes before the others: tables and sequences, then views in their own order. */
-const DUMPED_FIRST: ReadonlySet<ObjectKind> = new Set(['table', 'sequence', 'view']);
 
 /** Views after the views they name (by their quoted name in the definition), else by name. */
 function orderViews(dump: DumpScript, views: readonly ObjectDefinition[]): ObjectDefinition[] {
@@ -674,7 +743,7 @@ const CHUNK_BYTES = 64 * 1024 * 1024;
  * big enough to share out; undefined when it is read whole.
  */
 function rangeColumn(
-  table: Omit<PlannedTable, 'addKeys'>,
+  table: Omit<PlannedTable, 'afterRows'>,
   chunkRows: number,
 ): TableDescription['columns'][number] | undefined {
   const big = table.estimatedRows > chunkRows * 1.5 || table.estimatedBytes > CHUNK_BYTES * 1.5;
@@ -746,38 +815,20 @@ function fileStart(script: DumpScript, header: DumpHeader, note: string): string
   return `${HEADER_PREFIX}${JSON.stringify(header)}\n-- ${escapeCommentText(note)}\n${script.preamble}\n\n`;
 }
 
-function sequencesSql(script: DumpScript, database: PlannedDatabase): string {
-  let text = '';
-  for (const { definition, state } of database.sequences) {
-    text += script.replaceStructure(definition);
-    if (state !== undefined) text += `${state};\n`;
-  }
-  return text;
-}
-
-/** The database's defaults, every table's structure, then the sequences. */
+/** The database's defaults, the objects created before tables, every table's structure, then the sequences. */
 function structureSql(script: DumpScript, database: PlannedDatabase): string {
   return (
     database.defaultsSql +
+    database.leadingSql +
     database.tables.map((table) => script.replaceStructure(table.definition)).join('') +
-    sequencesSql(script, database) +
+    database.sequencesSql +
     '\n'
   );
 }
 
-/** The secondary keys that were left out of the tables' `CREATE TABLE`, added back after the rows. */
-function addKeysSql(database: PlannedDatabase): string {
-  return database.tables.map((table) => table.addKeys).join('');
-}
-
-/**
- * Views, routines, triggers and events, each with the client character set, collation,
- * sql_mode and time zone it was made under.
- */
-function objectsSql(script: DumpScript, database: PlannedDatabase): string {
-  return database.objects
-    .map((definition) => script.replayableObject(definition, database.creation.get(definition)))
-    .join('');
+/** What completes the tables after their rows: deferred keys, `after` statements, identity states. */
+function afterRowsSql(database: PlannedDatabase): string {
+  return database.tables.map((table) => table.afterRows).join('');
 }
 
 function checkAborted(signal: AbortSignal | undefined): void {

@@ -13,8 +13,10 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, Readable, type Duplex } from 'node:stream';
 import {
+  isNewDatabaseObject,
   listObjectsOf,
   namesOfKind,
+  objectsOfKind,
   standaloneObjects,
   type AdminStatements,
   type ConnectionOptions,
@@ -121,13 +123,27 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
 
   const threads = Math.max(1, Math.floor(options.threads));
   const sessions: Session[] = [];
+  let admin: Session | undefined;
   const created: string[] = [];
   const emptied: string[] = [];
   const marked: string[] = [];
   const tracker = new ProgressTracker(header.tables, header.rowsEstimate, options.onProgress);
+  // Work on one target over a session of its own: a PostgreSQL session sees and changes only
+  // the database it connected to.
+  const inTarget = async (target: string, work: (session: Session) => Promise<void>) => {
+    const session = await engine.openSession({ ...options.connection, database: target });
+    try {
+      await work(session);
+    } finally {
+      await session.close();
+    }
+  };
   try {
-    const admin = await engine.openSession({ ...options.connection, database: undefined });
-    sessions.push(admin);
+    // Creates the targets: connected to none of them.
+    admin = await engine.openSession({
+      ...options.connection,
+      database: engine.script.admin.adminDatabase,
+    });
     const existing = new Set(await admin.listDatabases());
     for (const target of targets) {
       if (!existing.has(target)) {
@@ -136,9 +152,15 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         continue;
       }
       const inventory = await listObjectsOf(engine, options.connection, target);
-      if (hasIncompleteMarker(namesOfKind(inventory, 'table')) && !options.force)
+      if (
+        hasIncompleteMarker(namesOfKind(inventory, 'table').map(unqualified(engine))) &&
+        !options.force
+      )
         throw incompleteTargetError(target, 'load');
-      const count = standaloneObjects(inventory).length;
+      // What every new database holds (PostgreSQL's schema public) does not count.
+      const count = standaloneObjects(inventory).filter(
+        (object) => !isNewDatabaseObject(engine, object),
+      ).length;
       if (count > 0 && !options.force)
         throw new UsageError(`the database ${target} is not empty (${String(count)} objects)`, {
           hint: 'Load into a new or empty database (--into NAME), or pass --force to replace its tables.',
@@ -148,10 +170,12 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     // Until the load has finished, every target says so: a load killed part way leaves the
     // marker, and the next load or restore refuses the target without --force.
     for (const target of targets) {
-      await markIncomplete(admin, engine.script.admin, target, `load of ${options.path}`);
+      await inTarget(target, (session) =>
+        markIncomplete(session, engine.script.admin, target, `load of ${options.path}`),
+      );
       marked.push(target);
     }
-    await admin.execute(engine.script.admin.useDatabase(targets[0] ?? ''));
+    // Every loader starts in the first target (a dump of several switches them with USE).
     while (sessions.length < threads) {
       sessions.push(
         await engine.openSession({ ...options.connection, database: targets[0] ?? '' }),
@@ -189,7 +213,11 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         );
       compareCounts(counts, marker.tables, options.path, multiple ? undefined : targets[0]);
     }
-    for (const target of targets) await clearIncompleteMarker(admin, engine.script.admin, target);
+    for (const session of sessions.splice(0)) await session.close();
+    for (const target of targets)
+      await inTarget(target, (session) =>
+        clearIncompleteMarker(session, engine.script.admin, target),
+      );
     tracker.allTablesDone();
     tracker.finish();
     return {
@@ -200,9 +228,10 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
       seconds: (Date.now() - started) / 1000,
     };
   } catch (error) {
-    // The loaders first: an open statement of theirs would hold the locks the drops need.
-    for (const session of sessions.splice(1)) await session.close();
-    await rollBack(sessions[0], engine.script.admin, created, emptied, options.logger);
+    // The loaders first: an open statement of theirs would hold the locks the drops need (and
+    // PostgreSQL drops no database that a session is connected to).
+    for (const session of sessions.splice(0)) await session.close();
+    await rollBack(engine, admin, options.connection, created, emptied, options.logger);
     // A target loaded over (--force) is not rolled back: it keeps the marker.
     const forced = marked.filter((name) => !created.includes(name) && !emptied.includes(name));
     if (forced.length > 0)
@@ -216,25 +245,50 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     );
   } finally {
     for (const session of sessions) await session.close();
+    await admin?.close();
   }
+}
+
+/**
+ * The marker's name as {@link hasIncompleteMarker} looks for it: the engine names it in its
+ * default schema (PostgreSQL: `public._schema_backup_restore_incomplete`).
+ */
+function unqualified(engine: Engine): (table: string) => string {
+  const marker = engine.tableNamed(INCOMPLETE_MARKER);
+  return (table) => (table === marker ? INCOMPLETE_MARKER : table);
 }
 
 /** Drops what a failed load created: whole databases it made, the objects of ones that were empty. */
 async function rollBack(
+  engine: Engine,
   session: Session | undefined,
-  admin: AdminStatements,
+  connection: ConnectionOptions,
   created: readonly string[],
   emptied: readonly string[],
   logger: Logger,
 ): Promise<void> {
   if (session === undefined) return;
+  const admin: AdminStatements = engine.script.admin;
   try {
     for (const name of created) await session.execute(admin.dropDatabase(name));
     for (const name of emptied) {
-      // What the load created, last created first (a view before the tables it selects from).
-      const inventory = await session.listObjects(name);
-      for (const object of standaloneObjects(inventory).reverse())
-        await session.execute(admin.dropObject(name, object.kind, object.name, true));
+      const target = await engine.openSession({ ...connection, database: name });
+      try {
+        const inventory = await target.listObjects(name);
+        // Foreign keys first (PostgreSQL: a table they reference then drops), then what the
+        // load created, last created first (a view before the tables it selects from); not
+        // what every new database holds.
+        const drops = [
+          ...objectsOfKind(inventory, 'foreign-keys'),
+          ...standaloneObjects(inventory)
+            .filter((object) => !isNewDatabaseObject(engine, object))
+            .reverse(),
+        ];
+        for (const object of drops)
+          await target.execute(admin.dropObject(name, object.kind, object.name, true));
+      } finally {
+        await target.close();
+      }
     }
   } catch (error) {
     logger.error(

@@ -243,6 +243,13 @@ export interface InsertReadOptions {
   readonly statementBytes?: number | undefined;
 }
 
+/** What {@link Session.startSharedSnapshot} did. */
+export type SharedSnapshot =
+  /** Every reader sees one instant; `position` is where the server stood at it. */
+  | { readonly shared: true; readonly position: SnapshotPosition | undefined }
+  /** Not shared (no reader started a snapshot): why, for a warning. */
+  | { readonly shared: false; readonly reason: string };
+
 /** Where the server's binary log stood at a snapshot, as far as the server says. */
 export interface SnapshotPosition {
   readonly binlogFile?: string | undefined;
@@ -263,6 +270,13 @@ export interface TableSizeEstimate {
    * storage engine by name.
    */
   readonly transactional: boolean;
+  /**
+   * Whether a dump may leave the table's secondary keys out of its CREATE TABLE and add them
+   * after its rows ({@link DumpScript.deferSecondaryKeys}; MariaDB: InnoDB tables, which
+   * load faster so). PostgreSQL: false, as its tables' `after` statements (indexes and
+   * constraints) come after the rows anyway.
+   */
+  readonly keysDeferrable: boolean;
 }
 
 /**
@@ -322,8 +336,8 @@ export interface Session {
   /**
    * The id of this session's snapshot (after {@link startConsistentSnapshot}), for
    * {@link importSnapshot} of other sessions; valid while this transaction is open.
-   * PostgreSQL (`pg_export_snapshot()`); engines without it share a snapshot by
-   * {@link blockCommits} instead.
+   * PostgreSQL (`pg_export_snapshot()`); other engines share a snapshot by
+   * {@link startSharedSnapshot} only.
    */
   exportSnapshot?(): Promise<string>;
   /** Starts a consistent snapshot that sees exactly what the session that exported `id` sees. */
@@ -382,13 +396,15 @@ export interface Session {
     filter?: SchemaFilter,
   ): Promise<ReadonlyMap<string, TableSizeEstimate>>;
   /**
-   * Blocks commits server-wide (MariaDB `BACKUP STAGE BLOCK_COMMIT`, MySQL `FLUSH TABLES WITH
-   * READ LOCK`) so that other sessions can start snapshots of one instant. Returns false,
-   * having blocked nothing, when the account lacks the privilege (RELOAD).
+   * Makes each of `readers` (other sessions of this engine to the same server; PostgreSQL:
+   * to the same database) start a consistent snapshot ({@link startConsistentSnapshot}) of
+   * one and the same instant, this session coordinating: MariaDB blocks commits while the
+   * readers start theirs (`BACKUP STAGE BLOCK_COMMIT`, MySQL `FLUSH TABLES WITH READ LOCK`);
+   * PostgreSQL exports its snapshot (`pg_export_snapshot()`) and the readers import it. This
+   * session holds no transaction afterwards. When it cannot share one (MariaDB: the account
+   * lacks RELOAD), it says why, and no reader has started a snapshot.
    */
-  blockCommits(): Promise<boolean>;
-  /** Ends what {@link blockCommits} started. */
-  releaseCommits(): Promise<void>;
+  startSharedSnapshot(readers: readonly Session[]): Promise<SharedSnapshot>;
   /** The binary log position and GTID state now; undefined when binary logging is off. */
   readSnapshotPosition(): Promise<SnapshotPosition | undefined>;
   /**
@@ -693,10 +709,23 @@ export interface DeferredKeys {
 export interface DumpScript {
   /** The session settings the rest of a dump assumes, one statement a line, no final newline. */
   readonly preamble: string;
-  /** Makes `name` the current database; creates it first when `create` (a dump of several). */
-  useDatabase(name: string, create: boolean): string;
-  /** A table's or sequence's structure: drop it if it exists, then its CREATE. */
+  /**
+   * Makes `name` the current database; creates it first when `create` (a dump of several).
+   * Undefined for an engine whose stock client cannot switch databases between statements
+   * (PostgreSQL): a dump then holds one database.
+   */
+  readonly useDatabase?: ((name: string, create: boolean) => string) | undefined;
+  /**
+   * A table's or sequence's structure: drop it if it exists, then its CREATE and those of
+   * its `after` statements that do not wait for its rows ({@link afterRows} gives the others).
+   */
   replaceStructure(definition: ObjectDefinition): string;
+  /**
+   * The `after` statements (no `;`) of a table's definition that run after its rows
+   * (PostgreSQL: keys, indexes, comments, row-level security; not CHECK constraints, which
+   * {@link replaceStructure} writes, as a table that inherits from it copies them when created).
+   */
+  afterRows(definition: ObjectDefinition): readonly string[];
   /**
    * A view, routine, trigger or event made replayable: dropped if it exists, then created
    * under the client character set, collation, sql_mode and time zone it was created under
@@ -733,7 +762,10 @@ export interface AdminStatements {
   readonly newDatabaseObjects: readonly ObjectRef[];
   /** Drops database `name`, if it exists. */
   dropDatabase(name: string): string;
-  /** Makes `name` the session's current database. */
+  /**
+   * Makes `name` the session's current database. PostgreSQL, whose sessions cannot change
+   * their database: a statement that fails unless `name` is the one it connected to.
+   */
   useDatabase(name: string): string;
   /** Drops object `name` of `kind` in `database`; only if it exists when `ifExists`. */
   dropObject(database: string, kind: ObjectKind, name: string, ifExists: boolean): string;
@@ -793,6 +825,17 @@ export interface Engine {
  */
 export function sessionDatabase(session: Session, named: string | undefined): string {
   return named !== undefined && named !== '' ? named : (session.database ?? named ?? '');
+}
+
+/**
+ * True for an object that every new database of `engine` holds (PostgreSQL: the schema
+ * `public`, the extension `plpgsql`; MariaDB: none): it does not make a database non-empty,
+ * and dropping what a failed load created leaves it.
+ */
+export function isNewDatabaseObject(engine: Engine, object: ObjectRef): boolean {
+  return engine.script.admin.newDatabaseObjects.some(
+    (made) => made.kind === object.kind && made.name === object.name,
+  );
 }
 
 /**

@@ -18,12 +18,12 @@ import {
   type ConnectionOptions,
   type Engine,
   type FileExpectation,
+  isNewDatabaseObject,
   isTableMemberKind,
   namesOfKind,
   objectsOfKind,
   standaloneObjects,
   type ObjectKind,
-  type ObjectRef,
   type ScriptStatement,
   type Session,
 } from '../engine/engine.js';
@@ -482,11 +482,9 @@ async function prepareTarget(
   const target = await engine.openSession({ ...options.connection, database: options.target });
   try {
     const inventory = await target.listObjects(options.target);
-    const isNew = (object: ObjectRef): boolean =>
-      statements.newDatabaseObjects.some(
-        (made) => made.kind === object.kind && made.name === object.name,
-      );
-    const count = standaloneObjects(inventory).filter((object) => !isNew(object)).length;
+    const count = standaloneObjects(inventory).filter(
+      (object) => !isNewDatabaseObject(engine, object),
+    ).length;
     if (count > 0 && !options.force) {
       throw new UsageError(
         `the target database ${options.target} exists and is not empty (${String(count)} objects)`,

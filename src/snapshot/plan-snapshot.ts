@@ -3,7 +3,12 @@
  * without touching anything: the same plan feeds `check`, `--dry-run` and the real run.
  */
 import type { Categories, Category } from '../config/schema.js';
-import { namesOfKind, type Engine, type ObjectKind, type SchemaInventory } from '../engine/engine.js';
+import {
+  namesOfKind,
+  type Engine,
+  type ObjectKind,
+  type SchemaInventory,
+} from '../engine/engine.js';
 import { ConfigError } from '../errors.js';
 import { fileNameForObject } from './layout.js';
 

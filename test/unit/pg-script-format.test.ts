@@ -125,4 +125,78 @@ describe('postgresqlScriptFormat', () => {
     ).toBe(true);
     expect(format.isKeyLine('CREATE INDEX t_note ON app.t USING btree (note);')).toBe(false);
   });
+
+  it('writes a dump: CHECK constraints with the CREATE, the rest of a table after its rows', () => {
+    const table = {
+      kind: 'table' as const,
+      name: 'app.parent',
+      sql: 'CREATE TABLE "app"."parent" (\n  "a" integer\n)',
+      after: [
+        'ALTER TABLE ONLY "app"."parent" ADD CONSTRAINT "parent_a_check" CHECK ((a > 0))',
+        'ALTER TABLE ONLY "app"."parent" ADD CONSTRAINT "late" CHECK ((a < 9)) NOT VALID',
+        'ALTER TABLE ONLY "app"."parent" ADD CONSTRAINT "parent_pkey" PRIMARY KEY (a)',
+      ],
+    };
+    expect(format.dump.replaceStructure(table)).toBe(
+      [
+        'DROP TABLE IF EXISTS "app"."parent" CASCADE;',
+        'CREATE TABLE "app"."parent" (\n  "a" integer\n);',
+        'ALTER TABLE ONLY "app"."parent" ADD CONSTRAINT "parent_a_check" CHECK ((a > 0));',
+        '',
+      ].join('\n'),
+    );
+    expect(format.dump.afterRows(table)).toEqual(table.after.slice(1));
+    expect(format.dump.useDatabase).toBeUndefined();
+    const view = {
+      kind: 'materialized-view' as const,
+      name: 'app.counts',
+      sql: 'CREATE MATERIALIZED VIEW "app"."counts" AS\nSELECT 1\nWITH NO DATA',
+      after: ['CREATE UNIQUE INDEX counts_one ON app.counts USING btree ("?column?")'],
+    };
+    expect(format.dump.replayableObject(view, undefined)).toBe(
+      [
+        'DROP MATERIALIZED VIEW IF EXISTS "app"."counts" CASCADE;',
+        `${view.sql};`,
+        `${view.after[0] ?? ''};`,
+        'REFRESH MATERIALIZED VIEW "app"."counts";',
+        '',
+      ].join('\n'),
+    );
+    const schema = {
+      kind: 'schema' as const,
+      name: 'app',
+      sql: 'CREATE SCHEMA IF NOT EXISTS "app"',
+    };
+    expect(format.dump.replayableObject(schema, undefined)).toBe(`${schema.sql};\n`);
+  });
+
+  it('tells which relations a view names, as pg_get_viewdef writes them', () => {
+    const sql = 'CREATE VIEW "app"."v" AS\nSELECT c.mood\n   FROM app.counts c, "Odd Schema"."T x"';
+    expect(format.dump.mentions(sql, 'app.counts')).toBe(true);
+    expect(format.dump.mentions(sql, 'app.count')).toBe(false);
+    expect(format.dump.mentions(sql, 'Odd Schema.T x')).toBe(true);
+    expect(format.dump.mentions(sql, 'app.v2')).toBe(false);
+  });
+
+  it('drops every kind of object, and checks the database a session is connected to', () => {
+    const { admin } = format;
+    expect(admin.dropObject('db', 'function', 'app.add(a integer, b integer)', true)).toBe(
+      'DROP FUNCTION IF EXISTS "app"."add"(a integer, b integer)',
+    );
+    expect(admin.dropObject('db', 'trigger', 'app.orders.touch', false)).toBe(
+      'DROP TRIGGER "touch" ON "app"."orders"',
+    );
+    expect(admin.dropObject('db', 'table', '_marker', true)).toBe(
+      'DROP TABLE IF EXISTS "public"."_marker"',
+    );
+    expect(admin.dropObject('db', 'extension', 'citext', true)).toBe(
+      'DROP EXTENSION IF EXISTS "citext"',
+    );
+    expect(admin.dropObject('db', 'foreign-keys', 'app.orders', true)).toMatch(
+      /^DO \$do\$DECLARE .*to_regclass\('"app"\."orders"'\).*DROP CONSTRAINT/s,
+    );
+    expect(admin.useDatabase("it's $do$")).toMatch(
+      /^DO \$do1\$BEGIN IF pg_catalog\.current_database\(\) <> 'it''s \$do\$' THEN RAISE EXCEPTION/,
+    );
+  });
 });

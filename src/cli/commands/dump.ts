@@ -85,6 +85,7 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
       connection: { ...connection, database: undefined },
       databases,
       allDatabases: args.allDatabases === true,
+      schemas: config.database.schemas,
       only: args.only ?? [],
       exclude: args.exclude ?? [],
       host,

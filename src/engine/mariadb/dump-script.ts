@@ -26,6 +26,8 @@ export const mariadbDumpScript: DumpScript = {
   replaceStructure(definition: ObjectDefinition): string {
     return `${dropStatement(definition)};\n${definition.sql};\n`;
   },
+  // A MariaDB CREATE says it all: nothing comes after.
+  afterRows: (definition: ObjectDefinition) => definition.after ?? [],
   replayableObject,
   mentions: (sql: string, name: string) => sql.includes(quoteIdentifier(name)),
   deferSecondaryKeys,

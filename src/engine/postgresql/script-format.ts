@@ -1,9 +1,17 @@
 /** The PostgreSQL script format as it is read back: statements, and what a file may hold. */
-import type { AdminStatements, DumpScript, FileExpectation, ScriptFormat } from '../engine.js';
+import type {
+  AdminStatements,
+  DumpScript,
+  FileExpectation,
+  ObjectDefinition,
+  ObjectKind,
+  ScriptFormat,
+} from '../engine.js';
 import { InternalError } from '../../errors.js';
 import { commentText } from '../common/comment-lines.js';
 import { qualifiedName } from './names.js';
 import { PgLexer } from './pg-lexer.js';
+import { postgresqlDialect } from './postgresql-dialect.js';
 import { readPsqlScript } from './script-reader.js';
 import { PgStatementGuard } from './statement-guard.js';
 import {
@@ -121,10 +129,6 @@ function readName(lexer: PgLexer): string {
   return second === undefined ? qualifiedName('public', first) : qualifiedName(first, second);
 }
 
-function notYet(what: string): never {
-  throw new InternalError(`PostgreSQL: ${what} is not written yet (#16)`);
-}
-
 /**
  * INSERT INTO … VALUES: its table, and where the row values start (-1 for DEFAULT VALUES), by
  * the server's reading of the text.
@@ -158,17 +162,171 @@ function valuesStart(sql: string): { table: string; at: number } | undefined {
   return undefined;
 }
 
-// TODO(#16): how a PostgreSQL dump file is written (dump/load come with the workflows).
+/** Kinds whose drop takes what depends on them along (see dropObject). */
+const CASCADED_KINDS: ReadonlySet<ObjectKind> = new Set([
+  'table',
+  'view',
+  'materialized-view',
+  'type',
+  'domain',
+]);
+
+/** The keyword of each kind in DROP, for the kinds a statement of their own drops. */
+const DROP_KEYWORD: Readonly<Partial<Record<ObjectKind, string>>> = {
+  extension: 'EXTENSION',
+  schema: 'SCHEMA',
+  type: 'TYPE',
+  domain: 'DOMAIN',
+  function: 'FUNCTION',
+  procedure: 'PROCEDURE',
+  sequence: 'SEQUENCE',
+  table: 'TABLE',
+  view: 'VIEW',
+  'materialized-view': 'MATERIALIZED VIEW',
+};
+
+/**
+ * An object's name as DROP writes it: an extension or schema whole, a routine with its
+ * argument types (`schema.name(args)`), a trigger or policy (`schema.table.name`) by its
+ * name ON its table (a table name with a dot cannot be told apart: the last dot splits).
+ */
+function dropTarget(kind: ObjectKind, name: string): string {
+  if (kind === 'extension' || kind === 'schema') return quoteIdentifier(name);
+  if (kind === 'function' || kind === 'procedure') {
+    const paren = name.indexOf('(');
+    return paren === -1
+      ? quoteQualified(name)
+      : `${quoteQualified(name.slice(0, paren))}${name.slice(paren)}`;
+  }
+  if (kind === 'trigger' || kind === 'policy') {
+    const dot = name.lastIndexOf('.');
+    return `${quoteIdentifier(name.slice(dot + 1))} ON ${quoteQualified(name.slice(0, dot))}`;
+  }
+  // A name without a schema (the incomplete marker's) is in public, as tableNamed says.
+  return quoteQualified(name.includes('.') ? name : `public.${name}`);
+}
+
+/**
+ * The statement that drops object `name` of `kind` (CASCADE: with what depends on it). A
+ * table's foreign keys (`foreign-keys`, named as their table) are its FOREIGN KEY
+ * constraints, dropped by a DO block, as their names are not in the inventory.
+ */
+function dropStatement(
+  kind: ObjectKind,
+  name: string,
+  ifExists: boolean,
+  cascade: boolean,
+): string {
+  if (kind === 'foreign-keys') {
+    const table = quoteLiteral(quoteQualified(name));
+    const tag = dollarTag(table);
+    return `DO ${tag}DECLARE r record; BEGIN
+  FOR r IN SELECT conrelid::pg_catalog.regclass AS tbl, conname FROM pg_catalog.pg_constraint
+    WHERE contype = 'f' AND conrelid = ${ifExists ? `pg_catalog.to_regclass(${table})` : `${table}::pg_catalog.regclass`} LOOP
+    EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', r.tbl, r.conname);
+  END LOOP;
+END ${tag}`;
+  }
+  const keyword =
+    DROP_KEYWORD[kind] ??
+    (kind === 'trigger' ? 'TRIGGER' : kind === 'policy' ? 'POLICY' : undefined);
+  if (keyword === undefined) throw new InternalError(`PostgreSQL has no ${kind} to drop`);
+  return `DROP ${keyword}${ifExists ? ' IF EXISTS' : ''} ${dropTarget(kind, name)}${cascade ? ' CASCADE' : ''}`;
+}
+
+/** A dollar-quote tag that does not occur in `text`. */
+function dollarTag(text: string): string {
+  let tag = '$do$';
+  for (let index = 1; text.includes(tag); index += 1) tag = `$do${String(index)}$`;
+  return tag;
+}
+
+/** Kinds a dump file drops before creating (a load with --force replaces them). */
+const REPLACED_KINDS: ReadonlySet<ObjectKind> = new Set([
+  'type',
+  'domain',
+  'function',
+  'procedure',
+  'sequence',
+  'table',
+  'view',
+  'materialized-view',
+]);
+
+/** An identifier that pg_get_viewdef writes without quotes (a keyword aside). */
+const PLAIN_IDENTIFIER = /^[a-z_][a-z0-9_$]*$/;
+
+/**
+ * Whether a view's definition (`sql`, as pg_get_viewdef writes it under an empty
+ * search_path: every name qualified, quoted where needed) names relation `name`
+ * (`schema.name`). A false match only moves a view later.
+ */
+function mentions(sql: string, name: string): boolean {
+  const dot = name.indexOf('.');
+  const parts = [name.slice(0, dot), name.slice(dot + 1)];
+  const written = [
+    parts.map(quoteIdentifier).join('.'),
+    parts.map((part) => (PLAIN_IDENTIFIER.test(part) ? part : quoteIdentifier(part))).join('.'),
+  ];
+  return written.some((text) => {
+    for (let at = sql.indexOf(text); at !== -1; at = sql.indexOf(text, at + 1)) {
+      const next = sql.charAt(at + text.length);
+      if (!/[A-Za-z0-9_$]/.test(next) && !/[A-Za-z0-9_$."]/.test(sql.charAt(at - 1))) return true;
+    }
+    return false;
+  });
+}
+
+/** `ALTER TABLE [ONLY] t ADD CONSTRAINT c CHECK (…)`, as definitions.ts writes it. */
+const CHECK_CONSTRAINT =
+  /^ALTER TABLE (?:ONLY )?(?:"(?:[^"]|"")*"\.)?"(?:[^"]|"")*" ADD CONSTRAINT "(?:[^"]|"")*" CHECK \(/;
+
+/**
+ * A table's `after` statement that a dump runs right after its CREATE, before its rows: a
+ * CHECK constraint, which a table inheriting from it (created later) must copy, and which a
+ * row passes anyway; not one NOT VALID, which older rows may break.
+ */
+function isBeforeRows(statement: string): boolean {
+  return CHECK_CONSTRAINT.test(statement) && !/\bNOT VALID$/.test(statement);
+}
+
+function statementLines(statements: readonly string[]): string {
+  return statements.map((statement) => `${statement};\n`).join('');
+}
+
+/**
+ * How a PostgreSQL dump file is written, for psql and `load` alike: one database (psql
+ * cannot switch databases between statements); each object replaced (DROP … IF EXISTS …
+ * CASCADE, then its CREATE), except extensions and schemas (CREATE … IF NOT EXISTS) and the
+ * objects of a table, which go with it; a materialized view filled (REFRESH) once created.
+ */
 const postgresqlDumpScript: DumpScript = {
-  get preamble(): string {
-    return notYet('the dump preamble');
+  preamble: postgresqlDialect.scriptPreamble.map((statement) => `${statement};`).join('\n'),
+  useDatabase: undefined,
+  replaceStructure(definition: ObjectDefinition): string {
+    const after = definition.after ?? [];
+    return statementLines([
+      dropStatement(definition.kind, definition.name, true, true),
+      definition.sql,
+      ...(definition.kind === 'table' ? after.filter(isBeforeRows) : after),
+    ]);
   },
-  useDatabase: () => notYet('a dump of several databases'),
-  replaceStructure: () => notYet('a dump'),
-  replayableObject: () => notYet('a dump'),
-  mentions: () => notYet('a dump'),
-  deferSecondaryKeys: () => notYet('a dump'),
-  referencedTables: () => notYet('a dump'),
+  afterRows: (definition: ObjectDefinition) =>
+    (definition.after ?? []).filter((statement) => !isBeforeRows(statement)),
+  replayableObject(definition: ObjectDefinition): string {
+    const statements: string[] = [];
+    if (REPLACED_KINDS.has(definition.kind))
+      statements.push(dropStatement(definition.kind, definition.name, true, true));
+    statements.push(definition.sql, ...(definition.after ?? []));
+    if (definition.kind === 'materialized-view')
+      statements.push(`REFRESH MATERIALIZED VIEW ${quoteQualified(definition.name)}`);
+    return statementLines(statements);
+  },
+  mentions,
+  // A table's indexes and constraints are its `after` statements, written after its rows.
+  deferSecondaryKeys: () => undefined,
+  // Foreign keys are objects of their own (`foreign-keys`), created after every table's rows.
+  referencedTables: () => new Set<string>(),
 };
 
 /** PostgreSQL error codes of a statement the server rolled back whole: safe to run again. */
@@ -184,36 +342,24 @@ const postgresqlAdminStatements: AdminStatements = {
     { kind: 'schema', name: 'public' },
   ],
   dropDatabase: (name: string) => `DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`,
-  // TODO(#16): a PostgreSQL session cannot change its database: the interface needs a
-  // reconnect here (Session.useDatabase, or a session per target database).
-  useDatabase: () => notYet('switching databases within a session'),
+  // A session cannot change its database: the statement checks that it is connected to it.
+  useDatabase(name: string): string {
+    const message = quoteLiteral(`this session is not connected to database ${name}`);
+    const body = `BEGIN IF pg_catalog.current_database() <> ${quoteLiteral(name)} THEN RAISE EXCEPTION ${quoteLiteral('%')}, ${message}; END IF; END`;
+    const tag = dollarTag(body);
+    return `DO ${tag}${body}${tag}`;
+  },
   dropObject(_database, kind, name, ifExists) {
-    const words: Record<string, string> = {
-      table: 'TABLE',
-      sequence: 'SEQUENCE',
-      view: 'VIEW',
-      'materialized-view': 'MATERIALIZED VIEW',
-      function: 'FUNCTION',
-      procedure: 'PROCEDURE',
-      type: 'TYPE',
-      domain: 'DOMAIN',
-    };
-    // A table's triggers, policies and foreign keys go with it; schemas and extensions stay
-    // (their files create them only when missing, and other objects may be in them).
-    if (['trigger', 'policy', 'foreign-keys', 'schema', 'extension'].includes(kind))
-      return 'SELECT 1 WHERE false';
-    const word = words[kind];
-    if (word === undefined) return notYet(`dropping a ${kind}`);
-    // A routine's name holds its argument types: `schema.name(args)`.
-    const paren = name.indexOf('(');
-    const target =
-      paren === -1
-        ? quoteQualified(name)
-        : `${quoteQualified(name.slice(0, paren))}${name.slice(paren)}`;
-    // --force drops what a snapshot creates: with what depends on it (another table's
-    // foreign keys, a partition, a view of a view, a type of a domain), re-created after.
-    const cascade = ['table', 'view', 'materialized-view', 'type', 'domain'].includes(kind);
-    return `DROP ${word}${ifExists ? ' IF EXISTS' : ''} ${target}${cascade ? ' CASCADE' : ''}`;
+    // A schema or an extension stays while anything else uses it: objects a snapshot leaves
+    // out may be in it, and its file creates it only when missing.
+    if (kind === 'schema' || kind === 'extension') {
+      const body = `BEGIN ${dropStatement(kind, name, ifExists, false)}; EXCEPTION WHEN dependent_objects_still_exist THEN NULL; END`;
+      const tag = dollarTag(body);
+      return `DO ${tag}${body}${tag}`;
+    }
+    // restore --force drops what a snapshot creates: with what depends on it (another table's
+    // foreign keys, a partition, a view of a view, a domain of a type), which it re-creates.
+    return dropStatement(kind, name, ifExists, CASCADED_KINDS.has(kind));
   },
   // TODO(#16): PostgreSQL has no session switch for foreign key checks; the restore order
   // (foreign keys after every table's rows) makes it unneeded. A no-op setting for now.

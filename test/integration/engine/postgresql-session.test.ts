@@ -161,13 +161,15 @@ describe('PostgreSQL session', () => {
       await second.endConsistentSnapshot();
       expect(await ids(first)).toEqual(['1', '2', '3']);
 
-      // The proposed interface: one call starts the snapshot of a coordinator and its readers.
-      expect(await first.startSharedSnapshot([third])).toBe(true);
+      // One call: the coordinator exports its snapshot, the readers import it, and the
+      // coordinator's transaction ends (the readers keep theirs).
+      expect(await first.startSharedSnapshot([second, third])).toMatchObject({ shared: true });
       await database.exec('INSERT INTO public.t VALUES (5)');
-      await first.endConsistentSnapshot();
+      expect(await ids(first)).toEqual(['1', '2', '3', '5']);
+      expect(await ids(second)).toEqual(['1', '2', '3']);
       expect(await ids(third)).toEqual(['1', '2', '3']);
+      await second.endConsistentSnapshot();
       await third.endConsistentSnapshot();
-      expect(await first.blockCommits()).toBe(false);
       await expect(second.importSnapshot("x'; DROP TABLE t; --")).rejects.toThrow(
         /not a snapshot id/,
       );

@@ -1,0 +1,425 @@
+/**
+ * `dump` and `load` of a PostgreSQL database (#16), against the real server: a database with
+ * every kind of object and varied values dumps, loads into a fresh database with `load` and
+ * with `psql -v ON_ERROR_STOP=1 -f`, and both compare equal to the source (every table's rows
+ * by `pg_dump --data-only`, the schema by `pg_dump --schema-only --no-owner`); parallel
+ * readers share one instant while a writer commits; a failed load leaves nothing behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { dumpDatabase } from '../../../src/dump/dump-database.js';
+import { loadDump } from '../../../src/dump/load-dump.js';
+import { postgresqlEngine } from '../../../src/engine/postgresql/postgresql-engine.js';
+import type { ConnectionOptions } from '../../../src/engine/engine.js';
+import { readIdentityFile } from '../../../src/crypto/recipients.js';
+import { PG_SCHEMA_OBJECTS } from '../../fixtures/pg-schema-objects.js';
+import { ageKeygen } from '../../helpers/age.js';
+import { dumpOptionsForTest, loadOptionsForTest } from '../../helpers/dump.js';
+import {
+  createPgTestDatabase,
+  pgConnectionTo,
+  pgDumpData,
+  pgDumpSchema,
+  postgresServer,
+  runPsql,
+} from '../../helpers/postgres.js';
+import { runCli } from '../../helpers/run-cli.js';
+import { createTempDir } from '../../helpers/temp-dir.js';
+
+/** Rows of every table of the fixture, with values that must come back exactly. */
+const ROWS = String.raw`
+INSERT INTO app.settings (id, name, value, code, mood, amount, place, span, updated_at)
+  OVERRIDING SYSTEM VALUE VALUES
+  (10, 'Alpha', 'it''s', 'C1', 'happy', 5, ROW('Main St', 123, 'ok'), '[1,5)', '2024-02-29 23:59:59.123456+05'),
+  (12, 'beta', E'back\\slash\nnew line', 'C2', 'it''s', 7, NULL, 'empty', 'infinity'),
+  (14, 'ÄÖÜ ☃', NULL, 'C3', 'sad', 2, ROW(NULL, NULL, NULL), '[10,20]', NULL);
+SELECT setval(pg_get_serial_sequence('app.settings', 'id'), 40);
+INSERT INTO public.users (login, setting_id, manager) VALUES ('root', 10, NULL), ('bob', 12, 1), ('eve', NULL, 2);
+INSERT INTO "Odd Schema"."Odd ""Table""" VALUES (1, 'select'), (NULL, NULL), (3, E'tab\there');
+INSERT INTO public.scratch SELECT g FROM generate_series(1, 50) g;
+INSERT INTO app."dotted.name" VALUES (1, 'a.b'), (2, '');
+INSERT INTO app.events VALUES (1, '2024-06-01 12:00+00', 'x'), (2, '2030-01-01 00:00+00', 'later');
+INSERT INTO app.by_list VALUES ('a', 1), ('b', 2), ('a', 3);
+INSERT INTO app.parent_plain VALUES (1);
+INSERT INTO app.child_plain VALUES (2, 'child');
+CREATE TABLE public.vals (
+  id integer PRIMARY KEY, n numeric, f float8, r real, b bytea, j json, jb jsonb, a text[],
+  t timestamptz, i interval, u uuid, ip inet, m macaddr, bits bit varying(8), p point
+);
+INSERT INTO public.vals VALUES
+  (1, 1.500, 'NaN', '-0', '\x00ff', '{"b": 1,  "a": [1, 2]}', '{"b": 1, "a": 2}', '{"x","y z",NULL}',
+   '2000-01-01 00:00+00', '1 year 2 mons 3 days 04:05:06.789', '00000000-0000-0000-0000-000000000001',
+   '10.0.0.1/8', '08:00:2b:01:02:03', B'101', '(1.5,-2)'),
+  (2, -12345678901234567890.12345678901234567890, '-Infinity', 'Infinity', '', 'null', '[]', '{}',
+   '-infinity', '-1 days', NULL, '::1', NULL, B'', NULL),
+  (3, NULL, 1.0000000000000002, 3.4028235e38, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO public.vals (id, n) SELECT g, g * 1.25 FROM generate_series(4, 3000) g;
+SELECT nextval('public.plain_seq'), nextval('public.plain_seq');
+REFRESH MATERIALIZED VIEW app.counts;
+CREATE VIEW app.top_mood AS SELECT mood FROM app.counts ORDER BY n DESC LIMIT 1;
+`;
+
+/** Connection options of the engine, to no database (the workflows name it). */
+async function serverConnection(): Promise<ConnectionOptions> {
+  const { options } = await pgConnectionTo('postgres');
+  return { ...options, database: undefined };
+}
+
+/** A database name no test has used; dropped (if a load made it) when the test finishes. */
+async function unusedDatabaseName(label: string): Promise<string> {
+  const name = `sbpgdump_${label}_${randomBytes(4).toString('hex')}`;
+  const server = await postgresServer();
+  onTestFinished(async () => {
+    const client = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+      database: 'postgres',
+    });
+    await client.connect();
+    try {
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    } finally {
+      await client.end();
+    }
+  });
+  return name;
+}
+
+async function sourceDatabase(): Promise<string> {
+  const source = await createPgTestDatabase('sbpgdump_src');
+  await source.exec(PG_SCHEMA_OBJECTS);
+  await source.exec(ROWS);
+  return source.name;
+}
+
+/** Every table's rows (pg_dump's COPY lines, sorted), without the sequences' setval lines. */
+async function tableRows(database: string): Promise<string[]> {
+  return (await pgDumpData(database)).filter((line) => !line.startsWith('next of '));
+}
+
+/** The value each sequence hands out next (pgDumpData's reading assumes an increment of 1). */
+async function nextValues(database: string): Promise<Record<string, string>> {
+  const server = await postgresServer();
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    database,
+  });
+  await client.connect();
+  try {
+    const sequences = await client.query<{ schema: string; name: string; step: string }>(
+      'SELECT schemaname AS schema, sequencename AS name, increment_by::text AS step FROM pg_catalog.pg_sequences',
+    );
+    const result: Record<string, string> = {};
+    for (const { schema, name, step } of sequences.rows) {
+      const quoted = `"${schema.replace(/"/g, '""')}"."${name.replace(/"/g, '""')}"`;
+      const state = await client.query<{ last: string; called: boolean }>(
+        `SELECT last_value::text AS last, is_called AS called FROM ${quoted}`,
+      );
+      const row = state.rows[0];
+      if (row === undefined) continue;
+      result[`${schema}.${name}`] = row.called ? String(BigInt(row.last) + BigInt(step)) : row.last;
+    }
+    return result;
+  } finally {
+    await client.end();
+  }
+}
+
+async function expectSameDatabase(copy: string, source: string): Promise<void> {
+  expect(await tableRows(copy)).toEqual(await tableRows(source));
+  expect(await nextValues(copy)).toEqual(await nextValues(source));
+  expect(await pgDumpSchema(copy)).toEqual(await pgDumpSchema(source));
+}
+
+describe('dump and load of a PostgreSQL database', () => {
+  it('round-trips every object and value through load and through psql', async () => {
+    const source = await sourceDatabase();
+    const connection = await serverConnection();
+    const result = await dumpDatabase(
+      postgresqlEngine,
+      dumpOptionsForTest({
+        connection,
+        databases: [source],
+        dumpDir: await createTempDir('sbpgdump'),
+        threads: 3,
+        // Small enough that the bigger tables are read in key ranges by several readers.
+        chunkRows: 500,
+      }),
+    );
+    expect(result.consistent).toBe(true);
+    expect(result.parallel).toBe(3);
+    expect(result.position?.walLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+    const path = result.path ?? '';
+    const text = await readFile(path, 'utf8');
+    // Restore order: extensions, schemas, …, tables, rows, their indexes, foreign keys, views.
+    const at = (needle: string): number => {
+      const index = text.indexOf(needle);
+      expect(index, needle).toBeGreaterThanOrEqual(0);
+      return index;
+    };
+    expect(at('CREATE EXTENSION')).toBeLessThan(at('CREATE SCHEMA IF NOT EXISTS "app"'));
+    expect(at('CREATE TYPE')).toBeLessThan(at('CREATE TABLE'));
+    expect(at('CREATE TABLE "public"."vals"')).toBeLessThan(at('INSERT INTO "public"."vals"'));
+    expect(at('INSERT INTO "public"."vals"')).toBeLessThan(at('CREATE INDEX settings_lower'));
+    expect(at('CREATE INDEX settings_lower')).toBeLessThan(at('FOREIGN KEY'));
+    expect(at('FOREIGN KEY')).toBeLessThan(at('CREATE VIEW'));
+    expect(at('CREATE VIEW')).toBeLessThan(at('CREATE TRIGGER'));
+    expect(at('CREATE TRIGGER')).toBeLessThan(at('CREATE POLICY'));
+
+    // load into an empty database (it holds the schema public only), then into a new one.
+    const empty = await createPgTestDatabase('sbpgdump_dst');
+    const loaded = await loadDump(
+      postgresqlEngine,
+      loadOptionsForTest({ connection, path, into: empty.name, threads: 3 }),
+    );
+    expect(loaded.rows).toBe(result.rows);
+    await expectSameDatabase(empty.name, source);
+    const fresh = await unusedDatabaseName('new');
+    await loadDump(postgresqlEngine, loadOptionsForTest({ connection, path, into: fresh }));
+    await expectSameDatabase(fresh, source);
+
+    // The stock client loads it too.
+    const viaPsql = await createPgTestDatabase('sbpgdump_psql');
+    await runPsql(viaPsql.name, path);
+    await expectSameDatabase(viaPsql.name, source);
+  });
+
+  it('dumps and loads with the CLI (database.engine: postgresql)', async () => {
+    const source = await sourceDatabase();
+    const server = await postgresServer();
+    const dir = await createTempDir('sbpgdump-cli');
+    const passwordLines: string[] = [];
+    if (server.password !== '') {
+      await writeFile(join(dir, 'password'), `${server.password}\n`, { mode: 0o600 });
+      passwordLines.push(`  password_file: ${join(dir, 'password')}`);
+    }
+    const config = join(dir, 'schema_backup.conf');
+    await writeFile(
+      config,
+      [
+        'csv2_backup_dir: backups',
+        'database:',
+        '  engine: postgresql',
+        `  name: ${source}`,
+        `  host: ${server.host}`,
+        `  port: ${String(server.port)}`,
+        `  user: ${server.user}`,
+        '  sslmode: disable',
+        ...passwordLines,
+        '',
+      ].join('\n'),
+    );
+    const path = join(dir, 'copy.sql.gz');
+    const dumped = await runCli([
+      '--config',
+      config,
+      'dump',
+      '--no-encrypt',
+      '--compress',
+      'gzip',
+      '--threads',
+      '2',
+      '-o',
+      path,
+    ]);
+    expect(dumped.code, dumped.stderr).toBe(0);
+    expect(dumped.stderr).toMatch(/dumped .*: 15 tables, \d+ rows/);
+    const target = await unusedDatabaseName('cli');
+    const loaded = await runCli(['--config', config, 'load', '--into', target, path]);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    await expectSameDatabase(target, source);
+    // Into a database that is not empty: refused, exit 2.
+    const again = await runCli(['--config', config, 'load', '--into', target, path]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/is not empty/);
+  });
+
+  it('writes and loads the directory form, compressed and encrypted', async () => {
+    const source = await sourceDatabase();
+    const connection = await serverConnection();
+    const key = ageKeygen(await createTempDir('sbpgdump-key'));
+    const result = await dumpDatabase(
+      postgresqlEngine,
+      dumpOptionsForTest({
+        connection,
+        databases: [source],
+        dumpDir: await createTempDir('sbpgdump'),
+        form: 'directory',
+        compression: 'gzip',
+        recipients: [key.recipient],
+        threads: 2,
+        chunkRows: 1000,
+      }),
+    );
+    const target = await createPgTestDatabase('sbpgdump_dir');
+    await loadDump(
+      postgresqlEngine,
+      loadOptionsForTest({
+        connection,
+        path: result.path ?? '',
+        into: target.name,
+        identities: await readIdentityFile(key.identityFile),
+      }),
+    );
+    await expectSameDatabase(target.name, source);
+  });
+
+  it('refuses a dump of several databases, which psql could not switch between', async () => {
+    await expect(
+      dumpDatabase(
+        postgresqlEngine,
+        dumpOptionsForTest({
+          connection: await serverConnection(),
+          databases: ['sbpgdump_a', 'sbpgdump_b'],
+          dumpDir: await createTempDir('sbpgdump'),
+        }),
+      ),
+    ).rejects.toThrow(/a postgresql dump holds one database, not 2/);
+  });
+
+  it('dumps only the schemas database.schemas names', async () => {
+    const source = await createPgTestDatabase('sbpgdump_schemas');
+    await source.exec(`
+      CREATE SCHEMA app;
+      CREATE TABLE app.kept (id integer PRIMARY KEY);
+      INSERT INTO app.kept VALUES (1), (2);
+      CREATE TABLE public.left_out (id integer);
+      INSERT INTO public.left_out VALUES (1);`);
+    const connection = await serverConnection();
+    const result = await dumpDatabase(
+      postgresqlEngine,
+      dumpOptionsForTest({
+        connection,
+        databases: [source.name],
+        schemas: ['app'],
+        dumpDir: await createTempDir('sbpgdump'),
+      }),
+    );
+    expect(result.tables).toBe(1);
+    expect(result.rows).toBe(2);
+    const text = await readFile(result.path ?? '', 'utf8');
+    expect(text).toContain('CREATE TABLE "app"."kept"');
+    expect(text).not.toContain('left_out');
+    const target = await createPgTestDatabase('sbpgdump_schemas_dst');
+    await loadDump(
+      postgresqlEngine,
+      loadOptionsForTest({ connection, path: result.path ?? '', into: target.name }),
+    );
+    expect(await target.query('SELECT id FROM app.kept ORDER BY id')).toEqual([
+      { id: '1' },
+      { id: '2' },
+    ]);
+  });
+
+  it('drops what it created when a load fails part way, and leaves no marker', async () => {
+    const source = await sourceDatabase();
+    const connection = await serverConnection();
+    const result = await dumpDatabase(
+      postgresqlEngine,
+      dumpOptionsForTest({
+        connection,
+        databases: [source],
+        dumpDir: await createTempDir('sbpgdump'),
+      }),
+    );
+    // A view that cannot be created: the load fails after tables, rows and foreign keys.
+    const path = result.path ?? '';
+    const text = await readFile(path, 'utf8');
+    const broken = join(await createTempDir('sbpgdump'), 'broken.sql');
+    await writeFile(
+      broken,
+      text.replace(
+        'CREATE VIEW "app"."active"',
+        'CREATE VIEW "app"."active" AS SELECT nothing FROM app.nowhere; CREATE VIEW "app"."x"',
+      ),
+    );
+    const target = await createPgTestDatabase('sbpgdump_fail');
+    await expect(
+      loadDump(
+        postgresqlEngine,
+        loadOptionsForTest({ connection, path: broken, into: target.name }),
+      ),
+    ).rejects.toThrow(/failed/);
+    const left = await target.query<{ name: string }>(
+      `SELECT n.nspname || '.' || c.relname AS name FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')`,
+    );
+    expect(left).toEqual([]);
+    const schemas = await target.query<{ nspname: string }>(
+      `SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1`,
+    );
+    expect(schemas.map((row) => row.nspname)).toEqual(['public']);
+  });
+
+  it('parallel readers see one instant while a writer commits', async () => {
+    const source = await createPgTestDatabase('sbpgdump_cons');
+    await source.exec(`
+      CREATE TABLE public.a (id integer PRIMARY KEY, amount bigint NOT NULL, pad text);
+      CREATE TABLE public.b (id integer PRIMARY KEY, amount bigint NOT NULL, pad text);
+      INSERT INTO public.a SELECT g, CASE WHEN g = 1 THEN 1000000 ELSE 0 END, repeat('p', 200) FROM generate_series(1, 20000) g;
+      INSERT INTO public.b SELECT g, 0, repeat('p', 200) FROM generate_series(1, 20000) g;
+      ANALYZE;`);
+    const server = await postgresServer();
+    const client = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+      database: source.name,
+    });
+    await client.connect();
+    const control = { running: true };
+    let transfers = 0;
+    const writing = (async () => {
+      let step = 0;
+      while (control.running) {
+        step += 1;
+        // Each transfer takes from a and gives to b in one transaction.
+        await client.query(
+          `BEGIN; UPDATE public.a SET amount = amount - 7 WHERE id = 1; UPDATE public.b SET amount = amount + 7 WHERE id = ${String(1 + (step % 20000))}; COMMIT`,
+        );
+        transfers += 1;
+      }
+    })();
+    const connection = await serverConnection();
+    try {
+      while (transfers < 20) await new Promise((resolve) => setTimeout(resolve, 10));
+      const result = await dumpDatabase(
+        postgresqlEngine,
+        dumpOptionsForTest({
+          connection,
+          databases: [source.name],
+          dumpDir: await createTempDir('sbpgdump'),
+          chunkRows: 2000,
+          threads: 3,
+        }),
+      );
+      expect(result.parallel).toBe(3);
+      const before = transfers;
+      const target = await createPgTestDatabase('sbpgdump_consdst');
+      await loadDump(
+        postgresqlEngine,
+        loadOptionsForTest({ connection, path: result.path ?? '', into: target.name }),
+      );
+      const [row] = await target.query<{ total: string }>(
+        'SELECT (SELECT sum(amount) FROM public.a) + (SELECT sum(amount) FROM public.b) AS total',
+      );
+      expect(Number(row?.total)).toBe(1000000);
+      expect(transfers).toBeGreaterThan(before - 1);
+    } finally {
+      control.running = false;
+      await writing;
+      await client.end();
+    }
+    expect(transfers).toBeGreaterThan(20);
+  });
+});
