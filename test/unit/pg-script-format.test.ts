@@ -186,11 +186,13 @@ describe('postgresqlScriptFormat', () => {
     expect(admin.dropObject('db', 'trigger', 'app.orders.touch', false)).toBe(
       'DROP TRIGGER "touch" ON "app"."orders"',
     );
+    // What depends on a table goes with it (restore --force re-creates it).
     expect(admin.dropObject('db', 'table', '_marker', true)).toBe(
-      'DROP TABLE IF EXISTS "public"."_marker"',
+      'DROP TABLE IF EXISTS "public"."_marker" CASCADE',
     );
+    // An extension (or schema) stays while anything else uses it.
     expect(admin.dropObject('db', 'extension', 'citext', true)).toBe(
-      'DROP EXTENSION IF EXISTS "citext"',
+      'DO $do$BEGIN DROP EXTENSION IF EXISTS "citext"; EXCEPTION WHEN dependent_objects_still_exist THEN NULL; END$do$',
     );
     expect(admin.dropObject('db', 'foreign-keys', 'app.orders', true)).toMatch(
       /^DO \$do\$DECLARE .*to_regclass\('"app"\."orders"'\).*DROP CONSTRAINT/s,

@@ -44,7 +44,13 @@ import { listObjects as listDefinitions, readDefinition } from './definitions.js
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
-import { literalKindOf, selectExpression, sqlLiteral, type LiteralKind } from './value-literals.js';
+import {
+  literalExpression,
+  literalKindOf,
+  selectExpression,
+  sqlLiteral,
+  type LiteralKind,
+} from './value-literals.js';
 
 /** Rows of a cursor's first round trip (and batch handed to the consumer). */
 export const ROWS_PER_BATCH = 256;
@@ -428,10 +434,7 @@ export class PostgresqlSession implements Session {
     // column's input function reads back to the same value, as COPY's text does. Half the
     // dump's time went into turning values into literals here, value by value.
     const tuple = columns
-      .map(
-        (column, index) =>
-          `pg_catalog.quote_nullable(${selectExpression(quoteName(column.name), kinds[index] ?? 'text')})`,
-      )
+      .map((column, index) => literalExpression(quoteName(column.name), kinds[index] ?? 'text'))
       .join(` || ', ' || `);
     const sql = `SELECT '(' || ${tuple} || ')' FROM ONLY ${quoteQualified(table.name)}${where}`;
     const head = postgresqlDialect.insertStatement(

@@ -76,6 +76,22 @@ export function selectExpression(quotedColumn: string, kind: LiteralKind): strin
   return quotedColumn;
 }
 
+/**
+ * The expression that makes the server write a column's value as a literal (`NULL`
+ * unquoted), for statements built server-side: what {@link sqlLiteral} writes of
+ * {@link selectExpression}'s text, but for the quoting of plain values (which loads the same).
+ * Its text is cast explicitly (`quote_nullable` of a `"char"` is ambiguous).
+ */
+export function literalExpression(quotedColumn: string, kind: LiteralKind): string {
+  let text = `(${selectExpression(quotedColumn, kind)})::pg_catalog.text`;
+  // The least interval time, which the server writes and does not read: in units, as sqlLiteral.
+  if (kind === 'interval')
+    text = `pg_catalog.regexp_replace(${text}, '(^|\\s)-2562047788:00:54\\.775808$', '\\1${LEAST_INTERVAL_UNITS}')`;
+  if (kind === 'interval-array')
+    text = `pg_catalog.regexp_replace(pg_catalog.regexp_replace(${text}, '(?<=[{,])-2562047788:00:54\\.775808(?=[,}])', '"${LEAST_INTERVAL_UNITS}"', 'g'), '(?<= )-2562047788:00:54\\.775808"', '${LEAST_INTERVAL_UNITS}"', 'g')`;
+  return `pg_catalog.quote_nullable(${text})`;
+}
+
 const INTEGER_TEXT = /^-?\d+$/;
 const NUMERIC_TEXT = /^-?\d+(?:\.\d+)?$/;
 const FLOAT_TEXT = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i;

@@ -6,6 +6,7 @@ SET search_path = '';
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 SET intervalstyle = 'postgres';
+SET lc_monetary = 'C';
 SET check_function_bodies = false;
 SET xmloption = 'content';
 SET client_min_messages = warning;
