@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BlobWriter } from '../git/blob-writer.js';
 import type { CommitResult, PushResult, Repository } from '../git/repository.js';
 import type { Logger } from '../support/logger.js';
 import { composeCommitMessage, type ObjectChange } from './commit-message.js';
@@ -59,14 +60,31 @@ export async function commitSnapshot(
   hostDir: string,
   message: string,
   git: SnapshotGitOptions,
-  options: { readonly manyFiles: boolean; readonly rollback: Rollback; readonly logger: Logger },
+  options: {
+    /** Files written in the host directory. */
+    readonly pendingFiles: number;
+    /** The blobs of those files written ahead (finished here, before the commit). */
+    readonly blobs?: BlobWriter | undefined;
+    readonly rollback: Rollback;
+    readonly logger: Logger;
+  },
 ): Promise<CommitResult | undefined> {
   try {
-    return git.commit && repository !== undefined
-      ? await repository.commitPath(hostDir, () => message, git.author, {
-          manyFiles: options.manyFiles,
-        })
-      : undefined;
+    if (!git.commit || repository === undefined) return undefined;
+    const problem = await options.blobs?.finish();
+    if (problem !== undefined)
+      options.logger.debug(`objects not written ahead (git add writes them): ${problem}`);
+    // Files whose objects `git add` still has to write: many go into one pack (bulk
+    // check-in); the objects written ahead are only found again (bulk check-in would deflate
+    // them once more).
+    const toWrite = options.pendingFiles - (options.blobs?.added ?? 0);
+    if (options.blobs !== undefined && options.blobs.added > 0)
+      options.logger.debug(
+        `${String(options.blobs.added)} git object(s) written ahead, ${String(toWrite)} left to git add`,
+      );
+    return await repository.commitPath(hostDir, () => message, git.author, {
+      manyFiles: toWrite > 100,
+    });
   } catch (error) {
     // The commit's own error is the one to report; a failing cleanup is only logged.
     try {

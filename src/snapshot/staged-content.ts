@@ -5,8 +5,8 @@
  * to a staging file as they are generated, so neither a large table nor many tables ever sit
  * whole in memory. Nothing here touches the destination.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
 import { chmod, open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -42,12 +42,14 @@ export class StagedContent {
   private pendingChars = 0;
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
-  private readonly hash = createHash('sha256');
+  /** Of a spilled content only (made when it spills: most contents never do). */
+  private hash: Hash | undefined;
   private digestValue: string | undefined;
   private spillPath: string | undefined;
   private spillHandle: FileHandle | undefined;
-  /** The staging file was closed: the content is complete. */
+  /** The content is complete (compared): nothing more may be written. */
   private closed = false;
+  private prepared: Promise<string> | undefined;
 
   /** `stagingDir` must be on the destination's file system (renamed into place from there). */
   constructor(stagingDir: string, budget: MemoryBudget = new MemoryBudget(SPILL_BYTES)) {
@@ -55,9 +57,14 @@ export class StagedContent {
     this.budget = budget;
   }
 
-  /** Appends text (UTF-8). */
-  async write(text: string): Promise<void> {
+  /** Appends text (UTF-8), or bytes already encoded (kept as they are, not copied). */
+  async write(text: string | Buffer): Promise<void> {
     if (this.closed) throw new Error('staged content written after it was compared');
+    if (typeof text !== 'string') {
+      await this.flush();
+      await this.append(text);
+      return;
+    }
     this.pending.push(text);
     this.pendingChars += text.length;
     if (this.pendingChars >= FLUSH_CHARS) await this.flush();
@@ -82,6 +89,7 @@ export class StagedContent {
   /** How `path` compares: it does not exist, holds exactly this content, or other content. */
   async compareWith(path: string): Promise<'missing' | 'same' | 'different'> {
     await this.flush();
+    this.closed = true;
     if (this.spillPath === undefined) return this.compareInMemory(path);
     // The content is complete: its staging file need not stay open (a fresh snapshot of
     // 10,000 tables held an open file for each that spilled, past a default limit of 1,024).
@@ -128,8 +136,17 @@ export class StagedContent {
    * destination's file system) and returns its path, for the caller to rename into place. `durable`: fsync it first,
    * so that a crash right after the rename cannot leave an empty file where a good one was
    * (a new file needs no fsync: at worst the next run sees it differ and writes it again).
+   *
+   * Called again, it returns the same path: a snapshot prepares each changed file as soon as
+   * it is staged (the file system work overlaps reading the next tables), and the put-in-place
+   * step only waits for it.
    */
-  async prepareForRename(mode: number, options: { durable: boolean }): Promise<string> {
+  prepareForRename(mode: number, options: { durable: boolean }): Promise<string> {
+    this.prepared ??= this.prepare(mode, options);
+    return this.prepared;
+  }
+
+  private async prepare(mode: number, options: { durable: boolean }): Promise<string> {
     await this.flush();
     if (this.spillPath !== undefined) {
       await this.closeSpill();
@@ -149,16 +166,12 @@ export class StagedContent {
     // In the staging directory, never beside the destination: a run killed here leaves
     // nothing in the host directory for a later `git add` to pick up.
     const temporary = join(this.stagingDir, `${randomBytes(8).toString('hex')}.ready`);
-    if (!options.durable) {
-      // A small new file: one synchronous call, not four thread-pool round trips.
-      writeFileSync(temporary, Buffer.concat(this.chunks), { flag: 'wx', mode });
-      this.release();
-      return temporary;
-    }
     const handle = await open(temporary, 'wx', mode);
     try {
-      await handle.writeFile(Buffer.concat(this.chunks));
-      await handle.sync();
+      await handle.writeFile(
+        this.chunks.length === 1 ? (this.chunks[0] ?? '') : Buffer.concat(this.chunks),
+      );
+      if (options.durable) await handle.sync();
     } catch (error) {
       await handle.close();
       await unlink(temporary).catch(() => undefined);
@@ -167,6 +180,16 @@ export class StagedContent {
     await handle.close();
     this.release();
     return temporary;
+  }
+
+  /**
+   * The content's bytes while they are held in memory (not spilled, not yet prepared), as
+   * the pieces they were written in; undefined otherwise. The buffers must not be changed.
+   */
+  inMemory(): readonly Buffer[] | undefined {
+    if (this.spillPath !== undefined || this.prepared !== undefined || !this.closed)
+      return undefined;
+    return this.chunks;
   }
 
   private async closeSpill(): Promise<void> {
@@ -179,6 +202,8 @@ export class StagedContent {
 
   /** Drops any staging file and the memory held. Safe to call more than once. */
   async discard(): Promise<void> {
+    // A write begun ahead finishes first: its file is then the staging directory's to remove.
+    await this.prepared?.catch(() => undefined);
     await this.spillHandle?.close().catch(() => undefined);
     this.spillHandle = undefined;
     if (this.spillPath !== undefined) await unlink(this.spillPath).catch(() => undefined);
@@ -193,7 +218,7 @@ export class StagedContent {
   }
 
   private digest(): string {
-    this.digestValue ??= this.hash.digest('hex');
+    this.digestValue ??= (this.hash ?? createHash('sha256')).digest('hex');
     return this.digestValue;
   }
 
@@ -202,6 +227,11 @@ export class StagedContent {
     const buffer = Buffer.from(this.pending.join(''), 'utf8');
     this.pending.length = 0;
     this.pendingChars = 0;
+    await this.append(buffer);
+  }
+
+  private async append(buffer: Buffer): Promise<void> {
+    if (buffer.length === 0) return;
     this.bytes += buffer.length;
     if (
       this.spillHandle === undefined &&
@@ -210,6 +240,7 @@ export class StagedContent {
       this.spillPath = join(this.stagingDir, `${randomBytes(8).toString('hex')}.part`);
       this.spillHandle = await open(this.spillPath, 'wx', 0o600);
       // Only a spilled content is compared by its hash: one held in memory is never hashed.
+      this.hash = createHash('sha256');
       for (const chunk of this.chunks) {
         this.hash.update(chunk);
         await this.spillHandle.write(chunk);
@@ -217,7 +248,7 @@ export class StagedContent {
       this.release();
     }
     if (this.spillHandle !== undefined) {
-      this.hash.update(buffer);
+      this.hash?.update(buffer);
       await this.spillHandle.write(buffer);
     } else this.chunks.push(buffer);
   }
