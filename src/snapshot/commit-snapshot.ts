@@ -62,8 +62,8 @@ export async function commitSnapshot(
   git: SnapshotGitOptions,
   options: {
     /** Files written in the host directory. */
-    readonly pendingFiles: number;
-    /** The blobs of those files written ahead (finished here, before the commit). */
+    readonly pendingFiles: readonly string[];
+    /** Their objects, written ahead (completed here, before the commit). */
     readonly blobs?: BlobWriter | undefined;
     readonly rollback: Rollback;
     readonly logger: Logger;
@@ -71,19 +71,19 @@ export async function commitSnapshot(
 ): Promise<CommitResult | undefined> {
   try {
     if (!git.commit || repository === undefined) return undefined;
-    const problem = await options.blobs?.finish();
+    const problem = await options.blobs?.complete(hostDir, options.pendingFiles);
     if (problem !== undefined)
       options.logger.debug(`objects not written ahead (git add writes them): ${problem}`);
-    // Files whose objects `git add` still has to write: many go into one pack (bulk
-    // check-in); the objects written ahead are only found again (bulk check-in would deflate
-    // them once more).
-    const toWrite = options.pendingFiles - (options.blobs?.added ?? 0);
-    if (options.blobs !== undefined && options.blobs.added > 0)
+    const ahead = options.blobs?.added ?? 0;
+    if (ahead > 0)
       options.logger.debug(
-        `${String(options.blobs.added)} git object(s) written ahead, ${String(toWrite)} left to git add`,
+        `${String(ahead)} git object(s) written by git fast-import, ${String(options.blobs?.fromDisk ?? 0)} of them read back from the disk`,
       );
+    // Files whose objects `git add` still has to write: many go into one pack (bulk
+    // check-in). Objects written ahead are only found again (bulk check-in would deflate
+    // them once more).
     return await repository.commitPath(hostDir, () => message, git.author, {
-      manyFiles: toWrite > 100,
+      manyFiles: options.pendingFiles.length - ahead > 100,
     });
   } catch (error) {
     // The commit's own error is the one to report; a failing cleanup is only logged.

@@ -71,8 +71,8 @@ export interface StagedSnapshot {
  * staged: the git objects of the commit to come ({@link BlobWriter}).
  */
 export interface BlobSink {
-  /** False when the bytes were not taken (`git add` then writes that object). */
-  add(content: readonly Buffer[]): boolean;
+  /** The bytes of `file` (in the host directory), offered; they must not be changed. */
+  offer(file: string, content: readonly Buffer[]): void;
 }
 
 export interface StagerOptions {
@@ -82,7 +82,7 @@ export interface StagerOptions {
    * dry runs, which only compare).
    */
   readonly writeAhead?: boolean | undefined;
-  /** Receives the bytes of each changed file held in memory (with `writeAhead`). */
+  /** Offered the bytes of each changed file held in memory (with `writeAhead`). */
   readonly blobs?: BlobSink | undefined;
 }
 
@@ -194,7 +194,7 @@ export class SnapshotStager implements SnapshotSink<StagedContent> {
     const replaces = existing === 'different';
     this.pending.push({ file, content, replaces });
     if (existing === 'missing') {
-      this.writeAhead(content, replaces);
+      this.writeAhead(file, content, replaces);
       return {
         change: 'added',
         structureChanged: true,
@@ -210,7 +210,7 @@ export class SnapshotStager implements SnapshotSink<StagedContent> {
         ? ((await summarizeFile(this.script, content.stagedPath ?? '')) ??
           summarizeText(this.script, ''))
         : summarizeText(this.script, small.toString('utf8'));
-    this.writeAhead(content, replaces);
+    this.writeAhead(file, content, replaces);
     return { change: 'changed', ...compareSummaries(before, after) };
   }
 
@@ -219,10 +219,10 @@ export class SnapshotStager implements SnapshotSink<StagedContent> {
    * rather than after the last table (put-in-place waits for the same write, and reports its
    * failure). Only after the file's change was summarized: preparing it frees its bytes.
    */
-  private writeAhead(content: StagedContent, replaces: boolean): void {
+  private writeAhead(file: string, content: StagedContent, replaces: boolean): void {
     if (this.options.writeAhead !== true) return;
     const bytes = content.inMemory();
-    if (bytes !== undefined) this.options.blobs?.add(bytes);
+    if (bytes !== undefined) this.options.blobs?.offer(file, bytes);
     content.prepareForRename(0o644, { durable: replaces }).catch(() => undefined);
   }
 }

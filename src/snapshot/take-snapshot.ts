@@ -339,7 +339,7 @@ async function snapshotWithSession(
     // What can still fail of the user-data copy fails before the commit, not after it.
     await userDataCopy?.prepare();
     const commit = await commitSnapshot(repository, hostDir, message, options.git, {
-      pendingFiles: pending.length,
+      pendingFiles: pending.map((write) => write.file),
       blobs,
       rollback,
       logger,
