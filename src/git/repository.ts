@@ -12,7 +12,6 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { simpleGit, GitError as SimpleGitError, type SimpleGit } from 'simple-git';
 import { createHash } from 'node:crypto';
 import { GitError, PushError } from '../errors.js';
-import { BlobWriter } from './blob-writer.js';
 import { replayCommits, type ReplayResult } from './replay-commits.js';
 import { GitCommandError, runGit } from './run-git.js';
 
@@ -565,14 +564,6 @@ export class Repository {
       blobs.set(file, id);
     }
     return result;
-  }
-
-  /**
-   * A writer of blobs ahead of a commit through one `git fast-import` process
-   * ({@link BlobWriter}); call its `finish` before the commit, and in every case.
-   */
-  openBlobWriter(): BlobWriter {
-    return new BlobWriter(this.root);
   }
 
   /** A reader of many blobs through one `git cat-file --batch` process; close it when done. */

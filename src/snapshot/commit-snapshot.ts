@@ -4,7 +4,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BlobWriter } from '../git/blob-writer.js';
 import type { CommitResult, PushResult, Repository } from '../git/repository.js';
 import type { Logger } from '../support/logger.js';
 import { composeCommitMessage, type ObjectChange } from './commit-message.js';
@@ -60,31 +59,14 @@ export async function commitSnapshot(
   hostDir: string,
   message: string,
   git: SnapshotGitOptions,
-  options: {
-    /** Files written in the host directory. */
-    readonly pendingFiles: readonly string[];
-    /** Their objects, written ahead (completed here, before the commit). */
-    readonly blobs?: BlobWriter | undefined;
-    readonly rollback: Rollback;
-    readonly logger: Logger;
-  },
+  options: { readonly manyFiles: boolean; readonly rollback: Rollback; readonly logger: Logger },
 ): Promise<CommitResult | undefined> {
   try {
-    if (!git.commit || repository === undefined) return undefined;
-    const problem = await options.blobs?.complete(hostDir, options.pendingFiles);
-    if (problem !== undefined)
-      options.logger.debug(`objects not written ahead (git add writes them): ${problem}`);
-    const ahead = options.blobs?.added ?? 0;
-    if (ahead > 0)
-      options.logger.debug(
-        `${String(ahead)} git object(s) written by git fast-import, ${String(options.blobs?.fromDisk ?? 0)} of them read back from the disk`,
-      );
-    // Files whose objects `git add` still has to write: many go into one pack (bulk
-    // check-in). Objects written ahead are only found again (bulk check-in would deflate
-    // them once more).
-    return await repository.commitPath(hostDir, () => message, git.author, {
-      manyFiles: options.pendingFiles.length - ahead > 100,
-    });
+    return git.commit && repository !== undefined
+      ? await repository.commitPath(hostDir, () => message, git.author, {
+          manyFiles: options.manyFiles,
+        })
+      : undefined;
   } catch (error) {
     // The commit's own error is the one to report; a failing cleanup is only logged.
     try {

@@ -66,15 +66,6 @@ export interface StagedSnapshot {
   readonly databaseDefaultsChange: FileChange;
 }
 
-/**
- * Where a stager hands the bytes of each changed file held in memory, as soon as it is
- * staged: the git objects of the commit to come ({@link BlobWriter}).
- */
-export interface BlobSink {
-  /** The bytes of `file` (in the host directory), offered; they must not be changed. */
-  offer(file: string, content: readonly Buffer[]): void;
-}
-
 export interface StagerOptions {
   /**
    * Write each changed file into the staging directory as soon as it is staged, while the
@@ -82,8 +73,6 @@ export interface StagerOptions {
    * dry runs, which only compare).
    */
   readonly writeAhead?: boolean | undefined;
-  /** Offered the bytes of each changed file held in memory (with `writeAhead`). */
-  readonly blobs?: BlobSink | undefined;
 }
 
 /** Staged contents held in memory by one run, together; past this they spill to disk. */
@@ -194,7 +183,7 @@ export class SnapshotStager implements SnapshotSink<StagedContent> {
     const replaces = existing === 'different';
     this.pending.push({ file, content, replaces });
     if (existing === 'missing') {
-      this.writeAhead(file, content, replaces);
+      this.writeAhead(content, replaces);
       return {
         change: 'added',
         structureChanged: true,
@@ -210,19 +199,17 @@ export class SnapshotStager implements SnapshotSink<StagedContent> {
         ? ((await summarizeFile(this.script, content.stagedPath ?? '')) ??
           summarizeText(this.script, ''))
         : summarizeText(this.script, small.toString('utf8'));
-    this.writeAhead(file, content, replaces);
+    this.writeAhead(content, replaces);
     return { change: 'changed', ...compareSummaries(before, after) };
   }
 
   /**
-   * With `writeAhead`: the git object and the staging file of a changed file, begun now
-   * rather than after the last table (put-in-place waits for the same write, and reports its
-   * failure). Only after the file's change was summarized: preparing it frees its bytes.
+   * With `writeAhead`: the staging file of a changed file, begun now rather than after the
+   * last table (put-in-place waits for the same write, and reports its failure). Only after
+   * the file's change was summarized: preparing it frees its bytes.
    */
-  private writeAhead(file: string, content: StagedContent, replaces: boolean): void {
+  private writeAhead(content: StagedContent, replaces: boolean): void {
     if (this.options.writeAhead !== true) return;
-    const bytes = content.inMemory();
-    if (bytes !== undefined) this.options.blobs?.offer(file, bytes);
     content.prepareForRename(0o644, { durable: replaces }).catch(() => undefined);
   }
 }

@@ -182,16 +182,6 @@ export class StagedContent {
     return temporary;
   }
 
-  /**
-   * The content's bytes while they are held in memory (not spilled, not yet prepared), as
-   * the pieces they were written in; undefined otherwise. The buffers must not be changed.
-   */
-  inMemory(): readonly Buffer[] | undefined {
-    if (this.spillPath !== undefined || this.prepared !== undefined || !this.closed)
-      return undefined;
-    return this.chunks;
-  }
-
   private async closeSpill(): Promise<void> {
     if (this.spillHandle === undefined) return;
     const handle = this.spillHandle;

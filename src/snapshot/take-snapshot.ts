@@ -14,7 +14,6 @@ import { randomBytes } from 'node:crypto';
 import type { Categories } from '../config/schema.js';
 import type { ConnectionOptions, Engine, Session } from '../engine/engine.js';
 import { InternalError, SnapshotError } from '../errors.js';
-import type { BlobWriter } from '../git/blob-writer.js';
 import { Repository, type Author } from '../git/repository.js';
 import { removeLeftovers } from '../support/remove-leftovers.js';
 import type { HeldLock } from '../support/lock.js';
@@ -227,7 +226,6 @@ async function snapshotWithSession(
   const hostDir = hostDirectory(options.backupDir, options.host);
   const workDir = join(options.backupDir, WORK_DIR_NAME);
   let stager: SnapshotStager | undefined;
-  let blobs: BlobWriter | undefined;
   let stagingDir: string | undefined;
   let userDataCopy: UserDataCopy | undefined;
   let ephemeralCopy: EphemeralCopy | undefined;
@@ -246,12 +244,10 @@ async function snapshotWithSession(
     const repository =
       options.git.commit && !options.dryRun ? await findRepository(options, logger) : undefined;
 
-    blobs = repository?.openBlobWriter();
-    // Each changed file goes to the staging directory, and its git object into a pack, as
-    // soon as it is staged: that work overlaps reading the next tables.
+    // Each changed file goes to the staging directory as soon as it is staged: that work
+    // overlaps reading the next tables.
     stager = new SnapshotStager(engine.script, hostDir, staging, logger, {
       writeAhead: !options.dryRun,
-      blobs,
     });
     // The read view starts only now, after any wait for the lock: a run that waited must not
     // commit data older than what the run it waited for committed.
@@ -339,8 +335,7 @@ async function snapshotWithSession(
     // What can still fail of the user-data copy fails before the commit, not after it.
     await userDataCopy?.prepare();
     const commit = await commitSnapshot(repository, hostDir, message, options.git, {
-      pendingFiles: pending.map((write) => write.file),
-      blobs,
+      manyFiles: pending.length > 100,
       rollback,
       logger,
     });
@@ -401,8 +396,6 @@ async function snapshotWithSession(
       userData,
     };
   } finally {
-    // Ends fast-import in every case: a failed run's blobs are unreferenced objects.
-    await blobs?.finish();
     await userDataCopy?.abort();
     await ephemeralCopy?.abort();
     await stager?.discard();
