@@ -66,15 +66,6 @@ export interface StagedSnapshot {
   readonly databaseDefaultsChange: FileChange;
 }
 
-export interface StagerOptions {
-  /**
-   * Write each changed file into the staging directory as soon as it is staged, while the
-   * next tables are read (the snapshot, which puts them in place); default false (verify and
-   * dry runs, which only compare).
-   */
-  readonly writeAhead?: boolean | undefined;
-}
-
 /** Staged contents held in memory by one run, together; past this they spill to disk. */
 const STAGED_MEMORY_BYTES = 16 * 1024 * 1024;
 
@@ -93,20 +84,12 @@ export class SnapshotStager implements SnapshotSink<StagedContent> {
   private readonly hostDir: string;
   private readonly stagingDir: string;
   private readonly logger: Logger;
-  private readonly options: StagerOptions;
 
-  constructor(
-    script: ScriptFormat,
-    hostDir: string,
-    stagingDir: string,
-    logger: Logger,
-    options: StagerOptions = {},
-  ) {
+  constructor(script: ScriptFormat, hostDir: string, stagingDir: string, logger: Logger) {
     this.script = script;
     this.hostDir = hostDir;
     this.stagingDir = stagingDir;
     this.logger = logger;
-    this.options = options;
   }
 
   create(): StagedContent {
@@ -180,10 +163,8 @@ export class SnapshotStager implements SnapshotSink<StagedContent> {
         rowsChanged: 0,
       };
     }
-    const replaces = existing === 'different';
-    this.pending.push({ file, content, replaces });
-    if (existing === 'missing') {
-      this.writeAhead(content, replaces);
+    this.pending.push({ file, content, replaces: existing === 'different' });
+    if (existing === 'missing')
       return {
         change: 'added',
         structureChanged: true,
@@ -191,7 +172,6 @@ export class SnapshotStager implements SnapshotSink<StagedContent> {
         rowsRemoved: 0,
         rowsChanged: 0,
       };
-    }
     const before = await summarizeFile(this.script, target);
     const small = await content.small();
     const after =
@@ -199,18 +179,7 @@ export class SnapshotStager implements SnapshotSink<StagedContent> {
         ? ((await summarizeFile(this.script, content.stagedPath ?? '')) ??
           summarizeText(this.script, ''))
         : summarizeText(this.script, small.toString('utf8'));
-    this.writeAhead(content, replaces);
     return { change: 'changed', ...compareSummaries(before, after) };
-  }
-
-  /**
-   * With `writeAhead`: the staging file of a changed file, begun now rather than after the
-   * last table (put-in-place waits for the same write, and reports its failure). Only after
-   * the file's change was summarized: preparing it frees its bytes.
-   */
-  private writeAhead(content: StagedContent, replaces: boolean): void {
-    if (this.options.writeAhead !== true) return;
-    content.prepareForRename(0o644, { durable: replaces }).catch(() => undefined);
   }
 }
 

@@ -6,7 +6,7 @@
  * whole in memory. Nothing here touches the destination.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { chmod, open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -49,7 +49,6 @@ export class StagedContent {
   private spillHandle: FileHandle | undefined;
   /** The content is complete (compared): nothing more may be written. */
   private closed = false;
-  private prepared: Promise<string> | undefined;
 
   /** `stagingDir` must be on the destination's file system (renamed into place from there). */
   constructor(stagingDir: string, budget: MemoryBudget = new MemoryBudget(SPILL_BYTES)) {
@@ -136,17 +135,8 @@ export class StagedContent {
    * destination's file system) and returns its path, for the caller to rename into place. `durable`: fsync it first,
    * so that a crash right after the rename cannot leave an empty file where a good one was
    * (a new file needs no fsync: at worst the next run sees it differ and writes it again).
-   *
-   * Called again, it returns the same path: a snapshot prepares each changed file as soon as
-   * it is staged (the file system work overlaps reading the next tables), and the put-in-place
-   * step only waits for it.
    */
-  prepareForRename(mode: number, options: { durable: boolean }): Promise<string> {
-    this.prepared ??= this.prepare(mode, options);
-    return this.prepared;
-  }
-
-  private async prepare(mode: number, options: { durable: boolean }): Promise<string> {
+  async prepareForRename(mode: number, options: { durable: boolean }): Promise<string> {
     await this.flush();
     if (this.spillPath !== undefined) {
       await this.closeSpill();
@@ -166,12 +156,16 @@ export class StagedContent {
     // In the staging directory, never beside the destination: a run killed here leaves
     // nothing in the host directory for a later `git add` to pick up.
     const temporary = join(this.stagingDir, `${randomBytes(8).toString('hex')}.ready`);
+    if (!options.durable) {
+      // A small new file: one synchronous call, not four thread-pool round trips.
+      writeFileSync(temporary, Buffer.concat(this.chunks), { flag: 'wx', mode });
+      this.release();
+      return temporary;
+    }
     const handle = await open(temporary, 'wx', mode);
     try {
-      await handle.writeFile(
-        this.chunks.length === 1 ? (this.chunks[0] ?? '') : Buffer.concat(this.chunks),
-      );
-      if (options.durable) await handle.sync();
+      await handle.writeFile(Buffer.concat(this.chunks));
+      await handle.sync();
     } catch (error) {
       await handle.close();
       await unlink(temporary).catch(() => undefined);
@@ -192,8 +186,6 @@ export class StagedContent {
 
   /** Drops any staging file and the memory held. Safe to call more than once. */
   async discard(): Promise<void> {
-    // A write begun ahead finishes first: its file is then the staging directory's to remove.
-    await this.prepared?.catch(() => undefined);
     await this.spillHandle?.close().catch(() => undefined);
     this.spillHandle = undefined;
     if (this.spillPath !== undefined) await unlink(this.spillPath).catch(() => undefined);

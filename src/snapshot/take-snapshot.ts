@@ -244,11 +244,7 @@ async function snapshotWithSession(
     const repository =
       options.git.commit && !options.dryRun ? await findRepository(options, logger) : undefined;
 
-    // Each changed file goes to the staging directory as soon as it is staged: that work
-    // overlaps reading the next tables.
-    stager = new SnapshotStager(engine.script, hostDir, staging, logger, {
-      writeAhead: !options.dryRun,
-    });
+    stager = new SnapshotStager(engine.script, hostDir, staging, logger);
     // The read view starts only now, after any wait for the lock: a run that waited must not
     // commit data older than what the run it waited for committed.
     const read = await readSnapshot(
