@@ -10,7 +10,7 @@
  *
  * Run with `npm run bench` (builds dist/ first). Knobs: BENCH_RUNS, BENCH_TABLES, BENCH_ROWS,
  * BENCH_ONLY, BENCH_TIMEOUT, BENCH_KEEP, BENCH_PHASES, BENCH_CRYPTO_ROWS, BENCH_RESTORE_MB,
- * BENCH_RESTORE_PROFILE, BENCH_DB_HOST, BENCH_DB_PORT, BENCH_DB_USER.
+ * BENCH_RESTORE_PROFILE, BENCH_DB_HOST, BENCH_DB_PORT, BENCH_DB_USER, BENCH_DB_PREFIX.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -22,7 +22,15 @@ import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { seededRandom } from './lib/prng.mjs';
 import { GIT_ENV, intEnv } from './lib/env.mjs';
-import { CLIENT_ARGS, connect, DB, dropDatabasesLike, waitForQuietServer } from './lib/db.mjs';
+import {
+  CLIENT_ARGS,
+  connect,
+  DB,
+  DB_PREFIX,
+  DB_PREFIX_LIKE,
+  dropDatabasesLike,
+  waitForQuietServer,
+} from './lib/db.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -43,10 +51,10 @@ const ONLY = (process.env.BENCH_ONLY ?? 'many,csv2,crypto,restore')
   .filter(Boolean);
 const TARGET_SPEEDUP = 10;
 const DATABASES = {
-  many: 'sbbench_many',
-  csv2: 'sbbench_csv2',
-  crypto: 'sbbench_crypto',
-  restore: 'sbbench_restore',
+  many: `${DB_PREFIX}many`,
+  csv2: `${DB_PREFIX}csv2`,
+  crypto: `${DB_PREFIX}crypto`,
+  restore: `${DB_PREFIX}restore`,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -195,7 +203,7 @@ function shellQuote(text) {
 // Databases
 
 function dropBenchDatabases() {
-  return dropDatabasesLike('sbbench\\_%');
+  return dropDatabasesLike(DB_PREFIX_LIKE);
 }
 
 /** A deterministic pseudo-random generator (mulberry32), so that every run loads the same data. */
@@ -1778,7 +1786,7 @@ async function main() {
     try {
       await dropBenchDatabases();
     } catch (error) {
-      log(`could not drop the sbbench_ databases: ${error.message}`);
+      log(`could not drop the ${DB_PREFIX} databases: ${error.message}`);
     }
     if (!KEEP) await rm(scratch, { recursive: true, force: true });
     else log(`kept ${scratch}`);

@@ -18,13 +18,13 @@ import { tmpdir, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
-import { connect, DB, dropDatabasesLike } from './lib/db.mjs';
+import { connect, DB, DB_PREFIX, dropDatabasesLike } from './lib/db.mjs';
 import { GIT_ENV } from './lib/env.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const TIME = '/usr/bin/time';
-const PREFIX = 'sbbench_scale_';
+const PREFIX = `${DB_PREFIX}scale_`;
 
 function listEnv(name, fallback) {
   const value = process.env[name];

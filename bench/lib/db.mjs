@@ -2,6 +2,18 @@
 import mysql from 'mysql2/promise';
 import { intEnv } from './env.mjs';
 
+/**
+ * Prefix of the databases the bench scripts create and drop (run.mjs and scale.mjs), default
+ * `sbbench_`: two benchmarks on one server each need their own, as each drops every database
+ * with its prefix at its start and end.
+ */
+export const DB_PREFIX = process.env.BENCH_DB_PREFIX || 'sbbench_';
+if (!/^[a-z0-9_]+$/i.test(DB_PREFIX))
+  throw new Error(`BENCH_DB_PREFIX may hold letters, digits and _ only, not ${DB_PREFIX}`);
+
+/** `DB_PREFIX` as a SQL LIKE pattern matching every name that starts with it. */
+export const DB_PREFIX_LIKE = `${DB_PREFIX.replaceAll('_', '\\_')}%`;
+
 export const DB = {
   host: process.env.BENCH_DB_HOST ?? '127.0.0.1',
   port: intEnv('BENCH_DB_PORT', 3306),

@@ -64,8 +64,8 @@ export async function liveTree(
 class MemoryContent implements SnapshotContent {
   readonly parts: string[] = [];
 
-  async write(text: string): Promise<void> {
-    this.parts.push(text);
+  async write(text: string | Buffer): Promise<void> {
+    this.parts.push(typeof text === 'string' ? text : text.toString('utf8'));
     return Promise.resolve();
   }
 

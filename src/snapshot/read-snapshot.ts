@@ -45,7 +45,8 @@ import type { EphemeralCopy } from './ephemeral-copy.js';
 
 /** A file being rendered. */
 export interface SnapshotContent {
-  write(text: string): Promise<void>;
+  /** Appends text, or bytes of UTF-8 text. */
+  write(text: string | Buffer): Promise<void>;
   /** Frees what the content holds (a spilled file): it is not used. */
   discard(): Promise<void>;
 }
@@ -193,8 +194,10 @@ export async function readSnapshot<C extends SnapshotContent>(
           for await (const chunk of renderRows(engine.dialect, description, rowBatches, format)) {
             progress.addRows(chunk.rows, chunk.text.length);
             rows += chunk.rows;
-            rowsHash.update(chunk.text);
-            await content.write(chunk.text);
+            // Encoded once, for the hash and the file alike.
+            const bytes = Buffer.from(chunk.text, 'utf8');
+            rowsHash.update(bytes);
+            await content.write(bytes);
           }
           rowsHash.update(tail);
           await content.write(tail);

@@ -5,7 +5,7 @@
  * to a staging file as they are generated, so neither a large table nor many tables ever sit
  * whole in memory. Nothing here touches the destination.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { chmod, open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -42,11 +42,12 @@ export class StagedContent {
   private pendingChars = 0;
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
-  private readonly hash = createHash('sha256');
+  /** Of a spilled content only (made when it spills: most contents never do). */
+  private hash: Hash | undefined;
   private digestValue: string | undefined;
   private spillPath: string | undefined;
   private spillHandle: FileHandle | undefined;
-  /** The staging file was closed: the content is complete. */
+  /** The content is complete (compared): nothing more may be written. */
   private closed = false;
 
   /** `stagingDir` must be on the destination's file system (renamed into place from there). */
@@ -55,9 +56,14 @@ export class StagedContent {
     this.budget = budget;
   }
 
-  /** Appends text (UTF-8). */
-  async write(text: string): Promise<void> {
+  /** Appends text (UTF-8), or bytes already encoded (kept as they are, not copied). */
+  async write(text: string | Buffer): Promise<void> {
     if (this.closed) throw new Error('staged content written after it was compared');
+    if (typeof text !== 'string') {
+      await this.flush();
+      await this.append(text);
+      return;
+    }
     this.pending.push(text);
     this.pendingChars += text.length;
     if (this.pendingChars >= FLUSH_CHARS) await this.flush();
@@ -82,6 +88,7 @@ export class StagedContent {
   /** How `path` compares: it does not exist, holds exactly this content, or other content. */
   async compareWith(path: string): Promise<'missing' | 'same' | 'different'> {
     await this.flush();
+    this.closed = true;
     if (this.spillPath === undefined) return this.compareInMemory(path);
     // The content is complete: its staging file need not stay open (a fresh snapshot of
     // 10,000 tables held an open file for each that spilled, past a default limit of 1,024).
@@ -193,7 +200,7 @@ export class StagedContent {
   }
 
   private digest(): string {
-    this.digestValue ??= this.hash.digest('hex');
+    this.digestValue ??= (this.hash ?? createHash('sha256')).digest('hex');
     return this.digestValue;
   }
 
@@ -202,6 +209,11 @@ export class StagedContent {
     const buffer = Buffer.from(this.pending.join(''), 'utf8');
     this.pending.length = 0;
     this.pendingChars = 0;
+    await this.append(buffer);
+  }
+
+  private async append(buffer: Buffer): Promise<void> {
+    if (buffer.length === 0) return;
     this.bytes += buffer.length;
     if (
       this.spillHandle === undefined &&
@@ -210,6 +222,7 @@ export class StagedContent {
       this.spillPath = join(this.stagingDir, `${randomBytes(8).toString('hex')}.part`);
       this.spillHandle = await open(this.spillPath, 'wx', 0o600);
       // Only a spilled content is compared by its hash: one held in memory is never hashed.
+      this.hash = createHash('sha256');
       for (const chunk of this.chunks) {
         this.hash.update(chunk);
         await this.spillHandle.write(chunk);
@@ -217,7 +230,7 @@ export class StagedContent {
       this.release();
     }
     if (this.spillHandle !== undefined) {
-      this.hash.update(buffer);
+      this.hash?.update(buffer);
       await this.spillHandle.write(buffer);
     } else this.chunks.push(buffer);
   }

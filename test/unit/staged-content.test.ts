@@ -57,4 +57,18 @@ describe('StagedContent', () => {
     const path = await content.prepareForRename(0o644, { durable: false });
     expect(await readFile(path, 'utf8')).toBe(TEXT);
   });
+
+  it('writes bytes as given, between texts, in order', async () => {
+    const dir = await createTempDir('staged');
+    const content = new StagedContent(dir);
+    await content.write('head\n');
+    const rows = Buffer.from('ünï\n', 'utf8');
+    await content.write(rows);
+    await content.write('tail\n');
+    expect(await content.compareWith(join(dir, 'missing.sql'))).toBe('missing');
+    const path = await content.prepareForRename(0o644, { durable: false });
+    expect(await readFile(path, 'utf8')).toBe('head\nünï\ntail\n');
+    expect(content.size).toBe(Buffer.byteLength('head\nünï\ntail\n'));
+    expect(await readdir(dir)).toEqual([path.slice(dir.length + 1)]);
+  });
 });
