@@ -411,7 +411,7 @@ export class PostgresqlSession implements Session {
   /**
    * The definitions of many tables with one query per catalog for each group of
    * {@link TABLES_PER_DEFINITION_QUERY} (not nine for each table), then each table's rows as
-   * {@link readRowBatches} reads them: one round trip for a small table. The definitions are
+   * {@link readRowBatches} reads them (a cursor each: two round trips for a small table). The definitions are
    * read between the rows' reads, never during them, under their own settings.
    */
   async *readTables(
