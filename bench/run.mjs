@@ -3,8 +3,8 @@
  * Benchmark: schema_backup's snapshot against the original's approach (one mariadb-dump
  * process per table, then git add + commit) and two references (one whole-database
  * mariadb-dump, mydumper); the cost of encrypting user data; and `schema_backup restore`
- * against `mariadb < dump.sql` and myloader. `BENCH_ONLY=dump` and `BENCH_ONLY=userdata` run
- * the suites of bench/dump.mjs and bench/userdata.mjs instead. Creates its own databases
+ * against `mariadb < dump.sql` and myloader. `BENCH_ONLY=dump`, `BENCH_ONLY=pgsnap` and `BENCH_ONLY=userdata` run
+ * the suites of bench/dump.mjs, bench/pgsnap.mjs and bench/userdata.mjs instead. Creates its own databases
  * (`sbbench_*`) and temp directories and removes them at the end, also on failure or Ctrl-C.
  * See bench/README.md.
  *
@@ -1738,6 +1738,14 @@ async function main() {
   ) {
     const { runPgDumpSuite } = await import('./pgdump.mjs');
     return runPgDumpSuite();
+  }
+  // So does the PostgreSQL snapshot suite (bench/pgsnap.mjs): BENCH_ONLY=pgsnap or --suite pgsnap.
+  if (
+    process.env.BENCH_ONLY === 'pgsnap' ||
+    (suite !== -1 && process.argv[suite + 1] === 'pgsnap')
+  ) {
+    const { runPgSnapSuite } = await import('./pgsnap.mjs');
+    return runPgSnapSuite();
   }
   // So does the user-data disk suite (bench/userdata.mjs): BENCH_ONLY=userdata or --suite userdata.
   if (

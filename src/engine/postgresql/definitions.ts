@@ -641,7 +641,8 @@ const READERS: Record<PgObjectKind, Reader> = {
       [schema, name],
     );
     if (relation === undefined) return undefined;
-    const keys = await tableConstraints(client, relation.oid, "k.contype = 'f'");
+    const keys =
+      (await tableConstraints(client, [relation.oid], "k.contype = 'f'")).get(relation.oid) ?? [];
     if (keys.length === 0) return undefined;
     return keys.flatMap((key) => constraintStatements(schema, name, relation.relkind, key));
   },
@@ -815,21 +816,25 @@ interface ConstraintRow {
   comment: string | null;
 }
 
-/** Local constraints of a table (not inherited from a partitioned parent), in name order. */
+/**
+ * Local constraints of tables (not inherited from a partitioned parent), by table oid, each
+ * table's in name order.
+ */
 async function tableConstraints(
   client: Queryable,
-  oid: number,
+  oids: readonly number[],
   condition: string,
-): Promise<ConstraintRow[]> {
-  return all<ConstraintRow>(
+): Promise<Map<number, ConstraintRow[]>> {
+  const rows = await all<ConstraintRow & { relid: number }>(
     client,
-    `SELECT k.conname AS name, pg_catalog.pg_get_constraintdef(k.oid) AS definition,
+    `SELECT k.conrelid AS relid, k.conname AS name, pg_catalog.pg_get_constraintdef(k.oid) AS definition,
         pg_catalog.obj_description(k.oid, 'pg_constraint') AS comment
       FROM pg_catalog.pg_constraint k
-      WHERE k.conrelid = $1 AND k.conparentid = 0 AND k.conislocal AND ${condition}
-      ORDER BY k.conname COLLATE "C"`,
-    [oid],
+      WHERE k.conrelid = ANY ($1::pg_catalog.oid[]) AND k.conparentid = 0 AND k.conislocal AND ${condition}
+      ORDER BY k.conrelid, k.conname COLLATE "C"`,
+    [oids],
   );
+  return groupBy(rows, (row) => row.relid);
 }
 
 /**
@@ -852,46 +857,76 @@ function constraintStatements(
   ];
 }
 
+interface IndexRow {
+  definition: string;
+  name: string;
+  schema: string;
+  comment: string | null;
+}
+
 /**
- * The table's indexes that no constraint makes and no parent's index gives it, in name
- * order, with their comments. A partitioned table's index is made on the whole tree.
+ * The indexes of relations that no constraint makes and no parent's index gives them, by
+ * relation oid, each relation's in name order, with their comments.
  */
-async function indexStatements(client: Queryable, oid: number, relkind: string): Promise<string[]> {
-  const indexes = await all<{
-    definition: string;
-    name: string;
-    schema: string;
-    comment: string | null;
-  }>(
+async function indexRows(
+  client: Queryable,
+  oids: readonly number[],
+): Promise<Map<number, IndexRow[]>> {
+  const rows = await all<IndexRow & { relid: number }>(
     client,
-    `SELECT pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, c.relname AS name,
+    `SELECT i.indrelid AS relid, pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, c.relname AS name,
         n.nspname AS schema, pg_catalog.obj_description(i.indexrelid, 'pg_class') AS comment
       FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE i.indrelid = $1
+      WHERE i.indrelid = ANY ($1::pg_catalog.oid[])
         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)
         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
-      ORDER BY c.relname COLLATE "C"`,
-    [oid],
+      ORDER BY i.indrelid, c.relname COLLATE "C"`,
+    [oids],
   );
+  return groupBy(rows, (row) => row.relid);
+}
+
+/** A relation's index statements. A partitioned table's index is made on the whole tree. */
+function indexStatementsOf(indexes: readonly IndexRow[], relkind: string): string[] {
   return indexes.flatMap((index) => [
     relkind === 'p' ? index.definition.replace(/ ON ONLY /, ' ON ') : index.definition,
     ...commentStatement(`INDEX ${qualified(index.schema, index.name)}`, index.comment),
   ]);
 }
 
-async function columnComments(client: Queryable, oid: number, target: string): Promise<string[]> {
-  const rows = await all<{ name: string; comment: string }>(
+async function indexStatements(client: Queryable, oid: number, relkind: string): Promise<string[]> {
+  return indexStatementsOf((await indexRows(client, [oid])).get(oid) ?? [], relkind);
+}
+
+/** Comments on the columns of relations, by relation oid, each relation's in column order. */
+async function columnCommentRows(
+  client: Queryable,
+  oids: readonly number[],
+): Promise<Map<number, { name: string; comment: string }[]>> {
+  const rows = await all<{ relid: number; name: string; comment: string }>(
     client,
-    `SELECT a.attname AS name, d.description AS comment FROM pg_catalog.pg_attribute a
+    `SELECT a.attrelid AS relid, a.attname AS name, d.description AS comment FROM pg_catalog.pg_attribute a
       JOIN pg_catalog.pg_description d ON d.objoid = a.attrelid AND d.objsubid = a.attnum
         AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass
-      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
-    [oid],
+      WHERE a.attrelid = ANY ($1::pg_catalog.oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attrelid, a.attnum`,
+    [oids],
   );
+  return groupBy(rows, (row) => row.relid);
+}
+
+function columnCommentStatements(
+  rows: readonly { name: string; comment: string }[],
+  target: string,
+): string[] {
   return rows.flatMap((row) =>
     commentStatement(`COLUMN ${target}.${quoteIdentifier(row.name)}`, row.comment),
   );
+}
+
+async function columnComments(client: Queryable, oid: number, target: string): Promise<string[]> {
+  return columnCommentStatements((await columnCommentRows(client, [oid])).get(oid) ?? [], target);
 }
 
 interface ColumnRow {
@@ -913,29 +948,62 @@ interface ColumnRow {
   cycle: boolean | null;
 }
 
-async function readTable(
+/** A table's relation row, with what its CREATE TABLE needs besides its columns. */
+type TableRow = RelationRow & {
+  schema: string;
+  name: string;
+  partition_key: string | null;
+  bound: string | null;
+  parents: string[];
+};
+
+/** `rows` grouped by their `key` (an oid), each group in the rows' order. */
+function groupBy<T>(rows: readonly T[], key: (row: T) => number): Map<number, T[]> {
+  const groups = new Map<number, T[]>();
+  for (const row of rows) {
+    const id = key(row);
+    const list = groups.get(id);
+    if (list === undefined) groups.set(id, [row]);
+    else list.push(row);
+  }
+  return groups;
+}
+
+/**
+ * The statements of each of `tables` (`{schema, name}`), in their order; undefined for one
+ * that is no table. One query per catalog for all of them: a snapshot of many small tables
+ * spent most of its time in these queries' round trips and planning, nine per table.
+ * Runs under the render settings of its caller.
+ */
+async function readTableStatements(
   client: Queryable,
-  schema: string,
-  name: string,
-): Promise<string[] | undefined> {
-  const row = await one<
-    RelationRow & { partition_key: string | null; bound: string | null; parents: string[] }
-  >(
+  tables: readonly { schema: string; name: string }[],
+): Promise<(string[] | undefined)[]> {
+  if (tables.length === 0) return [];
+  const found = await all<TableRow>(
     client,
-    `SELECT r.*,
-        CASE WHEN r.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(r.oid) END AS partition_key,
-        CASE WHEN r.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS bound,
+    `SELECT w.schema, w.name, c.oid, c.relkind, c.relpersistence, c.relispartition, c.reloptions,
+        c.relrowsecurity, c.relforcerowsecurity, t.reloptions AS toast_options,
+        pg_catalog.obj_description(c.oid, 'pg_class') AS comment,
+        CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
+        CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS bound,
         ARRAY(SELECT pg_catalog.quote_ident(pn.nspname) || '.' || pg_catalog.quote_ident(pc.relname)
           FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
           JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
-          WHERE i.inhrelid = r.oid ORDER BY i.inhseqno) AS parents
-      FROM (${RELATION}) r JOIN pg_catalog.pg_class c ON c.oid = r.oid`,
-    [schema, name, ['r', 'p']],
+          WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents
+      FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS w(schema, name)
+      JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
+      JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name
+      LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
+      WHERE c.relkind IN ('r', 'p')`,
+    [tables.map((table) => table.schema), tables.map((table) => table.name)],
   );
-  if (row === undefined) return undefined;
-  const columns = await all<ColumnRow>(
-    client,
-    `SELECT a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+  const byName = new Map(found.map((row) => [`${row.schema}\u0000${row.name}`, row]));
+  const oids = found.map((row) => row.oid);
+  const columns = groupBy(
+    await all<ColumnRow & { relid: number }>(
+      client,
+      `SELECT a.attrelid AS relid, a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
         CASE WHEN a.attcollation <> t.typcollation
           THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END AS collation,
         a.attnotnull AS notnull, pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS default,
@@ -954,10 +1022,57 @@ async function readTable(
       LEFT JOIN pg_catalog.pg_class sc ON sc.oid = dep.objid AND sc.relkind = 'S'
       LEFT JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
       LEFT JOIN pg_catalog.pg_sequence s ON s.seqrelid = sc.oid
-      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
-      ORDER BY a.attnum`,
-    [row.oid],
+      WHERE a.attrelid = ANY ($1::pg_catalog.oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attrelid, a.attnum`,
+      [oids],
+    ),
+    (row) => row.relid,
   );
+  const constraints = await tableConstraints(client, oids, "k.contype IN ('p', 'u', 'c', 'x')");
+  const indexes = await indexRows(client, oids);
+  // Serial columns: the sequence (created before) goes with the column.
+  const owned = groupBy(
+    await all<{ relid: number; schema: string; name: string; column: string }>(
+      client,
+      `SELECT d.refobjid AS relid, sn.nspname AS schema, sc.relname AS name, a.attname AS column
+        FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
+        JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
+        JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+        WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = ANY ($1::pg_catalog.oid[])
+          AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'a'
+        ORDER BY d.refobjid, sn.nspname COLLATE "C", sc.relname COLLATE "C"`,
+      [oids],
+    ),
+    (row) => row.relid,
+  );
+  const comments = await columnCommentRows(client, oids);
+  return tables.map(({ schema, name }) => {
+    const row = byName.get(`${schema}\u0000${name}`);
+    if (row === undefined) return undefined;
+    return tableStatements(schema, name, row, {
+      columns: columns.get(row.oid) ?? [],
+      constraints: constraints.get(row.oid) ?? [],
+      indexes: indexes.get(row.oid) ?? [],
+      owned: owned.get(row.oid) ?? [],
+      comments: comments.get(row.oid) ?? [],
+    });
+  });
+}
+
+/** The CREATE TABLE of one table and its `after` statements, from its catalog rows. */
+function tableStatements(
+  schema: string,
+  name: string,
+  row: TableRow,
+  parts: {
+    columns: readonly ColumnRow[];
+    constraints: readonly ConstraintRow[];
+    indexes: readonly IndexRow[];
+    owned: readonly { schema: string; name: string; column: string }[];
+    comments: readonly { name: string; comment: string }[];
+  },
+): string[] {
+  const { columns } = parts;
   const target = qualified(schema, name);
   const persistence = row.relpersistence === 'u' ? 'UNLOGGED ' : '';
   let create: string;
@@ -984,31 +1099,47 @@ async function readTable(
       `ALTER TABLE ONLY ${target} ALTER COLUMN ${quoteIdentifier(column.name)} SET DEFAULT ${column.default}`,
     );
   }
-  const constraints = await tableConstraints(client, row.oid, "k.contype IN ('p', 'u', 'c', 'x')");
-  for (const constraint of constraints)
+  for (const constraint of parts.constraints)
     after.push(...constraintStatements(schema, name, row.relkind, constraint));
-  after.push(...(await indexStatements(client, row.oid, row.relkind)));
-  // Serial columns: the sequence (created before) goes with the column.
-  const owned = await all<{ schema: string; name: string; column: string }>(
-    client,
-    `SELECT sn.nspname AS schema, sc.relname AS name, a.attname AS column
-      FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
-      JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
-      JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = $1
-        AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'a'
-      ORDER BY sn.nspname COLLATE "C", sc.relname COLLATE "C"`,
-    [row.oid],
-  );
-  for (const sequence of owned)
+  after.push(...indexStatementsOf(parts.indexes, row.relkind));
+  for (const sequence of parts.owned)
     after.push(
       `ALTER SEQUENCE ${qualified(sequence.schema, sequence.name)} OWNED BY ${target}.${quoteIdentifier(sequence.column)}`,
     );
   if (row.relrowsecurity) after.push(`ALTER TABLE ${target} ENABLE ROW LEVEL SECURITY`);
   if (row.relforcerowsecurity) after.push(`ALTER TABLE ${target} FORCE ROW LEVEL SECURITY`);
   after.push(...commentStatement(`TABLE ${target}`, row.comment));
-  after.push(...(await columnComments(client, row.oid, target)));
+  after.push(...columnCommentStatements(parts.comments, target));
   return [create, ...after];
+}
+
+async function readTable(
+  client: Queryable,
+  schema: string,
+  name: string,
+): Promise<string[] | undefined> {
+  const [statements] = await readTableStatements(client, [{ schema, name }]);
+  return statements;
+}
+
+/**
+ * The definitions of many tables (`schema.name` each), in their order, the same as
+ * {@link readDefinition} gives table by table, in a few queries for all of them. Throws
+ * EngineError when one is no table.
+ */
+export async function readTableDefinitions(
+  client: Queryable,
+  qualifiedNames: readonly string[],
+): Promise<PgObjectDefinition[]> {
+  return withRenderSettings(client, async () => {
+    const found = await readTableStatements(client, qualifiedNames.map(splitQualifiedName));
+    return qualifiedNames.map((qualifiedName, index) => {
+      const statements = found[index];
+      if (statements === undefined) throw new EngineError(`no table ${qualifiedName}`);
+      const [sql, ...after] = statements;
+      return { kind: 'table', name: qualifiedName, sql: sql ?? '', after };
+    });
+  });
 }
 
 function columnDefinition(column: ColumnRow): string {

@@ -38,6 +38,7 @@ const CONDITION_NAMES: Readonly<Record<string, string>> = {
   '55P03': 'lock_not_available',
   '57P01': 'admin_shutdown',
   '57P03': 'cannot_connect_now',
+  '53200': 'out_of_memory',
   '53300': 'too_many_connections',
   '25006': 'read_only_sql_transaction',
   '22023': 'invalid_parameter_value',
@@ -96,6 +97,13 @@ export function mapDriverError(error: unknown, action: string, target = 'the ser
       });
     case '3D000':
       return missingDatabaseError(message, details);
+    case '53200':
+      // A snapshot's one transaction holds a lock on every table (and index) it has read:
+      // the server's lock table has room for max_locks_per_transaction x max_connections.
+      return new EngineError(`database error while ${action}: ${message} (${details.code})`, {
+        ...details,
+        hint: 'The server ran out of lock slots: one snapshot transaction locks every table it reads (as pg_dump does). Raise max_locks_per_transaction on the server (e.g. to 256 for 10,000 tables; needs a restart), or snapshot fewer schemas at a time (database.schemas).',
+      });
     default:
       return otherDriverError(action, message, details.code, details);
   }

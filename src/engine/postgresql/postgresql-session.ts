@@ -31,6 +31,8 @@ import {
   type Session,
   type SnapshotPosition,
   type TableDescription,
+  type TableRead,
+  type TableReadRequest,
   type TableSizeEstimate,
   type ObjectRef,
 } from '../engine.js';
@@ -40,7 +42,11 @@ import {
   integerText,
   type CandidateKey,
 } from '../common/row-keys.js';
-import { listObjects as listDefinitions, readDefinition } from './definitions.js';
+import {
+  listObjects as listDefinitions,
+  readDefinition,
+  readTableDefinitions,
+} from './definitions.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
@@ -62,6 +68,11 @@ export const ROWS_PER_BATCH = 256;
  */
 export const BATCH_BYTES = 4 * 1024 * 1024;
 export const MAX_ROWS_PER_BATCH = 2048;
+/**
+ * Tables whose definitions {@link PostgresqlSession.readTables} reads with one query per
+ * catalog: a few hundred rows of each catalog, far from any limit, and few round trips.
+ */
+export const TABLES_PER_DEFINITION_QUERY = 200;
 /** Statements are cut once they reach this many bytes. */
 export const DEFAULT_STATEMENT_BYTES = 1024 * 1024;
 
@@ -403,6 +414,42 @@ export class PostgresqlSession implements Session {
       yield rows.map((row) => toLiterals(row, kinds));
   }
 
+  /**
+   * The definitions of many tables with one query per catalog for each group of
+   * {@link TABLES_PER_DEFINITION_QUERY} (not nine for each table), then each table's rows as
+   * {@link readRowBatches} reads them (a cursor each: two round trips for a small table). The definitions are
+   * read between the rows' reads, never during them, under their own settings.
+   */
+  async *readTables(
+    database: string,
+    tables: readonly TableReadRequest[],
+  ): AsyncIterable<TableRead> {
+    this.ensureDatabase(database, 'reading table definitions');
+    // Definitions asked for before (prefetch) run first: they set and reset the same settings.
+    await this.definitionQueue;
+    for (let start = 0; start < tables.length; start += TABLES_PER_DEFINITION_QUERY) {
+      const group = tables.slice(start, start + TABLES_PER_DEFINITION_QUERY);
+      const definitions = await readTableDefinitions(
+        this.definitionsClient(),
+        group.map((table) => table.name),
+      );
+      for (const [index, table] of group.entries()) {
+        const definition = definitions[index] as ObjectDefinition;
+        yield {
+          name: table.name,
+          definition: {
+            kind: 'table',
+            name: table.name,
+            sql: definition.sql,
+            after: definition.after,
+            table: undefined,
+          },
+          rows: table.rows === undefined ? noRows() : this.readRowBatches(database, table.rows),
+        };
+      }
+    }
+  }
+
   async *readInsertChunks(
     database: string,
     table: TableDescription,
@@ -655,6 +702,10 @@ export class PostgresqlSession implements Session {
     if (this.aborted) return mapDriverError({ code: SESSION_ABORTED }, action, this.target);
     return mapDriverError(error, action, this.target);
   }
+}
+
+async function* noRows(): AsyncIterable<readonly RowLiterals[]> {
+  // The table's rows were not asked for.
 }
 
 /** How many rows like `rows` make about {@link BATCH_BYTES}, within 16 and {@link MAX_ROWS_PER_BATCH}. */
