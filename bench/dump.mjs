@@ -11,26 +11,20 @@
  * runs of the compared rows, interleaved, median reported), BENCH_DUMP_SKIP_LOAD=1,
  * BENCH_KEEP=1 (keep the temp directory), BENCH_DB_HOST/PORT/USER, BENCH_TIMEOUT (s per command).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import {
-  createReadStream as createReadStreamSync,
-  createWriteStream as createWriteStreamSync,
-  existsSync,
-  readFileSync,
-} from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measure } from './lib/measure.mjs';
 import { intEnv } from './lib/env.mjs';
 import { CLIENT_ARGS, connect, DB, dropDatabasesLike, waitForQuietServer } from './lib/db.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-const TIME = '/usr/bin/time';
 const MB = intEnv('BENCH_DUMP_MB', 2000);
 const THREADS = intEnv('BENCH_DUMP_THREADS', 2);
-const TIMEOUT_S = intEnv('BENCH_TIMEOUT', 3600);
 const KEEP = process.env.BENCH_KEEP === '1';
 const SKIP_LOAD = process.env.BENCH_DUMP_SKIP_LOAD === '1';
 /** Runs of the rows the verdicts compare (the others run once); the median is reported. */
@@ -48,51 +42,6 @@ function which(command) {
   } catch {
     return undefined;
   }
-}
-
-/** Runs argv (under /usr/bin/time); resolves wall seconds and peak RSS (KiB). */
-function measure(argv, { stdoutFile, stdinFile } = {}) {
-  return new Promise((resolve, reject) => {
-    const rssFile = join(
-      tmpdir(),
-      `sbbench-dump-rss-${String(process.pid)}-${String(Math.random()).slice(2)}`,
-    );
-    const useTime = existsSync(TIME);
-    const [file, args] = useTime
-      ? [TIME, ['-f', '%M', '-o', rssFile, ...argv]]
-      : [argv[0], argv.slice(1)];
-    const start = process.hrtime.bigint();
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr = (stderr + String(chunk)).slice(-4000)));
-    if (stdoutFile !== undefined) {
-      const out = createWriteStreamSync(stdoutFile);
-      child.stdout.pipe(out);
-    } else child.stdout.resume();
-    if (stdinFile !== undefined) createReadStreamSync(stdinFile).pipe(child.stdin);
-    else child.stdin.end();
-    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_S * 1000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      let rssKiB;
-      if (useTime) {
-        try {
-          const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
-          rssKiB = Number(lines.at(-1));
-        } catch {
-          rssKiB = undefined;
-        }
-        void rm(rssFile, { force: true });
-      }
-      if (code !== 0)
-        reject(
-          new Error(`${argv.join(' ').slice(0, 300)} failed (exit ${String(code)}): ${stderr}`),
-        );
-      else resolve({ seconds, rssKiB });
-    });
-  });
 }
 
 function dropDatabases() {

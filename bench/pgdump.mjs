@@ -13,21 +13,20 @@
  * BENCH_PG_HOST/PORT/USER (default 127.0.0.1, 5432, postgres; trust or ~/.pgpass),
  * BENCH_KEEP=1 (keep the temp directory), BENCH_TIMEOUT (s per command).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile, readdir } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measure } from './lib/measure.mjs';
 import { intEnv } from './lib/env.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-const TIME = '/usr/bin/time';
 const MB = intEnv('BENCH_PGDUMP_MB', 300);
 const THREADS = intEnv('BENCH_PGDUMP_THREADS', 2);
 const RUNS = Math.max(1, intEnv('BENCH_PGDUMP_RUNS', 3));
-const TIMEOUT_S = intEnv('BENCH_TIMEOUT', 3600);
 const KEEP = process.env.BENCH_KEEP === '1';
 const HOST = process.env.BENCH_PG_HOST ?? '127.0.0.1';
 const PORT = intEnv('BENCH_PG_PORT', 5432);
@@ -65,44 +64,6 @@ function dropDatabases() {
     .split('\n')
     .filter((name) => name !== '');
   for (const name of names) psql('postgres', `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-}
-
-/** Runs argv (under /usr/bin/time); resolves wall seconds and peak RSS (KiB). */
-function measure(argv) {
-  return new Promise((resolve, reject) => {
-    const rssFile = join(
-      tmpdir(),
-      `sbbench-pgdump-rss-${String(process.pid)}-${String(Math.random()).slice(2)}`,
-    );
-    const useTime = existsSync(TIME);
-    const [file, args] = useTime
-      ? [TIME, ['-f', '%M', '-o', rssFile, ...argv]]
-      : [argv[0], argv.slice(1)];
-    const start = process.hrtime.bigint();
-    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr = (stderr + String(chunk)).slice(-4000)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_S * 1000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      let rssKiB;
-      if (useTime) {
-        try {
-          rssKiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1));
-        } catch {
-          rssKiB = undefined;
-        }
-        void rm(rssFile, { force: true });
-      }
-      if (code !== 0)
-        reject(
-          new Error(`${argv.join(' ').slice(0, 300)} failed (exit ${String(code)}): ${stderr}`),
-        );
-      else resolve({ seconds, rssKiB });
-    });
-  });
 }
 
 /**
