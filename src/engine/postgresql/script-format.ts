@@ -9,10 +9,11 @@ import type {
 } from '../engine.js';
 import { InternalError } from '../../errors.js';
 import { commentText } from '../common/comment-lines.js';
-import { qualifiedName } from './names.js';
+import { qualifiedName, quoteName, quoteQualified } from './names.js';
 import { PgLexer } from './pg-lexer.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
 import { readPsqlScript } from './script-reader.js';
+import { quoteString } from './value-literals.js';
 import { PgStatementGuard } from './statement-guard.js';
 import {
   findRowValues,
@@ -41,22 +42,6 @@ const SESSION_SETTINGS: readonly (readonly [string, string])[] = [
   ['extra_float_digits', '3'],
   ['row_security', 'off'],
 ];
-
-function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
-function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** `schema.name` quoted part by part (split at the first dot). */
-function quoteQualified(name: string): string {
-  const dot = name.indexOf('.');
-  return dot === -1
-    ? quoteIdentifier(name)
-    : `${quoteIdentifier(name.slice(0, dot))}.${quoteIdentifier(name.slice(dot + 1))}`;
-}
 
 /** A quoted identifier of a title line, its quotes doubled inside. */
 const QUOTED = '"((?:[^"]|"")*)"';
@@ -191,7 +176,7 @@ const DROP_KEYWORD: Readonly<Partial<Record<ObjectKind, string>>> = {
  * name ON its table (a table name with a dot cannot be told apart: the last dot splits).
  */
 function dropTarget(kind: ObjectKind, name: string): string {
-  if (kind === 'extension' || kind === 'schema') return quoteIdentifier(name);
+  if (kind === 'extension' || kind === 'schema') return quoteName(name);
   if (kind === 'function' || kind === 'procedure') {
     const paren = name.indexOf('(');
     return paren === -1
@@ -200,10 +185,10 @@ function dropTarget(kind: ObjectKind, name: string): string {
   }
   if (kind === 'trigger' || kind === 'policy') {
     const dot = name.lastIndexOf('.');
-    return `${quoteIdentifier(name.slice(dot + 1))} ON ${quoteQualified(name.slice(0, dot))}`;
+    return `${quoteName(name.slice(dot + 1))} ON ${quoteQualified(name.slice(0, dot))}`;
   }
   // A name without a schema (the incomplete marker's) is in public, as tableNamed says.
-  return quoteQualified(name.includes('.') ? name : `public.${name}`);
+  return quoteQualified(name);
 }
 
 /**
@@ -218,7 +203,7 @@ function dropStatement(
   cascade: boolean,
 ): string {
   if (kind === 'foreign-keys') {
-    const table = quoteLiteral(quoteQualified(name));
+    const table = quoteString(quoteQualified(name));
     const tag = dollarTag(table);
     return `DO ${tag}DECLARE r record; BEGIN
   FOR r IN SELECT conrelid::pg_catalog.regclass AS tbl, conname FROM pg_catalog.pg_constraint
@@ -265,8 +250,8 @@ function mentions(sql: string, name: string): boolean {
   const dot = name.indexOf('.');
   const parts = [name.slice(0, dot), name.slice(dot + 1)];
   const written = [
-    parts.map(quoteIdentifier).join('.'),
-    parts.map((part) => (PLAIN_IDENTIFIER.test(part) ? part : quoteIdentifier(part))).join('.'),
+    parts.map((part) => quoteName(part)).join('.'),
+    parts.map((part) => (PLAIN_IDENTIFIER.test(part) ? part : quoteName(part))).join('.'),
   ];
   return written.some((text) => {
     for (let at = sql.indexOf(text); at !== -1; at = sql.indexOf(text, at + 1)) {
@@ -334,18 +319,18 @@ const ROLLED_BACK_WHOLE = new Set(['40001', '40P01', '55P03']);
 
 const postgresqlAdminStatements: AdminStatements = {
   createDatabase: (name: string) =>
-    `CREATE DATABASE ${quoteIdentifier(name)} ENCODING 'UTF8' TEMPLATE template0`,
+    `CREATE DATABASE ${quoteName(name)} ENCODING 'UTF8' TEMPLATE template0`,
   // Not the user's default database, which may not exist (a role `backup` has none).
   adminDatabase: 'postgres',
   newDatabaseObjects: [
     { kind: 'extension', name: 'plpgsql' },
     { kind: 'schema', name: 'public' },
   ],
-  dropDatabase: (name: string) => `DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`,
+  dropDatabase: (name: string) => `DROP DATABASE IF EXISTS ${quoteName(name)}`,
   // A session cannot change its database: the statement checks that it is connected to it.
   useDatabase(name: string): string {
-    const message = quoteLiteral(`this session is not connected to database ${name}`);
-    const body = `BEGIN IF pg_catalog.current_database() <> ${quoteLiteral(name)} THEN RAISE EXCEPTION ${quoteLiteral('%')}, ${message}; END IF; END`;
+    const message = quoteString(`this session is not connected to database ${name}`);
+    const body = `BEGIN IF pg_catalog.current_database() <> ${quoteString(name)} THEN RAISE EXCEPTION ${quoteString('%')}, ${message}; END IF; END`;
     const tag = dollarTag(body);
     return `DO ${tag}${body}${tag}`;
   },
@@ -365,11 +350,11 @@ const postgresqlAdminStatements: AdminStatements = {
   // (foreign keys after every table's rows) makes it unneeded. A no-op setting for now.
   foreignKeyChecksOff: "SET client_min_messages = 'warning'",
   markerStatements(_database, table, note) {
-    const target = quoteQualified(table.includes('.') ? table : `public.${table}`);
+    const target = quoteQualified(table);
     return [
       `DROP TABLE IF EXISTS ${target}`,
       `CREATE TABLE ${target} (note text NOT NULL)`,
-      `INSERT INTO ${target} (note) VALUES (${quoteLiteral(note.slice(0, 2000))})`,
+      `INSERT INTO ${target} (note) VALUES (${quoteString(note.slice(0, 2000))})`,
     ];
   },
   describeStatement(sql: string): string {
@@ -397,8 +382,7 @@ const postgresqlAdminStatements: AdminStatements = {
 export const postgresqlScriptFormat: ScriptFormat = {
   readStatements: readPsqlScript,
   sessionReset: `SELECT ${SESSION_SETTINGS.map(
-    ([name, value]) =>
-      `pg_catalog.set_config(${quoteLiteral(name)}, ${quoteLiteral(value)}, false)`,
+    ([name, value]) => `pg_catalog.set_config(${quoteString(name)}, ${quoteString(value)}, false)`,
   ).join(', ')}`,
   checker: (expected: FileExpectation) => new PgStatementGuard(expected),
   commentText,
