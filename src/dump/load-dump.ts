@@ -14,8 +14,6 @@ import { join } from 'node:path';
 import { pipeline, Readable, type Duplex } from 'node:stream';
 import {
   isNewDatabaseObject,
-  listObjectsOf,
-  namesOfKind,
   objectsOfKind,
   standaloneObjects,
   type AdminStatements,
@@ -130,10 +128,13 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
   const tracker = new ProgressTracker(header.tables, header.rowsEstimate, options.onProgress);
   // Work on one target over a session of its own: a PostgreSQL session sees and changes only
   // the database it connected to.
-  const inTarget = async (target: string, work: (session: Session) => Promise<void>) => {
+  const inTarget = async <T>(
+    target: string,
+    work: (session: Session) => Promise<T>,
+  ): Promise<T> => {
     const session = await engine.openSession({ ...options.connection, database: target });
     try {
-      await work(session);
+      return await work(session);
     } finally {
       await session.close();
     }
@@ -151,11 +152,8 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         created.push(target);
         continue;
       }
-      const inventory = await listObjectsOf(engine, options.connection, target);
-      if (
-        hasIncompleteMarker(namesOfKind(inventory, 'table').map(unqualified(engine))) &&
-        !options.force
-      )
+      const inventory = await inTarget(target, (session) => session.listObjects(target));
+      if (hasIncompleteMarker(engine, inventory) && !options.force)
         throw incompleteTargetError(target, 'load');
       // What every new database holds (PostgreSQL's schema public) does not count.
       const count = standaloneObjects(inventory).filter(
@@ -247,15 +245,6 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     for (const session of sessions) await session.close();
     await admin?.close();
   }
-}
-
-/**
- * The marker's name as {@link hasIncompleteMarker} looks for it: the engine names it in its
- * default schema (PostgreSQL: `public._schema_backup_restore_incomplete`).
- */
-function unqualified(engine: Engine): (table: string) => string {
-  const marker = engine.tableNamed(INCOMPLETE_MARKER);
-  return (table) => (table === marker ? INCOMPLETE_MARKER : table);
 }
 
 /** Drops what a failed load created: whole databases it made, the objects of ones that were empty. */

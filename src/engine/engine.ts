@@ -837,20 +837,3 @@ export function isNewDatabaseObject(engine: Engine, object: ObjectRef): boolean 
     (made) => made.kind === object.kind && made.name === object.name,
   );
 }
-
-/**
- * The objects of `database`, over a session of its own: a PostgreSQL session sees only the
- * database it connected to.
- */
-export async function listObjectsOf(
-  engine: Engine,
-  connection: ConnectionOptions,
-  database: string,
-): Promise<SchemaInventory> {
-  const session = await engine.openSession({ ...connection, database });
-  try {
-    return await session.listObjects(database);
-  } finally {
-    await session.close();
-  }
-}

@@ -6,15 +6,24 @@
  *
  * Part of the restore workflow; uses only the engine interface.
  */
-import type { AdminStatements, Session } from '../engine/engine.js';
+import {
+  namesOfKind,
+  type AdminStatements,
+  type Engine,
+  type SchemaInventory,
+  type Session,
+} from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 
 /** The marker's table name. */
 export const INCOMPLETE_MARKER = '_schema_backup_restore_incomplete';
 
-/** True when a database's base tables (as `listObjects` returns them) include the marker. */
-export function hasIncompleteMarker(tables: readonly string[]): boolean {
-  return tables.includes(INCOMPLETE_MARKER);
+/**
+ * True when a database's objects include the marker, as the engine names it
+ * (PostgreSQL: `public._schema_backup_restore_incomplete`).
+ */
+export function hasIncompleteMarker(engine: Engine, inventory: SchemaInventory): boolean {
+  return namesOfKind(inventory, 'table').includes(engine.tableNamed(INCOMPLETE_MARKER));
 }
 
 /**
