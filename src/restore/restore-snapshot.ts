@@ -20,7 +20,6 @@ import {
   type FileExpectation,
   isNewDatabaseObject,
   isTableMemberKind,
-  namesOfKind,
   objectsOfKind,
   standaloneObjects,
   type ObjectKind,
@@ -40,7 +39,12 @@ import {
 } from '../snapshot/layout.js';
 import { MANIFEST_FILE, parseManifest, type SnapshotManifest } from '../snapshot/manifest.js';
 import { SplitDigest } from './file-digest.js';
-import { clearIncompleteMarker, INCOMPLETE_MARKER, markIncomplete } from './incomplete-marker.js';
+import {
+  clearIncompleteMarker,
+  hasIncompleteMarker,
+  INCOMPLETE_MARKER,
+  markIncomplete,
+} from './incomplete-marker.js';
 import { readText, type SnapshotSource } from './snapshot-source.js';
 import { checkMeasured, PlaintextMeasure, type UserDataInput } from './user-data-input.js';
 
@@ -514,9 +518,10 @@ async function prepareTarget(
       for (const entry of reversed.filter((object) => object.beforeTables === true))
         await drop(entry);
     }
-    const marker = engine.tableNamed(INCOMPLETE_MARKER);
-    if (namesOfKind(inventory, 'table').includes(marker))
-      await target.execute(statements.dropObject(options.target, 'table', marker, false));
+    if (hasIncompleteMarker(engine, inventory))
+      await target.execute(
+        statements.dropObject(options.target, 'table', engine.tableNamed(INCOMPLETE_MARKER), false),
+      );
   } finally {
     await target.close();
   }
