@@ -20,6 +20,7 @@ import {
   type SnapshotTree,
 } from '../../diff/diff-snapshots.js';
 import { engineFor } from '../engine-for.js';
+import { tablePatterns } from '../table-patterns.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { Repository } from '../../git/repository.js';
 import { hostDirectory, isValidHostName } from '../../snapshot/layout.js';
@@ -126,7 +127,7 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
       to = await tree(host, revisions[1]);
     }
     const result = await diffSnapshots(engineFor(config), from, to, {
-      only: args.table ?? [],
+      only: tablePatterns(engineFor(config), args.table),
       patches: args.stat !== true && args.json !== true,
       rows: args.rows,
     });
@@ -225,7 +226,7 @@ async function diffFleet(args: DiffArgs): Promise<number> {
         },
       );
   const engine = engineFor(config);
-  const options = { only: args.table ?? [], rows: args.rows ?? false };
+  const options = { only: tablePatterns(engine, args.table), rows: args.rows ?? false };
   try {
     if (args.model !== undefined) {
       const comparison = await compareWithModel(engine, trees, args.model, options);
