@@ -1,8 +1,8 @@
 /**
  * `schema_backup diff [A] [B]`: what changed between two revisions (default: the last commit
- * and the working tree), two hosts, or the last commit and the live database (`--live`, exit
- * 3 on drift). A summary by table and column, then the unified diff. Across the hosts of a
- * shared repository, at a revision (default HEAD): `--hosts A B` (exit 3 when their schemas
+ * and the working tree), two hosts (`--against-host`, exit 3 when they differ), or the last
+ * commit and the live database (`--live`, exit 3 on drift). A summary by table and column,
+ * then the unified diff. Across the hosts of a shared repository, at a revision (default HEAD): `--hosts A B` (exit 3 when their schemas
  * differ) and `--model HOST` (every host whose schema differs from the model's, exit 3).
  * Host names are always given by option, so a positional word is always a revision.
  */
@@ -131,11 +131,14 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
       patches: args.stat !== true && args.json !== true,
       rows: args.rows,
     });
-    const different = result.tables.length + result.objects.length > 0;
+    const different = isDifferent(result);
     if (args.json === true) {
       printJson({ ...result, patches: undefined });
     } else printDiff(result, args);
-    return args.live === true && different ? ExitCode.Differences : ExitCode.Ok;
+    // Drift, and two hosts that differ (as `--hosts`), are differences found (exit 3); two
+    // revisions of one host are history, which differs as a matter of course.
+    const comparesState = args.live === true || args.againstHost !== undefined;
+    return comparesState && different ? ExitCode.Differences : ExitCode.Ok;
   } finally {
     from?.close?.();
     to?.close?.();
