@@ -146,13 +146,8 @@ describe('postgresql local tables', () => {
     expect(files[0]).toMatch(/^app\.users\.sql(\.zst|\.gz)?\.age$/);
     expect(files[1]).toMatch(/^public\.notes\.sql(\.zst|\.gz)?\.age$/);
     for (const file of files) expect((await stat(join(latest, file))).mode & 0o777).toBe(0o600);
-    const copyDir = join(
-      setup.userDataDir,
-      await readdir(setup.userDataDir).then(
-        (names) => names.find((name) => name !== 'latest') ?? '',
-      ),
-    );
-    expect((await stat(copyDir)).mode & 0o777).toBe(0o700);
+    const [copy] = (await readdir(setup.userDataDir)).filter((name) => name !== 'latest');
+    expect((await stat(join(setup.userDataDir, copy ?? ''))).mode & 0o777).toBe(0o700);
     expect((await stat(setup.userDataDir)).mode & 0o777).toBe(0o700);
 
     // The structure of local tables in git, their rows nowhere in plaintext; ephemeral rows
