@@ -1,7 +1,7 @@
 /**
  * The database connection options of the commands that connect, spelled as the `mariadb`
  * client spells them (`--defaults-file`, `--defaults-extra-file`, `-S/--socket`, `-P/--port`,
- * `-u/--user`, `-h`). Each overrides the config's `database.*` key. `-h`, `-P`, `-S` and `-u`
+ * `-u/--user`, `-h`); their help says what each is for both engines' clients. Each overrides the config's `database.*` key. `-h`, `-P`, `-S` and `-u`
  * serve PostgreSQL too (`-S` is then the socket directory); the option-file ones are
  * MariaDB's, refused with PostgreSQL. There is no password option: a command line is visible
  * to every user of the host (`ps`, /proc).
@@ -30,7 +30,7 @@ export function withConnectionOptions<T>(yargs: Argv<T>): Argv<T & ConnectionArg
       alias: 'h',
       type: 'string',
       requiresArg: true,
-      describe: "the database server's host (mariadb -h, psql -h)",
+      describe: "the database server's host, as the mariadb/psql client's -h",
     })
     .option('port', {
       alias: 'P',
@@ -38,21 +38,21 @@ export function withConnectionOptions<T>(yargs: Argv<T>): Argv<T & ConnectionArg
       requiresArg: true,
       coerce: numberOption('--port', { min: 1, max: 65_535, whole: true }),
       describe:
-        "the server's port. MariaDB: connects over TCP, to 127.0.0.1 when the host is localhost; PostgreSQL: of the host or socket directory, as psql -p",
+        "the server's port, as the mariadb client's -P and psql's -p (MariaDB: connects over TCP, to 127.0.0.1 when the host is localhost; PostgreSQL: the port of the host or of the socket directory)",
     })
     .option('socket', {
       alias: 'S',
       type: 'string',
       requiresArg: true,
       describe:
-        'Unix socket (MariaDB) or socket directory (PostgreSQL): connects through it, whatever host the config names',
+        "the server's Unix socket, as the mariadb client's -S (MariaDB), or its socket directory, as psql's -h DIR (PostgreSQL): connects through it, whatever host the config names",
     })
     .option('user', {
       alias: 'u',
       type: 'string',
       requiresArg: true,
       describe:
-        'user to connect as. The password is never an option: it comes from database.password_file, else $SCHEMA_BACKUP_DB_PASSWORD, else the option files (MariaDB) or $PGPASSWORD, a service or ~/.pgpass (PostgreSQL)',
+        "the user to connect as, as the mariadb client's -u and psql's -U. The password is never an option: it comes from database.password_file, else $SCHEMA_BACKUP_DB_PASSWORD, else the option files (MariaDB) or $PGPASSWORD, a service or ~/.pgpass (PostgreSQL)",
     })
     .option('defaults-file', {
       type: 'string',

@@ -241,11 +241,11 @@ function usageHint(problem: string): string {
   const help = 'Run schema_backup --help for the commands and options.';
   const unknown = /^Unknown arguments?: (.*)$/.exec(problem)?.[1]?.split(', ') ?? [];
   if (unknown.includes('h') || /following: h$/.test(problem))
-    return `-h is the database server's host, as for mariadb, on the commands that connect; --help prints the help. ${help}`;
+    return `-h is the database server's host, as for the mariadb and psql clients, on the commands that connect; --help prints the help. ${help}`;
   if (unknown.includes('host'))
     return `--host (now --backup-host) names a backup host directory, on diff, log, restore and verify; the database server's host is -h/--server-host. ${help}`;
   if (unknown.some((name) => ['password', 'p'].includes(name)))
-    return 'There is no password option (a command line is visible to other users): the password comes from database.password_file, else $SCHEMA_BACKUP_DB_PASSWORD, else the option files (~/.my.cnf, --defaults-extra-file).';
+    return 'There is no password option (a command line is visible to other users): the password comes from database.password_file, else $SCHEMA_BACKUP_DB_PASSWORD, else the option files (~/.my.cnf, --defaults-extra-file) with MariaDB, or $PGPASSWORD, a service or ~/.pgpass with PostgreSQL.';
   return help;
 }
 

@@ -92,6 +92,39 @@ function countUnmatched(a: Float64Array, b: Float64Array): [number, number] {
   return [onlyA + a.length - i, onlyB + b.length - j];
 }
 
+/**
+ * The row key of a table file, from its structure lines: complete at the first row when the
+ * CREATE TABLE before the rows names a key (MariaDB); else every structure line counts, as
+ * an engine may add the keys after the rows (PostgreSQL's `ALTER TABLE … ADD CONSTRAINT`).
+ */
+export class RowKeyReader {
+  private readonly script: ScriptFormat;
+  private readonly structure: string[] = [];
+  private key: readonly string[] | undefined;
+
+  constructor(script: ScriptFormat) {
+    this.script = script;
+  }
+
+  /** Takes the next line; false once the key is known (the rest need not be read). */
+  add(line: string): boolean {
+    if (this.key !== undefined) return false;
+    if (line.startsWith(this.script.rowLinePrefix)) {
+      const before = this.script.parseCreateTable(this.structure.join('\n'))?.rowKey ?? [];
+      if (before.length > 0) {
+        this.key = before;
+        return false;
+      }
+    } else if (!this.script.isFramingLine(line)) this.structure.push(line);
+    return true;
+  }
+
+  /** The key's columns in key order; empty for a table without one. */
+  rowKey(): readonly string[] {
+    return this.key ?? this.script.parseCreateTable(this.structure.join('\n'))?.rowKey ?? [];
+  }
+}
+
 /** Collects the row lines of one version of a table, in any order, into a {@link RowDigest}. */
 export class RowDigestCollector {
   private readonly script: ScriptFormat;

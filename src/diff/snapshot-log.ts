@@ -9,7 +9,12 @@
  * from commit to commit by blob id; it is read again only where a commit changed a key line.
  */
 import type { Repository } from '../git/repository.js';
-import { countRowChanges, RowDigestCollector, type RowChangeCount } from './count-row-changes.js';
+import {
+  countRowChanges,
+  RowDigestCollector,
+  RowKeyReader,
+  type RowChangeCount,
+} from './count-row-changes.js';
 import type { Engine, ScriptFormat } from '../engine/engine.js';
 import { DATABASE_DEFAULTS_FILE, objectForFileName } from '../snapshot/layout.js';
 import { MANIFEST_FILE } from '../snapshot/manifest.js';
@@ -236,23 +241,29 @@ class RowKeys {
     return key;
   }
 
-  /** The key of `blob`: its CREATE TABLE's, read up to the end of that statement. */
+  /**
+   * The key of `blob`: its CREATE TABLE's, read up to the first row when that names one;
+   * else from every line but the rows (PostgreSQL adds the keys after the rows).
+   */
   async of(blob: string): Promise<readonly string[]> {
     const known = this.known.get(blob);
     if (known !== undefined) return known;
-    let head = '';
-    let key: readonly string[] | undefined;
+    const reader = new RowKeyReader(this.script);
+    let pending = '';
     const decoder = new TextDecoder();
-    for await (const chunk of this.repository.readBlob(blob)) {
-      head += decoder.decode(chunk, { stream: true });
-      // The first row ends the head; stopping here stops git.
-      const rows = head.indexOf(`\n${this.script.rowLinePrefix}`);
-      if (rows !== -1) {
-        key = this.script.parseCreateTable(head.slice(0, rows + 1))?.rowKey;
-        break;
+    reading: for await (const chunk of this.repository.readBlob(blob)) {
+      pending += decoder.decode(chunk, { stream: true });
+      let end = pending.indexOf('\n');
+      let start = 0;
+      while (end !== -1) {
+        // Stopping here stops git.
+        if (!reader.add(pending.slice(start, end))) break reading;
+        start = end + 1;
+        end = pending.indexOf('\n', start);
       }
+      pending = pending.slice(start);
     }
-    key ??= this.script.parseCreateTable(head)?.rowKey ?? [];
-    return this.remember(blob, key);
+    if (pending !== '') reader.add(pending);
+    return this.remember(blob, reader.rowKey());
   }
 }

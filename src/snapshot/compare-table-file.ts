@@ -9,6 +9,7 @@ import {
   countRowChanges,
   MAX_ROWS_COMPARED,
   RowDigestCollector,
+  RowKeyReader,
   type RowDigest,
 } from '../diff/count-row-changes.js';
 import type { ScriptFormat } from '../engine/engine.js';
@@ -43,26 +44,41 @@ export function summarizeText(
   text: string,
   maxRows = MAX_ROWS_COMPARED,
 ): TableFileSummary {
-  const collector = new SummaryCollector(script, maxRows);
-  for (const line of text.split('\n')) collector.add(line);
+  const lines = text.split('\n');
+  const keys = new RowKeyReader(script);
+  for (const line of lines) if (!keys.add(line)) break;
+  const collector = new SummaryCollector(script, maxRows, keys.rowKey());
+  for (const line of lines) collector.add(line);
   return collector.result();
 }
 
-/** Summarises a file on disk, streaming it; undefined when it does not exist. */
+/**
+ * Summarises a file on disk, streaming it; undefined when it does not exist. A file whose
+ * key is not known by its first row (PostgreSQL adds keys after the rows) is read twice:
+ * its structure first, then its rows.
+ */
 export async function summarizeFile(
   script: ScriptFormat,
   path: string,
   maxRows = MAX_ROWS_COMPARED,
 ): Promise<TableFileSummary | undefined> {
-  const collector = new SummaryCollector(script, maxRows);
+  const keys = new RowKeyReader(script);
   try {
-    const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-    for await (const line of lines) collector.add(line);
+    const head = createReadStream(path);
+    try {
+      const lines = createInterface({ input: head, crlfDelay: Infinity });
+      for await (const line of lines) if (!keys.add(line)) break;
+    } finally {
+      head.destroy();
+    }
+    const collector = new SummaryCollector(script, maxRows, keys.rowKey());
+    const again = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+    for await (const line of again) collector.add(line);
+    return collector.result();
   } catch (error) {
     if ((error as { code?: string }).code === 'ENOENT') return undefined;
     throw error;
   }
-  return collector.result();
 }
 
 /** The change from `before` (undefined: a new file) to `after`. */
@@ -82,32 +98,22 @@ export function compareSummaries(
 
 class SummaryCollector {
   private readonly structure: string[] = [];
-  private rows: RowDigestCollector | undefined;
+  private readonly rows: RowDigestCollector;
   private readonly script: ScriptFormat;
-  private readonly maxRows: number;
 
-  constructor(script: ScriptFormat, maxRows: number) {
+  /** `rowKey`: the file's, from a {@link RowKeyReader} that read it first. */
+  constructor(script: ScriptFormat, maxRows: number, rowKey: readonly string[]) {
     this.script = script;
-    this.maxRows = maxRows;
+    this.rows = new RowDigestCollector(script, rowKey, maxRows);
   }
 
   add(line: string): void {
-    if (line.startsWith(this.script.rowLinePrefix)) {
-      // The CREATE TABLE comes before the rows: by the first row, the key is known.
-      this.rows ??= this.newRowCollector();
-      this.rows.add(line);
-    } else if (!this.script.isFramingLine(line)) {
-      this.structure.push(line);
-    }
+    if (line.startsWith(this.script.rowLinePrefix)) this.rows.add(line);
+    else if (!this.script.isFramingLine(line)) this.structure.push(line);
   }
 
   result(): TableFileSummary {
-    const rows = (this.rows ?? this.newRowCollector()).result();
+    const rows = this.rows.result();
     return { structure: this.structure.join('\n'), rowCount: rows.rowCount, rows };
-  }
-
-  private newRowCollector(): RowDigestCollector {
-    const rowKey = this.script.parseCreateTable(this.structure.join('\n'))?.rowKey ?? [];
-    return new RowDigestCollector(this.script, rowKey, this.maxRows);
   }
 }

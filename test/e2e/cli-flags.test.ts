@@ -273,6 +273,14 @@ describe('issue 21 items 7 and 9: the help', () => {
     ])
       expect(check).toContain(option);
     expect(check).not.toContain('--password ');
+    // Issue 16: both engines' clients, not mariadb's alone.
+    const oneLine = check.replace(/\s+/g, ' ');
+    expect(oneLine).toContain("the database server's host, as the mariadb/psql client's -h");
+    expect(oneLine).toContain("as the mariadb client's -P and psql's -p");
+    expect(oneLine).toContain(
+      "as the mariadb client's -S (MariaDB), or its socket directory, as psql's -h DIR",
+    );
+    expect(oneLine).toContain("as the mariadb client's -u and psql's -U");
     expect(help(['snapshot'])).toContain('-t, --target, --keep-stopped');
     expect(help(['decrypt'])).toMatch(/-t, --table/);
     const log = help(['log']);

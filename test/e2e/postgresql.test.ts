@@ -93,7 +93,7 @@ describe('postgresql from the command line', () => {
     await source.exec("UPDATE public.users SET login = 'carol' WHERE login = 'bob'");
     const drift = await cli(config, 'diff', '--live');
     expect(drift.code, drift.stderr).toBe(3);
-    expect(drift.stdout).toContain('table public.users: rows +1 -1');
+    expect(drift.stdout).toContain('table public.users: rows +0 -0 ~1');
 
     // -e: the rows of ephemeral tables to a directory of their own, never into git.
     await source.exec('INSERT INTO public.scratch VALUES (42)');

@@ -158,6 +158,14 @@ export async function runPsql(database: string, file: string): Promise<string> {
 }
 
 /**
+ * `psql -X -v ON_ERROR_STOP=1 -f -` on `database` with `script` on its stdin (SQL that must
+ * not be written to disk, such as decrypted user data); rejects with its stderr when it fails.
+ */
+export async function runPsqlScript(database: string, script: Buffer | string): Promise<string> {
+  return runClient('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'], database, script);
+}
+
+/**
  * The lines of `pg_dump --data-only` of `database` (rows as COPY lines, sequence positions
  * as setval), sorted, so that two databases with the same rows compare equal whatever their
  * storage order: without comment lines (they name the database), and every setval as the
@@ -184,7 +192,12 @@ export async function pgDumpData(database: string): Promise<string[]> {
     .sort();
 }
 
-async function runClient(program: string, options: string[], database: string): Promise<string> {
+async function runClient(
+  program: string,
+  options: string[],
+  database: string,
+  input?: Buffer | string,
+): Promise<string> {
   const server = await postgresServer();
   const args = [
     ...options,
@@ -201,8 +214,9 @@ async function runClient(program: string, options: string[], database: string): 
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
       env: { PATH: process.env.PATH, PGPASSWORD: server.password, PGCONNECT_TIMEOUT: '10' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    child.stdin.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -8,6 +8,7 @@ import {
 } from '../../src/snapshot/compare-table-file.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 import { mariadbScriptFormat as script } from '../../src/engine/mariadb/script-format.js';
+import { postgresqlScriptFormat as pgScript } from '../../src/engine/postgresql/script-format.js';
 
 const HEADER = [
   '-- table settings',
@@ -200,5 +201,41 @@ describe('compareSummaries', () => {
       rowsRemoved: 0,
       rowsChanged: 0,
     });
+  });
+});
+
+// Issue 16: a PostgreSQL table file adds its primary key after the rows (as pg_dump does), so
+// the key is not known by the first row; an UPDATE counted as one row removed and one added.
+describe('a table file whose key follows its rows (PostgreSQL)', () => {
+  const pgFile = (value: string): string =>
+    [
+      '-- schema_backup: table "public"."settings", category global',
+      'CREATE TABLE "public"."settings" (',
+      '  "k" text NOT NULL,',
+      '  "v" text',
+      ');',
+      '',
+      'BEGIN;',
+      `INSERT INTO "public"."settings" ("k", "v") OVERRIDING SYSTEM VALUE VALUES ('a', '${value}');`,
+      `INSERT INTO "public"."settings" ("k", "v") OVERRIDING SYSTEM VALUE VALUES ('b', 'two');`,
+      'COMMIT;',
+      '',
+      'ALTER TABLE ONLY "public"."settings" ADD CONSTRAINT "settings_pkey" PRIMARY KEY (k);',
+      '',
+    ].join('\n');
+
+  it('matches rows by that key, in memory and on disk alike', async () => {
+    const before = summarizeText(pgScript, pgFile('one'));
+    const after = summarizeText(pgScript, pgFile('uno'));
+    expect(after.rows.keyName).toBe('k');
+    expect(compareSummaries(before, after)).toEqual({
+      structureChanged: false,
+      rowsAdded: 0,
+      rowsRemoved: 0,
+      rowsChanged: 1,
+    });
+    const file = join(await createTempDir('pgsummary'), 'public.settings.sql');
+    await writeFile(file, pgFile('uno'));
+    expect(await summarizeFile(pgScript, file)).toEqual(after);
   });
 });

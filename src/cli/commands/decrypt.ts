@@ -16,6 +16,9 @@ import {
   readCopyAt,
   type UserDataManifest,
 } from '../../snapshot/user-data-copy.js';
+import type { Engine } from '../../engine/engine.js';
+import { engineFor } from '../engine-for.js';
+import { configTableName } from '../table-patterns.js';
 import { requireOffsiteStore } from '../ops-config.js';
 import { hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 
@@ -66,7 +69,7 @@ async function decryptFiles(
         logger,
       });
       onFetched(fetched);
-      files = filesOfCopy(await readCopyAt(fetched.path), args);
+      files = filesOfCopy(await readCopyAt(fetched.path), args, engineFor(config));
     } else if (files.length === 0) {
       if (config.userDataBackupDir === undefined)
         throw new UsageError(
@@ -75,6 +78,7 @@ async function decryptFiles(
       files = filesOfCopy(
         await findCopy(config.userDataBackupDir, host, args.copy ?? LATEST_LINK),
         args,
+        engineFor(config),
       );
     }
   }
@@ -95,14 +99,19 @@ async function decryptFiles(
   return 0;
 }
 
-/** The files of `copy` of the tables `--table` names (default all), in table order. */
+/**
+ * The files of `copy` of the tables `--table` names (default all), in table order. A name
+ * is the copy's, or one as a category entry gives it (PostgreSQL: `users` is `public.users`).
+ */
 function filesOfCopy(
   copy: { dir: string; manifest: UserDataManifest },
   args: DecryptArgs,
+  engine: Pick<Engine, 'tableNamed'>,
 ): FileToDecrypt[] {
   const tables = args.table ?? Object.keys(copy.manifest.tables).sort();
   return tables.map((table) => {
-    const entry = copy.manifest.tables[table];
+    const entry =
+      copy.manifest.tables[table] ?? copy.manifest.tables[configTableName(engine, table)];
     if (entry === undefined)
       throw new UsageError(`table ${table} is not in the copy ${copy.dir}`, {
         hint: `Tables of the copy: ${Object.keys(copy.manifest.tables).sort().join(', ') || 'none'}.`,

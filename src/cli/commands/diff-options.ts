@@ -17,7 +17,8 @@ export function diffBuilder(yargs: Argv): Argv<DiffArgs> {
     })
     .option('against-host', {
       type: 'string',
-      describe: 'compare --backup-host with this host directory, at the same revision',
+      describe:
+        'compare --backup-host with this host directory, at the same revision; exit 3 when they differ',
     })
     .option('live', {
       type: 'boolean',

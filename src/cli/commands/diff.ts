@@ -1,8 +1,8 @@
 /**
  * `schema_backup diff [A] [B]`: what changed between two revisions (default: the last commit
- * and the working tree), two hosts, or the last commit and the live database (`--live`, exit
- * 3 on drift). A summary by table and column, then the unified diff. Across the hosts of a
- * shared repository, at a revision (default HEAD): `--hosts A B` (exit 3 when their schemas
+ * and the working tree), two hosts (`--against-host`, exit 3 when they differ), or the last
+ * commit and the live database (`--live`, exit 3 on drift). A summary by table and column,
+ * then the unified diff. Across the hosts of a shared repository, at a revision (default HEAD): `--hosts A B` (exit 3 when their schemas
  * differ) and `--model HOST` (every host whose schema differs from the model's, exit 3).
  * Host names are always given by option, so a positional word is always a revision.
  */
@@ -20,6 +20,7 @@ import {
   type SnapshotTree,
 } from '../../diff/diff-snapshots.js';
 import { engineFor } from '../engine-for.js';
+import { tablePatterns } from '../table-patterns.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { Repository } from '../../git/repository.js';
 import { hostDirectory, isValidHostName } from '../../snapshot/layout.js';
@@ -126,15 +127,18 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
       to = await tree(host, revisions[1]);
     }
     const result = await diffSnapshots(engineFor(config), from, to, {
-      only: args.table ?? [],
+      only: tablePatterns(engineFor(config), args.table),
       patches: args.stat !== true && args.json !== true,
       rows: args.rows,
     });
-    const different = result.tables.length + result.objects.length > 0;
+    const different = isDifferent(result);
     if (args.json === true) {
       printJson({ ...result, patches: undefined });
     } else printDiff(result, args);
-    return args.live === true && different ? ExitCode.Differences : ExitCode.Ok;
+    // Drift, and two hosts that differ (as `--hosts`), are differences found (exit 3); two
+    // revisions of one host are history, which differs as a matter of course.
+    const comparesState = args.live === true || args.againstHost !== undefined;
+    return comparesState && different ? ExitCode.Differences : ExitCode.Ok;
   } finally {
     from?.close?.();
     to?.close?.();
@@ -225,7 +229,7 @@ async function diffFleet(args: DiffArgs): Promise<number> {
         },
       );
   const engine = engineFor(config);
-  const options = { only: args.table ?? [], rows: args.rows ?? false };
+  const options = { only: tablePatterns(engine, args.table), rows: args.rows ?? false };
   try {
     if (args.model !== undefined) {
       const comparison = await compareWithModel(engine, trees, args.model, options);

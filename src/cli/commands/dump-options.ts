@@ -43,21 +43,24 @@ export function dumpBuilder(yargs: Argv): Argv<DumpArgs> {
     .option('databases', {
       type: 'string',
       array: true,
-      describe: 'dump these databases instead of database.name',
+      describe:
+        'dump these databases instead of database.name (PostgreSQL: one, as a dump holds one)',
     })
     .option('all-databases', {
       type: 'boolean',
-      describe: 'dump every database but mysql, information_schema, performance_schema and sys',
+      describe:
+        'MariaDB: dump every database but mysql, information_schema, performance_schema and sys',
     })
     .option('only', {
       type: 'string',
       array: true,
-      describe: 'only tables matching these shell patterns (e.g. def_*)',
+      describe:
+        'only tables matching these shell patterns (e.g. def_*), names as the categories of the config write them',
     })
     .option('exclude', {
       type: 'string',
       array: true,
-      describe: 'leave out tables matching these shell patterns',
+      describe: 'leave out tables matching these shell patterns (names as for --only)',
     })
     .option('json', { type: 'boolean', describe: 'print the result as JSON' })
     .option('offsite', {

@@ -11,6 +11,7 @@ import { databasePart } from '../../dump/dump-format.js';
 import type { RunJournal } from '../../ops/run-journal.js';
 import type { Interruption } from '../../support/interruption.js';
 import { engineFor } from '../engine-for.js';
+import { tablePatterns } from '../table-patterns.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { connectionFor, hostNameFor, loadContext, type GlobalArgs } from '../context.js';
 import { formatBytes } from '../output/format-bytes.js';
@@ -86,8 +87,8 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
       databases,
       allDatabases: args.allDatabases === true,
       schemas: config.database.schemas,
-      only: args.only ?? [],
-      exclude: args.exclude ?? [],
+      only: tablePatterns(engineFor(config), args.only),
+      exclude: tablePatterns(engineFor(config), args.exclude),
       host,
       dumpDir: config.dump.dir,
       output: toStdout

@@ -59,12 +59,13 @@ export function restoreBuilder(yargs: Argv): Argv<RestoreArgs> {
     .option('only', {
       type: 'string',
       array: true,
-      describe: 'restore only tables matching these shell patterns',
+      describe:
+        'restore only tables matching these shell patterns, names as the categories of the config write them',
     })
     .option('exclude', {
       type: 'string',
       array: true,
-      describe: 'leave out tables matching these shell patterns',
+      describe: 'leave out tables matching these shell patterns (names as for --only)',
     })
     .option('parallel', {
       type: 'number',

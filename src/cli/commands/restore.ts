@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { engineFor } from '../engine-for.js';
+import { tablePatterns } from '../table-patterns.js';
 import { UsageError } from '../../errors.js';
 import { Repository } from '../../git/repository.js';
 import {
@@ -243,8 +244,8 @@ async function restoreWith(
     force: args.force === true,
     protectedDatabase: connection.database,
     forceSource: args.forceSource === true,
-    only: args.only ?? [],
-    exclude: args.exclude ?? [],
+    only: tablePatterns(engineFor(config), args.only),
+    exclude: tablePatterns(engineFor(config), args.exclude),
     parallel: args.parallel ?? 2,
     trust: args.trust === true,
     keepEventsEnabled: args.keepEventsEnabled === true,

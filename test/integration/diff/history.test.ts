@@ -592,7 +592,7 @@ describe('host against host', () => {
         config,
       ]);
       expect(result.stderr).toBe('');
-      expect(result.code).toBe(0);
+      expect(result.code).toBe(3);
       expect(result.stdout).toBe(
         `${[`${from} -> ${to}`, ...expected.map((line) => `  ${line}`)].join('\n')}\n`,
       );
@@ -608,7 +608,7 @@ describe('host against host', () => {
       '--config',
       config,
     ]);
-    expect(json.code).toBe(0);
+    expect(json.code).toBe(3);
     const parsed = JSON.parse(json.stdout) as {
       tables: {
         name: string;
@@ -655,7 +655,7 @@ describe('host against host', () => {
       '--config',
       config,
     ]);
-    expect(patch.code).toBe(0);
+    expect(patch.code).toBe(3);
     const changedLines = patch.stdout.split('\n').filter((line) => /^[-+][^-+]/.test(line));
     expect(changedLines).toEqual([
       "-INSERT INTO `csv2_configuration` (`category`,`config_key`,`config_type`,`config_value`) VALUES ('csmain','log_level','int','20');",
