@@ -411,7 +411,8 @@ export class StatementGuard implements StatementChecker {
 
   // A dump's keys added after the rows: ALTER TABLE `t` ADD [UNIQUE] KEY `k` (…)[ options], … of a table it created.
   private checkAddKeys(lexer: SqlLexer): void {
-    this.expectWord(lexer, 'table');
+    lexer.next();
+    if (lexer.keyword() !== 'table') throw this.refuse(describeStart(lexer.sql));
     lexer.next();
     if (!this.dumpCreated('table', this.unqualifiedName(lexer, 'the table altered')))
       throw this.refuse('an ALTER TABLE of a table the dump did not create');
@@ -912,7 +913,9 @@ export class StatementGuard implements StatementChecker {
   private expectWord(lexer: SqlLexer, word: string): void {
     lexer.next();
     if (lexer.keyword() !== word)
-      throw this.refuse(`a statement without ${word.toUpperCase()} where a snapshot's has it`);
+      throw this.refuse(
+        `a statement without ${word.toUpperCase()} where ${this.expected.kind === 'dump' ? "a dump's" : "a snapshot's"} has it`,
+      );
   }
 
   private expectEnd(lexer: SqlLexer): void {

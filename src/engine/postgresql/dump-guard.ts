@@ -39,6 +39,16 @@ const REPLACED_KINDS: ReadonlyMap<string, string> = new Map([
   ['materialized', 'materialized-view'],
 ]);
 
+/** Kinds a dump creates, by the word after CREATE (a materialized view by both). */
+const CREATED_KINDS = new Set([
+  ...REPLACED_KINDS.values(),
+  'schema',
+  'extension',
+  'index',
+  'trigger',
+  'policy',
+]);
+
 /** Kinds whose COMMENT ON names them `schema.name`, by the words of the COMMENT. */
 const COMMENTED_KINDS: ReadonlyMap<string, string> = new Map([
   ['table', 'table'],
@@ -59,7 +69,7 @@ function ledgerKey(kind: string, name: string): string {
 export class PgDumpGuard implements StatementChecker {
   private readonly expected: DumpExpectation;
   /** Checks SETs and set_config, which need no object. */
-  private readonly session = new PgStatementGuard({ kind: 'database' }, 'a dump');
+  private readonly session: PgStatementGuard;
   /** The object a DROP … IF EXISTS dropped, whose CREATE must come next. */
   private pendingDrop: { kind: string; name: string } | undefined;
   /** The checker that accepted the last CREATE INDEX: a COMMENT ON INDEX goes to it. */
@@ -67,6 +77,7 @@ export class PgDumpGuard implements StatementChecker {
 
   constructor(expected: DumpExpectation) {
     this.expected = expected;
+    this.session = new PgStatementGuard(expected, 'a dump');
   }
 
   check(sql: string): CheckedStatement {
@@ -222,6 +233,8 @@ export class PgDumpGuard implements StatementChecker {
       this.expectWord(lexer, 'view');
       kind = 'materialized-view';
     }
+    if (!CREATED_KINDS.has(kind))
+      throw this.refuse(`a CREATE ${kind.toUpperCase() || 'of something'}`);
     const pending = this.pendingDrop;
     this.pendingDrop = undefined;
     if (pending !== undefined && pending.kind !== kind)

@@ -200,7 +200,9 @@ export class PgStatementGuard implements StatementChecker {
 
   private refuse(reason: string): UnexpectedStatementError {
     return new UnexpectedStatementError(
-      `${reason}: not a statement ${this.writer} writes for ${describeExpected(this.expected)}`,
+      this.expected.kind === 'dump'
+        ? `${reason}: not a statement ${this.writer} writes`
+        : `${reason}: not a statement ${this.writer} writes for ${describeExpected(this.expected)}`,
     );
   }
 
