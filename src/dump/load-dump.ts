@@ -409,7 +409,7 @@ async function checkStructure(
 function refusal(error: unknown, label: string, line: number, outcome: string): unknown {
   if (!(error instanceof UnexpectedStatementError)) return error;
   return new UnexpectedStatementError(
-    `refused to load ${printable(label)}${line > 0 ? ` at line ${String(line)}` : ''}: ${printable(error.message)}`,
+    `refused to load ${printable(label)} ${line > 0 ? `at line ${String(line)}` : 'at its end'}: ${printable(error.message)}`,
     {
       cause: error,
       hint: `load runs only the statements a dump writes: this dump was altered after it was written, or not written by schema_backup dump. ${outcome}`,
