@@ -23,8 +23,10 @@ import {
   type AdminStatements,
   type ConnectionOptions,
   type Engine,
+  type CheckedStatement,
   type FileExpectation,
   type ScriptFormat,
+  type ScriptStatement,
   type Session,
   type StatementChecker,
 } from '../engine/engine.js';
@@ -462,6 +464,24 @@ async function runScript(
     await Promise.all(inFlight);
     if (failure.error !== undefined) throw failure.error;
   };
+  /** Runs a statement other than rows, once every INSERT before it has run. */
+  const runOther = async (statement: ScriptStatement): Promise<void> => {
+    await settle();
+    const used = format.admin.usedDatabase(statement.sql);
+    if (used !== undefined) current = used;
+    const everywhere = used !== undefined || format.admin.isSessionSetting(statement.sql);
+    try {
+      if (everywhere) for (const session of sessions) await session.execute(statement.sql);
+      else await (sessions[0] as Session).execute(statement.sql);
+    } catch (error) {
+      throw new DumpError(
+        `a statement at line ${String(statement.line)} failed: ${withoutSqlText(format, error)}`,
+        { cause: error },
+      );
+    }
+  };
+  /** Statements checked but not run yet: a DROP and the SETs after it, until its CREATE. */
+  const held: ScriptStatement[] = [];
   const outcome = 'Whatever this load created has been removed.';
   for (const session of sessions) await session.execute(format.sessionReset);
   // The engine's reader, as restore's: the stock client's split, memory bounded by the
@@ -469,13 +489,21 @@ async function runScript(
   for await (const statement of format.readStatements(tapped())) {
     if (signal?.aborted === true) throw new DumpError('the load was interrupted');
     if (failure.error !== undefined) throw failure.error;
+    let checked: CheckedStatement;
     try {
-      check.checker.check(statement.sql);
+      checked = check.checker.check(statement.sql);
     } catch (error) {
       // The statements sent before it first: their failure, if any, is reported.
       await settle();
       throw refusal(error, check.label, statement.line, outcome);
     }
+    // A DROP … IF EXISTS runs only once the CREATE it comes before is accepted: one refused
+    // there leaves the object it named alone.
+    if (checked.kind === 'drop' || (held.length > 0 && checked.kind === 'set')) {
+      held.push(statement);
+      continue;
+    }
+    for (const heldStatement of held.splice(0)) await runOther(heldStatement);
     const table = format.insertTable(statement.sql);
     if (table !== undefined) {
       while (free.length === 0) {
@@ -511,19 +539,7 @@ async function runScript(
       inFlight.add(task);
       continue;
     }
-    await settle();
-    const used = format.admin.usedDatabase(statement.sql);
-    if (used !== undefined) current = used;
-    const everywhere = used !== undefined || format.admin.isSessionSetting(statement.sql);
-    try {
-      if (everywhere) for (const session of sessions) await session.execute(statement.sql);
-      else await (sessions[0] as Session).execute(statement.sql);
-    } catch (error) {
-      throw new DumpError(
-        `a statement at line ${String(statement.line)} failed: ${withoutSqlText(format, error)}`,
-        { cause: error },
-      );
-    }
+    await runOther(statement);
   }
   await settle();
   try {
@@ -531,6 +547,7 @@ async function runScript(
   } catch (error) {
     throw refusal(error, check.label, 0, outcome);
   }
+  for (const heldStatement of held.splice(0)) await runOther(heldStatement);
   return { bytes: tailKeeper.bytes, tail: tailKeeper.tail.toString('utf8') };
 }
 

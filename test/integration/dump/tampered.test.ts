@@ -213,24 +213,37 @@ describe('load refuses a tampered MariaDB dump', () => {
     }
   });
 
-  it('over a target loaded with --force, a refusal part way leaves the incomplete marker', async () => {
+  it('over a target loaded with --force, a refusal part way leaves the incomplete marker and its other tables', async () => {
     const w = await world();
     const path = await dumpOf(w.source);
     const original = await readFile(path, 'utf8');
     const firstRows = original.indexOf('\n', original.indexOf('INSERT INTO `t`')) + 1;
-    await writeFile(
-      path,
-      `${original.slice(0, firstRows)}INSERT INTO \`${w.victim.name}\`.\`secret\` VALUES (3, 'stolen');\n${original.slice(firstRows)}`,
-    );
     const target = await createTestDatabase('dtgt');
     await target.exec('CREATE TABLE keep_me (id INT)');
-    const error = await loadError(path, target.name, true);
-    expectRefusal(error, 'forced');
-    const tables = await target.query<{ name: string }>(
-      'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
-      [target.name],
-    );
-    expect(tables.map((table) => table.name)).toContain(MARKER_TABLE);
+    await target.exec('INSERT INTO keep_me VALUES (7)');
+    const attacks = [
+      `INSERT INTO \`${w.victim.name}\`.\`secret\` VALUES (3, 'stolen')`,
+      'INSERT INTO `keep_me` VALUES (8)',
+      // A DROP runs only with the CREATE after it: refused, it never ran.
+      'DROP TABLE IF EXISTS `keep_me`',
+      'DROP TRIGGER IF EXISTS `tk`;\nCREATE TRIGGER `tk` BEFORE INSERT ON `keep_me` FOR EACH ROW SET NEW.id = 0',
+      'ALTER TABLE `keep_me` ADD KEY `k` (`id`)',
+    ];
+    for (const attack of attacks) {
+      await writeFile(
+        path,
+        `${original.slice(0, firstRows)}${attack};\n${original.slice(firstRows)}`,
+      );
+      expectRefusal(await loadError(path, target.name, true), attack);
+      const tables = await target.query<{ name: string }>(
+        'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+        [target.name],
+      );
+      expect(tables.map((table) => table.name)).toContain(MARKER_TABLE);
+      expect(await target.query('SELECT id FROM keep_me')).toEqual([{ id: 7 }]);
+      expect(await target.query('SHOW INDEX FROM keep_me')).toEqual([]);
+      expect(await target.query('SHOW TRIGGERS')).toEqual([]);
+    }
     await expectUntouched(w);
   });
 });
