@@ -127,6 +127,13 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     });
   const targets = multiple ? [...header.databases] : [options.into ?? header.databases[0] ?? ''];
   if (targets.some((name) => name === '')) throw new DumpError(`${options.path} names no database`);
+  // A dump's header names its databases, and a tampered one could name the server's own.
+  const system = engine.script.admin.systemDatabases;
+  const own = targets.find((name) => system.includes(name.toLowerCase()));
+  if (own !== undefined)
+    throw new UsageError(`load does not fill ${printable(own)}, a database of the server's own`, {
+      hint: 'Load into another database (--into NAME). Nothing was loaded.',
+    });
   // What each file may hold: what a dump writes, into these targets only.
   const expectation = (): FileExpectation => ({
     kind: 'dump',

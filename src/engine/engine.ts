@@ -784,6 +784,11 @@ export interface AdminStatements {
    * `postgres`, as createdb and dropdb); undefined for an engine whose sessions need none.
    */
   readonly adminDatabase: string | undefined;
+  /**
+   * The server's own databases (MariaDB `mysql`, `sys`…; PostgreSQL's templates, whose objects
+   * every new database copies): load never fills one, whatever a dump's header names.
+   */
+  readonly systemDatabases: readonly string[];
   /** Creates database `name` with the default character set of every file. */
   createDatabase(name: string): string;
   /**

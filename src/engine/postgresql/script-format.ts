@@ -323,6 +323,7 @@ const postgresqlAdminStatements: AdminStatements = {
     `CREATE DATABASE ${quoteName(name)} ENCODING 'UTF8' TEMPLATE template0`,
   // Not the user's default database, which may not exist (a role `backup` has none).
   adminDatabase: 'postgres',
+  systemDatabases: ['template0', 'template1'],
   newDatabaseObjects: [
     { kind: 'extension', name: 'plpgsql' },
     { kind: 'schema', name: 'public' },

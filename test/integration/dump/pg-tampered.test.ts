@@ -17,7 +17,7 @@ import type { DumpManifest } from '../../../src/dump/dump-format.js';
 import { loadDump } from '../../../src/dump/load-dump.js';
 import type { ConnectionOptions } from '../../../src/engine/engine.js';
 import { postgresqlEngine } from '../../../src/engine/postgresql/postgresql-engine.js';
-import { UnexpectedStatementError } from '../../../src/errors.js';
+import { UnexpectedStatementError, UsageError } from '../../../src/errors.js';
 import { dumpOptionsForTest, loadOptionsForTest } from '../../helpers/dump.js';
 import {
   createPgTestDatabase,
@@ -265,5 +265,20 @@ describe('load refuses a tampered PostgreSQL dump', () => {
       ).toHaveLength(1);
     }
     await expectUntouched(w);
+  });
+  it('never fills a template database, whatever the header names', async () => {
+    const w = await world();
+    const path = await dumpOf(w, 'file');
+    const text = await readFile(path, 'utf8');
+    await writeFile(
+      path,
+      text.replace(`"databases":["${w.source.name}"]`, '"databases":["template1"]'),
+    );
+    const error = await loadDump(
+      postgresqlEngine,
+      loadOptionsForTest({ connection: await serverConnection(), path }),
+    ).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toMatch(/load does not fill template1/);
   });
 });

@@ -16,7 +16,7 @@ import { dumpDatabase, type DumpOptions } from '../../../src/dump/dump-database.
 import type { DumpManifest } from '../../../src/dump/dump-format.js';
 import { loadDump } from '../../../src/dump/load-dump.js';
 import { mariadbEngine } from '../../../src/engine/mariadb/mariadb-engine.js';
-import { UnexpectedStatementError } from '../../../src/errors.js';
+import { UnexpectedStatementError, UsageError } from '../../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { dumpOptionsForTest, loadOptionsForTest } from '../../helpers/dump.js';
 import { databaseExists, MARKER_TABLE } from '../../helpers/restore.js';
@@ -245,5 +245,29 @@ describe('load refuses a tampered MariaDB dump', () => {
       expect(await target.query('SHOW TRIGGERS')).toEqual([]);
     }
     await expectUntouched(w);
+  });
+  it('never fills a database of the server itself, whatever the header names, even with --force', async () => {
+    const w = await world();
+    const path = await dumpOf(w.source);
+    const text = await readFile(path, 'utf8');
+    await writeFile(
+      path,
+      text.replace(`"databases":["${w.source.name}"]`, '"databases":["mysql"]'),
+    );
+    const before = await w.victim.query('SELECT COUNT(*) AS n FROM mysql.global_priv');
+    const error = await loadDump(mariadbEngine, loadOptionsForTest({ path, force: true })).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toMatch(
+      /load does not fill mysql, a database of the server's own/,
+    );
+    expect(await w.victim.query('SELECT COUNT(*) AS n FROM mysql.global_priv')).toEqual(before);
+    expect(
+      await w.victim.query(
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'mysql' AND TABLE_NAME IN ('t', 'u', ?)",
+        [MARKER_TABLE],
+      ),
+    ).toEqual([]);
   });
 });
