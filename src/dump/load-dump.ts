@@ -3,6 +3,9 @@
  * decompresses, runs the SQL over several connections, and checks that the dump is complete
  * (end marker, manifest, checksums, row counts). A dump that turns out damaged part way is
  * rolled back: what the load created is dropped, so the target is never left half-loaded.
+ * Every statement is checked before it runs (the engine's checker of a dump file): load runs
+ * only what a dump writes, as restore runs only what a snapshot writes, so a dump altered
+ * after it was written (on a shared disk, off site) runs nothing else.
  *
  * A workflow: never prints, never reads argv or the environment. Must not import the CLI,
  * mysql2 or yargs.
@@ -14,15 +17,20 @@ import { join } from 'node:path';
 import { pipeline, Readable, type Duplex } from 'node:stream';
 import {
   isNewDatabaseObject,
+  newDumpLedger,
   objectsOfKind,
   standaloneObjects,
   type AdminStatements,
   type ConnectionOptions,
   type Engine,
+  type CheckedStatement,
+  type FileExpectation,
   type ScriptFormat,
+  type ScriptStatement,
   type Session,
+  type StatementChecker,
 } from '../engine/engine.js';
-import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
+import { DumpError, isSchemaBackupError, UnexpectedStatementError, UsageError } from '../errors.js';
 import {
   clearIncompleteMarker,
   hasIncompleteMarker,
@@ -32,6 +40,7 @@ import {
 } from '../restore/incomplete-marker.js';
 import { mapWithConcurrency } from '../support/concurrency.js';
 import type { Logger } from '../support/logger.js';
+import { printable } from '../support/printable.js';
 import { compressionOfName, createDecompressor, type Compression } from './compression.js';
 import {
   DUMP_FORMAT_VERSION,
@@ -118,6 +127,22 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     });
   const targets = multiple ? [...header.databases] : [options.into ?? header.databases[0] ?? ''];
   if (targets.some((name) => name === '')) throw new DumpError(`${options.path} names no database`);
+  // A dump's header names its databases, and a tampered one could name the server's own.
+  const system = engine.script.admin.systemDatabases;
+  const own = targets.find((name) => system.includes(name.toLowerCase()));
+  if (own !== undefined)
+    throw new UsageError(`load does not fill ${printable(own)}, a database of the server's own`, {
+      hint: 'Load into another database (--into NAME). Nothing was loaded.',
+    });
+  // What each file may hold: what a dump writes, into these targets only.
+  const expectation = (): FileExpectation => ({
+    kind: 'dump',
+    databases: targets,
+    ledger: newDumpLedger(),
+  });
+  // The directory form's statements other than rows are few: all checked before anything
+  // is loaded (the rows' files as they load).
+  if (manifest !== undefined) await checkStructure(engine.script, options, manifest, expectation());
 
   const threads = Math.max(1, Math.floor(options.threads));
   const sessions: Session[] = [];
@@ -181,6 +206,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     }
     const counts: RowCounts = new Map();
     let bytes = 0;
+    const expected = expectation();
     if (manifest !== undefined) {
       bytes = await loadDirectory(
         engine.script,
@@ -190,6 +216,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         counts,
         tracker,
         multiple,
+        expected,
       );
       compareCounts(counts, manifest.tableRows, options.path, multiple ? undefined : targets[0]);
     } else {
@@ -201,6 +228,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         tracker,
         options.signal,
         multiple ? undefined : targets[0],
+        { label: options.path, checker: engine.script.checker(expected) },
       );
       bytes = result.bytes;
       const marker = parseEndMarker(result.tail);
@@ -294,6 +322,7 @@ async function loadDirectory(
   counts: RowCounts,
   tracker: ProgressTracker,
   multiple: boolean,
+  expected: FileExpectation,
 ): Promise<number> {
   const database = multiple ? undefined : (options.into ?? manifest.databases[0]);
   let bytes = 0;
@@ -312,6 +341,7 @@ async function loadDirectory(
       tracker,
       options.signal,
       database,
+      { label: name, checker: format.checker(expected) },
     );
     bytes += result.bytes;
     if (!result.tail.trimEnd().endsWith(FILE_END_MARKER))
@@ -347,10 +377,68 @@ async function loadDirectory(
 }
 
 /**
- * Runs a script's statements. INSERTs go to whichever session is free (rows of different
- * statements do not depend on each other: keys are in the data, checks are off); every
- * other statement waits for them, then runs on the first session, or on all for `SET` and
- * `USE`, which change a session's state. Returns the bytes run and the script's last 64 KiB.
+ * Checks the statements of a directory dump's schema and objects files, in load order, before
+ * anything is loaded: a dump altered there is refused with nothing created. Its rows' files
+ * are checked as they load.
+ */
+async function checkStructure(
+  format: ScriptFormat,
+  options: LoadOptions,
+  manifest: DumpManifest,
+  expected: FileExpectation,
+): Promise<void> {
+  const files = [
+    ...manifest.files.filter((entry) => entry.kind === 'schema'),
+    ...manifest.files.filter((entry) => entry.kind === 'objects'),
+  ];
+  for (const file of files) {
+    const checker = format.checker(expected);
+    const script = openScript(
+      join(options.path, file.name),
+      manifest.compression,
+      manifest.encrypted,
+      options.identities,
+    );
+    for await (const statement of format.readStatements(script)) {
+      try {
+        checker.check(statement.sql);
+      } catch (error) {
+        throw refusal(error, file.name, statement.line, 'Nothing was loaded.');
+      }
+    }
+    try {
+      checker.finish();
+    } catch (error) {
+      throw refusal(error, file.name, 0, 'Nothing was loaded.');
+    }
+  }
+}
+
+/** A statement the checker refused, as the error the user sees: the file, the line, the rule. */
+function refusal(error: unknown, label: string, line: number, outcome: string): unknown {
+  if (!(error instanceof UnexpectedStatementError)) return error;
+  return new UnexpectedStatementError(
+    `refused to load ${printable(label)} ${line > 0 ? `at line ${String(line)}` : 'at its end'}: ${printable(error.message)}`,
+    {
+      cause: error,
+      hint: `load runs only the statements a dump writes: this dump was altered after it was written, or not written by schema_backup dump. ${outcome}`,
+    },
+  );
+}
+
+/** What a script is checked with, and its name in errors. */
+interface ScriptCheck {
+  readonly label: string;
+  readonly checker: StatementChecker;
+}
+
+/**
+ * Runs a script's statements, each checked by `check.checker` before it runs (or is handed to
+ * a session). INSERTs go to whichever session is free (rows of different statements do not
+ * depend on each other: keys are in the data, checks are off); every other statement waits
+ * for them, then runs on the first session, or on all for `SET` and `USE`, which change a
+ * session's state. Every session starts in the state the checker assumes (the engine's
+ * session reset). Returns the bytes run and the script's last 64 KiB.
  */
 async function runScript(
   format: ScriptFormat,
@@ -360,6 +448,7 @@ async function runScript(
   tracker: ProgressTracker,
   signal: AbortSignal | undefined,
   singleDatabase: string | undefined,
+  check: ScriptCheck,
 ): Promise<{ bytes: number; tail: string }> {
   const tailKeeper: { tail: Buffer; bytes: number } = { tail: Buffer.alloc(0), bytes: 0 };
   async function* tapped(): AsyncIterable<Buffer> {
@@ -382,11 +471,46 @@ async function runScript(
     await Promise.all(inFlight);
     if (failure.error !== undefined) throw failure.error;
   };
+  /** Runs a statement other than rows, once every INSERT before it has run. */
+  const runOther = async (statement: ScriptStatement): Promise<void> => {
+    await settle();
+    const used = format.admin.usedDatabase(statement.sql);
+    if (used !== undefined) current = used;
+    const everywhere = used !== undefined || format.admin.isSessionSetting(statement.sql);
+    try {
+      if (everywhere) for (const session of sessions) await session.execute(statement.sql);
+      else await (sessions[0] as Session).execute(statement.sql);
+    } catch (error) {
+      throw new DumpError(
+        `a statement at line ${String(statement.line)} failed: ${withoutSqlText(format, error)}`,
+        { cause: error },
+      );
+    }
+  };
+  /** Statements checked but not run yet: a DROP and the SETs after it, until its CREATE. */
+  const held: ScriptStatement[] = [];
+  const outcome = 'Whatever this load created has been removed.';
+  for (const session of sessions) await session.execute(format.sessionReset);
   // The engine's reader, as restore's: the stock client's split, memory bounded by the
   // longest statement whatever the dump's size.
   for await (const statement of format.readStatements(tapped())) {
     if (signal?.aborted === true) throw new DumpError('the load was interrupted');
     if (failure.error !== undefined) throw failure.error;
+    let checked: CheckedStatement;
+    try {
+      checked = check.checker.check(statement.sql);
+    } catch (error) {
+      // The statements sent before it first: their failure, if any, is reported.
+      await settle();
+      throw refusal(error, check.label, statement.line, outcome);
+    }
+    // A DROP … IF EXISTS runs only once the CREATE it comes before is accepted: one refused
+    // there leaves the object it named alone.
+    if (checked.kind === 'drop' || (held.length > 0 && checked.kind === 'set')) {
+      held.push(statement);
+      continue;
+    }
+    for (const heldStatement of held.splice(0)) await runOther(heldStatement);
     const table = format.insertTable(statement.sql);
     if (table !== undefined) {
       while (free.length === 0) {
@@ -422,21 +546,15 @@ async function runScript(
       inFlight.add(task);
       continue;
     }
-    await settle();
-    const used = format.admin.usedDatabase(statement.sql);
-    if (used !== undefined) current = used;
-    const everywhere = used !== undefined || format.admin.isSessionSetting(statement.sql);
-    try {
-      if (everywhere) for (const session of sessions) await session.execute(statement.sql);
-      else await (sessions[0] as Session).execute(statement.sql);
-    } catch (error) {
-      throw new DumpError(
-        `a statement at line ${String(statement.line)} failed: ${withoutSqlText(format, error)}`,
-        { cause: error },
-      );
-    }
+    await runOther(statement);
   }
   await settle();
+  try {
+    check.checker.finish();
+  } catch (error) {
+    throw refusal(error, check.label, 0, outcome);
+  }
+  for (const heldStatement of held.splice(0)) await runOther(heldStatement);
   return { bytes: tailKeeper.bytes, tail: tailKeeper.tail.toString('utf8') };
 }
 

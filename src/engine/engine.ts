@@ -558,7 +558,36 @@ export type FileExpectation =
   /** A snapshot's database defaults file: its ALTER DATABASE of the current database. */
   | { readonly kind: 'database' }
   /** A file of the original tool (mysqldump of one table, its triggers included). */
-  | { readonly kind: 'legacy-table'; readonly name: string };
+  | { readonly kind: 'legacy-table'; readonly name: string }
+  /**
+   * A file of a dump (`load`): what the engine's {@link DumpScript} writes, every object
+   * replaced (its DROP … IF EXISTS right before its CREATE), rows only into tables the dump
+   * created, nothing that reaches outside the databases it loads into.
+   */
+  | {
+      readonly kind: 'dump';
+      /**
+       * The databases the load fills (a dump of several: those its header lists; of one: the
+       * target, `--into` or its own name): the only ones a `CREATE DATABASE` or `USE` may name.
+       * The file starts in the one when there is one; a dump of several must `USE` one first.
+       */
+      readonly databases: readonly string[];
+      /** What the dump's files checked so far created: shared by the checkers of one dump's files. */
+      readonly ledger: DumpLedger;
+    };
+
+/**
+ * What the files of one dump created so far, kept by the engine's checker under keys of its
+ * own: the directory form creates a table in one file and fills it in others, so the
+ * checkers of one dump's files share one ledger. A workflow makes one per load
+ * ({@link newDumpLedger}) and never reads it.
+ */
+export type DumpLedger = Map<string, unknown>;
+
+/** An empty {@link DumpLedger}, for the files of one load. */
+export function newDumpLedger(): DumpLedger {
+  return new Map<string, unknown>();
+}
 
 export interface CheckedStatement {
   readonly kind:
@@ -570,7 +599,9 @@ export interface CheckedStatement {
     | 'keys'
     | 'alter-database'
     | 'transaction'
-    | 'state';
+    | 'state'
+    | 'use'
+    | 'refresh';
   /** Rows an INSERT adds. */
   readonly rows: number;
   /** An INSERT: where its row values start (after `VALUES`); what stands before is the same for every row of a table. */
@@ -753,6 +784,11 @@ export interface AdminStatements {
    * `postgres`, as createdb and dropdb); undefined for an engine whose sessions need none.
    */
   readonly adminDatabase: string | undefined;
+  /**
+   * The server's own databases (MariaDB `mysql`, `sys`…; PostgreSQL's templates, whose objects
+   * every new database copies): load never fills one, whatever a dump's header names.
+   */
+  readonly systemDatabases: readonly string[];
   /** Creates database `name` with the default character set of every file. */
   createDatabase(name: string): string;
   /**

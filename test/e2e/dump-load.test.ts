@@ -152,6 +152,32 @@ describe('dump and load commands', () => {
     expect(loaded.stderr).toMatch(/loaded .* 3000 rows/);
   });
 
+  it('load exits 1 on a dump holding a statement a dump does not write, which never runs', async () => {
+    const { config, dir, database } = await setUp();
+    const dumped = await runCli(['--config', config, 'dump', '--no-encrypt', '--compress', 'none']);
+    expect(dumped.code, dumped.stderr).toBe(0);
+    const file = join(dir, 'dumps', (await readdir(join(dir, 'dumps')))[0] ?? '');
+    const text = await readFile(file, 'utf8');
+    const at = text.indexOf('DROP VIEW');
+    // The source database is another database than the target: the tamperer drops its table.
+    await writeFile(
+      file,
+      `${text.slice(0, at)}DROP TABLE \`${database}\`.\`t\`;\n${text.slice(at)}`,
+    );
+    const into = await target();
+    const loaded = await runCli(['--config', config, 'load', file, '--into', into]);
+    expect(loaded.code).toBe(1);
+    expect(loaded.stderr).toMatch(
+      /refused to load .* at line \d+: .*not a statement a dump writes/,
+    );
+    expect(loaded.stderr).toMatch(/runs only the statements a dump writes/);
+    expect(await databaseExists(into)).toBe(false);
+    const source = await createTestDatabase('clichk');
+    expect(await source.query(`SELECT COUNT(*) AS n FROM \`${database}\`.t`)).toEqual([
+      { n: 3000 },
+    ]);
+  });
+
   it('writes the dump to stdout with -o -, loadable by the stock client', async () => {
     const { config, dir } = await setUp();
     const result = spawnSync(

@@ -10,6 +10,7 @@ const MARKER_NOTE_LENGTH = 255;
 
 export const mariadbAdminStatements: AdminStatements = {
   adminDatabase: undefined,
+  systemDatabases: ['mysql', 'information_schema', 'performance_schema', 'sys'],
   newDatabaseObjects: [],
   createDatabase: (name: string) =>
     `CREATE DATABASE ${quoteIdentifier(name)} CHARACTER SET utf8mb4`,

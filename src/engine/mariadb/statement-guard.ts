@@ -13,7 +13,15 @@
  *   that names no database (so it reaches only the one the file is loaded into);
  * - a file of the original tool (mysqldump, `restore --legacy`): the above for its table, plus
  *   `DROP TABLE IF EXISTS`, `LOCK`/`UNLOCK TABLES`, `ALTER TABLE … DISABLE/ENABLE KEYS` of it,
- *   and `CREATE TRIGGER` on it.
+ *   and `CREATE TRIGGER` on it;
+ * - a file of a dump (`load`): session `SET`s; `CREATE DATABASE IF NOT EXISTS` and `USE` of
+ *   the databases the load fills only; `ALTER DATABASE CHARACTER SET … COLLATE …`; each
+ *   table, sequence, view, routine, trigger or event as `DROP <kind> IF EXISTS` then, with
+ *   only `SET`s between, the `CREATE` of that very object (no DEFINER; a trigger on a table
+ *   the dump created); `INSERT INTO` a table the dump created, literal values only; `ALTER
+ *   TABLE … ADD [UNIQUE] KEY …` (keys added after the rows) of such a table; one `DO SETVAL`
+ *   of each sequence it created. The tables a dump created are remembered across its files
+ *   (the dump's ledger), each under the database it was created in.
  *
  * Names are unqualified, so nothing reaches another database. `SET` takes only session
  * variables that a file needs, and character sets in which every ASCII byte is itself (in
@@ -117,6 +125,39 @@ const CREATE_KINDS = new Set([
  */
 const ROWS_LOAD_SETTING = 'SET unique_checks = 1';
 
+/** What a dump's `DROP … IF EXISTS` may name, by its keyword. */
+const DUMP_DROP_KINDS = new Set([
+  'table',
+  'sequence',
+  'view',
+  'procedure',
+  'function',
+  'trigger',
+  'event',
+]);
+
+/** Words a key of `ALTER TABLE … ADD KEY` may have after its columns. */
+const KEY_OPTION_WORDS = new Set([
+  'using',
+  'btree',
+  'hash',
+  'rtree',
+  'comment',
+  'key_block_size',
+  'ignored',
+  'not',
+  'visible',
+  'invisible',
+  'clustering',
+  'yes',
+  'no',
+]);
+
+/** The ledger key of table or sequence `name` created in `database` by a dump. */
+function ledgerKey(kind: 'table' | 'sequence', database: string, name: string): string {
+  return `mariadb ${kind}\u0000${database}\u0000${name}`;
+}
+
 /** How the server lexes under `sqlMode`; undefined when it holds a flag not known here. */
 export function lexModesOf(sqlMode: string): LexModes | undefined {
   const flags = sqlMode
@@ -151,9 +192,17 @@ export class StatementGuard implements StatementChecker {
    * a SET, which may change how text is read.
    */
   private insertPrefix: string | undefined;
+  /** A dump: the database the session is in (undefined before a dump of several USEs one). */
+  private current: string | undefined;
+  /** A dump: the object a DROP … IF EXISTS dropped, whose CREATE must come next. */
+  private pendingDrop: { kind: string; name: string } | undefined;
+  /** A dump: sequences (ledger keys) whose state this file has set. */
+  private readonly statesSet = new Set<string>();
 
   constructor(expected: FileExpectation, sessionSqlMode: string, sessionCharset: string) {
     this.expected = expected;
+    if (expected.kind === 'dump' && expected.databases.length === 1)
+      this.current = expected.databases[0];
     const modes = lexModesOf(sessionSqlMode);
     if (modes === undefined)
       throw new UnexpectedStatementError(`unknown sql_mode ${sessionSqlMode}`);
@@ -180,6 +229,22 @@ export class StatementGuard implements StatementChecker {
     const lexer = new SqlLexer(sql, this.modes);
     try {
       lexer.next();
+      if (this.expected.kind === 'dump') {
+        // Rows of one table come one statement after another: anything else ends them.
+        if (lexer.keyword() !== 'insert') this.insertPrefix = undefined;
+        if (
+          this.pendingDrop !== undefined &&
+          lexer.keyword() !== 'set' &&
+          lexer.keyword() !== 'create'
+        )
+          throw this.refuse(
+            `a DROP ${this.pendingDrop.kind.toUpperCase()} not followed by its CREATE`,
+          );
+        if (lexer.keyword() === 'use') {
+          this.checkUse(lexer);
+          return { kind: 'use', rows: 0 };
+        }
+      }
       switch (lexer.keyword()) {
         case 'set':
           this.checkSet(lexer);
@@ -199,16 +264,24 @@ export class StatementGuard implements StatementChecker {
           return { kind: 'insert', rows, valuesAt: this.insertPrefix?.length };
         }
         case 'drop':
-          this.checkLegacyDrop(lexer);
+          if (this.expected.kind === 'dump') this.checkDumpDrop(lexer);
+          else this.checkLegacyDrop(lexer);
           return { kind: 'drop', rows: 0 };
         case 'lock':
         case 'unlock':
           this.checkLegacyLock(lexer);
           return { kind: 'lock', rows: 0 };
         case 'alter':
-          if (this.expected.kind === 'database') {
+          if (
+            this.expected.kind === 'database' ||
+            (this.expected.kind === 'dump' && this.isAlterDatabase(lexer))
+          ) {
             this.checkDatabaseDefaults(lexer);
             return { kind: 'alter-database', rows: 0 };
+          }
+          if (this.expected.kind === 'dump') {
+            this.checkAddKeys(lexer);
+            return { kind: 'keys', rows: 0 };
           }
           this.checkLegacyKeys(lexer);
           return { kind: 'keys', rows: 0 };
@@ -246,6 +319,13 @@ export class StatementGuard implements StatementChecker {
    * file's transaction, if opened, committed).
    */
   finish(): void {
+    if (this.expected.kind === 'dump') {
+      if (this.pendingDrop !== undefined)
+        throw this.refuse(
+          `a DROP ${this.pendingDrop.kind.toUpperCase()} not followed by its CREATE`,
+        );
+      return;
+    }
     if (this.transaction === 'open')
       throw new UnexpectedStatementError(
         `the file opens a transaction and does not commit it, unlike a snapshot's ${describeExpected(this.expected)}`,
@@ -261,8 +341,115 @@ export class StatementGuard implements StatementChecker {
 
   private refuse(reason: string): UnexpectedStatementError {
     return new UnexpectedStatementError(
-      `${reason}: not a statement a snapshot writes for ${describeExpected(this.expected)}`,
+      this.expected.kind === 'dump'
+        ? `${reason}: not a statement a dump writes`
+        : `${reason}: not a statement a snapshot writes for ${describeExpected(this.expected)}`,
     );
+  }
+
+  // A dump's USE `db`: only of a database the load fills.
+  private checkUse(lexer: SqlLexer): void {
+    lexer.next();
+    this.current = this.loadedDatabase(lexer, 'USE');
+    this.expectEnd(lexer);
+  }
+
+  // A dump of several databases: CREATE DATABASE IF NOT EXISTS `db` of one the load fills.
+  private checkCreateDatabase(lexer: SqlLexer): void {
+    this.expectWord(lexer, 'if');
+    this.expectWord(lexer, 'not');
+    this.expectWord(lexer, 'exists');
+    lexer.next();
+    this.loadedDatabase(lexer, 'CREATE DATABASE');
+    this.expectEnd(lexer);
+  }
+
+  /** The database named at the lexer, which must be one the load fills. */
+  private loadedDatabase(lexer: SqlLexer, what: string): string {
+    const expected = this.expected;
+    const name = this.unqualifiedName(lexer, `the database of a ${what}`);
+    if (expected.kind !== 'dump' || !expected.databases.includes(name))
+      throw this.refuse(`a ${what} of a database this load does not fill`);
+    return name;
+  }
+
+  /** A dump: the database the session is in; refuses a statement before a dump of several USEs one. */
+  private currentDatabase(): string {
+    if (this.current === undefined) throw this.refuse('a statement before the USE of a database');
+    return this.current;
+  }
+
+  /** A dump: whether its files created table or sequence `name` in the current database. */
+  private dumpCreated(kind: 'table' | 'sequence', name: string): boolean {
+    const expected = this.expected;
+    return (
+      expected.kind === 'dump' && expected.ledger.has(ledgerKey(kind, this.currentDatabase(), name))
+    );
+  }
+
+  /** True at `ALTER DATABASE` (the lexer left where it was). */
+  private isAlterDatabase(lexer: SqlLexer): boolean {
+    const after = new SqlLexer(lexer.sql, this.modes, lexer.end);
+    after.next();
+    return after.keyword() === 'database';
+  }
+
+  // A dump's DROP <kind> IF EXISTS `name`, right before the CREATE of that object.
+  private checkDumpDrop(lexer: SqlLexer): void {
+    lexer.next();
+    const kind = lexer.keyword();
+    if (!DUMP_DROP_KINDS.has(kind))
+      throw this.refuse(`a DROP ${kind.toUpperCase() || 'of something'}`);
+    this.expectWord(lexer, 'if');
+    this.expectWord(lexer, 'exists');
+    lexer.next();
+    const name = this.unqualifiedName(lexer, `the ${kind} dropped`);
+    this.expectEnd(lexer);
+    this.currentDatabase();
+    this.pendingDrop = { kind, name };
+  }
+
+  // A dump's keys added after the rows: ALTER TABLE `t` ADD [UNIQUE] KEY `k` (…)[ options], … of a table it created.
+  private checkAddKeys(lexer: SqlLexer): void {
+    lexer.next();
+    if (lexer.keyword() !== 'table') throw this.refuse(describeStart(lexer.sql));
+    lexer.next();
+    if (!this.dumpCreated('table', this.unqualifiedName(lexer, 'the table altered')))
+      throw this.refuse('an ALTER TABLE of a table the dump did not create');
+    const notKey = () => this.refuse('an ALTER TABLE other than ADD KEY');
+    lexer.next();
+    for (;;) {
+      if (lexer.keyword() !== 'add') throw notKey();
+      lexer.next();
+      if (lexer.keyword() === 'unique') lexer.next();
+      if (lexer.keyword() !== 'key' && lexer.keyword() !== 'index') throw notKey();
+      lexer.next();
+      if (!lexer.is('(')) {
+        this.unqualifiedName(lexer, 'the key added');
+        lexer.next();
+      }
+      if (!lexer.is('(')) throw notKey();
+      // Columns: names, a prefix length, ASC/DESC.
+      for (let depth = 1; depth > 0;) {
+        lexer.next();
+        if (lexer.is('(')) depth += 1;
+        else if (lexer.is(')')) depth -= 1;
+        else if (
+          !lexer.is(',') &&
+          lexer.type !== 'identifier' &&
+          lexer.type !== 'number' &&
+          !['asc', 'desc'].includes(lexer.keyword())
+        )
+          throw notKey();
+      }
+      for (lexer.next(); lexer.type !== 'end' && !lexer.is(','); lexer.next()) {
+        if (lexer.type === 'word' && KEY_OPTION_WORDS.has(lexer.keyword())) continue;
+        if (lexer.type === 'string' || lexer.type === 'number' || lexer.is('=')) continue;
+        throw notKey();
+      }
+      if (lexer.type === 'end') return;
+      lexer.next();
+    }
   }
 
   // SET: session variables the files need, user variables, NAMES / CHARACTER SET.
@@ -374,7 +561,14 @@ export class StatementGuard implements StatementChecker {
   private checkCreate(lexer: SqlLexer): { start: number; end: number } | undefined {
     lexer.next();
     let kind = lexer.keyword();
+    const dump = this.expected.kind === 'dump';
+    if (dump && (kind === 'database' || kind === 'schema')) {
+      this.checkCreateDatabase(lexer);
+      return undefined;
+    }
     while (!CREATE_KINDS.has(kind)) {
+      // A dump's CREATE has no DEFINER: an account it names would own what runs in it.
+      if (kind === 'definer' && dump) throw this.refuse('a CREATE with a DEFINER');
       if (kind === 'definer') this.skipDefiner(lexer);
       else if (kind === 'algorithm') {
         lexer.next();
@@ -394,8 +588,10 @@ export class StatementGuard implements StatementChecker {
     const allowed =
       expected.kind === 'legacy-table'
         ? kind === 'table' || kind === 'trigger'
-        : expected.kind === kind;
+        : expected.kind === 'dump' || expected.kind === kind;
     if (!allowed) throw this.refuse(`a CREATE ${kind.toUpperCase()}`);
+    if (expected.kind === 'dump' && this.pendingDrop?.kind !== kind)
+      throw this.refuse(`a CREATE ${kind.toUpperCase()} without its DROP … IF EXISTS before it`);
     lexer.next();
     if (lexer.keyword() === 'if') {
       this.expectWord(lexer, 'not');
@@ -407,9 +603,11 @@ export class StatementGuard implements StatementChecker {
     const wanted =
       expected.kind === 'rows'
         ? undefined
-        : expected.kind === 'legacy-table' && kind === 'trigger'
-          ? undefined
-          : expected.name;
+        : expected.kind === 'dump'
+          ? this.pendingDrop?.name
+          : expected.kind === 'legacy-table' && kind === 'trigger'
+            ? undefined
+            : expected.name;
     if (
       wanted !== undefined &&
       (caseInsensitive ? name.toLowerCase() !== wanted.toLowerCase() : name !== wanted)
@@ -428,8 +626,14 @@ export class StatementGuard implements StatementChecker {
     } else if (kind === 'trigger') {
       this.checkTriggerTable(lexer);
     }
-    if (kind === 'table' || expected.kind !== 'legacy-table') this.created += 1;
-    if (this.created > 1) throw this.refuse('a second CREATE');
+    if (expected.kind === 'dump') {
+      this.pendingDrop = undefined;
+      if (kind === 'table' || kind === 'sequence')
+        expected.ledger.set(ledgerKey(kind, this.currentDatabase(), name), true);
+    } else {
+      if (kind === 'table' || expected.kind !== 'legacy-table') this.created += 1;
+      if (this.created > 1) throw this.refuse('a second CREATE');
+    }
     if (kind !== 'event') return undefined;
     for (; lexer.type !== 'end' && lexer.keyword() !== 'do'; lexer.next()) {
       if (lexer.keyword() === 'enable') return { start: lexer.start, end: lexer.end };
@@ -447,6 +651,8 @@ export class StatementGuard implements StatementChecker {
     this.expectWord(lexer, 'on');
     lexer.next();
     const table = this.unqualifiedName(lexer, 'the table of a trigger');
+    if (this.expected.kind === 'dump' && !this.dumpCreated('table', table))
+      throw this.refuse('a trigger on a table the dump did not create');
     const wanted =
       this.expected.kind === 'trigger'
         ? this.expected.table
@@ -481,13 +687,20 @@ export class StatementGuard implements StatementChecker {
   // INSERT INTO table [(columns)] VALUES (literals)[, (literals)]…
   private checkInsert(lexer: SqlLexer): number {
     const expected = this.expected;
-    if (expected.kind !== 'rows' && expected.kind !== 'table' && expected.kind !== 'legacy-table')
-      throw this.refuse(describeStart(lexer.sql));
-    const table = expected.kind === 'rows' ? expected.table : expected.name;
-    this.expectWord(lexer, 'into');
-    lexer.next();
-    if (this.unqualifiedName(lexer, 'the table of an INSERT') !== table)
-      throw this.refuse('an INSERT into another table');
+    if (expected.kind === 'dump') {
+      this.expectWord(lexer, 'into');
+      lexer.next();
+      if (!this.dumpCreated('table', this.unqualifiedName(lexer, 'the table of an INSERT')))
+        throw this.refuse('an INSERT into a table the dump did not create');
+    } else {
+      if (expected.kind !== 'rows' && expected.kind !== 'table' && expected.kind !== 'legacy-table')
+        throw this.refuse(describeStart(lexer.sql));
+      const table = expected.kind === 'rows' ? expected.table : expected.name;
+      this.expectWord(lexer, 'into');
+      lexer.next();
+      if (this.unqualifiedName(lexer, 'the table of an INSERT') !== table)
+        throw this.refuse('an INSERT into another table');
+    }
     lexer.next();
     if (lexer.is('(')) {
       for (;;) {
@@ -582,14 +795,21 @@ export class StatementGuard implements StatementChecker {
   // DO SETVAL(seq, next, 0[, round]): after the CREATE SEQUENCE, of that sequence, once.
   private checkSequenceState(lexer: SqlLexer): void {
     const expected = this.expected;
-    if (expected.kind !== 'sequence') throw this.refuse(describeStart(lexer.sql));
+    if (expected.kind !== 'sequence' && expected.kind !== 'dump')
+      throw this.refuse(describeStart(lexer.sql));
     lexer.next();
     if (lexer.keyword() !== 'setval') throw this.refuse('a DO other than SETVAL');
     lexer.next();
     if (!lexer.is('(')) throw this.refuse('a SETVAL without its arguments');
     lexer.next();
-    if (this.unqualifiedName(lexer, 'the sequence of SETVAL') !== expected.name)
-      throw this.refuse('a SETVAL of another sequence');
+    const sequence = this.unqualifiedName(lexer, 'the sequence of SETVAL');
+    if (expected.kind === 'dump') {
+      // Once for each sequence the dump created, in the file that created it.
+      const key = ledgerKey('sequence', this.currentDatabase(), sequence);
+      if (!expected.ledger.has(key) || this.statesSet.has(key))
+        throw this.refuse('a SETVAL other than the one after a CREATE SEQUENCE of the dump');
+      this.statesSet.add(key);
+    } else if (sequence !== expected.name) throw this.refuse('a SETVAL of another sequence');
     const values: string[] = [];
     for (;;) {
       lexer.next();
@@ -609,6 +829,7 @@ export class StatementGuard implements StatementChecker {
     const [, isUsed, round] = values;
     if (values.length < 2 || values.length > 3 || isUsed !== '0' || round?.startsWith('-'))
       throw this.refuse('a SETVAL other than the one a snapshot writes');
+    if (expected.kind === 'dump') return;
     if (this.created === 0 || this.stateSet)
       throw this.refuse('a SETVAL other than the one after the CREATE SEQUENCE');
     this.stateSet = true;
@@ -625,6 +846,10 @@ export class StatementGuard implements StatementChecker {
     lexer.next();
     this.nameValue(lexer, 'a COLLATE that is not a collation name');
     this.expectEnd(lexer);
+    if (this.expected.kind === 'dump') {
+      this.currentDatabase();
+      return;
+    }
     this.created += 1;
     if (this.created > 1) throw this.refuse('a second ALTER DATABASE');
   }
@@ -688,7 +913,9 @@ export class StatementGuard implements StatementChecker {
   private expectWord(lexer: SqlLexer, word: string): void {
     lexer.next();
     if (lexer.keyword() !== word)
-      throw this.refuse(`a statement without ${word.toUpperCase()} where a snapshot's has it`);
+      throw this.refuse(
+        `a statement without ${word.toUpperCase()} where ${this.expected.kind === 'dump' ? "a dump's" : "a snapshot's"} has it`,
+      );
   }
 
   private expectEnd(lexer: SqlLexer): void {
@@ -743,6 +970,8 @@ function describeExpected(expected: FileExpectation): string {
       return `table ${quote(expected.name)} (mysqldump)`;
     case 'database':
       return 'the database defaults';
+    case 'dump':
+      return 'a dump';
     default:
       return `${expected.kind} ${quote(expected.name)}`;
   }

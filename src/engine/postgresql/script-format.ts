@@ -14,6 +14,7 @@ import { PgLexer } from './pg-lexer.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
 import { readPsqlScript } from './script-reader.js';
 import { quoteString } from './value-literals.js';
+import { PgDumpGuard } from './dump-guard.js';
 import { PgStatementGuard } from './statement-guard.js';
 import {
   findRowValues,
@@ -322,6 +323,7 @@ const postgresqlAdminStatements: AdminStatements = {
     `CREATE DATABASE ${quoteName(name)} ENCODING 'UTF8' TEMPLATE template0`,
   // Not the user's default database, which may not exist (a role `backup` has none).
   adminDatabase: 'postgres',
+  systemDatabases: ['template0', 'template1'],
   newDatabaseObjects: [
     { kind: 'extension', name: 'plpgsql' },
     { kind: 'schema', name: 'public' },
@@ -384,7 +386,8 @@ export const postgresqlScriptFormat: ScriptFormat = {
   sessionReset: `SELECT ${SESSION_SETTINGS.map(
     ([name, value]) => `pg_catalog.set_config(${quoteString(name)}, ${quoteString(value)}, false)`,
   ).join(', ')}`,
-  checker: (expected: FileExpectation) => new PgStatementGuard(expected),
+  checker: (expected: FileExpectation) =>
+    expected.kind === 'dump' ? new PgDumpGuard(expected) : new PgStatementGuard(expected),
   commentText,
   fileTitle(line: string): { name: string; table?: string | undefined } | undefined {
     const text = commentText(line);

@@ -123,8 +123,17 @@ export class PgStatementGuard implements StatementChecker {
   /** See the MariaDB guard: rows of one table share the text up to VALUES. */
   private insertPrefix: string | undefined;
 
-  constructor(expected: PgFileExpectation) {
+  /** Who writes such files, for errors: `a snapshot`, or `a dump` (see dump-guard.ts). */
+  private readonly writer: string;
+
+  constructor(expected: PgFileExpectation, writer = 'a snapshot') {
     this.expected = expected;
+    this.writer = writer;
+  }
+
+  /** Whether the table's CREATE names `sequence` (`schema.name`) as an identity sequence. */
+  hasIdentitySequence(sequence: string): boolean {
+    return this.identitySequences.has(sequence);
   }
 
   check(sql: string): CheckedStatement {
@@ -191,7 +200,9 @@ export class PgStatementGuard implements StatementChecker {
 
   private refuse(reason: string): UnexpectedStatementError {
     return new UnexpectedStatementError(
-      `${reason}: not a statement a snapshot writes for ${describeExpected(this.expected)}`,
+      this.expected.kind === 'dump'
+        ? `${reason}: not a statement ${this.writer} writes`
+        : `${reason}: not a statement ${this.writer} writes for ${describeExpected(this.expected)}`,
     );
   }
 
@@ -878,7 +889,7 @@ export class PgStatementGuard implements StatementChecker {
 }
 
 /** `schema.name` from a regclass literal's text (`"a"."b"` or `a.b`); undefined for other text. */
-function parseRegclass(text: string): string | undefined {
+export function parseRegclass(text: string): string | undefined {
   const lexer = new PgLexer(text);
   const parts: string[] = [];
   for (;;) {
@@ -904,6 +915,8 @@ function describeExpected(expected: PgFileExpectation): string {
       return `the rows of table ${quote(expected.table)}`;
     case 'database':
       return 'the database defaults';
+    case 'dump':
+      return 'a dump';
     default:
       return `${expected.kind.replace('-', ' ')} ${quote(expected.name)}`;
   }

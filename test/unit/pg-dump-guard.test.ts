@@ -1,0 +1,185 @@
+/**
+ * The PostgreSQL checker of a dump file (`load`): it lets through what the dump writer
+ * writes (test/fixtures/dumps/postgresql.sql, a dump with an object of every kind) and
+ * refuses anything else, naming the statement, never a value.
+ */
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { newDumpLedger, type DumpLedger } from '../../src/engine/engine.js';
+import { postgresqlScriptFormat } from '../../src/engine/postgresql/script-format.js';
+import { UnexpectedStatementError } from '../../src/errors.js';
+
+const DUMP = readFileSync('test/fixtures/dumps/postgresql.sql', 'utf8');
+
+async function statementsOf(text: string): Promise<string[]> {
+  const statements: string[] = [];
+  for await (const statement of postgresqlScriptFormat.readStatements(
+    Readable.from([Buffer.from(text)]) as AsyncIterable<Buffer>,
+  ))
+    statements.push(statement.sql);
+  return statements;
+}
+
+/** Checks `text` as a dump file; the refusal's message, or undefined. */
+async function refusal(
+  text: string,
+  ledger: DumpLedger = newDumpLedger(),
+): Promise<string | undefined> {
+  const checker = postgresqlScriptFormat.checker({ kind: 'dump', databases: ['target'], ledger });
+  try {
+    for (const sql of await statementsOf(text)) checker.check(sql);
+    checker.finish();
+    return undefined;
+  } catch (error) {
+    expect(error).toBeInstanceOf(UnexpectedStatementError);
+    return (error as Error).message;
+  }
+}
+
+describe('the PostgreSQL checker of a dump', () => {
+  it('accepts what the dump writer writes', async () => {
+    expect(await refusal(DUMP)).toBeUndefined();
+    const starts = new Set((await statementsOf(DUMP)).map((sql) => sql.split(/\s+/, 2).join(' ')));
+    expect([...starts]).toEqual(
+      expect.arrayContaining([
+        'SET client_encoding',
+        'CREATE EXTENSION',
+        'CREATE SCHEMA',
+        'COMMENT ON',
+        'DROP TYPE',
+        'CREATE TYPE',
+        'DROP DOMAIN',
+        'CREATE DOMAIN',
+        'DROP FUNCTION',
+        'CREATE OR',
+        'DROP PROCEDURE',
+        'DROP SEQUENCE',
+        'CREATE SEQUENCE',
+        'SELECT pg_catalog.setval(\'"app"."s"\',',
+        'DROP TABLE',
+        'CREATE TABLE',
+        'ALTER TABLE',
+        'INSERT INTO',
+        'CREATE INDEX',
+        'DROP VIEW',
+        'CREATE VIEW',
+        'DROP MATERIALIZED',
+        'CREATE MATERIALIZED',
+        'REFRESH MATERIALIZED',
+        'CREATE TRIGGER',
+        'CREATE POLICY',
+      ]),
+    );
+  });
+
+  it('shares what a file created with the next files of the dump (the directory form)', async () => {
+    const ledger = newDumpLedger();
+    expect(
+      await refusal(
+        'DROP TABLE IF EXISTS "app"."x" CASCADE;\nCREATE TABLE "app"."x" ("id" integer);\n',
+        ledger,
+      ),
+    ).toBeUndefined();
+    expect(await refusal('INSERT INTO "app"."x" ("id") VALUES (\'1\');\n', ledger)).toBeUndefined();
+    expect(await refusal('INSERT INTO "app"."y" ("id") VALUES (\'1\');\n', ledger)).toMatch(
+      /an INSERT into a table the dump did not create/,
+    );
+  });
+
+  const refused: readonly (readonly [string, RegExp])[] = [
+    ['GRANT ALL ON ALL TABLES IN SCHEMA app TO PUBLIC', /`GRANT ALL`/],
+    ["CREATE ROLE sbchk_evil SUPERUSER LOGIN PASSWORD 'secret'", /a CREATE ROLE:/],
+    ["CREATE USER sbchk_evil PASSWORD 'secret'", /a CREATE USER:/],
+    ["ALTER ROLE postgres PASSWORD 'secret'", /`ALTER ROLE`/],
+    ["ALTER SYSTEM SET archive_command = 'secret'", /`ALTER SYSTEM`/],
+    ['SET ROLE postgres', /a SET of role/],
+    ['SET SESSION AUTHORIZATION postgres', /a SET of authorization/],
+    ["SELECT pg_catalog.set_config('search_path', 'app', false)", /SET search_path to a value/],
+    ["SELECT pg_catalog.pg_read_file('/etc/passwd')", /a SELECT/],
+    ["COPY app.t TO '/tmp/sbchk_out'", /a COPY/],
+    ["COPY (SELECT 1) TO PROGRAM 'touch /tmp/sbchk_evil'", /a COPY/],
+    ['COPY "app"."t" ("id") FROM stdin', /a COPY/],
+    ["LOAD 'evil.so'", /`LOAD`/],
+    ['DROP DATABASE victim', /`DROP DATABASE`/],
+    ['DROP SCHEMA victim CASCADE', /`DROP SCHEMA`/],
+    ['DROP TABLE IF EXISTS "victim"."t" CASCADE', /a DROP TABLE not followed by its CREATE/],
+    ['DROP TABLE "app"."t"', /without IF where a dump's has it/],
+    ['TRUNCATE "victim"."t"', /`TRUNCATE`/],
+    ['DELETE FROM "victim"."t"', /`DELETE FROM`/],
+    ['INSERT INTO "victim"."t" ("id") VALUES (\'secret\')', /a table the dump did not create/],
+    [
+      'INSERT INTO "app"."t" ("v") SELECT "v" FROM "victim"."t"',
+      /INSERT other than INSERT … VALUES/,
+    ],
+    [
+      'INSERT INTO "app"."t" ("v") VALUES (pg_catalog.pg_read_file(\'secret\'))',
+      /an expression for a value/,
+    ],
+    [
+      'CREATE TRIGGER tg2 BEFORE INSERT ON victim.t FOR EACH ROW EXECUTE FUNCTION app.trf()',
+      /a trigger on a table the dump did not create/,
+    ],
+    ['CREATE POLICY p2 ON victim.t USING (true)', /a policy on a table the dump did not create/],
+    ['CREATE INDEX i2 ON victim.t (id)', /an index on a relation the dump did not create/],
+    [
+      'ALTER TABLE ONLY "victim"."t" ADD CONSTRAINT "c" CHECK (true)',
+      /an ALTER TABLE of a table the dump did not create/,
+    ],
+    ['ALTER TABLE "app"."t" OWNER TO sbchk_evil', /an ALTER TABLE … OWNER/],
+    ['ALTER TABLE "app"."t" DISABLE ROW LEVEL SECURITY', /an ALTER TABLE … DISABLE/],
+    ['COMMENT ON TABLE "victim"."t" IS \'secret\'', /a COMMENT ON a table the dump did not create/],
+    [
+      'REFRESH MATERIALIZED VIEW "victim"."mv"',
+      /a REFRESH of a materialized view the dump did not create/,
+    ],
+    ['CALL app.pr(1)', /`CALL APP`/],
+    ["DO $$BEGIN EXECUTE 'secret'; END$$", /`DO`/],
+    ['BEGIN', /`BEGIN`/],
+    ['COMMIT', /`COMMIT`/],
+    [
+      'CREATE FUNCTION app.g() RETURNS int LANGUAGE sql AS $$SELECT 1$$',
+      /without its DROP … IF EXISTS/,
+    ],
+    [
+      "DROP FUNCTION IF EXISTS app.g() CASCADE;\nCREATE FUNCTION app.g() RETURNS int LANGUAGE c AS 'evil.so', 'g'",
+      /a function in C/,
+    ],
+    [
+      'DROP TABLE IF EXISTS app.x CASCADE;\nCREATE TABLE app.x AS SELECT * FROM victim.t',
+      /without its columns/,
+    ],
+    [
+      'DROP TABLE IF EXISTS app.x CASCADE;\nCREATE TABLE app.y (id int)',
+      /of another name than its DROP/,
+    ],
+    [
+      'DROP TABLE IF EXISTS app.x CASCADE;\nCREATE VIEW app.x AS SELECT 1',
+      /a DROP TABLE not followed by its CREATE/,
+    ],
+    [
+      'SELECT pg_catalog.setval(\'"victim"."s"\', 1, false)',
+      /a setval of a sequence the dump did not create/,
+    ],
+    ['SELECT pg_catalog.setval(\'"app"."s"\', 1, false)', /a second setval/],
+    ['CREATE EXTENSION dblink', /without IF where a dump's has it/],
+    ['VACUUM', /`VACUUM`/],
+    ['CHECKPOINT', /`CHECKPOINT`/],
+  ];
+
+  for (const [statement, reason] of refused) {
+    it(`refuses ${statement.split('\n').at(-1) ?? ''}`, async () => {
+      const message = await refusal(`${DUMP}${statement};\n`);
+      expect(message).toMatch(reason);
+      expect(message).toMatch(/not a statement a dump writes/);
+      expect(message).not.toContain('secret');
+    });
+  }
+
+  it('refuses a statement inserted before the rows', async () => {
+    const at = DUMP.indexOf('INSERT INTO');
+    expect(
+      await refusal(`${DUMP.slice(0, at)}CREATE ROLE sbchk_evil SUPERUSER;\n${DUMP.slice(at)}`),
+    ).toMatch(/not a statement a dump writes/);
+  });
+});
