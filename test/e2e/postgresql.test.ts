@@ -4,11 +4,17 @@
  * and `pg_dump --schema-only` equal to the source's), verify, diff --live, log, and every
  * file loaded with psql in the order the README gives.
  */
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { git } from '../helpers/git-repo.js';
-import { createPgTestDatabase, pgDumpSchema, type PgTestDatabase } from '../helpers/postgres.js';
+import {
+  createPgTestDatabase,
+  pgDumpSchema,
+  postgresServer,
+  type PgTestDatabase,
+} from '../helpers/postgres.js';
 import {
   loadWithPsql,
   pgCliEnv,
@@ -48,6 +54,30 @@ async function sourceDatabase(): Promise<PgTestDatabase> {
 
 async function cli(config: string, ...argv: string[]): Promise<CliResult> {
   return runCli(['--config', config, ...argv], await pgCliEnv());
+}
+
+/**
+ * A login role that is no superuser (its name starts `sbrls_`, with a random suffix), and a
+ * new empty database it owns, as a hosting provider gives them; both dropped after the test.
+ */
+async function ownedDatabase(
+  admin: PgTestDatabase,
+): Promise<{ role: string; password: string; database: string }> {
+  const suffix = randomBytes(4).toString('hex');
+  const role = `sbrls_owner_${suffix}`;
+  const password = randomBytes(12).toString('hex');
+  const database = `sbpgsnap_owned_${suffix}`;
+  await admin.exec(
+    `CREATE ROLE "${role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '${password}'`,
+  );
+  onTestFinished(async () => {
+    await admin.exec(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await admin.exec(`DROP ROLE IF EXISTS "${role}"`);
+  });
+  await admin.exec(
+    `CREATE DATABASE "${database}" OWNER "${role}" ENCODING 'UTF8' TEMPLATE template0`,
+  );
+  return { role, password, database };
 }
 
 describe('postgresql from the command line', () => {
@@ -117,6 +147,38 @@ describe('postgresql from the command line', () => {
     expect(order.indexOf('app.events.sql')).toBeLessThan(order.indexOf('app.events_2024.sql'));
     expect(await pgDumpSchema(loaded.name)).toBe(await pgDumpSchema(source.name));
     expect(await pgTableRows(loaded.name, tables)).toEqual(await pgTableRows(source.name, tables));
+  });
+
+  it('restores as a non-superuser that owns the target: FORCE ROW LEVEL SECURITY on a table a foreign key references', async () => {
+    // app.settings forces row-level security (its owner sees no row but through a policy)
+    // and public.users references it: its foreign keys are checked as they are added.
+    const source = await sourceDatabase();
+    const dir = await createTempDir('sbpgsnap-rls');
+    const withTokens =
+      (await source.query("SELECT 1 FROM pg_catalog.pg_class WHERE relname = 'tokens'")).length > 0;
+    const config = await writePgConfig(dir, HOST, source.name, withTokens ? ['app.tokens'] : []);
+    const tables = [...TABLES, ...(withTokens ? ['app.tokens'] : [])];
+    const snapshot = await cli(config, 'snapshot');
+    expect(snapshot.code, snapshot.stderr).toBe(0);
+
+    const owned = await ownedDatabase(source);
+    const server = await postgresServer();
+    await writeFile(
+      config,
+      (await readFile(config, 'utf8')).replace(
+        `  user: ${server.user}\n`,
+        `  user: ${owned.role}\n`,
+      ),
+    );
+    const restore = await runCli(['--config', config, 'restore', '--target', owned.database], {
+      ...(await pgCliEnv()),
+      SCHEMA_BACKUP_DB_PASSWORD: owned.password,
+    });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(await pgTableRows(owned.database, tables)).toEqual(
+      await pgTableRows(source.name, tables),
+    );
+    expect(await pgDumpSchema(owned.database)).toBe(await pgDumpSchema(source.name));
   });
 
   it('refuses a category entry of a schema the snapshot does not cover (exit 2, file:line)', async () => {
