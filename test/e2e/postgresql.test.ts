@@ -57,27 +57,34 @@ async function cli(config: string, ...argv: string[]): Promise<CliResult> {
 }
 
 /**
- * A login role that is no superuser (its name starts `sbrls_`, with a random suffix), and a
- * new empty database it owns, as a hosting provider gives them; both dropped after the test.
+ * A login role that is no superuser (its name starts `sbrls_`, with a random suffix), and
+ * `count` new empty databases it owns, as a hosting provider gives them; all dropped after
+ * the test.
  */
-async function ownedDatabase(
+async function ownedDatabases(
   admin: PgTestDatabase,
-): Promise<{ role: string; password: string; database: string }> {
+  count: number,
+): Promise<{ user: string; password: string; databases: string[] }> {
   const suffix = randomBytes(4).toString('hex');
-  const role = `sbrls_owner_${suffix}`;
+  const user = `sbrls_owner_${suffix}`;
   const password = randomBytes(12).toString('hex');
-  const database = `sbpgsnap_owned_${suffix}`;
+  const databases = Array.from(
+    { length: count },
+    (_, index) => `sbpgsnap_owned_${suffix}_${String(index)}`,
+  );
   await admin.exec(
-    `CREATE ROLE "${role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '${password}'`,
+    `CREATE ROLE "${user}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '${password}'`,
   );
   onTestFinished(async () => {
-    await admin.exec(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await admin.exec(`DROP ROLE IF EXISTS "${role}"`);
+    for (const database of databases)
+      await admin.exec(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await admin.exec(`DROP ROLE IF EXISTS "${user}"`);
   });
-  await admin.exec(
-    `CREATE DATABASE "${database}" OWNER "${role}" ENCODING 'UTF8' TEMPLATE template0`,
-  );
-  return { role, password, database };
+  for (const database of databases)
+    await admin.exec(
+      `CREATE DATABASE "${database}" OWNER "${user}" ENCODING 'UTF8' TEMPLATE template0`,
+    );
+  return { user, password, databases };
 }
 
 describe('postgresql from the command line', () => {
@@ -157,28 +164,45 @@ describe('postgresql from the command line', () => {
     const withTokens =
       (await source.query("SELECT 1 FROM pg_catalog.pg_class WHERE relname = 'tokens'")).length > 0;
     const config = await writePgConfig(dir, HOST, source.name, withTokens ? ['app.tokens'] : []);
+    const hostDir = join(dir, 'backups', HOST);
     const tables = [...TABLES, ...(withTokens ? ['app.tokens'] : [])];
     const snapshot = await cli(config, 'snapshot');
     expect(snapshot.code, snapshot.stderr).toBe(0);
+    // Row-level security has a file of its own, loaded after every foreign key.
+    expect(await readFile(join(hostDir, 'app.settings.row-security.sql'), 'utf8')).toContain(
+      'ALTER TABLE "app"."settings" ENABLE ROW LEVEL SECURITY;\nALTER TABLE "app"."settings" FORCE ROW LEVEL SECURITY;\n',
+    );
+    expect(await readFile(join(hostDir, 'app.settings.sql'), 'utf8')).not.toContain('ROW LEVEL');
 
-    const owned = await ownedDatabase(source);
+    const owner = await ownedDatabases(source, 2);
+    const [restored = '', loaded = ''] = owner.databases;
     const server = await postgresServer();
     await writeFile(
       config,
       (await readFile(config, 'utf8')).replace(
         `  user: ${server.user}\n`,
-        `  user: ${owned.role}\n`,
+        `  user: ${owner.user}\n`,
       ),
     );
-    const restore = await runCli(['--config', config, 'restore', '--target', owned.database], {
-      ...(await pgCliEnv()),
-      SCHEMA_BACKUP_DB_PASSWORD: owned.password,
-    });
+    const asOwner = async (...argv: string[]): Promise<CliResult> =>
+      runCli(['--config', config, ...argv], {
+        ...(await pgCliEnv()),
+        SCHEMA_BACKUP_DB_PASSWORD: owner.password,
+      });
+    const restore = await asOwner('restore', '--target', restored);
     expect(restore.code, restore.stderr).toBe(0);
-    expect(await pgTableRows(owned.database, tables)).toEqual(
-      await pgTableRows(source.name, tables),
-    );
-    expect(await pgDumpSchema(owned.database)).toBe(await pgDumpSchema(source.name));
+    expect(await pgTableRows(restored, tables)).toEqual(await pgTableRows(source.name, tables));
+    expect(await pgDumpSchema(restored)).toBe(await pgDumpSchema(source.name));
+
+    // psql in the README's order, as the owner, loads them too.
+    await loadWithPsql(hostDir, loaded, owner);
+    expect(await pgTableRows(loaded, tables)).toEqual(await pgTableRows(source.name, tables));
+    expect(await pgDumpSchema(loaded)).toBe(await pgDumpSchema(source.name));
+
+    // Again over it (--force): row-level security is turned off before the tables are dropped.
+    const again = await asOwner('restore', '--target', restored, '--force');
+    expect(again.code, again.stderr).toBe(0);
+    expect(await pgDumpSchema(restored)).toBe(await pgDumpSchema(source.name));
   });
 
   it('refuses a category entry of a schema the snapshot does not cover (exit 2, file:line)', async () => {

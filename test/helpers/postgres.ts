@@ -149,12 +149,19 @@ export async function createPgTestDatabase(label = 'sbtest_pg'): Promise<PgTestD
   };
 }
 
+/** A role to connect as instead of the server's (a test's own, which is no superuser). */
+export interface PgLogin {
+  readonly user: string;
+  readonly password: string;
+}
+
 /**
- * Runs `psql -X -v ON_ERROR_STOP=1 -f file` on `database`; rejects with its stderr when it
- * fails. The password goes through the environment, never argv.
+ * Runs `psql -X -v ON_ERROR_STOP=1 -f file` on `database` (as `login`, else as the server's
+ * user); rejects with its stderr when it fails. The password goes through the environment,
+ * never argv.
  */
-export async function runPsql(database: string, file: string): Promise<string> {
-  return runClient('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file], database);
+export async function runPsql(database: string, file: string, login?: PgLogin): Promise<string> {
+  return runClient('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file], database, login);
 }
 
 /**
@@ -184,7 +191,12 @@ export async function pgDumpData(database: string): Promise<string[]> {
     .sort();
 }
 
-async function runClient(program: string, options: string[], database: string): Promise<string> {
+async function runClient(
+  program: string,
+  options: string[],
+  database: string,
+  login?: PgLogin,
+): Promise<string> {
   const server = await postgresServer();
   const args = [
     ...options,
@@ -193,14 +205,18 @@ async function runClient(program: string, options: string[], database: string): 
     '-p',
     String(server.port),
     '-U',
-    server.user,
+    login?.user ?? server.user,
     '-d',
     database,
   ];
   const file = options.at(-1) ?? '';
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
-      env: { PATH: process.env.PATH, PGPASSWORD: server.password, PGCONNECT_TIMEOUT: '10' },
+      env: {
+        PATH: process.env.PATH,
+        PGPASSWORD: login?.password ?? server.password,
+        PGCONNECT_TIMEOUT: '10',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -194,7 +194,8 @@ function dropTarget(kind: ObjectKind, name: string): string {
 /**
  * The statement that drops object `name` of `kind` (CASCADE: with what depends on it). A
  * table's foreign keys (`foreign-keys`, named as their table) are its FOREIGN KEY
- * constraints, dropped by a DO block, as their names are not in the inventory.
+ * constraints, dropped by a DO block, as their names are not in the inventory; its
+ * row-level security (`row-security`) is turned off.
  */
 function dropStatement(
   kind: ObjectKind,
@@ -202,6 +203,8 @@ function dropStatement(
   ifExists: boolean,
   cascade: boolean,
 ): string {
+  if (kind === 'row-security')
+    return `ALTER TABLE${ifExists ? ' IF EXISTS' : ''} ${quoteQualified(name)} NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY`;
   if (kind === 'foreign-keys') {
     const table = quoteString(quoteQualified(name));
     const tag = dollarTag(table);

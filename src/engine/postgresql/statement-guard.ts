@@ -10,11 +10,13 @@
  *   partition of another), `INSERT INTO` that table with literal values only, one
  *   `BEGIN`/`START TRANSACTION` after the CREATE and its `COMMIT`; after the CREATE:
  *   `ALTER TABLE` that table `ADD CONSTRAINT` (not a foreign key), `ALTER COLUMN … SET
- *   DEFAULT`, `ENABLE`/`FORCE ROW LEVEL SECURITY`; `CREATE INDEX` on it; `ALTER SEQUENCE …
+ *   DEFAULT`, `ENABLE`/`FORCE ROW LEVEL SECURITY` (snapshots before their row-level
+ *   security file had it there); `CREATE INDEX` on it; `ALTER SEQUENCE …
  *   OWNED BY` one of its columns; `COMMENT ON` it, its columns, constraints and indexes;
  *   `SELECT pg_catalog.setval` of an identity sequence its CREATE names, integer literals;
  * - a user-data file: `INSERT INTO` its table, literal values only;
  * - a foreign keys file: `ALTER TABLE` that table `ADD CONSTRAINT … FOREIGN KEY`, comments;
+ * - a row-level security file: `ALTER TABLE` that table `ENABLE`/`FORCE ROW LEVEL SECURITY`;
  * - any other object's file: one `CREATE` of that object (a trigger or a policy on its
  *   table; a materialized view `WITH NO DATA`, so that its query does not run; a function in
  *   any language but C, which loads a library), its comments; a sequence's file one
@@ -185,7 +187,9 @@ export class PgStatementGuard implements StatementChecker {
       throw new UnexpectedStatementError(
         this.expected.kind === 'foreign-keys'
           ? `the file holds no foreign key of ${describeExpected(this.expected)}`
-          : `the file holds no CREATE of ${describeExpected(this.expected)}`,
+          : this.expected.kind === 'row-security'
+            ? `the file holds no ENABLE or FORCE ROW LEVEL SECURITY of ${describeExpected(this.expected)}`
+            : `the file holds no CREATE of ${describeExpected(this.expected)}`,
       );
   }
 
@@ -199,7 +203,8 @@ export class PgStatementGuard implements StatementChecker {
   private tableOfFile(): string | undefined {
     const expected = this.expected;
     if (expected.kind === 'rows') return expected.table;
-    if (expected.kind === 'table' || expected.kind === 'foreign-keys') return expected.name;
+    if (expected.kind === 'table') return expected.name;
+    if (expected.kind === 'foreign-keys' || expected.kind === 'row-security') return expected.name;
     if (expected.kind === 'trigger' || expected.kind === 'policy') return expected.table;
     return undefined;
   }
@@ -716,11 +721,15 @@ export class PgStatementGuard implements StatementChecker {
       this.checkRest(lexer);
       return;
     }
-    if ((action === 'enable' || action === 'force') && kind === 'table' && this.created > 0) {
+    if (
+      (action === 'enable' || action === 'force') &&
+      ((kind === 'table' && this.created > 0) || kind === 'row-security')
+    ) {
       this.expectWord(lexer, 'row');
       this.expectWord(lexer, 'level');
       this.expectWord(lexer, 'security');
       this.expectEnd(lexer);
+      if (kind === 'row-security') this.created += 1;
       return;
     }
     if ((action === 'enable' || action === 'disable') && kind === 'trigger' && this.created > 0) {
@@ -741,6 +750,7 @@ export class PgStatementGuard implements StatementChecker {
   // COMMENT ON <kind> <the file's object, or a part of it> IS 'text' | NULL
   private checkComment(lexer: PgLexer): void {
     if (this.created === 0) throw this.refuse('a COMMENT before the CREATE');
+    if (this.expected.kind === 'row-security') throw this.refuse('a COMMENT');
     this.expectWord(lexer, 'on');
     lexer.next();
     let kind = lexer.keyword();
