@@ -603,6 +603,12 @@ export interface CheckedStatement {
    * this one: a setting under which the rows that follow load faster.
    */
   readonly followedBy?: string | undefined;
+  /**
+   * A setting the session already holds, as the same text (after
+   * {@link ScriptFormat.sessionReset}, or the file's last setting of it): restore need not
+   * send it, a round trip saved.
+   */
+  readonly redundant?: boolean | undefined;
 }
 
 /** Checks the statements of one file, in order. */

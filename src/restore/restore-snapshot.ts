@@ -798,6 +798,8 @@ async function executeScript(
     // another session creates meanwhile (files load in parallel) is not: the load fails
     // with ER_TABLE_NOT_LOCKED now and then. The locks only speed up MyISAM; leave them out.
     if (checked?.kind === 'lock' || engine.script.admin.isTableLock(sql)) continue;
+    // A setting the session already holds: a round trip for nothing.
+    if (checked?.redundant === true) continue;
     if (run.disableEvents === true && checked?.disabledEvent !== undefined) {
       disabledEvent = true;
       await send(checked.disabledEvent, [statement.line]);

@@ -285,6 +285,34 @@ describe('PgStatementGuard', () => {
     ).toMatch(/ENABLE/);
   });
 
+  it('says which settings the session already holds (after the session reset), as restore may skip them', () => {
+    const guard = postgresqlScriptFormat.checker(TABLE);
+    const redundant = (sql: string): boolean => guard.check(sql).redundant === true;
+    // As the session reset left them.
+    expect(redundant("SET client_encoding = 'UTF8'")).toBe(true);
+    expect(redundant("SET search_path = ''")).toBe(true);
+    expect(redundant("SET timezone = 'UTC'")).toBe(true);
+    expect(redundant('SET row_security = off')).toBe(true);
+    expect(redundant("SELECT pg_catalog.set_config('check_function_bodies', 'false', false)")).toBe(
+      true,
+    );
+    // Another value, or one the reset does not set: sent; the same again: not.
+    expect(redundant("SET datestyle = 'ISO, YMD'")).toBe(false);
+    expect(redundant("SET datestyle = 'ISO, YMD'")).toBe(true);
+    expect(redundant('SET DateStyle = ISO, MDY')).toBe(false);
+    expect(redundant('SET statement_timeout = 0')).toBe(false);
+    expect(redundant("SET search_path = 'pg_catalog'")).toBe(false);
+    expect(redundant("SET search_path = ''")).toBe(false);
+    // SET LOCAL ends with its transaction: the setting is unknown from then on.
+    expect(redundant('SET LOCAL row_security = off')).toBe(false);
+    expect(redundant('SET row_security = off')).toBe(false);
+    expect(redundant('SET row_security = off')).toBe(true);
+    // A new file starts from the reset again.
+    expect(
+      postgresqlScriptFormat.checker(TABLE).check("SET datestyle = 'ISO, YMD'").redundant,
+    ).toBe(undefined);
+  });
+
   it('needs the CREATE and a committed transaction', () => {
     const guard = postgresqlScriptFormat.checker(TABLE);
     guard.check("SET client_encoding = 'UTF8'");

@@ -14,7 +14,7 @@ import { PgLexer } from './pg-lexer.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
 import { readPsqlScript } from './script-reader.js';
 import { quoteString } from './value-literals.js';
-import { PgStatementGuard } from './statement-guard.js';
+import { PgStatementGuard, RESET_SETTINGS } from './statement-guard.js';
 import {
   findRowValues,
   isFramingLine,
@@ -23,25 +23,6 @@ import {
   parseRowHead,
   ROW_LINE_PREFIX,
 } from './table-file-lines.js';
-
-/**
- * The session state every file starts from, and the checker assumes: strings read with
- * standard_conforming_strings on, UTF-8, no search_path (every name is qualified), function
- * bodies not checked (a function may name a table created later), fixed date and number forms.
- */
-const SESSION_SETTINGS: readonly (readonly [string, string])[] = [
-  ['client_encoding', 'UTF8'],
-  ['standard_conforming_strings', 'on'],
-  ['search_path', ''],
-  ['check_function_bodies', 'false'],
-  ['client_min_messages', 'warning'],
-  ['TimeZone', 'UTC'],
-  ['DateStyle', 'ISO, MDY'],
-  ['IntervalStyle', 'postgres'],
-  ['lc_monetary', 'C'],
-  ['extra_float_digits', '3'],
-  ['row_security', 'off'],
-];
 
 /** A quoted identifier of a title line, its quotes doubled inside. */
 const QUOTED = '"((?:[^"]|"")*)"';
@@ -384,7 +365,7 @@ const postgresqlAdminStatements: AdminStatements = {
 
 export const postgresqlScriptFormat: ScriptFormat = {
   readStatements: readPsqlScript,
-  sessionReset: `SELECT ${SESSION_SETTINGS.map(
+  sessionReset: `SELECT ${RESET_SETTINGS.map(
     ([name, value]) => `pg_catalog.set_config(${quoteString(name)}, ${quoteString(value)}, false)`,
   ).join(', ')}`,
   checker: (expected: FileExpectation) => new PgStatementGuard(expected),

@@ -36,6 +36,26 @@ import { PgLexError, PgLexer } from './pg-lexer.js';
 /** What a PostgreSQL file is for. */
 export type PgFileExpectation = FileExpectation;
 
+/**
+ * The session state every file starts from, and the checker assumes
+ * (the script format's `sessionReset`): strings read with standard_conforming_strings on,
+ * UTF-8, no search_path (every name is qualified), function bodies not checked (a function
+ * may name a table created later), fixed date and number forms.
+ */
+export const RESET_SETTINGS: readonly (readonly [string, string])[] = [
+  ['client_encoding', 'UTF8'],
+  ['standard_conforming_strings', 'on'],
+  ['search_path', ''],
+  ['check_function_bodies', 'false'],
+  ['client_min_messages', 'warning'],
+  ['TimeZone', 'UTC'],
+  ['DateStyle', 'ISO, MDY'],
+  ['IntervalStyle', 'postgres'],
+  ['lc_monetary', 'C'],
+  ['extra_float_digits', '3'],
+  ['row_security', 'off'],
+];
+
 /** Session settings a file may set, with the values each may take (undefined: any plain value). */
 const SETTINGS: ReadonlyMap<string, ((value: string) => boolean) | undefined> = new Map([
   ['client_encoding', (value: string) => /^(?:utf-?8|unicode)$/i.test(value)],
@@ -124,6 +144,10 @@ export class PgStatementGuard implements StatementChecker {
   private readonly identitySequences = new Set<string>();
   /** See the MariaDB guard: rows of one table share the text up to VALUES. */
   private insertPrefix: string | undefined;
+  /** Settings the session holds, by lower-case name, as the text that set them. */
+  private readonly settings = new Map<string, string>(
+    RESET_SETTINGS.map(([name, value]) => [name.toLowerCase(), value]),
+  );
 
   constructor(expected: PgFileExpectation) {
     this.expected = expected;
@@ -144,8 +168,7 @@ export class PgStatementGuard implements StatementChecker {
       lexer.next();
       switch (lexer.keyword()) {
         case 'set':
-          this.checkSet(lexer);
-          return { kind: 'set', rows: 0 };
+          return this.settingResult(this.checkSet(lexer));
         case 'select':
           return this.checkSelect(lexer);
         case 'create':
@@ -226,10 +249,11 @@ export class PgStatementGuard implements StatementChecker {
   }
 
   // SET [SESSION] name {=|TO} value[, value…] | SET TIME ZONE value | SET NAMES value
-  private checkSet(lexer: PgLexer): void {
+  private checkSet(lexer: PgLexer): { name: string; values: readonly string[]; local: boolean } {
     this.insertPrefix = undefined;
     lexer.next();
-    if (lexer.keyword() === 'session' || lexer.keyword() === 'local') lexer.next();
+    const local = lexer.keyword() === 'local';
+    if (lexer.keyword() === 'session' || local) lexer.next();
     let name = lexer.type === 'word' || lexer.type === 'identifier' ? lexer.name() : '';
     // SET TIME ZONE value, SET NAMES value: no `=`.
     const bare = name === 'time' || name === 'names';
@@ -251,6 +275,28 @@ export class PgStatementGuard implements StatementChecker {
       if (!lexer.is(',')) throw this.refuse(`SET ${name} to something other than a value`);
     }
     this.checkSetting(name, values);
+    return { name, values, local };
+  }
+
+  /**
+   * A SET's result: redundant when the session already holds that setting as the same text
+   * (set by the session reset, or by the file's last SET of it). A SET LOCAL lasts until the
+   * transaction ends: its setting is unknown from then on.
+   */
+  private settingResult(setting: {
+    name: string;
+    values: readonly string[];
+    local: boolean;
+  }): CheckedStatement {
+    const name = setting.name === 'names' ? 'client_encoding' : setting.name;
+    const text = setting.values.join(', ');
+    if (setting.local) {
+      this.settings.delete(name);
+      return { kind: 'set', rows: 0 };
+    }
+    const redundant = this.settings.get(name) === text;
+    this.settings.set(name, text);
+    return redundant ? { kind: 'set', rows: 0, redundant } : { kind: 'set', rows: 0 };
   }
 
   private settingValue(lexer: PgLexer, name: string): string {
@@ -308,9 +354,10 @@ export class PgStatementGuard implements StatementChecker {
         throw this.refuse('a set_config other than one of the session');
       const name = first.value.toLowerCase();
       if (!SETTINGS.has(name)) throw this.refuse(`a set_config of ${name}`);
-      this.checkSetting(name, name === 'search_path' ? [second.value.trim()] : [second.value]);
+      const values = name === 'search_path' ? [second.value.trim()] : [second.value];
+      this.checkSetting(name, values);
       this.insertPrefix = undefined;
-      return { kind: 'set', rows: 0 };
+      return this.settingResult({ name, values, local: false });
     }
     // setval('schema.sequence', n, true|false): the next value is n (+ increment when true).
     if (
