@@ -173,9 +173,13 @@ describe('postgresql from the command line', () => {
       'ALTER TABLE "app"."settings" ENABLE ROW LEVEL SECURITY;\nALTER TABLE "app"."settings" FORCE ROW LEVEL SECURITY;\n',
     );
     expect(await readFile(join(hostDir, 'app.settings.sql'), 'utf8')).not.toContain('ROW LEVEL');
+    // A dump puts it at the same place.
+    const dumpFile = join(dir, 'dump.sql');
+    const dump = await cli(config, 'dump', '--no-encrypt', '--compress', 'none', '-o', dumpFile);
+    expect(dump.code, dump.stderr).toBe(0);
 
-    const owner = await ownedDatabases(source, 2);
-    const [restored = '', loaded = ''] = owner.databases;
+    const owner = await ownedDatabases(source, 3);
+    const [restored = '', loaded = '', fromDump = ''] = owner.databases;
     const server = await postgresServer();
     await writeFile(
       config,
@@ -193,6 +197,10 @@ describe('postgresql from the command line', () => {
     expect(restore.code, restore.stderr).toBe(0);
     expect(await pgTableRows(restored, tables)).toEqual(await pgTableRows(source.name, tables));
     expect(await pgDumpSchema(restored)).toBe(await pgDumpSchema(source.name));
+
+    const load = await asOwner('load', '--into', fromDump, dumpFile);
+    expect(load.code, load.stderr).toBe(0);
+    expect(await pgTableRows(fromDump, tables)).toEqual(await pgTableRows(source.name, tables));
 
     // psql in the README's order, as the owner, loads them too.
     await loadWithPsql(hostDir, loaded, owner);
