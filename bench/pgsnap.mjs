@@ -7,12 +7,17 @@
  * (default 100), every table `global` (rows saved). For each size in BENCH_PGSNAP_TABLES
  * (default 1000; e.g. `100,1000,10000` for a scale curve), BENCH_RUNS runs (default 3),
  * interleaved: fresh snapshot, unchanged re-run (checked: no new commit, clean tree), baseline,
- * whole pg_dump. Prints medians, ratios, tables/s, peak RSS (/usr/bin/time %M: the largest
+ * whole pg_dump. Then (BENCH_PGSNAP_RESTORE, default 1) BENCH_RUNS times, interleaved, the
+ * snapshot restored: `schema_backup restore` (its default --parallel 2) against `psql -f` of
+ * the same files (one psql, every file) and `pg_restore -j 2` of a `pg_dump -Fc` of the source
+ * (taken once, untimed); each restored database is checked (every table, every row).
+ * Prints medians, ratios, tables/s, peak RSS (/usr/bin/time %M: the largest
  * process of the command's tree), and PASS/FAIL for baseline/fresh >= 10x and RSS < 200 MB.
- * Creates BENCH_PGSNAP_DB (default `sbbench_pgsnap`) and a temp directory, removes both.
+ * Creates BENCH_PGSNAP_DB (default `sbbench_pgsnap`) and, to restore into,
+ * BENCH_PGSNAP_DB_restored, and a temp directory, removes them.
  *
  * Run: `BENCH_ONLY=pgsnap npm run bench` (or `npm run bench -- --suite pgsnap`).
- * Knobs: BENCH_PGSNAP_TABLES, BENCH_PGSNAP_ROWS, BENCH_RUNS, BENCH_PGSNAP_DB,
+ * Knobs: BENCH_PGSNAP_TABLES, BENCH_PGSNAP_ROWS, BENCH_RUNS, BENCH_PGSNAP_DB, BENCH_PGSNAP_RESTORE,
  * BENCH_PG_HOST/PORT/USER (default 127.0.0.1, 5432, postgres; trust or ~/.pgpass),
  * BENCH_KEEP=1 (keep the temp directory), BENCH_TIMEOUT (s per command).
  */
@@ -43,6 +48,8 @@ const SOURCE = process.env.BENCH_PGSNAP_DB ?? 'sbbench_pgsnap';
 if (!/^[a-z_][a-z0-9_]*$/.test(SOURCE))
   throw new Error(`BENCH_PGSNAP_DB: not a plain name: ${SOURCE}`);
 const BASELINE = process.env.BENCH_PGSNAP_BASELINE !== '0';
+const RESTORE = process.env.BENCH_PGSNAP_RESTORE !== '0';
+const TARGET = `${SOURCE}_restored`;
 const TARGET_SPEEDUP = 10;
 const TARGET_RSS_MB = 200;
 const log = (line) => process.stderr.write(`[bench pgsnap] ${line}\n`);
@@ -63,6 +70,34 @@ function psql(database, sql) {
 
 function dropSource() {
   psql('postgres', `DROP DATABASE IF EXISTS "${SOURCE}" WITH (FORCE)`);
+  psql('postgres', `DROP DATABASE IF EXISTS "${TARGET}" WITH (FORCE)`);
+}
+
+function dropTarget() {
+  psql('postgres', `DROP DATABASE IF EXISTS "${TARGET}" WITH (FORCE)`);
+}
+
+function createTarget() {
+  psql('postgres', `CREATE DATABASE "${TARGET}" ENCODING 'UTF8' TEMPLATE template0`);
+}
+
+/** The tables of TARGET and their rows in all: what a good restore of SOURCE has. */
+function restoredShape() {
+  return execFileSync(
+    'psql',
+    [
+      ...CLIENT,
+      '-X',
+      '-q',
+      '-A',
+      '-t',
+      '-d',
+      TARGET,
+      '-c',
+      `SELECT count(*) || ' tables, ' || coalesce(sum((xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM public.%I', relname), false, true, '')))[1]::text::bigint), 0) || ' rows' FROM pg_catalog.pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'`,
+    ],
+    { encoding: 'utf8' },
+  ).trim();
 }
 
 /** `tables` tables of ROWS rows each, generated on the server. */
@@ -166,7 +201,15 @@ async function runBaseline(work, tables) {
 
 async function runSize(tables) {
   const work = await mkdtemp(join(tmpdir(), 'sbbench-pgsnap-'));
-  const samples = { fresh: [], rerun: [], baseline: [], whole: [] };
+  const samples = {
+    fresh: [],
+    rerun: [],
+    baseline: [],
+    whole: [],
+    restore: [],
+    psqlFiles: [],
+    pgRestore: [],
+  };
   const checks = [];
   try {
     const started = Date.now();
@@ -210,6 +253,7 @@ async function runSize(tables) {
             .join(', '),
       );
     }
+    if (RESTORE) await runRestores(work, config, tables, samples, checks);
   } finally {
     dropSource();
     if (!KEEP) await rm(work, { recursive: true, force: true });
@@ -218,11 +262,90 @@ async function runSize(tables) {
   return { tables, samples, checks };
 }
 
+/**
+ * The last snapshot restored BENCH_RUNS times, interleaved: `schema_backup restore` (it
+ * creates the target), `psql -f` of every file of the snapshot in one psql, `pg_restore -j 2`
+ * of a `pg_dump -Fc` of the source (into a target created first, untimed). Each restored
+ * database must hold every table and every row.
+ */
+async function runRestores(work, config, tables, samples, checks) {
+  const hostDir = join(work, 'ours', 'bench');
+  const files = (await readdir(hostDir)).filter((file) => file.endsWith('.sql')).sort();
+  const archive = join(work, 'source.dump');
+  execFileSync('pg_dump', [...CLIENT, '--no-owner', '-Fc', '-f', archive, SOURCE], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const expected = `${String(tables)} tables, ${String(tables * ROWS)} rows`;
+  const check = (id, run) => {
+    const shape = restoredShape();
+    const ok = shape === expected;
+    checks.push({ run, unchanged: ok });
+    if (!ok) log(`run ${String(run)}: ${id} restored ${shape}, not ${expected}`);
+  };
+  for (let run = 0; run < RUNS; run += 1) {
+    dropTarget();
+    samples.restore.push({
+      ...(await measure([
+        'node',
+        CLI,
+        '--config',
+        config,
+        '--quiet',
+        'restore',
+        '--target',
+        TARGET,
+      ])),
+      bytes: 0,
+      files: files.length,
+    });
+    check('restore', run + 1);
+    dropTarget();
+    createTarget();
+    samples.psqlFiles.push({
+      ...(await measure(
+        [
+          'psql',
+          ...CLIENT,
+          '-X',
+          '-q',
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-d',
+          TARGET,
+          ...files.flatMap((file) => ['-f', file]),
+        ],
+        { cwd: hostDir },
+      )),
+      bytes: 0,
+      files: files.length,
+    });
+    check('psql -f', run + 1);
+    dropTarget();
+    createTarget();
+    samples.pgRestore.push({
+      ...(await measure(['pg_restore', ...CLIENT, '--no-owner', '-j', '2', '-d', TARGET, archive])),
+      bytes: (await stat(archive)).size,
+      files: 1,
+    });
+    check('pg_restore', run + 1);
+    log(
+      `${String(tables)} tables, restore run ${String(run + 1)}/${String(RUNS)}: ` +
+        ['restore', 'psqlFiles', 'pgRestore']
+          .map((id) => `${id} ${samples[id][run].seconds.toFixed(2)} s`)
+          .join(', '),
+    );
+  }
+  dropTarget();
+}
+
 const LABELS = {
   fresh: 'schema_backup snapshot, fresh repo',
   rerun: 'schema_backup re-run, unchanged',
   baseline: 'pg_dump -t per table + git commit (baseline)',
   whole: 'pg_dump whole db (reference)',
+  restore: 'schema_backup restore (--parallel 2)',
+  psqlFiles: 'psql -f every snapshot file (one psql)',
+  pgRestore: 'pg_restore -j 2 of pg_dump -Fc (reference)',
 };
 
 function report(results) {
@@ -248,12 +371,19 @@ function report(results) {
     const rerun = median(samples.rerun.map((s) => s.seconds));
     const rss = Math.max(...[...samples.fresh, ...samples.rerun].map((s) => s.rssKiB ?? 0)) / 1024;
     const pass = (ok) => (ok ? 'PASS' : 'FAIL');
+    if (samples.restore.length > 0) {
+      const ours = median(samples.restore.map((s) => s.seconds));
+      const against = (id) => median(samples[id].map((s) => s.seconds)) / ours;
+      verdicts.push(
+        `INFO ${String(tables)} tables: schema_backup restore ${ours.toFixed(2)} s, ${against('psqlFiles').toFixed(2)}x the speed of psql -f of the same files, ${against('pgRestore').toFixed(2)}x pg_restore -j 2's; peak RSS ${(Math.max(...samples.restore.map((s) => s.rssKiB ?? 0)) / 1024).toFixed(0)} MB`,
+      );
+    }
     verdicts.push(
       Number.isNaN(baseline)
         ? `SKIP ${String(tables)} tables: no baseline (BENCH_PGSNAP_BASELINE=0)`
         : `${tables >= 1000 ? pass(baseline / fresh >= TARGET_SPEEDUP) : 'INFO'} ${String(tables)} tables: fresh snapshot ${ratio(fresh)} faster than pg_dump -t per table (target >= ${String(TARGET_SPEEDUP)}x at 1,000 tables and more); unchanged re-run ${ratio(rerun)}`,
       `${pass(rss > 0 && rss < TARGET_RSS_MB)} ${String(tables)} tables: peak RSS of schema_backup ${rss.toFixed(0)} MB (target < ${String(TARGET_RSS_MB)} MB)`,
-      `${pass(checks.every((check) => check.unchanged))} ${String(tables)} tables: every unchanged re-run made no commit and left the tree clean`,
+      `${pass(checks.every((check) => check.unchanged))} ${String(tables)} tables: every unchanged re-run made no commit and left the tree clean${samples.restore.length > 0 ? ', every restore holds every table and row' : ''}`,
     );
   }
   process.stdout.write(`${[...lines, '', ...verdicts].join('\n')}\n`);

@@ -73,6 +73,7 @@ export const OBJECT_KINDS = [
   'foreign-keys',
   'view',
   'materialized-view',
+  'row-security',
   'trigger',
   'policy',
   'event',
@@ -80,12 +81,25 @@ export const OBJECT_KINDS = [
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
 /** Kinds of objects that belong to a table: they go where it goes (left out with it). */
-export const TABLE_MEMBER_KINDS = ['trigger', 'policy', 'foreign-keys'] as const;
+export const TABLE_MEMBER_KINDS = ['trigger', 'policy', 'foreign-keys', 'row-security'] as const;
 export type TableMemberKind = (typeof TABLE_MEMBER_KINDS)[number];
 
 /** True for the kind of an object that belongs to a table. */
 export function isTableMemberKind(kind: ObjectKind): kind is TableMemberKind {
   return (TABLE_MEMBER_KINDS as readonly string[]).includes(kind);
+}
+
+/**
+ * Kinds of which a table has at most one object, named as the table itself (PostgreSQL: its
+ * foreign keys; its row-level security, turned on once every table's rows and foreign keys
+ * are in): their file is named after the table.
+ */
+export const TABLE_NAMED_KINDS = ['foreign-keys', 'row-security'] as const;
+export type TableNamedKind = (typeof TABLE_NAMED_KINDS)[number];
+
+/** True for a kind whose object is named as its table ({@link TABLE_NAMED_KINDS}). */
+export function isTableNamedKind(kind: ObjectKind): kind is TableNamedKind {
+  return (TABLE_NAMED_KINDS as readonly string[]).includes(kind);
 }
 
 /** The objects of `inventory` that stand on their own: all but those of a table. */
@@ -101,12 +115,13 @@ export function isObjectKind(text: string): text is ObjectKind {
 /**
  * One object of a database. Objects of a schema (PostgreSQL) are named `schema.name`, split at
  * the first dot; a function or procedure `schema.name(argument types)`, as overloads share a
- * name; a trigger or policy `schema.table.name`, as its name is unique per table only.
+ * name; a trigger or policy `schema.table.name`, as its name is unique per table only; a
+ * table's foreign keys or row-level security as the table.
  */
 export interface ObjectRef {
   readonly kind: ObjectKind;
   readonly name: string;
-  /** The table a trigger, a policy or a table's foreign keys belong to. */
+  /** The table a trigger, a policy, a table's foreign keys or row-level security belong to. */
   readonly table?: string | undefined;
 }
 
@@ -184,7 +199,7 @@ export interface ObjectDefinition {
   readonly table?: string | undefined;
   /**
    * Statements (no terminator) that complete the object after its CREATE: for a PostgreSQL
-   * table, after its rows (constraints, indexes, comments, row-level security). None for
+   * table, after its rows (constraints, indexes, comments). None for
    * MariaDB, whose CREATE says it all.
    */
   readonly after?: readonly string[] | undefined;
@@ -549,12 +564,15 @@ export type FileExpectation =
     }
   /** A trigger or policy; `table`, when the file's title names it, is checked too. */
   | {
-      readonly kind: Exclude<TableMemberKind, 'foreign-keys'>;
+      readonly kind: Exclude<TableMemberKind, TableNamedKind>;
       readonly name: string;
       readonly table?: string | undefined;
     }
-  /** A table's foreign keys (PostgreSQL, loaded after every table's rows); `name` is the table. */
-  | { readonly kind: 'foreign-keys'; readonly name: string }
+  /**
+   * A table's foreign keys, or its row-level security (PostgreSQL, loaded after every table's
+   * rows, row-level security after every foreign key and view); `name` is the table.
+   */
+  | { readonly kind: TableNamedKind; readonly name: string }
   /** A snapshot's database defaults file: its ALTER DATABASE of the current database. */
   | { readonly kind: 'database' }
   /** A file of the original tool (mysqldump of one table, its triggers included). */
@@ -616,6 +634,12 @@ export interface CheckedStatement {
    * this one: a setting under which the rows that follow load faster.
    */
   readonly followedBy?: string | undefined;
+  /**
+   * A setting the session already holds, as the same text (after
+   * {@link ScriptFormat.sessionReset}, or the file's last setting of it): restore need not
+   * send it, a round trip saved.
+   */
+  readonly redundant?: boolean | undefined;
 }
 
 /** Checks the statements of one file, in order. */
@@ -753,7 +777,7 @@ export interface DumpScript {
   replaceStructure(definition: ObjectDefinition): string;
   /**
    * The `after` statements (no `;`) of a table's definition that run after its rows
-   * (PostgreSQL: keys, indexes, comments, row-level security; not CHECK constraints, which
+   * (PostgreSQL: keys, indexes, comments; not CHECK constraints, which
    * {@link replaceStructure} writes, as a table that inherits from it copies them when created).
    */
   afterRows(definition: ObjectDefinition): readonly string[];

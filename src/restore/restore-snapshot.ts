@@ -20,6 +20,7 @@ import {
   type FileExpectation,
   isNewDatabaseObject,
   isTableMemberKind,
+  isTableNamedKind,
   objectsOfKind,
   standaloneObjects,
   type ObjectKind,
@@ -376,7 +377,7 @@ async function planFiles(
     const kind = kindOfFileName(file) ?? 'table';
     // A name too long for a file name is cut and hashed: the file's first line names it.
     const header =
-      (isTableMemberKind(kind) && kind !== 'foreign-keys') || objectForFileName(file) === undefined
+      (isTableMemberKind(kind) && !isTableNamedKind(kind)) || objectForFileName(file) === undefined
         ? await readHeader(engine, source, file)
         : undefined;
     const name = objectForFileName(file)?.name ?? header?.name;
@@ -387,8 +388,8 @@ async function planFiles(
     const beforeTables = order.indexOf(kind) < order.indexOf('table');
     if (kind === 'table') {
       if (selected(name)) tables.push({ file, name, kind, expected: { kind: 'table', name } });
-    } else if (kind === 'foreign-keys') {
-      // A table's foreign keys go with it; their file is named after it.
+    } else if (isTableNamedKind(kind)) {
+      // A table's foreign keys or row-level security go with it; their file is named after it.
       if (selected(name)) objects.push({ file, name, kind, expected: { kind, name } });
     } else if (isTableMemberKind(kind)) {
       // A trigger or a policy goes with its table.
@@ -510,7 +511,14 @@ async function prepareTarget(
         target.execute(
           statements.dropObject(options.target, entry.kind as ObjectKind, entry.name, true),
         );
-      const reversed = [...plan.objects].reverse();
+      // Not what every new database holds (PostgreSQL's plpgsql, which the DO blocks of these
+      // statements run in): its file creates it only when missing.
+      const reversed = [...plan.objects]
+        .reverse()
+        .filter(
+          (entry) =>
+            !isNewDatabaseObject(engine, { kind: entry.kind as ObjectKind, name: entry.name }),
+        );
       for (const entry of reversed.filter((object) => object.beforeTables !== true))
         await drop(entry);
       for (const entry of plan.tables)
@@ -790,6 +798,8 @@ async function executeScript(
     // another session creates meanwhile (files load in parallel) is not: the load fails
     // with ER_TABLE_NOT_LOCKED now and then. The locks only speed up MyISAM; leave them out.
     if (checked?.kind === 'lock' || engine.script.admin.isTableLock(sql)) continue;
+    // A setting the session already holds: a round trip for nothing.
+    if (checked?.redundant === true) continue;
     if (run.disableEvents === true && checked?.disabledEvent !== undefined) {
       disabledEvent = true;
       await send(checked.disabledEvent, [statement.line]);

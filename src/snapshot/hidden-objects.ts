@@ -18,6 +18,7 @@ const PLURAL: Readonly<Record<ObjectKind, string>> = {
   type: 'types',
   domain: 'domains',
   'foreign-keys': 'foreign keys',
+  'row-security': 'row-level security settings',
   'materialized-view': 'materialized views',
   policy: 'policies',
 };

@@ -4,11 +4,17 @@
  * and `pg_dump --schema-only` equal to the source's), verify, diff --live, log, and every
  * file loaded with psql in the order the README gives.
  */
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { git } from '../helpers/git-repo.js';
-import { createPgTestDatabase, pgDumpSchema, type PgTestDatabase } from '../helpers/postgres.js';
+import {
+  createPgTestDatabase,
+  pgDumpSchema,
+  postgresServer,
+  type PgTestDatabase,
+} from '../helpers/postgres.js';
 import {
   loadWithPsql,
   pgCliEnv,
@@ -48,6 +54,37 @@ async function sourceDatabase(): Promise<PgTestDatabase> {
 
 async function cli(config: string, ...argv: string[]): Promise<CliResult> {
   return runCli(['--config', config, ...argv], await pgCliEnv());
+}
+
+/**
+ * A login role that is no superuser (its name starts `sbrls_`, with a random suffix), and
+ * `count` new empty databases it owns, as a hosting provider gives them; all dropped after
+ * the test.
+ */
+async function ownedDatabases(
+  admin: PgTestDatabase,
+  count: number,
+): Promise<{ user: string; password: string; databases: string[] }> {
+  const suffix = randomBytes(4).toString('hex');
+  const user = `sbrls_owner_${suffix}`;
+  const password = randomBytes(12).toString('hex');
+  const databases = Array.from(
+    { length: count },
+    (_, index) => `sbpgsnap_owned_${suffix}_${String(index)}`,
+  );
+  await admin.exec(
+    `CREATE ROLE "${user}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD '${password}'`,
+  );
+  onTestFinished(async () => {
+    for (const database of databases)
+      await admin.exec(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await admin.exec(`DROP ROLE IF EXISTS "${user}"`);
+  });
+  for (const database of databases)
+    await admin.exec(
+      `CREATE DATABASE "${database}" OWNER "${user}" ENCODING 'UTF8' TEMPLATE template0`,
+    );
+  return { user, password, databases };
 }
 
 describe('postgresql from the command line', () => {
@@ -117,6 +154,63 @@ describe('postgresql from the command line', () => {
     expect(order.indexOf('app.events.sql')).toBeLessThan(order.indexOf('app.events_2024.sql'));
     expect(await pgDumpSchema(loaded.name)).toBe(await pgDumpSchema(source.name));
     expect(await pgTableRows(loaded.name, tables)).toEqual(await pgTableRows(source.name, tables));
+  });
+
+  it('restores as a non-superuser that owns the target: FORCE ROW LEVEL SECURITY on a table a foreign key references', async () => {
+    // app.settings forces row-level security (its owner sees no row but through a policy)
+    // and public.users references it: its foreign keys are checked as they are added.
+    const source = await sourceDatabase();
+    const dir = await createTempDir('sbpgsnap-rls');
+    const withTokens =
+      (await source.query("SELECT 1 FROM pg_catalog.pg_class WHERE relname = 'tokens'")).length > 0;
+    const config = await writePgConfig(dir, HOST, source.name, withTokens ? ['app.tokens'] : []);
+    const hostDir = join(dir, 'backups', HOST);
+    const tables = [...TABLES, ...(withTokens ? ['app.tokens'] : [])];
+    const snapshot = await cli(config, 'snapshot');
+    expect(snapshot.code, snapshot.stderr).toBe(0);
+    // Row-level security has a file of its own, loaded after every foreign key.
+    expect(await readFile(join(hostDir, 'app.settings.row-security.sql'), 'utf8')).toContain(
+      'ALTER TABLE "app"."settings" ENABLE ROW LEVEL SECURITY;\nALTER TABLE "app"."settings" FORCE ROW LEVEL SECURITY;\n',
+    );
+    expect(await readFile(join(hostDir, 'app.settings.sql'), 'utf8')).not.toContain('ROW LEVEL');
+    // A dump puts it at the same place.
+    const dumpFile = join(dir, 'dump.sql');
+    const dump = await cli(config, 'dump', '--no-encrypt', '--compress', 'none', '-o', dumpFile);
+    expect(dump.code, dump.stderr).toBe(0);
+
+    const owner = await ownedDatabases(source, 3);
+    const [restored = '', loaded = '', fromDump = ''] = owner.databases;
+    const server = await postgresServer();
+    await writeFile(
+      config,
+      (await readFile(config, 'utf8')).replace(
+        `  user: ${server.user}\n`,
+        `  user: ${owner.user}\n`,
+      ),
+    );
+    const asOwner = async (...argv: string[]): Promise<CliResult> =>
+      runCli(['--config', config, ...argv], {
+        ...(await pgCliEnv()),
+        SCHEMA_BACKUP_DB_PASSWORD: owner.password,
+      });
+    const restore = await asOwner('restore', '--target', restored);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(await pgTableRows(restored, tables)).toEqual(await pgTableRows(source.name, tables));
+    expect(await pgDumpSchema(restored)).toBe(await pgDumpSchema(source.name));
+
+    const load = await asOwner('load', '--into', fromDump, dumpFile);
+    expect(load.code, load.stderr).toBe(0);
+    expect(await pgTableRows(fromDump, tables)).toEqual(await pgTableRows(source.name, tables));
+
+    // psql in the README's order, as the owner, loads them too.
+    await loadWithPsql(hostDir, loaded, owner);
+    expect(await pgTableRows(loaded, tables)).toEqual(await pgTableRows(source.name, tables));
+    expect(await pgDumpSchema(loaded)).toBe(await pgDumpSchema(source.name));
+
+    // Again over it (--force): row-level security is turned off before the tables are dropped.
+    const again = await asOwner('restore', '--target', restored, '--force');
+    expect(again.code, again.stderr).toBe(0);
+    expect(await pgDumpSchema(restored)).toBe(await pgDumpSchema(source.name));
   });
 
   it('refuses a category entry of a schema the snapshot does not cover (exit 2, file:line)', async () => {

@@ -8,7 +8,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { onTestFinished } from 'vitest';
-import { postgresServer, runPsql } from './postgres.js';
+import { postgresServer, runPsql, type PgLogin } from './postgres.js';
 
 /** Rows for every table of PG_SCHEMA_OBJECTS, the same on every run (no now()). */
 export const PG_SNAPSHOT_ROWS = String.raw`
@@ -56,6 +56,7 @@ export const PG_LOAD_ORDER = [
   'foreign-keys',
   'view',
   'materialized-view',
+  'row-security',
   'trigger',
   'policy',
 ] as const;
@@ -161,8 +162,13 @@ export function kindOfPgFile(file: string): (typeof PG_LOAD_ORDER)[number] {
  * the README's order: kind by kind; within a kind, a file that needs another of its kind
  * (an enum a composite type uses, a partition's parent) after it, found by trying again.
  * Returns the files in the order they loaded; throws the error of a file that never loads.
+ * As `login` when given, else as the server's user.
  */
-export async function loadWithPsql(hostDir: string, database: string): Promise<string[]> {
+export async function loadWithPsql(
+  hostDir: string,
+  database: string,
+  login?: PgLogin,
+): Promise<string[]> {
   const files = (await readdir(hostDir)).filter((file) => file.endsWith('.sql')).sort();
   const loaded: string[] = [];
   for (const kind of PG_LOAD_ORDER) {
@@ -171,7 +177,7 @@ export async function loadWithPsql(hostDir: string, database: string): Promise<s
       const failed: { file: string; error: unknown }[] = [];
       for (const file of waiting) {
         try {
-          await runPsql(database, join(hostDir, file));
+          await runPsql(database, join(hostDir, file), login);
           loaded.push(file);
         } catch (error) {
           failed.push({ file, error });

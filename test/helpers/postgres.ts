@@ -149,12 +149,25 @@ export async function createPgTestDatabase(label = 'sbtest_pg'): Promise<PgTestD
   };
 }
 
+/** A role to connect as instead of the server's (a test's own, which is no superuser). */
+export interface PgLogin {
+  readonly user: string;
+  readonly password: string;
+}
+
 /**
- * Runs `psql -X -v ON_ERROR_STOP=1 -f file` on `database`; rejects with its stderr when it
- * fails. The password goes through the environment, never argv.
+ * Runs `psql -X -v ON_ERROR_STOP=1 -f file` on `database` (as `login`, else as the server's
+ * user); rejects with its stderr when it fails. The password goes through the environment,
+ * never argv.
  */
-export async function runPsql(database: string, file: string): Promise<string> {
-  return runClient('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file], database);
+export async function runPsql(database: string, file: string, login?: PgLogin): Promise<string> {
+  return runClient(
+    'psql',
+    ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', file],
+    database,
+    undefined,
+    login,
+  );
 }
 
 /**
@@ -197,6 +210,7 @@ async function runClient(
   options: string[],
   database: string,
   input?: Buffer | string,
+  login?: PgLogin,
 ): Promise<string> {
   const server = await postgresServer();
   const args = [
@@ -206,14 +220,18 @@ async function runClient(
     '-p',
     String(server.port),
     '-U',
-    server.user,
+    login?.user ?? server.user,
     '-d',
     database,
   ];
   const file = options.at(-1) ?? '';
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
-      env: { PATH: process.env.PATH, PGPASSWORD: server.password, PGCONNECT_TIMEOUT: '10' },
+      env: {
+        PATH: process.env.PATH,
+        PGPASSWORD: login?.password ?? server.password,
+        PGCONNECT_TIMEOUT: '10',
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     child.stdin.end(input);

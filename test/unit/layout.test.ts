@@ -142,6 +142,8 @@ describe('objectForFileName', () => {
       ['function', ['app', 'add(a integer)'], 'app.add%28a%20integer%29.function.sql'],
       ['schema', ['app'], 'app.schema.sql'],
       ['foreign-keys', ['app', 'orders'], 'app.orders.foreign-keys.sql'],
+      ['row-security', ['app', 'orders'], 'app.orders.row-security.sql'],
+      ['table', ['app', 'row-security'], 'app.%72ow-security.sql'],
       ['materialized-view', ['app', 'totals'], 'app.totals.materialized-view.sql'],
     ];
     for (const [kind, parts, file] of cases) {

@@ -197,6 +197,9 @@ describe('postgresqlScriptFormat', () => {
     expect(admin.dropObject('db', 'foreign-keys', 'app.orders', true)).toMatch(
       /^DO \$do\$DECLARE .*to_regclass\('"app"\."orders"'\).*DROP CONSTRAINT/s,
     );
+    expect(admin.dropObject('db', 'row-security', 'app.orders', true)).toBe(
+      'ALTER TABLE IF EXISTS "app"."orders" NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY',
+    );
     expect(admin.useDatabase("it's $do$")).toMatch(
       /^DO \$do1\$BEGIN IF pg_catalog\.current_database\(\) <> 'it''s \$do\$' THEN RAISE EXCEPTION/,
     );

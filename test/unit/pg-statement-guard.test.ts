@@ -241,6 +241,78 @@ describe('PgStatementGuard', () => {
     );
   });
 
+  it('accepts a row-level security file: ENABLE and FORCE of its table only', () => {
+    const ROW_SECURITY: PgFileExpectation = { kind: 'row-security', name: 'app.t' };
+    const guard = postgresqlScriptFormat.checker(ROW_SECURITY);
+    guard.check("SET client_encoding = 'UTF8'");
+    expect(() => guard.finish()).toThrow(
+      /no ENABLE or FORCE ROW LEVEL SECURITY of row security "app.t"/,
+    );
+    expect(guard.check('ALTER TABLE "app"."t" ENABLE ROW LEVEL SECURITY').kind).toBe('keys');
+    expect(guard.check('ALTER TABLE app.t FORCE ROW LEVEL SECURITY').kind).toBe('keys');
+    guard.finish();
+    expect(refusal(['ALTER TABLE "app"."u" ENABLE ROW LEVEL SECURITY'], ROW_SECURITY)).toMatch(
+      /ALTER TABLE of another table/,
+    );
+    expect(
+      refusal(
+        ['ALTER TABLE "app"."t" ENABLE ROW LEVEL SECURITY, DISABLE TRIGGER ALL'],
+        ROW_SECURITY,
+      ),
+    ).toMatch(/goes on past its end/);
+    expect(
+      refusal(
+        [
+          'ALTER TABLE "app"."t" ENABLE ROW LEVEL SECURITY',
+          'COMMENT ON COLUMN "app"."t"."v" IS \'x\'',
+        ],
+        ROW_SECURITY,
+      ),
+    ).toMatch(/a COMMENT/);
+    for (const other of [
+      'ALTER TABLE ONLY "app"."t" ADD CONSTRAINT "f" FOREIGN KEY (a) REFERENCES app.u(id)',
+      CREATE_TABLE,
+      'CREATE POLICY "p" ON "app"."t" USING (true)',
+      `INSERT INTO "app"."t" ("id","v") VALUES (1,'a')`,
+    ])
+      expect(refusal([other], ROW_SECURITY), other).toMatch(/not a statement a snapshot writes/);
+    // Nor is it in a foreign keys file.
+    expect(
+      refusal(['ALTER TABLE "app"."t" ENABLE ROW LEVEL SECURITY'], {
+        kind: 'foreign-keys',
+        name: 'app.t',
+      }),
+    ).toMatch(/ENABLE/);
+  });
+
+  it('says which settings the session already holds (after the session reset), as restore may skip them', () => {
+    const guard = postgresqlScriptFormat.checker(TABLE);
+    const redundant = (sql: string): boolean => guard.check(sql).redundant === true;
+    // As the session reset left them.
+    expect(redundant("SET client_encoding = 'UTF8'")).toBe(true);
+    expect(redundant("SET search_path = ''")).toBe(true);
+    expect(redundant("SET timezone = 'UTC'")).toBe(true);
+    expect(redundant('SET row_security = off')).toBe(true);
+    expect(redundant("SELECT pg_catalog.set_config('check_function_bodies', 'false', false)")).toBe(
+      true,
+    );
+    // Another value, or one the reset does not set: sent; the same again: not.
+    expect(redundant("SET datestyle = 'ISO, YMD'")).toBe(false);
+    expect(redundant("SET datestyle = 'ISO, YMD'")).toBe(true);
+    expect(redundant('SET DateStyle = ISO, MDY')).toBe(false);
+    expect(redundant('SET statement_timeout = 0')).toBe(false);
+    expect(redundant("SET search_path = 'pg_catalog'")).toBe(false);
+    expect(redundant("SET search_path = ''")).toBe(false);
+    // SET LOCAL ends with its transaction: the setting is unknown from then on.
+    expect(redundant('SET LOCAL row_security = off')).toBe(false);
+    expect(redundant('SET row_security = off')).toBe(false);
+    expect(redundant('SET row_security = off')).toBe(true);
+    // A new file starts from the reset again.
+    expect(
+      postgresqlScriptFormat.checker(TABLE).check("SET datestyle = 'ISO, YMD'").redundant,
+    ).toBe(undefined);
+  });
+
   it('needs the CREATE and a committed transaction', () => {
     const guard = postgresqlScriptFormat.checker(TABLE);
     guard.check("SET client_encoding = 'UTF8'");

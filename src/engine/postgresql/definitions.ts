@@ -20,7 +20,10 @@ export interface Queryable {
  * Kinds of PostgreSQL schema objects, in the order a restore creates them. Functions come
  * before tables (a column default or check may call one; files load with
  * check_function_bodies off, so their bodies may name tables not created yet); foreign keys
- * after every table's rows; triggers and policies last.
+ * after every table's rows; a table's row-level security after every foreign key and
+ * materialized view (a table that forces it shows its owner who is no superuser no row to
+ * check a reference against or to fill a materialized view of a dump with, but through a
+ * policy); triggers and policies last.
  */
 export const PG_OBJECT_KINDS = [
   'extension',
@@ -34,6 +37,7 @@ export const PG_OBJECT_KINDS = [
   'foreign-keys',
   'view',
   'materialized-view',
+  'row-security',
   'trigger',
   'policy',
 ] as const;
@@ -52,11 +56,11 @@ export interface PgObjectDefinition {
   readonly name: string;
   /** For triggers and policies: the table, `schema.table`. */
   readonly table?: string | undefined;
-  /** The CREATE (for foreign keys: the first ALTER TABLE), no trailing `;`. */
+  /** The CREATE (for foreign keys and row-level security: the first ALTER TABLE), no trailing `;`. */
   readonly sql: string;
   /**
    * Statements (no `;`) after the CREATE — for a table after its rows: constraints, indexes,
-   * comments, row-level security, a serial sequence's OWNED BY; for foreign keys the rest.
+   * comments, a serial sequence's OWNED BY; for foreign keys and row-level security the rest.
    */
   readonly after: readonly string[];
 }
@@ -293,6 +297,16 @@ export async function listObjects(
   add(
     'materialized-view',
     viewOrder.filter((view) => view.kind === 'm'),
+  );
+  add(
+    'row-security',
+    byName(
+      await query<{ name: string }>(`SELECT n.nspname || '.' || c.relname AS name
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')}
+          AND c.relkind IN ('r', 'p') AND c.relpersistence <> 't'
+          AND (c.relrowsecurity OR c.relforcerowsecurity)`),
+    ),
   );
   // Triggers and policies by table, then name.
   const byTableThenName = <T extends { name: string; table: string }>(rows: T[]): T[] =>
@@ -647,6 +661,19 @@ const READERS: Record<PgObjectKind, Reader> = {
     return keys.flatMap((key) => constraintStatements(schema, name, relation.relkind, key));
   },
 
+  async 'row-security'(client, schema, name) {
+    const row = await one<{ enabled: boolean; forced: boolean }>(
+      client,
+      `SELECT c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
+      [schema, name],
+    );
+    if (row === undefined) return undefined;
+    const statements = rowSecurityStatements(qualified(schema, name), row.enabled, row.forced);
+    return statements.length === 0 ? undefined : statements;
+  },
+
   async view(client, schema, name) {
     const row = await one<RelationRow & { definition: string }>(
       client,
@@ -749,6 +776,14 @@ const READERS: Record<PgObjectKind, Reader> = {
     ];
   },
 };
+
+/** `ALTER TABLE … ENABLE` and `… FORCE ROW LEVEL SECURITY`, as far as a table has them. */
+function rowSecurityStatements(target: string, enabled: boolean, forced: boolean): string[] {
+  return [
+    ...(enabled ? [`ALTER TABLE ${target} ENABLE ROW LEVEL SECURITY`] : []),
+    ...(forced ? [`ALTER TABLE ${target} FORCE ROW LEVEL SECURITY`] : []),
+  ];
+}
 
 function withoutSemicolon(definition: string): string {
   return definition.trim().replace(/;$/, '');
@@ -1106,8 +1141,8 @@ function tableStatements(
     after.push(
       `ALTER SEQUENCE ${qualified(sequence.schema, sequence.name)} OWNED BY ${target}.${quoteIdentifier(sequence.column)}`,
     );
-  if (row.relrowsecurity) after.push(`ALTER TABLE ${target} ENABLE ROW LEVEL SECURITY`);
-  if (row.relforcerowsecurity) after.push(`ALTER TABLE ${target} FORCE ROW LEVEL SECURITY`);
+  // Row-level security is an object of its own (`row-security`), turned on after every
+  // table's rows and foreign keys.
   after.push(...commentStatement(`TABLE ${target}`, row.comment));
   after.push(...columnCommentStatements(parts.comments, target));
   return [create, ...after];

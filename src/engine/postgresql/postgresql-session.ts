@@ -15,6 +15,7 @@ import Cursor from 'pg-cursor';
 import { EngineError } from '../../errors.js';
 import {
   insertableColumns,
+  isTableNamedKind,
   type ColumnDescription,
   type DatabaseDefaults,
   type HiddenObjects,
@@ -196,9 +197,10 @@ export class PostgresqlSession implements Session {
   async listObjects(database: string, filter: SchemaFilter = {}): Promise<SchemaInventory> {
     this.ensureDatabase(database, 'listing objects');
     const refs = await listDefinitions(this.definitionsClient(), { schemas: filter.schemas });
-    // Trigger and policy names are unique per table only: they are named after it too.
+    // Trigger and policy names are unique per table only: they are named after it too; a
+    // table's foreign keys and row-level security as the table.
     const objects = refs.map((ref): ObjectRef => {
-      if (ref.kind === 'foreign-keys') return { kind: ref.kind, name: ref.name, table: ref.name };
+      if (isTableNamedKind(ref.kind)) return { kind: ref.kind, name: ref.name, table: ref.name };
       if (ref.table === undefined || (ref.kind !== 'trigger' && ref.kind !== 'policy'))
         return { kind: ref.kind, name: ref.name };
       return {

@@ -15,7 +15,7 @@ import { postgresqlDialect } from './postgresql-dialect.js';
 import { readPsqlScript } from './script-reader.js';
 import { quoteString } from './value-literals.js';
 import { PgDumpGuard } from './dump-guard.js';
-import { PgStatementGuard } from './statement-guard.js';
+import { PgStatementGuard, RESET_SETTINGS } from './statement-guard.js';
 import {
   findRowValues,
   isFramingLine,
@@ -24,25 +24,6 @@ import {
   parseRowHead,
   ROW_LINE_PREFIX,
 } from './table-file-lines.js';
-
-/**
- * The session state every file starts from, and the checker assumes: strings read with
- * standard_conforming_strings on, UTF-8, no search_path (every name is qualified), function
- * bodies not checked (a function may name a table created later), fixed date and number forms.
- */
-const SESSION_SETTINGS: readonly (readonly [string, string])[] = [
-  ['client_encoding', 'UTF8'],
-  ['standard_conforming_strings', 'on'],
-  ['search_path', ''],
-  ['check_function_bodies', 'false'],
-  ['client_min_messages', 'warning'],
-  ['TimeZone', 'UTC'],
-  ['DateStyle', 'ISO, MDY'],
-  ['IntervalStyle', 'postgres'],
-  ['lc_monetary', 'C'],
-  ['extra_float_digits', '3'],
-  ['row_security', 'off'],
-];
 
 /** A quoted identifier of a title line, its quotes doubled inside. */
 const QUOTED = '"((?:[^"]|"")*)"';
@@ -195,7 +176,8 @@ function dropTarget(kind: ObjectKind, name: string): string {
 /**
  * The statement that drops object `name` of `kind` (CASCADE: with what depends on it). A
  * table's foreign keys (`foreign-keys`, named as their table) are its FOREIGN KEY
- * constraints, dropped by a DO block, as their names are not in the inventory.
+ * constraints, dropped by a DO block, as their names are not in the inventory; its
+ * row-level security (`row-security`) is turned off.
  */
 function dropStatement(
   kind: ObjectKind,
@@ -203,6 +185,8 @@ function dropStatement(
   ifExists: boolean,
   cascade: boolean,
 ): string {
+  if (kind === 'row-security')
+    return `ALTER TABLE${ifExists ? ' IF EXISTS' : ''} ${quoteQualified(name)} NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY`;
   if (kind === 'foreign-keys') {
     const table = quoteString(quoteQualified(name));
     const tag = dollarTag(table);
@@ -383,7 +367,7 @@ const postgresqlAdminStatements: AdminStatements = {
 
 export const postgresqlScriptFormat: ScriptFormat = {
   readStatements: readPsqlScript,
-  sessionReset: `SELECT ${SESSION_SETTINGS.map(
+  sessionReset: `SELECT ${RESET_SETTINGS.map(
     ([name, value]) => `pg_catalog.set_config(${quoteString(name)}, ${quoteString(value)}, false)`,
   ).join(', ')}`,
   checker: (expected: FileExpectation) =>

@@ -10,11 +10,13 @@
  *   partition of another), `INSERT INTO` that table with literal values only, one
  *   `BEGIN`/`START TRANSACTION` after the CREATE and its `COMMIT`; after the CREATE:
  *   `ALTER TABLE` that table `ADD CONSTRAINT` (not a foreign key), `ALTER COLUMN … SET
- *   DEFAULT`, `ENABLE`/`FORCE ROW LEVEL SECURITY`; `CREATE INDEX` on it; `ALTER SEQUENCE …
+ *   DEFAULT`, `ENABLE`/`FORCE ROW LEVEL SECURITY` (snapshots before their row-level
+ *   security file had it there); `CREATE INDEX` on it; `ALTER SEQUENCE …
  *   OWNED BY` one of its columns; `COMMENT ON` it, its columns, constraints and indexes;
  *   `SELECT pg_catalog.setval` of an identity sequence its CREATE names, integer literals;
  * - a user-data file: `INSERT INTO` its table, literal values only;
  * - a foreign keys file: `ALTER TABLE` that table `ADD CONSTRAINT … FOREIGN KEY`, comments;
+ * - a row-level security file: `ALTER TABLE` that table `ENABLE`/`FORCE ROW LEVEL SECURITY`;
  * - any other object's file: one `CREATE` of that object (a trigger or a policy on its
  *   table; a materialized view `WITH NO DATA`, so that its query does not run; a function in
  *   any language but C, which loads a library), its comments; a sequence's file one
@@ -33,6 +35,26 @@ import { PgLexError, PgLexer } from './pg-lexer.js';
 
 /** What a PostgreSQL file is for. */
 export type PgFileExpectation = FileExpectation;
+
+/**
+ * The session state every file starts from, and the checker assumes
+ * (the script format's `sessionReset`): strings read with standard_conforming_strings on,
+ * UTF-8, no search_path (every name is qualified), function bodies not checked (a function
+ * may name a table created later), fixed date and number forms.
+ */
+export const RESET_SETTINGS: readonly (readonly [string, string])[] = [
+  ['client_encoding', 'UTF8'],
+  ['standard_conforming_strings', 'on'],
+  ['search_path', ''],
+  ['check_function_bodies', 'false'],
+  ['client_min_messages', 'warning'],
+  ['TimeZone', 'UTC'],
+  ['DateStyle', 'ISO, MDY'],
+  ['IntervalStyle', 'postgres'],
+  ['lc_monetary', 'C'],
+  ['extra_float_digits', '3'],
+  ['row_security', 'off'],
+];
 
 /** Session settings a file may set, with the values each may take (undefined: any plain value). */
 const SETTINGS: ReadonlyMap<string, ((value: string) => boolean) | undefined> = new Map([
@@ -122,6 +144,10 @@ export class PgStatementGuard implements StatementChecker {
   private readonly identitySequences = new Set<string>();
   /** See the MariaDB guard: rows of one table share the text up to VALUES. */
   private insertPrefix: string | undefined;
+  /** Settings the session holds, by lower-case name, as the text that set them. */
+  private readonly settings = new Map<string, string>(
+    RESET_SETTINGS.map(([name, value]) => [name.toLowerCase(), value]),
+  );
 
   /** Who writes such files, for errors: `a snapshot`, or `a dump` (see dump-guard.ts). */
   private readonly writer: string;
@@ -151,8 +177,7 @@ export class PgStatementGuard implements StatementChecker {
       lexer.next();
       switch (lexer.keyword()) {
         case 'set':
-          this.checkSet(lexer);
-          return { kind: 'set', rows: 0 };
+          return this.settingResult(this.checkSet(lexer));
         case 'select':
           return this.checkSelect(lexer);
         case 'create':
@@ -194,7 +219,9 @@ export class PgStatementGuard implements StatementChecker {
       throw new UnexpectedStatementError(
         this.expected.kind === 'foreign-keys'
           ? `the file holds no foreign key of ${describeExpected(this.expected)}`
-          : `the file holds no CREATE of ${describeExpected(this.expected)}`,
+          : this.expected.kind === 'row-security'
+            ? `the file holds no ENABLE or FORCE ROW LEVEL SECURITY of ${describeExpected(this.expected)}`
+            : `the file holds no CREATE of ${describeExpected(this.expected)}`,
       );
   }
 
@@ -210,7 +237,8 @@ export class PgStatementGuard implements StatementChecker {
   private tableOfFile(): string | undefined {
     const expected = this.expected;
     if (expected.kind === 'rows') return expected.table;
-    if (expected.kind === 'table' || expected.kind === 'foreign-keys') return expected.name;
+    if (expected.kind === 'table') return expected.name;
+    if (expected.kind === 'foreign-keys' || expected.kind === 'row-security') return expected.name;
     if (expected.kind === 'trigger' || expected.kind === 'policy') return expected.table;
     return undefined;
   }
@@ -232,10 +260,11 @@ export class PgStatementGuard implements StatementChecker {
   }
 
   // SET [SESSION] name {=|TO} value[, value…] | SET TIME ZONE value | SET NAMES value
-  private checkSet(lexer: PgLexer): void {
+  private checkSet(lexer: PgLexer): { name: string; values: readonly string[]; local: boolean } {
     this.insertPrefix = undefined;
     lexer.next();
-    if (lexer.keyword() === 'session' || lexer.keyword() === 'local') lexer.next();
+    const local = lexer.keyword() === 'local';
+    if (lexer.keyword() === 'session' || local) lexer.next();
     let name = lexer.type === 'word' || lexer.type === 'identifier' ? lexer.name() : '';
     // SET TIME ZONE value, SET NAMES value: no `=`.
     const bare = name === 'time' || name === 'names';
@@ -257,6 +286,28 @@ export class PgStatementGuard implements StatementChecker {
       if (!lexer.is(',')) throw this.refuse(`SET ${name} to something other than a value`);
     }
     this.checkSetting(name, values);
+    return { name, values, local };
+  }
+
+  /**
+   * A SET's result: redundant when the session already holds that setting as the same text
+   * (set by the session reset, or by the file's last SET of it). A SET LOCAL lasts until the
+   * transaction ends: its setting is unknown from then on.
+   */
+  private settingResult(setting: {
+    name: string;
+    values: readonly string[];
+    local: boolean;
+  }): CheckedStatement {
+    const name = setting.name === 'names' ? 'client_encoding' : setting.name;
+    const text = setting.values.join(', ');
+    if (setting.local) {
+      this.settings.delete(name);
+      return { kind: 'set', rows: 0 };
+    }
+    const redundant = this.settings.get(name) === text;
+    this.settings.set(name, text);
+    return redundant ? { kind: 'set', rows: 0, redundant } : { kind: 'set', rows: 0 };
   }
 
   private settingValue(lexer: PgLexer, name: string): string {
@@ -314,9 +365,10 @@ export class PgStatementGuard implements StatementChecker {
         throw this.refuse('a set_config other than one of the session');
       const name = first.value.toLowerCase();
       if (!SETTINGS.has(name)) throw this.refuse(`a set_config of ${name}`);
-      this.checkSetting(name, name === 'search_path' ? [second.value.trim()] : [second.value]);
+      const values = name === 'search_path' ? [second.value.trim()] : [second.value];
+      this.checkSetting(name, values);
       this.insertPrefix = undefined;
-      return { kind: 'set', rows: 0 };
+      return this.settingResult({ name, values, local: false });
     }
     // setval('schema.sequence', n, true|false): the next value is n (+ increment when true).
     if (
@@ -727,11 +779,15 @@ export class PgStatementGuard implements StatementChecker {
       this.checkRest(lexer);
       return;
     }
-    if ((action === 'enable' || action === 'force') && kind === 'table' && this.created > 0) {
+    if (
+      (action === 'enable' || action === 'force') &&
+      ((kind === 'table' && this.created > 0) || kind === 'row-security')
+    ) {
       this.expectWord(lexer, 'row');
       this.expectWord(lexer, 'level');
       this.expectWord(lexer, 'security');
       this.expectEnd(lexer);
+      if (kind === 'row-security') this.created += 1;
       return;
     }
     if ((action === 'enable' || action === 'disable') && kind === 'trigger' && this.created > 0) {
@@ -752,6 +808,7 @@ export class PgStatementGuard implements StatementChecker {
   // COMMENT ON <kind> <the file's object, or a part of it> IS 'text' | NULL
   private checkComment(lexer: PgLexer): void {
     if (this.created === 0) throw this.refuse('a COMMENT before the CREATE');
+    if (this.expected.kind === 'row-security') throw this.refuse('a COMMENT');
     this.expectWord(lexer, 'on');
     lexer.next();
     let kind = lexer.keyword();

@@ -40,8 +40,6 @@ ALTER TABLE ONLY "app"."settings" ADD CONSTRAINT "settings_span_excl" EXCLUDE US
 ALTER TABLE ONLY "app"."settings" ADD CONSTRAINT "value_not_empty" CHECK ((value <> ''::text));
 CREATE UNIQUE INDEX "Settings Code" ON app.settings USING btree (code DESC NULLS LAST);
 CREATE INDEX settings_lower ON app.settings USING btree (lower(value)) WHERE (value IS NOT NULL);
-ALTER TABLE "app"."settings" ENABLE ROW LEVEL SECURITY;
-ALTER TABLE "app"."settings" FORCE ROW LEVEL SECURITY;
 COMMENT ON TABLE "app"."settings" IS 'settings; with ''quotes''';
 COMMENT ON COLUMN "app"."settings"."name" IS 'the key';
 SELECT pg_catalog.setval('"app"."settings_id_seq"', 14, false);

@@ -199,8 +199,6 @@ ALTER TABLE ONLY "app"."settings" ADD CONSTRAINT "settings_span_excl" EXCLUDE US
 ALTER TABLE ONLY "app"."settings" ADD CONSTRAINT "value_not_empty" CHECK ((value <> ''::text));
 CREATE UNIQUE INDEX "Settings Code" ON app.settings USING btree (code DESC NULLS LAST);
 CREATE INDEX settings_lower ON app.settings USING btree (lower(value)) WHERE (value IS NOT NULL);
-ALTER TABLE "app"."settings" ENABLE ROW LEVEL SECURITY;
-ALTER TABLE "app"."settings" FORCE ROW LEVEL SECURITY;
 COMMENT ON TABLE "app"."settings" IS 'settings; with ''quotes''';
 COMMENT ON COLUMN "app"."settings"."name" IS 'the key';
 
@@ -259,6 +257,10 @@ SELECT settings.mood,
   GROUP BY settings.mood
 WITH NO DATA;
 CREATE UNIQUE INDEX counts_mood ON app.counts USING btree (mood);
+
+-- row-security app.settings
+ALTER TABLE "app"."settings" ENABLE ROW LEVEL SECURITY;
+ALTER TABLE "app"."settings" FORCE ROW LEVEL SECURITY;
 
 -- trigger app.settings_check on app.settings
 CREATE CONSTRAINT TRIGGER settings_check AFTER INSERT ON app.settings DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app.touch();

@@ -1,0 +1,21 @@
+-- schema_backup: function "app"."next_code()"
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SET search_path = '';
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+SET intervalstyle = 'postgres';
+SET lc_monetary = 'C';
+SET check_function_bodies = false;
+SET xmloption = 'content';
+SET client_min_messages = warning;
+SET row_security = off;
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+
+-- function "app"."next_code()"
+CREATE OR REPLACE FUNCTION app.next_code()
+ RETURNS text
+ LANGUAGE sql
+AS $function$ SELECT 'X' || nextval('app.codes')::text $function$;

@@ -1,0 +1,23 @@
+-- schema_backup: procedure "app"."purge(IN days integer)"
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SET search_path = '';
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+SET intervalstyle = 'postgres';
+SET lc_monetary = 'C';
+SET check_function_bodies = false;
+SET xmloption = 'content';
+SET client_min_messages = warning;
+SET row_security = off;
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+
+-- procedure "app"."purge(IN days integer)"
+CREATE OR REPLACE PROCEDURE app.purge(IN days integer)
+ LANGUAGE plpgsql
+AS $procedure$
+BEGIN
+  DELETE FROM app.settings WHERE false;
+END $procedure$;

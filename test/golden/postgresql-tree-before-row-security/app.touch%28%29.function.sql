@@ -1,0 +1,26 @@
+-- schema_backup: function "app"."touch()"
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SET search_path = '';
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+SET intervalstyle = 'postgres';
+SET lc_monetary = 'C';
+SET check_function_bodies = false;
+SET xmloption = 'content';
+SET client_min_messages = warning;
+SET row_security = off;
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+
+-- function "app"."touch()"
+CREATE OR REPLACE FUNCTION app.touch()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  NEW.updated_at := now(); -- a comment; with a semicolon
+  RETURN NEW;
+END
+$function$;
