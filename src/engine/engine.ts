@@ -523,6 +523,14 @@ export interface ScriptStatement {
    * of each row.
    */
   readonly joined?: { readonly rows: number; readonly lines: readonly number[] } | undefined;
+  /**
+   * Set for a statement that reads data from the script, as the stock client sends it to the
+   * server (PostgreSQL's `COPY ... FROM stdin`): the raw lines that follow it, up to and with
+   * the line that ends them (`\.`), or to the script's end when none does. Never statements:
+   * the reader goes on after them. Take them (all or some) before the next statement; what
+   * is left is skipped.
+   */
+  readonly data?: AsyncIterable<Buffer> | undefined;
 }
 
 /** How {@link ScriptFormat.readStatements} may join rows while it reads. */
