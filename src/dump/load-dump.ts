@@ -18,8 +18,10 @@ import {
   standaloneObjects,
   type AdminStatements,
   type ConnectionOptions,
+  type DataChecker,
   type Engine,
   type ScriptFormat,
+  type ScriptStatement,
   type Session,
 } from '../engine/engine.js';
 import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
@@ -195,6 +197,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     } else {
       const result = await runScript(
         engine.script,
+        engine.script.dataChecker?.(),
         openScript(options.path, compression, encrypted, options.identities),
         sessions,
         counts,
@@ -296,6 +299,8 @@ async function loadDirectory(
   multiple: boolean,
 ): Promise<number> {
   const database = multiple ? undefined : (options.into ?? manifest.databases[0]);
+  // One checker for every file: data files load into the tables the schema files created.
+  const dataChecker = format.dataChecker?.();
   let bytes = 0;
   const runFile = async (name: string, session: Session): Promise<void> => {
     const script = openScript(
@@ -306,6 +311,7 @@ async function loadDirectory(
     );
     const result = await runScript(
       format,
+      dataChecker,
       script,
       [session],
       counts,
@@ -354,6 +360,7 @@ async function loadDirectory(
  */
 async function runScript(
   format: ScriptFormat,
+  dataChecker: DataChecker | undefined,
   script: AsyncIterable<Buffer>,
   sessions: readonly Session[],
   counts: RowCounts,
@@ -382,21 +389,67 @@ async function runScript(
     await Promise.all(inFlight);
     if (failure.error !== undefined) throw failure.error;
   };
+  const freeSession = async (): Promise<Session> => {
+    while (free.length === 0) {
+      await new Promise<void>((resolve) => {
+        waiting = resolve;
+      });
+      const error = failed();
+      if (error !== undefined) throw error;
+    }
+    return free.pop() as Session;
+  };
   // The engine's reader, as restore's: the stock client's split, memory bounded by the
   // longest statement whatever the dump's size.
   for await (const statement of format.readStatements(tapped())) {
     if (signal?.aborted === true) throw new DumpError('the load was interrupted');
     if (failure.error !== undefined) throw failure.error;
-    const table = format.insertTable(statement.sql);
-    if (table !== undefined) {
-      while (free.length === 0) {
-        await new Promise<void>((resolve) => {
-          waiting = resolve;
+    if (statement.data !== undefined) {
+      // Rows as data (PostgreSQL's COPY): checked against the tables the dump created, and
+      // never run as statements.
+      const checked = checkData(format, dataChecker, statement);
+      const session = await freeSession();
+      const key = `${current}.${checked.table}`;
+      const { data, complete, bytes } = await gatherData(checked.data, statement.line).catch(
+        (error: unknown) => {
+          free.push(session);
+          throw error;
+        },
+      );
+      const task = loadData(session, statement, data)
+        .then(
+          (rows) => {
+            counts.set(key, (counts.get(key) ?? 0) + rows);
+            tracker.addRows(rows, bytes);
+          },
+          (error: unknown) => {
+            failure.error ??= dataError(format, statement.line, error);
+          },
+        )
+        .finally(() => {
+          free.push(session);
+          inFlight.delete(task);
+          const wake = waiting;
+          waiting = undefined;
+          wake?.();
         });
+      inFlight.add(task);
+      // Data longer than what is gathered streams from the script: the reader waits for it.
+      if (!complete) {
+        await task;
         const error = failed();
         if (error !== undefined) throw error;
       }
-      const session = free.pop() as Session;
+      continue;
+    }
+    try {
+      dataChecker?.note(statement.sql);
+    } catch (error) {
+      throw dataError(format, statement.line, error);
+    }
+    const table = format.insertTable(statement.sql);
+    if (table !== undefined) {
+      const session = await freeSession();
       const key = `${current}.${table}`;
       const sqlBytes = statement.sql.length;
       const task = executeRetryingDeadlocks(format, session, statement.sql)
@@ -614,6 +667,84 @@ function compareCounts(
  */
 function withoutSqlText(format: ScriptFormat, error: unknown): string {
   return format.admin.withoutStatementText(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Data of one statement gathered in memory before it goes to a session, at most: a dump's
+ * chunks (about 1 MiB each) load in parallel, each on its own session, while longer data
+ * streams from the script with memory bounded.
+ */
+const GATHERED_DATA_BYTES = 4 * 1024 * 1024;
+
+/** The data statement's table and data, checked by the engine; a refusal as a DumpError. */
+function checkData(
+  format: ScriptFormat,
+  checker: DataChecker | undefined,
+  statement: ScriptStatement,
+): { table: string; data: AsyncIterable<Buffer> } {
+  if (checker === undefined || statement.data === undefined)
+    throw new DumpError(
+      `the statement at line ${String(statement.line)} carries data, which this engine's dumps never hold: not a dump of schema_backup`,
+    );
+  try {
+    return checker.check(statement.sql, statement.data);
+  } catch (error) {
+    throw dataError(format, statement.line, error);
+  }
+}
+
+/**
+ * The first {@link GATHERED_DATA_BYTES} of `data` read (and so checked); `complete` when that
+ * was all of it, else the rest follows from `data` itself.
+ */
+async function gatherData(
+  data: AsyncIterable<Buffer>,
+  line: number,
+): Promise<{ data: AsyncIterable<Buffer>; complete: boolean; bytes: number }> {
+  const iterator = data[Symbol.asyncIterator]();
+  const gathered: Buffer[] = [];
+  let bytes = 0;
+  try {
+    while (bytes < GATHERED_DATA_BYTES) {
+      const next = await iterator.next();
+      if (next.done === true) return { data: Readable.from(gathered), complete: true, bytes };
+      gathered.push(next.value);
+      bytes += next.value.length;
+    }
+  } catch (error) {
+    throw dataError(undefined, line, error);
+  }
+  async function* rest(): AsyncIterable<Buffer> {
+    yield* gathered;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      yield next.value;
+    }
+  }
+  return { data: rest(), complete: false, bytes };
+}
+
+async function loadData(
+  session: Session,
+  statement: ScriptStatement,
+  data: AsyncIterable<Buffer>,
+): Promise<number> {
+  if (session.executeWithData === undefined)
+    throw new DumpError(
+      `the statement at line ${String(statement.line)} carries data, which this engine cannot load`,
+    );
+  return session.executeWithData(statement.sql, data);
+}
+
+/** A refused or failed data statement, without the server's quote of its text. */
+function dataError(format: ScriptFormat | undefined, line: number, error: unknown): DumpError {
+  if (error instanceof DumpError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new DumpError(
+    `the statement at line ${String(line)} was refused: ${format === undefined ? message : format.admin.withoutStatementText(message)}`,
+    { cause: error, hint: 'The dump is damaged or not a dump of schema_backup.' },
+  );
 }
 
 const MAX_ATTEMPTS = 5;

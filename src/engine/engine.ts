@@ -370,9 +370,13 @@ export interface Session {
    */
   readTables?(database: string, tables: readonly TableReadRequest[]): AsyncIterable<TableRead>;
   /**
-   * Streams a table's rows (in storage order, no sorting) as multi-row `INSERT` statements
-   * into `table.name`, naming its insertable columns, in chunks of whole statements. Memory
-   * stays bounded whatever the table's size. Values load back exactly, as {@link readRowBatches}.
+   * Streams a table's rows (in storage order, no sorting) as the statements of a dump that
+   * load them into `table.name`, naming its insertable columns, in chunks of whole statements
+   * (a chunk stands on its own: chunks of several tables are interleaved in a dump). MariaDB:
+   * multi-row `INSERT`s; PostgreSQL: a `COPY ... FROM stdin` with its data lines and `\.`
+   * line, as pg_dump writes them (an `INSERT ... DEFAULT VALUES` a row for a table without a
+   * column to insert). Memory stays bounded whatever the table's size. Values load back
+   * exactly, as {@link readRowBatches}.
    */
   readInsertChunks(
     database: string,
@@ -416,6 +420,14 @@ export interface Session {
   execute(sql: string): Promise<void>;
   /** Runs one statement and returns the number of rows it changed (an INSERT's rows). */
   executeCounting(sql: string): Promise<number>;
+  /**
+   * Runs a statement that reads data from the client (PostgreSQL's `COPY ... FROM stdin`),
+   * streaming `data` (as {@link DataChecker.check} gives it) to the server no faster than it
+   * takes it, and returns the rows the statement added. When `data` throws, the statement is
+   * aborted (none of its rows is kept) and that error is thrown. Optional: an engine whose
+   * scripts carry no data has none.
+   */
+  executeWithData?(sql: string, data: AsyncIterable<Buffer>): Promise<number>;
   close(): Promise<void>;
   /** Drops the connection at once (an interrupted run): what is running fails, and so does anything later. */
   abort(): void;
@@ -531,6 +543,26 @@ export interface ScriptStatement {
    * is left is skipped.
    */
   readonly data?: AsyncIterable<Buffer> | undefined;
+}
+
+/**
+ * Checks the statements of a dump that carry data ({@link ScriptStatement.data}) over one
+ * whole load, against the tables the dump itself creates (see {@link ScriptFormat.dataChecker}).
+ */
+export interface DataChecker {
+  /**
+   * Shows it a statement of the dump that the load runs (other than one with data): a
+   * CREATE TABLE makes a table (and its columns) that data may go to.
+   */
+  note(sql: string): void;
+  /**
+   * Checks a statement with data: throws UnexpectedStatementError unless it is in the form a
+   * dump writes, into a table {@link note} was shown created, naming its columns. Returns that
+   * table (named as {@link ScriptFormat.insertTable} names one) and the data as the server
+   * takes it (without its end line), checked as it streams: it throws at the first line out
+   * of form, and when the end line is missing.
+   */
+  check(sql: string, data: AsyncIterable<Buffer>): { table: string; data: AsyncIterable<Buffer> };
 }
 
 /** How {@link ScriptFormat.readStatements} may join rows while it reads. */
@@ -663,6 +695,11 @@ export interface ScriptFormat {
   joinInsert(prefix: string, values: readonly string[]): string;
   /** The table (unquoted) an INSERT statement writes to; undefined for other statements. */
   insertTable(sql: string): string | undefined;
+  /**
+   * A new checker of the statements with data of one load of a dump. Optional: an engine
+   * whose dumps carry no data (MariaDB's are INSERTs) has none, and a load refuses data.
+   */
+  dataChecker?(): DataChecker;
 }
 
 /** One column of a {@link TableDefinition}. */

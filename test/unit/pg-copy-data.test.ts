@@ -110,6 +110,15 @@ describe('COPY data of a dump', () => {
       );
   });
 
+  it('refuses a COPY that reads no data from the script, wherever it stands', () => {
+    for (const sql of [
+      `COPY "public"."t" ("id", "note") FROM PROGRAM 'rm -rf /'`,
+      `copy public.t from '/etc/passwd'`,
+      'COPY (SELECT 1) TO stdout',
+    ])
+      expect(() => checker().note(sql), sql).toThrow(/a COPY that is not followed by its data/);
+  });
+
   it('checks data alone, at any line', async () => {
     await expect(
       collect(checkedCopyData(lines('a\tb\n', 'c\td\te\n', '\\.\n'), 2, 'x')),

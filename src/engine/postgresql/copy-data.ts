@@ -11,6 +11,7 @@
  * ends it), so that data cannot go anywhere else, nor a line be anything but a row.
  */
 import { UnexpectedStatementError } from '../../errors.js';
+import type { DataChecker } from '../engine.js';
 import { qualifiedName, quoteName, quoteQualified } from './names.js';
 import { parseCreateTable } from './table-file-lines.js';
 
@@ -54,7 +55,7 @@ interface CreatedTable {
  * Checks the COPYs of one load against the tables its dump created: give it every statement
  * the load runs ({@link note}), and each COPY with its data ({@link check}).
  */
-export class CopyDataChecker {
+export class CopyDataChecker implements DataChecker {
   private readonly created = new Map<string, CreatedTable>();
   private readonly parentsOf: (sql: string) => readonly string[] | undefined;
 
@@ -63,8 +64,16 @@ export class CopyDataChecker {
     this.parentsOf = parentsOf;
   }
 
-  /** Records the table a CREATE TABLE of the dump creates, and its columns; other statements are ignored. */
+  /**
+   * Records the table a CREATE TABLE of the dump creates, and its columns. Refuses a COPY
+   * without data (the reader gives every COPY FROM stdin its data): `FROM PROGRAM`, a file,
+   * `TO`, which a dump never holds.
+   */
   note(sql: string): void {
+    if (/^copy(?![a-z0-9_$])/i.test(sql))
+      throw new UnexpectedStatementError(
+        `a COPY that is not followed by its data (FROM PROGRAM, a file, TO): not in a dump: ${describeCopy(sql)}`,
+      );
     const head = CREATE_HEAD.exec(sql);
     if (!head) return;
     const table = qualifiedName(unquoted(head[1] ?? ''), unquoted(head[2] ?? ''));

@@ -11,8 +11,11 @@
  * commit block, which would not make independent transactions see one instant anyway.
  */
 import pg, { type Client } from 'pg';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
-import { EngineError } from '../../errors.js';
+import { EngineError, isSchemaBackupError } from '../../errors.js';
 import {
   insertableColumns,
   type ColumnDescription,
@@ -47,11 +50,12 @@ import {
   readDefinition,
   readTableDefinitions,
 } from './definitions.js';
+import { COPY_DATA_END, copyStatement } from './copy-data.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
 import {
-  literalExpression,
+  copyExpression,
   literalKindOf,
   selectExpression,
   sqlLiteral,
@@ -476,41 +480,56 @@ export class PostgresqlSession implements Session {
     if (range?.to !== undefined)
       conditions.push(`${quoteName(range.column)} < ${integerText(range.to)}`);
     const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
-    // The server writes each row's tuple: every value as its text in a string literal
-    // (quote_nullable: quotes doubled, E'' with a backslash, NULL unquoted), which the
-    // column's input function reads back to the same value, as COPY's text does. Half the
-    // dump's time went into turning values into literals here, value by value.
-    const tuple = columns
-      .map((column, index) => literalExpression(quoteName(column.name), kinds[index] ?? 'text'))
-      .join(` || ', ' || `);
-    const sql = `SELECT '(' || ${tuple} || ')' FROM ONLY ${quoteQualified(table.name)}${where}`;
-    const head = postgresqlDialect.insertStatement(
-      table.name,
-      columns.map((column) => column.name),
-      [],
+    // The rows as COPY's text, as pg_dump moves them: the server writes each value with its
+    // type's output function (the text a literal holds, read back by the input function),
+    // and the data goes into the dump as it comes, under a COPY ... FROM stdin of its own
+    // in each chunk (chunks of several tables are interleaved in a dump).
+    const select = columns
+      .map((column, index) => copyExpression(quoteName(column.name), kinds[index] ?? 'text'))
+      .join(', ');
+    const action = `reading rows of ${quoteQualified(table.name)}`;
+    const head = Buffer.from(
+      `${copyStatement(
+        table.name,
+        columns.map((column) => column.name),
+      )};\n`,
+      'utf8',
     );
     const limit = options.statementBytes ?? DEFAULT_STATEMENT_BYTES;
-    let values: string[] = [];
+    let parts: Buffer[] = [head];
     let bytes = 0;
-    const chunk = (): InsertChunk => {
-      const sqlText = `${head}${values.join(', ')};\n`;
-      const result = { sql: Buffer.from(sqlText, 'utf8'), rows: values.length };
-      values = [];
-      bytes = 0;
-      return result;
+    /** The whole lines gathered as one chunk; what follows the last newline is kept. */
+    const chunk = (): InsertChunk | undefined => {
+      const gathered = Buffer.concat(parts);
+      const last = gathered.lastIndexOf(NEWLINE);
+      if (last < head.length) return undefined;
+      const rows = countLines(gathered, head.length, last + 1);
+      const sql = Buffer.concat([gathered.subarray(0, last + 1), COPY_END]);
+      const rest = gathered.subarray(last + 1);
+      parts = rest.length > 0 ? [head, rest] : [head];
+      bytes = rest.length;
+      return { sql, rows };
     };
-    for await (const rows of this.cursorRows(
-      sql,
-      `reading rows of ${quoteQualified(table.name)}`,
-    )) {
-      for (const row of rows) {
-        const tuple = row[0] ?? '';
-        if (values.length > 0 && bytes + tuple.length > limit) yield chunk();
-        values.push(tuple);
-        bytes += tuple.length + 2;
+    const stream = this.client.query(
+      copyTo(`COPY (SELECT ${select} FROM ONLY ${quoteQualified(table.name)}${where}) TO STDOUT`),
+    );
+    try {
+      for await (const piece of stream as AsyncIterable<Buffer>) {
+        parts.push(piece);
+        bytes += piece.length;
+        if (bytes < limit) continue;
+        const ready = chunk();
+        if (ready !== undefined) yield ready;
       }
+    } catch (error) {
+      throw this.mapError(error, action);
     }
-    if (values.length > 0) yield chunk();
+    if (bytes > 0) {
+      const ready = chunk();
+      if (ready !== undefined) yield ready;
+      if (bytes > 0)
+        throw new EngineError(`COPY TO gave a last row without its end while ${action}`);
+    }
   }
 
   async readKeyBounds(
@@ -617,6 +636,21 @@ export class PostgresqlSession implements Session {
     return result.rowCount ?? 0;
   }
 
+  async executeWithData(sql: string, data: AsyncIterable<Buffer>): Promise<number> {
+    const stream = this.client.query(copyFrom(sql));
+    try {
+      await pipeline(Readable.from(data, { objectMode: false }), stream);
+    } catch (error) {
+      // A failure of the data destroys the COPY stream, which fails the COPY (CopyFail): the
+      // server keeps none of its rows, and the session stays usable once it has answered.
+      if (!stream.closed && !this.aborted)
+        await new Promise((resolve) => stream.once('close', resolve));
+      if (isSchemaBackupError(error)) throw error;
+      throw this.mapError(error, 'loading COPY data');
+    }
+    return stream.rowCount;
+  }
+
   async close(): Promise<void> {
     if (this.aborted) return;
     await this.client.end().catch(() => undefined);
@@ -702,6 +736,21 @@ export class PostgresqlSession implements Session {
     if (this.aborted) return mapDriverError({ code: SESSION_ABORTED }, action, this.target);
     return mapDriverError(error, action, this.target);
   }
+}
+
+const NEWLINE = 0x0a;
+const COPY_END = Buffer.from(COPY_DATA_END, 'latin1');
+
+/** The newlines of `buffer` from `from` up to `to`: COPY's rows (a newline in a value is escaped). */
+function countLines(buffer: Buffer, from: number, to: number): number {
+  let count = 0;
+  for (
+    let at = buffer.indexOf(NEWLINE, from);
+    at !== -1 && at < to;
+    at = buffer.indexOf(NEWLINE, at + 1)
+  )
+    count += 1;
+  return count;
 }
 
 async function* noRows(): AsyncIterable<readonly RowLiterals[]> {

@@ -12,6 +12,7 @@ import { commentText } from '../common/comment-lines.js';
 import { qualifiedName, quoteName, quoteQualified } from './names.js';
 import { PgLexer } from './pg-lexer.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
+import { CopyDataChecker } from './copy-data.js';
 import { readPsqlScript } from './script-reader.js';
 import { quoteString } from './value-literals.js';
 import { PgStatementGuard } from './statement-guard.js';
@@ -411,4 +412,5 @@ export const postgresqlScriptFormat: ScriptFormat = {
   findRowValues,
   parseCreateTable,
   tableDependencies,
+  dataChecker: () => new CopyDataChecker(tableDependencies),
 };
