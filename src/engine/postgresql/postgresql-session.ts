@@ -496,20 +496,33 @@ export class PostgresqlSession implements Session {
       'utf8',
     );
     const limit = options.statementBytes ?? DEFAULT_STATEMENT_BYTES;
-    let parts: Buffer[] = [head];
+    /** Data gathered (after `head`), not yet in a chunk. */
+    let parts: Buffer[] = [];
     let bytes = 0;
-    /** The whole lines gathered as one chunk; what follows the last newline is kept. */
-    const chunk = (): InsertChunk | undefined => {
-      const gathered = Buffer.concat(parts);
-      const last = gathered.lastIndexOf(NEWLINE);
-      if (last < head.length) return undefined;
-      const rows = countLines(gathered, head.length, last + 1);
-      const sql = Buffer.concat([gathered.subarray(0, last + 1), COPY_END]);
-      const rest = gathered.subarray(last + 1);
-      parts = rest.length > 0 ? [head, rest] : [head];
-      bytes = rest.length;
-      return { sql, rows };
-    };
+    /**
+     * Chunks of the gathered data: of whole lines, about `limit` bytes each (a longer line
+     * alone), all of it when `all`; what follows is kept for the next.
+     */
+    function* chunks(all: boolean): Iterable<InsertChunk> {
+      if (bytes === 0) return;
+      let gathered = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+      while (gathered.length >= limit || (all && gathered.length > 0)) {
+        let end = gathered.length >= limit ? gathered.lastIndexOf(NEWLINE, limit - 1) : -1;
+        if (end === -1) end = gathered.indexOf(NEWLINE, Math.min(limit, gathered.length) - 1);
+        if (end === -1) {
+          if (all) throw new EngineError(`COPY TO gave a last row without its end while ${action}`);
+          break;
+        }
+        const data = gathered.subarray(0, end + 1);
+        yield {
+          sql: Buffer.concat([head, data, COPY_END]),
+          rows: countLines(data, 0, data.length),
+        };
+        gathered = gathered.subarray(end + 1);
+      }
+      parts = gathered.length > 0 ? [gathered] : [];
+      bytes = gathered.length;
+    }
     const stream = this.client.query(
       copyTo(`COPY (SELECT ${select} FROM ONLY ${quoteQualified(table.name)}${where}) TO STDOUT`),
     );
@@ -517,19 +530,12 @@ export class PostgresqlSession implements Session {
       for await (const piece of stream as AsyncIterable<Buffer>) {
         parts.push(piece);
         bytes += piece.length;
-        if (bytes < limit) continue;
-        const ready = chunk();
-        if (ready !== undefined) yield ready;
+        if (bytes >= limit) yield* chunks(false);
       }
     } catch (error) {
       throw this.mapError(error, action);
     }
-    if (bytes > 0) {
-      const ready = chunk();
-      if (ready !== undefined) yield ready;
-      if (bytes > 0)
-        throw new EngineError(`COPY TO gave a last row without its end while ${action}`);
-    }
+    yield* chunks(true);
   }
 
   async readKeyBounds(
