@@ -501,27 +501,31 @@ export class PostgresqlSession implements Session {
     let bytes = 0;
     /**
      * Chunks of the gathered data: of whole lines, about `limit` bytes each (a longer line
-     * alone), all of it when `all`; what follows is kept for the next.
+     * alone), all of it when `all`; what follows is kept for the next. Each chunk's bytes
+     * are copied once, into the chunk.
      */
     function* chunks(all: boolean): Iterable<InsertChunk> {
-      if (bytes === 0) return;
-      let gathered = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-      while (gathered.length >= limit || (all && gathered.length > 0)) {
-        let end = gathered.length >= limit ? gathered.lastIndexOf(NEWLINE, limit - 1) : -1;
-        if (end === -1) end = gathered.indexOf(NEWLINE, Math.min(limit, gathered.length) - 1);
-        if (end === -1) {
+      while (bytes >= limit || (all && bytes > 0)) {
+        const cut = cutAt(parts, Math.min(limit, bytes));
+        if (cut === undefined) {
           if (all) throw new EngineError(`COPY TO gave a last row without its end while ${action}`);
-          break;
+          return;
         }
-        const data = gathered.subarray(0, end + 1);
-        yield {
-          sql: Buffer.concat([head, data, COPY_END]),
-          rows: countLines(data, 0, data.length),
-        };
-        gathered = gathered.subarray(end + 1);
+        const taken = [
+          ...parts.slice(0, cut.part),
+          (parts[cut.part] as Buffer).subarray(0, cut.at + 1),
+        ];
+        let length = head.length + COPY_END.length;
+        let rows = 0;
+        for (const piece of taken) {
+          length += piece.length;
+          rows += countLines(piece, 0, piece.length);
+        }
+        yield { sql: Buffer.concat([head, ...taken, COPY_END], length), rows };
+        const rest = (parts[cut.part] as Buffer).subarray(cut.at + 1);
+        parts = rest.length > 0 ? [rest, ...parts.slice(cut.part + 1)] : parts.slice(cut.part + 1);
+        bytes -= length - head.length - COPY_END.length;
       }
-      parts = gathered.length > 0 ? [gathered] : [];
-      bytes = gathered.length;
     }
     const stream = this.client.query(
       copyTo(`COPY (SELECT ${select} FROM ONLY ${quoteQualified(table.name)}${where}) TO STDOUT`),
@@ -757,6 +761,29 @@ function countLines(buffer: Buffer, from: number, to: number): number {
   )
     count += 1;
   return count;
+}
+
+/**
+ * Where to end a chunk of `parts` (COPY data) of about `size` bytes: the last newline in its
+ * first `size` bytes, else the first one after them; undefined when there is none.
+ */
+function cutAt(parts: readonly Buffer[], size: number): { part: number; at: number } | undefined {
+  // The part that holds byte `size - 1`, and that byte's offset in it.
+  let part = 0;
+  let offset = size - 1;
+  while (part < parts.length - 1 && offset >= (parts[part] as Buffer).length) {
+    offset -= (parts[part] as Buffer).length;
+    part += 1;
+  }
+  for (let back = part; back >= 0; back -= 1) {
+    const at = (parts[back] as Buffer).lastIndexOf(NEWLINE, back === part ? offset : undefined);
+    if (at !== -1) return { part: back, at };
+  }
+  for (let ahead = part; ahead < parts.length; ahead += 1) {
+    const at = (parts[ahead] as Buffer).indexOf(NEWLINE, ahead === part ? offset : 0);
+    if (at !== -1) return { part: ahead, at };
+  }
+  return undefined;
 }
 
 async function* noRows(): AsyncIterable<readonly RowLiterals[]> {
