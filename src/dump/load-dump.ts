@@ -353,10 +353,11 @@ async function loadDirectory(
 }
 
 /**
- * Runs a script's statements. INSERTs go to whichever session is free (rows of different
- * statements do not depend on each other: keys are in the data, checks are off); every
- * other statement waits for them, then runs on the first session, or on all for `SET` and
- * `USE`, which change a session's state. Returns the bytes run and the script's last 64 KiB.
+ * Runs a script's statements. INSERTs, and statements with data (PostgreSQL's COPY, whose
+ * data `dataChecker` checks as it streams), go to whichever session is free (rows of
+ * different statements do not depend on each other: keys are in the data, checks are off);
+ * every other statement waits for them, then runs on the first session, or on all for `SET`
+ * and `USE`, which change a session's state. Returns the bytes run and the script's last 64 KiB.
  */
 async function runScript(
   format: ScriptFormat,
