@@ -390,6 +390,9 @@ async function runScript(
     await Promise.all(inFlight);
     if (failure.error !== undefined) throw failure.error;
   };
+  /** Row statements in flight (INSERTs, data), and the tables whose indexes are being built. */
+  const rowsInFlight = { count: 0 };
+  const building = new Set<string>();
   const freeSession = async (): Promise<Session> => {
     while (free.length === 0) {
       await new Promise<void>((resolve) => {
@@ -417,6 +420,7 @@ async function runScript(
           throw error;
         },
       );
+      rowsInFlight.count += 1;
       const task = loadData(session, statement, data)
         .then(
           (rows) => {
@@ -428,6 +432,7 @@ async function runScript(
           },
         )
         .finally(() => {
+          rowsInFlight.count -= 1;
           free.push(session);
           inFlight.delete(task);
           const wake = waiting;
@@ -448,9 +453,41 @@ async function runScript(
     } catch (error) {
       throw dataError(format, statement.line, error);
     }
+    const indexTable =
+      sessions.length > 1 ? format.admin.indexBuildTable?.(statement.sql) : undefined;
+    if (indexTable !== undefined) {
+      // The indexes of different tables are built at once, once every row is in.
+      if (rowsInFlight.count > 0 || building.has(indexTable)) await settle();
+      const session = await freeSession();
+      building.add(indexTable);
+      const task = executeRetryingDeadlocks(format, session, statement.sql)
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            failure.error ??= new DumpError(
+              `a statement at line ${String(statement.line)} failed: ${withoutSqlText(format, error)}`,
+              { cause: error },
+            );
+          },
+        )
+        .finally(() => {
+          building.delete(indexTable);
+          free.push(session);
+          inFlight.delete(task);
+          const wake = waiting;
+          waiting = undefined;
+          wake?.();
+        });
+      inFlight.add(task);
+      continue;
+    }
     const table = format.insertTable(statement.sql);
     if (table !== undefined) {
-      const session = await freeSession();
+      rowsInFlight.count += 1;
+      const session = await freeSession().catch((error: unknown) => {
+        rowsInFlight.count -= 1;
+        throw error;
+      });
       const key = `${current}.${table}`;
       const sqlBytes = statement.sql.length;
       const task = executeRetryingDeadlocks(format, session, statement.sql)
@@ -467,6 +504,7 @@ async function runScript(
           },
         )
         .finally(() => {
+          rowsInFlight.count -= 1;
           free.push(session);
           inFlight.delete(task);
           const wake = waiting;

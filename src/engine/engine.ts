@@ -835,6 +835,13 @@ export interface AdminStatements {
    * a lock wait timeout), so that running it again is safe.
    */
   isRolledBackWhole(error: unknown): boolean;
+  /**
+   * The table a statement builds an index of and changes nothing else (PostgreSQL: `CREATE
+   * INDEX`, a primary key or unique constraint added after the rows), so that a load may
+   * build the indexes of different tables at once; undefined for any other statement.
+   * Optional: without it, a load runs such statements one by one.
+   */
+  indexBuildTable?(sql: string): string | undefined;
   /** True for a statement that locks or unlocks tables (mysqldump's `LOCK TABLES`). */
   isTableLock(sql: string): boolean;
   /** The 1-based row of a multi-row INSERT that a server error `message` names; undefined when none. */
