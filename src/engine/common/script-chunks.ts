@@ -22,8 +22,17 @@ export async function* lineAligned(
         ? Buffer.from(input)
         : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     if (carry !== undefined) {
-      chunk = Buffer.concat([carry, chunk]);
+      // The carried partial line and the rest of its line only: the chunk itself is not
+      // copied (a copy of every byte of a big script costs more than splitting it does).
+      const first = chunk.indexOf(NEWLINE);
+      if (first === -1) {
+        carry = Buffer.concat([carry, chunk]);
+        continue;
+      }
+      yield Buffer.concat([carry, chunk.subarray(0, first + 1)]);
       carry = undefined;
+      chunk = chunk.subarray(first + 1);
+      if (chunk.length === 0) continue;
     }
     const last = chunk.lastIndexOf(NEWLINE);
     if (last === -1) {
