@@ -13,7 +13,7 @@ import { simpleGit, GitError as SimpleGitError, type SimpleGit } from 'simple-gi
 import { createHash } from 'node:crypto';
 import { GitError, PushError } from '../errors.js';
 import { replayCommits, type ReplayResult } from './replay-commits.js';
-import { GitCommandError, runGit } from './run-git.js';
+import { GitCommandError, gitEnvironment, runGit } from './run-git.js';
 
 export interface Author {
   readonly name: string;
@@ -148,7 +148,17 @@ export class Repository {
         options.manyFiles === true
           ? ['-c', 'core.bigFileThreshold=1', '-c', 'core.compression=1']
           : [];
-      await this.git.raw([...bulk, '--literal-pathspecs', 'add', '--all', '--force', '--', spec]);
+      // runGit, not simple-git: its environment (gitEnvironment) makes `git add` of many new
+      // files cheaper, and simple-git refuses an environment that holds e.g. EDITOR.
+      await runGit(this.root, [
+        ...bulk,
+        '--literal-pathspecs',
+        'add',
+        '--all',
+        '--force',
+        '--',
+        spec,
+      ]);
       // Every staged change of the repository: ours, and any the user staged elsewhere.
       const staged = parseNameStatus(
         await this.git.raw(['diff', '--cached', '--name-status', '--no-renames', '-z']),
@@ -162,9 +172,8 @@ export class Repository {
       // pathspec commits those paths and nothing else that may be staged, but adds each file
       // again (twice), which for 1,000 files costs more than the rest of the commit.
       const only = changes.length === staged.length ? [] : ['--only'];
-      await (
-        await this.committerGit(author)
-      ).raw([
+      await runGit(this.root, [
+        ...(await this.committerConfig(author)),
         '--literal-pathspecs',
         'commit',
         ...only,
@@ -481,6 +490,7 @@ export class Repository {
     return (async function* () {
       const child = spawn('git', ['cat-file', ...args], {
         cwd: root,
+        env: gitEnvironment(),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
@@ -584,6 +594,7 @@ export class Repository {
     // Unquoted non-ASCII paths, whatever the user's core.quotePath.
     const child = spawn('git', ['-c', 'core.quotePath=false', 'log', ...args, '--', ...specs], {
       cwd: this.root,
+      env: gitEnvironment(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -698,10 +709,10 @@ export class Repository {
    * A nightly timer often runs as a user without `user.name`; then the author doubles as the
    * committer (given as `-c` options), instead of git refusing to commit.
    */
-  private async committerGit(author: Author): Promise<SimpleGit> {
+  private async committerConfig(author: Author): Promise<string[]> {
     const configured = await this.git.raw(['config', '--get', 'user.name']).catch(() => '');
-    if (configured.trim() !== '') return this.git;
-    return openGit(this.root, [`user.name=${author.name}`, `user.email=${author.email}`]);
+    if (configured.trim() !== '') return [];
+    return ['-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`];
   }
 }
 
@@ -778,6 +789,7 @@ export class BlobReader {
   constructor(root: string) {
     this.child = spawn('git', ['cat-file', '--batch'], {
       cwd: root,
+      env: gitEnvironment(),
       stdio: ['pipe', 'pipe', 'ignore'],
     });
     this.child.stdout?.on('data', (chunk: Buffer) => {
@@ -925,8 +937,13 @@ function sleep(milliseconds: number): Promise<void> {
 
 function translate(error: unknown, action: string): GitError {
   if (error instanceof GitError) return error;
+  // A git run by runGit: what it said, not its arguments (a commit's are its whole message).
   const text =
-    error instanceof SimpleGitError || error instanceof Error ? error.message : String(error);
+    error instanceof GitCommandError
+      ? error.stderr.trim() || `exit code ${String(error.exitCode)}`
+      : error instanceof SimpleGitError || error instanceof Error
+        ? error.message
+        : String(error);
   return new GitError(
     `git failed while ${action}: ${text.trim().split('\n').slice(0, 5).join(' ')}`,
     { cause: error },
