@@ -1,6 +1,7 @@
 /**
- * One git command as a child process, for the plumbing that simple-git does not cover: a
- * private index (`GIT_INDEX_FILE`) and input on stdin.
+ * One git command as a child process: every git command of the repository layer, with an
+ * optional environment (a private index, `GIT_INDEX_FILE`) and input on stdin. (No simple-git:
+ * loading it and checking each command's arguments cost more than the commands of a snapshot.)
  *
  * Must not import the engine, the config or the CLI.
  */
