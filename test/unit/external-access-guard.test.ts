@@ -1,11 +1,14 @@
 /**
- * Restore and load refuse a table or sequence whose rows live outside the database (in files
- * of the server or on other servers), however its CREATE is written, unless external access
- * is allowed; the error names the table and the option, never a value.
+ * Restore and load refuse a definition that reaches outside the database unless external
+ * access is allowed: on MariaDB a table or sequence whose rows live in files of the server or
+ * on other servers, however its CREATE is written; on PostgreSQL an extension with file,
+ * network or operating-system access and a routine in an untrusted language. The error names
+ * the object and the option, never a value.
  */
 import { describe, expect, it } from 'vitest';
 import { newDumpLedger, type FileExpectation } from '../../src/engine/engine.js';
 import { mariadbScriptFormat } from '../../src/engine/mariadb/script-format.js';
+import { postgresqlScriptFormat } from '../../src/engine/postgresql/script-format.js';
 import { ExternalAccessError, UnexpectedStatementError } from '../../src/errors.js';
 
 const TABLE: FileExpectation = { kind: 'table', name: 't' };
@@ -95,5 +98,85 @@ describe('the MariaDB checker and tables outside the database', () => {
     expect(
       refusal(`${COLUMNS} ENGINE=CONNECT`, { kind: 'legacy-table', name: 't' }),
     ).toBeInstanceOf(ExternalAccessError);
+  });
+});
+
+describe('the PostgreSQL checker and what reaches outside the database', () => {
+  function pgRefusal(sql: string, expected: FileExpectation, allow = false): Error | undefined {
+    const guard = postgresqlScriptFormat.checker(expected, { allowExternalAccess: allow });
+    try {
+      guard.check(sql);
+      return undefined;
+    } catch (error) {
+      expect(error).toBeInstanceOf(UnexpectedStatementError);
+      return error as Error;
+    }
+  }
+
+  it.each([
+    'dblink',
+    'adminpack',
+    'file_fdw',
+    'postgres_fdw',
+    'mysql_fdw',
+    'plpython3u',
+    'plperlu',
+    'pltclu',
+    'somethingelse',
+  ])('refuses CREATE EXTENSION %s unless allowed', (name) => {
+    const sql = `CREATE EXTENSION IF NOT EXISTS "${name}" WITH SCHEMA "public"`;
+    const error = pgRefusal(sql, { kind: 'extension', name });
+    expect(error).toBeInstanceOf(ExternalAccessError);
+    expect(error?.message).toContain(`extension "${name}"`);
+    expect(pgRefusal(sql, { kind: 'extension', name }, true)).toBeUndefined();
+  });
+
+  it('accepts extensions that stay inside the database', () => {
+    for (const name of ['plpgsql', 'citext', 'pg_trgm', 'uuid-ossp', 'postgis', 'hstore'])
+      expect(
+        pgRefusal(`CREATE EXTENSION IF NOT EXISTS "${name}" WITH SCHEMA "public"`, {
+          kind: 'extension',
+          name,
+        }),
+      ).toBeUndefined();
+  });
+
+  it.each([
+    ["LANGUAGE c AS '/tmp/sbhard_evil.so', 'f'", 'a function in C'],
+    ["LANGUAGE 'C' AS 'evil', 'f'", 'a function in C'],
+    ["LANGUAGE internal AS 'pg_read_file'", 'language internal'],
+    ['LANGUAGE "plpython3u" AS $$import os$$', 'language plpython3u'],
+    ['LANGUAGE plperlu AS $$ `touch /tmp/x` $$', 'language plperlu'],
+    ['AS $$ x $$ LANGUAGE pltclu', 'language pltclu'],
+  ])('refuses a function %s unless allowed', (body, what) => {
+    const expected: FileExpectation = { kind: 'function', name: 'app.f()' };
+    const sql = `CREATE FUNCTION "app"."f"() RETURNS integer ${body}`;
+    const error = pgRefusal(sql, expected);
+    expect(error).toBeInstanceOf(ExternalAccessError);
+    expect(error?.message).toContain(what);
+    expect(error?.message).not.toMatch(/tmp|evil|import|touch/);
+    expect(pgRefusal(sql, expected, true)).toBeUndefined();
+  });
+
+  it('accepts routines in trusted languages, and tables with storage options', () => {
+    for (const language of ['sql', 'plpgsql', 'plperl', '"plpgsql"'])
+      expect(
+        pgRefusal(`CREATE FUNCTION "app"."f"() RETURNS integer LANGUAGE ${language} AS $$ x $$`, {
+          kind: 'function',
+          name: 'app.f()',
+        }),
+      ).toBeUndefined();
+    expect(
+      pgRefusal('CREATE PROCEDURE "app"."p"() LANGUAGE plpython3u AS $$ x $$', {
+        kind: 'procedure',
+        name: 'app.p()',
+      }),
+    ).toBeInstanceOf(ExternalAccessError);
+    expect(
+      pgRefusal(
+        'CREATE TABLE "app"."t" ("id" integer) WITH (fillfactor=70) TABLESPACE "pg_default"',
+        { kind: 'table', name: 'app.t' },
+      ),
+    ).toBeUndefined();
   });
 });
