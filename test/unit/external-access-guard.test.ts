@@ -167,6 +167,12 @@ describe('the PostgreSQL checker and what reaches outside the database', () => {
         }),
       ).toBeUndefined();
     expect(
+      pgRefusal(
+        'CREATE FUNCTION "app"."f"() RETURNS text LANGUAGE sql BEGIN ATOMIC SELECT language FROM app.users; END',
+        { kind: 'function', name: 'app.f()' },
+      ),
+    ).toBeUndefined();
+    expect(
       pgRefusal('CREATE PROCEDURE "app"."p"() LANGUAGE plpython3u AS $$ x $$', {
         kind: 'procedure',
         name: 'app.p()',

@@ -614,7 +614,8 @@ export class PgStatementGuard implements StatementChecker {
       if (body === 'closed') throw this.refuse('a statement that goes on past its end');
       if (lexer.is('(')) depth += 1;
       else if (lexer.is(')')) depth -= 1;
-      if (depth === 0 && previous === 'language') this.checkLanguage(lexer);
+      // Outside a `BEGIN ATOMIC` body, where `language` may be a column's name.
+      if (depth === 0 && body === 'none' && previous === 'language') this.checkLanguage(lexer);
       if (body === 'none' && depth === 0 && word === 'begin') body = 'begin';
       else if (body === 'begin') body = word === 'atomic' ? 'open' : 'none';
       else if (body === 'open' || body === 'after-semicolon') {
