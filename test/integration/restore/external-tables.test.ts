@@ -17,9 +17,11 @@ import { loadDump } from '../../../src/dump/load-dump.js';
 import { mariadbEngine } from '../../../src/engine/mariadb/mariadb-engine.js';
 import { ExternalAccessError } from '../../../src/errors.js';
 import { restoreSnapshot } from '../../../src/restore/restore-snapshot.js';
+import { verifySnapshot } from '../../../src/restore/verify-snapshot.js';
+import { silentLogger } from '../../../src/support/logger.js';
 import { directorySource } from '../../../src/restore/snapshot-source.js';
 import { takeSnapshot } from '../../../src/snapshot/take-snapshot.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { connectionTo, createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { dumpOptionsForTest, loadOptionsForTest } from '../../helpers/dump.js';
 import { baseTables, databaseExists, restoreOptionsForTest } from '../../helpers/restore.js';
 import { snapshotOptionsForTest } from '../../helpers/snapshot-options.js';
@@ -147,6 +149,27 @@ describe('tables outside the database (MariaDB)', () => {
       expect(await databaseExists(target)).toBe(false);
       expect(await readdir(f.dataDir)).toEqual([]);
     }
+
+    // verify: refused the same way; with the option, the scratch copy compares equal.
+    const verify = (allowExternalAccess: boolean) =>
+      verifySnapshot(mariadbEngine, {
+        connection: connectionTo(),
+        source: directorySource(f.hostDir),
+        mode: 'restore',
+        liveDatabase: f.source.name,
+        fallbackCategories: { global: [], local: [], ephemeral: [], ignore: [] },
+        host: 'test.example.org',
+        parallel: 2,
+        allowExternalAccess,
+        logger: silentLogger,
+      });
+    expectExternalRefusal(await verify(false).catch((error: unknown) => error), f.dataDir);
+    expect(await readdir(f.dataDir)).toEqual([]);
+    const verified = await verify(true);
+    expect(verified.differences).toEqual([]);
+    expect(verified.equal).toBe(true);
+    // The scratch database is dropped, its file with it.
+    expect(await readdir(f.dataDir)).toEqual([]);
 
     // With the option: restore creates them (the file appears in the directory).
     const allowedTarget = await freshTarget();
