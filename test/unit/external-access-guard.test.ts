@@ -158,6 +158,32 @@ describe('the PostgreSQL checker and what reaches outside the database', () => {
     expect(pgRefusal(sql, expected, true)).toBeUndefined();
   });
 
+  it.each([
+    'CREATE TABLE "app"."t" ("id" integer CHECK (lo_export(lo_import(\'/etc/passwd\'), \'/tmp/x\') > 0))',
+    'CREATE TABLE "app"."t" ("v" text DEFAULT pg_catalog.pg_read_file(\'/etc/passwd\'))',
+    'CREATE TABLE "app"."t" ("v" text CHECK ("dblink_exec" (\'host=x\', \'y\') <> \'\'))',
+  ])(
+    'refuses a table whose CHECK or DEFAULT calls a server file or network function: %s',
+    (sql) => {
+      const expected: FileExpectation = { kind: 'table', name: 'app.t' };
+      const error = pgRefusal(sql, expected);
+      expect(error).toBeInstanceOf(ExternalAccessError);
+      expect(error?.message).toMatch(/calls (?:lo_import|lo_export|pg_read_file|dblink_exec)\(\)/);
+      expect(error?.message).not.toMatch(/passwd|tmp|host=/);
+      expect(pgRefusal(sql, expected, true)).toBeUndefined();
+    },
+  );
+
+  it('refuses such a call in an ALTER TABLE … ADD CONSTRAINT too, and accepts a column named so', () => {
+    const guard = postgresqlScriptFormat.checker({ kind: 'table', name: 'app.t' });
+    guard.check('CREATE TABLE "app"."t" ("id" integer, "lo_import" integer, pg_read_file text)');
+    expect(() =>
+      guard.check(
+        `ALTER TABLE ONLY "app"."t" ADD CONSTRAINT "c" CHECK (pg_catalog.pg_stat_file('/etc') IS NOT NULL)`,
+      ),
+    ).toThrow(ExternalAccessError);
+  });
+
   it('accepts routines in trusted languages, and tables with storage options', () => {
     for (const language of ['sql', 'plpgsql', 'plperl', '"plpgsql"'])
       expect(

@@ -27,7 +27,9 @@
  * function or procedure in a language other than the trusted ones (sql, plpgsql, plperl,
  * pltcl, …): `LANGUAGE c` loads any shared library the file names, `internal` binds any
  * function of the server, and an untrusted language runs code as the server's account. A
- * CHECK or DEFAULT that calls such a function runs it while the rows load.
+ * CHECK or DEFAULT that calls such a function runs it while the rows load, and so a
+ * statement that calls one of the server's file or network functions (`lo_import`,
+ * `pg_read_file`, `dblink…`) outside a routine's body is refused too.
  *
  * Every statement is one statement: a `;` outside quotes is refused, but in the body of a
  * `BEGIN ATOMIC … END` function. Names are schema-qualified and compared with the file's.
@@ -170,6 +172,14 @@ const TRUSTED_LANGUAGES = new Set([
   'pllua',
   'plrust',
 ]);
+
+/**
+ * Server functions that read or write the server's files or reach other servers (the core's
+ * for superusers, adminpack's, dblink's): refused in a CREATE or ALTER, where a CHECK or
+ * DEFAULT would run them while the rows load.
+ */
+const SERVER_FILE_FUNCTIONS =
+  /^(?:lo_import|lo_export|pg_read_file|pg_read_binary_file|pg_stat_file|pg_ls_\w+|pg_file_\w+|pg_logdir_ls|dblink\w*)$/;
 
 /** Object kinds of a CREATE, as the words after CREATE name them. */
 const CREATE_KINDS = new Set([
@@ -665,10 +675,23 @@ export class PgStatementGuard implements StatementChecker {
     );
   }
 
-  /** The rest of a statement: no second statement. `visit` sees each token. */
+  /**
+   * The rest of a statement: no second statement, and (unless external access is allowed) no
+   * call of a server function that reads or writes files or other servers: a CHECK or
+   * DEFAULT runs it while the rows load. `visit` sees each token.
+   */
   private checkRest(lexer: PgLexer, visit?: (lexer: PgLexer) => void): void {
     for (lexer.next(); lexer.type !== 'end'; lexer.next()) {
       if (lexer.is(';')) throw this.refuse('more than one statement');
+      if (
+        !this.allowExternalAccess &&
+        (lexer.type === 'word' || lexer.type === 'identifier') &&
+        SERVER_FILE_FUNCTIONS.test(lexer.name().toLowerCase()) &&
+        isCall(lexer)
+      )
+        throw new ExternalAccessError(
+          `${describeExpected(this.expected)} calls ${lexer.name().toLowerCase()}(), which reaches outside the database`,
+        );
       visit?.(lexer);
     }
   }
@@ -1035,6 +1058,13 @@ export class PgStatementGuard implements StatementChecker {
   private expectEnd(lexer: PgLexer): void {
     if (lexer.next() !== 'end') throw this.refuse('a statement that goes on past its end');
   }
+}
+
+/** Whether `(` follows the token at the lexer (which does not move). */
+function isCall(lexer: PgLexer): boolean {
+  const after = new PgLexer(lexer.sql, lexer.end);
+  after.next();
+  return after.is('(');
 }
 
 /** `schema.name` from a regclass literal's text (`"a"."b"` or `a.b`); undefined for other text. */
