@@ -5,7 +5,9 @@
  * rolled back: what the load created is dropped, so the target is never left half-loaded.
  * Every statement is checked before it runs (the engine's checker of a dump file): load runs
  * only what a dump writes, as restore runs only what a snapshot writes, so a dump altered
- * after it was written (on a shared disk, off site) runs nothing else.
+ * after it was written (on a shared disk, off site) runs nothing else. A definition that
+ * reaches outside the database is refused unless {@link LoadOptions.allowExternalAccess},
+ * and an event the dump enables is created disabled unless {@link LoadOptions.keepEventsEnabled}.
  *
  * A workflow: never prints, never reads argv or the environment. Must not import the CLI,
  * mysql2 or yargs.
