@@ -629,6 +629,8 @@ export interface CheckedStatement {
    * DISABLE, so that a restored event is created without ever being scheduled to run.
    */
   readonly disabledEvent?: string | undefined;
+  /** With {@link disabledEvent}: the event's name, for the report of what was disabled. */
+  readonly event?: string | undefined;
   /**
    * A statement of the engine's own (never text of the file) that restore runs right after
    * this one: a setting under which the rows that follow load faster.
@@ -640,6 +642,19 @@ export interface CheckedStatement {
    * send it, a round trip saved.
    */
   readonly redundant?: boolean | undefined;
+}
+
+/** What a checker lets through beyond what files of an ordinary database hold. */
+export interface CheckerOptions {
+  /**
+   * Accept definitions that reach outside the database when they are created, filled or
+   * used: MariaDB tables whose data lives in files or on other servers (ENGINE=CONNECT,
+   * FEDERATED, SPIDER, S3, an engine not known here, a MERGE table's UNION, DATA/INDEX
+   * DIRECTORY, CONNECTION); PostgreSQL extensions with file, network or operating system
+   * access and routines in an untrusted language (C, internal, plpython3u, plperlu, …).
+   * Refused by default (`restore`/`load --allow-external-access`).
+   */
+  readonly allowExternalAccess?: boolean | undefined;
 }
 
 /** Checks the statements of one file, in order. */
@@ -666,7 +681,7 @@ export interface ScriptFormat {
    */
   readonly sessionReset: string;
   /** A checker of the statements of a file of `expected`, for a session after {@link sessionReset}. */
-  checker(expected: FileExpectation): StatementChecker;
+  checker(expected: FileExpectation, options?: CheckerOptions): StatementChecker;
   /** The text of a comment line that {@link SqlDialect.comment} wrote; undefined for other lines. */
   commentText(line: string): string | undefined;
   /**

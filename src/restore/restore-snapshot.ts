@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import {
   type AdminStatements,
   type CheckedStatement,
+  type CheckerOptions,
   type ConnectionOptions,
   type Engine,
   type FileExpectation,
@@ -27,7 +28,12 @@ import {
   type ScriptStatement,
   type Session,
 } from '../engine/engine.js';
-import { RestoreError, UnexpectedStatementError, UsageError } from '../errors.js';
+import {
+  ExternalAccessError,
+  RestoreError,
+  UnexpectedStatementError,
+  UsageError,
+} from '../errors.js';
 import { isSelected } from '../support/glob.js';
 import type { Logger } from '../support/logger.js';
 import { printable } from '../support/printable.js';
@@ -95,6 +101,12 @@ export interface RestoreOptions {
    * was checked), so that a restored copy runs none of the original's scheduled jobs.
    */
   readonly keepEventsEnabled?: boolean | undefined;
+  /**
+   * Create what a file defines even where it reaches outside the database (a table whose
+   * rows live in files of the server or on another server, a routine in an untrusted
+   * language; see {@link CheckerOptions.allowExternalAccess}). Refused by default.
+   */
+  readonly allowExternalAccess?: boolean | undefined;
   readonly logger: Logger;
   /** Tables and rows loaded so far, against the manifests' counts (for a progress display). */
   readonly onProgress?: ProgressCallback | undefined;
@@ -615,6 +627,7 @@ async function loadSnapshotFile(
     stripDefiner: options.legacy,
     secretRows: false,
     trust: options.trust === true,
+    checks: { allowExternalAccess: options.allowExternalAccess === true },
     disableEvents,
     onSent: progress === undefined ? undefined : (rows, bytes) => progress.addRows(rows, bytes),
     onChecked: (statement, at) => {
@@ -675,6 +688,8 @@ interface ScriptRun {
   readonly secretRows: boolean;
   /** Run the statements unchecked (`--trust`). */
   readonly trust: boolean;
+  /** What the checker lets through beyond the default. */
+  readonly checks?: CheckerOptions | undefined;
   /** Run a checked CREATE EVENT that enables its event as its disabled variant. */
   readonly disableEvents?: boolean | undefined;
   /** After each statement sent: the rows read since the last call, and its length. */
@@ -747,7 +762,7 @@ async function executeScript(
     batch = undefined;
     await send(engine.script.joinInsert(prefix, values), lines);
   };
-  const checker = run.trust ? undefined : engine.script.checker(run.expected);
+  const checker = run.trust ? undefined : engine.script.checker(run.expected, run.checks);
   await session.execute(engine.script.sessionReset);
   // The reader checks and joins a table file's row lines itself (not those of the original's
   // files, whose DEFINERs are dropped before checking).
@@ -823,12 +838,14 @@ async function executeScript(
 /** A statement the checker refused, as the error the user sees: the file, the line, the rule. */
 function refusal(error: unknown, run: ScriptRun, line: number): unknown {
   if (!(error instanceof UnexpectedStatementError)) return error;
-  return new UnexpectedStatementError(
-    `refused to run ${run.label}${line > 0 ? ` at line ${String(line)}` : ''}: ${printable(error.message)}`,
-    {
-      hint: `restore and verify run only what a snapshot writes for each file. If you edited the file by hand and mean it to run, restore with --trust. The target is left marked incomplete (table ${INCOMPLETE_MARKER}).`,
-    },
-  );
+  const message = `refused to run ${run.label}${line > 0 ? ` at line ${String(line)}` : ''}: ${printable(error.message)}`;
+  if (error instanceof ExternalAccessError)
+    return new ExternalAccessError(message, {
+      hint: `A snapshot may hold such a definition, but creating it reaches files, servers or programs outside the database. If you trust where this snapshot comes from and mean that, pass --allow-external-access. The target is left marked incomplete (table ${INCOMPLETE_MARKER}).`,
+    });
+  return new UnexpectedStatementError(message, {
+    hint: `restore and verify run only what a snapshot writes for each file. If you edited the file by hand and mean it to run, restore with --trust. The target is left marked incomplete (table ${INCOMPLETE_MARKER}).`,
+  });
 }
 
 async function createObjects(

@@ -21,7 +21,12 @@
  * No transaction statements (a dump writes none), no `COPY` (see {@link PgDumpGuard.checkCopy}).
  */
 import { UnexpectedStatementError } from '../../errors.js';
-import type { CheckedStatement, FileExpectation, StatementChecker } from '../engine.js';
+import type {
+  CheckedStatement,
+  CheckerOptions,
+  FileExpectation,
+  StatementChecker,
+} from '../engine.js';
 import { PgLexError, PgLexer } from './pg-lexer.js';
 import { parseRegclass, PgStatementGuard } from './statement-guard.js';
 
@@ -75,9 +80,12 @@ export class PgDumpGuard implements StatementChecker {
   /** The checker that accepted the last CREATE INDEX: a COMMENT ON INDEX goes to it. */
   private lastIndexOwner: PgStatementGuard | undefined;
 
-  constructor(expected: DumpExpectation) {
+  private readonly options: CheckerOptions;
+
+  constructor(expected: DumpExpectation, options: CheckerOptions = {}) {
     this.expected = expected;
-    this.session = new PgStatementGuard(expected, 'a dump');
+    this.options = options;
+    this.session = new PgStatementGuard(expected, 'a dump', options);
   }
 
   check(sql: string): CheckedStatement {
@@ -166,7 +174,7 @@ export class PgDumpGuard implements StatementChecker {
 
   /** A new checker of the object a CREATE makes, kept in the ledger. */
   private newChecker(kind: string, name: string, expected: FileExpectation): PgStatementGuard {
-    const checker = new PgStatementGuard(expected, 'a dump');
+    const checker = new PgStatementGuard(expected, 'a dump', this.options);
     this.expected.ledger.set(ledgerKey(kind, name), checker);
     return checker;
   }

@@ -1,6 +1,7 @@
 /** The PostgreSQL script format as it is read back: statements, and what a file may hold. */
 import type {
   AdminStatements,
+  CheckerOptions,
   DumpScript,
   FileExpectation,
   ObjectDefinition,
@@ -370,8 +371,10 @@ export const postgresqlScriptFormat: ScriptFormat = {
   sessionReset: `SELECT ${RESET_SETTINGS.map(
     ([name, value]) => `pg_catalog.set_config(${quoteString(name)}, ${quoteString(value)}, false)`,
   ).join(', ')}`,
-  checker: (expected: FileExpectation) =>
-    expected.kind === 'dump' ? new PgDumpGuard(expected) : new PgStatementGuard(expected),
+  checker: (expected: FileExpectation, options?: CheckerOptions) =>
+    expected.kind === 'dump'
+      ? new PgDumpGuard(expected, options)
+      : new PgStatementGuard(expected, 'a snapshot', options),
   commentText,
   fileTitle(line: string): { name: string; table?: string | undefined } | undefined {
     const text = commentText(line);
