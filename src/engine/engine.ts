@@ -129,7 +129,11 @@ export interface ObjectRef {
  * Every object of one database, in the order a restore creates them: kind by kind in the
  * engine's {@link Engine.objectKinds} order; within a kind by name (code point order), except
  * where one must come first (a partitioned table before its partitions, a view before the
- * views that select from it); triggers by table, then the order they fire in.
+ * views that select from it); triggers by table, then the order they fire in. Objects of
+ * kinds before tables may interleave where one needs an object of a later kind (PostgreSQL:
+ * a composite type with a field of a domain comes after the domain), and one may come after
+ * the tables (PostgreSQL: a composite type with a field of a table's row type): a workflow
+ * creates those in the inventory's order, not kind by kind.
  */
 export interface SchemaInventory {
   readonly objects: readonly ObjectRef[];

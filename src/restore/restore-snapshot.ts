@@ -216,12 +216,16 @@ export async function restoreSnapshot(
 
     // Objects whose kind comes before tables (PostgreSQL's schemas, types, functions that a
     // column's type, default or check names), in order, on one session; one that uses
-    // another that sorts after it (a composite type of an enum) is tried again after it.
-    await loadInPasses(
+    // another that sorts after it (a composite type of an enum, of a domain) is tried again
+    // after it, and one that still fails (a composite type of a table's row type) after the
+    // tables.
+    const loadEarly = async (entry: PlannedFile): Promise<void> => {
+      statements += await loadSnapshotFile(engine, first, options, entry, manifest);
+    };
+    const afterTables = await loadInPasses(
       plan.objects.filter((object) => object.beforeTables),
-      async (entry) => {
-        statements += await loadSnapshotFile(engine, first, options, entry, manifest);
-      },
+      loadEarly,
+      true,
     );
 
     const restoredTables = new Set(plan.tables.map((entry) => entry.name));
@@ -260,6 +264,8 @@ export async function restoreSnapshot(
         progress.itemDone(options.target, entry.name, 0);
       });
     }
+
+    await loadInPasses(afterTables, loadEarly);
 
     // The rows of local tables, decrypted as they stream.
     await runOnSessions(sessions, userDataTables, async (session, table) => {
@@ -550,12 +556,14 @@ async function prepareTarget(
 /**
  * Loads every entry in order, then those that failed again, pass after pass while a pass
  * loads one; when one makes no progress, throws the error the first of those still failing
- * had the first time (a second try of a file that half ran fails on what it created).
+ * had the first time (a second try of a file that half ran fails on what it created), or
+ * with `keepFailed` returns those.
  */
 async function loadInPasses(
   entries: readonly PlannedFile[],
   load: (entry: PlannedFile) => Promise<void>,
-): Promise<void> {
+  keepFailed = false,
+): Promise<PlannedFile[]> {
   const firstErrors = new Map<PlannedFile, unknown>();
   let waiting = entries;
   while (waiting.length > 0) {
@@ -569,11 +577,13 @@ async function loadInPasses(
       }
     }
     if (failed.length === waiting.length) {
+      if (keepFailed) return failed;
       const error = firstErrors.get(failed[0] as PlannedFile);
       throw error instanceof Error ? error : new RestoreError('restore failed');
     }
     waiting = failed;
   }
+  return [];
 }
 
 /** Runs `work` for every item, each of `sessions` taking the next item when free. */
