@@ -2,7 +2,8 @@
  * PostgreSQL types and domains that use one another (#16): a composite type with a field of
  * a composite type, domain or enum named after it, a domain over a domain or a composite
  * type, a range over a domain, arrays of them, a table and a function of them, and a composite
- * type with a field of a table's row type (created after the tables). Taken from
+ * type with a field of a table's row type (created after the tables), and an extension in a
+ * schema of the snapshot (created after its schema). Taken from
  * the command line through snapshot → restore, the snapshot's files loaded with psql in the
  * README's order (and by the README's script itself), and dump → load and `psql -f` of the dump: each copy compares equal to the
  * source (`pg_dump --schema-only`, every table's rows).
@@ -30,6 +31,7 @@ const HOST = 'types.example.org';
  */
 const TYPE_OBJECTS = String.raw`
 CREATE SCHEMA app;
+CREATE EXTENSION citext WITH SCHEMA app;
 CREATE TYPE app.z_mood AS ENUM ('happy', 'sad');
 CREATE DOMAIN app.y_text AS text CHECK (VALUE <> '');
 CREATE DOMAIN app.c_code AS app.y_text CHECK (length(VALUE) <= 8);
@@ -48,10 +50,10 @@ CREATE TABLE app.things (
   codes app.a_codes,
   span app.a_span
 );
-CREATE TABLE app.b_items (id integer PRIMARY KEY, label app.c_code);
+CREATE TABLE app.b_items (id integer PRIMARY KEY, label app.c_code, tag app.citext);
 CREATE TYPE app.a_pair AS (first app.b_items, rest app.b_items[]);
 CREATE VIEW app.pairs AS SELECT ROW(i, ARRAY[i])::app.a_pair AS pair FROM app.b_items i;
-INSERT INTO app.b_items VALUES (1, 'one'), (2, NULL);
+INSERT INTO app.b_items VALUES (1, 'one', 'MiXed'), (2, NULL, NULL);
 INSERT INTO app.things VALUES
   (1,
    ROW(ROW('ab', 'happy', '{x,y}', '[1,5)'), ARRAY[ROW('cd', 'sad', '{}', 'empty')::app.b_inner], '{happy,sad}'),

@@ -45,8 +45,8 @@ export const PG_GLOBAL_TABLES = [
 
 /** The kinds of PostgreSQL snapshot files in the order the README says to load them. */
 export const PG_LOAD_ORDER = [
-  'extension',
   'schema',
+  'extension',
   'type',
   'domain',
   'function',

@@ -17,7 +17,8 @@ export interface Queryable {
 }
 
 /**
- * Kinds of PostgreSQL schema objects, in the order a restore creates them. Functions come
+ * Kinds of PostgreSQL schema objects, in the order a restore creates them. Schemas before
+ * extensions (`CREATE EXTENSION … WITH SCHEMA app` needs `app`). Functions come
  * before tables (a column default or check may call one; files load with
  * check_function_bodies off, so their bodies may name tables not created yet); foreign keys
  * after every table's rows; a table's row-level security after every foreign key and
@@ -26,8 +27,8 @@ export interface Queryable {
  * policy); triggers and policies last.
  */
 export const PG_OBJECT_KINDS = [
-  'extension',
   'schema',
+  'extension',
   'type',
   'domain',
   'function',
@@ -186,15 +187,6 @@ export async function listObjects(
       );
   };
 
-  // Extensions are database-wide; those whose schema is covered (or all when none is given).
-  add(
-    'extension',
-    byName(
-      await query<{ name: string }>(`SELECT x.extname AS name FROM pg_catalog.pg_extension x
-        JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace
-        WHERE $1::text[] IS NULL OR n.nspname = ANY ($1::text[])`),
-    ),
-  );
   const schemaRows = byName(
     await query<{ name: string }>(
       `SELECT n.nspname AS name FROM pg_catalog.pg_namespace n WHERE ${SCHEMA_FILTER}`,
@@ -208,6 +200,15 @@ export async function listObjects(
       { hint: 'rename it, or leave it out with database.schemas' },
     );
   add('schema', schemaRows);
+  // Extensions are database-wide; those whose schema is covered (or all when none is given).
+  add(
+    'extension',
+    byName(
+      await query<{ name: string }>(`SELECT x.extname AS name FROM pg_catalog.pg_extension x
+        JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace
+        WHERE $1::text[] IS NULL OR n.nspname = ANY ($1::text[])`),
+    ),
+  );
   // Parents (partitioned or inherited from) before their children.
   const tables = byName(
     await query<{ name: string; parents: string[] }>(`SELECT n.nspname || '.' || c.relname AS name,
