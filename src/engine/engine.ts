@@ -433,6 +433,11 @@ export interface Session {
   readSequenceState(database: string, sequence: string): Promise<SequenceState | undefined>;
   /** Runs statements that return nothing (DDL, SET); for tests, restores and loads. */
   execute(sql: string): Promise<void>;
+  /**
+   * Runs a statement given as its UTF-8 bytes, as {@link execute} does, without decoding it
+   * (a restore's joined INSERTs); engines without it get the decoded text.
+   */
+  executeBytes?(sql: Uint8Array): Promise<void>;
   /** Runs one statement and returns the number of rows it changed (an INSERT's rows). */
   executeCounting(sql: string): Promise<number>;
   close(): Promise<void>;
@@ -541,7 +546,19 @@ export interface ScriptStatement {
    * `sql` is one multi-row INSERT of `rows` rows, every one already checked, `lines` the line
    * of each row.
    */
-  readonly joined?: { readonly rows: number; readonly lines: readonly number[] } | undefined;
+  readonly joined?:
+    | {
+        readonly rows: number;
+        readonly lines: readonly number[];
+        /** The statement as UTF-8 bytes: `sql` is decoded from them only when read. */
+        readonly bytes?: Uint8Array | undefined;
+        /**
+         * Called once the statement has run or failed (never before): the reader may then
+         * reuse the memory of `bytes` for a later statement.
+         */
+        readonly release?: (() => void) | undefined;
+      }
+    | undefined;
 }
 
 /** How {@link ScriptFormat.readStatements} may join rows while it reads. */

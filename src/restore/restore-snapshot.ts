@@ -732,18 +732,29 @@ async function executeScript(
    * `lines`: the line of each row joined into `sql` (one, for any other statement);
    * `rowsThrough`: the rows read up to the end of `sql`.
    */
-  const execute = async (sql: string, lines: readonly number[], rowsThrough: number) => {
+  /** `bytes`: `sql` as UTF-8, sent as it is where the session takes bytes. */
+  const execute = async (
+    sql: string | JoinedBytes,
+    lines: readonly number[],
+    rowsThrough: number,
+  ) => {
     try {
-      await session.execute(sql);
+      if (typeof sql === 'string') await session.execute(sql);
+      else if (session.executeBytes !== undefined)
+        await session.executeBytes(sql.bytes).finally(sql.release);
+      else await session.execute(sql.text());
       sent += 1;
-      run.onSent?.(rowsThrough - rowsReported, sql.length);
+      run.onSent?.(
+        rowsThrough - rowsReported,
+        typeof sql === 'string' ? sql.length : sql.bytes.length,
+      );
       rowsReported = rowsThrough;
     } catch (error) {
       throw restoreFailure(
         error,
         run.label,
         failedLine(engine.script.admin, error, lines),
-        engine.script.admin.describeStatement(sql),
+        engine.script.admin.describeStatement(typeof sql === 'string' ? sql : sql.text()),
         run.secretRows,
       );
     }
@@ -759,7 +770,7 @@ async function executeScript(
    * reads and checks the next statement meanwhile. Statements still run one at a time, in
    * the file's order, and a failure stops the script before the next one is sent.
    */
-  const send = async (sql: string, lines: readonly number[]): Promise<void> => {
+  const send = async (sql: string | JoinedBytes, lines: readonly number[]): Promise<void> => {
     await settle();
     const next = execute(sql, lines, rows);
     // Awaited by the next send or settle(); until then, not an unhandled rejection.
@@ -782,7 +793,11 @@ async function executeScript(
     if (statement.joined !== undefined) {
       await flush();
       rows += statement.joined.rows;
-      await send(statement.sql, statement.joined.lines);
+      const { bytes, release } = statement.joined;
+      await send(
+        bytes === undefined ? statement.sql : { bytes, text: () => statement.sql, release },
+        statement.joined.lines,
+      );
       continue;
     }
     const sql = run.stripDefiner ? engine.dialect.withoutDefiner(statement.sql) : statement.sql;
@@ -843,6 +858,13 @@ async function executeScript(
     }
   }
   return { sent, rows, disabledEvent };
+}
+
+/** A joined INSERT as the reader built it: its bytes, their text, and `release` once it has run. */
+interface JoinedBytes {
+  readonly bytes: Uint8Array;
+  readonly text: () => string;
+  readonly release?: (() => void) | undefined;
 }
 
 /** A statement the checker refused, as the error the user sees: the file, the line, the rule. */
