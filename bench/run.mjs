@@ -10,7 +10,7 @@
  *
  * Run with `npm run bench` (builds dist/ first). Knobs: BENCH_RUNS, BENCH_TABLES, BENCH_ROWS,
  * BENCH_ONLY, BENCH_TIMEOUT, BENCH_KEEP, BENCH_PHASES, BENCH_CRYPTO_ROWS, BENCH_RESTORE_MB,
- * BENCH_RESTORE_PROFILE, BENCH_DB_HOST, BENCH_DB_PORT, BENCH_DB_USER, BENCH_DB_PREFIX.
+ * BENCH_RESTORE_PROFILE, BENCH_RESTORE_BASE, BENCH_DB_HOST, BENCH_DB_PORT, BENCH_DB_USER, BENCH_DB_PREFIX.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -862,6 +862,11 @@ const RESTORE_PARALLEL_ONCE = 4;
 const RESTORE_PROFILE = process.env.BENCH_RESTORE_PROFILE || 'auto';
 if (!['auto', '0', '1'].includes(RESTORE_PROFILE))
   throw new Error(`BENCH_RESTORE_PROFILE must be auto, 0 or 1, not ${RESTORE_PROFILE}`);
+/**
+ * Another build's CLI (`/path/to/worktree/dist/cli/main.js`): restored with the same
+ * arguments as (a), interleaved in the same runs (row `base`), for a before/after in one run.
+ */
+const RESTORE_BASE = process.env.BENCH_RESTORE_BASE || undefined;
 /** Before each timed restore, wait (at most this long) for InnoDB to flush the last one's pages. */
 const RESTORE_QUIET_WAIT_S = 10;
 
@@ -1119,6 +1124,9 @@ const RESTORE_ROWS = [
   ['mariadb', 'b: mariadb X < dump.sql'],
   ['myloader', 'c: myloader -t 2'],
   ['ours-p4', `a': schema_backup restore --parallel ${String(RESTORE_PARALLEL_ONCE)} (1 run)`],
+  ...(RESTORE_BASE === undefined
+    ? []
+    : [['base', `d: BENCH_RESTORE_BASE --parallel ${String(RESTORE_PARALLEL)}`]]),
 ];
 
 async function benchRestore(scratch) {
@@ -1163,17 +1171,18 @@ async function benchRestore(scratch) {
     switch (tool) {
       case 'ours':
       case 'ours-p4':
+      case 'base':
         return [
           process.execPath,
           [
-            CLI,
+            tool === 'base' ? RESTORE_BASE : CLI,
             'restore',
             '--config',
             snapshot.configFile,
             '--target',
             target,
             '--parallel',
-            String(tool === 'ours' ? RESTORE_PARALLEL : RESTORE_PARALLEL_ONCE),
+            String(tool === 'ours-p4' ? RESTORE_PARALLEL_ONCE : RESTORE_PARALLEL),
           ],
         ];
       case 'mariadb':
@@ -1267,7 +1276,12 @@ async function benchRestore(scratch) {
     };
   };
 
-  const tools = ['ours', 'mariadb', ...(myloader ? ['myloader'] : [])];
+  const tools = [
+    'ours',
+    'mariadb',
+    ...(myloader ? ['myloader'] : []),
+    ...(RESTORE_BASE === undefined ? [] : ['base']),
+  ];
   const samples = Object.fromEntries(RESTORE_ROWS.map(([id]) => [id, []]));
   for (let run = 1; run <= RUNS; run++) {
     // Rotated each run, so that no tool always follows the same one.

@@ -118,6 +118,13 @@ export class RestoreError extends SchemaBackupError {}
  */
 export class UnexpectedStatementError extends RestoreError {}
 
+/**
+ * A definition a snapshot or dump may well hold, but that reaches outside the database when
+ * it is created, filled or used (a table in files or on another server, an untrusted
+ * language): refused unless the user allows it (`--allow-external-access`).
+ */
+export class ExternalAccessError extends UnexpectedStatementError {}
+
 /** A service could not be stopped, started or queried, or an upgrade command failed. */
 export class ServiceError extends SchemaBackupError {}
 

@@ -7,8 +7,7 @@
  */
 import type { Config } from '../config/schema.js';
 import { OffsiteError, SchemaBackupError } from '../errors.js';
-import { pruneOffsite } from '../offsite/prune-offsite.js';
-import { uploadDump, uploadUserDataCopy, type UploadResult } from '../offsite/upload.js';
+import type { UploadResult } from '../offsite/upload.js';
 import type { RunJournal } from '../ops/run-journal.js';
 import type { Interruption } from '../support/interruption.js';
 import { redact } from '../support/redact.js';
@@ -37,6 +36,8 @@ export async function uploadAfterRun(
   if (store === undefined || offsite === undefined) return undefined;
   let uploaded: UploadResult | undefined;
   try {
+    // Loaded only for a run that uploads.
+    const { uploadDump, uploadUserDataCopy } = await import('../offsite/upload.js');
     uploaded = await journal.phase('offsite', () =>
       item.kind === 'user-data'
         ? uploadUserDataCopy(store, { copyDir: item.copyDir, host, logger })
@@ -57,6 +58,7 @@ export async function uploadAfterRun(
     });
     const policy = offsiteRetentionOf(config);
     if (offsite.retention.afterUpload && policy !== undefined) {
+      const { pruneOffsite } = await import('../offsite/prune-offsite.js');
       const sets = await journal.phase('offsite-prune', () =>
         pruneOffsite(store, { host, policy, dryRun: false, logger }),
       );

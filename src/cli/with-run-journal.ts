@@ -15,13 +15,10 @@
  *     });
  */
 import { ExitCode, SchemaBackupError } from '../errors.js';
-import { writeMetrics } from '../ops/metrics.js';
-import { sendNotifications } from '../ops/notify.js';
 import { RunJournal, type RunRecord } from '../ops/run-journal.js';
 import { recordRun, stateKeyOf, type RunState } from '../ops/run-state.js';
 import { nullStructuredLog, openStructuredLog } from '../ops/structured-log.js';
 import { ensureWorkDirectory } from '../ops/work-dir.js';
-import { runPrune } from './commands/prune.js';
 import type { Interruption } from '../support/interruption.js';
 import { hostNameFor, type CommandContext } from './context.js';
 import { withSignalsHandled } from './interrupts.js';
@@ -98,7 +95,11 @@ async function journaled(
     exitCode = await body(journal, interruption);
     if (exitCode === 0 && config.retention.afterRun && hooks.pruneAfter !== false) {
       const pruned = await journal.phase('prune', () =>
-        runPrune(context, { dryRun: false, waitLock: 60, logger: journal.logger }),
+        // Loaded when used, as metrics, notifications and off-site are: a run without them
+        // starts faster.
+        import('./commands/prune.js').then(({ runPrune }) =>
+          runPrune(context, { dryRun: false, waitLock: 60, logger: journal.logger }),
+        ),
       );
       journal.summarize({ pruned: pruned.deleted, prunedBytes: pruned.bytesFreed });
     }
@@ -154,6 +155,7 @@ async function completeRun(
   let metricsFailure: SchemaBackupError | undefined;
   if (config.metrics.textfile !== undefined && state !== undefined) {
     try {
+      const { writeMetrics } = await import('../ops/metrics.js');
       await writeMetrics(config.metrics.textfile, state);
     } catch (error) {
       const message = `cannot write the metrics file ${config.metrics.textfile}: ${(error as Error).message}`;
@@ -177,6 +179,7 @@ async function completeRun(
     (notify.command.length > 0 || notify.url !== undefined) &&
     (record.outcome === 'failure' || notify.onSuccess)
   ) {
+    const { sendNotifications } = await import('../ops/notify.js');
     const outcomes = await sendNotifications(notification, notify, journal.logger);
     journal.event('info', 'notified', { outcomes });
   }

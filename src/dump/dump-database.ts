@@ -123,6 +123,7 @@ interface PlannedDatabase {
    * The objects of the kinds after tables, created after the rows: views in an order where
    * each comes after those it uses, then the other kinds in the engine's order (PostgreSQL:
    * foreign keys, materialized views, triggers, policies; MariaDB: routines, triggers, events).
+   * First, those of kinds before tables that the inventory lists after them.
    */
   readonly objectsSql: string;
   /** `ALTER DATABASE …` giving the current database this one's default character set and collation. */
@@ -668,14 +669,28 @@ async function planDatabase(
   let leadingSql = '';
   let sequencesSql = '';
   let objectsSql = '';
+  // The kinds before tables in the inventory's order, in which they may interleave (a
+  // PostgreSQL domain before the composite type that has a field of it); one the inventory
+  // lists after the tables (a composite type of a table's row type) after the rows.
+  let pastTables = false;
+  for (const object of inventory.objects) {
+    const index = engine.objectKinds.indexOf(object.kind);
+    if (index === tableAt) pastTables = true;
+    if (index < 0 || index >= tableAt) continue;
+    let sql = '';
+    if (object.kind === 'sequence') {
+      if (keep(object.name)) sql = await sequenceSql(object.name);
+    } else if (object.table === undefined || keptTables.has(object.table))
+      sql = await objectSql(object.kind, object.name);
+    if (pastTables) objectsSql += sql;
+    else leadingSql += sql;
+  }
   for (const [index, kind] of engine.objectKinds.entries()) {
-    if (kind === 'table') continue;
+    if (kind === 'table' || index < tableAt) continue;
     // Sequences are created before the rows wherever their kind stands (a default takes from one).
     if (kind === 'sequence') {
-      for (const name of namesOfKind(inventory, 'sequence').filter(keep)) {
-        if (index < tableAt) leadingSql += await sequenceSql(name);
-        else sequencesSql += await sequenceSql(name);
-      }
+      for (const name of namesOfKind(inventory, 'sequence').filter(keep))
+        sequencesSql += await sequenceSql(name);
       continue;
     }
     // Views and materialized views in one order, each after those it selects from.
@@ -692,8 +707,7 @@ async function planDatabase(
     for (const object of objectsOfKind(inventory, kind)) {
       // What belongs to a table goes where it goes.
       if (object.table !== undefined && !keptTables.has(object.table)) continue;
-      if (index < tableAt) leadingSql += await objectSql(kind, object.name);
-      else objectsSql += await objectSql(kind, object.name);
+      objectsSql += await objectSql(kind, object.name);
     }
   }
   const defaults = dialect.databaseDefaultsStatement(await session.readDatabaseDefaults(database));

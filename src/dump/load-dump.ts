@@ -6,7 +6,9 @@
  * Every statement is checked before it runs (the engine's checker of a dump file; the data of
  * a PostgreSQL COPY by that checker too, line by line before it is sent): load runs
  * only what a dump writes, as restore runs only what a snapshot writes, so a dump altered
- * after it was written (on a shared disk, off site) runs nothing else.
+ * after it was written (on a shared disk, off site) runs nothing else. A definition that
+ * reaches outside the database is refused unless {@link LoadOptions.allowExternalAccess},
+ * and an event the dump enables is created disabled unless {@link LoadOptions.keepEventsEnabled}.
  *
  * A workflow: never prints, never reads argv or the environment. Must not import the CLI,
  * mysql2 or yargs.
@@ -26,13 +28,20 @@ import {
   type Engine,
   type CheckedData,
   type CheckedStatement,
+  type CheckerOptions,
   type FileExpectation,
   type ScriptFormat,
   type ScriptStatement,
   type Session,
   type StatementChecker,
 } from '../engine/engine.js';
-import { DumpError, isSchemaBackupError, UnexpectedStatementError, UsageError } from '../errors.js';
+import {
+  DumpError,
+  ExternalAccessError,
+  isSchemaBackupError,
+  UnexpectedStatementError,
+  UsageError,
+} from '../errors.js';
 import {
   clearIncompleteMarker,
   hasIncompleteMarker,
@@ -69,6 +78,18 @@ export interface LoadOptions {
   readonly threads: number;
   /** Load into a database that already has tables (they are replaced; no rollback). */
   readonly force: boolean;
+  /**
+   * Create each event with the status the dump gives it. By default an event the dump
+   * enables is created disabled (its CREATE with only the status changed, after the
+   * dump's own text was checked), so that a loaded copy runs none of the original's
+   * scheduled jobs.
+   */
+  readonly keepEventsEnabled?: boolean | undefined;
+  /**
+   * Create what the dump defines even where it reaches outside the database (see
+   * {@link CheckerOptions.allowExternalAccess}). Refused by default.
+   */
+  readonly allowExternalAccess?: boolean | undefined;
   readonly logger: Logger;
   readonly onProgress?: ((progress: Progress) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -81,6 +102,8 @@ export interface LoadResult {
   /** SQL bytes run. */
   readonly bytes: number;
   readonly seconds: number;
+  /** Events the dump enables, created disabled (`database.event`; empty with `keepEventsEnabled`). */
+  readonly disabledEvents: readonly string[];
 }
 
 /** Counts per `database.table` of the rows the INSERTs put in. */
@@ -209,6 +232,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
     const counts: RowCounts = new Map();
     let bytes = 0;
     const expected = expectation();
+    const disabledEvents: string[] = [];
     if (manifest !== undefined) {
       bytes = await loadDirectory(
         engine.script,
@@ -219,6 +243,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         tracker,
         multiple,
         expected,
+        disabledEvents,
       );
       compareCounts(counts, manifest.tableRows, options.path, multiple ? undefined : targets[0]);
     } else {
@@ -230,7 +255,12 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
         tracker,
         options.signal,
         multiple ? undefined : targets[0],
-        { label: options.path, checker: engine.script.checker(expected) },
+        {
+          label: options.path,
+          checker: engine.script.checker(expected, checkerOptions(options)),
+          disableEvents: options.keepEventsEnabled !== true,
+          disabledEvents,
+        },
       );
       bytes = result.bytes;
       const marker = parseEndMarker(result.tail);
@@ -254,6 +284,7 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
       rows: [...counts.values()].reduce((sum, rows) => sum + rows, 0),
       bytes,
       seconds: (Date.now() - started) / 1000,
+      disabledEvents: disabledEvents.sort(),
     };
   } catch (error) {
     // The loaders first: an open statement of theirs would hold the locks the drops need (and
@@ -325,6 +356,7 @@ async function loadDirectory(
   tracker: ProgressTracker,
   multiple: boolean,
   expected: FileExpectation,
+  disabledEvents: string[],
 ): Promise<number> {
   const database = multiple ? undefined : (options.into ?? manifest.databases[0]);
   let bytes = 0;
@@ -343,7 +375,12 @@ async function loadDirectory(
       tracker,
       options.signal,
       database,
-      { label: name, checker: format.checker(expected) },
+      {
+        label: name,
+        checker: format.checker(expected, checkerOptions(options)),
+        disableEvents: options.keepEventsEnabled !== true,
+        disabledEvents,
+      },
     );
     bytes += result.bytes;
     if (!result.tail.trimEnd().endsWith(FILE_END_MARKER))
@@ -394,7 +431,7 @@ async function checkStructure(
     ...manifest.files.filter((entry) => entry.kind === 'objects'),
   ];
   for (const file of files) {
-    const checker = format.checker(expected);
+    const checker = format.checker(expected, checkerOptions(options));
     const script = openScript(
       join(options.path, file.name),
       manifest.compression,
@@ -421,22 +458,34 @@ async function checkStructure(
   }
 }
 
+/** What the checkers of a load let through beyond the default. */
+function checkerOptions(options: LoadOptions): CheckerOptions {
+  return { allowExternalAccess: options.allowExternalAccess === true };
+}
+
 /** A statement the checker refused, as the error the user sees: the file, the line, the rule. */
 function refusal(error: unknown, label: string, line: number, outcome: string): unknown {
   if (!(error instanceof UnexpectedStatementError)) return error;
-  return new UnexpectedStatementError(
-    `refused to load ${printable(label)} ${line > 0 ? `at line ${String(line)}` : 'at its end'}: ${printable(error.message)}`,
-    {
+  const message = `refused to load ${printable(label)} ${line > 0 ? `at line ${String(line)}` : 'at its end'}: ${printable(error.message)}`;
+  if (error instanceof ExternalAccessError)
+    return new ExternalAccessError(message, {
       cause: error,
-      hint: `load runs only the statements a dump writes: this dump was altered after it was written, or not written by schema_backup dump. ${outcome}`,
-    },
-  );
+      hint: `A dump may hold such a definition, but creating it reaches files, servers or programs outside the database. If you trust where this dump comes from and mean that, pass --allow-external-access. ${outcome}`,
+    });
+  return new UnexpectedStatementError(message, {
+    cause: error,
+    hint: `load runs only the statements a dump writes: this dump was altered after it was written, or not written by schema_backup dump. ${outcome}`,
+  });
 }
 
 /** What a script is checked with, and its name in errors. */
 interface ScriptCheck {
   readonly label: string;
   readonly checker: StatementChecker;
+  /** Run a checked CREATE EVENT that enables its event as its disabled variant. */
+  readonly disableEvents: boolean;
+  /** Where the events so created go (`database.event`). */
+  readonly disabledEvents: string[];
 }
 
 /**
@@ -613,6 +662,11 @@ async function runScript(
       continue;
     }
     for (const heldStatement of held.splice(0)) await runOther(heldStatement);
+    if (check.disableEvents && checked.disabledEvent !== undefined) {
+      await runOther({ ...statement, sql: checked.disabledEvent });
+      check.disabledEvents.push(`${current}.${checked.event ?? ''}`);
+      continue;
+    }
     const indexTable =
       sessions.length > 1 ? format.admin.indexBuildTable?.(statement.sql) : undefined;
     if (indexTable !== undefined) {

@@ -129,7 +129,11 @@ export interface ObjectRef {
  * Every object of one database, in the order a restore creates them: kind by kind in the
  * engine's {@link Engine.objectKinds} order; within a kind by name (code point order), except
  * where one must come first (a partitioned table before its partitions, a view before the
- * views that select from it); triggers by table, then the order they fire in.
+ * views that select from it); triggers by table, then the order they fire in. Objects of
+ * kinds before tables may interleave where one needs an object of a later kind (PostgreSQL:
+ * a composite type with a field of a domain comes after the domain), and one may come after
+ * the tables (PostgreSQL: a composite type with a field of a table's row type): a workflow
+ * creates those in the inventory's order, not kind by kind.
  */
 export interface SchemaInventory {
   readonly objects: readonly ObjectRef[];
@@ -433,6 +437,11 @@ export interface Session {
   readSequenceState(database: string, sequence: string): Promise<SequenceState | undefined>;
   /** Runs statements that return nothing (DDL, SET); for tests, restores and loads. */
   execute(sql: string): Promise<void>;
+  /**
+   * Runs a statement given as its UTF-8 bytes, as {@link execute} does, without decoding it
+   * (a restore's joined INSERTs); engines without it get the decoded text.
+   */
+  executeBytes?(sql: Uint8Array): Promise<void>;
   /** Runs one statement and returns the number of rows it changed (an INSERT's rows). */
   executeCounting(sql: string): Promise<number>;
   /**
@@ -549,7 +558,19 @@ export interface ScriptStatement {
    * `sql` is one multi-row INSERT of `rows` rows, every one already checked, `lines` the line
    * of each row.
    */
-  readonly joined?: { readonly rows: number; readonly lines: readonly number[] } | undefined;
+  readonly joined?:
+    | {
+        readonly rows: number;
+        readonly lines: readonly number[];
+        /** The statement as UTF-8 bytes: `sql` is decoded from them only when read. */
+        readonly bytes?: Uint8Array | undefined;
+        /**
+         * Called once the statement has run or failed (never before): the reader may then
+         * reuse the memory of `bytes` for a later statement.
+         */
+        readonly release?: (() => void) | undefined;
+      }
+    | undefined;
   /**
    * Set for a statement that reads data from the script, as the stock client sends it to the
    * server (PostgreSQL's `COPY ... FROM stdin`): the raw lines that follow it, up to and with
@@ -660,6 +681,8 @@ export interface CheckedStatement {
    * DISABLE, so that a restored event is created without ever being scheduled to run.
    */
   readonly disabledEvent?: string | undefined;
+  /** With {@link disabledEvent}: the event's name, for the report of what was disabled. */
+  readonly event?: string | undefined;
   /**
    * A statement of the engine's own (never text of the file) that restore runs right after
    * this one: a setting under which the rows that follow load faster.
@@ -671,6 +694,19 @@ export interface CheckedStatement {
    * send it, a round trip saved.
    */
   readonly redundant?: boolean | undefined;
+}
+
+/** What a checker lets through beyond what files of an ordinary database hold. */
+export interface CheckerOptions {
+  /**
+   * Accept definitions that reach outside the database when they are created, filled or
+   * used: MariaDB tables whose data lives in files or on other servers (ENGINE=CONNECT,
+   * FEDERATED, SPIDER, S3, an engine not known here, a MERGE table's UNION, DATA/INDEX
+   * DIRECTORY, CONNECTION); PostgreSQL extensions with file, network or operating system
+   * access and routines in an untrusted language (C, internal, plpython3u, plperlu, …).
+   * Refused by default (`restore`/`load --allow-external-access`).
+   */
+  readonly allowExternalAccess?: boolean | undefined;
 }
 
 /** Checks the statements of one file, in order. */
@@ -705,7 +741,7 @@ export interface ScriptFormat {
    */
   readonly sessionReset: string;
   /** A checker of the statements of a file of `expected`, for a session after {@link sessionReset}. */
-  checker(expected: FileExpectation): StatementChecker;
+  checker(expected: FileExpectation, options?: CheckerOptions): StatementChecker;
   /** The text of a comment line that {@link SqlDialect.comment} wrote; undefined for other lines. */
   commentText(line: string): string | undefined;
   /**

@@ -1,5 +1,5 @@
 /**
- * The git repository that tracks snapshots, over simple-git. Commits touch exactly the paths
+ * The git repository that tracks snapshots: each git command a child process (runGit). Commits touch exactly the paths
  * they are given: other staged or unstaged files of the repository are left as they were.
  *
  * Must not import the engine, the config or the CLI.
@@ -9,11 +9,10 @@ import { createInterface } from 'node:readline';
 import { realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { simpleGit, GitError as SimpleGitError, type SimpleGit } from 'simple-git';
 import { createHash } from 'node:crypto';
 import { GitError, PushError } from '../errors.js';
 import { replayCommits, type ReplayResult } from './replay-commits.js';
-import { GitCommandError, runGit } from './run-git.js';
+import { GitCommandError, gitEnvironment, runGit } from './run-git.js';
 
 export interface Author {
   readonly name: string;
@@ -80,11 +79,14 @@ const MAX_BACKOFF_MS = 5000;
 export class Repository {
   /** Absolute path of the work tree's top directory. */
   readonly root: string;
-  private readonly git: SimpleGit;
 
-  private constructor(root: string, git: SimpleGit) {
+  private constructor(root: string) {
     this.root = root;
-    this.git = git;
+  }
+
+  /** `git ARGS` in the root; its stdout. */
+  private git(args: readonly string[]): Promise<string> {
+    return runGit(this.root, args);
   }
 
   /**
@@ -96,14 +98,13 @@ export class Repository {
     options: { init?: boolean } = {},
   ): Promise<Repository | undefined> {
     await mkdir(directory, { recursive: true });
-    const probe = openGit(directory);
     let root: string | undefined;
     try {
-      if (await probe.checkIsRepo()) {
-        root = (await probe.revparse(['--show-toplevel'])).trim();
+      if (await isInWorkTree(directory)) {
+        root = (await runGit(directory, ['rev-parse', '--show-toplevel'])).trim();
         // A directory the enclosing repository ignores is not tracked by it (e.g. a work
         // area inside a project checkout): it is treated as being in no repository.
-        if (await isIgnored(probe, directory)) root = undefined;
+        if (await isIgnored(directory)) root = undefined;
       }
     } catch (error) {
       throw translate(error, `looking for the git repository of ${directory}`);
@@ -111,13 +112,13 @@ export class Repository {
     if (root === undefined) {
       if (options.init !== true) return undefined;
       try {
-        await probe.init();
+        await runGit(directory, ['init', '--quiet']);
       } catch (error) {
         throw translate(error, `creating a git repository in ${directory}`);
       }
       root = directory;
     }
-    return new Repository(root, openGit(root));
+    return new Repository(root);
   }
 
   /** `path` relative to the root, with forward slashes, for pathspecs. */
@@ -148,10 +149,18 @@ export class Repository {
         options.manyFiles === true
           ? ['-c', 'core.bigFileThreshold=1', '-c', 'core.compression=1']
           : [];
-      await this.git.raw([...bulk, '--literal-pathspecs', 'add', '--all', '--force', '--', spec]);
+      await runGit(this.root, [
+        ...bulk,
+        '--literal-pathspecs',
+        'add',
+        '--all',
+        '--force',
+        '--',
+        spec,
+      ]);
       // Every staged change of the repository: ours, and any the user staged elsewhere.
       const staged = parseNameStatus(
-        await this.git.raw(['diff', '--cached', '--name-status', '--no-renames', '-z']),
+        await this.git(['diff', '--cached', '--name-status', '--no-renames', '-z']),
       );
       const prefix = spec === '.' ? '' : `${spec}/`;
       const changes = staged.filter(
@@ -162,9 +171,8 @@ export class Repository {
       // pathspec commits those paths and nothing else that may be staged, but adds each file
       // again (twice), which for 1,000 files costs more than the rest of the commit.
       const only = changes.length === staged.length ? [] : ['--only'];
-      await (
-        await this.committerGit(author)
-      ).raw([
+      await runGit(this.root, [
+        ...(await this.committerConfig(author)),
         '--literal-pathspecs',
         'commit',
         ...only,
@@ -175,7 +183,7 @@ export class Repository {
         message(changes),
         ...(only.length === 0 ? [] : ['--', spec]),
       ]);
-      const id = (await this.git.revparse(['HEAD'])).trim();
+      const id = (await this.git(['rev-parse', 'HEAD'])).trim();
       return { id, changes };
     } catch (error) {
       throw translate(error, `committing ${spec}`);
@@ -187,7 +195,7 @@ export class Repository {
     const spec = this.pathspec(path);
     try {
       if ((await this.head()) === undefined)
-        await this.git.raw([
+        await this.git([
           '--literal-pathspecs',
           'rm',
           '-r',
@@ -197,7 +205,7 @@ export class Repository {
           '--',
           spec,
         ]);
-      else await this.git.raw(['--literal-pathspecs', 'reset', '-q', 'HEAD', '--', spec]);
+      else await this.git(['--literal-pathspecs', 'reset', '-q', 'HEAD', '--', spec]);
     } catch (error) {
       throw translate(error, `unstaging ${spec}`);
     }
@@ -448,7 +456,7 @@ export class Repository {
     const spec = this.pathspec(directory);
     let output: string;
     try {
-      output = await this.git.raw([
+      output = await this.git([
         'ls-tree',
         '-z',
         ...options,
@@ -481,6 +489,7 @@ export class Repository {
     return (async function* () {
       const child = spawn('git', ['cat-file', ...args], {
         cwd: root,
+        env: gitEnvironment(),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
@@ -506,7 +515,7 @@ export class Repository {
     const spec = this.pathspec(directory);
     let output: string;
     try {
-      output = await this.git.raw(['ls-tree', '-z', `${revision}:${spec === '.' ? '' : spec}`]);
+      output = await this.git(['ls-tree', '-z', `${revision}:${spec === '.' ? '' : spec}`]);
     } catch (error) {
       // A directory that did not exist yet at that revision is empty there; a bad revision
       // (or any other failure) is an error.
@@ -584,6 +593,7 @@ export class Repository {
     // Unquoted non-ASCII paths, whatever the user's core.quotePath.
     const child = spawn('git', ['-c', 'core.quotePath=false', 'log', ...args, '--', ...specs], {
       cwd: this.root,
+      env: gitEnvironment(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -602,7 +612,7 @@ export class Repository {
   /** When `revision` was committed. */
   async commitTime(revision: string): Promise<Date> {
     try {
-      return new Date((await this.git.raw(['show', '-s', '--format=%cI', revision])).trim());
+      return new Date((await this.git(['show', '-s', '--format=%cI', revision])).trim());
     } catch (error) {
       throw new GitError(`no commit ${revision} in ${this.root}`, { cause: error });
     }
@@ -611,7 +621,7 @@ export class Repository {
   /** The full id of `revision`; throws {@link GitError} when it names no commit. */
   async resolveRevision(revision: string): Promise<string> {
     try {
-      return (await this.git.revparse(['--verify', '--quiet', `${revision}^{commit}`])).trim();
+      return (await this.git(['rev-parse', '--verify', '--quiet', `${revision}^{commit}`])).trim();
     } catch (error) {
       throw new GitError(`no commit ${revision} in ${this.root}`, { cause: error });
     }
@@ -620,7 +630,7 @@ export class Repository {
   /** The full id of HEAD, or undefined in a repository without commits. */
   async head(): Promise<string | undefined> {
     try {
-      return (await this.git.revparse(['--verify', '--quiet', 'HEAD'])).trim() || undefined;
+      return (await this.git(['rev-parse', '--verify', '--quiet', 'HEAD'])).trim() || undefined;
     } catch {
       return undefined;
     }
@@ -633,13 +643,7 @@ export class Repository {
     if ((await this.head()) === undefined) return undefined;
     let out: string;
     try {
-      out = await this.git.raw([
-        'log',
-        '-1',
-        '--format=%H%x00%cI%x00%s',
-        '--',
-        this.pathspec(path),
-      ]);
+      out = await this.git(['log', '-1', '--format=%H%x00%cI%x00%s', '--', this.pathspec(path)]);
     } catch (error) {
       throw translate(error, `reading the last commit of ${path}`);
     }
@@ -690,7 +694,7 @@ export class Repository {
   /** Commit count touching `path` (for tests and status). */
   async countCommits(path: string): Promise<number> {
     if ((await this.head()) === undefined) return 0;
-    const out = await this.git.raw(['rev-list', '--count', 'HEAD', '--', this.pathspec(path)]);
+    const out = await this.git(['rev-list', '--count', 'HEAD', '--', this.pathspec(path)]);
     return Number(out.trim());
   }
 
@@ -698,10 +702,10 @@ export class Repository {
    * A nightly timer often runs as a user without `user.name`; then the author doubles as the
    * committer (given as `-c` options), instead of git refusing to commit.
    */
-  private async committerGit(author: Author): Promise<SimpleGit> {
-    const configured = await this.git.raw(['config', '--get', 'user.name']).catch(() => '');
-    if (configured.trim() !== '') return this.git;
-    return openGit(this.root, [`user.name=${author.name}`, `user.email=${author.email}`]);
+  private async committerConfig(author: Author): Promise<string[]> {
+    const configured = await this.git(['config', '--get', 'user.name']).catch(() => '');
+    if (configured.trim() !== '') return [];
+    return ['-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`];
   }
 }
 
@@ -778,6 +782,7 @@ export class BlobReader {
   constructor(root: string) {
     this.child = spawn('git', ['cat-file', '--batch'], {
       cwd: root,
+      env: gitEnvironment(),
       stdio: ['pipe', 'pipe', 'ignore'],
     });
     this.child.stdout?.on('data', (chunk: Buffer) => {
@@ -846,27 +851,28 @@ export class BlobReader {
 }
 
 /**
- * simple-git, with every non-zero exit an error. By default simple-git ignores a non-zero
- * exit when stderr is empty, so a pre-commit hook that refuses silently looked like a
- * successful commit.
+ * Whether `directory` is in a git work tree (`git rev-parse --is-inside-work-tree`); false
+ * when git says it is in no repository (the English and German messages, as simple-git
+ * recognised them before), any other failure throws.
  */
-function openGit(baseDir: string, config: string[] = []): SimpleGit {
-  return simpleGit({
-    baseDir,
-    config,
-    errors: (error, result) => {
-      if (error !== undefined) return error;
-      if (result.exitCode === 0) return undefined;
-      const output = Buffer.concat([...result.stdErr, ...result.stdOut]);
-      return output.length > 0 ? output : Buffer.from(`exit code ${String(result.exitCode)}`);
-    },
-  });
+async function isInWorkTree(directory: string): Promise<boolean> {
+  try {
+    return (await runGit(directory, ['rev-parse', '--is-inside-work-tree'])).trim() === 'true';
+  } catch (error) {
+    if (
+      error instanceof GitCommandError &&
+      error.exitCode === 128 &&
+      /(Not a git repository|Kein Git-Repository)/i.test(error.stderr)
+    )
+      return false;
+    throw error;
+  }
 }
 
-async function isIgnored(git: SimpleGit, directory: string): Promise<boolean> {
+async function isIgnored(directory: string): Promise<boolean> {
   // check-ignore exits 1 (an error here) when the path is not ignored.
   try {
-    return (await git.raw(['check-ignore', '--', directory])).trim() !== '';
+    return (await runGit(directory, ['check-ignore', '--', directory])).trim() !== '';
   } catch {
     return false;
   }
@@ -925,8 +931,13 @@ function sleep(milliseconds: number): Promise<void> {
 
 function translate(error: unknown, action: string): GitError {
   if (error instanceof GitError) return error;
+  // A git run by runGit: what it said, not its arguments (a commit's are its whole message).
   const text =
-    error instanceof SimpleGitError || error instanceof Error ? error.message : String(error);
+    error instanceof GitCommandError
+      ? error.stderr.trim() || `exit code ${String(error.exitCode)}`
+      : error instanceof Error
+        ? error.message
+        : String(error);
   return new GitError(
     `git failed while ${action}: ${text.trim().split('\n').slice(0, 5).join(' ')}`,
     { cause: error },

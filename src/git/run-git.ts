@@ -1,6 +1,7 @@
 /**
- * One git command as a child process, for the plumbing that simple-git does not cover: a
- * private index (`GIT_INDEX_FILE`) and input on stdin.
+ * One git command as a child process: every git command of the repository layer, with an
+ * optional environment (a private index, `GIT_INDEX_FILE`) and input on stdin. (No simple-git:
+ * loading it and checking each command's arguments cost more than the commands of a snapshot.)
  *
  * Must not import the engine, the config or the CLI.
  */
@@ -25,6 +26,27 @@ export class GitCommandError extends Error {
   }
 }
 
+/**
+ * glibc's heap trim threshold for git, unless the user chose one: 8 MiB instead of 128 KiB.
+ * git deflates each new blob with a fresh zlib stream (about 260 KB of heap, freed after the
+ * file), and with the default threshold glibc hands that memory back to the kernel after
+ * every file and takes it again for the next (one brk down and up, the pages zeroed anew):
+ * `git add` of 1,000 new files spent 0.3-0.7 s in the kernel on it, 0.03 s with the
+ * threshold raised (same peak RSS, 5 MB). Other C libraries ignore the variable.
+ */
+const MALLOC_TRIM_THRESHOLD = String(8 * 1024 * 1024);
+
+/** The environment of a git child process: this process's, plus `extra`. */
+export function gitEnvironment(
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string | undefined> {
+  return {
+    MALLOC_TRIM_THRESHOLD_: MALLOC_TRIM_THRESHOLD,
+    ...process.env,
+    ...extra,
+  };
+}
+
 /** Runs `git ARGS` in `cwd` and returns stdout; a non-zero exit throws {@link GitCommandError}. */
 export function runGit(
   cwd: string,
@@ -34,7 +56,7 @@ export function runGit(
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, {
       cwd,
-      env: { ...process.env, ...options.env },
+      env: gitEnvironment(options.env),
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];

@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import {
   type AdminStatements,
   type CheckedStatement,
+  type CheckerOptions,
   type ConnectionOptions,
   type Engine,
   type FileExpectation,
@@ -27,7 +28,12 @@ import {
   type ScriptStatement,
   type Session,
 } from '../engine/engine.js';
-import { RestoreError, UnexpectedStatementError, UsageError } from '../errors.js';
+import {
+  ExternalAccessError,
+  RestoreError,
+  UnexpectedStatementError,
+  UsageError,
+} from '../errors.js';
 import { isSelected } from '../support/glob.js';
 import type { Logger } from '../support/logger.js';
 import { printable } from '../support/printable.js';
@@ -95,6 +101,12 @@ export interface RestoreOptions {
    * was checked), so that a restored copy runs none of the original's scheduled jobs.
    */
   readonly keepEventsEnabled?: boolean | undefined;
+  /**
+   * Create what a file defines even where it reaches outside the database (a table whose
+   * rows live in files of the server or on another server, a routine in an untrusted
+   * language; see {@link CheckerOptions.allowExternalAccess}). Refused by default.
+   */
+  readonly allowExternalAccess?: boolean | undefined;
   readonly logger: Logger;
   /** Tables and rows loaded so far, against the manifests' counts (for a progress display). */
   readonly onProgress?: ProgressCallback | undefined;
@@ -204,12 +216,16 @@ export async function restoreSnapshot(
 
     // Objects whose kind comes before tables (PostgreSQL's schemas, types, functions that a
     // column's type, default or check names), in order, on one session; one that uses
-    // another that sorts after it (a composite type of an enum) is tried again after it.
-    await loadInPasses(
+    // another that sorts after it (a composite type of an enum, of a domain) is tried again
+    // after it, and one that still fails (a composite type of a table's row type) after the
+    // tables.
+    const loadEarly = async (entry: PlannedFile): Promise<void> => {
+      statements += await loadSnapshotFile(engine, first, options, entry, manifest);
+    };
+    const afterTables = await loadInPasses(
       plan.objects.filter((object) => object.beforeTables),
-      async (entry) => {
-        statements += await loadSnapshotFile(engine, first, options, entry, manifest);
-      },
+      loadEarly,
+      true,
     );
 
     const restoredTables = new Set(plan.tables.map((entry) => entry.name));
@@ -248,6 +264,8 @@ export async function restoreSnapshot(
         progress.itemDone(options.target, entry.name, 0);
       });
     }
+
+    await loadInPasses(afterTables, loadEarly);
 
     // The rows of local tables, decrypted as they stream.
     await runOnSessions(sessions, userDataTables, async (session, table) => {
@@ -538,12 +556,14 @@ async function prepareTarget(
 /**
  * Loads every entry in order, then those that failed again, pass after pass while a pass
  * loads one; when one makes no progress, throws the error the first of those still failing
- * had the first time (a second try of a file that half ran fails on what it created).
+ * had the first time (a second try of a file that half ran fails on what it created), or
+ * with `keepFailed` returns those.
  */
 async function loadInPasses(
   entries: readonly PlannedFile[],
   load: (entry: PlannedFile) => Promise<void>,
-): Promise<void> {
+  keepFailed = false,
+): Promise<PlannedFile[]> {
   const firstErrors = new Map<PlannedFile, unknown>();
   let waiting = entries;
   while (waiting.length > 0) {
@@ -557,11 +577,13 @@ async function loadInPasses(
       }
     }
     if (failed.length === waiting.length) {
+      if (keepFailed) return failed;
       const error = firstErrors.get(failed[0] as PlannedFile);
       throw error instanceof Error ? error : new RestoreError('restore failed');
     }
     waiting = failed;
   }
+  return [];
 }
 
 /** Runs `work` for every item, each of `sessions` taking the next item when free. */
@@ -615,6 +637,7 @@ async function loadSnapshotFile(
     stripDefiner: options.legacy,
     secretRows: false,
     trust: options.trust === true,
+    checks: { allowExternalAccess: options.allowExternalAccess === true },
     disableEvents,
     onSent: progress === undefined ? undefined : (rows, bytes) => progress.addRows(rows, bytes),
     onChecked: (statement, at) => {
@@ -675,6 +698,8 @@ interface ScriptRun {
   readonly secretRows: boolean;
   /** Run the statements unchecked (`--trust`). */
   readonly trust: boolean;
+  /** What the checker lets through beyond the default. */
+  readonly checks?: CheckerOptions | undefined;
   /** Run a checked CREATE EVENT that enables its event as its disabled variant. */
   readonly disableEvents?: boolean | undefined;
   /** After each statement sent: the rows read since the last call, and its length. */
@@ -707,18 +732,29 @@ async function executeScript(
    * `lines`: the line of each row joined into `sql` (one, for any other statement);
    * `rowsThrough`: the rows read up to the end of `sql`.
    */
-  const execute = async (sql: string, lines: readonly number[], rowsThrough: number) => {
+  /** `bytes`: `sql` as UTF-8, sent as it is where the session takes bytes. */
+  const execute = async (
+    sql: string | JoinedBytes,
+    lines: readonly number[],
+    rowsThrough: number,
+  ) => {
     try {
-      await session.execute(sql);
+      if (typeof sql === 'string') await session.execute(sql);
+      else if (session.executeBytes !== undefined)
+        await session.executeBytes(sql.bytes).finally(sql.release);
+      else await session.execute(sql.text());
       sent += 1;
-      run.onSent?.(rowsThrough - rowsReported, sql.length);
+      run.onSent?.(
+        rowsThrough - rowsReported,
+        typeof sql === 'string' ? sql.length : sql.bytes.length,
+      );
       rowsReported = rowsThrough;
     } catch (error) {
       throw restoreFailure(
         error,
         run.label,
         failedLine(engine.script.admin, error, lines),
-        engine.script.admin.describeStatement(sql),
+        engine.script.admin.describeStatement(typeof sql === 'string' ? sql : sql.text()),
         run.secretRows,
       );
     }
@@ -734,7 +770,7 @@ async function executeScript(
    * reads and checks the next statement meanwhile. Statements still run one at a time, in
    * the file's order, and a failure stops the script before the next one is sent.
    */
-  const send = async (sql: string, lines: readonly number[]): Promise<void> => {
+  const send = async (sql: string | JoinedBytes, lines: readonly number[]): Promise<void> => {
     await settle();
     const next = execute(sql, lines, rows);
     // Awaited by the next send or settle(); until then, not an unhandled rejection.
@@ -747,7 +783,7 @@ async function executeScript(
     batch = undefined;
     await send(engine.script.joinInsert(prefix, values), lines);
   };
-  const checker = run.trust ? undefined : engine.script.checker(run.expected);
+  const checker = run.trust ? undefined : engine.script.checker(run.expected, run.checks);
   await session.execute(engine.script.sessionReset);
   // The reader checks and joins a table file's row lines itself (not those of the original's
   // files, whose DEFINERs are dropped before checking).
@@ -757,7 +793,11 @@ async function executeScript(
     if (statement.joined !== undefined) {
       await flush();
       rows += statement.joined.rows;
-      await send(statement.sql, statement.joined.lines);
+      const { bytes, release } = statement.joined;
+      await send(
+        bytes === undefined ? statement.sql : { bytes, text: () => statement.sql, release },
+        statement.joined.lines,
+      );
       continue;
     }
     const sql = run.stripDefiner ? engine.dialect.withoutDefiner(statement.sql) : statement.sql;
@@ -820,15 +860,24 @@ async function executeScript(
   return { sent, rows, disabledEvent };
 }
 
+/** A joined INSERT as the reader built it: its bytes, their text, and `release` once it has run. */
+interface JoinedBytes {
+  readonly bytes: Uint8Array;
+  readonly text: () => string;
+  readonly release?: (() => void) | undefined;
+}
+
 /** A statement the checker refused, as the error the user sees: the file, the line, the rule. */
 function refusal(error: unknown, run: ScriptRun, line: number): unknown {
   if (!(error instanceof UnexpectedStatementError)) return error;
-  return new UnexpectedStatementError(
-    `refused to run ${run.label}${line > 0 ? ` at line ${String(line)}` : ''}: ${printable(error.message)}`,
-    {
-      hint: `restore and verify run only what a snapshot writes for each file. If you edited the file by hand and mean it to run, restore with --trust. The target is left marked incomplete (table ${INCOMPLETE_MARKER}).`,
-    },
-  );
+  const message = `refused to run ${run.label}${line > 0 ? ` at line ${String(line)}` : ''}: ${printable(error.message)}`;
+  if (error instanceof ExternalAccessError)
+    return new ExternalAccessError(message, {
+      hint: `A snapshot may hold such a definition, but creating it reaches files, servers or programs outside the database. If you trust where this snapshot comes from and mean that, pass --allow-external-access. The target is left marked incomplete (table ${INCOMPLETE_MARKER}).`,
+    });
+  return new UnexpectedStatementError(message, {
+    hint: `restore and verify run only what a snapshot writes for each file. If you edited the file by hand and mean it to run, restore with --trust. The target is left marked incomplete (table ${INCOMPLETE_MARKER}).`,
+  });
 }
 
 async function createObjects(

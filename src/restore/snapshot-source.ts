@@ -32,7 +32,10 @@ export function directorySource(
         .sort();
     },
     readFile(name) {
-      return createReadStream(join(directory, name)) as AsyncIterable<Buffer>;
+      // 1 MiB reads: a restore's table files are large; 64 KiB ones cost 16 times the calls.
+      return createReadStream(join(directory, name), {
+        highWaterMark: 1 << 20,
+      }) as AsyncIterable<Buffer>;
     },
   };
 }

@@ -56,6 +56,8 @@ export interface VerifyOptions {
   readonly fingerprintKey?: Buffer | undefined;
   readonly host: string;
   readonly parallel: number;
+  /** The restore creates definitions that reach outside the database (restore's option). */
+  readonly allowExternalAccess?: boolean | undefined;
   readonly logger: Logger;
   /** Progress of the restore into the scratch database (for a progress display). */
   readonly onRestoreProgress?: ProgressCallback | undefined;
@@ -135,6 +137,7 @@ export async function verifySnapshot(
         onMismatch: (mismatch) => mismatches.push({ ...mismatch, kind: mismatch.kind }),
         // The scheduler may be on: no event body gets a chance to run in the scratch database.
         keepEventsEnabled: false,
+        allowExternalAccess: options.allowExternalAccess === true,
         logger: options.logger,
         onProgress: options.onRestoreProgress,
       });

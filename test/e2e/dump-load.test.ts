@@ -152,6 +152,57 @@ describe('dump and load commands', () => {
     expect(loaded.stderr).toMatch(/loaded .* 3000 rows/);
   });
 
+  it('load refuses a MERGE table unless --allow-external-access, and creates events disabled unless --keep-events-enabled', async () => {
+    const { config, dir, database } = await setUp();
+    const source = await createTestDatabase('clichk');
+    await source.exec(`CREATE TABLE \`${database}\`.parts (id INT) ENGINE=MyISAM`);
+    await source.exec(
+      `CREATE TABLE \`${database}\`.merged (id INT) ENGINE=MRG_MyISAM UNION=(\`${database}\`.parts)`,
+    );
+    await source.exec(
+      `CREATE EVENT \`${database}\`.ev ON SCHEDULE EVERY 1 DAY ENABLE DO DELETE FROM t`,
+    );
+    const dumped = await runCli(['--config', config, 'dump', '--no-encrypt', '--compress', 'none']);
+    expect(dumped.code, dumped.stderr).toBe(0);
+    const file = join(dir, 'dumps', (await readdir(join(dir, 'dumps')))[0] ?? '');
+    const refusedInto = await target();
+    const refused = await runCli(['--config', config, 'load', file, '--into', refusedInto]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/table `merged` has UNION .*reaches outside the database/);
+    expect(refused.stderr).toMatch(/--allow-external-access/);
+    expect(await databaseExists(refusedInto)).toBe(false);
+    const status = async (into: string) =>
+      source.query('SELECT STATUS FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?', [into]);
+    const into = await target();
+    const loaded = await runCli([
+      '--config',
+      config,
+      'load',
+      file,
+      '--into',
+      into,
+      '--allow-external-access',
+    ]);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect(loaded.stderr).toContain(
+      `events created disabled (--keep-events-enabled keeps their status): ${into}.ev`,
+    );
+    expect(await status(into)).toEqual([{ STATUS: 'DISABLED' }]);
+    const kept = await target();
+    const keptRun = await runCli([
+      '--config',
+      config,
+      'load',
+      file,
+      '--into',
+      kept,
+      '--allow-external-access',
+      '--keep-events-enabled',
+    ]);
+    expect(keptRun.code, keptRun.stderr).toBe(0);
+    expect(await status(kept)).toEqual([{ STATUS: 'ENABLED' }]);
+  });
+
   it('load exits 1 on a dump holding a statement a dump does not write, which never runs', async () => {
     const { config, dir, database } = await setUp();
     const dumped = await runCli(['--config', config, 'dump', '--no-encrypt', '--compress', 'none']);

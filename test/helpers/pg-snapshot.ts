@@ -45,8 +45,8 @@ export const PG_GLOBAL_TABLES = [
 
 /** The kinds of PostgreSQL snapshot files in the order the README says to load them. */
 export const PG_LOAD_ORDER = [
-  'extension',
   'schema',
+  'extension',
   'type',
   'domain',
   'function',
@@ -158,11 +158,21 @@ export function kindOfPgFile(file: string): (typeof PG_LOAD_ORDER)[number] {
 }
 
 /**
+ * The steps of the README's psql order: kind by kind, but types and domains in one step (a
+ * composite type may have a field of a domain, a domain be over a composite type).
+ */
+const PG_LOAD_STEPS: readonly (readonly (typeof PG_LOAD_ORDER)[number][])[] = PG_LOAD_ORDER.filter(
+  (kind) => kind !== 'domain',
+).map((kind) => (kind === 'type' ? ['type', 'domain'] : [kind]));
+
+/**
  * Loads every `.sql` file of `hostDir` into `database` with `psql -v ON_ERROR_STOP=1 -f`, in
- * the README's order: kind by kind; within a kind, a file that needs another of its kind
- * (an enum a composite type uses, a partition's parent) after it, found by trying again.
- * Returns the files in the order they loaded; throws the error of a file that never loads.
- * As `login` when given, else as the server's user.
+ * the README's order: kind by kind (types and domains together); within a step, a file that
+ * needs another of its step (an enum a composite type uses, a domain a range is over, a
+ * partition's parent) after it, found by trying again; a type or domain that still does not
+ * load (one with a field of a table's row type) after the tables. Returns the files in the
+ * order they loaded; throws the error of a file that never loads. As `login` when given,
+ * else as the server's user.
  */
 export async function loadWithPsql(
   hostDir: string,
@@ -171,8 +181,9 @@ export async function loadWithPsql(
 ): Promise<string[]> {
   const files = (await readdir(hostDir)).filter((file) => file.endsWith('.sql')).sort();
   const loaded: string[] = [];
-  for (const kind of PG_LOAD_ORDER) {
-    let waiting = files.filter((file) => kindOfPgFile(file) === kind);
+  /** Loads `step` pass after pass; returns the files of a pass that loads none. */
+  const load = async (step: readonly string[]): Promise<{ file: string; error: unknown }[]> => {
+    let waiting = step;
     while (waiting.length > 0) {
       const failed: { file: string; error: unknown }[] = [];
       for (const file of waiting) {
@@ -183,8 +194,19 @@ export async function loadWithPsql(
           failed.push({ file, error });
         }
       }
-      if (failed.length === waiting.length) throw failed[0]?.error;
+      if (failed.length === waiting.length) return failed;
       waiting = failed.map(({ file }) => file);
+    }
+    return [];
+  };
+  let later: string[] = [];
+  for (const kinds of PG_LOAD_STEPS) {
+    const failed = await load(files.filter((file) => kinds.includes(kindOfPgFile(file))));
+    if (kinds.includes('type')) later = failed.map(({ file }) => file);
+    else if (failed.length > 0) throw failed[0]?.error;
+    if (kinds.includes('table')) {
+      const still = await load(later);
+      if (still.length > 0) throw still[0]?.error;
     }
   }
   return loaded;

@@ -44,4 +44,17 @@ describe('CLI start-up', () => {
     expect(loaded.filter((name) => heavy.includes(name.split('/')[0] ?? ''))).toEqual([]);
     expect(loaded).not.toContain('src/cli/context.ts');
   });
+
+  it('loads neither database driver before a session opens, nor age, diff or simple-git, for a snapshot', () => {
+    // The snapshot command's handler: what a MariaDB snapshot loads before connecting. Each
+    // engine's driver is loaded by its `open-session.ts`, on its first connection.
+    const loaded = [...startupModules('src/cli/commands/snapshot.ts')];
+    expect(loaded).toContain('src/engine/registry.ts');
+    const drivers = ['mysql2', 'pg', 'pg-cursor', 'pg-copy-streams', 'age-encryption', 'diff'];
+    // git runs as child processes (runGit): simple-git is not loaded at all.
+    drivers.push('simple-git');
+    expect(loaded.filter((name) => drivers.includes(name.split('/')[0] ?? ''))).toEqual([]);
+    expect(loaded).not.toContain('src/engine/mariadb/open-session.ts');
+    expect(loaded).not.toContain('src/engine/postgresql/open-session.ts');
+  });
 });

@@ -174,10 +174,6 @@ describe('the PostgreSQL checker of a dump', () => {
       /without its DROP … IF EXISTS/,
     ],
     [
-      "DROP FUNCTION IF EXISTS app.g() CASCADE;\nCREATE FUNCTION app.g() RETURNS int LANGUAGE c AS 'evil.so', 'g'",
-      /a function in C/,
-    ],
-    [
       'DROP TABLE IF EXISTS app.x CASCADE;\nCREATE TABLE app.x AS SELECT * FROM victim.t',
       /without its columns/,
     ],
@@ -207,6 +203,27 @@ describe('the PostgreSQL checker of a dump', () => {
       expect(message).not.toContain('secret');
     });
   }
+
+  it('refuses what reaches outside the database: a function in C, an extension such as dblink', async () => {
+    for (const [statement, reason] of [
+      [
+        "DROP FUNCTION IF EXISTS app.g() CASCADE;\nCREATE FUNCTION app.g() RETURNS int LANGUAGE c AS 'evil.so', 'g'",
+        /a function in C, which loads a library: it reaches outside the database/,
+      ],
+      [
+        "DROP FUNCTION IF EXISTS app.g() CASCADE;\nCREATE FUNCTION app.g() RETURNS int LANGUAGE plpython3u AS $$import os; os.system('secret')$$",
+        /language plpython3u not known here to be trusted/,
+      ],
+      [
+        'CREATE EXTENSION IF NOT EXISTS "dblink" WITH SCHEMA "app"',
+        /extension "dblink" reaches outside/,
+      ],
+    ] as const) {
+      const message = await refusal(`${DUMP}${statement};\n`);
+      expect(message).toMatch(reason);
+      expect(message).not.toContain('secret');
+    }
+  });
 
   it('refuses a statement inserted before the rows', async () => {
     const at = DUMP.indexOf('INSERT INTO');

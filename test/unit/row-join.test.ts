@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { ScriptStatement, StatementChecker } from '../../src/engine/engine.js';
 import { mariadbScriptFormat } from '../../src/engine/mariadb/script-format.js';
 import { readScript } from '../../src/engine/mariadb/script-reader.js';
+import { framedInPlace } from '../../src/engine/mariadb/statement-buffer.js';
 import { UnexpectedStatementError } from '../../src/errors.js';
 
 const HEAD = 'INSERT INTO `t` (`a`,`b`) VALUES';
@@ -200,5 +201,42 @@ describe('row lines joined by the reader', () => {
       expect(joined.rows).toBe(40);
       expect(joined.sent.join(',')).toBe(plain.sent.join(','));
     }
+  });
+});
+
+describe('joined statements as bytes', () => {
+  it('gives each its own bytes, reused only once released, with room for a packet header', async () => {
+    const rows = Array.from({ length: 60 }, (_, index) =>
+      line(`${String(index)},'ünï ${'y'.repeat(index % 30)}'`),
+    );
+    const checker = mariadbScriptFormat.checker({ kind: 'table', name: 't' });
+    const kept: { statement: ScriptStatement; bytes: Uint8Array; copy: Buffer }[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let index = 0;
+    for await (const statement of readScript(chunked(fileOf(rows), 97), {
+      checker,
+      joinBytes: 120,
+    })) {
+      const joined = statement.joined;
+      if (joined === undefined) {
+        checker.check(statement.sql);
+        continue;
+      }
+      const bytes = joined.bytes as Uint8Array;
+      expect(Buffer.from(bytes).toString('utf8')).toBe(statement.sql);
+      // The packet header goes in the room before the statement, which is its own.
+      const framed = framedInPlace(bytes, 5);
+      expect(framed?.subarray(5).equals(bytes)).toBe(true);
+      expect(framedInPlace(Buffer.from(bytes), 5)).toBeUndefined();
+      buffers.add(bytes.buffer);
+      // Every other statement is held (as one still running would be), the rest released.
+      index += 1;
+      if (index % 2 === 0) kept.push({ statement, bytes, copy: Buffer.from(bytes) });
+      else joined.release?.();
+    }
+    expect(kept.length).toBeGreaterThan(3);
+    // Held statements were never written over; released buffers were used again.
+    for (const { bytes, copy } of kept) expect(Buffer.from(bytes).equals(copy)).toBe(true);
+    expect(buffers.size).toBeLessThan(index);
   });
 });

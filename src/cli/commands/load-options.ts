@@ -29,6 +29,16 @@ export function loadBuilder(yargs: Argv): Argv<LoadArgs> {
       type: 'boolean',
       describe: 'load into a database that already has objects (replaces them; no rollback)',
     })
+    .option('keep-events-enabled', {
+      type: 'boolean',
+      describe:
+        "create events with the status the dump has (default: disabled, so the copy runs none of the original's scheduled jobs)",
+    })
+    .option('allow-external-access', {
+      type: 'boolean',
+      describe:
+        'create definitions that reach outside the database: MariaDB tables kept in files or on other servers (CONNECT, FEDERATED, SPIDER, S3, MERGE UNION, DATA/INDEX DIRECTORY, CONNECTION), PostgreSQL extensions with file or network access and routines in C or untrusted languages (default: refused)',
+    })
     .option('from-offsite', {
       type: 'string',
       describe:

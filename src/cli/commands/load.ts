@@ -16,6 +16,7 @@ import { requireOffsiteStore } from '../ops-config.js';
 import { formatBytes } from '../output/format-bytes.js';
 import { progressReporter } from '../output/progress-bar.js';
 import { printJson } from '../output/print.js';
+import { printable } from '../../support/printable.js';
 
 export interface LoadArgs extends GlobalArgs {
   readonly dump?: string | undefined;
@@ -23,6 +24,8 @@ export interface LoadArgs extends GlobalArgs {
   readonly identity?: string | undefined;
   readonly threads?: number | undefined;
   readonly force?: boolean | undefined;
+  readonly keepEventsEnabled?: boolean | undefined;
+  readonly allowExternalAccess?: boolean | undefined;
   readonly json?: boolean | undefined;
   readonly fromOffsite?: string | undefined;
 }
@@ -77,15 +80,22 @@ async function loadFrom(path: string, args: LoadArgs, context: CommandContext): 
       identities,
       threads,
       force: args.force === true,
+      keepEventsEnabled: args.keepEventsEnabled === true,
+      allowExternalAccess: args.allowExternalAccess === true,
       logger,
       onProgress: progressReporter('loaded', logger, { quiet: args.quiet === true }),
       signal: controller.signal,
     });
     if (args.json === true) printJson(result);
-    else
+    else {
       logger.info(
         `loaded ${args.fromOffsite === undefined ? path : basename(path)} into ${result.databases.join(', ')}: ${String(result.rows)} rows, ${formatBytes(result.bytes)} of SQL in ${result.seconds.toFixed(1)} s`,
       );
+      if (result.disabledEvents.length > 0)
+        logger.info(
+          `  events created disabled (--keep-events-enabled keeps their status): ${result.disabledEvents.map(printable).join(', ')}`,
+        );
+    }
     return ExitCode.Ok;
   } finally {
     process.off('SIGINT', stop);

@@ -78,6 +78,11 @@ export function restoreBuilder(yargs: Argv): Argv<RestoreArgs> {
       describe:
         "create events with the status the snapshot has (default: disabled, so the copy runs none of the original's scheduled jobs)",
     })
+    .option('allow-external-access', {
+      type: 'boolean',
+      describe:
+        'create definitions that reach outside the database: MariaDB tables kept in files or on other servers (CONNECT, FEDERATED, SPIDER, S3, MERGE UNION, DATA/INDEX DIRECTORY, CONNECTION), PostgreSQL extensions with file or network access and routines in C or untrusted languages (default: refused)',
+    })
     .option('trust', {
       type: 'boolean',
       describe:

@@ -62,6 +62,7 @@ export interface RestoreArgs extends GlobalArgs, SnapshotSelectionArgs {
   readonly parallel?: number | undefined;
   readonly trust?: boolean | undefined;
   readonly keepEventsEnabled?: boolean | undefined;
+  readonly allowExternalAccess?: boolean | undefined;
   readonly json?: boolean | undefined;
   readonly fromOffsite?: string | undefined;
 }
@@ -249,6 +250,7 @@ async function restoreWith(
     parallel: args.parallel ?? 2,
     trust: args.trust === true,
     keepEventsEnabled: args.keepEventsEnabled === true,
+    allowExternalAccess: args.allowExternalAccess === true,
     logger,
     onProgress: display.onProgress,
   };

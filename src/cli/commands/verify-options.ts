@@ -21,5 +21,10 @@ export function verifyBuilder(yargs: Argv): Argv<VerifyArgs> {
       default: 2,
       describe: 'connections loading tables at once',
     })
+    .option('allow-external-access', {
+      type: 'boolean',
+      describe:
+        'restore into the scratch database definitions that reach outside the database (see restore --allow-external-access)',
+    })
     .option('json', { type: 'boolean', describe: 'print the result as JSON' });
 }

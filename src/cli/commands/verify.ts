@@ -28,6 +28,7 @@ export interface VerifyArgs extends GlobalArgs, SnapshotSelectionArgs {
   readonly identity?: string | undefined;
   readonly userData?: boolean | undefined;
   readonly parallel?: number | undefined;
+  readonly allowExternalAccess?: boolean | undefined;
   readonly json?: boolean | undefined;
 }
 
@@ -66,6 +67,7 @@ export async function verifyHandler(args: VerifyArgs): Promise<number> {
     fingerprintKey,
     host,
     parallel: args.parallel ?? 2,
+    allowExternalAccess: args.allowExternalAccess === true,
     logger,
     onRestoreProgress: restoreDisplay.onProgress,
     onCompareProgress: compareDisplay.onProgress,

@@ -1,5 +1,5 @@
 /** The MariaDB/MySQL script format as it is read back: statements, and what a file may hold. */
-import type { FileExpectation, ScriptFormat } from '../engine.js';
+import type { CheckerOptions, FileExpectation, ScriptFormat } from '../engine.js';
 import { commentText } from '../common/comment-lines.js';
 import { LOAD_SQL_MODE, mariadbDialect } from './mariadb-dialect.js';
 import { insertTable, mariadbAdminStatements, splitInsert } from './admin-statements.js';
@@ -22,7 +22,8 @@ export const mariadbScriptFormat: ScriptFormat = {
   readStatements: readScript,
   // The preamble's settings as one statement: one round trip before each file.
   sessionReset: `SET ${mariadbDialect.scriptPreamble.map((statement) => statement.replace(/^SET /, '')).join(', ')}`,
-  checker: (expected: FileExpectation) => new StatementGuard(expected, LOAD_SQL_MODE, FILE_CHARSET),
+  checker: (expected: FileExpectation, options?: CheckerOptions) =>
+    new StatementGuard(expected, LOAD_SQL_MODE, FILE_CHARSET, options),
   commentText,
   fileTitle(line: string): { name: string; table?: string | undefined } | undefined {
     const text = commentText(line);

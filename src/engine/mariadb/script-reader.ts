@@ -24,6 +24,7 @@ import {
 } from '../common/script-chunks.js';
 import type { ScriptReadOptions, ScriptStatement } from '../engine.js';
 import { RowScanner } from './row-scan.js';
+import { statementBuffer } from './statement-buffer.js';
 import { StatementGuard } from './statement-guard.js';
 
 export type { ScriptStatement } from '../engine.js';
@@ -283,6 +284,8 @@ class RowRun {
   /** Bytes of `sql` in use; 0 while the run is empty. */
   private used = 0;
   private lines: number[] = [];
+  /** Buffers of statements that have run, for the next runs: fresh memory costs page faults. */
+  private readonly spare: Buffer[] = [];
 
   constructor(joinBytes: number) {
     this.joinBytes = joinBytes;
@@ -304,8 +307,12 @@ class RowRun {
   add(chunk: Buffer, start: number, end: number, line: number): void {
     const head = this.head as Buffer;
     const needed = (this.used === 0 ? head.length + 1 : this.used + 1) + (end - start);
+    if (needed > this.sql.length && this.used === 0) {
+      const spare = this.spare.pop();
+      if (spare !== undefined && spare.length >= needed) this.sql = spare;
+    }
     if (needed > this.sql.length) {
-      const grown = Buffer.allocUnsafe(
+      const grown = statementBuffer(
         Math.max(needed, this.sql.length * 2, Math.min(this.joinBytes, 1 << 24) + 4096),
       );
       this.sql.copy(grown, 0, 0, this.used);
@@ -337,12 +344,27 @@ class RowRun {
   /** The rows as one INSERT statement ending at byte `end` of the script; empties the run. */
   take(end: number): ScriptStatement {
     const lines = this.lines;
+    // Handed over whole (the session may send it where it lies, with its packet header in
+    // the room before it): it may still be sending while the next run is joined.
+    const buffer = this.sql;
+    const bytes = buffer.subarray(0, this.used);
+    let text: string | undefined;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      if (this.spare.length < 2) this.spare.push(buffer);
+    };
     const statement: ScriptStatement = {
-      sql: this.sql.toString('utf8', 0, this.used),
+      get sql() {
+        text ??= bytes.toString('utf8');
+        return text;
+      },
       line: lines[0] ?? 0,
       end,
-      joined: { rows: lines.length, lines },
+      joined: { rows: lines.length, lines, bytes, release },
     };
+    this.sql = Buffer.alloc(0);
     this.used = 0;
     this.lines = [];
     return statement;

@@ -174,19 +174,32 @@ export class SqlLexer {
 
   /** Whether the token after this one is the punctuation `char`; does not move. */
   peekIs(char: string): boolean {
+    return this.peek(() => this.is(char));
+  }
+
+  /** The type of the token after this one; does not move. */
+  peekType(): TokenType {
+    return this.peek(() => this.type);
+  }
+
+  /** `look` at the token after this one, then back where the lexer was. */
+  private peek<T>(look: () => T): T {
     const saved = {
       type: this.type,
       start: this.start,
       end: this.end,
       position: this.position,
       inExecutableComment: this.inExecutableComment,
+      sawComment: this.sawComment,
     };
-    const result = this.next() === 'punctuation' && this.is(char);
+    this.next();
+    const result = look();
     this.type = saved.type;
     this.start = saved.start;
     this.end = saved.end;
     this.position = saved.position;
     this.inExecutableComment = saved.inExecutableComment;
+    this.sawComment = saved.sawComment;
     return result;
   }
 

@@ -23,14 +23,26 @@
  *   of each sequence it created. The tables a dump created are remembered across its files
  *   (the dump's ledger), each under the database it was created in.
  *
+ * A table or sequence keeps its data in the database: its CREATE (table options, partitions)
+ * names only an engine known to store rows in the server's own data directory (InnoDB,
+ * MyISAM, Aria, MEMORY, …), and no UNION (a MERGE table over other tables), DATA or INDEX
+ * DIRECTORY, or CONNECTION. CONNECT, FEDERATED(X), SPIDER and S3 tables read and write files
+ * of the server or other servers when they are created or filled: refused with
+ * {@link ExternalAccessError} unless {@link CheckerOptions.allowExternalAccess}.
+ *
  * Names are unqualified, so nothing reaches another database. `SET` takes only session
  * variables that a file needs, and character sets in which every ASCII byte is itself (in
  * `gbk` or `sjis` a quote can hide inside a character). The sql_mode a `SET` chooses is
  * followed, so strings are lexed as the server lexes them. A file that breaks a rule is
  * refused before its statement runs; the error names the rule, never a value.
  */
-import { UnexpectedStatementError } from '../../errors.js';
-import type { CheckedStatement, FileExpectation, StatementChecker } from '../engine.js';
+import { ExternalAccessError, UnexpectedStatementError } from '../../errors.js';
+import type {
+  CheckedStatement,
+  CheckerOptions,
+  FileExpectation,
+  StatementChecker,
+} from '../engine.js';
 import { SqlLexer, SqlLexError, type LexModes } from './sql-lexer.js';
 
 /** Session variables a snapshot or mysqldump file sets. */
@@ -125,6 +137,32 @@ const CREATE_KINDS = new Set([
  */
 const ROWS_LOAD_SETTING = 'SET unique_checks = 1';
 
+/**
+ * Engines that keep a table's rows in the server's own data directory (a MERGE table's
+ * UNION is refused on its own). Any other engine may keep them elsewhere.
+ */
+const LOCAL_ENGINES = new Set([
+  'innodb',
+  'xtradb',
+  'myisam',
+  'aria',
+  'memory',
+  'heap',
+  'csv',
+  'archive',
+  'blackhole',
+  'mrg_myisam',
+  'merge',
+  'sequence',
+  'rocksdb',
+  'tokudb',
+  'columnstore',
+  'mroonga',
+]);
+
+/** Engines whose tables are files of the server or tables on other servers, named in errors. */
+const EXTERNAL_ENGINES = new Set(['connect', 'federated', 'federatedx', 'spider', 's3']);
+
 /** What a dump's `DROP … IF EXISTS` may name, by its keyword. */
 const DUMP_DROP_KINDS = new Set([
   'table',
@@ -177,6 +215,7 @@ export function lexModesOf(sqlMode: string): LexModes | undefined {
  */
 export class StatementGuard implements StatementChecker {
   private readonly expected: FileExpectation;
+  private readonly allowExternalAccess: boolean;
   private modes: LexModes;
   /** Session variables as the file has set them so far (lower-case names). */
   private readonly session = new Map<string, string | undefined>();
@@ -199,8 +238,14 @@ export class StatementGuard implements StatementChecker {
   /** A dump: sequences (ledger keys) whose state this file has set. */
   private readonly statesSet = new Set<string>();
 
-  constructor(expected: FileExpectation, sessionSqlMode: string, sessionCharset: string) {
+  constructor(
+    expected: FileExpectation,
+    sessionSqlMode: string,
+    sessionCharset: string,
+    options: CheckerOptions = {},
+  ) {
     this.expected = expected;
+    this.allowExternalAccess = options.allowExternalAccess === true;
     if (expected.kind === 'dump' && expected.databases.length === 1)
       this.current = expected.databases[0];
     const modes = lexModesOf(sessionSqlMode);
@@ -257,6 +302,7 @@ export class StatementGuard implements StatementChecker {
                 kind: 'create',
                 rows: 0,
                 disabledEvent: `${sql.slice(0, enabledAt.start)}DISABLE${sql.slice(enabledAt.end)}`,
+                event: enabledAt.event,
               };
         }
         case 'insert': {
@@ -558,7 +604,7 @@ export class StatementGuard implements StatementChecker {
    * stands (the `ENABLE` before `DO`: the schedule holds only expressions and the comment
    * is a string, so the first such word is the status).
    */
-  private checkCreate(lexer: SqlLexer): { start: number; end: number } | undefined {
+  private checkCreate(lexer: SqlLexer): { start: number; end: number; event: string } | undefined {
     lexer.next();
     let kind = lexer.keyword();
     const dump = this.expected.kind === 'dump';
@@ -617,9 +663,17 @@ export class StatementGuard implements StatementChecker {
     if (kind === 'table') {
       // Columns of its own: not `LIKE` or `AS SELECT` another table's.
       if (!lexer.is('(')) throw this.refuse('a CREATE TABLE without its columns');
-      while (lexer.next() !== 'end') {
-        if (lexer.keyword() === 'select') throw this.refuse('a CREATE TABLE … SELECT');
+      // The columns, keys and constraints, to the `)` that closes them; the options after.
+      for (let depth = 1; depth > 0;) {
+        if (lexer.next() === 'end') throw this.refuse('a CREATE TABLE whose columns do not end');
+        if (lexer.is('(')) depth += 1;
+        else if (lexer.is(')')) depth -= 1;
+        else if (lexer.keyword() === 'select') throw this.refuse('a CREATE TABLE … SELECT');
       }
+      lexer.next();
+      this.checkTableOptions(lexer, kind, name);
+    } else if (kind === 'sequence') {
+      this.checkTableOptions(lexer, kind, name);
     } else if (kind === 'procedure' || kind === 'function') {
       // A stored routine has parameters; `RETURNS … SONAME` loads a shared library.
       if (!lexer.is('(')) throw this.refuse(`a CREATE ${kind.toUpperCase()} that loads a library`);
@@ -636,9 +690,57 @@ export class StatementGuard implements StatementChecker {
     }
     if (kind !== 'event') return undefined;
     for (; lexer.type !== 'end' && lexer.keyword() !== 'do'; lexer.next()) {
-      if (lexer.keyword() === 'enable') return { start: lexer.start, end: lexer.end };
+      if (lexer.keyword() === 'enable') return { start: lexer.start, end: lexer.end, event: name };
     }
     return undefined;
+  }
+
+  /**
+   * The options of a CREATE TABLE (after its columns, partitions included) or of a CREATE
+   * SEQUENCE, from the token at the lexer to the end: no `… SELECT`, and, unless external
+   * access is allowed, nothing that keeps the rows outside the database (see the top).
+   * Option words are keywords (never quoted), wherever they stand: in a versioned comment,
+   * in a partition's or subpartition's definition.
+   */
+  private checkTableOptions(lexer: SqlLexer, kind: string, name: string): void {
+    let previous = '';
+    for (; lexer.type !== 'end'; lexer.next()) {
+      const word = lexer.keyword();
+      if (word === 'select') throw this.refuse('a CREATE TABLE … SELECT');
+      if (!this.allowExternalAccess) {
+        if (word === 'engine') {
+          // ENGINE [=] name: a word, a quoted name or a string.
+          if (lexer.next() === 'punctuation' && lexer.is('=')) lexer.next();
+          if (lexer.type === 'word' || lexer.type === 'identifier' || lexer.type === 'string') {
+            const engine = (lexer.type === 'string' ? lexer.stringValue() : lexer.name())
+              .trim()
+              .toLowerCase();
+            if (!LOCAL_ENGINES.has(engine))
+              throw this.external(
+                kind,
+                name,
+                EXTERNAL_ENGINES.has(engine)
+                  ? `ENGINE=${engine.toUpperCase()}`
+                  : 'an ENGINE not known here to keep its rows in the database',
+              );
+          }
+        } else if (word === 'union') {
+          throw this.external(kind, name, 'UNION (a MERGE table over other tables)');
+        } else if (word === 'connection') {
+          if (lexer.peekIs('=') || lexer.peekType() === 'string')
+            throw this.external(kind, name, 'CONNECTION');
+        } else if (word === 'directory' && (previous === 'data' || previous === 'index')) {
+          throw this.external(kind, name, `${previous.toUpperCase()} DIRECTORY`);
+        }
+      }
+      previous = lexer.keyword();
+    }
+  }
+
+  private external(kind: string, name: string, option: string): ExternalAccessError {
+    return new ExternalAccessError(
+      `${kind} ${quote(name)} has ${option}, which reaches outside the database`,
+    );
   }
 
   // … {BEFORE|AFTER} {INSERT|UPDATE|DELETE} ON table

@@ -17,7 +17,8 @@ export interface Queryable {
 }
 
 /**
- * Kinds of PostgreSQL schema objects, in the order a restore creates them. Functions come
+ * Kinds of PostgreSQL schema objects, in the order a restore creates them. Schemas before
+ * extensions (`CREATE EXTENSION … WITH SCHEMA app` needs `app`). Functions come
  * before tables (a column default or check may call one; files load with
  * check_function_bodies off, so their bodies may name tables not created yet); foreign keys
  * after every table's rows; a table's row-level security after every foreign key and
@@ -26,8 +27,8 @@ export interface Queryable {
  * policy); triggers and policies last.
  */
 export const PG_OBJECT_KINDS = [
-  'extension',
   'schema',
+  'extension',
   'type',
   'domain',
   'function',
@@ -164,7 +165,11 @@ async function withRenderSettings<T>(client: Queryable, work: () => Promise<T>):
   }
 }
 
-/** Every object of the snapshot's schemas, kind by kind in {@link PG_OBJECT_KINDS} order. */
+/**
+ * Every object of the snapshot's schemas, kind by kind in {@link PG_OBJECT_KINDS} order, but
+ * types and domains together, each after those it is made of, and those with a field of a
+ * table's row type right after the tables.
+ */
 export async function listObjects(
   client: Queryable,
   options: ListOptions = {},
@@ -182,15 +187,6 @@ export async function listObjects(
       );
   };
 
-  // Extensions are database-wide; those whose schema is covered (or all when none is given).
-  add(
-    'extension',
-    byName(
-      await query<{ name: string }>(`SELECT x.extname AS name FROM pg_catalog.pg_extension x
-        JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace
-        WHERE $1::text[] IS NULL OR n.nspname = ANY ($1::text[])`),
-    ),
-  );
   const schemaRows = byName(
     await query<{ name: string }>(
       `SELECT n.nspname AS name FROM pg_catalog.pg_namespace n WHERE ${SCHEMA_FILTER}`,
@@ -204,28 +200,67 @@ export async function listObjects(
       { hint: 'rename it, or leave it out with database.schemas' },
     );
   add('schema', schemaRows);
-  // Enum and range types before composite ones, which may use them.
-  const types = await query<{
+  // Extensions are database-wide; those whose schema is covered (or all when none is given).
+  add(
+    'extension',
+    byName(
+      await query<{ name: string }>(`SELECT x.extname AS name FROM pg_catalog.pg_extension x
+        JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace
+        WHERE $1::text[] IS NULL OR n.nspname = ANY ($1::text[])`),
+    ),
+  );
+  // Parents (partitioned or inherited from) before their children.
+  const tables = byName(
+    await query<{ name: string; parents: string[] }>(`SELECT n.nspname || '.' || c.relname AS name,
+        ARRAY(SELECT pn.nspname || '.' || pc.relname FROM pg_catalog.pg_inherits i
+          JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
+          JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+          WHERE i.inhrelid = c.oid) AS parents
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')}
+        AND c.relkind IN ('r', 'p') AND c.relpersistence <> 't'`),
+  );
+  // Types and domains in one order, each after the types and domains it is made of (a
+  // composite type's fields, a domain's base type, a range's subtype; an array or a
+  // multirange counting as its element or range type): enum and range types first, then
+  // composite types, then domains, by name, except where one needs another that would
+  // come after it. Types and domains may then interleave (a domain over an enum before the
+  // composite type that has a field of it).
+  const typeRows = await query<{
     name: string;
+    kind: 'type' | 'domain';
     rank: number;
+    uses: string[];
   }>(`SELECT n.nspname || '.' || t.typname AS name,
-      CASE t.typtype WHEN 'c' THEN 1 ELSE 0 END AS rank
+      CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'type' END AS kind,
+      CASE t.typtype WHEN 'c' THEN 1 WHEN 'd' THEN 2 ELSE 0 END AS rank,
+      ARRAY(SELECT DISTINCT un.nspname || '.' || u.typname
+        FROM (SELECT a.atttypid AS oid FROM pg_catalog.pg_attribute a
+              WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+            UNION ALL SELECT t.typbasetype WHERE t.typtype = 'd'
+            UNION ALL SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) used
+        JOIN pg_catalog.pg_type ut ON ut.oid = used.oid
+        JOIN pg_catalog.pg_type u ON u.oid = CASE
+          WHEN ut.typtype = 'b' AND ut.typcategory = 'A' AND ut.typelem <> 0 THEN ut.typelem
+          WHEN ut.typtype = 'm' THEN (SELECT m.rngtypid FROM pg_catalog.pg_range m WHERE m.rngmultitypid = ut.oid)
+          ELSE ut.oid END
+        JOIN pg_catalog.pg_namespace un ON un.oid = u.typnamespace) AS uses
     FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
     LEFT JOIN pg_catalog.pg_class c ON c.oid = t.typrelid
     WHERE ${SCHEMA_FILTER} AND ${notInExtension('t', 'pg_catalog.pg_type')}
-      AND (t.typtype IN ('e', 'r') OR (t.typtype = 'c' AND c.relkind = 'c'))`);
-  add(
-    'type',
-    byName(types).sort((a, b) => a.rank - b.rank),
+      AND (t.typtype IN ('e', 'r', 'd') OR (t.typtype = 'c' AND c.relkind = 'c'))`);
+  // One with a field of a table's row type (or made of such a one) after the tables.
+  const tableNames = new Set(tables.map((table) => table.name));
+  const afterTables = new Set<string>();
+  const typeOrder = dependencyOrder(
+    byName(typeRows).sort((a, b) => a.rank - b.rank),
+    new Map(typeRows.map((row) => [row.name, row.uses])),
   );
-  add(
-    'domain',
-    byName(
-      await query<{ name: string }>(`SELECT n.nspname || '.' || t.typname AS name
-        FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-        WHERE ${SCHEMA_FILTER} AND ${notInExtension('t', 'pg_catalog.pg_type')} AND t.typtype = 'd'`),
-    ),
-  );
+  for (const row of typeOrder)
+    if (row.uses.some((used) => tableNames.has(used) || afterTables.has(used)))
+      afterTables.add(row.name);
+  for (const row of typeOrder)
+    if (!afterTables.has(row.name)) refs.push({ kind: row.kind, name: row.name });
   const routines = await query<{ name: string; kind: string }>(`SELECT
       n.nspname || '.' || p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' AS name,
       p.prokind AS kind
@@ -246,23 +281,14 @@ export async function listObjects(
             WHERE i.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND i.objid = c.oid AND i.deptype = 'i')`),
     ),
   );
-  // Parents (partitioned or inherited from) before their children.
-  const tables = byName(
-    await query<{ name: string; parents: string[] }>(`SELECT n.nspname || '.' || c.relname AS name,
-        ARRAY(SELECT pn.nspname || '.' || pc.relname FROM pg_catalog.pg_inherits i
-          JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
-          JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
-          WHERE i.inhrelid = c.oid) AS parents
-      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')}
-        AND c.relkind IN ('r', 'p') AND c.relpersistence <> 't'`),
-  );
   add(
     'table',
     dependencyOrder(tables, new Map(tables.map((table) => [table.name, table.parents]))).map(
       (table) => ({ name: table.name }),
     ),
   );
+  for (const row of typeOrder)
+    if (afterTables.has(row.name)) refs.push({ kind: row.kind, name: row.name });
   add(
     'foreign-keys',
     byName(

@@ -28,6 +28,7 @@ import { UnexpectedStatementError } from '../../errors.js';
 import type {
   CheckedData,
   CheckedStatement,
+  CheckerOptions,
   FileExpectation,
   StatementChecker,
 } from '../engine.js';
@@ -100,12 +101,16 @@ export class PgDumpGuard implements StatementChecker {
   /** The tables a CREATE TABLE inherits its columns from (a partition's parent). */
   private readonly parentsOf: (sql: string) => readonly string[] | undefined;
 
+  private readonly options: CheckerOptions;
+
   constructor(
     expected: DumpExpectation,
     parentsOf: (sql: string) => readonly string[] | undefined,
+    options: CheckerOptions = {},
   ) {
     this.expected = expected;
-    this.session = new PgStatementGuard(expected, 'a dump');
+    this.options = options;
+    this.session = new PgStatementGuard(expected, 'a dump', options);
     this.parentsOf = parentsOf;
   }
 
@@ -226,7 +231,7 @@ export class PgDumpGuard implements StatementChecker {
 
   /** A new checker of the object a CREATE makes, kept in the ledger. */
   private newChecker(kind: string, name: string, expected: FileExpectation): PgStatementGuard {
-    const checker = new PgStatementGuard(expected, 'a dump');
+    const checker = new PgStatementGuard(expected, 'a dump', this.options);
     this.expected.ledger.set(ledgerKey(kind, name), checker);
     return checker;
   }

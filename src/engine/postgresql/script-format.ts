@@ -1,6 +1,7 @@
 /** The PostgreSQL script format as it is read back: statements, and what a file may hold. */
 import type {
   AdminStatements,
+  CheckerOptions,
   DumpScript,
   FileExpectation,
   ObjectDefinition,
@@ -419,10 +420,10 @@ export const postgresqlScriptFormat: ScriptFormat = {
   sessionReset: `SELECT ${RESET_SETTINGS.map(
     ([name, value]) => `pg_catalog.set_config(${quoteString(name)}, ${quoteString(value)}, false)`,
   ).join(', ')}`,
-  checker: (expected: FileExpectation) =>
+  checker: (expected: FileExpectation, options?: CheckerOptions) =>
     expected.kind === 'dump'
-      ? new PgDumpGuard(expected, tableDependencies)
-      : new PgStatementGuard(expected),
+      ? new PgDumpGuard(expected, tableDependencies, options)
+      : new PgStatementGuard(expected, 'a snapshot', options),
   commentText,
   fileTitle(line: string): { name: string; table?: string | undefined } | undefined {
     const text = commentText(line);

@@ -18,18 +18,33 @@
  * - a foreign keys file: `ALTER TABLE` that table `ADD CONSTRAINT … FOREIGN KEY`, comments;
  * - a row-level security file: `ALTER TABLE` that table `ENABLE`/`FORCE ROW LEVEL SECURITY`;
  * - any other object's file: one `CREATE` of that object (a trigger or a policy on its
- *   table; a materialized view `WITH NO DATA`, so that its query does not run; a function in
- *   any language but C, which loads a library), its comments; a sequence's file one
+ *   table; a materialized view `WITH NO DATA`, so that its query does not run), its comments; a sequence's file one
  *   `SELECT pg_catalog.setval` of it; a trigger's file `ALTER TABLE … DISABLE/ENABLE … TRIGGER`
  *   of it; a materialized view's file `CREATE INDEX` on it.
+ *
+ * What reaches outside the database is refused with {@link ExternalAccessError} unless
+ * {@link CheckerOptions.allowExternalAccess}: a `CREATE EXTENSION` of an extension not known
+ * here to stay inside the database (known ones that do not: adminpack, dblink, file_fdw,
+ * postgres_fdw, any `…_fdw`, http, untrusted languages such as plpython3u or plperlu), and a
+ * function or procedure in a language other than the trusted ones (sql, plpgsql, plperl,
+ * pltcl, …): `LANGUAGE c` loads any shared library the file names, `internal` binds any
+ * function of the server, and an untrusted language runs code as the server's account. A
+ * CHECK or DEFAULT that calls such a function runs it while the rows load, and so a
+ * statement that calls one of the server's file or network functions (`lo_import`,
+ * `pg_read_file`, `dblink…`) outside a routine's body is refused too.
  *
  * Every statement is one statement: a `;` outside quotes is refused, but in the body of a
  * `BEGIN ATOMIC … END` function. Names are schema-qualified and compared with the file's.
  * A file that breaks a rule is refused before its statement runs; the error names the rule,
  * never a value.
  */
-import { UnexpectedStatementError } from '../../errors.js';
-import type { CheckedStatement, FileExpectation, StatementChecker } from '../engine.js';
+import { ExternalAccessError, UnexpectedStatementError } from '../../errors.js';
+import type {
+  CheckedStatement,
+  CheckerOptions,
+  FileExpectation,
+  StatementChecker,
+} from '../engine.js';
 import { splitQualifiedName } from './definitions.js';
 import { PgLexError, PgLexer } from './pg-lexer.js';
 
@@ -81,6 +96,112 @@ const SETTINGS: ReadonlyMap<string, ((value: string) => boolean) | undefined> = 
   ['maintenance_work_mem', undefined],
   ['work_mem', undefined],
 ]);
+
+/**
+ * Extensions that add nothing reaching outside the database (files, the network, the
+ * operating system): PostgreSQL's own contrib modules but those that do, and common ones.
+ */
+const CONTAINED_EXTENSIONS = new Set([
+  'plpgsql',
+  'plperl',
+  'pltcl',
+  'plv8',
+  'amcheck',
+  'autoinc',
+  'bloom',
+  'btree_gin',
+  'btree_gist',
+  'citext',
+  'cube',
+  'dict_int',
+  'dict_xsyn',
+  'earthdistance',
+  'fuzzystrmatch',
+  'hstore',
+  'hstore_plperl',
+  'insert_username',
+  'intagg',
+  'intarray',
+  'isn',
+  'jsonb_plperl',
+  'lo',
+  'ltree',
+  'moddatetime',
+  'pageinspect',
+  'pg_buffercache',
+  'pg_freespacemap',
+  'pg_prewarm',
+  'pg_stat_statements',
+  'pg_surgery',
+  'pg_trgm',
+  'pg_visibility',
+  'pg_walinspect',
+  'pgcrypto',
+  'pgrowlocks',
+  'pgstattuple',
+  'refint',
+  'seg',
+  'sslinfo',
+  'tablefunc',
+  'tcn',
+  'tsm_system_rows',
+  'tsm_system_time',
+  'unaccent',
+  'uuid-ossp',
+  'postgis',
+  'postgis_topology',
+  'address_standardizer',
+  'address_standardizer_data_us',
+  'pgrouting',
+  'vector',
+  'timescaledb',
+  'pg_partman',
+  'hypopg',
+  'ip4r',
+  'rum',
+  'semver',
+  'unit',
+  'prefix',
+  'periods',
+]);
+
+/**
+ * Extensions known to reach outside the database (beside any `…_fdw` and untrusted language),
+ * named as such in errors.
+ */
+const EXTERNAL_EXTENSIONS = new Set([
+  'adminpack',
+  'dblink',
+  'http',
+  'pgsql_http',
+  'pg_net',
+  'aws_s3',
+  'aws_lambda',
+  'aws_commons',
+  'xml2',
+  'plsh',
+  'plr',
+]);
+
+/** Trusted procedural languages: a routine in them runs with no access outside the database. */
+const TRUSTED_LANGUAGES = new Set([
+  'sql',
+  'plpgsql',
+  'plperl',
+  'pltcl',
+  'plv8',
+  'pljava',
+  'pllua',
+  'plrust',
+]);
+
+/**
+ * Server functions that read or write the server's files or reach other servers (the core's
+ * for superusers, adminpack's, dblink's): refused in a CREATE or ALTER, where a CHECK or
+ * DEFAULT would run them while the rows load.
+ */
+const SERVER_FILE_FUNCTIONS =
+  /^(?:lo_import|lo_export|pg_read_file|pg_read_binary_file|pg_stat_file|pg_ls_\w+|pg_file_\w+|pg_logdir_ls|dblink\w*)$/;
 
 /** Object kinds of a CREATE, as the words after CREATE name them. */
 const CREATE_KINDS = new Set([
@@ -137,6 +258,7 @@ const COMMENT_TARGETS = new Set([
 
 export class PgStatementGuard implements StatementChecker {
   private readonly expected: PgFileExpectation;
+  private readonly allowExternalAccess: boolean;
   private created = 0;
   private transaction: 'none' | 'open' | 'committed' = 'none';
   private stateSet = false;
@@ -152,9 +274,10 @@ export class PgStatementGuard implements StatementChecker {
   /** Who writes such files, for errors: `a snapshot`, or `a dump` (see dump-guard.ts). */
   private readonly writer: string;
 
-  constructor(expected: PgFileExpectation, writer = 'a snapshot') {
+  constructor(expected: PgFileExpectation, writer = 'a snapshot', options: CheckerOptions = {}) {
     this.expected = expected;
     this.writer = writer;
+    this.allowExternalAccess = options.allowExternalAccess === true;
   }
 
   /** Whether the table's CREATE names `sequence` (`schema.name`) as an identity sequence. */
@@ -446,6 +569,7 @@ export class PgStatementGuard implements StatementChecker {
       case 'extension': {
         if (this.plainName(lexer, `the ${kind} created`) !== own)
           throw this.refuse(`a CREATE ${kind.toUpperCase()} of another name`);
+        if (kind === 'extension') this.checkExtension(own);
         lexer.next();
         if (kind === 'extension' && lexer.keyword() === 'with') {
           this.expectWord(lexer, 'schema');
@@ -552,8 +676,8 @@ export class PgStatementGuard implements StatementChecker {
       if (body === 'closed') throw this.refuse('a statement that goes on past its end');
       if (lexer.is('(')) depth += 1;
       else if (lexer.is(')')) depth -= 1;
-      if (depth === 0 && previous === 'language' && (word === 'c' || lexer.stringValue() === 'c'))
-        throw this.refuse('a function in C, which loads a library');
+      // Outside a `BEGIN ATOMIC` body, where `language` may be a column's name.
+      if (depth === 0 && body === 'none' && previous === 'language') this.checkLanguage(lexer);
       if (body === 'none' && depth === 0 && word === 'begin') body = 'begin';
       else if (body === 'begin') body = word === 'atomic' ? 'open' : 'none';
       else if (body === 'open' || body === 'after-semicolon') {
@@ -568,10 +692,58 @@ export class PgStatementGuard implements StatementChecker {
       throw this.refuse('a BEGIN ATOMIC without its END');
   }
 
-  /** The rest of a statement: no second statement. `visit` sees each token. */
+  /** A routine's language, at the lexer: a trusted one, unless external access is allowed. */
+  private checkLanguage(lexer: PgLexer): void {
+    const language = (
+      lexer.type === 'string'
+        ? (lexer.stringValue() ?? '')
+        : lexer.type === 'word' || lexer.type === 'identifier'
+          ? lexer.name()
+          : ''
+    ).toLowerCase();
+    if (this.allowExternalAccess || TRUSTED_LANGUAGES.has(language)) return;
+    const what =
+      language === 'c'
+        ? 'a function in C, which loads a library'
+        : language === 'internal'
+          ? 'a function in language internal, which binds any function of the server'
+          : `a function in ${/^[a-z0-9_]+$/.test(language) ? `language ${language}` : 'a language'} not known here to be trusted`;
+    throw new ExternalAccessError(
+      `${describeExpected(this.expected)} is ${what}: it reaches outside the database`,
+    );
+  }
+
+  /** A CREATE EXTENSION of `name`: one known to stay inside the database, unless allowed. */
+  private checkExtension(name: string): void {
+    if (this.allowExternalAccess || CONTAINED_EXTENSIONS.has(name)) return;
+    const external =
+      EXTERNAL_EXTENSIONS.has(name) ||
+      name.endsWith('_fdw') ||
+      /(?:plpython\d?u|plperlu|pltclu|pljavau)$/.test(name);
+    throw new ExternalAccessError(
+      external
+        ? `extension ${quote(name)} reaches outside the database (files, the network or the operating system)`
+        : `extension ${quote(name)} is not known here to stay inside the database`,
+    );
+  }
+
+  /**
+   * The rest of a statement: no second statement, and (unless external access is allowed) no
+   * call of a server function that reads or writes files or other servers: a CHECK or
+   * DEFAULT runs it while the rows load. `visit` sees each token.
+   */
   private checkRest(lexer: PgLexer, visit?: (lexer: PgLexer) => void): void {
     for (lexer.next(); lexer.type !== 'end'; lexer.next()) {
       if (lexer.is(';')) throw this.refuse('more than one statement');
+      if (
+        !this.allowExternalAccess &&
+        (lexer.type === 'word' || lexer.type === 'identifier') &&
+        SERVER_FILE_FUNCTIONS.test(lexer.name().toLowerCase()) &&
+        isCall(lexer)
+      )
+        throw new ExternalAccessError(
+          `${describeExpected(this.expected)} calls ${lexer.name().toLowerCase()}(), which reaches outside the database`,
+        );
       visit?.(lexer);
     }
   }
@@ -943,6 +1115,13 @@ export class PgStatementGuard implements StatementChecker {
   private expectEnd(lexer: PgLexer): void {
     if (lexer.next() !== 'end') throw this.refuse('a statement that goes on past its end');
   }
+}
+
+/** Whether `(` follows the token at the lexer (which does not move). */
+function isCall(lexer: PgLexer): boolean {
+  const after = new PgLexer(lexer.sql, lexer.end);
+  after.next();
+  return after.is('(');
 }
 
 /** `schema.name` from a regclass literal's text (`"a"."b"` or `a.b`); undefined for other text. */

@@ -195,13 +195,13 @@ describe('dump and load of a PostgreSQL database', () => {
     expect(result.position?.walLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
     const path = result.path ?? '';
     const text = await readFile(path, 'utf8');
-    // Restore order: extensions, schemas, …, tables, rows, their indexes, foreign keys, views.
+    // Restore order: schemas, extensions (one may live in a schema), …, tables, rows, their indexes, foreign keys, views.
     const at = (needle: string): number => {
       const index = text.indexOf(needle);
       expect(index, needle).toBeGreaterThanOrEqual(0);
       return index;
     };
-    expect(at('CREATE EXTENSION')).toBeLessThan(at('CREATE SCHEMA IF NOT EXISTS "app"'));
+    expect(at('CREATE SCHEMA IF NOT EXISTS "app"')).toBeLessThan(at('CREATE EXTENSION'));
     expect(at('CREATE TYPE')).toBeLessThan(at('CREATE TABLE'));
     expect(at('CREATE TABLE "public"."vals"')).toBeLessThan(at('COPY "public"."vals" ("id", '));
     expect(at('COPY "public"."vals" ("id", ')).toBeLessThan(at('CREATE INDEX settings_lower'));

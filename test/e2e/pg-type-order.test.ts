@@ -1,0 +1,187 @@
+/**
+ * PostgreSQL types and domains that use one another (#16): a composite type with a field of
+ * a composite type, domain or enum named after it, a domain over a domain or a composite
+ * type, a range over a domain, arrays of them, a table and a function of them, and a composite
+ * type with a field of a table's row type (created after the tables), and an extension in a
+ * schema of the snapshot (created after its schema). Taken from
+ * the command line through snapshot → restore, the snapshot's files loaded with psql in the
+ * README's order (and by the README's script itself), and dump → load and `psql -f` of the dump: each copy compares equal to the
+ * source (`pg_dump --schema-only`, every table's rows).
+ */
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import {
+  createPgTestDatabase,
+  pgDumpSchema,
+  postgresServer,
+  runPsql,
+} from '../helpers/postgres.js';
+import { loadWithPsql, pgCliEnv, pgDatabaseToDrop, pgTableRows } from '../helpers/pg-snapshot.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { createTempDir } from '../helpers/temp-dir.js';
+
+const HOST = 'types.example.org';
+
+/**
+ * Each object is created after what it uses, and named so that name order (and the kind
+ * order: types before domains) puts it before what it uses.
+ */
+const TYPE_OBJECTS = String.raw`
+CREATE SCHEMA app;
+CREATE EXTENSION citext WITH SCHEMA app;
+CREATE TYPE app.z_mood AS ENUM ('happy', 'sad');
+CREATE DOMAIN app.y_text AS text CHECK (VALUE <> '');
+CREATE DOMAIN app.c_code AS app.y_text CHECK (length(VALUE) <= 8);
+CREATE DOMAIN app.x_small AS integer CHECK (VALUE BETWEEN 0 AND 1000);
+CREATE TYPE app.a_span AS RANGE (subtype = app.x_small);
+CREATE TYPE app.b_inner AS (code app.c_code, mood app.z_mood, codes app.c_code[], span app.a_span);
+CREATE TYPE app.a_outer AS (inner_value app.b_inner, many app.b_inner[], moods app.z_mood[]);
+CREATE DOMAIN app.a_checked AS app.a_outer CHECK ((VALUE).moods IS NOT NULL OR VALUE IS NULL);
+CREATE DOMAIN app.a_codes AS app.c_code[];
+CREATE FUNCTION app.a_first(app.a_outer) RETURNS app.b_inner
+  LANGUAGE sql IMMUTABLE AS 'SELECT ($1).inner_value';
+CREATE TABLE app.things (
+  id integer PRIMARY KEY,
+  outer_value app.a_outer,
+  checked app.a_checked,
+  codes app.a_codes,
+  span app.a_span
+);
+CREATE TABLE app.b_items (id integer PRIMARY KEY, label app.c_code, tag app.citext);
+CREATE TYPE app.a_pair AS (first app.b_items, rest app.b_items[]);
+CREATE VIEW app.pairs AS SELECT ROW(i, ARRAY[i])::app.a_pair AS pair FROM app.b_items i;
+INSERT INTO app.b_items VALUES (1, 'one', 'MiXed'), (2, NULL, NULL);
+INSERT INTO app.things VALUES
+  (1,
+   ROW(ROW('ab', 'happy', '{x,y}', '[1,5)'), ARRAY[ROW('cd', 'sad', '{}', 'empty')::app.b_inner], '{happy,sad}'),
+   ROW(ROW('ef', 'sad', NULL, NULL), NULL, '{sad}'),
+   '{one,two}',
+   '[3,7)'),
+  (2, NULL, NULL, NULL, NULL);
+`;
+
+/**
+ * The README's psql script for a PostgreSQL snapshot, run with `bash -e` in `hostDir` against
+ * `database` (which exists): its `createdb` left out, psql pointed at the test server.
+ */
+async function runReadmeScript(hostDir: string, database: string): Promise<void> {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('cd schema_backup/db1.example.org\ncreatedb restored\n');
+  expect(start).toBeGreaterThanOrEqual(0);
+  const server = await postgresServer();
+  const script = readme
+    .slice(start, readme.indexOf('```', start))
+    .replace('cd schema_backup/db1.example.org', '')
+    .replace('createdb restored', '')
+    .replaceAll(
+      '-d restored',
+      `-h ${server.host} -p ${String(server.port)} -U ${server.user} -d ${database}`,
+    );
+  await promisify(execFile)('bash', ['-e', '-c', script], {
+    cwd: hostDir,
+    env: { PATH: process.env.PATH, PGPASSWORD: server.password },
+  });
+}
+
+async function cli(config: string, ...argv: string[]): Promise<CliResult> {
+  return runCli(['--config', config, ...argv], await pgCliEnv());
+}
+
+async function writeConfig(dir: string, database: string): Promise<string> {
+  const server = await postgresServer();
+  const config = join(dir, 'schema_backup.conf');
+  await writeFile(
+    config,
+    [
+      'csv2_backup_dir: backups',
+      `hostname: ${HOST}`,
+      'database:',
+      '  engine: postgresql',
+      `  name: ${database}`,
+      `  host: ${server.host}`,
+      `  port: ${String(server.port)}`,
+      `  user: ${server.user}`,
+      '  sslmode: disable',
+      'git:',
+      '  init: true',
+      'global: [app.things, app.b_items]',
+      '',
+    ].join('\n'),
+  );
+  return config;
+}
+
+describe('postgresql types and domains in dependency order', () => {
+  it('restores, loads with psql and dumps types and domains that use ones named after them', async () => {
+    const source = await createPgTestDatabase('sbtyp_src');
+    await source.exec(TYPE_OBJECTS);
+    const dir = await createTempDir('sbtyp-e2e');
+    const config = await writeConfig(dir, source.name);
+    const hostDir = join(dir, 'backups', HOST);
+    const tables = ['app.things', 'app.b_items'];
+    const schema = await pgDumpSchema(source.name);
+    const rows = await pgTableRows(source.name, tables);
+
+    const snapshot = await cli(config, 'snapshot');
+    expect(snapshot.code, snapshot.stderr).toBe(0);
+
+    const restored = await pgDatabaseToDrop('sbtyp_restored');
+    const restore = await cli(config, 'restore', '--target', restored);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(await pgDumpSchema(restored)).toBe(schema);
+    expect(await pgTableRows(restored, tables)).toEqual(rows);
+
+    // Again over it (--force): what the snapshot creates is dropped first.
+    const again = await cli(config, 'restore', '--target', restored, '--force');
+    expect(again.code, again.stderr).toBe(0);
+    expect(await pgDumpSchema(restored)).toBe(schema);
+    expect(await pgTableRows(restored, tables)).toEqual(rows);
+
+    // psql, in the README's order: types and domains load together.
+    const viaPsql = await createPgTestDatabase('sbtyp_psql');
+    const order = await loadWithPsql(hostDir, viaPsql.name);
+    expect(order.indexOf('app.x_small.domain.sql')).toBeLessThan(
+      order.indexOf('app.a_span.type.sql'),
+    );
+    expect(order.indexOf('app.b_items.sql')).toBeLessThan(order.indexOf('app.a_pair.type.sql'));
+    expect(await pgDumpSchema(viaPsql.name)).toBe(schema);
+    expect(await pgTableRows(viaPsql.name, tables)).toEqual(rows);
+
+    // The README's script itself.
+    const viaScript = await createPgTestDatabase('sbtyp_script');
+    await runReadmeScript(hostDir, viaScript.name);
+    expect(await pgDumpSchema(viaScript.name)).toBe(schema);
+    expect(await pgTableRows(viaScript.name, tables)).toEqual(rows);
+
+    // A dump creates each type and domain after those it is made of.
+    const dumpFile = join(dir, 'dump.sql');
+    const dump = await cli(config, 'dump', '--no-encrypt', '--compress', 'none', '-o', dumpFile);
+    expect(dump.code, dump.stderr).toBe(0);
+    const text = await readFile(dumpFile, 'utf8');
+    const at = (needle: string): number => {
+      const index = text.indexOf(needle);
+      expect(index, needle).toBeGreaterThanOrEqual(0);
+      return index;
+    };
+    expect(at('CREATE DOMAIN "app"."y_text"')).toBeLessThan(at('CREATE DOMAIN "app"."c_code"'));
+    expect(at('CREATE DOMAIN "app"."x_small"')).toBeLessThan(at('CREATE TYPE "app"."a_span"'));
+    expect(at('CREATE TYPE "app"."b_inner"')).toBeLessThan(at('CREATE TYPE "app"."a_outer"'));
+    expect(at('CREATE TYPE "app"."a_outer"')).toBeLessThan(at('CREATE DOMAIN "app"."a_checked"'));
+    expect(at('INSERT INTO "app"."b_items"')).toBeLessThan(at('CREATE TYPE "app"."a_pair"'));
+    expect(at('CREATE TYPE "app"."a_pair"')).toBeLessThan(at('CREATE VIEW "app"."pairs"'));
+
+    const loaded = await pgDatabaseToDrop('sbtyp_loaded');
+    const load = await cli(config, 'load', '--into', loaded, dumpFile);
+    expect(load.code, load.stderr).toBe(0);
+    expect(await pgDumpSchema(loaded)).toBe(schema);
+    expect(await pgTableRows(loaded, tables)).toEqual(rows);
+
+    const dumpViaPsql = await createPgTestDatabase('sbtyp_dumppsql');
+    await runPsql(dumpViaPsql.name, dumpFile);
+    expect(await pgDumpSchema(dumpViaPsql.name)).toBe(schema);
+    expect(await pgTableRows(dumpViaPsql.name, tables)).toEqual(rows);
+  });
+});
