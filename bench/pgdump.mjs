@@ -6,7 +6,8 @@
  * small tables with foreign keys). Both sides uncompressed (`--compress none`, `-Z 0`), with
  * the same number of connections. Wall time (median of BENCH_PGDUMP_RUNS interleaved runs,
  * default 3), peak RSS (/usr/bin/time %M: the largest process of the command's tree).
- * Creates `sbbench_pgdump*` databases and a temp directory, removes both.
+ * Creates `<BENCH_DB_PREFIX>pgdump*` databases (default `sbbench_pgdump*`) and a temp directory,
+ * removes both.
  *
  * Run: `BENCH_ONLY=pgdump npm run bench` (or `npm run bench -- --suite pgdump`).
  * Knobs: BENCH_PGDUMP_MB, BENCH_PGDUMP_THREADS (default 2), BENCH_PGDUMP_RUNS,
@@ -20,6 +21,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measure } from './lib/measure.mjs';
+import { DB_PREFIX } from './lib/db.mjs';
 import { intEnv } from './lib/env.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -31,7 +33,7 @@ const KEEP = process.env.BENCH_KEEP === '1';
 const HOST = process.env.BENCH_PG_HOST ?? '127.0.0.1';
 const PORT = intEnv('BENCH_PG_PORT', 5432);
 const USER = process.env.BENCH_PG_USER ?? 'postgres';
-const SOURCE = 'sbbench_pgdump';
+const SOURCE = `${DB_PREFIX}pgdump`;
 const log = (line) => process.stderr.write(`[bench pgdump] ${line}\n`);
 
 /** The client tools' connection arguments (the password, if any, from ~/.pgpass or $PGPASSWORD). */
@@ -57,7 +59,7 @@ function dropDatabases() {
       '-d',
       'postgres',
       '-c',
-      "SELECT datname FROM pg_database WHERE datname LIKE 'sbbench\\_pgdump%'",
+      `SELECT datname FROM pg_database WHERE datname LIKE '${SOURCE.replaceAll('_', '\\_')}%'`,
     ],
     { encoding: 'utf8' },
   )

@@ -7,7 +7,6 @@ import { createHash, type Hash } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { PassThrough, Transform, Writable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createEncryptStream } from '../crypto/encrypt-stream.js';
 import { DirectFile } from '../support/direct-file.js';
 import { createCompressor, type Compression } from './compression.js';
 
@@ -113,7 +112,12 @@ export class DumpOutput {
     const stages: (Duplex | Transform)[] = [];
     const compressor = createCompressor(options.compression, options.threads);
     if (compressor !== undefined) stages.push(compressor);
-    if (options.recipients.length > 0) stages.push(await createEncryptStream(options.recipients));
+    if (options.recipients.length > 0) {
+      // Loaded on first use: importing age-encryption (and its hashes) costs every dump
+      // start-up time otherwise, encrypted or not.
+      const { createEncryptStream } = await import('../crypto/encrypt-stream.js');
+      stages.push(await createEncryptStream(options.recipients));
+    }
     const checksum = options.checksum === true;
     if ('path' in target) {
       const file = await DirectFile.create(target.path, {

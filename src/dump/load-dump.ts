@@ -3,7 +3,8 @@
  * decompresses, runs the SQL over several connections, and checks that the dump is complete
  * (end marker, manifest, checksums, row counts). A dump that turns out damaged part way is
  * rolled back: what the load created is dropped, so the target is never left half-loaded.
- * Every statement is checked before it runs (the engine's checker of a dump file): load runs
+ * Every statement is checked before it runs (the engine's checker of a dump file; the data of
+ * a PostgreSQL COPY by that checker too, line by line before it is sent): load runs
  * only what a dump writes, as restore runs only what a snapshot writes, so a dump altered
  * after it was written (on a shared disk, off site) runs nothing else. A definition that
  * reaches outside the database is refused unless {@link LoadOptions.allowExternalAccess},
@@ -25,6 +26,7 @@ import {
   type AdminStatements,
   type ConnectionOptions,
   type Engine,
+  type CheckedData,
   type CheckedStatement,
   type CheckerOptions,
   type FileExpectation,
@@ -438,6 +440,11 @@ async function checkStructure(
     );
     for await (const statement of format.readStatements(script)) {
       try {
+        // Rows go in the data files only.
+        if (statement.data !== undefined)
+          throw new UnexpectedStatementError(
+            'rows (a statement with data) outside a data file: not a statement a dump writes',
+          );
         checker.check(statement.sql);
       } catch (error) {
         throw refusal(error, file.name, statement.line, 'Nothing was loaded.');
@@ -483,11 +490,13 @@ interface ScriptCheck {
 
 /**
  * Runs a script's statements, each checked by `check.checker` before it runs (or is handed to
- * a session). INSERTs go to whichever session is free (rows of different statements do not
- * depend on each other: keys are in the data, checks are off); every other statement waits
- * for them, then runs on the first session, or on all for `SET` and `USE`, which change a
- * session's state. Every session starts in the state the checker assumes (the engine's
- * session reset). Returns the bytes run and the script's last 64 KiB.
+ * a session). INSERTs, and statements with data (PostgreSQL's COPY, whose data the checker
+ * checks as it streams), go to whichever session is free (rows of different statements do
+ * not depend on each other: keys are in the data, checks are off); so do the index builds
+ * after the rows (the engine's `indexBuildTable`), one table at a time, once every row is in.
+ * Every other statement waits for them, then runs on the first session, or on all for `SET`
+ * and `USE`, which change a session's state. Every session starts in the state the checker
+ * assumes (the engine's session reset). Returns the bytes run and the script's last 64 KiB.
  */
 async function runScript(
   format: ScriptFormat,
@@ -520,7 +529,52 @@ async function runScript(
     await Promise.all(inFlight);
     if (failure.error !== undefined) throw failure.error;
   };
-  /** Runs a statement other than rows, once every INSERT before it has run. */
+  /** Row statements in flight (INSERTs, data), and the tables whose indexes are being built. */
+  const rowsInFlight = { count: 0 };
+  const building = new Set<string>();
+  const freeSession = async (): Promise<Session> => {
+    while (free.length === 0) {
+      await new Promise<void>((resolve) => {
+        waiting = resolve;
+      });
+      const error = failed();
+      if (error !== undefined) throw error;
+    }
+    return free.pop() as Session;
+  };
+  /**
+   * Runs `work` on `session` (taken from the free ones) in the background, then frees it; its
+   * failure fails the script. The promise never rejects.
+   */
+  const inBackground = (
+    session: Session,
+    work: () => Promise<void>,
+    fail: (error: unknown) => Error,
+    done?: () => void,
+  ): Promise<void> => {
+    const task = work()
+      .catch((error: unknown) => {
+        failure.error ??= fail(error);
+      })
+      .finally(() => {
+        done?.();
+        free.push(session);
+        inFlight.delete(task);
+        const wake = waiting;
+        waiting = undefined;
+        wake?.();
+      });
+    inFlight.add(task);
+    return task;
+  };
+  const failedStatement =
+    (line: number) =>
+    (error: unknown): Error =>
+      new DumpError(
+        `a statement at line ${String(line)} failed: ${withoutSqlText(format, error)}`,
+        { cause: error },
+      );
+  /** Runs a statement other than rows, once every row and index build before it has run. */
   const runOther = async (statement: ScriptStatement): Promise<void> => {
     await settle();
     const used = format.admin.usedDatabase(statement.sql);
@@ -530,21 +584,69 @@ async function runScript(
       if (everywhere) for (const session of sessions) await session.execute(statement.sql);
       else await (sessions[0] as Session).execute(statement.sql);
     } catch (error) {
-      throw new DumpError(
-        `a statement at line ${String(statement.line)} failed: ${withoutSqlText(format, error)}`,
-        { cause: error },
-      );
+      throw failedStatement(statement.line)(error);
     }
   };
   /** Statements checked but not run yet: a DROP and the SETs after it, until its CREATE. */
   const held: ScriptStatement[] = [];
   const outcome = 'Whatever this load created has been removed.';
+  /** A refusal of the checker (of a statement, or of data as it streams), else a failure. */
+  const refusedOrFailed =
+    (line: number) =>
+    (error: unknown): Error => {
+      const refused = refusal(error, check.label, line, outcome);
+      return isSchemaBackupError(refused) ? refused : failedStatement(line)(refused);
+    };
   for (const session of sessions) await session.execute(format.sessionReset);
   // The engine's reader, as restore's: the stock client's split, memory bounded by the
   // longest statement whatever the dump's size.
   for await (const statement of format.readStatements(tapped())) {
     if (signal?.aborted === true) throw new DumpError('the load was interrupted');
     if (failure.error !== undefined) throw failure.error;
+    if (statement.data !== undefined) {
+      // Rows as data (PostgreSQL's COPY): the statement checked by the file's checker, its
+      // data as it streams, and never run as statements.
+      let checkedData: CheckedData;
+      try {
+        if (check.checker.checkData === undefined)
+          throw new UnexpectedStatementError('a statement with data, which no dump file holds');
+        checkedData = check.checker.checkData(statement.sql, statement.data);
+      } catch (error) {
+        await settle();
+        throw refusal(error, check.label, statement.line, outcome);
+      }
+      for (const heldStatement of held.splice(0)) await runOther(heldStatement);
+      const session = await freeSession();
+      const key = `${current}.${checkedData.table}`;
+      let gathered: Awaited<ReturnType<typeof gatherData>>;
+      try {
+        gathered = await gatherData(checkedData.data);
+      } catch (error) {
+        free.push(session);
+        await settle();
+        throw refusedOrFailed(statement.line)(error);
+      }
+      rowsInFlight.count += 1;
+      const task = inBackground(
+        session,
+        async () => {
+          const rows = await loadData(session, statement, gathered.data);
+          counts.set(key, (counts.get(key) ?? 0) + rows);
+          tracker.addRows(rows, gathered.bytes);
+        },
+        refusedOrFailed(statement.line),
+        () => {
+          rowsInFlight.count -= 1;
+        },
+      );
+      // Data longer than what is gathered streams from the script: the reader waits for it.
+      if (!gathered.complete) {
+        await task;
+        const error = failed();
+        if (error !== undefined) throw error;
+      }
+      continue;
+    }
     let checked: CheckedStatement;
     try {
       checked = check.checker.check(statement.sql);
@@ -565,39 +667,44 @@ async function runScript(
       check.disabledEvents.push(`${current}.${checked.event ?? ''}`);
       continue;
     }
+    const indexTable =
+      sessions.length > 1 ? format.admin.indexBuildTable?.(statement.sql) : undefined;
+    if (indexTable !== undefined) {
+      // The indexes of different tables are built at once, once every row is in.
+      if (rowsInFlight.count > 0 || building.has(indexTable)) await settle();
+      const session = await freeSession();
+      building.add(indexTable);
+      void inBackground(
+        session,
+        async () => {
+          await executeRetryingDeadlocks(format, session, statement.sql);
+        },
+        failedStatement(statement.line),
+        () => building.delete(indexTable),
+      );
+      continue;
+    }
     const table = format.insertTable(statement.sql);
     if (table !== undefined) {
-      while (free.length === 0) {
-        await new Promise<void>((resolve) => {
-          waiting = resolve;
-        });
-        const error = failed();
-        if (error !== undefined) throw error;
-      }
-      const session = free.pop() as Session;
+      rowsInFlight.count += 1;
+      const session = await freeSession().catch((error: unknown) => {
+        rowsInFlight.count -= 1;
+        throw error;
+      });
       const key = `${current}.${table}`;
       const sqlBytes = statement.sql.length;
-      const task = executeRetryingDeadlocks(format, session, statement.sql)
-        .then(
-          (rows) => {
-            counts.set(key, (counts.get(key) ?? 0) + rows);
-            tracker.addRows(rows, sqlBytes);
-          },
-          (error: unknown) => {
-            failure.error ??= new DumpError(
-              `a statement at line ${String(statement.line)} failed: ${withoutSqlText(format, error)}`,
-              { cause: error },
-            );
-          },
-        )
-        .finally(() => {
-          free.push(session);
-          inFlight.delete(task);
-          const wake = waiting;
-          waiting = undefined;
-          wake?.();
-        });
-      inFlight.add(task);
+      void inBackground(
+        session,
+        async () => {
+          const rows = await executeRetryingDeadlocks(format, session, statement.sql);
+          counts.set(key, (counts.get(key) ?? 0) + rows);
+          tracker.addRows(rows, sqlBytes);
+        },
+        failedStatement(statement.line),
+        () => {
+          rowsInFlight.count -= 1;
+        },
+      );
       continue;
     }
     await runOther(statement);
@@ -786,6 +893,52 @@ function compareCounts(
  */
 function withoutSqlText(format: ScriptFormat, error: unknown): string {
   return format.admin.withoutStatementText(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Data of one statement gathered in memory before it goes to a session, at most: a dump's
+ * chunks (about 1 MiB each) load in parallel, each on its own session, while longer data
+ * streams from the script with memory bounded.
+ */
+const GATHERED_DATA_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The first {@link GATHERED_DATA_BYTES} of `data` read (and so checked); `complete` when that
+ * was all of it, else the rest follows from `data` itself.
+ */
+async function gatherData(
+  data: AsyncIterable<Buffer>,
+): Promise<{ data: AsyncIterable<Buffer>; complete: boolean; bytes: number }> {
+  const iterator = data[Symbol.asyncIterator]();
+  const gathered: Buffer[] = [];
+  let bytes = 0;
+  while (bytes < GATHERED_DATA_BYTES) {
+    const next = await iterator.next();
+    if (next.done === true) return { data: Readable.from(gathered), complete: true, bytes };
+    gathered.push(next.value);
+    bytes += next.value.length;
+  }
+  async function* rest(): AsyncIterable<Buffer> {
+    yield* gathered;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      yield next.value;
+    }
+  }
+  return { data: rest(), complete: false, bytes };
+}
+
+async function loadData(
+  session: Session,
+  statement: ScriptStatement,
+  data: AsyncIterable<Buffer>,
+): Promise<number> {
+  if (session.executeWithData === undefined)
+    throw new DumpError(
+      `the statement at line ${String(statement.line)} carries data, which this engine cannot load`,
+    );
+  return session.executeWithData(statement.sql, data);
 }
 
 const MAX_ATTEMPTS = 5;

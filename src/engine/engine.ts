@@ -389,9 +389,13 @@ export interface Session {
    */
   readTables?(database: string, tables: readonly TableReadRequest[]): AsyncIterable<TableRead>;
   /**
-   * Streams a table's rows (in storage order, no sorting) as multi-row `INSERT` statements
-   * into `table.name`, naming its insertable columns, in chunks of whole statements. Memory
-   * stays bounded whatever the table's size. Values load back exactly, as {@link readRowBatches}.
+   * Streams a table's rows (in storage order, no sorting) as the statements of a dump that
+   * load them into `table.name`, naming its insertable columns, in chunks of whole statements
+   * (a chunk stands on its own: chunks of several tables are interleaved in a dump). MariaDB:
+   * multi-row `INSERT`s; PostgreSQL: a `COPY ... FROM stdin` with its data lines and `\.`
+   * line, as pg_dump writes them (an `INSERT ... DEFAULT VALUES` a row for a table without a
+   * column to insert). Memory stays bounded whatever the table's size. Values load back
+   * exactly, as {@link readRowBatches}.
    */
   readInsertChunks(
     database: string,
@@ -440,6 +444,14 @@ export interface Session {
   executeBytes?(sql: Uint8Array): Promise<void>;
   /** Runs one statement and returns the number of rows it changed (an INSERT's rows). */
   executeCounting(sql: string): Promise<number>;
+  /**
+   * Runs a statement that reads data from the client (PostgreSQL's `COPY ... FROM stdin`),
+   * streaming `data` (as {@link StatementChecker.checkData} gives it) to the server no faster than it
+   * takes it, and returns the rows the statement added. When `data` throws, the statement is
+   * aborted (none of its rows is kept) and that error is thrown. Optional: an engine whose
+   * scripts carry no data has none.
+   */
+  executeWithData?(sql: string, data: AsyncIterable<Buffer>): Promise<number>;
   close(): Promise<void>;
   /** Drops the connection at once (an interrupted run): what is running fails, and so does anything later. */
   abort(): void;
@@ -559,6 +571,25 @@ export interface ScriptStatement {
         readonly release?: (() => void) | undefined;
       }
     | undefined;
+  /**
+   * Set for a statement that reads data from the script, as the stock client sends it to the
+   * server (PostgreSQL's `COPY ... FROM stdin`): the raw lines that follow it, up to and with
+   * the line that ends them (`\.`), or to the script's end when none does. Never statements:
+   * the reader goes on after them. Take them (all or some) before the next statement; what
+   * is left is skipped.
+   */
+  readonly data?: AsyncIterable<Buffer> | undefined;
+}
+
+/** A statement with data ({@link ScriptStatement.data}) as {@link StatementChecker.checkData} accepted it. */
+export interface CheckedData {
+  /** The table it fills, named as {@link ScriptFormat.insertTable} names one. */
+  readonly table: string;
+  /**
+   * The data as the server takes it (without its end line), checked as it streams: it throws
+   * UnexpectedStatementError at the first line out of form, and when the end line is missing.
+   */
+  readonly data: AsyncIterable<Buffer>;
 }
 
 /** How {@link ScriptFormat.readStatements} may join rows while it reads. */
@@ -684,6 +715,14 @@ export interface StatementChecker {
   check(sql: string): CheckedStatement;
   /** Throws UnexpectedStatementError when the file lacked what it must hold (its CREATE). */
   finish(): void;
+  /**
+   * Checks a statement that carries data ({@link ScriptStatement.data}), in place of
+   * {@link check}: throws UnexpectedStatementError unless the file may hold it (a dump's
+   * PostgreSQL `COPY … FROM stdin` into a table the dump created, naming its columns), and
+   * returns its data wrapped in the checks of its form. Optional: a checker of files that
+   * hold no data has none, and such a statement is refused.
+   */
+  checkData?(sql: string, data: AsyncIterable<Buffer>): CheckedData;
 }
 
 /**
@@ -886,6 +925,13 @@ export interface AdminStatements {
    * a lock wait timeout), so that running it again is safe.
    */
   isRolledBackWhole(error: unknown): boolean;
+  /**
+   * The table a statement builds an index of and changes nothing else (PostgreSQL: `CREATE
+   * INDEX`, a primary key or unique constraint added after the rows), so that a load may
+   * build the indexes of different tables at once; undefined for any other statement.
+   * Optional: without it, a load runs such statements one by one.
+   */
+  indexBuildTable?(sql: string): string | undefined;
   /** True for a statement that locks or unlocks tables (mysqldump's `LOCK TABLES`). */
   isTableLock(sql: string): boolean;
   /** The 1-based row of a multi-row INSERT that a server error `message` names; undefined when none. */

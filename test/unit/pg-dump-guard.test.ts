@@ -12,23 +12,46 @@ import { UnexpectedStatementError } from '../../src/errors.js';
 
 const DUMP = readFileSync('test/fixtures/dumps/postgresql.sql', 'utf8');
 
-async function statementsOf(text: string): Promise<string[]> {
-  const statements: string[] = [];
+/** The statements of `text`, each with its data read through (a COPY's), as the reader gives them. */
+async function readAll(text: string): Promise<{ sql: string; data?: string }[]> {
+  const statements: { sql: string; data?: string }[] = [];
   for await (const statement of postgresqlScriptFormat.readStatements(
     Readable.from([Buffer.from(text)]) as AsyncIterable<Buffer>,
-  ))
-    statements.push(statement.sql);
+  )) {
+    if (statement.data === undefined) {
+      statements.push({ sql: statement.sql });
+      continue;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of statement.data) chunks.push(chunk);
+    statements.push({ sql: statement.sql, data: Buffer.concat(chunks).toString('utf8') });
+  }
   return statements;
 }
 
-/** Checks `text` as a dump file; the refusal's message, or undefined. */
+async function statementsOf(text: string): Promise<string[]> {
+  return (await readAll(text)).map((statement) => statement.sql);
+}
+
+/** Checks `text` as a dump file, a COPY's data too; the refusal's message, or undefined. */
 async function refusal(
   text: string,
   ledger: DumpLedger = newDumpLedger(),
 ): Promise<string | undefined> {
   const checker = postgresqlScriptFormat.checker({ kind: 'dump', databases: ['target'], ledger });
   try {
-    for (const sql of await statementsOf(text)) checker.check(sql);
+    for (const statement of await readAll(text)) {
+      if (statement.data === undefined) {
+        checker.check(statement.sql);
+        continue;
+      }
+      const checked = checker.checkData?.(
+        statement.sql,
+        Readable.from([Buffer.from(statement.data)]) as AsyncIterable<Buffer>,
+      );
+      if (checked === undefined) throw new Error('the dump checker checks no data');
+      for await (const chunk of checked.data) expect(chunk.length).toBeGreaterThan(0);
+    }
     checker.finish();
     return undefined;
   } catch (error) {
@@ -60,7 +83,7 @@ describe('the PostgreSQL checker of a dump', () => {
         'DROP TABLE',
         'CREATE TABLE',
         'ALTER TABLE',
-        'INSERT INTO',
+        'COPY "app"."t"',
         'CREATE INDEX',
         'DROP VIEW',
         'CREATE VIEW',
@@ -99,7 +122,16 @@ describe('the PostgreSQL checker of a dump', () => {
     ["SELECT pg_catalog.pg_read_file('/etc/passwd')", /a SELECT/],
     ["COPY app.t TO '/tmp/sbchk_out'", /a COPY/],
     ["COPY (SELECT 1) TO PROGRAM 'touch /tmp/sbchk_evil'", /a COPY/],
-    ['COPY "app"."t" ("id") FROM stdin', /a COPY/],
+    // Of the dump's form into a table it created, but no data line ends it.
+    [
+      'COPY "app"."t" ("id") FROM stdin',
+      /COPY data of "app"."t", row 1: no \\. line ends the data/,
+    ],
+    [
+      'COPY "victim"."t" ("id") FROM stdin',
+      /COPY into "victim"."t", a table the dump did not create/,
+    ],
+    ['COPY "app"."t" ("id") FROM stdin WITH (FORMAT csv)', /a COPY of another form than/],
     ["LOAD 'evil.so'", /`LOAD`/],
     ['DROP DATABASE victim', /`DROP DATABASE`/],
     ['DROP SCHEMA victim CASCADE', /`DROP SCHEMA`/],
@@ -167,7 +199,7 @@ describe('the PostgreSQL checker of a dump', () => {
     it(`refuses ${statement.split('\n').at(-1) ?? ''}`, async () => {
       const message = await refusal(`${DUMP}${statement};\n`);
       expect(message).toMatch(reason);
-      expect(message).toMatch(/not a statement a dump writes/);
+      expect(message).toMatch(/not a statement a dump writes|not a dump's data/);
       expect(message).not.toContain('secret');
     });
   }

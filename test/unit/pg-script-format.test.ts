@@ -204,4 +204,24 @@ describe('postgresqlScriptFormat', () => {
       /^DO \$do1\$BEGIN IF pg_catalog\.current_database\(\) <> 'it''s \$do\$' THEN RAISE EXCEPTION/,
     );
   });
+
+  it('names the one table of an index build, which a load may run beside others', () => {
+    const table = (sql: string): string | undefined => format.admin.indexBuildTable?.(sql);
+    expect(table('CREATE INDEX events_account ON public.events USING btree (account)')).toBe(
+      'public.events',
+    );
+    expect(table('CREATE UNIQUE INDEX "x y" ON ONLY "app"."t.1" USING btree (a)')).toBe('app.t.1');
+    expect(
+      table('ALTER TABLE ONLY "public"."events" ADD CONSTRAINT "events_pkey" PRIMARY KEY (id)'),
+    ).toBe('public.events');
+    expect(table('ALTER TABLE "public"."p" ADD CONSTRAINT u UNIQUE (a)')).toBe('public.p');
+    for (const other of [
+      'ALTER TABLE ONLY "public"."b" ADD CONSTRAINT "f" FOREIGN KEY (r) REFERENCES "public"."a"(id)',
+      'ALTER TABLE ONLY "public"."b" ADD CONSTRAINT "c" CHECK (r > 0)',
+      'ALTER INDEX "public"."p_pkey" ATTACH PARTITION "public"."c_pkey"',
+      'CREATE INDEX i ON public.t USING btree (a); DROP TABLE public.u',
+      "COMMENT ON TABLE public.t IS 'x'",
+    ])
+      expect(table(other), other).toBeUndefined();
+  });
 });

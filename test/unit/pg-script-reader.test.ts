@@ -75,4 +75,78 @@ describe('readPsqlScript', () => {
       ['SELECT $x$\n$x$ -- no end', 4],
     ]);
   });
+
+  describe('COPY ... FROM stdin', () => {
+    const SCRIPT = [
+      'CREATE TABLE "public"."t" ("a" integer, "b" text);',
+      'COPY "public"."t" ("a", "b") FROM stdin;',
+      '1\tx; DROP TABLE t;',
+      "2\t\\\\.'",
+      '\\.',
+      'SELECT 1;',
+      'copy "public"."t" ("a", "b") from STDIN;',
+      '3\ty',
+      '\\.',
+      'SELECT 2;',
+      '',
+    ].join('\n');
+
+    async function withData(
+      text: string,
+      chunkSize?: number,
+    ): Promise<{ sql: string; line: number; end: number; data?: string }[]> {
+      const bytes = Buffer.from(text);
+      const size = chunkSize ?? bytes.length;
+      const pieces: Buffer[] = [];
+      for (let at = 0; at < bytes.length; at += size) pieces.push(bytes.subarray(at, at + size));
+      const found: { sql: string; line: number; end: number; data?: string }[] = [];
+      for await (const statement of readPsqlScript(Readable.from(pieces))) {
+        let data: string | undefined;
+        if (statement.data !== undefined) {
+          data = '';
+          for await (const lines of statement.data) data += lines.toString();
+        }
+        found.push({ sql: statement.sql, line: statement.line, end: statement.end, data });
+      }
+      return found;
+    }
+
+    it('reads the lines after it as its data, never as statements, whatever the chunk size', async () => {
+      const whole = await withData(SCRIPT);
+      expect(whole.map((statement) => [statement.sql, statement.line, statement.data])).toEqual([
+        ['CREATE TABLE "public"."t" ("a" integer, "b" text)', 1, undefined],
+        ['COPY "public"."t" ("a", "b") FROM stdin', 2, "1\tx; DROP TABLE t;\n2\t\\\\.'\n\\.\n"],
+        ['SELECT 1', 6, undefined],
+        ['copy "public"."t" ("a", "b") from STDIN', 7, '3\ty\n\\.\n'],
+        ['SELECT 2', 10, undefined],
+      ]);
+      for (const size of [1, 2, 5, 13, 64]) expect(await withData(SCRIPT, size)).toEqual(whole);
+    });
+
+    it('skips the data a consumer did not take', async () => {
+      const sql: string[] = [];
+      for await (const statement of readPsqlScript(Readable.from([SCRIPT])))
+        sql.push(statement.sql);
+      expect(sql).toEqual([
+        'CREATE TABLE "public"."t" ("a" integer, "b" text)',
+        'COPY "public"."t" ("a", "b") FROM stdin',
+        'SELECT 1',
+        'copy "public"."t" ("a", "b") from STDIN',
+        'SELECT 2',
+      ]);
+    });
+
+    it('gives data without an end line to the end of the script', async () => {
+      const found = await withData('COPY "public"."t" ("a") FROM stdin;\n1\n2\nSELECT 3;\n');
+      expect(found).toEqual([
+        { sql: 'COPY "public"."t" ("a") FROM stdin', line: 1, end: 35, data: '1\n2\nSELECT 3;\n' },
+      ]);
+    });
+
+    it('refuses text after the COPY on its line', async () => {
+      await expect(withData('COPY "public"."t" FROM stdin; SELECT 1;\n1\n\\.\n')).rejects.toThrow(
+        /text after a COPY/,
+      );
+    });
+  });
 });

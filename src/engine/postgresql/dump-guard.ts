@@ -14,21 +14,29 @@
  *   checked by the checker of that object's snapshot file ({@link PgStatementGuard}), kept for
  *   each object the dump created in the dump's ledger (the directory form fills a table in
  *   other files than the one that created it);
+ * - `COPY "schema"."table" ("column", …) FROM stdin` into a table the dump created, naming
+ *   only its columns (its own or its parents'), with its data: only through {@link
+ *   PgDumpGuard.checkData}, which checks the data as it streams (copy-data.ts);
  * - a table's foreign keys (`ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY`), as a foreign keys
  *   file of that table;
  * - `REFRESH MATERIALIZED VIEW` of a materialized view the dump created.
  *
- * No transaction statements (a dump writes none), no `COPY` (see {@link PgDumpGuard.checkCopy}).
+ * No transaction statements (a dump writes none), no COPY without its data (`FROM PROGRAM`, a
+ * file, `TO`: see {@link PgDumpGuard.checkData}).
  */
 import { UnexpectedStatementError } from '../../errors.js';
 import type {
+  CheckedData,
   CheckedStatement,
   CheckerOptions,
   FileExpectation,
   StatementChecker,
 } from '../engine.js';
+import { checkedCopyData, parseCopyStatement } from './copy-data.js';
+import { quoteName, quoteQualified } from './names.js';
 import { PgLexError, PgLexer } from './pg-lexer.js';
 import { parseRegclass, PgStatementGuard } from './statement-guard.js';
+import { parseCreateTable } from './table-file-lines.js';
 
 type DumpExpectation = Extract<FileExpectation, { kind: 'dump' }>;
 
@@ -71,6 +79,17 @@ function ledgerKey(kind: string, name: string): string {
   return `postgresql ${kind}\u0000${name}`;
 }
 
+/** The ledger key of the columns of table `name` the dump created, which its COPYs may name. */
+function columnsKey(name: string): string {
+  return `postgresql columns\u0000${name}`;
+}
+
+/** What a COPY into a table the dump created may name: its own columns, and its parents'. */
+interface TableColumns {
+  readonly columns: readonly string[];
+  readonly parents: readonly string[];
+}
+
 export class PgDumpGuard implements StatementChecker {
   private readonly expected: DumpExpectation;
   /** Checks SETs and set_config, which need no object. */
@@ -79,13 +98,20 @@ export class PgDumpGuard implements StatementChecker {
   private pendingDrop: { kind: string; name: string } | undefined;
   /** The checker that accepted the last CREATE INDEX: a COMMENT ON INDEX goes to it. */
   private lastIndexOwner: PgStatementGuard | undefined;
+  /** The tables a CREATE TABLE inherits its columns from (a partition's parent). */
+  private readonly parentsOf: (sql: string) => readonly string[] | undefined;
 
   private readonly options: CheckerOptions;
 
-  constructor(expected: DumpExpectation, options: CheckerOptions = {}) {
+  constructor(
+    expected: DumpExpectation,
+    parentsOf: (sql: string) => readonly string[] | undefined,
+    options: CheckerOptions = {},
+  ) {
     this.expected = expected;
     this.options = options;
     this.session = new PgStatementGuard(expected, 'a dump', options);
+    this.parentsOf = parentsOf;
   }
 
   check(sql: string): CheckedStatement {
@@ -93,10 +119,7 @@ export class PgDumpGuard implements StatementChecker {
       const lexer = new PgLexer(sql);
       lexer.next();
       const word = lexer.keyword();
-      if (this.pendingDrop !== undefined && word !== 'create' && word !== 'set')
-        throw this.refuse(
-          `a DROP ${this.pendingDrop.kind.toUpperCase()} not followed by its CREATE`,
-        );
+      if (word !== 'create' && word !== 'set') this.expectNoPendingDrop();
       switch (word) {
         case 'set':
           return this.session.check(sql);
@@ -123,7 +146,8 @@ export class PgDumpGuard implements StatementChecker {
           this.checkRefresh(lexer);
           return { kind: 'refresh', rows: 0 };
         case 'copy':
-          return this.checkCopy();
+          // The reader hands every COPY … FROM stdin to checkData with its data.
+          throw this.refuse('a COPY that is not followed by its data (FROM PROGRAM, a file, TO)');
         default:
           throw this.refuse(describeStart(sql));
       }
@@ -137,18 +161,51 @@ export class PgDumpGuard implements StatementChecker {
   }
 
   finish(): void {
-    if (this.pendingDrop !== undefined)
-      throw this.refuse(`a DROP ${this.pendingDrop.kind.toUpperCase()} not followed by its CREATE`);
+    this.expectNoPendingDrop();
   }
 
   /**
-   * `COPY … FROM stdin`: refused for now, as no dump writes one yet.
-   * TODO(#16): the COPY form of a dump's rows hooks in here (take the statement's text): a
-   * COPY into a table the dump created (`objectChecker('table', name, …)`), its data checked
-   * by the COPY reader.
+   * A dump's rows as COPY: `COPY "schema"."table" ("column", …) FROM stdin` exactly as the
+   * dump writes it ({@link parseCopyStatement}), into a table the dump created, naming each
+   * of its columns at most once; its data checked as it streams ({@link checkedCopyData}).
    */
-  private checkCopy(): CheckedStatement {
-    throw this.refuse('a COPY');
+  checkData(sql: string, data: AsyncIterable<Buffer>): CheckedData {
+    this.expectNoPendingDrop();
+    const target = parseCopyStatement(sql);
+    if (target === undefined)
+      throw this.refuse(
+        'a COPY of another form than `COPY "schema"."table" ("column", …) FROM stdin`',
+      );
+    const quoted = quoteQualified(target.table);
+    if (this.expected.ledger.get(columnsKey(target.table)) === undefined)
+      throw this.refuse(`COPY into ${quoted}, a table the dump did not create before its rows`);
+    const known = this.columnsOf(target.table, new Set());
+    const seen = new Set<string>();
+    for (const column of target.columns) {
+      if (seen.has(column) || !known.has(column))
+        throw this.refuse(
+          `COPY into ${quoted} naming column ${quoteName(column)} ${seen.has(column) ? 'twice' : 'that the dump did not create'}`,
+        );
+      seen.add(column);
+    }
+    return { table: target.table, data: checkedCopyData(data, target.columns.length, quoted) };
+  }
+
+  /** A table's own columns and those it inherits, as the dump created them. */
+  private columnsOf(table: string, visited: Set<string>): Set<string> {
+    const columns = new Set<string>();
+    const created = this.expected.ledger.get(columnsKey(table)) as TableColumns | undefined;
+    if (created === undefined || visited.has(table)) return columns;
+    visited.add(table);
+    for (const column of created.columns) columns.add(column);
+    for (const parent of created.parents)
+      for (const column of this.columnsOf(parent, visited)) columns.add(column);
+    return columns;
+  }
+
+  private expectNoPendingDrop(): void {
+    if (this.pendingDrop !== undefined)
+      throw this.refuse(`a DROP ${this.pendingDrop.kind.toUpperCase()} not followed by its CREATE`);
   }
 
   private refuse(reason: string): UnexpectedStatementError {
@@ -305,7 +362,15 @@ export class PgDumpGuard implements StatementChecker {
     const expected = (
       kind === 'function' || kind === 'procedure' ? { kind, name: `${name}()` } : { kind, name }
     ) as FileExpectation;
-    return this.newChecker(kind, name, expected).check(sql);
+    const checked = this.newChecker(kind, name, expected).check(sql);
+    if (kind === 'table') {
+      const columns: TableColumns = {
+        columns: parseCreateTable(sql)?.columns.map((column) => column.name) ?? [],
+        parents: this.parentsOf(sql) ?? [],
+      };
+      this.expected.ledger.set(columnsKey(name), columns);
+    }
+    return checked;
   }
 
   // ALTER TABLE [ONLY] t …: its foreign keys, a trigger's ENABLE/DISABLE, else its checker's;

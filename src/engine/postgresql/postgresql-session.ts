@@ -11,8 +11,11 @@
  * commit block, which would not make independent transactions see one instant anyway.
  */
 import pg, { type Client } from 'pg';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
-import { EngineError } from '../../errors.js';
+import { EngineError, isSchemaBackupError } from '../../errors.js';
 import {
   insertableColumns,
   isTableNamedKind,
@@ -48,11 +51,12 @@ import {
   readDefinition,
   readTableDefinitions,
 } from './definitions.js';
+import { COPY_DATA_END, copyStatement } from './copy-data.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
 import {
-  literalExpression,
+  copyExpression,
   literalKindOf,
   selectExpression,
   sqlLiteral,
@@ -478,41 +482,66 @@ export class PostgresqlSession implements Session {
     if (range?.to !== undefined)
       conditions.push(`${quoteName(range.column)} < ${integerText(range.to)}`);
     const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
-    // The server writes each row's tuple: every value as its text in a string literal
-    // (quote_nullable: quotes doubled, E'' with a backslash, NULL unquoted), which the
-    // column's input function reads back to the same value, as COPY's text does. Half the
-    // dump's time went into turning values into literals here, value by value.
-    const tuple = columns
-      .map((column, index) => literalExpression(quoteName(column.name), kinds[index] ?? 'text'))
-      .join(` || ', ' || `);
-    const sql = `SELECT '(' || ${tuple} || ')' FROM ONLY ${quoteQualified(table.name)}${where}`;
-    const head = postgresqlDialect.insertStatement(
-      table.name,
-      columns.map((column) => column.name),
-      [],
+    // The rows as COPY's text, as pg_dump moves them: the server writes each value with its
+    // type's output function (the text a literal holds, read back by the input function),
+    // and the data goes into the dump as it comes, under a COPY ... FROM stdin of its own
+    // in each chunk (chunks of several tables are interleaved in a dump).
+    const select = columns
+      .map((column, index) => copyExpression(quoteName(column.name), kinds[index] ?? 'text'))
+      .join(', ');
+    const action = `reading rows of ${quoteQualified(table.name)}`;
+    const head = Buffer.from(
+      `${copyStatement(
+        table.name,
+        columns.map((column) => column.name),
+      )};\n`,
+      'utf8',
     );
     const limit = options.statementBytes ?? DEFAULT_STATEMENT_BYTES;
-    let values: string[] = [];
+    /** Data gathered (after `head`), not yet in a chunk. */
+    let parts: Buffer[] = [];
     let bytes = 0;
-    const chunk = (): InsertChunk => {
-      const sqlText = `${head}${values.join(', ')};\n`;
-      const result = { sql: Buffer.from(sqlText, 'utf8'), rows: values.length };
-      values = [];
-      bytes = 0;
-      return result;
-    };
-    for await (const rows of this.cursorRows(
-      sql,
-      `reading rows of ${quoteQualified(table.name)}`,
-    )) {
-      for (const row of rows) {
-        const tuple = row[0] ?? '';
-        if (values.length > 0 && bytes + tuple.length > limit) yield chunk();
-        values.push(tuple);
-        bytes += tuple.length + 2;
+    /**
+     * Chunks of the gathered data: of whole lines, about `limit` bytes each (a longer line
+     * alone), all of it when `all`; what follows is kept for the next. Each chunk's bytes
+     * are copied once, into the chunk.
+     */
+    function* chunks(all: boolean): Iterable<InsertChunk> {
+      while (bytes >= limit || (all && bytes > 0)) {
+        const cut = cutAt(parts, Math.min(limit, bytes));
+        if (cut === undefined) {
+          if (all) throw new EngineError(`COPY TO gave a last row without its end while ${action}`);
+          return;
+        }
+        const taken = [
+          ...parts.slice(0, cut.part),
+          (parts[cut.part] as Buffer).subarray(0, cut.at + 1),
+        ];
+        let length = head.length + COPY_END.length;
+        let rows = 0;
+        for (const piece of taken) {
+          length += piece.length;
+          rows += countLines(piece, 0, piece.length);
+        }
+        yield { sql: Buffer.concat([head, ...taken, COPY_END], length), rows };
+        const rest = (parts[cut.part] as Buffer).subarray(cut.at + 1);
+        parts = rest.length > 0 ? [rest, ...parts.slice(cut.part + 1)] : parts.slice(cut.part + 1);
+        bytes -= length - head.length - COPY_END.length;
       }
     }
-    if (values.length > 0) yield chunk();
+    const stream = this.client.query(
+      copyTo(`COPY (SELECT ${select} FROM ONLY ${quoteQualified(table.name)}${where}) TO STDOUT`),
+    );
+    try {
+      for await (const piece of stream as AsyncIterable<Buffer>) {
+        parts.push(piece);
+        bytes += piece.length;
+        if (bytes >= limit) yield* chunks(false);
+      }
+    } catch (error) {
+      throw this.mapError(error, action);
+    }
+    yield* chunks(true);
   }
 
   async readKeyBounds(
@@ -619,6 +648,21 @@ export class PostgresqlSession implements Session {
     return result.rowCount ?? 0;
   }
 
+  async executeWithData(sql: string, data: AsyncIterable<Buffer>): Promise<number> {
+    const stream = this.client.query(copyFrom(sql));
+    try {
+      await pipeline(Readable.from(data, { objectMode: false }), stream);
+    } catch (error) {
+      // A failure of the data destroys the COPY stream, which fails the COPY (CopyFail): the
+      // server keeps none of its rows, and the session stays usable once it has answered.
+      if (!stream.closed && !this.aborted)
+        await new Promise((resolve) => stream.once('close', resolve));
+      if (isSchemaBackupError(error)) throw error;
+      throw this.mapError(error, 'loading COPY data');
+    }
+    return stream.rowCount;
+  }
+
   async close(): Promise<void> {
     if (this.aborted) return;
     await this.client.end().catch(() => undefined);
@@ -704,6 +748,44 @@ export class PostgresqlSession implements Session {
     if (this.aborted) return mapDriverError({ code: SESSION_ABORTED }, action, this.target);
     return mapDriverError(error, action, this.target);
   }
+}
+
+const NEWLINE = 0x0a;
+const COPY_END = Buffer.from(COPY_DATA_END, 'latin1');
+
+/** The newlines of `buffer` from `from` up to `to`: COPY's rows (a newline in a value is escaped). */
+function countLines(buffer: Buffer, from: number, to: number): number {
+  let count = 0;
+  for (
+    let at = buffer.indexOf(NEWLINE, from);
+    at !== -1 && at < to;
+    at = buffer.indexOf(NEWLINE, at + 1)
+  )
+    count += 1;
+  return count;
+}
+
+/**
+ * Where to end a chunk of `parts` (COPY data) of about `size` bytes: the last newline in its
+ * first `size` bytes, else the first one after them; undefined when there is none.
+ */
+function cutAt(parts: readonly Buffer[], size: number): { part: number; at: number } | undefined {
+  // The part that holds byte `size - 1`, and that byte's offset in it.
+  let part = 0;
+  let offset = size - 1;
+  while (part < parts.length - 1 && offset >= (parts[part] as Buffer).length) {
+    offset -= (parts[part] as Buffer).length;
+    part += 1;
+  }
+  for (let back = part; back >= 0; back -= 1) {
+    const at = (parts[back] as Buffer).lastIndexOf(NEWLINE, back === part ? offset : undefined);
+    if (at !== -1) return { part: back, at };
+  }
+  for (let ahead = part; ahead < parts.length; ahead += 1) {
+    const at = (parts[ahead] as Buffer).indexOf(NEWLINE, ahead === part ? offset : 0);
+    if (at !== -1) return { part: ahead, at };
+  }
+  return undefined;
 }
 
 async function* noRows(): AsyncIterable<readonly RowLiterals[]> {

@@ -303,7 +303,56 @@ const postgresqlDumpScript: DumpScript = {
 /** PostgreSQL error codes of a statement the server rolled back whole: safe to run again. */
 const ROLLED_BACK_WHOLE = new Set(['40001', '40P01', '55P03']);
 
+/**
+ * The table a statement builds an index of, alone (`CREATE [UNIQUE] INDEX … ON [ONLY] t`,
+ * `ALTER TABLE [ONLY] t ADD CONSTRAINT … PRIMARY KEY|UNIQUE`); undefined for any other.
+ */
+function indexBuildTable(sql: string): string | undefined {
+  const lexer = new PgLexer(sql);
+  try {
+    if (lexer.next() !== 'word') return undefined;
+    if (lexer.keyword() === 'create') {
+      lexer.next();
+      if (lexer.keyword() === 'unique') lexer.next();
+      if (lexer.keyword() !== 'index') return undefined;
+      lexer.next();
+      readName(lexer);
+      if (lexer.keyword() !== 'on') return undefined;
+      lexer.next();
+      if (lexer.keyword() === 'only') lexer.next();
+      const table = readName(lexer);
+      return (lexer.keyword() === 'using' || lexer.is('(')) && oneStatement(lexer)
+        ? table
+        : undefined;
+    }
+    if (lexer.keyword() !== 'alter') return undefined;
+    lexer.next();
+    if (lexer.keyword() !== 'table') return undefined;
+    lexer.next();
+    if (lexer.keyword() === 'only') lexer.next();
+    const table = readName(lexer);
+    if (lexer.keyword() !== 'add') return undefined;
+    lexer.next();
+    if (lexer.keyword() !== 'constraint') return undefined;
+    lexer.next();
+    readName(lexer);
+    if (lexer.keyword() === 'unique') return oneStatement(lexer) ? table : undefined;
+    if (lexer.keyword() !== 'primary') return undefined;
+    lexer.next();
+    return lexer.keyword() === 'key' && oneStatement(lexer) ? table : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when no `;` follows in `lexer`'s text (outside quotes): it holds one statement. */
+function oneStatement(lexer: PgLexer): boolean {
+  for (let type = lexer.type; type !== 'end'; type = lexer.next()) if (lexer.is(';')) return false;
+  return true;
+}
+
 const postgresqlAdminStatements: AdminStatements = {
+  indexBuildTable,
   createDatabase: (name: string) =>
     `CREATE DATABASE ${quoteName(name)} ENCODING 'UTF8' TEMPLATE template0`,
   // Not the user's default database, which may not exist (a role `backup` has none).
@@ -373,7 +422,7 @@ export const postgresqlScriptFormat: ScriptFormat = {
   ).join(', ')}`,
   checker: (expected: FileExpectation, options?: CheckerOptions) =>
     expected.kind === 'dump'
-      ? new PgDumpGuard(expected, options)
+      ? new PgDumpGuard(expected, tableDependencies, options)
       : new PgStatementGuard(expected, 'a snapshot', options),
   commentText,
   fileTitle(line: string): { name: string; table?: string | undefined } | undefined {

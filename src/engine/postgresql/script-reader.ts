@@ -21,6 +21,7 @@ import {
   statementOf,
 } from '../common/script-chunks.js';
 import type { ScriptStatement } from '../engine.js';
+import { UnexpectedStatementError } from '../../errors.js';
 
 const SINGLE_QUOTE = 0x27;
 const DOUBLE_QUOTE = 0x22;
@@ -138,6 +139,39 @@ class WordTracker {
   }
 }
 
+/**
+ * True for a statement after which psql sends the script's next lines to the server as
+ * data: a COPY that reads FROM STDIN (the server asks for the data; psql takes the lines
+ * after the statement's line, up to a line `\.`). Told from the text, and wider than the
+ * server: any COPY that holds the word `stdin` anywhere, so that no data line is ever taken
+ * for a statement (a COPY of another form is refused by the checkers anyway).
+ */
+export function readsDataFromScript(sql: string): boolean {
+  return /^copy(?![a-z0-9_$])/i.test(sql) && /(?:^|[^a-z0-9_$])stdin(?![a-z0-9_$])/i.test(sql);
+}
+
+const CARRIAGE_RETURN = 0x0d;
+
+/**
+ * Where the line `\.` that ends COPY data starts in `chunk` (line-aligned) from `from`, and
+ * where the line after it starts; undefined when no line of it is one.
+ */
+function findDataEnd(chunk: Buffer, from: number): { at: number; next: number } | undefined {
+  for (
+    let at = chunk.indexOf('\\.', from, 'latin1');
+    at !== -1;
+    at = chunk.indexOf('\\.', at + 1, 'latin1')
+  ) {
+    if (at !== 0 && chunk[at - 1] !== NEWLINE) continue;
+    const after = at + 2;
+    if (after === chunk.length) return { at, next: after };
+    if (chunk[after] === NEWLINE) return { at, next: after + 1 };
+    if (chunk[after] === CARRIAGE_RETURN && chunk[after + 1] === NEWLINE)
+      return { at, next: after + 2 };
+  }
+  return undefined;
+}
+
 /** The statements of the script whose bytes `chunks` yields, in order. */
 export async function* readPsqlScript(
   chunks: AsyncIterable<Buffer | Uint8Array | string>,
@@ -155,8 +189,20 @@ export async function* readPsqlScript(
   /** The meta-command started the statement: it ends with its line, as psql runs it then. */
   let metaAlone = false;
   const words = new WordTracker();
+  const source = lineAligned(chunks)[Symbol.asyncIterator]();
+  /** What is left of a chunk after a COPY's data: read before the source's next chunk. */
+  let pending: Buffer | undefined;
 
-  for await (const chunk of lineAligned(chunks)) {
+  chunks: for (;;) {
+    let chunk: Buffer;
+    if (pending === undefined) {
+      const next = await source.next();
+      if (next.done === true) break;
+      chunk = next.value;
+    } else {
+      chunk = pending;
+      pending = undefined;
+    }
     let pieceStart = 0;
     let index = 0;
     const length = chunk.length;
@@ -217,12 +263,33 @@ export async function* readPsqlScript(
               if (parenDepth === 0 && words.depth === 0) {
                 pieces.push(chunk.subarray(pieceStart, index));
                 index += 1;
-                yield statementOf(pieces, startLine, consumed + index);
+                const statement = statementOf(pieces, startLine, consumed + index);
                 pieces = [];
                 started = false;
                 words.reset();
                 parenDepth = 0;
-                continue;
+                if (!readsDataFromScript(statement.sql)) {
+                  yield statement;
+                  continue;
+                }
+                // The data starts on the next line (chunks are line-aligned: it is in this
+                // chunk, or the chunk ends the script). Whatever the consumer leaves of it is
+                // skipped: a data line is never read as a statement.
+                const lineEnd = chunk.indexOf(NEWLINE, index);
+                const dataStart = lineEnd === -1 ? length : lineEnd + 1;
+                const data = new DataLines(
+                  source,
+                  chunk.subarray(dataStart),
+                  consumed + dataStart,
+                  chunk.subarray(index, dataStart).toString('utf8').trim() !== '',
+                );
+                line += lineEnd === -1 ? 0 : 1;
+                yield { ...statement, data };
+                await data.skipRest();
+                line += data.lines;
+                consumed = data.end;
+                pending = data.rest;
+                continue chunks;
               }
               break;
             case OPEN:
@@ -373,4 +440,72 @@ export async function* readPsqlScript(
   }
   const rest = started ? lastStatement(pieces, startLine, consumed) : undefined;
   if (rest !== undefined) yield rest;
+}
+
+/**
+ * The data lines after a COPY ... FROM STDIN, as psql sends them: up to and with the line
+ * `\\.` that ends them, or to the script's end when none does. Taken from the same source as
+ * the statements, as fast as they are consumed; {@link skipRest} skips what was not.
+ */
+class DataLines implements AsyncIterable<Buffer> {
+  /** Lines passed, the end line included. */
+  lines = 0;
+  /** Byte offset in the script after the data. */
+  end: number;
+  /** What follows the data in its chunk, for the statements after it. */
+  rest: Buffer | undefined;
+  private buffer: Buffer;
+  private done = false;
+  private readonly source: AsyncIterator<Buffer>;
+  private readonly textAfterStatement: boolean;
+
+  constructor(
+    source: AsyncIterator<Buffer>,
+    first: Buffer,
+    offset: number,
+    textAfterStatement: boolean,
+  ) {
+    this.source = source;
+    this.buffer = first;
+    this.end = offset;
+    this.textAfterStatement = textAfterStatement;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    // No `return`: a consumer that stops early leaves the rest to skipRest().
+    return { next: () => this.next() };
+  }
+
+  async skipRest(): Promise<void> {
+    while (!(await this.next()).done);
+  }
+
+  private async next(): Promise<IteratorResult<Buffer>> {
+    if (this.done) return { done: true, value: undefined };
+    if (this.textAfterStatement)
+      // psql would read it as a statement after the data: no dump writes it.
+      throw new UnexpectedStatementError(
+        'text after a COPY ... FROM stdin statement on its line: not a dump of schema_backup',
+      );
+    while (this.buffer.length === 0) {
+      const next = await this.source.next();
+      if (next.done === true) {
+        this.done = true;
+        return { done: true, value: undefined };
+      }
+      this.buffer = next.value;
+    }
+    const chunk = this.buffer;
+    const found = findDataEnd(chunk, 0);
+    const stop = found === undefined ? chunk.length : found.next;
+    const lines = chunk.subarray(0, stop);
+    this.lines += countNewlines(chunk, 0, stop);
+    this.end += stop;
+    this.buffer = chunk.subarray(stop);
+    if (found !== undefined) {
+      this.done = true;
+      this.rest = this.buffer.length > 0 ? this.buffer : undefined;
+    }
+    return { done: false, value: lines };
+  }
 }

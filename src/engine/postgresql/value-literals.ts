@@ -83,13 +83,30 @@ export function selectExpression(quotedColumn: string, kind: LiteralKind): strin
  * Its text is cast explicitly (`quote_nullable` of a `"char"` is ambiguous).
  */
 export function literalExpression(quotedColumn: string, kind: LiteralKind): string {
-  let text = `(${selectExpression(quotedColumn, kind)})::pg_catalog.text`;
+  return `pg_catalog.quote_nullable(${textExpression(quotedColumn, kind, true)})`;
+}
+
+/**
+ * The expression a column of `kind` is read with by COPY TO (text format): its output, which
+ * COPY FROM reads back into a column of the same type as the same value (money as numeric,
+ * xml as stored, the least interval time in units).
+ */
+export function copyExpression(quotedColumn: string, kind: LiteralKind): string {
+  return textExpression(quotedColumn, kind, false);
+}
+
+/** The value's text (`cast`: always as text; else only where it must change). */
+function textExpression(quotedColumn: string, kind: LiteralKind, cast: boolean): string {
+  const needsText = cast || kind === 'interval' || kind === 'interval-array';
+  let text = needsText
+    ? `(${selectExpression(quotedColumn, kind)})::pg_catalog.text`
+    : selectExpression(quotedColumn, kind);
   // The least interval time, which the server writes and does not read: in units, as sqlLiteral.
   if (kind === 'interval')
     text = `pg_catalog.regexp_replace(${text}, '(^|\\s)-2562047788:00:54\\.775808$', '\\1${LEAST_INTERVAL_UNITS}')`;
   if (kind === 'interval-array')
     text = `pg_catalog.regexp_replace(pg_catalog.regexp_replace(${text}, '(?<=[{,])-2562047788:00:54\\.775808(?=[,}])', '"${LEAST_INTERVAL_UNITS}"', 'g'), '(?<= )-2562047788:00:54\\.775808"', '${LEAST_INTERVAL_UNITS}"', 'g')`;
-  return `pg_catalog.quote_nullable(${text})`;
+  return text;
 }
 
 const INTEGER_TEXT = /^-?\d+$/;

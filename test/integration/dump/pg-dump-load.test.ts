@@ -15,6 +15,13 @@ import { loadDump } from '../../../src/dump/load-dump.js';
 import { postgresqlEngine } from '../../../src/engine/postgresql/postgresql-engine.js';
 import type { ConnectionOptions } from '../../../src/engine/engine.js';
 import { readIdentityFile } from '../../../src/crypto/recipients.js';
+import {
+  createPgColumnTypesTable,
+  insertPgColumnTypesRows,
+  PG_COLUMN_TYPE_EXTENSIONS,
+  PG_COLUMN_TYPES_SETUP,
+  type PgServerTypes,
+} from '../../fixtures/pg-column-types.js';
 import { PG_SCHEMA_OBJECTS } from '../../fixtures/pg-schema-objects.js';
 import { ageKeygen } from '../../helpers/age.js';
 import { dumpOptionsForTest, loadOptionsForTest } from '../../helpers/dump.js';
@@ -25,9 +32,11 @@ import {
   pgDumpSchema,
   postgresServer,
   runPsql,
+  type PgTestDatabase,
 } from '../../helpers/postgres.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
+import { pathExists } from '../../../src/support/path-exists.js';
 
 /** Rows of every table of the fixture, with values that must come back exactly. */
 const ROWS = String.raw`
@@ -61,6 +70,33 @@ SELECT nextval('public.plain_seq'), nextval('public.plain_seq');
 REFRESH MATERIALIZED VIEW app.counts;
 CREATE VIEW app.top_mood AS SELECT mood FROM app.counts ORDER BY n DESC LIMIT 1;
 `;
+
+/** The server's version and the column-type fixture's extensions it has, created in public. */
+async function prepareTypes(database: PgTestDatabase): Promise<PgServerTypes> {
+  const [row] = await database.query<{ v: string }>(
+    "SELECT current_setting('server_version_num') AS v",
+  );
+  const available = await database.query<{ name: string }>(
+    'SELECT name FROM pg_available_extensions WHERE name = ANY ($1)',
+    [PG_COLUMN_TYPE_EXTENSIONS],
+  );
+  const extensions = new Set(available.map((extension) => extension.name));
+  for (const name of extensions)
+    await database.exec(`CREATE EXTENSION "${name}" WITH SCHEMA public`);
+  return { version: Number(row?.v), extensions };
+}
+
+/** Database defaults unlike the settings of the dump, so that no value depends on them. */
+const ODD_DEFAULTS: readonly string[] = [
+  "DateStyle = 'SQL, DMY'",
+  "IntervalStyle = 'sql_standard'",
+  "TimeZone = 'Pacific/Chatham'",
+  'extra_float_digits = -15',
+  "bytea_output = 'escape'",
+  'standard_conforming_strings = off',
+  "xmloption = 'document'",
+  "search_path = 'app, public'",
+];
 
 /** Connection options of the engine, to no database (the workflows name it). */
 async function serverConnection(): Promise<ConnectionOptions> {
@@ -167,8 +203,8 @@ describe('dump and load of a PostgreSQL database', () => {
     };
     expect(at('CREATE SCHEMA IF NOT EXISTS "app"')).toBeLessThan(at('CREATE EXTENSION'));
     expect(at('CREATE TYPE')).toBeLessThan(at('CREATE TABLE'));
-    expect(at('CREATE TABLE "public"."vals"')).toBeLessThan(at('INSERT INTO "public"."vals"'));
-    expect(at('INSERT INTO "public"."vals"')).toBeLessThan(at('CREATE INDEX settings_lower'));
+    expect(at('CREATE TABLE "public"."vals"')).toBeLessThan(at('COPY "public"."vals" ("id", '));
+    expect(at('COPY "public"."vals" ("id", ')).toBeLessThan(at('CREATE INDEX settings_lower'));
     expect(at('CREATE INDEX settings_lower')).toBeLessThan(at('FOREIGN KEY'));
     expect(at('FOREIGN KEY')).toBeLessThan(at('CREATE VIEW'));
     expect(at('CREATE VIEW')).toBeLessThan(at('CREATE TRIGGER'));
@@ -358,6 +394,164 @@ describe('dump and load of a PostgreSQL database', () => {
       `SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1`,
     );
     expect(schemas.map((row) => row.nspname)).toEqual(['public']);
+  });
+
+  it('round-trips every value of every column type through COPY, by load and by psql', async () => {
+    // The column-type fixture: bytea, text with backslashes, tabs and newlines, NaN,
+    // ±Infinity, -0, arrays, json, ranges, …; a keyless table, tables without a column to
+    // insert; under database defaults unlike the dump's settings.
+    const source = await createPgTestDatabase('sbpgdump_types');
+    const server = await prepareTypes(source);
+    await source.exec(PG_COLUMN_TYPES_SETUP);
+    await source.exec(createPgColumnTypesTable('app.types', server));
+    for (const statement of insertPgColumnTypesRows('app.types', server))
+      await source.exec(statement);
+    await source.exec(String.raw`CREATE TABLE app.keyless (t text, n numeric, f float8, b bytea);
+      INSERT INTO app.keyless VALUES (E'a\\b\tc\nd\re', 1.0, '-0', '\x00'), (NULL, NULL, 'NaN', '\x'),
+        ('\.', 'NaN', '-Infinity', '\x5c2e'), (E'\\N', 0, 'Infinity', NULL), ('', NULL, NULL, '\x0a');
+      CREATE TABLE app.zero (); INSERT INTO app.zero DEFAULT VALUES; INSERT INTO app.zero DEFAULT VALUES;
+      CREATE TABLE app.only_generated (g int GENERATED ALWAYS AS (7) STORED);
+      INSERT INTO app.only_generated DEFAULT VALUES;`);
+    // A dump creates types by name, not by dependency (a known gap): the type app.nested
+    // uses is renamed to come first.
+    await source.exec('ALTER TYPE app.pair RENAME TO a_pair');
+    for (const setting of ODD_DEFAULTS)
+      await source.exec(`ALTER DATABASE "${source.name}" SET ${setting}`);
+    const connection = await serverConnection();
+    const result = await dumpDatabase(
+      postgresqlEngine,
+      dumpOptionsForTest({
+        connection,
+        databases: [source.name],
+        dumpDir: await createTempDir('sbpgdump'),
+        threads: 2,
+        chunkRows: 10,
+      }),
+    );
+    const path = result.path ?? '';
+    const text = await readFile(path, 'utf8');
+    expect(text).toMatch(/^COPY "app"\."types" \("id", .*\) FROM stdin;$/m);
+    expect(text).toMatch(
+      /^COPY "app"\."keyless" \("t", "n", "f", "b"\) FROM stdin;\na\\\\b\\tc\\nd\\re\t1\.0\t-0\t\\\\x00$/m,
+    );
+    expect(text).not.toMatch(/^INSERT INTO "app"\."(?:types|keyless)"/m);
+    // Generated columns are left out of the COPY; a table without a column to insert keeps its rows.
+    expect(text).not.toMatch(/^COPY "app"\."types" \(.*"gen".*\)/m);
+    expect(text).toContain('INSERT INTO "app"."zero" DEFAULT VALUES;');
+    for (const how of ['load', 'psql'] as const) {
+      const target = await createPgTestDatabase(`sbpgdump_t${how}`);
+      for (const setting of ODD_DEFAULTS)
+        await target.exec(`ALTER DATABASE "${target.name}" SET ${setting}`);
+      if (how === 'load')
+        await loadDump(
+          postgresqlEngine,
+          loadOptionsForTest({ connection, path, into: target.name, threads: 2 }),
+        );
+      else await runPsql(target.name, path);
+      await expectSameDatabase(target.name, source.name);
+      // Floats by their bits: -0 and the shortest exact text.
+      const bits =
+        'SELECT string_agg(coalesce(float8send(f)::text, \'null\'), \',\' ORDER BY n::text COLLATE "C", f::text COLLATE "C") AS v FROM app.keyless';
+      expect(await target.query(bits), how).toEqual(await source.query(bits));
+    }
+  });
+
+  it('refuses tampered COPY data and leaves nothing half-loaded', async () => {
+    const source = await sourceDatabase();
+    const connection = await serverConnection();
+    const result = await dumpDatabase(
+      postgresqlEngine,
+      dumpOptionsForTest({
+        connection,
+        databases: [source],
+        dumpDir: await createTempDir('sbpgdump'),
+      }),
+    );
+    const text = await readFile(result.path ?? '', 'utf8');
+    const head = /^COPY "public"\."vals" \([^\n]*\) FROM stdin;\n/m.exec(text);
+    expect(head).not.toBeNull();
+    const headAt = head?.index ?? 0;
+    const headText = head?.[0] ?? '';
+    const dataAt = headAt + headText.length;
+    const firstLine = text.slice(dataAt, text.indexOf('\n', dataAt));
+    const withFirstLine = (line: string): string =>
+      text.slice(0, dataAt) + line + text.slice(dataAt + firstLine.length);
+    const endAt = text.indexOf('\n\\.\n', dataAt) + 1;
+    const marker = join(await createTempDir('sbpgdump-program'), 'ran');
+    const cases: { name: string; text: string; error: RegExp }[] = [
+      {
+        name: 'extra field',
+        text: withFirstLine(`${firstLine}\textra`),
+        error: /fields where the COPY names/,
+      },
+      {
+        name: 'bad escape',
+        text: withFirstLine(`${firstLine}\\x41`),
+        error: /backslash escape COPY does not write/,
+      },
+      {
+        name: 'missing end line',
+        text: text.slice(0, endAt) + text.slice(endAt + 3),
+        error: /fields where the COPY names|no \\\. line/,
+      },
+      {
+        name: 'table not created',
+        text:
+          text.slice(0, headAt) +
+          headText.replace('"public"."vals"', '"public"."victim"') +
+          text.slice(dataAt),
+        error: /COPY into "public"."victim", a table the dump did not create/,
+      },
+      {
+        name: 'program',
+        text:
+          text.slice(0, headAt) +
+          headText.replace('FROM stdin', `FROM PROGRAM 'touch ${marker}'`) +
+          text.slice(dataAt),
+        error: /a COPY that is not followed by its data/,
+      },
+    ];
+    const directory = await createTempDir('sbpgdump');
+    for (const tampered of cases) {
+      const path = join(directory, `${tampered.name.replace(/ /g, '-')}.sql`);
+      await writeFile(path, tampered.text);
+      const target = await createPgTestDatabase('sbpgdump_tamper');
+      await expect(
+        loadDump(
+          postgresqlEngine,
+          loadOptionsForTest({ connection, path, into: target.name, threads: 2 }),
+        ),
+        tampered.name,
+      ).rejects.toThrow(tampered.error);
+      // Rolled back whole: no table, no incomplete marker, only the schema public.
+      const left = await target.query<{ name: string }>(
+        `SELECT n.nspname || '.' || c.relname AS name FROM pg_catalog.pg_class c
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')`,
+      );
+      expect(left, tampered.name).toEqual([]);
+    }
+    expect(await pathExists(marker)).toBe(false);
+
+    // Loaded over a database with a table of its own (--force): the COPY into it is refused,
+    // its rows stay as they were, and the target keeps the incomplete marker.
+    const victim = await createPgTestDatabase('sbpgdump_victim');
+    await victim.exec(
+      'CREATE TABLE public.victim (id integer); INSERT INTO public.victim VALUES (1)',
+    );
+    const forced = join(directory, 'forced.sql');
+    await writeFile(forced, cases[3]?.text ?? '');
+    await expect(
+      loadDump(
+        postgresqlEngine,
+        loadOptionsForTest({ connection, path: forced, into: victim.name, force: true }),
+      ),
+    ).rejects.toThrow(/a table the dump did not create/);
+    expect(await victim.query('SELECT id FROM public.victim')).toEqual([{ id: '1' }]);
+    const markers = await victim.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_catalog.pg_class c WHERE c.relname LIKE '%incomplete%'`,
+    );
+    expect(markers.length).toBe(1);
   });
 
   it('parallel readers see one instant while a writer commits', async () => {

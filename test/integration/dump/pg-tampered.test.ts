@@ -4,7 +4,9 @@
  * new role, no grant on another database, that database still there, no file written by the
  * server; over a target loaded with --force, its own table outside the dump intact, with no
  * trigger or policy put on it). The directory form is altered with its manifest rewritten to
- * match, so that the checker, not the checksums, is what refuses it.
+ * match, so that the checker, not the checksums, is what refuses it. A COPY block altered
+ * (into another table, another column, a line out of COPY's form, FROM PROGRAM) is refused
+ * before any of it is sent.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -152,6 +154,13 @@ function expectRefusal(error: unknown, label: string): void {
   expect((error as Error).message).not.toContain('secret-password');
 }
 
+/** Where the COPY block of the rows of app.t ends in a dump's text (after its `\.` line). */
+function afterRowsOf(text: string): number {
+  const head = text.indexOf('COPY "app"."t" ("id", "v") FROM stdin;\n');
+  expect(head).toBeGreaterThan(0);
+  return text.indexOf('\n\\.\n', head) + 4;
+}
+
 async function rewriteWithManifest(dir: string, name: string, text: string): Promise<void> {
   await writeFile(join(dir, name), text);
   const manifestPath = join(dir, 'manifest.json');
@@ -171,7 +180,7 @@ describe('load refuses a tampered PostgreSQL dump', () => {
     const path = await dumpOf(w, 'file');
     const original = await readFile(path, 'utf8');
     const end = original.lastIndexOf('-- schema_backup dump complete');
-    const afterRows = original.indexOf('\n', original.indexOf('INSERT INTO "app"."t"')) + 1;
+    const afterRows = afterRowsOf(original);
     for (const [index, statement] of dangerous(w).entries()) {
       const at = index % 2 === 0 ? end : afterRows;
       await writeFile(path, `${original.slice(0, at)}${statement};\n${original.slice(at)}`);
@@ -193,7 +202,7 @@ describe('load refuses a tampered PostgreSQL dump', () => {
     for (const name of [objects, rows])
       originals.set(name, await readFile(join(dir, name), 'utf8'));
 
-    await rewriteWithManifest(dir, rows, (originals.get(rows) ?? '').replace("'v1'", "'V1'"));
+    await rewriteWithManifest(dir, rows, (originals.get(rows) ?? '').replace('\tv1\n', '\tV1\n'));
     const control = unusedDatabaseName();
     await loadDump(
       postgresqlEngine,
@@ -216,13 +225,29 @@ describe('load refuses a tampered PostgreSQL dump', () => {
       expect(await databaseExists(target), statement).toBe(false);
       await expectUntouched(w);
     }
+
+    // A COPY block in the objects file: rows go in the data files only.
+    await writeFile(join(dir, 'manifest.json'), manifest);
+    for (const [other, otherText] of originals) await writeFile(join(dir, other), otherText);
+    const text = originals.get(objects) ?? '';
+    const end = text.lastIndexOf('-- schema_backup dump file complete');
+    await rewriteWithManifest(
+      dir,
+      objects,
+      `${text.slice(0, end)}COPY "app"."t" ("id", "v") FROM stdin;\n9\tsecret-password\n\\.\n${text.slice(end)}`,
+    );
+    const target = unusedDatabaseName();
+    const error = await loadError(dir, target);
+    expectRefusal(error, 'a COPY block in the objects file');
+    expect((error as Error).message).toMatch(/rows \(a statement with data\) outside a data file/);
+    expect(await databaseExists(target)).toBe(false);
   });
 
   it('over a target loaded with --force: its other tables untouched, the marker left', async () => {
     const w = await world();
     const path = await dumpOf(w, 'file');
     const original = await readFile(path, 'utf8');
-    const afterRows = original.indexOf('\n', original.indexOf('INSERT INTO "app"."t"')) + 1;
+    const afterRows = afterRowsOf(original);
     const target = await createPgTestDatabase('sbtest_pgtgt');
     await target.exec(`
       CREATE SCHEMA keep;
@@ -266,6 +291,85 @@ describe('load refuses a tampered PostgreSQL dump', () => {
     }
     await expectUntouched(w);
   });
+  it('a tampered COPY block: refused before anything of it reaches the server', async () => {
+    const w = await world();
+    const path = await dumpOf(w, 'file');
+    const original = await readFile(path, 'utf8');
+    const headText = 'COPY "app"."t" ("id", "v") FROM stdin;\n';
+    const head = original.indexOf(headText);
+    expect(head).toBeGreaterThan(0);
+    const data = head + headText.length;
+    expect(original.slice(data, data + 5)).toBe('1\tv1\n');
+    const withFirstRow = (row: string): string =>
+      `${original.slice(0, data)}${row}${original.slice(data + 5)}`;
+    const withHead = (text: string): string =>
+      `${original.slice(0, head)}${text}${original.slice(head + headText.length)}`;
+    const cases: readonly (readonly [string, string, RegExp])[] = [
+      [
+        'a table the dump did not create',
+        withHead('COPY "keep"."secret" ("id", "v") FROM stdin;\n'),
+        /COPY into "keep"."secret", a table the dump did not create/,
+      ],
+      [
+        'a column the dump did not create',
+        withHead('COPY "app"."t" ("id", "secret") FROM stdin;\n'),
+        /naming column "secret" that the dump did not create/,
+      ],
+      [
+        'an extra field',
+        withFirstRow('1\tv1\tsecret-password\n'),
+        /3 fields where the COPY names 2/,
+      ],
+      ['a bad escape', withFirstRow('1\tv1\\x41\n'), /a backslash escape COPY does not write/],
+      [
+        'FROM PROGRAM',
+        withHead(`COPY "app"."t" ("id", "v") FROM PROGRAM 'touch ${w.outfile}';\n`),
+        /a COPY that is not followed by its data/,
+      ],
+      [
+        'TO a file',
+        withHead(`COPY "app"."t" ("id", "v") TO '${w.outfile}';\n`),
+        /a COPY that is not followed by its data/,
+      ],
+    ];
+    for (const [label, text, reason] of cases) {
+      await writeFile(path, text);
+      const target = unusedDatabaseName();
+      const error = await loadError(path, target);
+      expect(error, label).toBeInstanceOf(UnexpectedStatementError);
+      expect((error as UnexpectedStatementError).exitCode, label).toBe(1);
+      expect((error as Error).message, label).toMatch(/^refused to load .* at line \d+: /);
+      expect((error as Error).message, label).toMatch(reason);
+      expect((error as Error).message, label).not.toContain('secret-password');
+      expect(await databaseExists(target), label).toBe(false);
+      await expectUntouched(w);
+    }
+
+    // Over a target loaded with --force: a COPY block into its own table never runs.
+    const target = await createPgTestDatabase('sbtest_pgtgt');
+    await target.exec(`
+      CREATE SCHEMA keep;
+      CREATE TABLE keep.secret (id integer PRIMARY KEY, v text);
+      INSERT INTO keep.secret VALUES (1, 'keep');`);
+    const afterRows = afterRowsOf(original);
+    for (const block of [
+      'COPY "keep"."secret" ("id", "v") FROM stdin;\n2\tstolen\n\\.\n',
+      `COPY "keep"."secret" ("id", "v") FROM PROGRAM 'echo 3,stolen' WITH (FORMAT csv);\n`,
+    ]) {
+      await writeFile(path, `${original.slice(0, afterRows)}${block}${original.slice(afterRows)}`);
+      const error = await loadError(path, target.name, true);
+      expect(error, block).toBeInstanceOf(UnexpectedStatementError);
+      expect((error as Error).message, block).toMatch(
+        /a table the dump did not create|a COPY that is not followed by its data/,
+      );
+      expect(await target.query('SELECT id, v FROM keep.secret')).toEqual([{ id: '1', v: 'keep' }]);
+      expect(
+        await target.query(`SELECT 1 FROM pg_catalog.pg_class WHERE relname = '${MARKER_TABLE}'`),
+      ).toHaveLength(1);
+    }
+    await expectUntouched(w);
+  });
+
   it('never fills a template database, whatever the header names', async () => {
     const w = await world();
     const path = await dumpOf(w, 'file');
