@@ -1,9 +1,3 @@
--- extension citext
-CREATE EXTENSION IF NOT EXISTS "citext" WITH SCHEMA "public";
-
--- extension plpgsql
-CREATE EXTENSION IF NOT EXISTS "plpgsql" WITH SCHEMA "pg_catalog";
-
 -- schema Odd Schema
 CREATE SCHEMA IF NOT EXISTS "Odd Schema";
 
@@ -14,6 +8,12 @@ COMMENT ON SCHEMA "app" IS 'application objects';
 -- schema public
 CREATE SCHEMA IF NOT EXISTS "public";
 COMMENT ON SCHEMA "public" IS 'standard public schema';
+
+-- extension citext
+CREATE EXTENSION IF NOT EXISTS "citext" WITH SCHEMA "public";
+
+-- extension plpgsql
+CREATE EXTENSION IF NOT EXISTS "plpgsql" WITH SCHEMA "pg_catalog";
 
 -- type app.floatrange
 CREATE TYPE "app"."floatrange" AS RANGE (
