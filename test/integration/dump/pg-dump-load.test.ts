@@ -18,9 +18,8 @@ import { readIdentityFile } from '../../../src/crypto/recipients.js';
 import {
   createPgColumnTypesTable,
   insertPgColumnTypesRows,
-  PG_COLUMN_TYPE_EXTENSIONS,
   PG_COLUMN_TYPES_SETUP,
-  type PgServerTypes,
+  preparePgColumnTypes,
 } from '../../fixtures/pg-column-types.js';
 import { PG_SCHEMA_OBJECTS } from '../../fixtures/pg-schema-objects.js';
 import { ageKeygen } from '../../helpers/age.js';
@@ -32,7 +31,6 @@ import {
   pgDumpSchema,
   postgresServer,
   runPsql,
-  type PgTestDatabase,
 } from '../../helpers/postgres.js';
 import { runCli } from '../../helpers/run-cli.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
@@ -70,21 +68,6 @@ SELECT nextval('public.plain_seq'), nextval('public.plain_seq');
 REFRESH MATERIALIZED VIEW app.counts;
 CREATE VIEW app.top_mood AS SELECT mood FROM app.counts ORDER BY n DESC LIMIT 1;
 `;
-
-/** The server's version and the column-type fixture's extensions it has, created in public. */
-async function prepareTypes(database: PgTestDatabase): Promise<PgServerTypes> {
-  const [row] = await database.query<{ v: string }>(
-    "SELECT current_setting('server_version_num') AS v",
-  );
-  const available = await database.query<{ name: string }>(
-    'SELECT name FROM pg_available_extensions WHERE name = ANY ($1)',
-    [PG_COLUMN_TYPE_EXTENSIONS],
-  );
-  const extensions = new Set(available.map((extension) => extension.name));
-  for (const name of extensions)
-    await database.exec(`CREATE EXTENSION "${name}" WITH SCHEMA public`);
-  return { version: Number(row?.v), extensions };
-}
 
 /** Database defaults unlike the settings of the dump, so that no value depends on them. */
 const ODD_DEFAULTS: readonly string[] = [
@@ -401,7 +384,7 @@ describe('dump and load of a PostgreSQL database', () => {
     // ±Infinity, -0, arrays, json, ranges, …; a keyless table, tables without a column to
     // insert; under database defaults unlike the dump's settings.
     const source = await createPgTestDatabase('sbpgdump_types');
-    const server = await prepareTypes(source);
+    const server = await preparePgColumnTypes(source);
     await source.exec(PG_COLUMN_TYPES_SETUP);
     await source.exec(createPgColumnTypesTable('app.types', server));
     for (const statement of insertPgColumnTypesRows('app.types', server))

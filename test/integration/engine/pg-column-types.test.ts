@@ -19,8 +19,8 @@ import { postgresqlScriptFormat } from '../../../src/engine/postgresql/script-fo
 import {
   createPgColumnTypesTable,
   insertPgColumnTypesRows,
-  PG_COLUMN_TYPE_EXTENSIONS,
   PG_COLUMN_TYPES_SETUP,
+  preparePgColumnTypes,
   pgColumnTypesFor,
   type PgServerTypes,
   PG_ROW_COUNT,
@@ -61,24 +61,6 @@ async function openSession(database: string): Promise<PostgresqlSession> {
 }
 
 /**
- * The server's version and the fixture's extensions it has, created in `database` (in
- * public): which types the fixture's table has.
- */
-async function prepareTypes(database: PgTestDatabase): Promise<PgServerTypes> {
-  const [row] = await database.query<{ v: string }>(
-    "SELECT current_setting('server_version_num') AS v",
-  );
-  const available = await database.query<{ name: string }>(
-    'SELECT name FROM pg_available_extensions WHERE name = ANY ($1)',
-    [PG_COLUMN_TYPE_EXTENSIONS],
-  );
-  const extensions = new Set(available.map((extension) => extension.name));
-  for (const name of extensions)
-    await database.exec(`CREATE EXTENSION "${name}" WITH SCHEMA public`);
-  return { version: Number(row?.v), extensions };
-}
-
-/**
  * Database defaults unlike the ones the engine and the scripts set, so that the values read
  * and loaded cannot depend on the server's: sessions opened later (the engine's, psql's) start
  * with them. The test's own connections were opened before, with the server's defaults.
@@ -103,7 +85,7 @@ async function withOddDefaults(database: PgTestDatabase): Promise<PgTestDatabase
 
 async function createSource(): Promise<PgTestDatabase & { server: PgServerTypes }> {
   const source = await createPgTestDatabase('sbpgtypes_src');
-  const server = await prepareTypes(source);
+  const server = await preparePgColumnTypes(source);
   await source.exec(PG_COLUMN_TYPES_SETUP);
   await source.exec(createPgColumnTypesTable(TABLE, server));
   for (const statement of insertPgColumnTypesRows(TABLE, server)) await source.exec(statement);
@@ -116,7 +98,7 @@ async function createSource(): Promise<PgTestDatabase & { server: PgServerTypes 
 /** A fresh database with the fixture's tables, empty. */
 async function createTarget(label: string): Promise<PgTestDatabase> {
   const target = await createPgTestDatabase(label);
-  const server = await prepareTypes(target);
+  const server = await preparePgColumnTypes(target);
   await target.exec(PG_COLUMN_TYPES_SETUP);
   await target.exec(createPgColumnTypesTable(TABLE, server));
   await target.exec(KEYLESS.slice(0, KEYLESS.indexOf(';') + 1));
