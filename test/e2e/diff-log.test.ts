@@ -629,9 +629,9 @@ describe('schema_backup diff --live', () => {
     expect(stat.stdout.split('\n').slice(1, -1)).toEqual(driftSummary);
     const json = await live('--json');
     expect(json.code).toBe(3);
-    expect(
-      (JSON.parse(json.stdout) as { tables: { name: string }[] }).tables.map((table) => table.name),
-    ).toEqual(['settings', 'users']);
+    const driftJson = JSON.parse(json.stdout) as { tables: { name: string }[]; different: boolean };
+    expect(driftJson.tables.map((table) => table.name)).toEqual(['settings', 'users']);
+    expect(driftJson.different).toBe(true);
     // Against an explicit revision.
     expect((await live('HEAD')).code).toBe(3);
 

@@ -132,9 +132,8 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
       rows: args.rows,
     });
     const different = isDifferent(result);
-    if (args.json === true) {
-      printJson({ ...result, patches: undefined });
-    } else printDiff(result, args);
+    if (args.json === true) printJson({ ...result, patches: undefined, different });
+    else printDiff(result, args);
     // Drift, and two hosts that differ (as `--hosts`), are differences found (exit 3); two
     // revisions of one host are history, which differs as a matter of course.
     const comparesState = args.live === true || args.againstHost !== undefined;
