@@ -41,6 +41,7 @@ import type { DumpArgs } from './commands/dump.js';
 import { loadBuilder } from './commands/load-options.js';
 import type { LoadArgs } from './commands/load.js';
 import { withdrawPasswordVariables } from './password-variables.js';
+import { startBufferCollector } from '../support/buffer-collector.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -333,6 +334,9 @@ if (isEntryPoint()) {
     );
     process.exit(ExitCode.Failure);
   });
+  // Only for the CLI's own process: a program that imports main() keeps its own GC settings.
+  const stopBufferCollector = startBufferCollector();
   process.exitCode = await main(hideBin(process.argv));
+  stopBufferCollector();
   finished = true;
 }
