@@ -61,6 +61,8 @@ export async function collectRecipients(
   );
   if (recipientsFile !== undefined) all.push(...(await readRecipientsFile(recipientsFile)));
   const unique = [...new Set(all)];
+  // None to check (an unencrypted dump): age-encryption is not even loaded.
+  if (unique.length === 0) return unique;
   // The pattern above lets a typo through; the encrypter checks the bech32 checksum and the
   // key type, before the run reads anything. Loaded here: it takes 0.1 s to import.
   const { Encrypter } = await import('age-encryption');

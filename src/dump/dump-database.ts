@@ -606,14 +606,17 @@ async function planDatabase(
   const descriptions = await session.describeTables(database, filter);
   const sizes = await session.estimateTableSizes(database, filter);
   const found: Omit<PlannedTable, 'afterRows'>[] = [];
-  for (const name of namesOfKind(inventory, 'table').filter(keep)) {
-    const description = descriptions.get(name);
-    if (description === undefined) continue;
+  const names = namesOfKind(inventory, 'table')
+    .filter(keep)
+    .filter((name) => descriptions.has(name));
+  const definitions = await tableDefinitions(session, database, names);
+  for (const [index, name] of names.entries()) {
+    const description = descriptions.get(name) as TableDescription;
     const size = sizes.get(name);
     found.push({
       database,
       description,
-      definition: await session.showCreate(database, 'table', name),
+      definition: definitions[index] as ObjectDefinition,
       estimatedRows: size?.rows ?? 0,
       estimatedBytes: size?.bytes ?? 0,
       engine: size?.engine.toLowerCase() ?? '',
@@ -713,6 +716,29 @@ async function planDatabase(
   const defaults = dialect.databaseDefaultsStatement(await session.readDatabaseDefaults(database));
   const defaultsSql = defaults === undefined ? '' : dialect.statementLine(defaults);
   return { name: database, tables, leadingSql, sequencesSql, objectsSql, defaultsSql };
+}
+
+/**
+ * The definitions of `names` (tables), in their order: with a few queries for many tables
+ * where the session reads them so (PostgreSQL: one query per catalog, not nine per table,
+ * each a round trip that a busy machine makes slow), else one SHOW CREATE each.
+ */
+async function tableDefinitions(
+  session: Session,
+  database: string,
+  names: readonly string[],
+): Promise<ObjectDefinition[]> {
+  const definitions: ObjectDefinition[] = [];
+  if (session.readTables === undefined) {
+    for (const name of names) definitions.push(await session.showCreate(database, 'table', name));
+    return definitions;
+  }
+  for await (const read of session.readTables(
+    database,
+    names.map((name) => ({ name })),
+  ))
+    definitions.push(read.definition);
+  return definitions;
 }
 
 /** Views after the views they name (by their quoted name in the definition), else by name. */

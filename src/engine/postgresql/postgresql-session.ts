@@ -13,7 +13,7 @@
 import pg, { type Client } from 'pg';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import { EngineError, isSchemaBackupError } from '../../errors.js';
 import {
@@ -52,6 +52,7 @@ import {
   readTableDefinitions,
 } from './definitions.js';
 import { COPY_DATA_END, copyStatement } from './copy-data.js';
+import { CopyOutReader } from './copy-out.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
@@ -498,50 +499,20 @@ export class PostgresqlSession implements Session {
       'utf8',
     );
     const limit = options.statementBytes ?? DEFAULT_STATEMENT_BYTES;
-    /** Data gathered (after `head`), not yet in a chunk. */
-    let parts: Buffer[] = [];
-    let bytes = 0;
-    /**
-     * Chunks of the gathered data: of whole lines, about `limit` bytes each (a longer line
-     * alone), all of it when `all`; what follows is kept for the next. Each chunk's bytes
-     * are copied once, into the chunk.
-     */
-    function* chunks(all: boolean): Iterable<InsertChunk> {
-      while (bytes >= limit || (all && bytes > 0)) {
-        const cut = cutAt(parts, Math.min(limit, bytes));
-        if (cut === undefined) {
-          if (all) throw new EngineError(`COPY TO gave a last row without its end while ${action}`);
-          return;
-        }
-        const taken = [
-          ...parts.slice(0, cut.part),
-          (parts[cut.part] as Buffer).subarray(0, cut.at + 1),
-        ];
-        let length = head.length + COPY_END.length;
-        let rows = 0;
-        for (const piece of taken) {
-          length += piece.length;
-          rows += countLines(piece, 0, piece.length);
-        }
-        yield { sql: Buffer.concat([head, ...taken, COPY_END], length), rows };
-        const rest = (parts[cut.part] as Buffer).subarray(cut.at + 1);
-        parts = rest.length > 0 ? [rest, ...parts.slice(cut.part + 1)] : parts.slice(cut.part + 1);
-        bytes -= length - head.length - COPY_END.length;
-      }
-    }
-    const stream = this.client.query(
-      copyTo(`COPY (SELECT ${select} FROM ONLY ${quoteQualified(table.name)}${where}) TO STDOUT`),
-    );
+    // Chunks of whole lines of about `limit` bytes, each in one buffer under `head`, read off
+    // the socket (copy-out.ts).
+    const reader = new CopyOutReader({
+      sql: `COPY (SELECT ${select} FROM ONLY ${quoteQualified(table.name)}${where}) TO STDOUT`,
+      head,
+      tail: COPY_END,
+      dataBytes: limit,
+    }).start(this.client);
     try {
-      for await (const piece of stream as AsyncIterable<Buffer>) {
-        parts.push(piece);
-        bytes += piece.length;
-        if (bytes >= limit) yield* chunks(false);
-      }
+      // A consumer that stops early returns the reader too: it drops the rest of the data.
+      for await (const chunk of reader) yield { sql: chunk.bytes, rows: chunk.rows };
     } catch (error) {
       throw this.mapError(error, action);
     }
-    yield* chunks(true);
   }
 
   async readKeyBounds(
@@ -750,43 +721,7 @@ export class PostgresqlSession implements Session {
   }
 }
 
-const NEWLINE = 0x0a;
 const COPY_END = Buffer.from(COPY_DATA_END, 'latin1');
-
-/** The newlines of `buffer` from `from` up to `to`: COPY's rows (a newline in a value is escaped). */
-function countLines(buffer: Buffer, from: number, to: number): number {
-  let count = 0;
-  for (
-    let at = buffer.indexOf(NEWLINE, from);
-    at !== -1 && at < to;
-    at = buffer.indexOf(NEWLINE, at + 1)
-  )
-    count += 1;
-  return count;
-}
-
-/**
- * Where to end a chunk of `parts` (COPY data) of about `size` bytes: the last newline in its
- * first `size` bytes, else the first one after them; undefined when there is none.
- */
-function cutAt(parts: readonly Buffer[], size: number): { part: number; at: number } | undefined {
-  // The part that holds byte `size - 1`, and that byte's offset in it.
-  let part = 0;
-  let offset = size - 1;
-  while (part < parts.length - 1 && offset >= (parts[part] as Buffer).length) {
-    offset -= (parts[part] as Buffer).length;
-    part += 1;
-  }
-  for (let back = part; back >= 0; back -= 1) {
-    const at = (parts[back] as Buffer).lastIndexOf(NEWLINE, back === part ? offset : undefined);
-    if (at !== -1) return { part: back, at };
-  }
-  for (let ahead = part; ahead < parts.length; ahead += 1) {
-    const at = (parts[ahead] as Buffer).indexOf(NEWLINE, ahead === part ? offset : 0);
-    if (at !== -1) return { part: ahead, at };
-  }
-  return undefined;
-}
 
 async function* noRows(): AsyncIterable<readonly RowLiterals[]> {
   // The table's rows were not asked for.
