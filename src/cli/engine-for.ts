@@ -7,11 +7,11 @@ import { ConfigError, InternalError } from '../errors.js';
 /**
  * The engine `database.engine` names (default `mariadb`, which serves MySQL too: their
  * differences are capability flags inside it). Throws ConfigError (exit 2) for a name this
- * build has no engine for.
+ * build has no engine for. The engine's modules are loaded here, on first use.
  */
-export function engineFor(config: Config): Engine {
+export async function engineFor(config: Config): Promise<Engine> {
   const name = config.database.engine ?? DEFAULT_ENGINE;
-  const engine = engineNamed(name);
+  const engine = await engineNamed(name);
   if (engine !== undefined) return engine;
   if (config.database.engine === undefined) throw new InternalError(`no engine ${name}`);
   throw new ConfigError(

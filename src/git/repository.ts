@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { realpathSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { GitError, PushError } from '../errors.js';
@@ -37,6 +37,12 @@ export interface ChangedPath {
 export interface CommitOptions {
   /** Hundreds of files changed: store their blobs in one pack. */
   readonly manyFiles?: boolean;
+  /**
+   * This run changed no file under the path: one `git status` tells whether anything is
+   * left to commit there (files a killed run put in place), instead of `git add` and
+   * `git diff --cached` every time.
+   */
+  readonly nothingWritten?: boolean;
 }
 
 export interface CommitResult {
@@ -79,9 +85,15 @@ const MAX_BACKOFF_MS = 5000;
 export class Repository {
   /** Absolute path of the work tree's top directory. */
   readonly root: string;
+  /**
+   * Where HEAD and the refs are kept (`--absolute-git-dir`, `--git-common-dir`), when known:
+   * a commit's id is then read from them instead of from one more git process.
+   */
+  private readonly dirs: GitDirectories | undefined;
 
-  private constructor(root: string) {
+  private constructor(root: string, dirs?: GitDirectories) {
     this.root = root;
+    this.dirs = dirs;
   }
 
   /** `git ARGS` in the root; its stdout. */
@@ -98,27 +110,33 @@ export class Repository {
     options: { init?: boolean } = {},
   ): Promise<Repository | undefined> {
     await mkdir(directory, { recursive: true });
-    let root: string | undefined;
+    let found: { root: string; dirs?: GitDirectories } | undefined;
     try {
-      if (await isInWorkTree(directory)) {
-        root = (await runGit(directory, ['rev-parse', '--show-toplevel'])).trim();
-        // A directory the enclosing repository ignores is not tracked by it (e.g. a work
-        // area inside a project checkout): it is treated as being in no repository.
-        if (await isIgnored(directory)) root = undefined;
-      }
+      // Two git processes side by side, not three one after the other: where the work tree
+      // is (and its git directories), and whether it ignores `directory`.
+      const [place, ignored] = await Promise.all([locateWorkTree(directory), isIgnored(directory)]);
+      // A directory the enclosing repository ignores is not tracked by it (e.g. a work
+      // area inside a project checkout): it is treated as being in no repository.
+      if (place !== undefined && !ignored) found = place;
     } catch (error) {
       throw translate(error, `looking for the git repository of ${directory}`);
     }
-    if (root === undefined) {
+    if (found === undefined) {
       if (options.init !== true) return undefined;
       try {
         await runGit(directory, ['init', '--quiet']);
       } catch (error) {
         throw translate(error, `creating a git repository in ${directory}`);
       }
-      root = directory;
+      // `git init` made `directory/.git`, unless the environment points git elsewhere.
+      const gitDir = join(resolve(directory), '.git');
+      const dirs =
+        process.env.GIT_DIR === undefined && process.env.GIT_COMMON_DIR === undefined
+          ? { gitDir, commonDir: gitDir }
+          : undefined;
+      found = { root: directory, dirs };
     }
-    return new Repository(root);
+    return new Repository(found.root, found.dirs);
   }
 
   /** `path` relative to the root, with forward slashes, for pathspecs. */
@@ -141,6 +159,7 @@ export class Repository {
   ): Promise<CommitResult | undefined> {
     const spec = this.pathspec(path);
     try {
+      if (options.nothingWritten === true && (await this.isClean(spec))) return undefined;
       // Many new files: a bigFileThreshold of 1 byte makes `git add` stream every blob into
       // one pack (bulk check-in) instead of one loose object file each, a third faster for
       // 1,000 files. Only this command sees these settings.
@@ -149,6 +168,8 @@ export class Repository {
         options.manyFiles === true
           ? ['-c', 'core.bigFileThreshold=1', '-c', 'core.compression=1']
           : [];
+      // Whether git has a committer name is asked while `git add` runs, not after it.
+      const committer = this.committerConfig(author);
       await runGit(this.root, [
         ...bulk,
         '--literal-pathspecs',
@@ -172,7 +193,7 @@ export class Repository {
       // again (twice), which for 1,000 files costs more than the rest of the commit.
       const only = changes.length === staged.length ? [] : ['--only'];
       await runGit(this.root, [
-        ...(await this.committerConfig(author)),
+        ...(await committer),
         '--literal-pathspecs',
         'commit',
         ...only,
@@ -183,10 +204,50 @@ export class Repository {
         message(changes),
         ...(only.length === 0 ? [] : ['--', spec]),
       ]);
-      const id = (await this.git(['rev-parse', 'HEAD'])).trim();
+      const id = (await this.headFromFiles()) ?? (await this.git(['rev-parse', 'HEAD'])).trim();
       return { id, changes };
     } catch (error) {
       throw translate(error, `committing ${spec}`);
+    }
+  }
+
+  /**
+   * Whether the work tree, the index and HEAD agree on everything under `spec`: no change,
+   * staged or not, no untracked file, ignored ones included (as `git add --all --force` would
+   * add them). Anything `git status` lists means: add and look.
+   */
+  private async isClean(spec: string): Promise<boolean> {
+    const out = await this.git([
+      '--literal-pathspecs',
+      'status',
+      '--porcelain',
+      '-z',
+      '--untracked-files=all',
+      '--ignored',
+      '--',
+      spec,
+    ]);
+    return out === '';
+  }
+
+  /**
+   * The commit HEAD names, read from the git directory's files (HEAD, then the loose ref it
+   * points to, which a commit has just written): one git process less after a commit.
+   * Undefined when that is not certain (unknown directories, a packed or reftable ref, a
+   * symbolic ref outside refs/heads): then ask `git rev-parse`.
+   */
+  private async headFromFiles(): Promise<string | undefined> {
+    if (this.dirs === undefined) return undefined;
+    const objectId = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+    try {
+      const head = (await readFile(join(this.dirs.gitDir, 'HEAD'), 'utf8')).trim();
+      if (objectId.test(head)) return head;
+      const ref = /^ref: (refs\/heads\/[^\s]+)$/.exec(head)?.[1];
+      if (ref === undefined) return undefined;
+      const id = (await readFile(join(this.dirs.commonDir, ref), 'utf8')).trim();
+      return objectId.test(id) ? id : undefined;
+    } catch {
+      return undefined;
     }
   }
 
@@ -848,6 +909,51 @@ export class BlobReader {
     this.failure ??= error;
     for (const request of this.waiting.splice(0)) request.reject(this.failure);
   }
+}
+
+/** Where a repository keeps HEAD (`gitDir`) and its refs (`commonDir`; differs in a worktree). */
+interface GitDirectories {
+  readonly gitDir: string;
+  readonly commonDir: string;
+}
+
+/**
+ * The work tree's top directory and git directories for `directory`, from one `git
+ * rev-parse`; undefined when it is in no work tree. Anything unusual (inside a `.git`
+ * directory, a bare repository) is decided by {@link isInWorkTree} as before.
+ */
+async function locateWorkTree(
+  directory: string,
+): Promise<{ root: string; dirs?: GitDirectories } | undefined> {
+  let lines: string[];
+  try {
+    lines = (
+      await runGit(directory, [
+        'rev-parse',
+        '--is-inside-work-tree',
+        '--show-toplevel',
+        '--absolute-git-dir',
+        '--git-common-dir',
+      ])
+    ).split('\n');
+  } catch (error) {
+    if (
+      error instanceof GitCommandError &&
+      error.exitCode === 128 &&
+      /(Not a git repository|Kein Git-Repository)/i.test(error.stderr)
+    )
+      return undefined;
+    lines = [];
+  }
+  const [inside, root, gitDir, commonDir] = lines;
+  // Four lines and a final newline; a path with a newline in it takes the slow way.
+  if (lines.length !== 5 || inside !== 'true' || !root || !gitDir || !commonDir) {
+    if (!(await isInWorkTree(directory))) return undefined;
+    return { root: (await runGit(directory, ['rev-parse', '--show-toplevel'])).trim() };
+  }
+  // --git-common-dir is relative to `directory` unless absolute (git before 2.31 has no
+  // --path-format=absolute).
+  return { root, dirs: { gitDir, commonDir: resolve(directory, commonDir) } };
 }
 
 /**

@@ -59,12 +59,19 @@ export async function commitSnapshot(
   hostDir: string,
   message: string,
   git: SnapshotGitOptions,
-  options: { readonly manyFiles: boolean; readonly rollback: Rollback; readonly logger: Logger },
+  options: {
+    readonly manyFiles: boolean;
+    /** The run wrote and removed no file in `hostDir`. */
+    readonly nothingWritten: boolean;
+    readonly rollback: Rollback;
+    readonly logger: Logger;
+  },
 ): Promise<CommitResult | undefined> {
   try {
     return git.commit && repository !== undefined
       ? await repository.commitPath(hostDir, () => message, git.author, {
           manyFiles: options.manyFiles,
+          nothingWritten: options.nothingWritten,
         })
       : undefined;
   } catch (error) {

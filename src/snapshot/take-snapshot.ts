@@ -247,6 +247,7 @@ async function snapshotWithSession(
   let stagingDir: string | undefined;
   let userDataCopy: UserDataCopy | undefined;
   let ephemeralCopy: EphemeralCopy | undefined;
+  let repositoryLookup: Promise<Repository | undefined> | undefined;
   try {
     // Staging files of a run of this host that was killed; we hold its lock now.
     if (lock !== undefined)
@@ -259,8 +260,13 @@ async function snapshotWithSession(
       : join(workDir, `staging-${options.host}-${randomBytes(4).toString('hex')}`);
     stagingDir = staging;
     await mkdir(staging, { recursive: true, mode: 0o700 });
-    const repository =
-      options.git.commit && !options.dryRun ? await findRepository(options, logger) : undefined;
+    // The repository is looked up (two git processes) while the database is read, and
+    // awaited only once the files are staged.
+    const finding =
+      options.git.commit && !options.dryRun ? findRepository(options, logger) : undefined;
+    repositoryLookup = finding;
+    // Its failure is thrown where it is awaited, not as an unhandled rejection meanwhile.
+    finding?.catch(() => undefined);
 
     stager = new SnapshotStager(engine.script, hostDir, staging, logger);
     // The read view starts only now, after any wait for the lock: a run that waited must not
@@ -300,6 +306,7 @@ async function snapshotWithSession(
       stager,
     );
     await closeSession();
+    const repository = await finding;
     const { plan } = read;
     const staged = await stager.finish(plan, format);
     const { tables, objects, removed, pending } = staged;
@@ -352,6 +359,7 @@ async function snapshotWithSession(
     await userDataCopy?.prepare();
     const commit = await commitSnapshot(repository, hostDir, message, options.git, {
       manyFiles: pending.length > 100,
+      nothingWritten: pending.length === 0 && removed.length === 0,
       rollback,
       logger,
     });
@@ -412,6 +420,8 @@ async function snapshotWithSession(
       userData,
     };
   } finally {
+    // A read that failed leaves no git process behind (its error, if any, is not this run's).
+    await repositoryLookup?.catch(() => undefined);
     await userDataCopy?.abort();
     await ephemeralCopy?.abort();
     await stager?.discard();

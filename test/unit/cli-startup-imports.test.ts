@@ -56,5 +56,7 @@ describe('CLI start-up', () => {
     expect(loaded.filter((name) => drivers.includes(name.split('/')[0] ?? ''))).toEqual([]);
     expect(loaded).not.toContain('src/engine/mariadb/open-session.ts');
     expect(loaded).not.toContain('src/engine/postgresql/open-session.ts');
+    // Each engine is loaded by the registry when a command asks for it: neither before.
+    expect(loaded.filter((name) => /^src\/engine\/(mariadb|postgresql)\//.test(name))).toEqual([]);
   });
 });

@@ -10,11 +10,20 @@ import { ConfigError } from '../../src/errors.js';
 const FILE = '/etc/schema_backup/schema_backup.conf';
 
 describe('engineFor', () => {
-  it('is mariadb when the config names no engine, and when it names mariadb', () => {
-    expect(engineFor(parseConfig('database:\n  name: app\n', FILE).config)).toBe(mariadbEngine);
-    expect(engineFor(parseConfig('database:\n  name: app\n  engine: mariadb\n', FILE).config)).toBe(
+  it('is mariadb when the config names no engine, and when it names mariadb', async () => {
+    await expect(engineFor(parseConfig('database:\n  name: app\n', FILE).config)).resolves.toBe(
       mariadbEngine,
     );
+    await expect(
+      engineFor(parseConfig('database:\n  name: app\n  engine: mariadb\n', FILE).config),
+    ).resolves.toBe(mariadbEngine);
+  });
+
+  it('loads the engine a config names (the PostgreSQL engine only for postgresql)', async () => {
+    const { postgresqlEngine } = await import('../../src/engine/postgresql/postgresql-engine.js');
+    await expect(
+      engineFor(parseConfig('database:\n  name: app\n  engine: postgresql\n', FILE).config),
+    ).resolves.toBe(postgresqlEngine);
   });
 
   it('an unknown engine is refused when the config is read, with its line (exit 2)', () => {
@@ -25,11 +34,11 @@ describe('engineFor', () => {
     );
   });
 
-  it('refuses an engine this build does not have, naming the key (exit 2)', () => {
+  it('refuses an engine this build does not have, naming the key (exit 2)', async () => {
     const { config } = parseConfig('database:\n  name: app\n', FILE);
     const other = { ...config, database: { ...config.database, engine: 'oracle' as EngineName } };
-    expect(() => engineFor(other)).toThrow(ConfigError);
-    expect(() => engineFor(other)).toThrow(
+    await expect(engineFor(other)).rejects.toThrow(ConfigError);
+    await expect(engineFor(other)).rejects.toThrow(
       /database\.engine.*no engine "oracle"; this build has mariadb/,
     );
   });

@@ -21,7 +21,7 @@ export async function checkHandler(args: CheckArgs): Promise<number> {
   const { config } = context;
   const connection = await connectionFor(context, args);
   const host = await hostNameFor(config);
-  const engine = engineFor(config);
+  const engine = await engineFor(config);
   const session = await engine.openSession(connection);
   let report;
   try {

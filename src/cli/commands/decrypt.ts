@@ -69,7 +69,7 @@ async function decryptFiles(
         logger,
       });
       onFetched(fetched);
-      files = filesOfCopy(await readCopyAt(fetched.path), args, engineFor(config));
+      files = filesOfCopy(await readCopyAt(fetched.path), args, await engineFor(config));
     } else if (files.length === 0) {
       if (config.userDataBackupDir === undefined)
         throw new UsageError(
@@ -78,7 +78,7 @@ async function decryptFiles(
       files = filesOfCopy(
         await findCopy(config.userDataBackupDir, host, args.copy ?? LATEST_LINK),
         args,
-        engineFor(config),
+        await engineFor(config),
       );
     }
   }

@@ -126,8 +126,8 @@ export async function diffHandler(args: DiffArgs): Promise<number> {
       from = await tree(host, revisions[0] ?? 'HEAD');
       to = await tree(host, revisions[1]);
     }
-    const result = await diffSnapshots(engineFor(config), from, to, {
-      only: tablePatterns(engineFor(config), args.table),
+    const result = await diffSnapshots(await engineFor(config), from, to, {
+      only: tablePatterns(await engineFor(config), args.table),
       patches: args.stat !== true && args.json !== true,
       rows: args.rows,
     });
@@ -152,7 +152,7 @@ async function readLiveTree(
   format: number | undefined,
 ): Promise<SnapshotTree> {
   const connection = await connectionFor(context, args);
-  return liveTree(engineFor(context.config), connection, {
+  return liveTree(await engineFor(context.config), connection, {
     database: connection.database,
     schemas: context.config.database.schemas,
     categories: context.config.categories,
@@ -227,7 +227,7 @@ async function diffFleet(args: DiffArgs): Promise<number> {
               : `Host directories: ${known.join(', ')}.`,
         },
       );
-  const engine = engineFor(config);
+  const engine = await engineFor(config);
   const options = { only: tablePatterns(engine, args.table), rows: args.rows ?? false };
   try {
     if (args.model !== undefined) {

@@ -82,13 +82,14 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
       ? await openDeviceOutput(args.output)
       : undefined;
   const run = async (journal: RunJournal, interruption: Interruption): Promise<number> => {
+    const engine = await engineFor(config);
     const options: DumpOptions = {
       connection: { ...connection, database: undefined },
       databases,
       allDatabases: args.allDatabases === true,
       schemas: config.database.schemas,
-      only: tablePatterns(engineFor(config), args.only),
-      exclude: tablePatterns(engineFor(config), args.exclude),
+      only: tablePatterns(engine, args.only),
+      exclude: tablePatterns(engine, args.exclude),
       host,
       dumpDir: config.dump.dir,
       output: toStdout
@@ -110,7 +111,7 @@ export async function dumpHandler(args: DumpArgs): Promise<number> {
     };
     let result;
     try {
-      result = await journal.phase('dump', () => dumpDatabase(engineFor(config), options));
+      result = await journal.phase('dump', () => dumpDatabase(engine, options));
     } catch (error) {
       // Stopped by a signal: report it as such (exit 128 + n), not as a failed dump.
       interruption.throwIfInterrupted();

@@ -73,7 +73,7 @@ async function loadFrom(path: string, args: LoadArgs, context: CommandContext): 
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const result = await loadDump(engineFor(config), {
+    const result = await loadDump(await engineFor(config), {
       connection: { ...connection, database: undefined },
       path,
       into: args.into,

@@ -30,7 +30,7 @@ export async function logHandler(args: LogArgs): Promise<number> {
     else printLine(`no snapshots of ${host} in ${repository.root} yet`);
     return 0;
   }
-  const engine = engineFor(config);
+  const engine = await engineFor(config);
   const entries = await readSnapshotLog(
     engine,
     repository,

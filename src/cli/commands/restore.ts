@@ -245,8 +245,8 @@ async function restoreWith(
     force: args.force === true,
     protectedDatabase: connection.database,
     forceSource: args.forceSource === true,
-    only: tablePatterns(engineFor(config), args.only),
-    exclude: tablePatterns(engineFor(config), args.exclude),
+    only: tablePatterns(await engineFor(config), args.only),
+    exclude: tablePatterns(await engineFor(config), args.exclude),
     parallel: args.parallel ?? 2,
     trust: args.trust === true,
     keepEventsEnabled: args.keepEventsEnabled === true,
@@ -256,7 +256,7 @@ async function restoreWith(
   };
   let result;
   try {
-    result = await restoreSnapshot(engineFor(config), options);
+    result = await restoreSnapshot(await engineFor(config), options);
   } finally {
     display.close();
   }

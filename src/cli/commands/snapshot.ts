@@ -152,9 +152,10 @@ export async function snapshotHandler(args: SnapshotArgs): Promise<number> {
               readyTimeoutSeconds: config.serviceManager.readyTimeoutSeconds,
             }
           : { kind: 'none', pauseHooks: config.pauseHooks, pauseSeconds: config.pauseInterval };
+      const engine = await engineFor(config);
       const { snapshot: result, services } = await journal
         .phase('snapshot', () =>
-          takeGuardedSnapshot(engineFor(config), options, mode, interruption).finally(() => {
+          takeGuardedSnapshot(engine, options, mode, interruption).finally(() => {
             display.close();
           }),
         )

@@ -63,8 +63,9 @@ export async function upgradeHandler(
       `upgrade -- ${label}`,
       journal.logger,
     );
+    const engine = await engineFor(config);
     const result = await journal.phase('upgrade', () =>
-      runUpgrade(engineFor(config), {
+      runUpgrade(engine, {
         command,
         shell: args.shell === true,
         keepStopped: args.keepStopped === true,

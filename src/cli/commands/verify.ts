@@ -55,7 +55,7 @@ export async function verifyHandler(args: VerifyArgs): Promise<number> {
   const quiet = args.quiet === true;
   const restoreDisplay = progressDisplay('verify restore', logger, { quiet });
   const compareDisplay = progressDisplay('verify read', logger, { quiet });
-  const result = await verifySnapshot(engineFor(config), {
+  const result = await verifySnapshot(await engineFor(config), {
     connection,
     source,
     mode: live ? 'live' : 'restore',
