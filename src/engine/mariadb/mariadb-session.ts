@@ -391,8 +391,15 @@ export class MariadbSession implements Session {
     };
     let batch: { statement: number; rows: RowLiterals[] } | undefined;
     const raw = this.raw();
+    const sql = statements.join(';\n');
+    // (Not in mysql2's QueryOptions type; read by its Query from the options given.)
+    const interpretedRows = { sql, rowsAsArray: true, typeCast: false, disableEval: true };
     const items = streamQuery<Item>(raw, {
-      sql: statements.join(';\n'),
+      sql,
+      // mysql2's interpreted row parser: its generated one is compiled (new Function) for
+      // every new set of columns, one per table of a real schema, and the rows read as lines
+      // never use it.
+      start: () => raw.query(interpretedRows),
       mapError: (error) => mapDriverError(error, failedAction(), this.target),
       attach: (query, sink) => {
         // The row lines of the result set under way, when it is read as lines.
