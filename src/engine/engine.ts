@@ -323,6 +323,20 @@ export interface TableReadRequest {
   readonly name: string;
   /** The table's description when its rows are wanted; undefined: its structure only. */
   readonly rows?: TableDescription | undefined;
+  /**
+   * The rows are wanted as the row lines of a table file ({@link TableRead.lines}) where the
+   * session can give them so; a session may give {@link TableRead.rows} instead.
+   */
+  readonly asLines?: boolean | undefined;
+}
+
+/**
+ * Row lines of a table file, complete, as UTF-8 bytes: exactly what the dialect's
+ * `rowLineWriter` writes for the same rows, one after the other.
+ */
+export interface RowLineChunk {
+  readonly bytes: Buffer;
+  readonly rows: number;
 }
 
 /** What {@link Session.readTables} gives for one table, in the order asked. */
@@ -334,6 +348,11 @@ export interface TableRead {
    * whole, or not at all, before asking for the next table.
    */
   readonly rows: AsyncIterable<readonly RowLiterals[]>;
+  /**
+   * Given instead of {@link rows} (which is then empty) when the request asked `asLines` and
+   * the session can: the same rows, already written as row lines. Read as `rows` are.
+   */
+  readonly lines?: AsyncIterable<RowLineChunk> | undefined;
 }
 
 /** A connection, with its own transaction. Not safe for concurrent calls. */

@@ -34,10 +34,13 @@ import {
   EPHEMERAL_COPY_NOTE,
   renderDatabaseFile,
   renderObjectFile,
+  renderRowLines,
   renderRows,
   renderTableHead,
   renderTableTail,
   renderUserDataRows,
+  type SqlBytesChunk,
+  type SqlChunk,
 } from './render-files.js';
 import { MANIFEST_FILE, renderManifest, type ManifestTable } from './manifest.js';
 import type { UserDataCopy } from './user-data-copy.js';
@@ -171,7 +174,7 @@ export async function readSnapshot<C extends SnapshotContent>(
         (table.rows === 'user-data' && userDataCopy !== undefined) ||
         (table.category === 'ephemeral' && ephemeralCopy !== undefined),
     );
-    for await (const { table, description, definition, rows: rowBatches } of tableReads) {
+    for await (const { table, description, definition, rows: rowBatches, lines } of tableReads) {
       const content = sink.create();
       let rows = 0;
       progress.start(table.name);
@@ -191,13 +194,15 @@ export async function readSnapshot<C extends SnapshotContent>(
         );
         if (table.rows === 'git') {
           const rowsHash = createHash('sha256');
-          for await (const chunk of renderRows(engine.dialect, description, rowBatches, format)) {
-            progress.addRows(chunk.rows, chunk.text.length);
+          const chunks =
+            lines === undefined
+              ? encoded(renderRows(engine.dialect, description, rowBatches, format))
+              : renderRowLines(engine.dialect, lines, format);
+          for await (const chunk of chunks) {
+            progress.addRows(chunk.rows, chunk.bytes.length);
             rows += chunk.rows;
-            // Encoded once, for the hash and the file alike.
-            const bytes = Buffer.from(chunk.text, 'utf8');
-            rowsHash.update(bytes);
-            await content.write(bytes);
+            rowsHash.update(chunk.bytes);
+            await content.write(chunk.bytes);
           }
           rowsHash.update(tail);
           await content.write(tail);
@@ -348,6 +353,12 @@ function reportPlan(plan: SnapshotPlan, database: string, logger: Logger): void 
   for (const { name, category } of plan.missing) {
     logger.warn(`table ${name} (${category}) is in the config but not in database ${database}`);
   }
+}
+
+/** Text chunks as UTF-8 bytes: encoded once, for the hash and the file alike. */
+async function* encoded(chunks: AsyncIterable<SqlChunk>): AsyncIterable<SqlBytesChunk> {
+  for await (const chunk of chunks)
+    yield { bytes: Buffer.from(chunk.text, 'utf8'), rows: chunk.rows };
 }
 
 async function* framed(

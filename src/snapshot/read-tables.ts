@@ -5,6 +5,7 @@
  */
 import type {
   ObjectDefinition,
+  RowLineChunk,
   RowLiterals,
   Session,
   TableDescription,
@@ -20,6 +21,8 @@ export interface TableInHand {
   readonly definition: ObjectDefinition;
   /** The rows when the table's rows go to git, else none. Read them before the next table. */
   readonly rows: AsyncIterable<readonly RowLiterals[]>;
+  /** The rows as row lines instead, when the session gave them so (`rows` is then empty). */
+  readonly lines?: AsyncIterable<RowLineChunk> | undefined;
 }
 
 /**
@@ -85,7 +88,8 @@ async function* readGroup(
   }
   const requests: TableReadRequest[] = tables.map((table, index) => ({
     name: table.name,
-    ...(table.rows === 'git' ? { rows: descriptions[index] } : {}),
+    // Rows for git go into the file as the session's row lines: no literals in between.
+    ...(table.rows === 'git' ? { rows: descriptions[index], asLines: true } : {}),
   }));
   let index = 0;
   for await (const read of session.readTables(database, requests)) {
@@ -95,6 +99,7 @@ async function* readGroup(
       description: descriptions[index] as TableDescription,
       definition: read.definition,
       rows: read.rows,
+      lines: read.lines,
     };
     index += 1;
   }

@@ -7,6 +7,7 @@ import {
   insertableColumns,
   type DatabaseDefaults,
   type ObjectDefinition,
+  type RowLineChunk,
   type RowLiterals,
   type SequenceState,
   type SqlDialect,
@@ -101,6 +102,41 @@ export async function* renderRows(
   }
   if (open && transaction)
     yield { text: dialect.statementLine(dialect.rowsTransaction.end), rows: 0 };
+}
+
+/** Row lines as bytes (a session's `TableRead.lines`) and how many rows they hold. */
+export interface SqlBytesChunk {
+  readonly bytes: Buffer;
+  readonly rows: number;
+}
+
+/**
+ * The rows part of a table file as {@link renderRows} writes it, from row lines the session
+ * wrote already: the same bytes, framed by the same transaction lines.
+ */
+export async function* renderRowLines(
+  dialect: SqlDialect,
+  lines: AsyncIterable<RowLineChunk>,
+  format: number = MANIFEST_FORMAT,
+): AsyncIterable<SqlBytesChunk> {
+  const transaction = format >= 2;
+  let open = false;
+  for await (const chunk of lines) {
+    if (chunk.rows === 0) continue;
+    if (!open) {
+      const begin = transaction
+        ? `\n${dialect.statementLine(dialect.rowsTransaction.begin)}`
+        : '\n';
+      yield { bytes: Buffer.from(begin, 'utf8'), rows: 0 };
+    }
+    open = true;
+    yield chunk;
+  }
+  if (open && transaction)
+    yield {
+      bytes: Buffer.from(dialect.statementLine(dialect.rowsTransaction.end), 'utf8'),
+      rows: 0,
+    };
 }
 
 /** `INSERT` lines, one row each, in the batches' order. */

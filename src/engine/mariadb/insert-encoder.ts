@@ -19,7 +19,7 @@ const SPARE_BUFFERS = 4;
 export const DEFAULT_STATEMENT_BYTES = 1024 * 1024;
 
 /** Escape letter per byte (0 = copied as is), as mariadb-dump writes them. */
-const ESCAPE = new Uint8Array(256);
+export const ESCAPE = new Uint8Array(256);
 ESCAPE[0] = 0x30; // \0
 ESCAPE[0x0a] = 0x6e; // \n
 ESCAPE[0x0d] = 0x72; // \r
@@ -29,7 +29,7 @@ ESCAPE[0x5c] = 0x5c; // \\
 /** Bytes a number's text may hold; anything else is quoted instead (defensive). */
 const NUMBER_BYTE = new Uint8Array(256);
 for (const char of '0123456789.-+eE') NUMBER_BYTE[char.charCodeAt(0)] = 1;
-const HEX_DIGITS = Buffer.from('0123456789ABCDEF', 'latin1');
+export const HEX_DIGITS = Buffer.from('0123456789ABCDEF', 'latin1');
 /**
  * Values at least this long are copied in runs with Buffer#copy; shorter ones byte by byte
  * (each Buffer#copy call makes a view object: below a few hundred bytes the loop is faster).
@@ -98,7 +98,7 @@ export interface WireField {
 }
 
 /** What mysql2 hands a row parser: the packet with its buffer and read position. */
-interface RawPacket {
+export interface RawPacket {
   buffer: Buffer;
   offset: number;
   end: number;
@@ -326,17 +326,17 @@ export class InsertEncoder {
 }
 
 /** The first byte of a length-coded value that is NULL (text protocol). */
-const NULL_TAG = 0xfb;
+export const NULL_TAG = 0xfb;
 /** BIT(64) is the widest: eight bytes. */
 const MAX_BIT_BYTES = 8;
 
 /** Bytes of the length prefix that starts with `tag`. */
-function codedPrefixBytes(tag: number): number {
+export function codedPrefixBytes(tag: number): number {
   return tag < 0xfb ? 1 : tag === 0xfc ? 3 : tag === 0xfd ? 4 : 9;
 }
 
 /** The length of the length-coded value at `offset`, whose first byte is `tag`. */
-function codedLength(src: Buffer, offset: number, tag: number): number {
+export function codedLength(src: Buffer, offset: number, tag: number): number {
   if (tag < 0xfb) return tag;
   if (tag === 0xfc) return src.readUInt16LE(offset + 1);
   if (tag === 0xfd) return src.readUIntLE(offset + 1, 3);
@@ -363,7 +363,7 @@ function writeValue(
   return writeBits(out, pos, src, start, end);
 }
 
-function writeNull(out: Buffer, pos: number): number {
+export function writeNull(out: Buffer, pos: number): number {
   out[pos++] = 0x4e;
   out[pos++] = 0x55;
   out[pos++] = 0x4c;
@@ -562,7 +562,13 @@ function writeNumber(out: Buffer, pos: number, src: Buffer, start: number, end: 
 }
 
 /** `b'101'`: the bits without leading zeros (at least one digit), as {@link bitLiteral}. */
-function writeBits(out: Buffer, pos: number, src: Buffer, start: number, end: number): number {
+export function writeBits(
+  out: Buffer,
+  pos: number,
+  src: Buffer,
+  start: number,
+  end: number,
+): number {
   out[pos++] = 0x62;
   out[pos++] = 0x27;
   let index = start;
@@ -582,7 +588,13 @@ function writeBits(out: Buffer, pos: number, src: Buffer, start: number, end: nu
   return pos;
 }
 
-function writeHex(out: Buffer, pos: number, src: Buffer, start: number, end: number): number {
+export function writeHex(
+  out: Buffer,
+  pos: number,
+  src: Buffer,
+  start: number,
+  end: number,
+): number {
   if (start === end) {
     out[pos++] = 0x27;
     out[pos++] = 0x27;
@@ -650,7 +662,7 @@ interface ConnectionInternals {
  * changing nothing, where that cannot be done safely: packets queued by a pause (they must be
  * handled first, in order), the compressed protocol, or a mysql2 without these internals.
  */
-function takeRowPackets(
+export function takeRowPackets(
   connection: CallbackConnection,
   onRow: (packet: RawPacket) => void,
 ): boolean {

@@ -32,6 +32,14 @@ const PREAMBLE: readonly string[] = [
   'SET unique_checks = 0',
 ];
 
+/**
+ * What starts a row line of a table file, up to the `(` of its values (the session's
+ * RowLineEncoder of row-line-encoder.ts writes the same lines as bytes).
+ */
+export function rowLinePrefix(table: string, columns: readonly string[]): string {
+  return `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(',')}) VALUES `;
+}
+
 export const mariadbDialect: SqlDialect = {
   quoteIdentifier,
   quoteObjectName: (_kind, name) => quoteIdentifier(name),
@@ -44,7 +52,7 @@ export const mariadbDialect: SqlDialect = {
     return `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(',')}) VALUES ${values}`;
   },
   rowLineWriter(table: string, columns: readonly string[]): (row: RowLiterals) => string {
-    const prefix = `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(',')}) VALUES `;
+    const prefix = rowLinePrefix(table, columns);
     return (row) => `${prefix}(${row.join(',')});\n`;
   },
   sequenceStateStatement(name: string, state: SequenceState): string {

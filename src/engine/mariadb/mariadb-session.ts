@@ -17,6 +17,7 @@ import {
   type TableSizeEstimate,
   type ObjectDefinition,
   type ObjectKind,
+  type RowLineChunk,
   type RowLiterals,
   type SchemaInventory,
   type SequenceState,
@@ -44,9 +45,13 @@ import {
   DEFAULT_STATEMENT_BYTES,
   InsertEncoder,
   streamInsertChunks,
+  takeRowPackets,
   type PreparedRows,
+  type RawPacket,
 } from './insert-encoder.js';
-import { literalKindOf, quoteIdentifier, sqlLiteral } from './sql-literal.js';
+import { rowLinePrefix } from './mariadb-dialect.js';
+import { RowLineEncoder, RowLineSlab } from './row-line-encoder.js';
+import { literalKindOf, quoteIdentifier, sqlLiteral, type LiteralKind } from './sql-literal.js';
 
 /**
  * Storage engines (lower case) whose reads in a consistent-snapshot transaction all see its
@@ -75,6 +80,8 @@ export class MariadbSession implements Session {
   private readonly target: string;
 
   private readonly readsOnly: boolean;
+  /** Where row lines are written: one query at a time reads rows, one result set after the other. */
+  private lineSlab: RowLineSlab | undefined;
 
   constructor(connection: Connection, server: ServerInfo, target: string, readsOnly = false) {
     this.connection = connection;
@@ -333,9 +340,13 @@ export class MariadbSession implements Session {
     tables: readonly TableReadRequest[],
   ): AsyncIterable<TableRead> {
     const statements: string[] = [];
-    // Per statement, in order: the table it reads, and how its rows become literals
-    // (undefined: its SHOW CREATE).
-    const readers: { table: number; toLiterals?: (row: (Buffer | null)[]) => RowLiterals }[] = [];
+    // Per statement, in order: the table it reads, and how its rows become literals or row
+    // lines (neither: its SHOW CREATE).
+    const readers: {
+      table: number;
+      toLiterals?: (row: (Buffer | null)[]) => RowLiterals;
+      lines?: RowLineEncoder;
+    }[] = [];
     const rowsStatement: (number | undefined)[] = [];
     for (const [index, table] of tables.entries()) {
       statements.push(
@@ -349,7 +360,18 @@ export class MariadbSession implements Session {
       }
       rowsStatement.push(statements.length);
       statements.push(select.sql);
-      readers.push({ table: index, toLiterals: select.toLiterals });
+      readers.push(
+        table.asLines === true
+          ? {
+              table: index,
+              lines: new RowLineEncoder(
+                select.linePrefix,
+                select.kinds,
+                (this.lineSlab ??= new RowLineSlab()),
+              ),
+            }
+          : { table: index, toLiterals: select.toLiterals },
+      );
     }
     // Result sets begun so far: a statement the server refuses (a table dropped meanwhile, a
     // missing privilege) is the one after them.
@@ -357,56 +379,109 @@ export class MariadbSession implements Session {
     const failedAction = (): string => {
       const reader = readers[Math.min(resultSets, readers.length - 1)];
       const name = quoteIdentifier(tables[reader?.table ?? 0]?.name ?? '');
-      return reader?.toLiterals === undefined
+      return reader?.toLiterals === undefined && reader?.lines === undefined
         ? `reading the definition of table ${quoteIdentifier(database)}.${name}`
         : `reading rows of ${name}`;
     };
-    let batch: { statement: number; rows: RowLiterals[]; definition?: string } | undefined;
-    const items = streamQuery<{ statement: number; rows: RowLiterals[]; definition?: string }>(
-      this.raw(),
-      {
-        sql: statements.join(';\n'),
-        mapError: (error) => mapDriverError(error, failedAction(), this.target),
-        attach: (query, sink) => {
-          query.on('fields', () => {
-            resultSets += 1;
-          });
-          query.on('result', (row: unknown, statement: number) => {
-            if (!sink.wanted) return;
-            const values = row as (Buffer | null)[];
-            const toLiterals = readers[statement]?.toLiterals;
-            try {
-              if (toLiterals === undefined) {
-                if (batch !== undefined) sink.push(batch);
-                batch = undefined;
-                sink.push({ statement, rows: [], definition: values[1]?.toString('utf8') ?? '' });
-                return;
+    type Item = {
+      statement: number;
+      rows?: RowLiterals[];
+      lines?: RowLineChunk;
+      definition?: string;
+    };
+    let batch: { statement: number; rows: RowLiterals[] } | undefined;
+    const raw = this.raw();
+    const sql = statements.join(';\n');
+    // (Not in mysql2's QueryOptions type; read by its Query from the options given.)
+    const interpretedRows = { sql, rowsAsArray: true, typeCast: false, disableEval: true };
+    const items = streamQuery<Item>(raw, {
+      sql,
+      // mysql2's interpreted row parser: its generated one is compiled (new Function) for
+      // every new set of columns, one per table of a real schema, and the rows read as lines
+      // never use it.
+      start: () => raw.query(interpretedRows),
+      mapError: (error) => mapDriverError(error, failedAction(), this.target),
+      attach: (query, sink) => {
+        // The row lines of the result set under way, when it is read as lines.
+        const flushLines = (): void => {
+          const statement = resultSets - 1;
+          const chunk = readers[statement]?.lines?.flush();
+          if (chunk !== undefined && sink.wanted) sink.push({ statement, lines: chunk });
+        };
+        query.on('fields', () => {
+          flushLines();
+          resultSets += 1;
+        });
+        // The rows of a statement read as lines are encoded where they lie in the packet
+        // (see insert-encoder.ts): mysql2 assigns its generated row parser once a result's
+        // column definitions are in, and this property hands it ours for those statements.
+        // From a result's first row on, its other rows skip mysql2's dispatch (when they can).
+        let generated: unknown;
+        const linesParser = {
+          next: (packet: RawPacket): null => {
+            const statement = resultSets - 1;
+            const encoder = readers[statement]?.lines;
+            if (encoder === undefined) return null;
+            const encode = (rowPacket: RawPacket): void => {
+              if (!sink.wanted) return;
+              try {
+                const chunk = encoder.encodePacket(rowPacket);
+                if (chunk !== undefined) sink.push({ statement, lines: chunk });
+              } catch (error) {
+                sink.fail(error);
               }
-              if (batch !== undefined && batch.statement !== statement) {
-                sink.push(batch);
-                batch = undefined;
-              }
-              batch ??= { statement, rows: [] };
-              batch.rows.push(toLiterals(values));
-            } catch (error) {
-              sink.fail(error);
+            };
+            encode(packet);
+            takeRowPackets(raw, encode);
+            return null;
+          },
+        };
+        Object.defineProperty(query, '_rowParser', {
+          get: () => (readers[resultSets - 1]?.lines === undefined ? generated : linesParser),
+          set: (parser: unknown) => {
+            generated = parser;
+          },
+          configurable: true,
+        });
+        query.on('result', (row: unknown, statement: number) => {
+          if (!sink.wanted) return;
+          const reader = readers[statement];
+          if (reader?.lines !== undefined) return;
+          const values = row as (Buffer | null)[];
+          const toLiterals = reader?.toLiterals;
+          try {
+            if (toLiterals === undefined) {
+              if (batch !== undefined) sink.push(batch);
+              batch = undefined;
+              sink.push({ statement, definition: values[1]?.toString('utf8') ?? '' });
               return;
             }
-            if (batch.rows.length >= ROWS_PER_BATCH) {
+            if (batch !== undefined && batch.statement !== statement) {
               sink.push(batch);
               batch = undefined;
             }
-          });
-        },
-        flush: (sink) => {
-          if (batch !== undefined) sink.push(batch);
-          batch = undefined;
-        },
+            batch ??= { statement, rows: [] };
+            batch.rows.push(toLiterals(values));
+          } catch (error) {
+            sink.fail(error);
+            return;
+          }
+          if (batch.rows.length >= ROWS_PER_BATCH) {
+            sink.push(batch);
+            batch = undefined;
+          }
+        });
       },
-    )[Symbol.asyncIterator]();
+      flush: (sink) => {
+        if (batch !== undefined) sink.push(batch);
+        batch = undefined;
+        const chunk = readers[resultSets - 1]?.lines?.flush();
+        if (chunk !== undefined) sink.push({ statement: resultSets - 1, lines: chunk });
+      },
+    })[Symbol.asyncIterator]();
     // The item read ahead that belongs to a later statement than the one being consumed.
-    let ahead: { statement: number; rows: RowLiterals[]; definition?: string } | undefined;
-    const next = async (): Promise<typeof ahead> => {
+    let ahead: Item | undefined;
+    const next = async (): Promise<Item | undefined> => {
       if (ahead !== undefined) {
         const item = ahead;
         ahead = undefined;
@@ -415,6 +490,19 @@ export class MariadbSession implements Session {
       const result = await items.next();
       return result.done === true ? undefined : result.value;
     };
+    // The items of `statement`, in order, up to the first of a later statement.
+    async function* itemsOf(statement: number | undefined): AsyncIterable<Item> {
+      if (statement === undefined) return;
+      for (;;) {
+        const item = await next();
+        if (item === undefined) return;
+        if (item.statement !== statement) {
+          ahead = item;
+          return;
+        }
+        yield item;
+      }
+    }
     try {
       for (const [index, table] of tables.entries()) {
         const qualified = `${quoteIdentifier(database)}.${quoteIdentifier(table.name)}`;
@@ -437,17 +525,17 @@ export class MariadbSession implements Session {
           sql: normalizeCreateTable(item.definition),
         };
         const statement = rowsStatement[index];
+        if (statement !== undefined && readers[statement]?.lines !== undefined) {
+          const lines = async function* (): AsyncIterable<RowLineChunk> {
+            for await (const lineItem of itemsOf(statement))
+              if (lineItem.lines !== undefined) yield lineItem.lines;
+          };
+          yield { name: table.name, definition, rows: emptyRows(), lines: lines() };
+          continue;
+        }
         const rows = async function* (): AsyncIterable<readonly RowLiterals[]> {
-          if (statement === undefined) return;
-          for (;;) {
-            const rowItem = await next();
-            if (rowItem === undefined) return;
-            if (rowItem.statement !== statement) {
-              ahead = rowItem;
-              return;
-            }
-            yield rowItem.rows;
-          }
+          for await (const rowItem of itemsOf(statement))
+            if (rowItem.rows !== undefined) yield rowItem.rows;
         };
         yield { name: table.name, definition, rows: rows() };
       }
@@ -772,7 +860,15 @@ async function* emptyRows(): AsyncIterable<readonly RowLiterals[]> {
 function rowSelect(
   database: string,
   table: TableDescription,
-): { sql: string; toLiterals: (row: (Buffer | null)[]) => RowLiterals } | undefined {
+):
+  | {
+      sql: string;
+      toLiterals: (row: (Buffer | null)[]) => RowLiterals;
+      /** What starts each row line, and each column's literal kind, for a {@link RowLineEncoder}. */
+      linePrefix: string;
+      kinds: readonly LiteralKind[];
+    }
+  | undefined {
   const columns = insertableColumns(table);
   if (columns.length === 0) return undefined;
   const kinds = columns.map((column) => literalKindOf(column.dataType));
@@ -800,6 +896,11 @@ function rowSelect(
   return {
     sql: `SELECT ${select} FROM ${quoteIdentifier(database)}.${quoteIdentifier(table.name)} ORDER BY ${order}`,
     toLiterals,
+    linePrefix: rowLinePrefix(
+      table.name,
+      columns.map((column) => column.name),
+    ),
+    kinds,
   };
 }
 
