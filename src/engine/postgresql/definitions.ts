@@ -132,6 +132,21 @@ function dependencyOrder<T extends { name: string }>(
 }
 
 /**
+ * The types of `used` (a subquery of type oids, column `oid`) as `schema.name`, an array type
+ * or a multirange counting as its element or range type, for a dependency order.
+ */
+function usedTypeNames(used: string): string {
+  return `ARRAY(SELECT DISTINCT un.nspname || '.' || u.typname
+    FROM (${used}) used
+    JOIN pg_catalog.pg_type ut ON ut.oid = used.oid
+    JOIN pg_catalog.pg_type u ON u.oid = CASE
+      WHEN ut.typtype = 'b' AND ut.typcategory = 'A' AND ut.typelem <> 0 THEN ut.typelem
+      WHEN ut.typtype = 'm' THEN (SELECT m.rngtypid FROM pg_catalog.pg_range m WHERE m.rngmultitypid = ut.oid)
+      ELSE ut.oid END
+    JOIN pg_catalog.pg_namespace un ON un.oid = u.typnamespace)`;
+}
+
+/**
  * Settings the server's rendering of definitions depends on: an empty search_path (every
  * name qualified), and fixed forms of the constants in expressions and partition bounds.
  */
@@ -167,8 +182,9 @@ async function withRenderSettings<T>(client: Queryable, work: () => Promise<T>):
 
 /**
  * Every object of the snapshot's schemas, kind by kind in {@link PG_OBJECT_KINDS} order, but
- * types and domains together, each after those it is made of, and those with a field of a
- * table's row type right after the tables.
+ * types and domains together, each after those it is made of; and the types, domains and
+ * routines made of a table's row type among the tables: each after the tables (and such
+ * objects) it needs and before the tables that need it, else after the tables.
  */
 export async function listObjects(
   client: Queryable,
@@ -209,13 +225,30 @@ export async function listObjects(
         WHERE $1::text[] IS NULL OR n.nspname = ANY ($1::text[])`),
     ),
   );
-  // Parents (partitioned or inherited from) before their children.
+  // Parents (partitioned or inherited from) before their children; and what a table's
+  // CREATE needs: its columns' types, the type of a typed table (OF type), the functions
+  // its columns' defaults call, its constraints' functions (checked after its rows).
   const tables = byName(
-    await query<{ name: string; parents: string[] }>(`SELECT n.nspname || '.' || c.relname AS name,
+    await query<{
+      name: string;
+      parents: string[];
+      uses: string[];
+    }>(`SELECT n.nspname || '.' || c.relname AS name,
         ARRAY(SELECT pn.nspname || '.' || pc.relname FROM pg_catalog.pg_inherits i
           JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
           JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
-          WHERE i.inhrelid = c.oid) AS parents
+          WHERE i.inhrelid = c.oid) AS parents,
+        ${usedTypeNames(`SELECT a.atttypid AS oid FROM pg_catalog.pg_attribute a
+          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+          UNION ALL SELECT c.reloftype WHERE c.reloftype <> 0`)}
+        || ARRAY(SELECT DISTINCT fn.nspname || '.' || f.proname || '(' || pg_catalog.pg_get_function_identity_arguments(f.oid) || ')'
+          FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc f ON f.oid = d.refobjid
+          JOIN pg_catalog.pg_namespace fn ON fn.oid = f.pronamespace
+          WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+            AND ((d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+                AND d.objid IN (SELECT ad.oid FROM pg_catalog.pg_attrdef ad WHERE ad.adrelid = c.oid))
+              OR (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
+                AND d.objid IN (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conrelid = c.oid)))) AS uses
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')}
         AND c.relkind IN ('r', 'p') AND c.relpersistence <> 't'`),
@@ -234,42 +267,66 @@ export async function listObjects(
   }>(`SELECT n.nspname || '.' || t.typname AS name,
       CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'type' END AS kind,
       CASE t.typtype WHEN 'c' THEN 1 WHEN 'd' THEN 2 ELSE 0 END AS rank,
-      ARRAY(SELECT DISTINCT un.nspname || '.' || u.typname
-        FROM (SELECT a.atttypid AS oid FROM pg_catalog.pg_attribute a
-              WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
-            UNION ALL SELECT t.typbasetype WHERE t.typtype = 'd'
-            UNION ALL SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid) used
-        JOIN pg_catalog.pg_type ut ON ut.oid = used.oid
-        JOIN pg_catalog.pg_type u ON u.oid = CASE
-          WHEN ut.typtype = 'b' AND ut.typcategory = 'A' AND ut.typelem <> 0 THEN ut.typelem
-          WHEN ut.typtype = 'm' THEN (SELECT m.rngtypid FROM pg_catalog.pg_range m WHERE m.rngmultitypid = ut.oid)
-          ELSE ut.oid END
-        JOIN pg_catalog.pg_namespace un ON un.oid = u.typnamespace) AS uses
+      ${usedTypeNames(`SELECT a.atttypid AS oid FROM pg_catalog.pg_attribute a
+          WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+        UNION ALL SELECT t.typbasetype WHERE t.typtype = 'd'
+        UNION ALL SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid`)} AS uses
     FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
     LEFT JOIN pg_catalog.pg_class c ON c.oid = t.typrelid
     WHERE ${SCHEMA_FILTER} AND ${notInExtension('t', 'pg_catalog.pg_type')}
       AND (t.typtype IN ('e', 'r', 'd') OR (t.typtype = 'c' AND c.relkind = 'c'))`);
-  // One with a field of a table's row type (or made of such a one) after the tables.
-  const tableNames = new Set(tables.map((table) => table.name));
-  const afterTables = new Set<string>();
   const typeOrder = dependencyOrder(
     byName(typeRows).sort((a, b) => a.rank - b.rank),
     new Map(typeRows.map((row) => [row.name, row.uses])),
   );
-  for (const row of typeOrder)
-    if (row.uses.some((used) => tableNames.has(used) || afterTables.has(used)))
-      afterTables.add(row.name);
-  for (const row of typeOrder)
-    if (!afterTables.has(row.name)) refs.push({ kind: row.kind, name: row.name });
-  const routines = await query<{ name: string; kind: string }>(`SELECT
+  // A routine's argument and result types (a table's row type among them).
+  const routines = byName(
+    await query<{ name: string; kind: string; uses: string[] }>(`SELECT
       n.nspname || '.' || p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' AS name,
-      p.prokind AS kind
+      p.prokind AS kind,
+      ${usedTypeNames(`SELECT pg_catalog.unnest(COALESCE(p.proallargtypes, p.proargtypes::pg_catalog.oid[])) AS oid
+        UNION ALL SELECT p.prorettype`)} AS uses
     FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
     WHERE ${SCHEMA_FILTER} AND ${notInExtension('p', 'pg_catalog.pg_proc')} AND p.prokind IN ('f', 'p', 'w')
       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
-        WHERE i.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objid = p.oid AND i.deptype = 'i')`);
-  add('function', byName(routines.filter((row) => row.kind !== 'p')));
-  add('procedure', byName(routines.filter((row) => row.kind === 'p')));
+        WHERE i.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objid = p.oid AND i.deptype = 'i')`),
+  );
+  // Types, domains and routines made of a table's row type (or of such a type) can only be
+  // created once that table is: they go among the tables, each after the tables and those
+  // objects it needs, and a table whose CREATE needs one (a column of that type, a typed
+  // table of it, a default calling it) after it.
+  const tableNames = new Set(tables.map((table) => table.name));
+  const amongTables = new Set<string>();
+  const candidates: { kind: PgObjectKind; name: string; uses: string[] }[] = [
+    ...typeOrder.map((row) => ({ kind: row.kind, name: row.name, uses: row.uses })),
+    ...routines.map((row) => ({
+      kind: row.kind === 'p' ? ('procedure' as const) : ('function' as const),
+      name: row.name,
+      uses: row.uses,
+    })),
+  ];
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const row of candidates)
+      if (
+        !amongTables.has(row.name) &&
+        row.uses.some((used) => tableNames.has(used) || amongTables.has(used))
+      ) {
+        amongTables.add(row.name);
+        grew = true;
+      }
+  }
+  for (const row of typeOrder)
+    if (!amongTables.has(row.name)) refs.push({ kind: row.kind, name: row.name });
+  const early = routines.filter((row) => !amongTables.has(row.name));
+  add(
+    'function',
+    early.filter((row) => row.kind !== 'p'),
+  );
+  add(
+    'procedure',
+    early.filter((row) => row.kind === 'p'),
+  );
   // Identity sequences belong to their column's table: its CREATE TABLE makes them.
   add(
     'sequence',
@@ -281,14 +338,18 @@ export async function listObjects(
             WHERE i.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND i.objid = c.oid AND i.deptype = 'i')`),
     ),
   );
-  add(
-    'table',
-    dependencyOrder(tables, new Map(tables.map((table) => [table.name, table.parents]))).map(
-      (table) => ({ name: table.name }),
-    ),
-  );
-  for (const row of typeOrder)
-    if (afterTables.has(row.name)) refs.push({ kind: row.kind, name: row.name });
+  // Tables by name, each after its parents and what it uses; those objects after the tables
+  // when no table needs them.
+  const phase: { kind: PgObjectKind; name: string; uses: string[] }[] = [
+    ...tables.map((table) => ({
+      kind: 'table' as const,
+      name: table.name,
+      uses: [...table.parents, ...table.uses.filter((used) => used !== table.name)],
+    })),
+    ...candidates.filter((row) => amongTables.has(row.name)),
+  ];
+  for (const row of dependencyOrder(phase, new Map(phase.map((row) => [row.name, row.uses]))))
+    refs.push({ kind: row.kind, name: row.name });
   add(
     'foreign-keys',
     byName(
@@ -1016,6 +1077,8 @@ type TableRow = RelationRow & {
   partition_key: string | null;
   bound: string | null;
   parents: string[];
+  /** A typed table's composite type (`CREATE TABLE … OF type`), qualified. */
+  of_type: string | null;
 };
 
 /** `rows` grouped by their `key` (an oid), each group in the rows' order. */
@@ -1048,6 +1111,7 @@ async function readTableStatements(
         pg_catalog.obj_description(c.oid, 'pg_class') AS comment,
         CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS partition_key,
         CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS bound,
+        CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS of_type,
         ARRAY(SELECT pg_catalog.quote_ident(pn.nspname) || '.' || pg_catalog.quote_ident(pc.relname)
           FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
           JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
@@ -1141,6 +1205,12 @@ function tableStatements(
     // A partition takes its columns from its parent; only its own defaults are its own.
     const parent = row.parents[0] ?? '';
     create = `CREATE ${persistence}TABLE ${target} PARTITION OF ${parent}\n${row.bound ?? ''}`;
+  } else if (row.of_type !== null) {
+    // A typed table takes its columns from its type: each listed (so that the file names
+    // them) with only its own options. Its collations are the type's, and it has no
+    // identity or generated column.
+    const lines = columns.map((column) => `  ${typedColumnDefinition(column)}`);
+    create = `CREATE ${persistence}TABLE ${target} OF ${row.of_type}${lines.length > 0 ? ` (\n${lines.join(',\n')}\n)` : ''}`;
   } else {
     const lines = columns
       .filter((column) => column.local)
@@ -1201,6 +1271,14 @@ export async function readTableDefinitions(
       return { kind: 'table', name: qualifiedName, sql: sql ?? '', after };
     });
   });
+}
+
+/** A typed table's column: `"name" WITH OPTIONS`, then its default and NOT NULL. */
+function typedColumnDefinition(column: ColumnRow): string {
+  let definition = `${quoteIdentifier(column.name)} WITH OPTIONS`;
+  if (column.default !== null) definition += ` DEFAULT ${column.default}`;
+  if (column.notnull) definition += ' NOT NULL';
+  return definition;
 }
 
 function columnDefinition(column: ColumnRow): string {
