@@ -123,7 +123,7 @@ interface PlannedDatabase {
    * The objects of the kinds after tables, created after the rows: views in an order where
    * each comes after those it uses, then the other kinds in the engine's order (PostgreSQL:
    * foreign keys, materialized views, triggers, policies; MariaDB: routines, triggers, events).
-   * First, those of kinds before tables that the inventory lists after them.
+   * First, those of kinds before tables that the inventory lists after the last table.
    */
   readonly objectsSql: string;
   /** `ALTER DATABASE …` giving the current database this one's default character set and collation. */
@@ -133,6 +133,12 @@ interface PlannedDatabase {
 interface PlannedTable {
   readonly database: string;
   readonly description: TableDescription;
+  /**
+   * The objects of kinds before tables that the inventory lists among the tables, right
+   * before this one (PostgreSQL: a type of an earlier table's row type that this table's
+   * CREATE may need), as SQL; created just before it.
+   */
+  readonly before: string;
   /** Its `CREATE TABLE`; without the secondary keys that {@link afterRows} adds. */
   readonly definition: ObjectDefinition;
   /**
@@ -456,7 +462,7 @@ async function writeDirectory(
           `${prefix}.${safeFilePart(table.description.name)}-schema${extension}`,
           { kind: 'schema', database: database.name, table: table.description.name },
           async (output) => {
-            await output.write(context.script.replaceStructure(table.definition));
+            await output.write(table.before + context.script.replaceStructure(table.definition));
             return 0;
           },
         ),
@@ -605,7 +611,7 @@ async function planDatabase(
   const keep = (name: string): boolean => isSelected(name, options.only, options.exclude);
   const descriptions = await session.describeTables(database, filter);
   const sizes = await session.estimateTableSizes(database, filter);
-  const found: Omit<PlannedTable, 'afterRows'>[] = [];
+  const found: Omit<PlannedTable, 'afterRows' | 'before'>[] = [];
   const names = namesOfKind(inventory, 'table')
     .filter(keep)
     .filter((name) => descriptions.has(name));
@@ -646,6 +652,7 @@ async function planDatabase(
     }
     tables.push({
       ...table,
+      before: '',
       definition:
         deferred === undefined ? table.definition : { ...table.definition, sql: deferred.create },
       afterRows: statements.map((statement) => dialect.statementLine(statement)).join(''),
@@ -674,20 +681,33 @@ async function planDatabase(
   let objectsSql = '';
   // The kinds before tables in the inventory's order, in which they may interleave (a
   // PostgreSQL domain before the composite type that has a field of it); one the inventory
-  // lists after the tables (a composite type of a table's row type) after the rows.
+  // lists among the tables (a composite type of a table's row type) right before the next
+  // table it lists, and one it lists after the last table after the rows.
   let pastTables = false;
+  /** SQL of the objects listed since the last table, for the next one. */
+  let pending = '';
+  const before = new Map<string, string>();
   for (const object of inventory.objects) {
     const index = engine.objectKinds.indexOf(object.kind);
-    if (index === tableAt) pastTables = true;
+    if (index === tableAt) {
+      pastTables = true;
+      if (pending !== '' && keptTables.has(object.name)) {
+        before.set(object.name, pending);
+        pending = '';
+      }
+    }
     if (index < 0 || index >= tableAt) continue;
     let sql = '';
     if (object.kind === 'sequence') {
       if (keep(object.name)) sql = await sequenceSql(object.name);
     } else if (object.table === undefined || keptTables.has(object.table))
       sql = await objectSql(object.kind, object.name);
-    if (pastTables) objectsSql += sql;
+    if (pastTables) pending += sql;
     else leadingSql += sql;
   }
+  objectsSql += pending;
+  for (const [index, table] of tables.entries())
+    tables[index] = { ...table, before: before.get(table.description.name) ?? '' };
   for (const [index, kind] of engine.objectKinds.entries()) {
     if (kind === 'table' || index < tableAt) continue;
     // Sequences are created before the rows wherever their kind stands (a default takes from one).
@@ -783,7 +803,7 @@ const CHUNK_BYTES = 64 * 1024 * 1024;
  * big enough to share out; undefined when it is read whole.
  */
 function rangeColumn(
-  table: Omit<PlannedTable, 'afterRows'>,
+  table: Omit<PlannedTable, 'afterRows' | 'before'>,
   chunkRows: number,
 ): TableDescription['columns'][number] | undefined {
   const big = table.estimatedRows > chunkRows * 1.5 || table.estimatedBytes > CHUNK_BYTES * 1.5;
@@ -860,7 +880,9 @@ function structureSql(script: DumpScript, database: PlannedDatabase): string {
   return (
     database.defaultsSql +
     database.leadingSql +
-    database.tables.map((table) => script.replaceStructure(table.definition)).join('') +
+    database.tables
+      .map((table) => table.before + script.replaceStructure(table.definition))
+      .join('') +
     database.sequencesSql +
     '\n'
   );

@@ -791,6 +791,14 @@ export interface ScriptFormat {
    * other to be created), restore loads every table file at once.
    */
   tableDependencies?(sql: string): readonly string[] | undefined;
+  /**
+   * The objects a table file's CREATE TABLE `sql` may need besides those tables: every
+   * object it names (PostgreSQL: its columns' types, its type `OF`, the functions its
+   * defaults call, another table whose row type a column has), as carried names, a routine
+   * by its name without arguments; undefined for any other statement. Optional: restore then
+   * creates no table after objects that waited for the tables.
+   */
+  tableNeeds?(sql: string): readonly string[] | undefined;
   /** How a dump file is written. */
   readonly dump: DumpScript;
   /** Statements that prepare and clean up targets. */

@@ -240,10 +240,20 @@ export async function restoreSnapshot(
     );
     for (const table of userDataTables) progress.expect(options.target, table, 2);
 
-    // Tables and their rows, in parallel; a table that needs another (a partition its
-    // parent) in a later round than that one. In a round, those with the most rows first (as
-    // the manifest counted them), so that no connection is left loading a big table alone.
-    for (const round of await tableRounds(engine, options.source, plan.tables)) {
+    // Tables and their rows, in parallel, in rounds: a table that needs another (a
+    // partition its parent) after that one, and one that needs an object still waiting for
+    // the tables (a column of a type of another table's row type) after it. Before each
+    // round, the objects waiting are tried again. In a round, those with the most rows first
+    // (as the manifest counted them), so that no connection is left loading a big table alone.
+    let waiting = afterTables;
+    /** Before the first round, they have just failed: no tables were created since. */
+    let tablesCreated = false;
+    for await (const round of tableRounds(engine, options.source, plan.tables, async () => {
+      if (tablesCreated && waiting.length > 0)
+        waiting = await loadInPasses(waiting, loadEarly, true);
+      tablesCreated = true;
+      return waiting.map((entry) => entry.name);
+    })) {
       const loadOrder =
         manifest === undefined
           ? round
@@ -265,7 +275,7 @@ export async function restoreSnapshot(
       });
     }
 
-    await loadInPasses(afterTables, loadEarly);
+    await loadInPasses(waiting, loadEarly);
 
     // The rows of local tables, decrypted as they stream.
     await runOnSessions(sessions, userDataTables, async (session, table) => {
@@ -424,49 +434,61 @@ async function planFiles(
 }
 
 /**
- * The table files in rounds that load one after the other: each table in the round after
- * the tables its CREATE TABLE needs ({@link ScriptFormat.tableDependencies}), which are
- * created (and their rows loaded) by then. One round of all of them for an engine whose
- * tables need no other: no file is read twice.
+ * The table files in rounds that load one after the other: each table in a round after the
+ * tables its CREATE TABLE needs ({@link ScriptFormat.tableDependencies}, and those it names:
+ * {@link ScriptFormat.tableNeeds}), which are created (and their rows loaded) by then, and
+ * after the objects it names that still wait for tables: `waiting` (called before each
+ * round, once the round before has loaded) tries those again and names those still waiting.
+ * One round of all of them for an engine whose tables need no other: no file is read twice.
+ * Tables that wait for one another (or for an object that never loads) come in a last round,
+ * where their CREATE says what is missing.
  */
-async function tableRounds(
+async function* tableRounds(
   engine: Engine,
   source: SnapshotSource,
   tables: readonly PlannedFile[],
-): Promise<PlannedFile[][]> {
+  waiting: () => Promise<readonly string[]>,
+): AsyncIterable<PlannedFile[]> {
   const dependenciesOf = engine.script.tableDependencies?.bind(engine.script);
-  if (dependenciesOf === undefined) return [[...tables]];
+  const needsOf = engine.script.tableNeeds?.bind(engine.script);
+  if (dependenciesOf === undefined && needsOf === undefined) {
+    await waiting();
+    yield [...tables];
+    return;
+  }
   const needs = new Map<string, readonly string[]>();
   for (const entry of tables) {
     let found: readonly string[] = [];
     // Only as far as the CREATE TABLE, a few lines in: the rest of the file is not read.
     for await (const statement of engine.script.readStatements(source.readFile(entry.file))) {
-      const dependencies = dependenciesOf(statement.sql);
-      if (dependencies === undefined) continue;
-      found = dependencies;
+      const dependencies = dependenciesOf?.(statement.sql);
+      const named = needsOf?.(statement.sql);
+      if (dependencies === undefined && named === undefined) continue;
+      found = [...(dependencies ?? []), ...(named ?? [])].filter((name) => name !== entry.name);
       break;
     }
     needs.set(entry.name, found);
   }
-  const rounds = new Map<string, number>();
-  const roundOf = (name: string, seen: ReadonlySet<string>): number => {
-    const known = rounds.get(name);
-    if (known !== undefined) return known;
-    let round = 0;
-    for (const dependency of needs.get(name) ?? [])
-      // A table not restored (--only, --exclude) is not waited for: the CREATE then says so.
-      if (needs.has(dependency) && !seen.has(dependency))
-        round = Math.max(round, roundOf(dependency, new Set([...seen, name])) + 1);
-    rounds.set(name, round);
-    return round;
-  };
-  const result: PlannedFile[][] = [];
-  for (const entry of tables) {
-    const round = roundOf(entry.name, new Set([entry.name]));
-    while (result.length <= round) result.push([]);
-    result[round]?.push(entry);
+  const pending = new Set(tables);
+  // A table not restored (--only, --exclude) is not waited for: the CREATE then says so.
+  const notYet = new Set(tables.map((entry) => entry.name));
+  while (pending.size > 0) {
+    // A routine waits under its name with its arguments; a CREATE names it without them.
+    const objects = new Set(
+      (await waiting()).map((name) =>
+        name.includes('(') ? name.slice(0, name.indexOf('(')) : name,
+      ),
+    );
+    let round = [...pending].filter((entry) =>
+      (needs.get(entry.name) ?? []).every((name) => !notYet.has(name) && !objects.has(name)),
+    );
+    if (round.length === 0) round = [...pending];
+    for (const entry of round) {
+      pending.delete(entry);
+      notYet.delete(entry.name);
+    }
+    yield round;
   }
-  return result;
 }
 
 /** `-- schema_backup: <kind> `name`[ on table `t`]`, the first line of a snapshot file. */
@@ -586,11 +608,15 @@ async function loadInPasses(
   return [];
 }
 
-/** Runs `work` for every item, each of `sessions` taking the next item when free. */
+/**
+ * Runs `work` for every item, each of `sessions` taking the next item when free. The first
+ * failure stops it, unless `onFailure` takes the items that fail (and the rest run).
+ */
 async function runOnSessions<T>(
   sessions: readonly Session[],
   items: readonly T[],
   work: (session: Session, item: T) => Promise<void>,
+  onFailure?: (item: T) => void,
 ): Promise<void> {
   let next = 0;
   let failure: unknown;
@@ -602,7 +628,8 @@ async function runOnSessions<T>(
         try {
           await work(session, item);
         } catch (error) {
-          failure ??= error;
+          if (onFailure === undefined) failure ??= error;
+          else onFailure(item);
         }
       }
     }),

@@ -7,6 +7,11 @@
  * the command line through snapshot → restore, the snapshot's files loaded with psql in the
  * README's order (and by the README's script itself), and dump → load and `psql -f` of the dump: each copy compares equal to the
  * source (`pg_dump --schema-only`, every table's rows).
+ *
+ * And typed tables (`CREATE TABLE … OF type`), tables, types, domains and functions that use a
+ * table's row type (a column of a type with a field of one, a typed table of such a type, a
+ * function taking or returning rows of a table, a default calling one), and tables that
+ * inherit from two parents, the same ways.
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -90,7 +95,11 @@ async function cli(config: string, ...argv: string[]): Promise<CliResult> {
   return runCli(['--config', config, ...argv], await pgCliEnv());
 }
 
-async function writeConfig(dir: string, database: string): Promise<string> {
+async function writeConfig(
+  dir: string,
+  database: string,
+  global: readonly string[] = ['app.things', 'app.b_items'],
+): Promise<string> {
   const server = await postgresServer();
   const config = join(dir, 'schema_backup.conf');
   await writeFile(
@@ -107,7 +116,7 @@ async function writeConfig(dir: string, database: string): Promise<string> {
       '  sslmode: disable',
       'git:',
       '  init: true',
-      'global: [app.things, app.b_items]',
+      `global: [${global.join(', ')}]`,
       '',
     ].join('\n'),
   );
@@ -183,5 +192,133 @@ describe('postgresql types and domains in dependency order', () => {
     await runPsql(dumpViaPsql.name, dumpFile);
     expect(await pgDumpSchema(dumpViaPsql.name)).toBe(schema);
     expect(await pgTableRows(dumpViaPsql.name, tables)).toEqual(rows);
-  });
+  }, 300_000);
+});
+
+/**
+ * Typed tables, and objects that use a table's row type, each named so that name order (and
+ * kind order: types, domains and functions before tables) puts it before what it uses.
+ */
+const TYPED_OBJECTS = String.raw`
+CREATE SCHEMA app;
+CREATE TYPE app.person AS (id integer, name text, nick text);
+CREATE TABLE app.people OF app.person (
+  id WITH OPTIONS PRIMARY KEY,
+  name WITH OPTIONS NOT NULL DEFAULT 'anon',
+  CONSTRAINT nick_short CHECK (length(nick) < 10)
+);
+COMMENT ON COLUMN app.people.nick IS 'a short name';
+CREATE TABLE app.plain_people OF app.person;
+CREATE TABLE app.people_by_id OF app.person (id WITH OPTIONS NOT NULL) PARTITION BY RANGE (id);
+CREATE TABLE app.people_low PARTITION OF app.people_by_id FOR VALUES FROM (0) TO (100);
+CREATE TABLE app.z_items (id integer PRIMARY KEY, label text);
+CREATE TYPE app.a_pair AS (first app.z_items, rest app.z_items[]);
+CREATE DOMAIN app.a_items AS app.z_items[] CHECK (cardinality(VALUE) < 5);
+CREATE FUNCTION app.a_label(app.z_items) RETURNS text
+  LANGUAGE sql IMMUTABLE AS 'SELECT ($1).label';
+CREATE FUNCTION app.a_make(integer) RETURNS app.z_items
+  LANGUAGE sql IMMUTABLE AS 'SELECT ROW($1, NULL)::app.z_items';
+CREATE FUNCTION app.a_count(app.a_pair) RETURNS integer
+  LANGUAGE sql IMMUTABLE AS 'SELECT 1 + cardinality(($1).rest)';
+CREATE TABLE app.a_holder (
+  id integer PRIMARY KEY,
+  pair app.a_pair,
+  items app.a_items,
+  one app.z_items,
+  label text DEFAULT app.a_label(ROW(0, 'zero')::app.z_items)
+);
+CREATE TABLE app.a_typed OF app.a_pair;
+CREATE TYPE app.a_wrap AS (holder app.a_holder);
+CREATE TABLE app.a_wrapped (id integer, wrap app.a_wrap);
+CREATE TABLE app.y_base1 (a integer);
+CREATE TABLE app.x_base2 (b text DEFAULT 'b');
+CREATE TABLE app.both_bases (c integer) INHERITS (app.y_base1, app.x_base2);
+INSERT INTO app.people VALUES (1, 'Ann', 'an'), (2, DEFAULT, NULL);
+INSERT INTO app.plain_people VALUES (3, NULL, NULL);
+INSERT INTO app.people_by_id VALUES (4, 'Dan', 'd');
+INSERT INTO app.z_items VALUES (1, 'one'), (2, NULL);
+INSERT INTO app.a_holder (id, pair, items, one) VALUES
+  (1, ROW(ROW(1, 'one'), ARRAY[ROW(2, NULL)::app.z_items]), ARRAY[ROW(1, 'x')::app.z_items], ROW(5, 'five')),
+  (2, NULL, NULL, NULL);
+INSERT INTO app.a_typed VALUES (ROW(1, 'one'), '{}');
+INSERT INTO app.a_wrapped VALUES (1, ROW(ROW(9, NULL, NULL, NULL, 'nine')));
+INSERT INTO app.both_bases VALUES (1, 'x', 2);
+INSERT INTO app.y_base1 VALUES (7);
+`;
+
+const TYPED_TABLES = [
+  'app.people',
+  'app.plain_people',
+  'app.people_by_id',
+  'app.people_low',
+  'app.z_items',
+  'app.a_holder',
+  'app.a_typed',
+  'app.a_wrapped',
+  'app.y_base1',
+  'app.x_base2',
+  'app.both_bases',
+];
+
+describe('postgresql typed tables and objects of a table row type', () => {
+  it('restores, loads with psql and dumps them as they were', async () => {
+    const source = await createPgTestDatabase('sbtyp_typed_src');
+    await source.exec(TYPED_OBJECTS);
+    const dir = await createTempDir('sbtyp-typed-e2e');
+    const config = await writeConfig(dir, source.name, TYPED_TABLES);
+    const hostDir = join(dir, 'backups', HOST);
+    const schema = await pgDumpSchema(source.name);
+    expect(schema).toContain('CREATE TABLE app.people OF app.person (');
+    expect(schema).toContain('CREATE TABLE app.a_typed OF app.a_pair;');
+    const rows = await pgTableRows(source.name, TYPED_TABLES);
+
+    const snapshot = await cli(config, 'snapshot');
+    expect(snapshot.code, snapshot.stderr).toBe(0);
+
+    const restored = await pgDatabaseToDrop('sbtyp_typed_restored');
+    const restore = await cli(config, 'restore', '--target', restored);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(await pgDumpSchema(restored)).toBe(schema);
+    expect(await pgTableRows(restored, TYPED_TABLES)).toEqual(rows);
+
+    const again = await cli(config, 'restore', '--target', restored, '--force');
+    expect(again.code, again.stderr).toBe(0);
+    expect(await pgDumpSchema(restored)).toBe(schema);
+    expect(await pgTableRows(restored, TYPED_TABLES)).toEqual(rows);
+
+    const viaPsql = await createPgTestDatabase('sbtyp_typed_psql');
+    await loadWithPsql(hostDir, viaPsql.name);
+    expect(await pgDumpSchema(viaPsql.name)).toBe(schema);
+    expect(await pgTableRows(viaPsql.name, TYPED_TABLES)).toEqual(rows);
+
+    const viaScript = await createPgTestDatabase('sbtyp_typed_script');
+    await runReadmeScript(hostDir, viaScript.name);
+    expect(await pgDumpSchema(viaScript.name)).toBe(schema);
+    expect(await pgTableRows(viaScript.name, TYPED_TABLES)).toEqual(rows);
+
+    for (const form of ['file', 'directory'] as const) {
+      const dumpPath = join(dir, `dump-${form}${form === 'file' ? '.sql' : ''}`);
+      const dump = await cli(
+        config,
+        'dump',
+        '--no-encrypt',
+        '--compress',
+        'none',
+        ...(form === 'directory' ? ['--dir'] : []),
+        '-o',
+        dumpPath,
+      );
+      expect(dump.code, dump.stderr).toBe(0);
+      const loaded = await pgDatabaseToDrop(`sbtyp_typed_loaded_${form}`);
+      const load = await cli(config, 'load', '--into', loaded, dumpPath);
+      expect(load.code, load.stderr).toBe(0);
+      expect(await pgDumpSchema(loaded)).toBe(schema);
+      expect(await pgTableRows(loaded, TYPED_TABLES)).toEqual(rows);
+      if (form === 'directory') continue;
+      const dumpViaPsql = await createPgTestDatabase('sbtyp_typed_dumppsql');
+      await runPsql(dumpViaPsql.name, dumpPath);
+      expect(await pgDumpSchema(dumpViaPsql.name)).toBe(schema);
+      expect(await pgTableRows(dumpViaPsql.name, TYPED_TABLES)).toEqual(rows);
+    }
+  }, 300_000);
 });

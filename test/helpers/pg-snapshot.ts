@@ -165,14 +165,17 @@ const PG_LOAD_STEPS: readonly (readonly (typeof PG_LOAD_ORDER)[number][])[] = PG
   (kind) => kind !== 'domain',
 ).map((kind) => (kind === 'type' ? ['type', 'domain'] : [kind]));
 
+/** Kinds whose files that do not load in their step wait for the tables. */
+const DEFERRED_KINDS: ReadonlySet<string> = new Set(['type', 'domain', 'function', 'procedure']);
+
 /**
  * Loads every `.sql` file of `hostDir` into `database` with `psql -v ON_ERROR_STOP=1 -f`, in
  * the README's order: kind by kind (types and domains together); within a step, a file that
  * needs another of its step (an enum a composite type uses, a domain a range is over, a
- * partition's parent) after it, found by trying again; a type or domain that still does not
- * load (one with a field of a table's row type) after the tables. Returns the files in the
- * order they loaded; throws the error of a file that never loads. As `login` when given,
- * else as the server's user.
+ * partition's parent) after it, found by trying again; a type, domain or routine that still
+ * does not load (one made of a table's row type) with the tables, in the same passes (a table
+ * may need it in turn). Returns the files in the order they loaded; throws the error of a
+ * file that never loads. As `login` when given, else as the server's user.
  */
 export async function loadWithPsql(
   hostDir: string,
@@ -199,15 +202,14 @@ export async function loadWithPsql(
     }
     return [];
   };
-  let later: string[] = [];
+  const later: string[] = [];
   for (const kinds of PG_LOAD_STEPS) {
-    const failed = await load(files.filter((file) => kinds.includes(kindOfPgFile(file))));
-    if (kinds.includes('type')) later = failed.map(({ file }) => file);
+    const step = files.filter((file) => kinds.includes(kindOfPgFile(file)));
+    // The tables load together with what waited for them.
+    const failed = await load(kinds.includes('table') ? [...step, ...later] : step);
+    if (kinds.some((kind) => DEFERRED_KINDS.has(kind)))
+      later.push(...failed.map(({ file }) => file));
     else if (failed.length > 0) throw failed[0]?.error;
-    if (kinds.includes('table')) {
-      const still = await load(later);
-      if (still.length > 0) throw still[0]?.error;
-    }
   }
   return loaded;
 }

@@ -93,6 +93,43 @@ describe('postgresqlScriptFormat', () => {
     expect(format.tableDependencies?.("SET client_encoding = 'UTF8'")).toBeUndefined();
   });
 
+  it('names every object a CREATE TABLE names, not the fields of a value', () => {
+    expect(
+      format.tableNeeds?.(
+        'CREATE TABLE "app"."t" (\n  "p" app.a_pair,\n  "i" "Odd"."Items"[] DEFAULT app.make((ROW(1)::app.z).a)\n)',
+      ),
+    ).toEqual(['app.a_pair', 'Odd.Items', 'app.make', 'app.z']);
+    expect(
+      format.tableNeeds?.('CREATE TABLE "app"."t" OF app.person (\n  "id" WITH OPTIONS\n)'),
+    ).toEqual(['app.person']);
+    expect(format.tableNeeds?.('CREATE TABLE "app"."t" (\n  "a" integer\n)')).toEqual([]);
+    expect(format.tableNeeds?.("SET client_encoding = 'UTF8'")).toBeUndefined();
+  });
+
+  it('parses a typed table: its type heads its options, its columns have no type', () => {
+    const table = format.parseCreateTable(
+      [
+        'CREATE TABLE "app"."people" OF app.person (',
+        '  "id" WITH OPTIONS NOT NULL,',
+        '  "name" WITH OPTIONS DEFAULT \'anon\'::text NOT NULL,',
+        '  "nick" WITH OPTIONS',
+        ')',
+        'PARTITION BY RANGE (id);',
+      ].join('\n'),
+    );
+    expect(
+      table?.columns.map((column) => [column.name, column.type, column.nullable, column.default]),
+    ).toEqual([
+      ['id', '', false, undefined],
+      ['name', '', false, "'anon'::text"],
+      ['nick', '', true, undefined],
+    ]);
+    expect(table?.options).toBe('OF app.person PARTITION BY RANGE (id)');
+    expect(format.parseCreateTable('CREATE TABLE "app"."p" OF "app"."my type";')?.options).toBe(
+      'OF "app"."my type"',
+    );
+  });
+
   it('parses a table file as definitions.ts writes it', () => {
     const file = [
       'CREATE TABLE "app"."t" (',

@@ -96,6 +96,17 @@ describe('PgStatementGuard', () => {
     );
   });
 
+  it('accepts a typed table, its columns with their options only', () => {
+    expect(
+      refusal([
+        'CREATE TABLE "app"."t" OF app.person (\n  "id" WITH OPTIONS NOT NULL,\n  "v" WITH OPTIONS DEFAULT \'x\'::text\n)',
+        'ALTER TABLE ONLY "app"."t" ADD CONSTRAINT "t_pkey" PRIMARY KEY (id)',
+      ]),
+    ).toBeUndefined();
+    expect(refusal(['CREATE TABLE "app"."t" OF "app"."person"'])).toBeUndefined();
+    expect(refusal(['CREATE TABLE "app"."t" OF person'])).toMatch(/schema-qualified/);
+  });
+
   it('accepts the identity sequence state of its table, and a sequence file', () => {
     expect(
       refusal([

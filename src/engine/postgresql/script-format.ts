@@ -83,6 +83,39 @@ function tableDependencies(sql: string): readonly string[] | undefined {
   }
 }
 
+/**
+ * Every `schema.name` a CREATE TABLE names (a column's type, the type of a typed table, a
+ * function a default calls, a parent), as carried names; undefined for any other statement.
+ * A name after `(…).` is a field, not an object, and is left out.
+ */
+function tableNeeds(sql: string): readonly string[] | undefined {
+  const lexer = new PgLexer(sql);
+  try {
+    if (lexer.next() !== 'word' || lexer.keyword() !== 'create') return undefined;
+    lexer.next();
+    if (lexer.keyword() === 'unlogged') lexer.next();
+    if (lexer.keyword() !== 'table') return undefined;
+    lexer.next();
+    readName(lexer);
+    const names = new Set<string>();
+    let previous: string | undefined;
+    let afterDot = false;
+    for (let type = lexer.type; type !== 'end'; type = lexer.next()) {
+      if (type === 'word' || type === 'identifier') {
+        if (afterDot && previous !== undefined) names.add(qualifiedName(previous, lexer.name()));
+        previous = afterDot ? undefined : lexer.name();
+        afterDot = false;
+      } else {
+        afterDot = lexer.is('.') && previous !== undefined;
+        if (!afterDot) previous = undefined;
+      }
+    }
+    return [...names];
+  } catch {
+    return [];
+  }
+}
+
 /** A `schema.name` or `name` from the lexer, as a carried name; leaves the lexer after it. */
 function readName(lexer: PgLexer): string {
   const parts: string[] = [];
@@ -450,4 +483,5 @@ export const postgresqlScriptFormat: ScriptFormat = {
   findRowValues,
   parseCreateTable,
   tableDependencies,
+  tableNeeds,
 };

@@ -614,9 +614,13 @@ export class PgStatementGuard implements StatementChecker {
       throw this.refuse(`a CREATE ${kind.toUpperCase().replace('-', ' ')} of another name`);
     lexer.next();
     if (kind === 'table') {
-      // Columns of its own, or a partition of another table: not `AS SELECT`, not `OF type`.
+      // Columns of its own, a partition of another table, or a typed table (`OF type`, its
+      // columns' options in parentheses when it has some): not `AS SELECT`.
       if (lexer.keyword() === 'partition') this.expectWord(lexer, 'of');
-      else if (!lexer.is('(')) throw this.refuse('a CREATE TABLE without its columns');
+      else if (lexer.keyword() === 'of') {
+        lexer.next();
+        this.qualifiedName(lexer, 'the type of a typed table');
+      } else if (!lexer.is('(')) throw this.refuse('a CREATE TABLE without its columns');
       this.checkRest(lexer, (at) => {
         // `… AS IDENTITY (SEQUENCE NAME schema.name …)`: that sequence's state may be set.
         if (at.keyword() !== 'sequence') return;

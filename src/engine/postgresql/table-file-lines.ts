@@ -124,7 +124,15 @@ export function parseCreateTable(sql: string): TableDefinition | undefined {
   if (!start) return undefined;
   const head = readQualified(sql.slice(start.index + start[0].length));
   if (head === undefined) return undefined;
-  const rest = sql.slice(start.index + start[0].length + head.length);
+  let rest = sql.slice(start.index + start[0].length + head.length);
+  // A typed table: `OF type` heads its options, its columns list only their own options.
+  let typed = '';
+  if (rest.startsWith(' OF ')) {
+    const type = readQualified(rest.slice(4));
+    if (type === undefined) return undefined;
+    typed = rest.slice(1, 4 + type.length);
+    rest = rest.slice(4 + type.length);
+  }
   const columns: ColumnDefinition[] = [];
   let options = '';
   if (rest.startsWith(' (\n')) {
@@ -144,6 +152,7 @@ export function parseCreateTable(sql: string): TableDefinition | undefined {
   } else {
     options = rest.split(/;\n|;$/)[0]?.trim() ?? '';
   }
+  if (typed !== '') options = options === '' ? typed : `${typed} ${options}`;
   const indexes = new Map<string, string>();
   const foreignKeys = new Map<string, string>();
   const checks = new Map<string, string>();
@@ -187,7 +196,12 @@ function unquote(name: string): string {
 
 function parseColumn(name: string, definition: string): ColumnDefinition {
   const typeEnd = definition.search(/ (?:COLLATE|DEFAULT|GENERATED|NOT NULL)\b/);
-  const type = typeEnd === -1 ? definition : definition.slice(0, typeEnd);
+  // A typed table's column has its type's type: `WITH OPTIONS` names none.
+  const type = definition.startsWith('WITH OPTIONS')
+    ? ''
+    : typeEnd === -1
+      ? definition
+      : definition.slice(0, typeEnd);
   const collation = / (COLLATE \S+)/.exec(definition)?.[1];
   const defaultValue = / DEFAULT (.*?)(?: NOT NULL)?$/.exec(definition)?.[1];
   return {
