@@ -6,8 +6,17 @@
  * whole in memory. Nothing here touches the destination.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, readFileSync, writeFile as writeFileCallback } from 'node:fs';
-import { chmod, open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  closeSync,
+  createReadStream,
+  openSync,
+  readFileSync,
+  statSync,
+  write as writeCallback,
+  writeFile as writeFileCallback,
+  writeSync,
+} from 'node:fs';
+import { chmod, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** A content larger than this always spills to a staging file. */
@@ -46,7 +55,7 @@ export class StagedContent {
   private hash: Hash | undefined;
   private digestValue: string | undefined;
   private spillPath: string | undefined;
-  private spillHandle: FileHandle | undefined;
+  private spillFd: number | undefined;
   /** The content is complete (compared): nothing more may be written. */
   private closed = false;
 
@@ -92,10 +101,10 @@ export class StagedContent {
     if (this.spillPath === undefined) return this.compareInMemory(path);
     // The content is complete: its staging file need not stay open (a fresh snapshot of
     // 10,000 tables held an open file for each that spilled, past a default limit of 1,024).
-    await this.closeSpill();
+    this.closeSpill();
     let existingSize: number;
     try {
-      existingSize = (await stat(path)).size;
+      existingSize = statSync(path).size;
     } catch {
       return 'missing';
     }
@@ -139,7 +148,7 @@ export class StagedContent {
   async prepareForRename(mode: number, options: { durable: boolean }): Promise<string> {
     await this.flush();
     if (this.spillPath !== undefined) {
-      await this.closeSpill();
+      this.closeSpill();
       const path = this.spillPath;
       if (options.durable) {
         const handle = await open(path, 'r');
@@ -178,18 +187,24 @@ export class StagedContent {
     return temporary;
   }
 
-  private async closeSpill(): Promise<void> {
-    if (this.spillHandle === undefined) return;
-    const handle = this.spillHandle;
-    this.spillHandle = undefined;
+  private closeSpill(): void {
+    if (this.spillFd === undefined) return;
+    const fd = this.spillFd;
+    this.spillFd = undefined;
     this.closed = true;
-    await handle.close();
+    closeSync(fd);
   }
 
   /** Drops any staging file and the memory held. Safe to call more than once. */
   async discard(): Promise<void> {
-    await this.spillHandle?.close().catch(() => undefined);
-    this.spillHandle = undefined;
+    if (this.spillFd !== undefined) {
+      try {
+        closeSync(this.spillFd);
+      } catch {
+        // Already gone: the file is unlinked below either way.
+      }
+    }
+    this.spillFd = undefined;
     if (this.spillPath !== undefined) await unlink(this.spillPath).catch(() => undefined);
     this.spillPath = undefined;
     this.release();
@@ -218,23 +233,46 @@ export class StagedContent {
     if (buffer.length === 0) return;
     this.bytes += buffer.length;
     if (
-      this.spillHandle === undefined &&
+      this.spillFd === undefined &&
       (this.bytes > SPILL_BYTES || !this.budget.take(buffer.length))
     ) {
       this.spillPath = join(this.stagingDir, `${randomBytes(8).toString('hex')}.part`);
-      this.spillHandle = await open(this.spillPath, 'wx', 0o600);
+      // Opened and, while the content is small, written synchronously: once the budget is
+      // spent every further table spills, and the thread-pool round trips of an asynchronous
+      // open, write and close made each such table 3-4 times slower to stage than one kept
+      // in memory (the 360 tables past a 16 MB budget of a 1,000-table snapshot).
+      this.spillFd = openSync(this.spillPath, 'wx', 0o600);
       // Only a spilled content is compared by its hash: one held in memory is never hashed.
       this.hash = createHash('sha256');
       for (const chunk of this.chunks) {
         this.hash.update(chunk);
-        await this.spillHandle.write(chunk);
+        writeAllSync(this.spillFd, chunk);
       }
       this.release();
     }
-    if (this.spillHandle !== undefined) {
+    if (this.spillFd !== undefined) {
       this.hash?.update(buffer);
-      await this.spillHandle.write(buffer);
+      // A large content is written on the thread pool, beside the work that makes the next rows.
+      if (this.bytes > SPILL_BYTES) await writeAll(this.spillFd, buffer);
+      else writeAllSync(this.spillFd, buffer);
     } else this.chunks.push(buffer);
+  }
+}
+
+function writeAllSync(fd: number, buffer: Buffer): void {
+  for (let offset = 0; offset < buffer.length;)
+    offset += writeSync(fd, buffer, offset, buffer.length - offset);
+}
+
+async function writeAll(fd: number, buffer: Buffer): Promise<void> {
+  for (let offset = 0; offset < buffer.length;) {
+    const start = offset;
+    offset += await new Promise<number>((resolve, reject) => {
+      writeCallback(fd, buffer, start, buffer.length - start, null, (error, written) => {
+        if (error === null) resolve(written);
+        else reject(error);
+      });
+    });
   }
 }
 
