@@ -492,7 +492,8 @@ interface ScriptCheck {
  * Runs a script's statements, each checked by `check.checker` before it runs (or is handed to
  * a session). INSERTs, and statements with data (PostgreSQL's COPY, whose data the checker
  * checks as it streams), go to whichever session is free (rows of different statements do
- * not depend on each other: keys are in the data, checks are off); so do the index builds
+ * not depend on each other: keys are in the data, checks are off), the blocks of one COPY
+ * statement into a COPY left open for them (streamRows); so do the index builds
  * after the rows (the engine's `indexBuildTable`), one table at a time, once every row is in.
  * Every other statement waits for them, then runs on the first session, or on all for `SET`
  * and `USE`, which change a session's state. Every session starts in the state the checker
