@@ -492,8 +492,7 @@ interface ScriptCheck {
  * Runs a script's statements, each checked by `check.checker` before it runs (or is handed to
  * a session). INSERTs, and statements with data (PostgreSQL's COPY, whose data the checker
  * checks as it streams), go to whichever session is free (rows of different statements do
- * not depend on each other: keys are in the data, checks are off), the blocks of one COPY
- * statement into a COPY left open for them (streamRows); so do the index builds
+ * not depend on each other: keys are in the data, checks are off); so do the index builds
  * after the rows (the engine's `indexBuildTable`), one table at a time, once every row is in.
  * Every other statement waits for them, then runs on the first session, or on all for `SET`
  * and `USE`, which change a session's state. Every session starts in the state the checker
@@ -526,20 +525,7 @@ async function runScript(
   const failure: { error: Error | undefined } = { error: undefined };
   const failed = (): Error | undefined => failure.error;
   let waiting: (() => void) | undefined;
-  /** Wakes the reader waiting for a session or for room in a stream of rows. */
-  const wakeReader = (): void => {
-    const wake = waiting;
-    waiting = undefined;
-    wake?.();
-  };
-  const streams = new Set<RowStream>();
-  /** Ends every stream of rows: its COPY finishes with the rows it was given. */
-  const endStreams = (): void => {
-    for (const stream of streams) stream.queue.end();
-    streams.clear();
-  };
   const settle = async (): Promise<void> => {
-    endStreams();
     await Promise.all(inFlight);
     if (failure.error !== undefined) throw failure.error;
   };
@@ -574,7 +560,9 @@ async function runScript(
         done?.();
         free.push(session);
         inFlight.delete(task);
-        wakeReader();
+        const wake = waiting;
+        waiting = undefined;
+        wake?.();
       });
     inFlight.add(task);
     return task;
@@ -599,87 +587,6 @@ async function runScript(
       throw failedStatement(statement.line)(error);
     }
   };
-  /**
-   * Hands the rows of a COPY block (read and checked whole) to a COPY left open on a session
-   * for the blocks of the same statement before it, so that a table's rows go in over a few
-   * long COPYs, as pg_restore sends them, not one COPY a block (each COPY costs the server
-   * its start, and the dump interleaves the blocks of the tables it reads at once). A block
-   * goes to the open COPY of its statement with the least data waiting, else to a free
-   * session as a new COPY, else (no session free) a COPY of another statement that has run
-   * out of data is ended to free its session; meanwhile the reader waits.
-   */
-  const streamRows = async (
-    statement: ScriptStatement,
-    key: string,
-    chunks: readonly Buffer[],
-    bytes: number,
-  ): Promise<void> => {
-    for (;;) {
-      const error = failed();
-      if (error !== undefined) throw error;
-      let target: RowStream | undefined;
-      for (const stream of streams)
-        if (
-          stream.queue.open &&
-          stream.sql === statement.sql &&
-          stream.key === key &&
-          stream.queue.waitingBytes < STREAM_WAITING_BYTES &&
-          (target === undefined || stream.queue.waitingBytes < target.queue.waitingBytes)
-        )
-          target = stream;
-      if (target === undefined && free.length > 0) {
-        const session = free.pop() as Session;
-        const stream: RowStream = {
-          sql: statement.sql,
-          key,
-          bytes: 0,
-          queue: new DataQueue((taken) => {
-            tracker.addRows(0, taken);
-            wakeReader();
-          }),
-        };
-        streams.add(stream);
-        rowsInFlight.count += 1;
-        void inBackground(
-          session,
-          async () => {
-            const rows = await loadData(session, statement, stream.queue);
-            counts.set(key, (counts.get(key) ?? 0) + rows);
-            tracker.addRows(rows, 0);
-          },
-          refusedOrFailed(statement.line),
-          () => {
-            rowsInFlight.count -= 1;
-            streams.delete(stream);
-            stream.queue.end();
-          },
-        );
-        target = stream;
-      }
-      if (target !== undefined) {
-        target.queue.push(chunks, bytes);
-        target.bytes += bytes;
-        // A COPY is one transaction: a long one is ended, and the next block begins another.
-        if (target.bytes >= STREAM_BYTES) {
-          target.queue.end();
-          streams.delete(target);
-        }
-        return;
-      }
-      for (const stream of streams)
-        if (
-          (stream.sql !== statement.sql || stream.key !== key) &&
-          stream.queue.waitingBytes === 0
-        ) {
-          stream.queue.end();
-          streams.delete(stream);
-          break;
-        }
-      await new Promise<void>((resolve) => {
-        waiting = resolve;
-      });
-    }
-  };
   /** Statements checked but not run yet: a DROP and the SETs after it, until its CREATE. */
   const held: ScriptStatement[] = [];
   const outcome = 'Whatever this load created has been removed.';
@@ -690,137 +597,125 @@ async function runScript(
       const refused = refusal(error, check.label, line, outcome);
       return isSchemaBackupError(refused) ? refused : failedStatement(line)(refused);
     };
-  try {
-    for (const session of sessions) await session.execute(format.sessionReset);
-    // The engine's reader, as restore's: the stock client's split, memory bounded by the
-    // longest statement whatever the dump's size.
-    for await (const statement of format.readStatements(tapped())) {
-      if (signal?.aborted === true) throw new DumpError('the load was interrupted');
-      if (failure.error !== undefined) throw failure.error;
-      if (statement.data !== undefined) {
-        // Rows as data (PostgreSQL's COPY): the statement checked by the file's checker, its
-        // data as it streams, and never run as statements.
-        let checkedData: CheckedData;
-        try {
-          if (check.checker.checkData === undefined)
-            throw new UnexpectedStatementError('a statement with data, which no dump file holds');
-          checkedData = check.checker.checkData(statement.sql, statement.data);
-        } catch (error) {
-          await settle();
-          throw refusal(error, check.label, statement.line, outcome);
-        }
-        for (const heldStatement of held.splice(0)) await runOther(heldStatement);
-        const key = `${current}.${checkedData.table}`;
-        // Read (and so checked) while the sessions are still busy with the data before: a
-        // session that frees finds its next data ready, not waiting for the check.
-        let gathered: Awaited<ReturnType<typeof gatherData>>;
-        try {
-          gathered = await gatherData(checkedData.data);
-        } catch (error) {
-          await settle();
-          throw refusedOrFailed(statement.line)(error);
-        }
-        if (gathered.chunks !== undefined) {
-          await streamRows(statement, key, gathered.chunks, gathered.bytes);
-          continue;
-        }
-        // Data too long to gather streams from the script on a session of its own.
-        endStreams();
-        const session = await freeSession();
-        rowsInFlight.count += 1;
-        const task = inBackground(
-          session,
-          async () => {
-            const rows = await loadData(session, statement, gathered.data);
-            counts.set(key, (counts.get(key) ?? 0) + rows);
-            tracker.addRows(rows, gathered.bytes);
-          },
-          refusedOrFailed(statement.line),
-          () => {
-            rowsInFlight.count -= 1;
-          },
-        );
-        // Data longer than what is gathered streams from the script: the reader waits for it.
-        if (!gathered.complete) {
-          await task;
-          const error = failed();
-          if (error !== undefined) throw error;
-        }
-        continue;
-      }
-      let checked: CheckedStatement;
+  for (const session of sessions) await session.execute(format.sessionReset);
+  // The engine's reader, as restore's: the stock client's split, memory bounded by the
+  // longest statement whatever the dump's size.
+  for await (const statement of format.readStatements(tapped())) {
+    if (signal?.aborted === true) throw new DumpError('the load was interrupted');
+    if (failure.error !== undefined) throw failure.error;
+    if (statement.data !== undefined) {
+      // Rows as data (PostgreSQL's COPY): the statement checked by the file's checker, its
+      // data as it streams, and never run as statements.
+      let checkedData: CheckedData;
       try {
-        checked = check.checker.check(statement.sql);
+        if (check.checker.checkData === undefined)
+          throw new UnexpectedStatementError('a statement with data, which no dump file holds');
+        checkedData = check.checker.checkData(statement.sql, statement.data);
       } catch (error) {
-        // The statements sent before it first: their failure, if any, is reported.
         await settle();
         throw refusal(error, check.label, statement.line, outcome);
       }
-      // A DROP … IF EXISTS runs only once the CREATE it comes before is accepted: one refused
-      // there leaves the object it named alone.
-      if (checked.kind === 'drop' || (held.length > 0 && checked.kind === 'set')) {
-        held.push(statement);
-        continue;
-      }
       for (const heldStatement of held.splice(0)) await runOther(heldStatement);
-      if (check.disableEvents && checked.disabledEvent !== undefined) {
-        await runOther({ ...statement, sql: checked.disabledEvent });
-        check.disabledEvents.push(`${current}.${checked.event ?? ''}`);
-        continue;
+      const session = await freeSession();
+      const key = `${current}.${checkedData.table}`;
+      let gathered: Awaited<ReturnType<typeof gatherData>>;
+      try {
+        gathered = await gatherData(checkedData.data);
+      } catch (error) {
+        free.push(session);
+        await settle();
+        throw refusedOrFailed(statement.line)(error);
       }
-      const indexTable =
-        sessions.length > 1 ? format.admin.indexBuildTable?.(statement.sql) : undefined;
-      if (indexTable !== undefined) {
-        // The indexes of different tables are built at once, once every row is in.
-        if (rowsInFlight.count > 0 || building.has(indexTable)) await settle();
-        const session = await freeSession();
-        building.add(indexTable);
-        void inBackground(
-          session,
-          async () => {
-            await executeRetryingDeadlocks(format, session, statement.sql);
-          },
-          failedStatement(statement.line),
-          () => building.delete(indexTable),
-        );
-        continue;
-      }
-      const table = format.insertTable(statement.sql);
-      if (table !== undefined) {
-        rowsInFlight.count += 1;
-        const session = await freeSession().catch((error: unknown) => {
+      rowsInFlight.count += 1;
+      const task = inBackground(
+        session,
+        async () => {
+          const rows = await loadData(session, statement, gathered.data);
+          counts.set(key, (counts.get(key) ?? 0) + rows);
+          tracker.addRows(rows, gathered.bytes);
+        },
+        refusedOrFailed(statement.line),
+        () => {
           rowsInFlight.count -= 1;
-          throw error;
-        });
-        const key = `${current}.${table}`;
-        const sqlBytes = statement.sql.length;
-        void inBackground(
-          session,
-          async () => {
-            const rows = await executeRetryingDeadlocks(format, session, statement.sql);
-            counts.set(key, (counts.get(key) ?? 0) + rows);
-            tracker.addRows(rows, sqlBytes);
-          },
-          failedStatement(statement.line),
-          () => {
-            rowsInFlight.count -= 1;
-          },
-        );
-        continue;
+        },
+      );
+      // Data longer than what is gathered streams from the script: the reader waits for it.
+      if (!gathered.complete) {
+        await task;
+        const error = failed();
+        if (error !== undefined) throw error;
       }
-      await runOther(statement);
+      continue;
     }
-    await settle();
+    let checked: CheckedStatement;
     try {
-      check.checker.finish();
+      checked = check.checker.check(statement.sql);
     } catch (error) {
-      throw refusal(error, check.label, 0, outcome);
+      // The statements sent before it first: their failure, if any, is reported.
+      await settle();
+      throw refusal(error, check.label, statement.line, outcome);
+    }
+    // A DROP … IF EXISTS runs only once the CREATE it comes before is accepted: one refused
+    // there leaves the object it named alone.
+    if (checked.kind === 'drop' || (held.length > 0 && checked.kind === 'set')) {
+      held.push(statement);
+      continue;
     }
     for (const heldStatement of held.splice(0)) await runOther(heldStatement);
-  } finally {
-    // An open COPY waits for data no more: it ends with what it was given.
-    endStreams();
+    if (check.disableEvents && checked.disabledEvent !== undefined) {
+      await runOther({ ...statement, sql: checked.disabledEvent });
+      check.disabledEvents.push(`${current}.${checked.event ?? ''}`);
+      continue;
+    }
+    const indexTable =
+      sessions.length > 1 ? format.admin.indexBuildTable?.(statement.sql) : undefined;
+    if (indexTable !== undefined) {
+      // The indexes of different tables are built at once, once every row is in.
+      if (rowsInFlight.count > 0 || building.has(indexTable)) await settle();
+      const session = await freeSession();
+      building.add(indexTable);
+      void inBackground(
+        session,
+        async () => {
+          await executeRetryingDeadlocks(format, session, statement.sql);
+        },
+        failedStatement(statement.line),
+        () => building.delete(indexTable),
+      );
+      continue;
+    }
+    const table = format.insertTable(statement.sql);
+    if (table !== undefined) {
+      rowsInFlight.count += 1;
+      const session = await freeSession().catch((error: unknown) => {
+        rowsInFlight.count -= 1;
+        throw error;
+      });
+      const key = `${current}.${table}`;
+      const sqlBytes = statement.sql.length;
+      void inBackground(
+        session,
+        async () => {
+          const rows = await executeRetryingDeadlocks(format, session, statement.sql);
+          counts.set(key, (counts.get(key) ?? 0) + rows);
+          tracker.addRows(rows, sqlBytes);
+        },
+        failedStatement(statement.line),
+        () => {
+          rowsInFlight.count -= 1;
+        },
+      );
+      continue;
+    }
+    await runOther(statement);
   }
+  await settle();
+  try {
+    check.checker.finish();
+  } catch (error) {
+    throw refusal(error, check.label, 0, outcome);
+  }
+  for (const heldStatement of held.splice(0)) await runOther(heldStatement);
   return { bytes: tailKeeper.bytes, tail: tailKeeper.tail.toString('utf8') };
 }
 
@@ -1007,100 +902,19 @@ function withoutSqlText(format: ScriptFormat, error: unknown): string {
  */
 const GATHERED_DATA_BYTES = 4 * 1024 * 1024;
 
-/** Rows of one statement sent in one COPY at most (one transaction), and waiting for it. */
-const STREAM_BYTES = 64 * 1024 * 1024;
-const STREAM_WAITING_BYTES = 3 * 1024 * 1024;
-
-/** A COPY left open on a session for the blocks of its statement (see runScript's streamRows). */
-interface RowStream {
-  readonly sql: string;
-  /** `database.table`. */
-  readonly key: string;
-  readonly queue: DataQueue;
-  /** Bytes handed to it. */
-  bytes: number;
-}
-
-/**
- * Checked data waiting for a COPY: pushed by the reader, taken by the session as fast as it
- * sends it, until ended. `onTake` hears of every chunk taken (its bytes).
- */
-class DataQueue implements AsyncIterable<Buffer> {
-  waitingBytes = 0;
-  private readonly chunks: Buffer[] = [];
-  private ended = false;
-  private wake: (() => void) | undefined;
-  private readonly onTake: (bytes: number) => void;
-
-  constructor(onTake: (bytes: number) => void) {
-    this.onTake = onTake;
-  }
-
-  /** Whether it takes more data: not once ended, nor once its COPY stopped. */
-  get open(): boolean {
-    return !this.ended;
-  }
-
-  push(chunks: readonly Buffer[], bytes: number): void {
-    if (this.ended) throw new Error('data pushed to an ended COPY');
-    this.chunks.push(...chunks);
-    this.waitingBytes += bytes;
-    this.signal();
-  }
-
-  end(): void {
-    this.ended = true;
-    this.signal();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    try {
-      for (;;) {
-        const chunk = this.chunks.shift();
-        if (chunk !== undefined) {
-          this.waitingBytes -= chunk.length;
-          this.onTake(chunk.length);
-          yield chunk;
-          continue;
-        }
-        if (this.ended) return;
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-        });
-      }
-    } finally {
-      // A COPY that stopped early (it failed) takes nothing more.
-      this.ended = true;
-      this.chunks.length = 0;
-      this.waitingBytes = 0;
-    }
-  }
-
-  private signal(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-}
-
 /**
  * The first {@link GATHERED_DATA_BYTES} of `data` read (and so checked); `complete` when that
  * was all of it, else the rest follows from `data` itself.
  */
-async function gatherData(data: AsyncIterable<Buffer>): Promise<{
-  data: AsyncIterable<Buffer>;
-  complete: boolean;
-  bytes: number;
-  /** The data, when complete. */
-  chunks?: readonly Buffer[];
-}> {
+async function gatherData(
+  data: AsyncIterable<Buffer>,
+): Promise<{ data: AsyncIterable<Buffer>; complete: boolean; bytes: number }> {
   const iterator = data[Symbol.asyncIterator]();
   const gathered: Buffer[] = [];
   let bytes = 0;
   while (bytes < GATHERED_DATA_BYTES) {
     const next = await iterator.next();
-    if (next.done === true)
-      return { data: Readable.from(gathered), complete: true, bytes, chunks: gathered };
+    if (next.done === true) return { data: Readable.from(gathered), complete: true, bytes };
     gathered.push(next.value);
     bytes += next.value.length;
   }
