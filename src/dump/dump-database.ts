@@ -22,6 +22,7 @@ import {
   type Engine,
   type KeyRange,
   type ObjectDefinition,
+  type ObjectRef,
   type SchemaFilter,
   type Session,
   type SnapshotPosition,
@@ -687,8 +688,13 @@ async function planDatabase(
   /** SQL of the objects listed since the last table, for the next one. */
   let pending = '';
   const before = new Map<string, string>();
+  // And one it lists among the views (a PostgreSQL function returning a view's rows) with
+  // them, in the inventory's order.
+  let pastViews = false;
+  const amongViews = new Map<ObjectRef, string>();
   for (const object of inventory.objects) {
     const index = engine.objectKinds.indexOf(object.kind);
+    if (isViewKind(object.kind)) pastViews = true;
     if (index === tableAt) {
       pastTables = true;
       if (pending !== '' && keptTables.has(object.name)) {
@@ -702,7 +708,8 @@ async function planDatabase(
       if (keep(object.name)) sql = await sequenceSql(object.name);
     } else if (object.table === undefined || keptTables.has(object.table))
       sql = await objectSql(object.kind, object.name);
-    if (pastTables) pending += sql;
+    if (pastViews) amongViews.set(object, sql);
+    else if (pastTables) pending += sql;
     else leadingSql += sql;
   }
   objectsSql += pending;
@@ -718,6 +725,13 @@ async function planDatabase(
     }
     // Views and materialized views in one order, each after those it selects from.
     if (kind === 'materialized-view') continue;
+    if (kind === 'view' && amongViews.size > 0) {
+      for (const object of inventory.objects) {
+        if (!isViewKind(object.kind)) objectsSql += amongViews.get(object) ?? '';
+        else if (keep(object.name)) objectsSql += await objectSql(object.kind, object.name);
+      }
+      continue;
+    }
     if (kind === 'view') {
       const views: ObjectDefinition[] = [];
       for (const viewKind of ['view', 'materialized-view'] as const)
@@ -762,6 +776,11 @@ async function tableDefinitions(
 }
 
 /** Views after the views they name (by their quoted name in the definition), else by name. */
+/** Views and materialized views: created in one order, each after those it selects from. */
+function isViewKind(kind: ObjectKind): boolean {
+  return kind === 'view' || kind === 'materialized-view';
+}
+
 function orderViews(dump: DumpScript, views: readonly ObjectDefinition[]): ObjectDefinition[] {
   const ordered: ObjectDefinition[] = [];
   const placed = new Set<string>();

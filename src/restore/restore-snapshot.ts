@@ -275,8 +275,8 @@ export async function restoreSnapshot(
       });
     }
 
-    await loadInPasses(waiting, loadEarly);
-
+    // What still waits (a type, domain or routine made of a view's row type) is tried again
+    // with the views.
     // The rows of local tables, decrypted as they stream.
     await runOnSessions(sessions, userDataTables, async (session, table) => {
       const file = options.userData?.files.get(table);
@@ -317,6 +317,7 @@ export async function restoreSnapshot(
       engine,
       first,
       plan.objects.filter((object) => !object.beforeTables),
+      waiting,
       options,
       manifest,
       progress,
@@ -907,17 +908,22 @@ function refusal(error: unknown, run: ScriptRun, line: number): unknown {
   });
 }
 
+/**
+ * The objects after the tables and their rows, in kind order; views (and `withViews`, which
+ * may be made of a view's row type) tried again while a pass creates any.
+ */
 async function createObjects(
   engine: Engine,
   session: Session,
   objects: readonly PlannedFile[],
+  withViews: readonly PlannedFile[],
   options: RestoreOptions,
   manifest: SnapshotManifest | undefined,
   progress: ProgressTracker,
   disabledEvents: string[],
 ): Promise<number> {
   let statements = 0;
-  let waiting = objects.filter((entry) => RETRIED_KINDS.has(entry.kind));
+  let waiting = [...withViews, ...objects.filter((entry) => RETRIED_KINDS.has(entry.kind))];
   const load = async (entry: PlannedFile): Promise<void> => {
     progress.start(`${entry.kind} ${entry.name}`);
     statements += await loadSnapshotFile(engine, session, options, entry, manifest, disabledEvents);

@@ -322,3 +322,89 @@ describe('postgresql typed tables and objects of a table row type', () => {
     }
   }, 300_000);
 });
+
+/**
+ * Types, domains and routines made of a view's row type, and views that use them, each named
+ * so that name and kind order put it before what it uses.
+ */
+const VIEW_TYPED_OBJECTS = String.raw`
+CREATE SCHEMA app;
+CREATE TABLE app.z_items (id integer PRIMARY KEY, label text);
+CREATE VIEW app.y_labelled AS SELECT id, label FROM app.z_items WHERE label IS NOT NULL;
+CREATE MATERIALIZED VIEW app.x_counted AS SELECT count(*) AS n FROM app.z_items;
+CREATE FUNCTION app.a_labelled() RETURNS SETOF app.y_labelled
+  LANGUAGE sql STABLE AS 'SELECT id, label FROM app.y_labelled';
+CREATE TYPE app.a_view_pair AS (first app.y_labelled, counted app.x_counted);
+CREATE DOMAIN app.a_labels AS app.y_labelled[] CHECK (cardinality(VALUE) < 5);
+CREATE FUNCTION app.a_first(app.a_labels) RETURNS app.a_view_pair
+  LANGUAGE sql IMMUTABLE AS 'SELECT ROW(($1)[1], NULL)::app.a_view_pair';
+CREATE PROCEDURE app.a_touch(app.y_labelled) LANGUAGE sql AS 'SELECT 1';
+CREATE VIEW app.b_from_function AS SELECT id, label FROM app.a_labelled();
+CREATE VIEW app.c_pairs AS
+  SELECT app.a_first(ARRAY[ROW(1, 'x')::app.y_labelled]::app.a_labels) AS pair;
+INSERT INTO app.z_items VALUES (1, 'one'), (2, NULL);
+`;
+
+describe('postgresql objects of a view row type', () => {
+  it('restores, loads with psql and dumps types, domains and routines made of a view row type', async () => {
+    const source = await createPgTestDatabase('sbtyp_view_src');
+    await source.exec(VIEW_TYPED_OBJECTS);
+    const dir = await createTempDir('sbtyp-view-e2e');
+    const tables = ['app.z_items'];
+    const config = await writeConfig(dir, source.name, tables);
+    const hostDir = join(dir, 'backups', HOST);
+    const schema = await pgDumpSchema(source.name);
+    expect(schema).toContain('RETURNS SETOF app.y_labelled');
+    const rows = await pgTableRows(source.name, tables);
+
+    const snapshot = await cli(config, 'snapshot');
+    expect(snapshot.code, snapshot.stderr).toBe(0);
+
+    const restored = await pgDatabaseToDrop('sbtyp_view_restored');
+    const restore = await cli(config, 'restore', '--target', restored);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(await pgDumpSchema(restored)).toBe(schema);
+    expect(await pgTableRows(restored, tables)).toEqual(rows);
+
+    const again = await cli(config, 'restore', '--target', restored, '--force');
+    expect(again.code, again.stderr).toBe(0);
+    expect(await pgDumpSchema(restored)).toBe(schema);
+
+    const viaPsql = await createPgTestDatabase('sbtyp_view_psql');
+    const order = await loadWithPsql(hostDir, viaPsql.name);
+    expect(order.indexOf('app.y_labelled.view.sql')).toBeLessThan(
+      order.indexOf('app.a_labelled%28%29.function.sql'),
+    );
+    expect(await pgDumpSchema(viaPsql.name)).toBe(schema);
+
+    const viaScript = await createPgTestDatabase('sbtyp_view_script');
+    await runReadmeScript(hostDir, viaScript.name);
+    expect(await pgDumpSchema(viaScript.name)).toBe(schema);
+    expect(await pgTableRows(viaScript.name, tables)).toEqual(rows);
+
+    const dumpFile = join(dir, 'dump.sql');
+    const dump = await cli(config, 'dump', '--no-encrypt', '--compress', 'none', '-o', dumpFile);
+    expect(dump.code, dump.stderr).toBe(0);
+    const text = await readFile(dumpFile, 'utf8');
+    const at = (needle: string): number => {
+      const index = text.indexOf(needle);
+      expect(index, needle).toBeGreaterThanOrEqual(0);
+      return index;
+    };
+    expect(at('CREATE VIEW "app"."y_labelled"')).toBeLessThan(at('"app"."a_labelled"()'));
+    expect(at('"app"."a_labelled"()')).toBeLessThan(at('CREATE VIEW "app"."b_from_function"'));
+    expect(at('CREATE MATERIALIZED VIEW "app"."x_counted"')).toBeLessThan(
+      at('CREATE TYPE "app"."a_view_pair"'),
+    );
+
+    const loaded = await pgDatabaseToDrop('sbtyp_view_loaded');
+    const load = await cli(config, 'load', '--into', loaded, dumpFile);
+    expect(load.code, load.stderr).toBe(0);
+    expect(await pgDumpSchema(loaded)).toBe(schema);
+    expect(await pgTableRows(loaded, tables)).toEqual(rows);
+
+    const dumpViaPsql = await createPgTestDatabase('sbtyp_view_dumppsql');
+    await runPsql(dumpViaPsql.name, dumpFile);
+    expect(await pgDumpSchema(dumpViaPsql.name)).toBe(schema);
+  }, 300_000);
+});

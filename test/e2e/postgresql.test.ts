@@ -154,7 +154,7 @@ describe('postgresql from the command line', () => {
     expect(order.indexOf('app.events.sql')).toBeLessThan(order.indexOf('app.events_2024.sql'));
     expect(await pgDumpSchema(loaded.name)).toBe(await pgDumpSchema(source.name));
     expect(await pgTableRows(loaded.name, tables)).toEqual(await pgTableRows(source.name, tables));
-  });
+  }, 180_000); // every kind of object through five commands: 20-40 s alone, over 60 s at load > 12
 
   it('restores as a non-superuser that owns the target: FORCE ROW LEVEL SECURITY on a table a foreign key references', async () => {
     // app.settings forces row-level security (its owner sees no row but through a policy)

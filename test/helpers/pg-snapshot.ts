@@ -159,11 +159,14 @@ export function kindOfPgFile(file: string): (typeof PG_LOAD_ORDER)[number] {
 
 /**
  * The steps of the README's psql order: kind by kind, but types and domains in one step (a
- * composite type may have a field of a domain, a domain be over a composite type).
+ * composite type may have a field of a domain, a domain be over a composite type), and
+ * views and materialized views in one, as the README loads them.
  */
 const PG_LOAD_STEPS: readonly (readonly (typeof PG_LOAD_ORDER)[number][])[] = PG_LOAD_ORDER.filter(
-  (kind) => kind !== 'domain',
-).map((kind) => (kind === 'type' ? ['type', 'domain'] : [kind]));
+  (kind) => kind !== 'domain' && kind !== 'materialized-view',
+).map((kind) =>
+  kind === 'type' ? ['type', 'domain'] : kind === 'view' ? ['view', 'materialized-view'] : [kind],
+);
 
 /** Kinds whose files that do not load in their step wait for the tables. */
 const DEFERRED_KINDS: ReadonlySet<string> = new Set(['type', 'domain', 'function', 'procedure']);
@@ -174,7 +177,8 @@ const DEFERRED_KINDS: ReadonlySet<string> = new Set(['type', 'domain', 'function
  * needs another of its step (an enum a composite type uses, a domain a range is over, a
  * partition's parent) after it, found by trying again; a type, domain or routine that still
  * does not load (one made of a table's row type) with the tables, in the same passes (a table
- * may need it in turn). Returns the files in the order they loaded; throws the error of a
+ * may need it in turn), and one that still does not (made of a view's row type) with the
+ * views. Returns the files in the order they loaded; throws the error of a
  * file that never loads. As `login` when given, else as the server's user.
  */
 export async function loadWithPsql(
@@ -202,14 +206,19 @@ export async function loadWithPsql(
     }
     return [];
   };
-  const later: string[] = [];
+  let later: string[] = [];
   for (const kinds of PG_LOAD_STEPS) {
     const step = files.filter((file) => kinds.includes(kindOfPgFile(file)));
-    // The tables load together with what waited for them.
-    const failed = await load(kinds.includes('table') ? [...step, ...later] : step);
-    if (kinds.some((kind) => DEFERRED_KINDS.has(kind)))
-      later.push(...failed.map(({ file }) => file));
-    else if (failed.length > 0) throw failed[0]?.error;
+    // The tables load together with what waited for them, and the views with what still
+    // waits (a type, domain or routine made of a view's row type).
+    const joined = kinds.includes('table') || kinds.includes('view');
+    const failed = await load(joined ? [...step, ...later] : step);
+    if (joined) later = [];
+    for (const failure of failed) {
+      const deferred = DEFERRED_KINDS.has(kindOfPgFile(failure.file)) && !kinds.includes('view');
+      if (!deferred) throw failure.error;
+      later.push(failure.file);
+    }
   }
   return loaded;
 }

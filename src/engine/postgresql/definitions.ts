@@ -307,27 +307,48 @@ export async function listObjects(
       uses: row.uses,
     })),
   ];
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const row of candidates)
-      if (
-        !amongTables.has(row.name) &&
-        row.uses.some((used) => tableNames.has(used) || amongTables.has(used))
-      ) {
-        amongTables.add(row.name);
-        grew = true;
-      }
-  }
-  for (const row of typeOrder)
-    if (!amongTables.has(row.name)) refs.push({ kind: row.kind, name: row.name });
-  const early = routines.filter((row) => !amongTables.has(row.name));
+  const spread = (among: Set<string>, roots: ReadonlySet<string>): void => {
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const row of candidates)
+        if (!among.has(row.name) && row.uses.some((used) => roots.has(used) || among.has(used))) {
+          among.add(row.name);
+          grew = true;
+        }
+    }
+  };
+  spread(amongTables, tableNames);
+  // Those made of a view's row type (or of such an object) wait for the views: they go
+  // among them, in the same way.
+  const views = byName(
+    await query<{
+      name: string;
+      kind: string;
+      uses: string[];
+    }>(`SELECT n.nspname || '.' || c.relname AS name,
+        c.relkind AS kind,
+        ARRAY(SELECT DISTINCT un.nspname || '.' || u.relname FROM pg_catalog.pg_rewrite r
+          JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
+          JOIN pg_catalog.pg_class u ON u.oid = d.refobjid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+          JOIN pg_catalog.pg_namespace un ON un.oid = u.relnamespace
+          WHERE r.ev_class = c.oid AND u.oid <> c.oid AND u.relkind IN ('v', 'm')) AS uses
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')} AND c.relkind IN ('v', 'm')`),
+  );
+  const amongViews = new Set<string>();
+  spread(amongViews, new Set(views.map((view) => view.name)));
+  for (const name of amongViews) amongTables.delete(name);
+  const early = (row: { name: string }): boolean =>
+    !amongTables.has(row.name) && !amongViews.has(row.name);
+  for (const row of typeOrder.filter(early)) refs.push({ kind: row.kind, name: row.name });
+  const earlyRoutines = routines.filter(early);
   add(
     'function',
-    early.filter((row) => row.kind !== 'p'),
+    earlyRoutines.filter((row) => row.kind !== 'p'),
   );
   add(
     'procedure',
-    early.filter((row) => row.kind === 'p'),
+    earlyRoutines.filter((row) => row.kind === 'p'),
   );
   // Identity sequences belong to their column's table: its CREATE TABLE makes them.
   add(
@@ -410,31 +431,40 @@ export async function listObjects(
           AND k.contype = 'f' AND k.conparentid = 0 AND c.relpersistence <> 't'`),
     ),
   );
-  // Views and materialized views in dependency order (one may select from another).
-  const views = byName(
-    await query<{
-      name: string;
-      kind: string;
-      uses: string[];
-    }>(`SELECT n.nspname || '.' || c.relname AS name,
-        c.relkind AS kind,
-        ARRAY(SELECT DISTINCT un.nspname || '.' || u.relname FROM pg_catalog.pg_rewrite r
-          JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
-          JOIN pg_catalog.pg_class u ON u.oid = d.refobjid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-          JOIN pg_catalog.pg_namespace un ON un.oid = u.relnamespace
-          WHERE r.ev_class = c.oid AND u.oid <> c.oid AND u.relkind IN ('v', 'm')) AS uses
-      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')} AND c.relkind IN ('v', 'm')`),
-  );
-  const viewOrder = dependencyOrder(views, new Map(views.map((view) => [view.name, view.uses])));
-  add(
-    'view',
-    viewOrder.filter((view) => view.kind === 'v'),
-  );
-  add(
-    'materialized-view',
-    viewOrder.filter((view) => view.kind === 'm'),
-  );
+  // Views and materialized views in dependency order (one may select from another), and
+  // what waits for them, each after the views and such objects it is made of and before
+  // a view that uses it (calls such a function, names such a type).
+  const viewUses = new Map(views.map((view) => [view.name, [...view.uses]]));
+  if (amongViews.size > 0)
+    for (const row of await query<{ name: string; used: string }>(`SELECT DISTINCT
+        n.nspname || '.' || c.relname AS name,
+        COALESCE(fn.nspname || '.' || f.proname || '(' || pg_catalog.pg_get_function_identity_arguments(f.oid) || ')',
+          tn.nspname || '.' || t.typname) AS used
+      FROM pg_catalog.pg_rewrite r
+      JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
+      LEFT JOIN pg_catalog.pg_proc f
+        ON d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND f.oid = d.refobjid
+      LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = f.pronamespace
+      LEFT JOIN pg_catalog.pg_type t
+        ON d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND t.oid = d.refobjid
+      LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
+      WHERE ${SCHEMA_FILTER} AND c.relkind IN ('v', 'm') AND (f.oid IS NOT NULL OR t.oid IS NOT NULL)`))
+      if (amongViews.has(row.used)) viewUses.get(row.name)?.push(row.used);
+  const viewPhase: { kind: PgObjectKind; name: string; uses: readonly string[] }[] = [
+    ...views.map((view) => ({
+      kind: view.kind === 'm' ? ('materialized-view' as const) : ('view' as const),
+      name: view.name,
+      uses: viewUses.get(view.name) ?? [],
+    })),
+    ...candidates.filter((row) => amongViews.has(row.name)),
+  ];
+  for (const row of dependencyOrder(
+    viewPhase,
+    new Map(viewPhase.map((row) => [row.name, row.uses])),
+  ))
+    refs.push({ kind: row.kind, name: row.name });
   add(
     'row-security',
     byName(

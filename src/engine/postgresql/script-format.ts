@@ -50,12 +50,7 @@ function carriedName(first: string, second: string | undefined): string {
 function tableDependencies(sql: string): readonly string[] | undefined {
   const lexer = new PgLexer(sql);
   try {
-    if (lexer.next() !== 'word' || lexer.keyword() !== 'create') return undefined;
-    lexer.next();
-    if (lexer.keyword() === 'unlogged') lexer.next();
-    if (lexer.keyword() !== 'table') return undefined;
-    lexer.next();
-    readName(lexer);
+    if (!skipCreateTableName(lexer)) return undefined;
     if (lexer.keyword() === 'partition') {
       lexer.next();
       if (lexer.keyword() !== 'of') return [];
@@ -91,12 +86,7 @@ function tableDependencies(sql: string): readonly string[] | undefined {
 function tableNeeds(sql: string): readonly string[] | undefined {
   const lexer = new PgLexer(sql);
   try {
-    if (lexer.next() !== 'word' || lexer.keyword() !== 'create') return undefined;
-    lexer.next();
-    if (lexer.keyword() === 'unlogged') lexer.next();
-    if (lexer.keyword() !== 'table') return undefined;
-    lexer.next();
-    readName(lexer);
+    if (!skipCreateTableName(lexer)) return undefined;
     const names = new Set<string>();
     let previous: string | undefined;
     let afterDot = false;
@@ -114,6 +104,20 @@ function tableNeeds(sql: string): readonly string[] | undefined {
   } catch {
     return [];
   }
+}
+
+/**
+ * Moves the lexer past `CREATE [UNLOGGED] TABLE name`; false when the statement is something
+ * else. A malformed name throws, as readName does.
+ */
+function skipCreateTableName(lexer: PgLexer): boolean {
+  if (lexer.next() !== 'word' || lexer.keyword() !== 'create') return false;
+  lexer.next();
+  if (lexer.keyword() === 'unlogged') lexer.next();
+  if (lexer.keyword() !== 'table') return false;
+  lexer.next();
+  readName(lexer);
+  return true;
 }
 
 /** A `schema.name` or `name` from the lexer, as a carried name; leaves the lexer after it. */

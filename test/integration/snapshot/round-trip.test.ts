@@ -141,7 +141,7 @@ describe('snapshot round trip', () => {
       }),
     );
     expect(await snapshotFiles(second.hostDir)).toEqual(await snapshotFiles(first.hostDir));
-  });
+  }, 180_000); // 20-40 s alone, over 60 s on a loaded machine
 
   it('loads a table file in one transaction with the stock client: a failing row leaves the table empty', async () => {
     const source = await createTestDatabase('txsrc');
