@@ -544,6 +544,7 @@ async function runScript(
   };
   /** COPYs open on the sessions for the next blocks of their statement (see placeBlock). */
   const streams = new Set<RowStream>();
+  const blocksPlaced = { count: 0 };
   /** Ends an open COPY: it finishes with the blocks it was given, then frees its session. */
   const endStream = (stream: RowStream): void => {
     if (!streams.delete(stream)) return;
@@ -660,6 +661,7 @@ async function runScript(
       lines: 0,
       bytes: 0,
       busy: false,
+      used: 0,
     };
     rowsInFlight.count += 1;
     void inBackground(
@@ -684,6 +686,7 @@ async function runScript(
     block: { chunks: readonly Buffer[]; bytes: number; lines: number },
   ): void => {
     stream.blocks.push({ line, first: stream.lines + 1, lines: block.lines });
+    stream.used = blocksPlaced.count += 1;
     stream.lines += block.lines;
     stream.bytes += block.bytes;
     stream.busy = true;
@@ -708,9 +711,9 @@ async function runScript(
    * pg_restore sends them, not one COPY a block (each COPY costs the server its start, and a
    * dump interleaves the blocks of the tables it reads at once). The block goes to an open
    * COPY of its statement that has taken all its data so far, else to a free session as a
-   * new COPY; else, when no COPY of its statement is open, one of another statement that has
-   * taken all its data is ended (its session frees once the server has loaded it); meanwhile
-   * the reader waits.
+   * new COPY; else, when no COPY of its statement is open, the one of another statement that
+   * has taken all its data and waited longest for more is ended (its session frees once the
+   * server has loaded it); meanwhile the reader waits.
    */
   const placeBlock = async (
     statement: ScriptStatement,
@@ -739,12 +742,14 @@ async function runScript(
         sendBlock(target, statement.line, block);
         return;
       }
-      if (!own)
+      if (!own) {
+        // The one whose last block came longest ago: a table read at once with others (the
+        // dump's readers interleave their blocks) keeps its COPY.
+        let idle: RowStream | undefined;
         for (const stream of streams)
-          if (!stream.busy) {
-            endStream(stream);
-            break;
-          }
+          if (!stream.busy && (idle === undefined || stream.used < idle.used)) idle = stream;
+        if (idle !== undefined) endStream(idle);
+      }
       await readerWaits();
     }
   };
@@ -1120,6 +1125,8 @@ interface RowStream {
   bytes: number;
   /** A block is on its way: the socket has not taken all of it yet. */
   busy: boolean;
+  /** When its last block came (blocks placed before it, of every COPY). */
+  used: number;
 }
 
 /** The first {@link GATHERED_DATA_BYTES} of `data` read (and so checked). */
