@@ -28,6 +28,7 @@ import {
   type Engine,
   type CheckedData,
   type CheckedStatement,
+  type DataStatement,
   type CheckerOptions,
   type FileExpectation,
   type ScriptFormat,
@@ -492,7 +493,9 @@ interface ScriptCheck {
  * Runs a script's statements, each checked by `check.checker` before it runs (or is handed to
  * a session). INSERTs, and statements with data (PostgreSQL's COPY, whose data the checker
  * checks as it streams), go to whichever session is free (rows of different statements do
- * not depend on each other: keys are in the data, checks are off); so do the index builds
+ * not depend on each other: keys are in the data, checks are off), the blocks of one COPY
+ * statement into a COPY left open for them (placeBlock), which a failure of the server
+ * inside it (a row against a constraint) fails at once, naming the row's line; so do the index builds
  * after the rows (the engine's `indexBuildTable`), one table at a time, once every row is in.
  * Every other statement waits for them, then runs on the first session, or on all for `SET`
  * and `USE`, which change a session's state. Every session starts in the state the checker
@@ -525,7 +528,33 @@ async function runScript(
   const failure: { error: Error | undefined } = { error: undefined };
   const failed = (): Error | undefined => failure.error;
   let waiting: (() => void) | undefined;
+  /** Wakes the reader waiting for a session, or for an open COPY to take a block. */
+  const wakeReader = (): void => {
+    const wake = waiting;
+    waiting = undefined;
+    wake?.();
+  };
+  /** Until {@link wakeReader}: a session freed, a block sent, or a failure. */
+  const readerWaits = async (): Promise<void> => {
+    await new Promise<void>((resolve) => {
+      waiting = resolve;
+    });
+    const error = failed();
+    if (error !== undefined) throw error;
+  };
+  /** COPYs open on the sessions for the next blocks of their statement (see placeBlock). */
+  const streams = new Set<RowStream>();
+  const blocksPlaced = { count: 0 };
+  /** Ends an open COPY: it finishes with the blocks it was given, then frees its session. */
+  const endStream = (stream: RowStream): void => {
+    if (!streams.delete(stream)) return;
+    void stream.statement.end();
+  };
+  const endStreams = (): void => {
+    for (const stream of [...streams]) endStream(stream);
+  };
   const settle = async (): Promise<void> => {
+    endStreams();
     await Promise.all(inFlight);
     if (failure.error !== undefined) throw failure.error;
   };
@@ -534,11 +563,9 @@ async function runScript(
   const building = new Set<string>();
   const freeSession = async (): Promise<Session> => {
     while (free.length === 0) {
-      await new Promise<void>((resolve) => {
-        waiting = resolve;
-      });
-      const error = failed();
-      if (error !== undefined) throw error;
+      // A session held by an open COPY frees once that COPY ends.
+      endStreams();
+      await readerWaits();
     }
     return free.pop() as Session;
   };
@@ -560,9 +587,7 @@ async function runScript(
         done?.();
         free.push(session);
         inFlight.delete(task);
-        const wake = waiting;
-        waiting = undefined;
-        wake?.();
+        wakeReader();
       });
     inFlight.add(task);
     return task;
@@ -587,6 +612,177 @@ async function runScript(
       throw failedStatement(statement.line)(error);
     }
   };
+  /**
+   * The error of a COPY the server (or the connection) failed: the table, and the line of the
+   * dump the server names (the row's, in the block it came in), else the lines of its blocks.
+   */
+  const copyFailure =
+    (stream: RowStream) =>
+    (error: unknown): Error => {
+      const line = stream.statement.failedLine;
+      const block =
+        line === undefined
+          ? undefined
+          : stream.blocks.find((each) => line >= each.first && line < each.first + each.lines);
+      const first = stream.blocks[0]?.line ?? 0;
+      const last = stream.blocks.at(-1)?.line ?? first;
+      const where =
+        block !== undefined && line !== undefined
+          ? `at line ${String(block.line + 1 + line - block.first)} of ${printable(check.label)} (in the block of rows from line ${String(block.line)})`
+          : `in the rows from line ${String(first)} of ${printable(check.label)}${last === first ? '' : ` (blocks to line ${String(last)})`}`;
+      return new DumpError(
+        `loading the rows of ${printable(stream.table)} failed ${where}: ${withoutSqlText(format, error)}`,
+        { cause: error },
+      );
+    };
+  /**
+   * Starts a COPY of `statement` on `session`, held until the COPY finishes: once ended
+   * ({@link endStream}), or at once when the server or the connection fails it, which fails
+   * the script and wakes the reader, wherever it waits.
+   */
+  const openStream = (
+    session: Session,
+    statement: ScriptStatement,
+    key: string,
+    table: string,
+  ): RowStream => {
+    if (session.openDataStatement === undefined) {
+      free.push(session);
+      throw new DumpError(
+        `the statement at line ${String(statement.line)} carries data, which this engine cannot load`,
+      );
+    }
+    const stream: RowStream = {
+      sql: statement.sql,
+      key,
+      table,
+      statement: session.openDataStatement(statement.sql),
+      blocks: [],
+      lines: 0,
+      bytes: 0,
+      busy: false,
+      used: 0,
+    };
+    rowsInFlight.count += 1;
+    void inBackground(
+      session,
+      async () => {
+        const rows = await stream.statement.finished;
+        counts.set(key, (counts.get(key) ?? 0) + rows);
+        tracker.addRows(rows, 0);
+      },
+      copyFailure(stream),
+      () => {
+        rowsInFlight.count -= 1;
+        streams.delete(stream);
+      },
+    );
+    return stream;
+  };
+  /** Writes a block (read and checked whole) to a COPY; `busy` until the socket took it. */
+  const sendBlock = (
+    stream: RowStream,
+    line: number,
+    block: { chunks: readonly Buffer[]; bytes: number; lines: number },
+  ): void => {
+    stream.blocks.push({ line, first: stream.lines + 1, lines: block.lines });
+    stream.used = blocksPlaced.count += 1;
+    stream.lines += block.lines;
+    stream.bytes += block.bytes;
+    stream.busy = true;
+    stream.statement.write(block.chunks).then(
+      () => {
+        stream.busy = false;
+        tracker.addRows(0, block.bytes);
+        wakeReader();
+      },
+      () => {
+        // The failure itself comes through the COPY's `finished` (openStream).
+        stream.busy = false;
+        wakeReader();
+      },
+    );
+    // A COPY is one transaction: a long one is ended, and the next block begins another.
+    if (stream.bytes >= STREAM_BYTES) endStream(stream);
+  };
+  /**
+   * Hands a block of a COPY statement to a COPY left open on a session for the blocks of the
+   * same statement before it, so that a table's rows go in over a few long COPYs, as
+   * pg_restore sends them, not one COPY a block (each COPY costs the server its start, and a
+   * dump interleaves the blocks of the tables it reads at once). The block goes to an open
+   * COPY of its statement that has taken all its data so far, else to a free session as a
+   * new COPY; else, when no COPY of its statement is open, the one of another statement that
+   * has taken all its data and waited longest for more is ended (its session frees once the
+   * server has loaded it); meanwhile the reader waits.
+   */
+  const placeBlock = async (
+    statement: ScriptStatement,
+    key: string,
+    table: string,
+    block: { chunks: readonly Buffer[]; bytes: number; lines: number },
+  ): Promise<void> => {
+    for (;;) {
+      const error = failed();
+      if (error !== undefined) throw error;
+      let target: RowStream | undefined;
+      let own = false;
+      for (const stream of streams) {
+        if (stream.sql !== statement.sql || stream.key !== key) continue;
+        own = true;
+        if (!stream.busy) {
+          target = stream;
+          break;
+        }
+      }
+      if (target === undefined && free.length > 0) {
+        target = openStream(free.pop() as Session, statement, key, table);
+        streams.add(target);
+      }
+      if (target !== undefined) {
+        sendBlock(target, statement.line, block);
+        return;
+      }
+      if (!own) {
+        // The one whose last block came longest ago: a table read at once with others (the
+        // dump's readers interleave their blocks) keeps its COPY.
+        let idle: RowStream | undefined;
+        for (const stream of streams)
+          if (!stream.busy && (idle === undefined || stream.used < idle.used)) idle = stream;
+        if (idle !== undefined) endStream(idle);
+      }
+      await readerWaits();
+    }
+  };
+  /**
+   * Data too long to gather, on a COPY of its own: sent as the reader reads (and checks) it;
+   * the reader waits for it. Data the checker refuses part way abandons the COPY.
+   */
+  const streamLong = async (
+    statement: ScriptStatement,
+    key: string,
+    table: string,
+    gathered: Gathered,
+  ): Promise<void> => {
+    const stream = openStream(await freeSession(), statement, key, table);
+    stream.blocks.push({ line: statement.line, first: 1, lines: Number.MAX_SAFE_INTEGER });
+    const sent = { reading: false };
+    try {
+      await stream.statement.write(gathered.chunks);
+      tracker.addRows(0, gathered.bytes);
+      for (;;) {
+        sent.reading = true;
+        const next = await gathered.rest.next();
+        sent.reading = false;
+        if (next.done === true) break;
+        await stream.statement.write([next.value]);
+        tracker.addRows(0, next.value.length);
+      }
+      await stream.statement.end();
+    } catch (error) {
+      await stream.statement.abort('the load stopped');
+      throw sent.reading ? refusedOrFailed(statement.line)(error) : copyFailure(stream)(error);
+    }
+  };
   /** Statements checked but not run yet: a DROP and the SETs after it, until its CREATE. */
   const held: ScriptStatement[] = [];
   const outcome = 'Whatever this load created has been removed.';
@@ -597,126 +793,126 @@ async function runScript(
       const refused = refusal(error, check.label, line, outcome);
       return isSchemaBackupError(refused) ? refused : failedStatement(line)(refused);
     };
-  for (const session of sessions) await session.execute(format.sessionReset);
-  // The engine's reader, as restore's: the stock client's split, memory bounded by the
-  // longest statement whatever the dump's size.
-  for await (const statement of format.readStatements(tapped())) {
-    if (signal?.aborted === true) throw new DumpError('the load was interrupted');
-    if (failure.error !== undefined) throw failure.error;
-    if (statement.data !== undefined) {
-      // Rows as data (PostgreSQL's COPY): the statement checked by the file's checker, its
-      // data as it streams, and never run as statements.
-      let checkedData: CheckedData;
+  try {
+    await runStatements();
+  } catch (error) {
+    // The COPYs still open are abandoned (the server keeps none of their rows), and every
+    // statement in flight has ended before the sessions are closed.
+    const open = [...streams];
+    streams.clear();
+    await Promise.all(open.map((stream) => stream.statement.abort('the load stopped')));
+    await Promise.all(inFlight);
+    throw error;
+  }
+  return { bytes: tailKeeper.bytes, tail: tailKeeper.tail.toString('utf8') };
+
+  async function runStatements(): Promise<void> {
+    for (const session of sessions) await session.execute(format.sessionReset);
+    // The engine's reader, as restore's: the stock client's split, memory bounded by the
+    // longest statement whatever the dump's size.
+    for await (const statement of format.readStatements(tapped())) {
+      if (signal?.aborted === true) throw new DumpError('the load was interrupted');
+      if (failure.error !== undefined) throw failure.error;
+      if (statement.data !== undefined) {
+        // Rows as data (PostgreSQL's COPY): the statement checked by the file's checker, its
+        // data as it streams, and never run as statements.
+        let checkedData: CheckedData;
+        try {
+          if (check.checker.checkData === undefined)
+            throw new UnexpectedStatementError('a statement with data, which no dump file holds');
+          checkedData = check.checker.checkData(statement.sql, statement.data);
+        } catch (error) {
+          await settle();
+          throw refusal(error, check.label, statement.line, outcome);
+        }
+        for (const heldStatement of held.splice(0)) await runOther(heldStatement);
+        const key = `${current}.${checkedData.table}`;
+        let gathered: Gathered;
+        try {
+          gathered = await gatherData(checkedData.data);
+        } catch (error) {
+          await settle();
+          throw refusedOrFailed(statement.line)(error);
+        }
+        if (gathered.complete)
+          await placeBlock(statement, key, checkedData.table, {
+            chunks: gathered.chunks,
+            bytes: gathered.bytes,
+            lines: checkedData.lines?.() ?? 0,
+          });
+        else await streamLong(statement, key, checkedData.table, gathered);
+        continue;
+      }
+      let checked: CheckedStatement;
       try {
-        if (check.checker.checkData === undefined)
-          throw new UnexpectedStatementError('a statement with data, which no dump file holds');
-        checkedData = check.checker.checkData(statement.sql, statement.data);
+        checked = check.checker.check(statement.sql);
       } catch (error) {
+        // The statements sent before it first: their failure, if any, is reported.
         await settle();
         throw refusal(error, check.label, statement.line, outcome);
       }
+      // A DROP … IF EXISTS runs only once the CREATE it comes before is accepted: one refused
+      // there leaves the object it named alone.
+      if (checked.kind === 'drop' || (held.length > 0 && checked.kind === 'set')) {
+        held.push(statement);
+        continue;
+      }
       for (const heldStatement of held.splice(0)) await runOther(heldStatement);
-      const session = await freeSession();
-      const key = `${current}.${checkedData.table}`;
-      let gathered: Awaited<ReturnType<typeof gatherData>>;
-      try {
-        gathered = await gatherData(checkedData.data);
-      } catch (error) {
-        free.push(session);
-        await settle();
-        throw refusedOrFailed(statement.line)(error);
+      if (check.disableEvents && checked.disabledEvent !== undefined) {
+        await runOther({ ...statement, sql: checked.disabledEvent });
+        check.disabledEvents.push(`${current}.${checked.event ?? ''}`);
+        continue;
       }
-      rowsInFlight.count += 1;
-      const task = inBackground(
-        session,
-        async () => {
-          const rows = await loadData(session, statement, gathered.data);
-          counts.set(key, (counts.get(key) ?? 0) + rows);
-          tracker.addRows(rows, gathered.bytes);
-        },
-        refusedOrFailed(statement.line),
-        () => {
+      const indexTable =
+        sessions.length > 1 ? format.admin.indexBuildTable?.(statement.sql) : undefined;
+      if (indexTable !== undefined) {
+        // The indexes of different tables are built at once, once every row is in.
+        if (rowsInFlight.count > 0 || building.has(indexTable)) await settle();
+        const session = await freeSession();
+        building.add(indexTable);
+        void inBackground(
+          session,
+          async () => {
+            await executeRetryingDeadlocks(format, session, statement.sql);
+          },
+          failedStatement(statement.line),
+          () => building.delete(indexTable),
+        );
+        continue;
+      }
+      const table = format.insertTable(statement.sql);
+      if (table !== undefined) {
+        rowsInFlight.count += 1;
+        const session = await freeSession().catch((error: unknown) => {
           rowsInFlight.count -= 1;
-        },
-      );
-      // Data longer than what is gathered streams from the script: the reader waits for it.
-      if (!gathered.complete) {
-        await task;
-        const error = failed();
-        if (error !== undefined) throw error;
+          throw error;
+        });
+        const key = `${current}.${table}`;
+        const sqlBytes = statement.sql.length;
+        void inBackground(
+          session,
+          async () => {
+            const rows = await executeRetryingDeadlocks(format, session, statement.sql);
+            counts.set(key, (counts.get(key) ?? 0) + rows);
+            tracker.addRows(rows, sqlBytes);
+          },
+          failedStatement(statement.line),
+          () => {
+            rowsInFlight.count -= 1;
+          },
+        );
+        continue;
       }
-      continue;
+      await runOther(statement);
     }
-    let checked: CheckedStatement;
+    await settle();
     try {
-      checked = check.checker.check(statement.sql);
+      check.checker.finish();
     } catch (error) {
-      // The statements sent before it first: their failure, if any, is reported.
-      await settle();
-      throw refusal(error, check.label, statement.line, outcome);
-    }
-    // A DROP … IF EXISTS runs only once the CREATE it comes before is accepted: one refused
-    // there leaves the object it named alone.
-    if (checked.kind === 'drop' || (held.length > 0 && checked.kind === 'set')) {
-      held.push(statement);
-      continue;
+      throw refusal(error, check.label, 0, outcome);
     }
     for (const heldStatement of held.splice(0)) await runOther(heldStatement);
-    if (check.disableEvents && checked.disabledEvent !== undefined) {
-      await runOther({ ...statement, sql: checked.disabledEvent });
-      check.disabledEvents.push(`${current}.${checked.event ?? ''}`);
-      continue;
-    }
-    const indexTable =
-      sessions.length > 1 ? format.admin.indexBuildTable?.(statement.sql) : undefined;
-    if (indexTable !== undefined) {
-      // The indexes of different tables are built at once, once every row is in.
-      if (rowsInFlight.count > 0 || building.has(indexTable)) await settle();
-      const session = await freeSession();
-      building.add(indexTable);
-      void inBackground(
-        session,
-        async () => {
-          await executeRetryingDeadlocks(format, session, statement.sql);
-        },
-        failedStatement(statement.line),
-        () => building.delete(indexTable),
-      );
-      continue;
-    }
-    const table = format.insertTable(statement.sql);
-    if (table !== undefined) {
-      rowsInFlight.count += 1;
-      const session = await freeSession().catch((error: unknown) => {
-        rowsInFlight.count -= 1;
-        throw error;
-      });
-      const key = `${current}.${table}`;
-      const sqlBytes = statement.sql.length;
-      void inBackground(
-        session,
-        async () => {
-          const rows = await executeRetryingDeadlocks(format, session, statement.sql);
-          counts.set(key, (counts.get(key) ?? 0) + rows);
-          tracker.addRows(rows, sqlBytes);
-        },
-        failedStatement(statement.line),
-        () => {
-          rowsInFlight.count -= 1;
-        },
-      );
-      continue;
-    }
-    await runOther(statement);
   }
-  await settle();
-  try {
-    check.checker.finish();
-  } catch (error) {
-    throw refusal(error, check.label, 0, outcome);
-  }
-  for (const heldStatement of held.splice(0)) await runOther(heldStatement);
-  return { bytes: tailKeeper.bytes, tail: tailKeeper.tail.toString('utf8') };
 }
 
 /**
@@ -897,48 +1093,54 @@ function withoutSqlText(format: ScriptFormat, error: unknown): string {
 
 /**
  * Data of one statement gathered in memory before it goes to a session, at most: a dump's
- * chunks (about 1 MiB each) load in parallel, each on its own session, while longer data
- * streams from the script with memory bounded.
+ * blocks (about 1 MiB each) go whole to a COPY, while longer data streams from the script
+ * with memory bounded.
  */
 const GATHERED_DATA_BYTES = 4 * 1024 * 1024;
 
-/**
- * The first {@link GATHERED_DATA_BYTES} of `data` read (and so checked); `complete` when that
- * was all of it, else the rest follows from `data` itself.
- */
-async function gatherData(
-  data: AsyncIterable<Buffer>,
-): Promise<{ data: AsyncIterable<Buffer>; complete: boolean; bytes: number }> {
+/** The bytes a COPY left open takes before it is ended (one transaction). */
+const STREAM_BYTES = 64 * 1024 * 1024;
+
+/** The first bytes of a statement's data, read (and so checked). */
+interface Gathered {
+  readonly chunks: readonly Buffer[];
+  readonly bytes: number;
+  /** Whether that was all of it; else the rest follows from `rest`. */
+  readonly complete: boolean;
+  readonly rest: AsyncIterator<Buffer>;
+}
+
+/** A COPY left open on a session for the blocks of its statement (see runScript's placeBlock). */
+interface RowStream {
+  readonly sql: string;
+  /** `database.table`. */
+  readonly key: string;
+  /** The table, as the checker named it. */
+  readonly table: string;
+  readonly statement: DataStatement;
+  /** The blocks sent: each one's COPY line in the script, its first line in the COPY, its lines. */
+  readonly blocks: { readonly line: number; readonly first: number; readonly lines: number }[];
+  /** Lines and bytes sent. */
+  lines: number;
+  bytes: number;
+  /** A block is on its way: the socket has not taken all of it yet. */
+  busy: boolean;
+  /** When its last block came (blocks placed before it, of every COPY). */
+  used: number;
+}
+
+/** The first {@link GATHERED_DATA_BYTES} of `data` read (and so checked). */
+async function gatherData(data: AsyncIterable<Buffer>): Promise<Gathered> {
   const iterator = data[Symbol.asyncIterator]();
-  const gathered: Buffer[] = [];
+  const chunks: Buffer[] = [];
   let bytes = 0;
   while (bytes < GATHERED_DATA_BYTES) {
     const next = await iterator.next();
-    if (next.done === true) return { data: Readable.from(gathered), complete: true, bytes };
-    gathered.push(next.value);
+    if (next.done === true) return { chunks, bytes, complete: true, rest: iterator };
+    chunks.push(next.value);
     bytes += next.value.length;
   }
-  async function* rest(): AsyncIterable<Buffer> {
-    yield* gathered;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done === true) return;
-      yield next.value;
-    }
-  }
-  return { data: rest(), complete: false, bytes };
-}
-
-async function loadData(
-  session: Session,
-  statement: ScriptStatement,
-  data: AsyncIterable<Buffer>,
-): Promise<number> {
-  if (session.executeWithData === undefined)
-    throw new DumpError(
-      `the statement at line ${String(statement.line)} carries data, which this engine cannot load`,
-    );
-  return session.executeWithData(statement.sql, data);
+  return { chunks, bytes, complete: false, rest: iterator };
 }
 
 const MAX_ATTEMPTS = 5;

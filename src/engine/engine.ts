@@ -464,13 +464,13 @@ export interface Session {
   /** Runs one statement and returns the number of rows it changed (an INSERT's rows). */
   executeCounting(sql: string): Promise<number>;
   /**
-   * Runs a statement that reads data from the client (PostgreSQL's `COPY ... FROM stdin`),
-   * streaming `data` (as {@link StatementChecker.checkData} gives it) to the server no faster than it
-   * takes it, and returns the rows the statement added. When `data` throws, the statement is
-   * aborted (none of its rows is kept) and that error is thrown. Optional: an engine whose
-   * scripts carry no data has none.
+   * Starts a statement that reads data from the client (PostgreSQL's `COPY ... FROM stdin`)
+   * and leaves it open: its data goes in with {@link DataStatement.write}, in as many parts
+   * as the caller has (a load sends the consecutive blocks of a table's rows into one), until
+   * {@link DataStatement.end}. Nothing else runs on the session meanwhile. Optional: an
+   * engine whose scripts carry no data has none.
    */
-  executeWithData?(sql: string, data: AsyncIterable<Buffer>): Promise<number>;
+  openDataStatement?(sql: string): DataStatement;
   close(): Promise<void>;
   /** Drops the connection at once (an interrupted run): what is running fails, and so does anything later. */
   abort(): void;
@@ -600,6 +600,36 @@ export interface ScriptStatement {
   readonly data?: AsyncIterable<Buffer> | undefined;
 }
 
+/**
+ * A statement reading data from the client, open on a session ({@link Session.openDataStatement}).
+ * A failure of the server (a row that breaks a constraint, a value of the wrong type) or of
+ * the connection settles {@link finished} at once, while data is still being sent: whoever
+ * waits on a write, on the end or on `finished` learns of it without sending anything more.
+ */
+export interface DataStatement {
+  /**
+   * Sends data (whole lines, as {@link StatementChecker.checkData} gives them), the parts
+   * together. Resolves once the connection has taken it (back-pressure: the server reads no
+   * faster than it loads); rejects with the statement's failure once it has failed, and sends
+   * nothing then. One write at a time; {@link end} may come while one waits (its data goes first).
+   */
+  write(data: readonly Buffer[]): Promise<void>;
+  /** Ends the data: resolves with the rows the statement added, or rejects with its failure. */
+  end(): Promise<number>;
+  /**
+   * Abandons the statement: the server keeps none of its rows. Resolves once the server has
+   * answered (the session is usable again) or the connection is gone; never rejects.
+   */
+  abort(reason: string): Promise<void>;
+  /** The statement's outcome: the rows it added, or its failure as soon as there is one. */
+  readonly finished: Promise<number>;
+  /**
+   * After a failure the server placed: the line of the data it failed on, counted from 1 over
+   * everything written to this statement. Undefined before, or when the server named none.
+   */
+  readonly failedLine: number | undefined;
+}
+
 /** A statement with data ({@link ScriptStatement.data}) as {@link StatementChecker.checkData} accepted it. */
 export interface CheckedData {
   /** The table it fills, named as {@link ScriptFormat.insertTable} names one. */
@@ -609,6 +639,8 @@ export interface CheckedData {
    * UnexpectedStatementError at the first line out of form, and when the end line is missing.
    */
   readonly data: AsyncIterable<Buffer>;
+  /** The lines of data (rows) read and checked so far: all of them once `data` has ended. */
+  readonly lines?: (() => number) | undefined;
 }
 
 /** How {@link ScriptFormat.readStatements} may join rows while it reads. */

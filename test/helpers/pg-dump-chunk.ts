@@ -17,10 +17,15 @@ export async function runDumpChunk(session: PostgresqlSession, sql: Buffer): Pro
     }
     const target = parseCopyStatement(statement.sql);
     if (target === undefined) throw new Error(`not a dump's COPY: ${statement.sql}`);
-    rows += await session.executeWithData(
-      statement.sql,
-      checkedCopyData(statement.data, target.columns.length, target.table),
-    );
+    const copy = session.openDataStatement(statement.sql);
+    try {
+      for await (const data of checkedCopyData(statement.data, target.columns.length, target.table))
+        await copy.write([data]);
+    } catch (error) {
+      await copy.abort('the data was refused');
+      throw error;
+    }
+    rows += await copy.end();
   }
   return rows;
 }

@@ -9,6 +9,7 @@ import {
   temporaryDumpName,
 } from '../../src/dump/dump-format.js';
 import { mariadbScriptFormat } from '../../src/engine/mariadb/script-format.js';
+import { postgresqlScriptFormat } from '../../src/engine/postgresql/script-format.js';
 
 async function statementsOf(chunks: readonly Buffer[]): Promise<string[]> {
   const result: string[] = [];
@@ -66,5 +67,19 @@ describe('withoutStatementText', () => {
     ).toBe(
       'database error while running a statement: You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use (the statement text is left out) (ER_PARSE_ERROR)',
     );
+  });
+
+  it('drops the value PostgreSQL quotes, before the condition name or at the end', () => {
+    const withoutStatementText = (message: string): string =>
+      postgresqlScriptFormat.admin.withoutStatementText(message);
+    expect(
+      withoutStatementText(
+        'database error while loading COPY data: invalid input syntax for type integer: "secret" (22P02)',
+      ),
+    ).toBe('database error while loading COPY data: invalid input syntax for type integer (22P02)');
+    expect(withoutStatementText('invalid input value for enum app.mood: "secret"')).toBe(
+      'invalid input value for enum app.mood',
+    );
+    expect(withoutStatementText('value too long (22001)')).toBe('value too long (22001)');
   });
 });

@@ -61,11 +61,13 @@ for (const byte of [TAB, NEWLINE, CARRIAGE_RETURN, BACKSLASH]) SPECIAL[byte] = 1
  * the `\.` line: each line has exactly `columns` fields (a table of none has no COPY), each
  * field holds only the escapes COPY TO writes and no raw carriage return, and the `\.` line
  * ends the data. Throws UnexpectedStatementError, naming the line (1-based in the data).
+ * `counted.rows`: the lines checked so far (every one of them once the data has ended).
  */
 export async function* checkedCopyData(
   data: AsyncIterable<Buffer>,
   columns: number,
   table: string,
+  counted: { rows: number } = { rows: 0 },
 ): AsyncIterable<Buffer> {
   let row = 0;
   let ended = false;
@@ -108,6 +110,7 @@ export async function* checkedCopyData(
         if (fields !== columns)
           refuse(`${String(fields)} fields where the COPY names ${String(columns)} columns`);
         row += 1;
+        counted.rows = row;
         fields = 1;
         fieldStart = true;
         index += 1;

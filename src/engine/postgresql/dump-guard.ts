@@ -188,7 +188,12 @@ export class PgDumpGuard implements StatementChecker {
         );
       seen.add(column);
     }
-    return { table: target.table, data: checkedCopyData(data, target.columns.length, quoted) };
+    const counted = { rows: 0 };
+    return {
+      table: target.table,
+      data: checkedCopyData(data, target.columns.length, quoted, counted),
+      lines: () => counted.rows,
+    };
   }
 
   /** A table's own columns and those it inherits, as the dump created them. */

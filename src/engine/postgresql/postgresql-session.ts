@@ -11,16 +11,14 @@
  * commit block, which would not make independent transactions see one instant anyway.
  */
 import pg, { type Client } from 'pg';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { from as copyFrom } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
-import { EngineError, isSchemaBackupError } from '../../errors.js';
+import { EngineError } from '../../errors.js';
 import {
   insertableColumns,
   isTableNamedKind,
   type ColumnDescription,
   type DatabaseDefaults,
+  type DataStatement,
   type HiddenObjects,
   type InsertChunk,
   type InsertReadOptions,
@@ -52,6 +50,7 @@ import {
   readTableDefinitions,
 } from './definitions.js';
 import { COPY_DATA_END, copyStatement } from './copy-data.js';
+import { CopyInWriter } from './copy-in.js';
 import { CopyOutReader } from './copy-out.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
@@ -619,19 +618,10 @@ export class PostgresqlSession implements Session {
     return result.rowCount ?? 0;
   }
 
-  async executeWithData(sql: string, data: AsyncIterable<Buffer>): Promise<number> {
-    const stream = this.client.query(copyFrom(sql));
-    try {
-      await pipeline(Readable.from(data, { objectMode: false }), stream);
-    } catch (error) {
-      // A failure of the data destroys the COPY stream, which fails the COPY (CopyFail): the
-      // server keeps none of its rows, and the session stays usable once it has answered.
-      if (!stream.closed && !this.aborted)
-        await new Promise((resolve) => stream.once('close', resolve));
-      if (isSchemaBackupError(error)) throw error;
-      throw this.mapError(error, 'loading COPY data');
-    }
-    return stream.rowCount;
+  openDataStatement(sql: string): DataStatement {
+    return new CopyInWriter(sql, (error) => this.mapError(error, 'loading COPY data')).start(
+      this.client,
+    );
   }
 
   async close(): Promise<void> {

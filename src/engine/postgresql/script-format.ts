@@ -449,7 +449,10 @@ const postgresqlAdminStatements: AdminStatements = {
   // The server names no row of a multi-row INSERT.
   failedRow: () => undefined,
   // `invalid input syntax for type integer: "abc"`: the value goes.
-  withoutStatementText: (message: string) => message.replace(/: ".*"$/s, ''),
+  // The server quotes the value it could not take at the end of its message (`invalid input
+  // syntax for type integer: "x"`), before the condition the driver error adds, if any.
+  withoutStatementText: (message: string) =>
+    message.replace(/: ".*"(?= \([0-9A-Za-z_]+\)$|$)/s, ''),
 };
 
 /**

@@ -35,6 +35,7 @@ import {
 import { runCli } from '../../helpers/run-cli.js';
 import { createTempDir } from '../../helpers/temp-dir.js';
 import { pathExists } from '../../../src/support/path-exists.js';
+import { DumpError } from '../../../src/errors.js';
 
 /** Rows of every table of the fixture, with values that must come back exactly. */
 const ROWS = String.raw`
@@ -536,6 +537,88 @@ describe('dump and load of a PostgreSQL database', () => {
     );
     expect(markers.length).toBe(1);
   });
+
+  it('fails promptly, naming the table and the line, when the server refuses a row inside an open COPY', async () => {
+    // A table of several COPY blocks (about 1 MiB each) whose rows the server checks: load
+    // keeps one COPY open across a table's consecutive blocks, and a row of a later block
+    // that the checker lets through (the right fields, escapes) but the server refuses
+    // must fail the load at once, not leave it waiting on a COPY that will take no more.
+    const source = await createPgTestDatabase('sbpgdump_copyfail');
+    await source.exec(`
+      CREATE SCHEMA app;
+      CREATE TYPE app.mood AS ENUM ('calm', 'busy');
+      CREATE TABLE app.big (
+        id integer PRIMARY KEY, n integer NOT NULL CHECK (n >= 0), mood app.mood, pad text);
+      INSERT INTO app.big SELECT g, g % 1000, 'calm', repeat('p', 120) FROM generate_series(1, 40000) g;`);
+    const connection = await serverConnection();
+    const result = await dumpDatabase(
+      postgresqlEngine,
+      dumpOptionsForTest({
+        connection,
+        databases: [source.name],
+        dumpDir: await createTempDir('sbpgdump'),
+      }),
+    );
+    const lines = (await readFile(result.path ?? '', 'utf8')).split('\n');
+    const heads = lines.flatMap((line, index) =>
+      line.startsWith('COPY "app"."big" ') ? [index] : [],
+    );
+    expect(heads.length).toBeGreaterThanOrEqual(3);
+    // The happy path first: every block in, every row back.
+    const copy = await createPgTestDatabase('sbpgdump_copyok');
+    await loadDump(
+      postgresqlEngine,
+      loadOptionsForTest({ connection, path: result.path ?? '', into: copy.name }),
+    );
+    expect(
+      await copy.query('SELECT count(*)::text AS rows, sum(n)::text AS total FROM app.big'),
+    ).toEqual([{ rows: '40000', total: String(40 * 499500) }]);
+
+    const directory = await createTempDir('sbpgdump');
+    const cases = [
+      { name: 'check', block: 1, field: 1, value: '-1', threads: 2, error: /big_n_check/ },
+      { name: 'not-null', block: 1, field: 1, value: '\\N', threads: 1, error: /not-null/ },
+      { name: 'enum', block: 2, field: 2, value: 'sleepyX9', threads: 2, error: /enum/ },
+      { name: 'syntax', block: -1, field: 1, value: 'tenX9', threads: 2, error: /integer/ },
+    ];
+    for (const tampered of cases) {
+      const head = heads.at(tampered.block) ?? 0;
+      // The fifth row of the block: its line in the file (1-based).
+      const rowLine = head + 1 + 5;
+      const fields = (lines[rowLine - 1] ?? '').split('\t');
+      fields[tampered.field] = tampered.value;
+      const path = join(directory, `${tampered.name}.sql`);
+      await writeFile(
+        path,
+        [...lines.slice(0, rowLine - 1), fields.join('\t'), ...lines.slice(rowLine)].join('\n'),
+      );
+      const target = await unusedDatabaseName(`copyfail_${tampered.name}`);
+      const started = Date.now();
+      const error: unknown = await loadDump(
+        postgresqlEngine,
+        loadOptionsForTest({ connection, path, into: target, threads: tampered.threads }),
+      ).then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      expect(error, tampered.name).toBeInstanceOf(DumpError);
+      const message = (error as Error).message;
+      expect(message, tampered.name).toMatch(tampered.error);
+      expect(message, tampered.name).toContain('app.big');
+      expect(message, tampered.name).toContain(`line ${String(rowLine)} of ${path}`);
+      expect(message, tampered.name).toContain(`from line ${String(head + 1)}`);
+      // No value in the message.
+      expect(message.replaceAll(path, ''), tampered.name).not.toContain(
+        tampered.value.replace('\\N', 'pppp'),
+      );
+      expect(Date.now() - started, tampered.name).toBeLessThan(15_000);
+      // The database the load created is gone.
+      expect(
+        await source.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [target]),
+        tampered.name,
+      ).toEqual([]);
+    }
+  }, 90_000);
 
   it('parallel readers see one instant while a writer commits', async () => {
     const source = await createPgTestDatabase('sbpgdump_cons');
