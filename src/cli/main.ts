@@ -92,7 +92,10 @@ function buildParser(
   // `--help` and `status` start in half the time.
   // .help() without .alias('help', 'h'): as for the mariadb client, -h is the database
   // server's host (connection-options.ts); `-h 127.0.0.1` must not print the help, exit 0.
+  // English, as every message of ours is, whatever LANG says: usageHint() reads yargs'
+  // English messages, and the bundle (dist/cli/main.js) carries no yargs locale files.
   return yargs([...argv])
+    .locale('en')
     .scriptName('schema_backup')
     .usage('$0 [command] [options]\n\nKeep a MariaDB/MySQL schema and configuration under git.')
     .option('config', {
