@@ -48,7 +48,7 @@ import {
 } from './definitions.js';
 import { COPY_DATA_END, copyStatement } from './copy-data.js';
 import { CopyInWriter } from './copy-in.js';
-import { CopyOutReader } from './copy-out.js';
+import { ChunkBuffers, CopyOutReader } from './copy-out.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
 import { isPageRange, pageRangeConditions, pageRanges } from './page-ranges.js';
 import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
@@ -119,6 +119,8 @@ export class PostgresqlSession implements Session {
   private readonly client: Client;
   private readonly target: string;
   private aborted = false;
+  /** Buffers of COPY TO chunks, reused from one chunk (and one table) to the next. */
+  private chunkBuffers: ChunkBuffers | undefined;
 
   constructor(client: Client, server: ServerInfo, database: string, target: string) {
     this.client = client;
@@ -510,15 +512,18 @@ export class PostgresqlSession implements Session {
     const limit = options.statementBytes ?? DEFAULT_STATEMENT_BYTES;
     // Chunks of whole lines of about `limit` bytes, each in one buffer under `head`, read off
     // the socket (copy-out.ts).
+    if (this.chunkBuffers?.dataBytes !== limit) this.chunkBuffers = new ChunkBuffers(limit);
     const reader = new CopyOutReader({
       sql: `COPY (SELECT ${select} FROM ONLY ${quoteQualified(table.name)}${where}) TO STDOUT`,
       head,
       tail: COPY_END,
       dataBytes: limit,
+      buffers: this.chunkBuffers,
     }).start(this.client);
     try {
       // A consumer that stops early returns the reader too: it drops the rest of the data.
-      for await (const chunk of reader) yield { sql: chunk.bytes, rows: chunk.rows };
+      for await (const chunk of reader)
+        yield { sql: chunk.bytes, rows: chunk.rows, release: chunk.release };
     } catch (error) {
       throw this.mapError(error, action);
     }
