@@ -21,6 +21,7 @@
  * or so of a dump.
  */
 import type { Client } from 'pg';
+import { READS_IN_PLACE } from './socket-reads.js';
 
 /** One chunk: `bytes` (head, lines, tail) and the lines in it. */
 export interface CopyOutChunk {
@@ -128,9 +129,13 @@ export class CopyOutReader implements AsyncIterable<CopyOutChunk> {
   private connection: PgConnection | undefined;
   private driverListener: ((chunk: Buffer) => void) | undefined;
   private paused = false;
-  private readonly onData = (chunk: Buffer): void => {
-    this.parse(chunk);
-  };
+  /** Copies out all it keeps of `chunk` before it returns: the socket may reuse its buffer. */
+  private readonly onData = Object.assign(
+    (chunk: Buffer): void => {
+      this.parse(chunk);
+    },
+    { [READS_IN_PLACE]: true },
+  );
 
   /** The driver's query text (for its logs); the COPY is sent by {@link submit}. */
   readonly text: string;
@@ -360,7 +365,8 @@ export class CopyOutReader implements AsyncIterable<CopyOutChunk> {
     stream.removeListener('data', this.onData);
     stream.on('data', listener);
     this.paused = false;
-    if (rest.length > 0) listener(rest);
+    // A copy: the driver's parser may keep the bytes, which the socket's next read may overwrite.
+    if (rest.length > 0) listener(Buffer.from(rest));
     // The driver's listener alone decides on pausing from here.
     process.nextTick(() => stream.resume());
     this.notify();
