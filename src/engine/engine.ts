@@ -946,6 +946,13 @@ export interface DumpScript {
   referencedTables(creates: readonly string[]): Set<string>;
 }
 
+/** What {@link AdminStatements.indexBuild} says of an index build. */
+export interface IndexBuild {
+  readonly table: string;
+  /** True when other shared builds of the same table may run at the same time. */
+  readonly sharesTable: boolean;
+}
+
 /**
  * Statements (without `;`) that restore, load and verify run on a session to prepare and
  * clean up a target database, and what they read back from a statement that failed.
@@ -999,12 +1006,15 @@ export interface AdminStatements {
    */
   isRolledBackWhole(error: unknown): boolean;
   /**
-   * The table a statement builds an index of and changes nothing else (PostgreSQL: `CREATE
-   * INDEX`, a primary key or unique constraint added after the rows), so that a load may
-   * build the indexes of different tables at once; undefined for any other statement.
-   * Optional: without it, a load runs such statements one by one.
+   * The index a statement builds and nothing else (PostgreSQL: `CREATE INDEX`, a primary key
+   * or unique constraint added after the rows): its table, and whether other builds of that
+   * table may run at once with it (`CREATE INDEX` shares the table with other index builds,
+   * as pg_restore runs them; `ALTER TABLE … ADD CONSTRAINT` locks it whole). A load builds
+   * the indexes of different tables at once, and shared builds of one table at once;
+   * undefined for any other statement. Optional: without it, a load runs such statements
+   * one by one.
    */
-  indexBuildTable?(sql: string): string | undefined;
+  indexBuild?(sql: string): IndexBuild | undefined;
   /** True for a statement that locks or unlocks tables (mysqldump's `LOCK TABLES`). */
   isTableLock(sql: string): boolean;
   /** The 1-based row of a multi-row INSERT that a server error `message` names; undefined when none. */
