@@ -11,7 +11,11 @@ import {
   type KeyRange,
 } from '../../src/engine/common/key-ranges.js';
 import type { TableDescription } from '../../src/engine/engine.js';
-import { pageRangeConditions, pageRanges } from '../../src/engine/postgresql/page-ranges.js';
+import {
+  pageRangeConditions,
+  pageRanges,
+  splitKeepsSharedBuffers,
+} from '../../src/engine/postgresql/page-ranges.js';
 import { EngineError, InternalError } from '../../src/errors.js';
 
 const quote = (name: string): string => `"${name}"`;
@@ -113,5 +117,14 @@ describe('page ranges', () => {
   it('refuses a range it did not make', () => {
     const [key] = keyRanges('id', { min: '1', max: '10' }, 2);
     expect(() => pageRangeConditions(key ?? { description: '' })).toThrow(InternalError);
+  });
+
+  it('splits a PostgreSQL table only where a whole read would not keep shared_buffers either', () => {
+    // 128 MB of shared_buffers (16,384 pages): a sequential scan of more than 32 MB goes
+    // through a ring of buffers; parts (TID range or index scans) would not.
+    expect(splitKeepsSharedBuffers(4096, 16384)).toBe(true);
+    expect(splitKeepsSharedBuffers(4097, 16384)).toBe(false);
+    expect(splitKeepsSharedBuffers(26_000, 16384)).toBe(false);
+    expect(splitKeepsSharedBuffers(26_000, 1_048_576)).toBe(true);
   });
 });

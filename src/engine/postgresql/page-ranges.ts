@@ -32,6 +32,17 @@ export function pageRanges(pages: number, pieces: number): PageRange[] | undefin
   return ranges;
 }
 
+/**
+ * True when a table of `pages` pages may be read in parts without pushing the server's
+ * working set out of shared_buffers (`sharedBuffers`, in pages): a sequential scan of a
+ * table bigger than a quarter of them reads it through a small ring of buffers (PostgreSQL's
+ * bulk-read strategy), but TID range scans and index scans have no such ring, and would fill
+ * shared_buffers with it. A bigger table is read whole, as pg_dump reads every table.
+ */
+export function splitKeepsSharedBuffers(pages: number, sharedBuffers: number): boolean {
+  return pages <= sharedBuffers / 4;
+}
+
 /** True for a range that {@link pageRanges} made. */
 export function isPageRange(range: RowRange): range is PageRange {
   return (range as Partial<PageRange>).kind === 'pages';

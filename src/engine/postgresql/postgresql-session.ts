@@ -50,7 +50,12 @@ import { COPY_DATA_END, copyStatement } from './copy-data.js';
 import { CopyInWriter } from './copy-in.js';
 import { ChunkBuffers, CopyOutReader } from './copy-out.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
-import { isPageRange, pageRangeConditions, pageRanges } from './page-ranges.js';
+import {
+  isPageRange,
+  pageRangeConditions,
+  pageRanges,
+  splitKeepsSharedBuffers,
+} from './page-ranges.js';
 import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
 import {
@@ -535,7 +540,8 @@ export class PostgresqlSession implements Session {
    * Pages: the table is locked (ACCESS SHARE, as pg_dump locks every table) until the
    * snapshot's transaction ends, as a rewrite (VACUUM FULL, CLUSTER, a rewriting ALTER TABLE)
    * between the reads of two ranges would move rows from one to the other; its size is read
-   * after the lock, in the snapshot's transaction.
+   * after the lock, in the snapshot's transaction. A table bigger than a quarter of
+   * shared_buffers is read whole ({@link splitKeepsSharedBuffers}).
    */
   async planRowRanges(
     database: string,
@@ -544,18 +550,20 @@ export class PostgresqlSession implements Session {
   ): Promise<readonly RowRange[] | undefined> {
     this.ensureDatabase(database, `planning the reads of ${table.name}`);
     if (pieces < 2) return undefined;
-    if (majorVersion(this.server.version) >= TID_RANGE_SCAN_VERSION) {
-      const quoted = quoteQualified(table.name);
-      const action = `reading the size of ${quoted}`;
-      await this.select(action, `LOCK TABLE ONLY ${quoted} IN ACCESS SHARE MODE`);
-      const rows = await this.select(
-        action,
-        `SELECT (pg_catalog.pg_relation_size($1::pg_catalog.regclass)
-                 / pg_catalog.current_setting('block_size')::pg_catalog.int8)::pg_catalog.text AS pages`,
-        [quoted],
-      );
-      return pageRanges(Number(rows[0]?.pages ?? 0), pieces);
-    }
+    const quoted = quoteQualified(table.name);
+    const action = `reading the size of ${quoted}`;
+    const byPages = majorVersion(this.server.version) >= TID_RANGE_SCAN_VERSION;
+    if (byPages) await this.select(action, `LOCK TABLE ONLY ${quoted} IN ACCESS SHARE MODE`);
+    const rows = await this.select(
+      action,
+      `SELECT (pg_catalog.pg_relation_size($1::pg_catalog.regclass)
+               / pg_catalog.current_setting('block_size')::pg_catalog.int8)::pg_catalog.text AS pages,
+              (SELECT setting FROM pg_catalog.pg_settings WHERE name = 'shared_buffers') AS buffers`,
+      [quoted],
+    );
+    const pages = Number(rows[0]?.pages ?? 0);
+    if (!splitKeepsSharedBuffers(pages, Number(rows[0]?.buffers ?? 0))) return undefined;
+    if (byPages) return pageRanges(pages, pieces);
     const column = integerKeyColumn(table, INTEGER_TYPES);
     if (column === undefined) return undefined;
     const bounds = await this.readKeyBounds(database, table.name, column);
