@@ -38,6 +38,11 @@ const log = (line) => process.stderr.write(`[bench pgdump] ${line}\n`);
 
 /** The client tools' connection arguments (the password, if any, from ~/.pgpass or $PGPASSWORD). */
 const CLIENT = ['-h', HOST, '-p', String(PORT), '-U', USER];
+const LOAD_REFERENCE = `load: createdb + pg_restore -j ${String(THREADS)}`;
+
+function shellQuote(word) {
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
 
 function psql(database, sql) {
   execFileSync(
@@ -222,18 +227,35 @@ export async function runPgDumpSuite() {
       );
       psql('postgres', `DROP DATABASE "${oursTarget}" WITH (FORCE)`);
       const theirsTarget = `${SOURCE}_l${String((load += 1))}`;
-      psql('postgres', `CREATE DATABASE "${theirsTarget}" ENCODING 'UTF8' TEMPLATE template0`);
+      // `load --into` creates its database; pg_restore needs it made first: both are timed.
+      const createdb = [
+        'psql',
+        ...CLIENT,
+        '-X',
+        '-q',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-d',
+        'postgres',
+        '-c',
+        `CREATE DATABASE "${theirsTarget}" ENCODING 'UTF8' TEMPLATE template0`,
+      ];
+      const restore = [
+        'pg_restore',
+        ...CLIENT,
+        '-j',
+        String(THREADS),
+        '--no-owner',
+        '-d',
+        theirsTarget,
+        theirs,
+      ];
       add(
-        `load: pg_restore -j ${String(THREADS)}`,
+        LOAD_REFERENCE,
         await measure([
-          'pg_restore',
-          ...CLIENT,
-          '-j',
-          String(THREADS),
-          '--no-owner',
-          '-d',
-          theirsTarget,
-          theirs,
+          'sh',
+          '-c',
+          `${createdb.map(shellQuote).join(' ')} && exec ${restore.map(shellQuote).join(' ')}`,
         ]),
       );
       psql('postgres', `DROP DATABASE "${theirsTarget}" WITH (FORCE)`);
@@ -251,9 +273,7 @@ export async function runPgDumpSuite() {
     const dumpRatio =
       medianOfRow(`dump: pg_dump -Fd -j ${String(THREADS)} -Z 0`) /
       medianOfRow('dump: schema_backup dump');
-    const loadRatio =
-      medianOfRow(`load: pg_restore -j ${String(THREADS)}`) /
-      medianOfRow('load: schema_backup load');
+    const loadRatio = medianOfRow(LOAD_REFERENCE) / medianOfRow('load: schema_backup load');
     lines.push('');
     lines.push(`dump: schema_backup is ${dumpRatio.toFixed(2)}x pg_dump's speed (target >= 1)`);
     lines.push(`load: schema_backup is ${loadRatio.toFixed(2)}x pg_restore's speed (target >= 1)`);

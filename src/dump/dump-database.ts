@@ -20,9 +20,9 @@ import {
   type ConnectionOptions,
   type DumpScript,
   type Engine,
-  type KeyRange,
   type ObjectDefinition,
   type ObjectRef,
+  type RowRange,
   type SchemaFilter,
   type Session,
   type SnapshotPosition,
@@ -81,7 +81,10 @@ export interface DumpOptions {
   readonly recipients: readonly string[];
   /** Connections reading at once. */
   readonly threads: number;
-  /** Tables with more rows than this (by the server's estimate) are read in key ranges of this size. */
+  /**
+   * Tables with more rows than this (by the server's estimate) are read in parts of about
+   * this many rows, where the engine can cut them (Session.planRowRanges).
+   */
   readonly chunkRows: number;
   /** Mark the dump as kept forever by retention (`<name>.keep`). */
   readonly keep: boolean;
@@ -157,18 +160,21 @@ interface PlannedTable {
   readonly transactional: boolean;
   /** Its secondary keys may be added after its rows (see TableSizeEstimate.keysDeferrable). */
   readonly keysDeferrable: boolean;
+  /**
+   * The parts its rows are read in, by several connections at once (Session.planRowRanges);
+   * undefined: read whole.
+   */
+  readonly rowRanges: readonly RowRange[] | undefined;
 }
 
-/** A unit of reading: a whole table, or one key range of it. */
+/** A unit of reading: a whole table, or one part of it (a range the engine planned). */
 interface WorkItem {
   readonly table: PlannedTable;
-  readonly range: KeyRange | undefined;
+  readonly range: RowRange | undefined;
   readonly index: number;
   readonly estimatedRows: number;
   readonly estimatedBytes: number;
 }
-
-const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 
 /** Takes a dump. Throws DumpError (or EngineError/CryptoError) and leaves no final file on failure. */
 export async function dumpDatabase(engine: Engine, options: DumpOptions): Promise<DumpResult> {
@@ -224,7 +230,7 @@ export async function dumpDatabase(engine: Engine, options: DumpOptions): Promis
         `not transactional, so not read at the snapshot's instant: ${nonTransactional.join(', ')}`,
       );
     }
-    const items = await workItems(first, plan, options.chunkRows);
+    const items = workItems(plan);
     const tracker = new ProgressTracker(
       plan.reduce((sum, database) => sum + database.tables.length, 0),
       items.reduce((sum, item) => sum + item.estimatedRows, 0),
@@ -620,15 +626,20 @@ async function planDatabase(
   for (const [index, name] of names.entries()) {
     const description = descriptions.get(name) as TableDescription;
     const size = sizes.get(name);
+    const estimatedRows = size?.rows ?? 0;
+    const estimatedBytes = size?.bytes ?? 0;
+    const pieces = wantedPieces(description, estimatedRows, estimatedBytes, options.chunkRows);
     found.push({
       database,
       description,
       definition: definitions[index] as ObjectDefinition,
-      estimatedRows: size?.rows ?? 0,
-      estimatedBytes: size?.bytes ?? 0,
+      estimatedRows,
+      estimatedBytes,
       engine: size?.engine.toLowerCase() ?? '',
       transactional: size?.transactional ?? true,
       keysDeferrable: size?.keysDeferrable ?? false,
+      rowRanges:
+        pieces > 1 ? await session.planRowRanges(database, description, pieces) : undefined,
     });
   }
   const referenced = dump.referencedTables(found.map((table) => table.definition.sql));
@@ -637,7 +648,7 @@ async function planDatabase(
     const deferred =
       table.keysDeferrable &&
       !referenced.has(table.description.name) &&
-      rangeColumn(table, options.chunkRows) !== undefined
+      table.rowRanges !== undefined
         ? dump.deferSecondaryKeys(table.description.name, table.definition.sql)
         : undefined;
     const statements = [
@@ -812,41 +823,35 @@ function nonTransactionalTables(plan: readonly PlannedDatabase[]): string[] {
 }
 
 /**
- * Data bytes (the server's estimate) above which a table is read in several key ranges even
+ * Data bytes (the server's estimate) above which a table is read in several parts even
  * when it has fewer than `chunkRows` rows, so that a table of wide rows is shared out too.
  */
 const CHUNK_BYTES = 64 * 1024 * 1024;
 
 /**
- * The column a table is read by in key ranges: its single integer key, when the table is
- * big enough to share out; undefined when it is read whole.
+ * How many parts a table's rows are best read in: 1 (whole) unless it is big enough to share
+ * out, by the server's estimates; then parts of at most `chunkRows` rows and about
+ * {@link CHUNK_BYTES} bytes each. The engine decides whether and how it can cut the table
+ * (Session.planRowRanges).
  */
-function rangeColumn(
-  table: Omit<PlannedTable, 'afterRows' | 'before'>,
+function wantedPieces(
+  description: TableDescription,
+  estimatedRows: number,
+  estimatedBytes: number,
   chunkRows: number,
-): TableDescription['columns'][number] | undefined {
-  const big = table.estimatedRows > chunkRows * 1.5 || table.estimatedBytes > CHUNK_BYTES * 1.5;
-  const key = table.description.uniqueKey;
-  if (!big || key.length !== 1 || insertableColumns(table.description).length === 0)
-    return undefined;
-  const column = table.description.columns.find((candidate) => candidate.name === key[0]);
-  return column !== undefined && INTEGER_TYPES.has(column.dataType) ? column : undefined;
+): number {
+  const big = estimatedRows > chunkRows * 1.5 || estimatedBytes > CHUNK_BYTES * 1.5;
+  if (!big || insertableColumns(description).length === 0) return 1;
+  return Math.max(Math.ceil(estimatedRows / chunkRows), Math.ceil(estimatedBytes / CHUNK_BYTES));
 }
 
-/**
- * Whole tables, and, for tables with a single integer key, key ranges of at most `chunkRows`
- * rows and about {@link CHUNK_BYTES} bytes each.
- */
-async function workItems(
-  session: Session,
-  plan: readonly PlannedDatabase[],
-  chunkRows: number,
-): Promise<WorkItem[]> {
+/** Whole tables, and the parts of those the engine cut ({@link PlannedTable.rowRanges}). */
+function workItems(plan: readonly PlannedDatabase[]): WorkItem[] {
   const items: WorkItem[] = [];
   for (const database of plan) {
     for (const table of database.tables) {
-      const column = rangeColumn(table, chunkRows);
-      if (column === undefined) {
+      const ranges = table.rowRanges;
+      if (ranges === undefined) {
         items.push({
           table,
           range: undefined,
@@ -856,33 +861,14 @@ async function workItems(
         });
         continue;
       }
-      const bounds = await session.readKeyBounds(
-        database.name,
-        table.description.name,
-        column.name,
-      );
-      if (bounds === undefined) {
-        items.push({ table, range: undefined, index: 0, estimatedRows: 0, estimatedBytes: 0 });
-        continue;
-      }
-      const count = Math.max(
-        Math.ceil(table.estimatedRows / chunkRows),
-        Math.ceil(table.estimatedBytes / CHUNK_BYTES),
-      );
-      const low = BigInt(bounds.min);
-      const span = BigInt(bounds.max) - low + 1n;
-      const step = span / BigInt(count) > 0n ? span / BigInt(count) : 1n;
-      for (let index = 0; index < count; index += 1) {
-        const from = index === 0 ? undefined : String(low + step * BigInt(index));
-        const to = index === count - 1 ? undefined : String(low + step * BigInt(index + 1));
+      for (const [index, range] of ranges.entries())
         items.push({
           table,
-          range: { column: column.name, from, to },
+          range,
           index,
-          estimatedRows: Math.ceil(table.estimatedRows / count),
-          estimatedBytes: Math.ceil(table.estimatedBytes / count),
+          estimatedRows: Math.ceil(table.estimatedRows / ranges.length),
+          estimatedBytes: Math.ceil(table.estimatedBytes / ranges.length),
         });
-      }
     }
   }
   return items;

@@ -496,7 +496,8 @@ interface ScriptCheck {
  * not depend on each other: keys are in the data, checks are off), the blocks of one COPY
  * statement into a COPY left open for them (placeBlock), which a failure of the server
  * inside it (a row against a constraint) fails at once, naming the row's line; so do the index builds
- * after the rows (the engine's `indexBuildTable`), one table at a time, once every row is in.
+ * after the rows (the engine's `indexBuild`), at once for different tables and for builds that
+ * share their table, once every row is in.
  * Every other statement waits for them, then runs on the first session, or on all for `SET`
  * and `USE`, which change a session's state. Every session starts in the state the checker
  * assumes (the engine's session reset). Returns the bytes run and the script's last 64 KiB.
@@ -558,9 +559,9 @@ async function runScript(
     await Promise.all(inFlight);
     if (failure.error !== undefined) throw failure.error;
   };
-  /** Row statements in flight (INSERTs, data), and the tables whose indexes are being built. */
+  /** Row statements in flight (INSERTs, data), and the index builds under way, by table. */
   const rowsInFlight = { count: 0 };
-  const building = new Set<string>();
+  const building = new Map<string, { running: number; sharesTable: boolean }>();
   const freeSession = async (): Promise<Session> => {
     while (free.length === 0) {
       // A session held by an open COPY frees once that COPY ends.
@@ -863,20 +864,30 @@ async function runScript(
         check.disabledEvents.push(`${current}.${checked.event ?? ''}`);
         continue;
       }
-      const indexTable =
-        sessions.length > 1 ? format.admin.indexBuildTable?.(statement.sql) : undefined;
-      if (indexTable !== undefined) {
-        // The indexes of different tables are built at once, once every row is in.
-        if (rowsInFlight.count > 0 || building.has(indexTable)) await settle();
+      const index = sessions.length > 1 ? format.admin.indexBuild?.(statement.sql) : undefined;
+      if (index !== undefined) {
+        // The indexes of different tables are built at once, once every row is in, and so
+        // are those of one table whose builds share it.
+        const under = building.get(index.table);
+        if (
+          rowsInFlight.count > 0 ||
+          (under !== undefined && !(under.sharesTable && index.sharesTable))
+        )
+          await settle();
         const session = await freeSession();
-        building.add(indexTable);
+        const entry = building.get(index.table) ?? { running: 0, sharesTable: index.sharesTable };
+        entry.running += 1;
+        building.set(index.table, entry);
         void inBackground(
           session,
           async () => {
             await executeRetryingDeadlocks(format, session, statement.sql);
           },
           failedStatement(statement.line),
-          () => building.delete(indexTable),
+          () => {
+            entry.running -= 1;
+            if (entry.running === 0) building.delete(index.table);
+          },
         );
         continue;
       }

@@ -248,16 +248,20 @@ export interface InsertChunk {
   readonly release?: (() => void) | undefined;
 }
 
-/** Rows whose integer key column is in `[from, to)`; an absent bound is open. Decimal text. */
-export interface KeyRange {
-  readonly column: string;
-  readonly from?: string | undefined;
-  readonly to?: string | undefined;
+/**
+ * A part of a table's rows, as {@link Session.planRowRanges} cut them, to read with
+ * {@link Session.readInsertChunks}. What it holds is the engine's business (MariaDB: a range
+ * of an integer key; PostgreSQL: a range of pages): a workflow hands it back as it got it, to
+ * a session of the same engine that shares the snapshot it was planned in.
+ */
+export interface RowRange {
+  /** Which part, for messages: e.g. `"id" >= 1000 and < 2000`, `pages 6400 to 12799`. */
+  readonly description: string;
 }
 
 export interface InsertReadOptions {
-  /** Only the rows in this key range. */
-  readonly range?: KeyRange | undefined;
+  /** Only the rows of this part of the table ({@link Session.planRowRanges}); omitted: all. */
+  readonly range?: RowRange | undefined;
   /** Statements are cut at about this many bytes. */
   readonly statementBytes?: number | undefined;
 }
@@ -421,12 +425,22 @@ export interface Session {
     table: TableDescription,
     options?: InsertReadOptions,
   ): AsyncIterable<InsertChunk>;
-  /** Smallest and largest value of an integer column; undefined for an empty table. */
-  readKeyBounds(
+  /**
+   * Cuts the reading of `table`'s rows into at most `pieces` parts (about equal, by the
+   * server's layout of the table) that sessions sharing this session's snapshot may read at
+   * once with {@link readInsertChunks}: read in that snapshot, the parts together give each
+   * row exactly once. Undefined when the engine reads this table whole (no way to cut it, or
+   * too small to). Runs inside this session's consistent snapshot, and keeps the parts valid
+   * until it ends. MariaDB: ranges of a single integer key column, between its smallest and
+   * largest value; PostgreSQL 14 and later: ranges of the table's pages (a TID range scan),
+   * the table locked against rewrites (VACUUM FULL, CLUSTER) meanwhile; older PostgreSQL: as
+   * MariaDB.
+   */
+  planRowRanges(
     database: string,
-    table: string,
-    column: string,
-  ): Promise<{ min: string; max: string } | undefined>;
+    table: TableDescription,
+    pieces: number,
+  ): Promise<readonly RowRange[] | undefined>;
   /**
    * The kinds of objects of `database` the server hides from this account (for want of a
    * privilege); empty when it sees them all.
@@ -932,6 +946,13 @@ export interface DumpScript {
   referencedTables(creates: readonly string[]): Set<string>;
 }
 
+/** What {@link AdminStatements.indexBuild} says of an index build. */
+export interface IndexBuild {
+  readonly table: string;
+  /** True when other shared builds of the same table may run at the same time. */
+  readonly sharesTable: boolean;
+}
+
 /**
  * Statements (without `;`) that restore, load and verify run on a session to prepare and
  * clean up a target database, and what they read back from a statement that failed.
@@ -985,12 +1006,15 @@ export interface AdminStatements {
    */
   isRolledBackWhole(error: unknown): boolean;
   /**
-   * The table a statement builds an index of and changes nothing else (PostgreSQL: `CREATE
-   * INDEX`, a primary key or unique constraint added after the rows), so that a load may
-   * build the indexes of different tables at once; undefined for any other statement.
-   * Optional: without it, a load runs such statements one by one.
+   * The index a statement builds and nothing else (PostgreSQL: `CREATE INDEX`, a primary key
+   * or unique constraint added after the rows): its table, and whether other builds of that
+   * table may run at once with it (`CREATE INDEX` shares the table with other index builds,
+   * as pg_restore runs them; `ALTER TABLE … ADD CONSTRAINT` locks it whole). A load builds
+   * the indexes of different tables at once, and shared builds of one table at once;
+   * undefined for any other statement. Optional: without it, a load runs such statements
+   * one by one.
    */
-  indexBuildTable?(sql: string): string | undefined;
+  indexBuild?(sql: string): IndexBuild | undefined;
   /** True for a statement that locks or unlocks tables (mysqldump's `LOCK TABLES`). */
   isTableLock(sql: string): boolean;
   /** The 1-based row of a multi-row INSERT that a server error `message` names; undefined when none. */

@@ -91,6 +91,24 @@ async function runReadmeScript(hostDir: string, database: string): Promise<void>
   });
 }
 
+/**
+ * Asserts that, in a dump's text or a list of files loaded, each pair's first entry is found
+ * and comes before its second.
+ */
+function expectEachBefore(
+  haystack: string | readonly string[],
+  pairs: readonly (readonly [string, string])[],
+): void {
+  const at = (needle: string): number => {
+    const index = haystack.indexOf(needle);
+    expect(index, `${needle} is missing`).toBeGreaterThanOrEqual(0);
+    return index;
+  };
+  for (const [before, after] of pairs) {
+    expect(at(before), `${before} must come before ${after}`).toBeLessThan(at(after));
+  }
+}
+
 async function cli(config: string, ...argv: string[]): Promise<CliResult> {
   return runCli(['--config', config, ...argv], await pgCliEnv());
 }
@@ -152,10 +170,10 @@ describe('postgresql types and domains in dependency order', () => {
     // psql, in the README's order: types and domains load together.
     const viaPsql = await createPgTestDatabase('sbtyp_psql');
     const order = await loadWithPsql(hostDir, viaPsql.name);
-    expect(order.indexOf('app.x_small.domain.sql')).toBeLessThan(
-      order.indexOf('app.a_span.type.sql'),
-    );
-    expect(order.indexOf('app.b_items.sql')).toBeLessThan(order.indexOf('app.a_pair.type.sql'));
+    expectEachBefore(order, [
+      ['app.x_small.domain.sql', 'app.a_span.type.sql'],
+      ['app.b_items.sql', 'app.a_pair.type.sql'],
+    ]);
     expect(await pgDumpSchema(viaPsql.name)).toBe(schema);
     expect(await pgTableRows(viaPsql.name, tables)).toEqual(rows);
 
@@ -170,17 +188,14 @@ describe('postgresql types and domains in dependency order', () => {
     const dump = await cli(config, 'dump', '--no-encrypt', '--compress', 'none', '-o', dumpFile);
     expect(dump.code, dump.stderr).toBe(0);
     const text = await readFile(dumpFile, 'utf8');
-    const at = (needle: string): number => {
-      const index = text.indexOf(needle);
-      expect(index, needle).toBeGreaterThanOrEqual(0);
-      return index;
-    };
-    expect(at('CREATE DOMAIN "app"."y_text"')).toBeLessThan(at('CREATE DOMAIN "app"."c_code"'));
-    expect(at('CREATE DOMAIN "app"."x_small"')).toBeLessThan(at('CREATE TYPE "app"."a_span"'));
-    expect(at('CREATE TYPE "app"."b_inner"')).toBeLessThan(at('CREATE TYPE "app"."a_outer"'));
-    expect(at('CREATE TYPE "app"."a_outer"')).toBeLessThan(at('CREATE DOMAIN "app"."a_checked"'));
-    expect(at('COPY "app"."b_items"')).toBeLessThan(at('CREATE TYPE "app"."a_pair"'));
-    expect(at('CREATE TYPE "app"."a_pair"')).toBeLessThan(at('CREATE VIEW "app"."pairs"'));
+    expectEachBefore(text, [
+      ['CREATE DOMAIN "app"."y_text"', 'CREATE DOMAIN "app"."c_code"'],
+      ['CREATE DOMAIN "app"."x_small"', 'CREATE TYPE "app"."a_span"'],
+      ['CREATE TYPE "app"."b_inner"', 'CREATE TYPE "app"."a_outer"'],
+      ['CREATE TYPE "app"."a_outer"', 'CREATE DOMAIN "app"."a_checked"'],
+      ['COPY "app"."b_items"', 'CREATE TYPE "app"."a_pair"'],
+      ['CREATE TYPE "app"."a_pair"', 'CREATE VIEW "app"."pairs"'],
+    ]);
 
     const loaded = await pgDatabaseToDrop('sbtyp_loaded');
     const load = await cli(config, 'load', '--into', loaded, dumpFile);
@@ -372,9 +387,7 @@ describe('postgresql objects of a view row type', () => {
 
     const viaPsql = await createPgTestDatabase('sbtyp_view_psql');
     const order = await loadWithPsql(hostDir, viaPsql.name);
-    expect(order.indexOf('app.y_labelled.view.sql')).toBeLessThan(
-      order.indexOf('app.a_labelled%28%29.function.sql'),
-    );
+    expectEachBefore(order, [['app.y_labelled.view.sql', 'app.a_labelled%28%29.function.sql']]);
     expect(await pgDumpSchema(viaPsql.name)).toBe(schema);
 
     const viaScript = await createPgTestDatabase('sbtyp_view_script');
@@ -386,16 +399,11 @@ describe('postgresql objects of a view row type', () => {
     const dump = await cli(config, 'dump', '--no-encrypt', '--compress', 'none', '-o', dumpFile);
     expect(dump.code, dump.stderr).toBe(0);
     const text = await readFile(dumpFile, 'utf8');
-    const at = (needle: string): number => {
-      const index = text.indexOf(needle);
-      expect(index, needle).toBeGreaterThanOrEqual(0);
-      return index;
-    };
-    expect(at('CREATE VIEW "app"."y_labelled"')).toBeLessThan(at('"app"."a_labelled"()'));
-    expect(at('"app"."a_labelled"()')).toBeLessThan(at('CREATE VIEW "app"."b_from_function"'));
-    expect(at('CREATE MATERIALIZED VIEW "app"."x_counted"')).toBeLessThan(
-      at('CREATE TYPE "app"."a_view_pair"'),
-    );
+    expectEachBefore(text, [
+      ['CREATE VIEW "app"."y_labelled"', '"app"."a_labelled"()'],
+      ['"app"."a_labelled"()', 'CREATE VIEW "app"."b_from_function"'],
+      ['CREATE MATERIALIZED VIEW "app"."x_counted"', 'CREATE TYPE "app"."a_view_pair"'],
+    ]);
 
     const loaded = await pgDatabaseToDrop('sbtyp_view_loaded');
     const load = await cli(config, 'load', '--into', loaded, dumpFile);

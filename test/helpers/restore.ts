@@ -122,7 +122,7 @@ export function recordingEngine(): Engine & { readonly createdDatabases: string[
     abort: () => session.abort(),
     readInsertChunks: (database, table, options) =>
       session.readInsertChunks(database, table, options),
-    readKeyBounds: (database, table, column) => session.readKeyBounds(database, table, column),
+    planRowRanges: (database, table, pieces) => session.planRowRanges(database, table, pieces),
     estimateTableSizes: (database) => session.estimateTableSizes(database),
     findHiddenObjects: (database) => session.findHiddenObjects(database),
     startSharedSnapshot: (readers) => session.startSharedSnapshot(readers),

@@ -50,7 +50,7 @@ describe('CLI start-up', () => {
     // engine's driver is loaded by its `open-session.ts`, on its first connection.
     const loaded = [...startupModules('src/cli/commands/snapshot.ts')];
     expect(loaded).toContain('src/engine/registry.ts');
-    const drivers = ['mysql2', 'pg', 'pg-cursor', 'pg-copy-streams', 'age-encryption', 'diff'];
+    const drivers = ['mysql2', 'pg', 'pg-cursor', 'age-encryption', 'diff'];
     // git runs as child processes (runGit): simple-git is not loaded at all.
     drivers.push('simple-git');
     expect(loaded.filter((name) => drivers.includes(name.split('/')[0] ?? ''))).toEqual([]);

@@ -92,6 +92,33 @@ describe('COPY data of a dump', () => {
     await expect(load(COPY, '1\ta\rb\n\\.\n')).rejects.toThrow(/carriage return/);
   });
 
+  it('finds a tab, newline, carriage return or backslash at any offset and alignment of a long value', async () => {
+    // Long plain runs are skipped four bytes at a time: a special byte must be seen at every
+    // position within a word, whatever the alignment of the chunk's memory.
+    const checked = async (text: string, shift: number): Promise<string> => {
+      const bytes = Buffer.from(`${'-'.repeat(shift)}${text}`).subarray(shift);
+      return collect(checkedCopyData(Readable.from([bytes]), 2, 'public.t'));
+    };
+    for (let shift = 0; shift < 4; shift += 1) {
+      for (let at = 0; at < 24; at += 1) {
+        const value = (special: string): string =>
+          `${'é'.repeat(at % 3)}${'v'.repeat(at)}${special}${'w'.repeat(29 - at)}`;
+        const good = `1\tplain\n2\t${value('\\t')}\n3\t${value('\x01')}\n\\.\n`;
+        expect(await checked(good, shift)).toBe(good.slice(0, -3));
+        await expect(checked(`1\t${value('\r')}\n\\.\n`, shift)).rejects.toThrow(
+          /row 1: a raw carriage return/,
+        );
+        await expect(checked(`1\tx\n2\t${value('\\q')}\n\\.\n`, shift)).rejects.toThrow(
+          /row 2: a backslash escape/,
+        );
+        await expect(checked(`1\tx\n2\t${value('\t')}\n\\.\n`, shift)).rejects.toThrow(
+          /row 2: 3 fields/,
+        );
+        await expect(checked(`1\t${value('\n')}\n\\.\n`, shift)).rejects.toThrow(/row 2: 1 fields/);
+      }
+    }
+  });
+
   it('refuses data that no \\. line ends, or a line cut short', async () => {
     await expect(load(COPY, '1\ta\n')).rejects.toThrow(/no \\\. line ends the data/);
     await expect(load(COPY, '1\ta\n2\tb')).rejects.toThrow(/without its end/);

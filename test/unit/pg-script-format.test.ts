@@ -243,7 +243,7 @@ describe('postgresqlScriptFormat', () => {
   });
 
   it('names the one table of an index build, which a load may run beside others', () => {
-    const table = (sql: string): string | undefined => format.admin.indexBuildTable?.(sql);
+    const table = (sql: string): string | undefined => format.admin.indexBuild?.(sql)?.table;
     expect(table('CREATE INDEX events_account ON public.events USING btree (account)')).toBe(
       'public.events',
     );
@@ -260,5 +260,13 @@ describe('postgresqlScriptFormat', () => {
       "COMMENT ON TABLE public.t IS 'x'",
     ])
       expect(table(other), other).toBeUndefined();
+    // CREATE INDEX shares its table with other index builds; an added constraint does not.
+    const shares = (sql: string): boolean | undefined =>
+      format.admin.indexBuild?.(sql)?.sharesTable;
+    expect(shares('CREATE INDEX events_account ON public.events USING btree (account)')).toBe(true);
+    expect(shares('ALTER TABLE ONLY "public"."events" ADD CONSTRAINT "k" PRIMARY KEY (id)')).toBe(
+      false,
+    );
+    expect(shares('ALTER TABLE "public"."p" ADD CONSTRAINT u UNIQUE (a)')).toBe(false);
   });
 });

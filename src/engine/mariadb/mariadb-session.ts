@@ -13,6 +13,7 @@ import {
   type HiddenObjects,
   type InsertChunk,
   type InsertReadOptions,
+  type RowRange,
   type SnapshotPosition,
   type TableSizeEstimate,
   type ObjectDefinition,
@@ -29,12 +30,8 @@ import {
   type TableReadRequest,
   type ObjectRef,
 } from '../engine.js';
-import {
-  byCodePoint,
-  firstUsableKeys,
-  integerText,
-  type CandidateKey,
-} from '../common/row-keys.js';
+import { byCodePoint, firstUsableKeys, type CandidateKey } from '../common/row-keys.js';
+import { integerKeyColumn, keyRangeConditions, keyRanges } from '../common/key-ranges.js';
 import { EngineError, InternalError } from '../../errors.js';
 import { findHiddenObjects } from './hidden-objects.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
@@ -59,6 +56,16 @@ import { literalKindOf, quoteIdentifier, sqlLiteral, type LiteralKind } from './
  * read as they are when read.
  */
 const MVCC_ENGINES: ReadonlySet<string> = new Set(['innodb', 'rocksdb']);
+
+/** The integer types (DATA_TYPE) of a key column that a table is cut into ranges of. */
+const INTEGER_TYPES: ReadonlySet<string> = new Set([
+  'tinyint',
+  'smallint',
+  'mediumint',
+  'int',
+  'integer',
+  'bigint',
+]);
 
 export const SESSION_SETUP = [
   'SET NAMES utf8mb4',
@@ -590,12 +597,8 @@ export class MariadbSession implements Session {
   ): AsyncIterable<InsertChunk> {
     const columns = insertableColumns(table);
     if (columns.length === 0) return;
-    const range = options.range;
-    const conditions: string[] = [];
-    if (range?.from !== undefined)
-      conditions.push(`${quoteIdentifier(range.column)} >= ${integerText(range.from)}`);
-    if (range?.to !== undefined)
-      conditions.push(`${quoteIdentifier(range.column)} < ${integerText(range.to)}`);
+    const conditions =
+      options.range === undefined ? [] : keyRangeConditions(options.range, quoteIdentifier);
     const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
     const from = `${quoteIdentifier(database)}.${quoteIdentifier(table.name)}${where}`;
     const names = columns.map((column) => quoteIdentifier(column.name));
@@ -634,6 +637,19 @@ export class MariadbSession implements Session {
     );
   }
 
+  /** Ranges of the table's single integer key column (see {@link Session.planRowRanges}). */
+  async planRowRanges(
+    database: string,
+    table: TableDescription,
+    pieces: number,
+  ): Promise<readonly RowRange[] | undefined> {
+    const column = integerKeyColumn(table, INTEGER_TYPES);
+    if (column === undefined || pieces < 2) return undefined;
+    const bounds = await this.readKeyBounds(database, table.name, column);
+    return bounds === undefined ? undefined : keyRanges(column, bounds, pieces);
+  }
+
+  /** Smallest and largest value of an integer column; undefined for an empty table. */
   async readKeyBounds(
     database: string,
     table: string,

@@ -11,6 +11,7 @@ import {
 } from './connection.js';
 import { mapDriverError } from './map-error.js';
 import { PostgresqlSession } from './postgresql-session.js';
+import { socketReadingInPlace } from './socket-reads.js';
 import { SESSION_SETTINGS } from './value-literals.js';
 
 /** Connects. Throws EngineError with a hint when unreachable or access is denied. */
@@ -52,7 +53,12 @@ export async function openPostgresqlSession(
 }
 
 async function connect(config: pg.ClientConfig): Promise<pg.Client> {
-  const client = new pg.Client(config);
+  // A plain connection reads into one buffer (socket-reads.ts); TLS reads through its own.
+  const client = new pg.Client(
+    config.ssl === false || config.ssl === undefined
+      ? { ...config, stream: socketReadingInPlace }
+      : config,
+  );
   // pg emits 'error' for a connection lost between queries; without a listener that would
   // crash the process instead of failing the next query.
   client.on('error', () => undefined);

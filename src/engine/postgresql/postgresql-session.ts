@@ -22,6 +22,7 @@ import {
   type HiddenObjects,
   type InsertChunk,
   type InsertReadOptions,
+  type RowRange,
   type ObjectDefinition,
   type ObjectKind,
   type RowLiterals,
@@ -38,12 +39,8 @@ import {
   type TableSizeEstimate,
   type ObjectRef,
 } from '../engine.js';
-import {
-  byCodePoint,
-  firstUsableKeys,
-  integerText,
-  type CandidateKey,
-} from '../common/row-keys.js';
+import { byCodePoint, firstUsableKeys, type CandidateKey } from '../common/row-keys.js';
+import { integerKeyColumn, keyRangeConditions, keyRanges } from '../common/key-ranges.js';
 import {
   listObjects as listDefinitions,
   readDefinition,
@@ -51,8 +48,14 @@ import {
 } from './definitions.js';
 import { COPY_DATA_END, copyStatement } from './copy-data.js';
 import { CopyInWriter } from './copy-in.js';
-import { CopyOutReader } from './copy-out.js';
+import { ChunkBuffers, CopyOutReader } from './copy-out.js';
 import { mapDriverError, SESSION_ABORTED } from './map-error.js';
+import {
+  isPageRange,
+  pageRangeConditions,
+  pageRanges,
+  splitKeepsSharedBuffers,
+} from './page-ranges.js';
 import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
 import {
@@ -86,6 +89,17 @@ const TEXT_TYPES = { getTypeParser: () => (value: string) => value };
 
 type Row = Record<string, string | null>;
 
+/** The first major version with TID range scans (`ctid >= … AND ctid < …` reads only those pages). */
+const TID_RANGE_SCAN_VERSION = 14;
+
+/** Base types (pg_type.typname) of a key column that a table is cut into ranges of, before 14. */
+const INTEGER_TYPES: ReadonlySet<string> = new Set(['int2', 'int4', 'int8']);
+
+/** The major version in `server_version` text (`15.4 (Debian …)`, `9.6.24`); NaN when none. */
+function majorVersion(version: string): number {
+  return Number.parseInt(version, 10);
+}
+
 /**
  * The user's schemas, as a query with one parameter (`$1`, a text array or NULL for all):
  * not the system's, not temporary ones, not one an extension created.
@@ -110,6 +124,8 @@ export class PostgresqlSession implements Session {
   private readonly client: Client;
   private readonly target: string;
   private aborted = false;
+  /** Buffers of COPY TO chunks, reused from one chunk (and one table) to the next. */
+  private chunkBuffers: ChunkBuffers | undefined;
 
   constructor(client: Client, server: ServerInfo, database: string, target: string) {
     this.client = client;
@@ -476,11 +492,12 @@ export class PostgresqlSession implements Session {
     }
     const kinds = columns.map((column) => literalKindOf(column.dataType));
     const range = options.range;
-    const conditions: string[] = [];
-    if (range?.from !== undefined)
-      conditions.push(`${quoteName(range.column)} >= ${integerText(range.from)}`);
-    if (range?.to !== undefined)
-      conditions.push(`${quoteName(range.column)} < ${integerText(range.to)}`);
+    const conditions =
+      range === undefined
+        ? []
+        : isPageRange(range)
+          ? pageRangeConditions(range)
+          : keyRangeConditions(range, quoteName);
     const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
     // The rows as COPY's text, as pg_dump moves them: the server writes each value with its
     // type's output function (the text a literal holds, read back by the input function),
@@ -500,20 +517,60 @@ export class PostgresqlSession implements Session {
     const limit = options.statementBytes ?? DEFAULT_STATEMENT_BYTES;
     // Chunks of whole lines of about `limit` bytes, each in one buffer under `head`, read off
     // the socket (copy-out.ts).
+    if (this.chunkBuffers?.dataBytes !== limit) this.chunkBuffers = new ChunkBuffers(limit);
     const reader = new CopyOutReader({
       sql: `COPY (SELECT ${select} FROM ONLY ${quoteQualified(table.name)}${where}) TO STDOUT`,
       head,
       tail: COPY_END,
       dataBytes: limit,
+      buffers: this.chunkBuffers,
     }).start(this.client);
     try {
       // A consumer that stops early returns the reader too: it drops the rest of the data.
-      for await (const chunk of reader) yield { sql: chunk.bytes, rows: chunk.rows };
+      for await (const chunk of reader)
+        yield { sql: chunk.bytes, rows: chunk.rows, release: chunk.release };
     } catch (error) {
       throw this.mapError(error, action);
     }
   }
 
+  /**
+   * Ranges of the table's pages on PostgreSQL 14 and later (a TID range scan reads only its
+   * pages), else of its single integer key column (see {@link Session.planRowRanges}).
+   * Pages: the table is locked (ACCESS SHARE, as pg_dump locks every table) until the
+   * snapshot's transaction ends, as a rewrite (VACUUM FULL, CLUSTER, a rewriting ALTER TABLE)
+   * between the reads of two ranges would move rows from one to the other; its size is read
+   * after the lock, in the snapshot's transaction. A table bigger than a quarter of
+   * shared_buffers is read whole ({@link splitKeepsSharedBuffers}).
+   */
+  async planRowRanges(
+    database: string,
+    table: TableDescription,
+    pieces: number,
+  ): Promise<readonly RowRange[] | undefined> {
+    this.ensureDatabase(database, `planning the reads of ${table.name}`);
+    if (pieces < 2) return undefined;
+    const quoted = quoteQualified(table.name);
+    const action = `reading the size of ${quoted}`;
+    const byPages = majorVersion(this.server.version) >= TID_RANGE_SCAN_VERSION;
+    if (byPages) await this.select(action, `LOCK TABLE ONLY ${quoted} IN ACCESS SHARE MODE`);
+    const rows = await this.select(
+      action,
+      `SELECT (pg_catalog.pg_relation_size($1::pg_catalog.regclass)
+               / pg_catalog.current_setting('block_size')::pg_catalog.int8)::pg_catalog.text AS pages,
+              (SELECT setting FROM pg_catalog.pg_settings WHERE name = 'shared_buffers') AS buffers`,
+      [quoted],
+    );
+    const pages = Number(rows[0]?.pages ?? 0);
+    if (!splitKeepsSharedBuffers(pages, Number(rows[0]?.buffers ?? 0))) return undefined;
+    if (byPages) return pageRanges(pages, pieces);
+    const column = integerKeyColumn(table, INTEGER_TYPES);
+    if (column === undefined) return undefined;
+    const bounds = await this.readKeyBounds(database, table.name, column);
+    return bounds === undefined ? undefined : keyRanges(column, bounds, pieces);
+  }
+
+  /** Smallest and largest value of an integer column; undefined for an empty table. */
   async readKeyBounds(
     database: string,
     table: string,

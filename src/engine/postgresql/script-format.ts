@@ -4,6 +4,7 @@ import type {
   CheckerOptions,
   DumpScript,
   FileExpectation,
+  IndexBuild,
   ObjectDefinition,
   ObjectKind,
   ScriptFormat,
@@ -341,10 +342,11 @@ const postgresqlDumpScript: DumpScript = {
 const ROLLED_BACK_WHOLE = new Set(['40001', '40P01', '55P03']);
 
 /**
- * The table a statement builds an index of, alone (`CREATE [UNIQUE] INDEX … ON [ONLY] t`,
- * `ALTER TABLE [ONLY] t ADD CONSTRAINT … PRIMARY KEY|UNIQUE`); undefined for any other.
+ * The index a statement builds, alone: `CREATE [UNIQUE] INDEX … ON [ONLY] t` (SHARE lock:
+ * other index builds of t may run with it), `ALTER TABLE [ONLY] t ADD CONSTRAINT … PRIMARY
+ * KEY|UNIQUE` (ACCESS EXCLUSIVE: alone on t); undefined for any other statement.
  */
-function indexBuildTable(sql: string): string | undefined {
+function indexBuild(sql: string): IndexBuild | undefined {
   const lexer = new PgLexer(sql);
   try {
     if (lexer.next() !== 'word') return undefined;
@@ -359,7 +361,7 @@ function indexBuildTable(sql: string): string | undefined {
       if (lexer.keyword() === 'only') lexer.next();
       const table = readName(lexer);
       return (lexer.keyword() === 'using' || lexer.is('(')) && oneStatement(lexer)
-        ? table
+        ? { table, sharesTable: true }
         : undefined;
     }
     if (lexer.keyword() !== 'alter') return undefined;
@@ -373,10 +375,11 @@ function indexBuildTable(sql: string): string | undefined {
     if (lexer.keyword() !== 'constraint') return undefined;
     lexer.next();
     readName(lexer);
-    if (lexer.keyword() === 'unique') return oneStatement(lexer) ? table : undefined;
+    const exclusive = { table, sharesTable: false };
+    if (lexer.keyword() === 'unique') return oneStatement(lexer) ? exclusive : undefined;
     if (lexer.keyword() !== 'primary') return undefined;
     lexer.next();
-    return lexer.keyword() === 'key' && oneStatement(lexer) ? table : undefined;
+    return lexer.keyword() === 'key' && oneStatement(lexer) ? exclusive : undefined;
   } catch {
     return undefined;
   }
@@ -389,7 +392,7 @@ function oneStatement(lexer: PgLexer): boolean {
 }
 
 const postgresqlAdminStatements: AdminStatements = {
-  indexBuildTable,
+  indexBuild,
   createDatabase: (name: string) =>
     `CREATE DATABASE ${quoteName(name)} ENCODING 'UTF8' TEMPLATE template0`,
   // Not the user's default database, which may not exist (a role `backup` has none).

@@ -10,7 +10,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { dumpDatabase } from '../../../src/dump/dump-database.js';
+import {
+  dumpDatabase,
+  type DumpOptions,
+  type DumpResult,
+} from '../../../src/dump/dump-database.js';
 import { loadDump } from '../../../src/dump/load-dump.js';
 import { postgresqlEngine } from '../../../src/engine/postgresql/postgresql-engine.js';
 import type { ConnectionOptions } from '../../../src/engine/engine.js';
@@ -110,6 +114,23 @@ async function unusedDatabaseName(label: string): Promise<string> {
   return name;
 }
 
+/** A dump of `database` into a new temporary directory, with `options` over the tests' defaults. */
+async function dumpForTest(
+  connection: ConnectionOptions,
+  database: string,
+  options: Partial<DumpOptions> = {},
+): Promise<DumpResult> {
+  return dumpDatabase(
+    postgresqlEngine,
+    dumpOptionsForTest({
+      connection,
+      databases: [database],
+      dumpDir: await createTempDir('sbpgdump'),
+      ...options,
+    }),
+  );
+}
+
 async function sourceDatabase(): Promise<string> {
   const source = await createPgTestDatabase('sbpgdump_src');
   await source.exec(PG_SCHEMA_OBJECTS);
@@ -163,17 +184,11 @@ describe('dump and load of a PostgreSQL database', () => {
   it('round-trips every object and value through load and through psql', async () => {
     const source = await sourceDatabase();
     const connection = await serverConnection();
-    const result = await dumpDatabase(
-      postgresqlEngine,
-      dumpOptionsForTest({
-        connection,
-        databases: [source],
-        dumpDir: await createTempDir('sbpgdump'),
-        threads: 3,
-        // Small enough that the bigger tables are read in key ranges by several readers.
-        chunkRows: 500,
-      }),
-    );
+    const result = await dumpForTest(connection, source, {
+      threads: 3,
+      // Small enough that the bigger tables are read in key ranges by several readers.
+      chunkRows: 500,
+    });
     expect(result.consistent).toBe(true);
     expect(result.parallel).toBe(3);
     expect(result.position?.walLsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
@@ -266,19 +281,13 @@ describe('dump and load of a PostgreSQL database', () => {
     const source = await sourceDatabase();
     const connection = await serverConnection();
     const key = ageKeygen(await createTempDir('sbpgdump-key'));
-    const result = await dumpDatabase(
-      postgresqlEngine,
-      dumpOptionsForTest({
-        connection,
-        databases: [source],
-        dumpDir: await createTempDir('sbpgdump'),
-        form: 'directory',
-        compression: 'gzip',
-        recipients: [key.recipient],
-        threads: 2,
-        chunkRows: 1000,
-      }),
-    );
+    const result = await dumpForTest(connection, source, {
+      form: 'directory',
+      compression: 'gzip',
+      recipients: [key.recipient],
+      threads: 2,
+      chunkRows: 1000,
+    });
     const target = await createPgTestDatabase('sbpgdump_dir');
     await loadDump(
       postgresqlEngine,
@@ -342,14 +351,7 @@ describe('dump and load of a PostgreSQL database', () => {
   it('drops what it created when a load fails part way, and leaves no marker', async () => {
     const source = await sourceDatabase();
     const connection = await serverConnection();
-    const result = await dumpDatabase(
-      postgresqlEngine,
-      dumpOptionsForTest({
-        connection,
-        databases: [source],
-        dumpDir: await createTempDir('sbpgdump'),
-      }),
-    );
+    const result = await dumpForTest(connection, source);
     // A view that cannot be created: the load fails after tables, rows and foreign keys.
     const path = result.path ?? '';
     const text = await readFile(path, 'utf8');
@@ -402,16 +404,10 @@ describe('dump and load of a PostgreSQL database', () => {
     for (const setting of ODD_DEFAULTS)
       await source.exec(`ALTER DATABASE "${source.name}" SET ${setting}`);
     const connection = await serverConnection();
-    const result = await dumpDatabase(
-      postgresqlEngine,
-      dumpOptionsForTest({
-        connection,
-        databases: [source.name],
-        dumpDir: await createTempDir('sbpgdump'),
-        threads: 2,
-        chunkRows: 10,
-      }),
-    );
+    const result = await dumpForTest(connection, source.name, {
+      threads: 2,
+      chunkRows: 10,
+    });
     const path = result.path ?? '';
     const text = await readFile(path, 'utf8');
     expect(text).toMatch(/^COPY "app"\."types" \("id", .*\) FROM stdin;$/m);
@@ -443,14 +439,7 @@ describe('dump and load of a PostgreSQL database', () => {
   it('refuses tampered COPY data and leaves nothing half-loaded', async () => {
     const source = await sourceDatabase();
     const connection = await serverConnection();
-    const result = await dumpDatabase(
-      postgresqlEngine,
-      dumpOptionsForTest({
-        connection,
-        databases: [source],
-        dumpDir: await createTempDir('sbpgdump'),
-      }),
-    );
+    const result = await dumpForTest(connection, source);
     const text = await readFile(result.path ?? '', 'utf8');
     const head = /^COPY "public"\."vals" \([^\n]*\) FROM stdin;\n/m.exec(text);
     expect(head).not.toBeNull();
@@ -551,14 +540,7 @@ describe('dump and load of a PostgreSQL database', () => {
         id integer PRIMARY KEY, n integer NOT NULL CHECK (n >= 0), mood app.mood, pad text);
       INSERT INTO app.big SELECT g, g % 1000, 'calm', repeat('p', 120) FROM generate_series(1, 40000) g;`);
     const connection = await serverConnection();
-    const result = await dumpDatabase(
-      postgresqlEngine,
-      dumpOptionsForTest({
-        connection,
-        databases: [source.name],
-        dumpDir: await createTempDir('sbpgdump'),
-      }),
-    );
+    const result = await dumpForTest(connection, source.name);
     const lines = (await readFile(result.path ?? '', 'utf8')).split('\n');
     const heads = lines.flatMap((line, index) =>
       line.startsWith('COPY "app"."big" ') ? [index] : [],
@@ -653,16 +635,10 @@ describe('dump and load of a PostgreSQL database', () => {
     const connection = await serverConnection();
     try {
       while (transfers < 20) await new Promise((resolve) => setTimeout(resolve, 10));
-      const result = await dumpDatabase(
-        postgresqlEngine,
-        dumpOptionsForTest({
-          connection,
-          databases: [source.name],
-          dumpDir: await createTempDir('sbpgdump'),
-          chunkRows: 2000,
-          threads: 3,
-        }),
-      );
+      const result = await dumpForTest(connection, source.name, {
+        chunkRows: 2000,
+        threads: 3,
+      });
       expect(result.parallel).toBe(3);
       const before = transfers;
       const target = await createPgTestDatabase('sbpgdump_consdst');

@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { insertableColumns, type TableDescription } from '../../../src/engine/engine.js';
+import { keyRanges } from '../../../src/engine/common/key-ranges.js';
 import { openPostgresqlSession } from '../../../src/engine/postgresql/open-session.js';
 import { postgresqlDialect } from '../../../src/engine/postgresql/postgresql-dialect.js';
 import type { PostgresqlSession } from '../../../src/engine/postgresql/postgresql-session.js';
@@ -293,10 +294,7 @@ describe('PostgreSQL values', () => {
       for (const description of tables.values()) {
         const ranges =
           description.name === 'app.types'
-            ? [
-                { column: 'id', to: '3' },
-                { column: 'id', from: '3' },
-              ]
+            ? keyRanges('id', { min: '1', max: '4' }, 2)
             : [undefined];
         for (const range of ranges) {
           for await (const chunk of session.readInsertChunks(source.name, description, {
