@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { seededRandom } from './lib/prng.mjs';
 import { GIT_ENV, intEnv } from './lib/env.mjs';
+import { unbundleProfile } from './lib/unbundle.mjs';
 import {
   CLIENT_ARGS,
   connect,
@@ -1392,7 +1393,9 @@ async function profileRestore(work, configFile, target, source) {
   await adminQuery(`DROP DATABASE IF EXISTS \`${target}\``);
   const [file] = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile'));
   if (file === undefined) return { error: 'no .cpuprofile written' };
-  const summary = summarizeProfile(JSON.parse(await readFile(join(dir, file), 'utf8')));
+  const summary = summarizeProfile(
+    unbundleProfile(JSON.parse(await readFile(join(dir, file), 'utf8'))),
+  );
   if (KEEP) log(`cpu profile kept: ${join(dir, file)}`);
   return {
     wallSeconds: result.seconds,
@@ -1409,14 +1412,15 @@ async function profileRestore(work, configFile, target, source) {
 function profileArea(frame) {
   const { url, functionName } = frame;
   if (url === '') return functionName.startsWith('(') ? functionName : '(native / builtins)';
-  if (url.includes('/dist/restore/sql-statements.js'))
-    return 'schema_backup readStatements + splitInsert';
-  if (url.includes('/dist/restore/restore-snapshot.js'))
-    return 'schema_backup executeScript (batching)';
-  if (url.includes('/dist/')) return 'schema_backup other';
   if (url.includes('node_modules/sql-escaper/')) return 'sql-escaper (mysql2 format: scans for ?)';
   if (url.includes('node_modules/mysql2/')) return 'mysql2 driver';
   if (url.includes('node_modules/')) return 'other npm packages';
+  // Frames of the bundle, mapped back to src/ by unbundleProfile (an older build: dist/).
+  if (/\/(src|dist)\/restore\/sql-statements\.[jt]s$/.test(url))
+    return 'schema_backup readStatements + splitInsert';
+  if (/\/(src|dist)\/restore\/restore-snapshot\.[jt]s$/.test(url))
+    return 'schema_backup executeScript (batching)';
+  if (url.includes('/src/') || url.includes('/dist/')) return 'schema_backup other';
   if (url.includes('readline')) return 'node readline (line splitting)';
   if (url.includes('streams') || url.includes('node:stream')) return 'node streams';
   if (url.startsWith('node:internal/fs') || url.startsWith('node:fs')) return 'node fs';
@@ -1430,7 +1434,7 @@ function summarizeProfile(profile) {
   for (const node of profile.nodes)
     for (const child of node.children ?? []) parent.set(child, node.id);
   const key = (frame) =>
-    `${frame.functionName || '(anonymous)'} ${frame.url === '' ? '' : `${frame.url.replace(/^.*\/(dist|node_modules)\//, '$1/').replace(/^file:\/\//, '')}:${String(frame.lineNumber + 1)}`}`.trim();
+    `${frame.functionName || '(anonymous)'} ${frame.url === '' ? '' : `${frame.url.replace(/^.*?\/(src|dist|node_modules)\//, '$1/').replace(/^file:\/\//, '')}:${String(frame.lineNumber + 1)}`}`.trim();
   const self = new Map();
   const inclusive = new Map();
   const areas = new Map();

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { connect, DB, DB_PREFIX, dropDatabasesLike } from './lib/db.mjs';
 import { GIT_ENV } from './lib/env.mjs';
+import { unbundleProfile } from './lib/unbundle.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -226,7 +227,9 @@ async function profileRuns(work, database) {
       `--cpu-prof-dir=${dir}`,
     ]);
     const file = (await readdir(dir)).find((name) => name.endsWith('.cpuprofile'));
-    result[run] = summarizeProfile(JSON.parse(await readFile(join(dir, file), 'utf8')));
+    result[run] = summarizeProfile(
+      unbundleProfile(JSON.parse(await readFile(join(dir, file), 'utf8'))),
+    );
     if (KEEP) log(`profile of the ${run} run: ${join(dir, file)}`);
   }
   return result;
@@ -244,7 +247,7 @@ function summarizeProfile(profile) {
     total += delta;
     const frame = node.callFrame;
     const where =
-      frame.url === '' ? '' : ` ${frame.url.replace(/^.*\/(node_modules|dist)\//, '$1/')}`;
+      frame.url === '' ? '' : ` ${frame.url.replace(/^.*?\/(node_modules|src|dist)\//, '$1/')}`;
     const key = `${frame.functionName || '(anonymous)'}${where}`;
     selfMicros.set(key, (selfMicros.get(key) ?? 0) + delta);
   }

@@ -3,7 +3,7 @@
  * The command line: parses argv with yargs, runs one command, and is the one place that
  * catches errors, prints them and chooses the exit code.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -92,7 +92,10 @@ function buildParser(
   // `--help` and `status` start in half the time.
   // .help() without .alias('help', 'h'): as for the mariadb client, -h is the database
   // server's host (connection-options.ts); `-h 127.0.0.1` must not print the help, exit 0.
+  // English, as every message of ours is, whatever LANG says: usageHint() reads yargs'
+  // English messages, and the bundle (dist/cli/main.js) carries no yargs locale files.
   return yargs([...argv])
+    .locale('en')
     .scriptName('schema_backup')
     .usage('$0 [command] [options]\n\nKeep a MariaDB/MySQL schema and configuration under git.')
     .option('config', {
@@ -220,7 +223,7 @@ function buildParser(
     )
     .strict()
     .help()
-    .version()
+    .version(packageVersion())
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilogue('Exit codes: 0 success, 1 failure, 2 bad usage or config, 3 differences found.')
     .fail((message: string | null | undefined, error: Error | undefined) => {
@@ -232,6 +235,23 @@ function buildParser(
       const problem = message ?? error?.message ?? 'bad usage';
       throw new UsageError(problem, { hint: usageHint(problem) });
     });
+}
+
+/**
+ * The version in the package's package.json, two levels up from this module both as
+ * src/cli/main.ts and as the bundle dist/cli/main.js. (yargs' own guess looks beside its
+ * node_modules folder, which the bundle has none of: from another directory it said
+ * `unknown`.)
+ */
+function packageVersion(): string {
+  try {
+    const manifest = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version?: unknown };
+    return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /**

@@ -211,6 +211,10 @@ describe('issue 21 item 7: the options of the mariadb client', () => {
     const password = await runCli(['check', '--password', 'secret']);
     expect(password.code).toBe(2);
     expect(password.stderr).toContain('$SCHEMA_BACKUP_DB_PASSWORD');
+    // yargs speaks English whatever the locale: the hints read its messages.
+    const german = await runCli(['check', '--password', 'secret'], { LC_ALL: 'de_DE.UTF-8' });
+    expect(german.stderr).toContain('error: Unknown argument');
+    expect(german.stderr).toContain('$SCHEMA_BACKUP_DB_PASSWORD');
   });
 
   it('--backup-host names the host directory; --host still does, with a warning', async () => {

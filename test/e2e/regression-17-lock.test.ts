@@ -9,6 +9,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { bundleModule } from '../helpers/bundle-module.js';
 import { writeTestConfig } from '../helpers/config-lines.js';
 import { createTestDatabase, testServer } from '../helpers/database.js';
 import { git } from '../helpers/git-repo.js';
@@ -16,8 +17,7 @@ import { createTestServices, type TestServices } from '../helpers/services.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 
 const HOST = 'lock17.example.org';
-const DIST = join(import.meta.dirname, '../../dist');
-const BUILT_CLI = join(DIST, 'cli/main.js');
+const BUILT_CLI = join(import.meta.dirname, '../../dist/cli/main.js');
 /** Rows of the big table: enough that its read is still going when the run is killed. */
 const ROWS = 300_000;
 const TOOK_OVER = /took over the lock \S+ of run (\d+), which no longer runs/;
@@ -127,10 +127,11 @@ describe('issue 17: the lock of a killed run', () => {
   it('a live owner still blocks; once it is killed, a waiting run takes over at once', async () => {
     const setup = await setUp();
     // A live process of this machine holding the host's lock, as a run would.
+    const lockModule = await bundleModule('src/support/lock.ts');
     const holder = spawnChild([
       '--input-type=module',
       '-e',
-      `const { acquireLock } = await import(${JSON.stringify(join(DIST, 'support/lock.js'))});
+      `const { acquireLock } = await import(${JSON.stringify(lockModule)});
        await acquireLock(${JSON.stringify(setup.lockPath)});
        process.stdout.write('held\\n');
        setInterval(() => undefined, 1000);`,

@@ -89,6 +89,13 @@ export class MariadbSession implements Session {
   private readonly readsOnly: boolean;
   /** Where row lines are written: one query at a time reads rows, one result set after the other. */
   private lineSlab: RowLineSlab | undefined;
+  /**
+   * information_schema.TABLES of each database, read once while a consistent snapshot is
+   * open (undefined outside one): listing the objects, describing the tables and estimating
+   * their sizes share one read instead of three, each of which opens every table (~15 ms
+   * for 1,000 tables). Outside a snapshot (a restore creates tables) each reads afresh.
+   */
+  private snapshotTables: Map<string, Promise<Row[]>> | undefined;
 
   constructor(connection: Connection, server: ServerInfo, target: string, readsOnly = false) {
     this.connection = connection;
@@ -98,14 +105,41 @@ export class MariadbSession implements Session {
   }
 
   async startConsistentSnapshot(): Promise<void> {
+    this.snapshotTables = undefined;
     await this.run('starting a consistent snapshot', async () => {
       await this.connection.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       await this.connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
     });
+    this.snapshotTables = new Map();
   }
 
   async endConsistentSnapshot(): Promise<void> {
+    this.snapshotTables = undefined;
     await this.run('ending the snapshot transaction', () => this.connection.query('ROLLBACK'));
+  }
+
+  /**
+   * Name, type, estimated rows, data length and engine of every table, view and sequence
+   * of `database` (information_schema.TABLES), or undefined outside a consistent snapshot:
+   * in one, the first caller reads them for the others (see snapshotTables).
+   */
+  private tablesInSnapshot(database: string): Promise<Row[]> | undefined {
+    const read = this.snapshotTables;
+    if (read === undefined) return undefined;
+    let rows = read.get(database);
+    if (rows === undefined) {
+      rows = this.select<Row>(
+        'listing tables',
+        'SELECT TABLE_NAME AS name, TABLE_TYPE AS type, TABLE_ROWS AS tableRows, DATA_LENGTH AS bytes, ENGINE AS engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+        [database],
+      );
+      read.set(database, rows);
+      // A failed read is not kept: the next caller asks again (and reports its own failure).
+      rows.catch(() => {
+        if (read.get(database) === rows) read.delete(database);
+      });
+    }
+    return rows;
   }
 
   async listDatabases(): Promise<readonly string[]> {
@@ -146,11 +180,13 @@ export class MariadbSession implements Session {
         this.target,
       );
     }
-    const tables = await this.select<Row>(
-      'listing tables',
-      'SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
-      [database],
-    );
+    const tables =
+      (await this.tablesInSnapshot(database)) ??
+      (await this.select<Row>(
+        'listing tables',
+        'SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+        [database],
+      ));
     const namesOf = (types: readonly string[]): string[] =>
       tables
         .filter((row) => types.includes(String(row.type)))
@@ -213,11 +249,13 @@ export class MariadbSession implements Session {
         ORDER BY TABLE_NAME, ORDINAL_POSITION`,
       [database],
     );
-    const tables = await this.select<Row>(
-      'listing base tables',
-      "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
-      [database],
-    );
+    const tables =
+      (await this.tablesInSnapshot(database))?.filter((row) => isBaseTable(row.type)) ??
+      (await this.select<Row>(
+        'listing base tables',
+        "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
+        [database],
+      ));
     const baseTables = new Set(tables.map((row) => String(row.name)));
     const keys = await this.select<Row>(
       'reading keys',
@@ -644,11 +682,13 @@ export class MariadbSession implements Session {
   }
 
   async estimateTableSizes(database: string): Promise<ReadonlyMap<string, TableSizeEstimate>> {
-    const rows = await this.select<Row>(
-      'reading table sizes',
-      "SELECT TABLE_NAME AS name, TABLE_ROWS AS tableRows, DATA_LENGTH AS bytes, ENGINE AS engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
-      [database],
-    );
+    const rows =
+      (await this.tablesInSnapshot(database))?.filter((row) => isBaseTable(row.type)) ??
+      (await this.select<Row>(
+        'reading table sizes',
+        "SELECT TABLE_NAME AS name, TABLE_ROWS AS tableRows, DATA_LENGTH AS bytes, ENGINE AS engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')",
+        [database],
+      ));
     return new Map(
       rows.map((row) => [
         String(row.name),
@@ -833,6 +873,11 @@ export class MariadbSession implements Session {
       throw mapDriverError(error, action, this.target);
     }
   }
+}
+
+/** A TABLE_TYPE of information_schema.TABLES that holds rows (not a view or a sequence). */
+function isBaseTable(type: unknown): boolean {
+  return type === 'BASE TABLE' || type === 'SYSTEM VERSIONED';
 }
 
 /** What `SHOW CREATE <keyword>` is called and which column holds the statement. */
