@@ -1,10 +1,11 @@
 /**
  * The PostgreSQL engine: its dialect, its script format, its objects and how it connects. Its
- * connections are opened by `open-session.ts`, loaded on the first connection: a run that
- * connects to MariaDB, or none, does not load pg.
+ * connections are opened by `open-session.ts`, loaded on the first connection
+ * (`load-driver.ts`): a run that connects to MariaDB, or none, does not load pg.
  */
 import type { Engine } from '../engine.js';
 import { PG_OBJECT_KINDS } from './definitions.js';
+import { loadOpenSession } from './load-driver.js';
 import { qualifiedName, splitQualifiedName } from './names.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
 import { postgresqlScriptFormat } from './script-format.js';
@@ -24,6 +25,5 @@ export const postgresqlEngine: Engine = {
     const { schema, name } = splitQualifiedName(configName);
     return qualifiedName(schema, name);
   },
-  openSession: async (options) =>
-    (await import('./open-session.js')).openPostgresqlSession(options),
+  openSession: async (options) => (await loadOpenSession()).openPostgresqlSession(options),
 };
