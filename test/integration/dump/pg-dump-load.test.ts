@@ -10,11 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import {
-  dumpDatabase,
-  type DumpOptions,
-  type DumpResult,
-} from '../../../src/dump/dump-database.js';
+import { dumpDatabase } from '../../../src/dump/dump-database.js';
 import { loadDump } from '../../../src/dump/load-dump.js';
 import { postgresqlEngine } from '../../../src/engine/postgresql/postgresql-engine.js';
 import type { ConnectionOptions } from '../../../src/engine/engine.js';
@@ -27,9 +23,10 @@ import {
 } from '../../fixtures/pg-column-types.js';
 import { PG_SCHEMA_OBJECTS } from '../../fixtures/pg-schema-objects.js';
 import { ageKeygen } from '../../helpers/age.js';
-import { dumpOptionsForTest, loadOptionsForTest } from '../../helpers/dump.js';
+import { dumpOptionsForTest, loadOptionsForTest, pgDumpForTest } from '../../helpers/dump.js';
 import {
   createPgTestDatabase,
+  pgClient,
   pgConnectionTo,
   pgDumpData,
   pgDumpSchema,
@@ -114,23 +111,6 @@ async function unusedDatabaseName(label: string): Promise<string> {
   return name;
 }
 
-/** A dump of `database` into a new temporary directory, with `options` over the tests' defaults. */
-async function dumpForTest(
-  connection: ConnectionOptions,
-  database: string,
-  options: Partial<DumpOptions> = {},
-): Promise<DumpResult> {
-  return dumpDatabase(
-    postgresqlEngine,
-    dumpOptionsForTest({
-      connection,
-      databases: [database],
-      dumpDir: await createTempDir('sbpgdump'),
-      ...options,
-    }),
-  );
-}
-
 async function sourceDatabase(): Promise<string> {
   const source = await createPgTestDatabase('sbpgdump_src');
   await source.exec(PG_SCHEMA_OBJECTS);
@@ -184,7 +164,7 @@ describe('dump and load of a PostgreSQL database', () => {
   it('round-trips every object and value through load and through psql', async () => {
     const source = await sourceDatabase();
     const connection = await serverConnection();
-    const result = await dumpForTest(connection, source, {
+    const result = await pgDumpForTest(connection, source, {
       threads: 3,
       // Small enough that the bigger tables are read in key ranges by several readers.
       chunkRows: 500,
@@ -281,7 +261,7 @@ describe('dump and load of a PostgreSQL database', () => {
     const source = await sourceDatabase();
     const connection = await serverConnection();
     const key = ageKeygen(await createTempDir('sbpgdump-key'));
-    const result = await dumpForTest(connection, source, {
+    const result = await pgDumpForTest(connection, source, {
       form: 'directory',
       compression: 'gzip',
       recipients: [key.recipient],
@@ -351,7 +331,7 @@ describe('dump and load of a PostgreSQL database', () => {
   it('drops what it created when a load fails part way, and leaves no marker', async () => {
     const source = await sourceDatabase();
     const connection = await serverConnection();
-    const result = await dumpForTest(connection, source);
+    const result = await pgDumpForTest(connection, source);
     // A view that cannot be created: the load fails after tables, rows and foreign keys.
     const path = result.path ?? '';
     const text = await readFile(path, 'utf8');
@@ -404,7 +384,7 @@ describe('dump and load of a PostgreSQL database', () => {
     for (const setting of ODD_DEFAULTS)
       await source.exec(`ALTER DATABASE "${source.name}" SET ${setting}`);
     const connection = await serverConnection();
-    const result = await dumpForTest(connection, source.name, {
+    const result = await pgDumpForTest(connection, source.name, {
       threads: 2,
       chunkRows: 10,
     });
@@ -439,7 +419,7 @@ describe('dump and load of a PostgreSQL database', () => {
   it('refuses tampered COPY data and leaves nothing half-loaded', async () => {
     const source = await sourceDatabase();
     const connection = await serverConnection();
-    const result = await dumpForTest(connection, source);
+    const result = await pgDumpForTest(connection, source);
     const text = await readFile(result.path ?? '', 'utf8');
     const head = /^COPY "public"\."vals" \([^\n]*\) FROM stdin;\n/m.exec(text);
     expect(head).not.toBeNull();
@@ -540,7 +520,7 @@ describe('dump and load of a PostgreSQL database', () => {
         id integer PRIMARY KEY, n integer NOT NULL CHECK (n >= 0), mood app.mood, pad text);
       INSERT INTO app.big SELECT g, g % 1000, 'calm', repeat('p', 120) FROM generate_series(1, 40000) g;`);
     const connection = await serverConnection();
-    const result = await dumpForTest(connection, source.name);
+    const result = await pgDumpForTest(connection, source.name);
     const lines = (await readFile(result.path ?? '', 'utf8')).split('\n');
     const heads = lines.flatMap((line, index) =>
       line.startsWith('COPY "app"."big" ') ? [index] : [],
@@ -610,15 +590,7 @@ describe('dump and load of a PostgreSQL database', () => {
       INSERT INTO public.a SELECT g, CASE WHEN g = 1 THEN 1000000 ELSE 0 END, repeat('p', 200) FROM generate_series(1, 20000) g;
       INSERT INTO public.b SELECT g, 0, repeat('p', 200) FROM generate_series(1, 20000) g;
       ANALYZE;`);
-    const server = await postgresServer();
-    const client = new pg.Client({
-      host: server.host,
-      port: server.port,
-      user: server.user,
-      password: server.password,
-      database: source.name,
-    });
-    await client.connect();
+    const client = await pgClient(source.name);
     const control = { running: true };
     let transfers = 0;
     const writing = (async () => {
@@ -635,7 +607,7 @@ describe('dump and load of a PostgreSQL database', () => {
     const connection = await serverConnection();
     try {
       while (transfers < 20) await new Promise((resolve) => setTimeout(resolve, 10));
-      const result = await dumpForTest(connection, source.name, {
+      const result = await pgDumpForTest(connection, source.name, {
         chunkRows: 2000,
         threads: 3,
       });
@@ -654,7 +626,6 @@ describe('dump and load of a PostgreSQL database', () => {
     } finally {
       control.running = false;
       await writing;
-      await client.end();
     }
     expect(transfers).toBeGreaterThan(20);
   });

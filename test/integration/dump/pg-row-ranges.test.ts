@@ -7,21 +7,21 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { dumpDatabase } from '../../../src/dump/dump-database.js';
 import type { DumpManifest } from '../../../src/dump/dump-format.js';
 import { loadDump } from '../../../src/dump/load-dump.js';
 import type { ConnectionOptions } from '../../../src/engine/engine.js';
 import { postgresqlEngine } from '../../../src/engine/postgresql/postgresql-engine.js';
-import { dumpOptionsForTest, loadOptionsForTest } from '../../helpers/dump.js';
+import { loadOptionsForTest, pgDumpForTest } from '../../helpers/dump.js';
 import {
   createPgTestDatabase,
+  pgClient,
   pgConnectionTo,
   pgDumpData,
-  postgresServer,
 } from '../../helpers/postgres.js';
-import { createTempDir } from '../../helpers/temp-dir.js';
+
+/** Directory form, three readers, parts of 2,000 rows: every table of these tests is split. */
+const SPLIT = { form: 'directory', threads: 3, chunkRows: 2000 } as const;
 
 /** Rows of each table: a few hundred pages, far more than the dump's `chunkRows`. */
 const ROWS = 30_000;
@@ -78,17 +78,7 @@ describe('dump of PostgreSQL tables read in page ranges', () => {
     );
     expect(Number(pages?.pages)).toBeGreaterThan(100);
     const connection = await serverConnection();
-    const result = await dumpDatabase(
-      postgresqlEngine,
-      dumpOptionsForTest({
-        connection,
-        databases: [source.name],
-        dumpDir: await createTempDir('sbpgsplit'),
-        form: 'directory',
-        threads: 3,
-        chunkRows: 2000,
-      }),
-    );
+    const result = await pgDumpForTest(connection, source.name, SPLIT);
     const path = result.path ?? '';
     // Read in parts: each part is a data file of its own.
     expect(await dataFilesOf(path, 'public.items')).toBeGreaterThan(5);
@@ -114,15 +104,7 @@ describe('dump of PostgreSQL tables read in page ranges', () => {
         WITH (fillfactor = 80);
       INSERT INTO public.items SELECT g, g, 'n', repeat('p', 150) FROM generate_series(1, ${String(ROWS)}) g;
       ANALYZE public.items;`);
-    const server = await postgresServer();
-    const client = new pg.Client({
-      host: server.host,
-      port: server.port,
-      user: server.user,
-      password: server.password,
-      database: source.name,
-    });
-    await client.connect();
+    const client = await pgClient(source.name);
     const control = { running: true };
     let moves = 0;
     // Each transaction moves one item: a new key (a new version on another page, often the
@@ -148,17 +130,7 @@ describe('dump of PostgreSQL tables read in page ranges', () => {
     try {
       while (moves < 20) await new Promise((resolve) => setTimeout(resolve, 10));
       const atStart = moves;
-      const result = await dumpDatabase(
-        postgresqlEngine,
-        dumpOptionsForTest({
-          connection,
-          databases: [source.name],
-          dumpDir: await createTempDir('sbpgsplit'),
-          form: 'directory',
-          threads: 3,
-          chunkRows: 2000,
-        }),
-      );
+      const result = await pgDumpForTest(connection, source.name, SPLIT);
       expect(await dataFilesOf(result.path ?? '', 'public.items')).toBeGreaterThan(5);
       // The writer committed while the dump read.
       expect(moves).toBeGreaterThan(atStart);
@@ -179,7 +151,6 @@ describe('dump of PostgreSQL tables read in page ranges', () => {
     } finally {
       control.running = false;
       await writing;
-      await client.end();
     }
   });
 });
