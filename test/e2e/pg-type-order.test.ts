@@ -113,6 +113,83 @@ async function cli(config: string, ...argv: string[]): Promise<CliResult> {
   return runCli(['--config', config, ...argv], await pgCliEnv());
 }
 
+/** The source's schema and rows, and its snapshot's config: what every way back must give. */
+interface Source {
+  readonly config: string;
+  readonly dir: string;
+  readonly schema: string;
+  readonly tables: readonly string[];
+  readonly rows: Record<string, string[]>;
+}
+
+/** Asserts that `database` holds the source's schema (pg_dump --schema-only) and rows. */
+async function expectSameAsSource(source: Source, database: string): Promise<void> {
+  expect(await pgDumpSchema(database)).toBe(source.schema);
+  expect(await pgTableRows(database, source.tables)).toEqual(source.rows);
+}
+
+/**
+ * Snapshots the source, then brings it back four ways, each giving its schema and rows:
+ * `restore`, `restore --force` over that, psql in the README's order, the README's script.
+ * Returns the files in the order psql loaded them.
+ */
+async function expectRestoredEveryWay(source: Source, label: string): Promise<string[]> {
+  const snapshot = await cli(source.config, 'snapshot');
+  expect(snapshot.code, snapshot.stderr).toBe(0);
+  const hostDir = join(source.dir, 'backups', HOST);
+
+  const restored = await pgDatabaseToDrop(`${label}_restored`);
+  const restore = await cli(source.config, 'restore', '--target', restored);
+  expect(restore.code, restore.stderr).toBe(0);
+  await expectSameAsSource(source, restored);
+
+  // Again over it (--force): what the snapshot creates is dropped first.
+  const again = await cli(source.config, 'restore', '--target', restored, '--force');
+  expect(again.code, again.stderr).toBe(0);
+  await expectSameAsSource(source, restored);
+
+  const viaPsql = await createPgTestDatabase(`${label}_psql`);
+  const order = await loadWithPsql(hostDir, viaPsql.name);
+  await expectSameAsSource(source, viaPsql.name);
+
+  const viaScript = await createPgTestDatabase(`${label}_script`);
+  await runReadmeScript(hostDir, viaScript.name);
+  await expectSameAsSource(source, viaScript.name);
+  return order;
+}
+
+/**
+ * Dumps the source (one file, or `--dir`) and loads it with `load` and, a file, with
+ * `psql -f`, each giving its schema and rows. Returns a file dump's text ('' for a directory).
+ */
+async function expectDumpedAndLoaded(
+  source: Source,
+  label: string,
+  form: 'file' | 'directory' = 'file',
+): Promise<string> {
+  const dumpPath = join(source.dir, `dump-${form}${form === 'file' ? '.sql' : ''}`);
+  const dump = await cli(
+    source.config,
+    'dump',
+    '--no-encrypt',
+    '--compress',
+    'none',
+    ...(form === 'directory' ? ['--dir'] : []),
+    '-o',
+    dumpPath,
+  );
+  expect(dump.code, dump.stderr).toBe(0);
+  const loaded = await pgDatabaseToDrop(`${label}_loaded_${form}`);
+  const load = await cli(source.config, 'load', '--into', loaded, dumpPath);
+  expect(load.code, load.stderr).toBe(0);
+  await expectSameAsSource(source, loaded);
+  if (form === 'directory') return '';
+  const viaPsql = await createPgTestDatabase(`${label}_dumppsql`);
+  await runPsql(viaPsql.name, dumpPath);
+  await expectSameAsSource(source, viaPsql.name);
+  return readFile(dumpPath, 'utf8');
+}
+
 async function writeConfig(
   dir: string,
   database: string,
@@ -147,47 +224,22 @@ describe('postgresql types and domains in dependency order', () => {
     await source.exec(TYPE_OBJECTS);
     const dir = await createTempDir('sbtyp-e2e');
     const config = await writeConfig(dir, source.name);
-    const hostDir = join(dir, 'backups', HOST);
     const tables = ['app.things', 'app.b_items'];
-    const schema = await pgDumpSchema(source.name);
-    const rows = await pgTableRows(source.name, tables);
-
-    const snapshot = await cli(config, 'snapshot');
-    expect(snapshot.code, snapshot.stderr).toBe(0);
-
-    const restored = await pgDatabaseToDrop('sbtyp_restored');
-    const restore = await cli(config, 'restore', '--target', restored);
-    expect(restore.code, restore.stderr).toBe(0);
-    expect(await pgDumpSchema(restored)).toBe(schema);
-    expect(await pgTableRows(restored, tables)).toEqual(rows);
-
-    // Again over it (--force): what the snapshot creates is dropped first.
-    const again = await cli(config, 'restore', '--target', restored, '--force');
-    expect(again.code, again.stderr).toBe(0);
-    expect(await pgDumpSchema(restored)).toBe(schema);
-    expect(await pgTableRows(restored, tables)).toEqual(rows);
-
+    const expected: Source = {
+      config,
+      dir,
+      schema: await pgDumpSchema(source.name),
+      tables,
+      rows: await pgTableRows(source.name, tables),
+    };
     // psql, in the README's order: types and domains load together.
-    const viaPsql = await createPgTestDatabase('sbtyp_psql');
-    const order = await loadWithPsql(hostDir, viaPsql.name);
+    const order = await expectRestoredEveryWay(expected, 'sbtyp');
     expectEachBefore(order, [
       ['app.x_small.domain.sql', 'app.a_span.type.sql'],
       ['app.b_items.sql', 'app.a_pair.type.sql'],
     ]);
-    expect(await pgDumpSchema(viaPsql.name)).toBe(schema);
-    expect(await pgTableRows(viaPsql.name, tables)).toEqual(rows);
-
-    // The README's script itself.
-    const viaScript = await createPgTestDatabase('sbtyp_script');
-    await runReadmeScript(hostDir, viaScript.name);
-    expect(await pgDumpSchema(viaScript.name)).toBe(schema);
-    expect(await pgTableRows(viaScript.name, tables)).toEqual(rows);
-
     // A dump creates each type and domain after those it is made of.
-    const dumpFile = join(dir, 'dump.sql');
-    const dump = await cli(config, 'dump', '--no-encrypt', '--compress', 'none', '-o', dumpFile);
-    expect(dump.code, dump.stderr).toBe(0);
-    const text = await readFile(dumpFile, 'utf8');
+    const text = await expectDumpedAndLoaded(expected, 'sbtyp');
     expectEachBefore(text, [
       ['CREATE DOMAIN "app"."y_text"', 'CREATE DOMAIN "app"."c_code"'],
       ['CREATE DOMAIN "app"."x_small"', 'CREATE TYPE "app"."a_span"'],
@@ -196,17 +248,6 @@ describe('postgresql types and domains in dependency order', () => {
       ['COPY "app"."b_items"', 'CREATE TYPE "app"."a_pair"'],
       ['CREATE TYPE "app"."a_pair"', 'CREATE VIEW "app"."pairs"'],
     ]);
-
-    const loaded = await pgDatabaseToDrop('sbtyp_loaded');
-    const load = await cli(config, 'load', '--into', loaded, dumpFile);
-    expect(load.code, load.stderr).toBe(0);
-    expect(await pgDumpSchema(loaded)).toBe(schema);
-    expect(await pgTableRows(loaded, tables)).toEqual(rows);
-
-    const dumpViaPsql = await createPgTestDatabase('sbtyp_dumppsql');
-    await runPsql(dumpViaPsql.name, dumpFile);
-    expect(await pgDumpSchema(dumpViaPsql.name)).toBe(schema);
-    expect(await pgTableRows(dumpViaPsql.name, tables)).toEqual(rows);
   }, 300_000);
 });
 
@@ -281,60 +322,18 @@ describe('postgresql typed tables and objects of a table row type', () => {
     await source.exec(TYPED_OBJECTS);
     const dir = await createTempDir('sbtyp-typed-e2e');
     const config = await writeConfig(dir, source.name, TYPED_TABLES);
-    const hostDir = join(dir, 'backups', HOST);
-    const schema = await pgDumpSchema(source.name);
-    expect(schema).toContain('CREATE TABLE app.people OF app.person (');
-    expect(schema).toContain('CREATE TABLE app.a_typed OF app.a_pair;');
-    const rows = await pgTableRows(source.name, TYPED_TABLES);
-
-    const snapshot = await cli(config, 'snapshot');
-    expect(snapshot.code, snapshot.stderr).toBe(0);
-
-    const restored = await pgDatabaseToDrop('sbtyp_typed_restored');
-    const restore = await cli(config, 'restore', '--target', restored);
-    expect(restore.code, restore.stderr).toBe(0);
-    expect(await pgDumpSchema(restored)).toBe(schema);
-    expect(await pgTableRows(restored, TYPED_TABLES)).toEqual(rows);
-
-    const again = await cli(config, 'restore', '--target', restored, '--force');
-    expect(again.code, again.stderr).toBe(0);
-    expect(await pgDumpSchema(restored)).toBe(schema);
-    expect(await pgTableRows(restored, TYPED_TABLES)).toEqual(rows);
-
-    const viaPsql = await createPgTestDatabase('sbtyp_typed_psql');
-    await loadWithPsql(hostDir, viaPsql.name);
-    expect(await pgDumpSchema(viaPsql.name)).toBe(schema);
-    expect(await pgTableRows(viaPsql.name, TYPED_TABLES)).toEqual(rows);
-
-    const viaScript = await createPgTestDatabase('sbtyp_typed_script');
-    await runReadmeScript(hostDir, viaScript.name);
-    expect(await pgDumpSchema(viaScript.name)).toBe(schema);
-    expect(await pgTableRows(viaScript.name, TYPED_TABLES)).toEqual(rows);
-
-    for (const form of ['file', 'directory'] as const) {
-      const dumpPath = join(dir, `dump-${form}${form === 'file' ? '.sql' : ''}`);
-      const dump = await cli(
-        config,
-        'dump',
-        '--no-encrypt',
-        '--compress',
-        'none',
-        ...(form === 'directory' ? ['--dir'] : []),
-        '-o',
-        dumpPath,
-      );
-      expect(dump.code, dump.stderr).toBe(0);
-      const loaded = await pgDatabaseToDrop(`sbtyp_typed_loaded_${form}`);
-      const load = await cli(config, 'load', '--into', loaded, dumpPath);
-      expect(load.code, load.stderr).toBe(0);
-      expect(await pgDumpSchema(loaded)).toBe(schema);
-      expect(await pgTableRows(loaded, TYPED_TABLES)).toEqual(rows);
-      if (form === 'directory') continue;
-      const dumpViaPsql = await createPgTestDatabase('sbtyp_typed_dumppsql');
-      await runPsql(dumpViaPsql.name, dumpPath);
-      expect(await pgDumpSchema(dumpViaPsql.name)).toBe(schema);
-      expect(await pgTableRows(dumpViaPsql.name, TYPED_TABLES)).toEqual(rows);
-    }
+    const expected: Source = {
+      config,
+      dir,
+      schema: await pgDumpSchema(source.name),
+      tables: TYPED_TABLES,
+      rows: await pgTableRows(source.name, TYPED_TABLES),
+    };
+    expect(expected.schema).toContain('CREATE TABLE app.people OF app.person (');
+    expect(expected.schema).toContain('CREATE TABLE app.a_typed OF app.a_pair;');
+    await expectRestoredEveryWay(expected, 'sbtyp_typed');
+    for (const form of ['file', 'directory'] as const)
+      await expectDumpedAndLoaded(expected, 'sbtyp_typed', form);
   }, 300_000);
 });
 
@@ -367,52 +366,21 @@ describe('postgresql objects of a view row type', () => {
     const dir = await createTempDir('sbtyp-view-e2e');
     const tables = ['app.z_items'];
     const config = await writeConfig(dir, source.name, tables);
-    const hostDir = join(dir, 'backups', HOST);
-    const schema = await pgDumpSchema(source.name);
-    expect(schema).toContain('RETURNS SETOF app.y_labelled');
-    const rows = await pgTableRows(source.name, tables);
-
-    const snapshot = await cli(config, 'snapshot');
-    expect(snapshot.code, snapshot.stderr).toBe(0);
-
-    const restored = await pgDatabaseToDrop('sbtyp_view_restored');
-    const restore = await cli(config, 'restore', '--target', restored);
-    expect(restore.code, restore.stderr).toBe(0);
-    expect(await pgDumpSchema(restored)).toBe(schema);
-    expect(await pgTableRows(restored, tables)).toEqual(rows);
-
-    const again = await cli(config, 'restore', '--target', restored, '--force');
-    expect(again.code, again.stderr).toBe(0);
-    expect(await pgDumpSchema(restored)).toBe(schema);
-
-    const viaPsql = await createPgTestDatabase('sbtyp_view_psql');
-    const order = await loadWithPsql(hostDir, viaPsql.name);
+    const expected: Source = {
+      config,
+      dir,
+      schema: await pgDumpSchema(source.name),
+      tables,
+      rows: await pgTableRows(source.name, tables),
+    };
+    expect(expected.schema).toContain('RETURNS SETOF app.y_labelled');
+    const order = await expectRestoredEveryWay(expected, 'sbtyp_view');
     expectEachBefore(order, [['app.y_labelled.view.sql', 'app.a_labelled%28%29.function.sql']]);
-    expect(await pgDumpSchema(viaPsql.name)).toBe(schema);
-
-    const viaScript = await createPgTestDatabase('sbtyp_view_script');
-    await runReadmeScript(hostDir, viaScript.name);
-    expect(await pgDumpSchema(viaScript.name)).toBe(schema);
-    expect(await pgTableRows(viaScript.name, tables)).toEqual(rows);
-
-    const dumpFile = join(dir, 'dump.sql');
-    const dump = await cli(config, 'dump', '--no-encrypt', '--compress', 'none', '-o', dumpFile);
-    expect(dump.code, dump.stderr).toBe(0);
-    const text = await readFile(dumpFile, 'utf8');
+    const text = await expectDumpedAndLoaded(expected, 'sbtyp_view');
     expectEachBefore(text, [
       ['CREATE VIEW "app"."y_labelled"', '"app"."a_labelled"()'],
       ['"app"."a_labelled"()', 'CREATE VIEW "app"."b_from_function"'],
       ['CREATE MATERIALIZED VIEW "app"."x_counted"', 'CREATE TYPE "app"."a_view_pair"'],
     ]);
-
-    const loaded = await pgDatabaseToDrop('sbtyp_view_loaded');
-    const load = await cli(config, 'load', '--into', loaded, dumpFile);
-    expect(load.code, load.stderr).toBe(0);
-    expect(await pgDumpSchema(loaded)).toBe(schema);
-    expect(await pgTableRows(loaded, tables)).toEqual(rows);
-
-    const dumpViaPsql = await createPgTestDatabase('sbtyp_view_dumppsql');
-    await runPsql(dumpViaPsql.name, dumpFile);
-    expect(await pgDumpSchema(dumpViaPsql.name)).toBe(schema);
   }, 300_000);
 });
