@@ -44,14 +44,13 @@ function shellQuote(word) {
   return `'${word.replaceAll("'", "'\\''")}'`;
 }
 
+/** psql's argv (after `psql`) running `sql` in `database`, stopping at the first error. */
+function psqlArgs(database, sql) {
+  return [...CLIENT, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', database, '-c', sql];
+}
+
 function psql(database, sql) {
-  execFileSync(
-    'psql',
-    [...CLIENT, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', database, '-c', sql],
-    {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  execFileSync('psql', psqlArgs(database, sql), { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 function dropDatabases() {
@@ -230,15 +229,10 @@ export async function runPgDumpSuite() {
       // `load --into` creates its database; pg_restore needs it made first: both are timed.
       const createdb = [
         'psql',
-        ...CLIENT,
-        '-X',
-        '-q',
-        '-v',
-        'ON_ERROR_STOP=1',
-        '-d',
-        'postgres',
-        '-c',
-        `CREATE DATABASE "${theirsTarget}" ENCODING 'UTF8' TEMPLATE template0`,
+        ...psqlArgs(
+          'postgres',
+          `CREATE DATABASE "${theirsTarget}" ENCODING 'UTF8' TEMPLATE template0`,
+        ),
       ];
       const restore = [
         'pg_restore',

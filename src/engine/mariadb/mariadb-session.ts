@@ -48,7 +48,13 @@ import {
 } from './insert-encoder.js';
 import { rowLinePrefix } from './mariadb-dialect.js';
 import { RowLineEncoder, RowLineSlab } from './row-line-encoder.js';
-import { literalKindOf, quoteIdentifier, sqlLiteral, type LiteralKind } from './sql-literal.js';
+import {
+  INTEGER_TYPES,
+  literalKindOf,
+  quoteIdentifier,
+  sqlLiteral,
+  type LiteralKind,
+} from './sql-literal.js';
 
 /**
  * Storage engines (lower case) whose reads in a consistent-snapshot transaction all see its
@@ -56,16 +62,6 @@ import { literalKindOf, quoteIdentifier, sqlLiteral, type LiteralKind } from './
  * read as they are when read.
  */
 const MVCC_ENGINES: ReadonlySet<string> = new Set(['innodb', 'rocksdb']);
-
-/** The integer types (DATA_TYPE) of a key column that a table is cut into ranges of. */
-const INTEGER_TYPES: ReadonlySet<string> = new Set([
-  'tinyint',
-  'smallint',
-  'mediumint',
-  'int',
-  'integer',
-  'bigint',
-]);
 
 export const SESSION_SETUP = [
   'SET NAMES utf8mb4',

@@ -7,13 +7,18 @@
 /** How the bytes of one column are turned into a literal. */
 export type LiteralKind = 'number' | 'string' | 'hex' | 'bit';
 
-const NUMBER_TYPES = new Set([
+/** The integer column types (DATA_TYPE). */
+export const INTEGER_TYPES: ReadonlySet<string> = new Set([
   'tinyint',
   'smallint',
   'mediumint',
   'int',
   'integer',
   'bigint',
+]);
+
+const NUMBER_TYPES = new Set([
+  ...INTEGER_TYPES,
   'decimal',
   'numeric',
   'float',
