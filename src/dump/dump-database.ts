@@ -222,7 +222,7 @@ export async function dumpDatabase(engine: Engine, options: DumpOptions): Promis
 
     const plan: PlannedDatabase[] = [];
     for (const database of databases)
-      plan.push(await planDatabase(first, engine, database, options));
+      plan.push(await planDatabase(first, engine, database, options, sessions.length));
     const nonTransactional = nonTransactionalTables(plan);
     if (nonTransactional.length > 0) {
       consistent = false;
@@ -607,6 +607,7 @@ async function planDatabase(
   engine: Engine,
   database: string,
   options: DumpOptions,
+  readers: number,
 ): Promise<PlannedDatabase> {
   const { dialect } = engine;
   const { dump } = engine.script;
@@ -639,7 +640,9 @@ async function planDatabase(
       transactional: size?.transactional ?? true,
       keysDeferrable: size?.keysDeferrable ?? false,
       rowRanges:
-        pieces > 1 ? await session.planRowRanges(database, description, pieces) : undefined,
+        pieces > 1
+          ? await session.planRowRanges(database, description, { pieces, readers })
+          : undefined,
     });
   }
   const referenced = dump.referencedTables(found.map((table) => table.definition.sql));

@@ -259,6 +259,14 @@ export interface RowRange {
   readonly description: string;
 }
 
+/** How many parts {@link Session.planRowRanges} may cut a table into. */
+export interface RowRangeParts {
+  /** Parts wanted (about equal), e.g. for parts of a number of rows each. */
+  readonly pieces: number;
+  /** Sessions reading parts at once. */
+  readonly readers: number;
+}
+
 export interface InsertReadOptions {
   /** Only the rows of this part of the table ({@link Session.planRowRanges}); omitted: all. */
   readonly range?: RowRange | undefined;
@@ -426,7 +434,7 @@ export interface Session {
     options?: InsertReadOptions,
   ): AsyncIterable<InsertChunk>;
   /**
-   * Cuts the reading of `table`'s rows into at most `pieces` parts (about equal, by the
+   * Cuts the reading of `table`'s rows into at most `parts.pieces` parts (about equal, by the
    * server's layout of the table) that sessions sharing this session's snapshot may read at
    * once with {@link readInsertChunks}: read in that snapshot, the parts together give each
    * row exactly once. Undefined when the engine reads this table whole (no way to cut it, or
@@ -434,12 +442,14 @@ export interface Session {
    * until it ends. MariaDB: ranges of a single integer key column, between its smallest and
    * largest value; PostgreSQL 14 and later: ranges of the table's pages (a TID range scan),
    * the table locked against rewrites (VACUUM FULL, CLUSTER) meanwhile; older PostgreSQL: as
-   * MariaDB.
+   * MariaDB. PostgreSQL reads the parts of a table bigger than a quarter of shared_buffers by
+   * sequential scans, which keep the server's cache as a whole read does but each read the
+   * whole table: such a table gets no more parts than `parts.readers`.
    */
   planRowRanges(
     database: string,
     table: TableDescription,
-    pieces: number,
+    parts: RowRangeParts,
   ): Promise<readonly RowRange[] | undefined>;
   /**
    * The kinds of objects of `database` the server hides from this account (for want of a

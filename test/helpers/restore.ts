@@ -122,7 +122,7 @@ export function recordingEngine(): Engine & { readonly createdDatabases: string[
     abort: () => session.abort(),
     readInsertChunks: (database, table, options) =>
       session.readInsertChunks(database, table, options),
-    planRowRanges: (database, table, pieces) => session.planRowRanges(database, table, pieces),
+    planRowRanges: (database, table, parts) => session.planRowRanges(database, table, parts),
     estimateTableSizes: (database) => session.estimateTableSizes(database),
     findHiddenObjects: (database) => session.findHiddenObjects(database),
     startSharedSnapshot: (readers) => session.startSharedSnapshot(readers),

@@ -14,7 +14,10 @@ import type { TableDescription } from '../../src/engine/engine.js';
 import {
   pageRangeConditions,
   pageRanges,
-  splitKeepsSharedBuffers,
+  readBySequentialScan,
+  readsThroughRing,
+  sequentialScanParts,
+  withScan,
 } from '../../src/engine/postgresql/page-ranges.js';
 import { EngineError, InternalError } from '../../src/errors.js';
 
@@ -119,12 +122,32 @@ describe('page ranges', () => {
     expect(() => pageRangeConditions(key ?? { description: '' })).toThrow(InternalError);
   });
 
-  it('splits a PostgreSQL table only where a whole read would not keep shared_buffers either', () => {
+  it('reads the parts of a table bigger than a quarter of shared_buffers by sequential scans, one per reader', () => {
     // 128 MB of shared_buffers (16,384 pages): a sequential scan of more than 32 MB goes
-    // through a ring of buffers; parts (TID range or index scans) would not.
-    expect(splitKeepsSharedBuffers(4096, 16384)).toBe(true);
-    expect(splitKeepsSharedBuffers(4097, 16384)).toBe(false);
-    expect(splitKeepsSharedBuffers(26_000, 16384)).toBe(false);
-    expect(splitKeepsSharedBuffers(26_000, 1_048_576)).toBe(true);
+    // through a ring of buffers; parts read by TID range or index scans would not.
+    expect(readsThroughRing(4096, 16384)).toBe(false);
+    expect(readsThroughRing(4097, 16384)).toBe(true);
+    expect(readsThroughRing(26_000, 16384)).toBe(true);
+    expect(readsThroughRing(26_000, 1_048_576)).toBe(false);
+    // Each sequential part reads the whole table: no more parts than readers.
+    expect(sequentialScanParts(8, 2, true)).toBe(2);
+    expect(sequentialScanParts(8, 2, false)).toBe(8);
+    expect(sequentialScanParts(1, 3, true)).toBe(1);
+  });
+
+  it('marks a part for a sequential scan, and only then', () => {
+    const [pages] = pageRanges(100, 2) ?? [];
+    const [key] = keyRanges('id', { min: '1', max: '10' }, 2);
+    if (pages === undefined || key === undefined) throw new Error('no ranges');
+    expect(readBySequentialScan(withScan(pages, false))).toBe(false);
+    expect(readBySequentialScan(pages)).toBe(false);
+    const sequentialPages = withScan(pages, true);
+    expect(readBySequentialScan(sequentialPages)).toBe(true);
+    expect(sequentialPages.description).toBe('pages before 50 (sequential scan)');
+    // The conditions stay those of the part: the scan changes, not the rows.
+    expect(pageRangeConditions(sequentialPages)).toEqual(pageRangeConditions(pages));
+    const sequentialKey = withScan(key, true);
+    expect(readBySequentialScan(sequentialKey)).toBe(true);
+    expect(keyRangeConditions(sequentialKey, quote)).toEqual(keyRangeConditions(key, quote));
   });
 });

@@ -14,6 +14,7 @@ import {
   type InsertChunk,
   type InsertReadOptions,
   type RowRange,
+  type RowRangeParts,
   type SnapshotPosition,
   type TableSizeEstimate,
   type ObjectDefinition,
@@ -637,7 +638,7 @@ export class MariadbSession implements Session {
   async planRowRanges(
     database: string,
     table: TableDescription,
-    pieces: number,
+    { pieces }: RowRangeParts,
   ): Promise<readonly RowRange[] | undefined> {
     const column = integerKeyColumn(table, INTEGER_TYPES);
     if (column === undefined || pieces < 2) return undefined;

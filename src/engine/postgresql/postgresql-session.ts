@@ -23,6 +23,7 @@ import {
   type InsertChunk,
   type InsertReadOptions,
   type RowRange,
+  type RowRangeParts,
   type ObjectDefinition,
   type ObjectKind,
   type RowLiterals,
@@ -54,7 +55,12 @@ import {
   isPageRange,
   pageRangeConditions,
   pageRanges,
-  splitKeepsSharedBuffers,
+  readBySequentialScan,
+  readsThroughRing,
+  SCANS_AS_CONFIGURED,
+  SEQUENTIAL_SCANS_ONLY,
+  sequentialScanParts,
+  withScan,
 } from './page-ranges.js';
 import { qualifiedName, quoteName, quoteQualified, splitQualifiedName } from './names.js';
 import { postgresqlDialect } from './postgresql-dialect.js';
@@ -518,6 +524,10 @@ export class PostgresqlSession implements Session {
     // Chunks of whole lines of about `limit` bytes, each in one buffer under `head`, read off
     // the socket (copy-out.ts).
     if (this.chunkBuffers?.dataBytes !== limit) this.chunkBuffers = new ChunkBuffers(limit);
+    // A part read by a sequential scan: the planner may use no other scan for it, and gets
+    // its usual choice back for the next read of this transaction.
+    const sequential = range !== undefined && readBySequentialScan(range);
+    if (sequential) await this.run(action, () => this.client.query(SEQUENTIAL_SCANS_ONLY));
     const reader = new CopyOutReader({
       sql: `COPY (SELECT ${select} FROM ONLY ${quoteQualified(table.name)}${where}) TO STDOUT`,
       head,
@@ -532,6 +542,8 @@ export class PostgresqlSession implements Session {
     } catch (error) {
       throw this.mapError(error, action);
     }
+    // Not after a failed or abandoned read: its transaction ends with the dump anyway.
+    if (sequential) await this.run(action, () => this.client.query(SCANS_AS_CONFIGURED));
   }
 
   /**
@@ -540,13 +552,14 @@ export class PostgresqlSession implements Session {
    * Pages: the table is locked (ACCESS SHARE, as pg_dump locks every table) until the
    * snapshot's transaction ends, as a rewrite (VACUUM FULL, CLUSTER, a rewriting ALTER TABLE)
    * between the reads of two ranges would move rows from one to the other; its size is read
-   * after the lock, in the snapshot's transaction. A table bigger than a quarter of
-   * shared_buffers is read whole ({@link splitKeepsSharedBuffers}).
+   * after the lock, in the snapshot's transaction. The parts of a table bigger than a quarter
+   * of shared_buffers are read by sequential scans, at most one per reader
+   * ({@link readsThroughRing}).
    */
   async planRowRanges(
     database: string,
     table: TableDescription,
-    pieces: number,
+    { pieces, readers }: RowRangeParts,
   ): Promise<readonly RowRange[] | undefined> {
     this.ensureDatabase(database, `planning the reads of ${table.name}`);
     if (pieces < 2) return undefined;
@@ -562,12 +575,15 @@ export class PostgresqlSession implements Session {
       [quoted],
     );
     const pages = Number(rows[0]?.pages ?? 0);
-    if (!splitKeepsSharedBuffers(pages, Number(rows[0]?.buffers ?? 0))) return undefined;
-    if (byPages) return pageRanges(pages, pieces);
+    const sequential = readsThroughRing(pages, Number(rows[0]?.buffers ?? 0));
+    const parts = sequentialScanParts(pieces, readers, sequential);
+    if (byPages) return pageRanges(pages, parts)?.map((range) => withScan(range, sequential));
     const column = integerKeyColumn(table, INTEGER_TYPES);
-    if (column === undefined) return undefined;
+    if (column === undefined || parts < 2) return undefined;
     const bounds = await this.readKeyBounds(database, table.name, column);
-    return bounds === undefined ? undefined : keyRanges(column, bounds, pieces);
+    return bounds === undefined
+      ? undefined
+      : keyRanges(column, bounds, parts).map((range) => withScan(range, sequential));
   }
 
   /** Smallest and largest value of an integer column; undefined for an empty table. */

@@ -3,7 +3,9 @@
  * ranges of pages (a TID range scan, PostgreSQL 14+) that several connections read at once.
  * Pages with holes (deleted rows, space reused by later rows) and HOT chains (rows updated
  * in place, several versions on a page) must still give every row of the snapshot exactly
- * once, also while a writer moves rows from page to page during the dump.
+ * once, also while a writer moves rows from page to page during the dump. A table bigger
+ * than a quarter of shared_buffers is read in parts by sequential scans (which keep the
+ * server's cache), one per reader.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -152,5 +154,57 @@ describe('dump of PostgreSQL tables read in page ranges', () => {
       control.running = false;
       await writing;
     }
+  });
+
+  it('reads a table bigger than a quarter of shared_buffers by one sequential scan per reader', async () => {
+    const source = await createPgTestDatabase('sbpgsplit_ring');
+    const [settings] = await source.query<{ buffers: string }>(
+      "SELECT setting AS buffers FROM pg_settings WHERE name = 'shared_buffers'",
+    );
+    // One row a page (fillfactor 10, rows of 1 kB): just past the quarter of shared_buffers.
+    const bigPages = Math.floor(Number(settings?.buffers) / 4) + 64;
+    await source.exec(`
+      CREATE TABLE public.big (id bigint PRIMARY KEY, pad text) WITH (fillfactor = 10);
+      INSERT INTO public.big SELECT g, repeat(md5(g::text), 32) FROM generate_series(1, ${String(bigPages)}) g;
+      CREATE TABLE public.small (id bigint PRIMARY KEY, note text);
+      INSERT INTO public.small SELECT g, 'n' || g FROM generate_series(1, 5000) g;
+      ANALYZE public.big;
+      ANALYZE public.small;`);
+    const [size] = await source.query<{ pages: string }>(
+      "SELECT pg_relation_size('public.big') / current_setting('block_size')::int8 AS pages",
+    );
+    expect(Number(size?.pages)).toBeGreaterThan(Number(settings?.buffers) / 4);
+    const scans = async (): Promise<{ big: number; small: number }> => {
+      await source.query('SELECT pg_stat_clear_snapshot()');
+      const rows = await source.query<{ relname: string; seq_scan: string }>(
+        "SELECT relname, seq_scan FROM pg_stat_user_tables WHERE relname IN ('big', 'small')",
+      );
+      const of = (name: string): number =>
+        Number(rows.find((row) => row.relname === name)?.seq_scan ?? 0);
+      return { big: of('big'), small: of('small') };
+    };
+    const before = await scans();
+    const connection = await serverConnection();
+    const result = await pgDumpForTest(connection, source.name, {
+      form: 'directory',
+      threads: 2,
+      chunkRows: 1000,
+    });
+    const path = result.path ?? '';
+    // Two parts for two readers, though its rows would make more; the small table's parts
+    // (TID range scans) are as many as its rows make.
+    expect(await dataFilesOf(path, 'public.big')).toBe(2);
+    expect(await dataFilesOf(path, 'public.small')).toBe(5);
+    // The dump's connections report their scans when they end: wait for both of big's.
+    let after = await scans();
+    for (let wait = 0; after.big - before.big < 2 && wait < 100; wait += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      after = await scans();
+    }
+    expect(after.big - before.big).toBe(2);
+    expect(after.small - before.small).toBe(0);
+    const target = await createPgTestDatabase('sbpgsplit_ringdst');
+    await loadDump(postgresqlEngine, loadOptionsForTest({ connection, path, into: target.name }));
+    expect(await pgDumpData(target.name)).toEqual(await pgDumpData(source.name));
   });
 });
