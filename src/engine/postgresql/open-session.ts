@@ -35,11 +35,12 @@ export async function openPostgresqlSession(
     } else throw mapDriverError(error, 'connecting', target);
   }
   try {
-    for (const statement of SESSION_SETTINGS) await client.query(statement);
-    const result = await client.query<{ version: string; database: string }>(
-      "SELECT pg_catalog.current_setting('server_version') AS version, pg_catalog.current_database() AS database",
-    );
-    const row = result.rows[0];
+    // One round trip: the settings, then what the server is (the simple query protocol runs
+    // the statements in order and returns a result for each).
+    const results = (await client.query(
+      `${SESSION_SETTINGS.join(';\n')};\nSELECT pg_catalog.current_setting('server_version') AS version, pg_catalog.current_database() AS database`,
+    )) as unknown as pg.QueryResult<{ version: string; database: string }>[];
+    const row = results.at(-1)?.rows[0];
     return new PostgresqlSession(
       client,
       { flavor: 'postgresql', version: row?.version ?? '' },
