@@ -16,6 +16,7 @@ import {
   insertableColumns,
   namesOfKind,
   objectsOfKind,
+  openSessions,
   type ObjectKind,
   type ConnectionOptions,
   type DumpScript,
@@ -28,7 +29,7 @@ import {
   type SnapshotPosition,
   type TableDescription,
 } from '../engine/engine.js';
-import { DumpError, isSchemaBackupError, UsageError } from '../errors.js';
+import { DumpError, InternalError, isSchemaBackupError, UsageError } from '../errors.js';
 import { copyTimestamp } from '../snapshot/user-data-copy.js';
 import { renameDurably, syncDirectory, writeFileAtomic } from '../support/atomic-write.js';
 import { mapWithConcurrency } from '../support/concurrency.js';
@@ -197,14 +198,16 @@ export async function dumpDatabase(engine: Engine, options: DumpOptions): Promis
       ...options.connection,
       database: databases.length === 1 ? databases[0] : undefined,
     };
-    const first = await engine.openSession(connection);
-    sessions.push(first);
     let threads = Math.max(1, Math.floor(options.threads));
+    // The readers, and with several a coordinator that starts their shared snapshot.
+    const opened = await openSessions(engine, connection, threads > 1 ? threads + 1 : 1);
+    if (threads > 1) coordinator = opened.pop();
+    sessions.push(...opened);
+    const first = sessions[0];
+    if (first === undefined) throw new InternalError('no session to read with');
     let consistent = true;
     let position: SnapshotPosition | undefined;
-    if (threads > 1) {
-      coordinator = await engine.openSession(connection);
-      while (sessions.length < threads) sessions.push(await engine.openSession(connection));
+    if (coordinator !== undefined) {
       const shared = await coordinator.startSharedSnapshot(sessions);
       if (shared.shared) position = shared.position;
       else {

@@ -22,6 +22,7 @@ import {
   isNewDatabaseObject,
   newDumpLedger,
   objectsOfKind,
+  openSessions,
   standaloneObjects,
   type AdminStatements,
   type ConnectionOptions,
@@ -225,11 +226,13 @@ export async function loadDump(engine: Engine, options: LoadOptions): Promise<Lo
       marked.push(target);
     }
     // Every loader starts in the first target (a dump of several switches them with USE).
-    while (sessions.length < threads) {
-      sessions.push(
-        await engine.openSession({ ...options.connection, database: targets[0] ?? '' }),
-      );
-    }
+    sessions.push(
+      ...(await openSessions(
+        engine,
+        { ...options.connection, database: targets[0] ?? '' },
+        threads - sessions.length,
+      )),
+    );
     const counts: RowCounts = new Map();
     let bytes = 0;
     const expected = expectation();

@@ -1055,6 +1055,30 @@ export interface Engine {
 }
 
 /**
+ * Opens `count` sessions with `options` at once, as connecting costs round trips (and on
+ * PostgreSQL a server process) that need not wait for each other: all of them, or none
+ * (when one fails, those opened are closed and its error is thrown).
+ */
+export async function openSessions(
+  engine: Pick<Engine, 'openSession'>,
+  options: ConnectionOptions,
+  count: number,
+): Promise<Session[]> {
+  const settled = await Promise.allSettled(
+    Array.from({ length: count }, () => engine.openSession(options)),
+  );
+  const sessions: Session[] = [];
+  let failure: { reason: unknown } | undefined;
+  for (const result of settled) {
+    if (result.status === 'fulfilled') sessions.push(result.value);
+    else failure ??= { reason: result.reason };
+  }
+  if (failure === undefined) return sessions;
+  await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
+  throw failure.reason;
+}
+
+/**
  * The database a workflow reads over `session`: `named` (the config's or the command
  * line's), else the one the session connected to when the connection named none.
  */

@@ -23,6 +23,7 @@ import {
   isTableMemberKind,
   isTableNamedKind,
   objectsOfKind,
+  openSessions,
   standaloneObjects,
   type ObjectKind,
   type ScriptStatement,
@@ -198,9 +199,13 @@ export async function restoreSnapshot(
   let statements = 0;
   try {
     await prepareTarget(engine, admin, options, plan);
-    for (let index = 0; index < Math.max(1, options.parallel); index += 1) {
-      sessions.push(await engine.openSession({ ...options.connection, database: options.target }));
-    }
+    sessions.push(
+      ...(await openSessions(
+        engine,
+        { ...options.connection, database: options.target },
+        Math.max(1, options.parallel),
+      )),
+    );
     const [first] = sessions;
     if (first === undefined) throw new UsageError('no connection');
     await markIncomplete(
