@@ -73,7 +73,14 @@ async function runRecorded(
   await writeFile(record, '');
   const result = spawnSync(
     process.execPath,
-    ['--import', pathToFileURL(join(dir, 'register.mjs')).href, BUILT_CLI, ...argv],
+    // --no-warnings: a Node that deprecates module.register() would say so on stderr.
+    [
+      '--no-warnings',
+      '--import',
+      pathToFileURL(join(dir, 'register.mjs')).href,
+      BUILT_CLI,
+      ...argv,
+    ],
     {
       cwd,
       env: { ...process.env, ...env, SCHEMA_BACKUP_TEST_LOADS: record },
