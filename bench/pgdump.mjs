@@ -5,7 +5,8 @@
  * types with an integer key and two indexes, a table without a key, a bytea table, and 20
  * small tables with foreign keys). Both sides uncompressed (`--compress none`, `-Z 0`), with
  * the same number of connections. Wall time (median of BENCH_PGDUMP_RUNS interleaved runs,
- * default 3), peak RSS (/usr/bin/time %M: the largest process of the command's tree).
+ * default 3), peak RSS (/usr/bin/time %M: the largest process of the command's tree). Each
+ * timed command runs after `sync` and a second's pause, both sides alike.
  * Creates `<BENCH_DB_PREFIX>pgdump*` databases (default `sbbench_pgdump*`) and a temp directory,
  * removes both.
  *
@@ -51,6 +52,17 @@ function psqlArgs(database, sql) {
 
 function psql(database, sql) {
   execFileSync('psql', psqlArgs(database, sql), { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/**
+ * Before each timed command, both sides alike: writes the dirty page cache to disk and waits
+ * a second, so that no command pays for the writeback of the one before (the dumps write
+ * ~470 MB, and a DROP DATABASE forces a checkpoint: without this, `load` ran in the dumps'
+ * writeback and pg_restore after a checkpoint).
+ */
+function settle() {
+  execFileSync('sync');
+  execFileSync('sleep', ['1']);
 }
 
 function dropDatabases() {
@@ -171,6 +183,8 @@ export async function runPgDumpSuite() {
     for (let run = 0; run < RUNS; run += 1) {
       // Interleaved, so that a slower moment of the machine weighs on both.
       await rm(ours, { force: true });
+      settle();
+
       add(
         'dump: schema_backup dump',
         await measure([
@@ -192,6 +206,8 @@ export async function runPgDumpSuite() {
       );
       rows.get('dump: schema_backup dump').bytes = await sizeOf(ours);
       await rm(theirs, { recursive: true, force: true });
+      settle();
+
       add(
         `dump: pg_dump -Fd -j ${String(THREADS)} -Z 0`,
         await measure([
@@ -209,6 +225,8 @@ export async function runPgDumpSuite() {
       );
       rows.get(`dump: pg_dump -Fd -j ${String(THREADS)} -Z 0`).bytes = await sizeOf(theirs);
       const oursTarget = `${SOURCE}_l${String((load += 1))}`;
+      settle();
+
       add(
         'load: schema_backup load',
         await measure([
@@ -244,6 +262,8 @@ export async function runPgDumpSuite() {
         theirsTarget,
         theirs,
       ];
+      settle();
+
       add(
         LOAD_REFERENCE,
         await measure([

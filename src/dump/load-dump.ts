@@ -789,6 +789,14 @@ async function runScript(
   };
   /** Statements checked but not run yet: a DROP and the SETs after it, until its CREATE. */
   const held: ScriptStatement[] = [];
+  /**
+   * The second steps of split index builds (IndexBuild.split), run in order before the next
+   * statement that is not an index build, once every build before it has ended.
+   */
+  const attaches: ScriptStatement[] = [];
+  const runAttaches = async (): Promise<void> => {
+    for (const attach of attaches.splice(0)) await runOther(attach);
+  };
   const outcome = 'Whatever this load created has been removed.';
   /** A refusal of the checker (of a statement, or of data as it streams), else a failure. */
   const refusedOrFailed =
@@ -829,6 +837,7 @@ async function runScript(
           await settle();
           throw refusal(error, check.label, statement.line, outcome);
         }
+        await runAttaches();
         for (const heldStatement of held.splice(0)) await runOther(heldStatement);
         const key = `${current}.${checkedData.table}`;
         let gathered: Gathered;
@@ -861,30 +870,32 @@ async function runScript(
         held.push(statement);
         continue;
       }
+      const index = sessions.length > 1 ? format.admin.indexBuild?.(statement.sql) : undefined;
+      if (index === undefined) await runAttaches();
       for (const heldStatement of held.splice(0)) await runOther(heldStatement);
       if (check.disableEvents && checked.disabledEvent !== undefined) {
         await runOther({ ...statement, sql: checked.disabledEvent });
         check.disabledEvents.push(`${current}.${checked.event ?? ''}`);
         continue;
       }
-      const index = sessions.length > 1 ? format.admin.indexBuild?.(statement.sql) : undefined;
       if (index !== undefined) {
         // The indexes of different tables are built at once, once every row is in, and so
-        // are those of one table whose builds share it.
+        // are those of one table whose builds share it (a split build among them, its
+        // attach deferred to the next statement that is not a build).
+        const sharesTable = index.split !== undefined || index.sharesTable;
+        const sql = index.split?.build ?? statement.sql;
+        if (index.split !== undefined) attaches.push({ ...statement, sql: index.split.attach });
         const under = building.get(index.table);
-        if (
-          rowsInFlight.count > 0 ||
-          (under !== undefined && !(under.sharesTable && index.sharesTable))
-        )
+        if (rowsInFlight.count > 0 || (under !== undefined && !(under.sharesTable && sharesTable)))
           await settle();
         const session = await freeSession();
-        const entry = building.get(index.table) ?? { running: 0, sharesTable: index.sharesTable };
+        const entry = building.get(index.table) ?? { running: 0, sharesTable };
         entry.running += 1;
         building.set(index.table, entry);
         void inBackground(
           session,
           async () => {
-            await executeRetryingDeadlocks(format, session, statement.sql);
+            await executeRetryingDeadlocks(format, session, sql);
           },
           failedStatement(statement.line),
           () => {
@@ -919,6 +930,7 @@ async function runScript(
       }
       await runOther(statement);
     }
+    await runAttaches();
     await settle();
     try {
       check.checker.finish();

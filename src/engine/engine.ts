@@ -961,6 +961,15 @@ export interface IndexBuild {
   readonly table: string;
   /** True when other shared builds of the same table may run at the same time. */
   readonly sharesTable: boolean;
+  /**
+   * The same result in two steps, where the engine can say so exactly: `build`, a build that
+   * shares the table (run as one, beside the table's other builds), then `attach`, run after
+   * it (and after every build before the next statement that is not one) to make the index
+   * what the statement makes (PostgreSQL: a primary key or unique constraint built as
+   * `CREATE UNIQUE INDEX`, then `ADD CONSTRAINT … USING INDEX`). Undefined: the statement
+   * runs as it is.
+   */
+  readonly split?: { readonly build: string; readonly attach: string };
 }
 
 /**

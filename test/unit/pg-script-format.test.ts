@@ -269,4 +269,54 @@ describe('postgresqlScriptFormat', () => {
     );
     expect(shares('ALTER TABLE "public"."p" ADD CONSTRAINT u UNIQUE (a)')).toBe(false);
   });
+
+  it('splits a plain key of a table that is not partitioned into a shared build and its attach', () => {
+    const split = (sql: string): { build: string; attach: string } | undefined =>
+      format.admin.indexBuild?.(sql)?.split;
+    expect(
+      split('ALTER TABLE ONLY "public"."events" ADD CONSTRAINT "events_pkey" PRIMARY KEY ("id")'),
+    ).toEqual({
+      build: 'CREATE UNIQUE INDEX "events_pkey" ON "public"."events" USING btree ("id")',
+      attach:
+        'ALTER TABLE ONLY "public"."events" ADD CONSTRAINT "events_pkey" PRIMARY KEY USING INDEX "events_pkey"',
+    });
+    expect(
+      split('ALTER TABLE ONLY "app"."t.1" ADD CONSTRAINT "u ""q""" UNIQUE ("a b", c, "D")'),
+    ).toEqual({
+      build: 'CREATE UNIQUE INDEX "u ""q""" ON "app"."t.1" USING btree ("a b", c, "D")',
+      attach: 'ALTER TABLE ONLY "app"."t.1" ADD CONSTRAINT "u ""q""" UNIQUE USING INDEX "u ""q"""',
+    });
+    expect(
+      format.admin.indexBuild?.('ALTER TABLE ONLY t ADD CONSTRAINT k PRIMARY KEY (a)'),
+    ).toEqual(expect.objectContaining({ table: 'public.t', sharesTable: false }));
+    // Anything but a plain column list, and a partitioned table's key (no ONLY): as it is.
+    for (const other of [
+      'ALTER TABLE "public"."p" ADD CONSTRAINT "p_pkey" PRIMARY KEY ("id")',
+      'ALTER TABLE ONLY "public"."t" ADD CONSTRAINT "k" PRIMARY KEY ("id") INCLUDE ("v")',
+      'ALTER TABLE ONLY "public"."t" ADD CONSTRAINT "k" PRIMARY KEY ("id") WITH (fillfactor=70)',
+      'ALTER TABLE ONLY "public"."t" ADD CONSTRAINT "k" PRIMARY KEY ("id") USING INDEX TABLESPACE x',
+      'ALTER TABLE ONLY "public"."t" ADD CONSTRAINT "u" UNIQUE ("a") DEFERRABLE INITIALLY DEFERRED',
+      'ALTER TABLE ONLY "public"."t" ADD CONSTRAINT "u" UNIQUE NULLS NOT DISTINCT ("a")',
+      'ALTER TABLE ONLY "public"."t" ADD CONSTRAINT "u" UNIQUE ("a") NOT VALID',
+      'ALTER TABLE ONLY "public"."t" ADD CONSTRAINT "u" UNIQUE (("a"))',
+      'ALTER TABLE ONLY "public"."t" ADD CONSTRAINT "u" UNIQUE ()',
+      'ALTER TABLE ONLY "public"."t" ADD CONSTRAINT "u" UNIQUE ("a",)',
+      'ALTER TABLE ONLY "public"."t" ADD CONSTRAINT "u" UNIQUE USING INDEX "i"',
+      'ALTER TABLE ONLY "public"."t" /* x */ ADD CONSTRAINT "u" UNIQUE ("a")',
+      'ALTER TABLE ONLY "public"."t" -- x\nADD CONSTRAINT "u" UNIQUE ("a")',
+      'ALTER TABLE ONLY "public"."t" ADD CONSTRAINT "s"."u" UNIQUE ("a")',
+      'ALTER TABLE ONLY "public"."t" ADD CONSTRAINT "x" EXCLUDE USING gist ("a" WITH &&)',
+    ])
+      expect(split(other), other).toBeUndefined();
+    // One statement only, as before.
+    expect(
+      format.admin.indexBuild?.(
+        'ALTER TABLE ONLY t ADD CONSTRAINT k PRIMARY KEY (a); DROP TABLE u',
+      ),
+    ).toBeUndefined();
+    expect(
+      format.admin.indexBuild?.('ALTER TABLE t ADD CONSTRAINT k UNIQUE (a) INCLUDE (b)')
+        ?.sharesTable,
+    ).toBe(false);
+  });
 });

@@ -459,7 +459,7 @@ export class PgDumpGuard implements StatementChecker {
       case 'constraint':
       case 'trigger':
       case 'policy': {
-        lexer.next();
+        // nameParts left the lexer on the word after the name.
         if (lexer.keyword() !== 'on')
           throw this.refuse(`a COMMENT ON ${word.toUpperCase()} without ON`);
         lexer.next();
