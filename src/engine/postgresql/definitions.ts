@@ -9,7 +9,7 @@
  * as overloads share a name. Triggers and policies belong to a table, which they are read
  * with. Objects that belong to an extension are left to its CREATE EXTENSION.
  */
-import { EngineError } from '../../errors.js';
+import { EngineError, InternalError } from '../../errors.js';
 
 /** What the definitions need of a connection: a `pg.Client` is one. */
 export interface Queryable {
@@ -1019,6 +1019,41 @@ interface ConstraintRow {
 }
 
 /**
+ * A key's or an exclusion constraint's definition with the storage parameters of its index,
+ * which pg_get_constraintdef leaves out of keys (`UNIQUE (h) WITH (fillfactor=70)` reads back
+ * as `UNIQUE (h)`; PostgreSQL 15): `WITH (…)` goes after the column or element list and its INCLUDE list, before
+ * WHERE and DEFERRABLE, where ADD CONSTRAINT reads it.
+ */
+export function withIndexStorage(definition: string, options: string[] | null): string {
+  const storage = storageOptions([options], ['']);
+  const open = definition.indexOf('(');
+  if (storage === '' || open === -1) return definition;
+  let at = afterParentheses(definition, open);
+  const include = ' INCLUDE (';
+  if (definition.startsWith(include, at))
+    at = afterParentheses(definition, at + include.length - 1);
+  // An exclusion constraint's definition has them already (as a server may some day write them for keys).
+  if (definition.startsWith(' WITH (', at)) return definition;
+  return `${definition.slice(0, at)}${storage}${definition.slice(at)}`;
+}
+
+/** Where the `(` at `open` is closed (the index after its `)`), past quoted names and strings. */
+function afterParentheses(text: string, open: number): number {
+  let depth = 0;
+  for (let index = open; index < text.length; index += 1) {
+    const char = text[index];
+    if (char === '"' || char === "'") {
+      // To the closing quote; a doubled one stays inside (backslashes are doubled too).
+      index += 1;
+      while (index < text.length && !(text[index] === char && text[index + 1] !== char))
+        index += text[index] === char ? 2 : 1;
+    } else if (char === '(') depth += 1;
+    else if (char === ')' && --depth === 0) return index + 1;
+  }
+  throw new InternalError(`unbalanced parentheses in a constraint: ${text}`);
+}
+
+/**
  * Local constraints of tables (not inherited from a partitioned parent), by table oid, each
  * table's in name order.
  */
@@ -1027,16 +1062,23 @@ async function tableConstraints(
   oids: readonly number[],
   condition: string,
 ): Promise<Map<number, ConstraintRow[]>> {
-  const rows = await all<ConstraintRow & { relid: number }>(
+  const rows = await all<ConstraintRow & { relid: number; index_options: string[] | null }>(
     client,
     `SELECT k.conrelid AS relid, k.conname AS name, pg_catalog.pg_get_constraintdef(k.oid) AS definition,
-        pg_catalog.obj_description(k.oid, 'pg_constraint') AS comment
+        pg_catalog.obj_description(k.oid, 'pg_constraint') AS comment, i.reloptions AS index_options
       FROM pg_catalog.pg_constraint k
+      LEFT JOIN pg_catalog.pg_class i ON i.oid = k.conindid AND k.contype IN ('p', 'u', 'x')
       WHERE k.conrelid = ANY ($1::pg_catalog.oid[]) AND k.conparentid = 0 AND k.conislocal AND ${condition}
       ORDER BY k.conrelid, k.conname COLLATE "C"`,
     [oids],
   );
-  return groupBy(rows, (row) => row.relid);
+  return groupBy(
+    rows.map(({ index_options: options, ...row }) => ({
+      ...row,
+      definition: withIndexStorage(row.definition, options),
+    })),
+    (row) => row.relid,
+  );
 }
 
 /**

@@ -87,36 +87,61 @@ async function readAll(database: string): Promise<PgObjectDefinition[]> {
   return definitions;
 }
 
+/**
+ * Creates `objects` in a new database, loads the definitions read from it with psql into
+ * another, and expects the same `pg_dump --schema-only`. Returns the definitions.
+ */
+async function expectRecreated(objects: string): Promise<PgObjectDefinition[]> {
+  const source = await createPgDatabase();
+  const target = await createPgDatabase();
+  const client = await pgClient(source);
+  await client.query(objects);
+  const definitions = await readAll(source);
+  const dir = mkdtempSync(join(tmpdir(), 'pgddl-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  let index = 0;
+  for (const definition of definitions) {
+    const file = join(dir, `${String(index++).padStart(3, '0')}.sql`);
+    writeFileSync(file, fileText(definition));
+    expect(await checkFile(fileText(definition), expectationOf(definition))).toBeGreaterThan(
+      PREAMBLE.length,
+    );
+    try {
+      await runPsql(target, file);
+    } catch (error) {
+      throw new Error(
+        `${definition.kind} ${definition.name}: ${String(error)}\n${fileText(definition)}`,
+      );
+    }
+  }
+  expect(await pgDumpSchema(target)).toBe(await pgDumpSchema(source));
+  return definitions;
+}
+
 describe('PostgreSQL definitions', () => {
   it('re-create every object of the source, as pg_dump sees it', async () => {
-    const source = await createPgDatabase();
-    const target = await createPgDatabase();
-    const client = await pgClient(source);
-    await client.query(PG_SCHEMA_OBJECTS);
-
-    const definitions = await readAll(source);
+    const definitions = await expectRecreated(PG_SCHEMA_OBJECTS);
     const kinds = new Set(definitions.map((definition) => definition.kind));
     expect([...kinds]).toEqual(PG_OBJECT_KINDS.filter((kind) => kinds.has(kind)));
     expect(kinds.size).toBe(PG_OBJECT_KINDS.length);
+  });
 
-    const dir = mkdtempSync(join(tmpdir(), 'pgddl-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    let index = 0;
-    for (const definition of definitions) {
-      const file = join(dir, `${String(index++).padStart(3, '0')}.sql`);
-      writeFileSync(file, fileText(definition));
-      expect(await checkFile(fileText(definition), expectationOf(definition))).toBeGreaterThan(
-        PREAMBLE.length,
-      );
-      try {
-        await runPsql(target, file);
-      } catch (error) {
-        throw new Error(
-          `${definition.kind} ${definition.name}: ${String(error)}\n${fileText(definition)}`,
-        );
-      }
-    }
-    expect(await pgDumpSchema(target)).toBe(await pgDumpSchema(source));
+  it('keep the storage parameters of the indexes of keys and exclusion constraints', async () => {
+    // pg_get_constraintdef leaves them out; WITH goes after INCLUDE, before WHERE and DEFERRABLE.
+    const definitions = await expectRecreated(`
+      CREATE TABLE public.keyed (
+        id integer, code text, "odd ( name" text, span int4range, note text,
+        CONSTRAINT keyed_pk PRIMARY KEY (id) INCLUDE (note) WITH (fillfactor = 80),
+        CONSTRAINT keyed_code UNIQUE NULLS NOT DISTINCT (code, "odd ( name") WITH (fillfactor = 60, deduplicate_items = off)
+          DEFERRABLE INITIALLY DEFERRED,
+        CONSTRAINT keyed_span EXCLUDE USING gist (span WITH &&) WITH (fillfactor = 75, buffering = on)
+          WHERE (note <> 'a '')'' b' AND id > 0),
+        CONSTRAINT keyed_plain UNIQUE (note)
+      );`);
+    const table = definitions.find((definition) => definition.name === 'public.keyed');
+    expect([table?.sql ?? '', ...(table?.after ?? [])].join('\n')).toContain(
+      "INCLUDE (note) WITH (fillfactor='80')",
+    );
   });
 
   it('reads the same text twice, and the copy reads as the source', async () => {
