@@ -15,8 +15,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeTestConfig } from '../helpers/config-lines.js';
 import { createTestDatabase } from '../helpers/database.js';
-import { createPgTestDatabase, postgresServer } from '../helpers/postgres.js';
-import { pgCliEnv } from '../helpers/pg-snapshot.js';
+import { createPgTestDatabase } from '../helpers/postgres.js';
+import { pgCliEnv, pgDatabaseConfigLines } from '../helpers/pg-snapshot.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -165,7 +165,6 @@ describe('the bundled CLI', () => {
   it('runs a PostgreSQL check with pg and without mysql2, age or Node’s fetch', async () => {
     const database = await createPgTestDatabase('sbbundle_pg');
     await database.exec('CREATE TABLE settings (k text PRIMARY KEY, v text)');
-    const server = await postgresServer();
     const dir = await createTempDir('bundle-pg');
     const config = join(dir, 'schema_backup.conf');
     await writeFile(
@@ -173,13 +172,7 @@ describe('the bundled CLI', () => {
       [
         'csv2_backup_dir: backups',
         'hostname: bundle.example.org',
-        'database:',
-        '  engine: postgresql',
-        `  name: ${database.name}`,
-        `  host: ${server.host}`,
-        `  port: ${String(server.port)}`,
-        `  user: ${server.user}`,
-        '  sslmode: disable',
+        ...(await pgDatabaseConfigLines(database.name)),
         'global: [settings]',
         '',
       ].join('\n'),

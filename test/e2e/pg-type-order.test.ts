@@ -24,7 +24,13 @@ import {
   postgresServer,
   runPsql,
 } from '../helpers/postgres.js';
-import { loadWithPsql, pgCliEnv, pgDatabaseToDrop, pgTableRows } from '../helpers/pg-snapshot.js';
+import {
+  loadWithPsql,
+  pgCliEnv,
+  pgDatabaseConfigLines,
+  pgDatabaseToDrop,
+  pgTableRows,
+} from '../helpers/pg-snapshot.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { createTempDir } from '../helpers/temp-dir.js';
 
@@ -195,20 +201,13 @@ async function writeConfig(
   database: string,
   global: readonly string[] = ['app.things', 'app.b_items'],
 ): Promise<string> {
-  const server = await postgresServer();
   const config = join(dir, 'schema_backup.conf');
   await writeFile(
     config,
     [
       'csv2_backup_dir: backups',
       `hostname: ${HOST}`,
-      'database:',
-      '  engine: postgresql',
-      `  name: ${database}`,
-      `  host: ${server.host}`,
-      `  port: ${String(server.port)}`,
-      `  user: ${server.user}`,
-      '  sslmode: disable',
+      ...(await pgDatabaseConfigLines(database)),
       'git:',
       '  init: true',
       `global: [${global.join(', ')}]`,

@@ -20,7 +20,13 @@ import {
   runPsqlScript,
   type PgTestDatabase,
 } from '../helpers/postgres.js';
-import { loadWithPsql, pgCliEnv, pgDatabaseToDrop, pgTableRows } from '../helpers/pg-snapshot.js';
+import {
+  loadWithPsql,
+  pgCliEnv,
+  pgDatabaseConfigLines,
+  pgDatabaseToDrop,
+  pgTableRows,
+} from '../helpers/pg-snapshot.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { createTestServices, type TestServices } from '../helpers/services.js';
 import { createTempDir } from '../helpers/temp-dir.js';
@@ -73,7 +79,6 @@ async function setUp(extra: readonly string[] = []): Promise<Setup> {
   await database.query('INSERT INTO public.sessions VALUES (1, $1)', [ephemeral]);
   const dir = await createTempDir('sbcmd-e2e');
   const key = ageKeygen(dir, 'key.txt');
-  const server = await postgresServer();
   const config = join(dir, 'schema_backup.conf');
   await writeFile(
     config,
@@ -81,13 +86,7 @@ async function setUp(extra: readonly string[] = []): Promise<Setup> {
       'csv2_backup_dir: backups',
       'user_data_backup_dir: userdata',
       `hostname: ${HOST}`,
-      'database:',
-      '  engine: postgresql',
-      `  name: ${database.name}`,
-      `  host: ${server.host}`,
-      `  port: ${String(server.port)}`,
-      `  user: ${server.user}`,
-      '  sslmode: disable',
+      ...(await pgDatabaseConfigLines(database.name)),
       'encryption:',
       `  recipients: [${key.recipient}]`,
       '  identity_file: key.txt',

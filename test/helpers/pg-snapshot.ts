@@ -61,6 +61,20 @@ export const PG_LOAD_ORDER = [
   'policy',
 ] as const;
 
+/** The config's `database:` block for `database` on the test server (TCP, no TLS). */
+export async function pgDatabaseConfigLines(database: string): Promise<string[]> {
+  const server = await postgresServer();
+  return [
+    'database:',
+    '  engine: postgresql',
+    `  name: ${database}`,
+    `  host: ${server.host}`,
+    `  port: ${String(server.port)}`,
+    `  user: ${server.user}`,
+    '  sslmode: disable',
+  ];
+}
+
 /** A config for `database` on the test server: snapshots into `<dir>/backups` as `host`. */
 export async function writePgConfig(
   dir: string,
@@ -68,20 +82,13 @@ export async function writePgConfig(
   database: string,
   moreGlobal: readonly string[] = [],
 ): Promise<string> {
-  const server = await postgresServer();
   const config = join(dir, 'schema_backup.conf');
   await writeFile(
     config,
     [
       'csv2_backup_dir: backups',
       `hostname: ${host}`,
-      'database:',
-      '  engine: postgresql',
-      `  name: ${database}`,
-      `  host: ${server.host}`,
-      `  port: ${String(server.port)}`,
-      `  user: ${server.user}`,
-      '  sslmode: disable',
+      ...(await pgDatabaseConfigLines(database)),
       'git:',
       '  init: true',
       'global:',
