@@ -21,7 +21,11 @@ describe('the npm package', { tags: ['slow'] }, () => {
       npm_config_fund: 'false',
       npm_config_audit: 'false',
     };
-    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], {
+    // The dist/ the suite runs (`npm run build` first, as for every e2e test): npm pack's
+    // `prepare` would rebuild it, emptying dist/ under the tests that run it meanwhile.
+    expect(existsSync(join(ROOT, 'dist/cli/main.js'))).toBe(true);
+    const pack = ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir];
+    const tarball = execFileSync('npm', pack, {
       cwd: ROOT,
       env: npmEnv,
       encoding: 'utf8',
