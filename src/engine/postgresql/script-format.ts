@@ -508,23 +508,13 @@ const postgresqlAdminStatements: AdminStatements = {
     message.replace(/: ".*"(?= \([0-9A-Za-z_]+\)$|$)/s, ''),
 };
 
-/**
- * The memory each index build of a load may sort in, at least 256 MB (kB; the server's own
- * setting when higher): the default 64 MB, shared by a build's parallel workers, sends the
- * sort of a table of a million rows to disk, and its keys and indexes build about a third
- * faster in memory. Only the sessions of a load or restore, which build indexes after the rows.
- */
-const INDEX_BUILD_MEMORY = `pg_catalog.set_config('maintenance_work_mem', (SELECT GREATEST(setting::bigint, 262144)::text FROM pg_catalog.pg_settings WHERE name = 'maintenance_work_mem'), false)`;
-
 export const postgresqlScriptFormat: ScriptFormat = {
   readStatements: readPsqlScript,
-  sessionReset: `SELECT ${[
-    ...RESET_SETTINGS.map(
-      ([name, value]) =>
-        `pg_catalog.set_config(${quoteString(name)}, ${quoteString(value)}, false)`,
-    ),
-    INDEX_BUILD_MEMORY,
-  ].join(', ')}`,
+  // The server's own maintenance_work_mem for the index builds, as pg_restore keeps it: a
+  // load that raised it to 256 MB built the bench's indexes slower (bench/README.md).
+  sessionReset: `SELECT ${RESET_SETTINGS.map(
+    ([name, value]) => `pg_catalog.set_config(${quoteString(name)}, ${quoteString(value)}, false)`,
+  ).join(', ')}`,
   checker: (expected: FileExpectation, options?: CheckerOptions) =>
     expected.kind === 'dump'
       ? new PgDumpGuard(expected, tableDependencies, options)
