@@ -280,8 +280,10 @@ export async function restoreSnapshot(
       });
     }
 
-    // What still waits (a type, domain or routine made of a view's row type) is tried again
-    // with the views.
+    // What waits is tried once more after the last round's tables (a routine made of a
+    // table's row type, which a check in its table's foreign-keys file may call); what still
+    // waits (a type, domain or routine made of a view's row type) is tried again with the views.
+    if (waiting.length > 0) waiting = await loadInPasses(waiting, loadEarly, true);
     // The rows of local tables, decrypted as they stream.
     await runOnSessions(sessions, userDataTables, async (session, table) => {
       const file = options.userData?.files.get(table);

@@ -296,6 +296,22 @@ describe('PgStatementGuard', () => {
     ).toMatch(/ENABLE/);
   });
 
+  it('lets a foreign keys file add a check on its table (one that waits for a routine of a row type), no other key', () => {
+    const FOREIGN_KEYS: PgFileExpectation = { kind: 'foreign-keys', name: 'app.t' };
+    expect(
+      refusal(['ALTER TABLE ONLY "app"."t" ADD CONSTRAINT "c" CHECK (app.ok(t.*))'], FOREIGN_KEYS),
+    ).toBeUndefined();
+    expect(
+      refusal(['ALTER TABLE ONLY "app"."t" ADD CONSTRAINT "k" PRIMARY KEY (id)'], FOREIGN_KEYS),
+    ).toMatch(/a constraint other than a foreign key or a check/);
+    expect(
+      refusal(['ALTER TABLE ONLY "app"."u" ADD CONSTRAINT "c" CHECK (true)'], FOREIGN_KEYS),
+    ).toMatch(/another table/);
+    expect(() => postgresqlScriptFormat.checker(FOREIGN_KEYS).finish()).toThrow(
+      /no foreign key or check/,
+    );
+  });
+
   it('says which settings the session already holds (after the session reset), as restore may skip them', () => {
     const guard = postgresqlScriptFormat.checker(TABLE);
     const redundant = (sql: string): boolean => guard.check(sql).redundant === true;

@@ -21,10 +21,10 @@ export interface Queryable {
  * extensions (`CREATE EXTENSION … WITH SCHEMA app` needs `app`). Functions come
  * before tables (a column default or check may call one; files load with
  * check_function_bodies off, so their bodies may name tables not created yet); foreign keys
- * after every table's rows; a table's row-level security after every foreign key and
- * materialized view (a table that forces it shows its owner who is no superuser no row to
- * check a reference against or to fill a materialized view of a dump with, but through a
- * policy); triggers and policies last.
+ * (and the checks that call a routine made of a table's row type) after every table's rows;
+ * a table's row-level security after every foreign key and materialized view (a table that
+ * forces it shows its owner who is no superuser no row to check a reference against or to
+ * fill a materialized view of a dump with, but through a policy); triggers and policies last.
  */
 export const PG_OBJECT_KINDS = [
   'schema',
@@ -99,6 +99,22 @@ function notInExtension(alias: string, catalog: string): string {
   return `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
     WHERE e.classid = '${catalog}'::pg_catalog.regclass AND e.objid = ${alias}.oid AND e.deptype = 'e')`;
 }
+
+/**
+ * True for a CHECK constraint `k` that calls a routine made of a table's row type (taking or
+ * returning its rows, or arrays of them). Such a routine is created among the tables, after
+ * its table, so the check cannot be in its table's file when it calls one made of that very
+ * table: it waits with the table's foreign keys until every table and such routine exists,
+ * as pg_dump adds it apart.
+ */
+const CHECK_OF_ROW_ROUTINE = `(k.contype = 'c' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend kd
+    JOIN pg_catalog.pg_depend pd ON pd.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+      AND pd.objid = kd.refobjid AND pd.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass
+    JOIN pg_catalog.pg_type pt ON pt.oid = pd.refobjid
+    LEFT JOIN pg_catalog.pg_type pe ON pe.oid = pt.typelem
+    JOIN pg_catalog.pg_class pr ON pr.oid IN (pt.typrelid, pe.typrelid) AND pr.relkind IN ('r', 'p')
+    WHERE kd.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND kd.objid = k.oid
+      AND kd.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass))`;
 
 function byName<T extends { name: string }>(items: T[]): T[] {
   return items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -407,6 +423,7 @@ export async function listObjects(
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
           AND d.classid IN ('pg_catalog.pg_attrdef'::pg_catalog.regclass, 'pg_catalog.pg_constraint'::pg_catalog.regclass)
+          AND (k.oid IS NULL OR NOT ${CHECK_OF_ROW_ROUTINE})
           AND ${SCHEMA_FILTER} AND c.relkind IN ('r', 'p') AND fn.nspname <> 'pg_catalog'`),
     );
   // Tables by name, each after its parents and what it uses; those objects after the tables
@@ -428,7 +445,8 @@ export async function listObjects(
         FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')}
-          AND k.contype = 'f' AND k.conparentid = 0 AND c.relpersistence <> 't'`),
+          AND (k.contype = 'f' OR (k.conislocal AND ${CHECK_OF_ROW_ROUTINE}))
+          AND k.conparentid = 0 AND c.relpersistence <> 't'`),
     ),
   );
   // Views and materialized views in dependency order (one may select from another), and
@@ -823,7 +841,13 @@ const READERS: Record<PgObjectKind, Reader> = {
     );
     if (relation === undefined) return undefined;
     const keys =
-      (await tableConstraints(client, [relation.oid], "k.contype = 'f'")).get(relation.oid) ?? [];
+      (
+        await tableConstraints(
+          client,
+          [relation.oid],
+          `(k.contype = 'f' OR ${CHECK_OF_ROW_ROUTINE})`,
+        )
+      ).get(relation.oid) ?? [];
     if (keys.length === 0) return undefined;
     return keys.flatMap((key) => constraintStatements(schema, name, relation.relkind, key));
   },
@@ -1275,7 +1299,11 @@ async function readTableStatements(
     ),
     (row) => row.relid,
   );
-  const constraints = await tableConstraints(client, oids, "k.contype IN ('p', 'u', 'c', 'x')");
+  const constraints = await tableConstraints(
+    client,
+    oids,
+    `k.contype IN ('p', 'u', 'c', 'x') AND NOT ${CHECK_OF_ROW_ROUTINE}`,
+  );
   const indexes = await indexRows(client, oids);
   // Serial columns: the sequence (created before) goes with the column.
   const owned = groupBy(

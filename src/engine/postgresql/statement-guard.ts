@@ -341,7 +341,7 @@ export class PgStatementGuard implements StatementChecker {
     if (this.created === 0)
       throw new UnexpectedStatementError(
         this.expected.kind === 'foreign-keys'
-          ? `the file holds no foreign key of ${describeExpected(this.expected)}`
+          ? `the file holds no foreign key or check of ${describeExpected(this.expected)}`
           : this.expected.kind === 'row-security'
             ? `the file holds no ENABLE or FORCE ROW LEVEL SECURITY of ${describeExpected(this.expected)}`
             : `the file holds no CREATE of ${describeExpected(this.expected)}`,
@@ -936,10 +936,18 @@ export class PgStatementGuard implements StatementChecker {
       lexer.next();
       this.plainName(lexer, 'the constraint added');
       lexer.next();
-      const foreign = lexer.keyword() === 'foreign';
-      if (foreign !== (kind === 'foreign-keys'))
+      // A table's file adds its keys and checks; its foreign-keys file its foreign keys, and
+      // the checks that wait for a routine made of a table's row type (definitions.ts).
+      const constraint = lexer.keyword();
+      if (
+        constraint === 'foreign'
+          ? kind !== 'foreign-keys'
+          : kind === 'foreign-keys' && constraint !== 'check'
+      )
         throw this.refuse(
-          foreign ? 'a foreign key in a table file' : 'a constraint other than a foreign key',
+          constraint === 'foreign'
+            ? 'a foreign key in a table file'
+            : 'a constraint other than a foreign key or a check',
         );
       if (kind === 'foreign-keys') this.created += 1;
       else if (this.created === 0) throw this.refuse('an ALTER TABLE before the CREATE TABLE');
