@@ -199,7 +199,7 @@ async function expectDumpedAndLoaded(
 async function writeConfig(
   dir: string,
   database: string,
-  global: readonly string[] = ['app.things', 'app.b_items'],
+  global: readonly string[],
 ): Promise<string> {
   const config = join(dir, 'schema_backup.conf');
   await writeFile(
@@ -217,20 +217,23 @@ async function writeConfig(
   return config;
 }
 
+/** A source database made by `sql`, its snapshot's config, and what every way back must give. */
+async function sourceOf(label: string, sql: string, tables: readonly string[]): Promise<Source> {
+  const source = await createPgTestDatabase(`${label}_src`);
+  await source.exec(sql);
+  const dir = await createTempDir(`${label.replaceAll('_', '-')}-e2e`);
+  return {
+    config: await writeConfig(dir, source.name, tables),
+    dir,
+    schema: await pgDumpSchema(source.name),
+    tables,
+    rows: await pgTableRows(source.name, tables),
+  };
+}
+
 describe('postgresql types and domains in dependency order', () => {
   it('restores, loads with psql and dumps types and domains that use ones named after them', async () => {
-    const source = await createPgTestDatabase('sbtyp_src');
-    await source.exec(TYPE_OBJECTS);
-    const dir = await createTempDir('sbtyp-e2e');
-    const config = await writeConfig(dir, source.name);
-    const tables = ['app.things', 'app.b_items'];
-    const expected: Source = {
-      config,
-      dir,
-      schema: await pgDumpSchema(source.name),
-      tables,
-      rows: await pgTableRows(source.name, tables),
-    };
+    const expected = await sourceOf('sbtyp', TYPE_OBJECTS, ['app.things', 'app.b_items']);
     // psql, in the README's order: types and domains load together.
     const order = await expectRestoredEveryWay(expected, 'sbtyp');
     expectEachBefore(order, [
@@ -317,17 +320,7 @@ const TYPED_TABLES = [
 
 describe('postgresql typed tables and objects of a table row type', () => {
   it('restores, loads with psql and dumps them as they were', async () => {
-    const source = await createPgTestDatabase('sbtyp_typed_src');
-    await source.exec(TYPED_OBJECTS);
-    const dir = await createTempDir('sbtyp-typed-e2e');
-    const config = await writeConfig(dir, source.name, TYPED_TABLES);
-    const expected: Source = {
-      config,
-      dir,
-      schema: await pgDumpSchema(source.name),
-      tables: TYPED_TABLES,
-      rows: await pgTableRows(source.name, TYPED_TABLES),
-    };
+    const expected = await sourceOf('sbtyp_typed', TYPED_OBJECTS, TYPED_TABLES);
     expect(expected.schema).toContain('CREATE TABLE app.people OF app.person (');
     expect(expected.schema).toContain('CREATE TABLE app.a_typed OF app.a_pair;');
     await expectRestoredEveryWay(expected, 'sbtyp_typed');
@@ -360,18 +353,7 @@ INSERT INTO app.z_items VALUES (1, 'one'), (2, NULL);
 
 describe('postgresql objects of a view row type', () => {
   it('restores, loads with psql and dumps types, domains and routines made of a view row type', async () => {
-    const source = await createPgTestDatabase('sbtyp_view_src');
-    await source.exec(VIEW_TYPED_OBJECTS);
-    const dir = await createTempDir('sbtyp-view-e2e');
-    const tables = ['app.z_items'];
-    const config = await writeConfig(dir, source.name, tables);
-    const expected: Source = {
-      config,
-      dir,
-      schema: await pgDumpSchema(source.name),
-      tables,
-      rows: await pgTableRows(source.name, tables),
-    };
+    const expected = await sourceOf('sbtyp_view', VIEW_TYPED_OBJECTS, ['app.z_items']);
     expect(expected.schema).toContain('RETURNS SETOF app.y_labelled');
     const order = await expectRestoredEveryWay(expected, 'sbtyp_view');
     expectEachBefore(order, [['app.y_labelled.view.sql', 'app.a_labelled%28%29.function.sql']]);
@@ -410,20 +392,10 @@ const ROW_CHECK_TABLES = ['app.z_items', 'app.y_orders'];
 
 describe('postgresql checks that call a routine of a table row type', () => {
   it('restores, loads with psql and dumps them, the checks after the routine', async () => {
-    const source = await createPgTestDatabase('sbtyp_rowcheck_src');
-    await source.exec(ROW_CHECK_OBJECTS);
-    const dir = await createTempDir('sbtyp-rowcheck-e2e');
-    const config = await writeConfig(dir, source.name, ROW_CHECK_TABLES);
-    const expected: Source = {
-      config,
-      dir,
-      schema: await pgDumpSchema(source.name),
-      tables: ROW_CHECK_TABLES,
-      rows: await pgTableRows(source.name, ROW_CHECK_TABLES),
-    };
+    const expected = await sourceOf('sbtyp_rowcheck', ROW_CHECK_OBJECTS, ROW_CHECK_TABLES);
     expect(expected.schema).toContain('CHECK (app.a_item_ok(z_items.*))');
     await expectRestoredEveryWay(expected, 'sbtyp_rowcheck');
-    const hostDir = join(dir, 'backups', HOST);
+    const hostDir = join(expected.dir, 'backups', HOST);
     // The table's file keeps its plain check; the others wait in its foreign-keys file.
     const tableFile = await readFile(join(hostDir, 'app.z_items.sql'), 'utf8');
     expect(tableFile).toContain('"z_items_qty" CHECK');
