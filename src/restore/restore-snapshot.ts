@@ -70,6 +70,11 @@ export interface RestoreOptions {
   /** Server to restore to (any database in it is ignored). */
   readonly connection: ConnectionOptions;
   readonly target: string;
+  /**
+   * The target is a scratch database its caller drops whatever happens (verify's): a
+   * failure's hint says so, not how to finish the target.
+   */
+  readonly scratch?: boolean | undefined;
   readonly source: SnapshotSource;
   readonly userData?: UserDataInput | undefined;
   /** The files are the original tool's mysqldump output: every file holds one table. */
@@ -296,6 +301,7 @@ export async function restoreSnapshot(
         stripDefiner: false,
         secretRows: true,
         trust: options.trust === true,
+        scratch: options.scratch,
         onSent: (rows, bytes) => progress.addRows(rows, bytes),
       });
       statements += run.sent;
@@ -310,7 +316,7 @@ export async function restoreSnapshot(
           throw new RestoreError(
             `${file.label}: ${String(run.rows)} rows, the copy's manifest recorded ${String(file.rows)}`,
             {
-              hint: `The file was changed after the copy was made. The target is left marked incomplete (table ${INCOMPLETE_MARKER}).`,
+              hint: `The file was changed after the copy was made. ${targetLeft(options.scratch)}`,
             },
           );
       }
@@ -672,6 +678,7 @@ async function loadSnapshotFile(
     stripDefiner: options.legacy,
     secretRows: false,
     trust: options.trust === true,
+    scratch: options.scratch,
     checks: { allowExternalAccess: options.allowExternalAccess === true },
     disableEvents,
     onSent: progress === undefined ? undefined : (rows, bytes) => progress.addRows(rows, bytes),
@@ -713,7 +720,7 @@ async function loadSnapshotFile(
     throw new RestoreError(
       `${printable(entry.file)} does not match the snapshot: ${problems.join('; ')}`,
       {
-        hint: `The file was changed after the snapshot was taken. Restore another revision, or pass --trust if you edited it on purpose. The target is left marked incomplete (table ${INCOMPLETE_MARKER}).`,
+        hint: `The file was changed after the snapshot was taken. Restore another revision, or pass --trust if you edited it on purpose. ${targetLeft(options.scratch)}`,
       },
     );
   return run.sent;
@@ -733,6 +740,8 @@ interface ScriptRun {
   readonly secretRows: boolean;
   /** Run the statements unchecked (`--trust`). */
   readonly trust: boolean;
+  /** Into a scratch database (RestoreOptions.scratch). */
+  readonly scratch?: boolean | undefined;
   /** What the checker lets through beyond the default. */
   readonly checks?: CheckerOptions | undefined;
   /** Run a checked CREATE EVENT that enables its event as its disabled variant. */
@@ -791,6 +800,7 @@ async function executeScript(
         failedLine(engine.script.admin, error, lines),
         engine.script.admin.describeStatement(typeof sql === 'string' ? sql : sql.text()),
         run.secretRows,
+        run.scratch,
       );
     }
   };
@@ -908,10 +918,10 @@ function refusal(error: unknown, run: ScriptRun, line: number): unknown {
   const message = `refused to run ${run.label}${line > 0 ? ` at line ${String(line)}` : ''}: ${printable(error.message)}`;
   if (error instanceof ExternalAccessError)
     return new ExternalAccessError(message, {
-      hint: `A snapshot may hold such a definition, but creating it reaches files, servers or programs outside the database. If you trust where this snapshot comes from and mean that, pass --allow-external-access. The target is left marked incomplete (table ${INCOMPLETE_MARKER}).`,
+      hint: `A snapshot may hold such a definition, but creating it reaches files, servers or programs outside the database. If you trust where this snapshot comes from and mean that, pass --allow-external-access. ${targetLeft(run.scratch)}`,
     });
   return new UnexpectedStatementError(message, {
-    hint: `restore and verify run only what a snapshot writes for each file. If you edited the file by hand and mean it to run, restore with --trust. The target is left marked incomplete (table ${INCOMPLETE_MARKER}).`,
+    hint: `restore and verify run only what a snapshot writes for each file. If you edited the file by hand and mean it to run, restore with --trust. ${targetLeft(run.scratch)}`,
   });
 }
 
@@ -985,12 +995,23 @@ function failedLine(admin: AdminStatements, error: unknown, lines: readonly numb
   return lines[index] ?? lines[0] ?? 0;
 }
 
+/**
+ * The end of a failed restore's hint: what it left of the target, and with `resume` how to
+ * finish it.
+ */
+function targetLeft(scratch: boolean | undefined, resume = false): string {
+  if (scratch === true)
+    return 'The scratch database is dropped again; a restore of this snapshot stops at the same place.';
+  return `The target is left marked incomplete (table ${INCOMPLETE_MARKER})${resume ? '; fix the cause and restore again with --force' : ''}.`;
+}
+
 function restoreFailure(
   error: unknown,
   label: string,
   line: number,
   what: string,
   secretRows: boolean,
+  scratch: boolean | undefined,
 ): RestoreError {
   const reason = secretRows
     ? `server error ${(error as { code?: string }).code ?? 'unknown'}`
@@ -999,7 +1020,7 @@ function restoreFailure(
     `restore failed in ${label} at line ${String(line)} (${what}): ${reason}`,
     {
       cause: secretRows ? undefined : error,
-      hint: `The target is left marked incomplete (table ${INCOMPLETE_MARKER}); fix the cause and restore again with --force.`,
+      hint: targetLeft(scratch, true),
     },
   );
 }

@@ -123,6 +123,7 @@ export async function verifySnapshot(
       const restoredCopy = await restoreSnapshot(engine, {
         connection: options.connection,
         target: scratch,
+        scratch: true,
         source: options.source,
         userData: options.userData,
         legacy: false,

@@ -163,7 +163,15 @@ describe('verify', () => {
     lines.splice(index + 2, 0, 'NOT SQL AT ALL;');
     await writeFile(file, lines.join('\n'));
     const engine = recordingEngine();
-    await expect(verifySnapshot(engine, await optionsFor(fixture))).rejects.toThrow(RestoreError);
+    const failure = await verifySnapshot(engine, await optionsFor(fixture)).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(RestoreError);
+    // Its hint speaks of the scratch database, not of a target left to finish with --force.
+    const hint = (failure as RestoreError).hint ?? '';
+    expect(hint).toContain('scratch database is dropped');
+    expect(hint).not.toMatch(/marked incomplete|--force/);
     expect(engine.createdDatabases).toHaveLength(1);
     expect(engine.createdDatabases[0]).toMatch(SCRATCH);
     expect(await databaseExists(engine.createdDatabases[0]!)).toBe(false);
