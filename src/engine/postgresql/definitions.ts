@@ -116,6 +116,9 @@ const CHECK_OF_ROW_ROUTINE = `(k.contype = 'c' AND EXISTS (SELECT 1 FROM pg_cata
     WHERE kd.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND kd.objid = k.oid
       AND kd.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass))`;
 
+/** The constraints `k` of a table's foreign-keys object: one condition for listing and reading. */
+const WAITING_CONSTRAINT = `(k.contype = 'f' OR ${CHECK_OF_ROW_ROUTINE})`;
+
 function byName<T extends { name: string }>(items: T[]): T[] {
   return items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -445,8 +448,8 @@ export async function listObjects(
         FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')}
-          AND (k.contype = 'f' OR (k.conislocal AND ${CHECK_OF_ROW_ROUTINE}))
-          AND k.conparentid = 0 AND c.relpersistence <> 't'`),
+          AND ${WAITING_CONSTRAINT} AND k.conislocal AND k.conparentid = 0
+          AND c.relpersistence <> 't'`),
     ),
   );
   // Views and materialized views in dependency order (one may select from another), and
@@ -841,13 +844,7 @@ const READERS: Record<PgObjectKind, Reader> = {
     );
     if (relation === undefined) return undefined;
     const keys =
-      (
-        await tableConstraints(
-          client,
-          [relation.oid],
-          `(k.contype = 'f' OR ${CHECK_OF_ROW_ROUTINE})`,
-        )
-      ).get(relation.oid) ?? [];
+      (await tableConstraints(client, [relation.oid], WAITING_CONSTRAINT)).get(relation.oid) ?? [];
     if (keys.length === 0) return undefined;
     return keys.flatMap((key) => constraintStatements(schema, name, relation.relkind, key));
   },
