@@ -56,7 +56,7 @@ export interface PushOptions {
    * remote is a conflict, never merged.
    */
   readonly owned?: readonly string[] | undefined;
-  /** Pushes tried before giving up (default 12). */
+  /** Pushes tried before giving up (default: no limit but `maxSeconds`). */
   readonly maxAttempts?: number | undefined;
   /** Seconds before giving up (default 120). */
   readonly maxSeconds?: number | undefined;
@@ -77,7 +77,10 @@ export interface PushResult {
   readonly head: string | undefined;
 }
 
-const DEFAULT_PUSH_ATTEMPTS = 12;
+// No count by default: every retryable rejection is another host's push landing, so a fleet
+// always makes progress, and a fleet of N hosts at once rejects its last host up to N-1 times
+// (20 hosts on a loaded machine needed 11). The time limit bounds a run.
+const DEFAULT_PUSH_ATTEMPTS = Number.POSITIVE_INFINITY;
 const DEFAULT_PUSH_SECONDS = 120;
 const BASE_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
@@ -280,7 +283,8 @@ export class Repository {
    * A push rejected because the remote moved (another host pushed first) is retried: fetch,
    * replay the local commits onto the remote tip ({@link replayCommits}: the user's index and
    * work tree outside the paths the remote changed are left alone), move the branch, push
-   * again, with jittered exponential backoff, at most `maxAttempts` tries and `maxSeconds`.
+   * again, with jittered exponential backoff, for at most `maxSeconds` (and `maxAttempts`
+   * tries when given).
    * A change on the remote to a path the local commits change, or under `owned`, is a
    * conflict. Throws {@link PushError} (with the count of commits left unpushed) when the
    * push does not happen; the local commits are always kept.
