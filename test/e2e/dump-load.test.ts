@@ -273,11 +273,12 @@ describe('dump and load commands', () => {
     expect((await stat(path)).size).toBeGreaterThan(4_000_000);
     const loaded = await runBuiltCliWithin(
       ['--config', config, 'load', path, '--into', database],
-      20_000,
+      40_000,
     );
     expect(loaded.stderr).toMatch(/error: the database .* is not empty/);
     expect(loaded.code).toBe(2);
-    expect(loaded.seconds).toBeLessThan(10);
+    // It hung for good before the fix; a loaded machine may take seconds to start the CLI.
+    expect(loaded.seconds).toBeLessThan(30);
   });
 
   // Issue 20 item 7: a load killed part way left a partial database that looked like a good one.

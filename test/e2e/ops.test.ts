@@ -57,6 +57,7 @@ describe('nightly operation (real process)', () => {
     await database.exec('CREATE TABLE settings (k INT PRIMARY KEY)');
     const dir = await createTempDir('ops-e2e');
     const received = join(dir, 'received.json');
+    const runLog = join(dir, 'run.log');
     const config = join(dir, 'schema_backup.conf');
     await writeFile(
       config,
@@ -65,25 +66,23 @@ describe('nightly operation (real process)', () => {
         'hostname: sigterm.example.org',
         ...databaseConfigLines(database.name),
         'global: [settings]',
+        `logging: { file: ${JSON.stringify(runLog)} }`,
         `notify: { command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(`require("fs").writeFileSync(${JSON.stringify(received)}, require("fs").readFileSync(0))`)}] }`,
       ].join('\n'),
     );
     // Another run holds the lock, so this one waits until it is stopped.
     await mkdir(join(dir, 'backups/.schema_backup/sigterm.example.org.lock'), { recursive: true });
-    const child = spawn(
-      process.execPath,
-      [
-        join(import.meta.dirname, '../../dist/cli/main.js'),
-        '--config',
-        config,
-        '--wait-lock',
-        '25',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const cli = join(import.meta.dirname, '../../dist/cli/main.js');
+    const child = spawn(process.execPath, [cli, '--config', config, '--wait-lock', '25'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Once the run has started (it handles signals from then on, and waits for the lock), not
+    // after a fixed delay that a loaded machine may not give it time to start in.
+    await expect
+      .poll(() => readFile(runLog, 'utf8').catch(() => ''), { timeout: 30_000, interval: 50 })
+      .toContain('"event":"start"');
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code, stderr).toBe(143);

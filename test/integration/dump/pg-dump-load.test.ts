@@ -573,14 +573,14 @@ describe('dump and load of a PostgreSQL database', () => {
       expect(message.replaceAll(path, ''), tampered.name).not.toContain(
         tampered.value.replace('\\N', 'pppp'),
       );
-      expect(Date.now() - started, tampered.name).toBeLessThan(15_000);
+      expect(Date.now() - started, tampered.name).toBeLessThan(30_000);
       // The database the load created is gone.
       expect(
         await source.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [target]),
         tampered.name,
       ).toEqual([]);
     }
-  }, 90_000);
+  }, 180_000);
 
   it('parallel readers see one instant while a writer commits', async () => {
     const source = await createPgTestDatabase('sbpgdump_cons');

@@ -70,7 +70,11 @@ function optionsFor(database: string, backupDir: string, host: string): Snapshot
     host,
     categories: { global: ['settings'] },
   });
-  return { ...options, git: { ...options.git, init: false, push: 'origin' } };
+  // Retried for as long as the test may run: a loaded machine makes each try slow.
+  return {
+    ...options,
+    git: { ...options.git, init: false, push: 'origin', pushTimeoutSeconds: 600 },
+  };
 }
 
 /** `[subject, files]` of each commit of `main` in `bare`, oldest first. */
