@@ -369,7 +369,9 @@ describe('postgresql objects of a view row type', () => {
 /**
  * Checks that call a routine made of their own table's row type (the routine can only be
  * created after the table, the table's file can hold no check that calls it), one of another
- * table's, and an array of rows; named so that name order puts the routine first.
+ * table's, an array of rows, a routine of a view's row type (created with the views, after
+ * the tables) and one of a composite type with a field of the table's row type; named so that
+ * name order puts the routine first.
  */
 const ROW_CHECK_OBJECTS = String.raw`
 CREATE SCHEMA app;
@@ -381,6 +383,15 @@ CREATE FUNCTION app.a_items_ok(app.z_items[]) RETURNS boolean
 ALTER TABLE app.z_items ADD CONSTRAINT z_items_ok CHECK (app.a_item_ok(z_items.*));
 ALTER TABLE app.z_items ADD CONSTRAINT z_items_one CHECK (app.a_items_ok(ARRAY[z_items.*]));
 ALTER TABLE app.z_items ADD CONSTRAINT z_items_qty CHECK (qty < 1000);
+CREATE VIEW app.x_item_view AS SELECT id, qty FROM app.z_items;
+CREATE FUNCTION app.a_view_ok(app.x_item_view) RETURNS boolean
+  LANGUAGE sql IMMUTABLE AS 'SELECT ($1).qty IS NULL OR ($1).qty >= 0';
+ALTER TABLE app.z_items ADD CONSTRAINT z_items_view CHECK (app.a_view_ok(ROW(id, qty)::app.x_item_view));
+CREATE TYPE app.b_wrap AS (item app.z_items);
+CREATE FUNCTION app.a_wrap_ok(app.b_wrap) RETURNS boolean
+  LANGUAGE sql IMMUTABLE AS 'SELECT (($1).item).price IS NULL OR (($1).item).price < 1000';
+ALTER TABLE app.z_items ADD CONSTRAINT z_items_wrap
+  CHECK (app.a_wrap_ok(ROW(ROW(id, qty, price)::app.z_items)::app.b_wrap));
 CREATE TABLE app.y_orders (id integer PRIMARY KEY, item integer REFERENCES app.z_items (id),
   sample app.z_items CHECK (app.a_item_ok(sample)));
 COMMENT ON CONSTRAINT z_items_ok ON app.z_items IS 'every item adds up';
@@ -403,8 +414,14 @@ describe('postgresql checks that call a routine of a table row type', () => {
     const later = await readFile(join(hostDir, 'app.z_items.foreign-keys.sql'), 'utf8');
     expect(later).toContain('"z_items_ok" CHECK (app.a_item_ok(z_items.*))');
     expect(later).toContain('"z_items_one" CHECK');
+    expect(later).toContain('"z_items_view" CHECK');
+    expect(later).toContain('"z_items_wrap" CHECK');
     expect(later).toContain('COMMENT ON CONSTRAINT "z_items_ok"');
     const text = await expectDumpedAndLoaded(expected, 'sbtyp_rowcheck');
-    expectEachBefore(text, [['CREATE OR REPLACE FUNCTION app.a_item_ok', '"z_items_ok" CHECK']]);
+    expectEachBefore(text, [
+      ['CREATE OR REPLACE FUNCTION app.a_item_ok', '"z_items_ok" CHECK'],
+      ['CREATE OR REPLACE FUNCTION app.a_view_ok', '"z_items_view" CHECK'],
+      ['CREATE OR REPLACE FUNCTION app.a_wrap_ok', '"z_items_wrap" CHECK'],
+    ]);
   }, 300_000);
 });

@@ -20,8 +20,9 @@ export interface Queryable {
  * Kinds of PostgreSQL schema objects, in the order a restore creates them. Schemas before
  * extensions (`CREATE EXTENSION … WITH SCHEMA app` needs `app`). Functions come
  * before tables (a column default or check may call one; files load with
- * check_function_bodies off, so their bodies may name tables not created yet); foreign keys
- * (and the checks that call a routine made of a table's row type) after every table's rows;
+ * check_function_bodies off, so their bodies may name tables not created yet); views after
+ * every table's rows; foreign keys (and the checks that reach a table's or a view's row type)
+ * after the views and the routines made of a view's row type that such a check may call;
  * a table's row-level security after every foreign key and materialized view (a table that
  * forces it shows its owner who is no superuser no row to check a reference against or to
  * fill a materialized view of a dump with, but through a policy); triggers and policies last.
@@ -35,9 +36,9 @@ export const PG_OBJECT_KINDS = [
   'procedure',
   'sequence',
   'table',
-  'foreign-keys',
   'view',
   'materialized-view',
+  'foreign-keys',
   'row-security',
   'trigger',
   'policy',
@@ -101,23 +102,41 @@ function notInExtension(alias: string, catalog: string): string {
 }
 
 /**
- * True for a CHECK constraint `k` that calls a routine made of a table's row type (taking or
- * returning its rows, or arrays of them). Such a routine is created among the tables, after
- * its table, so the check cannot be in its table's file when it calls one made of that very
- * table: it waits with the table's foreign keys until every table and such routine exists,
- * as pg_dump adds it apart.
+ * True for a CHECK constraint `k` that reaches the row type of a table, view or materialized
+ * view: it names one (`ROW(…)::app.v`), or calls a routine taking or returning one, directly
+ * or through an array of it, a domain over it or a composite type with a field of it. Such a
+ * type or routine is created among the tables or the views, after the relation it is made
+ * of, so the check cannot be in its table's file (whose table the relation may use): it waits
+ * with the table's foreign keys until every table, view and such routine exists, as pg_dump
+ * adds it apart.
  */
-const CHECK_OF_ROW_ROUTINE = `(k.contype = 'c' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend kd
-    JOIN pg_catalog.pg_depend pd ON pd.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
-      AND pd.objid = kd.refobjid AND pd.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass
-    JOIN pg_catalog.pg_type pt ON pt.oid = pd.refobjid
-    LEFT JOIN pg_catalog.pg_type pe ON pe.oid = pt.typelem
-    JOIN pg_catalog.pg_class pr ON pr.oid IN (pt.typrelid, pe.typrelid) AND pr.relkind IN ('r', 'p')
-    WHERE kd.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND kd.objid = k.oid
-      AND kd.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass))`;
+const CHECK_OF_ROW_TYPE = `(k.contype = 'c' AND k.oid IN (
+    -- What is made of a relation's row type, found once per query (not once per check) by
+    -- walking pg_depend from each row type to what depends on it, by index: arrays and
+    -- domains of it, composite types with a field of it (then their own type), routines
+    -- taking or returning it, and the constraints naming such a type or calling such a routine.
+    WITH RECURSIVE made_of_rows(classid, objid) AS (
+      SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, t.oid FROM pg_catalog.pg_type t
+        JOIN pg_catalog.pg_class c ON c.oid = t.typrelid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+        JOIN pg_catalog.pg_namespace tn ON tn.oid = c.relnamespace
+        WHERE tn.nspname NOT IN ('pg_catalog', 'information_schema')
+      UNION
+      SELECT CASE WHEN d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+          THEN 'pg_catalog.pg_type'::pg_catalog.regclass ELSE d.classid END,
+        CASE WHEN d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass THEN dc.reltype ELSE d.objid END
+      FROM made_of_rows m
+      JOIN pg_catalog.pg_depend d ON d.refclassid = m.classid AND d.refobjid = m.objid
+      LEFT JOIN pg_catalog.pg_class dc
+        ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dc.oid = d.objid
+      WHERE m.classid IN ('pg_catalog.pg_type'::pg_catalog.regclass, 'pg_catalog.pg_proc'::pg_catalog.regclass)
+        AND (d.classid IN ('pg_catalog.pg_type'::pg_catalog.regclass,
+            'pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_constraint'::pg_catalog.regclass)
+          OR dc.relkind = 'c'))
+    SELECT objid FROM made_of_rows
+      WHERE classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass))`;
 
 /** The constraints `k` of a table's foreign-keys object: one condition for listing and reading. */
-const WAITING_CONSTRAINT = `(k.contype = 'f' OR ${CHECK_OF_ROW_ROUTINE})`;
+const WAITING_CONSTRAINT = `(k.contype = 'f' OR ${CHECK_OF_ROW_TYPE})`;
 
 function byName<T extends { name: string }>(items: T[]): T[] {
   return items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -426,7 +445,7 @@ export async function listObjects(
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
           AND d.classid IN ('pg_catalog.pg_attrdef'::pg_catalog.regclass, 'pg_catalog.pg_constraint'::pg_catalog.regclass)
-          AND (k.oid IS NULL OR NOT ${CHECK_OF_ROW_ROUTINE})
+          AND (k.oid IS NULL OR NOT ${CHECK_OF_ROW_TYPE})
           AND ${SCHEMA_FILTER} AND c.relkind IN ('r', 'p') AND fn.nspname <> 'pg_catalog'`),
     );
   // Tables by name, each after its parents and what it uses; those objects after the tables
@@ -441,17 +460,6 @@ export async function listObjects(
   ];
   for (const row of dependencyOrder(phase, new Map(phase.map((row) => [row.name, row.uses]))))
     refs.push({ kind: row.kind, name: row.name });
-  add(
-    'foreign-keys',
-    byName(
-      await query<{ name: string }>(`SELECT DISTINCT n.nspname || '.' || c.relname AS name
-        FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
-        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')}
-          AND ${WAITING_CONSTRAINT} AND k.conislocal AND k.conparentid = 0
-          AND c.relpersistence <> 't'`),
-    ),
-  );
   // Views and materialized views in dependency order (one may select from another), and
   // what waits for them, each after the views and such objects it is made of and before
   // a view that uses it (calls such a function, names such a type).
@@ -486,6 +494,18 @@ export async function listObjects(
     new Map(viewPhase.map((row) => [row.name, row.uses])),
   ))
     refs.push({ kind: row.kind, name: row.name });
+  // After the views: a check that waits with them may call a routine made of a view's rows.
+  add(
+    'foreign-keys',
+    byName(
+      await query<{ name: string }>(`SELECT DISTINCT n.nspname || '.' || c.relname AS name
+        FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE ${SCHEMA_FILTER} AND ${notInExtension('c', 'pg_catalog.pg_class')}
+          AND ${WAITING_CONSTRAINT} AND k.conislocal AND k.conparentid = 0
+          AND c.relpersistence <> 't'`),
+    ),
+  );
   add(
     'row-security',
     byName(
@@ -1299,7 +1319,7 @@ async function readTableStatements(
   const constraints = await tableConstraints(
     client,
     oids,
-    `k.contype IN ('p', 'u', 'c', 'x') AND NOT ${CHECK_OF_ROW_ROUTINE}`,
+    `k.contype IN ('p', 'u', 'c', 'x') AND NOT ${CHECK_OF_ROW_TYPE}`,
   );
   const indexes = await indexRows(client, oids);
   // Serial columns: the sequence (created before) goes with the column.

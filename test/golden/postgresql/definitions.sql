@@ -217,10 +217,6 @@ CREATE TABLE "public"."users" (
 ALTER TABLE ONLY "public"."users" ADD CONSTRAINT "users_pkey" PRIMARY KEY (id);
 ALTER SEQUENCE "public"."users_id_seq" OWNED BY "public"."users"."id";
 
--- foreign-keys public.users
-ALTER TABLE ONLY "public"."users" ADD CONSTRAINT "users_manager_fk" FOREIGN KEY (manager) REFERENCES public.users(id) DEFERRABLE INITIALLY DEFERRED;
-ALTER TABLE ONLY "public"."users" ADD CONSTRAINT "users_setting_id_fkey" FOREIGN KEY (setting_id) REFERENCES app.settings(id) ON DELETE CASCADE;
-
 -- view app.active
 CREATE VIEW "app"."active" AS
 SELECT settings.id,
@@ -257,6 +253,10 @@ SELECT settings.mood,
   GROUP BY settings.mood
 WITH NO DATA;
 CREATE UNIQUE INDEX counts_mood ON app.counts USING btree (mood);
+
+-- foreign-keys public.users
+ALTER TABLE ONLY "public"."users" ADD CONSTRAINT "users_manager_fk" FOREIGN KEY (manager) REFERENCES public.users(id) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE ONLY "public"."users" ADD CONSTRAINT "users_setting_id_fkey" FOREIGN KEY (setting_id) REFERENCES app.settings(id) ON DELETE CASCADE;
 
 -- row-security app.settings
 ALTER TABLE "app"."settings" ENABLE ROW LEVEL SECURITY;

@@ -184,9 +184,11 @@ describe('dump and load of a PostgreSQL database', () => {
     expect(at('CREATE TYPE')).toBeLessThan(at('CREATE TABLE'));
     expect(at('CREATE TABLE "public"."vals"')).toBeLessThan(at('COPY "public"."vals" ("id", '));
     expect(at('COPY "public"."vals" ("id", ')).toBeLessThan(at('CREATE INDEX settings_lower'));
-    expect(at('CREATE INDEX settings_lower')).toBeLessThan(at('FOREIGN KEY'));
-    expect(at('FOREIGN KEY')).toBeLessThan(at('CREATE VIEW'));
-    expect(at('CREATE VIEW')).toBeLessThan(at('CREATE TRIGGER'));
+    expect(at('CREATE INDEX settings_lower')).toBeLessThan(at('CREATE VIEW'));
+    // Foreign keys after the views: a check that waits with them may call a routine made of
+    // a view's row type.
+    expect(at('CREATE VIEW')).toBeLessThan(at('FOREIGN KEY'));
+    expect(at('FOREIGN KEY')).toBeLessThan(at('CREATE TRIGGER'));
     expect(at('CREATE TRIGGER')).toBeLessThan(at('CREATE POLICY'));
 
     // load into an empty database (it holds the schema public only), then into a new one.
