@@ -285,10 +285,6 @@ export async function restoreSnapshot(
       });
     }
 
-    // What waits is tried once more after the last round's tables (a routine made of a
-    // table's row type, which a check in its table's foreign-keys file may call); what still
-    // waits (a type, domain or routine made of a view's row type) is tried again with the views.
-    if (waiting.length > 0) waiting = await loadInPasses(waiting, loadEarly, true);
     // The rows of local tables, decrypted as they stream.
     await runOnSessions(sessions, userDataTables, async (session, table) => {
       const file = options.userData?.files.get(table);
@@ -324,7 +320,9 @@ export async function restoreSnapshot(
     });
 
     // Everything else, one after the other in dependency order; views that use views not
-    // yet created are retried until no more can be.
+    // yet created are retried until no more can be, and with them what still waits (a
+    // routine made of the last round's tables' row type, a type, domain or routine made of a
+    // view's row type), all before the foreign keys and the checks that call such routines.
     const disabledEvents: string[] = [];
     statements += await createObjects(
       engine,

@@ -937,7 +937,7 @@ export class PgStatementGuard implements StatementChecker {
       this.plainName(lexer, 'the constraint added');
       lexer.next();
       // A table's file adds its keys and checks; its foreign-keys file its foreign keys, and
-      // the checks that wait for a routine made of a table's row type (definitions.ts).
+      // the checks that reach a table's or view's row type (definitions.ts).
       const constraint = lexer.keyword();
       if (
         constraint === 'foreign'
